@@ -1,0 +1,86 @@
+// Package diag defines the diagnostics regalkit reports for every field it refuses.
+//
+// regalkit never drops input silently: a message that cannot be applied whole is applied
+// in part, and each part left out comes back as a [Diagnostic] with a [Code] in the
+// `area.reason` form of SPEC X. Every package that reads input (segmentio, event, optin,
+// contact, the root Processor) reports through this one type, so callers handle a single
+// shape.
+//
+// # Privacy
+//
+// A diagnostic's Message never holds a whole phone number or email address: phones are
+// masked to their last four digits and emails to their domain (see identity.MaskPhone
+// and identity.MaskEmail). Diagnostics are safe to log.
+package diag
+
+// Code names why a field or message was refused, in `area.reason` form.
+type Code string
+
+// The diagnostic codes. Each names the SPEC rule that produces it.
+const (
+	// MessageUnsupportedType: the message type is not one of the seven (Rule D2).
+	MessageUnsupportedType Code = "message.unsupported_type"
+	// MessageNoIdentity: neither userId nor anonymousId where one is needed (Rule D6).
+	MessageNoIdentity Code = "message.no_identity"
+	// MessageNoEvent: a track without an event name (Rule D6).
+	MessageNoEvent Code = "message.no_event"
+	// MessageNoGroup: a group call without groupId (Rule D6).
+	MessageNoGroup Code = "message.no_group"
+	// MessageNoPreviousID: an alias without previousId (Rule D6).
+	MessageNoPreviousID Code = "message.no_previous_id"
+	// MessageNoUserID: an alias or delete without userId (Rule D6).
+	MessageNoUserID Code = "message.no_user_id"
+	// MessageInvalidID: a messageId over 100 characters (Rule D6).
+	MessageInvalidID Code = "message.invalid_id"
+	// MessageInvalid: the message is not valid JSON or not a JSON object (Rule D1).
+	MessageInvalid Code = "message.invalid"
+	// MessageLimit: the message or batch breaks a size, count or depth limit (Rule D7).
+	MessageLimit Code = "message.limit"
+	// MessageDeleted: the message happened before its user was deleted (Rule I7).
+	MessageDeleted Code = "message.deleted"
+	// TimestampInvalid: a timestamp that cannot be parsed; the next source is used (Rule D4).
+	TimestampInvalid Code = "timestamp.invalid"
+	// TraitInvalid: a standard trait with a value of the wrong shape (Rules T4, T6).
+	TraitInvalid Code = "trait.invalid"
+	// TraitLimit: more than 300 traits, or a key over 255 characters (Rule T10).
+	TraitLimit Code = "trait.limit"
+	// EmailInvalid: an email that is not a syntactically valid address (Rule T7).
+	EmailInvalid Code = "email.invalid"
+	// PhoneInvalid: a phone that is not a valid number (Rule T8).
+	PhoneInvalid Code = "phone.invalid"
+	// OptinUnknownChannel: a consent record for a channel other than sms, voice, email (Rule C1).
+	OptinUnknownChannel Code = "optin.unknown_channel"
+	// OptinNoTimestamp: a consent record without a parseable timestamp (Rule C3).
+	OptinNoTimestamp Code = "optin.no_timestamp"
+	// OptinNoIP: a subscribing consent record without an IP address (Rule C4).
+	OptinNoIP Code = "optin.no_ip"
+	// OptinInvalid: a consent record of the wrong shape (Rule C2).
+	OptinInvalid Code = "optin.invalid"
+	// IdentityConflict: identities that cannot be joined, or a second link of a shared
+	// anonymousId (Rules I4, I5).
+	IdentityConflict Code = "identity.conflict"
+)
+
+// Diagnostic is one refusal: which message, which field, why, and a message for people.
+type Diagnostic struct {
+	// MessageID is the messageId of the message the diagnostic is about; empty when the
+	// message had none and none could be derived (a payload that is not JSON).
+	MessageID string `json:"messageId,omitempty"`
+	// Code says why, in `area.reason` form.
+	Code Code `json:"code"`
+	// Field is the path of the refused field, such as "traits.phone" or
+	// "traits.optIn[1]"; empty when the whole message is refused.
+	Field string `json:"field,omitempty"`
+	// Message explains the refusal for people. It never holds a whole phone number or
+	// email address.
+	Message string `json:"message"`
+}
+
+// String formats the diagnostic for logs: "code field: message".
+func (d Diagnostic) String() string {
+	s := string(d.Code)
+	if d.Field != "" {
+		s += " " + d.Field
+	}
+	return s + ": " + d.Message
+}

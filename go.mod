@@ -1,0 +1,3 @@
+module github.com/regalkit/regalkit
+
+go 1.26

@@ -1,0 +1,291 @@
+// Package timestamp parses the timestamps found in real Segment traffic (SPEC D4).
+//
+// One parser serves every package that reads times: the Segment decoder (message
+// timestamps) and the consent package (opt-in record timestamps). It accepts RFC 3339 and
+// the variants that real payloads carry, and always returns a time in UTC.
+package timestamp
+
+import (
+	"errors"
+	"strconv"
+	"time"
+)
+
+// ErrInvalid is the sentinel every parse failure unwraps to.
+var ErrInvalid = errors.New("timestamp: invalid")
+
+// Error describes a value that is not a timestamp. Its message quotes at most the first
+// 40 bytes of the input.
+type Error struct {
+	Input  string // the input, cut to 40 bytes
+	Reason string // what is wrong with it
+}
+
+func (e *Error) Error() string {
+	return "timestamp: invalid " + strconv.Quote(e.Input) + ": " + e.Reason
+}
+
+// Unwrap returns ErrInvalid.
+func (e *Error) Unwrap() error { return ErrInvalid }
+
+func fail(input, reason string) error {
+	if len(input) > 40 {
+		input = input[:40]
+	}
+	return &Error{Input: input, Reason: reason}
+}
+
+// Epoch values at or above this are milliseconds, below it seconds. 1e11 seconds is the
+// year 5138; 1e11 milliseconds is March 1973, earlier than any Segment traffic.
+const millisThreshold = 1e11
+
+// Parse reads a timestamp written as text (Rule D4):
+//
+//   - RFC 3339 with 0 to 9 fraction digits (a comma also separates the fraction);
+//   - 'T', 't' or a space between date and time;
+//   - a zone as 'Z', '+hh:mm', '+hhmm' or '+hh', optionally after a space; none means UTC;
+//   - unpadded date and time fields, as in "2015-2-02T00:30:08.276Z";
+//   - a bare date ("2020-08-25"), midnight UTC;
+//   - Unix epoch seconds or milliseconds as a numeric string, with an optional fraction.
+//
+// The result is always in UTC.
+func Parse(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, fail(s, "empty")
+	}
+	if isNumeric(s) {
+		return parseEpoch(s)
+	}
+	p := parser{s: s}
+	return p.parse()
+}
+
+// ParseJSON reads a timestamp from a JSON value: a string as [Parse] reads it, or a
+// number of Unix epoch seconds or milliseconds. JSON null and other kinds are errors.
+func ParseJSON(raw []byte) (time.Time, error) {
+	if len(raw) == 0 {
+		return time.Time{}, fail("", "empty")
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		s, err := strconv.Unquote(string(raw))
+		if err != nil {
+			return time.Time{}, fail(string(raw), "not a JSON string")
+		}
+		return Parse(s)
+	case c == '-' || (c >= '0' && c <= '9'):
+		if !isNumeric(string(raw)) {
+			return time.Time{}, fail(string(raw), "not an epoch number")
+		}
+		return parseEpoch(string(raw))
+	default:
+		return time.Time{}, fail(string(raw), "not a string or number")
+	}
+}
+
+// Format writes t as Go's RFC3339Nano in UTC: the fraction kept, trailing zeros dropped
+// (SPEC X).
+func Format(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// isNumeric reports whether s is an unsigned decimal number with an optional fraction.
+func isNumeric(s string) bool {
+	digits, dot := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !dot && digits > 0:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return digits > 0 && s[len(s)-1] != '.'
+}
+
+func parseEpoch(s string) (time.Time, error) {
+	intPart, frac := s, ""
+	for i := 0; i < len(s); i++ {
+		if s[i] == '.' {
+			intPart, frac = s[:i], s[i+1:]
+			break
+		}
+	}
+	n, err := strconv.ParseInt(intPart, 10, 64)
+	if err != nil || n > 1e15 {
+		return time.Time{}, fail(s, "epoch out of range")
+	}
+	if len(frac) > 9 {
+		frac = frac[:9]
+	}
+	var nanos int64
+	if frac != "" {
+		f, _ := strconv.ParseInt(frac, 10, 64)
+		for i := len(frac); i < 9; i++ {
+			f *= 10
+		}
+		nanos = f
+	}
+	if n >= millisThreshold {
+		return time.UnixMilli(n).Add(time.Duration(nanos / 1000)).UTC(), nil
+	}
+	return time.Unix(n, nanos).UTC(), nil
+}
+
+type parser struct {
+	s   string
+	pos int
+}
+
+func (p *parser) more() bool { return p.pos < len(p.s) }
+
+func (p *parser) peek() byte {
+	if p.pos < len(p.s) {
+		return p.s[p.pos]
+	}
+	return 0
+}
+
+// number reads between min and max decimal digits.
+func (p *parser) number(min, max int) (int, bool) {
+	n, start := 0, p.pos
+	for p.pos < len(p.s) && p.pos-start < max {
+		c := p.s[p.pos]
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+		p.pos++
+	}
+	return n, p.pos-start >= min
+}
+
+func (p *parser) expect(c byte) bool {
+	if p.peek() == c {
+		p.pos++
+		return true
+	}
+	return false
+}
+
+func (p *parser) parse() (time.Time, error) {
+	year, ok := p.number(4, 4)
+	if !ok || !p.expect('-') {
+		return time.Time{}, fail(p.s, "want a date as YYYY-MM-DD")
+	}
+	month, ok := p.number(1, 2)
+	if !ok || !p.expect('-') {
+		return time.Time{}, fail(p.s, "want a date as YYYY-MM-DD")
+	}
+	day, ok := p.number(1, 2)
+	if !ok {
+		return time.Time{}, fail(p.s, "want a date as YYYY-MM-DD")
+	}
+	if month < 1 || month > 12 || day < 1 || day > daysIn(month, year) {
+		return time.Time{}, fail(p.s, "date out of range")
+	}
+	if !p.more() {
+		return time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC), nil
+	}
+	if c := p.peek(); c != 'T' && c != 't' && c != ' ' {
+		return time.Time{}, fail(p.s, "want 'T' or a space after the date")
+	}
+	p.pos++
+	hour, ok1 := p.number(1, 2)
+	colon := p.expect(':')
+	minute, ok2 := p.number(1, 2)
+	if !ok1 || !colon || !ok2 {
+		return time.Time{}, fail(p.s, "want a time as hh:mm[:ss]")
+	}
+	second := 0
+	if p.expect(':') {
+		if second, ok = p.number(1, 2); !ok {
+			return time.Time{}, fail(p.s, "want seconds after ':'")
+		}
+	}
+	// 24:00:00 and leap seconds are not accepted: Segment never sends them.
+	if hour > 23 || minute > 59 || second > 59 {
+		return time.Time{}, fail(p.s, "time out of range")
+	}
+	nanos := 0
+	if c := p.peek(); c == '.' || c == ',' {
+		p.pos++
+		start := p.pos
+		for p.more() && p.peek() >= '0' && p.peek() <= '9' {
+			if p.pos-start < 9 {
+				nanos = nanos*10 + int(p.peek()-'0')
+			}
+			p.pos++
+		}
+		n := p.pos - start
+		if n == 0 {
+			return time.Time{}, fail(p.s, "want digits after the decimal point")
+		}
+		for ; n < 9; n++ {
+			nanos *= 10
+		}
+	}
+	offset, err := p.zone()
+	if err != nil {
+		return time.Time{}, err
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, second, nanos, time.UTC)
+	return t.Add(-time.Duration(offset) * time.Second), nil
+}
+
+// zone reads the rest of the input as a zone and returns its offset east of UTC in
+// seconds.
+func (p *parser) zone() (int, error) {
+	if p.peek() == ' ' {
+		p.pos++
+	}
+	if !p.more() {
+		return 0, nil
+	}
+	sign := 1
+	switch p.peek() {
+	case 'Z', 'z':
+		p.pos++
+		if p.more() {
+			return 0, fail(p.s, "unexpected text after the zone")
+		}
+		return 0, nil
+	case '+':
+	case '-':
+		sign = -1
+	default:
+		return 0, fail(p.s, "want a zone as Z or ±hh:mm")
+	}
+	p.pos++
+	hh, ok := p.number(2, 2)
+	if !ok {
+		return 0, fail(p.s, "want a zone as Z or ±hh:mm")
+	}
+	mm := 0
+	if p.more() {
+		p.expect(':')
+		if mm, ok = p.number(2, 2); !ok {
+			return 0, fail(p.s, "want a zone as Z or ±hh:mm")
+		}
+	}
+	if p.more() {
+		return 0, fail(p.s, "unexpected text after the zone")
+	}
+	if hh > 23 || mm > 59 {
+		return 0, fail(p.s, "zone out of range")
+	}
+	return sign * (hh*3600 + mm*60), nil
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}

@@ -1,0 +1,143 @@
+package timestamp
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestParse_RuleD4 covers every variant Rule D4 lists, each with its expected UTC instant.
+func TestParse_RuleD4(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string // RFC3339Nano, UTC
+	}{
+		{"2015-12-12T19:11:01.249Z", "2015-12-12T19:11:01.249Z"},
+		{"2015-12-12T19:11:01Z", "2015-12-12T19:11:01Z"},
+		{"2015-12-12T19:11:01.1Z", "2015-12-12T19:11:01.1Z"},
+		{"2015-12-12T19:11:01.123456789Z", "2015-12-12T19:11:01.123456789Z"},
+		{"2015-12-12T19:11:01.1234567891Z", "2015-12-12T19:11:01.123456789Z"},
+		{"2015-12-12t19:11:01z", "2015-12-12T19:11:01Z"},
+		{"2015-12-12T19:11:01,5Z", "2015-12-12T19:11:01.5Z"},
+		{"2020-08-25T17:23:43+02:00", "2020-08-25T15:23:43Z"},
+		{"2020-08-25T17:23:43+0200", "2020-08-25T15:23:43Z"},
+		{"2020-08-25T17:23:43+02", "2020-08-25T15:23:43Z"},
+		{"2020-08-25T17:23:43-05:30", "2020-08-25T22:53:43Z"},
+		{"2020-08-25 17:23:43Z", "2020-08-25T17:23:43Z"},
+		{"2015-2-02T00:30:08.276Z", "2015-02-02T00:30:08.276Z"},
+		{"2015-2-2T0:30:8Z", "2015-02-02T00:30:08Z"},
+		{"2000-08-20 09:12:28 -04:00", "2000-08-20T13:12:28Z"},
+		{"2020-08-25T21:23:43", "2020-08-25T21:23:43Z"},
+		{"2020-08-25T21:23", "2020-08-25T21:23:00Z"},
+		{"2020-08-25", "2020-08-25T00:00:00Z"},
+		{"2024-02-29", "2024-02-29T00:00:00Z"},
+		{"1598390623", "2020-08-25T21:23:43Z"},
+		{"1598390623.5", "2020-08-25T21:23:43.5Z"},
+		{"1598390623123", "2020-08-25T21:23:43.123Z"},
+		{"0", "1970-01-01T00:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := Parse(tt.in)
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tt.in, err)
+			}
+			if got.Location() != time.UTC {
+				t.Errorf("Parse(%q) location = %v, want UTC", tt.in, got.Location())
+			}
+			if s := Format(got); s != tt.want {
+				t.Errorf("Parse(%q) = %s, want %s", tt.in, s, tt.want)
+			}
+		})
+	}
+}
+
+func TestParse_invalid(t *testing.T) {
+	for _, in := range []string{
+		"", "yesterday", "2015-", "2015-13-01", "2015-02-30", "2023-02-29", "15-02-02",
+		"2015-02-02X10:00:00Z", "2015-02-02T25:00:00Z", "2015-02-02T10:60:00Z",
+		"2015-02-02T10:00:00.Z", "2015-02-02T10:00:00+5", "2015-02-02T10:00:00+05:00 extra",
+		"2015-02-02T10:00:00Zjunk", "2015-02-02T10", "1.", ".5", "-1", "1e9",
+		"99999999999999999999",
+	} {
+		t.Run(in, func(t *testing.T) {
+			_, err := Parse(in)
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Parse(%q) error = %v, want ErrInvalid", in, err)
+			}
+			var te *Error
+			if !errors.As(err, &te) || te.Reason == "" {
+				t.Fatalf("Parse(%q) error %v is not an *Error with a reason", in, err)
+			}
+		})
+	}
+}
+
+func TestParseJSON(t *testing.T) {
+	tests := []struct {
+		raw, want string
+	}{
+		{`"2015-12-12T19:11:01.249Z"`, "2015-12-12T19:11:01.249Z"},
+		{`"2015-2-02T00:30:08.276Z"`, "2015-02-02T00:30:08.276Z"},
+		{`"1598390623"`, "2020-08-25T21:23:43Z"},
+		{`1598390623`, "2020-08-25T21:23:43Z"},
+		{`1598390623123`, "2020-08-25T21:23:43.123Z"},
+		{`"2015-12-12T19:11:01.249\u005a"`, "2015-12-12T19:11:01.249Z"},
+	}
+	for _, tt := range tests {
+		got, err := ParseJSON([]byte(tt.raw))
+		if err != nil {
+			t.Errorf("ParseJSON(%s): %v", tt.raw, err)
+			continue
+		}
+		if s := Format(got); s != tt.want {
+			t.Errorf("ParseJSON(%s) = %s, want %s", tt.raw, s, tt.want)
+		}
+	}
+	for _, raw := range []string{``, `null`, `true`, `{}`, `[]`, `"x`, `-5`, `1e10`, `"nope"`} {
+		if _, err := ParseJSON([]byte(raw)); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ParseJSON(%s) error = %v, want ErrInvalid", raw, err)
+		}
+	}
+}
+
+func TestErrorQuotesAtMost40Bytes(t *testing.T) {
+	long := "2015-02-02T10:00:00Z" + string(make([]byte, 1000))
+	_, err := Parse(long)
+	var te *Error
+	if !errors.As(err, &te) || len(te.Input) != 40 {
+		t.Fatalf("error = %#v, want an *Error quoting 40 bytes", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"2015-2-02T00:30:08.276Z", "2000-08-20 09:12:28 -04:00", "1598390623123", "2020-08-25"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := Parse(s)
+		if err != nil {
+			return
+		}
+		if got.Location() != time.UTC {
+			t.Fatalf("Parse(%q) not in UTC", s)
+		}
+		// A formatted result parses back to the same instant.
+		again, err := Parse(Format(got))
+		if err != nil && got.Year() >= 0 && got.Year() <= 9999 {
+			t.Fatalf("Parse(Format(%v)): %v", got, err)
+		}
+		if err == nil && !again.Equal(got) {
+			t.Fatalf("round trip of %q: %v != %v", s, again, got)
+		}
+	})
+}
+
+func BenchmarkParse(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse("2015-12-12T19:11:01.249Z"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
