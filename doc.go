@@ -12,7 +12,9 @@
 //
 //   - [github.com/regalkit/regalkit/identity]: identifier keys, phone parsing to E.164
 //     with a cache, email normalization, and who-is-this decisions.
-//   - [github.com/regalkit/regalkit/diag]: the diagnostic type and its codes.
+//   - [github.com/regalkit/regalkit/diag]: the diagnostic type and its codes, the one
+//     shape in which every package reports what it refused.
+//   - [github.com/regalkit/regalkit/event]: the source-neutral message.
 //
 // The behaviour contract, rule by rule, is SPEC.md; rule IDs such as T8 or C6 in doc
 // comments and tests point into it.

@@ -1,0 +1,55 @@
+package identity
+
+import (
+	"bytes"
+	"log/slog"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestKey_comparableMapKey(t *testing.T) {
+	m := map[Key]int{UserKey("u1"): 1, AnonymousKey("u1"): 2, PhoneKey("+19545552399"): 3}
+	assert.Equal(t, 1, m[Key{UserID, "u1"}])
+	assert.Equal(t, 2, m[AnonymousKey("u1")], "the same value under another kind is another key")
+	assert.Equal(t, 3, m[PhoneKey("+19545552399")])
+	assert.True(t, Key{}.IsZero())
+	assert.False(t, EmailKey("a@b.co").IsZero())
+}
+
+func TestKey_StringMasks(t *testing.T) {
+	assert.Equal(t, "userId:92980cfccc067", UserKey("92980cfccc067").String())
+	assert.Equal(t, "anonymousId:507f", AnonymousKey("507f").String())
+	assert.Equal(t, "phone:+***2399", PhoneKey("+19545552399").String())
+	assert.Equal(t, "email:***@example.com", EmailKey("rebecca@example.com").String())
+	assert.Equal(t, "invalid:x", Key{Kind(9), "x"}.String())
+}
+
+func TestKey_LogValueMasks(t *testing.T) {
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("found", "key", PhoneKey("+19545552399"), "email", EmailKey("rebecca@example.com"))
+	assert.NotContains(t, buf.String(), "9545552399")
+	assert.NotContains(t, buf.String(), "rebecca")
+	assert.Contains(t, buf.String(), "phone:+***2399")
+}
+
+func TestMaskPhone(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"+19545552399", "+***2399"},
+		{"(954) 555-2399", "***2399"},
+		{" +1 954 555 2399", "+***2399"},
+		{"2399", "***"},
+		{"", "***"},
+		{"1-800-FLOWERS", "***"},
+		{string(bytes.Repeat([]byte("9"), 10<<10)) + "1234", "***1234"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, MaskPhone(tt.in), tt.in)
+	}
+}
+
+func TestMaskEmail(t *testing.T) {
+	assert.Equal(t, "***@example.com", MaskEmail("rebecca@example.com"))
+	assert.Equal(t, "***", MaskEmail("rebecca"))
+	assert.Len(t, MaskEmail("a@"+string(bytes.Repeat([]byte("d"), 500))), 4+64)
+}

@@ -1,0 +1,243 @@
+package identity
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// DefaultRegion is the region a phone number without a country code is read in when the
+// caller names none (Rule T8).
+const DefaultRegion = "US"
+
+// maxPhoneInput is the longest input handed to libphonenumber. Longer inputs are refused
+// up front (libphonenumber itself stops at 250 characters), which also keeps them out of
+// the cache.
+const maxPhoneInput = 250
+
+// PhoneNumber is a valid phone number.
+type PhoneNumber struct {
+	E164   string // the number in E.164, such as "+19545552399"
+	Region string // the ISO 3166-1 region it belongs to, such as "US"; "001" for non-geographic numbers
+}
+
+// ErrInvalidPhone is the sentinel every phone failure matches with errors.Is.
+var ErrInvalidPhone = errors.New("identity: invalid phone number")
+
+// PhoneReason says why an input is not a valid phone number.
+type PhoneReason uint8
+
+// The reasons a phone number is refused.
+const (
+	ReasonEmpty              PhoneReason = iota + 1 // the input is empty or all white space
+	ReasonNotANumber                                // not a phone number at all (letters only, unicode digits, a JSON value of the wrong kind)
+	ReasonUnknownRegion                             // the default region is not a region libphonenumber knows
+	ReasonInvalidCountryCode                        // the country calling code is not assigned
+	ReasonTooShort                                  // too few digits for the region
+	ReasonTooLong                                   // too many digits for the region, or an input over 250 characters
+	ReasonInvalidLength                             // a length no number of the region has
+	ReasonInvalidForRegion                          // the right length, but not an assigned number range (Rule T8: "valid", not just "possible")
+)
+
+var reasonText = [...]string{
+	"invalid",
+	"empty",
+	"not a number",
+	"unknown region",
+	"invalid country code",
+	"too short",
+	"too long",
+	"invalid length",
+	"not a valid number for its region",
+}
+
+// String describes the reason in a few words, such as "too short".
+func (r PhoneReason) String() string {
+	if int(r) < len(reasonText) {
+		return reasonText[r]
+	}
+	return reasonText[0]
+}
+
+// PhoneError says why an input is not a valid phone number. It never holds the whole
+// input: Masked shows at most its last four digits (see [MaskPhone]).
+type PhoneError struct {
+	Masked string      // the input with all but its last four digits hidden
+	Region string      // the default region the input was read in
+	Reason PhoneReason // why it was refused
+	Err    error       // the underlying parser error, if any
+}
+
+func (e *PhoneError) Error() string {
+	s := "identity: invalid phone number " + e.Masked
+	if e.Region != "" {
+		s += " (region " + e.Region + ")"
+	}
+	return s + ": " + e.Reason.String()
+}
+
+// Unwrap returns the underlying parser error, if there is one.
+func (e *PhoneError) Unwrap() error { return e.Err }
+
+// Is reports whether target is [ErrInvalidPhone].
+func (e *PhoneError) Is(target error) bool { return target == ErrInvalidPhone }
+
+// ParsePhone reads a phone number (Rule T8) from a string in any common format
+// ("+1 (954) 555-2399", "954.555.2399", "1-800-FLOWERS", "020 7946 0018") in the given
+// default region (an ISO 3166-1 code such as "GB"; [DefaultRegion] when empty, case
+// ignored). A number with a country code ("+33 1 42 68 53 00") keeps its own region.
+//
+// The number must be valid, not just well-formed: "+1 555 555 5555" has the right
+// length but no such number is assigned, and is refused. Digits must be ASCII. The
+// error is a [*PhoneError] matching [ErrInvalidPhone]. An unknown region is refused
+// whatever the input: it is a configuration mistake that would otherwise show only on
+// numbers without a country code.
+//
+// ParsePhone calls libphonenumber every time; a [PhoneParser] caches results.
+func ParsePhone(input, region string) (PhoneNumber, error) {
+	region = normalizeRegion(region)
+	res := parsePhone(input, region)
+	return res.number, res.err()
+}
+
+// phoneResult is a parse outcome as the cache keeps it: small, and without an error
+// value, so a cache hit returns without allocating.
+type phoneResult struct {
+	number PhoneNumber
+	reason PhoneReason
+	masked string
+	region string
+	cause  error
+}
+
+func (r *phoneResult) err() error {
+	if r.reason == 0 {
+		return nil
+	}
+	return &PhoneError{Masked: r.masked, Region: r.region, Reason: r.reason, Err: r.cause}
+}
+
+func refuse(input, region string, reason PhoneReason, cause error) phoneResult {
+	return phoneResult{reason: reason, masked: MaskPhone(input), region: region, cause: cause}
+}
+
+func normalizeRegion(region string) string {
+	if region == "" {
+		return DefaultRegion
+	}
+	for i := 0; i < len(region); i++ {
+		if c := region[i]; c >= 'a' && c <= 'z' {
+			return strings.ToUpper(region)
+		}
+	}
+	return region
+}
+
+func parsePhone(input, region string) phoneResult {
+	if !phonenumbers.GetSupportedRegions()[region] {
+		return refuse(input, region, ReasonUnknownRegion, nil)
+	}
+	if strings.TrimSpace(input) == "" {
+		return refuse(input, region, ReasonEmpty, nil)
+	}
+	if len(input) > maxPhoneInput {
+		return refuse(input, region, ReasonTooLong, phonenumbers.ErrNumTooLong)
+	}
+	digits := 0
+	for i := 0; i < len(input); i++ {
+		c := input[i]
+		if c >= 0x80 {
+			// libphonenumber would read Arabic-Indic or full-width digits; a CRM
+			// field holding them is more likely garbage than a phone.
+			return refuse(input, region, ReasonNotANumber, nil)
+		}
+		if c >= '0' && c <= '9' {
+			digits++
+		}
+	}
+	if digits == 0 {
+		return refuse(input, region, ReasonNotANumber, phonenumbers.ErrNotANumber)
+	}
+	num, err := phonenumbers.Parse(input, region)
+	if err != nil {
+		return refuse(input, region, reasonForParseError(err), err)
+	}
+	if !phonenumbers.IsValidNumber(num) {
+		return refuse(input, region, reasonForInvalid(num), nil)
+	}
+	return phoneResult{number: PhoneNumber{
+		E164:   phonenumbers.Format(num, phonenumbers.E164),
+		Region: phonenumbers.GetRegionCodeForNumber(num),
+	}}
+}
+
+func reasonForParseError(err error) PhoneReason {
+	switch {
+	case errors.Is(err, phonenumbers.ErrInvalidCountryCode):
+		return ReasonInvalidCountryCode
+	case errors.Is(err, phonenumbers.ErrTooShortNSN), errors.Is(err, phonenumbers.ErrTooShortAfterIDD):
+		return ReasonTooShort
+	case errors.Is(err, phonenumbers.ErrNumTooLong):
+		return ReasonTooLong
+	}
+	return ReasonNotANumber
+}
+
+func reasonForInvalid(num *phonenumbers.PhoneNumber) PhoneReason {
+	switch phonenumbers.IsPossibleNumberWithReason(num) {
+	case phonenumbers.INVALID_COUNTRY_CODE:
+		return ReasonInvalidCountryCode
+	case phonenumbers.TOO_SHORT, phonenumbers.IS_POSSIBLE_LOCAL_ONLY:
+		// A local-only number ("555-5555" in the US) lacks its area code.
+		return ReasonTooShort
+	case phonenumbers.TOO_LONG:
+		return ReasonTooLong
+	case phonenumbers.INVALID_LENGTH:
+		return ReasonInvalidLength
+	}
+	return ReasonInvalidForRegion
+}
+
+// PhoneInput returns the text of a phone number given as a JSON value (Rule T8): a JSON
+// string is unquoted, and a JSON integer such as 19545552399 is taken digit for digit.
+// Any other JSON value is a [*PhoneError] with [ReasonNotANumber].
+func PhoneInput(raw json.RawMessage) (string, error) {
+	if len(raw) == 0 {
+		return "", &PhoneError{Masked: "***", Region: "", Reason: ReasonEmpty}
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		if s, ok := unquoteSimple(raw); ok {
+			return s, nil
+		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", &PhoneError{Masked: "***", Reason: ReasonNotANumber}
+		}
+		return s, nil
+	case c >= '0' && c <= '9':
+		for _, d := range raw {
+			if d < '0' || d > '9' {
+				return "", &PhoneError{Masked: MaskPhone(string(raw)), Reason: ReasonNotANumber}
+			}
+		}
+		return string(raw), nil
+	}
+	return "", &PhoneError{Masked: "***", Reason: ReasonNotANumber}
+}
+
+// unquoteSimple unquotes a JSON string without escapes.
+func unquoteSimple(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	for _, c := range body {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return "", false
+		}
+	}
+	return string(body), true
+}

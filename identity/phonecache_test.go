@@ -1,0 +1,106 @@
+package identity
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPhoneParser_cachesValidAndInvalid(t *testing.T) {
+	p := NewPhoneParser(nil)
+	first, err := p.Parse("(954) 555-2399", "")
+	require.NoError(t, err)
+	assert.Equal(t, 1, p.CacheLen())
+	again, err := p.Parse("(954) 555-2399", "")
+	require.NoError(t, err)
+	assert.Equal(t, first, again)
+	assert.Equal(t, 1, p.CacheLen(), "a hit adds nothing")
+
+	_, err1 := p.Parse("+1 555 555 5555", "")
+	_, err2 := p.Parse("+1 555 555 5555", "")
+	assert.ErrorIs(t, err1, ErrInvalidPhone)
+	assert.Equal(t, err1, err2)
+	assert.Equal(t, 2, p.CacheLen(), "invalid results are cached too")
+}
+
+func TestPhoneParser_keyedByRegion(t *testing.T) {
+	p := NewPhoneParser(nil)
+	us, errUS := p.Parse("020 7946 0018", "US")
+	gb, errGB := p.Parse("020 7946 0018", "GB")
+	assert.Error(t, errUS)
+	assert.Zero(t, us)
+	require.NoError(t, errGB)
+	assert.Equal(t, "+442079460018", gb.E164)
+	lower, err := p.Parse("020 7946 0018", "gb")
+	require.NoError(t, err)
+	assert.Equal(t, gb, lower)
+	assert.Equal(t, 2, p.CacheLen(), "region names are normalized before keying")
+}
+
+func TestPhoneParser_defaultRegionOption(t *testing.T) {
+	p := NewPhoneParser(&PhoneParserOptions{Region: "gb"})
+	assert.Equal(t, "GB", p.Region())
+	got, err := p.Parse("020 7946 0018", "")
+	require.NoError(t, err)
+	assert.Equal(t, "+442079460018", got.E164)
+	assert.Equal(t, "US", NewPhoneParser(nil).Region())
+}
+
+func TestPhoneParser_bounded(t *testing.T) {
+	p := NewPhoneParser(&PhoneParserOptions{CacheSize: 8})
+	for i := range 100 {
+		_, _ = p.Parse(fmt.Sprintf("+1 954 555 %04d", i), "")
+	}
+	assert.Equal(t, 8, p.CacheLen())
+	// The most recent inputs are the ones kept.
+	_, _ = p.Parse("+1 954 555 0099", "")
+	assert.Equal(t, 8, p.CacheLen())
+}
+
+func TestPhoneParser_noCache(t *testing.T) {
+	p := NewPhoneParser(&PhoneParserOptions{CacheSize: -1})
+	got, err := p.Parse("+19545552399", "")
+	require.NoError(t, err)
+	assert.Equal(t, "+19545552399", got.E164)
+	assert.Zero(t, p.CacheLen())
+}
+
+func TestPhoneParser_hugeInputNotCached(t *testing.T) {
+	p := NewPhoneParser(nil)
+	_, err := p.Parse(string(make([]byte, 10<<10)), "")
+	assert.ErrorIs(t, err, ErrInvalidPhone)
+	assert.Zero(t, p.CacheLen())
+}
+
+// TestPhoneParser_concurrent hammers one small cache from many goroutines; run it with
+// -race. Every goroutine must see the same answers a fresh parse gives.
+func TestPhoneParser_concurrent(t *testing.T) {
+	p := NewPhoneParser(&PhoneParserOptions{CacheSize: 16})
+	inputs := make([]string, 40)
+	want := make([]PhoneNumber, len(inputs))
+	for i := range inputs {
+		inputs[i] = fmt.Sprintf("(954) 555-%04d", 2300+i)
+		if i%5 == 0 {
+			inputs[i] = fmt.Sprintf("+1 555 555 %04d", i) // invalid
+		}
+		want[i], _ = ParsePhone(inputs[i], "")
+	}
+	var wg sync.WaitGroup
+	for g := range 32 {
+		wg.Go(func() {
+			for n := range 400 {
+				i := (g*7 + n) % len(inputs)
+				got, err := p.Parse(inputs[i], "")
+				if got != want[i] || (err == nil) != (want[i].E164 != "") {
+					t.Errorf("Parse(%d) = %+v, %v; want %+v", i, got, err, want[i])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, p.CacheLen(), 16)
+}
