@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/regalkit/regalkit/diag"
@@ -173,11 +175,19 @@ func (r Record) String() string {
 	if !r.Timestamp.IsZero() {
 		ts = timestamp.Format(r.Timestamp)
 	}
-	s := ch + " " + verb + " " + addr + " " + ts + " (message " + quoteShort(r.MessageID) + ")"
+	s := ch + " " + verb + " " + addr + " " + ts + " (message " + quoteID(r.MessageID) + ")"
 	if r.Refused != "" {
 		s += " refused: " + string(r.Refused)
 	}
 	return s
+}
+
+// quoteID quotes a messageId for logs, cut to the 100 bytes Rule D6 allows.
+func quoteID(id string) string {
+	if len(id) > 100 {
+		id = strings.ToValidUTF8(id[:100], "")
+	}
+	return strconv.Quote(id)
 }
 
 // GoString is [Record.String], so that %#v does not print a whole address either.
@@ -240,7 +250,7 @@ type Message struct {
 
 // String describes m for logs with its phone and email masked.
 func (m Message) String() string {
-	s := "message " + quoteShort(m.ID)
+	s := "message " + quoteID(m.ID)
 	if m.Phone != "" {
 		s += " phone " + identity.MaskPhone(m.Phone)
 	}
