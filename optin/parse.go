@@ -34,21 +34,20 @@ func ParseTrait(field string, raw json.RawMessage, m Message) ([]Record, []diag.
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	var p parser
-	p.msg = m
-	if raw[0] == '[' {
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			p.refuse(field, "", "must be a consent record or an array of them: "+jsonReason(err))
-			return p.records, p.diags
-		}
-		p.records = make([]Record, 0, len(items))
-		for i, item := range items {
-			p.record(field+"["+strconv.Itoa(i)+"]", item, "", "")
-		}
+	p := parser{msg: m}
+	if !json.Valid(raw) {
+		p.refuse(field, "", "must be a consent record or an array of them, in valid JSON")
 		return p.records, p.diags
 	}
-	p.record(field, raw, "", "")
+	text := string(raw) // one copy: every value read is a substring of it
+	if text[0] != '[' {
+		p.record(field, text, "", "")
+		return p.records, p.diags
+	}
+	p.records = make([]Record, 0, 2)
+	elements(text, func(i int, elem string) {
+		p.record(field+"["+strconv.Itoa(i)+"]", elem, "", "")
+	})
 	return p.records, p.diags
 }
 
@@ -65,12 +64,8 @@ func ParsePhone(field, phone string, smsOptIn, voiceOptIn json.RawMessage, m Mes
 	var p parser
 	p.msg = m
 	base := field + "[" + identity.MaskPhone(phone) + "]"
-	if isPresent(smsOptIn) {
-		p.record(base+".smsOptIn", smsOptIn, SMS, phone)
-	}
-	if isPresent(voiceOptIn) {
-		p.record(base+".voiceOptIn", voiceOptIn, Voice, phone)
-	}
+	p.value(base+".smsOptIn", smsOptIn, SMS, phone)
+	p.value(base+".voiceOptIn", voiceOptIn, Voice, phone)
 	return p.records, p.diags
 }
 
@@ -83,27 +78,8 @@ func ParsePhone(field, phone string, smsOptIn, voiceOptIn json.RawMessage, m Mes
 func ParseEmail(field, email string, emailOptIn json.RawMessage, m Message) ([]Record, []diag.Diagnostic) {
 	var p parser
 	p.msg = m
-	if isPresent(emailOptIn) {
-		p.record(field+"["+identity.MaskEmail(email)+"].emailOptIn", emailOptIn, Email, email)
-	}
+	p.value(field+"["+identity.MaskEmail(email)+"].emailOptIn", emailOptIn, Email, email)
 	return p.records, p.diags
-}
-
-func isPresent(raw json.RawMessage) bool {
-	raw = bytes.TrimSpace(raw)
-	return len(raw) > 0 && string(raw) != "null"
-}
-
-// wireRecord is a consent record as JSON. Every field is raw so that one wrong field
-// never hides the others; encoding/json matches the keys case-insensitively, so
-// "Subscribed" and "IP" are read too.
-type wireRecord struct {
-	Channel    json.RawMessage `json:"channel"`
-	Subscribed json.RawMessage `json:"subscribed"`
-	Timestamp  json.RawMessage `json:"timestamp"`
-	IP         json.RawMessage `json:"ip"`
-	Source     json.RawMessage `json:"source"`
-	Text       json.RawMessage `json:"text"`
 }
 
 // recordShape is the part of a record the shared validator checks (DESIGN rule 9).
@@ -128,6 +104,19 @@ func (p *parser) refuse(field string, implied Channel, message string) {
 	p.add(Record{Channel: implied, Address: p.msg.addressFor(implied), Refused: diag.OptinInvalid})
 }
 
+// value reads a record that sits under a key naming its channel (smsOptIn): absent and
+// null are no record.
+func (p *parser) value(field string, raw json.RawMessage, implied Channel, addr string) {
+	raw = bytes.TrimSpace(raw)
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+	case !json.Valid(raw):
+		p.refuse(field, implied, "a consent record must be a JSON object, in valid JSON")
+	default:
+		p.record(field, string(raw), implied, addr)
+	}
+}
+
 func (p *parser) add(r Record) {
 	r.MessageID = p.msg.ID
 	r.MessageTime = p.msg.Time
@@ -135,19 +124,15 @@ func (p *parser) add(r Record) {
 	p.records = append(p.records, normalize(r))
 }
 
-// record reads one record object at field. implied is the channel its position gives
-// (smsOptIn is SMS), empty in an optIn trait; addr is the address its position gives.
-func (p *parser) record(field string, raw json.RawMessage, implied Channel, addr string) {
-	raw = bytes.TrimSpace(raw)
-	var w wireRecord
-	if len(raw) == 0 || raw[0] != '{' {
+// record reads one record at field from raw, valid JSON. implied is the channel its
+// position gives (smsOptIn is SMS), empty in an optIn trait; addr is the address its
+// position gives.
+func (p *parser) record(field, raw string, implied Channel, addr string) {
+	if raw == "" || raw[0] != '{' {
 		p.refuse(field, implied, "a consent record must be a JSON object")
 		return
 	}
-	if err := json.Unmarshal(raw, &w); err != nil {
-		p.refuse(field, implied, "a consent record must be a JSON object: "+jsonReason(err))
-		return
-	}
+	w := readRecord(raw)
 
 	var r Record
 	var codes [4]diag.Code // the refusals found, in rule order: C1, C2, C3, C4
@@ -156,7 +141,7 @@ func (p *parser) record(field string, raw json.RawMessage, implied Channel, addr
 	name, _ := stringOf(w.Channel)
 	channel := Channel(strings.ToLower(strings.TrimSpace(name)))
 	if implied != "" {
-		if isPresent(w.Channel) && channel != implied {
+		if isPresentText(w.Channel) && channel != implied {
 			p.report(diag.OptinInvalid, field+".channel", "channel must be "+string(implied)+" here, or absent; the record is refused (Rule C2)")
 			codes[1] = diag.OptinInvalid
 		}
@@ -194,7 +179,7 @@ func (p *parser) record(field string, raw json.RawMessage, implied Channel, addr
 	subscribed, known := parseSubscribed(w.Subscribed)
 	if !known {
 		msg := "subscribed must be true or false"
-		if !isPresent(w.Subscribed) {
+		if !isPresentText(w.Subscribed) {
 			msg = "subscribed is required"
 		}
 		p.report(diag.OptinInvalid, field+".subscribed", msg+"; the record is refused (Rule C2)")
@@ -235,45 +220,20 @@ func (p *parser) record(field string, raw json.RawMessage, implied Channel, addr
 	p.add(r)
 }
 
-// stringOf reads a JSON value as text: a string's contents, nothing for null or an absent
-// value, and any other value's compact JSON text (so that evidence such as a numeric
-// source is kept, not lost). isString reports whether it was a JSON string.
-func stringOf(raw json.RawMessage) (s string, isString bool) {
-	if !isPresent(raw) {
-		return "", false
-	}
-	raw = bytes.TrimSpace(raw)
-	if raw[0] == '"' {
-		if err := json.Unmarshal(raw, &s); err == nil {
-			return s, true
-		}
-	}
-	var b bytes.Buffer
-	if json.Compact(&b, raw) != nil {
-		return string(raw), false
-	}
-	return b.String(), false
-}
-
 // parseSubscribed reads subscribed as a JSON boolean or the string "true" or "false"
 // (any case, surrounding spaces ignored). known is false for anything else, absent
 // included: a record that does not say which way it goes is not consent either way.
-func parseSubscribed(raw json.RawMessage) (subscribed, known bool) {
-	raw = bytes.TrimSpace(raw)
-	switch string(raw) {
+func parseSubscribed(v string) (subscribed, known bool) {
+	switch v {
 	case "true":
 		return true, true
 	case "false":
 		return false, true
 	}
-	if len(raw) == 0 || raw[0] != '"' {
+	if v == "" || v[0] != '"' {
 		return false, false
 	}
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
-		return false, false
-	}
-	switch strings.ToLower(strings.TrimSpace(s)) {
+	switch strings.ToLower(strings.TrimSpace(unquote(v))) {
 	case "true":
 		return true, true
 	case "false":
@@ -284,11 +244,16 @@ func parseSubscribed(raw json.RawMessage) (subscribed, known bool) {
 
 // parseTimestamp reads a record's timestamp with the one D4 parser. reason is empty on
 // success, else says what is wrong without quoting the value.
-func parseTimestamp(raw json.RawMessage) (t time.Time, reason string) {
-	if !isPresent(raw) {
+func parseTimestamp(v string) (t time.Time, reason string) {
+	if !isPresentText(v) {
 		return time.Time{}, "is required"
 	}
-	t, err := timestamp.ParseJSON(bytes.TrimSpace(raw))
+	var err error
+	if v[0] == '"' {
+		t, err = timestamp.Parse(unquote(v))
+	} else {
+		t, err = timestamp.ParseJSON([]byte(v))
+	}
 	if err != nil {
 		var te *timestamp.Error
 		if errors.As(err, &te) {
@@ -300,13 +265,4 @@ func parseTimestamp(raw json.RawMessage) (t time.Time, reason string) {
 		return time.Time{}, "is the zero time"
 	}
 	return t, ""
-}
-
-// jsonReason describes a JSON decoding error without quoting the input.
-func jsonReason(err error) string {
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		return "invalid JSON at byte " + strconv.FormatInt(syn.Offset, 10)
-	}
-	return "invalid JSON"
 }
