@@ -21,8 +21,10 @@ import (
 // UnmarshalJSON need exclusive access to the variable they change, as for any value.
 type Ledger struct {
 	// recs is sorted by compare with no two records the same, normalized and checked.
-	// It is never written in place: every change builds a new slice.
-	recs []Record
+	// Neither the slice nor the records it points to are ever written in place: every
+	// change builds a new slice, and a joined record is a new record. Pointers make that
+	// copy cheap: adding to a ledger of n records copies n pointers, not n records.
+	recs []*Record
 }
 
 // Add puts records into the ledger and returns how many were new. Each record is
@@ -41,14 +43,16 @@ func (l *Ledger) Add(records ...Record) (added int) {
 	slices.SortFunc(in, func(a, b Record) int { return compare(&a, &b) })
 	in = dedupe(in)
 	// Keep only what changes the ledger, so that a redelivery allocates nothing more.
-	changes := in[:0]
-	for _, r := range in {
-		i, found := l.find(&r)
+	// The records kept stay in in, which nothing else ever writes.
+	var changes []*Record
+	for k := range in {
+		i, found := l.find(&in[k])
 		if !found {
 			added++
-			changes = append(changes, r)
-		} else if joined := join(l.recs[i], r); !sameTimes(joined, l.recs[i]) {
-			changes = append(changes, joined)
+			changes = append(changes, &in[k])
+		} else if joined := join(*l.recs[i], in[k]); !sameTimes(joined, *l.recs[i]) {
+			in[k] = joined
+			changes = append(changes, &in[k])
 		}
 	}
 	if len(changes) > 0 {
@@ -76,12 +80,21 @@ func (l Ledger) Len() int { return len(l.recs) }
 
 // Records returns a copy of the ledger's records in canonical order: by consent
 // timestamp, then messageId, then the rest of each record.
-func (l Ledger) Records() []Record { return slices.Clone(l.recs) }
+func (l Ledger) Records() []Record {
+	if len(l.recs) == 0 {
+		return nil
+	}
+	out := make([]Record, len(l.recs))
+	for i, r := range l.recs {
+		out[i] = *r
+	}
+	return out
+}
 
 // Equal reports whether l and o hold the same records, times included.
 func (l Ledger) Equal(o Ledger) bool {
-	return slices.EqualFunc(l.recs, o.recs, func(a, b Record) bool {
-		return compare(&a, &b) == 0 && sameTimes(a, b)
+	return slices.EqualFunc(l.recs, o.recs, func(a, b *Record) bool {
+		return compare(a, b) == 0 && sameTimes(*a, *b)
 	})
 }
 
@@ -104,8 +117,8 @@ func (l Ledger) GoString() string { return l.String() }
 // as [Record.MarshalJSON] writes it. An empty ledger is [].
 func (l Ledger) MarshalJSON() ([]byte, error) {
 	out := make([]recordJSON, len(l.recs))
-	for i := range l.recs {
-		out[i] = l.recs[i].toJSON(l.recs[i].Address, "")
+	for i, r := range l.recs {
+		out[i] = r.toJSON(r.Address, "")
 	}
 	return json.Marshal(out)
 }
@@ -136,7 +149,7 @@ func (l *Ledger) UnmarshalJSON(b []byte) error {
 
 // find returns where r is or would be in l.recs.
 func (l *Ledger) find(r *Record) (int, bool) {
-	return slices.BinarySearchFunc(l.recs, r, func(e Record, t *Record) int { return compare(&e, t) })
+	return slices.BinarySearchFunc(l.recs, r, compare)
 }
 
 // join combines two copies of the same record: the earlier of each time, zero counting as
@@ -168,12 +181,12 @@ func dedupe(s []Record) []Record {
 }
 
 // union merges two sorted, deduplicated slices into a new one, joining copies of the
-// same record. Neither input is written.
-func union(a, b []Record) []Record {
-	out := make([]Record, 0, len(a)+len(b))
+// same record into a new record. Neither input, nor any record, is written.
+func union(a, b []*Record) []*Record {
+	out := make([]*Record, 0, len(a)+len(b))
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
-		switch c := compare(&a[i], &b[j]); {
+		switch c := compare(a[i], b[j]); {
 		case c < 0:
 			out = append(out, a[i])
 			i++
@@ -181,7 +194,12 @@ func union(a, b []Record) []Record {
 			out = append(out, b[j])
 			j++
 		default:
-			out = append(out, join(a[i], b[j]))
+			if sameTimes(*a[i], *b[j]) {
+				out = append(out, a[i])
+			} else {
+				joined := join(*a[i], *b[j])
+				out = append(out, &joined)
+			}
 			i++
 			j++
 		}

@@ -165,7 +165,7 @@ func (l Ledger) Resolve(bind Binder) View {
 	v := View{history: make([]Entry, len(l.recs))}
 	for i := range l.recs {
 		e := &v.history[i]
-		e.Record = l.recs[i]
+		e.Record = *l.recs[i]
 		e.AppliesTo = e.Address
 		if e.Refused != "" {
 			e.Outcome = Refused
