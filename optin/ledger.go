@@ -10,10 +10,10 @@ import (
 )
 
 // Ledger is a contact's consent: the grow-only set of every record it has received,
-// valid or refused (Rule C7). Everything else (each address's state per channel (Rules
-// C6, C9), which phone a record without one applies to (Rule C5), each record's
-// outcome) is derived from the set by [Ledger.Resolve], so the order records arrive in,
-// and how often, cannot change any of it.
+// valid or refused (Rule C7). Everything else is derived from the set by
+// [Ledger.Resolve]: each address's state per channel (Rules C6, C9), which phone a
+// record without one applies to (Rule C5), and each record's outcome (Rule C7). So the
+// order records arrive in, and how often, cannot change any of it.
 //
 // The zero Ledger is empty and ready to use. A Ledger is a value: copying it is cheap,
 // and a copy never sees the other's later changes, because a Ledger never writes into
@@ -43,7 +43,7 @@ func (l *Ledger) Add(records ...Record) (added int) {
 	slices.SortFunc(in, func(a, b Record) int { return compare(&a, &b) })
 	in = dedupe(in)
 	// Keep only what changes the ledger, so that a redelivery allocates nothing more.
-	// The records kept stay in in, which nothing else ever writes.
+	// The ledger points into in, which nothing writes after this loop.
 	var changes []*Record
 	for k := range in {
 		i, found := l.find(&in[k])
