@@ -501,3 +501,35 @@ func TestProperty_JSONRoundTrip(t *testing.T) {
 		assert.Equal(t, v.History(), entries)
 	})
 }
+
+// TestLedger_concurrentUse: readers of a copy, of a view and of an Events never race
+// with a writer of the original (run with -race).
+func TestLedger_concurrentUse(t *testing.T) {
+	var l Ledger
+	l.Add(rec("2020-01-01T00:00:00Z", true))
+	snapshot := l
+	v := l.Resolve(nil)
+	events, err := NewEvents(map[string][]Channel{"In": nil}, nil)
+	require.NoError(t, err)
+
+	done := make(chan struct{})
+	for range 2 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for range 50 {
+				assert.Equal(t, StateSubscribed, snapshot.Resolve(nil).State(seedPhone, SMS))
+				assert.Equal(t, StateSubscribed, v.State(seedPhone, SMS))
+				_, _ = json.Marshal(snapshot)
+				records, _ := events.Records("In", seedMessage())
+				assert.Len(t, records, 2)
+			}
+		}()
+	}
+	for i := range 50 {
+		l.Add(rec("2020-01-02T00:00:00Z", i%2 == 0, withID(fmt.Sprint(i))))
+	}
+	<-done
+	<-done
+	assert.Equal(t, 51, l.Len())
+	assert.Equal(t, 1, snapshot.Len())
+}
