@@ -1,0 +1,73 @@
+// Package optin keeps SMS, voice and email consent with its legal evidence (SPEC rules
+// C1–C9).
+//
+// A wrong "subscribed" is an unlawful text message and a lost "unsubscribed" is worse,
+// so the package is built to be right whatever Segment does: it re-delivers messages,
+// delivers them out of order, and re-sends cached traits. The package is pure: no I/O,
+// no clock, no context.
+//
+// # Records and evidence
+//
+// A [Record] is one opt-in or opt-out on one [Channel] ([SMS], [Voice], [Email]) with
+// its evidence: the address it applies to (an E.164 phone, or an email address), the
+// consent timestamp, the IP, the source, the consent text, the messageId and event time
+// of its message, and when it was processed (Rule C7).
+//
+// # Parsing
+//
+// [ParseTrait] reads an optIn trait, the seed's array of records or a single record;
+// [ParsePhone] reads the smsOptIn and voiceOptIn values of one phone in Regal's phones
+// trait, and [ParseEmail] the emailOptIn value of one address (Rule C2). subscribed may be
+// a boolean or "true"/"false"; timestamps go through the module's one D4 parser. A
+// [Message] carries what the parsers need from the message: its messageId, event time,
+// context.ip, the phone or email it sets, and the processing time.
+//
+// # Validation
+//
+// A record on another channel is refused with optin.unknown_channel (Rule C1); one
+// without a parseable timestamp with optin.no_timestamp (Rule C3); an opt-in with no IP,
+// its own or the message's context.ip, with optin.no_ip (Rule C4), while an opt-out needs
+// none. A refusal is never an error: each problem is a diag.Diagnostic with its code and
+// field path, the refused record is kept in the history (Rule C7), and the rest of the
+// message goes on.
+//
+// # The ledger
+//
+// A [Ledger] is a grow-only set of records; adding the same record twice keeps it once.
+// Nothing in it depends on arrival order, because nothing derived is stored:
+// [Ledger.Resolve] computes a [View] from the set and a [Binder]. A record without an
+// address applies to the phone primary at its message's time, else to the first phone
+// the contact ever gets, and is pending until then (Rule C5; [BindPrimary]). Per address
+// and channel the record with the newest consent timestamp decides; at equal timestamps
+// the opt-out does (Rule C6). Every record's outcome (applied, superseded, refused with
+// its code, pending) is derived the same way (Rule C7).
+//
+// # States
+//
+// [View.State] gives [StateSubscribed], [StateUnsubscribed] or [StateNone] per address
+// and channel (Rule C9).
+//
+// # Opt-in events
+//
+// [Events] turns configured track events into records, dated by the event, with the
+// context.ip as evidence and the event name as source (Rule C8).
+//
+// # Merging
+//
+// When two contacts merge (Rule I3), [Ledger.Merge] unites their ledgers: the result is
+// the same as applying both histories' records in any order.
+//
+// # Export
+//
+// [View.OptIns] gives a phone's "optIns" object and [View.History] the "consentHistory"
+// list of the contact export (SPEC X), both ready for encoding/json. A [Ledger] reads
+// that history back with [Ledger.UnmarshalJSON] to an equal ledger: outcomes and
+// bindings are derived again, never trusted.
+//
+// # Privacy and safety
+//
+// Diagnostics, errors, and the String, GoString and LogValue methods of records,
+// entries, messages and ledgers never hold a whole phone number or email address.
+// Methods return copies: no caller can change a ledger or view through a slice or map it
+// got from one. No input makes the package panic.
+package optin

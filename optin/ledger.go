@@ -1,0 +1,195 @@
+package optin
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Ledger is a contact's consent: the grow-only set of every record it has received,
+// valid or refused (Rule C7). Everything else (each address's state per channel (Rules
+// C6, C9), which phone a record without one applies to (Rule C5), each record's
+// outcome) is derived from the set by [Ledger.Resolve], so the order records arrive in,
+// and how often, cannot change any of it.
+//
+// The zero Ledger is empty and ready to use. A Ledger is a value: copying it is cheap,
+// and a copy never sees the other's later changes, because a Ledger never writes into
+// memory it has shared. Reading methods are safe for concurrent use; Add, Merge and
+// UnmarshalJSON need exclusive access to the variable they change, as for any value.
+type Ledger struct {
+	// recs is sorted by compare with no two records the same, normalized and checked.
+	// It is never written in place: every change builds a new slice.
+	recs []Record
+}
+
+// Add puts records into the ledger and returns how many were new. Each record is
+// checked first (see [Record.Check]): one that breaks Rules C1–C4 is kept as refused,
+// whatever its Refused field said. A record the ledger already holds (the same message's
+// record delivered again) is not added twice; the ledger keeps the earlier of the two
+// MessageTimes and of the two ProcessedAts (zero counting as unknown).
+func (l *Ledger) Add(records ...Record) (added int) {
+	if len(records) == 0 {
+		return 0
+	}
+	in := make([]Record, len(records))
+	for i, r := range records {
+		in[i] = normalize(r)
+	}
+	slices.SortFunc(in, func(a, b Record) int { return compare(&a, &b) })
+	in = dedupe(in)
+	// Keep only what changes the ledger, so that a redelivery allocates nothing more.
+	changes := in[:0]
+	for _, r := range in {
+		i, found := l.find(&r)
+		if !found {
+			added++
+			changes = append(changes, r)
+		} else if joined := join(l.recs[i], r); !sameTimes(joined, l.recs[i]) {
+			changes = append(changes, joined)
+		}
+	}
+	if len(changes) > 0 {
+		l.recs = union(l.recs, changes)
+	}
+	return added
+}
+
+// Merge adds every record of o to l, as when two contacts merge (Rule I3). The result is
+// the same as adding both ledgers' records in any order: Merge is commutative,
+// associative and idempotent. o is not changed.
+func (l *Ledger) Merge(o Ledger) {
+	if len(o.recs) == 0 {
+		return
+	}
+	if len(l.recs) == 0 {
+		l.recs = o.recs // safe to share: neither side ever writes in place
+		return
+	}
+	l.recs = union(l.recs, o.recs)
+}
+
+// Len returns the number of records in the ledger.
+func (l Ledger) Len() int { return len(l.recs) }
+
+// Records returns a copy of the ledger's records in canonical order: by consent
+// timestamp, then messageId, then the rest of each record.
+func (l Ledger) Records() []Record { return slices.Clone(l.recs) }
+
+// Equal reports whether l and o hold the same records, times included.
+func (l Ledger) Equal(o Ledger) bool {
+	return slices.EqualFunc(l.recs, o.recs, func(a, b Record) bool {
+		return compare(&a, &b) == 0 && sameTimes(a, b)
+	})
+}
+
+// sameTimes reports whether two copies of a record have the same MessageTime and
+// ProcessedAt.
+func sameTimes(a, b Record) bool {
+	return a.MessageTime.Equal(b.MessageTime) && a.ProcessedAt.Equal(b.ProcessedAt)
+}
+
+// String describes the ledger for logs without any address, as in
+// "optin.Ledger{3 records}".
+func (l Ledger) String() string {
+	return "optin.Ledger{" + strconv.Itoa(len(l.recs)) + " records}"
+}
+
+// GoString is [Ledger.String], so that %#v does not print whole addresses either.
+func (l Ledger) GoString() string { return l.String() }
+
+// MarshalJSON writes the ledger as a JSON array of its records in canonical order, each
+// as [Record.MarshalJSON] writes it. An empty ledger is [].
+func (l Ledger) MarshalJSON() ([]byte, error) {
+	out := make([]recordJSON, len(l.recs))
+	for i := range l.recs {
+		out[i] = l.recs[i].toJSON(l.recs[i].Address, "")
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON replaces the ledger with the records of a JSON array, as written by
+// [Ledger.MarshalJSON] or as the history of [View.History] (a contact export's
+// consentHistory): outcomes are ignored and addresses a record was only bound to are
+// dropped, since both are derived. So a ledger exported through its view and read back
+// is equal to the original. Every record is checked as [Ledger.Add] checks it.
+func (l *Ledger) UnmarshalJSON(b []byte) error {
+	var ws []recordJSON
+	if err := json.Unmarshal(b, &ws); err != nil {
+		return fmt.Errorf("optin: ledger: %w", err)
+	}
+	recs := make([]Record, len(ws))
+	for i := range ws {
+		r, _, err := ws[i].fromJSON()
+		if err != nil {
+			return fmt.Errorf("optin: ledger record %d: %w", i, err)
+		}
+		recs[i] = r
+	}
+	var fresh Ledger
+	fresh.Add(recs...)
+	*l = fresh
+	return nil
+}
+
+// find returns where r is or would be in l.recs.
+func (l *Ledger) find(r *Record) (int, bool) {
+	return slices.BinarySearchFunc(l.recs, r, func(e Record, t *Record) int { return compare(&e, t) })
+}
+
+// join combines two copies of the same record: the earlier of each time, zero counting as
+// unknown. It is commutative, associative and idempotent.
+func join(a, b Record) Record {
+	a.MessageTime = earliest(a.MessageTime, b.MessageTime)
+	a.ProcessedAt = earliest(a.ProcessedAt, b.ProcessedAt)
+	return a
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+// dedupe joins neighbouring copies of the same record in a sorted slice, in place.
+func dedupe(s []Record) []Record {
+	out := s[:0]
+	for _, r := range s {
+		if n := len(out); n > 0 && compare(&out[n-1], &r) == 0 {
+			out[n-1] = join(out[n-1], r)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// union merges two sorted, deduplicated slices into a new one, joining copies of the
+// same record. Neither input is written.
+func union(a, b []Record) []Record {
+	out := make([]Record, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch c := compare(&a[i], &b[j]); {
+		case c < 0:
+			out = append(out, a[i])
+			i++
+		case c > 0:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, join(a[i], b[j]))
+			i++
+			j++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
+}
+
+// LogValue logs the ledger as [Ledger.String] does, never its addresses (a JSON log
+// handler would otherwise call MarshalJSON).
+func (l Ledger) LogValue() slog.Value { return slog.StringValue(l.String()) }
