@@ -82,4 +82,3 @@ func TestRuleC6_NewestConsentWinsThroughTraits(t *testing.T) {
 		assert.Equal(t, optin.StateUnsubscribed, c.Subscription(optin.SMS))
 	}
 }
-

@@ -137,9 +137,9 @@ type applier struct {
 	st   stamp
 	ch   Changes
 
-	msgPhone      string // the valid E.164 of the message's phone trait
-	msgEmail      string // the normalized email of the message's email trait
-	phonesTouched bool   // whether a phone write was added
+	msgPhone      string         // the valid E.164 of the message's phone trait
+	msgEmail      string         // the normalized email of the message's email trait
+	phonesTouched bool           // whether a phone write was added
 	phonesBefore  phoneSignature // before the first phone write
 	optIns        []deferredTrait
 }
