@@ -1,0 +1,73 @@
+package contact
+
+// Address parts in canonical order (Rule T5).
+const (
+	line1 = iota
+	line2
+	city
+	state
+	postalCode
+	country
+	numAddressParts
+)
+
+var addressPartNames = [numAddressParts]string{"line1", "line2", "city", "state", "postalCode", "country"}
+
+// addressFieldNames are the parts' field paths as Changes reports them.
+var addressFieldNames = [numAddressParts]string{"address.line1", "address.line2", "address.city", "address.state", "address.postalCode", "address.country"}
+
+// addressPart maps an address sub-key, normalized as in Rule T1, to its part. It reads
+// Segment's street, city, state, postalCode|zip, country; Regal's API street, city,
+// state, zipcode; and the seed's AddressLine1, AddressLine2, City, ZipOrPostcode,
+// StateProvinceCounty, CountryId (Rule T5).
+func addressPart(normalized string) (int, bool) {
+	switch normalized {
+	case "line1", "street", "addressline1", "streetaddress", "address1":
+		return line1, true
+	case "line2", "addressline2", "address2":
+		return line2, true
+	case "city":
+		return city, true
+	case "state", "stateprovincecounty", "province", "region":
+		return state, true
+	case "postalcode", "zip", "zipcode", "ziporpostcode", "postcode":
+		return postalCode, true
+	case "country", "countryid", "countrycode":
+		return country, true
+	}
+	return 0, false
+}
+
+// Address is a contact's canonical address (Rule T5).
+type Address struct {
+	Line1      string `json:"line1,omitempty"`
+	Line2      string `json:"line2,omitempty"`
+	City       string `json:"city,omitempty"`
+	State      string `json:"state,omitempty"`
+	PostalCode string `json:"postalCode,omitempty"`
+	Country    string `json:"country,omitempty"`
+	// Extra holds unknown sub-keys under their original keys, values as compact JSON.
+	Extra map[string]string `json:"-"`
+}
+
+// IsZero reports whether the address has no part at all.
+func (a Address) IsZero() bool {
+	return a.Line1 == "" && a.Line2 == "" && a.City == "" && a.State == "" && a.PostalCode == "" && a.Country == "" && len(a.Extra) == 0
+}
+
+// Address returns the contact's address.
+func (c *Contact) Address() Address {
+	a := Address{
+		Line1: c.address[line1].val, Line2: c.address[line2].val, City: c.address[city].val,
+		State: c.address[state].val, PostalCode: c.address[postalCode].val, Country: c.address[country].val,
+	}
+	for _, kr := range c.addressExtra {
+		if kr.reg.val != "" && kr.reg.st.compare(c.addressCleared) > 0 {
+			if a.Extra == nil {
+				a.Extra = make(map[string]string)
+			}
+			a.Extra[kr.key] = kr.reg.val
+		}
+	}
+	return a
+}

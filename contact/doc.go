@@ -1,0 +1,50 @@
+// Package contact is the heart of regalkit's model: what Segment messages do to a
+// person's profile. It is pure: no I/O, no context.
+//
+// # Traits
+//
+// [Contact.ApplyTraits] applies an identify message's traits (Rule T3: its traits, then
+// its context.traits where those do not name the same field). Standard traits are
+// recognized after dropping every non-alphanumeric character and lowercasing the key
+// (Rule T1: "first_name", "FirstName" and "First Name" are all firstName); `name` fills
+// firstName and lastName when the message names neither. Every other trait is a custom
+// property under its original key, its value kept exactly as JSON (Rule T2). Addresses
+// are read from Segment's, Regal's and the seed's key families into one canonical form
+// (Rule T5); age is a whole number 0–150 (T6); emails are normalized (T7); phones are
+// validated with libphonenumber and kept as E.164 (T8), several to a contact with one
+// primary (T9); a message carries at most 300 traits with keys of at most 255 bytes
+// (T10).
+//
+// # Order independence
+//
+// Segment delivers out of order and re-delivers. Every field of a contact is a
+// last-writer-wins register stamped with the (event time, messageId) of the write that
+// set it, and a write only wins with a larger stamp (Rule T4); JSON null removes a field
+// with its own stamp, so a late, older value cannot bring it back. Phone writes are kept
+// as a log from which the current phones, the primary phone, and the primary phone at
+// any past moment (Rule C5) are derived. Consent records are a grow-only set (package
+// optin). So applying the same messages in any order, any number of times, gives the
+// same contact, and [Contact.Merge] of two contacts is the contact of both their
+// messages (SPEC S3).
+//
+// # Refusals
+//
+// A refused field never aborts a message: [Changes.Diagnostics] names each one with its
+// code (trait.invalid, trait.limit, email.invalid, phone.invalid, optin.*) and field
+// path, and the rest of the message applies. Diagnostic messages never hold a whole
+// phone number or email address.
+//
+// # Audience
+//
+// A contact is in the audience when it has a valid phone ([Contact.InAudience], Rule
+// A1); its subscription state per channel is its primary phone's ([Contact.Subscription],
+// Rule A2).
+//
+// # Export
+//
+// json.Marshal of a *Contact writes the export of SPEC X, and [Export] adds the
+// contact's events. json.Unmarshal reads it back to an equal contact: the documented
+// keys are derived, and the extra key "clocks" carries every register with its stamp
+// (removed fields included) and the phone log, so a reloaded contact keeps merging
+// exactly as the original would.
+package contact

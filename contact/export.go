@@ -1,0 +1,496 @@
+package contact
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/timestamp"
+	"github.com/regalkit/regalkit/optin"
+)
+
+// Export is a contact with its events, in the export format of SPEC X. The events live in
+// the Store; the export shows them when the caller passes them in. json.Marshal of a
+// *Contact is the Export without events.
+type Export struct {
+	Contact *Contact
+	Events  []event.Record
+}
+
+// The export document (SPEC X). Keys after "updatedAt" are regalkit's own:
+// "formerUserIds" lists External IDs replaced by an alias (Rule I5), and "clocks" holds
+// every field with the stamp that set it, removed fields included, so that a contact
+// read back with UnmarshalJSON keeps merging exactly as the original would.
+type exportJSON struct {
+	ID             string                     `json:"id,omitempty"`
+	UserID         string                     `json:"userId,omitempty"`
+	AnonymousIDs   []string                   `json:"anonymousIds,omitempty"`
+	InAudience     bool                       `json:"inAudience"`
+	Phone          string                     `json:"phone,omitempty"`
+	Phones         map[string]phoneJSON       `json:"phones,omitempty"`
+	Subscriptions  map[string]optin.State     `json:"subscriptions"`
+	Email          string                     `json:"email,omitempty"`
+	FirstName      string                     `json:"firstName,omitempty"`
+	LastName       string                     `json:"lastName,omitempty"`
+	Age            *int                       `json:"age,omitempty"`
+	Gender         string                     `json:"gender,omitempty"`
+	Address        *addressJSON               `json:"address,omitempty"`
+	Custom         map[string]json.RawMessage `json:"custom,omitempty"`
+	Events         []eventJSON                `json:"events,omitempty"`
+	ConsentHistory []optin.Entry              `json:"consentHistory,omitempty"`
+	CreatedAt      string                     `json:"createdAt,omitempty"`
+	UpdatedAt      string                     `json:"updatedAt,omitempty"`
+	FormerUserIDs  []string                   `json:"formerUserIds,omitempty"`
+	Clocks         *clocksJSON                `json:"clocks,omitempty"`
+}
+
+type phoneJSON struct {
+	Label   string       `json:"label"`
+	Primary bool         `json:"primary"`
+	OptIns  optin.OptIns `json:"optIns,omitempty"`
+}
+
+type addressJSON struct {
+	Line1      string `json:"line1,omitempty"`
+	Line2      string `json:"line2,omitempty"`
+	City       string `json:"city,omitempty"`
+	State      string `json:"state,omitempty"`
+	PostalCode string `json:"postalCode,omitempty"`
+	Country    string `json:"country,omitempty"`
+	// Unknown sub-keys (Rule T5) follow under their original keys.
+	extra map[string]string
+}
+
+func (a addressJSON) MarshalJSON() ([]byte, error) {
+	type plain addressJSON
+	b, err := json.Marshal(plain(a))
+	if err != nil || len(a.extra) == 0 {
+		return b, err
+	}
+	keys := make([]string, 0, len(a.extra))
+	for k := range a.extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = b[:len(b)-1]
+	for _, k := range keys {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		kb, _ := json.Marshal(k)
+		b = append(append(append(b, kb...), ':'), a.extra[k]...)
+	}
+	return append(b, '}'), nil
+}
+
+type eventJSON struct {
+	Kind       event.Kind      `json:"kind"`
+	Name       string          `json:"name,omitempty"`
+	Category   string          `json:"category,omitempty"`
+	GroupID    string          `json:"groupId,omitempty"`
+	Timestamp  string          `json:"timestamp"`
+	MessageID  string          `json:"messageId,omitempty"`
+	Properties json.RawMessage `json:"properties,omitempty"`
+}
+
+// clocksJSON is the full register state. Stamps are listed once in "stamps" as [time,
+// messageId]; a register is [value, stamp index] with value null when the field was
+// removed; a phone write is [stamp index, op, phone, on].
+type clocksJSON struct {
+	Stamps         [][2]string                `json:"stamps"`
+	Fields         map[string]json.RawMessage `json:"fields,omitempty"`
+	Address        map[string]json.RawMessage `json:"address,omitempty"`
+	AddressExtra   map[string]json.RawMessage `json:"addressExtra,omitempty"`
+	AddressCleared *int                       `json:"addressCleared,omitempty"`
+	Custom         map[string]json.RawMessage `json:"custom,omitempty"`
+	Labels         map[string]json.RawMessage `json:"labels,omitempty"`
+	PhoneLog       []json.RawMessage          `json:"phoneLog,omitempty"`
+
+	index map[stamp]int
+}
+
+// MarshalJSON writes the contact export of SPEC X, without events.
+func (c *Contact) MarshalJSON() ([]byte, error) { return Export{Contact: c}.MarshalJSON() }
+
+// UnmarshalJSON reads a contact export back. The contact is rebuilt from "clocks",
+// identifiers, times and "consentHistory"; the other keys are derived and only read for
+// checking. Events, if present, are ignored: use [Export.UnmarshalJSON] to read them.
+func (c *Contact) UnmarshalJSON(b []byte) error {
+	var e Export
+	if err := e.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	*c = *e.Contact
+	return nil
+}
+
+// MarshalJSON writes the contact with its events (SPEC X).
+func (e Export) MarshalJSON() ([]byte, error) {
+	c := e.Contact
+	if c == nil {
+		return nil, errors.New("contact: export of a nil contact")
+	}
+	view := c.ConsentView()
+	pv := &c.phones
+	primary := pv.primary()
+	x := exportJSON{
+		ID:            c.id,
+		UserID:        c.userID,
+		AnonymousIDs:  c.anonymousIDs,
+		Phone:         primary,
+		Email:         c.email.val,
+		FirstName:     c.firstName.val,
+		LastName:      c.lastName.val,
+		Gender:        c.gender.val,
+		FormerUserIDs: c.formerIDs,
+		Subscriptions: map[string]optin.State{
+			string(optin.SMS):   optin.StateNone,
+			string(optin.Voice): optin.StateNone,
+		},
+		ConsentHistory: view.History(),
+	}
+	for _, m := range pv.members {
+		if m.member.val == "" {
+			continue
+		}
+		x.InAudience = true
+		if x.Phones == nil {
+			x.Phones = make(map[string]phoneJSON)
+		}
+		x.Phones[m.phone] = phoneJSON{Label: c.PhoneLabel(m.phone), Primary: m.phone == primary, OptIns: view.OptIns(m.phone)}
+	}
+	if primary != "" {
+		for _, ch := range []optin.Channel{optin.SMS, optin.Voice} {
+			x.Subscriptions[string(ch)] = view.State(primary, ch)
+		}
+	}
+	if n, ok := c.Age(); ok {
+		x.Age = &n
+	}
+	if a := c.Address(); !a.IsZero() {
+		x.Address = &addressJSON{a.Line1, a.Line2, a.City, a.State, a.PostalCode, a.Country, a.Extra}
+	}
+	for _, kr := range c.custom {
+		if kr.reg.val != "" {
+			if x.Custom == nil {
+				x.Custom = make(map[string]json.RawMessage)
+			}
+			x.Custom[kr.key] = json.RawMessage(kr.reg.val)
+		}
+	}
+	for _, r := range e.Events {
+		x.Events = append(x.Events, eventJSON{
+			Kind: r.Kind, Name: r.Name, Category: r.Category, GroupID: r.GroupID,
+			Timestamp: timestamp.Format(r.Time), MessageID: r.MessageID,
+			Properties: objectJSON(r.Properties),
+		})
+	}
+	if !c.createdAt.IsZero() {
+		x.CreatedAt = timestamp.Format(c.createdAt)
+	}
+	if !c.updatedAt.IsZero() {
+		x.UpdatedAt = timestamp.Format(c.updatedAt)
+	}
+	x.Clocks = c.clocks()
+	return json.Marshal(x)
+}
+
+// objectJSON writes an event.Object as a JSON object, values exactly as kept.
+func objectJSON(o event.Object) json.RawMessage {
+	if o == nil {
+		return nil
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, m := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(m.Key)
+		b.Write(k)
+		b.WriteByte(':')
+		if len(m.Value) == 0 {
+			b.WriteString("null")
+		} else {
+			b.Write(m.Value)
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// stampIndex returns the index of st in the stamp table, adding it if needed.
+func (k *clocksJSON) stampIndex(st stamp) int {
+	if i, ok := k.index[st]; ok {
+		return i
+	}
+	if k.index == nil {
+		k.index = make(map[stamp]int)
+	}
+	k.index[st] = len(k.Stamps)
+	k.Stamps = append(k.Stamps, [2]string{timestamp.Format(st.time()), st.id})
+	return len(k.Stamps) - 1
+}
+
+// register writes [value, stamp index]; raw says the value is JSON text already.
+func (k *clocksJSON) register(r register, raw bool) json.RawMessage {
+	var v []byte
+	switch {
+	case r.val == "":
+		v = []byte("null")
+	case raw:
+		v = []byte(r.val)
+	default:
+		v, _ = json.Marshal(r.val)
+	}
+	b := append([]byte{'['}, v...)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(k.stampIndex(r.st)), 10)
+	return append(b, ']')
+}
+
+var phoneOpNames = [...]string{opTrait: "trait", opMember: "member", opPrimary: "primary"}
+
+func (c *Contact) clocks() *clocksJSON {
+	k := &clocksJSON{}
+	fields := [...]struct {
+		name string
+		reg  register
+	}{{"firstName", c.firstName}, {"lastName", c.lastName}, {"email", c.email}, {"age", c.age}, {"gender", c.gender}}
+	for _, f := range fields {
+		if !f.reg.st.isZero() {
+			setClock(&k.Fields, f.name, k.register(f.reg, false))
+		}
+	}
+	for i, r := range c.address {
+		if !r.st.isZero() {
+			setClock(&k.Address, addressPartNames[i], k.register(r, false))
+		}
+	}
+	for _, kr := range c.addressExtra {
+		setClock(&k.AddressExtra, kr.key, k.register(kr.reg, true))
+	}
+	for _, kr := range c.custom {
+		setClock(&k.Custom, kr.key, k.register(kr.reg, true))
+	}
+	for _, kr := range c.labels {
+		setClock(&k.Labels, kr.key, k.register(kr.reg, false))
+	}
+	if !c.addressCleared.isZero() {
+		i := k.stampIndex(c.addressCleared)
+		k.AddressCleared = &i
+	}
+	for _, w := range c.phoneLog {
+		b, _ := json.Marshal([]any{k.stampIndex(w.st), phoneOpNames[w.op], w.phone, w.on})
+		k.PhoneLog = append(k.PhoneLog, b)
+	}
+	return k
+}
+
+func setClock(m *map[string]json.RawMessage, key string, v json.RawMessage) {
+	if *m == nil {
+		*m = make(map[string]json.RawMessage)
+	}
+	(*m)[key] = v
+}
+
+// UnmarshalJSON reads a contact export with its events.
+func (e *Export) UnmarshalJSON(b []byte) error {
+	var x exportJSON
+	if err := json.Unmarshal(b, &x); err != nil {
+		return fmt.Errorf("contact: reading an export: %w", err)
+	}
+	c := &Contact{id: x.ID, userID: x.UserID}
+	c.anonymousIDs = sortedSet(x.AnonymousIDs)
+	c.formerIDs = sortedSet(x.FormerUserIDs)
+	var err error
+	if c.createdAt, err = optionalTime(x.CreatedAt); err != nil {
+		return err
+	}
+	if c.updatedAt, err = optionalTime(x.UpdatedAt); err != nil {
+		return err
+	}
+	if x.Clocks != nil {
+		if err := c.readClocks(x.Clocks); err != nil {
+			return err
+		}
+	}
+	recs := make([]optin.Record, len(x.ConsentHistory))
+	for i, en := range x.ConsentHistory {
+		recs[i] = en.Record
+	}
+	c.consent.Add(recs...)
+	events := make([]event.Record, 0, len(x.Events))
+	for _, ev := range x.Events {
+		t, err := timestamp.Parse(ev.Timestamp)
+		if err != nil {
+			return fmt.Errorf("contact: reading an export: event %q: %w", ev.MessageID, err)
+		}
+		props, err := parseObject(ev.Properties)
+		if err != nil {
+			return fmt.Errorf("contact: reading an export: event %q: %w", ev.MessageID, err)
+		}
+		events = append(events, event.Record{
+			Kind: ev.Kind, Name: ev.Name, Category: ev.Category, GroupID: ev.GroupID,
+			Time: t, MessageID: ev.MessageID, Properties: props,
+		})
+	}
+	if len(events) == 0 {
+		events = nil
+	}
+	*e = Export{Contact: c, Events: events}
+	return nil
+}
+
+func sortedSet(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+func optionalTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := timestamp.Parse(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("contact: reading an export: %w", err)
+	}
+	return t, nil
+}
+
+// parseObject reads a JSON object into an event.Object, values as compact JSON.
+func parseObject(raw json.RawMessage) (event.Object, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, raw); err != nil {
+		return nil, err
+	}
+	obj := event.Object{}
+	ok := eachMember(compact.Bytes(), func(k, v []byte) {
+		key, _ := unquote(k)
+		obj = append(obj, event.Member{Key: key, Value: bytes.Clone(v)})
+	})
+	if !ok {
+		return nil, errors.New("properties is not a JSON object")
+	}
+	return obj, nil
+}
+
+var errClock = errors.New("contact: reading an export: malformed clocks")
+
+func (k *clocksJSON) stamp(i int) (stamp, error) {
+	if i < 0 || i >= len(k.Stamps) {
+		return stamp{}, errClock
+	}
+	t, err := timestamp.Parse(k.Stamps[i][0])
+	if err != nil {
+		return stamp{}, errClock
+	}
+	return stampOf(t, k.Stamps[i][1]), nil
+}
+
+func (k *clocksJSON) parseRegister(raw json.RawMessage, isRaw bool) (register, error) {
+	var v [2]json.RawMessage
+	var i int
+	if json.Unmarshal(raw, &v) != nil || json.Unmarshal(v[1], &i) != nil {
+		return register{}, errClock
+	}
+	st, err := k.stamp(i)
+	if err != nil {
+		return register{}, err
+	}
+	r := register{st: st}
+	switch {
+	case string(v[0]) == "null":
+	case isRaw:
+		var compact bytes.Buffer
+		if json.Compact(&compact, v[0]) != nil {
+			return register{}, errClock
+		}
+		r.val = compact.String()
+	default:
+		if json.Unmarshal(v[0], &r.val) != nil || r.val == "" {
+			return register{}, errClock
+		}
+	}
+	return r, nil
+}
+
+func (c *Contact) readClocks(k *clocksJSON) error {
+	fields := map[string]*register{
+		"firstName": &c.firstName, "lastName": &c.lastName, "email": &c.email, "age": &c.age, "gender": &c.gender,
+	}
+	for name, raw := range k.Fields {
+		dst, ok := fields[name]
+		if !ok {
+			return fmt.Errorf("contact: reading an export: unknown clock %q", name)
+		}
+		r, err := k.parseRegister(raw, false)
+		if err != nil {
+			return err
+		}
+		dst.join(r)
+	}
+	for name, raw := range k.Address {
+		i := slices.Index(addressPartNames[:], name)
+		if i < 0 {
+			return fmt.Errorf("contact: reading an export: unknown address clock %q", name)
+		}
+		r, err := k.parseRegister(raw, false)
+		if err != nil {
+			return err
+		}
+		c.address[i].join(r)
+	}
+	for _, kk := range []struct {
+		src map[string]json.RawMessage
+		dst *[]keyedRegister
+		raw bool
+	}{{k.AddressExtra, &c.addressExtra, true}, {k.Custom, &c.custom, true}, {k.Labels, &c.labels, false}} {
+		for key, raw := range kk.src {
+			r, err := k.parseRegister(raw, kk.raw)
+			if err != nil {
+				return err
+			}
+			setKeyed(kk.dst, key, r.val, r.st)
+		}
+	}
+	if k.AddressCleared != nil {
+		st, err := k.stamp(*k.AddressCleared)
+		if err != nil {
+			return err
+		}
+		c.addressCleared = st
+	}
+	for _, raw := range k.PhoneLog {
+		var v [4]json.RawMessage
+		var i int
+		var op, phone string
+		var on bool
+		if json.Unmarshal(raw, &v) != nil || json.Unmarshal(v[0], &i) != nil ||
+			json.Unmarshal(v[1], &op) != nil || json.Unmarshal(v[2], &phone) != nil || json.Unmarshal(v[3], &on) != nil {
+			return errClock
+		}
+		st, err := k.stamp(i)
+		if err != nil {
+			return err
+		}
+		o := slices.Index(phoneOpNames[:], op)
+		if o <= 0 {
+			return errClock
+		}
+		c.addPhoneWrite(phoneWrite{st: st, phone: phone, op: phoneOp(o), on: on})
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package contact
+
+import (
+	"math"
+	"time"
+)
+
+// A stamp orders writes (Rule T4): event time first, then messageId. The larger stamp
+// wins, so the result does not depend on arrival order.
+type stamp struct {
+	at int64  // event time in Unix nanoseconds, saturated to the int64 range
+	id string // messageId
+}
+
+func stampOf(t time.Time, messageID string) stamp {
+	return stamp{at: unixNano(t), id: messageID}
+}
+
+// unixNano is t.UnixNano saturated to the int64 range (years 1678 to 2262), so that
+// times beyond it still order sensibly.
+func unixNano(t time.Time) int64 {
+	switch s := t.Unix(); {
+	case s > math.MaxInt64/1_000_000_000-1:
+		return math.MaxInt64
+	case s < math.MinInt64/1_000_000_000+1:
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+func (s stamp) time() time.Time { return time.Unix(0, s.at).UTC() }
+
+func (s stamp) compare(o stamp) int {
+	switch {
+	case s.at < o.at:
+		return -1
+	case s.at > o.at:
+		return 1
+	case s.id < o.id:
+		return -1
+	case s.id > o.id:
+		return 1
+	}
+	return 0
+}
+
+func (s stamp) isZero() bool { return s == stamp{} }
+
+// A register is one last-writer-wins field: its value and the stamp of the write that
+// set it. An empty value means absent (never set, or removed by JSON null). Values are
+// plain strings for standard fields and compact JSON text for custom properties and
+// unknown address keys.
+type register struct {
+	val string
+	st  stamp
+}
+
+// set applies a write and reports whether the register's value changed. A write wins
+// when its stamp is larger; on equal stamps (the same message applied twice, or two
+// messages sharing a messageId and time) the larger value wins, so that any order gives
+// the same register.
+func (r *register) set(val string, st stamp) (changed bool) {
+	switch c := st.compare(r.st); {
+	case c < 0:
+		return false
+	case c == 0 && val <= r.val:
+		return false
+	}
+	changed = r.val != val
+	r.val, r.st = val, st
+	return changed
+}
+
+// join merges o into r.
+func (r *register) join(o register) bool { return r.set(o.val, o.st) }
