@@ -2,6 +2,7 @@ package contact
 
 import (
 	"testing"
+	"time"
 
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
@@ -81,4 +82,14 @@ func TestRuleC6_NewestConsentWinsThroughTraits(t *testing.T) {
 		c, _ := apply(t, order...)
 		assert.Equal(t, optin.StateUnsubscribed, c.Subscription(optin.SMS))
 	}
+}
+func TestAddConsent_optInEventRecords(t *testing.T) {
+	c, _ := apply(t, identify(t, 0, `{"phone":"+19545552399"}`))
+	ev, err := optin.NewEvents(map[string][]optin.Channel{"SMS Opt In": {optin.SMS}}, nil)
+	require.NoError(t, err)
+	recs, diags := ev.Records("SMS Opt In", optin.Message{ID: "t1", Time: seedTime.Add(time.Hour), IP: "8.8.8.8"})
+	require.Empty(t, diags)
+	assert.Equal(t, 1, c.AddConsent(recs...))
+	assert.Equal(t, optin.StateSubscribed, c.Subscription(optin.SMS))
+	assert.Zero(t, c.AddConsent(recs...), "a duplicate adds nothing")
 }

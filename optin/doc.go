@@ -33,7 +33,9 @@
 //
 // # The ledger
 //
-// A [Ledger] is a grow-only set of records; adding the same record twice keeps it once.
+// A [Ledger] is a grow-only set of records; adding the same record twice keeps it once,
+// and so does the same consent re-sent by later messages (Segment re-sends cached traits):
+// the copy from the earliest message stands as the evidence.
 // Nothing in it depends on arrival order, because nothing derived is stored:
 // [Ledger.Resolve] computes a [View] from the set and a [Binder]. A record without an
 // address applies to the phone primary at its message's time, else to the first phone

@@ -101,7 +101,7 @@ func (l Ledger) Equal(o Ledger) bool {
 // sameTimes reports whether two copies of a record have the same MessageTime and
 // ProcessedAt.
 func sameTimes(a, b Record) bool {
-	return a.MessageTime.Equal(b.MessageTime) && a.ProcessedAt.Equal(b.ProcessedAt)
+	return a.MessageTime.Equal(b.MessageTime) && a.MessageID == b.MessageID && a.ProcessedAt.Equal(b.ProcessedAt)
 }
 
 // String describes the ledger for logs without any address, as in
@@ -152,12 +152,27 @@ func (l *Ledger) find(r *Record) (int, bool) {
 	return slices.BinarySearchFunc(l.recs, r, compare)
 }
 
-// join combines two copies of the same record: the earlier of each time, zero counting as
-// unknown. It is commutative, associative and idempotent.
+// join combines two copies of the same record: the earliest message that carried it
+// (MessageTime, then MessageID, a zero time counting as unknown) and the earliest
+// ProcessedAt. It is commutative, associative and idempotent.
 func join(a, b Record) Record {
-	a.MessageTime = earliest(a.MessageTime, b.MessageTime)
+	if earlierMessage(b, a) {
+		a.MessageTime, a.MessageID = b.MessageTime, b.MessageID
+	}
 	a.ProcessedAt = earliest(a.ProcessedAt, b.ProcessedAt)
 	return a
+}
+
+// earlierMessage reports whether a's message comes before b's: by MessageTime, an unknown
+// (zero) time last, then by MessageID.
+func earlierMessage(a, b Record) bool {
+	switch {
+	case a.MessageTime.IsZero() != b.MessageTime.IsZero():
+		return b.MessageTime.IsZero()
+	case !a.MessageTime.Equal(b.MessageTime):
+		return a.MessageTime.Before(b.MessageTime)
+	}
+	return a.MessageID < b.MessageID
 }
 
 func earliest(a, b time.Time) time.Time {

@@ -44,8 +44,11 @@ func TestRuleC7_History(t *testing.T) {
 		{"the same message delivered twice is kept once",
 			[]Record{rec("2020-01-01T00:00:00Z", true, withID("a")), later(rec("2020-01-01T00:00:00Z", true, withID("a")))},
 			[]outcome{{"a", Applied, ""}}},
-		{"the same consent re-sent in another message is more evidence",
-			[]Record{rec("2020-01-01T00:00:00Z", true, withID("a")), rec("2020-01-01T00:00:00Z", true, withID("b"))},
+		{"the same consent re-sent in another message is kept once, from the earliest message",
+			[]Record{rec("2020-01-01T00:00:00Z", true, withID("b")), rec("2020-01-01T00:00:00Z", true, withID("a"), func(r *Record) { r.MessageTime = r.MessageTime.Add(time.Hour) }), rec("2020-01-01T00:00:00Z", true, withID("c"))},
+			[]outcome{{"b", Applied, ""}}},
+		{"the same consent with other evidence is another record",
+			[]Record{rec("2020-01-01T00:00:00Z", true, withID("a")), rec("2020-01-01T00:00:00Z", true, withID("b"), withIP("9.9.9.9"))},
 			[]outcome{{"a", Superseded, ""}, {"b", Applied, ""}}},
 		{"a record's Refused code is checked, not trusted",
 			[]Record{rec("2020-01-01T00:00:00Z", true, withID("a"), withIP("not an ip"))},
@@ -526,7 +529,7 @@ func TestLedger_concurrentUse(t *testing.T) {
 		}()
 	}
 	for i := range 50 {
-		l.Add(rec("2020-01-02T00:00:00Z", i%2 == 0, withID(fmt.Sprint(i))))
+		l.Add(rec("2020-01-02T00:00:00Z", i%2 == 0, withID(fmt.Sprint(i)), withSource(fmt.Sprint(i))))
 	}
 	<-done
 	<-done

@@ -20,9 +20,13 @@ import (
 // where it came from and what was wrong with it, if anything. Records are values; a
 // [Ledger] keeps a set of them.
 //
-// Two records are the same record when every field but MessageTime and ProcessedAt is
-// equal: the same record from the same message delivered twice. A ledger keeps it once,
-// with the earlier of each of those two times.
+// Two records are the same record when every field but MessageID, MessageTime and
+// ProcessedAt is equal: the same consent, with the same evidence, delivered again. That
+// covers a redelivered message and also Segment's browser library, which caches traits
+// and re-sends the same optIn record with every identify. A ledger keeps such a record
+// once, as carried by the earliest message (the smallest MessageTime, then MessageID)
+// and with the earliest ProcessedAt, so the history does not grow with re-sends and any
+// arrival order keeps the same copy.
 type Record struct {
 	// Address is the E.164 phone number an SMS or voice record applies to, or the email
 	// address of an email record. It is empty when the record's message named none: the
@@ -104,14 +108,11 @@ func utc(t time.Time) time.Time {
 	return t.UTC().Round(0)
 }
 
-// compare orders records canonically: by consent timestamp, then messageId, then every
-// other field that makes a record what it is. It is 0 exactly for the same record (see
-// [Record]), so it sorts a ledger and finds duplicates.
+// compare orders records canonically: by consent timestamp, then every other field that
+// makes a record what it is. It is 0 exactly for the same record (see [Record]), so it
+// sorts a ledger and finds duplicates.
 func compare(a, b *Record) int {
 	if c := a.Timestamp.Compare(b.Timestamp); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.MessageID, b.MessageID); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Channel, b.Channel); c != 0 {
