@@ -93,6 +93,31 @@ func normalizeKey(buf []byte, key string) []byte {
 	return buf
 }
 
+// normalizeKeyBytes is normalizeKey for a key given as its quoted JSON text. Escaped
+// keys are unquoted first.
+func normalizeKeyBytes(buf []byte, quoted []byte) []byte {
+	if len(quoted) < 2 {
+		return buf[:0]
+	}
+	body := quoted[1 : len(quoted)-1]
+	for _, c := range body {
+		if c == '\\' {
+			s, _ := unquote(quoted)
+			return normalizeKey(buf, s)
+		}
+	}
+	buf = buf[:0]
+	for _, c := range body {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c >= 0x80:
+			buf = append(buf, c)
+		case c >= 'A' && c <= 'Z':
+			buf = append(buf, c+'a'-'A')
+		}
+	}
+	return buf
+}
+
 func standardField(normalized []byte) stdField {
 	switch string(normalized) {
 	case "firstname":
@@ -157,6 +182,14 @@ type fieldPath struct {
 	base string // "traits." or "context.traits."
 	key  string // the trait's key
 	subs [2]string
+	raw  []byte // a last sub-field as a quoted JSON key, unquoted when printed
+}
+
+// dotRaw is dot for a sub-field named by its quoted JSON key; the key is unquoted only
+// when the path is printed.
+func (p fieldPath) dotRaw(quoted []byte) fieldPath {
+	p.raw = quoted
+	return p
 }
 
 // dot returns the path of a sub-field.
@@ -175,6 +208,10 @@ func (p fieldPath) String() string {
 		if sub != "" {
 			s += "." + sub
 		}
+	}
+	if p.raw != nil {
+		sub, _ := unquote(p.raw)
+		s += "." + sub
 	}
 	return s
 }

@@ -33,11 +33,11 @@ func (a *applier) addressField(raw []byte, path fieldPath) {
 	}
 	var buf [64]byte
 	ok := eachMember(raw, func(k, v []byte) {
-		key, _ := unquote(k)
-		if part, known := addressPart(string(normalizeKey(buf[:0], key))); known {
-			a.addressPart(part, v, path.dot(key))
+		if part, known := addressPart(string(normalizeKeyBytes(buf[:0], k))); known {
+			a.addressPart(part, v, path.dotRaw(k))
 			return
 		}
+		key, _ := unquote(k)
 		if kindOf(v) == kindNull {
 			a.changedKey("address.", key, setKeyedBytes(&c.addressExtra, key, nil, a.st))
 			return
@@ -78,6 +78,13 @@ func (a *applier) addressPart(part int, raw []byte, path fieldPath) {
 func (a *applier) phoneTrait(raw []byte, path fieldPath) {
 	if kindOf(raw) == kindNull {
 		a.phoneWrite(phoneWrite{st: a.st, op: opTrait})
+		return
+	}
+	// Fast path: the value is already the contact's phone in E.164, validated when it
+	// was first set. Segment re-sends the same traits with every identify.
+	if cur := a.c.phones.trait.val; cur != "" && len(raw) == len(cur)+2 && string(raw[1:len(raw)-1]) == cur {
+		a.msgPhone = cur
+		a.phoneWrite(phoneWrite{st: a.st, phone: cur, op: opTrait})
 		return
 	}
 	n, err := a.opts.phones().ParseJSON(raw, a.opts.region())
