@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/optin"
 )
 
@@ -196,4 +197,29 @@ func removeSorted(s []string, v string) []string {
 		return slices.Delete(s, i, i+1)
 	}
 	return s
+}
+
+// Keys returns every key the contact is found by (Rule I6): its External ID, former
+// External IDs, anonymous IDs, phones and email, without duplicates. A Store indexes a
+// contact by these keys.
+func (c *Contact) Keys() []identity.Key {
+	keys := make([]identity.Key, 0, 2+len(c.formerIDs)+len(c.anonymousIDs)+len(c.phones.members))
+	if c.userID != "" {
+		keys = append(keys, identity.UserKey(c.userID))
+	}
+	for _, id := range c.formerIDs {
+		keys = append(keys, identity.UserKey(id))
+	}
+	for _, id := range c.anonymousIDs {
+		keys = append(keys, identity.AnonymousKey(id))
+	}
+	for _, m := range c.phones.members {
+		if m.member.val != "" {
+			keys = append(keys, identity.PhoneKey(m.phone))
+		}
+	}
+	if c.email.val != "" {
+		keys = append(keys, identity.EmailKey(c.email.val))
+	}
+	return keys
 }

@@ -1,0 +1,20 @@
+package contact
+
+import (
+	"testing"
+
+	"github.com/regalkit/regalkit/identity"
+	"github.com/stretchr/testify/assert"
+)
+
+func TestKeys_RuleI6(t *testing.T) {
+	c, _ := apply(t, identify(t, 0, `{"email":"R@Example.com","phones":{"+19175554444":{},"+19545552399":null},"phone":"+12125550123"}`))
+	c.SetUserID("old")
+	c.SetUserID("u1")
+	c.AddAnonymousID("a1")
+	assert.ElementsMatch(t, []identity.Key{
+		identity.UserKey("u1"), identity.UserKey("old"), identity.AnonymousKey("a1"),
+		identity.PhoneKey("+19175554444"), identity.PhoneKey("+12125550123"), identity.EmailKey("R@example.com"),
+	}, c.Keys())
+	assert.Empty(t, New("x").Keys())
+}

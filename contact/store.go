@@ -1,0 +1,176 @@
+package contact
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"time"
+
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/identity"
+)
+
+// Errors a Store returns. Implementations return these sentinels (or errors that wrap
+// them) so that callers can use errors.Is whatever the store.
+var (
+	// ErrNotFound: no contact has the id asked for.
+	ErrNotFound = errors.New("contact: not found")
+	// ErrConflict: a concurrent transaction changed what this one read. Update retries
+	// the transaction itself; a store returns ErrConflict from Update only when it gave
+	// up retrying.
+	ErrConflict = errors.New("contact: conflict")
+	// ErrExists: Insert was given an id that a contact already has.
+	ErrExists = errors.New("contact: already exists")
+)
+
+// Store keeps contacts, their events and the messageIds already processed. regalkit
+// ships an in-memory Store (package contact/memstore); package contact/storetest checks
+// any implementation against every clause below, one named subtest per clause.
+//
+// # Transactions
+//
+// All changes go through Update, which runs fn in a transaction: fn reads and writes
+// through the [Tx], and when fn returns nil the transaction commits: all of its writes
+// become visible at once, and no reader ever sees part of them. When fn returns an
+// error, or ctx is done before the commit, nothing fn wrote is kept and Update returns
+// that error (ctx.Err() for a done context). Two transactions that touch the same
+// contact, messageId or lookup key never both commit as if the other had not run: the
+// store serializes them (by locking, or by detecting the conflict and running fn
+// again). So Update may call fn more than once; fn must have no effects outside tx
+// that a repeat would double. Transactions over different contacts should run in
+// parallel.
+//
+// # Copies
+//
+// A store never shares memory with its callers: Put and AddEvent copy what they are
+// given, and every read returns a copy the caller owns. Changing a contact or record
+// after handing it to the store, or after reading it, never changes stored state.
+//
+// # Lookups
+//
+// A contact is found by every key in [Contact.Keys]: its External ID and former
+// External IDs, its anonymous IDs, its phones and its email (Rule I6). The store keeps
+// that index itself, from the contact as last Put. One key may find several contacts
+// (an anonymous ID shared by two users, Rule I4; a phone two people share).
+//
+// # Events
+//
+// Each contact has a list of event records (Rule E1), at most one per messageId
+// (Rule E2). Deleting a contact deletes its events (Rule I7).
+//
+// # Reads outside transactions
+//
+// Contact, Find, Events, Recent and Contacts read committed state. Each call sees a
+// state some transaction committed; iterators may reflect transactions that commit
+// while they run, but never part of one transaction. An iterator stops with ctx.Err()
+// when ctx is done.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use by multiple goroutines.
+type Store interface {
+	// Update runs fn in a transaction, as described above. It returns fn's error, the
+	// context's error, or an error of the store's own (which matches ErrConflict when
+	// it gave up retrying a conflict).
+	Update(ctx context.Context, fn func(tx Tx) error) error
+
+	// Contact returns a copy of the contact with the id, or ErrNotFound.
+	Contact(ctx context.Context, id string) (*Contact, error)
+
+	// Find returns copies of the contacts that key finds, sorted by id; none is an empty
+	// result, not an error.
+	Find(ctx context.Context, key identity.Key) ([]*Contact, error)
+
+	// Events yields the contact's event records that match q, in event-time order, then
+	// messageId (Rule E4). An unknown contact yields nothing.
+	Events(ctx context.Context, contactID string, q EventQuery) iter.Seq2[event.Record, error]
+
+	// Recent yields the event records of all contacts that match q, newest first (event
+	// time, then messageId, descending), with the id of the contact each belongs to:
+	// Regal's Recent Activity (Rule E4). q.Limit bounds the count.
+	Recent(ctx context.Context, q EventQuery) iter.Seq2[ContactEvent, error]
+
+	// Contacts yields every contact, sorted by id.
+	Contacts(ctx context.Context) iter.Seq2[*Contact, error]
+}
+
+// Tx is a transaction of a [Store]. It is valid only inside the function given to
+// Update, and only for the goroutine running it.
+//
+// Reads in a transaction see the transaction's own writes.
+type Tx interface {
+	// Contact returns a copy of the contact with the id, or ErrNotFound.
+	Contact(id string) (*Contact, error)
+
+	// Find returns copies of the contacts key finds, sorted by id.
+	Find(key identity.Key) ([]*Contact, error)
+
+	// Insert stores a new contact under c.ID(), indexed by c.Keys(). It returns
+	// ErrExists when the id is taken. The id must not be empty.
+	Insert(c *Contact) error
+
+	// Put replaces the stored contact with the same id, re-indexing it by c.Keys(). It
+	// returns ErrNotFound when there is no such contact.
+	Put(c *Contact) error
+
+	// Delete removes the contact, its index entries and its events (Rule I7). It
+	// returns ErrNotFound when there is no such contact.
+	Delete(id string) error
+
+	// AddEvent adds an event record to the contact's list. A record whose messageId the
+	// contact already has is not added, and AddEvent reports false (Rule E2). It
+	// returns ErrNotFound when there is no such contact.
+	AddEvent(contactID string, r event.Record) (added bool, err error)
+
+	// Events yields the contact's event records that match q, as Store.Events does.
+	Events(contactID string, q EventQuery) iter.Seq2[event.Record, error]
+
+	// DeleteEvents removes the contact's event records with the given messageIds, and
+	// reports how many there were. Unknown messageIds are not an error.
+	DeleteEvents(contactID string, messageIDs ...string) (int, error)
+
+	// Processed reports whether a messageId was marked processed (Rule E2).
+	Processed(messageID string) (bool, error)
+
+	// MarkProcessed records that a messageId was processed. Marking it again is not an
+	// error.
+	MarkProcessed(messageID string) error
+}
+
+// EventQuery filters event records (Rule E4). The zero EventQuery matches every record.
+type EventQuery struct {
+	Kind  event.Kind // only records of this kind; zero for all
+	Name  string     // only records with this name; empty for all
+	Since time.Time  // only records at or after this event time; zero for no bound
+	Until time.Time  // only records before this event time; zero for no bound
+	Limit int        // at most this many records; zero or less for no bound
+}
+
+// Match reports whether r passes the filters of q (all but Limit).
+func (q EventQuery) Match(r *event.Record) bool {
+	return (q.Kind == 0 || r.Kind == q.Kind) &&
+		(q.Name == "" || r.Name == q.Name) &&
+		(q.Since.IsZero() || !r.Time.Before(q.Since)) &&
+		(q.Until.IsZero() || r.Time.Before(q.Until))
+}
+
+// ContactEvent is an event record with the id of the contact it belongs to.
+type ContactEvent struct {
+	ContactID string
+	Record    event.Record
+}
+
+// CompareEvents orders event records as Events yields them: by event time, then
+// messageId.
+func CompareEvents(a, b *event.Record) int {
+	if c := a.Time.Compare(b.Time); c != 0 {
+		return c
+	}
+	switch {
+	case a.MessageID < b.MessageID:
+		return -1
+	case a.MessageID > b.MessageID:
+		return 1
+	}
+	return 0
+}
