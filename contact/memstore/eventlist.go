@@ -42,7 +42,7 @@ const maxChunk = 128
 // eventList is a sorted list of events, split into chunks of at most maxChunk events.
 // Inserting anywhere (a late event) or removing costs a binary search and a copy of at
 // most one chunk plus one chunk header per chunk, not the whole list; appending in order
-// costs the same as appending to a slice. The zero eventList is empty. Its methods take
+// costs the same as appending to a slice, and leaves every chunk but the last full. The zero eventList is empty. Its methods take
 // the order, so that the list itself is three words.
 type eventList struct {
 	chunks [][]*storedEvent // each non-empty and sorted; chunk i's events precede chunk i+1's
@@ -70,16 +70,34 @@ func (l *eventList) insert(e *storedEvent, cmp func(a, b *storedEvent) int) bool
 	if found {
 		return false
 	}
-	c = slices.Insert(c, i, e)
-	if len(c) <= maxChunk {
-		l.chunks[ci] = c
-		return true
+	switch {
+	case len(c) < maxChunk:
+		if len(c) == cap(c) {
+			// Grow by doubling up to maxChunk exactly, so that a full chunk holds no
+			// spare capacity.
+			grown := make([]*storedEvent, len(c), min(max(2*cap(c), 4), maxChunk))
+			copy(grown, c)
+			c = grown
+		}
+		l.chunks[ci] = slices.Insert(c, i, e)
+	case i == len(c):
+		// After the last event of the list (chunkFor picks the last chunk only then):
+		// the common, in-order case. Start a new chunk and leave this one full.
+		l.chunks = append(l.chunks, []*storedEvent{e})
+	default:
+		// Split the full chunk in halves and insert into the half e belongs to.
+		half := len(c) / 2
+		upper := slices.Clone(c[half:])
+		clear(c[half:])
+		lower := c[:half]
+		if i <= half {
+			lower = slices.Insert(lower, i, e)
+		} else {
+			upper = slices.Insert(upper, i-half, e)
+		}
+		l.chunks[ci] = lower
+		l.chunks = slices.Insert(l.chunks, ci+1, upper)
 	}
-	half := len(c) / 2
-	upper := slices.Clone(c[half:])
-	clear(c[half:])
-	l.chunks[ci] = c[:half]
-	l.chunks = slices.Insert(l.chunks, ci+1, upper)
 	return true
 }
 

@@ -42,7 +42,7 @@ var _ contact.Store = (*Store)(nil)
 
 // New returns an empty Store. opts may be nil.
 func New(opts *Options) *Store {
-	s := &Store{hash: hasher{seed: maphash.MakeSeed()}, maxAttempts: DefaultMaxAttempts}
+	s := &Store{hash: hasher{seed: maphash.MakeSeed(), keyMask: ^uint64(0)}, maxAttempts: DefaultMaxAttempts}
 	if opts != nil && opts.MaxAttempts > 0 {
 		s.maxAttempts = opts.MaxAttempts
 	}
@@ -135,10 +135,9 @@ func (s *Store) valid(reads []read, locked bool) bool {
 // indexDelta is one change to the index: a contact id added to or removed from the
 // contacts a key finds.
 type indexDelta struct {
-	key    identity.Key
-	id     string
-	stripe uint8
-	add    bool
+	keyHash uint64
+	id      string
+	add     bool
 }
 
 // commit applies t's writes if nothing t read has changed, and returns errStale if
@@ -166,17 +165,17 @@ func (s *Store) commit(t *tx) error {
 		after := ch.finalKeys()
 		for _, k := range before {
 			if !slices.Contains(after, k) {
-				deltas = append(deltas, indexDelta{key: k, id: ch.id, stripe: s.hash.key(k)})
+				deltas = append(deltas, indexDelta{keyHash: s.hash.key(k), id: ch.id})
 			}
 		}
 		for _, k := range after {
 			if !slices.Contains(before, k) {
-				deltas = append(deltas, indexDelta{key: k, id: ch.id, stripe: s.hash.key(k), add: true})
+				deltas = append(deltas, indexDelta{keyHash: s.hash.key(k), id: ch.id, add: true})
 			}
 		}
 	}
 	for _, d := range deltas {
-		written.add(d.stripe)
+		written.add(stripeOf(d.keyHash))
 	}
 	processedStripes := make([]uint8, len(t.processed))
 	for i, m := range t.processed {
@@ -242,14 +241,11 @@ func (s *Store) commit(t *tx) error {
 		e.version = st.next()
 	}
 	for _, d := range deltas {
-		st := &s.stripes[d.stripe]
+		st := &s.stripes[stripeOf(d.keyHash)]
 		if d.add {
-			if st.keys == nil {
-				st.keys = make(map[identity.Key]keyEntry)
-			}
-			st.indexAdd(d.key, d.id)
+			st.indexAdd(d.keyHash, d.id)
 		} else {
-			st.indexRemove(d.key, d.id)
+			st.indexRemove(d.keyHash, d.id)
 		}
 	}
 	for i, m := range t.processed {
@@ -312,7 +308,7 @@ func (s *Store) Events(ctx context.Context, contactID string, q contact.EventQue
 		st := &s.stripes[s.hash.contact(contactID)]
 		st.mu.RLock()
 		if e := st.contacts[contactID]; e != nil {
-			e.events.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
+			e.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
 				if q.Match(&ev.rec) {
 					recs = append(recs, ev)
 				}

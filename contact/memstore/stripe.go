@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/regalkit/regalkit/contact"
@@ -21,7 +22,7 @@ const numStripes = 256
 const absent = 1 << 63
 
 // stripe holds the items whose hash falls to it: contacts (with their events), index
-// keys and processed messageIds, under one lock. Every item has a version that changes
+// entries and processed messageIds, under one lock. Every item has a version that changes
 // whenever the item does (see the package doc); versions are what transactions check at
 // commit.
 type stripe struct {
@@ -42,8 +43,14 @@ type stripeState struct {
 	// still seen to have changed.
 	contactsGone, keysGone uint64
 
-	contacts  map[string]*entry
-	keys      map[identity.Key]keyEntry
+	contacts map[string]*entry
+	// keys is the index (Rule I6), by the 64-bit hash of a lookup key: the ids of the
+	// contacts that have a key with that hash, sorted, an id once for each of its keys
+	// with that hash. Two keys sharing a hash are told apart by checking the contacts'
+	// keys, so the map needs no copy of the key (8 bytes a slot instead of 24). A slice
+	// is never changed once stored: a change stores a new one, so the address of its
+	// array, which a transaction that read it keeps alive, is the entry's version.
+	keys      map[uint64][]string
 	processed map[string]struct{}
 
 	// timeline holds every event of this stripe's contacts in byTimelineOrder, for
@@ -55,7 +62,12 @@ type stripeState struct {
 type entry struct {
 	version uint64
 	c       *contact.Contact // never changed once stored: Put stores a new one
-	events  eventList        // byContactOrder
+	events  *contactEvents   // nil until the contact has an event
+}
+
+// contactEvents are the events of one contact.
+type contactEvents struct {
+	list eventList // byContactOrder
 	// byID finds events by messageId once there are more than linearLookup of them.
 	byID map[string]*storedEvent
 }
@@ -64,10 +76,11 @@ type entry struct {
 // messageId with a scan rather than a map.
 const linearLookup = 16
 
-// keyEntry is the index entry of one lookup key: the ids of the contacts it finds.
-type keyEntry struct {
-	version uint64
-	ids     []string // sorted; never changed once stored: a change stores a new slice
+// ascend calls yield for the entry's events from since to until; see eventList.ascend.
+func (e *entry) ascend(since, until time.Time, yield func(*storedEvent) bool) {
+	if e.events != nil {
+		e.events.list.ascend(since, until, yield)
+	}
 }
 
 func (s *stripe) next() uint64 {
@@ -82,12 +95,17 @@ func (s *stripe) contactVersion(id string) uint64 {
 	return s.contactsGone | absent
 }
 
-func (s *stripe) keyVersion(k identity.Key) uint64 {
-	if ke, ok := s.keys[k]; ok {
-		return ke.version
+func (s *stripe) keyVersion(h uint64) uint64 {
+	if ids, ok := s.keys[h]; ok {
+		return idsVersion(ids)
 	}
 	return s.keysGone | absent
 }
+
+// idsVersion is the version of a stored index entry: the address of its array. It is
+// below the absent bit (user-space addresses are), and no other entry has it while
+// anything holds the slice.
+func idsVersion(ids []string) uint64 { return uint64(uintptr(unsafe.Pointer(unsafe.SliceData(ids)))) }
 
 // processedVersion is 1 for a processed messageId and 0 for another: processed
 // messageIds are never removed, so there is no A-B-A to guard against.
@@ -100,10 +118,13 @@ func (s *stripe) processedVersion(messageID string) uint64 {
 
 // event returns the contact's event with the messageId, or nil.
 func (e *entry) event(messageID string) *storedEvent {
-	if e.byID != nil {
-		return e.byID[messageID]
+	switch {
+	case e.events == nil:
+		return nil
+	case e.events.byID != nil:
+		return e.events.byID[messageID]
 	}
-	for _, c := range e.events.chunks {
+	for _, c := range e.events.list.chunks {
 		for _, ev := range c {
 			if ev.rec.MessageID == messageID {
 				return ev
@@ -116,15 +137,19 @@ func (e *entry) event(messageID string) *storedEvent {
 // addEvent adds ev to the entry and to the stripe's timeline. The caller has checked
 // that the entry has no event with the same messageId.
 func (s *stripe) addEvent(e *entry, ev *storedEvent) {
-	e.events.insert(ev, byContactOrder)
+	if e.events == nil {
+		e.events = &contactEvents{}
+	}
+	es := e.events
+	es.list.insert(ev, byContactOrder)
 	s.timeline.insert(ev, byTimelineOrder)
-	if e.byID != nil {
-		e.byID[ev.rec.MessageID] = ev
-	} else if n := e.events.len(); n > linearLookup {
-		e.byID = make(map[string]*storedEvent, n)
-		for _, c := range e.events.chunks {
+	if es.byID != nil {
+		es.byID[ev.rec.MessageID] = ev
+	} else if n := es.list.len(); n > linearLookup {
+		es.byID = make(map[string]*storedEvent, n)
+		for _, c := range es.list.chunks {
 			for _, ev := range c {
-				e.byID[ev.rec.MessageID] = ev
+				es.byID[ev.rec.MessageID] = ev
 			}
 		}
 	}
@@ -132,58 +157,62 @@ func (s *stripe) addEvent(e *entry, ev *storedEvent) {
 
 // removeEvent removes ev from the entry and from the stripe's timeline.
 func (s *stripe) removeEvent(e *entry, ev *storedEvent) {
-	e.events.remove(ev, byContactOrder)
+	es := e.events
+	es.list.remove(ev, byContactOrder)
 	s.timeline.remove(ev, byTimelineOrder)
-	if e.byID != nil {
-		delete(e.byID, ev.rec.MessageID)
+	switch {
+	case es.list.chunks == nil:
+		e.events = nil
+	case es.byID != nil:
+		delete(es.byID, ev.rec.MessageID)
 	}
 }
 
-// removeAllEvents removes the entry's events from the stripe's timeline and empties
-// the entry's list.
+// removeAllEvents removes the entry's events from the stripe's timeline and from the
+// entry.
 func (s *stripe) removeAllEvents(e *entry) {
-	for _, c := range e.events.chunks {
+	if e.events == nil {
+		return
+	}
+	for _, c := range e.events.list.chunks {
 		for _, ev := range c {
 			s.timeline.remove(ev, byTimelineOrder)
 		}
 	}
-	e.events = eventList{}
-	e.byID = nil
+	e.events = nil
 }
 
-// indexAdd adds id to the contacts key finds.
-func (s *stripe) indexAdd(k identity.Key, id string) {
-	ke := s.keys[k]
-	i, found := slices.BinarySearch(ke.ids, id)
-	if found {
-		return
-	}
-	ids := make([]string, len(ke.ids)+1)
-	copy(ids, ke.ids[:i])
+// indexAdd adds id to the contacts a key with hash h finds.
+func (s *stripe) indexAdd(h uint64, id string) {
+	old := s.keys[h]
+	i, _ := slices.BinarySearch(old, id)
+	ids := make([]string, len(old)+1)
+	copy(ids, old[:i])
 	ids[i] = id
-	copy(ids[i+1:], ke.ids[i:])
-	s.keys[k] = keyEntry{version: s.next(), ids: ids}
+	copy(ids[i+1:], old[i:])
+	if s.keys == nil {
+		s.keys = make(map[uint64][]string)
+	}
+	s.keys[h] = ids
 }
 
-// indexRemove removes id from the contacts key finds, and the key when none is left.
-func (s *stripe) indexRemove(k identity.Key, id string) {
-	ke, ok := s.keys[k]
-	if !ok {
+// indexRemove removes id once from the contacts a key with hash h finds, and the entry
+// when none is left.
+func (s *stripe) indexRemove(h uint64, id string) {
+	old := s.keys[h]
+	i, found := slices.BinarySearch(old, id)
+	switch {
+	case !found:
 		return
-	}
-	i, found := slices.BinarySearch(ke.ids, id)
-	if !found {
-		return
-	}
-	if len(ke.ids) == 1 {
-		delete(s.keys, k)
+	case len(old) == 1:
+		delete(s.keys, h)
 		s.keysGone++
 		return
 	}
-	ids := make([]string, 0, len(ke.ids)-1)
-	ids = append(ids, ke.ids[:i]...)
-	ids = append(ids, ke.ids[i+1:]...)
-	s.keys[k] = keyEntry{version: s.next(), ids: ids}
+	ids := make([]string, 0, len(old)-1)
+	ids = append(ids, old[:i]...)
+	ids = append(ids, old[i+1:]...)
+	s.keys[h] = ids
 }
 
 // stripeSet is a set of stripe numbers, iterated in ascending order: the order in which
@@ -205,16 +234,25 @@ func (ss *stripeSet) each(fn func(i uint8)) {
 }
 
 // hasher spreads items over stripes.
-type hasher struct{ seed maphash.Seed }
+type hasher struct {
+	seed maphash.Seed
+	// keyMask is ANDed into key hashes: all ones, but for tests that make keys collide.
+	keyMask uint64
+}
 
 func (h hasher) contact(id string) uint8 { return uint8(maphash.String(h.seed, id) >> 56) }
 
-func (h hasher) key(k identity.Key) uint8 {
+// key returns the hash of a lookup key; its top byte is its stripe (see stripeOf).
+func (h hasher) key(k identity.Key) uint64 {
 	x := maphash.String(h.seed, k.Value) ^ uint64(k.Kind)*0x9E3779B97F4A7C15
 	x ^= x >> 29
 	x *= 0xBF58476D1CE4E5B9
-	return uint8(x >> 56)
+	x ^= x >> 32
+	return x & h.keyMask
 }
+
+// stripeOf returns the stripe of a key hash.
+func stripeOf(keyHash uint64) uint8 { return uint8(keyHash >> 56) }
 
 func (h hasher) processed(messageID string) uint8 {
 	x := maphash.String(h.seed, messageID)

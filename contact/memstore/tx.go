@@ -28,9 +28,9 @@ type read struct {
 	stripe  uint8
 	version uint64
 	id      string           // itemContact: contact id; itemProcessed: messageId
-	key     identity.Key     // itemKey
+	keyHash uint64           // itemKey: the hash of the key
 	c       *contact.Contact // itemContact: the stored contact; nil when absent
-	ids     []string         // itemKey: the ids of the contacts the key finds
+	ids     []string         // itemKey: the index entry (which keeps its version unique)
 }
 
 // versionIn returns the item's version now. The caller holds the stripe's lock.
@@ -39,7 +39,7 @@ func (r *read) versionIn(st *stripe) uint64 {
 	case itemContact:
 		return st.contactVersion(r.id)
 	case itemKey:
-		return st.keyVersion(r.key)
+		return st.keyVersion(r.keyHash)
 	}
 	return st.processedVersion(r.id)
 }
@@ -148,17 +148,19 @@ func (t *tx) readContact(id string) (read, error) {
 	return t.addRead(r)
 }
 
+// readKey returns the read of the index entry of k's hash.
 func (t *tx) readKey(k identity.Key) (read, error) {
+	h := t.s.hash.key(k)
 	for _, r := range t.reads {
-		if r.kind == itemKey && r.key == k {
+		if r.kind == itemKey && r.keyHash == h {
 			return r, nil
 		}
 	}
-	r := read{kind: itemKey, stripe: t.s.hash.key(k), key: k}
+	r := read{kind: itemKey, stripe: stripeOf(h), keyHash: h}
 	st := &t.s.stripes[r.stripe]
 	st.mu.RLock()
-	r.version = st.keyVersion(k)
-	r.ids = st.keys[k].ids
+	r.version = st.keyVersion(h)
+	r.ids = st.keys[h]
 	st.mu.RUnlock()
 	return t.addRead(r)
 }
@@ -266,9 +268,10 @@ func (t *tx) Find(k identity.Key) ([]*contact.Contact, error) {
 		}
 	}
 	slices.Sort(ids)
+	ids = slices.Compact(ids) // an id is in an entry once for each of its keys with the hash
 	out := make([]*contact.Contact, 0, len(ids))
 	for _, id := range ids {
-		c, _, _, err := t.current(id)
+		c, ch, _, err := t.current(id)
 		if err != nil {
 			return nil, err
 		}
@@ -277,6 +280,9 @@ func (t *tx) Find(k identity.Key) ([]*contact.Contact, error) {
 			// show a key finding a missing contact.
 			t.stale = true
 			return nil, errStale
+		}
+		if ch == nil && !slices.Contains(c.Keys(), k) {
+			continue // another key with the same hash
 		}
 		out = append(out, c.Clone())
 	}
@@ -462,7 +468,7 @@ func (t *tx) events(id string, q contact.EventQuery) ([]*storedEvent, error) {
 	var out []*storedEvent
 	if ch == nil || !ch.reset {
 		err := t.storedEvents(id, func(e *entry) {
-			e.events.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
+			e.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
 				if q.Match(&ev.rec) && (ch == nil || !slices.Contains(ch.removed, ev.rec.MessageID)) {
 					out = append(out, ev)
 				}
