@@ -106,7 +106,7 @@ type Tx interface {
 	Find(key identity.Key) ([]*Contact, error)
 
 	// Insert stores a new contact under c.ID(), indexed by c.Keys(). It returns
-	// ErrExists when the id is taken. The id must not be empty.
+	// ErrExists when the id is taken, and an error when the id is empty.
 	Insert(c *Contact) error
 
 	// Put replaces the stored contact with the same id, re-indexing it by c.Keys(). It
@@ -126,7 +126,8 @@ type Tx interface {
 	Events(contactID string, q EventQuery) iter.Seq2[event.Record, error]
 
 	// DeleteEvents removes the contact's event records with the given messageIds, and
-	// reports how many there were. Unknown messageIds are not an error.
+	// reports how many there were. Unknown messageIds are not an error. It returns
+	// ErrNotFound when there is no such contact.
 	DeleteEvents(contactID string, messageIDs ...string) (int, error)
 
 	// Processed reports whether a messageId was marked processed (Rule E2).
@@ -143,7 +144,7 @@ type EventQuery struct {
 	Name  string     // only records with this name; empty for all
 	Since time.Time  // only records at or after this event time; zero for no bound
 	Until time.Time  // only records before this event time; zero for no bound
-	Limit int        // at most this many records; zero or less for no bound
+	Limit int        // at most this many records, the first in the listing's order; zero or less for no bound
 }
 
 // Match reports whether r passes the filters of q (all but Limit).

@@ -268,10 +268,28 @@ func packRecord(r event.Record) event.Record {
 	return out
 }
 
-// copyRecord returns a copy of a stored record for a caller: the caller may change its
-// properties freely. Strings are immutable and are shared.
+// copyRecord returns a copy of a stored record for a caller, who may change its
+// properties freely: a new property list whose values share one new buffer, each
+// capped so that appending to one cannot reach the next. Strings are immutable and
+// are shared.
 func copyRecord(r *event.Record) event.Record {
 	out := *r
-	out.Properties = r.Properties.Clone()
+	if r.Properties == nil {
+		return out
+	}
+	size := 0
+	for _, m := range r.Properties {
+		size += len(m.Value)
+	}
+	buf := make([]byte, 0, size)
+	out.Properties = make(event.Object, len(r.Properties))
+	for i, m := range r.Properties {
+		out.Properties[i].Key = m.Key
+		if m.Value != nil {
+			start := len(buf)
+			buf = append(buf, m.Value...)
+			out.Properties[i].Value = buf[start:len(buf):len(buf)]
+		}
+	}
 	return out
 }

@@ -79,7 +79,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx contact.Tx) error) error 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		t := &tx{s: s, ctx: ctx}
+		t := newTx(s, ctx)
 		err := fn(t)
 		t.closed = true
 		if !t.stale {
@@ -284,7 +284,7 @@ func (s *Store) Find(ctx context.Context, k identity.Key) ([]*contact.Contact, e
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		t := tx{s: s, ctx: ctx}
+		t := newTx(s, ctx)
 		cs, err := t.Find(k)
 		if !t.stale {
 			return cs, err

@@ -52,9 +52,10 @@ type change struct {
 	stripe uint8
 	base   *contact.Contact // as stored when read; nil when absent
 	final  *contact.Contact // as the transaction leaves it (owned, never shared); nil when deleted
-	keys   []identity.Key   // final.Keys() when final was set by Insert or Put
-	put    bool             // final was set by Insert or Put, so keys may differ from base's
+	put    bool             // final was set by Insert or Put, so its keys may differ from base's
 	reset  bool             // the stored events are dropped (the contact was deleted)
+	keys   []identity.Key   // final.Keys(), once computed
+	keysOK bool             // keys is computed
 
 	added     []*storedEvent          // events added, in the order added
 	addedByID map[string]*storedEvent // the added events by messageId, once there are many
@@ -66,10 +67,30 @@ func (ch *change) finalKeys() []identity.Key {
 	if ch.final == nil {
 		return nil
 	}
-	if !ch.put {
-		ch.keys, ch.put = ch.final.Keys(), true
+	if !ch.keysOK {
+		ch.keys, ch.keysOK = ch.final.Keys(), true
 	}
 	return ch.keys
+}
+
+// setFinal sets the contact as the transaction leaves it, from Insert or Put.
+func (ch *change) setFinal(c *contact.Contact) {
+	ch.final = c.Clone()
+	ch.put = true
+	ch.keys, ch.keysOK = nil, false
+}
+
+// hasKey reports whether k is one of c's keys. The common lookups, by External ID and
+// by email, are answered without building the list of keys.
+func hasKey(c *contact.Contact, k identity.Key) bool {
+	switch {
+	case k.Value == "":
+	case k.Kind == identity.UserID && c.UserID() == k.Value:
+		return true
+	case k.Kind == identity.Email && c.Email() == k.Value:
+		return true
+	}
+	return slices.Contains(c.Keys(), k)
 }
 
 func (ch *change) addedEvent(messageID string) (int, bool) {
@@ -100,6 +121,27 @@ type tx struct {
 	reads     []read
 	changes   []*change
 	processed []string // messageIds marked processed
+
+	// Room for a typical transaction (a messageId, a key, a contact or two), so that it
+	// allocates once.
+	readBuf    [4]read
+	changeBuf  [2]*change
+	change0    change
+	processBuf [1]string
+}
+
+// newTx returns a transaction of s under ctx.
+func newTx(s *Store, ctx context.Context) *tx {
+	t := new(tx)
+	t.init(s, ctx)
+	return t
+}
+
+func (t *tx) init(s *Store, ctx context.Context) {
+	t.s, t.ctx = s, ctx
+	t.reads = t.readBuf[:0]
+	t.changes = t.changeBuf[:0]
+	t.processed = t.processBuf[:0]
 }
 
 var _ contact.Tx = (*tx)(nil)
@@ -227,7 +269,11 @@ func (t *tx) current(id string) (*contact.Contact, *change, read, error) {
 
 // newChange starts the change of a contact read as r.
 func (t *tx) newChange(r read) *change {
-	ch := &change{id: r.id, stripe: r.stripe, base: r.c, final: r.c}
+	ch := &t.change0
+	if len(t.changes) > 0 {
+		ch = new(change)
+	}
+	*ch = change{id: r.id, stripe: r.stripe, base: r.c, final: r.c}
 	t.changes = append(t.changes, ch)
 	return ch
 }
@@ -256,7 +302,8 @@ func (t *tx) Find(k identity.Key) ([]*contact.Contact, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
+	var buf [4]string
+	ids := buf[:0]
 	for _, id := range kr.ids {
 		if t.change(id) == nil {
 			ids = append(ids, id)
@@ -281,7 +328,7 @@ func (t *tx) Find(k identity.Key) ([]*contact.Contact, error) {
 			t.stale = true
 			return nil, errStale
 		}
-		if ch == nil && !slices.Contains(c.Keys(), k) {
+		if ch == nil && !hasKey(c, k) {
 			continue // another key with the same hash
 		}
 		out = append(out, c.Clone())
@@ -310,8 +357,7 @@ func (t *tx) Insert(c *contact.Contact) error {
 	case ch == nil:
 		ch = t.newChange(r)
 	}
-	ch.final = c.Clone()
-	ch.keys, ch.put = ch.final.Keys(), true
+	ch.setFinal(c)
 	return nil
 }
 
@@ -333,8 +379,7 @@ func (t *tx) Put(c *contact.Contact) error {
 	case ch == nil:
 		ch = t.newChange(r)
 	}
-	ch.final = c.Clone()
-	ch.keys, ch.put = ch.final.Keys(), true
+	ch.setFinal(c)
 	return nil
 }
 

@@ -37,7 +37,7 @@ func insertExists(t tb, s contact.Store) {
 	assert.Empty(t, find(t, s, identity.UserKey("u-other")))
 }
 
-// Clause: the id given to Insert must not be empty.
+// Clause: Insert returns an error when the id is empty, and stores nothing.
 func insertEmptyID(t tb, s contact.Store) {
 	update(t, s, func(tx contact.Tx) error {
 		assert.Error(t, tx.Insert(person("", "u-1")), "Insert of a contact without id")
