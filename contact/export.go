@@ -98,11 +98,24 @@ type eventJSON struct {
 	Properties json.RawMessage `json:"properties,omitempty"`
 }
 
-// clocksJSON is the full register state. Stamps are listed once in "stamps" as [time,
-// messageId]; a register is [value, stamp index] with value null when the field was
-// removed; a phone write is [stamp index, op, phone, on].
+// clocksJSON is the state behind the export: the contact's own state (every register
+// with its stamp, removed fields included, and the phone log), its links, and its held
+// messages with their effects. Stamps are listed once in "stamps" as [time, messageId]
+// and referred to by index; a register is [value, stamp index] with value null for a
+// removed field; a phone write is [stamp index, op, phone, on].
 type clocksJSON struct {
-	Stamps         [][2]string                `json:"stamps"`
+	Stamps [][2]string `json:"stamps"`
+	stateClocks
+	Links map[string]*int `json:"links,omitempty"` // stamp index; null for an anonymous contact's own ID
+	Held  []heldJSON      `json:"held,omitempty"`
+
+	index map[stamp]int
+}
+
+// stateClocks is one state. Consent is written for a held message's effect and for the
+// own state of a contact that holds messages; otherwise the export's consentHistory is
+// the ledger.
+type stateClocks struct {
 	Fields         map[string]json.RawMessage `json:"fields,omitempty"`
 	Address        map[string]json.RawMessage `json:"address,omitempty"`
 	AddressExtra   map[string]json.RawMessage `json:"addressExtra,omitempty"`
@@ -110,8 +123,14 @@ type clocksJSON struct {
 	Custom         map[string]json.RawMessage `json:"custom,omitempty"`
 	Labels         map[string]json.RawMessage `json:"labels,omitempty"`
 	PhoneLog       []json.RawMessage          `json:"phoneLog,omitempty"`
+	Consent        *optin.Ledger              `json:"consent,omitempty"`
+}
 
-	index map[stamp]int
+type heldJSON struct {
+	AnonymousID string       `json:"anonymousId"`
+	Stamp       int          `json:"stamp"`
+	Event       bool         `json:"event,omitempty"`
+	Effect      *stateClocks `json:"effect,omitempty"`
 }
 
 // MarshalJSON writes the contact export of SPEC X, without events.
@@ -141,7 +160,7 @@ func (e Export) MarshalJSON() ([]byte, error) {
 	x := exportJSON{
 		ID:            c.id,
 		UserID:        c.userID,
-		AnonymousIDs:  c.anonymousIDs,
+		AnonymousIDs:  c.AnonymousIDs(),
 		Phone:         primary,
 		Email:         c.email.val,
 		FirstName:     c.firstName.val,
@@ -258,38 +277,67 @@ var phoneOpNames = [...]string{opTrait: "trait", opMember: "member", opPrimary: 
 
 func (c *Contact) clocks() *clocksJSON {
 	k := &clocksJSON{}
+	k.stateClocks = *k.state(c.ownState(), c.own != nil)
+	for _, l := range c.links {
+		if k.Links == nil {
+			k.Links = make(map[string]*int)
+		}
+		var i *int
+		if !l.st.isZero() {
+			n := k.stampIndex(l.st)
+			i = &n
+		}
+		k.Links[l.anon] = i
+	}
+	for _, h := range c.held {
+		hj := heldJSON{AnonymousID: h.AnonymousID, Stamp: k.stampIndex(h.stamp()), Event: h.Event}
+		if h.effect != nil {
+			hj.Effect = k.state(h.effect, true)
+		}
+		k.Held = append(k.Held, hj)
+	}
+	return k
+}
+
+// state writes s, with its consent ledger when withConsent is true.
+func (k *clocksJSON) state(s *state, withConsent bool) *stateClocks {
+	sc := &stateClocks{}
 	fields := [...]struct {
 		name string
 		reg  register
-	}{{"firstName", c.firstName}, {"lastName", c.lastName}, {"email", c.email}, {"age", c.age}, {"gender", c.gender}}
+	}{{"firstName", s.firstName}, {"lastName", s.lastName}, {"email", s.email}, {"age", s.age}, {"gender", s.gender}}
 	for _, f := range fields {
 		if !f.reg.st.isZero() {
-			setClock(&k.Fields, f.name, k.register(f.reg, false))
+			setClock(&sc.Fields, f.name, k.register(f.reg, false))
 		}
 	}
-	for i, r := range c.address {
+	for i, r := range s.address {
 		if !r.st.isZero() {
-			setClock(&k.Address, addressPartNames[i], k.register(r, false))
+			setClock(&sc.Address, addressPartNames[i], k.register(r, false))
 		}
 	}
-	for _, kr := range c.addressExtra {
-		setClock(&k.AddressExtra, kr.key, k.register(kr.reg, true))
+	for _, kr := range s.addressExtra {
+		setClock(&sc.AddressExtra, kr.key, k.register(kr.reg, true))
 	}
-	for _, kr := range c.custom {
-		setClock(&k.Custom, kr.key, k.register(kr.reg, true))
+	for _, kr := range s.custom {
+		setClock(&sc.Custom, kr.key, k.register(kr.reg, true))
 	}
-	for _, kr := range c.labels {
-		setClock(&k.Labels, kr.key, k.register(kr.reg, false))
+	for _, kr := range s.labels {
+		setClock(&sc.Labels, kr.key, k.register(kr.reg, false))
 	}
-	if !c.addressCleared.isZero() {
-		i := k.stampIndex(c.addressCleared)
-		k.AddressCleared = &i
+	if !s.addressCleared.isZero() {
+		i := k.stampIndex(s.addressCleared)
+		sc.AddressCleared = &i
 	}
-	for _, w := range c.phoneLog {
+	for _, w := range s.phoneLog {
 		b, _ := json.Marshal([]any{k.stampIndex(w.st), phoneOpNames[w.op], w.phone, w.on})
-		k.PhoneLog = append(k.PhoneLog, b)
+		sc.PhoneLog = append(sc.PhoneLog, b)
 	}
-	return k
+	if withConsent && s.consent.Len() > 0 {
+		l := s.consent
+		sc.Consent = &l
+	}
+	return sc
 }
 
 func setClock(m *map[string]json.RawMessage, key string, v json.RawMessage) {
@@ -306,7 +354,6 @@ func (e *Export) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("contact: reading an export: %w", err)
 	}
 	c := &Contact{id: x.ID, userID: x.UserID}
-	c.anonymousIDs = sortedSet(x.AnonymousIDs)
 	c.formerIDs = sortedSet(x.FormerUserIDs)
 	var err error
 	if c.createdAt, err = optionalTime(x.CreatedAt); err != nil {
@@ -315,16 +362,17 @@ func (e *Export) UnmarshalJSON(b []byte) error {
 	if c.updatedAt, err = optionalTime(x.UpdatedAt); err != nil {
 		return err
 	}
-	if x.Clocks != nil {
-		if err := c.readClocks(x.Clocks); err != nil {
-			return err
+	if x.Clocks == nil {
+		x.Clocks = &clocksJSON{}
+	}
+	if err := c.readClocks(x.Clocks, x.ConsentHistory); err != nil {
+		return err
+	}
+	for _, id := range x.AnonymousIDs {
+		if _, ok := c.findLink(id); !ok {
+			c.AddAnonymousID(id)
 		}
 	}
-	recs := make([]optin.Record, len(x.ConsentHistory))
-	for i, en := range x.ConsentHistory {
-		recs[i] = en.Record
-	}
-	c.consent.Add(recs...)
 	events := make([]event.Record, 0, len(x.Events))
 	for _, ev := range x.Events {
 		t, err := timestamp.Parse(ev.Timestamp)
@@ -427,11 +475,60 @@ func (k *clocksJSON) parseRegister(raw json.RawMessage, isRaw bool) (register, e
 	return r, nil
 }
 
-func (c *Contact) readClocks(k *clocksJSON) error {
-	fields := map[string]*register{
-		"firstName": &c.firstName, "lastName": &c.lastName, "email": &c.email, "age": &c.age, "gender": &c.gender,
+func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
+	own := &state{}
+	if err := k.readState(&k.stateClocks, own); err != nil {
+		return err
 	}
-	for name, raw := range k.Fields {
+	if len(k.Held) == 0 {
+		// Without held messages the own state is the shown state, whose ledger is the
+		// consentHistory.
+		recs := make([]optin.Record, len(history))
+		for i, en := range history {
+			recs[i] = en.Record
+		}
+		own.consent.Add(recs...)
+	}
+	for anon, i := range k.Links {
+		l := link{anon: anon}
+		if i != nil {
+			st, err := k.stamp(*i)
+			if err != nil {
+				return err
+			}
+			l.st = st
+		}
+		c.addLink(l)
+	}
+	for _, hj := range k.Held {
+		st, err := k.stamp(hj.Stamp)
+		if err != nil {
+			return err
+		}
+		h := Held{AnonymousID: hj.AnonymousID, MessageID: st.id, Time: st.time(), Event: hj.Event}
+		if hj.Effect != nil {
+			h.effect = &state{}
+			if err := k.readState(hj.Effect, h.effect); err != nil {
+				return err
+			}
+		}
+		if i, found := slices.BinarySearchFunc(c.held, h, compareHeld); !found {
+			c.held = slices.Insert(c.held, i, h)
+		}
+	}
+	c.state = *own
+	if len(c.held) > 0 {
+		c.own = own
+		c.rebuild()
+	}
+	return nil
+}
+
+func (k *clocksJSON) readState(sc *stateClocks, s *state) error {
+	fields := map[string]*register{
+		"firstName": &s.firstName, "lastName": &s.lastName, "email": &s.email, "age": &s.age, "gender": &s.gender,
+	}
+	for name, raw := range sc.Fields {
 		dst, ok := fields[name]
 		if !ok {
 			return fmt.Errorf("contact: reading an export: unknown clock %q", name)
@@ -442,7 +539,7 @@ func (c *Contact) readClocks(k *clocksJSON) error {
 		}
 		dst.join(r)
 	}
-	for name, raw := range k.Address {
+	for name, raw := range sc.Address {
 		i := slices.Index(addressPartNames[:], name)
 		if i < 0 {
 			return fmt.Errorf("contact: reading an export: unknown address clock %q", name)
@@ -451,13 +548,13 @@ func (c *Contact) readClocks(k *clocksJSON) error {
 		if err != nil {
 			return err
 		}
-		c.address[i].join(r)
+		s.address[i].join(r)
 	}
 	for _, kk := range []struct {
 		src map[string]json.RawMessage
 		dst *[]keyedRegister
 		raw bool
-	}{{k.AddressExtra, &c.addressExtra, true}, {k.Custom, &c.custom, true}, {k.Labels, &c.labels, false}} {
+	}{{sc.AddressExtra, &s.addressExtra, true}, {sc.Custom, &s.custom, true}, {sc.Labels, &s.labels, false}} {
 		for key, raw := range kk.src {
 			r, err := k.parseRegister(raw, kk.raw)
 			if err != nil {
@@ -466,14 +563,14 @@ func (c *Contact) readClocks(k *clocksJSON) error {
 			setKeyed(kk.dst, key, r.val, r.st)
 		}
 	}
-	if k.AddressCleared != nil {
-		st, err := k.stamp(*k.AddressCleared)
+	if sc.AddressCleared != nil {
+		st, err := k.stamp(*sc.AddressCleared)
 		if err != nil {
 			return err
 		}
-		c.addressCleared = st
+		s.addressCleared = st
 	}
-	for _, raw := range k.PhoneLog {
+	for _, raw := range sc.PhoneLog {
 		var v [4]json.RawMessage
 		var i int
 		var op, phone string
@@ -490,7 +587,10 @@ func (c *Contact) readClocks(k *clocksJSON) error {
 		if o <= 0 {
 			return errClock
 		}
-		c.addPhoneWrite(phoneWrite{st: st, phone: phone, op: phoneOp(o), on: on})
+		s.addPhoneWrite(phoneWrite{st: st, phone: phone, op: phoneOp(o), on: on})
+	}
+	if sc.Consent != nil {
+		s.consent.Merge(*sc.Consent)
 	}
 	return nil
 }

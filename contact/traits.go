@@ -156,7 +156,7 @@ type traitSource struct {
 
 // applier holds the state of one ApplyTraits call.
 type applier struct {
-	c    *Contact
+	c    *state
 	m    *event.Message
 	opts *ApplyOptions
 	st   stamp
@@ -245,6 +245,13 @@ func (a *applier) changed(field string, did bool) {
 // stamp. A refused field is reported in the Diagnostics and the rest of the message
 // still applies.
 func (c *Contact) ApplyTraits(m *event.Message, opts *ApplyOptions) Changes {
+	if c.own != nil {
+		c.own.applyTraits(m, opts)
+	}
+	return c.state.applyTraits(m, opts)
+}
+
+func (c *state) applyTraits(m *event.Message, opts *ApplyOptions) Changes {
 	if m.Kind != event.Identify {
 		return Changes{}
 	}
