@@ -204,15 +204,10 @@ func (c Context) Object() Object {
 	o = appendString(o, ctxLocale, c.Locale)
 	o = appendString(o, ctxChannel, c.Channel)
 	if !c.Library.IsZero() {
-		lib := appendString(appendString(nil, "name", c.Library.Name), "version", c.Library.Version)
-		o = appendObject(o, ctxLibrary, append(lib, c.Library.Extra...))
+		o = appendObject(o, ctxLibrary, c.Library.object())
 	}
 	if !c.Page.IsZero() {
-		var page Object
-		for i, v := range [...]string{c.Page.Path, c.Page.Referrer, c.Page.Search, c.Page.Title, c.Page.URL} {
-			page = appendString(page, [...]string{"path", "referrer", "search", "title", "url"}[i], v)
-		}
-		o = appendObject(o, ctxPage, append(page, c.Page.Extra...))
+		o = appendObject(o, ctxPage, c.Page.object())
 	}
 	if c.Traits != nil {
 		o = appendObject(o, ctxTraits, c.Traits)
@@ -232,6 +227,28 @@ func appendString(o Object, key, value string) Object {
 func appendObject(o Object, key string, sub Object) Object {
 	return append(o, Member{Key: key, Value: sub.appendText(nil)})
 }
+
+// object returns the library as the members of a Segment library object.
+func (l Library) object() Object {
+	o := make(Object, 0, 2+len(l.Extra))
+	o = appendString(appendString(o, "name", l.Name), "version", l.Version)
+	return append(o, l.Extra...)
+}
+
+// object returns the page as the members of a Segment page object.
+func (p WebPage) object() Object {
+	o := make(Object, 0, 5+len(p.Extra))
+	for i, v := range [...]string{p.Path, p.Referrer, p.Search, p.Title, p.URL} {
+		o = appendString(o, [...]string{"path", "referrer", "search", "title", "url"}[i], v)
+	}
+	return append(o, p.Extra...)
+}
+
+// MarshalJSON writes the library as Segment names its keys, Extra included.
+func (l Library) MarshalJSON() ([]byte, error) { return l.object().AppendJSON(nil) }
+
+// MarshalJSON writes the page as Segment names its keys, Extra included.
+func (p WebPage) MarshalJSON() ([]byte, error) { return p.object().AppendJSON(nil) }
 
 // MarshalJSON writes the context as a Segment context object (see [Context.Object]).
 func (c Context) MarshalJSON() ([]byte, error) { return c.Object().AppendJSON(nil) }
