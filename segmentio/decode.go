@@ -88,7 +88,8 @@ func putState(s *decodeState) {
 	if cap(s.items) > 4096 {
 		s.items = nil
 	}
-	s.problems = nil
+	// Drop what is left of the last document: Unmarshal may leave items unread.
+	s.items, s.next, s.problems, s.env = s.items[:0], 0, nil, envelope{}
 	states.Put(s)
 }
 

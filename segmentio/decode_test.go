@@ -437,3 +437,16 @@ func TestItemError_diagnosticNeverQuotesValues(t *testing.T) {
 	assert.NotContains(t, texts.String(), "9545552399")
 	assert.NotContains(t, texts.String(), "rebecca")
 }
+
+// TestUnmarshal_leavesNoStateBehind: an array refused by Unmarshal does not reappear in
+// the next decode that reuses the pooled state.
+func TestUnmarshal_leavesNoStateBehind(t *testing.T) {
+	var m event.Message
+	for range 3 {
+		require.ErrorIs(t, Unmarshal([]byte(`[{"type":"identify","userId":"stale"}]`), &m), ErrInvalidMessage)
+		results, err := DecodeAll([]byte(`{"type":"identify","userId":"fresh"}`), nil)
+		require.NoError(t, err)
+		require.Len(t, results, 1)
+		assert.Equal(t, "fresh", results[0].Message.UserID)
+	}
+}
