@@ -68,12 +68,21 @@ func (c RecordContext) IsZero() bool {
 // The Context shares o's values (not o itself): o may be reused afterwards.
 func NewContext(o Object) Context {
 	var c Context
+	var texts textArena
+	size := 0
+	for _, m := range o {
+		if m.Key != ctxTraits && known(m) {
+			size += len(m.Value)
+		}
+	}
+	texts.buf = make([]byte, 0, size)
 	var extra int
 	for _, m := range o {
-		if !c.set(m) {
+		if !c.set(m, &texts) {
 			extra++
 		}
 	}
+	texts.finish(&c)
 	if extra == 0 {
 		return c
 	}
@@ -84,6 +93,61 @@ func NewContext(o Object) Context {
 		}
 	}
 	return c
+}
+
+// textArena gathers the strings a Context reads from raw JSON into one allocation: a
+// context has a dozen short strings, and allocating each costs more than reading it.
+// It records fields by number, not by pointer, so the Context being built can stay on
+// the stack.
+type textArena struct {
+	buf  []byte
+	span [numTextFields]struct{ start, end int }
+	set  uint16
+}
+
+// The string fields of a Context, in the order of their spans in a textArena.
+const (
+	fieldIP = iota
+	fieldUserAgent
+	fieldLocale
+	fieldChannel
+	fieldLibraryName // then fieldLibraryName+1 for the version
+	fieldLibraryVersion
+	fieldPagePath // then referrer, search, title, url, in pageKeys order
+	fieldPageReferrer
+	fieldPageSearch
+	fieldPageTitle
+	fieldPageURL
+	numTextFields
+)
+
+// add records the value of the JSON string raw for field f and reports whether raw was
+// a string.
+func (a *textArena) add(f int, raw []byte) bool {
+	start := len(a.buf)
+	var ok bool
+	if a.buf, ok = jsonvalue.AppendUnquoted(a.buf, raw); !ok {
+		return false
+	}
+	a.span[f].start, a.span[f].end = start, len(a.buf)
+	a.set |= 1 << f
+	return true
+}
+
+// finish sets every field added.
+func (a *textArena) finish(c *Context) {
+	if a.set == 0 {
+		return
+	}
+	all := string(a.buf)
+	fields := [numTextFields]*string{&c.IP, &c.UserAgent, &c.Locale, &c.Channel,
+		&c.Library.Name, &c.Library.Version,
+		&c.Page.Path, &c.Page.Referrer, &c.Page.Search, &c.Page.Title, &c.Page.URL}
+	for f, p := range fields {
+		if a.set&(1<<f) != 0 {
+			*p = all[a.span[f].start:a.span[f].end]
+		}
+	}
 }
 
 // Context keys with a field of their own.
@@ -111,7 +175,7 @@ func known(m Member) bool {
 }
 
 // set fills the field member m names and reports whether it did.
-func (c *Context) set(m Member) bool {
+func (c *Context) set(m Member, texts *textArena) bool {
 	if !known(m) {
 		return false
 	}
@@ -120,46 +184,60 @@ func (c *Context) set(m Member) bool {
 	}
 	switch m.Key {
 	case ctxIP:
-		c.IP, _ = jsonvalue.String(m.Value)
+		texts.add(fieldIP, m.Value)
 	case ctxUserAgent:
-		c.UserAgent, _ = jsonvalue.String(m.Value)
+		texts.add(fieldUserAgent, m.Value)
 	case ctxLocale:
-		c.Locale, _ = jsonvalue.String(m.Value)
+		texts.add(fieldLocale, m.Value)
 	case ctxChannel:
-		c.Channel, _ = jsonvalue.String(m.Value)
+		texts.add(fieldChannel, m.Value)
 	case ctxTraits:
 		c.Traits = splitObject(m.Value)
 	case ctxLibrary:
-		fields := [...]*string{&c.Library.Name, &c.Library.Version}
-		c.Library.Extra = readStrings(m.Value, []string{"name", "version"}, fields[:])
+		c.Library.Extra = readStrings(m.Value, libraryKeys[:], fieldLibraryName, texts)
 	case ctxPage:
-		p := &c.Page
-		fields := [...]*string{&p.Path, &p.Referrer, &p.Search, &p.Title, &p.URL}
-		p.Extra = readStrings(m.Value, []string{"path", "referrer", "search", "title", "url"}, fields[:])
+		c.Page.Extra = readStrings(m.Value, pageKeys[:], fieldPagePath, texts)
 	}
 	return true
 }
 
+var (
+	libraryKeys = [...]string{"name", "version"}
+	pageKeys    = [...]string{"path", "referrer", "search", "title", "url"}
+)
+
 // readStrings reads the object raw: each key in names with a string value fills the
 // matching field, null is skipped, and everything else is returned in order.
-func readStrings(raw json.RawMessage, names []string, fields []*string) Object {
+// The field of names[i] is first+i.
+func readStrings(raw json.RawMessage, names []string, first int, texts *textArena) Object {
 	var extra Object
 	it := jsonvalue.NewIter(raw, 0)
 	for it.Next() {
-		m := Member{Key: iterKey(raw, &it), Value: it.ValueBytes()}
-		i := index(names, m.Key)
-		if i >= 0 && jsonvalue.IsNull(m.Value) {
+		value := it.ValueBytes()
+		start, end, escaped := it.Key()
+		i := -1
+		if !escaped {
+			i = indexBytes(names, raw[start:end])
+		}
+		if i >= 0 && jsonvalue.IsNull(value) {
 			continue
 		}
-		if i >= 0 {
-			if s, ok := jsonvalue.String(m.Value); ok {
-				*fields[i] = s
-				continue
-			}
+		if i >= 0 && texts.add(first+i, value) {
+			continue
 		}
-		extra = append(extra, m)
+		extra = append(extra, Member{Key: iterKey(raw, &it), Value: value})
 	}
 	return extra
+}
+
+// indexBytes returns the index of key in names, or -1, without allocating.
+func indexBytes(names []string, key []byte) int {
+	for i, n := range names {
+		if string(key) == n {
+			return i
+		}
+	}
+	return -1
 }
 
 // iterKey returns the current key of it, which walks raw, unescaped.
@@ -169,15 +247,6 @@ func iterKey(raw []byte, it *jsonvalue.Iter) string {
 		return string(jsonvalue.AppendUnescaped(nil, raw[start:end]))
 	}
 	return string(raw[start:end])
-}
-
-func index(names []string, key string) int {
-	for i, n := range names {
-		if n == key {
-			return i
-		}
-	}
-	return -1
 }
 
 // splitObject returns the members of the compact object raw, sharing its bytes; nil
@@ -239,7 +308,7 @@ func (l Library) object() Object {
 func (p WebPage) object() Object {
 	o := make(Object, 0, 5+len(p.Extra))
 	for i, v := range [...]string{p.Path, p.Referrer, p.Search, p.Title, p.URL} {
-		o = appendString(o, [...]string{"path", "referrer", "search", "title", "url"}[i], v)
+		o = appendString(o, pageKeys[i], v)
 	}
 	return append(o, p.Extra...)
 }

@@ -27,6 +27,7 @@ type decodeState struct {
 	doc     []byte            // the current document, compact
 	members event.Object      // scratch for objects being built
 	extra   event.Object      // scratch for unknown top-level keys
+	top     []jsonvalue.Span  // scratch for an item's top-level members
 
 	form      int
 	docOffset int64
@@ -73,8 +74,12 @@ func (s *decodeState) load(raw []byte, off int64, line int) error {
 	switch doc[0] {
 	case '[':
 		s.form = formArray
-		if err := s.collect(0); err != nil {
-			return err
+		for _, sp := range s.scanner.Root() {
+			if len(s.items) == s.limits.MaxBatchItems {
+				return &LimitError{Limit: LimitBatchItems, Max: s.limits.MaxBatchItems,
+					Offset: s.docOffset + int64(s.scanner.InputOffset(sp.Start))}
+			}
+			s.items = append(s.items, span{sp.Start, sp.End})
 		}
 	case '{':
 		batch, err := s.findEnvelope()
@@ -153,25 +158,28 @@ func (s *decodeState) findEnvelope() (int, error) {
 	doc := s.doc
 	batch := -1
 	var env envelope
-	it := jsonvalue.NewIter(doc, 0)
-	for it.Next() {
-		start, end := it.Value()
-		switch string(keyText(doc, &it)) {
-		case "batch":
+	for _, sp := range s.scanner.Root() {
+		start, end := sp.Start, sp.End
+		key := doc[sp.KeyStart:sp.KeyEnd]
+		if sp.KeyEscaped {
+			key = jsonvalue.AppendUnescaped(nil, key)
+		}
+		switch {
+		case string(key) == "batch":
 			if doc[start] != '[' {
 				return -1, &FieldError{Field: "batch", Reason: "want an array of messages"}
 			}
 			batch = start
-		case "context":
+		case string(key) == "context":
 			env.context = span{start, end}
-		case "integrations":
+		case string(key) == "integrations":
 			env.integrations = span{start, end}
-		case "sentAt":
+		case string(key) == "sentAt":
 			env.sentAt = span{start, end}
 		}
 	}
-	if err := it.Err(); err != nil || batch < 0 {
-		return -1, err
+	if batch < 0 {
+		return -1, nil
 	}
 	// Envelope objects are merged into messages: they must fit a message's depth, and
 	// a null or absent one adds nothing.
@@ -282,7 +290,24 @@ func (s *decodeState) item(m *event.Message) error {
 			*p.dst = span{start, len(buf)}
 		}
 	}
-	if err := s.decodeMessage(m, buf, string(buf), at); err != nil {
+	// A lone message's top-level members were found by the document pass; an item of
+	// an array or batch is walked here.
+	top := s.scanner.Root()
+	if s.form != formSingle {
+		top = s.top[:0]
+		it := jsonvalue.NewIter(buf, 0)
+		for it.Next() {
+			var sp jsonvalue.Span
+			sp.KeyStart, sp.KeyEnd, sp.KeyEscaped = it.Key()
+			sp.Start, sp.End = it.Value()
+			top = append(top, sp)
+		}
+		s.top = top
+		if it.Err() != nil {
+			return fail(&FieldError{Reason: "not a JSON object"})
+		}
+	}
+	if err := s.decodeMessage(m, buf, string(buf), top, at); err != nil {
 		return fail(err)
 	}
 	return nil

@@ -21,15 +21,16 @@ type message struct {
 // decodeMessage fills m from the compact message object at buf[0] and the envelope
 // parts appended after it (Rules D1, D3), computes its time (Rule D5) and validates it
 // (Rule D6).
-func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, env envelope) error {
+//
+// top lists the message's top-level members, positions in buf.
+func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, top []jsonvalue.Span, env envelope) error {
 	d := message{s: s, buf: buf, str: str}
 	typ, hasType := "", false
 	var ctx, integrations span
 	extra := s.extra[:0]
-	it := jsonvalue.NewIter(buf, 0)
-	for it.Next() {
-		key := d.key(&it)
-		vs, ve := it.Value()
+	for _, sp := range top {
+		key := d.keyAt(sp.KeyStart, sp.KeyEnd, sp.KeyEscaped)
+		vs, ve := sp.Start, sp.End
 		switch key {
 		case "type":
 			typ, hasType = d.string(key, vs, ve), true
@@ -77,9 +78,6 @@ func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, en
 			extra = append(extra, event.Member{Key: key, Value: buf[vs:ve:ve]})
 		}
 	}
-	if it.Err() != nil {
-		d.fail("", "not a JSON object")
-	}
 	if len(extra) > 0 {
 		m.Extra = append(event.Object(nil), extra...)
 	}
@@ -124,7 +122,11 @@ func (d *message) fail(field, reason string) {
 // key returns the current key of it as a string, without allocating unless it has
 // escapes.
 func (d *message) key(it *jsonvalue.Iter) string {
-	start, end, escaped := it.Key()
+	return d.keyAt(it.Key())
+}
+
+// keyAt returns the key whose content is buf[start:end].
+func (d *message) keyAt(start, end int, escaped bool) string {
 	if escaped {
 		return string(jsonvalue.AppendUnescaped(nil, d.buf[start:end]))
 	}

@@ -2,6 +2,7 @@ package jsonvalue
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 )
 
@@ -118,21 +119,28 @@ func (it *Iter) End() int { return it.pos }
 func skipString(d []byte, i int) int {
 	j := i + 1
 	for {
-		k := bytes.IndexByte(d[j:], '"')
-		if k < 0 {
+		for j+8 <= len(d) && !quoteOrBackslash(binary.LittleEndian.Uint64(d[j:])) {
+			j += 8
+		}
+		for j < len(d) && d[j] != '"' && d[j] != '\\' {
+			j++
+		}
+		switch {
+		case j >= len(d):
 			return -1
-		}
-		j += k
-		// The quote closes the string unless an odd number of backslashes precede it.
-		b := 0
-		for p := j - 1; p > i && d[p] == '\\'; p-- {
-			b++
-		}
-		if b%2 == 0 {
+		case d[j] == '"':
 			return j + 1
 		}
-		j++
+		j += 2 // an escape: the next byte cannot end the string
 	}
+}
+
+// quoteOrBackslash reports whether any of the 8 bytes in x may be a quote or a
+// backslash (never false for one).
+func quoteOrBackslash(x uint64) bool {
+	q := x ^ (lsb * '"')
+	b := x ^ (lsb * '\\')
+	return ((q-lsb)&^q|(b-lsb)&^b)&msb != 0
 }
 
 // skipValue returns the position after the compact value starting at d[i], or -1.

@@ -74,6 +74,24 @@ func String(raw []byte) (string, bool) {
 	return string(AppendUnescaped(make([]byte, 0, len(content)), content)), true
 }
 
+// AppendUnquoted appends the value of raw, when it is exactly one JSON string, with its
+// escapes resolved, and reports whether it was one. It lets a caller gather several
+// strings in one buffer.
+func AppendUnquoted(dst, raw []byte) ([]byte, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return dst, false
+	}
+	st := state{src: raw}
+	end, escaped, err := st.str(0)
+	if err != nil || end != len(raw) {
+		return dst, false
+	}
+	if !escaped {
+		return append(dst, raw[1:len(raw)-1]...), true
+	}
+	return AppendUnescaped(dst, raw[1:len(raw)-1]), true
+}
+
 // Text returns the text of an identifier (Rule D3): a JSON string's value, or a JSON
 // number's literal text digit for digit (123456789012345678 stays
 // "123456789012345678", never 1.2345678901234568e+17). Other values are not text.

@@ -2,6 +2,7 @@ package jsonvalue
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"strconv"
 	"unicode/utf8"
@@ -60,9 +61,11 @@ type Scanner struct {
 	keys    []keyRef // keys of the open objects, for duplicate detection
 	arena   []byte   // unescaped keys
 	sets    []map[string]struct{}
-	runs    []run // where Compact dropped whitespace
+	runs    []run  // where Compact dropped whitespace
+	root    []Span // members or elements of the top-level value, from Compact
 	depth   int
 	problem error
+	st      state // the scan in progress, kept here so it needs no allocation
 }
 
 type frame struct {
@@ -74,6 +77,15 @@ type frame struct {
 type keyRef struct {
 	start, end int
 	inArena    bool
+}
+
+// Span locates one member of the top-level object, or one element of the top-level
+// array, in the output of [Scanner.Compact]: positions count from the start of what
+// that call appended.
+type Span struct {
+	KeyStart, KeyEnd int  // the key's content, between its quotes; zero for an element
+	KeyEscaped       bool // whether the key holds escapes
+	Start, End       int  // the value
 }
 
 // run records that output position out corresponds to input position in.
@@ -93,9 +105,16 @@ const linearKeys = 32
 func (s *Scanner) Compact(dst, src []byte) ([]byte, error) {
 	st := s.begin(src, dst, true)
 	err := st.run()
+	dst = st.dst
 	s.finish()
-	return st.dst, err
+	return dst, err
 }
+
+// Root returns the members of the top-level object, or the elements of the top-level
+// array, that the last Compact wrote, so a caller can reach them without walking the
+// output again. It is empty for a scalar or after Check. The slice is reused by the
+// next scan.
+func (s *Scanner) Root() []Span { return s.root }
 
 // Check reports the first problem of any kind in src: a syntax error, a nesting deeper
 // than MaxDepth, a duplicate key or an over-long number.
@@ -147,6 +166,10 @@ func (s *Scanner) begin(src, dst []byte, emit bool) *state {
 	if cap(s.runs) > 4096 {
 		s.runs = nil
 	}
+	if cap(s.root) > 4096 {
+		s.root = nil
+	}
+	s.root = s.root[:0]
 	s.stack = s.stack[:0]
 	s.keys = s.keys[:0]
 	s.arena = s.arena[:0]
@@ -160,10 +183,12 @@ func (s *Scanner) begin(src, dst []byte, emit bool) *state {
 	if maxNum <= 0 {
 		maxNum = DefaultMaxNumberLength
 	}
-	return &state{s: s, src: src, dst: dst, base: len(dst), emit: emit, maxDepth: maxDepth, maxNum: maxNum}
+	s.st = state{s: s, src: src, dst: dst, base: len(dst), emit: emit, maxDepth: maxDepth, maxNum: maxNum}
+	return &s.st
 }
 
 func (s *Scanner) finish() {
+	s.st = state{}             // keep no reference to the input
 	for i, m := range s.sets { // left open by an error
 		s.sets[i] = dropLarge(m)
 	}
@@ -188,7 +213,12 @@ type state struct {
 	emit     bool // copy to dst
 	maxDepth int
 	maxNum   int
+	rootOpen bool // a member or element of the top-level value is being read
+	cur      Span
 }
+
+// out returns the output position of input position i (not before flush).
+func (st *state) out(i int) int { return len(st.dst) - st.base + i - st.flush }
 
 func (st *state) fail(i int, reason string) error {
 	return &Error{Offset: i, Err: ErrSyntax, Reason: reason}
@@ -228,6 +258,9 @@ func (st *state) run() error {
 	i := st.ws(0)
 	for {
 		// A value starts at i.
+		if st.emit && len(s.stack) == 1 {
+			st.cur.Start, st.rootOpen = st.out(i), true
+		}
 		if i >= n {
 			return st.fail(i, "unexpected end of input, looking for a value")
 		}
@@ -285,6 +318,11 @@ func (st *state) run() error {
 		}
 		// A value ended at i: close containers until one wants another value.
 		for {
+			if st.rootOpen && len(s.stack) == 1 {
+				st.cur.End, st.rootOpen = st.out(i), false
+				s.root = append(s.root, st.cur)
+				st.cur = Span{}
+			}
 			i = st.ws(i)
 			if len(s.stack) == 0 {
 				if i != n {
@@ -369,6 +407,9 @@ func (st *state) key(i int) (int, error) {
 	if st.s.problem == nil {
 		st.checkKey(i, end, escaped)
 	}
+	if st.emit && len(st.s.stack) == 1 {
+		st.cur.KeyStart, st.cur.KeyEnd, st.cur.KeyEscaped = st.out(i+1), st.out(end-1), escaped
+	}
 	i = st.ws(end)
 	if i >= len(src) {
 		return i, st.fail(i, "unexpected end of input after an object key")
@@ -441,6 +482,9 @@ func (st *state) str(i int) (int, bool, error) {
 	escaped := false
 	j := i + 1
 	for {
+		for j+8 <= n && !special(binary.LittleEndian.Uint64(src[j:])) {
+			j += 8
+		}
 		for j < n && strSafe[src[j]] {
 			j++
 		}
@@ -528,6 +572,20 @@ func (st *state) num(i int) (int, error) {
 		st.note(&Error{Offset: i, Err: ErrNumberLength, Reason: "number longer than " + strconv.Itoa(st.maxNum) + " bytes"})
 	}
 	return j, nil
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// special reports whether any of the 8 bytes in x needs a look inside a string: a
+// control character, a quote, a backslash or a non-ASCII byte. It may report true for
+// a byte above a true hit, never false for a hit.
+func special(x uint64) bool {
+	q := x ^ (lsb * '"')
+	b := x ^ (lsb * '\\')
+	return ((x-lsb*0x20)&^x|(q-lsb)&^q|(b-lsb)&^b|x)&msb != 0
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

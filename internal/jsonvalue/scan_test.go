@@ -238,6 +238,7 @@ func FuzzCompact(f *testing.F) {
 				t.Fatalf("InputOffset(%d) = %d is wrong", o, i)
 			}
 		}
+		checkRoot(t, &s, out)
 		if s.Problem() == nil {
 			if err := s.Check(out); err != nil {
 				t.Fatalf("compact output fails Check: %v", err)
@@ -271,5 +272,77 @@ func walk(t *testing.T, c []byte, i int) {
 	}
 	if it.Err() != nil {
 		t.Fatalf("Iter over %q: %v", c[i:], it.Err())
+	}
+}
+
+// checkRoot: Root gives what an Iter over the output finds at the top level.
+func checkRoot(t *testing.T, s *Scanner, out []byte) {
+	var want []Span
+	if len(out) > 0 && (out[0] == '{' || out[0] == '[') {
+		it := NewIter(out, 0)
+		for it.Next() {
+			var sp Span
+			if out[0] == '{' {
+				sp.KeyStart, sp.KeyEnd, sp.KeyEscaped = it.Key()
+			}
+			sp.Start, sp.End = it.Value()
+			want = append(want, sp)
+		}
+		if it.Err() != nil {
+			t.Fatalf("Iter over %q: %v", out, it.Err())
+		}
+	}
+	if len(want) != len(s.Root()) {
+		t.Fatalf("Root of %q: %+v, Iter finds %+v", out, s.Root(), want)
+	}
+	for i := range want {
+		if want[i] != s.Root()[i] {
+			t.Fatalf("Root of %q: %+v, Iter finds %+v", out, s.Root(), want)
+		}
+	}
+}
+
+func TestScanner_root(t *testing.T) {
+	var s Scanner
+	out, err := s.Compact([]byte("xx"), []byte(` { "a" : [ 1 , {"b":2} ] , "c\u0064" : "s" , "e":{} } `))
+	require.NoError(t, err)
+	require.Equal(t, `xx{"a":[1,{"b":2}],"c\u0064":"s","e":{}}`, string(out))
+	assert.Equal(t, []Span{
+		{KeyStart: 2, KeyEnd: 3, Start: 5, End: 16},
+		{KeyStart: 18, KeyEnd: 25, KeyEscaped: true, Start: 27, End: 30},
+		{KeyStart: 32, KeyEnd: 33, Start: 35, End: 37},
+	}, s.Root())
+	checkRoot(t, &s, out[2:])
+
+	out, err = s.Compact(nil, []byte(`[ 1, "x" ,[ ] ]`))
+	require.NoError(t, err)
+	assert.Equal(t, []Span{{Start: 1, End: 2}, {Start: 3, End: 6}, {Start: 7, End: 9}}, s.Root())
+	checkRoot(t, &s, out)
+	_, err = s.Compact(nil, []byte(`"scalar"`))
+	require.NoError(t, err)
+	assert.Empty(t, s.Root())
+}
+
+// TestSpecial checks the 8-byte string test against the byte table for every byte in
+// every lane.
+func TestSpecial(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for lane := range 8 {
+			var b [8]byte
+			for i := range b {
+				b[i] = 'a'
+			}
+			b[lane] = byte(c)
+			x := uint64(0)
+			for i := 7; i >= 0; i-- {
+				x = x<<8 | uint64(b[i])
+			}
+			if special(x) != !strSafe[c] {
+				t.Fatalf("special(byte %#x in lane %d) = %v", c, lane, special(x))
+			}
+			if quoteOrBackslash(x) != (c == '"' || c == '\\') {
+				t.Fatalf("quoteOrBackslash(byte %#x in lane %d) = %v", c, lane, quoteOrBackslash(x))
+			}
+		}
 	}
 }
