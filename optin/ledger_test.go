@@ -357,7 +357,7 @@ func TestProperty_AppendOnly(t *testing.T) {
 			added := l.Add(batch...)
 			for _, r := range batch {
 				n := normalize(r)
-				n.MessageTime, n.ProcessedAt = time.Time{}, time.Time{}
+				n.MessageTime, n.ProcessedAt, n.MessageID = time.Time{}, time.Time{}, ""
 				seen[n] = true
 			}
 			if l.Len() != len(before)+added {
