@@ -25,6 +25,7 @@ type Contact struct {
 	userID    string
 	formerIDs []string // former External IDs, sorted (Rule I5)
 	links     []link   // anonymous IDs stitched to the contact, sorted (Rules I2–I4)
+	latest    stamp    // the latest own message applied, whatever it said
 	createdAt time.Time
 	updatedAt time.Time
 
@@ -289,8 +290,8 @@ func removeSorted(s []string, v string) []string {
 }
 
 // Keys returns every key the contact is found by (Rule I6): its External ID, former
-// External IDs, anonymous IDs, phones and email, without duplicates. A Store indexes a
-// contact by these keys.
+// External IDs, anonymous IDs (linked, its own, and those of the messages it holds),
+// phones and email, without duplicates. A Store indexes a contact by these keys.
 func (c *Contact) Keys() []identity.Key {
 	keys := make([]identity.Key, 0, 2+len(c.formerIDs)+len(c.links)+len(c.phones.members))
 	if c.userID != "" {
@@ -301,6 +302,12 @@ func (c *Contact) Keys() []identity.Key {
 	}
 	for _, l := range c.links {
 		keys = append(keys, identity.AnonymousKey(l.anon))
+	}
+	for i, h := range c.held {
+		if _, linked := c.findLink(h.AnonymousID); !linked && (i == 0 || c.held[i-1].AnonymousID != h.AnonymousID) &&
+			!slices.Contains(keys, identity.AnonymousKey(h.AnonymousID)) {
+			keys = append(keys, identity.AnonymousKey(h.AnonymousID))
+		}
 	}
 	for _, m := range c.phones.members {
 		if m.member.val != "" {

@@ -5,16 +5,21 @@ import (
 	"time"
 )
 
-// Erase removes everything the contact learned from messages that happened before the
-// delete stamped (t, messageID) (Rule I7): every field written before it, phone writes,
-// consent records, links and held messages. What later messages said stays, so a
-// delete that arrives after newer messages leaves the contact those newer messages
-// make, as if it had arrived first. It reports whether anything remains (see
-// [Contact.IsEmpty]).
+// Erase removes everything the contact's own messages said before the delete stamped
+// (t, messageID) (Rule I7): every field written before it, phone writes, consent
+// records, and links made before it. What later messages said stays, so a delete that
+// arrives after newer messages leaves the contact those newer messages make, as if it
+// had arrived first. It reports whether anything remains (see [Contact.IsEmpty]).
+//
+// Held messages stay: which contact an anonymous message belongs to depends on the
+// links that remain (Rule I4), so the processor attributes them again, and discards
+// those that still belong to the deleted user.
 func (c *Contact) Erase(t time.Time, messageID string) (remains bool) {
 	limit := stampOf(t, messageID)
+	if c.latest.compare(limit) < 0 {
+		c.latest = stamp{}
+	}
 	c.links = slices.DeleteFunc(c.links, func(l link) bool { return !l.st.isZero() && l.st.compare(limit) < 0 })
-	c.held = slices.DeleteFunc(c.held, func(h Held) bool { return h.stamp().compare(limit) < 0 })
 	if c.own != nil {
 		c.own.erase(limit, t)
 		c.rebuild()
@@ -24,9 +29,11 @@ func (c *Contact) Erase(t time.Time, messageID string) (remains bool) {
 	return !c.IsEmpty()
 }
 
-// IsEmpty reports whether no message has written anything to the contact: no field, no
-// phone, no consent record, no held message.
-func (c *Contact) IsEmpty() bool { return len(c.held) == 0 && c.ownState().isEmpty() }
+// IsEmpty reports whether nothing is left of the contact's messages: no own message
+// applied (or all erased), no link, no held message.
+func (c *Contact) IsEmpty() bool {
+	return c.latest.isZero() && len(c.held) == 0 && len(c.Links()) == 0 && c.ownState().isEmpty()
+}
 
 func (s *state) erase(limit stamp, t time.Time) {
 	for _, r := range []*register{&s.firstName, &s.lastName, &s.email, &s.age, &s.gender} {

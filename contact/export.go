@@ -106,8 +106,9 @@ type eventJSON struct {
 type clocksJSON struct {
 	Stamps [][2]string `json:"stamps"`
 	stateClocks
-	Links map[string]*int `json:"links,omitempty"` // stamp index; null for an anonymous contact's own ID
-	Held  []heldJSON      `json:"held,omitempty"`
+	Links  map[string]*int `json:"links,omitempty"`  // stamp index; null for an anonymous contact's own ID
+	Latest *int            `json:"latest,omitempty"` // the latest own message
+	Held   []heldJSON      `json:"held,omitempty"`
 
 	index map[stamp]int
 }
@@ -288,6 +289,10 @@ func (c *Contact) clocks() *clocksJSON {
 			i = &n
 		}
 		k.Links[l.anon] = i
+	}
+	if !c.latest.isZero() {
+		i := k.stampIndex(c.latest)
+		k.Latest = &i
 	}
 	for _, h := range c.held {
 		hj := heldJSON{AnonymousID: h.AnonymousID, Stamp: k.stampIndex(h.stamp()), Event: h.Event}
@@ -499,6 +504,13 @@ func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
 			l.st = st
 		}
 		c.addLink(l)
+	}
+	if k.Latest != nil {
+		st, err := k.stamp(*k.Latest)
+		if err != nil {
+			return err
+		}
+		c.latest = st
 	}
 	for _, hj := range k.Held {
 		st, err := k.stamp(hj.Stamp)

@@ -25,6 +25,9 @@ func (c *Contact) Merge(o *Contact) {
 	for _, l := range o.links {
 		c.addLink(l)
 	}
+	if o.latest.compare(c.latest) > 0 {
+		c.latest = o.latest
+	}
 	if !o.createdAt.IsZero() && (c.createdAt.IsZero() || o.createdAt.Before(c.createdAt)) {
 		c.createdAt = o.createdAt
 	}
