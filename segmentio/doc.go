@@ -16,8 +16,10 @@
 //     each message, the message's own keys winning (and whose sentAt is each message's
 //     unless it has its own: the batch was sent at once);
 //   - NDJSON: one message, array or batch a line, blank lines skipped. The decoder
-//     takes the input for NDJSON when its first line is a complete value and more lines
-//     follow; a line that is not valid JSON then fails alone.
+//     takes the input for NDJSON when its first line closes every bracket and string it
+//     opens and more lines follow; a line that is not valid JSON then fails alone.
+//     Otherwise (a pretty-printed document, say) it reads JSON values one after the
+//     other, as encoding/json does, and a syntax error ends the input.
 //
 // # Leniency
 //
