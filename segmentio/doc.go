@@ -6,8 +6,8 @@
 //
 // A [Decoder] reads from an io.Reader in the encoding/json idiom: [NewDecoder], then
 // [Decoder.Decode] once per message until io.EOF. [DecodeAll] decodes a byte slice
-// holding any number of messages, and [Unmarshal] one holding exactly one. Every form of
-// Rule D1 is read the same way:
+// holding any number of messages, and [Unmarshal] one holding exactly one; both are safe
+// for concurrent use (a Decoder is not). Every form of Rule D1 is read the same way:
 //
 //   - a single message object;
 //   - a JSON array of messages, as Segment's Actions webhooks send in batches;
