@@ -68,6 +68,6 @@
 // The decoder is a hand-written scanner over the raw bytes (package encoding/json
 // would turn numbers into float64 and lose key order). A decoded message's strings and
 // values share one copy of its text, so a typical message costs a handful of
-// allocations; on the seed identify it is several times faster than unmarshalling the
-// same bytes into a map[string]any with encoding/json.
+// allocations; on the seed identify it is about three times faster than unmarshalling
+// the same bytes into a map[string]any with encoding/json (BenchmarkDecode).
 package segmentio
