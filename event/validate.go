@@ -31,6 +31,7 @@ var validationReasons = map[diag.Code]string{
 	diag.MessageNoUserID:        "needs a userId",
 }
 
+// Error names the kind, the rule broken and its code; it quotes no value.
 func (e *ValidationError) Error() string {
 	return "event: invalid " + e.Kind.String() + " message: " + validationReasons[e.Code] + " (" + string(e.Code) + ")"
 }

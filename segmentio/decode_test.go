@@ -450,3 +450,19 @@ func TestUnmarshal_leavesNoStateBehind(t *testing.T) {
 		assert.Equal(t, "fresh", results[0].Message.UserID)
 	}
 }
+
+// TestDecoder_RuleD1_ndjsonDetection: NDJSON is recognised from its first line, even
+// when that line is the bad one; a document whose first line opens a bracket is read
+// as JSON values.
+func TestDecoder_RuleD1_ndjsonDetection(t *testing.T) {
+	results, err := DecodeAll([]byte("not json\n"+`{"type":"identify","userId":"u"}`+"\n"), nil)
+	require.NoError(t, err)
+	require.Len(t, results, 2)
+	assert.ErrorIs(t, results[0].Err, ErrSyntax)
+	assert.NoError(t, results[1].Err)
+
+	_, err = DecodeAll([]byte("{\n"+`"type":"identify",`+"\n"+`"userId":}`), nil)
+	var se *SyntaxError
+	require.ErrorAs(t, err, &se, "a broken pretty-printed document ends the input")
+	assert.Equal(t, int64(30), se.Offset)
+}

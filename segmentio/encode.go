@@ -20,6 +20,7 @@ type EncodeError struct {
 	Err    error // the underlying error, if any
 }
 
+// Error describes the problem without quoting the input.
 func (e *EncodeError) Error() string {
 	return "segmentio: cannot encode message: " + e.Field + ": " + e.Reason
 }

@@ -30,6 +30,7 @@ type SyntaxError struct {
 	Reason string // what is wrong
 }
 
+// Error describes the problem without quoting the input.
 func (e *SyntaxError) Error() string {
 	return "segmentio: syntax error at offset " + strconv.FormatInt(e.Offset, 10) + ": " + e.Reason
 }
@@ -47,6 +48,7 @@ type LimitError struct {
 	Offset int64 // byte offset in the input where it was exceeded
 }
 
+// Error describes the problem without quoting the input.
 func (e *LimitError) Error() string {
 	var what string
 	switch e.Limit {
@@ -80,6 +82,7 @@ type FieldError struct {
 	Reason string
 }
 
+// Error describes the problem without quoting the input.
 func (e *FieldError) Error() string {
 	if e.Field == "" {
 		return "segmentio: invalid message: " + e.Reason
@@ -100,6 +103,7 @@ type DuplicateKeyError struct {
 	Offset int64 // byte offset of the second occurrence
 }
 
+// Error describes the problem without quoting the input.
 func (e *DuplicateKeyError) Error() string {
 	return "segmentio: invalid message: duplicate key at offset " + strconv.FormatInt(e.Offset, 10)
 }
@@ -115,6 +119,7 @@ type UnsupportedTypeError struct {
 	Type string // the type as sent, cut to 32 bytes
 }
 
+// Error describes the problem without quoting the input.
 func (e *UnsupportedTypeError) Error() string {
 	return "segmentio: unsupported message type " + strconv.Quote(e.Type)
 }
@@ -142,6 +147,7 @@ type ItemError struct {
 	Err       error
 }
 
+// Error says which item failed, where, and why.
 func (e *ItemError) Error() string {
 	s := "segmentio: item " + strconv.Itoa(e.Index) + " (line " + strconv.Itoa(e.Line) + ", offset " + strconv.FormatInt(e.Offset, 10) + ")"
 	if e.Index < 0 {

@@ -40,6 +40,7 @@ type Error struct {
 	Reason string // what is wrong, for people
 }
 
+// Error describes the problem without quoting the input.
 func (e *Error) Error() string {
 	return e.Err.Error() + " at offset " + strconv.Itoa(e.Offset) + ": " + e.Reason
 }
