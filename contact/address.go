@@ -2,12 +2,12 @@ package contact
 
 // Address parts in canonical order (Rule T5).
 const (
-	line1 = iota
-	line2
-	city
-	state
-	postalCode
-	country
+	partLine1 = iota
+	partLine2
+	partCity
+	partState
+	partPostalCode
+	partCountry
 	numAddressParts
 )
 
@@ -23,17 +23,17 @@ var addressFieldNames = [numAddressParts]string{"address.line1", "address.line2"
 func addressPart(normalized string) (int, bool) {
 	switch normalized {
 	case "line1", "street", "addressline1", "streetaddress", "address1":
-		return line1, true
+		return partLine1, true
 	case "line2", "addressline2", "address2":
-		return line2, true
+		return partLine2, true
 	case "city":
-		return city, true
+		return partCity, true
 	case "state", "stateprovincecounty", "province", "region":
-		return state, true
+		return partState, true
 	case "postalcode", "zip", "zipcode", "ziporpostcode", "postcode":
-		return postalCode, true
+		return partPostalCode, true
 	case "country", "countryid", "countrycode":
-		return country, true
+		return partCountry, true
 	}
 	return 0, false
 }
@@ -56,13 +56,15 @@ func (a Address) IsZero() bool {
 }
 
 // Address returns the contact's address.
-func (c *Contact) Address() Address {
+func (c *Contact) Address() Address { return c.state.addressValue() }
+
+func (c *state) addressValue() Address {
 	a := Address{
-		Line1: c.address[line1].val, Line2: c.address[line2].val, City: c.address[city].val,
-		State: c.address[state].val, PostalCode: c.address[postalCode].val, Country: c.address[country].val,
+		Line1: c.address[partLine1].val, Line2: c.address[partLine2].val, City: c.address[partCity].val,
+		State: c.address[partState].val, PostalCode: c.address[partPostalCode].val, Country: c.address[partCountry].val,
 	}
 	for _, kr := range c.addressExtra {
-		if kr.reg.val != "" && kr.reg.st.compare(c.addressCleared) > 0 {
+		if kr.reg.val != "" && (c.addressCleared.isZero() || kr.reg.st.compare(c.addressCleared) > 0) {
 			if a.Extra == nil {
 				a.Extra = make(map[string]string)
 			}

@@ -14,12 +14,12 @@ import (
 // binder returns the Rule C5 binder of the contact's phones: an SMS or voice record
 // from a message at time t binds to the phone primary at t (writes at t included), else
 // to the first phone the contact ever got. Email records bind to the contact's email.
-func (c *Contact) binder() optin.Binder {
+func (c *state) binder() optin.Binder {
 	return func(ch optin.Channel, t time.Time) (string, bool) {
 		if ch == optin.Email {
 			return c.email.val, c.email.val != ""
 		}
-		p := c.phoneAt(stamp{at: unixNano(t), id: maxID})
+		p := c.phoneAt(stamp{at: stampOf(t, "").at, id: maxID})
 		return p, p != ""
 	}
 }
@@ -36,7 +36,12 @@ func (c *Contact) ConsentView() optin.View { return c.consent.Resolve(c.binder()
 
 // AddConsent adds consent records that did not come with traits, such as those of an
 // opt-in event (Rule C8), and reports how many were new.
-func (c *Contact) AddConsent(records ...optin.Record) int { return c.consent.Add(records...) }
+func (c *Contact) AddConsent(records ...optin.Record) int {
+	if c.own != nil {
+		c.own.consent.Add(records...)
+	}
+	return c.consent.Add(records...)
+}
 
 // Subscription returns the state of the primary phone on a channel (Rule A2); none when
 // the contact has no phone. For the email channel it is the state of the email.

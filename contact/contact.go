@@ -21,13 +21,25 @@ import (
 // goroutine at a time: it is not safe for concurrent use, and stores hand out copies
 // (see [Contact.Clone]).
 type Contact struct {
-	id           string
-	userID       string
-	formerIDs    []string // former External IDs, sorted (Rule I5)
-	anonymousIDs []string // sorted
-	createdAt    time.Time
-	updatedAt    time.Time
+	id        string
+	userID    string
+	formerIDs []string // former External IDs, sorted (Rule I5)
+	links     []link   // anonymous IDs stitched to the contact, sorted (Rules I2–I4)
+	latest    stamp    // the latest own message applied, whatever it said
+	createdAt time.Time
+	updatedAt time.Time
 
+	// state is what the contact shows: own joined with every held message.
+	state
+	// own is the state of the contact's own messages, those that carry its userId,
+	// kept apart while the contact holds anonymous messages that may move to another
+	// contact (Rule I4). nil when held is empty: then state is own.
+	own  *state
+	held []Held // anonymous-only messages attributed to the contact, sorted
+}
+
+// state is everything a contact knows from messages, each part order-independent.
+type state struct {
 	firstName, lastName, email, age, gender register
 
 	address        [numAddressParts]register
@@ -78,17 +90,84 @@ func (c *Contact) SetUserID(userID string) {
 func (c *Contact) FormerUserIDs() []string { return slices.Clone(c.formerIDs) }
 
 // AnonymousIDs returns the anonymous IDs stitched to the contact, sorted.
-func (c *Contact) AnonymousIDs() []string { return slices.Clone(c.anonymousIDs) }
+func (c *Contact) AnonymousIDs() []string {
+	ids := make([]string, len(c.links))
+	for i, l := range c.links {
+		ids[i] = l.anon
+	}
+	return ids
+}
 
-// AddAnonymousID stitches an anonymous ID to the contact (Rule I3).
+// AddAnonymousID adds an anonymous ID to the contact without a link time: an anonymous
+// contact's own ID (Rule I2). Use [Contact.Link] for a userId's contact.
 func (c *Contact) AddAnonymousID(id string) {
 	if id != "" {
-		c.anonymousIDs = insertSorted(c.anonymousIDs, id)
+		c.addLink(link{anon: id})
 	}
 }
 
+// Link stitches an anonymous ID to the contact as linked by a message at (t, messageID)
+// (Rules I3, I4), and reports whether that changed the contact's links: a new anonymous
+// ID, or an earlier link of one it had. The earliest link of each anonymous ID stands.
+func (c *Contact) Link(anonymousID string, t time.Time, messageID string) bool {
+	if anonymousID == "" {
+		return false
+	}
+	return c.addLink(link{anon: anonymousID, st: stampOf(t, messageID)})
+}
+
+// Links returns the contact's links (Rule I4), sorted by anonymous ID. An anonymous ID
+// added with AddAnonymousID has none.
+func (c *Contact) Links() []identity.Link {
+	var out []identity.Link
+	for _, l := range c.links {
+		if !l.st.isZero() {
+			out = append(out, identity.Link{AnonymousID: l.anon, UserID: c.userID, Time: l.st.time(), MessageID: l.st.id})
+		}
+	}
+	return out
+}
+
 // RemoveAnonymousID unlinks an anonymous ID from the contact.
-func (c *Contact) RemoveAnonymousID(id string) { c.anonymousIDs = removeSorted(c.anonymousIDs, id) }
+func (c *Contact) RemoveAnonymousID(id string) {
+	if i, ok := c.findLink(id); ok {
+		c.links = slices.Delete(c.links, i, i+1)
+	}
+}
+
+// link is an anonymous ID of the contact with the stamp of the earliest message that
+// linked it; a zero stamp for an anonymous contact's own ID.
+type link struct {
+	anon string
+	st   stamp
+}
+
+func (c *Contact) findLink(anon string) (int, bool) {
+	return slices.BinarySearchFunc(c.links, anon, func(l link, a string) int {
+		switch {
+		case l.anon < a:
+			return -1
+		case l.anon > a:
+			return 1
+		}
+		return 0
+	})
+}
+
+// addLink adds l, keeping the earliest non-zero stamp per anonymous ID.
+func (c *Contact) addLink(l link) bool {
+	i, ok := c.findLink(l.anon)
+	if !ok {
+		c.links = slices.Insert(c.links, i, l)
+		return true
+	}
+	cur := &c.links[i]
+	if !l.st.isZero() && (cur.st.isZero() || l.st.compare(cur.st) < 0) {
+		cur.st = l.st
+		return true
+	}
+	return false
+}
 
 // CreatedAt returns when the store created the contact (by the processor's clock).
 func (c *Contact) CreatedAt() time.Time { return c.createdAt }
@@ -154,13 +233,24 @@ func (c *Contact) CustomKeys() []string {
 func (c *Contact) Clone() *Contact {
 	d := *c
 	d.formerIDs = slices.Clone(c.formerIDs)
-	d.anonymousIDs = slices.Clone(c.anonymousIDs)
-	d.addressExtra = slices.Clone(c.addressExtra)
-	d.custom = slices.Clone(c.custom)
-	d.phoneLog = slices.Clone(c.phoneLog)
-	d.phones = c.phones.clone()
-	d.labels = slices.Clone(c.labels)
+	d.links = slices.Clone(c.links)
+	d.state = *c.state.clone()
+	if c.own != nil {
+		d.own = c.own.clone()
+	}
+	d.held = slices.Clone(c.held) // a Held's effect is never written after it is made
 	return &d
+}
+
+// clone returns a deep copy of s.
+func (s *state) clone() *state {
+	d := *s
+	d.addressExtra = slices.Clone(s.addressExtra)
+	d.custom = slices.Clone(s.custom)
+	d.phoneLog = slices.Clone(s.phoneLog)
+	d.phones = s.phones.clone()
+	d.labels = slices.Clone(s.labels)
+	return &d // the ledger is a value that never writes memory it shares
 }
 
 func findKey(s []keyedRegister, key string) (int, bool) {
@@ -200,18 +290,24 @@ func removeSorted(s []string, v string) []string {
 }
 
 // Keys returns every key the contact is found by (Rule I6): its External ID, former
-// External IDs, anonymous IDs, phones and email, without duplicates. A Store indexes a
-// contact by these keys.
+// External IDs, anonymous IDs (linked, its own, and those of the messages it holds),
+// phones and email, without duplicates. A Store indexes a contact by these keys.
 func (c *Contact) Keys() []identity.Key {
-	keys := make([]identity.Key, 0, 2+len(c.formerIDs)+len(c.anonymousIDs)+len(c.phones.members))
+	keys := make([]identity.Key, 0, 2+len(c.formerIDs)+len(c.links)+len(c.phones.members))
 	if c.userID != "" {
 		keys = append(keys, identity.UserKey(c.userID))
 	}
 	for _, id := range c.formerIDs {
 		keys = append(keys, identity.UserKey(id))
 	}
-	for _, id := range c.anonymousIDs {
-		keys = append(keys, identity.AnonymousKey(id))
+	for _, l := range c.links {
+		keys = append(keys, identity.AnonymousKey(l.anon))
+	}
+	for i, h := range c.held {
+		if _, linked := c.findLink(h.AnonymousID); !linked && (i == 0 || c.held[i-1].AnonymousID != h.AnonymousID) &&
+			!slices.Contains(keys, identity.AnonymousKey(h.AnonymousID)) {
+			keys = append(keys, identity.AnonymousKey(h.AnonymousID))
+		}
 	}
 	for _, m := range c.phones.members {
 		if m.member.val != "" {

@@ -20,6 +20,10 @@ import (
 type Export struct {
 	Contact *Contact
 	Events  []event.Record
+	// OmitClocks leaves out the "clocks" key, for showing a contact to people. Such an
+	// export reads back as a contact without its merge state (every field stamped at
+	// the zero time), so keep the clocks when the export is for storage.
+	OmitClocks bool
 }
 
 // The export document (SPEC X). Keys after "updatedAt" are regalkit's own:
@@ -56,7 +60,7 @@ type phoneJSON struct {
 }
 
 type addressJSON struct {
-	Line1      string `json:"line1,omitempty"`
+	Line1      string `json:"line1,omitempty"` // the keys double as Rule T5 trait keys on import
 	Line2      string `json:"line2,omitempty"`
 	City       string `json:"city,omitempty"`
 	State      string `json:"state,omitempty"`
@@ -88,6 +92,45 @@ func (a addressJSON) MarshalJSON() ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+func (a *addressJSON) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*a = addressJSON{}
+	for k, v := range m {
+		var dst *string
+		switch k {
+		case "line1":
+			dst = &a.Line1
+		case "line2":
+			dst = &a.Line2
+		case "city":
+			dst = &a.City
+		case "state":
+			dst = &a.State
+		case "postalCode":
+			dst = &a.PostalCode
+		case "country":
+			dst = &a.Country
+		default:
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, v); err != nil {
+				return err
+			}
+			if a.extra == nil {
+				a.extra = map[string]string{}
+			}
+			a.extra[k] = compact.String()
+			continue
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			return fmt.Errorf("address.%s: %w", k, err)
+		}
+	}
+	return nil
+}
+
 type eventJSON struct {
 	Kind       event.Kind      `json:"kind"`
 	Name       string          `json:"name,omitempty"`
@@ -98,11 +141,25 @@ type eventJSON struct {
 	Properties json.RawMessage `json:"properties,omitempty"`
 }
 
-// clocksJSON is the full register state. Stamps are listed once in "stamps" as [time,
-// messageId]; a register is [value, stamp index] with value null when the field was
-// removed; a phone write is [stamp index, op, phone, on].
+// clocksJSON is the state behind the export: the contact's own state (every register
+// with its stamp, removed fields included, and the phone log), its links, and its held
+// messages with their effects. Stamps are listed once in "stamps" as [time, messageId]
+// and referred to by index; a register is [value, stamp index] with value null for a
+// removed field; a phone write is [stamp index, op, phone, on].
 type clocksJSON struct {
-	Stamps         [][2]string                `json:"stamps"`
+	Stamps [][2]string `json:"stamps"`
+	stateClocks
+	Links  map[string]*int `json:"links,omitempty"`  // stamp index; null for an anonymous contact's own ID
+	Latest *int            `json:"latest,omitempty"` // the latest own message
+	Held   []heldJSON      `json:"held,omitempty"`
+
+	index map[stamp]int
+}
+
+// stateClocks is one state. Consent is written for a held message's effect and for the
+// own state of a contact that holds messages; otherwise the export's consentHistory is
+// the ledger.
+type stateClocks struct {
 	Fields         map[string]json.RawMessage `json:"fields,omitempty"`
 	Address        map[string]json.RawMessage `json:"address,omitempty"`
 	AddressExtra   map[string]json.RawMessage `json:"addressExtra,omitempty"`
@@ -110,8 +167,14 @@ type clocksJSON struct {
 	Custom         map[string]json.RawMessage `json:"custom,omitempty"`
 	Labels         map[string]json.RawMessage `json:"labels,omitempty"`
 	PhoneLog       []json.RawMessage          `json:"phoneLog,omitempty"`
+	Consent        *optin.Ledger              `json:"consent,omitempty"`
+}
 
-	index map[stamp]int
+type heldJSON struct {
+	AnonymousID string       `json:"anonymousId"`
+	Stamp       int          `json:"stamp"`
+	Event       bool         `json:"event,omitempty"`
+	Effect      *stateClocks `json:"effect,omitempty"`
 }
 
 // MarshalJSON writes the contact export of SPEC X, without events.
@@ -141,7 +204,7 @@ func (e Export) MarshalJSON() ([]byte, error) {
 	x := exportJSON{
 		ID:            c.id,
 		UserID:        c.userID,
-		AnonymousIDs:  c.anonymousIDs,
+		AnonymousIDs:  c.AnonymousIDs(),
 		Phone:         primary,
 		Email:         c.email.val,
 		FirstName:     c.firstName.val,
@@ -196,7 +259,9 @@ func (e Export) MarshalJSON() ([]byte, error) {
 	if !c.updatedAt.IsZero() {
 		x.UpdatedAt = timestamp.Format(c.updatedAt)
 	}
-	x.Clocks = c.clocks()
+	if !e.OmitClocks {
+		x.Clocks = c.clocks()
+	}
 	return json.Marshal(x)
 }
 
@@ -258,38 +323,71 @@ var phoneOpNames = [...]string{opTrait: "trait", opMember: "member", opPrimary: 
 
 func (c *Contact) clocks() *clocksJSON {
 	k := &clocksJSON{}
+	k.stateClocks = *k.state(c.ownState(), c.own != nil)
+	for _, l := range c.links {
+		if k.Links == nil {
+			k.Links = make(map[string]*int)
+		}
+		var i *int
+		if !l.st.isZero() {
+			n := k.stampIndex(l.st)
+			i = &n
+		}
+		k.Links[l.anon] = i
+	}
+	if !c.latest.isZero() {
+		i := k.stampIndex(c.latest)
+		k.Latest = &i
+	}
+	for _, h := range c.held {
+		hj := heldJSON{AnonymousID: h.AnonymousID, Stamp: k.stampIndex(h.stamp()), Event: h.Event}
+		if h.effect != nil {
+			hj.Effect = k.state(h.effect, true)
+		}
+		k.Held = append(k.Held, hj)
+	}
+	return k
+}
+
+// state writes s, with its consent ledger when withConsent is true.
+func (k *clocksJSON) state(s *state, withConsent bool) *stateClocks {
+	sc := &stateClocks{}
 	fields := [...]struct {
 		name string
 		reg  register
-	}{{"firstName", c.firstName}, {"lastName", c.lastName}, {"email", c.email}, {"age", c.age}, {"gender", c.gender}}
+	}{{"firstName", s.firstName}, {"lastName", s.lastName}, {"email", s.email}, {"age", s.age}, {"gender", s.gender}}
 	for _, f := range fields {
 		if !f.reg.st.isZero() {
-			setClock(&k.Fields, f.name, k.register(f.reg, false))
+			setClock(&sc.Fields, f.name, k.register(f.reg, false))
 		}
 	}
-	for i, r := range c.address {
+	for i, r := range s.address {
 		if !r.st.isZero() {
-			setClock(&k.Address, addressPartNames[i], k.register(r, false))
+			setClock(&sc.Address, addressPartNames[i], k.register(r, false))
 		}
 	}
-	for _, kr := range c.addressExtra {
-		setClock(&k.AddressExtra, kr.key, k.register(kr.reg, true))
+	for _, kr := range s.addressExtra {
+		setClock(&sc.AddressExtra, kr.key, k.register(kr.reg, true))
 	}
-	for _, kr := range c.custom {
-		setClock(&k.Custom, kr.key, k.register(kr.reg, true))
+	for _, kr := range s.custom {
+		setClock(&sc.Custom, kr.key, k.register(kr.reg, true))
 	}
-	for _, kr := range c.labels {
-		setClock(&k.Labels, kr.key, k.register(kr.reg, false))
+	for _, kr := range s.labels {
+		setClock(&sc.Labels, kr.key, k.register(kr.reg, false))
 	}
-	if !c.addressCleared.isZero() {
-		i := k.stampIndex(c.addressCleared)
-		k.AddressCleared = &i
+	if !s.addressCleared.isZero() {
+		i := k.stampIndex(s.addressCleared)
+		sc.AddressCleared = &i
 	}
-	for _, w := range c.phoneLog {
+	for _, w := range s.phoneLog {
 		b, _ := json.Marshal([]any{k.stampIndex(w.st), phoneOpNames[w.op], w.phone, w.on})
-		k.PhoneLog = append(k.PhoneLog, b)
+		sc.PhoneLog = append(sc.PhoneLog, b)
 	}
-	return k
+	if withConsent && s.consent.Len() > 0 {
+		l := s.consent
+		sc.Consent = &l
+	}
+	return sc
 }
 
 func setClock(m *map[string]json.RawMessage, key string, v json.RawMessage) {
@@ -299,6 +397,47 @@ func setClock(m *map[string]json.RawMessage, key string, v json.RawMessage) {
 	(*m)[key] = v
 }
 
+// asIdentify turns the documented keys of an export without clocks back into traits,
+// applied as one message at the zero time.
+func (x *exportJSON) asIdentify() *event.Message {
+	var o event.Object
+	add := func(key string, v any) {
+		b, err := json.Marshal(v)
+		if err == nil {
+			o = append(o, event.Member{Key: key, Value: b})
+		}
+	}
+	for _, f := range []struct{ key, val string }{
+		{"firstName", x.FirstName}, {"lastName", x.LastName}, {"email", x.Email}, {"gender", x.Gender},
+	} {
+		if f.val != "" {
+			add(f.key, f.val)
+		}
+	}
+	if x.Age != nil {
+		add("age", *x.Age)
+	}
+	if x.Address != nil {
+		add("address", x.Address)
+	}
+	if len(x.Phones) > 0 {
+		phones := map[string]map[string]any{}
+		for p, pj := range x.Phones {
+			phones[p] = map[string]any{"label": pj.Label, "isPrimary": pj.Primary}
+		}
+		add("phones", phones)
+	}
+	keys := make([]string, 0, len(x.Custom))
+	for k := range x.Custom {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		o = append(o, event.Member{Key: k, Value: x.Custom[k]})
+	}
+	return &event.Message{Kind: event.Identify, Traits: o}
+}
+
 // UnmarshalJSON reads a contact export with its events.
 func (e *Export) UnmarshalJSON(b []byte) error {
 	var x exportJSON
@@ -306,7 +445,6 @@ func (e *Export) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("contact: reading an export: %w", err)
 	}
 	c := &Contact{id: x.ID, userID: x.UserID}
-	c.anonymousIDs = sortedSet(x.AnonymousIDs)
 	c.formerIDs = sortedSet(x.FormerUserIDs)
 	var err error
 	if c.createdAt, err = optionalTime(x.CreatedAt); err != nil {
@@ -315,16 +453,21 @@ func (e *Export) UnmarshalJSON(b []byte) error {
 	if c.updatedAt, err = optionalTime(x.UpdatedAt); err != nil {
 		return err
 	}
-	if x.Clocks != nil {
-		if err := c.readClocks(x.Clocks); err != nil {
-			return err
+	noClocks := x.Clocks == nil
+	if noClocks {
+		x.Clocks = &clocksJSON{}
+	}
+	if err := c.readClocks(x.Clocks, x.ConsentHistory); err != nil {
+		return err
+	}
+	if noClocks {
+		c.ApplyTraits(x.asIdentify(), nil)
+	}
+	for _, id := range x.AnonymousIDs {
+		if _, ok := c.findLink(id); !ok {
+			c.AddAnonymousID(id)
 		}
 	}
-	recs := make([]optin.Record, len(x.ConsentHistory))
-	for i, en := range x.ConsentHistory {
-		recs[i] = en.Record
-	}
-	c.consent.Add(recs...)
 	events := make([]event.Record, 0, len(x.Events))
 	for _, ev := range x.Events {
 		t, err := timestamp.Parse(ev.Timestamp)
@@ -427,11 +570,67 @@ func (k *clocksJSON) parseRegister(raw json.RawMessage, isRaw bool) (register, e
 	return r, nil
 }
 
-func (c *Contact) readClocks(k *clocksJSON) error {
-	fields := map[string]*register{
-		"firstName": &c.firstName, "lastName": &c.lastName, "email": &c.email, "age": &c.age, "gender": &c.gender,
+func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
+	own := &state{}
+	if err := k.readState(&k.stateClocks, own); err != nil {
+		return err
 	}
-	for name, raw := range k.Fields {
+	if len(k.Held) == 0 {
+		// Without held messages the own state is the shown state, whose ledger is the
+		// consentHistory.
+		recs := make([]optin.Record, len(history))
+		for i, en := range history {
+			recs[i] = en.Record
+		}
+		own.consent.Add(recs...)
+	}
+	for anon, i := range k.Links {
+		l := link{anon: anon}
+		if i != nil {
+			st, err := k.stamp(*i)
+			if err != nil {
+				return err
+			}
+			l.st = st
+		}
+		c.addLink(l)
+	}
+	if k.Latest != nil {
+		st, err := k.stamp(*k.Latest)
+		if err != nil {
+			return err
+		}
+		c.latest = st
+	}
+	for _, hj := range k.Held {
+		st, err := k.stamp(hj.Stamp)
+		if err != nil {
+			return err
+		}
+		h := Held{AnonymousID: hj.AnonymousID, MessageID: st.id, Time: st.time(), Event: hj.Event}
+		if hj.Effect != nil {
+			h.effect = &state{}
+			if err := k.readState(hj.Effect, h.effect); err != nil {
+				return err
+			}
+		}
+		if i, found := slices.BinarySearchFunc(c.held, h, compareHeld); !found {
+			c.held = slices.Insert(c.held, i, h)
+		}
+	}
+	c.state = *own
+	if len(c.held) > 0 {
+		c.own = own
+		c.rebuild()
+	}
+	return nil
+}
+
+func (k *clocksJSON) readState(sc *stateClocks, s *state) error {
+	fields := map[string]*register{
+		"firstName": &s.firstName, "lastName": &s.lastName, "email": &s.email, "age": &s.age, "gender": &s.gender,
+	}
+	for name, raw := range sc.Fields {
 		dst, ok := fields[name]
 		if !ok {
 			return fmt.Errorf("contact: reading an export: unknown clock %q", name)
@@ -442,7 +641,7 @@ func (c *Contact) readClocks(k *clocksJSON) error {
 		}
 		dst.join(r)
 	}
-	for name, raw := range k.Address {
+	for name, raw := range sc.Address {
 		i := slices.Index(addressPartNames[:], name)
 		if i < 0 {
 			return fmt.Errorf("contact: reading an export: unknown address clock %q", name)
@@ -451,13 +650,13 @@ func (c *Contact) readClocks(k *clocksJSON) error {
 		if err != nil {
 			return err
 		}
-		c.address[i].join(r)
+		s.address[i].join(r)
 	}
 	for _, kk := range []struct {
 		src map[string]json.RawMessage
 		dst *[]keyedRegister
 		raw bool
-	}{{k.AddressExtra, &c.addressExtra, true}, {k.Custom, &c.custom, true}, {k.Labels, &c.labels, false}} {
+	}{{sc.AddressExtra, &s.addressExtra, true}, {sc.Custom, &s.custom, true}, {sc.Labels, &s.labels, false}} {
 		for key, raw := range kk.src {
 			r, err := k.parseRegister(raw, kk.raw)
 			if err != nil {
@@ -466,14 +665,14 @@ func (c *Contact) readClocks(k *clocksJSON) error {
 			setKeyed(kk.dst, key, r.val, r.st)
 		}
 	}
-	if k.AddressCleared != nil {
-		st, err := k.stamp(*k.AddressCleared)
+	if sc.AddressCleared != nil {
+		st, err := k.stamp(*sc.AddressCleared)
 		if err != nil {
 			return err
 		}
-		c.addressCleared = st
+		s.addressCleared = st
 	}
-	for _, raw := range k.PhoneLog {
+	for _, raw := range sc.PhoneLog {
 		var v [4]json.RawMessage
 		var i int
 		var op, phone string
@@ -490,7 +689,10 @@ func (c *Contact) readClocks(k *clocksJSON) error {
 		if o <= 0 {
 			return errClock
 		}
-		c.addPhoneWrite(phoneWrite{st: st, phone: phone, op: phoneOp(o), on: on})
+		s.addPhoneWrite(phoneWrite{st: st, phone: phone, op: phoneOp(o), on: on})
+	}
+	if sc.Consent != nil {
+		s.consent.Merge(*sc.Consent)
 	}
 	return nil
 }

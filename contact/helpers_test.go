@@ -73,7 +73,14 @@ func codes(diags []diag.Diagnostic) []diag.Code {
 
 // exportOf returns the export as a generic JSON value without "clocks", for comparing
 // what a user sees.
-func exportOf(t testing.TB, c *Contact) map[string]any {
+// tb is what both testing.T and rapid.T offer.
+type tb interface {
+	Helper()
+	Errorf(format string, args ...any)
+	FailNow()
+}
+
+func exportOf(t tb, c *Contact) map[string]any {
 	t.Helper()
 	b, err := json.Marshal(c)
 	require.NoError(t, err)

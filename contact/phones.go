@@ -48,7 +48,7 @@ func (w phoneWrite) compare(o phoneWrite) int {
 
 // addPhoneWrite adds w to the log unless it is there already, and applies it to the
 // current phones.
-func (c *Contact) addPhoneWrite(w phoneWrite) bool {
+func (c *state) addPhoneWrite(w phoneWrite) bool {
 	i, found := slices.BinarySearchFunc(c.phoneLog, w, phoneWrite.compare)
 	if found {
 		return false
@@ -73,7 +73,7 @@ type phoneMember struct {
 // viewPhones derives the phones from the log writes with a stamp at or below limit.
 // The contact keeps the view of all writes up to date in c.phones; this fold is for
 // the past moments Rule C5 asks about.
-func (c *Contact) viewPhones(limit stamp) phoneView {
+func (c *state) viewPhones(limit stamp) phoneView {
 	var v phoneView
 	for _, w := range c.phoneLog {
 		if w.st.compare(limit) > 0 {
@@ -202,7 +202,7 @@ func (c *Contact) InAudience() bool {
 // phoneAt returns the phone a consent record sent without one binds to (Rule C5): the
 // phone primary at the record's message stamp, else the first phone the contact ever
 // got; empty while the contact has none (the record is pending).
-func (c *Contact) phoneAt(st stamp) string {
+func (c *state) phoneAt(st stamp) string {
 	v := c.viewPhones(st)
 	if p := v.primary(); p != "" {
 		return p

@@ -34,11 +34,11 @@ var (
 // become visible at once, and no reader ever sees part of them. When fn returns an
 // error, or ctx is done before the commit, nothing fn wrote is kept and Update returns
 // that error (ctx.Err() for a done context). Two transactions that touch the same
-// contact, messageId or lookup key never both commit as if the other had not run: the
-// store serializes them (by locking, or by detecting the conflict and running fn
-// again). So Update may call fn more than once; fn must have no effects outside tx
-// that a repeat would double. Transactions over different contacts should run in
-// parallel.
+// contact, messageId, lookup key or userId tombstone never both commit as if the other
+// had not run: the store serializes them (by locking, or by detecting the conflict and
+// running fn again). So Update may call fn more than once; fn must have no effects
+// outside tx that a repeat would double. Transactions over different contacts should
+// run in parallel.
 //
 // # Copies
 //
@@ -57,6 +57,12 @@ var (
 //
 // Each contact has a list of event records (Rule E1), at most one per messageId
 // (Rule E2). Deleting a contact deletes its events (Rule I7).
+//
+// # Processed messages and tombstones
+//
+// The store remembers every messageId marked processed (Rule E2) and the latest delete
+// of each userId (Rule I7), independently of contacts: deleting a contact forgets
+// neither.
 //
 // # Reads outside transactions
 //
@@ -136,6 +142,35 @@ type Tx interface {
 	// MarkProcessed records that a messageId was processed. Marking it again is not an
 	// error.
 	MarkProcessed(messageID string) error
+
+	// Tombstone returns the latest delete recorded for a userId (Rule I7), and false
+	// when there is none.
+	Tombstone(userID string) (Tombstone, bool, error)
+
+	// PutTombstone records a delete. Of two deletes of the same userId the later one
+	// (by Time, then MessageID) stands, whatever order they are put in. Tombstones
+	// outlive the contact they deleted.
+	PutTombstone(t Tombstone) error
+}
+
+// Tombstone is what a delete leaves (Rule I7): the userId and the delete message's
+// event time and messageId. A message for that user that happened before it is
+// discarded; one that happened after it starts a fresh contact.
+type Tombstone struct {
+	UserID    string
+	Time      time.Time
+	MessageID string
+}
+
+// Covers reports whether a message at (t, messageID) happened before the delete, and
+// so is discarded (Rule I7). Equal times are ordered by messageId.
+func (ts Tombstone) Covers(t time.Time, messageID string) bool {
+	return stampOf(t, messageID).compare(stampOf(ts.Time, ts.MessageID)) < 0
+}
+
+// After reports whether ts is a later delete than o: by time, then messageId.
+func (ts Tombstone) After(o Tombstone) bool {
+	return stampOf(ts.Time, ts.MessageID).compare(stampOf(o.Time, o.MessageID)) > 0
 }
 
 // EventQuery filters event records (Rule E4). The zero EventQuery matches every record.
@@ -144,7 +179,7 @@ type EventQuery struct {
 	Name  string     // only records with this name; empty for all
 	Since time.Time  // only records at or after this event time; zero for no bound
 	Until time.Time  // only records before this event time; zero for no bound
-	Limit int        // at most this many records, the first in the listing's order; zero or less for no bound
+	Limit int        // at most this many records, the first in listing order; zero or less for all
 }
 
 // Match reports whether r passes the filters of q (all but Limit).

@@ -156,7 +156,7 @@ type traitSource struct {
 
 // applier holds the state of one ApplyTraits call.
 type applier struct {
-	c    *Contact
+	c    *state
 	m    *event.Message
 	opts *ApplyOptions
 	st   stamp
@@ -235,7 +235,9 @@ func (a *applier) changed(field string, did bool) {
 	}
 }
 
-// ApplyTraits applies the traits of an identify message to the contact (Rules T1–T10):
+// ApplyTraits applies the traits of an identify message to the contact (Rules T1–T10),
+// and notes that a message of the contact's own was applied, whatever its kind, so that
+// a contact that only ever received tracks still counts as not empty (Rule I7):
 // the message's traits, and its context.traits where the message's own traits do not
 // name the same field (Rule T3). Messages of other kinds change no trait and give empty
 // Changes.
@@ -245,6 +247,16 @@ func (a *applier) changed(field string, did bool) {
 // stamp. A refused field is reported in the Diagnostics and the rest of the message
 // still applies.
 func (c *Contact) ApplyTraits(m *event.Message, opts *ApplyOptions) Changes {
+	if st := stampOf(m.Time, m.MessageID); st.compare(c.latest) > 0 {
+		c.latest = st
+	}
+	if c.own != nil {
+		c.own.applyTraits(m, opts)
+	}
+	return c.state.applyTraits(m, opts)
+}
+
+func (c *state) applyTraits(m *event.Message, opts *ApplyOptions) Changes {
 	if m.Kind != event.Identify {
 		return Changes{}
 	}

@@ -15,16 +15,16 @@ func (a *applier) addressField(raw []byte, path fieldPath) {
 		for i := range c.address {
 			a.changed(addressFieldNames[i], c.address[i].set("", a.st))
 		}
-		visible := len(c.Address().Extra)
+		visible := len(c.addressValue().Extra)
 		if a.st.compare(c.addressCleared) > 0 {
 			c.addressCleared = a.st
 		}
-		if len(c.Address().Extra) != visible {
+		if len(c.addressValue().Extra) != visible {
 			a.changed("address", true)
 		}
 		return
 	case kindString:
-		a.addressPart(line1, raw, path)
+		a.addressPart(partLine1, raw, path)
 		return
 	case kindObject:
 	default:
@@ -113,7 +113,7 @@ type phoneSignature struct {
 	hash    uint64
 }
 
-func (c *Contact) phoneSignature() phoneSignature {
+func (c *state) phoneSignature() phoneSignature {
 	s := phoneSignature{primary: c.phones.primary(), labels: len(c.labels)}
 	for _, m := range c.phones.members {
 		if m.member.val != "" {

@@ -1,10 +1,11 @@
 package event
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/regalkit/regalkit/diag"
 )
 
 // Kind is the type of a Segment message (Rule D2).
@@ -76,14 +77,31 @@ func (o Object) Get(key string) (json.RawMessage, bool) {
 	return nil, false
 }
 
-// Clone returns a deep copy of o.
+// Clone returns a deep copy of o that shares no memory with it. nil stays nil.
 func (o Object) Clone() Object {
 	if o == nil {
 		return nil
 	}
+	var nk, nv int
+	for _, m := range o {
+		nk += len(m.Key)
+		nv += len(m.Value)
+	}
+	var keys strings.Builder
+	keys.Grow(nk)
+	for _, m := range o {
+		keys.WriteString(m.Key)
+	}
+	all := keys.String()
+	values := make([]byte, 0, nv)
 	c := make(Object, len(o))
 	for i, m := range o {
-		c[i] = Member{Key: m.Key, Value: bytes.Clone(m.Value)}
+		c[i].Key, all = all[:len(m.Key)], all[len(m.Key):]
+		if m.Value != nil {
+			start := len(values)
+			values = append(values, m.Value...)
+			c[i].Value = values[start:len(values):len(values)]
+		}
 	}
 	return c
 }
@@ -91,7 +109,8 @@ func (o Object) Clone() Object {
 // Message is a source-neutral message: what a Segment call says, decoded and validated.
 //
 // Traits, properties and the other free-form objects keep their values exactly (see
-// [Object]).
+// [Object]). A decoder may share one buffer between a message's strings and values;
+// [Message.Clone] gives a copy that shares nothing.
 type Message struct {
 	Kind      Kind
 	MessageID string
@@ -105,29 +124,63 @@ type Message struct {
 	Name     string // page and screen: the page or screen name
 	Category string // page and screen
 
-	// Time is when the message happened (Rule D5), in UTC.
+	// Time is when the message happened (Rule D5), in UTC. The zero Time means none of
+	// the message's timestamps could be used: the processor's clock applies.
 	Time time.Time
+	// Timestamps are the raw time fields Time was computed from.
+	Timestamps Timestamps
+
+	// Channel is the top-level "channel" ("server", "browser", "mobile"); a channel sent
+	// inside the context is in Context.Channel (Rule D3). See [Message.SourceChannel].
+	Channel string
+	// Version is the payload's "version", sent as a number or a string (Rule D3): the
+	// number's digits or the string's text.
+	Version string
 
 	Traits     Object // identify and group traits
 	Properties Object // track, page and screen properties
 	Context    Context
+	// Integrations is the "integrations" object: which destinations the message is for.
+	Integrations Object
+	// Extra holds every top-level key the message carries beyond those above, in input
+	// order, so that re-encoding loses nothing (Rule D3).
+	Extra Object
+
+	// Diagnostics lists what decoding left out but did not refuse the message for, such
+	// as an unparseable timestamp (Rule D4). The processor reports them with its own.
+	Diagnostics []diag.Diagnostic
 }
 
-// Context is the message's context object.
+// Context is the message's context object (Rule D3: unknown keys kept).
 type Context struct {
 	IP        string
 	UserAgent string
 	Locale    string
 	Traits    Object
+
+	// Channel is "context.channel", where some sources put the top-level channel.
+	Channel string
+	Library Library
+	Page    WebPage
+	// Extra holds every other context key (app, device, os, screen, campaign, ...) in
+	// input order, and a known key whose value has an unexpected JSON kind (an "ip"
+	// that is a number), so that nothing is lost.
+	Extra Object
 }
 
-// Record is an event as kept on a contact (Rule E1).
+// Record is an event as kept on a contact (Rule E1): a track, page, screen or group
+// call. Build one with [Message.Record].
 type Record struct {
-	Kind       Kind
-	Name       string
-	Category   string
-	GroupID    string
-	Properties Object
-	Time       time.Time
-	MessageID  string
+	Kind       Kind      `json:"kind"`
+	Name       string    `json:"name,omitempty"`     // the track's event, the page's or screen's name
+	Category   string    `json:"category,omitempty"` // page and screen
+	GroupID    string    `json:"groupId,omitempty"`  // group
+	Properties Object    `json:"properties,omitzero"`
+	Time       time.Time `json:"timestamp,omitzero"`
+	MessageID  string    `json:"messageId,omitempty"`
+
+	// Traits are a group call's traits.
+	Traits Object `json:"traits,omitzero"`
+	// Context is the part of the message's context worth keeping with the event.
+	Context RecordContext `json:"context,omitzero"`
 }

@@ -75,6 +75,24 @@ func (l *Ledger) Merge(o Ledger) {
 	l.recs = union(l.recs, o.recs)
 }
 
+// Erase removes the records whose message came before the delete message at (t,
+// messageID), as when a contact is deleted (Rule I7: a delete removes everything the
+// contact's messages said before it), and reports how many it removed. Messages are
+// ordered by time, then messageId. It is the one way records leave a ledger.
+func (l *Ledger) Erase(t time.Time, messageID string) int {
+	kept := make([]*Record, 0, len(l.recs))
+	for _, r := range l.recs {
+		if r.MessageTime.After(t) || (r.MessageTime.Equal(t) && r.MessageID >= messageID) {
+			kept = append(kept, r)
+		}
+	}
+	n := len(l.recs) - len(kept)
+	if n > 0 {
+		l.recs = kept // a new slice: copies of l that share the old one keep it
+	}
+	return n
+}
+
 // Len returns the number of records in the ledger.
 func (l Ledger) Len() int { return len(l.recs) }
 

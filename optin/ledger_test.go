@@ -357,7 +357,7 @@ func TestProperty_AppendOnly(t *testing.T) {
 			added := l.Add(batch...)
 			for _, r := range batch {
 				n := normalize(r)
-				n.MessageTime, n.ProcessedAt = time.Time{}, time.Time{}
+				n.MessageTime, n.ProcessedAt, n.MessageID = time.Time{}, time.Time{}, ""
 				seen[n] = true
 			}
 			if l.Len() != len(before)+added {
@@ -535,4 +535,18 @@ func TestLedger_concurrentUse(t *testing.T) {
 	<-done
 	assert.Equal(t, 51, l.Len())
 	assert.Equal(t, 1, snapshot.Len())
+}
+
+func TestLedger_Erase_RuleI7(t *testing.T) {
+	var l Ledger
+	l.Add(rec("2020-01-01T00:00:00Z", true), rec("2020-03-01T00:00:00Z", false), rec("2020-05-01T00:00:00Z", true))
+	snapshot := l
+	assert.Equal(t, 2, l.Erase(mustTime("2020-04-01T00:00:00Z"), "d"))
+	require.Equal(t, 1, l.Len())
+	assert.Equal(t, mustTime("2020-05-01T00:00:00Z"), l.Records()[0].Timestamp)
+	assert.Equal(t, 3, snapshot.Len(), "a copy taken before keeps its records")
+	assert.Zero(t, l.Erase(mustTime("2020-04-01T00:00:00Z"), "d"))
+	// At the delete's own time, messageIds order the messages.
+	assert.Zero(t, l.Erase(mustTime("2020-05-01T00:00:00Z"), "m-2020-05-01T00:00:00Z"))
+	assert.Equal(t, 1, l.Erase(mustTime("2020-05-01T00:00:00Z"), "n"))
 }

@@ -10,7 +10,7 @@ import (
 // newColliding returns a store whose index keys collide all the time: two hashes in
 // all, so that every lookup meets keys of other contacts under its hash.
 func newColliding() *Store {
-	s := New(nil)
+	s := New()
 	s.hash.keyMask = 1
 	return s
 }

@@ -15,8 +15,7 @@
 // commits never wait for each other), checks that every item read still has the
 // version it had, applies the writes and unlocks. If an item changed, a concurrent
 // transaction committed first: Update runs the function again, after a short randomized
-// wait, and after [Options.MaxAttempts] attempts returns an error matching
-// contact.ErrConflict.
+// wait, and after 100 attempts returns an error matching contact.ErrConflict.
 //
 // Each new read also checks the items read before it. So the function always sees one
 // state of the store, never part of another transaction, even in a run that will not

@@ -45,7 +45,7 @@ func apply(ctx context.Context, s contact.Store, userID string, r event.Record) 
 
 func Example() {
 	ctx := context.Background()
-	s := memstore.New(nil)
+	s := memstore.New()
 	t0 := time.Date(2020, 8, 25, 21, 23, 43, 0, time.UTC)
 
 	msgs := []event.Record{
@@ -84,7 +84,7 @@ func Example() {
 
 func ExampleStore_Recent() {
 	ctx := context.Background()
-	s := memstore.New(nil)
+	s := memstore.New()
 	t0 := time.Date(2020, 8, 25, 21, 23, 43, 0, time.UTC)
 	_ = s.Update(ctx, func(tx contact.Tx) error {
 		for i, name := range []string{"ana", "ben", "cai"} {

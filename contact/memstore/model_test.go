@@ -69,6 +69,11 @@ func checkInvariants(t require.TestingT, s *Store) {
 		for m := range st.processed {
 			require.Equal(t, uint8(si), s.hash.processed(m), "messageId %s in the wrong stripe", m)
 		}
+		for u, te := range st.tombstones {
+			require.Equal(t, uint8(si), s.hash.tombstone(u), "tombstone %s in the wrong stripe", u)
+			require.Equal(t, u, te.ts.UserID)
+			require.NotZero(t, te.version)
+		}
 	}
 	for _, ids := range wantIndex {
 		slices.Sort(ids)
@@ -81,10 +86,11 @@ type model struct {
 	contacts  map[string]*contact.Contact
 	events    map[string][]event.Record
 	processed map[string]bool
+	deletes   map[string]contact.Tombstone
 }
 
 func (m *model) clone() *model {
-	c := &model{contacts: maps.Clone(m.contacts), events: maps.Clone(m.events), processed: maps.Clone(m.processed)}
+	c := &model{contacts: maps.Clone(m.contacts), events: maps.Clone(m.events), processed: maps.Clone(m.processed), deletes: maps.Clone(m.deletes)}
 	for id, rs := range c.events {
 		c.events[id] = slices.Clone(rs)
 	}
@@ -203,11 +209,11 @@ func errorIs(err, want error) bool {
 // the store's internals must stay consistent.
 func TestStoreAgainstModel(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		s := New(nil)
+		s := New()
 		if rapid.Bool().Draw(t, "colliding") {
 			s = newColliding()
 		}
-		m := &model{contacts: map[string]*contact.Contact{}, events: map[string][]event.Record{}, processed: map[string]bool{}}
+		m := &model{contacts: map[string]*contact.Contact{}, events: map[string][]event.Record{}, processed: map[string]bool{}, deletes: map[string]contact.Tombstone{}}
 		ctx := context.Background()
 		for range rapid.IntRange(1, 12).Draw(t, "transactions") {
 			work := m.clone()
@@ -226,7 +232,7 @@ func TestStoreAgainstModel(t *testing.T) {
 					if !exists {
 						notFound = contact.ErrNotFound
 					}
-					switch op := rapid.IntRange(0, 9).Draw(t, "op"); op {
+					switch op := rapid.IntRange(0, 11).Draw(t, "op"); op {
 					case 0, 1:
 						c := drawContact(t, id)
 						err := tx.Insert(c)
@@ -284,6 +290,23 @@ func TestStoreAgainstModel(t *testing.T) {
 							require.Equal(t, exportOf(t, work.contacts[c.ID()]), exportOf(t, c))
 						}
 						require.Equal(t, work.find(k), ids, "Tx.Find(%v)", k)
+					case 10:
+						ts := contact.Tombstone{
+							UserID:    fmt.Sprintf("u-%d", rapid.IntRange(0, 2).Draw(t, "user")),
+							Time:      t0.Add(time.Duration(rapid.IntRange(0, 3).Draw(t, "minute")) * time.Minute),
+							MessageID: fmt.Sprintf("m-%d", rapid.IntRange(0, 4).Draw(t, "message")),
+						}
+						require.NoError(t, tx.PutTombstone(ts))
+						if old, ok := work.deletes[ts.UserID]; !ok || ts.After(old) {
+							work.deletes[ts.UserID] = ts
+						}
+					case 11:
+						u := fmt.Sprintf("u-%d", rapid.IntRange(0, 2).Draw(t, "user"))
+						ts, ok, err := tx.Tombstone(u)
+						require.NoError(t, err)
+						want, wantOK := work.deletes[u]
+						require.Equal(t, wantOK, ok, "Tombstone(%s) found", u)
+						require.Equal(t, want, ts, "Tombstone(%s)", u)
 					case 9:
 						q := drawQuery(t)
 						got, err := names(tx.Events(id, q))
@@ -328,6 +351,17 @@ func TestStoreAgainstModel(t *testing.T) {
 				require.NoError(t, err)
 				require.Equal(t, m.list(id, contact.EventQuery{}), got, "Events(%s)", id)
 			}
+			require.NoError(t, s.Update(ctx, func(tx contact.Tx) error {
+				for u := range 3 {
+					user := fmt.Sprintf("u-%d", u)
+					ts, ok, err := tx.Tombstone(user)
+					require.NoError(t, err)
+					want, wantOK := m.deletes[user]
+					require.Equal(t, wantOK, ok, "committed Tombstone(%s) found", user)
+					require.Equal(t, want, ts, "committed Tombstone(%s)", user)
+				}
+				return nil
+			}))
 			q := drawQuery(t)
 			var recent []string
 			for ce, err := range s.Recent(ctx, q) {

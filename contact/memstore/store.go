@@ -18,35 +18,24 @@ import (
 	"github.com/regalkit/regalkit/identity"
 )
 
-// DefaultMaxAttempts is the number of times Update runs a transaction that keeps
-// meeting conflicts before it gives up.
-const DefaultMaxAttempts = 100
-
-// Options configures a Store. The zero Options, like a nil *Options, gives the defaults.
-type Options struct {
-	// MaxAttempts is the number of times Update runs fn when concurrent transactions
-	// keep changing what fn read, before it returns an error matching
-	// contact.ErrConflict. Zero or less means DefaultMaxAttempts.
-	MaxAttempts int
-}
+// maxAttempts is the number of times Update runs a transaction that keeps meeting
+// conflicts before it gives up. With the backoff between attempts, reaching it takes
+// about a tenth of a second of constant collisions.
+const maxAttempts = 100
 
 // Store is the in-memory contact.Store. The zero Store is not usable; call [New]. A
 // Store is safe for concurrent use by multiple goroutines.
 type Store struct {
 	hash        hasher
-	maxAttempts int
+	maxAttempts int // maxAttempts, but for tests
 	stripes     [numStripes]stripe
 }
 
 var _ contact.Store = (*Store)(nil)
 
-// New returns an empty Store. opts may be nil.
-func New(opts *Options) *Store {
-	s := &Store{hash: hasher{seed: maphash.MakeSeed(), keyMask: ^uint64(0)}, maxAttempts: DefaultMaxAttempts}
-	if opts != nil && opts.MaxAttempts > 0 {
-		s.maxAttempts = opts.MaxAttempts
-	}
-	return s
+// New returns an empty Store.
+func New() *Store {
+	return &Store{hash: hasher{seed: maphash.MakeSeed(), keyMask: ^uint64(0)}, maxAttempts: maxAttempts}
 }
 
 // Errors of the store's own. Misuse errors are plain; the others wrap the sentinels of
@@ -70,7 +59,7 @@ func existsError(id string) error {
 // Update implements contact.Store. fn runs without any lock held; the commit locks the
 // stripes of what fn read and wrote, checks that what it read is unchanged, and applies
 // the writes. When a concurrent commit got there first, Update runs fn again, after a
-// short randomized wait, up to Options.MaxAttempts times.
+// short randomized wait, up to 100 times.
 func (s *Store) Update(ctx context.Context, fn func(tx contact.Tx) error) error {
 	if fn == nil {
 		return errNilFunc
@@ -143,7 +132,7 @@ type indexDelta struct {
 // commit applies t's writes if nothing t read has changed, and returns errStale if
 // something has.
 func (s *Store) commit(t *tx) error {
-	if len(t.changes) == 0 && len(t.processed) == 0 {
+	if len(t.changes) == 0 && len(t.processed) == 0 && len(t.tombstones) == 0 {
 		// Read-only: its reads were one state of the store, and there is nothing to
 		// apply.
 		return t.ctx.Err()
@@ -181,6 +170,9 @@ func (s *Store) commit(t *tx) error {
 	for i, m := range t.processed {
 		processedStripes[i] = s.hash.processed(m)
 		written.add(processedStripes[i])
+	}
+	for _, ts := range t.tombstones {
+		written.add(s.hash.tombstone(ts.UserID))
 	}
 	for i := range locked {
 		locked[i] |= written[i]
@@ -254,6 +246,9 @@ func (s *Store) commit(t *tx) error {
 			st.processed = make(map[string]struct{})
 		}
 		st.processed[m] = struct{}{}
+	}
+	for _, ts := range t.tombstones {
+		s.stripes[s.hash.tombstone(ts.UserID)].putTombstone(ts)
 	}
 	return nil
 }

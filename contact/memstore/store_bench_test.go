@@ -18,7 +18,7 @@ import (
 )
 
 func BenchmarkStore(b *testing.B) {
-	storetest.Benchmark(b, func(b *testing.B) contact.Store { return memstore.New(nil) })
+	storetest.Benchmark(b, func(b *testing.B) contact.Store { return memstore.New() })
 }
 
 var (
@@ -119,7 +119,7 @@ func BenchmarkMemoryPerContact(b *testing.B) {
 	b.Run("Store", func(b *testing.B) {
 		for b.Loop() {
 			before := heapAfterGC()
-			s := memstore.New(nil)
+			s := memstore.New()
 			fill(b, s, false)
 			b.ReportMetric(float64(heapAfterGC()-before)/float64(n), "B/contact")
 			if *memHeapProfile != "" {
@@ -134,7 +134,7 @@ func BenchmarkMemoryPerContact(b *testing.B) {
 	b.Run("StoreWithMessage", func(b *testing.B) {
 		for b.Loop() {
 			before := heapAfterGC()
-			s := memstore.New(nil)
+			s := memstore.New()
 			fill(b, s, true)
 			b.ReportMetric(float64(heapAfterGC()-before)/float64(n), "B/contact")
 			runtime.KeepAlive(s)

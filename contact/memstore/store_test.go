@@ -21,7 +21,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) contact.Store { return memstore.New(nil) })
+	storetest.Run(t, func(t *testing.T) contact.Store { return memstore.New() })
 }
 
 var t0 = time.Date(2020, 8, 25, 21, 23, 43, 0, time.UTC)
@@ -85,7 +85,7 @@ func changeDuring(t *testing.T, s *memstore.Store, fn func(tx contact.Tx, interf
 }
 
 func TestUpdateRunsFnAgainAfterAConflict(t *testing.T) {
-	s := memstore.New(nil)
+	s := memstore.New()
 	insert(t, s, person("c-1", "u-1"), person("c-2", "u-2"))
 	runs, err := changeDuring(t, s, func(tx contact.Tx, interfere func()) error {
 		c, err := tx.Contact("c-1")
@@ -104,7 +104,8 @@ func TestUpdateRunsFnAgainAfterAConflict(t *testing.T) {
 }
 
 func TestUpdateGivesUpWithErrConflict(t *testing.T) {
-	s := memstore.New(&memstore.Options{MaxAttempts: 1})
+	s := memstore.New()
+	memstore.SetMaxAttempts(s, 1)
 	insert(t, s, person("c-1", "u-1"), person("c-2", "u-2"))
 	runs, err := changeDuring(t, s, func(tx contact.Tx, interfere func()) error {
 		c, err := tx.Contact("c-1")
@@ -127,7 +128,7 @@ func TestUpdateGivesUpWithErrConflict(t *testing.T) {
 // mix two states fails with ErrConflict, and Update runs fn again, even when fn
 // returned that error (or another).
 func TestTxSeesOneStateThroughout(t *testing.T) {
-	s := memstore.New(nil)
+	s := memstore.New()
 	insert(t, s, person("c-1", "u-1"), person("c-2", "u-2"))
 	var firstErr error
 	runs, err := changeDuring(t, s, func(tx contact.Tx, interfere func()) error {
@@ -154,7 +155,7 @@ func TestTxSeesOneStateThroughout(t *testing.T) {
 }
 
 func TestUpdateReturnsFnErrorWithoutRetry(t *testing.T) {
-	s := memstore.New(nil)
+	s := memstore.New()
 	insert(t, s, person("c-1", "u-1"))
 	errFn := errors.New("refused")
 	runs := 0
@@ -170,7 +171,7 @@ func TestUpdateReturnsFnErrorWithoutRetry(t *testing.T) {
 }
 
 func TestTxUnusableAfterUpdate(t *testing.T) {
-	s := memstore.New(nil)
+	s := memstore.New()
 	insert(t, s, person("c-1", "u-1"))
 	var kept contact.Tx
 	require.NoError(t, s.Update(context.Background(), func(tx contact.Tx) error {
@@ -191,7 +192,7 @@ func TestTxUnusableAfterUpdate(t *testing.T) {
 }
 
 func TestMisuseIsAnErrorNotAPanic(t *testing.T) {
-	s := memstore.New(nil)
+	s := memstore.New()
 	assert.Error(t, s.Update(context.Background(), nil))
 	require.NoError(t, s.Update(context.Background(), func(tx contact.Tx) error {
 		assert.Error(t, tx.Insert(nil))
@@ -203,7 +204,7 @@ func TestMisuseIsAnErrorNotAPanic(t *testing.T) {
 // Transactions on different contacts run their functions at the same time: no lock is
 // held while fn runs.
 func TestDistinctContactsRunInParallel(t *testing.T) {
-	s := memstore.New(nil)
+	s := memstore.New()
 	insert(t, s, person("c-1", "u-1"), person("c-2", "u-2"))
 	var arrived sync.WaitGroup
 	arrived.Add(2)
@@ -234,7 +235,7 @@ func TestDistinctContactsRunInParallel(t *testing.T) {
 // versions are per item.
 func TestDistinctContactsNeverConflict(t *testing.T) {
 	const goroutines, updates = 4, 300
-	s := memstore.New(nil)
+	s := memstore.New()
 	for g := range goroutines {
 		insert(t, s, person(fmt.Sprintf("c-%d", g), fmt.Sprintf("u-%d", g)))
 	}
@@ -272,7 +273,7 @@ func TestDistinctContactsNeverConflict(t *testing.T) {
 // and deletions.
 func TestManyEventsOnOneContact(t *testing.T) {
 	const n = 1000
-	s := memstore.New(nil)
+	s := memstore.New()
 	ctx := context.Background()
 	insert(t, s, person("c-1", "u-1"), person("c-2", "u-2"))
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -333,7 +334,7 @@ func TestManyEventsOnOneContact(t *testing.T) {
 
 // The errors the store makes name it and wrap the contact sentinels.
 func TestErrors(t *testing.T) {
-	s := memstore.New(nil)
+	s := memstore.New()
 	insert(t, s, person("c-1", "u-1"))
 	_, err := s.Contact(context.Background(), "c-nobody")
 	require.ErrorIs(t, err, contact.ErrNotFound)

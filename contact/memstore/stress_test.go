@@ -21,7 +21,7 @@ import (
 // afterwards the internals must be consistent. Run with -race.
 func TestConcurrentWorkloadKeepsInvariants(t *testing.T) {
 	const writers, steps, contacts = 4, 150, 6
-	s := New(nil)
+	s := New()
 	ctx := context.Background()
 	errFail := errors.New("fail on purpose")
 	var wg sync.WaitGroup
@@ -113,7 +113,7 @@ func TestConcurrentWorkloadKeepsInvariants(t *testing.T) {
 // An item removed and added back between a read and a commit has a new version: the
 // version of absence counts removals.
 func TestVersionsNeverRepeat(t *testing.T) {
-	s := New(nil)
+	s := New()
 	ctx := context.Background()
 	st := &s.stripes[s.hash.contact("c-1")]
 	kh := s.hash.key(identity.UserKey("u-1"))

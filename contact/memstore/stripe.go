@@ -50,8 +50,9 @@ type stripeState struct {
 	// keys, so the map needs no copy of the key (8 bytes a slot instead of 24). A slice
 	// is never changed once stored: a change stores a new one, so the address of its
 	// array, which a transaction that read it keeps alive, is the entry's version.
-	keys      map[uint64][]string
-	processed map[string]struct{}
+	keys       map[uint64][]string
+	processed  map[string]struct{}
+	tombstones map[string]tombstoneEntry // by userId
 
 	// timeline holds every event of this stripe's contacts in byTimelineOrder, for
 	// Recent.
@@ -70,6 +71,12 @@ type contactEvents struct {
 	list eventList // byContactOrder
 	// byID finds events by messageId once there are more than linearLookup of them.
 	byID map[string]*storedEvent
+}
+
+// tombstoneEntry is the latest delete of a userId (Rule I7).
+type tombstoneEntry struct {
+	ts      contact.Tombstone
+	version uint64
 }
 
 // linearLookup is the number of events up to which a contact's events are searched by
@@ -114,6 +121,21 @@ func (s *stripe) processedVersion(messageID string) uint64 {
 		return 1
 	}
 	return 0
+}
+
+// tombstoneVersion is the version of a userId's tombstone; 0 when there is none.
+// Tombstones are never removed, so there is no A-B-A to guard against.
+func (s *stripe) tombstoneVersion(userID string) uint64 { return s.tombstones[userID].version }
+
+// putTombstone keeps ts if it is a later delete than the one stored.
+func (s *stripe) putTombstone(ts contact.Tombstone) {
+	if old, ok := s.tombstones[ts.UserID]; ok && !ts.After(old.ts) {
+		return
+	}
+	if s.tombstones == nil {
+		s.tombstones = make(map[string]tombstoneEntry)
+	}
+	s.tombstones[ts.UserID] = tombstoneEntry{ts: ts, version: s.next()}
 }
 
 // event returns the contact's event with the messageId, or nil.
@@ -257,5 +279,11 @@ func stripeOf(keyHash uint64) uint8 { return uint8(keyHash >> 56) }
 func (h hasher) processed(messageID string) uint8 {
 	x := maphash.String(h.seed, messageID)
 	x *= 0x94D049BB133111EB
+	return uint8(x >> 56)
+}
+
+func (h hasher) tombstone(userID string) uint8 {
+	x := maphash.String(h.seed, userID)
+	x *= 0xD6E8FEB86659FD93
 	return uint8(x >> 56)
 }

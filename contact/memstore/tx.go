@@ -18,6 +18,7 @@ const (
 	itemContact   itemKind = iota + 1 // a contact with its events, by id
 	itemKey                           // an index key with the ids it finds
 	itemProcessed                     // a processed messageId
+	itemTombstone                     // the latest delete of a userId
 )
 
 // read is one item a transaction has read, with the version it had. The transaction
@@ -27,10 +28,11 @@ type read struct {
 	kind    itemKind
 	stripe  uint8
 	version uint64
-	id      string           // itemContact: contact id; itemProcessed: messageId
-	keyHash uint64           // itemKey: the hash of the key
-	c       *contact.Contact // itemContact: the stored contact; nil when absent
-	ids     []string         // itemKey: the index entry (which keeps its version unique)
+	id      string            // itemContact: contact id; itemProcessed: messageId; itemTombstone: userId
+	keyHash uint64            // itemKey: the hash of the key
+	c       *contact.Contact  // itemContact: the stored contact; nil when absent
+	ts      contact.Tombstone // itemTombstone: the stored tombstone (when version is not 0)
+	ids     []string          // itemKey: the index entry (which keeps its version unique)
 }
 
 // versionIn returns the item's version now. The caller holds the stripe's lock.
@@ -40,6 +42,8 @@ func (r *read) versionIn(st *stripe) uint64 {
 		return st.contactVersion(r.id)
 	case itemKey:
 		return st.keyVersion(r.keyHash)
+	case itemTombstone:
+		return st.tombstoneVersion(r.id)
 	}
 	return st.processedVersion(r.id)
 }
@@ -118,9 +122,10 @@ type tx struct {
 	// Update runs fn again. Every method fails from then on.
 	stale bool
 
-	reads     []read
-	changes   []*change
-	processed []string // messageIds marked processed
+	reads      []read
+	changes    []*change
+	processed  []string            // messageIds marked processed
+	tombstones []contact.Tombstone // tombstones put, the latest of each userId
 
 	// Room for a typical transaction (a messageId, a key, a contact or two), so that it
 	// allocates once.
@@ -217,6 +222,21 @@ func (t *tx) readProcessed(messageID string) (read, error) {
 	st := &t.s.stripes[r.stripe]
 	st.mu.RLock()
 	r.version = st.processedVersion(messageID)
+	st.mu.RUnlock()
+	return t.addRead(r)
+}
+
+func (t *tx) readTombstone(userID string) (read, error) {
+	for _, r := range t.reads {
+		if r.kind == itemTombstone && r.id == userID {
+			return r, nil
+		}
+	}
+	r := read{kind: itemTombstone, stripe: t.s.hash.tombstone(userID), id: userID}
+	st := &t.s.stripes[r.stripe]
+	st.mu.RLock()
+	te := st.tombstones[userID]
+	r.version, r.ts = te.version, te.ts
 	st.mu.RUnlock()
 	return t.addRead(r)
 }
@@ -560,5 +580,44 @@ func (t *tx) MarkProcessed(messageID string) error {
 		// A copy, so that the store never keeps alive the buffer the id was cut from.
 		t.processed = append(t.processed, strings.Clone(messageID))
 	}
+	return nil
+}
+
+// Tombstone implements contact.Tx.
+func (t *tx) Tombstone(userID string) (contact.Tombstone, bool, error) {
+	if err := t.usable(); err != nil {
+		return contact.Tombstone{}, false, err
+	}
+	r, err := t.readTombstone(userID)
+	if err != nil {
+		return contact.Tombstone{}, false, err
+	}
+	ts, ok := r.ts, r.version != 0
+	for _, p := range t.tombstones {
+		if p.UserID == userID && (!ok || p.After(ts)) {
+			ts, ok = p, true
+		}
+	}
+	return ts, ok, nil
+}
+
+// PutTombstone implements contact.Tx. It reads nothing: the commit keeps the later of
+// the stored delete and this one, so two transactions putting tombstones for one
+// userId do not conflict.
+func (t *tx) PutTombstone(ts contact.Tombstone) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	// Copies, so that the store never keeps alive the buffers the strings were cut from.
+	ts.UserID, ts.MessageID = strings.Clone(ts.UserID), strings.Clone(ts.MessageID)
+	for i, p := range t.tombstones {
+		if p.UserID == ts.UserID {
+			if ts.After(p) {
+				t.tombstones[i] = ts
+			}
+			return nil
+		}
+	}
+	t.tombstones = append(t.tombstones, ts)
 	return nil
 }

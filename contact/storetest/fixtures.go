@@ -195,12 +195,13 @@ type state struct {
 	Events    map[string][]string // by contact id
 	Found     map[string][]string // ids by key
 	Processed map[string]bool
+	Deleted   map[string]bool // userIds with a tombstone
 	Recent    []string
 }
 
 func stateOf(t tb, s contact.Store, ids []string, keys []identity.Key, messageIDs []string) state {
 	t.Helper()
-	st := state{Events: map[string][]string{}, Found: map[string][]string{}, Processed: map[string]bool{}}
+	st := state{Events: map[string][]string{}, Found: map[string][]string{}, Processed: map[string]bool{}, Deleted: map[string]bool{}}
 	for _, c := range allContacts(t, s) {
 		st.Contacts = append(st.Contacts, exportOf(t, c))
 	}
@@ -212,6 +213,11 @@ func stateOf(t tb, s contact.Store, ids []string, keys []identity.Key, messageID
 	}
 	for _, m := range messageIDs {
 		st.Processed[m] = processed(t, s, m)
+	}
+	for _, k := range keys {
+		if k.Kind == identity.UserID {
+			_, st.Deleted[k.Value] = readTombstone(t, s, k.Value)
+		}
 	}
 	for _, ce := range collect(t, s.Recent(context.Background(), contact.EventQuery{})) {
 		st.Recent = append(st.Recent, ce.ContactID+" "+describe(ce.Record))

@@ -54,6 +54,9 @@ const (
 	faultIndexNoPhones                        // phones are not indexed
 	faultUnknownEventsError                   // Events of an unknown contact yields ErrNotFound
 	faultCountsRequested                      // DeleteEvents counts the messageIds asked for
+	faultLastTombstoneWins                    // PutTombstone replaces a later delete
+	faultDeleteForgets                        // Delete forgets the user\'s tombstone and processed messageIds
+	faultPhantomTombstone                     // Tombstone finds a delete for every userId
 )
 
 type naiveState struct {
@@ -61,12 +64,13 @@ type naiveState struct {
 	keys      map[string][]identity.Key // by contact id: what Find looks at
 	events    map[string][]event.Record // by contact id, in the order added
 	processed map[string]bool
+	deletes   map[string]contact.Tombstone
 }
 
 func newNaive(faults fault) *naive {
 	return &naive{faults: faults, state: &naiveState{
 		contacts: map[string]*contact.Contact{}, keys: map[string][]identity.Key{},
-		events: map[string][]event.Record{}, processed: map[string]bool{},
+		events: map[string][]event.Record{}, processed: map[string]bool{}, deletes: map[string]contact.Tombstone{},
 	}}
 }
 
@@ -75,7 +79,7 @@ func (s *naive) has(f fault) bool { return s.faults&f != 0 }
 func (st *naiveState) clone() *naiveState {
 	c := &naiveState{
 		contacts: maps.Clone(st.contacts), keys: maps.Clone(st.keys),
-		events: maps.Clone(st.events), processed: maps.Clone(st.processed),
+		events: maps.Clone(st.events), processed: maps.Clone(st.processed), deletes: maps.Clone(st.deletes),
 	}
 	for id, rs := range c.events {
 		c.events[id] = slices.Clone(rs)
@@ -120,6 +124,11 @@ func (s *naive) Update(ctx context.Context, fn func(tx contact.Tx) error) error 
 		for m := range work.processed {
 			s.state.processed[m] = true
 		}
+		for u, ts := range work.deletes {
+			if old, ok := s.state.deletes[u]; !ok || ts.After(old) {
+				s.state.deletes[u] = ts
+			}
+		}
 		return nil
 	}
 
@@ -147,6 +156,7 @@ func (s *naive) Update(ctx context.Context, fn func(tx contact.Tx) error) error 
 			}
 		}
 		s.state.processed = work.processed
+		s.state.deletes = work.deletes
 	case s.has(faultDropsLastWrite) && len(tx.touched) > 0:
 		last := tx.touched[len(tx.touched)-1]
 		work.publish(s.state, last)
@@ -378,6 +388,10 @@ func (t *naiveTx) Delete(id string) error {
 	if _, ok := t.st.contacts[id]; !ok {
 		return t.missing(id)
 	}
+	if t.s.has(faultDeleteForgets) {
+		delete(t.st.deletes, t.st.contacts[id].UserID())
+		clear(t.st.processed)
+	}
 	delete(t.st.contacts, id)
 	delete(t.st.keys, id)
 	if !t.s.has(faultKeepsEvents) {
@@ -432,6 +446,18 @@ func (t *naiveTx) Processed(messageID string) (bool, error) {
 func (t *naiveTx) MarkProcessed(messageID string) error {
 	if !t.s.has(faultForgetsProcessed) {
 		t.st.processed[messageID] = true
+	}
+	return nil
+}
+
+func (t *naiveTx) Tombstone(userID string) (contact.Tombstone, bool, error) {
+	ts, ok := t.reads().deletes[userID]
+	return ts, ok || t.s.has(faultPhantomTombstone), nil
+}
+
+func (t *naiveTx) PutTombstone(ts contact.Tombstone) error {
+	if old, ok := t.st.deletes[ts.UserID]; !ok || ts.After(old) || t.s.has(faultLastTombstoneWins) {
+		t.st.deletes[ts.UserID] = ts
 	}
 	return nil
 }

@@ -50,6 +50,7 @@ var clauses = []clause{
 	{"Update/SerializesContactConflicts", updateSerializesContactConflicts},
 	{"Update/SerializesMessageIDConflicts", updateSerializesMessageIDConflicts},
 	{"Update/SerializesLookupKeyConflicts", updateSerializesLookupKeyConflicts},
+	{"Update/SerializesTombstoneConflicts", updateSerializesTombstoneConflicts},
 
 	// Store: Copies.
 	{"Copies/InsertAndPutDoNotAlias", copiesInsertAndPutDoNotAlias},
@@ -70,8 +71,9 @@ var clauses = []clause{
 	{"Put/NotFound", putNotFound},
 	{"Delete/NotFound", deleteNotFound},
 	{"Delete/RemovesEventsAndKeys", deleteRemovesEventsAndKeys},
+	{"Delete/KeepsProcessedAndTombstones", deleteKeepsProcessedAndTombstones},
 
-	// Store: Events (Rules E1, E2, E4, I7).
+	// Store: Events, processed messages and tombstones (Rules E1, E2, E4, I7).
 	{"AddEvent/NotFound", addEventNotFound},
 	{"AddEvent/DedupesMessageID", addEventDedupesMessageID},
 	{"DeleteEvents/NotFound", deleteEventsNotFound},
@@ -80,6 +82,8 @@ var clauses = []clause{
 	{"Events/UnknownContactYieldsNothing", eventsUnknownContactYieldsNothing},
 	{"Recent/NewestFirstWithLimit", recentNewestFirstWithLimit},
 	{"Processed/MarkAndRead", processedMarkAndRead},
+	{"Tombstone/NoneIsFalse", tombstoneNoneIsFalse},
+	{"Tombstone/LaterDeleteStands", tombstoneLaterDeleteStands},
 	{"Contacts/SortedByID", contactsSortedByID},
 
 	// Store: Reads outside transactions.

@@ -70,7 +70,7 @@ func TestClausesHaveUniqueNames(t *testing.T) {
 
 // The kit passes the two correct stores: the reference and the naive one.
 func TestKitPassesCorrectStores(t *testing.T) {
-	Run(t, func(t *testing.T) contact.Store { return memstore.New(nil) })
+	Run(t, func(t *testing.T) contact.Store { return memstore.New() })
 	Run(t, func(t *testing.T) contact.Store { return newNaive(0) })
 }
 
@@ -85,7 +85,7 @@ func TestKitCatchesBrokenStores(t *testing.T) {
 		{faultWritesThrough, "writes through", []string{"Update/ErrorLeavesNothing", "Update/CancelledContextLeavesNothing"}},
 		{faultIgnoresCtx, "ignores ctx", []string{"Update/CancelledContextLeavesNothing", "Context/CancelledIterators"}},
 		{faultNoIsolation, "no isolation", []string{"Update/NoLostUpdates", "Update/SerializesContactConflicts",
-			"Update/SerializesMessageIDConflicts", "Update/SerializesLookupKeyConflicts"}},
+			"Update/SerializesMessageIDConflicts", "Update/SerializesLookupKeyConflicts", "Update/SerializesTombstoneConflicts"}},
 		{faultAliasesIn, "aliases in", []string{"Copies/InsertAndPutDoNotAlias", "Copies/AddEventDoesNotAlias"}},
 		{faultAliasesOut, "aliases out", []string{"Copies/ReadsDoNotAlias", "Copies/TxReadsDoNotAlias"}},
 		{faultNoDedupe, "no dedupe", []string{"AddEvent/DedupesMessageID"}},
@@ -108,6 +108,9 @@ func TestKitCatchesBrokenStores(t *testing.T) {
 		{faultIndexNoPhones, "index without phones", []string{"Find/EveryKey"}},
 		{faultUnknownEventsError, "unknown events error", []string{"Events/UnknownContactYieldsNothing"}},
 		{faultCountsRequested, "counts requested", []string{"DeleteEvents/CountsAndIgnoresUnknown"}},
+		{faultLastTombstoneWins, "last tombstone wins", []string{"Tombstone/LaterDeleteStands"}},
+		{faultDeleteForgets, "delete forgets", []string{"Delete/KeepsProcessedAndTombstones"}},
+		{faultPhantomTombstone, "phantom tombstone", []string{"Tombstone/NoneIsFalse"}},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {

@@ -37,10 +37,15 @@ func updateCommitsAllWrites(t tb, s contact.Store) {
 		if _, err := tx.AddEvent("c-2", record(event.Page, "Home", 2, "m-2")); err != nil {
 			return err
 		}
+		if err := tx.PutTombstone(tombstone("u-9", 0, "m-9")); err != nil {
+			return err
+		}
 		return tx.MarkProcessed("m-1")
 	})
 
 	assert.Equal(t, []string{"c-1", "c-2"}, idsOf(allContacts(t, s)))
+	_, deleted := readTombstone(t, s, "u-9")
+	assert.True(t, deleted, "tombstone put in a committed transaction")
 	assert.Equal(t, []string{"c-1"}, idsOf(find(t, s, identity.AnonymousKey("a-1"))))
 	assert.Equal(t, []string{"c-2"}, idsOf(find(t, s, identity.AnonymousKey("a-2"))))
 	assert.Equal(t, []string{describe(record(event.Track, "Signed Up", 1, "m-1"))},
@@ -84,6 +89,12 @@ func updateReadsOwnWrites(t tb, s contact.Store) {
 		require.NoError(t, err)
 		assert.True(t, done, "Processed after MarkProcessed")
 
+		require.NoError(t, tx.PutTombstone(tombstone("u-gone", 0, "m-delete")))
+		ts, ok, err := tx.Tombstone("u-gone")
+		require.NoError(t, err)
+		assert.True(t, ok, "Tombstone after PutTombstone")
+		sameTombstone(t, tombstone("u-gone", 0, "m-delete"), ts, "Tombstone after PutTombstone")
+
 		c.RemoveAnonymousID("a-1")
 		c.AddAnonymousID("a-2")
 		require.NoError(t, tx.Put(c))
@@ -115,6 +126,8 @@ func updateReadsOwnWrites(t tb, s contact.Store) {
 	assert.Empty(t, events(t, s, "c-old", contact.EventQuery{}))
 	assert.Empty(t, find(t, s, identity.UserKey("u-old")))
 	assert.True(t, processed(t, s, "m-1"))
+	_, ok := readTombstone(t, s, "u-gone")
+	assert.True(t, ok)
 }
 
 // fixtureForNothing stores two contacts, one with an event, and returns what to compare
@@ -151,6 +164,9 @@ func writeEverything(tx contact.Tx) error {
 		return err
 	}
 	if err := tx.Delete("c-2"); err != nil {
+		return err
+	}
+	if err := tx.PutTombstone(tombstone("u-2", 1, "m-1")); err != nil {
 		return err
 	}
 	return tx.MarkProcessed("m-1")
@@ -237,8 +253,9 @@ const interleaveWait = 200 * time.Millisecond
 // interleave runs outer in a transaction. When outer first calls mid, inner runs in
 // another transaction on another goroutine, and outer waits for it (see
 // interleaveWait). Whatever the store does, the result must be as if one transaction
-// ran entirely before the other.
-func interleave(t tb, s contact.Store, outer func(tx contact.Tx, mid func()) error, inner func(tx contact.Tx) error) {
+// ran entirely before the other. interleave reports whether inner finished first,
+// while outer waited; otherwise the store made it wait for outer.
+func interleave(t tb, s contact.Store, outer func(tx contact.Tx, mid func()) error, inner func(tx contact.Tx) error) (innerFirst bool) {
 	t.Helper()
 	innerDone := make(chan error, 1)
 	started := false
@@ -251,12 +268,14 @@ func interleave(t tb, s contact.Store, outer func(tx contact.Tx, mid func()) err
 		select {
 		case err := <-innerDone:
 			innerDone <- err
+			innerFirst = true
 		case <-time.After(interleaveWait):
 		}
 	}
 	require.NoError(t, s.Update(context.Background(), func(tx contact.Tx) error { return outer(tx, mid) }))
 	require.True(t, started, "outer transaction called mid")
 	require.NoError(t, <-innerDone)
+	return innerFirst
 }
 
 // Clause: two transactions that touch the same contact never both commit as if the

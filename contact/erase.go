@@ -1,0 +1,62 @@
+package contact
+
+import (
+	"slices"
+	"time"
+)
+
+// Erase removes everything the contact's own messages said before the delete stamped
+// (t, messageID) (Rule I7): every field written before it, phone writes, consent
+// records, and links made before it. What later messages said stays, so a delete that
+// arrives after newer messages leaves the contact those newer messages make, as if it
+// had arrived first. It reports whether anything remains (see [Contact.IsEmpty]).
+//
+// Held messages stay: which contact an anonymous message belongs to depends on the
+// links that remain (Rule I4), so the processor attributes them again, and discards
+// those that still belong to the deleted user.
+func (c *Contact) Erase(t time.Time, messageID string) (remains bool) {
+	limit := stampOf(t, messageID)
+	if c.latest.compare(limit) < 0 {
+		c.latest = stamp{}
+	}
+	c.links = slices.DeleteFunc(c.links, func(l link) bool { return !l.st.isZero() && l.st.compare(limit) < 0 })
+	if c.own != nil {
+		c.own.erase(limit, t, messageID)
+		c.rebuild()
+	} else {
+		c.state.erase(limit, t, messageID)
+	}
+	return !c.IsEmpty()
+}
+
+// IsEmpty reports whether nothing is left of the contact's messages: no own message
+// applied (or all erased), no link, no held message.
+func (c *Contact) IsEmpty() bool {
+	return c.latest.isZero() && len(c.held) == 0 && len(c.Links()) == 0 && c.ownState().isEmpty()
+}
+
+func (s *state) erase(limit stamp, t time.Time, messageID string) {
+	for _, r := range []*register{&s.firstName, &s.lastName, &s.email, &s.age, &s.gender} {
+		if r.st.compare(limit) < 0 {
+			*r = register{}
+		}
+	}
+	for i := range s.address {
+		if s.address[i].st.compare(limit) < 0 {
+			s.address[i] = register{}
+		}
+	}
+	if s.addressCleared.compare(limit) < 0 {
+		s.addressCleared = stamp{}
+	}
+	older := func(kr keyedRegister) bool { return kr.reg.st.compare(limit) < 0 }
+	s.addressExtra = slices.DeleteFunc(s.addressExtra, older)
+	s.custom = slices.DeleteFunc(s.custom, older)
+	s.labels = slices.DeleteFunc(s.labels, older)
+	s.phoneLog = slices.DeleteFunc(s.phoneLog, func(w phoneWrite) bool { return w.st.compare(limit) < 0 })
+	s.phones = phoneView{}
+	for _, w := range s.phoneLog {
+		s.phones.apply(w)
+	}
+	s.consent.Erase(t, messageID)
+}

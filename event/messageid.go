@@ -1,0 +1,71 @@
+package event
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/regalkit/regalkit/internal/jsonvalue"
+)
+
+// DerivedIDPrefix starts every messageId made by [DeriveMessageID].
+const DerivedIDPrefix = "derived-"
+
+// DeriveMessageID returns a messageId for a message that has none, computed from its
+// canonical content (Rule E2), so that every delivery of the same call gets the same ID
+// and re-deliveries still deduplicate.
+//
+// The content is: kind, userId, anonymousId, previousId, groupId, event, name,
+// category, timestamp, originalTimestamp, traits, properties and context, each in a
+// canonical JSON form (object keys sorted, strings minimally escaped, numbers as
+// written). Left out are messageId, sentAt and receivedAt (they change from one delivery
+// to the next), integrations (routing, not content), channel, version and unknown
+// top-level keys. Two calls with the same content and no timestamps therefore get the
+// same ID. The result is DerivedIDPrefix and 32 hex digits (128 bits of SHA-256).
+func DeriveMessageID(m *Message) string {
+	buf := make([]byte, 0, 512)
+	field := func(name string, raw []byte) {
+		if raw == nil {
+			return
+		}
+		if len(buf) > 1 {
+			buf = append(buf, ',')
+		}
+		buf = jsonvalue.AppendString(buf, name)
+		buf = append(buf, ':')
+		c, err := jsonvalue.AppendCanonical(buf, raw)
+		if err != nil { // a hand-built value that is not JSON: hash it as it is
+			c = jsonvalue.AppendString(buf, string(raw))
+		}
+		buf = c
+	}
+	str := func(name, s string) {
+		if s != "" {
+			field(name, jsonvalue.AppendString(nil, s))
+		}
+	}
+	object := func(name string, o Object) {
+		if o != nil {
+			field(name, o.appendText(nil))
+		}
+	}
+	// Keys in sorted order, so the whole is canonical too.
+	buf = append(buf, '{')
+	str("anonymousId", m.AnonymousID)
+	str("category", m.Category)
+	if !m.Context.IsZero() {
+		object("context", m.Context.Object())
+	}
+	str("event", m.Event)
+	str("groupId", m.GroupID)
+	str("name", m.Name)
+	field("originalTimestamp", m.Timestamps.OriginalTimestamp)
+	str("previousId", m.PreviousID)
+	object("properties", m.Properties)
+	field("timestamp", m.Timestamps.Timestamp)
+	object("traits", m.Traits)
+	str("type", m.Kind.String())
+	str("userId", m.UserID)
+	buf = append(buf, '}')
+	sum := sha256.Sum256(buf)
+	return DerivedIDPrefix + hex.EncodeToString(sum[:16])
+}

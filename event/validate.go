@@ -1,0 +1,101 @@
+package event
+
+import (
+	"errors"
+	"unicode/utf8"
+
+	"github.com/regalkit/regalkit/diag"
+)
+
+// ErrInvalid is the sentinel every [*ValidationError] unwraps to.
+var ErrInvalid = errors.New("event: invalid message")
+
+// MaxMessageIDLength is the longest messageId accepted, in characters (Rule D6).
+const MaxMessageIDLength = 100
+
+// ValidationError is a message that breaks Rule D6 (or has no valid kind, Rule D2). It
+// never quotes the message's values.
+type ValidationError struct {
+	Kind  Kind      // the message's kind; zero when it has none
+	Code  diag.Code // why, such as diag.MessageNoIdentity
+	Field string    // the field at fault, such as "userId"; empty for the whole message
+}
+
+var validationReasons = map[diag.Code]string{
+	diag.MessageUnsupportedType: "not one of the seven message types",
+	diag.MessageInvalidID:       "messageId longer than 100 characters",
+	diag.MessageNoIdentity:      "needs a userId or an anonymousId",
+	diag.MessageNoEvent:         "needs a non-empty event name",
+	diag.MessageNoGroup:         "needs a groupId",
+	diag.MessageNoPreviousID:    "needs a previousId",
+	diag.MessageNoUserID:        "needs a userId",
+}
+
+// Error names the kind, the rule broken and its code; it quotes no value.
+func (e *ValidationError) Error() string {
+	return "event: invalid " + e.Kind.String() + " message: " + validationReasons[e.Code] + " (" + string(e.Code) + ")"
+}
+
+// Unwrap returns ErrInvalid.
+func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+// Validate checks the message against Rule D6 and returns the first rule it breaks as a
+// [*ValidationError], or nil:
+//
+//   - the kind is one of the seven (Rule D2);
+//   - messageId is at most 100 characters (message.invalid_id);
+//   - every kind but alias and delete has a userId or an anonymousId
+//     (message.no_identity);
+//   - track has a non-empty event (message.no_event);
+//   - group has a groupId (message.no_group);
+//   - alias has a userId and a previousId (message.no_user_id, message.no_previous_id);
+//   - delete has a userId (message.no_user_id).
+//
+// An empty messageId is valid: the processor derives one (see [DeriveMessageID]).
+// Validate is written by hand rather than with a struct validator: it runs once per
+// message on the hot path.
+func (m *Message) Validate() error {
+	fail := func(code diag.Code, field string) error {
+		return &ValidationError{Kind: m.Kind, Code: code, Field: field}
+	}
+	if m.Kind < Identify || m.Kind > Delete {
+		return fail(diag.MessageUnsupportedType, "type")
+	}
+	if len(m.MessageID) > MaxMessageIDLength && utf8.RuneCountInString(m.MessageID) > MaxMessageIDLength {
+		return fail(diag.MessageInvalidID, "messageId")
+	}
+	switch m.Kind {
+	case Alias:
+		if m.UserID == "" {
+			return fail(diag.MessageNoUserID, "userId")
+		}
+		if m.PreviousID == "" {
+			return fail(diag.MessageNoPreviousID, "previousId")
+		}
+		return nil
+	case Delete:
+		if m.UserID == "" {
+			return fail(diag.MessageNoUserID, "userId")
+		}
+		return nil
+	}
+	if m.UserID == "" && m.AnonymousID == "" {
+		return fail(diag.MessageNoIdentity, "userId")
+	}
+	switch m.Kind {
+	case Track:
+		if m.Event == "" {
+			return fail(diag.MessageNoEvent, "event")
+		}
+	case Group:
+		if m.GroupID == "" {
+			return fail(diag.MessageNoGroup, "groupId")
+		}
+	}
+	return nil
+}
+
+// Diagnostic returns the error as a diagnostic about the message with the given ID.
+func (e *ValidationError) Diagnostic(messageID string) diag.Diagnostic {
+	return diag.Diagnostic{MessageID: messageID, Code: e.Code, Field: e.Field, Message: e.Error()}
+}

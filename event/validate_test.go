@@ -1,0 +1,65 @@
+package event
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/regalkit/regalkit/diag"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestValidate_RuleD6 checks each kind's requirements.
+func TestValidate_RuleD6(t *testing.T) {
+	tests := []struct {
+		name  string
+		m     Message
+		code  diag.Code // "" for valid
+		field string
+	}{
+		{"identify with userId", Message{Kind: Identify, UserID: "u"}, "", ""},
+		{"identify with anonymousId", Message{Kind: Identify, AnonymousID: "a"}, "", ""},
+		{"identify without identity", Message{Kind: Identify}, diag.MessageNoIdentity, "userId"},
+		{"track", Message{Kind: Track, UserID: "u", Event: "Signed Up"}, "", ""},
+		{"track without event", Message{Kind: Track, UserID: "u"}, diag.MessageNoEvent, "event"},
+		{"track without identity", Message{Kind: Track, Event: "x", Context: Context{Traits: Object{{Key: "userId"}}}}, diag.MessageNoIdentity, "userId"},
+		{"page", Message{Kind: Page, AnonymousID: "a"}, "", ""},
+		{"screen without identity", Message{Kind: Screen, Name: "Home"}, diag.MessageNoIdentity, "userId"},
+		{"group", Message{Kind: Group, UserID: "u", GroupID: "g"}, "", ""},
+		{"group without groupId", Message{Kind: Group, UserID: "u"}, diag.MessageNoGroup, "groupId"},
+		{"group without identity", Message{Kind: Group, GroupID: "g"}, diag.MessageNoIdentity, "userId"},
+		{"alias", Message{Kind: Alias, UserID: "u", PreviousID: "p"}, "", ""},
+		{"alias without previousId", Message{Kind: Alias, UserID: "u", AnonymousID: "a"}, diag.MessageNoPreviousID, "previousId"},
+		{"alias without userId", Message{Kind: Alias, PreviousID: "p"}, diag.MessageNoUserID, "userId"},
+		{"delete", Message{Kind: Delete, UserID: "u"}, "", ""},
+		{"delete with anonymousId only", Message{Kind: Delete, AnonymousID: "a"}, diag.MessageNoUserID, "userId"},
+		{"no kind", Message{UserID: "u"}, diag.MessageUnsupportedType, "type"},
+		{"messageId of 100", Message{Kind: Identify, UserID: "u", MessageID: strings.Repeat("x", 100)}, "", ""},
+		{"messageId of 100 runes", Message{Kind: Identify, UserID: "u", MessageID: strings.Repeat("é", 100)}, "", ""},
+		{"messageId of 101", Message{Kind: Identify, UserID: "u", MessageID: strings.Repeat("x", 101)}, diag.MessageInvalidID, "messageId"},
+		{"no messageId", Message{Kind: Identify, UserID: "u"}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.m.Validate()
+			if tt.code == "" {
+				assert.NoError(t, err)
+				return
+			}
+			var ve *ValidationError
+			require.ErrorAs(t, err, &ve)
+			assert.True(t, errors.Is(err, ErrInvalid))
+			assert.Equal(t, tt.code, ve.Code)
+			assert.Equal(t, tt.field, ve.Field)
+			assert.Contains(t, err.Error(), string(tt.code))
+			d := ve.Diagnostic("m1")
+			assert.Equal(t, diag.Diagnostic{MessageID: "m1", Code: tt.code, Field: tt.field, Message: err.Error()}, d)
+		})
+	}
+}
+
+func TestValidationError_message(t *testing.T) {
+	err := (&Message{Kind: Track, UserID: "u"}).Validate()
+	assert.EqualError(t, err, "event: invalid track message: needs a non-empty event name (message.no_event)")
+}

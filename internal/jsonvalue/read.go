@@ -1,0 +1,256 @@
+package jsonvalue
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+)
+
+// Kind is the kind of a JSON value.
+type Kind uint8
+
+// The JSON kinds. KindInvalid is the kind of an empty or malformed value.
+const (
+	KindInvalid Kind = iota
+	KindNull
+	KindBool
+	KindNumber
+	KindString
+	KindObject
+	KindArray
+)
+
+var kindNames = [...]string{"invalid", "null", "boolean", "number", "string", "object", "array"}
+
+// String returns the kind's name, such as "object".
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "invalid"
+}
+
+// KindOf returns the kind of the JSON value raw from its first byte. It does not
+// validate the rest: use it on values a [Scanner] has checked.
+func KindOf(raw []byte) Kind {
+	if len(raw) == 0 {
+		return KindInvalid
+	}
+	switch c := raw[0]; {
+	case c == '{':
+		return KindObject
+	case c == '[':
+		return KindArray
+	case c == '"':
+		return KindString
+	case c == 't' || c == 'f':
+		return KindBool
+	case c == 'n':
+		return KindNull
+	case c == '-' || (c >= '0' && c <= '9'):
+		return KindNumber
+	}
+	return KindInvalid
+}
+
+// IsNull reports whether raw is the JSON literal null.
+func IsNull(raw []byte) bool { return string(raw) == "null" }
+
+// String returns the value of raw when it is exactly one JSON string (no surrounding
+// whitespace), with its escapes resolved.
+func String(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", false
+	}
+	st := state{src: raw}
+	end, escaped, err := st.str(0)
+	if err != nil || end != len(raw) {
+		return "", false
+	}
+	content := raw[1 : len(raw)-1]
+	if !escaped {
+		return string(content), true
+	}
+	return string(AppendUnescaped(make([]byte, 0, len(content)), content)), true
+}
+
+// AppendUnquoted appends the value of raw, when it is exactly one JSON string, with its
+// escapes resolved, and reports whether it was one. It lets a caller gather several
+// strings in one buffer.
+func AppendUnquoted(dst, raw []byte) ([]byte, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return dst, false
+	}
+	st := state{src: raw}
+	end, escaped, err := st.str(0)
+	if err != nil || end != len(raw) {
+		return dst, false
+	}
+	if !escaped {
+		return append(dst, raw[1:len(raw)-1]...), true
+	}
+	return AppendUnescaped(dst, raw[1:len(raw)-1]), true
+}
+
+// Text returns the text of an identifier (Rule D3): a JSON string's value, or a JSON
+// number's literal text digit for digit (123456789012345678 stays
+// "123456789012345678", never 1.2345678901234568e+17). Other values are not text.
+func Text(raw []byte) (string, bool) {
+	if k := KindOf(raw); k == KindNumber {
+		st := state{src: raw, maxNum: len(raw)}
+		if end, err := st.num(0); err != nil || end != len(raw) {
+			return "", false
+		}
+		return string(raw), true
+	}
+	return String(raw)
+}
+
+// Bool reads a boolean sent either as JSON true/false or as the string "true" or
+// "false" in any case, as Segment's Engage and many forms send them (Rule C2).
+func Bool(raw []byte) (value, ok bool) {
+	switch string(raw) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	s, ok := String(raw)
+	if !ok {
+		return false, false
+	}
+	switch {
+	case strings.EqualFold(s, "true"):
+		return true, true
+	case strings.EqualFold(s, "false"):
+		return false, true
+	}
+	return false, false
+}
+
+// Int reads a whole number sent as a JSON number or as a string of digits: an optional
+// minus sign, digits, and optionally a fraction of zeros only ("23", 23, 23.0 and "23.00"
+// are all 23; a string may have leading zeros, a JSON number may not). Exponents, other fractions, empty strings and values beyond int64 are
+// refused.
+func Int(raw []byte) (int64, bool) {
+	digits := raw
+	if len(raw) > 0 && raw[0] == '"' {
+		s, ok := String(raw)
+		if !ok {
+			return 0, false
+		}
+		digits = []byte(s)
+	} else if st := (state{src: raw, maxNum: len(raw)}); KindOf(raw) != KindNumber {
+		return 0, false
+	} else if end, err := st.num(0); err != nil || end != len(raw) {
+		return 0, false
+	}
+	neg := false
+	if len(digits) > 0 && digits[0] == '-' {
+		neg = true
+		digits = digits[1:]
+	}
+	if i := bytes.IndexByte(digits, '.'); i >= 0 {
+		frac := digits[i+1:]
+		if len(frac) == 0 || len(bytes.Trim(frac, "0")) != 0 {
+			return 0, false
+		}
+		digits = digits[:i]
+	}
+	if len(digits) == 0 || len(digits) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	if neg {
+		if n > 1<<63 {
+			return 0, false
+		}
+		return -int64(n), true
+	}
+	if n > 1<<63-1 {
+		return 0, false
+	}
+	return int64(n), true
+}
+
+var scanners = sync.Pool{New: func() any { return new(Scanner) }}
+
+// Check reports the first problem in raw with the default limits: a syntax error, a
+// nesting deeper than DefaultMaxDepth, a duplicate key or a number longer than
+// DefaultMaxNumberLength. It is safe for concurrent use.
+func Check(raw []byte) error {
+	s := scanners.Get().(*Scanner)
+	err := s.Check(raw)
+	scanners.Put(s)
+	return err
+}
+
+// EachMember calls fn for each member of the object raw, in order, with the key's
+// unescaped text and the member's value as compact JSON. It checks raw first (see
+// [Check]) and returns its error, or an error when raw is not an object, or the first
+// error fn returns.
+func EachMember(raw []byte, fn func(key string, value []byte) error) error {
+	c, err := compactChecked(raw)
+	if err != nil {
+		return err
+	}
+	if KindOf(c) != KindObject {
+		return &Error{Offset: 0, Err: ErrSyntax, Reason: "not an object"}
+	}
+	it := NewIter(c, 0)
+	for it.Next() {
+		start, end, escaped := it.Key()
+		key := string(c[start:end])
+		if escaped {
+			key = string(AppendUnescaped(nil, c[start:end]))
+		}
+		if err := fn(key, it.ValueBytes()); err != nil {
+			return err
+		}
+	}
+	return it.Err()
+}
+
+// EachElement calls fn for each element of the array raw, in order, as compact JSON.
+// It checks raw first (see [Check]) and returns its error, or an error when raw is not
+// an array, or the first error fn returns.
+func EachElement(raw []byte, fn func(value []byte) error) error {
+	c, err := compactChecked(raw)
+	if err != nil {
+		return err
+	}
+	if KindOf(c) != KindArray {
+		return &Error{Offset: 0, Err: ErrSyntax, Reason: "not an array"}
+	}
+	it := NewIter(c, 0)
+	for it.Next() {
+		if err := fn(it.ValueBytes()); err != nil {
+			return err
+		}
+	}
+	return it.Err()
+}
+
+// compactChecked checks raw and returns it compact: raw itself when it has no
+// whitespace to drop.
+func compactChecked(raw []byte) ([]byte, error) {
+	s := scanners.Get().(*Scanner)
+	defer scanners.Put(s)
+	out, err := s.Compact(make([]byte, 0, len(raw)), raw)
+	if err == nil {
+		err = s.Problem()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == len(raw) {
+		return raw, nil
+	}
+	return out, nil
+}

@@ -1,0 +1,89 @@
+package regalkit
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/optin"
+	"github.com/regalkit/regalkit/segmentio"
+)
+
+// Options configures a [Processor]. The zero value, like a nil *Options, gives the
+// defaults each field documents.
+type Options struct {
+	// Region is the default phone region for numbers without a country code, an ISO
+	// 3166-1 code such as "GB" (Rule T8). Empty means "US".
+	Region string
+
+	// OptInEvents maps track event names that mean "opted in" to the channels they opt
+	// in to (Rule C8), such as {"SMS Opt In": {optin.SMS}}. An empty channel list means
+	// both sms and voice. OptOutEvents does the same for opting out.
+	OptInEvents  map[string][]optin.Channel
+	OptOutEvents map[string][]optin.Channel
+
+	// MatchByPhone matches a message without a userId to the one contact that already
+	// has the phone, or else the email, its identify traits carry (Rule I6, Regal's
+	// lookup order). Off by default: a shared phone would otherwise join two people,
+	// and matching makes the outcome depend on arrival order.
+	MatchByPhone bool
+
+	// Now is the processor's clock: the time of messages that carry none (Rule D5) and
+	// the processed-at time kept with consent evidence (Rule C7). Nil means time.Now.
+	Now func() time.Time
+
+	// NewID makes contact ids. Nil means random UUIDs. It must never return an id twice.
+	NewID func() string
+
+	// Logger receives a debug line per message and a warning per store failure. It never
+	// receives a whole phone number or email address. Nil means no logging.
+	Logger *slog.Logger
+
+	// Limits bound what ProcessBytes decodes (Rule D7). Nil means Segment's limits.
+	Limits *segmentio.Limits
+
+	// PhoneCacheSize bounds the phone parser's cache (see identity.PhoneParser). Zero
+	// means identity.DefaultPhoneCacheSize; negative turns the cache off.
+	PhoneCacheSize int
+}
+
+// Validate reports what is wrong with the options: an unknown phone region or an
+// opt-in or opt-out event with an unknown channel or named in both maps.
+func (o *Options) Validate() error {
+	if o == nil {
+		return nil
+	}
+	if o.Region != "" {
+		if _, err := identity.ParsePhone("+19545552399", o.Region); err != nil {
+			return fmt.Errorf("regalkit: options: region %q is not a region libphonenumber knows", o.Region)
+		}
+	}
+	if _, err := optin.NewEvents(o.OptInEvents, o.OptOutEvents); err != nil {
+		return fmt.Errorf("regalkit: options: %w", err)
+	}
+	return nil
+}
+
+func (o *Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (o *Options) newID() string {
+	if o.NewID != nil {
+		return o.NewID()
+	}
+	return uuid.NewString()
+}
+
+func (o *Options) logger() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}

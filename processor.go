@@ -1,0 +1,161 @@
+package regalkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/optin"
+	"github.com/regalkit/regalkit/segmentio"
+)
+
+// Processor turns Segment messages into contacts in a [contact.Store]: it decides which
+// contact a message belongs to (package identity), applies its traits and consent
+// (packages contact and optin), records its event, and does all of it in one store
+// transaction per message.
+//
+// A Processor is safe for concurrent use by multiple goroutines; messages for different
+// contacts are processed in parallel as far as the store allows.
+type Processor struct {
+	store  contact.Store
+	opts   Options
+	phones *identity.PhoneParser
+	events *optin.Events
+	log    *slog.Logger
+}
+
+// New returns a Processor that keeps contacts in store, configured by opts (nil means
+// the defaults). It panics if opts is invalid (see [Options.Validate]): options are
+// the program's, not its input's, and a wrong one should stop it at start.
+func New(store contact.Store, opts *Options) *Processor {
+	if store == nil {
+		panic("regalkit: New with a nil store")
+	}
+	if err := opts.Validate(); err != nil {
+		panic(err.Error())
+	}
+	p := &Processor{store: store}
+	if opts != nil {
+		p.opts = *opts
+	}
+	p.phones = identity.NewPhoneParser(&identity.PhoneParserOptions{Region: p.opts.Region, CacheSize: p.opts.PhoneCacheSize})
+	p.events, _ = optin.NewEvents(p.opts.OptInEvents, p.opts.OptOutEvents) // checked by Validate
+	p.log = p.opts.logger()
+	return p
+}
+
+// Result is what processing one message did.
+type Result struct {
+	// MessageID is the message's messageId, or the one derived from its content when it
+	// had none (Rule E2).
+	MessageID string
+	// ContactID is the id of the contact the message was applied to; empty when it was
+	// applied to none (a duplicate, a refused message, a delete of an unknown user).
+	ContactID string
+	// Duplicate reports that the messageId was processed before: nothing changed
+	// (Rule E2).
+	Duplicate bool
+	// Changed lists what the message changed: field paths such as "firstName" or
+	// "custom.plan", and "event", "contact" (created), "identity" (links, renames),
+	// "deleted".
+	Changed []string
+	// Diagnostics lists every refusal, each with its code (SPEC X). A message refused
+	// whole has one diagnostic and no ContactID.
+	Diagnostics []diag.Diagnostic
+}
+
+// Process applies one message (SPEC rules D–I, E, C, A) and returns what it did. A bad
+// message is not an error: it is a Result with diagnostics. The error is for failures
+// of the store or of ctx, and then nothing of the message was applied.
+func (p *Processor) Process(ctx context.Context, m event.Message) (Result, error) {
+	res := Result{MessageID: m.MessageID}
+	if m.MessageID == "" {
+		m.MessageID = event.DeriveMessageID(&m)
+		res.MessageID = m.MessageID
+	}
+	decoded := m.Diagnostics
+	if err := m.Validate(); err != nil {
+		var ve *event.ValidationError
+		if errors.As(err, &ve) {
+			res.Diagnostics = append(withMessageID(decoded, m.MessageID), ve.Diagnostic(m.MessageID))
+			return res, nil
+		}
+		return res, err
+	}
+	now := p.opts.now()
+	if m.Time.IsZero() {
+		m.Time = now // Rule D5: the processor's clock, last.
+	}
+	m.Time = m.Time.UTC()
+	var out Result
+	err := p.store.Update(ctx, func(tx contact.Tx) error {
+		out = Result{MessageID: m.MessageID, Diagnostics: withMessageID(decoded, m.MessageID)}
+		t := txn{p: p, tx: tx, now: now, res: &out}
+		return t.process(&m)
+	})
+	if err != nil {
+		p.log.LogAttrs(ctx, slog.LevelWarn, "regalkit: message not processed",
+			slog.String("messageId", m.MessageID), slog.String("error", err.Error()))
+		return res, fmt.Errorf("regalkit: processing message %q: %w", m.MessageID, err)
+	}
+	p.log.LogAttrs(ctx, slog.LevelDebug, "regalkit: message processed",
+		slog.String("messageId", m.MessageID), slog.String("kind", m.Kind.String()),
+		slog.String("contactId", out.ContactID), slog.Bool("duplicate", out.Duplicate),
+		slog.Int("changed", len(out.Changed)), slog.Int("diagnostics", len(out.Diagnostics)))
+	return out, nil
+}
+
+// ProcessBytes decodes Segment JSON in any form of Rule D1 (a message, an array, a batch
+// envelope, NDJSON) and processes each message in input order. It returns one Result
+// per message, in input order: a message that cannot be decoded is a Result with its
+// diagnostic. The error is for store and context failures, and for a payload that
+// cannot be read at all (then the results so far are returned with it).
+func (p *Processor) ProcessBytes(ctx context.Context, data []byte) ([]Result, error) {
+	items, err := segmentio.DecodeAll(data, p.opts.Limits)
+	results := make([]Result, 0, len(items)+1)
+	for _, it := range items {
+		if it.Err != nil {
+			results = append(results, Result{MessageID: it.Message.MessageID, Diagnostics: []diag.Diagnostic{decodeDiagnostic(it.Err)}})
+			continue
+		}
+		r, perr := p.Process(ctx, it.Message)
+		if perr != nil {
+			return results, perr
+		}
+		results = append(results, r)
+	}
+	if err != nil {
+		results = append(results, Result{Diagnostics: []diag.Diagnostic{decodeDiagnostic(err)}})
+	}
+	return results, nil
+}
+
+// decodeDiagnostic turns a decoding error into the diagnostic of its message.
+func decodeDiagnostic(err error) diag.Diagnostic {
+	var ie *segmentio.ItemError
+	if errors.As(err, &ie) {
+		return ie.Diagnostic()
+	}
+	return diag.Diagnostic{Code: segmentio.CodeOf(err), Message: err.Error()}
+}
+
+func withMessageID(diags []diag.Diagnostic, id string) []diag.Diagnostic {
+	out := make([]diag.Diagnostic, len(diags))
+	for i, d := range diags {
+		if d.MessageID == "" {
+			d.MessageID = id
+		}
+		out[i] = d
+	}
+	return out
+}
+
+func (p *Processor) applyOptions(now time.Time) *contact.ApplyOptions {
+	return &contact.ApplyOptions{Phones: p.phones, Region: p.opts.Region, ProcessedAt: now}
+}

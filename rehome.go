@@ -1,0 +1,210 @@
+package regalkit
+
+import (
+	"time"
+
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/identity"
+)
+
+// rehome attributes every held message of an anonymous ID again, from the links it has
+// now (Rules I3, I4): each goes to the userId linked most recently at or before it (the
+// earliest-linked for a message older than every link), or, with no link left, to the
+// anonymous ID's own contact. A message that now belongs to a deleted user and happened
+// before the delete is discarded (Rule I7). An anonymous contact left with nothing is
+// deleted: it has merged into the known ones (Rule I3).
+func (t *txn) rehome(anon string) error {
+	links, byUser, home, err := t.anonymous(anon)
+	if err != nil {
+		return err
+	}
+	holders, err := t.find(identity.AnonymousKey(anon))
+	if err != nil {
+		return err
+	}
+	tombstones := map[string]*contact.Tombstone{}
+	for _, x := range holders {
+		for _, h := range x.Held() {
+			if h.AnonymousID != anon {
+				continue
+			}
+			var dest *contact.Contact
+			owner, linked := identity.Owner(links, h.Time)
+			switch {
+			case linked:
+				ts, err := t.tombstone(tombstones, owner)
+				if err != nil {
+					return err
+				}
+				if ts == nil || !ts.Covers(h.Time, h.MessageID) {
+					if dest, err = t.get(byUser[owner]); err != nil {
+						return err
+					}
+				}
+			case home != nil:
+				dest = home
+			default:
+				home = t.create("", anon)
+				dest = home
+			}
+			if dest == x {
+				continue
+			}
+			if err := t.move(x, dest, h); err != nil {
+				return err
+			}
+		}
+	}
+	if home != nil && home.IsEmpty() {
+		return t.dropIfBare(home)
+	}
+	return nil
+}
+
+// move takes a held message from one contact to another (nil: discard it), with its
+// event record.
+func (t *txn) move(from, to *contact.Contact, h contact.Held) error {
+	same := func(o contact.Held) bool { return o.MessageID == h.MessageID && o.Time.Equal(h.Time) }
+	from.Release(h.AnonymousID, same)
+	t.touch(from)
+	t.changed("identity")
+	var rec *event.Record
+	if h.Event {
+		r, err := t.takeEvent(from, h.MessageID, h.Time)
+		if err != nil {
+			return err
+		}
+		rec = r
+	}
+	if to == nil {
+		return nil
+	}
+	to.Hold(h)
+	t.touch(to)
+	if rec != nil {
+		return t.addEvent(to, *rec)
+	}
+	return nil
+}
+
+// takeEvent removes a contact's event record with the messageId at time at, and returns
+// it (nil when the contact has none).
+func (t *txn) takeEvent(c *contact.Contact, messageID string, at time.Time) (*event.Record, error) {
+	if t.created[c.ID()] {
+		return nil, nil // not in the store yet, so no events
+	}
+	var found *event.Record
+	for r, err := range t.tx.Events(c.ID(), contact.EventQuery{Since: at, Until: at.Add(time.Nanosecond)}) {
+		if err != nil {
+			return nil, err
+		}
+		if r.MessageID == messageID {
+			found = &r
+			break
+		}
+	}
+	if found == nil {
+		return nil, nil
+	}
+	if _, err := t.tx.DeleteEvents(c.ID(), messageID); err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
+func (t *txn) tombstone(cache map[string]*contact.Tombstone, userID string) (*contact.Tombstone, error) {
+	if ts, ok := cache[userID]; ok {
+		return ts, nil
+	}
+	ts, ok, err := t.tx.Tombstone(userID)
+	if err != nil {
+		return nil, err
+	}
+	var p *contact.Tombstone
+	if ok {
+		p = &ts
+	}
+	cache[userID] = p
+	return p, nil
+}
+
+// dropIfBare deletes a contact that holds nothing and has no events.
+func (t *txn) dropIfBare(c *contact.Contact) error {
+	if !c.IsEmpty() {
+		return nil
+	}
+	if !t.created[c.ID()] {
+		for _, err := range t.tx.Events(c.ID(), contact.EventQuery{Limit: 1}) {
+			if err != nil {
+				return err
+			}
+			return nil // it has an event
+		}
+		if err := t.tx.Delete(c.ID()); err != nil {
+			return err
+		}
+	}
+	delete(t.loaded, c.ID())
+	if t.res.ContactID == c.ID() {
+		t.res.ContactID = ""
+	}
+	return nil
+}
+
+// delete handles a delete message (Rule I7): it records the tombstone, erases what the
+// user's messages said before it, discards their events, attributes the user's
+// anonymous messages again, and removes the contact if nothing remains.
+func (t *txn) delete(m *event.Message) error {
+	ts := contact.Tombstone{UserID: m.UserID, Time: m.Time, MessageID: m.MessageID}
+	if err := t.tx.PutTombstone(ts); err != nil {
+		return err
+	}
+	if latest, ok, err := t.tx.Tombstone(m.UserID); err != nil {
+		return err
+	} else if ok {
+		ts = latest
+	}
+	c, err := t.user(m.UserID)
+	if err != nil || c == nil {
+		return err
+	}
+	t.res.ContactID = c.ID()
+	anons := c.AnonymousIDs()
+	for _, h := range c.Held() {
+		anons = append(anons, h.AnonymousID)
+	}
+	c.Erase(ts.Time, ts.MessageID)
+	t.touch(c)
+	t.changed("deleted")
+	if !t.created[c.ID()] {
+		held := map[string]bool{}
+		for _, h := range c.Held() {
+			held[h.MessageID] = true
+		}
+		var gone []string
+		for r, err := range t.tx.Events(c.ID(), contact.EventQuery{Until: ts.Time.Add(time.Nanosecond)}) {
+			if err != nil {
+				return err
+			}
+			if !held[r.MessageID] && ts.Covers(r.Time, r.MessageID) {
+				gone = append(gone, r.MessageID)
+			}
+		}
+		if len(gone) > 0 {
+			if _, err := t.tx.DeleteEvents(c.ID(), gone...); err != nil {
+				return err
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, a := range anons {
+		if !seen[a] {
+			seen[a] = true
+			if err := t.rehome(a); err != nil {
+				return err
+			}
+		}
+	}
+	return t.dropIfBare(c)
+}

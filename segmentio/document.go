@@ -1,0 +1,330 @@
+package segmentio
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
+)
+
+// The forms of a document (Rule D1).
+const (
+	formSingle = iota + 1 // one message (or a value that is not one, refused as an item)
+	formArray             // a JSON array of messages
+	formBatch             // a batch envelope {"batch": [...], ...}
+)
+
+// span is a range of the compact document.
+type span struct{ start, end int }
+
+// decodeState decodes one document at a time into messages. It keeps scratch space
+// between documents; it is not safe for concurrent use.
+type decodeState struct {
+	limits  Limits
+	scanner jsonvalue.Scanner // the document pass; its offset map serves the items
+	checker jsonvalue.Scanner // per-item checks
+	doc     []byte            // the current document, compact
+	members event.Object      // scratch for objects being built
+	extra   event.Object      // scratch for unknown top-level keys
+	top     []jsonvalue.Span  // scratch for an item's top-level members
+
+	form      int
+	docOffset int64
+	line      int
+	items     []span
+	next      int
+	problems  []error // per item, when the document pass found a duplicate key or long number
+	env       envelope
+}
+
+// envelope is what a batch envelope adds to each of its items (Rule D1).
+type envelope struct {
+	context, integrations, sentAt span // zero spans when absent
+}
+
+func newDecodeState(l *Limits) *decodeState {
+	return &decodeState{limits: l.withDefaults()}
+}
+
+func (s *decodeState) pending() bool { return s.next < len(s.items) }
+
+// load reads a document and prepares its items. An error concerns the whole document.
+func (s *decodeState) load(raw []byte, off int64, line int) error {
+	s.form, s.items, s.next, s.problems, s.env = 0, s.items[:0], 0, nil, envelope{}
+	s.docOffset, s.line = off, line
+
+	// Allow the levels above the messages: an array adds one, a batch envelope two.
+	extra := 0
+	if i := firstNonSpace(raw); i < len(raw) {
+		switch raw[i] {
+		case '[':
+			extra = 1
+		case '{':
+			extra = 2
+		}
+	}
+	s.scanner.MaxDepth = s.limits.MaxDepth + extra
+	s.scanner.MaxNumberLength = s.limits.MaxNumberLength
+	doc, err := s.scanner.Compact(s.doc[:0], raw)
+	s.doc = doc
+	if err != nil {
+		return s.scanError(err, 0, false)
+	}
+	switch doc[0] {
+	case '[':
+		s.form = formArray
+		for _, sp := range s.scanner.Root() {
+			if len(s.items) == s.limits.MaxBatchItems {
+				return &LimitError{Limit: LimitBatchItems, Max: s.limits.MaxBatchItems,
+					Offset: s.docOffset + int64(s.scanner.InputOffset(sp.Start))}
+			}
+			s.items = append(s.items, span{sp.Start, sp.End})
+		}
+	case '{':
+		batch, err := s.findEnvelope()
+		if err != nil {
+			return err
+		}
+		if batch < 0 {
+			s.form = formSingle
+			s.items = append(s.items, span{0, len(doc)})
+			break
+		}
+		s.form = formBatch
+		if err := s.collect(batch); err != nil {
+			return err
+		}
+	default:
+		s.form = formSingle
+		s.items = append(s.items, span{0, len(doc)})
+	}
+	return s.attributeProblems()
+}
+
+// firstNonSpace returns the index of the first byte of b that is not JSON whitespace.
+func firstNonSpace(b []byte) int {
+	i := 0
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// scanError turns a scanner error into this package's error. at is where the scanned
+// text starts in the compact document when compact is true; otherwise the error's
+// offset is already one in the input document.
+func (s *decodeState) scanError(err error, at int, compact bool) error {
+	var je *jsonvalue.Error
+	if !errors.As(err, &je) {
+		return &SyntaxError{Offset: s.docOffset, Reason: err.Error()}
+	}
+	off := je.Offset
+	if compact {
+		off = s.scanner.InputOffset(at + off)
+	}
+	in := s.docOffset + int64(off)
+	switch {
+	case errors.Is(je, jsonvalue.ErrDepth):
+		return &LimitError{Limit: LimitDepth, Max: s.limits.MaxDepth, Offset: in}
+	case errors.Is(je, jsonvalue.ErrNumberLength):
+		return &LimitError{Limit: LimitNumberLength, Max: s.limits.MaxNumberLength, Offset: in}
+	case errors.Is(je, jsonvalue.ErrDuplicateKey):
+		return &DuplicateKeyError{Offset: in}
+	}
+	return &SyntaxError{Offset: in, Reason: je.Reason}
+}
+
+// collect records the elements of the array at doc[at] as the items.
+func (s *decodeState) collect(at int) error {
+	it := jsonvalue.NewIter(s.doc, at)
+	for it.Next() {
+		if len(s.items) == s.limits.MaxBatchItems {
+			start, _ := it.Value()
+			return &LimitError{Limit: LimitBatchItems, Max: s.limits.MaxBatchItems,
+				Offset: s.docOffset + int64(s.scanner.InputOffset(start))}
+		}
+		start, end := it.Value()
+		s.items = append(s.items, span{start, end})
+	}
+	return it.Err()
+}
+
+// findEnvelope looks at the top-level object: when it has a "batch" key it is a batch
+// envelope, and findEnvelope returns the position of the batch array after noting the
+// context, integrations and sentAt to merge into the items. It returns -1 for a
+// message.
+func (s *decodeState) findEnvelope() (int, error) {
+	doc := s.doc
+	batch := -1
+	var env envelope
+	for _, sp := range s.scanner.Root() {
+		start, end := sp.Start, sp.End
+		key := doc[sp.KeyStart:sp.KeyEnd]
+		if sp.KeyEscaped {
+			key = jsonvalue.AppendUnescaped(nil, key)
+		}
+		switch {
+		case string(key) == "batch":
+			if doc[start] != '[' {
+				return -1, &FieldError{Field: "batch", Reason: "want an array of messages"}
+			}
+			batch = start
+		case string(key) == "context":
+			env.context = span{start, end}
+		case string(key) == "integrations":
+			env.integrations = span{start, end}
+		case string(key) == "sentAt":
+			env.sentAt = span{start, end}
+		}
+	}
+	if batch < 0 {
+		return -1, nil
+	}
+	// Envelope objects are merged into messages: they must fit a message's depth, and
+	// a null or absent one adds nothing.
+	for _, f := range []struct {
+		name string
+		sp   *span
+	}{{"context", &env.context}, {"integrations", &env.integrations}} {
+		if f.sp.end == 0 {
+			continue
+		}
+		switch doc[f.sp.start] {
+		case 'n':
+			*f.sp = span{}
+			continue
+		case '{':
+		default:
+			return -1, &FieldError{Field: f.name, Reason: "want an object"}
+		}
+		s.checker.MaxDepth = s.limits.MaxDepth - 1
+		s.checker.MaxNumberLength = s.limits.MaxNumberLength
+		if err := s.checker.Check(doc[f.sp.start:f.sp.end]); err != nil {
+			return -1, s.scanError(err, f.sp.start, true)
+		}
+	}
+	if env.sentAt.end > 0 && doc[env.sentAt.start] == 'n' {
+		env.sentAt = span{}
+	}
+	s.env = env
+	return batch, nil
+}
+
+// keyText returns the current key of it, which walks doc, unescaped only when needed.
+func keyText(doc []byte, it *jsonvalue.Iter) []byte {
+	start, end, escaped := it.Key()
+	if escaped {
+		return jsonvalue.AppendUnescaped(nil, doc[start:end])
+	}
+	return doc[start:end]
+}
+
+// attributeProblems finds which items hold the duplicate key or long number the
+// document pass met; one outside every item spoils the whole document. A lone message
+// deeper than the limit is its problem too.
+func (s *decodeState) attributeProblems() error {
+	p := s.scanner.Problem()
+	if s.form == formSingle {
+		switch {
+		case s.scanner.Depth() > s.limits.MaxDepth:
+			s.problems = []error{&LimitError{Limit: LimitDepth, Max: s.limits.MaxDepth, Offset: s.docOffset}}
+		case p != nil:
+			s.problems = []error{s.scanError(p, 0, false)}
+		}
+		return nil
+	}
+	if p == nil {
+		return nil
+	}
+	s.problems = make([]error, len(s.items))
+	found := false
+	s.checker.MaxDepth = s.limits.MaxDepth
+	s.checker.MaxNumberLength = s.limits.MaxNumberLength
+	for i, sp := range s.items {
+		if err := s.checker.Check(s.doc[sp.start:sp.end]); err != nil {
+			s.problems[i] = s.scanError(err, sp.start, true)
+			found = true
+		}
+	}
+	if !found {
+		return s.scanError(p, 0, false)
+	}
+	return nil
+}
+
+// item decodes the next item into m.
+func (s *decodeState) item(m *event.Message) error {
+	i := s.next
+	s.next++
+	sp := s.items[i]
+	off := s.docOffset + int64(s.scanner.InputOffset(sp.start))
+	text := s.doc[sp.start:sp.end]
+	fail := func(err error) error {
+		return &ItemError{Index: i, Line: s.line, Offset: off, MessageID: m.MessageID, Err: err}
+	}
+	*m = event.Message{}
+	if text[0] != '{' {
+		return fail(&FieldError{Reason: "not a JSON object"})
+	}
+	if s.problems != nil && s.problems[i] != nil {
+		m.MessageID = peekMessageID(text)
+		return fail(s.problems[i])
+	}
+	// The message gets a buffer of its own, envelope parts appended, so that it shares
+	// nothing with the document or with other messages. The size limit counts what the
+	// envelope adds: it bounds the memory each message costs.
+	env := s.env
+	size := len(text) + (env.context.end - env.context.start) + (env.integrations.end - env.integrations.start) + (env.sentAt.end - env.sentAt.start)
+	if size > s.limits.MaxMessageBytes {
+		m.MessageID = peekMessageID(text)
+		return fail(&LimitError{Limit: LimitMessageBytes, Max: s.limits.MaxMessageBytes, Offset: off})
+	}
+	buf := make([]byte, 0, size)
+	buf = append(buf, text...)
+	var at envelope
+	for _, p := range []struct{ src, dst *span }{{&env.context, &at.context}, {&env.integrations, &at.integrations}, {&env.sentAt, &at.sentAt}} {
+		if p.src.end > 0 {
+			start := len(buf)
+			buf = append(buf, s.doc[p.src.start:p.src.end]...)
+			*p.dst = span{start, len(buf)}
+		}
+	}
+	// A lone message's top-level members were found by the document pass; an item of
+	// an array or batch is walked here.
+	top := s.scanner.Root()
+	if s.form != formSingle {
+		top = s.top[:0]
+		it := jsonvalue.NewIter(buf, 0)
+		for it.Next() {
+			var sp jsonvalue.Span
+			sp.KeyStart, sp.KeyEnd, sp.KeyEscaped = it.Key()
+			sp.Start, sp.End = it.Value()
+			top = append(top, sp)
+		}
+		s.top = top
+		if it.Err() != nil {
+			return fail(&FieldError{Reason: "not a JSON object"})
+		}
+	}
+	if err := s.decodeMessage(m, buf, string(buf), top, at); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// peekMessageID returns the messageId of the compact object text, for an error about a
+// message that is not decoded.
+func peekMessageID(text []byte) string {
+	it := jsonvalue.NewIter(text, 0)
+	for it.Next() {
+		if string(keyText(text, &it)) == "messageId" {
+			id, _ := jsonvalue.Text(it.ValueBytes())
+			if len(id) > event.MaxMessageIDLength*4 {
+				id = strings.ToValidUTF8(id[:event.MaxMessageIDLength*4], "")
+			}
+			return id
+		}
+	}
+	return ""
+}

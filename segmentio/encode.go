@@ -1,0 +1,173 @@
+package segmentio
+
+import (
+	"errors"
+	"io"
+
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
+	"github.com/regalkit/regalkit/internal/timestamp"
+)
+
+// ErrEncode is the sentinel of every error writing a message.
+var ErrEncode = errors.New("segmentio: cannot encode message")
+
+// EncodeError is a message that cannot be written as Segment JSON: a field that is not
+// valid JSON or a key written twice. It never quotes values.
+type EncodeError struct {
+	Field  string // the field at fault, such as "traits" or "extra.userId"
+	Reason string
+	Err    error // the underlying error, if any
+}
+
+// Error describes the problem without quoting the input.
+func (e *EncodeError) Error() string {
+	return "segmentio: cannot encode message: " + e.Field + ": " + e.Reason
+}
+
+// Unwrap returns ErrEncode and the underlying error.
+func (e *EncodeError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrEncode, e.Err}
+	}
+	return []error{ErrEncode}
+}
+
+// Encoder writes messages as Segment JSON, one compact object a line (NDJSON, which a
+// [Decoder] reads back).
+type Encoder struct {
+	w   io.Writer
+	buf []byte
+}
+
+// NewEncoder returns an encoder that writes to w.
+func NewEncoder(w io.Writer) *Encoder { return &Encoder{w: w} }
+
+// Encode writes m (see [Marshal]) followed by a newline.
+func (e *Encoder) Encode(m *event.Message) error {
+	b, err := appendMessage(e.buf[:0], m)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	e.buf = b
+	_, err = e.w.Write(b)
+	return err
+}
+
+// Marshal returns m as one Segment JSON object. Decoding the result gives m back: every
+// field, the raw timestamps, the context with its unknown keys, integrations, traits,
+// properties and the unknown top-level keys (Rule D3). Identifiers are written as
+// strings (a numeric userId comes back as the same digits); version as a number when it
+// is one. Time is written as "timestamp" only when the message has none of the four raw
+// timestamps, as a message built by hand may; diagnostics are not written.
+//
+// It refuses a message without a valid kind, a value that is not valid JSON, and an
+// Extra key that is one of the fields above or present twice.
+func Marshal(m *event.Message) ([]byte, error) { return appendMessage(nil, m) }
+
+// Top-level keys with a field of their own; Extra may not use them.
+var knownKeys = map[string]bool{
+	"type": true, "messageId": true, "userId": true, "anonymousId": true, "previousId": true,
+	"groupId": true, "event": true, "name": true, "category": true, "channel": true,
+	"version": true, "timestamp": true, "originalTimestamp": true, "sentAt": true,
+	"receivedAt": true, "context": true, "integrations": true, "traits": true, "properties": true,
+}
+
+func appendMessage(b []byte, m *event.Message) ([]byte, error) {
+	if m.Kind < event.Identify || m.Kind > event.Delete {
+		return b, &EncodeError{Field: "type", Reason: "not one of the seven message types"}
+	}
+	b = append(b, `{"type":`...)
+	b = jsonvalue.AppendString(b, m.Kind.String())
+	str := func(key, v string) {
+		if v != "" {
+			b = append(b, ',')
+			b = jsonvalue.AppendString(b, key)
+			b = append(b, ':')
+			b = jsonvalue.AppendString(b, v)
+		}
+	}
+	var err error
+	raw := func(key string, v []byte) {
+		if v == nil || err != nil {
+			return
+		}
+		if e := jsonvalue.Check(v); e != nil {
+			err = &EncodeError{Field: key, Reason: "not valid JSON", Err: e}
+			return
+		}
+		b = append(b, ',')
+		b = jsonvalue.AppendString(b, key)
+		b = append(b, ':')
+		b = append(b, v...)
+	}
+	object := func(key string, o event.Object) {
+		if o == nil || err != nil {
+			return
+		}
+		b = append(b, ',')
+		b = jsonvalue.AppendString(b, key)
+		b = append(b, ':')
+		if b, err = o.AppendJSON(b); err != nil {
+			err = &EncodeError{Field: key, Reason: "cannot write object", Err: err}
+		}
+	}
+	str("messageId", m.MessageID)
+	str("userId", m.UserID)
+	str("anonymousId", m.AnonymousID)
+	str("previousId", m.PreviousID)
+	str("groupId", m.GroupID)
+	str("event", m.Event)
+	str("name", m.Name)
+	str("category", m.Category)
+	str("channel", m.Channel)
+	if m.Version != "" {
+		if isNumber(m.Version) {
+			raw("version", []byte(m.Version))
+		} else {
+			str("version", m.Version)
+		}
+	}
+	ts := m.Timestamps
+	if ts.IsZero() && !m.Time.IsZero() {
+		str("timestamp", timestamp.Format(m.Time))
+	}
+	raw("timestamp", ts.Timestamp)
+	raw("originalTimestamp", ts.OriginalTimestamp)
+	raw("sentAt", ts.SentAt)
+	raw("receivedAt", ts.ReceivedAt)
+	if !m.Context.IsZero() {
+		object("context", m.Context.Object())
+	}
+	object("integrations", m.Integrations)
+	object("traits", m.Traits)
+	object("properties", m.Properties)
+	seen := make(map[string]struct{}, len(m.Extra))
+	for _, x := range m.Extra {
+		if err != nil {
+			break
+		}
+		if knownKeys[x.Key] {
+			return b, &EncodeError{Field: "extra." + x.Key, Reason: "a field of its own, not an unknown key"}
+		}
+		if _, dup := seen[x.Key]; dup {
+			return b, &EncodeError{Field: "extra." + x.Key, Reason: "key present twice"}
+		}
+		seen[x.Key] = struct{}{}
+		if x.Value == nil {
+			return b, &EncodeError{Field: "extra." + x.Key, Reason: "no value"}
+		}
+		raw(x.Key, x.Value)
+	}
+	if err != nil {
+		return b, err
+	}
+	return append(b, '}'), nil
+}
+
+// isNumber reports whether s is a JSON number literal.
+func isNumber(s string) bool {
+	t, ok := jsonvalue.Text([]byte(s))
+	return ok && t == s && jsonvalue.KindOf([]byte(s)) == jsonvalue.KindNumber
+}

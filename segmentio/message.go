@@ -1,0 +1,249 @@
+package segmentio
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
+)
+
+// message reads one message out of its own compact buffer. str is string(buf): every
+// string without escapes is a substring of it, so a message costs two copies of its
+// text, not one allocation per field.
+type message struct {
+	s   *decodeState
+	buf []byte
+	str string
+	err error // the first field error
+}
+
+// decodeMessage fills m from the compact message object at buf[0] and the envelope
+// parts appended after it (Rules D1, D3), computes its time (Rule D5) and validates it
+// (Rule D6).
+//
+// top lists the message's top-level members, positions in buf.
+func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, top []jsonvalue.Span, env envelope) error {
+	d := message{s: s, buf: buf, str: str}
+	typ, hasType := "", false
+	var ctx, integrations span
+	extra := s.extra[:0]
+	for _, sp := range top {
+		key := d.keyAt(sp.KeyStart, sp.KeyEnd, sp.KeyEscaped)
+		vs, ve := sp.Start, sp.End
+		switch key {
+		case "type":
+			typ, hasType = d.string(key, vs, ve), true
+		case "messageId":
+			m.MessageID = d.text(key, vs, ve)
+		case "userId":
+			m.UserID = d.text(key, vs, ve)
+		case "anonymousId":
+			m.AnonymousID = d.text(key, vs, ve)
+		case "previousId":
+			m.PreviousID = d.text(key, vs, ve)
+		case "groupId":
+			m.GroupID = d.text(key, vs, ve)
+		case "event":
+			m.Event = d.string(key, vs, ve)
+		case "name":
+			m.Name = d.string(key, vs, ve)
+		case "category":
+			m.Category = d.string(key, vs, ve)
+		case "channel":
+			m.Channel = d.string(key, vs, ve)
+		case "version":
+			m.Version = d.text(key, vs, ve)
+		case "timestamp":
+			m.Timestamps.Timestamp = d.raw(vs, ve)
+		case "originalTimestamp":
+			m.Timestamps.OriginalTimestamp = d.raw(vs, ve)
+		case "sentAt":
+			m.Timestamps.SentAt = d.raw(vs, ve)
+		case "receivedAt":
+			m.Timestamps.ReceivedAt = d.raw(vs, ve)
+		case "traits":
+			m.Traits = d.object(key, vs, ve)
+		case "properties":
+			m.Properties = d.object(key, vs, ve)
+		case "context":
+			if d.isObject(key, vs) {
+				ctx = span{vs, ve}
+			}
+		case "integrations":
+			if d.isObject(key, vs) {
+				integrations = span{vs, ve}
+			}
+		default:
+			extra = append(extra, event.Member{Key: key, Value: buf[vs:ve:ve]})
+		}
+	}
+	if len(extra) > 0 {
+		m.Extra = append(event.Object(nil), extra...)
+	}
+	s.extra = extra[:0]
+	if ctx.end > 0 || env.context.end > 0 {
+		m.Context = event.NewContext(d.merge(ctx, env.context))
+	}
+	if integrations.end > 0 || env.integrations.end > 0 {
+		m.Integrations = append(event.Object{}, d.merge(integrations, env.integrations)...)
+	}
+	if m.Timestamps.SentAt == nil && env.sentAt.end > 0 {
+		m.Timestamps.SentAt = d.raw(env.sentAt.start, env.sentAt.end)
+	}
+	m.Time, m.Diagnostics = m.Timestamps.EventTime()
+	for i := range m.Diagnostics {
+		m.Diagnostics[i].MessageID = m.MessageID
+	}
+
+	if d.err != nil {
+		return d.err
+	}
+	if !hasType {
+		return &FieldError{Field: "type", Reason: "missing"}
+	}
+	kind, ok := event.ParseKind(typ)
+	if !ok {
+		if len(typ) > 32 {
+			typ = strings.ToValidUTF8(typ[:32], "")
+		}
+		return &UnsupportedTypeError{Type: typ}
+	}
+	m.Kind = kind
+	return m.Validate()
+}
+
+func (d *message) fail(field, reason string) {
+	if d.err == nil {
+		d.err = &FieldError{Field: field, Reason: reason}
+	}
+}
+
+// key returns the current key of it as a string, without allocating unless it has
+// escapes.
+func (d *message) key(it *jsonvalue.Iter) string {
+	return d.keyAt(it.Key())
+}
+
+// keyAt returns the key whose content is buf[start:end].
+func (d *message) keyAt(start, end int, escaped bool) string {
+	if escaped {
+		return string(jsonvalue.AppendUnescaped(nil, d.buf[start:end]))
+	}
+	return d.str[start:end]
+}
+
+// content returns the string value at buf[vs:ve] (quotes included).
+func (d *message) content(vs, ve int) string {
+	if bytes.IndexByte(d.buf[vs+1:ve-1], '\\') < 0 {
+		return d.str[vs+1 : ve-1]
+	}
+	return string(jsonvalue.AppendUnescaped(nil, d.buf[vs+1:ve-1]))
+}
+
+// string reads a string field; null is empty.
+func (d *message) string(field string, vs, ve int) string {
+	switch d.buf[vs] {
+	case '"':
+		return d.content(vs, ve)
+	case 'n':
+		return ""
+	}
+	d.fail(field, "want a string")
+	return ""
+}
+
+// text reads an identifier (Rule D3): a string, a number kept digit for digit, or null
+// for none.
+func (d *message) text(field string, vs, ve int) string {
+	switch c := d.buf[vs]; {
+	case c == '"':
+		return d.content(vs, ve)
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.str[vs:ve]
+	case c == 'n':
+		return ""
+	}
+	d.fail(field, "want a string or a number")
+	return ""
+}
+
+// raw returns a value as it is; null is absent.
+func (d *message) raw(vs, ve int) []byte {
+	if d.buf[vs] == 'n' {
+		return nil
+	}
+	return d.buf[vs:ve:ve]
+}
+
+// isObject reports whether the value at vs is an object; null is not, and is fine;
+// anything else is a field error.
+func (d *message) isObject(field string, vs int) bool {
+	switch d.buf[vs] {
+	case '{':
+		return true
+	case 'n':
+		return false
+	}
+	d.fail(field, "want an object")
+	return false
+}
+
+// object reads an object field; null is absent.
+func (d *message) object(field string, vs, ve int) event.Object {
+	if !d.isObject(field, vs) {
+		return nil
+	}
+	members := d.members(d.s.members[:0], vs)
+	o := append(event.Object{}, members...)
+	d.s.members = members[:0]
+	return o
+}
+
+// members appends the members of the object at buf[at] to dst.
+func (d *message) members(dst event.Object, at int) event.Object {
+	it := jsonvalue.NewIter(d.buf, at)
+	for it.Next() {
+		dst = append(dst, event.Member{Key: d.key(&it), Value: it.ValueBytes()})
+	}
+	return dst
+}
+
+// merge returns the members of the message's object at own followed by those of the
+// envelope's object at env whose keys the message does not have (Rule D1: the
+// message's own keys win). The result is scratch space, valid until the next merge.
+func (d *message) merge(own, env span) event.Object {
+	members := d.s.members[:0]
+	if own.end > 0 {
+		members = d.members(members, own.start)
+	}
+	n := len(members)
+	if env.end > 0 {
+		var own map[string]struct{} // for large objects; small ones compare directly
+		if n > 16 {
+			own = make(map[string]struct{}, n)
+			for _, m := range members {
+				own[m.Key] = struct{}{}
+			}
+		}
+		it := jsonvalue.NewIter(d.buf, env.start)
+	next:
+		for it.Next() {
+			key := d.key(&it)
+			if own != nil {
+				if _, mine := own[key]; mine {
+					continue
+				}
+			} else {
+				for _, m := range members[:n] {
+					if m.Key == key {
+						continue next
+					}
+				}
+			}
+			members = append(members, event.Member{Key: key, Value: it.ValueBytes()})
+		}
+	}
+	d.s.members = members[:0]
+	return members
+}

@@ -1,0 +1,406 @@
+package regalkit
+
+import (
+	"slices"
+	"time"
+
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/optin"
+)
+
+// txn is one message's transaction: what the processor does inside Store.Update. It
+// keeps the contacts it touched and writes them back at the end.
+type txn struct {
+	p   *Processor
+	tx  contact.Tx
+	now time.Time
+	res *Result
+
+	loaded  map[string]*contact.Contact // by id: every contact read, as changed so far
+	created map[string]bool             // ids of contacts to insert rather than put
+	dirty   map[string]bool             // ids of contacts to write back
+	order   []string                    // ids in the order first touched, for writing back
+}
+
+func (t *txn) process(m *event.Message) error {
+	done, err := t.tx.Processed(m.MessageID)
+	if err != nil {
+		return err
+	}
+	if done {
+		t.res.Duplicate = true
+		t.res.Diagnostics = nil
+		return nil
+	}
+	if err := t.tx.MarkProcessed(m.MessageID); err != nil {
+		return err
+	}
+	switch m.Kind {
+	case event.Delete:
+		err = t.delete(m)
+	default:
+		err = t.apply(m)
+	}
+	if err != nil {
+		return err
+	}
+	return t.flush()
+}
+
+// get returns the contact with the id, from this transaction's copies first.
+func (t *txn) get(id string) (*contact.Contact, error) {
+	if c, ok := t.loaded[id]; ok {
+		return c, nil
+	}
+	c, err := t.tx.Contact(id)
+	if err != nil {
+		return nil, err
+	}
+	t.remember(c)
+	return c, nil
+}
+
+func (t *txn) remember(c *contact.Contact) {
+	if t.loaded == nil {
+		t.loaded, t.created, t.dirty = map[string]*contact.Contact{}, map[string]bool{}, map[string]bool{}
+	}
+	t.loaded[c.ID()] = c
+	t.order = append(t.order, c.ID())
+}
+
+// find returns the contacts key finds, as changed in this transaction. Contacts created
+// or re-keyed in this transaction are found too.
+func (t *txn) find(key identity.Key) ([]*contact.Contact, error) {
+	stored, err := t.tx.Find(key)
+	if err != nil {
+		return nil, err
+	}
+	var out []*contact.Contact
+	for _, s := range stored {
+		c, err := t.get(s.ID())
+		if err != nil {
+			return nil, err
+		}
+		if slices.Contains(c.Keys(), key) {
+			out = append(out, c)
+		}
+	}
+	for _, id := range t.order {
+		c := t.loaded[id]
+		if !slices.Contains(out, c) && slices.Contains(c.Keys(), key) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// user returns the contact of a userId: the one whose External ID it is, else the one
+// whose former External ID it is (Rule I5); nil when there is none.
+func (t *txn) user(userID string) (*contact.Contact, error) {
+	cs, err := t.find(identity.UserKey(userID))
+	if err != nil {
+		return nil, err
+	}
+	var former *contact.Contact
+	for _, c := range cs {
+		if c.UserID() == userID {
+			return c, nil
+		}
+		if former == nil {
+			former = c
+		}
+	}
+	return former, nil
+}
+
+// create makes a new contact, to be inserted at the end of the transaction.
+func (t *txn) create(userID, anonymousID string) *contact.Contact {
+	c := contact.New(t.p.opts.newID())
+	c.SetUserID(userID)
+	if userID == "" {
+		c.AddAnonymousID(anonymousID)
+	}
+	c.SetTimes(t.now, t.now)
+	t.remember(c)
+	t.created[c.ID()] = true
+	t.dirty[c.ID()] = true
+	t.changed("contact")
+	return c
+}
+
+func (t *txn) touch(c *contact.Contact) { t.dirty[c.ID()] = true }
+
+func (t *txn) changed(fields ...string) {
+	for _, f := range fields {
+		if !slices.Contains(t.res.Changed, f) {
+			t.res.Changed = append(t.res.Changed, f)
+		}
+	}
+}
+
+func (t *txn) refuse(m *event.Message, code diag.Code, field, msg string) {
+	t.res.Diagnostics = append(t.res.Diagnostics, diag.Diagnostic{MessageID: m.MessageID, Code: code, Field: field, Message: msg})
+}
+
+// flush writes back every contact the transaction changed. Deleted contacts are gone
+// from loaded.
+func (t *txn) flush() error {
+	for _, id := range t.order {
+		c, ok := t.loaded[id]
+		if !ok || !t.dirty[id] {
+			continue
+		}
+		t.dirty[id] = false
+		c.SetTimes(time.Time{}, t.now)
+		var err error
+		if t.created[id] {
+			t.created[id] = false
+			err = t.tx.Insert(c)
+		} else {
+			err = t.tx.Put(c)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// facts gathers what the store knows about the message's identifiers.
+func (t *txn) facts(m *event.Message) (identity.Facts, error) {
+	f := identity.Facts{UserID: m.UserID, AnonymousID: m.AnonymousID, PreviousID: m.PreviousID,
+		Time: m.Time, MessageID: m.MessageID, Alias: m.Kind == event.Alias}
+	if m.UserID != "" {
+		c, err := t.user(m.UserID)
+		if err != nil {
+			return f, err
+		}
+		if c != nil {
+			f.UserContact = c.ID()
+		}
+	}
+	anon := m.AnonymousID
+	if f.Alias {
+		anon = m.PreviousID
+		c, err := t.user(m.PreviousID)
+		if err != nil {
+			return f, err
+		}
+		if c != nil {
+			f.PreviousContact = c.ID()
+		}
+	}
+	if anon != "" {
+		links, byUser, home, err := t.anonymous(anon)
+		if err != nil {
+			return f, err
+		}
+		f.Links, f.LinkedContacts = links, byUser
+		if home != nil {
+			f.AnonymousContact = home.ID()
+		}
+	}
+	return f, nil
+}
+
+// anonymous returns the links of an anonymous ID, the contact of each linked userId,
+// and the anonymous ID's own contact, if it has one.
+func (t *txn) anonymous(anon string) (links []identity.Link, byUser map[string]string, home *contact.Contact, err error) {
+	cs, err := t.find(identity.AnonymousKey(anon))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	byUser = map[string]string{}
+	for _, c := range cs {
+		if c.UserID() == "" {
+			if home == nil {
+				home = c
+			}
+			continue
+		}
+		for _, l := range c.Links() {
+			if l.AnonymousID == anon {
+				links = append(links, l)
+				byUser[l.UserID] = c.ID()
+			}
+		}
+	}
+	return links, byUser, home, nil
+}
+
+// apply handles every kind but delete.
+func (t *txn) apply(m *event.Message) error {
+	f, err := t.facts(m)
+	if err != nil {
+		return err
+	}
+	if t.p.opts.MatchByPhone && m.UserID == "" && f.AnonymousContact == "" && len(f.Links) == 0 {
+		if c, err := t.matchByPhone(m); err != nil || c != nil {
+			if err != nil {
+				return err
+			}
+			return t.hold(m, c)
+		}
+	}
+	d := identity.Decide(f)
+	var c *contact.Contact
+	switch d.Action {
+	case identity.Conflict:
+		t.refuse(m, diag.IdentityConflict, "previousId", d.Reason)
+		return nil
+	case identity.Create:
+		c = t.create(d.UserID, d.AnonymousID)
+	case identity.Attach, identity.Rename:
+		if c, err = t.get(d.Contact); err != nil {
+			return err
+		}
+	}
+	if d.UserID != "" {
+		ts, ok, err := t.tx.Tombstone(d.UserID)
+		if err != nil {
+			return err
+		}
+		if ok && ts.Covers(m.Time, m.MessageID) {
+			t.refuse(m, diag.MessageDeleted, "", "the message happened before its user was deleted (Rule I7)")
+			return t.discardCreated(c)
+		}
+	}
+	if d.Action == identity.Rename {
+		c.SetUserID(d.UserID)
+		t.touch(c)
+		t.changed("identity")
+	}
+	t.res.ContactID = c.ID()
+	if d.Held {
+		return t.hold(m, c)
+	}
+	if d.Link != nil {
+		if d.Shared {
+			t.refuse(m, diag.IdentityConflict, "anonymousId",
+				"the anonymousId is already linked to another userId; messages with only it go to the user linked most recently before them (Rule I4)")
+		}
+		if c.Link(d.Link.AnonymousID, d.Link.Time, d.Link.MessageID) {
+			t.touch(c)
+			t.changed("identity")
+			if err := t.rehome(d.Link.AnonymousID); err != nil {
+				return err
+			}
+		}
+	}
+	return t.own(m, c)
+}
+
+// discardCreated forgets a contact created for a message that turned out to be
+// discarded.
+func (t *txn) discardCreated(c *contact.Contact) error {
+	if c != nil && t.created[c.ID()] {
+		delete(t.loaded, c.ID())
+		t.res.Changed = slices.DeleteFunc(t.res.Changed, func(s string) bool { return s == "contact" })
+	}
+	return nil
+}
+
+// own applies a message that carries the contact's userId.
+func (t *txn) own(m *event.Message, c *contact.Contact) error {
+	opts := t.p.applyOptions(t.now)
+	ch := c.ApplyTraits(m, opts)
+	t.note(c, ch)
+	// Written back even when no value changed: the stamps moved, and a later, older
+	// message must lose to them (Rule T4).
+	t.touch(c)
+	if recs := t.consentOf(m); len(recs) > 0 && c.AddConsent(recs...) > 0 {
+		t.touch(c)
+		t.changed("consent")
+	}
+	return t.record(m, c)
+}
+
+// hold applies an anonymous-only message to the contact it is attributed to, keeping
+// it whole so that it can move (Rule I4).
+func (t *txn) hold(m *event.Message, c *contact.Contact) error {
+	t.res.ContactID = c.ID()
+	rec, hasEvent := m.Record()
+	h, ch := contact.NewHeld(m, t.consentOf(m), hasEvent, t.p.applyOptions(t.now))
+	t.res.Diagnostics = append(t.res.Diagnostics, ch.Diagnostics...)
+	t.note(c, c.Hold(h))
+	t.touch(c)
+	if hasEvent {
+		return t.addEvent(c, rec)
+	}
+	return nil
+}
+
+func (t *txn) note(c *contact.Contact, ch contact.Changes) {
+	t.res.Diagnostics = append(t.res.Diagnostics, ch.Diagnostics...)
+	if ch.Changed() {
+		t.touch(c)
+		t.changed(ch.Fields...)
+	}
+}
+
+// consentOf returns the consent records of an opt-in or opt-out event (Rule C8).
+func (t *txn) consentOf(m *event.Message) []optin.Record {
+	if m.Kind != event.Track || !t.p.events.Has(m.Event) {
+		return nil
+	}
+	recs, diags := t.p.events.Records(m.Event, optin.Message{ID: m.MessageID, Time: m.Time, IP: m.Context.IP, ProcessedAt: t.now})
+	t.res.Diagnostics = append(t.res.Diagnostics, withMessageID(diags, m.MessageID)...)
+	return recs
+}
+
+// record adds the message's event record, for the kinds that have one (Rule E1).
+func (t *txn) record(m *event.Message, c *contact.Contact) error {
+	rec, ok := m.Record()
+	if !ok {
+		return nil
+	}
+	return t.addEvent(c, rec)
+}
+
+func (t *txn) addEvent(c *contact.Contact, rec event.Record) error {
+	if err := t.flushOne(c); err != nil {
+		return err
+	}
+	added, err := t.tx.AddEvent(c.ID(), rec)
+	if err != nil {
+		return err
+	}
+	if added {
+		t.changed("event")
+	}
+	return nil
+}
+
+// flushOne inserts a contact created in this transaction, so that events can be added
+// to it.
+func (t *txn) flushOne(c *contact.Contact) error {
+	if !t.created[c.ID()] {
+		return nil
+	}
+	t.created[c.ID()] = false
+	t.dirty[c.ID()] = false
+	if err := t.tx.Insert(c); err != nil {
+		return err
+	}
+	t.dirty[c.ID()] = true // the rest of the message may change it further
+	return nil
+}
+
+// matchByPhone finds the one contact that has the phone, else the email, of an
+// anonymous identify (Rule I6, when Options.MatchByPhone is on).
+func (t *txn) matchByPhone(m *event.Message) (*contact.Contact, error) {
+	for _, key := range contact.TraitKeys(m, t.p.applyOptions(t.now)) {
+		cs, err := t.find(key)
+		if err != nil {
+			return nil, err
+		}
+		if len(cs) == 1 {
+			t.res.ContactID = cs[0].ID()
+			return cs[0], nil
+		}
+	}
+	return nil, nil
+}
