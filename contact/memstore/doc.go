@@ -53,9 +53,10 @@
 //
 // Stored contacts are copies and are never changed: Put stores a new one, and a read
 // copies the stored one after the lock is released. Event records are stored once,
-// shared by the contact's list and the timeline, with all their strings and property
-// values packed into one allocation, so that a stored record never keeps alive the
-// buffer it was decoded from. Event lists are chunked: inserting a late event or
+// shared by the contact's list and the timeline, packed into three allocations (the
+// record, its text, its JSON object members), so that a stored record never keeps alive
+// the buffer it was decoded from; a read copies their JSON objects into two
+// allocations and shares their strings. Event lists are chunked: inserting a late event or
 // removing one moves at most one chunk. Past a few events, a contact also finds its
 // events by messageId through a map.
 //
@@ -73,8 +74,8 @@
 //
 // Beyond the contacts themselves, the store costs per contact a map slot and a 24-byte
 // entry, and per lookup key an 8-byte-keyed map slot and a one-element id list; per
-// event, the record (one allocation for its text, one for its property list), a slot in
-// the contact's list and one in the timeline, and past a few events a map slot; per
+// event, the packed record, a slot in the contact's list and one in the timeline, and
+// past a few events a map slot; per
 // processed messageId, a copy of the id and a map slot. BenchmarkMemoryPerContact
 // measures it at a million contacts with the seed's profile.
 package memstore

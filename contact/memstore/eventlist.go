@@ -226,70 +226,112 @@ func (d *descender) peek() *storedEvent {
 	return d.l.chunks[d.chunk][d.i]
 }
 
-// packRecord returns a deep copy of r whose strings and property values all live in one
-// allocation (and whose properties share a second), so that a stored event costs three
-// allocations whatever its size, and never keeps alive the buffer the caller decoded it
-// from (a messageId sliced from a 500 KB batch body would otherwise hold the whole body).
-// The bytes are never written after packing; the strings made over them with
-// unsafe.String are therefore immutable as Go requires.
+// packRecord returns a deep copy of r for the store to keep: all its strings and JSON
+// values in one new byte array, all its JSON object members in one new array, so that a
+// stored record is three allocations (with its storedEvent) whatever its size, and keeps
+// alive no buffer the caller decoded it from. The bytes are never written after
+// packing, so the strings made over them with unsafe.String are immutable as Go
+// requires. TestAddEventKeepsNothingOfTheCaller fails when event.Record gains a part
+// this misses.
 func packRecord(r event.Record) event.Record {
-	size := len(r.Name) + len(r.Category) + len(r.GroupID) + len(r.MessageID)
-	for _, m := range r.Properties {
-		size += len(m.Key) + len(m.Value)
+	var size packer
+	size.counting = true
+	size.record(r)
+	p := packer{buf: make([]byte, 0, size.bytes), members: make([]event.Member, 0, size.objectMembers)}
+	return p.record(r)
+}
+
+// copyRecord returns a copy of a stored record for a caller, who may change it freely:
+// its JSON objects are copied (members into one new array, values into one new byte
+// array, each capped so that appending to one cannot reach the next); strings are
+// immutable and are shared. TestCopyRecordCopiesEveryMutablePart fails when
+// event.Record gains a mutable part this misses.
+func copyRecord(r *event.Record) event.Record {
+	out := *r
+	var size packer
+	size.counting = true
+	size.objects(&out) // on the copy: counting writes back what it read
+	if size.objectMembers == 0 {
+		return out
 	}
-	if size == 0 && r.Properties == nil {
-		return r
-	}
-	buf := make([]byte, 0, size)
-	str := func(s string) string {
-		if s == "" {
-			return ""
-		}
-		start := len(buf)
-		buf = append(buf, s...)
-		return unsafe.String(&buf[start], len(s))
-	}
-	out := r
-	out.Name = str(r.Name)
-	out.Category = str(r.Category)
-	out.GroupID = str(r.GroupID)
-	out.MessageID = str(r.MessageID)
-	if r.Properties != nil {
-		out.Properties = make(event.Object, len(r.Properties))
-		for i, m := range r.Properties {
-			out.Properties[i].Key = str(m.Key)
-			if m.Value != nil {
-				start := len(buf)
-				buf = append(buf, m.Value...)
-				out.Properties[i].Value = buf[start:len(buf):len(buf)]
-			}
-		}
-	}
+	p := packer{buf: make([]byte, 0, size.bytes), members: make([]event.Member, 0, size.objectMembers), shareStrings: true}
+	p.objects(&out)
 	return out
 }
 
-// copyRecord returns a copy of a stored record for a caller, who may change its
-// properties freely: a new property list whose values share one new buffer, each
-// capped so that appending to one cannot reach the next. Strings are immutable and
-// are shared.
-func copyRecord(r *event.Record) event.Record {
-	out := *r
-	if r.Properties == nil {
-		return out
+// packer copies the parts of a record into one byte array and one member array, or
+// with counting only sizes them.
+type packer struct {
+	counting     bool
+	shareStrings bool // copy JSON values but share strings (for copyRecord)
+	bytes        int  // counting: bytes needed
+	// objectMembers counts the members of the record's JSON objects.
+	objectMembers int
+	buf           []byte
+	members       []event.Member
+}
+
+func (p *packer) str(s string) string {
+	if p.shareStrings || s == "" {
+		return s
 	}
-	size := 0
-	for _, m := range r.Properties {
-		size += len(m.Value)
+	if p.counting {
+		p.bytes += len(s)
+		return s
 	}
-	buf := make([]byte, 0, size)
-	out.Properties = make(event.Object, len(r.Properties))
-	for i, m := range r.Properties {
-		out.Properties[i].Key = m.Key
-		if m.Value != nil {
-			start := len(buf)
-			buf = append(buf, m.Value...)
-			out.Properties[i].Value = buf[start:len(buf):len(buf)]
+	start := len(p.buf)
+	p.buf = append(p.buf, s...)
+	return unsafe.String(&p.buf[start], len(s))
+}
+
+func (p *packer) raw(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	if p.counting {
+		p.bytes += len(b)
+		return b
+	}
+	start := len(p.buf)
+	p.buf = append(p.buf, b...)
+	return p.buf[start:len(p.buf):len(p.buf)]
+}
+
+func (p *packer) object(o event.Object) event.Object {
+	if o == nil {
+		return nil
+	}
+	if p.counting {
+		p.objectMembers += len(o)
+		for _, m := range o {
+			p.str(m.Key)
+			p.raw(m.Value)
 		}
+		return o
 	}
-	return out
+	start := len(p.members)
+	for _, m := range o {
+		p.members = append(p.members, event.Member{Key: p.str(m.Key), Value: p.raw(m.Value)})
+	}
+	return p.members[start:len(p.members):len(p.members)]
+}
+
+// objects copies the JSON objects of the record r points to, in place. r must be the
+// caller's own copy: even counting assigns the objects back.
+func (p *packer) objects(r *event.Record) {
+	r.Properties = p.object(r.Properties)
+	r.Traits = p.object(r.Traits)
+	r.Context.Library.Extra = p.object(r.Context.Library.Extra)
+	r.Context.Page.Extra = p.object(r.Context.Page.Extra)
+}
+
+func (p *packer) record(r event.Record) event.Record {
+	for _, s := range []*string{&r.Name, &r.Category, &r.GroupID, &r.MessageID,
+		&r.Context.IP, &r.Context.UserAgent, &r.Context.Locale,
+		&r.Context.Library.Name, &r.Context.Library.Version,
+		&r.Context.Page.Path, &r.Context.Page.Referrer, &r.Context.Page.Search, &r.Context.Page.Title, &r.Context.Page.URL} {
+		*s = p.str(*s)
+	}
+	p.objects(&r)
+	return r
 }

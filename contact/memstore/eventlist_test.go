@@ -1,11 +1,15 @@
 package memstore
 
 import (
+	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
+	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -122,35 +126,127 @@ func TestTimelineOrderBreaksTiesByContact(t *testing.T) {
 	assert.True(t, l.insert(a, byTimelineOrder), "same messageId and time, other contact")
 }
 
-func TestPackRecord(t *testing.T) {
-	props := event.Object{
-		{Key: "amount", Value: []byte(`123456789012345678`)},
-		{Key: "nested", Value: []byte(`{"b":1,"a":[true,null]}`)},
-		{Key: "null", Value: nil},
+// fill sets every settable field of v, at every depth, to a non-zero value: strings,
+// numbers, and slices of two filled elements. time.Time is left as a value.
+func fill(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(v.Type().String() + "-value")
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(1)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(1)
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+		for i := range 2 {
+			fill(v.Index(i))
+		}
+	case reflect.Map:
+		v.Set(reflect.MakeMap(v.Type()))
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem())
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(t0))
+			return
+		}
+		for i := range v.NumField() {
+			if v.Field(i).CanSet() {
+				fill(v.Field(i))
+			}
+		}
 	}
-	in := event.Record{Kind: event.Page, Name: "Home", Category: "Docs", GroupID: "g", Time: t0, MessageID: "m-1", Properties: props}
-	want := event.Record{Kind: in.Kind, Name: in.Name, Category: in.Category, GroupID: in.GroupID, Time: in.Time, MessageID: in.MessageID, Properties: props.Clone()}
+}
 
-	packed := packRecord(in)
-	assert.Equal(t, want, packed)
-	props[0].Value[0] = '9'
-	props[1] = event.Member{Key: "changed"}
-	assert.Equal(t, want, packed, "the packed record shares nothing with its source")
+// shared walks a and b (of one type) together and returns the paths where they share
+// memory: a slice array, map or pointer in both, and with strings too a string's bytes.
+func shared(a, b reflect.Value, path string, strings bool) []string {
+	var out []string
+	switch a.Kind() {
+	case reflect.String:
+		if strings && a.Len() > 0 && unsafe.StringData(a.String()) == unsafe.StringData(b.String()) {
+			out = append(out, path)
+		}
+	case reflect.Slice:
+		if a.Len() > 0 && a.Pointer() == b.Pointer() {
+			out = append(out, path)
+		}
+		for i := range min(a.Len(), b.Len()) {
+			out = append(out, shared(a.Index(i), b.Index(i), fmt.Sprintf("%s[%d]", path, i), strings)...)
+		}
+	case reflect.Map, reflect.Pointer:
+		if !a.IsNil() && a.Pointer() == b.Pointer() {
+			out = append(out, path)
+		}
+		if a.Kind() == reflect.Pointer && !a.IsNil() && !b.IsNil() {
+			out = append(out, shared(a.Elem(), b.Elem(), path, strings)...)
+		}
+	case reflect.Struct:
+		if a.Type() == reflect.TypeFor[time.Time]() {
+			return nil
+		}
+		for i := range a.NumField() {
+			out = append(out, shared(a.Field(i), b.Field(i), path+"."+a.Type().Field(i).Name, strings)...)
+		}
+	}
+	return out
+}
 
-	out := copyRecord(&packed)
-	out.Properties[0].Value[0] = '7'
-	out.Properties[1].Key = "changed"
-	assert.Equal(t, want, packed, "a copy for a caller shares nothing it can change")
+// A record handed to a caller shares nothing the caller can change with the stored one,
+// whatever parts event.Record has: a new mutable part fails this until copyRecord
+// copies it.
+func TestCopyRecordCopiesEveryMutablePart(t *testing.T) {
+	var in event.Record
+	fill(reflect.ValueOf(&in).Elem())
+	out := copyRecord(&in)
+	assert.Equal(t, in, out)
+	assert.Empty(t, shared(reflect.ValueOf(in), reflect.ValueOf(out), "Record", false))
+	for _, o := range []*event.Object{&out.Properties, &out.Traits, &out.Context.Library.Extra} {
+		(*o)[0].Value = append((*o)[0].Value, 'x')
+	}
+	assert.NotEqual(t, in, out)
+	assert.Equal(t, in.Properties[1], out.Properties[1], "appending to one value cannot reach the next")
+	assert.Equal(t, event.Record{}, copyRecord(&event.Record{}), "nothing becomes something")
+}
 
-	empty := event.Record{Kind: event.Track, Time: t0}
-	assert.Equal(t, empty, packRecord(empty))
-	withEmptyProps := event.Record{Kind: event.Track, Properties: event.Object{}}
-	assert.Equal(t, withEmptyProps, packRecord(withEmptyProps), "an empty property list stays empty, not nil")
+// A stored record shares no memory at all with the record given to AddEvent, strings
+// included, so that it keeps alive no buffer the caller decoded it from.
+func TestAddEventKeepsNothingOfTheCaller(t *testing.T) {
+	s := New()
+	var in event.Record
+	fill(reflect.ValueOf(&in).Elem())
+	require.NoError(t, s.Update(context.Background(), func(tx contact.Tx) error {
+		if err := tx.Insert(contact.New("c-1")); err != nil {
+			return err
+		}
+		_, err := tx.AddEvent("c-1", in)
+		return err
+	}))
+	st := &s.stripes[s.hash.contact("c-1")]
+	stored := st.contacts["c-1"].event(in.MessageID)
+	require.NotNil(t, stored)
+	assert.Equal(t, in, stored.rec)
+	assert.Empty(t, shared(reflect.ValueOf(in), reflect.ValueOf(stored.rec), "Record", true))
 }
 
 func TestPackRecordAllocations(t *testing.T) {
-	r := event.Record{Kind: event.Track, Name: "Loan Application Approved", MessageID: "ajs-next-7d0a4e4b2ad0c5d5f3b1a6c9d8e7f601",
-		Properties: event.Object{{Key: "amount", Value: []byte(`30000`)}, {Key: "currency", Value: []byte(`"USD"`)}}}
-	allocs := testing.AllocsPerRun(100, func() { _ = packRecord(r) })
-	assert.Equal(t, 2.0, allocs, "one for the text, one for the property list")
+	var r event.Record
+	fill(reflect.ValueOf(&r).Elem())
+	assert.Equal(t, 2.0, testing.AllocsPerRun(100, func() { _ = packRecord(r) }), "one for the text, one for the members")
+	assert.Equal(t, 2.0, testing.AllocsPerRun(100, func() { _ = copyRecord(&r) }), "one for the values, one for the members")
+	bare := event.Record{Kind: event.Track, Name: "Signed Up", MessageID: "m-1"}
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _ = packRecord(bare) }))
+	assert.Equal(t, 0.0, testing.AllocsPerRun(100, func() { _ = copyRecord(&bare) }))
+}
+
+func TestPackRecordKeepsNilApartFromEmpty(t *testing.T) {
+	r := event.Record{Properties: event.Object{}, Traits: nil}
+	for _, got := range []event.Record{packRecord(r), copyRecord(&r)} {
+		assert.NotNil(t, got.Properties)
+		assert.Empty(t, got.Properties)
+		assert.Nil(t, got.Traits)
+	}
 }

@@ -20,7 +20,7 @@ import (
 
 // maxAttempts is the number of times Update runs a transaction that keeps meeting
 // conflicts before it gives up. With the backoff between attempts, reaching it takes
-// about a tenth of a second of constant collisions.
+// about 50ms of constant collisions.
 const maxAttempts = 100
 
 // Store is the in-memory contact.Store. The zero Store is not usable; call [New]. A

@@ -28,11 +28,11 @@ type read struct {
 	kind    itemKind
 	stripe  uint8
 	version uint64
-	id      string            // itemContact: contact id; itemProcessed: messageId; itemTombstone: userId
-	keyHash uint64            // itemKey: the hash of the key
-	c       *contact.Contact  // itemContact: the stored contact; nil when absent
-	ts      contact.Tombstone // itemTombstone: the stored tombstone (when version is not 0)
-	ids     []string          // itemKey: the index entry (which keeps its version unique)
+	id      string             // itemContact: contact id; itemProcessed: messageId; itemTombstone: userId
+	keyHash uint64             // itemKey: the hash of the key
+	c       *contact.Contact   // itemContact: the stored contact; nil when absent
+	ts      *contact.Tombstone // itemTombstone: the stored tombstone; nil when none
+	ids     []string           // itemKey: the index entry (which keeps its version unique)
 }
 
 // versionIn returns the item's version now. The caller holds the stripe's lock.
@@ -235,9 +235,11 @@ func (t *tx) readTombstone(userID string) (read, error) {
 	r := read{kind: itemTombstone, stripe: t.s.hash.tombstone(userID), id: userID}
 	st := &t.s.stripes[r.stripe]
 	st.mu.RLock()
-	te := st.tombstones[userID]
-	r.version, r.ts = te.version, te.ts
+	te, ok := st.tombstones[userID]
 	st.mu.RUnlock()
+	if ok {
+		r.version, r.ts = te.version, &te.ts
+	}
 	return t.addRead(r)
 }
 
@@ -592,7 +594,11 @@ func (t *tx) Tombstone(userID string) (contact.Tombstone, bool, error) {
 	if err != nil {
 		return contact.Tombstone{}, false, err
 	}
-	ts, ok := r.ts, r.version != 0
+	var ts contact.Tombstone
+	ok := r.ts != nil
+	if ok {
+		ts = *r.ts
+	}
 	for _, p := range t.tombstones {
 		if p.UserID == userID && (!ok || p.After(ts)) {
 			ts, ok = p, true

@@ -18,14 +18,17 @@ func scribble(t tb, c *contact.Contact) {
 	withTraits(t, c, 500, `{"firstName":"Scribbled","email":"scribbled@example.com"}`)
 }
 
-// scribbleRecord changes a record's properties in place: the bytes of a value and a
-// member of the list.
+// scribbleRecord changes every JSON object of a record in place: the bytes of a value
+// and a member of the list.
 func scribbleRecord(r *event.Record) {
-	if len(r.Properties) > 0 {
-		if v := r.Properties[0].Value; len(v) > 0 {
+	for _, o := range []event.Object{r.Properties, r.Traits, r.Context.Library.Extra, r.Context.Page.Extra} {
+		if len(o) == 0 {
+			continue
+		}
+		if v := o[0].Value; len(v) > 0 {
 			v[0] = '9'
 		}
-		r.Properties[len(r.Properties)-1] = event.Member{Key: "scribbled", Value: []byte(`true`)}
+		o[len(o)-1] = event.Member{Key: "scribbled", Value: []byte(`true`)}
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"iter"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/regalkit/regalkit/contact"
@@ -56,29 +55,36 @@ func withTraits(t tb, c *contact.Contact, minutes int, traits string) *contact.C
 	return c
 }
 
-// record returns an event record at t0 plus minutes, with a property that holds a
-// number too long for a float64, so that a store that re-encodes values is caught.
+// record returns an event record at t0 plus minutes, with every part a record can have
+// filled in: properties holding a number too long for a float64 (so that a store that
+// re-encodes values is caught), traits, and a context with library and page.
 func record(kind event.Kind, name string, minutes int, messageID string) event.Record {
 	return event.Record{
 		Kind:      kind,
 		Name:      name,
+		Category:  "Docs",
+		GroupID:   "g-1",
 		Time:      t0.Add(time.Duration(minutes) * time.Minute),
 		MessageID: messageID,
 		Properties: event.Object{
 			{Key: "amount", Value: json.RawMessage(`123456789012345678`)},
 			{Key: "messageId", Value: json.RawMessage(`"` + messageID + `"`)},
 		},
+		Traits: event.Object{{Key: "plan", Value: json.RawMessage(`{"tier":"pro","seats":12}`)}},
+		Context: event.RecordContext{
+			IP: "203.0.113.7", UserAgent: "Mozilla/5.0", Locale: "en-US",
+			Library: event.Library{Name: "analytics.js", Version: "2.11.1", Extra: event.Object{{Key: "build", Value: json.RawMessage(`7`)}}},
+			Page: event.WebPage{Path: "/pricing", URL: "https://example.com/pricing", Title: "Pricing",
+				Extra: event.Object{{Key: "hash", Value: json.RawMessage(`"#top"`)}}},
+		},
 	}
 }
 
-// describe renders a record with every field, for comparing records exactly.
+// describe renders a record with every field, for comparing records exactly; the
+// time is compared as an instant.
 func describe(r event.Record) string {
-	var props strings.Builder
-	for _, m := range r.Properties {
-		fmt.Fprintf(&props, "%s=%s;", m.Key, m.Value)
-	}
-	return fmt.Sprintf("%s|%s|%s|%s|%s|%s|%s", r.Kind, r.Name, r.Category, r.GroupID,
-		r.Time.UTC().Format(time.RFC3339Nano), r.MessageID, props.String())
+	r.Time = r.Time.UTC()
+	return fmt.Sprintf("%+v", r)
 }
 
 func describeAll(rs []event.Record) []string {

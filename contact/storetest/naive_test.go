@@ -175,10 +175,10 @@ func (s *naive) copyOut(c *contact.Contact) *contact.Contact {
 }
 
 func (s *naive) copyRecordOut(r event.Record) event.Record {
-	if !s.has(faultAliasesOut) {
-		r.Properties = r.Properties.Clone()
+	if s.has(faultAliasesOut) {
+		return r
 	}
-	return r
+	return r.Clone()
 }
 
 func (s *naive) Contact(ctx context.Context, id string) (*contact.Contact, error) {
@@ -409,7 +409,7 @@ func (t *naiveTx) AddEvent(id string, r event.Record) (bool, error) {
 		return false, nil
 	}
 	if !t.s.has(faultAliasesIn) {
-		r.Properties = r.Properties.Clone()
+		r = r.Clone()
 	}
 	t.st.events[id] = append(t.st.events[id], r)
 	t.touch(id)
