@@ -64,7 +64,7 @@ func (c *state) addressValue() Address {
 		State: c.address[partState].val, PostalCode: c.address[partPostalCode].val, Country: c.address[partCountry].val,
 	}
 	for _, kr := range c.addressExtra {
-		if kr.reg.val != "" && kr.reg.st.compare(c.addressCleared) > 0 {
+		if kr.reg.val != "" && (c.addressCleared.isZero() || kr.reg.st.compare(c.addressCleared) > 0) {
 			if a.Extra == nil {
 				a.Extra = make(map[string]string)
 			}

@@ -20,6 +20,10 @@ import (
 type Export struct {
 	Contact *Contact
 	Events  []event.Record
+	// OmitClocks leaves out the "clocks" key, for showing a contact to people. Such an
+	// export reads back as a contact without its merge state (every field stamped at
+	// the zero time), so keep the clocks when the export is for storage.
+	OmitClocks bool
 }
 
 // The export document (SPEC X). Keys after "updatedAt" are regalkit's own:
@@ -56,7 +60,7 @@ type phoneJSON struct {
 }
 
 type addressJSON struct {
-	Line1      string `json:"line1,omitempty"`
+	Line1      string `json:"line1,omitempty"` // the keys double as Rule T5 trait keys on import
 	Line2      string `json:"line2,omitempty"`
 	City       string `json:"city,omitempty"`
 	State      string `json:"state,omitempty"`
@@ -86,6 +90,45 @@ func (a addressJSON) MarshalJSON() ([]byte, error) {
 		b = append(append(append(b, kb...), ':'), a.extra[k]...)
 	}
 	return append(b, '}'), nil
+}
+
+func (a *addressJSON) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*a = addressJSON{}
+	for k, v := range m {
+		var dst *string
+		switch k {
+		case "line1":
+			dst = &a.Line1
+		case "line2":
+			dst = &a.Line2
+		case "city":
+			dst = &a.City
+		case "state":
+			dst = &a.State
+		case "postalCode":
+			dst = &a.PostalCode
+		case "country":
+			dst = &a.Country
+		default:
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, v); err != nil {
+				return err
+			}
+			if a.extra == nil {
+				a.extra = map[string]string{}
+			}
+			a.extra[k] = compact.String()
+			continue
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			return fmt.Errorf("address.%s: %w", k, err)
+		}
+	}
+	return nil
 }
 
 type eventJSON struct {
@@ -216,7 +259,9 @@ func (e Export) MarshalJSON() ([]byte, error) {
 	if !c.updatedAt.IsZero() {
 		x.UpdatedAt = timestamp.Format(c.updatedAt)
 	}
-	x.Clocks = c.clocks()
+	if !e.OmitClocks {
+		x.Clocks = c.clocks()
+	}
 	return json.Marshal(x)
 }
 
@@ -352,6 +397,47 @@ func setClock(m *map[string]json.RawMessage, key string, v json.RawMessage) {
 	(*m)[key] = v
 }
 
+// asIdentify turns the documented keys of an export without clocks back into traits,
+// applied as one message at the zero time.
+func (x *exportJSON) asIdentify() *event.Message {
+	var o event.Object
+	add := func(key string, v any) {
+		b, err := json.Marshal(v)
+		if err == nil {
+			o = append(o, event.Member{Key: key, Value: b})
+		}
+	}
+	for _, f := range []struct{ key, val string }{
+		{"firstName", x.FirstName}, {"lastName", x.LastName}, {"email", x.Email}, {"gender", x.Gender},
+	} {
+		if f.val != "" {
+			add(f.key, f.val)
+		}
+	}
+	if x.Age != nil {
+		add("age", *x.Age)
+	}
+	if x.Address != nil {
+		add("address", x.Address)
+	}
+	if len(x.Phones) > 0 {
+		phones := map[string]map[string]any{}
+		for p, pj := range x.Phones {
+			phones[p] = map[string]any{"label": pj.Label, "isPrimary": pj.Primary}
+		}
+		add("phones", phones)
+	}
+	keys := make([]string, 0, len(x.Custom))
+	for k := range x.Custom {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		o = append(o, event.Member{Key: k, Value: x.Custom[k]})
+	}
+	return &event.Message{Kind: event.Identify, Traits: o}
+}
+
 // UnmarshalJSON reads a contact export with its events.
 func (e *Export) UnmarshalJSON(b []byte) error {
 	var x exportJSON
@@ -367,11 +453,15 @@ func (e *Export) UnmarshalJSON(b []byte) error {
 	if c.updatedAt, err = optionalTime(x.UpdatedAt); err != nil {
 		return err
 	}
-	if x.Clocks == nil {
+	noClocks := x.Clocks == nil
+	if noClocks {
 		x.Clocks = &clocksJSON{}
 	}
 	if err := c.readClocks(x.Clocks, x.ConsentHistory); err != nil {
 		return err
+	}
+	if noClocks {
+		c.ApplyTraits(x.asIdentify(), nil)
 	}
 	for _, id := range x.AnonymousIDs {
 		if _, ok := c.findLink(id); !ok {

@@ -258,3 +258,14 @@ func TestClone_isDeep(t *testing.T) {
 	assert.Equal(t, "New York", c.Address().City)
 	assert.Empty(t, c.AnonymousIDs())
 }
+
+func TestExport_OmitClocks(t *testing.T) {
+	c, _ := apply(t, seedMessage(t), identify(t, 90, `{"phones":{"+19175554444":{"label":"work"}},"address":{"floor":2}}`))
+	c.SetUserID("92980cfccc067")
+	b, err := json.Marshal(Export{Contact: c, OmitClocks: true})
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), `"clocks"`)
+	var back Contact
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, exportOf(t, c), exportOf(t, &back), "what a person sees reads back the same")
+}

@@ -8,12 +8,15 @@ import (
 // A stamp orders writes (Rule T4): event time first, then messageId. The larger stamp
 // wins, so the result does not depend on arrival order.
 type stamp struct {
-	at int64  // event time in Unix nanoseconds, saturated to the int64 range
+	// at is the event time in Unix nanoseconds, saturated to the int64 range, with its
+	// sign bit flipped: an order-preserving map onto uint64 in which the zero stamp of a
+	// field never written sorts before every real time, 1970 and earlier included.
+	at uint64
 	id string // messageId
 }
 
 func stampOf(t time.Time, messageID string) stamp {
-	return stamp{at: unixNano(t), id: messageID}
+	return stamp{at: uint64(unixNano(t)) ^ 1<<63, id: messageID}
 }
 
 // unixNano is t.UnixNano saturated to the int64 range (years 1678 to 2262), so that
@@ -28,7 +31,7 @@ func unixNano(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-func (s stamp) time() time.Time { return time.Unix(0, s.at).UTC() }
+func (s stamp) time() time.Time { return time.Unix(0, int64(s.at^1<<63)).UTC() }
 
 func (s stamp) compare(o stamp) int {
 	switch {

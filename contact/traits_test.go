@@ -3,6 +3,7 @@ package contact
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
@@ -337,4 +338,19 @@ func TestRuleA2_SubscriptionIsThePrimaryPhones(t *testing.T) {
 	require.Empty(t, diags)
 	assert.Equal(t, "none", c.Subscription("sms").String(), "the other phone's SMS opt-in does not count")
 	assert.Equal(t, "subscribed", c.Subscription("voice").String())
+}
+
+// A message dated before 1970, or with no time at all, still writes: the zero stamp of
+// a field never written sorts before every real time (Rule T4).
+func TestRuleT4_OldTimesStillWrite(t *testing.T) {
+	old := identify(t, 0, `{"firstName":"Ada","plan":"x"}`)
+	old.Time = time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC)
+	c, _ := apply(t, old)
+	assert.Equal(t, "Ada", c.FirstName())
+	zero := identify(t, 0, `{"lastName":"Lovelace"}`)
+	zero.Time, zero.MessageID = time.Time{}, ""
+	c.ApplyTraits(zero, nil)
+	assert.Equal(t, "Lovelace", c.LastName())
+	c.ApplyTraits(identify(t, 0, `{"lastName":"Byron"}`), nil)
+	assert.Equal(t, "Byron", c.LastName(), "a dated message beats one without a time")
 }
