@@ -111,8 +111,9 @@ type HandlerOptions struct {
 	WriteKeys []string
 
 	// Secret is the shared secret of a Segment webhook destination. When set, every
-	// request must carry X-Signature, the HMAC-SHA1 of the body Segment computes with it
-	// (Rule D8; see [VerifySignature]). Empty means no signature is checked.
+	// request must carry X-Signature, the HMAC-SHA1 Segment computes with it over the
+	// body's bytes as sent (after gzip decompression), never re-encoded (Rule D8; see
+	// [VerifySignature]). Empty means no signature is checked.
 	Secret string
 
 	// MaxBodyBytes caps the request body, read or, with Content-Encoding gzip,
@@ -163,18 +164,21 @@ type HandlerOptions struct {
 //     message that could be decoded, or the wrong form for a typed endpoint. Also a
 //     gzip body that is not gzip, or a body that could not be read.
 //   - 401: the credentials are missing or cannot be checked: no or a wrong X-Signature
-//     when a secret is set; no write key, an Authorization header that is not Basic
-//     credentials, or a body with no readable write key, when write keys are set.
+//     when a secret is set; when write keys are set, an Authorization header that is
+//     not Basic credentials, or none and a body in which some message has no write key
+//     (its own or its batch envelope's), or that cannot be read for one.
 //   - 403: a write key was given and is not one of those accepted.
 //   - 405: the method is not POST.
-//   - 413: the body is over MaxBodyBytes, or its messages all break a size limit.
+//   - 413: the body is over MaxBodyBytes, or what it holds breaks a size or count
+//     limit of [Limits] and nothing else could be decoded.
 //   - 415: a Content-Encoding other than gzip or identity.
 //   - 500, or the status of a [*SinkError] (429, 503, ...): the sink failed. The
 //     delivery is retried, and must be harmless (Rule E2).
 //
-// Every response has a JSON body, a [HandlerResponse]; an error's text quotes no value
-// from the request. Checks run in this order: method, Authorization header, size,
-// encoding, signature, write key in the body, payload.
+// Every response has a JSON body, a [HandlerResponse]. Its texts quote no value from
+// the request, but for the name of an unsupported type, cut to 32 bytes. Checks run in this order: method, Authorization header, size,
+// encoding, signature, write key in the body, payload. The Content-Type is not
+// checked: the body is read as Segment JSON whatever it says.
 //
 // A Handler is safe for concurrent use by multiple goroutines.
 type Handler struct {
@@ -219,8 +223,7 @@ func NewHandler(sink Sink, opts *HandlerOptions) *Handler {
 
 // HandlerResponse is the JSON body of every response of a [Handler].
 type HandlerResponse struct {
-	// Error says why the request was refused or failed; empty with status 200. It
-	// quotes no value from the request.
+	// Error says why the request was refused or failed; empty with status 200.
 	Error string `json:"error,omitempty"`
 	// Code is the diagnostic code of a payload refused with 400 or 413, such as
 	// "message.invalid"; empty otherwise.
@@ -257,7 +260,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	body, status, err := h.readBody(w, r)
 	if err != nil {
-		h.refuse(w, r, status, err.Error())
+		resp := &HandlerResponse{Error: err.Error()}
+		if status == http.StatusRequestEntityTooLarge {
+			resp.Code = diag.MessageLimit
+		}
+		h.respond(w, r, status, resp)
 		return
 	}
 	defer putBody(body)

@@ -252,7 +252,7 @@ func TestHandler_RuleD9_payloadErrors(t *testing.T) {
 		{"message over 32 KB", big, 413, diag.MessageLimit, "message size limit", 1},
 		{"every message over 32 KB", "[" + big + "," + big + "]", 413, diag.MessageLimit, "no message could be decoded", 2},
 		{"too many items", "[" + strings.Repeat(`{},`, 2500) + `{}]`, 413, diag.MessageLimit, "batch items limit", 0},
-		{"body over the limit", `[` + strings.Repeat(track("m", "u")+",", 2000) + track("m", "u") + `]`, 413, "", "body is over 131072 bytes", 0},
+		{"body over the limit", `[` + strings.Repeat(track("m", "u")+",", 2000) + track("m", "u") + `]`, 413, diag.MessageLimit, "body is over 131072 bytes", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := post(t, url, tc.body)
