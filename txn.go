@@ -308,6 +308,9 @@ func (t *txn) own(m *event.Message, c *contact.Contact) error {
 	opts := t.p.applyOptions(t.now)
 	ch := c.ApplyTraits(m, opts)
 	t.note(c, ch)
+	// Written back even when no value changed: the stamps moved, and a later, older
+	// message must lose to them (Rule T4).
+	t.touch(c)
 	if recs := t.consentOf(m); len(recs) > 0 && c.AddConsent(recs...) > 0 {
 		t.touch(c)
 		t.changed("consent")

@@ -21,10 +21,10 @@ func (c *Contact) Erase(t time.Time, messageID string) (remains bool) {
 	}
 	c.links = slices.DeleteFunc(c.links, func(l link) bool { return !l.st.isZero() && l.st.compare(limit) < 0 })
 	if c.own != nil {
-		c.own.erase(limit, t)
+		c.own.erase(limit, t, messageID)
 		c.rebuild()
 	} else {
-		c.state.erase(limit, t)
+		c.state.erase(limit, t, messageID)
 	}
 	return !c.IsEmpty()
 }
@@ -35,7 +35,7 @@ func (c *Contact) IsEmpty() bool {
 	return c.latest.isZero() && len(c.held) == 0 && len(c.Links()) == 0 && c.ownState().isEmpty()
 }
 
-func (s *state) erase(limit stamp, t time.Time) {
+func (s *state) erase(limit stamp, t time.Time, messageID string) {
 	for _, r := range []*register{&s.firstName, &s.lastName, &s.email, &s.age, &s.gender} {
 		if r.st.compare(limit) < 0 {
 			*r = register{}
@@ -58,5 +58,5 @@ func (s *state) erase(limit stamp, t time.Time) {
 	for _, w := range s.phoneLog {
 		s.phones.apply(w)
 	}
-	s.consent.Erase(t)
+	s.consent.Erase(t, messageID)
 }

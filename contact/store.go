@@ -34,11 +34,11 @@ var (
 // become visible at once, and no reader ever sees part of them. When fn returns an
 // error, or ctx is done before the commit, nothing fn wrote is kept and Update returns
 // that error (ctx.Err() for a done context). Two transactions that touch the same
-// contact, messageId or lookup key never both commit as if the other had not run: the
-// store serializes them (by locking, or by detecting the conflict and running fn
-// again). So Update may call fn more than once; fn must have no effects outside tx
-// that a repeat would double. Transactions over different contacts should run in
-// parallel.
+// contact, messageId, lookup key or userId tombstone never both commit as if the other
+// had not run: the store serializes them (by locking, or by detecting the conflict and
+// running fn again). So Update may call fn more than once; fn must have no effects
+// outside tx that a repeat would double. Transactions over different contacts should
+// run in parallel.
 //
 // # Copies
 //
@@ -112,7 +112,7 @@ type Tx interface {
 	Find(key identity.Key) ([]*Contact, error)
 
 	// Insert stores a new contact under c.ID(), indexed by c.Keys(). It returns
-	// ErrExists when the id is taken. The id must not be empty.
+	// ErrExists when the id is taken, and an error when the id is empty.
 	Insert(c *Contact) error
 
 	// Put replaces the stored contact with the same id, re-indexing it by c.Keys(). It
@@ -132,7 +132,8 @@ type Tx interface {
 	Events(contactID string, q EventQuery) iter.Seq2[event.Record, error]
 
 	// DeleteEvents removes the contact's event records with the given messageIds, and
-	// reports how many there were. Unknown messageIds are not an error.
+	// reports how many there were. Unknown messageIds are not an error. It returns
+	// ErrNotFound when there is no such contact.
 	DeleteEvents(contactID string, messageIDs ...string) (int, error)
 
 	// Processed reports whether a messageId was marked processed (Rule E2).
@@ -178,7 +179,7 @@ type EventQuery struct {
 	Name  string     // only records with this name; empty for all
 	Since time.Time  // only records at or after this event time; zero for no bound
 	Until time.Time  // only records before this event time; zero for no bound
-	Limit int        // at most this many records; zero or less for no bound
+	Limit int        // at most this many records, the first in listing order; zero or less for all
 }
 
 // Match reports whether r passes the filters of q (all but Limit).

@@ -75,13 +75,14 @@ func (l *Ledger) Merge(o Ledger) {
 	l.recs = union(l.recs, o.recs)
 }
 
-// Erase removes the records whose message happened before t, as when a contact is
-// deleted (Rule I7: a delete removes everything the contact's messages said before it),
-// and reports how many it removed. It is the one way records leave a ledger.
-func (l *Ledger) Erase(before time.Time) int {
+// Erase removes the records whose message came before the delete message at (t,
+// messageID), as when a contact is deleted (Rule I7: a delete removes everything the
+// contact's messages said before it), and reports how many it removed. Messages are
+// ordered by time, then messageId. It is the one way records leave a ledger.
+func (l *Ledger) Erase(t time.Time, messageID string) int {
 	kept := make([]*Record, 0, len(l.recs))
 	for _, r := range l.recs {
-		if !r.MessageTime.Before(before) {
+		if r.MessageTime.After(t) || (r.MessageTime.Equal(t) && r.MessageID >= messageID) {
 			kept = append(kept, r)
 		}
 	}

@@ -541,9 +541,12 @@ func TestLedger_Erase_RuleI7(t *testing.T) {
 	var l Ledger
 	l.Add(rec("2020-01-01T00:00:00Z", true), rec("2020-03-01T00:00:00Z", false), rec("2020-05-01T00:00:00Z", true))
 	snapshot := l
-	assert.Equal(t, 2, l.Erase(mustTime("2020-04-01T00:00:00Z")))
+	assert.Equal(t, 2, l.Erase(mustTime("2020-04-01T00:00:00Z"), "d"))
 	require.Equal(t, 1, l.Len())
 	assert.Equal(t, mustTime("2020-05-01T00:00:00Z"), l.Records()[0].Timestamp)
 	assert.Equal(t, 3, snapshot.Len(), "a copy taken before keeps its records")
-	assert.Zero(t, l.Erase(mustTime("2020-04-01T00:00:00Z")))
+	assert.Zero(t, l.Erase(mustTime("2020-04-01T00:00:00Z"), "d"))
+	// At the delete's own time, messageIds order the messages.
+	assert.Zero(t, l.Erase(mustTime("2020-05-01T00:00:00Z"), "m-2020-05-01T00:00:00Z"))
+	assert.Equal(t, 1, l.Erase(mustTime("2020-05-01T00:00:00Z"), "n"))
 }

@@ -1,0 +1,295 @@
+package memstore
+
+import (
+	"slices"
+	"time"
+	"unsafe"
+
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/event"
+)
+
+// storedEvent is an event record as the store keeps it: packed (see packRecord), never
+// changed after it is stored, and shared by the contact's list and its stripe's
+// timeline.
+type storedEvent struct {
+	rec       event.Record
+	contactID string
+}
+
+// byContactOrder orders a contact's events as Events yields them (Rule E4).
+func byContactOrder(a, b *storedEvent) int { return contact.CompareEvents(&a.rec, &b.rec) }
+
+// byTimelineOrder orders the events of many contacts: by event time, messageId, then
+// contact id, so that every stored event has its own place.
+func byTimelineOrder(a, b *storedEvent) int {
+	if c := contact.CompareEvents(&a.rec, &b.rec); c != 0 {
+		return c
+	}
+	switch {
+	case a.contactID < b.contactID:
+		return -1
+	case a.contactID > b.contactID:
+		return 1
+	}
+	return 0
+}
+
+// maxChunk bounds the events in one chunk of an eventList, and so the pointers an
+// insert or a removal moves.
+const maxChunk = 128
+
+// eventList is a sorted list of events, split into chunks of at most maxChunk events.
+// Inserting anywhere (a late event) or removing costs a binary search and a copy of at
+// most one chunk plus one chunk header per chunk, not the whole list; appending in order
+// costs the same as appending to a slice, and leaves every chunk but the last full. The zero eventList is empty. Its methods take
+// the order, so that the list itself is three words.
+type eventList struct {
+	chunks [][]*storedEvent // each non-empty and sorted; chunk i's events precede chunk i+1's
+}
+
+// chunkFor returns the index of the chunk where e belongs: the first whose last event is
+// not before e, else the last chunk. The list must not be empty.
+func (l *eventList) chunkFor(e *storedEvent, cmp func(a, b *storedEvent) int) int {
+	i, _ := slices.BinarySearchFunc(l.chunks, e, func(c []*storedEvent, e *storedEvent) int {
+		return cmp(c[len(c)-1], e)
+	})
+	return min(i, len(l.chunks)-1)
+}
+
+// insert adds e in order. It reports false, and changes nothing, when an event equal to
+// e by cmp is there already.
+func (l *eventList) insert(e *storedEvent, cmp func(a, b *storedEvent) int) bool {
+	if len(l.chunks) == 0 {
+		l.chunks = [][]*storedEvent{{e}}
+		return true
+	}
+	ci := l.chunkFor(e, cmp)
+	c := l.chunks[ci]
+	i, found := slices.BinarySearchFunc(c, e, cmp)
+	if found {
+		return false
+	}
+	switch {
+	case len(c) < maxChunk:
+		if len(c) == cap(c) {
+			// Grow by doubling up to maxChunk exactly, so that a full chunk holds no
+			// spare capacity.
+			grown := make([]*storedEvent, len(c), min(max(2*cap(c), 4), maxChunk))
+			copy(grown, c)
+			c = grown
+		}
+		l.chunks[ci] = slices.Insert(c, i, e)
+	case i == len(c):
+		// After the last event of the list (chunkFor picks the last chunk only then):
+		// the common, in-order case. Start a new chunk and leave this one full.
+		l.chunks = append(l.chunks, []*storedEvent{e})
+	default:
+		// Split the full chunk in halves and insert into the half e belongs to.
+		half := len(c) / 2
+		upper := slices.Clone(c[half:])
+		clear(c[half:])
+		lower := c[:half]
+		if i <= half {
+			lower = slices.Insert(lower, i, e)
+		} else {
+			upper = slices.Insert(upper, i-half, e)
+		}
+		l.chunks[ci] = lower
+		l.chunks = slices.Insert(l.chunks, ci+1, upper)
+	}
+	return true
+}
+
+// remove removes the event equal to e by cmp and reports whether there was one.
+func (l *eventList) remove(e *storedEvent, cmp func(a, b *storedEvent) int) bool {
+	if len(l.chunks) == 0 {
+		return false
+	}
+	ci := l.chunkFor(e, cmp)
+	c := l.chunks[ci]
+	i, found := slices.BinarySearchFunc(c, e, cmp)
+	if !found {
+		return false
+	}
+	c = slices.Delete(c, i, i+1)
+	switch {
+	case len(c) == 0:
+		l.chunks = slices.Delete(l.chunks, ci, ci+1)
+	case ci+1 < len(l.chunks) && len(c)+len(l.chunks[ci+1]) <= maxChunk/2:
+		// Merge small neighbours so that removals cannot leave many tiny chunks.
+		l.chunks[ci] = append(c, l.chunks[ci+1]...)
+		l.chunks = slices.Delete(l.chunks, ci+1, ci+2)
+	default:
+		l.chunks[ci] = c
+	}
+	if len(l.chunks) == 0 {
+		l.chunks = nil
+	}
+	return true
+}
+
+// len returns the number of events.
+func (l *eventList) len() int {
+	n := 0
+	for _, c := range l.chunks {
+		n += len(c)
+	}
+	return n
+}
+
+// position is a place in an eventList: chunk and index within it. The position after
+// the last event is (len(chunks), 0).
+type position struct{ chunk, i int }
+
+// seek returns the position of the first event at or after t.
+func (l *eventList) seek(t time.Time) position {
+	if t.IsZero() {
+		return position{}
+	}
+	ci, _ := slices.BinarySearchFunc(l.chunks, t, func(c []*storedEvent, t time.Time) int {
+		if c[len(c)-1].rec.Time.Before(t) {
+			return -1
+		}
+		return 1
+	})
+	if ci == len(l.chunks) {
+		return position{ci, 0}
+	}
+	i, _ := slices.BinarySearchFunc(l.chunks[ci], t, func(e *storedEvent, t time.Time) int {
+		if e.rec.Time.Before(t) {
+			return -1
+		}
+		return 1
+	})
+	return position{ci, i}
+}
+
+// ascend calls yield for each event from the first at or after since, in order, until
+// yield returns false or an event at or after until (when until is not zero).
+func (l *eventList) ascend(since, until time.Time, yield func(*storedEvent) bool) {
+	p := l.seek(since)
+	for ci := p.chunk; ci < len(l.chunks); ci++ {
+		c := l.chunks[ci]
+		start := 0
+		if ci == p.chunk {
+			start = p.i
+		}
+		for _, e := range c[start:] {
+			if !until.IsZero() && !e.rec.Time.Before(until) {
+				return
+			}
+			if !yield(e) {
+				return
+			}
+		}
+	}
+}
+
+// descender walks an eventList from its last event before a bound towards its first.
+type descender struct {
+	l     *eventList
+	chunk int
+	i     int // index in chunk of the next event; -1 when done
+}
+
+// descend returns a descender at the last event before until (the last event when until
+// is zero).
+func (l *eventList) descend(until time.Time) descender {
+	p := position{len(l.chunks), 0}
+	if !until.IsZero() {
+		p = l.seek(until)
+	}
+	d := descender{l: l, chunk: p.chunk, i: p.i}
+	d.back()
+	return d
+}
+
+// back moves to the event before the current position.
+func (d *descender) back() {
+	d.i--
+	for d.i < 0 {
+		d.chunk--
+		if d.chunk < 0 {
+			d.i = -1
+			return
+		}
+		d.i = len(d.l.chunks[d.chunk]) - 1
+	}
+}
+
+// peek returns the current event, or nil when the walk is done.
+func (d *descender) peek() *storedEvent {
+	if d.chunk < 0 {
+		return nil
+	}
+	return d.l.chunks[d.chunk][d.i]
+}
+
+// packRecord returns a deep copy of r whose strings and property values all live in one
+// allocation (and whose properties share a second), so that a stored event costs three
+// allocations whatever its size, and never keeps alive the buffer the caller decoded it
+// from (a messageId sliced from a 500 KB batch body would otherwise hold the whole body).
+// The bytes are never written after packing; the strings made over them with
+// unsafe.String are therefore immutable as Go requires.
+func packRecord(r event.Record) event.Record {
+	size := len(r.Name) + len(r.Category) + len(r.GroupID) + len(r.MessageID)
+	for _, m := range r.Properties {
+		size += len(m.Key) + len(m.Value)
+	}
+	if size == 0 && r.Properties == nil {
+		return r
+	}
+	buf := make([]byte, 0, size)
+	str := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		start := len(buf)
+		buf = append(buf, s...)
+		return unsafe.String(&buf[start], len(s))
+	}
+	out := r
+	out.Name = str(r.Name)
+	out.Category = str(r.Category)
+	out.GroupID = str(r.GroupID)
+	out.MessageID = str(r.MessageID)
+	if r.Properties != nil {
+		out.Properties = make(event.Object, len(r.Properties))
+		for i, m := range r.Properties {
+			out.Properties[i].Key = str(m.Key)
+			if m.Value != nil {
+				start := len(buf)
+				buf = append(buf, m.Value...)
+				out.Properties[i].Value = buf[start:len(buf):len(buf)]
+			}
+		}
+	}
+	return out
+}
+
+// copyRecord returns a copy of a stored record for a caller, who may change its
+// properties freely: a new property list whose values share one new buffer, each
+// capped so that appending to one cannot reach the next. Strings are immutable and
+// are shared.
+func copyRecord(r *event.Record) event.Record {
+	out := *r
+	if r.Properties == nil {
+		return out
+	}
+	size := 0
+	for _, m := range r.Properties {
+		size += len(m.Value)
+	}
+	buf := make([]byte, 0, size)
+	out.Properties = make(event.Object, len(r.Properties))
+	for i, m := range r.Properties {
+		out.Properties[i].Key = m.Key
+		if m.Value != nil {
+			start := len(buf)
+			buf = append(buf, m.Value...)
+			out.Properties[i].Value = buf[start:len(buf):len(buf)]
+		}
+	}
+	return out
+}

@@ -1,0 +1,436 @@
+package memstore
+
+import (
+	"cmp"
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"iter"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/identity"
+)
+
+// maxAttempts is the number of times Update runs a transaction that keeps meeting
+// conflicts before it gives up. With the backoff between attempts, reaching it takes
+// about a tenth of a second of constant collisions.
+const maxAttempts = 100
+
+// Store is the in-memory contact.Store. The zero Store is not usable; call [New]. A
+// Store is safe for concurrent use by multiple goroutines.
+type Store struct {
+	hash        hasher
+	maxAttempts int // maxAttempts, but for tests
+	stripes     [numStripes]stripe
+}
+
+var _ contact.Store = (*Store)(nil)
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{hash: hasher{seed: maphash.MakeSeed(), keyMask: ^uint64(0)}, maxAttempts: maxAttempts}
+}
+
+// Errors of the store's own. Misuse errors are plain; the others wrap the sentinels of
+// package contact.
+var (
+	errStale      = fmt.Errorf("memstore: %w: a concurrent transaction changed what this one read", contact.ErrConflict)
+	errClosed     = errors.New("memstore: transaction used after its Update returned")
+	errNilContact = errors.New("memstore: nil contact")
+	errNoID       = errors.New("memstore: contact has no id")
+	errNilFunc    = errors.New("memstore: nil transaction function")
+)
+
+func notFound(id string) error {
+	return fmt.Errorf("memstore: contact %q: %w", id, contact.ErrNotFound)
+}
+
+func existsError(id string) error {
+	return fmt.Errorf("memstore: contact %q: %w", id, contact.ErrExists)
+}
+
+// Update implements contact.Store. fn runs without any lock held; the commit locks the
+// stripes of what fn read and wrote, checks that what it read is unchanged, and applies
+// the writes. When a concurrent commit got there first, Update runs fn again, after a
+// short randomized wait, up to 100 times.
+func (s *Store) Update(ctx context.Context, fn func(tx contact.Tx) error) error {
+	if fn == nil {
+		return errNilFunc
+	}
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t := newTx(s, ctx)
+		err := fn(t)
+		t.closed = true
+		if !t.stale {
+			if err != nil {
+				// fn saw one state of the store throughout (see tx.addRead), so its
+				// error is a real answer, not an artefact of a concurrent commit.
+				return err
+			}
+			err = s.commit(t)
+			if !errors.Is(err, errStale) {
+				return err
+			}
+		}
+		if attempt >= s.maxAttempts {
+			return fmt.Errorf("memstore: gave up after %d attempts: %w", attempt, contact.ErrConflict)
+		}
+		backoff(attempt)
+	}
+}
+
+// backoff waits before attempt+1: first only yielding the processor, then sleeping a
+// random time that doubles with each attempt up to about a millisecond, so that
+// transactions that keep colliding spread out.
+func backoff(attempt int) {
+	if attempt <= 2 {
+		runtime.Gosched()
+		return
+	}
+	limit := time.Microsecond << min(attempt, 10)
+	time.Sleep(rand.N(limit))
+}
+
+// valid reports whether every read still has its version. With locked, the caller
+// holds the locks of the reads' stripes.
+func (s *Store) valid(reads []read, locked bool) bool {
+	for i := range reads {
+		r := &reads[i]
+		st := &s.stripes[r.stripe]
+		if !locked {
+			st.mu.RLock()
+		}
+		v := r.versionIn(st)
+		if !locked {
+			st.mu.RUnlock()
+		}
+		if v != r.version {
+			return false
+		}
+	}
+	return true
+}
+
+// indexDelta is one change to the index: a contact id added to or removed from the
+// contacts a key finds.
+type indexDelta struct {
+	keyHash uint64
+	id      string
+	add     bool
+}
+
+// commit applies t's writes if nothing t read has changed, and returns errStale if
+// something has.
+func (s *Store) commit(t *tx) error {
+	if len(t.changes) == 0 && len(t.processed) == 0 && len(t.tombstones) == 0 {
+		// Read-only: its reads were one state of the store, and there is nothing to
+		// apply.
+		return t.ctx.Err()
+	}
+	var locked, written stripeSet
+	for _, r := range t.reads {
+		locked.add(r.stripe)
+	}
+	var deltas []indexDelta
+	for _, ch := range t.changes {
+		written.add(ch.stripe)
+		if ch.final != nil && !ch.put {
+			continue // only events changed: the keys are the stored contact's
+		}
+		var before []identity.Key
+		if ch.base != nil {
+			before = ch.base.Keys()
+		}
+		after := ch.finalKeys()
+		for _, k := range before {
+			if !slices.Contains(after, k) {
+				deltas = append(deltas, indexDelta{keyHash: s.hash.key(k), id: ch.id})
+			}
+		}
+		for _, k := range after {
+			if !slices.Contains(before, k) {
+				deltas = append(deltas, indexDelta{keyHash: s.hash.key(k), id: ch.id, add: true})
+			}
+		}
+	}
+	for _, d := range deltas {
+		written.add(stripeOf(d.keyHash))
+	}
+	processedStripes := make([]uint8, len(t.processed))
+	for i, m := range t.processed {
+		processedStripes[i] = s.hash.processed(m)
+		written.add(processedStripes[i])
+	}
+	for _, ts := range t.tombstones {
+		written.add(s.hash.tombstone(ts.UserID))
+	}
+	for i := range locked {
+		locked[i] |= written[i]
+	}
+
+	locked.each(func(i uint8) {
+		if written.has(i) {
+			s.stripes[i].mu.Lock()
+		} else {
+			s.stripes[i].mu.RLock()
+		}
+	})
+	defer locked.each(func(i uint8) {
+		if written.has(i) {
+			s.stripes[i].mu.Unlock()
+		} else {
+			s.stripes[i].mu.RUnlock()
+		}
+	})
+	// The last moment to give up: from here on the commit cannot fail.
+	if err := t.ctx.Err(); err != nil {
+		return err
+	}
+	if !s.valid(t.reads, true) {
+		return errStale
+	}
+
+	for _, ch := range t.changes {
+		st := &s.stripes[ch.stripe]
+		e := st.contacts[ch.id]
+		if ch.final == nil {
+			if e != nil {
+				st.removeAllEvents(e)
+				delete(st.contacts, ch.id)
+				st.contactsGone++
+			}
+			continue
+		}
+		switch {
+		case e == nil:
+			e = &entry{}
+			if st.contacts == nil {
+				st.contacts = make(map[string]*entry)
+			}
+			st.contacts[ch.id] = e
+		case ch.reset:
+			st.removeAllEvents(e)
+		}
+		e.c = ch.final
+		for _, m := range ch.removed {
+			if ev := e.event(m); ev != nil {
+				st.removeEvent(e, ev)
+			}
+		}
+		for _, ev := range ch.added {
+			st.addEvent(e, ev)
+		}
+		e.version = st.next()
+	}
+	for _, d := range deltas {
+		st := &s.stripes[stripeOf(d.keyHash)]
+		if d.add {
+			st.indexAdd(d.keyHash, d.id)
+		} else {
+			st.indexRemove(d.keyHash, d.id)
+		}
+	}
+	for i, m := range t.processed {
+		st := &s.stripes[processedStripes[i]]
+		if st.processed == nil {
+			st.processed = make(map[string]struct{})
+		}
+		st.processed[m] = struct{}{}
+	}
+	for _, ts := range t.tombstones {
+		s.stripes[s.hash.tombstone(ts.UserID)].putTombstone(ts)
+	}
+	return nil
+}
+
+// Contact implements contact.Store.
+func (s *Store) Contact(ctx context.Context, id string) (*contact.Contact, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	st := &s.stripes[s.hash.contact(id)]
+	st.mu.RLock()
+	var c *contact.Contact
+	if e := st.contacts[id]; e != nil {
+		c = e.c
+	}
+	st.mu.RUnlock()
+	if c == nil {
+		return nil, notFound(id)
+	}
+	// Stored contacts are never changed, so the copy can be made outside the lock.
+	return c.Clone(), nil
+}
+
+// Find implements contact.Store. It reads the index entry and the contacts it names as
+// a read-only transaction, so that it sees them as one transaction left them.
+func (s *Store) Find(ctx context.Context, k identity.Key) ([]*contact.Contact, error) {
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		t := newTx(s, ctx)
+		cs, err := t.Find(k)
+		if !t.stale {
+			return cs, err
+		}
+		if attempt >= s.maxAttempts {
+			return nil, fmt.Errorf("memstore: gave up after %d attempts: %w", attempt, contact.ErrConflict)
+		}
+		backoff(attempt)
+	}
+}
+
+// Events implements contact.Store. The matching records are gathered under the lock of
+// the contact's stripe when the iteration starts; they are copied as they are yielded.
+func (s *Store) Events(ctx context.Context, contactID string, q contact.EventQuery) iter.Seq2[event.Record, error] {
+	return func(yield func(event.Record, error) bool) {
+		if err := ctx.Err(); err != nil {
+			yield(event.Record{}, err)
+			return
+		}
+		var recs []*storedEvent
+		st := &s.stripes[s.hash.contact(contactID)]
+		st.mu.RLock()
+		if e := st.contacts[contactID]; e != nil {
+			e.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
+				if q.Match(&ev.rec) {
+					recs = append(recs, ev)
+				}
+				return q.Limit <= 0 || len(recs) < q.Limit
+			})
+		}
+		st.mu.RUnlock()
+		for _, ev := range recs {
+			if err := ctx.Err(); err != nil {
+				yield(event.Record{}, err)
+				return
+			}
+			if !yield(copyRecord(&ev.rec), nil) {
+				return
+			}
+		}
+	}
+}
+
+// rLockAll read-locks every stripe, in order, and returns the function that unlocks
+// them: a snapshot of the whole store. Commits wait while it is held.
+func (s *Store) rLockAll() (unlock func()) {
+	for i := range s.stripes {
+		s.stripes[i].mu.RLock()
+	}
+	return func() {
+		for i := range s.stripes {
+			s.stripes[i].mu.RUnlock()
+		}
+	}
+}
+
+// Recent implements contact.Store. It read-locks every stripe while it merges the
+// stripes' timelines, newest first, into the matching records it will yield (at most
+// q.Limit of them); the records are copied as they are yielded.
+func (s *Store) Recent(ctx context.Context, q contact.EventQuery) iter.Seq2[contact.ContactEvent, error] {
+	return func(yield func(contact.ContactEvent, error) bool) {
+		if err := ctx.Err(); err != nil {
+			yield(contact.ContactEvent{}, err)
+			return
+		}
+		recs := s.recent(q)
+		for _, ev := range recs {
+			if err := ctx.Err(); err != nil {
+				yield(contact.ContactEvent{}, err)
+				return
+			}
+			if !yield(contact.ContactEvent{ContactID: ev.contactID, Record: copyRecord(&ev.rec)}, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (s *Store) recent(q contact.EventQuery) []*storedEvent {
+	unlock := s.rLockAll()
+	defer unlock()
+	var h newestFirst
+	for i := range s.stripes {
+		if d := s.stripes[i].timeline.descend(q.Until); d.peek() != nil {
+			h = append(h, d)
+		}
+	}
+	heap.Init(&h)
+	var out []*storedEvent
+	for len(h) > 0 && (q.Limit <= 0 || len(out) < q.Limit) {
+		ev := h[0].peek()
+		if !q.Since.IsZero() && ev.rec.Time.Before(q.Since) {
+			break // the newest left is too old, and so is every other
+		}
+		if q.Match(&ev.rec) {
+			out = append(out, ev)
+		}
+		h[0].back()
+		if h[0].peek() == nil {
+			heap.Pop(&h)
+		} else {
+			heap.Fix(&h, 0)
+		}
+	}
+	return out
+}
+
+// newestFirst is a heap of timeline walks whose top is the walk at the newest event.
+type newestFirst []descender
+
+func (h newestFirst) Len() int           { return len(h) }
+func (h newestFirst) Less(i, j int) bool { return byTimelineOrder(h[i].peek(), h[j].peek()) > 0 }
+func (h newestFirst) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *newestFirst) Push(x any)        { *h = append(*h, x.(descender)) }
+func (h *newestFirst) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// Contacts implements contact.Store. It read-locks every stripe while it gathers the
+// stored contacts (pointers only), then sorts them and copies each as it is yielded.
+func (s *Store) Contacts(ctx context.Context) iter.Seq2[*contact.Contact, error] {
+	return func(yield func(*contact.Contact, error) bool) {
+		if err := ctx.Err(); err != nil {
+			yield(nil, err)
+			return
+		}
+		var all []*contact.Contact
+		unlock := s.rLockAll()
+		n := 0
+		for i := range s.stripes {
+			n += len(s.stripes[i].contacts)
+		}
+		all = make([]*contact.Contact, 0, n)
+		for i := range s.stripes {
+			for _, e := range s.stripes[i].contacts {
+				all = append(all, e.c)
+			}
+		}
+		unlock()
+		slices.SortFunc(all, func(a, b *contact.Contact) int { return cmp.Compare(a.ID(), b.ID()) })
+		for _, c := range all {
+			if err := ctx.Err(); err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(c.Clone(), nil) {
+				return
+			}
+		}
+	}
+}

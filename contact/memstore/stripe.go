@@ -1,0 +1,289 @@
+package memstore
+
+import (
+	"hash/maphash"
+	"math/bits"
+	"slices"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/identity"
+)
+
+// numStripes is the number of stripes the store's state is split into. A power of two;
+// 256 keeps two transactions on different contacts apart with high probability while
+// the whole set can still be read-locked at once for a snapshot.
+const numStripes = 256
+
+// absent is the bit that marks the version of an item that is not there. Present items
+// have versions below it (a stripe would need 2^63 commits to reach it).
+const absent = 1 << 63
+
+// stripe holds the items whose hash falls to it: contacts (with their events), index
+// entries and processed messageIds, under one lock. Every item has a version that changes
+// whenever the item does (see the package doc); versions are what transactions check at
+// commit.
+type stripe struct {
+	stripeState
+	// Pad to a multiple of a cache line so that two cores locking neighbouring stripes do
+	// not fight over one line.
+	_ [(64 - unsafe.Sizeof(stripeState{})%64) % 64]byte
+}
+
+type stripeState struct {
+	mu sync.RWMutex
+
+	// clock is the last version given to an item of this stripe.
+	clock uint64
+	// contactsGone and keysGone count removals of contacts and of index keys: the
+	// version of an absent item is its counter with the absent bit, so that an item
+	// removed and added back between a transaction's read and its commit (A-B-A) is
+	// still seen to have changed.
+	contactsGone, keysGone uint64
+
+	contacts map[string]*entry
+	// keys is the index (Rule I6), by the 64-bit hash of a lookup key: the ids of the
+	// contacts that have a key with that hash, sorted, an id once for each of its keys
+	// with that hash. Two keys sharing a hash are told apart by checking the contacts'
+	// keys, so the map needs no copy of the key (8 bytes a slot instead of 24). A slice
+	// is never changed once stored: a change stores a new one, so the address of its
+	// array, which a transaction that read it keeps alive, is the entry's version.
+	keys       map[uint64][]string
+	processed  map[string]struct{}
+	tombstones map[string]tombstoneEntry // by userId
+
+	// timeline holds every event of this stripe's contacts in byTimelineOrder, for
+	// Recent.
+	timeline eventList
+}
+
+// entry is a stored contact with its events.
+type entry struct {
+	version uint64
+	c       *contact.Contact // never changed once stored: Put stores a new one
+	events  *contactEvents   // nil until the contact has an event
+}
+
+// contactEvents are the events of one contact.
+type contactEvents struct {
+	list eventList // byContactOrder
+	// byID finds events by messageId once there are more than linearLookup of them.
+	byID map[string]*storedEvent
+}
+
+// tombstoneEntry is the latest delete of a userId (Rule I7).
+type tombstoneEntry struct {
+	ts      contact.Tombstone
+	version uint64
+}
+
+// linearLookup is the number of events up to which a contact's events are searched by
+// messageId with a scan rather than a map.
+const linearLookup = 16
+
+// ascend calls yield for the entry's events from since to until; see eventList.ascend.
+func (e *entry) ascend(since, until time.Time, yield func(*storedEvent) bool) {
+	if e.events != nil {
+		e.events.list.ascend(since, until, yield)
+	}
+}
+
+func (s *stripe) next() uint64 {
+	s.clock++
+	return s.clock
+}
+
+func (s *stripe) contactVersion(id string) uint64 {
+	if e := s.contacts[id]; e != nil {
+		return e.version
+	}
+	return s.contactsGone | absent
+}
+
+func (s *stripe) keyVersion(h uint64) uint64 {
+	if ids, ok := s.keys[h]; ok {
+		return idsVersion(ids)
+	}
+	return s.keysGone | absent
+}
+
+// idsVersion is the version of a stored index entry: the address of its array. It is
+// below the absent bit (user-space addresses are), and no other entry has it while
+// anything holds the slice.
+func idsVersion(ids []string) uint64 { return uint64(uintptr(unsafe.Pointer(unsafe.SliceData(ids)))) }
+
+// processedVersion is 1 for a processed messageId and 0 for another: processed
+// messageIds are never removed, so there is no A-B-A to guard against.
+func (s *stripe) processedVersion(messageID string) uint64 {
+	if _, ok := s.processed[messageID]; ok {
+		return 1
+	}
+	return 0
+}
+
+// tombstoneVersion is the version of a userId's tombstone; 0 when there is none.
+// Tombstones are never removed, so there is no A-B-A to guard against.
+func (s *stripe) tombstoneVersion(userID string) uint64 { return s.tombstones[userID].version }
+
+// putTombstone keeps ts if it is a later delete than the one stored.
+func (s *stripe) putTombstone(ts contact.Tombstone) {
+	if old, ok := s.tombstones[ts.UserID]; ok && !ts.After(old.ts) {
+		return
+	}
+	if s.tombstones == nil {
+		s.tombstones = make(map[string]tombstoneEntry)
+	}
+	s.tombstones[ts.UserID] = tombstoneEntry{ts: ts, version: s.next()}
+}
+
+// event returns the contact's event with the messageId, or nil.
+func (e *entry) event(messageID string) *storedEvent {
+	switch {
+	case e.events == nil:
+		return nil
+	case e.events.byID != nil:
+		return e.events.byID[messageID]
+	}
+	for _, c := range e.events.list.chunks {
+		for _, ev := range c {
+			if ev.rec.MessageID == messageID {
+				return ev
+			}
+		}
+	}
+	return nil
+}
+
+// addEvent adds ev to the entry and to the stripe's timeline. The caller has checked
+// that the entry has no event with the same messageId.
+func (s *stripe) addEvent(e *entry, ev *storedEvent) {
+	if e.events == nil {
+		e.events = &contactEvents{}
+	}
+	es := e.events
+	es.list.insert(ev, byContactOrder)
+	s.timeline.insert(ev, byTimelineOrder)
+	if es.byID != nil {
+		es.byID[ev.rec.MessageID] = ev
+	} else if n := es.list.len(); n > linearLookup {
+		es.byID = make(map[string]*storedEvent, n)
+		for _, c := range es.list.chunks {
+			for _, ev := range c {
+				es.byID[ev.rec.MessageID] = ev
+			}
+		}
+	}
+}
+
+// removeEvent removes ev from the entry and from the stripe's timeline.
+func (s *stripe) removeEvent(e *entry, ev *storedEvent) {
+	es := e.events
+	es.list.remove(ev, byContactOrder)
+	s.timeline.remove(ev, byTimelineOrder)
+	switch {
+	case es.list.chunks == nil:
+		e.events = nil
+	case es.byID != nil:
+		delete(es.byID, ev.rec.MessageID)
+	}
+}
+
+// removeAllEvents removes the entry's events from the stripe's timeline and from the
+// entry.
+func (s *stripe) removeAllEvents(e *entry) {
+	if e.events == nil {
+		return
+	}
+	for _, c := range e.events.list.chunks {
+		for _, ev := range c {
+			s.timeline.remove(ev, byTimelineOrder)
+		}
+	}
+	e.events = nil
+}
+
+// indexAdd adds id to the contacts a key with hash h finds.
+func (s *stripe) indexAdd(h uint64, id string) {
+	old := s.keys[h]
+	i, _ := slices.BinarySearch(old, id)
+	ids := make([]string, len(old)+1)
+	copy(ids, old[:i])
+	ids[i] = id
+	copy(ids[i+1:], old[i:])
+	if s.keys == nil {
+		s.keys = make(map[uint64][]string)
+	}
+	s.keys[h] = ids
+}
+
+// indexRemove removes id once from the contacts a key with hash h finds, and the entry
+// when none is left.
+func (s *stripe) indexRemove(h uint64, id string) {
+	old := s.keys[h]
+	i, found := slices.BinarySearch(old, id)
+	switch {
+	case !found:
+		return
+	case len(old) == 1:
+		delete(s.keys, h)
+		s.keysGone++
+		return
+	}
+	ids := make([]string, 0, len(old)-1)
+	ids = append(ids, old[:i]...)
+	ids = append(ids, old[i+1:]...)
+	s.keys[h] = ids
+}
+
+// stripeSet is a set of stripe numbers, iterated in ascending order: the order in which
+// a commit locks them, so that two commits can never wait for each other.
+type stripeSet [numStripes / 64]uint64
+
+func (ss *stripeSet) add(i uint8)      { ss[i/64] |= 1 << (i % 64) }
+func (ss *stripeSet) has(i uint8) bool { return ss[i/64]&(1<<(i%64)) != 0 }
+
+// each calls fn for each stripe number in the set, in ascending order.
+func (ss *stripeSet) each(fn func(i uint8)) {
+	for w, word := range ss {
+		for word != 0 {
+			n := bits.TrailingZeros64(word)
+			fn(uint8(w*64 + n))
+			word &= word - 1
+		}
+	}
+}
+
+// hasher spreads items over stripes.
+type hasher struct {
+	seed maphash.Seed
+	// keyMask is ANDed into key hashes: all ones, but for tests that make keys collide.
+	keyMask uint64
+}
+
+func (h hasher) contact(id string) uint8 { return uint8(maphash.String(h.seed, id) >> 56) }
+
+// key returns the hash of a lookup key; its top byte is its stripe (see stripeOf).
+func (h hasher) key(k identity.Key) uint64 {
+	x := maphash.String(h.seed, k.Value) ^ uint64(k.Kind)*0x9E3779B97F4A7C15
+	x ^= x >> 29
+	x *= 0xBF58476D1CE4E5B9
+	x ^= x >> 32
+	return x & h.keyMask
+}
+
+// stripeOf returns the stripe of a key hash.
+func stripeOf(keyHash uint64) uint8 { return uint8(keyHash >> 56) }
+
+func (h hasher) processed(messageID string) uint8 {
+	x := maphash.String(h.seed, messageID)
+	x *= 0x94D049BB133111EB
+	return uint8(x >> 56)
+}
+
+func (h hasher) tombstone(userID string) uint8 {
+	x := maphash.String(h.seed, userID)
+	x *= 0xD6E8FEB86659FD93
+	return uint8(x >> 56)
+}

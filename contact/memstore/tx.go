@@ -1,0 +1,623 @@
+package memstore
+
+import (
+	"context"
+	"iter"
+	"slices"
+	"strings"
+
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/identity"
+)
+
+// itemKind is the kind of a stored item a transaction reads.
+type itemKind uint8
+
+const (
+	itemContact   itemKind = iota + 1 // a contact with its events, by id
+	itemKey                           // an index key with the ids it finds
+	itemProcessed                     // a processed messageId
+	itemTombstone                     // the latest delete of a userId
+)
+
+// read is one item a transaction has read, with the version it had. The transaction
+// uses the value it read for every later read of the item, and commits only if every
+// item still has that version.
+type read struct {
+	kind    itemKind
+	stripe  uint8
+	version uint64
+	id      string            // itemContact: contact id; itemProcessed: messageId; itemTombstone: userId
+	keyHash uint64            // itemKey: the hash of the key
+	c       *contact.Contact  // itemContact: the stored contact; nil when absent
+	ts      contact.Tombstone // itemTombstone: the stored tombstone (when version is not 0)
+	ids     []string          // itemKey: the index entry (which keeps its version unique)
+}
+
+// versionIn returns the item's version now. The caller holds the stripe's lock.
+func (r *read) versionIn(st *stripe) uint64 {
+	switch r.kind {
+	case itemContact:
+		return st.contactVersion(r.id)
+	case itemKey:
+		return st.keyVersion(r.keyHash)
+	case itemTombstone:
+		return st.tombstoneVersion(r.id)
+	}
+	return st.processedVersion(r.id)
+}
+
+// change is what a transaction does to one contact. It exists once the transaction has
+// written the contact (Insert, Put, Delete, AddEvent or DeleteEvents that removed
+// something).
+type change struct {
+	id     string
+	stripe uint8
+	base   *contact.Contact // as stored when read; nil when absent
+	final  *contact.Contact // as the transaction leaves it (owned, never shared); nil when deleted
+	put    bool             // final was set by Insert or Put, so its keys may differ from base's
+	reset  bool             // the stored events are dropped (the contact was deleted)
+	keys   []identity.Key   // final.Keys(), once computed
+	keysOK bool             // keys is computed
+
+	added     []*storedEvent          // events added, in the order added
+	addedByID map[string]*storedEvent // the added events by messageId, once there are many
+	removed   []string                // messageIds of stored events removed (never when reset)
+}
+
+// finalKeys returns the keys the contact is indexed by when the transaction commits.
+func (ch *change) finalKeys() []identity.Key {
+	if ch.final == nil {
+		return nil
+	}
+	if !ch.keysOK {
+		ch.keys, ch.keysOK = ch.final.Keys(), true
+	}
+	return ch.keys
+}
+
+// setFinal sets the contact as the transaction leaves it, from Insert or Put.
+func (ch *change) setFinal(c *contact.Contact) {
+	ch.final = c.Clone()
+	ch.put = true
+	ch.keys, ch.keysOK = nil, false
+}
+
+// hasKey reports whether k is one of c's keys. The common lookups, by External ID and
+// by email, are answered without building the list of keys.
+func hasKey(c *contact.Contact, k identity.Key) bool {
+	switch {
+	case k.Value == "":
+	case k.Kind == identity.UserID && c.UserID() == k.Value:
+		return true
+	case k.Kind == identity.Email && c.Email() == k.Value:
+		return true
+	}
+	return slices.Contains(c.Keys(), k)
+}
+
+func (ch *change) addedEvent(messageID string) (int, bool) {
+	if ch.addedByID != nil {
+		ev, ok := ch.addedByID[messageID]
+		if !ok {
+			return 0, false
+		}
+		return slices.Index(ch.added, ev), true
+	}
+	i := slices.IndexFunc(ch.added, func(ev *storedEvent) bool { return ev.rec.MessageID == messageID })
+	return i, i >= 0
+}
+
+// tx is the store's contact.Tx: an optimistic transaction. It reads committed state
+// without holding any lock, keeps what it read with its version, and buffers its writes;
+// the commit applies them only if nothing it read has changed since.
+type tx struct {
+	s   *Store
+	ctx context.Context
+
+	closed bool // Update has returned: the Tx may no longer be used
+	// stale is set when a read finds that an earlier read no longer holds: the
+	// transaction's view is no longer one state of the store, so it cannot commit and
+	// Update runs fn again. Every method fails from then on.
+	stale bool
+
+	reads      []read
+	changes    []*change
+	processed  []string            // messageIds marked processed
+	tombstones []contact.Tombstone // tombstones put, the latest of each userId
+
+	// Room for a typical transaction (a messageId, a key, a contact or two), so that it
+	// allocates once.
+	readBuf    [4]read
+	changeBuf  [2]*change
+	change0    change
+	processBuf [1]string
+}
+
+// newTx returns a transaction of s under ctx.
+func newTx(s *Store, ctx context.Context) *tx {
+	t := new(tx)
+	t.init(s, ctx)
+	return t
+}
+
+func (t *tx) init(s *Store, ctx context.Context) {
+	t.s, t.ctx = s, ctx
+	t.reads = t.readBuf[:0]
+	t.changes = t.changeBuf[:0]
+	t.processed = t.processBuf[:0]
+}
+
+var _ contact.Tx = (*tx)(nil)
+
+// usable returns the error every method returns when the transaction can no longer be
+// used.
+func (t *tx) usable() error {
+	switch {
+	case t.closed:
+		return errClosed
+	case t.stale:
+		return errStale
+	}
+	return t.ctx.Err()
+}
+
+// addRead records r and checks that every earlier read still holds. Since r was read
+// before the check, all the reads then hold at the moment r was read: the transaction
+// always sees one state of the store (no transaction sees half of another, even before
+// it commits). Versions never repeat, so "still holds" means "held throughout".
+func (t *tx) addRead(r read) (read, error) {
+	if !t.s.valid(t.reads, false) {
+		t.stale = true
+		return read{}, errStale
+	}
+	t.reads = append(t.reads, r)
+	return r, nil
+}
+
+// readContact returns the read of the contact with the id, reading it if this
+// transaction has not yet.
+func (t *tx) readContact(id string) (read, error) {
+	for _, r := range t.reads {
+		if r.kind == itemContact && r.id == id {
+			return r, nil
+		}
+	}
+	r := read{kind: itemContact, stripe: t.s.hash.contact(id), id: id}
+	st := &t.s.stripes[r.stripe]
+	st.mu.RLock()
+	r.version = st.contactVersion(id)
+	if e := st.contacts[id]; e != nil {
+		r.c = e.c
+	}
+	st.mu.RUnlock()
+	return t.addRead(r)
+}
+
+// readKey returns the read of the index entry of k's hash.
+func (t *tx) readKey(k identity.Key) (read, error) {
+	h := t.s.hash.key(k)
+	for _, r := range t.reads {
+		if r.kind == itemKey && r.keyHash == h {
+			return r, nil
+		}
+	}
+	r := read{kind: itemKey, stripe: stripeOf(h), keyHash: h}
+	st := &t.s.stripes[r.stripe]
+	st.mu.RLock()
+	r.version = st.keyVersion(h)
+	r.ids = st.keys[h]
+	st.mu.RUnlock()
+	return t.addRead(r)
+}
+
+func (t *tx) readProcessed(messageID string) (read, error) {
+	for _, r := range t.reads {
+		if r.kind == itemProcessed && r.id == messageID {
+			return r, nil
+		}
+	}
+	r := read{kind: itemProcessed, stripe: t.s.hash.processed(messageID), id: messageID}
+	st := &t.s.stripes[r.stripe]
+	st.mu.RLock()
+	r.version = st.processedVersion(messageID)
+	st.mu.RUnlock()
+	return t.addRead(r)
+}
+
+func (t *tx) readTombstone(userID string) (read, error) {
+	for _, r := range t.reads {
+		if r.kind == itemTombstone && r.id == userID {
+			return r, nil
+		}
+	}
+	r := read{kind: itemTombstone, stripe: t.s.hash.tombstone(userID), id: userID}
+	st := &t.s.stripes[r.stripe]
+	st.mu.RLock()
+	te := st.tombstones[userID]
+	r.version, r.ts = te.version, te.ts
+	st.mu.RUnlock()
+	return t.addRead(r)
+}
+
+// storedEvents calls fn with the stored entry of the contact, under its stripe's read
+// lock, if the contact is still as this transaction read it: its events are part of it.
+func (t *tx) storedEvents(id string, fn func(e *entry)) error {
+	r, err := t.readContact(id)
+	if err != nil {
+		return err
+	}
+	st := &t.s.stripes[r.stripe]
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if st.contactVersion(r.id) != r.version {
+		t.stale = true
+		return errStale
+	}
+	if e := st.contacts[r.id]; e != nil {
+		fn(e)
+	}
+	return nil
+}
+
+// hasStored reports whether the stored contact has an event with the messageId.
+func (t *tx) hasStored(id, messageID string) (bool, error) {
+	var stored bool
+	err := t.storedEvents(id, func(e *entry) { stored = e.event(messageID) != nil })
+	return stored, err
+}
+
+func (t *tx) change(id string) *change {
+	for _, ch := range t.changes {
+		if ch.id == id {
+			return ch
+		}
+	}
+	return nil
+}
+
+// current returns the contact with the id as this transaction sees it (nil when there
+// is none), its change if it has one, and its read.
+func (t *tx) current(id string) (*contact.Contact, *change, read, error) {
+	if ch := t.change(id); ch != nil {
+		return ch.final, ch, read{}, nil
+	}
+	r, err := t.readContact(id)
+	return r.c, nil, r, err
+}
+
+// newChange starts the change of a contact read as r.
+func (t *tx) newChange(r read) *change {
+	ch := &t.change0
+	if len(t.changes) > 0 {
+		ch = new(change)
+	}
+	*ch = change{id: r.id, stripe: r.stripe, base: r.c, final: r.c}
+	t.changes = append(t.changes, ch)
+	return ch
+}
+
+// Contact implements contact.Tx.
+func (t *tx) Contact(id string) (*contact.Contact, error) {
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
+	c, _, _, err := t.current(id)
+	switch {
+	case err != nil:
+		return nil, err
+	case c == nil:
+		return nil, notFound(id)
+	}
+	return c.Clone(), nil
+}
+
+// Find implements contact.Tx.
+func (t *tx) Find(k identity.Key) ([]*contact.Contact, error) {
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
+	kr, err := t.readKey(k)
+	if err != nil {
+		return nil, err
+	}
+	var buf [4]string
+	ids := buf[:0]
+	for _, id := range kr.ids {
+		if t.change(id) == nil {
+			ids = append(ids, id)
+		}
+	}
+	for _, ch := range t.changes {
+		if slices.Contains(ch.finalKeys(), k) {
+			ids = append(ids, ch.id)
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids) // an id is in an entry once for each of its keys with the hash
+	out := make([]*contact.Contact, 0, len(ids))
+	for _, id := range ids {
+		c, ch, _, err := t.current(id)
+		if err != nil {
+			return nil, err
+		}
+		if c == nil {
+			// The index and the contacts are changed together, so a snapshot cannot
+			// show a key finding a missing contact.
+			t.stale = true
+			return nil, errStale
+		}
+		if ch == nil && !hasKey(c, k) {
+			continue // another key with the same hash
+		}
+		out = append(out, c.Clone())
+	}
+	return out, nil
+}
+
+// Insert implements contact.Tx.
+func (t *tx) Insert(c *contact.Contact) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	if c == nil {
+		return errNilContact
+	}
+	id := c.ID()
+	if id == "" {
+		return errNoID
+	}
+	cur, ch, r, err := t.current(id)
+	switch {
+	case err != nil:
+		return err
+	case cur != nil:
+		return existsError(id)
+	case ch == nil:
+		ch = t.newChange(r)
+	}
+	ch.setFinal(c)
+	return nil
+}
+
+// Put implements contact.Tx.
+func (t *tx) Put(c *contact.Contact) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	if c == nil {
+		return errNilContact
+	}
+	id := c.ID()
+	cur, ch, r, err := t.current(id)
+	switch {
+	case err != nil:
+		return err
+	case cur == nil:
+		return notFound(id)
+	case ch == nil:
+		ch = t.newChange(r)
+	}
+	ch.setFinal(c)
+	return nil
+}
+
+// Delete implements contact.Tx.
+func (t *tx) Delete(id string) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	cur, ch, r, err := t.current(id)
+	switch {
+	case err != nil:
+		return err
+	case cur == nil:
+		return notFound(id)
+	case ch == nil:
+		ch = t.newChange(r)
+	}
+	*ch = change{id: ch.id, stripe: ch.stripe, base: ch.base, reset: true}
+	return nil
+}
+
+// AddEvent implements contact.Tx.
+func (t *tx) AddEvent(id string, rec event.Record) (bool, error) {
+	if err := t.usable(); err != nil {
+		return false, err
+	}
+	cur, ch, r, err := t.current(id)
+	switch {
+	case err != nil:
+		return false, err
+	case cur == nil:
+		return false, notFound(id)
+	}
+	if ch != nil {
+		if _, ok := ch.addedEvent(rec.MessageID); ok {
+			return false, nil
+		}
+	}
+	if ch == nil || (!ch.reset && !slices.Contains(ch.removed, rec.MessageID)) {
+		stored, err := t.hasStored(id, rec.MessageID)
+		if err != nil || stored {
+			return false, err
+		}
+	}
+	if ch == nil {
+		ch = t.newChange(r)
+	}
+	ev := &storedEvent{rec: packRecord(rec), contactID: ch.id}
+	ch.added = append(ch.added, ev)
+	if ch.addedByID != nil {
+		ch.addedByID[ev.rec.MessageID] = ev
+	} else if len(ch.added) > linearLookup {
+		ch.addedByID = make(map[string]*storedEvent, len(ch.added))
+		for _, ev := range ch.added {
+			ch.addedByID[ev.rec.MessageID] = ev
+		}
+	}
+	return true, nil
+}
+
+// DeleteEvents implements contact.Tx.
+func (t *tx) DeleteEvents(id string, messageIDs ...string) (int, error) {
+	if err := t.usable(); err != nil {
+		return 0, err
+	}
+	cur, ch, r, err := t.current(id)
+	switch {
+	case err != nil:
+		return 0, err
+	case cur == nil:
+		return 0, notFound(id)
+	}
+	n := 0
+	for _, m := range messageIDs {
+		if ch != nil {
+			if i, ok := ch.addedEvent(m); ok {
+				ch.added = slices.Delete(ch.added, i, i+1)
+				if ch.addedByID != nil {
+					delete(ch.addedByID, m)
+				}
+				n++
+				continue
+			}
+			if ch.reset || slices.Contains(ch.removed, m) {
+				continue
+			}
+		}
+		stored, err := t.hasStored(id, m)
+		if err != nil {
+			return 0, err
+		}
+		if stored {
+			if ch == nil {
+				ch = t.newChange(r)
+			}
+			ch.removed = append(ch.removed, m)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Events implements contact.Tx. The records are gathered when the iteration starts.
+func (t *tx) Events(id string, q contact.EventQuery) iter.Seq2[event.Record, error] {
+	return func(yield func(event.Record, error) bool) {
+		recs, err := t.events(id, q)
+		if err != nil {
+			yield(event.Record{}, err)
+			return
+		}
+		for _, ev := range recs {
+			if err := t.usable(); err != nil {
+				yield(event.Record{}, err)
+				return
+			}
+			if !yield(copyRecord(&ev.rec), nil) {
+				return
+			}
+		}
+	}
+}
+
+func (t *tx) events(id string, q contact.EventQuery) ([]*storedEvent, error) {
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
+	cur, ch, _, err := t.current(id)
+	if err != nil || cur == nil {
+		return nil, err
+	}
+	var out []*storedEvent
+	if ch == nil || !ch.reset {
+		err := t.storedEvents(id, func(e *entry) {
+			e.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
+				if q.Match(&ev.rec) && (ch == nil || !slices.Contains(ch.removed, ev.rec.MessageID)) {
+					out = append(out, ev)
+				}
+				// Without changes of its own, the stored order is the answer.
+				return ch != nil || q.Limit <= 0 || len(out) < q.Limit
+			})
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if ch != nil {
+		for _, ev := range ch.added {
+			if q.Match(&ev.rec) {
+				out = append(out, ev)
+			}
+		}
+		slices.SortFunc(out, byContactOrder)
+		if q.Limit > 0 && len(out) > q.Limit {
+			out = out[:q.Limit]
+		}
+	}
+	return out, nil
+}
+
+// Processed implements contact.Tx.
+func (t *tx) Processed(messageID string) (bool, error) {
+	if err := t.usable(); err != nil {
+		return false, err
+	}
+	if slices.Contains(t.processed, messageID) {
+		return true, nil
+	}
+	r, err := t.readProcessed(messageID)
+	return r.version != 0, err
+}
+
+// MarkProcessed implements contact.Tx.
+func (t *tx) MarkProcessed(messageID string) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	if !slices.Contains(t.processed, messageID) {
+		// A copy, so that the store never keeps alive the buffer the id was cut from.
+		t.processed = append(t.processed, strings.Clone(messageID))
+	}
+	return nil
+}
+
+// Tombstone implements contact.Tx.
+func (t *tx) Tombstone(userID string) (contact.Tombstone, bool, error) {
+	if err := t.usable(); err != nil {
+		return contact.Tombstone{}, false, err
+	}
+	r, err := t.readTombstone(userID)
+	if err != nil {
+		return contact.Tombstone{}, false, err
+	}
+	ts, ok := r.ts, r.version != 0
+	for _, p := range t.tombstones {
+		if p.UserID == userID && (!ok || p.After(ts)) {
+			ts, ok = p, true
+		}
+	}
+	return ts, ok, nil
+}
+
+// PutTombstone implements contact.Tx. It reads nothing: the commit keeps the later of
+// the stored delete and this one, so two transactions putting tombstones for one
+// userId do not conflict.
+func (t *tx) PutTombstone(ts contact.Tombstone) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	// Copies, so that the store never keeps alive the buffers the strings were cut from.
+	ts.UserID, ts.MessageID = strings.Clone(ts.UserID), strings.Clone(ts.MessageID)
+	for i, p := range t.tombstones {
+		if p.UserID == ts.UserID {
+			if ts.After(p) {
+				t.tombstones[i] = ts
+			}
+			return nil
+		}
+	}
+	t.tombstones = append(t.tombstones, ts)
+	return nil
+}

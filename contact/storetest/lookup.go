@@ -1,0 +1,109 @@
+package storetest
+
+import (
+	"context"
+	"slices"
+
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/identity"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// findBoth returns the ids of the contacts k finds through Store.Find and through
+// Tx.Find.
+func findBoth(t tb, s contact.Store, k identity.Key) (store, tx []string) {
+	t.Helper()
+	store = idsOf(find(t, s, k))
+	update(t, s, func(x contact.Tx) error {
+		cs, err := x.Find(k)
+		tx = idsOf(cs)
+		return err
+	})
+	return store, tx
+}
+
+// Clause: a contact is found by every key in Contact.Keys: its External ID and former
+// External IDs, its anonymous IDs, its phones and its email (Rule I6).
+func findEveryKey(t tb, s contact.Store) {
+	c := person("c-1", "u-old", "a-1", "a-2")
+	c.SetUserID("u-1") // u-old becomes a former External ID (Rule I5)
+	withTraits(t, c, 0, `{"phone":"+19545552399","email":"rebecca@example.com"}`)
+	withTraits(t, c, 1, `{"phone":"+19545552300"}`) // a second phone (Rule T9)
+	insert(t, s, c, person("c-2", "u-2"))
+
+	kinds := map[identity.Kind]int{}
+	for _, k := range c.Keys() {
+		kinds[k.Kind]++
+	}
+	require.Equal(t, map[identity.Kind]int{identity.UserID: 2, identity.AnonymousID: 2, identity.Phone: 2, identity.Email: 1},
+		kinds, "the fixture has every kind of key")
+	for _, k := range c.Keys() {
+		store, tx := findBoth(t, s, k)
+		assert.Equal(t, []string{"c-1"}, store, "Store.Find(%v)", k)
+		assert.Equal(t, []string{"c-1"}, tx, "Tx.Find(%v)", k)
+	}
+}
+
+// Clause: one key may find several contacts (an anonymous ID shared by two users, Rule
+// I4; a phone two people share); Find returns them sorted by id.
+func findSharedKey(t tb, s contact.Store) {
+	phone := `{"phone":"+19545552399"}`
+	insert(t, s, withTraits(t, person("c-b", "u-b", "a-shared"), 0, phone))
+	insert(t, s, withTraits(t, person("c-c", "u-c"), 0, `{"phone":"+19545552300"}`))
+	insert(t, s, withTraits(t, person("c-a", "u-a", "a-shared", "a-own"), 0, phone))
+	for _, k := range []identity.Key{identity.AnonymousKey("a-shared"), identity.PhoneKey("+19545552399")} {
+		store, tx := findBoth(t, s, k)
+		assert.Equal(t, []string{"c-a", "c-b"}, store, "Store.Find(%v)", k)
+		assert.Equal(t, []string{"c-a", "c-b"}, tx, "Tx.Find(%v)", k)
+	}
+}
+
+// Clause: the store keeps the index itself, from the contact as last Put: a key the
+// contact lost finds it no more, a key it gained finds it.
+func findReindexOnPut(t tb, s contact.Store) {
+	c := withTraits(t, person("c-1", "u-1", "a-1"), 0, `{"email":"old@example.com"}`)
+	insert(t, s, c)
+	before := c.Keys()
+
+	c.RemoveAnonymousID("a-1")
+	c.AddAnonymousID("a-2")
+	c.SetUserID("u-2")
+	withTraits(t, c, 1, `{"email":"new@example.com","phone":"+19545552399"}`)
+	update(t, s, func(tx contact.Tx) error { return tx.Put(c) })
+	after := c.Keys()
+
+	var lost, gained int
+	for _, k := range before {
+		if !slices.Contains(after, k) {
+			lost++
+			store, tx := findBoth(t, s, k)
+			assert.Empty(t, store, "Store.Find(%v) of a key the contact lost", k)
+			assert.Empty(t, tx, "Tx.Find(%v) of a key the contact lost", k)
+		}
+	}
+	for _, k := range after {
+		if !slices.Contains(before, k) {
+			gained++
+		}
+		store, tx := findBoth(t, s, k)
+		assert.Equal(t, []string{"c-1"}, store, "Store.Find(%v)", k)
+		assert.Equal(t, []string{"c-1"}, tx, "Tx.Find(%v)", k)
+	}
+	require.Positive(t, lost, "the fixture loses keys")
+	require.Positive(t, gained, "the fixture gains keys")
+}
+
+// Clause: none found is an empty result, not an error.
+func findNoneIsEmpty(t tb, s contact.Store) {
+	insert(t, s, person("c-1", "u-1"))
+	cs, err := s.Find(context.Background(), identity.UserKey("u-nobody"))
+	assert.NoError(t, err)
+	assert.Empty(t, cs)
+	update(t, s, func(tx contact.Tx) error {
+		cs, err := tx.Find(identity.EmailKey("nobody@example.com"))
+		assert.NoError(t, err)
+		assert.Empty(t, cs)
+		return nil
+	})
+}

@@ -1,0 +1,264 @@
+// Replay reads Segment payloads from files or stdin, processes every message in input
+// order through regalkit on an in-memory store, and prints the contacts and diagnostics
+// that result, as one JSON document (SPEC "The replay program").
+//
+// It is how to check what a Segment export, or the output of a tracking plan, will do to
+// an audience before it goes live: which contacts it makes, which phones and opt-ins
+// stick, and every field regalkit refuses, with its code.
+//
+// Usage:
+//
+//	go run ./examples/replay [flags] [FILE...]
+//
+// Each FILE holds NDJSON (one message or batch a line; a line that is not valid JSON is
+// a message.invalid diagnostic and the next line is read) or one JSON document (a
+// message, an array of messages or a batch envelope). With no FILE it reads stdin. The
+// output is
+//
+//	{"contacts": [...], "diagnostics": [...], "stats": {"messages": 0, "applied": 0, "duplicates": 0, "failed": 0}}
+//
+// with contacts sorted by userId, then id, each with its events and consent history, and
+// diagnostics in input order. A message is failed when it was refused whole, applied
+// when it was processed and is not a duplicate.
+//
+// Flags:
+//
+//	-region CC              default phone region (US)
+//	-optin-event NAME[:sms,voice]   a track event that opts in (repeatable; both channels when none are named)
+//	-optout-event NAME[:sms,voice]  a track event that opts out (repeatable)
+//	-match-phone            match messages without a userId by phone and email (Rule I6)
+//	-now RFC3339            the clock, for messages with no time at all
+//	-stats-only             print only {"stats": {...}}
+//
+// Exit status: 0 when the input could be read, whatever the diagnostics; 2 on a usage
+// error; 1 when a file cannot be read.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/contact/memstore"
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/optin"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Stats counts what happened to the messages.
+type Stats struct {
+	Messages   int `json:"messages"`
+	Applied    int `json:"applied"`
+	Duplicates int `json:"duplicates"`
+	Failed     int `json:"failed"`
+}
+
+type output struct {
+	Contacts    []contact.Export  `json:"contacts"`
+	Diagnostics []diag.Diagnostic `json:"diagnostics"`
+	Stats       Stats             `json:"stats"`
+}
+
+// eventFlag collects -optin-event and -optout-event values.
+type eventFlag map[string][]optin.Channel
+
+func (f eventFlag) String() string { return "" }
+
+func (f eventFlag) Set(v string) error {
+	name, chans, hasChans := strings.Cut(v, ":")
+	if name == "" {
+		return errors.New("want NAME or NAME:sms,voice")
+	}
+	var list []optin.Channel
+	if hasChans {
+		for _, c := range strings.Split(chans, ",") {
+			ch, ok := optin.ParseChannel(c)
+			if !ok || ch == optin.Email {
+				return fmt.Errorf("unknown channel %q: want sms or voice", c)
+			}
+			list = append(list, ch)
+		}
+	}
+	f[name] = append(f[name], list...)
+	return nil
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	region := fs.String("region", "US", "default phone `region` (ISO 3166-1)")
+	optIns, optOuts := eventFlag{}, eventFlag{}
+	fs.Var(optIns, "optin-event", "track event `NAME[:sms,voice]` that opts in (repeatable)")
+	fs.Var(optOuts, "optout-event", "track event `NAME[:sms,voice]` that opts out (repeatable)")
+	matchPhone := fs.Bool("match-phone", false, "match messages without a userId by phone and email")
+	now := fs.String("now", "", "the processor's clock as `RFC3339`, for messages with no time")
+	statsOnly := fs.Bool("stats-only", false, "print only the stats")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	opts := &regalkit.Options{Region: *region, OptInEvents: optIns, OptOutEvents: optOuts, MatchByPhone: *matchPhone}
+	if *now != "" {
+		t, err := time.Parse(time.RFC3339Nano, *now)
+		if err != nil {
+			fmt.Fprintf(stderr, "replay: -now: %v\n", err)
+			return 2
+		}
+		opts.Now = func() time.Time { return t }
+	}
+	if err := opts.Validate(); err != nil {
+		fmt.Fprintf(stderr, "replay: %v\n", err)
+		return 2
+	}
+
+	store := memstore.New()
+	r := replayer{p: regalkit.New(store, opts)}
+	inputs := fs.Args()
+	if len(inputs) == 0 {
+		inputs = []string{"-"}
+	}
+	for _, name := range inputs {
+		data, err := read(name, stdin)
+		if err != nil {
+			fmt.Fprintf(stderr, "replay: %v\n", err)
+			return 1
+		}
+		if err := r.replay(ctx, data); err != nil {
+			fmt.Fprintf(stderr, "replay: %s: %v\n", name, err)
+			return 1
+		}
+	}
+
+	var out any = struct {
+		Stats Stats `json:"stats"`
+	}{r.stats}
+	if !*statsOnly {
+		contacts, err := exports(ctx, store)
+		if err != nil {
+			fmt.Fprintf(stderr, "replay: %v\n", err)
+			return 1
+		}
+		out = output{Contacts: contacts, Diagnostics: r.diags, Stats: r.stats}
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		fmt.Fprintf(stderr, "replay: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func read(name string, stdin io.Reader) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(stdin)
+	}
+	return os.ReadFile(name)
+}
+
+type replayer struct {
+	p     *regalkit.Processor
+	stats Stats
+	diags []diag.Diagnostic
+}
+
+// replay processes one input: NDJSON line by line, or one JSON document.
+func (r *replayer) replay(ctx context.Context, data []byte) error {
+	if !isNDJSON(data) {
+		return r.process(ctx, data)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		if err := r.process(ctx, line); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+// isNDJSON reports whether data is read line by line: it is not one JSON document (a
+// document spread over several lines is one), and it has more than one line. So a bad
+// line in NDJSON costs that line alone, and a broken document of several lines reports
+// each line it cannot read.
+func isNDJSON(data []byte) bool {
+	data = bytes.TrimSpace(data)
+	return !json.Valid(data) && bytes.IndexByte(data, '\n') >= 0
+}
+
+func (r *replayer) process(ctx context.Context, doc []byte) error {
+	results, err := r.p.ProcessBytes(ctx, doc)
+	if err != nil {
+		return err
+	}
+	for _, res := range results {
+		r.stats.Messages++
+		r.diags = append(r.diags, res.Diagnostics...)
+		switch {
+		case res.Duplicate:
+			r.stats.Duplicates++
+		case refusedWhole(res):
+			r.stats.Failed++
+		default:
+			r.stats.Applied++
+		}
+	}
+	return nil
+}
+
+// refusedWhole reports whether a message was refused as a whole: it went to no contact
+// and a message-level diagnostic says why.
+func refusedWhole(res regalkit.Result) bool {
+	if res.ContactID != "" {
+		return false
+	}
+	for _, d := range res.Diagnostics {
+		if strings.HasPrefix(string(d.Code), "message.") {
+			return true
+		}
+	}
+	return false
+}
+
+// exports returns every contact with its events, sorted by userId, then id.
+func exports(ctx context.Context, store contact.Store) ([]contact.Export, error) {
+	out := []contact.Export{}
+	for c, err := range store.Contacts(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		var events []event.Record
+		for e, err := range store.Events(ctx, c.ID(), contact.EventQuery{}) {
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, e)
+		}
+		out = append(out, contact.Export{Contact: c, Events: events, OmitClocks: true})
+	}
+	slices.SortStableFunc(out, func(a, b contact.Export) int {
+		if c := strings.Compare(a.Contact.UserID(), b.Contact.UserID()); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Contact.ID(), b.Contact.ID())
+	})
+	return out, nil
+}

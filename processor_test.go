@@ -1,0 +1,381 @@
+package regalkit_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/contact/memstore"
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/optin"
+)
+
+var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// fixture is a processor on a fresh memory store with a fixed clock and counting ids.
+type fixture struct {
+	t     *testing.T
+	store contact.Store
+	p     *regalkit.Processor
+}
+
+func newFixture(t *testing.T, opts *regalkit.Options) *fixture {
+	t.Helper()
+	if opts == nil {
+		opts = &regalkit.Options{}
+	}
+	n := 0
+	var mu sync.Mutex
+	opts.NewID = func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return fmt.Sprintf("c%03d", n)
+	}
+	opts.Now = func() time.Time { return t0.Add(24 * time.Hour) }
+	store := memstore.New()
+	return &fixture{t: t, store: store, p: regalkit.New(store, opts)}
+}
+
+// send processes Segment JSON and returns its results.
+func (f *fixture) send(payload string) []regalkit.Result {
+	f.t.Helper()
+	res, err := f.p.ProcessBytes(context.Background(), []byte(payload))
+	require.NoError(f.t, err)
+	return res
+}
+
+func (f *fixture) one(payload string) regalkit.Result {
+	f.t.Helper()
+	res := f.send(payload)
+	require.Len(f.t, res, 1)
+	return res[0]
+}
+
+func (f *fixture) user(userID string) *contact.Contact {
+	f.t.Helper()
+	cs, err := f.store.Find(context.Background(), identity.UserKey(userID))
+	require.NoError(f.t, err)
+	if len(cs) == 0 {
+		return nil
+	}
+	require.Len(f.t, cs, 1)
+	return cs[0]
+}
+
+func (f *fixture) events(c *contact.Contact) []string {
+	f.t.Helper()
+	var names []string
+	for r, err := range f.store.Events(context.Background(), c.ID(), contact.EventQuery{}) {
+		require.NoError(f.t, err)
+		names = append(names, r.MessageID)
+	}
+	return names
+}
+
+func (f *fixture) count() int {
+	n := 0
+	for _, err := range f.store.Contacts(context.Background()) {
+		require.NoError(f.t, err)
+		n++
+	}
+	return n
+}
+
+func msg(fields string) string { return "{" + fields + "}" }
+
+func at(minutes int) string {
+	return `"timestamp":"` + t0.Add(time.Duration(minutes)*time.Minute).Format(time.RFC3339) + `"`
+}
+
+func TestProcess_SeedIdentify(t *testing.T) {
+	f := newFixture(t, nil)
+	res := f.one(`{"type":"identify","messageId":"m1","anonymousId":"507f191e810c19729de860ea","userId":"92980cfccc067","timestamp":"2020-08-25T21:23:43.000Z","context":{"ip":"8.8.8.8"},"traits":{"email":"rebecca@example.com","firstName":"Rebecca","lastName":"Greene","phone":"+19545552399","age":23,"gender":"other","salaryBracket":"$100k-$500k","address":{"AddressLine1":"201 Maiden Lane.","City":"New York"},"optIn":[{"channel":"voice","subscribed":true,"timestamp":"2020-08-25T21:23:43Z","ip":""},{"channel":"sms","subscribed":true,"timestamp":"2020-08-25T21:23:43Z","ip":""}]}}`)
+	assert.Empty(t, res.Diagnostics)
+	assert.Equal(t, "c001", res.ContactID)
+	assert.Contains(t, res.Changed, "contact")
+	c := f.user("92980cfccc067")
+	require.NotNil(t, c)
+	assert.True(t, c.InAudience())
+	assert.Equal(t, optin.StateSubscribed, c.Subscription(optin.SMS))
+	assert.Equal(t, optin.StateSubscribed, c.Subscription(optin.Voice))
+	assert.Equal(t, []string{"507f191e810c19729de860ea"}, c.AnonymousIDs())
+	assert.Equal(t, t0.Add(24*time.Hour), c.CreatedAt())
+}
+
+func TestProcess_RuleD6_InvalidMessageIsADiagnostic(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, tt := range []struct {
+		payload string
+		code    diag.Code
+	}{
+		{msg(`"type":"track","userId":"u1","messageId":"m1"`), diag.MessageNoEvent},
+		{msg(`"type":"identify","messageId":"m2"`), diag.MessageNoIdentity},
+		{msg(`"type":"launch","userId":"u1","messageId":"m3"`), diag.MessageUnsupportedType},
+		{`{"type":"identify",`, diag.MessageInvalid},
+	} {
+		res := f.one(tt.payload)
+		require.Len(t, res.Diagnostics, 1, tt.payload)
+		assert.Equal(t, tt.code, res.Diagnostics[0].Code, tt.payload)
+		assert.Empty(t, res.ContactID)
+	}
+	assert.Zero(t, f.count())
+}
+
+func TestProcess_RuleE2_DuplicatesChangeNothing(t *testing.T) {
+	f := newFixture(t, nil)
+	payload := msg(`"type":"track","userId":"u1","messageId":"m1","event":"Viewed",` + at(1))
+	first := f.one(payload)
+	again := f.one(payload)
+	assert.False(t, first.Duplicate)
+	assert.True(t, again.Duplicate)
+	assert.Empty(t, again.Changed)
+	assert.Equal(t, []string{"m1"}, f.events(f.user("u1")))
+
+	// Without a messageId, one is derived from the content, so re-deliveries dedupe.
+	noID := msg(`"type":"track","userId":"u1","event":"Clicked",` + at(2))
+	a, b := f.one(noID), f.one(noID)
+	assert.True(t, strings.HasPrefix(a.MessageID, event.DerivedIDPrefix))
+	assert.Equal(t, a.MessageID, b.MessageID)
+	assert.True(t, b.Duplicate)
+	assert.Len(t, f.events(f.user("u1")), 2)
+}
+
+func TestProcess_RuleE3_TrackBeforeIdentify(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(msg(`"type":"track","userId":"u1","messageId":"t1","event":"Loan Application Approved",` + at(1)))
+	c := f.user("u1")
+	require.NotNil(t, c)
+	assert.False(t, c.InAudience())
+	f.one(msg(`"type":"identify","userId":"u1","messageId":"i1","traits":{"phone":"+19545552399"},` + at(2)))
+	c = f.user("u1")
+	assert.True(t, c.InAudience())
+	assert.Equal(t, []string{"t1"}, f.events(c))
+}
+
+func TestProcess_RuleI2_I3_AnonymousContactMergesIntoKnown(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(msg(`"type":"page","anonymousId":"a1","messageId":"p1","name":"Home",` + at(1)))
+	f.one(msg(`"type":"identify","anonymousId":"a1","messageId":"i1","traits":{"plan":"trial","phone":"+19545552399"},` + at(2)))
+	require.Equal(t, 1, f.count(), "anonymous messages share one anonymous contact (I2)")
+	cs, err := f.store.Find(context.Background(), identity.AnonymousKey("a1"))
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	assert.Empty(t, cs[0].UserID())
+	assert.True(t, cs[0].InAudience())
+
+	res := f.one(msg(`"type":"identify","userId":"u1","anonymousId":"a1","messageId":"i2","traits":{"firstName":"Ann"},` + at(3)))
+	assert.Contains(t, res.Changed, "identity")
+	assert.Equal(t, 1, f.count(), "the anonymous contact merged into the known one (I3)")
+	c := f.user("u1")
+	assert.Equal(t, "Ann", c.FirstName())
+	plan, _ := c.Custom("plan")
+	assert.Equal(t, `"trial"`, plan)
+	assert.Equal(t, "+19545552399", c.Phone())
+	assert.Equal(t, []string{"p1"}, f.events(c), "its events moved over")
+
+	// Later anonymous-only messages go to the known contact.
+	f.one(msg(`"type":"track","anonymousId":"a1","messageId":"t2","event":"Clicked",` + at(4)))
+	assert.Equal(t, []string{"p1", "t2"}, f.events(f.user("u1")))
+	assert.Equal(t, 1, f.count())
+}
+
+func TestProcess_RuleI4_SharedAnonymousIDHandsOverByTime(t *testing.T) {
+	f := newFixture(t, nil)
+	// Anonymous browsing on a shared device, then alice logs in at 10, bob at 20.
+	for _, m := range []string{
+		msg(`"type":"page","anonymousId":"a","messageId":"p05","name":"x",` + at(5)),
+		msg(`"type":"page","anonymousId":"a","messageId":"p15","name":"x",` + at(15)),
+		msg(`"type":"page","anonymousId":"a","messageId":"p25","name":"x",` + at(25)),
+		msg(`"type":"identify","userId":"alice","anonymousId":"a","messageId":"la",` + at(10)),
+	} {
+		f.one(m)
+	}
+	assert.Equal(t, []string{"p05", "p15", "p25"}, f.events(f.user("alice")))
+	// Bob's link arrives late: the messages after it move to him.
+	res := f.one(msg(`"type":"identify","userId":"bob","anonymousId":"a","messageId":"lb",` + at(20)))
+	require.Len(t, res.Diagnostics, 1)
+	assert.Equal(t, diag.IdentityConflict, res.Diagnostics[0].Code)
+	assert.Equal(t, []string{"p05", "p15"}, f.events(f.user("alice")))
+	assert.Equal(t, []string{"p25"}, f.events(f.user("bob")))
+	assert.Equal(t, 2, f.count(), "two userIds never merge (I1)")
+}
+
+func TestProcess_RuleI5_Alias(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(msg(`"type":"identify","userId":"old","messageId":"i1","traits":{"firstName":"Ann"},` + at(1)))
+	res := f.one(msg(`"type":"alias","userId":"new","previousId":"old","messageId":"al1",` + at(2)))
+	assert.Empty(t, res.Diagnostics)
+	c := f.user("new")
+	require.NotNil(t, c)
+	assert.Equal(t, "Ann", c.FirstName())
+	assert.Equal(t, []string{"old"}, c.FormerUserIDs())
+	assert.Equal(t, c.ID(), f.user("old").ID(), "the old External ID stays a lookup key")
+	f.one(msg(`"type":"track","userId":"old","messageId":"t1","event":"E",` + at(3)))
+	assert.Equal(t, []string{"t1"}, f.events(f.user("new")))
+
+	// Both userIds already own contacts: conflict, nothing merges.
+	f.one(msg(`"type":"identify","userId":"other","messageId":"i2",` + at(4)))
+	res = f.one(msg(`"type":"alias","userId":"other","previousId":"new","messageId":"al2",` + at(5)))
+	require.Len(t, res.Diagnostics, 1)
+	assert.Equal(t, diag.IdentityConflict, res.Diagnostics[0].Code)
+	assert.Equal(t, 2, f.count())
+
+	// An alias from an anonymous ID stitches like I3.
+	f.one(msg(`"type":"page","anonymousId":"a9","messageId":"p9","name":"x",` + at(6)))
+	f.one(msg(`"type":"alias","userId":"other","previousId":"a9","messageId":"al3",` + at(7)))
+	assert.Equal(t, []string{"p9"}, f.events(f.user("other")))
+	assert.Equal(t, 2, f.count())
+}
+
+func TestProcess_RuleI7_Delete(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(msg(`"type":"identify","userId":"u1","messageId":"i1","traits":{"phone":"+19545552399"},` + at(1)))
+	f.one(msg(`"type":"track","userId":"u1","messageId":"t1","event":"E",` + at(2)))
+	f.one(msg(`"type":"delete","userId":"u1","messageId":"d1",` + at(10)))
+	assert.Nil(t, f.user("u1"))
+	assert.Zero(t, f.count())
+
+	late := f.one(msg(`"type":"track","userId":"u1","messageId":"t-late","event":"E",` + at(5)))
+	require.Len(t, late.Diagnostics, 1)
+	assert.Equal(t, diag.MessageDeleted, late.Diagnostics[0].Code)
+	assert.Zero(t, f.count())
+
+	fresh := f.one(msg(`"type":"identify","userId":"u1","messageId":"i2","traits":{"firstName":"New"},` + at(20)))
+	assert.Empty(t, fresh.Diagnostics)
+	c := f.user("u1")
+	require.NotNil(t, c)
+	assert.Equal(t, "New", c.FirstName())
+	assert.False(t, c.InAudience())
+}
+
+func TestProcess_RuleI7_DeleteArrivingLate(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(msg(`"type":"identify","userId":"u1","messageId":"i1","traits":{"phone":"+19545552399","lastName":"Old"},` + at(1)))
+	f.one(msg(`"type":"identify","userId":"u1","messageId":"i2","traits":{"firstName":"New"},` + at(20)))
+	f.one(msg(`"type":"track","userId":"u1","messageId":"t1","event":"E",` + at(2)))
+	f.one(msg(`"type":"track","userId":"u1","messageId":"t2","event":"E",` + at(21)))
+	f.one(msg(`"type":"delete","userId":"u1","messageId":"d1",` + at(10)))
+	c := f.user("u1")
+	require.NotNil(t, c)
+	assert.Equal(t, "New", c.FirstName())
+	assert.Empty(t, c.LastName())
+	assert.False(t, c.InAudience())
+	assert.Equal(t, []string{"t2"}, f.events(c))
+}
+
+func TestProcess_RuleC8_OptInEvents(t *testing.T) {
+	f := newFixture(t, &regalkit.Options{
+		OptInEvents:  map[string][]optin.Channel{"SMS Opt In": {optin.SMS}},
+		OptOutEvents: map[string][]optin.Channel{"Unsubscribed": nil},
+	})
+	f.one(msg(`"type":"identify","userId":"u1","messageId":"i1","traits":{"phone":"+19545552399"},` + at(1)))
+	f.one(msg(`"type":"track","userId":"u1","messageId":"t1","event":"SMS Opt In","context":{"ip":"8.8.8.8"},` + at(2)))
+	c := f.user("u1")
+	assert.Equal(t, optin.StateSubscribed, c.Subscription(optin.SMS))
+	assert.Equal(t, optin.StateNone, c.Subscription(optin.Voice))
+	f.one(msg(`"type":"track","userId":"u1","messageId":"t2","event":"Unsubscribed",` + at(3)))
+	c = f.user("u1")
+	assert.Equal(t, optin.StateUnsubscribed, c.Subscription(optin.SMS))
+	assert.Equal(t, optin.StateUnsubscribed, c.Subscription(optin.Voice))
+	// An opt-in event without an IP is refused (Rule C4).
+	res := f.one(msg(`"type":"track","userId":"u1","messageId":"t3","event":"SMS Opt In",` + at(4)))
+	require.Len(t, res.Diagnostics, 1)
+	assert.Equal(t, diag.OptinNoIP, res.Diagnostics[0].Code)
+}
+
+func TestProcess_RuleC5_PendingConsentAppliesWhenAPhoneArrives(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(msg(`"type":"identify","userId":"u1","messageId":"i1","context":{"ip":"8.8.8.8"},"traits":{"optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}},` + at(1)))
+	assert.Equal(t, optin.StateNone, f.user("u1").Subscription(optin.SMS))
+	f.one(msg(`"type":"identify","userId":"u1","messageId":"i2","traits":{"phone":"+19545552399"},` + at(5)))
+	assert.Equal(t, optin.StateSubscribed, f.user("u1").Subscription(optin.SMS))
+}
+
+func TestProcess_RuleI6_MatchByPhone(t *testing.T) {
+	f := newFixture(t, &regalkit.Options{MatchByPhone: true})
+	f.one(msg(`"type":"identify","userId":"u1","messageId":"i1","traits":{"phone":"+19545552399"},` + at(1)))
+	res := f.one(msg(`"type":"identify","anonymousId":"a1","messageId":"i2","traits":{"phone":"(954) 555-2399","plan":"x"},` + at(2)))
+	assert.Equal(t, f.user("u1").ID(), res.ContactID)
+	plan, _ := f.user("u1").Custom("plan")
+	assert.Equal(t, `"x"`, plan)
+
+	off := newFixture(t, nil)
+	off.one(msg(`"type":"identify","userId":"u1","messageId":"i1","traits":{"phone":"+19545552399"},` + at(1)))
+	off.one(msg(`"type":"identify","anonymousId":"a1","messageId":"i2","traits":{"phone":"(954) 555-2399"},` + at(2)))
+	assert.Equal(t, 2, off.count(), "off by default")
+}
+
+func TestProcess_CancelledContextAppliesNothing(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var m event.Message
+	res, err := f.p.ProcessBytes(ctx, []byte(msg(`"type":"identify","userId":"u1","messageId":"i1",`+at(1))))
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Empty(t, res)
+	_ = m
+	assert.Zero(t, f.count())
+	// The message was not marked processed: a retry applies it.
+	assert.False(t, f.one(msg(`"type":"identify","userId":"u1","messageId":"i1",`+at(1))).Duplicate)
+}
+
+func TestProcess_ConcurrentUse(t *testing.T) {
+	f := newFixture(t, nil)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 25 {
+				user := fmt.Sprintf("u%d", i%5)
+				payload := msg(fmt.Sprintf(`"type":"track","userId":%q,"anonymousId":"a%d","messageId":"g%d-%d","event":"E",`, user, g%3, g, i) + at(i))
+				if _, err := f.p.ProcessBytes(context.Background(), []byte(payload)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	total := 0
+	for u := range 5 {
+		total += len(f.events(f.user(fmt.Sprintf("u%d", u))))
+	}
+	assert.Equal(t, 8*25, total, "every event landed once")
+}
+
+func TestProcess_LoggerNeverSeesPhonesOrEmails(t *testing.T) {
+	var buf bytes.Buffer
+	f := newFixture(t, &regalkit.Options{Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	f.send(msg(`"type":"identify","userId":"u1","messageId":"i1","traits":{"phone":"+1 555 555 5555","email":"rebecca.greene@example"},` + at(1)))
+	f.send(msg(`"type":"identify","userId":"u1","messageId":"i2","traits":{"phone":"+19545552399","email":"rebecca@example.com"},` + at(2)))
+	require.NotEmpty(t, buf.String())
+	for _, secret := range []string{"555 555", "5555555", "9545552399", "rebecca"} {
+		assert.NotContains(t, buf.String(), secret)
+	}
+}
+
+func TestNew_PanicsOnInvalidOptions(t *testing.T) {
+	assert.Panics(t, func() { regalkit.New(memstore.New(), &regalkit.Options{Region: "XX"}) })
+	assert.Panics(t, func() {
+		regalkit.New(memstore.New(), &regalkit.Options{OptInEvents: map[string][]optin.Channel{"E": {"fax"}}})
+	})
+	assert.Error(t, (&regalkit.Options{Region: "XX"}).Validate())
+	assert.NoError(t, (*regalkit.Options)(nil).Validate())
+}
+
+var _ = slices.Sort[[]string]
+var _ = json.Marshal
