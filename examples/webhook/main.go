@@ -148,7 +148,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // newServer returns the routes of the server, processing deliveries into store.
 func newServer(store contact.Store, opts *segmentio.HandlerOptions, logger *slog.Logger) http.Handler {
 	p := regalkit.New(store, &regalkit.Options{Logger: logger})
-	hook := segmentio.NewHandler(processorSink(p), opts)
+	hook := segmentio.NewHandler(p.Sink(), opts)
 	mux := http.NewServeMux()
 	mux.Handle("POST /", hook)
 	mux.HandleFunc("GET /contacts/{userId}", func(w http.ResponseWriter, r *http.Request) {
@@ -162,27 +162,6 @@ func newServer(store contact.Store, opts *segmentio.HandlerOptions, logger *slog
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	return mux
-}
-
-// processorSink adapts the Processor to a segmentio.Sink: each message in turn. A bad
-// message is a result with diagnostics; a store failure fails the delivery, which
-// Segment sends again, and the messages already processed are then duplicates
-// (Rule E2). A store that gave up on a conflict asks for a retry in a second (503).
-func processorSink(p *regalkit.Processor) segmentio.Sink {
-	return func(ctx context.Context, msgs []event.Message) ([]segmentio.SinkResult, error) {
-		out := make([]segmentio.SinkResult, len(msgs))
-		for i, m := range msgs {
-			r, err := p.Process(ctx, m)
-			if errors.Is(err, contact.ErrConflict) {
-				return nil, &segmentio.SinkError{Status: http.StatusServiceUnavailable, RetryAfter: time.Second, Err: err}
-			}
-			if err != nil {
-				return nil, err
-			}
-			out[i] = segmentio.SinkResult{MessageID: r.MessageID, Duplicate: r.Duplicate, Diagnostics: r.Diagnostics}
-		}
-		return out, nil
-	}
 }
 
 // serveContact writes the contact whose External ID is the path's userId, with its
