@@ -12,7 +12,7 @@
 //
 // A [Processor] applies one message per [contact.Store] transaction:
 //
-//	store := memstore.New(nil)
+//	store := memstore.New()
 //	p := regalkit.New(store, &regalkit.Options{Region: "US"})
 //	results, err := p.ProcessBytes(ctx, body) // a message, an array, a batch, NDJSON
 //

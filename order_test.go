@@ -160,3 +160,51 @@ func TestOrderIndependence_RuleS3(t *testing.T) {
 		}
 	})
 }
+
+// TestOrderIndependence_RuleI7_Deletes extends the S3 promise to deletes of a user
+// whose messages carry neither anonymous IDs nor consent records: a delete erases what
+// came before it and nothing after, in any order. Two cases stay order-dependent by
+// design and are left out: a consent record re-sent by messages on both sides of a
+// delete (the ledger keeps one copy per record, from its earliest message), and an
+// anonymous ID linked on both sides of one (a contact keeps each anonymous ID's earliest
+// link). Both would need every re-send kept, which Rule C7's history and Segment's
+// re-sent traits make unbounded.
+func TestOrderIndependence_WithDeletes(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(1, 14).Draw(t, "messages")
+		var payloads []string
+		for i := range n {
+			if rapid.IntRange(0, 5).Draw(t, "delete?") == 0 {
+				payloads = append(payloads, fmt.Sprintf(`{"type":"delete","userId":"u3","messageId":"m%02d","timestamp":%q}`, i,
+					t0.Add(time.Duration(rapid.IntRange(0, 12).Draw(t, "minute"))*time.Minute).Format(time.RFC3339)))
+				continue
+			}
+			p := genPayload(t, i)
+			var m map[string]any
+			json.Unmarshal([]byte(p), &m)
+			if m["userId"] == "u3" {
+				if m["type"] == "alias" {
+					continue
+				}
+				delete(m, "anonymousId")
+				if tr, ok := m["traits"].(map[string]any); ok {
+					delete(tr, "optIn")
+					delete(tr, "phones")
+				}
+				if m["event"] == "SMS Opt In" || m["event"] == "Stop" {
+					m["event"] = "Viewed"
+				}
+				b, _ := json.Marshal(m)
+				p = string(b)
+			}
+			payloads = append(payloads, p)
+		}
+		want := replayAll(t, payloads)
+		shuffled := rapid.Permutation(payloads).Draw(t, "order")
+		got := replayAll(t, shuffled)
+		if !slices.Equal(want, got) {
+			t.Fatalf("order changed the contacts\nmessages in input order:\n  %s\nshuffled:\n  %s\nwant:\n  %s\ngot:\n  %s",
+				strings.Join(payloads, "\n  "), strings.Join(shuffled, "\n  "), strings.Join(want, "\n  "), strings.Join(got, "\n  "))
+		}
+	})
+}

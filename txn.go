@@ -193,7 +193,7 @@ func (t *txn) facts(m *event.Message) (identity.Facts, error) {
 			f.PreviousContact = c.ID()
 		}
 	}
-	if anon != "" {
+	if anon != "" && !t.alreadyLinked(f.UserContact, anon, m) {
 		links, byUser, home, err := t.anonymous(anon)
 		if err != nil {
 			return f, err
@@ -204,6 +204,26 @@ func (t *txn) facts(m *event.Message) (identity.Facts, error) {
 		}
 	}
 	return f, nil
+}
+
+// alreadyLinked reports whether the user's contact already has a link of anon as early
+// as the message's: then the message changes no link, and the anonymous ID's other
+// contacts need not be read. An anonymous ID that every message of a server-side
+// source carries would otherwise make each message read every contact it links.
+func (t *txn) alreadyLinked(contactID, anon string, m *event.Message) bool {
+	if contactID == "" || m.Kind == event.Alias {
+		return false
+	}
+	c, err := t.get(contactID)
+	if err != nil {
+		return false
+	}
+	for _, l := range c.Links() {
+		if l.AnonymousID == anon {
+			return l.Time.Before(m.Time) || (l.Time.Equal(m.Time) && l.MessageID <= m.MessageID)
+		}
+	}
+	return false
 }
 
 // anonymous returns the links of an anonymous ID, the contact of each linked userId,

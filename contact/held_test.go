@@ -67,11 +67,10 @@ func TestHeld_OrderIndependence(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		msgs := genMessages(t)
 		anon := make([]bool, len(msgs))
-		var own, held []*event.Message
+		var own []*event.Message
 		for i, m := range msgs {
 			if anon[i] = rapid.Bool().Draw(t, "anonymous"); anon[i] {
 				m.UserID, m.AnonymousID = "", rapid.SampledFrom([]string{"a1", "a2"}).Draw(t, "anon id")
-				held = append(held, m)
 			} else {
 				own = append(own, m)
 			}

@@ -79,11 +79,10 @@ const (
 
 // normalizeKey drops every non-alphanumeric character and lowercases ASCII letters
 // (Rule T1), writing into buf; non-ASCII letters are kept as they are.
-func normalizeKey(buf []byte, key string) []byte {
+func normalizeKey[S ~string | ~[]byte](buf []byte, key S) []byte {
 	buf = buf[:0]
 	for i := 0; i < len(key); i++ {
-		c := key[i]
-		switch {
+		switch c := key[i]; {
 		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c >= 0x80:
 			buf = append(buf, c)
 		case c >= 'A' && c <= 'Z':
@@ -106,16 +105,7 @@ func normalizeKeyBytes(buf []byte, quoted []byte) []byte {
 			return normalizeKey(buf, s)
 		}
 	}
-	buf = buf[:0]
-	for _, c := range body {
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c >= 0x80:
-			buf = append(buf, c)
-		case c >= 'A' && c <= 'Z':
-			buf = append(buf, c+'a'-'A')
-		}
-	}
-	return buf
+	return normalizeKey(buf, body)
 }
 
 func standardField(normalized []byte) stdField {
@@ -144,14 +134,6 @@ func standardField(normalized []byte) stdField {
 		return fEmails
 	}
 	return 0
-}
-
-// traitSource is one trait with where it came from.
-type traitSource struct {
-	key    string
-	value  []byte
-	prefix string // "traits." or "context.traits."
-	field  stdField
 }
 
 // applier holds the state of one ApplyTraits call.

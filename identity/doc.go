@@ -30,6 +30,17 @@
 // the local part as written (Rule T7). Its error, an [*EmailError] matching
 // [ErrInvalidEmail], never holds the local part.
 //
+// # Resolution
+//
+// [Decide] is the pure decision of who a message belongs to (Rules I1–I5), given
+// [Facts]: what its userId, anonymousId and previousId resolve to. It says whether to
+// attach the message to an existing contact, create one, rename one (alias), or refuse
+// a conflict, and which [Link] the message makes. [Owner] settles a shared anonymous
+// ID (Rule I4): an anonymous-only message belongs to the userId linked most recently
+// at or before it, and a message older than every link to the earliest-linked userId.
+// Both depend only on their inputs, never on the order messages arrived in; the root
+// Processor gathers the facts and carries the decision out in one store transaction.
+//
 // # Masking
 //
 // [MaskPhone] and [MaskEmail] hide all but a phone's last four digits and an email's

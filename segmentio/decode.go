@@ -89,7 +89,7 @@ func putState(s *decodeState) {
 		s.items = nil
 	}
 	// Drop what is left of the last document: Unmarshal may leave items unread.
-	s.items, s.next, s.problems, s.env = s.items[:0], 0, nil, envelope{}
+	s.items, s.next, s.problems, s.env, s.kind = s.items[:0], 0, nil, envelope{}, 0
 	states.Put(s)
 }
 

@@ -1,6 +1,7 @@
 // Package segmentio reads and writes the Segment wire format: every form a Segment
 // payload comes in, decoded exactly, fast and safely into [event.Message] values; an
-// encoder back to Segment JSON; and webhook signature verification.
+// encoder back to Segment JSON; webhook signature verification; and an http.Handler
+// that receives Segment deliveries.
 //
 // # Decoding
 //
@@ -62,6 +63,16 @@
 //
 // [VerifySignature] checks the X-Signature header of a Segment webhook (Rule D8) on the
 // raw body, in constant time.
+//
+// # HTTP
+//
+// A [Handler] receives what Segment sends (Rule D9): a webhook destination's deliveries
+// (one message, or a JSON array) and tracking-API calls (/v1/identify, /v1/track, ...,
+// /v1/batch). It checks the write key and the signature, limits the body's size before
+// reading it, decodes it, and hands the messages to a [Sink]: a function, so that
+// regalkit's Processor, or a queue, plugs in without this package knowing it. Its
+// status codes follow Segment's retry rules (see [Handler]), and per-message
+// diagnostics come back in the body of a 200.
 //
 // # Speed
 //

@@ -36,11 +36,17 @@ type decodeState struct {
 	next      int
 	problems  []error // per item, when the document pass found a duplicate key or long number
 	env       envelope
+	// kind is the type of a message without one (the tracking API's typed endpoints);
+	// zero means such a message is refused.
+	kind event.Kind
 }
 
 // envelope is what a batch envelope adds to each of its items (Rule D1).
 type envelope struct {
 	context, integrations, sentAt span // zero spans when absent
+	// writeKey is the envelope's writeKey, for the Handler's authentication; it is not
+	// merged into the items.
+	writeKey span
 }
 
 func newDecodeState(l *Limits) *decodeState {
@@ -176,6 +182,8 @@ func (s *decodeState) findEnvelope() (int, error) {
 			env.integrations = span{start, end}
 		case string(key) == "sentAt":
 			env.sentAt = span{start, end}
+		case string(key) == "writeKey":
+			env.writeKey = span{start, end}
 		}
 	}
 	if batch < 0 {

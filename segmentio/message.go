@@ -100,7 +100,11 @@ func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, to
 		return d.err
 	}
 	if !hasType {
-		return &FieldError{Field: "type", Reason: "missing"}
+		if s.kind == 0 {
+			return &FieldError{Field: "type", Reason: "missing"}
+		}
+		m.Kind = s.kind
+		return m.Validate()
 	}
 	kind, ok := event.ParseKind(typ)
 	if !ok {

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the .golden files in testdata")
+
+// ids matches the random contact ids (UUIDs) in the output, replaced before comparing.
+var ids = regexp.MustCompile(`"id": "[0-9a-f-]{36}"`)
+
+func replay(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errOut)
+	return code, ids.ReplaceAllString(out.String(), `"id": "<uuid>"`), errOut.String()
+}
+
+// TestReplay_Golden runs the program over each testdata input and compares its output
+// with the input's .golden file (-update rewrites them).
+func TestReplay_Golden(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"seed", []string{"-now", "2020-08-26T00:00:00Z", "testdata/seed.json"}},
+		{"mixed", []string{"-now", "2024-03-02T00:00:00Z", "-optin-event", "SMS Opt In:sms", "testdata/mixed.ndjson"}},
+		{"seed+mixed", []string{"-now", "2024-03-02T00:00:00Z", "testdata/seed.json", "testdata/mixed.ndjson"}},
+		{"stats-only", []string{"-now", "2024-03-02T00:00:00Z", "-stats-only", "testdata/mixed.ndjson"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := replay(t, "", tt.args...)
+			require.Equal(t, 0, code, errOut)
+			golden := filepath.Join("testdata", tt.name+".golden")
+			if *update {
+				require.NoError(t, os.WriteFile(golden, []byte(out), 0o644))
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err)
+			assert.Equal(t, string(want), out)
+		})
+	}
+}
+
+func TestReplay_MixedInput(t *testing.T) {
+	code, out, _ := replay(t, "", "-now", "2024-03-02T00:00:00Z", "-optin-event", "SMS Opt In:sms", "testdata/mixed.ndjson")
+	require.Equal(t, 0, code)
+	var doc struct {
+		Contacts []struct {
+			UserID        string            `json:"userId"`
+			Phone         string            `json:"phone"`
+			Subscriptions map[string]string `json:"subscriptions"`
+			Custom        map[string]any    `json:"custom"`
+			Events        []struct {
+				MessageID string `json:"messageId"`
+			} `json:"events"`
+		} `json:"contacts"`
+		Diagnostics []struct {
+			Code, Field, MessageID string
+		} `json:"diagnostics"`
+		Stats Stats `json:"stats"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
+	assert.Equal(t, Stats{Messages: 10, Applied: 7, Duplicates: 1, Failed: 2}, doc.Stats)
+	var codes []string
+	for _, d := range doc.Diagnostics {
+		codes = append(codes, d.Code)
+	}
+	assert.Equal(t, []string{"phone.invalid", "message.invalid", "phone.invalid", "trait.invalid", "message.no_event",
+		"optin.unknown_channel", "optin.no_ip"}, codes,
+		"diagnostics in input order")
+	require.Len(t, doc.Contacts, 3)
+	ann := doc.Contacts[0]
+	assert.Equal(t, "u-42", ann.UserID)
+	assert.Equal(t, "+19545552399", ann.Phone)
+	assert.Equal(t, "subscribed", ann.Subscriptions["sms"])
+	assert.Equal(t, "trial", ann.Custom["plan"], "the anonymous visitor's traits joined the user (Rule I3)")
+	assert.Len(t, ann.Events, 2, "the anonymous page view moved over; the duplicate track counted once")
+	assert.Equal(t, "u-7", doc.Contacts[1].UserID)
+	assert.Equal(t, "u-99", doc.Contacts[2].UserID)
+}
+
+func TestReplay_Stdin(t *testing.T) {
+	seed, err := os.ReadFile("testdata/seed.json")
+	require.NoError(t, err)
+	code, out, _ := replay(t, string(seed), "-stats-only")
+	require.Equal(t, 0, code)
+	assert.JSONEq(t, `{"stats":{"messages":1,"applied":1,"duplicates":0,"failed":0}}`, out)
+}
+
+func TestReplay_ExitCodes(t *testing.T) {
+	code, _, errOut := replay(t, "", "-region")
+	assert.Equal(t, 2, code, "a flag without its value is a usage error")
+	assert.NotEmpty(t, errOut)
+	code, _, _ = replay(t, "", "-optin-event", "Opt In:fax")
+	assert.Equal(t, 2, code)
+	code, _, _ = replay(t, "", "-region", "XX")
+	assert.Equal(t, 2, code)
+	code, _, _ = replay(t, "", "-now", "yesterday")
+	assert.Equal(t, 2, code)
+	code, _, errOut = replay(t, "", "testdata/no-such-file.json")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "no-such-file.json")
+	code, out, _ := replay(t, "{not json", "-stats-only")
+	assert.Equal(t, 0, code, "input that was read exits 0 whatever the diagnostics")
+	assert.JSONEq(t, `{"stats":{"messages":1,"applied":0,"duplicates":0,"failed":1}}`, out)
+}

@@ -1,0 +1,237 @@
+// Webhook is an HTTP server a Segment Webhooks destination, or any client of Segment's
+// tracking API, can point at. It receives deliveries with segmentio.Handler, runs them
+// through regalkit's Processor on an in-memory store, and serves what it built:
+//
+//	POST /               webhook deliveries: one message, or a JSON array
+//	POST /v1/{identify,track,page,screen,group,alias,batch}
+//	                     tracking-API calls
+//	GET  /contacts/{userId}
+//	                     the contact with that External ID, with its events, in the
+//	                     export format of SPEC X; 404 when there is none
+//	GET  /audience       the contacts in the audience (Rule A1), one JSON document a
+//	                     line (NDJSON), without their events
+//	GET  /healthz        200 while the server runs
+//
+// Usage:
+//
+//	go run ./examples/webhook [-addr 127.0.0.1:8080] [-secret S] [-write-key K]... [-v]
+//
+// With -secret, every delivery must carry Segment's X-Signature for that shared secret;
+// with -write-key (repeatable), every delivery must carry one of the keys, as Basic
+// credentials or as "writeKey" in the body. The status codes are segmentio.Handler's.
+// The read endpoints have no authentication of their own, and show phones and emails:
+// keep the server on a loopback or private address, or put it behind a proxy that
+// authenticates. Contacts live in memory and are lost when it stops.
+//
+// SIGINT or SIGTERM stops the server gracefully: it accepts no new connections and
+// finishes the requests in flight (for up to 25 seconds) before it exits.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/contact/memstore"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/segmentio"
+)
+
+// The server's timeouts. Segment's webhook destination waits 5 seconds for an answer;
+// the others bound what a slow or idle client can hold.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	shutdownTimeout   = 25 * time.Second
+)
+
+// errUsage is a command line that cannot be run; the flag package has said why.
+var errUsage = errors.New("usage error")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "webhook:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses args, serves until ctx is done, then shuts down gracefully. It writes
+// "listening on http://ADDR" to stdout once it accepts connections, and its log to
+// stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("webhook", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free one")
+	secret := fs.String("secret", "", "the Webhooks destination's shared `secret`: every delivery must be signed with it")
+	var keys []string
+	fs.Func("write-key", "a Segment source write `key` to accept (repeatable): every delivery must carry one", func(k string) error {
+		if k == "" {
+			return errors.New("empty write key")
+		}
+		keys = append(keys, k)
+		return nil
+	})
+	verbose := fs.Bool("v", false, "log every delivery, not only refusals and failures")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "webhook: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	store := memstore.New()
+	srv := &http.Server{
+		Handler:           newServer(store, &segmentio.HandlerOptions{WriteKeys: keys, Secret: *secret, Logger: logger}, logger),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("webhook: shutting down; finishing the requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// newServer returns the routes of the server, processing deliveries into store.
+func newServer(store contact.Store, opts *segmentio.HandlerOptions, logger *slog.Logger) http.Handler {
+	p := regalkit.New(store, &regalkit.Options{Logger: logger})
+	hook := segmentio.NewHandler(p.Sink(), opts)
+	mux := http.NewServeMux()
+	mux.Handle("POST /", hook)
+	mux.HandleFunc("GET /contacts/{userId}", func(w http.ResponseWriter, r *http.Request) {
+		serveContact(w, r, store, logger)
+	})
+	mux.HandleFunc("GET /audience", func(w http.ResponseWriter, r *http.Request) {
+		serveAudience(w, r, store, logger)
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	return mux
+}
+
+// serveContact writes the contact whose External ID is the path's userId, with its
+// events (SPEC X), or 404.
+func serveContact(w http.ResponseWriter, r *http.Request, store contact.Store, logger *slog.Logger) {
+	ctx := r.Context()
+	userID := r.PathValue("userId")
+	found, err := store.Find(ctx, identity.UserKey(userID))
+	if err != nil {
+		fail(w, r, logger, err)
+		return
+	}
+	var c *contact.Contact
+	for _, f := range found {
+		if f.UserID() == userID { // not a contact that once had the id (Rule I5)
+			c = f
+			break
+		}
+	}
+	if c == nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no contact has this userId"})
+		return
+	}
+	var events []event.Record
+	for rec, err := range store.Events(ctx, c.ID(), contact.EventQuery{}) {
+		if err != nil {
+			fail(w, r, logger, err)
+			return
+		}
+		events = append(events, rec)
+	}
+	writeJSON(w, http.StatusOK, contact.Export{Contact: c, Events: events, OmitClocks: true})
+}
+
+// serveAudience writes the contacts in the audience as NDJSON, in the store's order.
+func serveAudience(w http.ResponseWriter, r *http.Request, store contact.Store, logger *slog.Logger) {
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	wrote := false
+	for c, err := range store.Contacts(r.Context()) {
+		if err != nil {
+			if !wrote {
+				fail(w, r, logger, err)
+				return
+			}
+			// The status is sent: end the stream short, and say so in the log.
+			logger.LogAttrs(r.Context(), slog.LevelWarn, "webhook: audience cut short", slog.String("error", err.Error()))
+			return
+		}
+		if !c.InAudience() {
+			continue
+		}
+		if err := enc.Encode(contact.Export{Contact: c, OmitClocks: true}); err != nil {
+			return // the client went away
+		}
+		wrote = true
+	}
+}
+
+func fail(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	logger.LogAttrs(r.Context(), slog.LevelWarn, "webhook: store read failed", slog.String("route", r.Pattern), slog.String("error", err.Error()))
+	writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "the store could not be read"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"the response could not be encoded"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}

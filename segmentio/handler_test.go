@@ -1,0 +1,618 @@
+package segmentio
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
+)
+
+// fakeSink records what it is given and dedupes by messageId, as a store does (Rule
+// E2): a message it has seen is a duplicate and is stored once. fail, when set, runs
+// before each message; an error from it stops the batch there, the messages before it
+// kept.
+type fakeSink struct {
+	fail func(call, index int, m *event.Message) error
+
+	mu     sync.Mutex
+	calls  int
+	stored map[string]int               // messageId → times stored
+	got    [][]event.Message            // every call's messages
+	ctxs   []context.Context            // every call's context
+	diags  map[string][]diag.Diagnostic // per messageId, returned with its result
+}
+
+func (s *fakeSink) sink(ctx context.Context, msgs []event.Message) ([]SinkResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	s.got = append(s.got, msgs)
+	s.ctxs = append(s.ctxs, ctx)
+	if s.stored == nil {
+		s.stored = map[string]int{}
+	}
+	out := make([]SinkResult, len(msgs))
+	for i := range msgs {
+		m := &msgs[i]
+		if s.fail != nil {
+			if err := s.fail(s.calls, i, m); err != nil {
+				return nil, err
+			}
+		}
+		id := m.MessageID
+		if id == "" {
+			id = event.DeriveMessageID(m)
+		}
+		out[i] = SinkResult{MessageID: id, Duplicate: s.stored[id] > 0, Diagnostics: s.diags[id]}
+		if s.stored[id] == 0 {
+			s.stored[id]++
+		}
+	}
+	return out, nil
+}
+
+func (s *fakeSink) messages() []event.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var all []event.Message
+	for _, g := range s.got {
+		all = append(all, g...)
+	}
+	return all
+}
+
+// serve starts a Handler on a loopback server.
+func serve(t testing.TB, sink Sink, opts *HandlerOptions) string {
+	t.Helper()
+	srv := httptest.NewServer(NewHandler(sink, opts))
+	t.Cleanup(srv.Close)
+	require.True(t, strings.HasPrefix(srv.URL, "http://127.0.0.1:"), "loopback only: %s", srv.URL)
+	return srv.URL
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   HandlerResponse
+	raw    string
+}
+
+// post sends body to url with the headers (name, value, name, value, ...).
+func post(t testing.TB, url, body string, headers ...string) reply {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return do(t, req)
+}
+
+func do(t testing.TB, req *http.Request) reply {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	r := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+	require.NoError(t, json.Unmarshal(raw, &r.body), "every response is a JSON HandlerResponse: %s", raw)
+	return r
+}
+
+func basic(key string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":"))
+}
+
+func track(id, user string) string {
+	return `{"type":"track","event":"Loan Application Approved","messageId":"` + id + `","userId":"` + user + `","properties":{"amount":30000}}`
+}
+
+func codes(res []SinkResult) []diag.Code {
+	var out []diag.Code
+	for _, r := range res {
+		for _, d := range r.Diagnostics {
+			out = append(out, d.Code)
+		}
+	}
+	return out
+}
+
+// TestHandler_RuleD9_forms: a webhook's single message and array, a batch envelope and
+// NDJSON all reach the sink in input order, and the 200 body has one result per
+// message, those that could not be decoded included.
+func TestHandler_RuleD9_forms(t *testing.T) {
+	sink := &fakeSink{diags: map[string][]diag.Diagnostic{"m2": {{MessageID: "m2", Code: diag.PhoneInvalid, Field: "traits.phone", Message: "not a valid number ending 5555"}}}}
+	url := serve(t, sink.sink, nil)
+
+	r := post(t, url+"/", track("m1", "u1"))
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, []SinkResult{{MessageID: "m1"}}, r.body.Results)
+	assert.Empty(t, r.body.Error)
+
+	r = post(t, url+"/hooks/segment", `[`+track("m2", "u1")+`,{"type":"track","messageId":"bad","userId":"u1"},`+track("m1", "u1")+`]`)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	require.Len(t, r.body.Results, 3)
+	assert.Equal(t, SinkResult{MessageID: "m2", Diagnostics: sink.diags["m2"]}, r.body.Results[0], "the sink's diagnostics reach the response")
+	assert.Equal(t, "bad", r.body.Results[1].MessageID)
+	assert.Equal(t, []diag.Code{diag.PhoneInvalid, diag.MessageNoEvent}, codes(r.body.Results), "a decode failure is a diagnostic of its message")
+	assert.Equal(t, SinkResult{MessageID: "m1", Duplicate: true}, r.body.Results[2])
+
+	r = post(t, url+"/v1/batch", `{"batch":[`+track("m3", "u2")+`,{"type":"identify","messageId":"m4","userId":"u2","traits":{"firstName":"Rebecca"}}],"context":{"ip":"8.8.8.8"},"sentAt":"2024-02-15T22:43:20Z"}`)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, []SinkResult{{MessageID: "m3"}, {MessageID: "m4"}}, r.body.Results)
+
+	r = post(t, url+"/", track("m5", "u3")+"\n\n"+`{"type":"page","name":"Offer","messageId":"m6","anonymousId":"a1"}`+"\nnot json\n")
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	require.Len(t, r.body.Results, 3)
+	assert.Equal(t, []diag.Code{diag.MessageInvalid}, codes(r.body.Results[2:]), "an NDJSON line that is not JSON fails alone")
+
+	msgs := sink.messages()
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.MessageID
+	}
+	assert.Equal(t, []string{"m1", "m2", "m1", "m3", "m4", "m5", "m6"}, ids)
+	assert.Equal(t, "8.8.8.8", msgs[3].Context.IP, "the envelope's context is merged")
+	assert.Equal(t, event.Page, msgs[6].Kind)
+}
+
+// TestHandler_RuleD9_typedEndpoints: on /v1/NAME the endpoint gives the type of a
+// message without one; a message of another type, or a body that is not one message
+// object, is refused.
+func TestHandler_RuleD9_typedEndpoints(t *testing.T) {
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, nil)
+	untyped := func(id, fields string) string {
+		return `{"messageId":"` + id + `","userId":"u",` + fields + `}`
+	}
+	for _, tc := range []struct {
+		path, body string
+		kind       event.Kind
+	}{
+		{"/v1/identify", untyped("i", `"traits":{"firstName":"Rebecca"}`), event.Identify},
+		{"/v1/track", untyped("t", `"event":"Signed Up"`), event.Track},
+		{"/v1/page", untyped("p", `"name":"Home"`), event.Page},
+		{"/v1/screen", untyped("s", `"name":"Home"`), event.Screen},
+		{"/v1/group", untyped("g", `"groupId":"acme"`), event.Group},
+		{"/v1/alias", untyped("a", `"previousId":"old"`), event.Alias},
+		{"/v1/track/", untyped("t2", `"event":"Signed Up"`), event.Track},
+		{"/segment/v1/page", untyped("p2", `"name":"Home"`), event.Page},
+		{"/v1/track", `{"type":"TRACK","messageId":"t3","userId":"u","event":"E"}`, event.Track},
+	} {
+		t.Run(tc.path+"/"+tc.body[14:16], func(t *testing.T) {
+			r := post(t, url+tc.path, tc.body)
+			require.Equal(t, http.StatusOK, r.status, r.raw)
+			msgs := sink.messages()
+			assert.Equal(t, tc.kind, msgs[len(msgs)-1].Kind)
+		})
+	}
+	for _, tc := range []struct {
+		name, path, body, want string
+	}{
+		{"another type", "/v1/track", `{"type":"identify","userId":"u","messageId":"x"}`, "the track endpoint takes track messages"},
+		{"an array", "/v1/track", `[` + untyped("x", `"event":"E"`) + `]`, "not an array"},
+		{"a batch", "/v1/identify", `{"batch":[` + untyped("x", `"traits":{}`) + `]}`, "not a batch"},
+		{"two messages", "/v1/page", untyped("x", `"name":"A"`) + "\n" + untyped("y", `"name":"B"`) + "\n", "not several messages"},
+		{"invalid for its type", "/v1/track", untyped("x", `"name":"no event"`), "needs a non-empty event name"},
+		{"no type elsewhere", "/v1/unknown", untyped("x", `"event":"E"`), "type: missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(sink.messages())
+			r := post(t, url+tc.path, tc.body)
+			require.Equal(t, http.StatusBadRequest, r.status, r.raw)
+			assert.Contains(t, r.body.Error, tc.want)
+			assert.NotEmpty(t, r.body.Code)
+			assert.Len(t, sink.messages(), before, "nothing reaches the sink")
+		})
+	}
+}
+
+// TestHandler_RuleD9_payloadErrors: a body that can never succeed is a 400 naming the
+// problem, or a 413 when it is too large; nothing reaches the sink.
+func TestHandler_RuleD9_payloadErrors(t *testing.T) {
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, &HandlerOptions{MaxBodyBytes: 128 << 10})
+	big := `{"type":"track","event":"E","userId":"u","properties":{"pad":"` + strings.Repeat("x", 40<<10) + `"}}`
+	deep := strings.Repeat(`{"a":`, 70) + "1" + strings.Repeat("}", 70)
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		code       diag.Code
+		want       string
+		results    int
+	}{
+		{"bad JSON", `{"type":"track",`, 400, diag.MessageInvalid, "syntax error at offset", 0},
+		{"empty", "", 400, diag.MessageInvalid, "no message", 0},
+		{"blank", " \n\t", 400, diag.MessageInvalid, "no message", 0},
+		{"not an object", `42`, 400, diag.MessageInvalid, "not a JSON object", 1},
+		{"not JSON", `hello`, 400, diag.MessageInvalid, "syntax error", 0},
+		{"no valid message", `[{"type":"track","userId":"u"},{"type":"nope","userId":"u"}]`, 400, diag.MessageNoEvent, "no message could be decoded", 2},
+		{"unsupported type", `{"type":"nope","userId":"u"}`, 400, diag.MessageUnsupportedType, "unsupported message type", 1},
+		{"bad envelope", `{"batch":{}}`, 400, diag.MessageInvalid, "batch: want an array", 0},
+		{"too deep", `{"type":"track","event":"E","userId":"u","properties":` + deep + `}`, 400, diag.MessageLimit, "depth limit", 0},
+		{"message over 32 KB", big, 413, diag.MessageLimit, "message size limit", 1},
+		{"every message over 32 KB", "[" + big + "," + big + "]", 413, diag.MessageLimit, "no message could be decoded", 2},
+		{"too many items", "[" + strings.Repeat(`{},`, 2500) + `{}]`, 413, diag.MessageLimit, "batch items limit", 0},
+		{"body over the limit", `[` + strings.Repeat(track("m", "u")+",", 2000) + track("m", "u") + `]`, 413, diag.MessageLimit, "body is over 131072 bytes", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := post(t, url, tc.body)
+			require.Equal(t, tc.status, r.status, r.raw)
+			assert.Contains(t, r.body.Error, tc.want)
+			assert.Equal(t, tc.code, r.body.Code)
+			assert.Len(t, r.body.Results, tc.results)
+			assert.NotContains(t, r.raw, "xxxx", "no value is quoted")
+		})
+	}
+	assert.Zero(t, sink.calls)
+}
+
+// TestHandler_RuleD9_sizeBeforeReading: a body over the limit is refused from its
+// Content-Length, before it is read, and a chunked one as soon as it passes the limit.
+func TestHandler_RuleD9_sizeBeforeReading(t *testing.T) {
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, &HandlerOptions{MaxBodyBytes: 1000})
+
+	// A declared length over the limit: answered at once, the body never sent.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	req, err := http.NewRequest(http.MethodPost, url, pr)
+	require.NoError(t, err)
+	req.ContentLength = 1 << 30
+	r := do(t, req)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, r.status)
+
+	// Chunked: refused once 1000 bytes have been read, whatever follows.
+	endless := io.MultiReader(strings.NewReader("["), strings.NewReader(strings.Repeat(" ", 5000)))
+	req, err = http.NewRequest(http.MethodPost, url, io.NopCloser(endless))
+	require.NoError(t, err)
+	req.ContentLength = -1
+	r = do(t, req)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, r.status)
+
+	// Exactly at the limit is fine.
+	body := track("m", "u")
+	body += strings.Repeat(" ", 1000-len(body))
+	assert.Equal(t, http.StatusOK, post(t, url, body).status)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, post(t, url, body+" ").status)
+}
+
+// TestHandler_gzip: a gzipped body is read decompressed, and its decompressed size is
+// limited too; a Content-Encoding the handler cannot read is a 415.
+func TestHandler_gzip(t *testing.T) {
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, &HandlerOptions{MaxBodyBytes: 4096})
+	zip := func(s string) string {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write([]byte(s))
+		require.NoError(t, zw.Close())
+		return b.String()
+	}
+	r := post(t, url+"/v1/batch", zip(`{"batch":[`+track("g1", "u")+`]}`), "Content-Encoding", "gzip")
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, []SinkResult{{MessageID: "g1"}}, r.body.Results)
+
+	bomb := zip("[" + strings.Repeat(" ", 1<<20) + "]")
+	require.Less(t, len(bomb), 4096)
+	r = post(t, url, bomb, "Content-Encoding", "gzip")
+	assert.Equal(t, http.StatusRequestEntityTooLarge, r.status, "the decompressed size counts")
+
+	r = post(t, url, track("g2", "u"), "Content-Encoding", "gzip")
+	assert.Equal(t, http.StatusBadRequest, r.status)
+	assert.Contains(t, r.body.Error, "gzip")
+	r = post(t, url, zip(track("g3", "u"))[:20], "Content-Encoding", "gzip")
+	assert.Equal(t, http.StatusBadRequest, r.status, "truncated")
+
+	r = post(t, url, track("g4", "u"), "Content-Encoding", "br")
+	assert.Equal(t, http.StatusUnsupportedMediaType, r.status)
+	assert.Equal(t, http.StatusOK, post(t, url, track("g5", "u"), "Content-Encoding", "identity").status)
+	assert.Len(t, sink.messages(), 2)
+}
+
+// TestHandler_RuleD9_writeKeys: with write keys set, a request carries an accepted one
+// in Basic credentials or in its body: none is 401, another is 403. The key never
+// reaches the sink.
+func TestHandler_RuleD9_writeKeys(t *testing.T) {
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, &HandlerOptions{WriteKeys: []string{"wk_live", "wk_other"}})
+	withKey := func(id, key string) string {
+		return `{"type":"track","event":"E","userId":"u","messageId":"` + id + `","writeKey":"` + key + `"}`
+	}
+	for _, tc := range []struct {
+		name, path, body string
+		headers          []string
+		status           int
+	}{
+		{"Basic header", "/v1/track", `{"event":"E","userId":"u"}`, []string{"Authorization", basic("wk_live")}, 200},
+		{"Basic header, second key", "/", track("a", "u"), []string{"Authorization", basic("wk_other")}, 200},
+		{"Basic without the colon", "/", track("b", "u"), []string{"Authorization", "basic " + base64.StdEncoding.EncodeToString([]byte("wk_live"))}, 200},
+		{"Basic, unpadded", "/", track("c", "u"), []string{"Authorization", "Basic " + base64.RawStdEncoding.EncodeToString([]byte("wk_live:"))}, 200},
+		{"writeKey in the message", "/v1/track", withKey("d", "wk_live"), nil, 200},
+		{"writeKey in the envelope", "/v1/batch", `{"batch":[` + track("e", "u") + `],"writeKey":"wk_live"}`, nil, 200},
+		{"every message keyed", "/", `[` + withKey("f", "wk_live") + `,` + withKey("g", "wk_other") + `]`, nil, 200},
+		{"the header wins over the body", "/", withKey("h", "wrong"), []string{"Authorization", basic("wk_live")}, 200},
+
+		{"no key", "/", track("x", "u"), nil, 401},
+		{"Bearer", "/", track("x", "u"), []string{"Authorization", "Bearer wk_live"}, 401},
+		{"Basic, not base64", "/", track("x", "u"), []string{"Authorization", "Basic !!!"}, 401},
+		{"a message without a key", "/", `[` + withKey("x", "wk_live") + `,` + track("y", "u") + `]`, nil, 401},
+		{"bad JSON without a key", "/", `{"type":`, nil, 401},
+		{"a key that is not a string", "/", `{"type":"track","event":"E","userId":"u","writeKey":42}`, nil, 403},
+
+		{"wrong header key", "/", track("x", "u"), []string{"Authorization", basic("wk_test")}, 403},
+		{"wrong body key", "/", withKey("x", "wk_test"), nil, 403},
+		{"wrong envelope key", "/v1/batch", `{"batch":[` + track("x", "u") + `],"writeKey":"wk_test"}`, nil, 403},
+		{"one wrong key among good ones", "/", `[` + withKey("x", "wk_live") + `,` + withKey("y", "nope") + `]`, nil, 403},
+		{"an empty key", "/", track("x", "u"), []string{"Authorization", basic("")}, 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(sink.messages())
+			r := post(t, url+tc.path, tc.body, tc.headers...)
+			require.Equal(t, tc.status, r.status, r.raw)
+			if tc.status == 401 {
+				assert.Equal(t, `Basic realm="segment"`, r.header.Get("WWW-Authenticate"))
+			}
+			if tc.status != 200 {
+				assert.Len(t, sink.messages(), before)
+				assert.NotContains(t, r.raw, "wk_")
+				assert.Empty(t, r.body.Results, "a refused request says nothing of its payload")
+			}
+		})
+	}
+	for _, m := range sink.messages() {
+		_, ok := m.Extra.Get("writeKey")
+		assert.False(t, ok, "a write key is a credential, not data: %s", m.MessageID)
+	}
+
+	// An empty key in the options matches nothing: it does not turn authentication off.
+	closed := serve(t, sink.sink, &HandlerOptions{WriteKeys: []string{""}})
+	assert.Equal(t, http.StatusForbidden, post(t, closed, track("x", "u"), "Authorization", basic("")).status)
+	assert.Equal(t, http.StatusUnauthorized, post(t, closed, track("x", "u")).status)
+}
+
+// TestHandler_RuleD8_signature: with a secret set, the raw body (an array's first
+// element) must be signed with it; with write keys too, both are needed.
+func TestHandler_RuleD8_signature(t *testing.T) {
+	const secret = "whsec_regal"
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, &HandlerOptions{Secret: secret})
+	single := track("s1", "u")
+	first := track("s2", "u")
+	array := "[" + first + ",\n " + track("s3", "u") + "]"
+
+	for _, tc := range []struct {
+		name, body, sig string
+		status          int
+	}{
+		{"signed single", single, sign(secret, single), 200},
+		{"signed array, first element", array, sign(secret, first), 200},
+		{"missing", single, "", 401},
+		{"wrong secret", single, sign("other", single), 401},
+		{"the array signed whole", array, sign(secret, array), 401},
+		{"re-encoded body", single + " ", sign(secret, single), 401},
+		{"not hex", single, "not-a-signature", 401},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var hdr []string
+			if tc.sig != "" {
+				hdr = []string{"X-Signature", tc.sig}
+			}
+			r := post(t, url, tc.body, hdr...)
+			require.Equal(t, tc.status, r.status, r.raw)
+		})
+	}
+	// The signature is checked before the payload: a bad body unsigned is a 401.
+	assert.Equal(t, http.StatusUnauthorized, post(t, url, `{"type":`).status)
+	assert.Equal(t, http.StatusBadRequest, post(t, url, `{"type":`, "X-Signature", sign(secret, `{"type":`)).status)
+
+	both := serve(t, sink.sink, &HandlerOptions{Secret: secret, WriteKeys: []string{"wk"}})
+	assert.Equal(t, http.StatusOK, post(t, both, single, "X-Signature", sign(secret, single), "Authorization", basic("wk")).status)
+	assert.Equal(t, http.StatusUnauthorized, post(t, both, single, "Authorization", basic("wk")).status)
+	assert.Equal(t, http.StatusUnauthorized, post(t, both, single, "X-Signature", sign(secret, single)).status)
+	assert.Equal(t, []string{"s1", "s2", "s3", "s1"}, idsOf(sink.messages()))
+}
+
+func idsOf(msgs []event.Message) []string {
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.MessageID
+	}
+	return ids
+}
+
+// TestHandler_RuleD9_method: only POST delivers.
+func TestHandler_RuleD9_method(t *testing.T) {
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, nil)
+	for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
+		req, err := http.NewRequest(method, url+"/v1/track", strings.NewReader(track("m", "u")))
+		require.NoError(t, err)
+		r := do(t, req)
+		assert.Equal(t, http.StatusMethodNotAllowed, r.status, method)
+		assert.Equal(t, "POST", r.header.Get("Allow"))
+	}
+	assert.Zero(t, sink.calls)
+}
+
+// TestHandler_RuleD9_sinkErrors: a sink failure answers 500, or the 429 or 5xx a
+// SinkError asks for, with no detail of the failure in the body.
+func TestHandler_RuleD9_sinkErrors(t *testing.T) {
+	var logs bytes.Buffer
+	var failWith error
+	sink := &fakeSink{fail: func(int, int, *event.Message) error { return failWith }}
+	url := serve(t, sink.sink, &HandlerOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	for _, tc := range []struct {
+		name       string
+		err        error
+		status     int
+		retryAfter string
+	}{
+		{"plain error", errors.New("store: disk on fire"), 500, ""},
+		{"unavailable", &SinkError{Status: 503, RetryAfter: 1500 * time.Millisecond, Err: errors.New("store: disk on fire")}, 503, "2"},
+		{"too many requests", &SinkError{Status: 429, RetryAfter: 30 * time.Second}, 429, "30"},
+		{"wrapped", errors.Join(errors.New("x"), &SinkError{Status: 502}), 502, ""},
+		{"a status that would drop the delivery", &SinkError{Status: 404}, 500, ""},
+		{"a status that would accept it", &SinkError{Status: 200}, 500, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			failWith = tc.err
+			r := post(t, url, track("m", "u"))
+			assert.Equal(t, tc.status, r.status)
+			assert.Equal(t, tc.retryAfter, r.header.Get("Retry-After"))
+			assert.Contains(t, r.body.Error, "deliver them again")
+			assert.NotContains(t, r.raw, "disk on fire", "the sink's error is for the logs")
+		})
+	}
+	assert.Contains(t, logs.String(), "disk on fire")
+	assert.Contains(t, logs.String(), "level=WARN")
+
+	// A sink that returns the wrong number of results failed.
+	short := serve(t, func(context.Context, []event.Message) ([]SinkResult, error) { return nil, nil }, nil)
+	assert.Equal(t, http.StatusInternalServerError, post(t, short, track("m", "u")).status)
+}
+
+// TestHandler_RuleE2_retryIsHarmless: a batch whose sink fails half way answers 500;
+// Segment delivers it again, and the retry stores each message once.
+func TestHandler_RuleE2_retryIsHarmless(t *testing.T) {
+	sink := &fakeSink{fail: func(call, index int, _ *event.Message) error {
+		if call == 1 && index == 2 {
+			return errors.New("store: connection reset")
+		}
+		return nil
+	}}
+	url := serve(t, sink.sink, nil)
+	batch := `{"batch":[` + track("r1", "u") + `,` + track("r2", "u") + `,` + track("r3", "u") + `,{"type":"page","name":"P","anonymousId":"a"}]}`
+
+	r := post(t, url+"/v1/batch", batch)
+	require.Equal(t, http.StatusInternalServerError, r.status)
+	assert.Equal(t, map[string]int{"r1": 1, "r2": 1}, sink.stored, "the first two were processed before the failure")
+
+	r = post(t, url+"/v1/batch", batch)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	require.Len(t, r.body.Results, 4)
+	assert.True(t, r.body.Results[0].Duplicate)
+	assert.True(t, r.body.Results[1].Duplicate)
+	assert.False(t, r.body.Results[2].Duplicate)
+	assert.NotEmpty(t, r.body.Results[3].MessageID, "the sink's derived messageId is reported")
+
+	r = post(t, url+"/v1/batch", batch)
+	require.Equal(t, http.StatusOK, r.status)
+	for _, res := range r.body.Results {
+		assert.True(t, res.Duplicate, res.MessageID)
+	}
+	require.Len(t, sink.stored, 4)
+	for id, n := range sink.stored {
+		assert.Equal(t, 1, n, id)
+	}
+}
+
+// TestHandler_sinkContext: the sink gets the request's context, and the messages it
+// gets share nothing with the request body (the body's buffer is reused).
+func TestHandler_sinkContext(t *testing.T) {
+	type key struct{}
+	sink := &fakeSink{}
+	h := NewHandler(sink.sink, nil)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), key{}, "conn")))
+	}))
+	defer srv.Close()
+	require.Equal(t, http.StatusOK, post(t, srv.URL, track("c1", "first-user")).status)
+	require.Equal(t, http.StatusOK, post(t, srv.URL, track("c2", "other-user")).status)
+	assert.Equal(t, "conn", sink.ctxs[0].Value(key{}))
+	msgs := sink.messages()
+	assert.Equal(t, "first-user", msgs[0].UserID)
+	props, _ := msgs[0].Properties.Get("amount")
+	assert.Equal(t, "30000", string(props))
+}
+
+// TestHandler_logsNoValues: the logger gets a line per request and never a value from
+// a body: no phone, no email, no write key.
+func TestHandler_logsNoValues(t *testing.T) {
+	var logs bytes.Buffer
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, &HandlerOptions{
+		WriteKeys: []string{"wk_secret_value"},
+		Logger:    slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	pii := `{"type":"identify","userId":"u","messageId":"p1","traits":{"phone":"+19545552399","email":"rebecca@example.com"}}`
+	bad := `{"type":"identify","userId":"u","messageId":"p2","traits":{"phone":"+19545552399","email":"rebecca@example.com"},"type":"x"}`
+	assert.Equal(t, 200, post(t, url, pii, "Authorization", basic("wk_secret_value")).status)
+	assert.Equal(t, 400, post(t, url, bad, "Authorization", basic("wk_secret_value")).status)
+	assert.Equal(t, 403, post(t, url, pii, "Authorization", basic("wk_secret_value_not")).status)
+	assert.Equal(t, 400, post(t, url, `{"phone":"+19545552399"`, "Authorization", basic("wk_secret_value")).status)
+	out := logs.String()
+	assert.Equal(t, 4, strings.Count(out, "\n"), out)
+	assert.Contains(t, out, `"msg":"segmentio: delivery handled"`)
+	assert.Contains(t, out, `"msg":"segmentio: delivery refused"`)
+	for _, secret := range []string{"9545552399", "rebecca", "example.com", "wk_secret"} {
+		assert.NotContains(t, out, secret)
+	}
+}
+
+// TestHandler_concurrent: requests in parallel each get their own results (run with
+// -race).
+func TestHandler_concurrent(t *testing.T) {
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, nil)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 10 {
+				id := string(rune('a'+g)) + string(rune('0'+i))
+				r := post(t, url, `[`+track(id, "u")+`,`+track(id+"x", "u")+`]`)
+				if assert.Equal(t, http.StatusOK, r.status) && assert.Len(t, r.body.Results, 2) {
+					assert.Equal(t, id, r.body.Results[0].MessageID)
+					assert.Equal(t, id+"x", r.body.Results[1].MessageID)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.Len(t, sink.stored, 160)
+}
+
+// TestHandler_trailingGarbage: messages before a syntax error that ends the input are
+// processed; what could not be read is a diagnostic of its own.
+func TestHandler_trailingGarbage(t *testing.T) {
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, nil)
+	r := post(t, url, track("t1", "u")+" "+track("t2", "u")+" ]")
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	require.Len(t, r.body.Results, 3)
+	assert.Equal(t, []diag.Code{diag.MessageInvalid}, codes(r.body.Results))
+	assert.Equal(t, []string{"t1", "t2"}, idsOf(sink.messages()))
+}
+
+func TestNewHandler_nilSink(t *testing.T) {
+	assert.PanicsWithValue(t, "segmentio: NewHandler with a nil sink", func() { NewHandler(nil, nil) })
+}
+
+func TestEndpointOf(t *testing.T) {
+	for path, want := range map[string]string{
+		"/v1/track": "track", "/v1/track/": "track", "/api/v1/identify": "identify", "v1/alias": "alias",
+		"/": "", "": "", "/v1": "", "/v1/": "", "/v1/batch": "", "/v1/import": "", "/v2/track": "",
+		"/xv1/track": "", "/v1/Track": "", "/v1/track//": "", "/v1/delete": "", "/track": "",
+	} {
+		assert.Equal(t, want, endpointOf(path).name, path)
+	}
+}
