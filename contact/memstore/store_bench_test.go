@@ -32,7 +32,7 @@ const seedTraits = `{"email":"rebecca.%d@example.com","firstName":"Rebecca","las
 
 // seedMessage returns contact i's identify message, as a decoder would hand it over:
 // traits as raw JSON members, everything freshly allocated.
-func seedMessage(b *testing.B, i int) *event.Message {
+func seedMessage(b testing.TB, i int) *event.Message {
 	raw := fmt.Sprintf(seedTraits, i, 200+(i/10_000)%800, i%10_000)
 	var members map[string]json.RawMessage
 	require.NoError(b, json.Unmarshal([]byte(raw), &members))
@@ -52,7 +52,7 @@ func seedMessage(b *testing.B, i int) *event.Message {
 }
 
 // seedContact returns contact i with the seed's profile.
-func seedContact(b *testing.B, i int, m *event.Message) *contact.Contact {
+func seedContact(b testing.TB, i int, m *event.Message) *contact.Contact {
 	c := contact.New(fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)) // the shape of a UUID
 	c.SetUserID(m.UserID)
 	c.AddAnonymousID(m.AnonymousID)
