@@ -13,9 +13,9 @@ import (
 
 // Trait limits (Rule T10).
 const (
-	MaxTraits    = 300 // traits a message may carry; the rest are refused
-	MaxTraitKey  = 255 // bytes in a trait key; longer keys are refused
-	maxAgeYears  = 150
+	MaxTraits   = 300 // traits a message may carry; the rest are refused
+	MaxTraitKey = 255 // bytes in a trait key; longer keys are refused
+	maxAgeYears = 150
 )
 
 // ApplyOptions configures how messages are applied to a contact. The zero value uses a
