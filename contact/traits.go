@@ -9,6 +9,7 @@ import (
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/intern"
 )
 
 // Trait limits (Rule T10).
@@ -348,7 +349,7 @@ func (a *applier) stringField(r *register, name string, raw []byte, path fieldPa
 		}
 		s, ok := unquote(raw)
 		if ok && strings.TrimSpace(s) != "" {
-			a.changed(name, r.set(s, a.st))
+			a.changed(name, r.set(intern.String(s), a.st))
 			return
 		}
 		if ok {
@@ -375,9 +376,9 @@ func (a *applier) name(raw []byte, path fieldPath, named stdField) {
 		return
 	}
 	first, rest, _ := strings.Cut(s, " ")
-	a.changed("firstName", a.c.firstName.set(first, a.st))
+	a.changed("firstName", a.c.firstName.set(intern.String(first), a.st))
 	if rest = strings.TrimSpace(rest); rest != "" {
-		a.changed("lastName", a.c.lastName.set(rest, a.st))
+		a.changed("lastName", a.c.lastName.set(intern.String(rest), a.st))
 	}
 }
 
@@ -442,7 +443,7 @@ func (a *applier) ageField(raw []byte, path fieldPath) {
 		a.changed("age", r.set(r.val, a.st))
 		return
 	}
-	a.changed("age", r.set(string(digits[i:]), a.st))
+	a.changed("age", r.set(intern.String(string(digits[i:])), a.st))
 }
 
 // wholeNumber reads digits with an optional fraction of zeros ("23", "23.0"), up to
@@ -490,5 +491,5 @@ func setKeyedBytes(s *[]keyedRegister, key string, raw []byte, st stamp) bool {
 			return r.set(r.val, st)
 		}
 	}
-	return setKeyed(s, key, string(raw), st)
+	return setKeyed(s, key, intern.String(string(raw)), st)
 }

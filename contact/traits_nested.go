@@ -3,6 +3,7 @@ package contact
 import (
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/intern"
 	"github.com/regalkit/regalkit/optin"
 )
 
@@ -62,12 +63,12 @@ func (a *applier) addressPart(part int, raw []byte, path fieldPath) {
 			return
 		}
 		if s, ok := unquote(raw); ok && s != "" {
-			a.changed(name, r.set(s, a.st))
+			a.changed(name, r.set(intern.String(s), a.st))
 			return
 		}
 	case kindNumber:
 		// A numeric zip code, as some forms send it.
-		a.changed(name, r.set(string(raw), a.st))
+		a.changed(name, r.set(intern.String(string(raw)), a.st))
 		return
 	}
 	a.refuse(diag.TraitInvalid, path, addressPartNames[part]+" must be a non-empty string")
@@ -204,7 +205,7 @@ func (a *applier) phoneLabel(e164 string, raw []byte, path fieldPath) {
 				a.c.labels[i].reg.set(s, a.st)
 				return
 			}
-			a.changed("phones", setKeyed(&a.c.labels, e164, s, a.st))
+			a.changed("phones", setKeyed(&a.c.labels, e164, intern.String(s), a.st))
 			return
 		}
 		fallthrough

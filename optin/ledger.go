@@ -3,6 +3,7 @@ package optin
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/regalkit/regalkit/internal/intern"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -49,6 +50,7 @@ func (l *Ledger) Add(records ...Record) (added int) {
 		i, found := l.find(&in[k])
 		if !found {
 			added++
+			in[k] = interned(in[k])
 			changes = append(changes, &in[k])
 		} else if joined := join(*l.recs[i], in[k]); !sameTimes(joined, *l.recs[i]) {
 			in[k] = joined
@@ -73,6 +75,17 @@ func (l *Ledger) Merge(o Ledger) {
 		return
 	}
 	l.recs = union(l.recs, o.recs)
+}
+
+// interned returns r with its evidence strings shared with every other record that
+// says the same (see internal/intern): consent texts and sources repeat across a whole
+// audience, and the parser's strings would keep the message's JSON alive.
+func interned(r Record) Record {
+	r.Channel = Channel(intern.String(string(r.Channel)))
+	r.IP = intern.String(r.IP)
+	r.Source = intern.String(r.Source)
+	r.Text = intern.String(r.Text)
+	return r
 }
 
 // Erase removes the records whose message came before the delete message at (t,
