@@ -89,8 +89,8 @@ func (t *txn) find(key identity.Key) ([]*contact.Contact, error) {
 		}
 	}
 	for _, id := range t.order {
-		c := t.loaded[id]
-		if !slices.Contains(out, c) && slices.Contains(c.Keys(), key) {
+		c, ok := t.loaded[id] // absent once deleted in this transaction
+		if ok && !slices.Contains(out, c) && slices.Contains(c.Keys(), key) {
 			out = append(out, c)
 		}
 	}
