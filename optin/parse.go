@@ -34,6 +34,19 @@ func ParseTrait(field string, raw json.RawMessage, m Message) ([]Record, []diag.
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
+	if len(raw) > memoMaxRaw {
+		return parseTrait(field, raw, m)
+	}
+	slot := memoSlot(field, raw, &m)
+	if e := slot.Load(); e != nil && e.matches(field, raw, &m) {
+		return e.stamped(&m)
+	}
+	recs, diags := parseTrait(field, raw, m)
+	remember(slot, field, raw, &m, recs, diags)
+	return recs, diags
+}
+
+func parseTrait(field string, raw json.RawMessage, m Message) ([]Record, []diag.Diagnostic) {
 	p := parser{msg: m}
 	if !json.Valid(raw) {
 		p.refuse(field, "", "must be a consent record or an array of them, in valid JSON")

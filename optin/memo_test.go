@@ -1,0 +1,70 @@
+package optin
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"pgregory.net/rapid"
+)
+
+// The memo of ParseTrait never changes a result: every call, first or repeated, from
+// any message, equals a fresh parse stamped with that message.
+func TestParseTrait_memoEqualsFreshParse(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		raw := rapid.SampledFrom([]string{
+			`[{"channel":"voice","subscribed":true,"timestamp":"2020-08-25T21:23:43Z","ip":"","source":"booking_flow","text":"calls"},{"channel":"sms","subscribed":true,"timestamp":"2020-08-25T21:23:43Z","ip":""}]`,
+			`{"channel":"sms","subscribed":"false","timestamp":"2020-08-25T21:23:43Z"}`,
+			`{"channel":"fax","subscribed":true}`,
+			`{"channel":"sms","subscribed":true,"timestamp":"2020-08-25T21:23:43Z","text":"caf\u00e9 \"quoted\""}`,
+			`[1,"x",null,{"channel":"voice"}]`,
+			`"not a record"`,
+		}).Draw(t, "raw")
+		m := Message{
+			ID:          fmt.Sprintf("m-%d", rapid.IntRange(0, 3).Draw(t, "id")),
+			Time:        time.Date(2024, 1, 1, 0, rapid.IntRange(0, 59).Draw(t, "minute"), 0, 0, time.UTC),
+			IP:          rapid.SampledFrom([]string{"", "8.8.8.8"}).Draw(t, "ip"),
+			Phone:       rapid.SampledFrom([]string{"", "+19545552399"}).Draw(t, "phone"),
+			ProcessedAt: time.Date(2024, 2, 1, 0, rapid.IntRange(0, 59).Draw(t, "processed"), 0, 0, time.FixedZone("x", 3600)),
+		}
+		field := rapid.SampledFrom([]string{"traits.optIn", "context.traits.optIn"}).Draw(t, "field")
+		wantRecs, wantDiags := parseTrait(field, []byte(raw), m)
+		for range 2 {
+			recs, diags := ParseTrait(field, []byte(raw), m)
+			assert.Equal(t, wantRecs, recs)
+			assert.Equal(t, wantDiags, diags)
+		}
+	})
+}
+
+// A caller changing what ParseTrait returned cannot change what it returns next.
+func TestParseTrait_memoResultsAreCopies(t *testing.T) {
+	raw := []byte(`{"channel":"sms","subscribed":true,"timestamp":"2020-08-25T21:23:43Z","ip":"1.2.3.4"}`)
+	first, _ := ParseTrait("traits.optIn", raw, seedMessage())
+	first[0].Subscribed = false
+	first[0].Text = "tampered"
+	again, _ := ParseTrait("traits.optIn", raw, seedMessage())
+	assert.True(t, again[0].Subscribed)
+	assert.Empty(t, again[0].Text)
+}
+
+func TestParseTrait_memoConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				raw := fmt.Sprintf(`{"channel":"sms","subscribed":true,"timestamp":"2020-08-25T21:%02d:00Z","ip":"1.2.3.4"}`, (g+i)%7)
+				m := seedMessage()
+				m.ID = fmt.Sprintf("m-%d-%d", g, i)
+				recs, _ := ParseTrait("traits.optIn", []byte(raw), m)
+				if len(recs) != 1 || recs[0].MessageID != m.ID || recs[0].Timestamp.Minute() != (g+i)%7 {
+					t.Errorf("goroutine %d, call %d: %+v", g, i, recs)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
