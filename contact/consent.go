@@ -19,7 +19,7 @@ func (c *state) binder() optin.Binder {
 		if ch == optin.Email {
 			return c.email.val, c.email.val != ""
 		}
-		p := c.phoneAt(stamp{at: stampOf(t, "").at, id: maxID})
+		p := c.phoneAt(stampOf(t, maxID))
 		return p, p != ""
 	}
 }

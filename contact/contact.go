@@ -122,7 +122,7 @@ func (c *Contact) Links() []identity.Link {
 	var out []identity.Link
 	for _, l := range c.links {
 		if !l.st.isZero() {
-			out = append(out, identity.Link{AnonymousID: l.anon, UserID: c.userID, Time: l.st.time(), MessageID: l.st.id})
+			out = append(out, identity.Link{AnonymousID: l.anon, UserID: c.userID, Time: l.st.time(), MessageID: l.st.id()})
 		}
 	}
 	return out

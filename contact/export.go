@@ -153,7 +153,8 @@ type clocksJSON struct {
 	Latest *int            `json:"latest,omitempty"` // the latest own message
 	Held   []heldJSON      `json:"held,omitempty"`
 
-	index map[stamp]int
+	index  map[stampValue]int // writing: the index of each stamp
+	parsed []stamp            // reading: each index's stamp, once parsed
 }
 
 // stateClocks is one state. Consent is written for a held message's effect and for the
@@ -291,14 +292,14 @@ func objectJSON(o event.Object) json.RawMessage {
 
 // stampIndex returns the index of st in the stamp table, adding it if needed.
 func (k *clocksJSON) stampIndex(st stamp) int {
-	if i, ok := k.index[st]; ok {
+	if i, ok := k.index[st.value()]; ok {
 		return i
 	}
 	if k.index == nil {
-		k.index = make(map[stamp]int)
+		k.index = make(map[stampValue]int)
 	}
-	k.index[st] = len(k.Stamps)
-	k.Stamps = append(k.Stamps, [2]string{timestamp.Format(st.time()), st.id})
+	k.index[st.value()] = len(k.Stamps)
+	k.Stamps = append(k.Stamps, [2]string{timestamp.Format(st.time()), st.id()})
 	return len(k.Stamps) - 1
 }
 
@@ -532,15 +533,24 @@ func parseObject(raw json.RawMessage) (event.Object, error) {
 
 var errClock = errors.New("contact: reading an export: malformed clocks")
 
+// stamp returns the stamp at index i of the table, the same one for every use of i, as
+// the contact shares one stamp among the fields a message wrote.
 func (k *clocksJSON) stamp(i int) (stamp, error) {
 	if i < 0 || i >= len(k.Stamps) {
 		return stamp{}, errClock
+	}
+	if k.parsed == nil {
+		k.parsed = make([]stamp, len(k.Stamps))
+	}
+	if st := k.parsed[i]; st.p != nil {
+		return st, nil
 	}
 	t, err := timestamp.Parse(k.Stamps[i][0])
 	if err != nil {
 		return stamp{}, errClock
 	}
-	return stampOf(t, k.Stamps[i][1]), nil
+	k.parsed[i] = stampOf(t, k.Stamps[i][1])
+	return k.parsed[i], nil
 }
 
 func (k *clocksJSON) parseRegister(raw json.RawMessage, isRaw bool) (register, error) {
@@ -607,7 +617,7 @@ func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
 		if err != nil {
 			return err
 		}
-		h := Held{AnonymousID: hj.AnonymousID, MessageID: st.id, Time: st.time(), Event: hj.Event}
+		h := Held{AnonymousID: hj.AnonymousID, MessageID: st.id(), Time: st.time(), Event: hj.Event}
 		if hj.Effect != nil {
 			h.effect = &state{}
 			if err := k.readState(hj.Effect, h.effect); err != nil {

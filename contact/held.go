@@ -30,10 +30,14 @@ type Held struct {
 func (h *Held) stamp() stamp { return stampOf(h.Time, h.MessageID) }
 
 func compareHeld(a, b Held) int {
-	if c := a.stamp().compare(b.stamp()); c != 0 {
+	if c := a.Time.Compare(b.Time); c != 0 {
 		return c
 	}
 	switch {
+	case a.MessageID < b.MessageID:
+		return -1
+	case a.MessageID > b.MessageID:
+		return 1
 	case a.AnonymousID < b.AnonymousID:
 		return -1
 	case a.AnonymousID > b.AnonymousID:

@@ -7,7 +7,13 @@ import (
 
 // A stamp orders writes (Rule T4): event time first, then messageId. The larger stamp
 // wins, so the result does not depend on arrival order.
-type stamp struct {
+//
+// A stamp is one pointer: every field one message writes shares that message's stamp,
+// which keeps a contact's registers small. The zero stamp, of a field never written,
+// sorts before every real one.
+type stamp struct{ p *stampValue }
+
+type stampValue struct {
 	// at is the event time in Unix nanoseconds, saturated to the int64 range, with its
 	// sign bit flipped: an order-preserving map onto uint64 in which the zero stamp of a
 	// field never written sorts before every real time, 1970 and earlier included.
@@ -16,8 +22,18 @@ type stamp struct {
 }
 
 func stampOf(t time.Time, messageID string) stamp {
-	return stamp{at: uint64(unixNano(t)) ^ 1<<63, id: messageID}
+	return stamp{&stampValue{at: uint64(unixNano(t)) ^ 1<<63, id: messageID}}
 }
+
+// value returns the stamp's time and messageId; zero for the zero stamp.
+func (s stamp) value() stampValue {
+	if s.p == nil {
+		return stampValue{}
+	}
+	return *s.p
+}
+
+func (s stamp) id() string { return s.value().id }
 
 // unixNano is t.UnixNano saturated to the int64 range (years 1678 to 2262), so that
 // times beyond it still order sensibly.
@@ -31,23 +47,27 @@ func unixNano(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-func (s stamp) time() time.Time { return time.Unix(0, int64(s.at^1<<63)).UTC() }
+func (s stamp) time() time.Time { return time.Unix(0, int64(s.value().at^1<<63)).UTC() }
 
 func (s stamp) compare(o stamp) int {
+	if s.p == o.p {
+		return 0
+	}
+	a, b := s.value(), o.value()
 	switch {
-	case s.at < o.at:
+	case a.at < b.at:
 		return -1
-	case s.at > o.at:
+	case a.at > b.at:
 		return 1
-	case s.id < o.id:
+	case a.id < b.id:
 		return -1
-	case s.id > o.id:
+	case a.id > b.id:
 		return 1
 	}
 	return 0
 }
 
-func (s stamp) isZero() bool { return s == stamp{} }
+func (s stamp) isZero() bool { return s.value() == stampValue{} }
 
 // A register is one last-writer-wins field: its value and the stamp of the write that
 // set it. An empty value means absent (never set, or removed by JSON null). Values are

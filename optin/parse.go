@@ -29,6 +29,11 @@ import (
 // JSON null is no record at all; any other value that is not an object or an array of
 // objects gives a refused record with [diag.OptinInvalid]. ParseTrait never fails and
 // never panics: whatever the input, the message goes on.
+//
+// Segment re-sends cached traits with every identify, so ParseTrait remembers what it
+// made of recent inputs (a fixed table of about a thousand, each checked byte for byte
+// on reuse); a result is always what a fresh parse gives, and always a copy the caller
+// owns.
 func ParseTrait(field string, raw json.RawMessage, m Message) ([]Record, []diag.Diagnostic) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
