@@ -26,8 +26,8 @@ type Contact struct {
 	formerIDs []string // former External IDs, sorted (Rule I5)
 	links     []link   // anonymous IDs stitched to the contact, sorted (Rules I2–I4)
 	latest    stamp    // the latest own message applied, whatever it said
-	createdAt time.Time
-	updatedAt time.Time
+	createdAt instant
+	updatedAt instant
 
 	// state is what the contact shows: own joined with every held message.
 	state
@@ -170,18 +170,18 @@ func (c *Contact) addLink(l link) bool {
 }
 
 // CreatedAt returns when the store created the contact (by the processor's clock).
-func (c *Contact) CreatedAt() time.Time { return c.createdAt }
+func (c *Contact) CreatedAt() time.Time { return c.createdAt.time() }
 
 // UpdatedAt returns when the contact last changed (by the processor's clock).
-func (c *Contact) UpdatedAt() time.Time { return c.updatedAt }
+func (c *Contact) UpdatedAt() time.Time { return c.updatedAt.time() }
 
 // SetTimes sets the creation and update times; a zero time leaves that one as it is.
 func (c *Contact) SetTimes(created, updated time.Time) {
 	if !created.IsZero() {
-		c.createdAt = created.UTC()
+		c.createdAt = instantOf(created)
 	}
 	if !updated.IsZero() {
-		c.updatedAt = updated.UTC()
+		c.updatedAt = instantOf(updated)
 	}
 }
 

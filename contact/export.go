@@ -254,11 +254,11 @@ func (e Export) MarshalJSON() ([]byte, error) {
 			Properties: objectJSON(r.Properties),
 		})
 	}
-	if !c.createdAt.IsZero() {
-		x.CreatedAt = timestamp.Format(c.createdAt)
+	if c.createdAt != 0 {
+		x.CreatedAt = timestamp.Format(c.createdAt.time())
 	}
-	if !c.updatedAt.IsZero() {
-		x.UpdatedAt = timestamp.Format(c.updatedAt)
+	if c.updatedAt != 0 {
+		x.UpdatedAt = timestamp.Format(c.updatedAt.time())
 	}
 	if !e.OmitClocks {
 		x.Clocks = c.clocks()
@@ -447,13 +447,15 @@ func (e *Export) UnmarshalJSON(b []byte) error {
 	}
 	c := &Contact{id: x.ID, userID: x.UserID}
 	c.formerIDs = sortedSet(x.FormerUserIDs)
-	var err error
-	if c.createdAt, err = optionalTime(x.CreatedAt); err != nil {
+	created, err := optionalTime(x.CreatedAt)
+	if err != nil {
 		return err
 	}
-	if c.updatedAt, err = optionalTime(x.UpdatedAt); err != nil {
+	updated, err := optionalTime(x.UpdatedAt)
+	if err != nil {
 		return err
 	}
+	c.SetTimes(created, updated)
 	noClocks := x.Clocks == nil
 	if noClocks {
 		x.Clocks = &clocksJSON{}

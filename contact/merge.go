@@ -28,10 +28,10 @@ func (c *Contact) Merge(o *Contact) {
 	if o.latest.compare(c.latest) > 0 {
 		c.latest = o.latest
 	}
-	if !o.createdAt.IsZero() && (c.createdAt.IsZero() || o.createdAt.Before(c.createdAt)) {
+	if o.createdAt != 0 && (c.createdAt == 0 || o.createdAt < c.createdAt) {
 		c.createdAt = o.createdAt
 	}
-	if o.updatedAt.After(c.updatedAt) {
+	if o.updatedAt > c.updatedAt {
 		c.updatedAt = o.updatedAt
 	}
 	if c.own == nil && o.own == nil {

@@ -96,3 +96,21 @@ func (r *register) set(val string, st stamp) (changed bool) {
 
 // join merges o into r.
 func (r *register) join(o register) bool { return r.set(o.val, o.st) }
+
+// An instant is a processor time (a contact's creation or update) in Unix nanoseconds,
+// zero when unset: a third of a time.Time's size, for a field every contact has.
+type instant int64
+
+func instantOf(t time.Time) instant {
+	if t.IsZero() {
+		return 0
+	}
+	return instant(unixNano(t))
+}
+
+func (i instant) time() time.Time {
+	if i == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(i)).UTC()
+}
