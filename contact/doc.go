@@ -27,6 +27,23 @@
 // same contact, and [Contact.Merge] of two contacts is the contact of both their
 // messages (SPEC S3).
 //
+// # Identity
+//
+// A contact has an External ID ([Contact.UserID], with former ones after an alias) and
+// anonymous IDs: linked ones, each with the stamp of the earliest message that linked
+// it ([Contact.Link], Rules I3, I4), or, for an anonymous contact, its own. Messages that
+// carried only an anonymous ID are held whole ([Held], [Contact.Hold]) apart from the
+// contact's own state, because a late link may attribute them to another contact
+// ([Contact.Release]); the contact shows its own state joined with what it holds.
+// [Contact.Erase] removes what a delete covers (Rule I7). The root Processor decides
+// where messages go; this package keeps the result order-independent.
+//
+// # Stores
+//
+// Contacts live in a [Store]: an interface whose doc comment is the contract, with an
+// in-memory implementation in contact/memstore and a conformance kit in
+// contact/storetest that any implementation can run.
+//
 // # Refusals
 //
 // A refused field never aborts a message: [Changes.Diagnostics] names each one with its
