@@ -21,6 +21,12 @@
 // diagnostics, never an error; the error is for the store and the context, and then
 // nothing of the message was applied.
 //
+// To receive Segment over HTTP, mount a segmentio.Handler on the processor's
+// [Processor.Sink]: it verifies signatures and write keys, limits body sizes, and
+// answers with Segment's retry rules (Rule D9).
+//
+//	http.Handle("POST /segment", segmentio.NewHandler(p.Sink(), &segmentio.HandlerOptions{Secret: secret}))
+//
 // # Identity
 //
 // A message with a userId goes to that user's contact (Rule I1); one with both a userId
