@@ -114,8 +114,9 @@ func (p *Processor) Process(ctx context.Context, m event.Message) (Result, error
 // ProcessBytes decodes Segment JSON in any form of Rule D1 (a message, an array, a batch
 // envelope, NDJSON) and processes each message in input order. It returns one Result
 // per message, in input order: a message that cannot be decoded is a Result with its
-// diagnostic. The error is for store and context failures, and for a payload that
-// cannot be read at all (then the results so far are returned with it).
+// diagnostic, and a payload that stops being readable (a syntax error outside any one
+// message, a limit of the whole payload) ends with a Result holding that diagnostic.
+// The error is for store and context failures only; the results so far come with it.
 func (p *Processor) ProcessBytes(ctx context.Context, data []byte) ([]Result, error) {
 	items, err := segmentio.DecodeAll(data, p.opts.Limits)
 	results := make([]Result, 0, len(items)+1)
