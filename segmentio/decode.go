@@ -101,6 +101,11 @@ func DecodeAll(data []byte, limits *Limits) ([]Result, error) {
 	st := getState(limits)
 	defer putState(st)
 	d := Decoder{in: input{buf: data, eof: true}, st: st}
+	return d.decodeAll()
+}
+
+// decodeAll decodes every message left in d, as DecodeAll describes.
+func (d *Decoder) decodeAll() ([]Result, error) {
 	var results []Result
 	for {
 		var r Result

@@ -175,7 +175,7 @@ func TestDecode_RuleD1_forms(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, r := range []io.Reader{strings.NewReader(tt.in), iotest.OneByteReader(strings.NewReader(tt.in)), iotest.DataErrReader(strings.NewReader(tt.in))} {
-				results, err := decodeStream(NewDecoder(r))
+				results, err := NewDecoder(r).decodeAll()
 				require.NoError(t, err)
 				var ids []string
 				for _, res := range results {
@@ -285,7 +285,7 @@ func TestDecode_RuleD7_limitsAreOptions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := NewDecoder(strings.NewReader(tt.in))
 			d.SetLimits(tt.limits)
-			results, err := decodeStream(d)
+			results, err := d.decodeAll()
 			var le *LimitError
 			if tt.fatal {
 				require.ErrorAs(t, err, &le)
@@ -345,7 +345,7 @@ func TestDecode_syntaxErrorOffsets(t *testing.T) {
 		assert.Equal(t, tt.offset, se.Offset, tt.in)
 		assert.ErrorIs(t, err, ErrSyntax)
 
-		_, err = decodeStream(NewDecoder(iotest.OneByteReader(strings.NewReader(tt.in))))
+		_, err = NewDecoder(iotest.OneByteReader(strings.NewReader(tt.in))).decodeAll()
 		require.ErrorAs(t, err, &se, tt.in)
 		assert.Equal(t, tt.offset, se.Offset, "streamed: "+tt.in)
 	}
@@ -374,7 +374,7 @@ func TestDecoder_ndjsonLines(t *testing.T) {
 		`[1,2` + "\n" +
 		`{"type":"identify","userId":"u","messageId":"4","x":"` + strings.Repeat("y", 600<<10) + `"}` + "\n" +
 		`{"type":"identify","userId":"u","messageId":"5"}`
-	results, err := decodeStream(NewDecoder(strings.NewReader(in)))
+	results, err := NewDecoder(strings.NewReader(in)).decodeAll()
 	require.NoError(t, err)
 	require.Len(t, results, 5)
 	assert.NoError(t, results[0].Err)

@@ -28,7 +28,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		results, err := DecodeAll(data, nil)
-		streamed, serr := decodeStream(NewDecoder(iotest.HalfReader(bytes.NewReader(data))))
+		streamed, serr := NewDecoder(iotest.HalfReader(bytes.NewReader(data))).decodeAll()
 		require.Equal(t, err, serr)
 		require.Equal(t, results, streamed)
 		for _, r := range results {

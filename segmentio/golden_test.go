@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -161,7 +160,7 @@ func TestGolden(t *testing.T) {
 			require.NoError(t, rerr, "no golden file: run go test -run TestGolden -update")
 			assert.Equal(t, string(want), string(got))
 
-			streamed, serr := decodeStream(NewDecoder(iotest.OneByteReader(bytes.NewReader(data))))
+			streamed, serr := NewDecoder(iotest.OneByteReader(bytes.NewReader(data))).decodeAll()
 			assert.Equal(t, err, serr, "streaming gives the same error")
 			assert.Equal(t, results, streamed, "streaming gives the same results")
 
@@ -171,23 +170,6 @@ func TestGolden(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func decodeStream(d *Decoder) ([]Result, error) {
-	var results []Result
-	for {
-		var r Result
-		err := d.Decode(&r.Message)
-		if err == io.EOF {
-			return results, nil
-		}
-		var ie *ItemError
-		if err != nil && !errors.As(err, &ie) {
-			return results, err
-		}
-		r.Err = err
-		results = append(results, r)
 	}
 }
 
