@@ -84,13 +84,13 @@ func (t *txn) find(key identity.Key) ([]*contact.Contact, error) {
 		if err != nil {
 			return nil, err
 		}
-		if slices.Contains(c.Keys(), key) {
+		if c.HasKey(key) {
 			out = append(out, c)
 		}
 	}
 	for _, id := range t.order {
 		c, ok := t.loaded[id] // absent once deleted in this transaction
-		if ok && !slices.Contains(out, c) && slices.Contains(c.Keys(), key) {
+		if ok && !slices.Contains(out, c) && c.HasKey(key) {
 			out = append(out, c)
 		}
 	}
@@ -218,12 +218,8 @@ func (t *txn) alreadyLinked(contactID, anon string, m *event.Message) bool {
 	if err != nil {
 		return false
 	}
-	for _, l := range c.Links() {
-		if l.AnonymousID == anon {
-			return l.Time.Before(m.Time) || (l.Time.Equal(m.Time) && l.MessageID <= m.MessageID)
-		}
-	}
-	return false
+	l, ok := c.LinkOf(anon)
+	return ok && (l.Time.Before(m.Time) || (l.Time.Equal(m.Time) && l.MessageID <= m.MessageID))
 }
 
 // anonymous returns the links of an anonymous ID, the contact of each linked userId,
@@ -241,11 +237,9 @@ func (t *txn) anonymous(anon string) (links []identity.Link, byUser map[string]s
 			}
 			continue
 		}
-		for _, l := range c.Links() {
-			if l.AnonymousID == anon {
-				links = append(links, l)
-				byUser[l.UserID] = c.ID()
-			}
+		if l, ok := c.LinkOf(anon); ok {
+			links = append(links, l)
+			byUser[l.UserID] = c.ID()
 		}
 	}
 	return links, byUser, home, nil

@@ -289,6 +289,36 @@ func removeSorted(s []string, v string) []string {
 	return s
 }
 
+// HasKey reports whether key is one of [Contact.Keys], without building the list.
+func (c *Contact) HasKey(key identity.Key) bool {
+	switch key.Kind {
+	case identity.UserID:
+		_, former := slices.BinarySearch(c.formerIDs, key.Value)
+		return key.Value != "" && (key.Value == c.userID || former)
+	case identity.AnonymousID:
+		if _, ok := c.findLink(key.Value); ok {
+			return true
+		}
+		return slices.ContainsFunc(c.held, func(h Held) bool { return h.AnonymousID == key.Value })
+	case identity.Phone:
+		return c.phones.isMember(key.Value)
+	case identity.Email:
+		return key.Value != "" && key.Value == c.email.val
+	}
+	return false
+}
+
+// LinkOf returns the contact's link of an anonymous ID (Rule I4), and false when it has
+// none (an anonymous contact's own ID has none).
+func (c *Contact) LinkOf(anonymousID string) (identity.Link, bool) {
+	i, ok := c.findLink(anonymousID)
+	if !ok || c.links[i].st.isZero() {
+		return identity.Link{}, false
+	}
+	l := c.links[i]
+	return identity.Link{AnonymousID: l.anon, UserID: c.userID, Time: l.st.time(), MessageID: l.st.id()}, true
+}
+
 // Keys returns every key the contact is found by (Rule I6): its External ID, former
 // External IDs, anonymous IDs (linked, its own, and those of the messages it holds),
 // phones and email, without duplicates. A Store indexes a contact by these keys.

@@ -17,4 +17,11 @@ func TestKeys_RuleI6(t *testing.T) {
 		identity.PhoneKey("+19175554444"), identity.PhoneKey("+12125550123"), identity.EmailKey("R@example.com"),
 	}, c.Keys())
 	assert.Empty(t, New("x").Keys())
+	for _, k := range c.Keys() {
+		assert.True(t, c.HasKey(k), k.String())
+	}
+	for _, k := range []identity.Key{identity.UserKey("u2"), identity.AnonymousKey("a2"), identity.PhoneKey("+19545552399"),
+		identity.EmailKey("r@example.com"), identity.UserKey(""), {}} {
+		assert.False(t, c.HasKey(k), k.String())
+	}
 }
