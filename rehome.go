@@ -30,6 +30,7 @@ func (t *txn) rehome(anon string) error {
 				continue
 			}
 			var dest *contact.Contact
+			bury := false
 			owner, linked := identity.Owner(links, h.Time)
 			switch {
 			case linked:
@@ -37,10 +38,9 @@ func (t *txn) rehome(anon string) error {
 				if err != nil {
 					return err
 				}
-				if ts == nil || !ts.Covers(h.Time, h.MessageID) {
-					if dest, err = t.get(byUser[owner]); err != nil {
-						return err
-					}
+				bury = ts != nil && ts.Covers(h.Time, h.MessageID)
+				if dest, err = t.get(byUser[owner]); err != nil {
+					return err
 				}
 			case home != nil:
 				dest = home
@@ -48,10 +48,10 @@ func (t *txn) rehome(anon string) error {
 				home = t.create("", anon)
 				dest = home
 			}
-			if dest == x {
+			if dest == x && h.Deleted == bury {
 				continue
 			}
-			if err := t.move(x, dest, h); err != nil {
+			if err := t.move(x, dest, h, bury); err != nil {
 				return err
 			}
 		}
@@ -62,26 +62,28 @@ func (t *txn) rehome(anon string) error {
 	return nil
 }
 
-// move takes a held message from one contact to another (nil: discard it), with its
-// event record.
-func (t *txn) move(from, to *contact.Contact, h contact.Held) error {
+// move takes a held message from one contact to another (or to the same one, when only
+// whether it is buried changes), with its event record; bury keeps it out of sight,
+// as a message of a deleted user's time before the delete (Rule I7).
+func (t *txn) move(from, to *contact.Contact, h contact.Held, bury bool) error {
 	same := func(o contact.Held) bool { return o.MessageID == h.MessageID && o.Time.Equal(h.Time) }
 	from.Release(h.AnonymousID, same)
 	t.touch(from)
 	t.changed("identity")
-	var rec *event.Record
-	if h.Event {
+	h, rec := h.Unbury()
+	if h.Event && rec == nil {
 		r, err := t.takeEvent(from, h.MessageID, h.Time)
 		if err != nil {
 			return err
 		}
 		rec = r
 	}
-	if to == nil {
+	t.touch(to)
+	if bury {
+		to.Hold(h.Bury(rec))
 		return nil
 	}
 	to.Hold(h)
-	t.touch(to)
 	if rec != nil {
 		return t.addEvent(to, *rec)
 	}

@@ -279,7 +279,16 @@ func (t *txn) apply(m *event.Message) error {
 		}
 		if ok && ts.Covers(m.Time, m.MessageID) {
 			t.refuse(m, diag.MessageDeleted, "", "the message happened before its user was deleted (Rule I7)")
+			if d.Held {
+				// Kept out of sight on the deleted user's contact: a late link may yet
+				// attribute it to another user (Rule I4).
+				return t.bury(m, c)
+			}
 			return t.discardCreated(c)
+		}
+		if ok {
+			defer t.rebirth(c, ts)
+			t.rebirth(c, ts)
 		}
 	}
 	if d.Action == identity.Rename {
@@ -305,6 +314,18 @@ func (t *txn) apply(m *event.Message) error {
 		}
 	}
 	return t.own(m, c)
+}
+
+// rebirth makes a contact of a deleted user count from the delete (Rule I7, see
+// [contact.Contact.Erase]): it is erased with the tombstone once, and again after a
+// message added links or consent records to it, so that they count from their latest
+// message in every arrival order.
+func (t *txn) rebirth(c *contact.Contact, ts contact.Tombstone) {
+	if _, ok := t.loaded[c.ID()]; !ok {
+		return // deleted in this transaction
+	}
+	c.Erase(ts.Time, ts.MessageID)
+	t.touch(c)
 }
 
 // discardCreated forgets a contact created for a message that turned out to be
@@ -344,6 +365,19 @@ func (t *txn) hold(m *event.Message, c *contact.Contact) error {
 	if hasEvent {
 		return t.addEvent(c, rec)
 	}
+	return nil
+}
+
+// bury keeps an anonymous-only message that belongs to a deleted user's time before the
+// delete on that user's contact, showing nothing (see [contact.Held.Deleted]).
+func (t *txn) bury(m *event.Message, c *contact.Contact) error {
+	var rec *event.Record
+	if r, ok := m.Record(); ok {
+		rec = &r
+	}
+	h, _ := contact.NewHeld(m, t.consentOf(m), rec != nil, t.p.applyOptions(t.now))
+	c.Hold(h.Bury(rec))
+	t.touch(c)
 	return nil
 }
 

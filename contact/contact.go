@@ -26,6 +26,7 @@ type Contact struct {
 	formerIDs []string // former External IDs, sorted (Rule I5)
 	links     []link   // anonymous IDs stitched to the contact, sorted (Rules I2–I4)
 	latest    stamp    // the latest own message applied, whatever it said
+	born      stamp    // the latest delete of the contact's user applied to it (Rule I7); zero for none
 	createdAt instant
 	updatedAt instant
 
@@ -107,13 +108,15 @@ func (c *Contact) AddAnonymousID(id string) {
 }
 
 // Link stitches an anonymous ID to the contact as linked by a message at (t, messageID)
-// (Rules I3, I4), and reports whether that changed the contact's links: a new anonymous
-// ID, or an earlier link of one it had. The earliest link of each anonymous ID stands.
+// (Rules I3, I4), and reports whether that changed when the anonymous ID counts as
+// linked (see [Contact.LinkOf]): a new anonymous ID, or an earlier link of one it had
+// (the latest, on a contact reborn after a delete).
 func (c *Contact) Link(anonymousID string, t time.Time, messageID string) bool {
 	if anonymousID == "" {
 		return false
 	}
-	return c.addLink(link{anon: anonymousID, st: stampOf(t, messageID)})
+	st := stampOf(t, messageID)
+	return c.addLink(link{anon: anonymousID, st: st, last: st})
 }
 
 // Links returns the contact's links (Rule I4), sorted by anonymous ID. An anonymous ID
@@ -122,10 +125,22 @@ func (c *Contact) Links() []identity.Link {
 	var out []identity.Link
 	for _, l := range c.links {
 		if !l.st.isZero() {
-			out = append(out, identity.Link{AnonymousID: l.anon, UserID: c.userID, Time: l.st.time(), MessageID: l.st.id()})
+			st := c.linkedAt(l)
+			out = append(out, identity.Link{AnonymousID: l.anon, UserID: c.userID, Time: st.time(), MessageID: st.id()})
 		}
 	}
 	return out
+}
+
+// linkedAt is when an anonymous ID counts as linked (Rules I4, I7): at the earliest
+// message that linked it; on a contact reborn after a delete, at the latest one, which
+// every arrival order knows (the earliest after the delete is lost when the delete
+// arrives last).
+func (c *Contact) linkedAt(l link) stamp {
+	if !c.born.isZero() {
+		return l.last
+	}
+	return l.st
 }
 
 // RemoveAnonymousID unlinks an anonymous ID from the contact.
@@ -135,11 +150,11 @@ func (c *Contact) RemoveAnonymousID(id string) {
 	}
 }
 
-// link is an anonymous ID of the contact with the stamp of the earliest message that
-// linked it; a zero stamp for an anonymous contact's own ID.
+// link is an anonymous ID of the contact with the stamps of the earliest and the latest
+// message that linked it; zero stamps for an anonymous contact's own ID.
 type link struct {
-	anon string
-	st   stamp
+	anon     string
+	st, last stamp
 }
 
 func (c *Contact) findLink(anon string) (int, bool) {
@@ -154,7 +169,8 @@ func (c *Contact) findLink(anon string) (int, bool) {
 	})
 }
 
-// addLink adds l, keeping the earliest non-zero stamp per anonymous ID.
+// addLink adds l, keeping the earliest and the latest non-zero stamps per anonymous
+// ID, and reports whether when the anonymous ID counts as linked changed.
 func (c *Contact) addLink(l link) bool {
 	i, ok := c.findLink(l.anon)
 	if !ok {
@@ -162,11 +178,14 @@ func (c *Contact) addLink(l link) bool {
 		return true
 	}
 	cur := &c.links[i]
+	before := c.linkedAt(*cur)
 	if !l.st.isZero() && (cur.st.isZero() || l.st.compare(cur.st) < 0) {
 		cur.st = l.st
-		return true
 	}
-	return false
+	if l.last.compare(cur.last) > 0 {
+		cur.last = l.last
+	}
+	return c.linkedAt(*cur).compare(before) != 0
 }
 
 // CreatedAt returns when the store created the contact (by the processor's clock).
@@ -315,8 +334,8 @@ func (c *Contact) LinkOf(anonymousID string) (identity.Link, bool) {
 	if !ok || c.links[i].st.isZero() {
 		return identity.Link{}, false
 	}
-	l := c.links[i]
-	return identity.Link{AnonymousID: l.anon, UserID: c.userID, Time: l.st.time(), MessageID: l.st.id()}, true
+	st := c.linkedAt(c.links[i])
+	return identity.Link{AnonymousID: c.links[i].anon, UserID: c.userID, Time: st.time(), MessageID: st.id()}, true
 }
 
 // Keys returns every key the contact is found by (Rule I6): its External ID, former

@@ -11,6 +11,12 @@ import (
 // arrives after newer messages leaves the contact those newer messages make, as if it
 // had arrived first. It reports whether anything remains (see [Contact.IsEmpty]).
 //
+// The contact is then reborn at the delete (see [Contact.Reborn]): a link or a consent
+// record that messages sent again after the delete counts from the latest of them. The
+// earliest after the delete is lost when the delete arrives after them, so counting from
+// the latest is what every arrival order can agree on. Erasing with the same or an
+// older delete again changes nothing.
+//
 // Held messages stay: which contact an anonymous message belongs to depends on the
 // links that remain (Rule I4), so the processor attributes them again, and discards
 // those that still belong to the deleted user.
@@ -19,7 +25,10 @@ func (c *Contact) Erase(t time.Time, messageID string) (remains bool) {
 	if c.latest.compare(limit) < 0 {
 		c.latest = stamp{}
 	}
-	c.links = slices.DeleteFunc(c.links, func(l link) bool { return !l.st.isZero() && l.st.compare(limit) < 0 })
+	if limit.compare(c.born) > 0 {
+		c.born = limit
+	}
+	c.links = slices.DeleteFunc(c.links, func(l link) bool { return !l.last.isZero() && l.last.compare(limit) < 0 })
 	if c.own != nil {
 		c.own.erase(limit, t, messageID)
 		c.rebuild()
@@ -27,6 +36,15 @@ func (c *Contact) Erase(t time.Time, messageID string) (remains bool) {
 		c.state.erase(limit, t, messageID)
 	}
 	return !c.IsEmpty()
+}
+
+// Reborn returns the stamp of the latest delete erased from the contact (Rule I7), and
+// false when there was none.
+func (c *Contact) Reborn() (t time.Time, messageID string, ok bool) {
+	if c.born.isZero() {
+		return time.Time{}, "", false
+	}
+	return c.born.time(), c.born.id(), true
 }
 
 // IsEmpty reports whether nothing is left of the contact's messages: no own message

@@ -149,9 +149,11 @@ type eventJSON struct {
 type clocksJSON struct {
 	Stamps [][2]string `json:"stamps"`
 	stateClocks
-	Links  map[string]*int `json:"links,omitempty"`  // stamp index; null for an anonymous contact's own ID
-	Latest *int            `json:"latest,omitempty"` // the latest own message
-	Held   []heldJSON      `json:"held,omitempty"`
+	Links     map[string]*int `json:"links,omitempty"`     // stamp index; null for an anonymous contact's own ID
+	LinksLast map[string]int  `json:"linksLast,omitempty"` // the latest linking message, when another than the first
+	Latest    *int            `json:"latest,omitempty"`    // the latest own message
+	Born      *int            `json:"born,omitempty"`      // the latest delete erased (Rule I7)
+	Held      []heldJSON      `json:"held,omitempty"`
 
 	index  map[stampValue]int // writing: the index of each stamp
 	parsed []stamp            // reading: each index's stamp, once parsed
@@ -176,6 +178,10 @@ type heldJSON struct {
 	Stamp       int          `json:"stamp"`
 	Event       bool         `json:"event,omitempty"`
 	Effect      *stateClocks `json:"effect,omitempty"`
+	// Deleted and Record: a held message of a deleted user's time (Rule I7) and the
+	// event record it keeps.
+	Deleted bool          `json:"deleted,omitempty"`
+	Record  *event.Record `json:"record,omitempty"`
 }
 
 // MarshalJSON writes the contact export of SPEC X, without events.
@@ -335,13 +341,23 @@ func (c *Contact) clocks() *clocksJSON {
 			i = &n
 		}
 		k.Links[l.anon] = i
+		if l.last.compare(l.st) != 0 {
+			if k.LinksLast == nil {
+				k.LinksLast = make(map[string]int)
+			}
+			k.LinksLast[l.anon] = k.stampIndex(l.last)
+		}
 	}
 	if !c.latest.isZero() {
 		i := k.stampIndex(c.latest)
 		k.Latest = &i
 	}
+	if !c.born.isZero() {
+		i := k.stampIndex(c.born)
+		k.Born = &i
+	}
 	for _, h := range c.held {
-		hj := heldJSON{AnonymousID: h.AnonymousID, Stamp: k.stampIndex(h.stamp()), Event: h.Event}
+		hj := heldJSON{AnonymousID: h.AnonymousID, Stamp: k.stampIndex(h.stamp()), Event: h.Event, Deleted: h.Deleted, Record: h.record}
 		if h.effect != nil {
 			hj.Effect = k.state(h.effect, true)
 		}
@@ -603,7 +619,14 @@ func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
 			if err != nil {
 				return err
 			}
-			l.st = st
+			l.st, l.last = st, st
+		}
+		if i, ok := k.LinksLast[anon]; ok {
+			st, err := k.stamp(i)
+			if err != nil {
+				return err
+			}
+			l.last = st
 		}
 		c.addLink(l)
 	}
@@ -614,12 +637,19 @@ func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
 		}
 		c.latest = st
 	}
+	if k.Born != nil {
+		st, err := k.stamp(*k.Born)
+		if err != nil {
+			return err
+		}
+		c.born = st
+	}
 	for _, hj := range k.Held {
 		st, err := k.stamp(hj.Stamp)
 		if err != nil {
 			return err
 		}
-		h := Held{AnonymousID: hj.AnonymousID, MessageID: st.id(), Time: st.time(), Event: hj.Event}
+		h := Held{AnonymousID: hj.AnonymousID, MessageID: st.id(), Time: st.time(), Event: hj.Event, Deleted: hj.Deleted, record: hj.Record}
 		if hj.Effect != nil {
 			h.effect = &state{}
 			if err := k.readState(hj.Effect, h.effect); err != nil {

@@ -22,8 +22,29 @@ type Held struct {
 	// Event reports whether the message recorded an event (Rule E1); the store keeps it
 	// under MessageID, and it moves with the Held.
 	Event bool
+	// Deleted reports that the message belongs, for now, to a deleted user's time before
+	// the delete (Rule I7): the contact keeps it only so that it can move should a late
+	// link attribute it to another user (Rule I4), and shows nothing of it. Its event
+	// record, if any, is kept with it, out of the store's event list.
+	Deleted bool
 
-	effect *state // what the message does to an empty contact; nil for none
+	effect *state        // what the message does to an empty contact; nil for none
+	record *event.Record // a deleted held message's event record
+}
+
+// Bury returns h as a deleted held message (see [Held.Deleted]) that keeps rec, its
+// event record taken out of the store (nil for none).
+func (h Held) Bury(rec *event.Record) Held {
+	h.Deleted, h.record = true, rec
+	return h
+}
+
+// Unbury returns h as a held message that shows again, and the event record it kept
+// while deleted, to be put back in the store (nil for none).
+func (h Held) Unbury() (Held, *event.Record) {
+	rec := h.record
+	h.Deleted, h.record = false, nil
+	return h, rec
 }
 
 // stamp returns the held message's (time, messageId) stamp.
@@ -95,7 +116,7 @@ func (c *Contact) Hold(h Held) Changes {
 	}
 	c.held = slices.Insert(c.held, i, h)
 	var ch Changes
-	if h.effect != nil {
+	if h.effect != nil && !h.Deleted {
 		c.state.join(h.effect, &ch)
 	}
 	return ch
@@ -128,7 +149,7 @@ func (c *Contact) rebuild() {
 	}
 	c.state = *c.own.clone()
 	for i := range c.held {
-		if e := c.held[i].effect; e != nil {
+		if e := c.held[i].effect; e != nil && !c.held[i].Deleted {
 			c.state.join(e, nil)
 		}
 	}

@@ -28,6 +28,9 @@ func (c *Contact) Merge(o *Contact) {
 	if o.latest.compare(c.latest) > 0 {
 		c.latest = o.latest
 	}
+	if o.born.compare(c.born) > 0 {
+		c.born = o.born
+	}
 	if o.createdAt != 0 && (c.createdAt == 0 || o.createdAt < c.createdAt) {
 		c.createdAt = o.createdAt
 	}

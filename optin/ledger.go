@@ -88,19 +88,35 @@ func interned(r Record) Record {
 	return r
 }
 
-// Erase removes the records whose message came before the delete message at (t,
+// Erase removes the records whose every message came before the delete message at (t,
 // messageID), as when a contact is deleted (Rule I7: a delete removes everything the
 // contact's messages said before it), and reports how many it removed. Messages are
 // ordered by time, then messageId. It is the one way records leave a ledger.
+//
+// A record that a message after the delete carried again stays, carried by its latest
+// message: the earliest one after the delete cannot be known when the delete arrives
+// last, so a ledger reborn after a delete counts every record from its latest message,
+// in every arrival order. Call Erase again after adding records to a reborn ledger; it
+// is idempotent.
 func (l *Ledger) Erase(t time.Time, messageID string) int {
 	kept := make([]*Record, 0, len(l.recs))
+	changed := false
 	for _, r := range l.recs {
-		if r.MessageTime.After(t) || (r.MessageTime.Equal(t) && r.MessageID >= messageID) {
-			kept = append(kept, r)
+		lt, lid := r.last()
+		if !(lt.After(t) || (lt.Equal(t) && lid >= messageID)) {
+			changed = true
+			continue
 		}
+		if r.LastMessageID != "" || !r.LastMessageTime.IsZero() {
+			c := *r
+			c.MessageID, c.MessageTime = lid, lt
+			c.LastMessageID, c.LastMessageTime = "", time.Time{}
+			r, changed = &c, true
+		}
+		kept = append(kept, r)
 	}
 	n := len(l.recs) - len(kept)
-	if n > 0 {
+	if changed {
 		l.recs = kept // a new slice: copies of l that share the old one keep it
 	}
 	return n
@@ -132,7 +148,8 @@ func (l Ledger) Equal(o Ledger) bool {
 // sameTimes reports whether two copies of a record have the same MessageTime and
 // ProcessedAt.
 func sameTimes(a, b Record) bool {
-	return a.MessageTime.Equal(b.MessageTime) && a.MessageID == b.MessageID && a.ProcessedAt.Equal(b.ProcessedAt)
+	return a.MessageTime.Equal(b.MessageTime) && a.MessageID == b.MessageID && a.ProcessedAt.Equal(b.ProcessedAt) &&
+		a.LastMessageTime.Equal(b.LastMessageTime) && a.LastMessageID == b.LastMessageID
 }
 
 // String describes the ledger for logs without any address, as in
@@ -184,11 +201,20 @@ func (l *Ledger) find(r *Record) (int, bool) {
 }
 
 // join combines two copies of the same record: the earliest message that carried it
-// (MessageTime, then MessageID, a zero time counting as unknown) and the earliest
-// ProcessedAt. It is commutative, associative and idempotent.
+// (MessageTime, then MessageID, a zero time counting as unknown), the latest one, and
+// the earliest ProcessedAt. It is commutative, associative and idempotent.
 func join(a, b Record) Record {
+	at, aid := a.last()
+	bt, bid := b.last()
+	if laterStamp(bt, bid, at, aid) {
+		at, aid = bt, bid
+	}
 	if earlierMessage(b, a) {
 		a.MessageTime, a.MessageID = b.MessageTime, b.MessageID
+	}
+	a.LastMessageTime, a.LastMessageID = time.Time{}, ""
+	if aid != a.MessageID || !at.Equal(a.MessageTime) {
+		a.LastMessageTime, a.LastMessageID = at, aid
 	}
 	a.ProcessedAt = earliest(a.ProcessedAt, b.ProcessedAt)
 	return a
@@ -204,6 +230,18 @@ func earlierMessage(a, b Record) bool {
 		return a.MessageTime.Before(b.MessageTime)
 	}
 	return a.MessageID < b.MessageID
+}
+
+// laterStamp reports whether message (at, aid) comes after (bt, bid): by time, an
+// unknown (zero) time first, then by messageId.
+func laterStamp(at time.Time, aid string, bt time.Time, bid string) bool {
+	switch {
+	case at.IsZero() != bt.IsZero():
+		return bt.IsZero()
+	case !at.Equal(bt):
+		return at.After(bt)
+	}
+	return aid > bid
 }
 
 func earliest(a, b time.Time) time.Time {

@@ -50,6 +50,7 @@ func (e *memoEntry) stamped(m *Message) ([]Record, []diag.Diagnostic) {
 		recs = make([]Record, len(e.records))
 		for i, r := range e.records {
 			r.MessageID, r.MessageTime, r.ProcessedAt = m.ID, utc(m.Time), utc(m.ProcessedAt)
+			r.LastMessageID, r.LastMessageTime = "", time.Time{}
 			recs[i] = r
 		}
 	}
@@ -71,6 +72,7 @@ func remember(slot *atomic.Pointer[memoEntry], field string, raw []byte, m *Mess
 		e.records = make([]Record, len(recs))
 		for i, r := range recs {
 			r.MessageID, r.MessageTime, r.ProcessedAt = "", time.Time{}, time.Time{}
+			r.LastMessageID, r.LastMessageTime = "", time.Time{}
 			e.records[i] = r
 		}
 	}

@@ -24,9 +24,10 @@ import (
 // ProcessedAt is equal: the same consent, with the same evidence, delivered again. That
 // covers a redelivered message and also Segment's browser library, which caches traits
 // and re-sends the same optIn record with every identify. A ledger keeps such a record
-// once, as carried by the earliest message (the smallest MessageTime, then MessageID)
-// and with the earliest ProcessedAt, so the history does not grow with re-sends and any
-// arrival order keeps the same copy.
+// once, as carried by the earliest message (the smallest MessageTime, then MessageID),
+// remembering the latest one too (LastMessageTime, LastMessageID), and with the earliest
+// ProcessedAt, so the history does not grow with re-sends and any arrival order keeps the
+// same copy. After a delete (see [Ledger.Erase]) a record counts from its latest message.
 type Record struct {
 	// Address is the E.164 phone number an SMS or voice record applies to, or the email
 	// address of an email record. It is empty when the record's message named none: the
@@ -53,6 +54,10 @@ type Record struct {
 	// MessageTime is when that message happened (Rule D5), in UTC. A record without an
 	// Address binds to the phone that was primary at this time (Rule C5).
 	MessageTime time.Time
+	// LastMessageID and LastMessageTime name the latest message that carried the same
+	// record (see above); both are empty when that is the message MessageID names.
+	LastMessageID   string
+	LastMessageTime time.Time
 	// ProcessedAt is when regalkit first processed the record, in UTC.
 	ProcessedAt time.Time
 	// Refused is the diagnostic code of the rule the record breaks (Rules C1–C4), empty
@@ -89,6 +94,14 @@ func (r Record) Check() diag.Code {
 
 // isIP reports whether s is an IPv4 or IPv6 address, exactly as the validator's "ip" rule
 // reads one.
+// last returns the latest message that carried r.
+func (r *Record) last() (time.Time, string) {
+	if r.LastMessageID == "" && r.LastMessageTime.IsZero() {
+		return r.MessageTime, r.MessageID
+	}
+	return r.LastMessageTime, r.LastMessageID
+}
+
 func isIP(s string) bool { return s != "" && net.ParseIP(s) != nil }
 
 // normalize returns r as a ledger keeps it: times in UTC without a monotonic reading (so
@@ -96,6 +109,10 @@ func isIP(s string) bool { return s != "" && net.ParseIP(s) != nil }
 func normalize(r Record) Record {
 	r.Timestamp = utc(r.Timestamp)
 	r.MessageTime = utc(r.MessageTime)
+	r.LastMessageTime = utc(r.LastMessageTime)
+	if r.LastMessageID == r.MessageID && r.LastMessageTime.Equal(r.MessageTime) {
+		r.LastMessageID, r.LastMessageTime = "", time.Time{}
+	}
 	r.ProcessedAt = utc(r.ProcessedAt)
 	r.Refused = r.Check()
 	return r
@@ -293,7 +310,10 @@ type recordJSON struct {
 	Source      string    `json:"source,omitempty"`
 	Text        string    `json:"text,omitempty"`
 	MessageTime string    `json:"messageTime,omitempty"`
-	ProcessedAt string    `json:"processedAt,omitempty"`
+	// The latest carrier, written only when it is another message than the first.
+	LastMessageID   string `json:"lastMessageId,omitempty"`
+	LastMessageTime string `json:"lastMessageTime,omitempty"`
+	ProcessedAt     string `json:"processedAt,omitempty"`
 }
 
 // The values of the "binding" key: where a record's address came from.
@@ -334,6 +354,9 @@ func (r *Record) toJSON(addr string, outcome Outcome) recordJSON {
 		Text:        r.Text,
 		MessageTime: formatTime(r.MessageTime),
 		ProcessedAt: formatTime(r.ProcessedAt),
+	}
+	if r.LastMessageID != "" || !r.LastMessageTime.IsZero() {
+		w.LastMessageID, w.LastMessageTime = r.LastMessageID, formatTime(r.LastMessageTime)
 	}
 	if addr != "" {
 		if r.Channel.addressKey() == "email" {
@@ -384,6 +407,10 @@ func (w *recordJSON) fromJSON() (r Record, appliesTo string, err error) {
 		return Record{}, "", err
 	}
 	if r.ProcessedAt, err = parseTime(w.ProcessedAt, "processedAt"); err != nil {
+		return Record{}, "", err
+	}
+	r.LastMessageID = w.LastMessageID
+	if r.LastMessageTime, err = parseTime(w.LastMessageTime, "lastMessageTime"); err != nil {
 		return Record{}, "", err
 	}
 	return r, addr, nil

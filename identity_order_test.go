@@ -1,0 +1,106 @@
+package regalkit_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// permutations calls f with every order of msgs.
+func permutations(msgs []string, f func([]string)) {
+	var rec func(k int)
+	p := slices.Clone(msgs)
+	rec = func(k int) {
+		if k == len(p) {
+			f(slices.Clone(p))
+			return
+		}
+		for i := k; i < len(p); i++ {
+			p[k], p[i] = p[i], p[k]
+			rec(k + 1)
+			p[k], p[i] = p[i], p[k]
+		}
+	}
+	rec(0)
+}
+
+// requireSameInEveryOrder replays msgs in every order, and every order again with each
+// message delivered twice (the second copies after the first ones, reversed), and
+// requires the contacts of the input order every time (SPEC S3).
+func requireSameInEveryOrder(t *testing.T, msgs []string) []string {
+	t.Helper()
+	want := replayAll(t, msgs)
+	permutations(msgs, func(order []string) {
+		again := slices.Clone(order)
+		slices.Reverse(again)
+		for _, o := range [][]string{order, append(slices.Clone(order), again...)} {
+			if got := replayAll(t, o); !slices.Equal(want, got) {
+				t.Fatalf("order changed the contacts\nmessages:\n  %s\nwant:\n  %s\ngot:\n  %s",
+					strings.Join(o, "\n  "), strings.Join(want, "\n  "), strings.Join(got, "\n  "))
+			}
+		}
+	})
+	return want
+}
+
+// TestDeleteThenRelink_RuleI7 is the second reproducer of issue 11: what happened after
+// a delete (m2's link, m4's page) belongs to the fresh contact in every order, and what
+// happened before it is gone.
+func TestDeleteThenRelink_RuleI7(t *testing.T) {
+	msgs := []string{
+		`{"type":"identify","messageId":"m1","userId":"u2","anonymousId":"a2","timestamp":"2024-03-01T12:01:00Z","traits":{"firstName":"Old"}}`,
+		`{"type":"identify","messageId":"m2","userId":"u2","anonymousId":"a2","timestamp":"2024-03-01T12:05:00Z","traits":{"lastName":"New"}}`,
+		`{"type":"delete","messageId":"m3","userId":"u2","timestamp":"2024-03-01T12:03:00Z"}`,
+		`{"type":"page","messageId":"m4","anonymousId":"a2","name":"Home","timestamp":"2024-03-01T12:06:00Z"}`,
+	}
+	got := requireSameInEveryOrder(t, msgs)
+	if len(got) != 1 {
+		t.Fatalf("want one contact, u2's fresh one; got %d:\n%s", len(got), strings.Join(got, "\n"))
+	}
+	for _, want := range []string{`"userId":"u2"`, `"anonymousIds":["a2"]`, `"lastName":"New"`, `"messageId":"m4"`} {
+		if !strings.Contains(got[0], want) {
+			t.Errorf("the fresh contact lacks %s:\n%s", want, got[0])
+		}
+	}
+	if strings.Contains(got[0], "Old") {
+		t.Errorf("what m1 said before the delete survived it:\n%s", got[0])
+	}
+}
+
+// TestDeleteBetweenResentConsent_RuleI7: a consent record that the browser library
+// re-sends on both sides of a delete survives it, carried by its latest message, in
+// every order; one sent only before it is gone (Rules I7, C7).
+func TestDeleteBetweenResentConsent_RuleI7(t *testing.T) {
+	optIn := `"phone":"+19545552399","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T11:00:00Z","ip":"8.8.8.8"}`
+	msgs := []string{
+		`{"type":"identify","messageId":"m1","userId":"u2","timestamp":"2024-03-01T12:01:00Z","traits":{` + optIn + `}}`,
+		`{"type":"identify","messageId":"m2","userId":"u2","timestamp":"2024-03-01T12:04:00Z","traits":{` + optIn + `}}`,
+		`{"type":"identify","messageId":"m5","userId":"u2","timestamp":"2024-03-01T12:05:00Z","traits":{` + optIn + `}}`,
+		`{"type":"delete","messageId":"m3","userId":"u2","timestamp":"2024-03-01T12:03:00Z"}`,
+	}
+	got := requireSameInEveryOrder(t, msgs)
+	if len(got) != 1 || !strings.Contains(got[0], `"sms":"subscribed"`) || !strings.Contains(got[0], `"messageId":"m5"`) {
+		t.Fatalf("want u2 subscribed on sms by the record m5 carried last; got:\n%s", strings.Join(got, "\n"))
+	}
+	if strings.Contains(got[0], `"m1"`) {
+		t.Errorf("m1, before the delete, is still named:\n%s", got[0])
+	}
+}
+
+// TestDeleteAndSharedAnonymousID_RuleI7: an anonymous-only message that happened before
+// a delete goes to the user linked to its anonymous ID at the time, whichever user was
+// deleted, in every order (Rules I4, I7).
+func TestDeleteAndSharedAnonymousID_RuleI7(t *testing.T) {
+	msgs := []string{
+		`{"type":"identify","messageId":"m1","userId":"u1","anonymousId":"a1","timestamp":"2024-03-01T12:01:00Z"}`,
+		`{"type":"identify","messageId":"m2","userId":"u2","anonymousId":"a1","timestamp":"2024-03-01T12:05:00Z"}`,
+		`{"type":"delete","messageId":"m3","userId":"u2","timestamp":"2024-03-01T12:03:00Z"}`,
+		`{"type":"track","messageId":"m4","anonymousId":"a1","event":"Viewed","timestamp":"2024-03-01T12:02:00Z"}`,
+		`{"type":"track","messageId":"m6","anonymousId":"a1","event":"Viewed","timestamp":"2024-03-01T12:06:00Z"}`,
+	}
+	got := requireSameInEveryOrder(t, msgs)
+	joined := strings.Join(got, "\n")
+	if len(got) != 2 || !strings.Contains(joined, `"m4"`) || !strings.Contains(joined, `"m6"`) {
+		t.Fatalf("want u1 with m4 and u2 with m6; got:\n%s", joined)
+	}
+}
