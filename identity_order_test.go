@@ -104,3 +104,81 @@ func TestDeleteAndSharedAnonymousID_RuleI7(t *testing.T) {
 		t.Fatalf("want u1 with m4 and u2 with m6; got:\n%s", joined)
 	}
 }
+
+// TestAliasBeforeItsPreviousID_RuleI5 is the first reproducer of issue 11: an alias
+// that arrives before the messages of its previousId still makes one contact, u3, with
+// everything, in every order; old-3 finds it and owns nothing of its own.
+func TestAliasBeforeItsPreviousID_RuleI5(t *testing.T) {
+	for _, aliasAt := range []string{"12:00:22", "12:00:19"} { // after the identify, and before it
+		t.Run("alias at "+aliasAt, func(t *testing.T) {
+			msgs := []string{
+				`{"type":"alias","messageId":"a-3","previousId":"old-3","userId":"u3","timestamp":"2024-03-01T` + aliasAt + `Z"}`,
+				`{"type":"identify","messageId":"a-1","userId":"old-3","timestamp":"2024-03-01T12:00:20Z","context":{"ip":"8.8.8.8"},"traits":{"firstName":"Cy","phone":"954.555.2399"}}`,
+				`{"type":"track","messageId":"a-2","userId":"old-3","event":"Old Event","timestamp":"2024-03-01T12:00:21Z"}`,
+			}
+			got := requireSameInEveryOrder(t, msgs)
+			if len(got) != 1 {
+				t.Fatalf("want one contact; got %d:\n%s", len(got), strings.Join(got, "\n"))
+			}
+			for _, want := range []string{`"userId":"u3"`, `"formerUserIds":["old-3"]`, `"phone":"+19545552399"`, `"inAudience":true`, `"name":"Old Event"`} {
+				if !strings.Contains(got[0], want) {
+					t.Errorf("the contact lacks %s:\n%s", want, got[0])
+				}
+			}
+			if strings.Contains(got[0], "anonymousIds") {
+				t.Errorf("old-3 became an anonymous ID:\n%s", got[0])
+			}
+		})
+	}
+}
+
+// TestAliasToItself_RuleI5: alias with userId == previousId changes nothing, in every
+// order: the contact does not gain itself as an anonymous ID or a former userId.
+func TestAliasToItself_RuleI5(t *testing.T) {
+	msgs := []string{
+		`{"type":"alias","messageId":"s-1","previousId":"u1","userId":"u1","timestamp":"2024-03-01T12:00:00Z"}`,
+		`{"type":"identify","messageId":"s-2","userId":"u1","timestamp":"2024-03-01T12:01:00Z","traits":{"firstName":"Ann"}}`,
+	}
+	got := requireSameInEveryOrder(t, msgs)
+	if len(got) != 1 || strings.Contains(got[0], "anonymousIds") || strings.Contains(got[0], "formerUserIds") {
+		t.Fatalf("want u1 alone, unchanged by the alias; got:\n%s", strings.Join(got, "\n"))
+	}
+	only := replayAll(t, msgs[:1])
+	if len(only) != 0 {
+		t.Fatalf("an alias of a userId to itself made a contact: %s", only)
+	}
+}
+
+// TestAliasConflictByEventTime_RuleI5: previousId and userId conflict exactly when each
+// has a message under its own userId that happened before the alias; then the alias
+// changes nothing. Otherwise the alias joins them. The same set gives the same answer
+// in every order, a late message that makes the alias a conflict included.
+func TestAliasConflictByEventTime_RuleI5(t *testing.T) {
+	alias := `{"type":"alias","messageId":"al","previousId":"p","userId":"u","timestamp":"2024-03-01T12:05:00Z"}`
+	msg := func(id, user, at, name string) string {
+		return `{"type":"identify","messageId":"` + id + `","userId":"` + user + `","timestamp":"2024-03-01T12:` + at + `:00Z","traits":{"firstName":"` + name + `"}}`
+	}
+	tests := []struct {
+		name     string
+		msgs     []string
+		contacts int
+	}{
+		{"both before: conflict", []string{alias, msg("m1", "p", "01", "P"), msg("m2", "u", "02", "U")}, 2},
+		{"previous before, user after: one contact", []string{alias, msg("m1", "p", "01", "P"), msg("m2", "u", "09", "U")}, 1},
+		{"user before, previous after: one contact", []string{alias, msg("m1", "p", "09", "P"), msg("m2", "u", "02", "U")}, 1},
+		{"both after: one contact", []string{alias, msg("m1", "p", "08", "P"), msg("m2", "u", "09", "U")}, 1},
+		{"a late message before the alias makes it a conflict", []string{alias, msg("m1", "p", "08", "P"), msg("m2", "u", "09", "U"),
+			msg("m3", "p", "01", "P0"), msg("m4", "u", "02", "U0")}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := requireSameInEveryOrder(t, tt.msgs)
+			if len(got) != tt.contacts {
+				t.Fatalf("want %d contacts, got %d:\n%s", tt.contacts, len(got), strings.Join(got, "\n"))
+			}
+			if tt.contacts == 1 && !strings.Contains(got[0], `"userId":"u"`) {
+				t.Errorf("the joined contact's External ID is not the alias's userId:\n%s", got[0])
+			}
+		})
+	}
+}

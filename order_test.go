@@ -19,20 +19,29 @@ import (
 
 // genPayload draws one Segment message for a handful of users and anonymous IDs: every
 // kind the order-independence promise covers (SPEC S3), with traits, phones, opt-ins,
-// opt-in events, anonymous-only messages, links and shared anonymous IDs.
+// opt-in events, anonymous-only messages, links and shared anonymous IDs, aliases from
+// anonymous IDs and from userIds (their own included), deletes, equal timestamps and
+// missing messageIds.
 func genPayload(t *rapid.T, i int) string {
 	users := []string{"u1", "u2", "u3"}
 	anons := []string{"a1", "a2", "a3"}
 	fields := []string{
-		fmt.Sprintf(`"messageId":"m%02d"`, i),
 		`"timestamp":"` + t0.Add(time.Duration(rapid.IntRange(0, 12).Draw(t, "minute"))*time.Minute).Format(time.RFC3339) + `"`,
 	}
+	if rapid.IntRange(0, 9).Draw(t, "no messageId?") > 0 {
+		fields = append(fields, fmt.Sprintf(`"messageId":"m%02d"`, i)) // else derived (Rule E2)
+	}
 	add := func(k, v string) { fields = append(fields, fmt.Sprintf("%q:%s", k, v)) }
-	kind := rapid.SampledFrom([]string{"identify", "identify", "identify", "track", "track", "page", "alias", "group"}).Draw(t, "kind")
+	kind := rapid.SampledFrom([]string{"identify", "identify", "identify", "track", "track", "page", "alias", "alias", "group", "delete"}).Draw(t, "kind")
 	add("type", `"`+kind+`"`)
-	if kind == "alias" {
+	switch kind {
+	case "alias":
+		// previousId: an anonymous ID or a userId, the alias's own userId included.
 		add("userId", `"`+rapid.SampledFrom(users).Draw(t, "alias user")+`"`)
-		add("previousId", `"`+rapid.SampledFrom(anons).Draw(t, "alias anon")+`"`)
+		add("previousId", `"`+rapid.SampledFrom(append(slices.Clone(users), anons...)).Draw(t, "alias previous")+`"`)
+		return "{" + strings.Join(fields, ",") + "}"
+	case "delete":
+		add("userId", `"`+rapid.SampledFrom(users).Draw(t, "deleted user")+`"`)
 		return "{" + strings.Join(fields, ",") + "}"
 	}
 	switch rapid.IntRange(0, 2).Draw(t, "ids") {

@@ -155,8 +155,10 @@ func (t *txn) dropIfBare(c *contact.Contact) error {
 }
 
 // delete handles a delete message (Rule I7): it records the tombstone, erases what the
-// user's messages said before it, discards their events, attributes the user's
-// anonymous messages again, and removes the contact if nothing remains.
+// user's messages said before it (only that userId's: the other userIds an alias joined
+// to the contact keep theirs), discards their events, attributes the contact's
+// anonymous messages again, decides its aliases again (a delete may leave a userId with
+// no message before an alias), and removes the contact if nothing remains.
 func (t *txn) delete(m *event.Message) error {
 	ts := contact.Tombstone{UserID: m.UserID, Time: m.Time, MessageID: m.MessageID}
 	if err := t.tx.PutTombstone(ts); err != nil {
@@ -176,27 +178,26 @@ func (t *txn) delete(m *event.Message) error {
 	for _, h := range c.Held() {
 		anons = append(anons, h.AnonymousID)
 	}
-	c.Erase(ts.Time, ts.MessageID)
+	var refs []contact.EventRef
+	if m.UserID == c.UserID() {
+		if refs, err = t.ownEvents(c); err != nil {
+			return err
+		}
+	} else {
+		refs = c.UserEvents(m.UserID)
+	}
+	c.EraseUser(m.UserID, ts.Time, ts.MessageID)
 	t.touch(c)
 	t.changed("deleted")
-	if !t.created[c.ID()] {
-		held := map[string]bool{}
-		for _, h := range c.Held() {
-			held[h.MessageID] = true
+	var gone []string
+	for _, r := range refs {
+		if ts.Covers(r.Time, r.MessageID) {
+			gone = append(gone, r.MessageID)
 		}
-		var gone []string
-		for r, err := range t.tx.Events(c.ID(), contact.EventQuery{Until: ts.Time.Add(time.Nanosecond)}) {
-			if err != nil {
-				return err
-			}
-			if !held[r.MessageID] && ts.Covers(r.Time, r.MessageID) {
-				gone = append(gone, r.MessageID)
-			}
-		}
-		if len(gone) > 0 {
-			if _, err := t.tx.DeleteEvents(c.ID(), gone...); err != nil {
-				return err
-			}
+	}
+	if len(gone) > 0 && !t.created[c.ID()] {
+		if _, err := t.tx.DeleteEvents(c.ID(), gone...); err != nil {
+			return err
 		}
 	}
 	seen := map[string]bool{}
@@ -207,6 +208,10 @@ func (t *txn) delete(m *event.Message) error {
 				return err
 			}
 		}
+	}
+	if hasAliases(c) {
+		_, err := t.regroup(m.UserID)
+		return err
 	}
 	return t.dropIfBare(c)
 }

@@ -41,6 +41,8 @@ func (t *txn) process(m *event.Message) error {
 	switch m.Kind {
 	case event.Delete:
 		err = t.delete(m)
+	case event.Alias:
+		err = t.alias(m)
 	default:
 		err = t.apply(m)
 	}
@@ -171,8 +173,7 @@ func (t *txn) flush() error {
 
 // facts gathers what the store knows about the message's identifiers.
 func (t *txn) facts(m *event.Message) (identity.Facts, error) {
-	f := identity.Facts{UserID: m.UserID, AnonymousID: m.AnonymousID, PreviousID: m.PreviousID,
-		Time: m.Time, MessageID: m.MessageID, Alias: m.Kind == event.Alias}
+	f := identity.Facts{UserID: m.UserID, AnonymousID: m.AnonymousID, Time: m.Time, MessageID: m.MessageID}
 	if m.UserID != "" {
 		c, err := t.user(m.UserID)
 		if err != nil {
@@ -183,16 +184,6 @@ func (t *txn) facts(m *event.Message) (identity.Facts, error) {
 		}
 	}
 	anon := m.AnonymousID
-	if f.Alias {
-		anon = m.PreviousID
-		c, err := t.user(m.PreviousID)
-		if err != nil {
-			return f, err
-		}
-		if c != nil {
-			f.PreviousContact = c.ID()
-		}
-	}
 	if anon != "" && !t.alreadyLinked(f.UserContact, anon, m) {
 		links, byUser, home, err := t.anonymous(anon)
 		if err != nil {
@@ -211,19 +202,21 @@ func (t *txn) facts(m *event.Message) (identity.Facts, error) {
 // contacts need not be read. An anonymous ID that every message of a server-side
 // source carries would otherwise make each message read every contact it links.
 func (t *txn) alreadyLinked(contactID, anon string, m *event.Message) bool {
-	if contactID == "" || m.Kind == event.Alias {
+	if contactID == "" {
 		return false
 	}
 	c, err := t.get(contactID)
 	if err != nil {
 		return false
 	}
-	l, ok := c.LinkOf(anon)
+	l, ok := c.UserLink(m.UserID, anon)
 	return ok && (l.Time.Before(m.Time) || (l.Time.Equal(m.Time) && l.MessageID <= m.MessageID))
 }
 
 // anonymous returns the links of an anonymous ID, the contact of each linked userId,
-// and the anonymous ID's own contact, if it has one.
+// and the anonymous ID's own contact, if it has one. An alias that made the anonymous
+// ID a former External ID of a contact links it too, to itself, at the alias's time
+// (Rules I3, I5).
 func (t *txn) anonymous(anon string) (links []identity.Link, byUser map[string]string, home *contact.Contact, err error) {
 	cs, err := t.find(identity.AnonymousKey(anon))
 	if err != nil {
@@ -237,9 +230,25 @@ func (t *txn) anonymous(anon string) (links []identity.Link, byUser map[string]s
 			}
 			continue
 		}
-		if l, ok := c.LinkOf(anon); ok {
+		for _, l := range c.LinksOf(anon) {
 			links = append(links, l)
 			byUser[l.UserID] = c.ID()
+		}
+	}
+	aliased, err := t.find(identity.UserKey(anon))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, c := range aliased {
+		if c.UserID() == anon || !c.HasUser(anon) {
+			continue
+		}
+		for _, a := range c.Aliases() {
+			if a.PreviousID == anon {
+				links = append(links, identity.Link{AnonymousID: anon, UserID: anon, Time: a.Time, MessageID: a.MessageID})
+				byUser[anon] = c.ID()
+				break // the earliest: aliases are in the order they happened
+			}
 		}
 	}
 	return links, byUser, home, nil
@@ -262,12 +271,9 @@ func (t *txn) apply(m *event.Message) error {
 	d := identity.Decide(f)
 	var c *contact.Contact
 	switch d.Action {
-	case identity.Conflict:
-		t.refuse(m, diag.IdentityConflict, "previousId", d.Reason)
-		return nil
 	case identity.Create:
 		c = t.create(d.UserID, d.AnonymousID)
-	case identity.Attach, identity.Rename:
+	case identity.Attach:
 		if c, err = t.get(d.Contact); err != nil {
 			return err
 		}
@@ -287,14 +293,9 @@ func (t *txn) apply(m *event.Message) error {
 			return t.discardCreated(c)
 		}
 		if ok {
-			defer t.rebirth(c, ts)
-			t.rebirth(c, ts)
+			defer t.rebirth(c, d.UserID, ts)
+			t.rebirth(c, d.UserID, ts)
 		}
-	}
-	if d.Action == identity.Rename {
-		c.SetUserID(d.UserID)
-		t.touch(c)
-		t.changed("identity")
 	}
 	t.res.ContactID = c.ID()
 	if d.Held {
@@ -305,7 +306,7 @@ func (t *txn) apply(m *event.Message) error {
 			t.refuse(m, diag.IdentityConflict, "anonymousId",
 				"the anonymousId is already linked to another userId; messages with only it go to the user linked most recently before them (Rule I4)")
 		}
-		if c.Link(d.Link.AnonymousID, d.Link.Time, d.Link.MessageID) {
+		if c.LinkAs(d.Link.UserID, d.Link.AnonymousID, d.Link.Time, d.Link.MessageID) {
 			t.touch(c)
 			t.changed("identity")
 			if err := t.rehome(d.Link.AnonymousID); err != nil {
@@ -320,11 +321,11 @@ func (t *txn) apply(m *event.Message) error {
 // [contact.Contact.Erase]): it is erased with the tombstone once, and again after a
 // message added links or consent records to it, so that they count from their latest
 // message in every arrival order.
-func (t *txn) rebirth(c *contact.Contact, ts contact.Tombstone) {
-	if _, ok := t.loaded[c.ID()]; !ok {
-		return // deleted in this transaction
+func (t *txn) rebirth(c *contact.Contact, userID string, ts contact.Tombstone) {
+	if _, ok := t.loaded[c.ID()]; !ok || !c.HasUser(userID) {
+		return // deleted or moved in this transaction
 	}
-	c.Erase(ts.Time, ts.MessageID)
+	c.EraseUser(userID, ts.Time, ts.MessageID)
 	t.touch(c)
 }
 
@@ -346,11 +347,20 @@ func (t *txn) own(m *event.Message, c *contact.Contact) error {
 	// Written back even when no value changed: the stamps moved, and a later, older
 	// message must lose to them (Rule T4).
 	t.touch(c)
-	if recs := t.consentOf(m); len(recs) > 0 && c.AddConsent(recs...) > 0 {
+	if recs := t.consentOf(m); len(recs) > 0 && c.AddConsentAs(m.UserID, recs...) > 0 {
 		t.touch(c)
 		t.changed("consent")
 	}
-	return t.record(m, c)
+	if err := t.record(m, c); err != nil {
+		return err
+	}
+	if hasAliases(c) {
+		// A message under an aliased userId may be the one that makes an alias a
+		// conflict, or not (Rule I5).
+		_, err := t.regroup(m.UserID)
+		return err
+	}
+	return nil
 }
 
 // hold applies an anonymous-only message to the contact it is attributed to, keeping
@@ -404,6 +414,9 @@ func (t *txn) record(m *event.Message, c *contact.Contact) error {
 	rec, ok := m.Record()
 	if !ok {
 		return nil
+	}
+	if m.UserID != "" && m.UserID != c.UserID() {
+		c.NoteEvent(m.UserID, contact.EventRef{MessageID: rec.MessageID, Time: rec.Time})
 	}
 	return t.addEvent(c, rec)
 }

@@ -37,7 +37,15 @@ func (c *Contact) ConsentView() optin.View { return c.consent.Resolve(c.binder()
 // AddConsent adds consent records that did not come with traits, such as those of an
 // opt-in event (Rule C8), and reports how many were new.
 func (c *Contact) AddConsent(records ...optin.Record) int {
-	if c.own != nil {
+	return c.AddConsentAs(c.userID, records...)
+}
+
+// AddConsentAs is [Contact.AddConsent] for the records of a message of userID, the
+// External ID or a former one (Rule I5).
+func (c *Contact) AddConsentAs(userID string, records ...optin.Record) int {
+	if p := c.sub(userID); p != c {
+		p.consent.Add(records...)
+	} else if c.own != nil {
 		c.own.consent.Add(records...)
 	}
 	return c.consent.Add(records...)

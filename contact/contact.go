@@ -23,18 +23,25 @@ import (
 type Contact struct {
 	id        string
 	userID    string
-	formerIDs []string // former External IDs, sorted (Rule I5)
-	links     []link   // anonymous IDs stitched to the contact, sorted (Rules I2–I4)
-	latest    stamp    // the latest own message applied, whatever it said
-	born      stamp    // the latest delete of the contact's user applied to it (Rule I7); zero for none
+	links     []link // anonymous IDs stitched to the contact by its own messages, sorted (Rules I2–I4)
+	latest    stamp  // the latest own message applied, whatever it said
+	first     stamp  // the earliest own message applied, aliases and deletes aside (Rule I5)
+	born      stamp  // the latest delete of the contact's user applied to it (Rule I7); zero for none
 	createdAt instant
 	updatedAt instant
+
+	// parts are the former External IDs' messages, sorted by userId (see parts.go); each
+	// is a Contact with a userID, state, links, stamps and events, and nothing else.
+	parts   []*Contact
+	events  []EventRef  // a part's event records (see Contact.NoteEvent)
+	aliases []aliasFact // alias facts about the contact's userIds, sorted (Rule I5)
 
 	// state is what the contact shows: own joined with every held message.
 	state
 	// own is the state of the contact's own messages, those that carry its userId,
 	// kept apart while the contact holds anonymous messages that may move to another
-	// contact (Rule I4). nil when held is empty: then state is own.
+	// contact (Rule I4) or has parts. nil when held and parts are empty: then state is
+	// own.
 	own  *state
 	held []Held // anonymous-only messages attributed to the contact, sorted
 }
@@ -75,26 +82,58 @@ func (c *Contact) SetID(id string) { c.id = id }
 func (c *Contact) UserID() string { return c.userID }
 
 // SetUserID sets the External ID. When the contact had another one, that one is kept as
-// a former ID that still finds the contact (Rule I5).
+// a former ID that still finds the contact, with the messages it carried (Rule I5);
+// when userID was a former one, its messages become the contact's own again.
 func (c *Contact) SetUserID(userID string) {
 	if c.userID == userID {
 		return
 	}
-	if c.userID != "" {
-		c.formerIDs = insertSorted(c.formerIDs, c.userID)
+	if c.userID == "" && len(c.parts) == 0 {
+		c.userID = userID
+		return
 	}
-	c.formerIDs = removeSorted(c.formerIDs, userID)
+	old := c.rootPart()
+	var next *Contact
+	if i, ok := c.partIndex(userID); ok {
+		next = c.parts[i]
+		c.parts = slices.Delete(c.parts, i, i+1)
+	} else {
+		next = &Contact{}
+	}
+	c.separate()
 	c.userID = userID
+	c.own = next.state.clone()
+	c.links = slices.DeleteFunc(c.links, func(l link) bool { return !l.st.isZero() || !l.last.isZero() })
+	for _, l := range next.links {
+		c.addLink(l)
+	}
+	c.latest, c.first, c.born = next.latest, next.first, next.born
+	if old.userID != "" {
+		c.insertPart(old)
+	}
+	c.rebuild()
 }
 
-// FormerUserIDs returns the External IDs the contact had before an alias renamed it.
-func (c *Contact) FormerUserIDs() []string { return slices.Clone(c.formerIDs) }
+// FormerUserIDs returns the External IDs the contact had before an alias renamed it,
+// sorted (Rule I5).
+func (c *Contact) FormerUserIDs() []string {
+	var ids []string
+	for _, p := range c.parts {
+		ids = append(ids, p.userID)
+	}
+	return ids
+}
 
 // AnonymousIDs returns the anonymous IDs stitched to the contact, sorted.
 func (c *Contact) AnonymousIDs() []string {
 	ids := make([]string, len(c.links))
 	for i, l := range c.links {
 		ids[i] = l.anon
+	}
+	for _, p := range c.parts {
+		for _, l := range p.links {
+			ids = insertSorted(ids, l.anon)
+		}
 	}
 	return ids
 }
@@ -107,26 +146,34 @@ func (c *Contact) AddAnonymousID(id string) {
 	}
 }
 
-// Link stitches an anonymous ID to the contact as linked by a message at (t, messageID)
-// (Rules I3, I4), and reports whether that changed when the anonymous ID counts as
-// linked (see [Contact.LinkOf]): a new anonymous ID, or an earlier link of one it had
-// (the latest, on a contact reborn after a delete).
+// Link is [Contact.LinkAs] for a message of the contact's External ID.
 func (c *Contact) Link(anonymousID string, t time.Time, messageID string) bool {
+	return c.LinkAs(c.userID, anonymousID, t, messageID)
+}
+
+// LinkAs stitches an anonymous ID to the contact as linked by a message of userID at (t,
+// messageID) (Rules I3, I4), and reports whether that changed when the anonymous ID
+// counts as linked (see [Contact.LinkOf]): a new anonymous ID, or an earlier link of
+// one it had (the latest, on a contact reborn after a delete). userID is the contact's
+// External ID or a former one (Rule I5).
+func (c *Contact) LinkAs(userID, anonymousID string, t time.Time, messageID string) bool {
 	if anonymousID == "" {
 		return false
 	}
 	st := stampOf(t, messageID)
-	return c.addLink(link{anon: anonymousID, st: st, last: st})
+	return c.sub(userID).addLink(link{anon: anonymousID, st: st, last: st})
 }
 
-// Links returns the contact's links (Rule I4), sorted by anonymous ID. An anonymous ID
-// added with AddAnonymousID has none.
+// Links returns the contact's links (Rule I4): its own, sorted by anonymous ID, then
+// those of its former External IDs. An anonymous ID added with AddAnonymousID has none.
 func (c *Contact) Links() []identity.Link {
 	var out []identity.Link
-	for _, l := range c.links {
-		if !l.st.isZero() {
-			st := c.linkedAt(l)
-			out = append(out, identity.Link{AnonymousID: l.anon, UserID: c.userID, Time: st.time(), MessageID: st.id()})
+	for _, p := range append([]*Contact{c}, c.parts...) {
+		for _, l := range p.links {
+			if !l.st.isZero() {
+				st := p.linkedAt(l)
+				out = append(out, identity.Link{AnonymousID: l.anon, UserID: p.userID, Time: st.time(), MessageID: st.id()})
+			}
 		}
 	}
 	return out
@@ -251,8 +298,15 @@ func (c *Contact) CustomKeys() []string {
 // Clone returns a deep copy of c: no change to one shows in the other.
 func (c *Contact) Clone() *Contact {
 	d := *c
-	d.formerIDs = slices.Clone(c.formerIDs)
 	d.links = slices.Clone(c.links)
+	d.events = slices.Clone(c.events)
+	d.aliases = slices.Clone(c.aliases)
+	if c.parts != nil {
+		d.parts = make([]*Contact, len(c.parts))
+		for i, p := range c.parts {
+			d.parts[i] = p.Clone()
+		}
+	}
 	d.state = *c.state.clone()
 	if c.own != nil {
 		d.own = c.own.clone()
@@ -312,11 +366,15 @@ func removeSorted(s []string, v string) []string {
 func (c *Contact) HasKey(key identity.Key) bool {
 	switch key.Kind {
 	case identity.UserID:
-		_, former := slices.BinarySearch(c.formerIDs, key.Value)
-		return key.Value != "" && (key.Value == c.userID || former)
+		return c.HasUser(key.Value)
 	case identity.AnonymousID:
 		if _, ok := c.findLink(key.Value); ok {
 			return true
+		}
+		for _, p := range c.parts {
+			if _, ok := p.findLink(key.Value); ok {
+				return true
+			}
 		}
 		return slices.ContainsFunc(c.held, func(h Held) bool { return h.AnonymousID == key.Value })
 	case identity.Phone:
@@ -327,30 +385,59 @@ func (c *Contact) HasKey(key identity.Key) bool {
 	return false
 }
 
-// LinkOf returns the contact's link of an anonymous ID (Rule I4), and false when it has
-// none (an anonymous contact's own ID has none).
+// LinkOf returns the link of an anonymous ID to the contact's External ID (Rule I4), and
+// false when there is none (an anonymous contact's own ID has none).
 func (c *Contact) LinkOf(anonymousID string) (identity.Link, bool) {
-	i, ok := c.findLink(anonymousID)
-	if !ok || c.links[i].st.isZero() {
+	return c.UserLink(c.userID, anonymousID)
+}
+
+// UserLink returns the link of an anonymous ID to userID, the contact's External ID or a
+// former one (Rules I4, I5), and false when there is none.
+func (c *Contact) UserLink(userID, anonymousID string) (identity.Link, bool) {
+	p := c
+	if userID != c.userID {
+		i, ok := c.partIndex(userID)
+		if !ok {
+			return identity.Link{}, false
+		}
+		p = c.parts[i]
+	}
+	i, ok := p.findLink(anonymousID)
+	if !ok || p.links[i].st.isZero() {
 		return identity.Link{}, false
 	}
-	st := c.linkedAt(c.links[i])
-	return identity.Link{AnonymousID: c.links[i].anon, UserID: c.userID, Time: st.time(), MessageID: st.id()}, true
+	st := p.linkedAt(p.links[i])
+	return identity.Link{AnonymousID: anonymousID, UserID: p.userID, Time: st.time(), MessageID: st.id()}, true
+}
+
+// LinksOf returns every link of an anonymous ID to the contact's userIds, its External
+// ID first (Rule I4).
+func (c *Contact) LinksOf(anonymousID string) []identity.Link {
+	var out []identity.Link
+	if l, ok := c.LinkOf(anonymousID); ok {
+		out = append(out, l)
+	}
+	for _, p := range c.parts {
+		if l, ok := c.UserLink(p.userID, anonymousID); ok {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // Keys returns every key the contact is found by (Rule I6): its External ID, former
 // External IDs, anonymous IDs (linked, its own, and those of the messages it holds),
 // phones and email, without duplicates. A Store indexes a contact by these keys.
 func (c *Contact) Keys() []identity.Key {
-	keys := make([]identity.Key, 0, 2+len(c.formerIDs)+len(c.links)+len(c.phones.members))
+	keys := make([]identity.Key, 0, 2+len(c.parts)+len(c.links)+len(c.phones.members))
 	if c.userID != "" {
 		keys = append(keys, identity.UserKey(c.userID))
 	}
-	for _, id := range c.formerIDs {
-		keys = append(keys, identity.UserKey(id))
+	for _, p := range c.parts {
+		keys = append(keys, identity.UserKey(p.userID))
 	}
-	for _, l := range c.links {
-		keys = append(keys, identity.AnonymousKey(l.anon))
+	for _, id := range c.AnonymousIDs() {
+		keys = append(keys, identity.AnonymousKey(id))
 	}
 	for i, h := range c.held {
 		if _, linked := c.findLink(h.AnonymousID); !linked && (i == 0 || c.held[i-1].AnonymousID != h.AnonymousID) &&

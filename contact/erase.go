@@ -21,9 +21,28 @@ import (
 // links that remain (Rule I4), so the processor attributes them again, and discards
 // those that still belong to the deleted user.
 func (c *Contact) Erase(t time.Time, messageID string) (remains bool) {
+	return c.EraseUser(c.userID, t, messageID)
+}
+
+// EraseUser is [Contact.Erase] for the messages of one of the contact's userIds: its
+// External ID or a former one (Rule I5). Other userIds' messages stay.
+func (c *Contact) EraseUser(userID string, t time.Time, messageID string) (remains bool) {
+	if userID != c.userID {
+		if i, ok := c.partIndex(userID); ok {
+			p := c.parts[i]
+			p.Erase(t, messageID)
+			limit := stampOf(t, messageID)
+			p.events = slices.DeleteFunc(p.events, func(e EventRef) bool { return stampOf(e.Time, e.MessageID).compare(limit) < 0 })
+			c.rebuild()
+		}
+		return !c.IsEmpty()
+	}
 	limit := stampOf(t, messageID)
 	if c.latest.compare(limit) < 0 {
 		c.latest = stamp{}
+	}
+	if c.first.compare(limit) < 0 {
+		c.first = c.latest // counted from the latest after a delete: see FirstMessage
 	}
 	if limit.compare(c.born) > 0 {
 		c.born = limit
@@ -50,7 +69,8 @@ func (c *Contact) Reborn() (t time.Time, messageID string, ok bool) {
 // IsEmpty reports whether nothing is left of the contact's messages: no own message
 // applied (or all erased), no link, no held message.
 func (c *Contact) IsEmpty() bool {
-	return c.latest.isZero() && len(c.held) == 0 && len(c.Links()) == 0 && c.ownState().isEmpty()
+	return c.latest.isZero() && len(c.held) == 0 && len(c.Links()) == 0 && c.ownState().isEmpty() &&
+		len(c.parts) == 0 && len(c.aliases) == 0
 }
 
 func (s *state) erase(limit stamp, t time.Time, messageID string) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/timestamp"
 	"github.com/regalkit/regalkit/optin"
 )
@@ -149,11 +150,10 @@ type eventJSON struct {
 type clocksJSON struct {
 	Stamps [][2]string `json:"stamps"`
 	stateClocks
-	Links     map[string]*int `json:"links,omitempty"`     // stamp index; null for an anonymous contact's own ID
-	LinksLast map[string]int  `json:"linksLast,omitempty"` // the latest linking message, when another than the first
-	Latest    *int            `json:"latest,omitempty"`    // the latest own message
-	Born      *int            `json:"born,omitempty"`      // the latest delete erased (Rule I7)
-	Held      []heldJSON      `json:"held,omitempty"`
+	userClocks
+	Held    []heldJSON  `json:"held,omitempty"`
+	Parts   []partJSON  `json:"parts,omitempty"`   // former External IDs' messages (Rule I5)
+	Aliases []aliasJSON `json:"aliases,omitempty"` // alias facts (Rule I5)
 
 	index  map[stampValue]int // writing: the index of each stamp
 	parsed []stamp            // reading: each index's stamp, once parsed
@@ -171,6 +171,33 @@ type stateClocks struct {
 	Labels         map[string]json.RawMessage `json:"labels,omitempty"`
 	PhoneLog       []json.RawMessage          `json:"phoneLog,omitempty"`
 	Consent        *optin.Ledger              `json:"consent,omitempty"`
+}
+
+// userClocks are the stamps of one userId's messages: its links (stamp index; null for
+// an anonymous contact's own ID), the latest linking message of each when another than
+// the first, its latest and earliest message, and the latest delete erased (Rule I7).
+type userClocks struct {
+	Links     map[string]*int `json:"links,omitempty"`
+	LinksLast map[string]int  `json:"linksLast,omitempty"`
+	Latest    *int            `json:"latest,omitempty"`
+	First     *int            `json:"first,omitempty"`
+	Born      *int            `json:"born,omitempty"`
+}
+
+// partJSON is a former External ID's part: its state, stamps, and the stamps of the
+// event records its messages added.
+type partJSON struct {
+	UserID string `json:"userId"`
+	stateClocks
+	userClocks
+	Events []int `json:"events,omitempty"`
+}
+
+// aliasJSON is an alias fact: previousId, userId and the alias message's stamp index.
+type aliasJSON struct {
+	PreviousID string `json:"previousId"`
+	UserID     string `json:"userId"`
+	Stamp      int    `json:"stamp"`
 }
 
 type heldJSON struct {
@@ -217,7 +244,7 @@ func (e Export) MarshalJSON() ([]byte, error) {
 		FirstName:     c.firstName.val,
 		LastName:      c.lastName.val,
 		Gender:        c.gender.val,
-		FormerUserIDs: c.formerIDs,
+		FormerUserIDs: c.FormerUserIDs(),
 		Subscriptions: map[string]optin.State{
 			string(optin.SMS):   optin.StateNone,
 			string(optin.Voice): optin.StateNone,
@@ -296,6 +323,72 @@ func objectJSON(o event.Object) json.RawMessage {
 	return b.Bytes()
 }
 
+// user writes the stamps of c's own messages.
+func (k *clocksJSON) user(c *Contact) userClocks {
+	var u userClocks
+	for _, l := range c.links {
+		if u.Links == nil {
+			u.Links = make(map[string]*int)
+		}
+		var i *int
+		if !l.st.isZero() {
+			n := k.stampIndex(l.st)
+			i = &n
+		}
+		u.Links[l.anon] = i
+		if l.last.compare(l.st) != 0 {
+			if u.LinksLast == nil {
+				u.LinksLast = make(map[string]int)
+			}
+			u.LinksLast[l.anon] = k.stampIndex(l.last)
+		}
+	}
+	index := func(st stamp) *int {
+		if st.isZero() {
+			return nil
+		}
+		i := k.stampIndex(st)
+		return &i
+	}
+	u.Latest, u.First, u.Born = index(c.latest), index(c.first), index(c.born)
+	return u
+}
+
+// readUser reads what user wrote into c.
+func (k *clocksJSON) readUser(u *userClocks, c *Contact) error {
+	for anon, i := range u.Links {
+		l := link{anon: anon}
+		if i != nil {
+			st, err := k.stamp(*i)
+			if err != nil {
+				return err
+			}
+			l.st, l.last = st, st
+		}
+		if i, ok := u.LinksLast[anon]; ok {
+			st, err := k.stamp(i)
+			if err != nil {
+				return err
+			}
+			l.last = st
+		}
+		c.addLink(l)
+	}
+	for _, f := range []struct {
+		i  *int
+		st *stamp
+	}{{u.Latest, &c.latest}, {u.First, &c.first}, {u.Born, &c.born}} {
+		if f.i != nil {
+			st, err := k.stamp(*f.i)
+			if err != nil {
+				return err
+			}
+			*f.st = st
+		}
+	}
+	return nil
+}
+
 // stampIndex returns the index of st in the stamp table, adding it if needed.
 func (k *clocksJSON) stampIndex(st stamp) int {
 	if i, ok := k.index[st.value()]; ok {
@@ -331,30 +424,16 @@ var phoneOpNames = [...]string{opTrait: "trait", opMember: "member", opPrimary: 
 func (c *Contact) clocks() *clocksJSON {
 	k := &clocksJSON{}
 	k.stateClocks = *k.state(c.ownState(), c.own != nil)
-	for _, l := range c.links {
-		if k.Links == nil {
-			k.Links = make(map[string]*int)
+	k.userClocks = k.user(c)
+	for _, p := range c.parts {
+		pj := partJSON{UserID: p.userID, stateClocks: *k.state(&p.state, true), userClocks: k.user(p)}
+		for _, e := range p.events {
+			pj.Events = append(pj.Events, k.stampIndex(stampOf(e.Time, e.MessageID)))
 		}
-		var i *int
-		if !l.st.isZero() {
-			n := k.stampIndex(l.st)
-			i = &n
-		}
-		k.Links[l.anon] = i
-		if l.last.compare(l.st) != 0 {
-			if k.LinksLast == nil {
-				k.LinksLast = make(map[string]int)
-			}
-			k.LinksLast[l.anon] = k.stampIndex(l.last)
-		}
+		k.Parts = append(k.Parts, pj)
 	}
-	if !c.latest.isZero() {
-		i := k.stampIndex(c.latest)
-		k.Latest = &i
-	}
-	if !c.born.isZero() {
-		i := k.stampIndex(c.born)
-		k.Born = &i
+	for _, a := range c.aliases {
+		k.Aliases = append(k.Aliases, aliasJSON{PreviousID: a.prev, UserID: a.user, Stamp: k.stampIndex(a.st)})
 	}
 	for _, h := range c.held {
 		hj := heldJSON{AnonymousID: h.AnonymousID, Stamp: k.stampIndex(h.stamp()), Event: h.Event, Deleted: h.Deleted, Record: h.record}
@@ -462,7 +541,6 @@ func (e *Export) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("contact: reading an export: %w", err)
 	}
 	c := &Contact{id: x.ID, userID: x.UserID}
-	c.formerIDs = sortedSet(x.FormerUserIDs)
 	created, err := optionalTime(x.CreatedAt)
 	if err != nil {
 		return err
@@ -483,9 +561,12 @@ func (e *Export) UnmarshalJSON(b []byte) error {
 		c.ApplyTraits(x.asIdentify(), nil)
 	}
 	for _, id := range x.AnonymousIDs {
-		if _, ok := c.findLink(id); !ok {
+		if !c.HasKey(identity.AnonymousKey(id)) {
 			c.AddAnonymousID(id)
 		}
+	}
+	for _, id := range x.FormerUserIDs {
+		c.AddUser(id)
 	}
 	events := make([]event.Record, 0, len(x.Events))
 	for _, ev := range x.Events {
@@ -603,46 +684,44 @@ func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
 	if err := k.readState(&k.stateClocks, own); err != nil {
 		return err
 	}
-	if len(k.Held) == 0 {
-		// Without held messages the own state is the shown state, whose ledger is the
-		// consentHistory.
+	if len(k.Held) == 0 && len(k.Parts) == 0 {
+		// Without held messages or parts the own state is the shown state, whose ledger
+		// is the consentHistory.
 		recs := make([]optin.Record, len(history))
 		for i, en := range history {
 			recs[i] = en.Record
 		}
 		own.consent.Add(recs...)
 	}
-	for anon, i := range k.Links {
-		l := link{anon: anon}
-		if i != nil {
-			st, err := k.stamp(*i)
-			if err != nil {
-				return err
-			}
-			l.st, l.last = st, st
+	if err := k.readUser(&k.userClocks, c); err != nil {
+		return err
+	}
+	for _, pj := range k.Parts {
+		p := &Contact{userID: pj.UserID}
+		if err := k.readState(&pj.stateClocks, &p.state); err != nil {
+			return err
 		}
-		if i, ok := k.LinksLast[anon]; ok {
+		if err := k.readUser(&pj.userClocks, p); err != nil {
+			return err
+		}
+		for _, i := range pj.Events {
 			st, err := k.stamp(i)
 			if err != nil {
 				return err
 			}
-			l.last = st
+			p.events = append(p.events, EventRef{MessageID: st.id(), Time: st.time()})
 		}
-		c.addLink(l)
+		slices.SortFunc(p.events, compareRefs)
+		if i, found := c.partIndex(p.userID); !found && p.userID != "" && p.userID != c.userID {
+			c.parts = slices.Insert(c.parts, i, p)
+		}
 	}
-	if k.Latest != nil {
-		st, err := k.stamp(*k.Latest)
+	for _, aj := range k.Aliases {
+		st, err := k.stamp(aj.Stamp)
 		if err != nil {
 			return err
 		}
-		c.latest = st
-	}
-	if k.Born != nil {
-		st, err := k.stamp(*k.Born)
-		if err != nil {
-			return err
-		}
-		c.born = st
+		c.AddAlias(identity.Alias{PreviousID: aj.PreviousID, UserID: aj.UserID, Time: st.time(), MessageID: st.id()})
 	}
 	for _, hj := range k.Held {
 		st, err := k.stamp(hj.Stamp)
@@ -661,7 +740,7 @@ func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
 		}
 	}
 	c.state = *own
-	if len(c.held) > 0 {
+	if len(c.held) > 0 || len(c.parts) > 0 {
 		c.own = own
 		c.rebuild()
 	}

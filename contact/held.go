@@ -111,9 +111,7 @@ func (c *Contact) Hold(h Held) Changes {
 	if found {
 		return Changes{}
 	}
-	if c.own == nil {
-		c.own = c.state.clone()
-	}
+	c.separate()
 	c.held = slices.Insert(c.held, i, h)
 	var ch Changes
 	if h.effect != nil && !h.Deleted {
@@ -142,18 +140,21 @@ func (c *Contact) Release(anonymousID string, move func(h Held) bool) []Held {
 	return out
 }
 
-// rebuild recomputes the shown state from own and held.
+// rebuild recomputes the shown state from own, parts and held.
 func (c *Contact) rebuild() {
 	if c.own == nil {
 		return
 	}
 	c.state = *c.own.clone()
+	for _, p := range c.parts {
+		c.state.join(&p.state, nil)
+	}
 	for i := range c.held {
 		if e := c.held[i].effect; e != nil && !c.held[i].Deleted {
 			c.state.join(e, nil)
 		}
 	}
-	if len(c.held) == 0 {
+	if len(c.held) == 0 && len(c.parts) == 0 {
 		c.own = nil
 	}
 }

@@ -7,47 +7,44 @@ import "slices"
 // messages are united. The result is the contact that applying both contacts' messages
 // in any order gives, so Merge is commutative, associative and idempotent in everything
 // but c's id and External ID, which stay c's (o's External ID, if different, becomes a
-// former ID). o is not changed.
+// former ID, Rule I5). o is not changed.
 func (c *Contact) Merge(o *Contact) {
 	if o == nil || o == c {
 		return
 	}
-	if o.userID != "" && c.userID == "" {
+	if c.userID == "" && len(c.parts) == 0 {
 		c.userID = o.userID
-	} else if o.userID != "" && o.userID != c.userID {
-		c.formerIDs = insertSorted(c.formerIDs, o.userID)
 	}
-	for _, id := range o.formerIDs {
-		if id != c.userID {
-			c.formerIDs = insertSorted(c.formerIDs, id)
-		}
+	root := o.rootPart()
+	if root.userID == "" || root.userID == c.userID {
+		c.joinRoot(root)
+	} else {
+		c.insertPart(root)
+	}
+	for _, p := range o.parts {
+		c.insertPart(p.Clone())
 	}
 	for _, l := range o.links {
-		c.addLink(l)
+		if l.st.isZero() && l.last.isZero() {
+			c.addLink(l) // an anonymous contact's own ID
+		}
 	}
-	if o.latest.compare(c.latest) > 0 {
-		c.latest = o.latest
+	for _, h := range o.held {
+		if i, found := slices.BinarySearchFunc(c.held, h, compareHeld); !found {
+			c.separate()
+			c.held = slices.Insert(c.held, i, h)
+		}
 	}
-	if o.born.compare(c.born) > 0 {
-		c.born = o.born
+	for _, a := range o.aliases {
+		if i, found := slices.BinarySearchFunc(c.aliases, a, compareAliasFacts); !found {
+			c.aliases = slices.Insert(c.aliases, i, a)
+		}
 	}
 	if o.createdAt != 0 && (c.createdAt == 0 || o.createdAt < c.createdAt) {
 		c.createdAt = o.createdAt
 	}
 	if o.updatedAt > c.updatedAt {
 		c.updatedAt = o.updatedAt
-	}
-	if c.own == nil && o.own == nil {
-		c.state.join(&o.state, nil)
-		return
-	}
-	own := c.ownState().clone()
-	own.join(o.ownState(), nil)
-	c.own = own
-	for _, h := range o.held {
-		if i, found := slices.BinarySearchFunc(c.held, h, compareHeld); !found {
-			c.held = slices.Insert(c.held, i, h)
-		}
 	}
 	c.rebuild()
 }

@@ -228,10 +228,18 @@ func (a *applier) changed(field string, did bool) {
 // original key; every field keeps the write with the larger (event time, messageId)
 // stamp. A refused field is reported in the Diagnostics and the rest of the message
 // still applies.
+//
+// A message whose userId is a former External ID of the contact (Rule I5) applies to
+// that userId's part (see [Contact.SplitUser]).
 func (c *Contact) ApplyTraits(m *event.Message, opts *ApplyOptions) Changes {
-	if st := stampOf(m.Time, m.MessageID); st.compare(c.latest) > 0 {
-		c.latest = st
+	st := stampOf(m.Time, m.MessageID)
+	counts := m.Kind != event.Alias && m.Kind != event.Delete
+	if p := c.sub(m.UserID); p != c {
+		p.noteOwn(st, counts)
+		p.state.applyTraits(m, opts)
+		return c.state.applyTraits(m, opts)
 	}
+	c.noteOwn(st, counts)
 	if c.own != nil {
 		c.own.applyTraits(m, opts)
 	}

@@ -6,21 +6,15 @@ import "time"
 // processor asks before applying it. It is filled inside the message's transaction.
 type Facts struct {
 	// The message's identifiers and stamp.
-	UserID, AnonymousID, PreviousID string
-	Time                            time.Time
-	MessageID                       string
-	// Alias says the message is an alias call (Rule I5): PreviousID names the old
-	// identity.
-	Alias bool
+	UserID, AnonymousID string
+	Time                time.Time
+	MessageID           string
 
 	// UserContact is the id of the contact whose External ID, current or former, is
 	// UserID; empty when there is none.
 	UserContact string
-	// PreviousContact is the id of the contact whose External ID, current or former, is
-	// PreviousID; empty when there is none (then PreviousID is an anonymous ID).
-	PreviousContact string
-	// Links are every link of AnonymousID (of PreviousID for an alias of an anonymous
-	// ID), with the contact of each linked userId in LinkedContacts.
+	// Links are every link of AnonymousID, with the contact of each linked userId in
+	// LinkedContacts.
 	Links          []Link
 	LinkedContacts map[string]string // userId → contact id
 	// AnonymousContact is the id of the anonymous ID's own contact, the one it has
@@ -38,14 +32,9 @@ const (
 	// Create makes a new contact for the message: a known contact for Decision.UserID,
 	// or, when that is empty, the anonymous contact of Decision.AnonymousID.
 	Create
-	// Rename gives contact Decision.Contact the External ID Decision.UserID (Rule I5);
-	// its old one stays a lookup key.
-	Rename
-	// Conflict applies nothing: the identities cannot be joined (Rule I5).
-	Conflict
 )
 
-var actionNames = [...]string{"invalid", "attach", "create", "rename", "conflict"}
+var actionNames = [...]string{"invalid", "attach", "create"}
 
 // String returns the action's name.
 func (a Action) String() string {
@@ -55,10 +44,11 @@ func (a Action) String() string {
 	return actionNames[0]
 }
 
-// Decision is what to do with a message (Rules I1–I5).
+// Decision is what to do with a message (Rules I1–I4). Aliases are decided as a set by
+// [Group].
 type Decision struct {
 	Action Action
-	// Contact is the contact to attach to or rename; empty for Create and Conflict.
+	// Contact is the contact to attach to; empty for Create.
 	Contact string
 	// UserID is the userId the message belongs to; empty when it belongs to an
 	// anonymous contact.
@@ -69,7 +59,7 @@ type Decision struct {
 	// Held says the message is anonymous-only: it is kept whole on its contact, and may
 	// move when the anonymous ID's links change (Rule I4).
 	Held bool
-	// Link, when set, is a link the message makes (Rules I3, I5). After adding it, the
+	// Link, when set, is a link the message makes (Rule I3). After adding it, the
 	// anonymous ID's held messages are attributed again: an anonymous contact merges
 	// into the known one (I3), and a shared anonymous ID hands messages over by time
 	// (I4).
@@ -77,8 +67,6 @@ type Decision struct {
 	// Shared says the link joins an anonymous ID that another userId already has
 	// (Rule I4: a diagnostic, identity.conflict, though the link is kept).
 	Shared bool
-	// Reason explains a Conflict.
-	Reason string
 }
 
 // Decide says what to do with a message, given what its identifiers resolve to. It is
@@ -90,13 +78,9 @@ type Decision struct {
 //     or before the message's time, or to the earliest-linked user for a message older
 //     than every link (I4), or, with no link, to the anonymous ID's own contact,
 //     created if needed (I2).
-//   - An alias renames the previous user's contact when the new userId has none, links
-//     an anonymous previousId like I3, and is a conflict when both userIds already own
-//     different contacts (I5).
+//
+// An alias message is not decided here: see [Group].
 func Decide(f Facts) Decision {
-	if f.Alias {
-		return decideAlias(f)
-	}
 	if f.UserID == "" {
 		if owner, ok := Owner(f.Links, f.Time); ok {
 			return Decision{Action: Attach, Contact: f.LinkedContacts[owner], UserID: owner, AnonymousID: f.AnonymousID, Held: true}
@@ -115,22 +99,6 @@ func Decide(f Facts) Decision {
 		d.Shared = sharedWith(f.Links, f.UserID)
 	}
 	return d
-}
-
-func decideAlias(f Facts) Decision {
-	switch {
-	case f.PreviousContact == "":
-		// The previousId is no user's: it is an anonymous ID, linked as in Rule I3.
-		d := Decide(Facts{UserID: f.UserID, AnonymousID: f.PreviousID, Time: f.Time, MessageID: f.MessageID,
-			UserContact: f.UserContact, Links: f.Links, LinkedContacts: f.LinkedContacts, AnonymousContact: f.AnonymousContact})
-		return d
-	case f.UserContact == "":
-		return Decision{Action: Rename, Contact: f.PreviousContact, UserID: f.UserID}
-	case f.UserContact == f.PreviousContact:
-		return Decision{Action: Attach, Contact: f.UserContact, UserID: f.UserID}
-	}
-	return Decision{Action: Conflict, UserID: f.UserID,
-		Reason: "previousId and userId are the External IDs of two contacts; contacts with different userIds never merge (Rule I5)"}
 }
 
 // sharedWith reports whether links hold a userId other than userID.

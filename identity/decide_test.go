@@ -43,23 +43,12 @@ func TestDecide(t *testing.T) {
 		{"I4: the same userId again is not shared",
 			Facts{UserID: "alice", AnonymousID: "a", Time: t0, MessageID: "m1", UserContact: "c-alice", Links: []Link{alice}, LinkedContacts: contacts},
 			Decision{Action: Attach, Contact: "c-alice", UserID: "alice", AnonymousID: "a", Link: &alice}},
-		{"I5: alias from an anonymous ID links it",
-			Facts{Alias: true, UserID: "u", PreviousID: "a", Time: t0, MessageID: "m", AnonymousContact: "c-a"},
-			Decision{Action: Create, UserID: "u", AnonymousID: "a", Link: &Link{"a", "u", t0, "m"}}},
-		{"I5: alias from a userId renames its contact",
-			Facts{Alias: true, UserID: "new", PreviousID: "old", PreviousContact: "c-old"},
-			Decision{Action: Rename, Contact: "c-old", UserID: "new"}},
-		{"I5: alias already applied attaches",
-			Facts{Alias: true, UserID: "new", PreviousID: "old", PreviousContact: "c-1", UserContact: "c-1"},
-			Decision{Action: Attach, Contact: "c-1", UserID: "new"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, Decide(tt.f))
 		})
 	}
-	d := Decide(Facts{Alias: true, UserID: "new", PreviousID: "old", PreviousContact: "c-old", UserContact: "c-new"})
-	assert.Equal(t, Conflict, d.Action, "I5: both userIds own contacts")
-	assert.Contains(t, d.Reason, "never merge")
-	assert.Equal(t, "conflict", d.Action.String())
+	assert.Equal(t, "create", Create.String())
+	assert.Equal(t, "invalid", Action(9).String())
 }

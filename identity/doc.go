@@ -32,14 +32,51 @@
 //
 // # Resolution
 //
-// [Decide] is the pure decision of who a message belongs to (Rules I1–I5), given
-// [Facts]: what its userId, anonymousId and previousId resolve to. It says whether to
-// attach the message to an existing contact, create one, rename one (alias), or refuse
-// a conflict, and which [Link] the message makes. [Owner] settles a shared anonymous
-// ID (Rule I4): an anonymous-only message belongs to the userId linked most recently
-// at or before it, and a message older than every link to the earliest-linked userId.
-// Both depend only on their inputs, never on the order messages arrived in; the root
-// Processor gathers the facts and carries the decision out in one store transaction.
+// [Decide] is the pure decision of who a message with a userId or an anonymousId
+// belongs to (Rules I1–I4), given [Facts]: what its identifiers resolve to. It says
+// whether to attach the message to an existing contact or create one, and which [Link]
+// the message makes. [Owner] settles a shared anonymous ID (Rule I4): an anonymous-only
+// message belongs to the userId linked most recently at or before it, and a message
+// older than every link to the earliest-linked userId. [Group] decides aliases (Rule
+// I5). Each depends only on its inputs, never on the order messages arrived in; the
+// root Processor gathers the facts and carries the decision out in one store
+// transaction.
+//
+// # Aliases and deletes in any order
+//
+// Segment delivers out of order, so regalkit never decides an alias or a delete by what
+// happens to have arrived. These rules predict the outcome from the set of messages
+// alone ("before" is by event time, then messageId):
+//
+//  1. An alias (previousId P, userId U, at time t) is a fact, "P is U since t", kept
+//     whether or not P's messages have arrived. An alias with P == U changes nothing.
+//  2. The aliases that name a userId are decided together, in the order they happened
+//     ([Group]): an alias is a conflict (diagnostic identity.conflict; it changes
+//     nothing) when both P's and U's sides have a message under their own userId that
+//     happened before it, or when an earlier alias already made P another userId's;
+//     otherwise P joins U's contact. A late message can turn a joining alias into a
+//     conflict; P's messages then leave U's contact again, as a contact of their own.
+//  3. When P joins U, every message with userId P, before or after the alias, lands on
+//     U's contact; P stays a lookup key of it (a former External ID: Find(UserKey(P))
+//     and the export's formerUserIds), and nothing is left under P. An anonymous-only
+//     message with anonymousId P belongs to U as if P had been linked to U at t (Rule
+//     I3).
+//  4. A delete of userId X at time d (Rule I7) removes what messages under X said
+//     before d, and the anonymous-only messages that belong to X and happened before d.
+//     What happened after d stays, whatever arrived first. A link or a consent record
+//     sent both before and after d survives, counted from its latest sending: the
+//     earliest sending after d cannot be known when the delete arrives last. An
+//     anonymous-only message that belongs to X's time before d is kept out of sight,
+//     so that a late link can still hand it to another user. A delete touches only X's
+//     messages: the other userIds an alias joined to the contact keep theirs, and the
+//     alias facts stay.
+//
+// Two examples. An alias {previousId old-3, userId u3} that arrives before old-3's
+// identify and track makes, in every order, one contact u3 with old-3's phone and
+// event and old-3 as a former External ID. And with identifies of (u2, a2) at 12:01
+// and 12:05, a delete of u2 at 12:03 and a page of a2 alone at 12:06, every order ends
+// with u2's fresh contact holding the 12:05 traits, the link to a2 and the page, and
+// nothing of 12:01.
 //
 // # Masking
 //

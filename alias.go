@@ -1,0 +1,327 @@
+package regalkit
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/identity"
+)
+
+// alias handles an alias message (Rule I5). The alias is recorded as a fact on the
+// contacts of both its userIds (the new userId's contact is made when neither has one,
+// so that the previousId's later messages find it), and then every alias that names
+// those userIds is decided again, from the facts, by [identity.Group]: what an alias
+// does depends on the set of messages, never on which arrived first.
+func (t *txn) alias(m *event.Message) error {
+	prev, user := m.PreviousID, m.UserID
+	if prev == user {
+		return nil // "P is P" changes nothing (Rule I5)
+	}
+	a := identity.Alias{PreviousID: prev, UserID: user, Time: m.Time, MessageID: m.MessageID}
+	cu, err := t.user(user)
+	if err != nil {
+		return err
+	}
+	cp, err := t.user(prev)
+	if err != nil {
+		return err
+	}
+	if cu == nil && cp == nil {
+		cu = t.create(user, "")
+	}
+	for _, c := range []*contact.Contact{cu, cp} {
+		if c != nil && c.AddAlias(a) {
+			t.touch(c)
+			t.changed("identity")
+		}
+	}
+	g, err := t.regroup(prev, user)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(g.Conflicts, a) {
+		t.refuse(m, diag.IdentityConflict, "previousId",
+			"previousId and userId each had messages before the alias, or previousId was already aliased; contacts with different userIds never merge (Rule I5)")
+	}
+	if c, err := t.user(user); err != nil {
+		return err
+	} else if c != nil {
+		t.res.ContactID = c.ID()
+	}
+	// previousId may be an anonymous ID: the alias is then a link (Rule I3).
+	return t.rehome(prev)
+}
+
+// hasAliases reports whether a contact knows any alias fact, so that a message applied
+// to it may change what the aliases decide (Rule I5).
+func hasAliases(c *contact.Contact) bool { return len(c.Aliases()) > 0 }
+
+// regroup decides again every alias that names the seed userIds, or userIds joined to
+// them through other aliases (Rule I5), and moves former External IDs between contacts
+// until each contact holds exactly one group: a part whose alias turned out to be a
+// conflict leaves to become a contact of its own, and contacts whose userIds an alias
+// now joins merge. Anonymous IDs of the contacts involved are attributed again (Rule
+// I4), since their links may now belong to another contact.
+func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
+	cs, err := t.aliasClosure(seeds)
+	if err != nil {
+		return identity.Grouping{}, err
+	}
+	var aliases []identity.Alias
+	holder := map[string]*contact.Contact{}
+	for _, c := range cs {
+		aliases = append(aliases, c.Aliases()...)
+		holder[c.UserID()] = c
+		for _, id := range c.FormerUserIDs() {
+			holder[id] = c
+		}
+	}
+	g := identity.Group(aliases, func(id string) (time.Time, string, bool) {
+		if c := holder[id]; c != nil {
+			return c.FirstMessage(id)
+		}
+		return time.Time{}, "", false
+	})
+	root := func(id string) string {
+		if r, ok := g.Root[id]; ok {
+			return r
+		}
+		return id
+	}
+	anons := map[string]bool{}
+	for _, c := range cs {
+		for _, id := range c.AnonymousIDs() {
+			anons[id] = true
+		}
+		for _, h := range c.Held() {
+			anons[h.AnonymousID] = true
+		}
+	}
+
+	// Parts that belong to another group than their contact's External ID leave.
+	for _, c := range slices.Clone(cs) {
+		for _, id := range c.FormerUserIDs() {
+			if root(id) == root(c.UserID()) {
+				continue
+			}
+			s, refs := c.SplitUser(id)
+			t.touch(c)
+			t.changed("identity")
+			t.adopt(s)
+			cs = append(cs, s)
+			for _, ref := range refs {
+				rec, err := t.takeEvent(c, ref.MessageID, ref.Time)
+				if err != nil {
+					return g, err
+				}
+				if rec != nil {
+					if err := t.addEvent(s, *rec); err != nil {
+						return g, err
+					}
+				}
+			}
+		}
+	}
+
+	// Contacts of one group merge into the one whose External ID is the group's, else
+	// the first by id; it takes the group's External ID.
+	groups := map[string][]*contact.Contact{}
+	for _, c := range cs {
+		if _, live := t.loaded[c.ID()]; live {
+			r := root(c.UserID())
+			groups[r] = append(groups[r], c)
+		}
+	}
+	// Every userId an alias names belongs to a contact, in every arrival order, even
+	// one that has no message yet: its later messages find it.
+	for _, r := range g.Root {
+		if _, ok := groups[r]; !ok {
+			groups[r] = []*contact.Contact{t.create(r, "")}
+		}
+	}
+	for _, r := range sortedKeys(groups) {
+		members := groups[r]
+		slices.SortFunc(members, func(a, b *contact.Contact) int {
+			if (a.UserID() == r) != (b.UserID() == r) {
+				if a.UserID() == r {
+					return -1
+				}
+				return 1
+			}
+			return cmp.Compare(a.ID(), b.ID())
+		})
+		target := members[0]
+		var targetOwn []contact.EventRef
+		if target.UserID() != r {
+			if targetOwn, err = t.ownEvents(target); err != nil {
+				return g, err
+			}
+		}
+		for _, o := range members[1:] {
+			own, err := t.ownEvents(o)
+			if err != nil {
+				return g, err
+			}
+			target.Absorb(o, own)
+			if err := t.moveEvents(o, target); err != nil {
+				return g, err
+			}
+			if err := t.forget(o); err != nil {
+				return g, err
+			}
+			t.changed("identity")
+		}
+		if old := target.UserID(); old != r {
+			target.SetUserID(r)
+			for _, ref := range targetOwn {
+				target.NoteEvent(old, ref)
+			}
+			t.changed("identity")
+		}
+		for id, rid := range g.Root {
+			if rid == r && !target.HasUser(id) {
+				target.AddUser(id)
+			}
+		}
+		for _, a := range aliases {
+			if target.HasUser(a.PreviousID) || target.HasUser(a.UserID) {
+				target.AddAlias(a)
+			}
+		}
+		t.touch(target)
+	}
+	for _, a := range sortedKeys(anons) {
+		if err := t.rehome(a); err != nil {
+			return g, err
+		}
+	}
+	return g, nil
+}
+
+// aliasClosure returns the contacts of the seed userIds and of every userId an alias
+// they know joins to them, transitively.
+func (t *txn) aliasClosure(seeds []string) ([]*contact.Contact, error) {
+	var cs []*contact.Contact
+	seen := map[string]bool{}
+	named := map[string]bool{}
+	queue := slices.Clone(seeds)
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		if id == "" || named[id] {
+			continue
+		}
+		named[id] = true
+		found, err := t.find(identity.UserKey(id))
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range found {
+			if seen[c.ID()] {
+				continue
+			}
+			seen[c.ID()] = true
+			cs = append(cs, c)
+			queue = append(queue, c.UserID())
+			queue = append(queue, c.FormerUserIDs()...)
+			for _, a := range c.Aliases() {
+				queue = append(queue, a.PreviousID, a.UserID)
+			}
+		}
+	}
+	return cs, nil
+}
+
+// ownEvents returns the event records of a contact's own messages: its events but
+// those of its (shown) held messages and of its former External IDs.
+func (t *txn) ownEvents(c *contact.Contact) ([]contact.EventRef, error) {
+	if t.created[c.ID()] {
+		return nil, nil // not in the store yet, so no events
+	}
+	other := map[string]bool{}
+	for _, h := range c.Held() {
+		if h.Event && !h.Deleted {
+			other[h.MessageID] = true
+		}
+	}
+	for _, id := range c.FormerUserIDs() {
+		for _, ref := range c.UserEvents(id) {
+			other[ref.MessageID] = true
+		}
+	}
+	var refs []contact.EventRef
+	for r, err := range t.tx.Events(c.ID(), contact.EventQuery{}) {
+		if err != nil {
+			return nil, err
+		}
+		if !other[r.MessageID] {
+			refs = append(refs, contact.EventRef{MessageID: r.MessageID, Time: r.Time})
+		}
+	}
+	return refs, nil
+}
+
+// moveEvents moves every event record of one contact to another.
+func (t *txn) moveEvents(from, to *contact.Contact) error {
+	if t.created[from.ID()] {
+		return nil
+	}
+	var recs []event.Record
+	var ids []string
+	for r, err := range t.tx.Events(from.ID(), contact.EventQuery{}) {
+		if err != nil {
+			return err
+		}
+		recs = append(recs, r)
+		ids = append(ids, r.MessageID)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := t.tx.DeleteEvents(from.ID(), ids...); err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if err := t.addEvent(to, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// adopt makes a contact that a part became (see [contact.Contact.SplitUser]) one of the
+// store's, to be inserted at the end of the transaction.
+func (t *txn) adopt(c *contact.Contact) {
+	c.SetID(t.p.opts.newID())
+	c.SetTimes(t.now, t.now)
+	t.remember(c)
+	t.created[c.ID()] = true
+	t.dirty[c.ID()] = true
+}
+
+// forget deletes a contact that merged into another.
+func (t *txn) forget(c *contact.Contact) error {
+	if !t.created[c.ID()] {
+		if err := t.tx.Delete(c.ID()); err != nil {
+			return err
+		}
+	}
+	delete(t.loaded, c.ID())
+	if t.res.ContactID == c.ID() {
+		t.res.ContactID = ""
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

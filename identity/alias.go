@@ -1,0 +1,123 @@
+package identity
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// Alias is the fact an alias message states (Rule I5): previousId PreviousID is UserID
+// since the message's event time. PreviousID may be a userId that has messages of its
+// own, or an anonymous ID; regalkit cannot tell which when the alias arrives first,
+// and the outcome does not depend on it.
+type Alias struct {
+	PreviousID string
+	UserID     string
+	Time       time.Time
+	MessageID  string
+}
+
+// compareAliases orders aliases by when they happened: time, then messageId, then the
+// identifiers, so that a set of aliases has one order.
+func compareAliases(a, b Alias) int {
+	if c := CompareStamps(a.Time, a.MessageID, b.Time, b.MessageID); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.PreviousID, b.PreviousID); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.UserID, b.UserID)
+}
+
+// CompareStamps orders two messages by event time, then messageId (Rules T4, I4): the
+// one order every rule of regalkit that speaks of "before" uses.
+func CompareStamps(at time.Time, aID string, bt time.Time, bID string) int {
+	if c := at.Compare(bt); c != 0 {
+		return c
+	}
+	return cmp.Compare(aID, bID)
+}
+
+// FirstMessage says when the earliest message that carried a userId (an identify, a
+// track, a page, … — not an alias or a delete) happened, and false when none did.
+type FirstMessage func(userID string) (t time.Time, messageID string, ok bool)
+
+// Grouping is what a set of aliases makes of the userIds they name (Rule I5).
+type Grouping struct {
+	// Root maps every userId the aliases name to the External ID of the contact it
+	// belongs to: itself when no alias took it elsewhere.
+	Root map[string]string
+	// Conflicts are the aliases that changed nothing (identity.conflict), in the order
+	// they happened.
+	Conflicts []Alias
+}
+
+// Group decides every alias of a set at once (Rule I5), so that the answer depends on
+// the set and never on the order the aliases arrived in. The aliases are taken in the
+// order they happened (time, then messageId), each against the groups the earlier ones
+// made:
+//
+//   - an alias with PreviousID == UserID changes nothing, and is no conflict;
+//   - an alias between two userIds already in one group changes nothing;
+//   - an alias whose PreviousID an earlier alias already took into another userId's
+//     group is a conflict: a userId is renamed once;
+//   - an alias is a conflict when both groups have a message under one of their own
+//     userIds that happened before the alias (first reports those): two userIds that
+//     each had a life before the alias never merge;
+//   - otherwise the previous group joins UserID's group, whose External ID stays.
+//
+// first must answer for every userId the aliases name; a userId without messages
+// (first reports false) has no life before any alias.
+func Group(aliases []Alias, first FirstMessage) Grouping {
+	as := slices.Clone(aliases)
+	slices.SortFunc(as, compareAliases)
+	as = slices.Compact(as)
+	parent := map[string]string{}
+	members := map[string][]string{}
+	root := func(id string) string {
+		for {
+			p, ok := parent[id]
+			if !ok || p == id {
+				return id
+			}
+			id = p
+		}
+	}
+	for _, a := range as {
+		for _, id := range [...]string{a.PreviousID, a.UserID} {
+			if _, ok := parent[id]; !ok {
+				parent[id] = id
+				members[id] = []string{id}
+			}
+		}
+	}
+	before := func(group string, a Alias) bool {
+		for _, id := range members[group] {
+			if t, mid, ok := first(id); ok && CompareStamps(t, mid, a.Time, a.MessageID) < 0 {
+				return true
+			}
+		}
+		return false
+	}
+	var g Grouping
+	for _, a := range as {
+		if a.PreviousID == a.UserID {
+			continue
+		}
+		rp, ru := root(a.PreviousID), root(a.UserID)
+		switch {
+		case rp == ru:
+		case rp != a.PreviousID, before(rp, a) && before(ru, a):
+			g.Conflicts = append(g.Conflicts, a)
+		default:
+			parent[rp] = ru
+			members[ru] = append(members[ru], members[rp]...)
+			delete(members, rp)
+		}
+	}
+	g.Root = make(map[string]string, len(parent))
+	for id := range parent {
+		g.Root[id] = root(id)
+	}
+	return g
+}
