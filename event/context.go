@@ -63,7 +63,8 @@ func (c RecordContext) IsZero() bool {
 // NewContext builds a Context from the members of a context object. A known key with a
 // string value fills its field; null leaves it empty; any other value, and every
 // unknown key, is kept in Extra in input order. "library" and "page" are read the same
-// way one level down, and "traits" when it is an object.
+// way one level down, and "traits" when it is an object. An empty array where an object
+// belongs ("traits": [], as PHP's json_encode writes {}) reads as an empty object.
 //
 // The Context shares o's values (not o itself): o may be reused afterwards.
 func NewContext(o Object) Context {
@@ -169,7 +170,7 @@ func known(m Member) bool {
 		return k == jsonvalue.KindString || k == jsonvalue.KindNull
 	case ctxTraits, ctxLibrary, ctxPage:
 		k := jsonvalue.KindOf(m.Value)
-		return k == jsonvalue.KindObject || k == jsonvalue.KindNull
+		return k == jsonvalue.KindObject || k == jsonvalue.KindNull || jsonvalue.IsEmptyArray(m.Value)
 	}
 	return false
 }
@@ -180,6 +181,12 @@ func (c *Context) set(m Member, texts *textArena) bool {
 		return false
 	}
 	if jsonvalue.IsNull(m.Value) {
+		return true
+	}
+	if jsonvalue.IsEmptyArray(m.Value) { // an empty object as PHP writes it
+		if m.Key == ctxTraits {
+			c.Traits = Object{}
+		}
 		return true
 	}
 	switch m.Key {
