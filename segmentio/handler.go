@@ -379,7 +379,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "segmentio: sink failed",
-			slog.String("path", cut(r.URL.Path, 256)), slog.Int("status", status),
+			slog.String("path", cut(diag.Mask(r.URL.Path), 256)), slog.Int("status", status),
 			slog.Int("messages", len(p.msgs)), slog.String("error", err.Error()))
 		h.write(w, status, &HandlerResponse{Error: "segmentio: the messages were not processed; deliver them again"})
 		return
@@ -685,12 +685,12 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, status int, re
 				diags += len(res.Diagnostics)
 			}
 			h.log.LogAttrs(ctx, slog.LevelDebug, "segmentio: delivery handled",
-				slog.String("path", cut(r.URL.Path, 256)), slog.Int("messages", len(resp.Results)),
+				slog.String("path", cut(diag.Mask(r.URL.Path), 256)), slog.Int("messages", len(resp.Results)),
 				slog.Int("duplicates", dups), slog.Int("diagnostics", diags))
 		}
 	} else {
 		h.log.LogAttrs(ctx, slog.LevelInfo, "segmentio: delivery refused",
-			slog.String("path", cut(r.URL.Path, 256)), slog.Int("status", status),
+			slog.String("path", cut(diag.Mask(r.URL.Path), 256)), slog.Int("status", status),
 			slog.String("reason", resp.Error), slog.String("remote", r.RemoteAddr))
 	}
 	h.write(w, status, resp)

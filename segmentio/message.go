@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 
+	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
 )
@@ -117,6 +118,7 @@ func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, to
 	}
 	kind, ok := event.ParseKind(typ)
 	if !ok {
+		typ = diag.Mask(typ) // not a known type: it may be anything, an email included (SPEC X)
 		if len(typ) > 32 {
 			typ = strings.ToValidUTF8(typ[:32], "")
 		}

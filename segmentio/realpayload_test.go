@@ -78,3 +78,21 @@ func TestDecode_goTimeString(t *testing.T) {
 	assert.Empty(t, m.Diagnostics)
 	assert.Equal(t, "2020-05-09T23:54:49.209808489Z", timestamp.Format(m.Time))
 }
+
+// TestDecode_unsupportedTypeMasked: a type that is not one of the seven is input, and
+// may be an email or a phone: the error masks it (SPEC X, issue 12).
+func TestDecode_unsupportedTypeMasked(t *testing.T) {
+	for typ, want := range map[string]string{
+		"bob.secret@example.com": `"***@example.com"`,
+		"+19545552399":           `"+*******2399"`,
+		"Order Completed":        `"Order Completed"`,
+	} {
+		_, err := decodeOne(t, `{"type":"`+typ+`","userId":"u"}`)
+		var ue *UnsupportedTypeError
+		require.ErrorAs(t, err, &ue)
+		assert.Contains(t, err.Error(), want)
+		if want != `"`+typ+`"` {
+			assert.NotContains(t, err.Error(), typ[1:])
+		}
+	}
+}
