@@ -498,3 +498,34 @@ func TestRun_token(t *testing.T) {
 	require.NoError(t, s.stop(t))
 	assert.NotContains(t, s.stderr.String(), token, "the token is never logged")
 }
+
+// TestRun_exportShowsWhatWasRecorded: GET /contacts/{id} shows a group call's traits,
+// every event's context, and the receivedAt the tracking API stamped (issue 12,
+// SPEC X).
+func TestRun_exportShowsWhatWasRecorded(t *testing.T) {
+	s := start(t)
+	group := `{"userId":"u-export","groupId":"acme","messageId":"g-1","timestamp":"2020-08-26T15:02:11Z",
+		"traits":{"name":"Acme Inc","plan":"enterprise"},
+		"context":{"ip":"8.8.8.8","userAgent":"UA","locale":"en-US","library":{"name":"analytics-go","version":"3.0.0"},"page":{"path":"/pricing"}}}`
+	before := time.Now().UTC().Add(-time.Second)
+	require.Equal(t, http.StatusOK, send(t, http.MethodPost, s.base+"/v1/group", group).status)
+	r := send(t, http.MethodGet, s.base+"/contacts/u-export", "")
+	require.Equal(t, http.StatusOK, r.status)
+	var c struct {
+		Events []struct {
+			Kind       string          `json:"kind"`
+			GroupID    string          `json:"groupId"`
+			Traits     json.RawMessage `json:"traits"`
+			Context    json.RawMessage `json:"context"`
+			ReceivedAt time.Time       `json:"receivedAt"`
+		} `json:"events"`
+	}
+	require.NoError(t, json.Unmarshal(r.body, &c), string(r.body))
+	require.Len(t, c.Events, 1)
+	e := c.Events[0]
+	assert.Equal(t, "group", e.Kind)
+	assert.Equal(t, "acme", e.GroupID)
+	assert.JSONEq(t, `{"name":"Acme Inc","plan":"enterprise"}`, string(e.Traits))
+	assert.JSONEq(t, `{"ip":"8.8.8.8","userAgent":"UA","locale":"en-US","library":{"name":"analytics-go","version":"3.0.0"},"page":{"path":"/pricing"}}`, string(e.Context))
+	assert.True(t, e.ReceivedAt.After(before), "stamped on arrival: %v", e.ReceivedAt)
+}
