@@ -18,14 +18,16 @@
 //
 // Usage:
 //
-//	go run ./examples/webhook [-addr 127.0.0.1:8080] [-secret S] [-token T] [-write-key K]... [-v]
+//	go run ./examples/webhook [-addr 127.0.0.1:8080] [-secret S] [-token T] [-write-key K]... [-context-traits] [-v]
 //
 // With -secret, every delivery must carry Segment's X-Signature for that shared secret;
 // Segment signs only the first message of an array, so add -token, a shared bearer
 // token every delivery must carry as "Authorization: Bearer T" (set that header in the
 // Webhooks (Actions) destination's mapping); see SECURITY.md. With -write-key
 // (repeatable), every delivery must carry one of the keys, as Basic credentials or, with
-// -token, as "writeKey" in the body. The status codes are segmentio.Handler's.
+// -token, as "writeKey" in the body. The status codes are segmentio.Handler's. With
+// -context-traits, the context.traits of tracks, pages and screens apply as traits
+// (regalkit.Options.ApplyContextTraits); without it they are only recorded.
 // The read endpoints have no authentication of their own, and show phones and emails:
 // keep the server on a loopback or private address, or put it behind a proxy that
 // authenticates. Contacts live in memory and are lost when it stops.
@@ -100,6 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		keys = append(keys, k)
 		return nil
 	})
+	contextTraits := fs.Bool("context-traits", false, "apply the context.traits of track, page and screen as traits (regalkit.Options.ApplyContextTraits)")
 	verbose := fs.Bool("v", false, "log every delivery, not only refusals and failures")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -120,7 +123,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	store := memstore.New()
 	srv := &http.Server{
-		Handler:           newServer(store, &segmentio.HandlerOptions{WriteKeys: keys, Secret: *secret, Token: *token, Logger: logger}, logger),
+		Handler: newServer(store, &regalkit.Options{Logger: logger, ApplyContextTraits: *contextTraits},
+			&segmentio.HandlerOptions{WriteKeys: keys, Secret: *secret, Token: *token, Logger: logger}, logger),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -154,9 +158,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// newServer returns the routes of the server, processing deliveries into store.
-func newServer(store contact.Store, opts *segmentio.HandlerOptions, logger *slog.Logger) http.Handler {
-	p := regalkit.New(store, &regalkit.Options{Logger: logger})
+// newServer returns the routes of the server, processing deliveries into store with a
+// Processor configured by popts (nil means logging to logger only).
+func newServer(store contact.Store, popts *regalkit.Options, opts *segmentio.HandlerOptions, logger *slog.Logger) http.Handler {
+	if popts == nil {
+		popts = &regalkit.Options{Logger: logger}
+	}
+	p := regalkit.New(store, popts)
 	hook := segmentio.NewHandler(p.Sink(), opts)
 	mux := http.NewServeMux()
 	for _, route := range deliveryRoutes {

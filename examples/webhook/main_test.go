@@ -397,7 +397,7 @@ func (s *flakyStore) Update(ctx context.Context, fn func(contact.Tx) error) erro
 func TestRetryIsHarmless_RuleE2(t *testing.T) {
 	store := &flakyStore{Store: memstore.New(), failAt: map[int32]bool{3: true}}
 	var logs lockedBuffer
-	srv := httptest.NewServer(newServer(store, nil, slog.New(slog.NewTextHandler(&logs, nil))))
+	srv := httptest.NewServer(newServer(store, nil, nil, slog.New(slog.NewTextHandler(&logs, nil))))
 	defer srv.Close()
 
 	batch := `{"batch":[` + identify + `,` + trackMsg("r-1", "92980cfccc067", "A") + `,` +
@@ -439,7 +439,7 @@ func mustFind(t *testing.T, store contact.Store, userID string) *contact.Contact
 // soon: 503 with Retry-After.
 func TestProcessorSink_conflict(t *testing.T) {
 	store := conflictStore{memstore.New()}
-	srv := httptest.NewServer(newServer(store, nil, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(newServer(store, nil, nil, slog.New(slog.DiscardHandler)))
 	defer srv.Close()
 	r := send(t, http.MethodPost, srv.URL+"/", trackMsg("c-1", "u", "E"))
 	assert.Equal(t, http.StatusServiceUnavailable, r.status)
@@ -528,4 +528,18 @@ func TestRun_exportShowsWhatWasRecorded(t *testing.T) {
 	assert.JSONEq(t, `{"name":"Acme Inc","plan":"enterprise"}`, string(e.Traits))
 	assert.JSONEq(t, `{"ip":"8.8.8.8","userAgent":"UA","locale":"en-US","library":{"name":"analytics-go","version":"3.0.0"},"page":{"path":"/pricing"}}`, string(e.Context))
 	assert.True(t, e.ReceivedAt.After(before), "stamped on arrival: %v", e.ReceivedAt)
+}
+
+// TestRun_contextTraits: with -context-traits, an event's context.traits apply as
+// traits; without it they are only recorded (issue 12).
+func TestRun_contextTraits(t *testing.T) {
+	body := `{"type":"track","userId":"u-ct","event":"E","messageId":"ct-1","context":{"traits":{"phone":"+19545552399"}}}`
+	for _, tc := range []struct {
+		args  []string
+		phone string
+	}{{nil, ""}, {[]string{"-context-traits"}, "+19545552399"}} {
+		s := start(t, tc.args...)
+		require.Equal(t, http.StatusOK, send(t, http.MethodPost, s.base+"/", body).status)
+		assert.Equal(t, tc.phone, getContact(t, s.base, "u-ct").Phone, tc.args)
+	}
 }
