@@ -48,6 +48,17 @@ type Options struct {
 	// PhoneCacheSize bounds the phone parser's cache (see identity.PhoneParser). Zero
 	// means identity.DefaultPhoneCacheSize; negative turns the cache off.
 	PhoneCacheSize int
+
+	// ApplyContextTraits applies the context.traits of track, page and screen messages
+	// to the contact as traits, each write stamped with the message's event time and
+	// messageId, so that Rule T4 decides between them and every other write; field
+	// paths in diagnostics start with "context.traits.". For sources that identify the
+	// user only there. Off by default, as Rule T3 has it: only identify changes traits.
+	// Segment's browser library caches traits and re-sends them in context.traits with
+	// every event, dated by the event, not by when they were true: an old cached value
+	// on a new event would win over a newer identify. Either way the context.traits
+	// are kept on the event record and exported with it.
+	ApplyContextTraits bool
 }
 
 // Validate reports what is wrong with the options: an unknown phone region or an

@@ -342,7 +342,7 @@ func (t *txn) discardCreated(c *contact.Contact) error {
 // own applies a message that carries the contact's userId.
 func (t *txn) own(m *event.Message, c *contact.Contact) error {
 	opts := t.p.applyOptions(t.now)
-	ch := c.ApplyTraits(m, opts)
+	ch := c.ApplyTraits(t.p.traitsOf(m), opts)
 	t.note(c, ch)
 	// Written back even when no value changed: the stamps moved, and a later, older
 	// message must lose to them (Rule T4).
@@ -368,7 +368,7 @@ func (t *txn) own(m *event.Message, c *contact.Contact) error {
 func (t *txn) hold(m *event.Message, c *contact.Contact) error {
 	t.res.ContactID = c.ID()
 	rec, hasEvent := m.Record()
-	h, ch := contact.NewHeld(m, t.consentOf(m), hasEvent, t.p.applyOptions(t.now))
+	h, ch := contact.NewHeld(t.p.traitsOf(m), t.consentOf(m), hasEvent, t.p.applyOptions(t.now))
 	t.res.Diagnostics = append(t.res.Diagnostics, ch.Diagnostics...)
 	t.note(c, c.Hold(h))
 	t.touch(c)
@@ -453,7 +453,7 @@ func (t *txn) flushOne(c *contact.Contact) error {
 // matchByPhone finds the one contact that has the phone, else the email, of an
 // anonymous identify (Rule I6, when Options.MatchByPhone is on).
 func (t *txn) matchByPhone(m *event.Message) (*contact.Contact, error) {
-	for _, key := range contact.TraitKeys(m, t.p.applyOptions(t.now)) {
+	for _, key := range contact.TraitKeys(t.p.traitsOf(m), t.p.applyOptions(t.now)) {
 		cs, err := t.find(key)
 		if err != nil {
 			return nil, err

@@ -132,14 +132,20 @@ func (a *addressJSON) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// eventJSON is one event of the export (SPEC X): a group's traits, the context kept
+// with the record (ip, userAgent, locale, library, page, context.traits) and the
+// receivedAt, when known, included.
 type eventJSON struct {
-	Kind       event.Kind      `json:"kind"`
-	Name       string          `json:"name,omitempty"`
-	Category   string          `json:"category,omitempty"`
-	GroupID    string          `json:"groupId,omitempty"`
-	Timestamp  string          `json:"timestamp"`
-	MessageID  string          `json:"messageId,omitempty"`
-	Properties json.RawMessage `json:"properties,omitempty"`
+	Kind       event.Kind           `json:"kind"`
+	Name       string               `json:"name,omitempty"`
+	Category   string               `json:"category,omitempty"`
+	GroupID    string               `json:"groupId,omitempty"`
+	Timestamp  string               `json:"timestamp"`
+	MessageID  string               `json:"messageId,omitempty"`
+	Properties json.RawMessage      `json:"properties,omitempty"`
+	Traits     json.RawMessage      `json:"traits,omitempty"`
+	Context    *event.RecordContext `json:"context,omitempty"`
+	ReceivedAt string               `json:"receivedAt,omitempty"`
 }
 
 // clocksJSON is the state behind the export: the contact's own state (every register
@@ -281,11 +287,18 @@ func (e Export) MarshalJSON() ([]byte, error) {
 		}
 	}
 	for _, r := range e.Events {
-		x.Events = append(x.Events, eventJSON{
+		ev := eventJSON{
 			Kind: r.Kind, Name: r.Name, Category: r.Category, GroupID: r.GroupID,
 			Timestamp: timestamp.Format(r.Time), MessageID: r.MessageID,
-			Properties: objectJSON(r.Properties),
-		})
+			Properties: objectJSON(r.Properties), Traits: objectJSON(r.Traits),
+		}
+		if !r.Context.IsZero() {
+			ev.Context = &r.Context
+		}
+		if !r.ReceivedAt.IsZero() {
+			ev.ReceivedAt = timestamp.Format(r.ReceivedAt)
+		}
+		x.Events = append(x.Events, ev)
 	}
 	if c.createdAt != 0 {
 		x.CreatedAt = timestamp.Format(c.createdAt.time())
@@ -578,10 +591,22 @@ func (e *Export) UnmarshalJSON(b []byte) error {
 		if err != nil {
 			return fmt.Errorf("contact: reading an export: event %q: %w", ev.MessageID, err)
 		}
-		events = append(events, event.Record{
+		traits, err := parseObject(ev.Traits)
+		if err != nil {
+			return fmt.Errorf("contact: reading an export: event %q: %w", ev.MessageID, err)
+		}
+		received, err := optionalTime(ev.ReceivedAt)
+		if err != nil {
+			return err
+		}
+		rec := event.Record{
 			Kind: ev.Kind, Name: ev.Name, Category: ev.Category, GroupID: ev.GroupID,
-			Time: t, MessageID: ev.MessageID, Properties: props,
-		})
+			Time: t, MessageID: ev.MessageID, Properties: props, Traits: traits, ReceivedAt: received,
+		}
+		if ev.Context != nil {
+			rec.Context = *ev.Context
+		}
+		events = append(events, rec)
 	}
 	if len(events) == 0 {
 		events = nil

@@ -232,6 +232,37 @@ func TestExportWithEvents(t *testing.T) {
 	assert.Equal(t, string(b), string(again))
 }
 
+// TestExportWithEvents_contextTraitsReceivedAt: the export shows what was recorded: a
+// group's traits, every event's context (context.traits included) and its
+// receivedAt, and reads them back (SPEC X, issue 12).
+func TestExportWithEvents_contextTraitsReceivedAt(t *testing.T) {
+	c, _ := apply(t, seedMessage(t))
+	group := event.Record{
+		Kind: event.Group, GroupID: "acme", Time: seedTime.Add(time.Minute), MessageID: "g-1",
+		Traits:     mustObject(t, `{"name":"Acme","employees":123456789012345678}`),
+		Context:    event.RecordContext{IP: "8.8.8.8", Locale: "en-US", Library: event.Library{Name: "analytics-go", Version: "3.0.0"}},
+		ReceivedAt: seedTime.Add(time.Minute + 250*time.Millisecond),
+	}
+	track := event.Record{
+		Kind: event.Track, Name: "Viewed", Time: seedTime.Add(2 * time.Minute), MessageID: "t-2",
+		Context: event.RecordContext{UserAgent: "UA", Page: event.WebPage{URL: "https://x.test/"},
+			Traits: mustObject(t, `{"email":"rebecca@example.com"}`)},
+	}
+	b, err := json.Marshal(Export{Contact: c, Events: []event.Record{group, track}, OmitClocks: true})
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `{"kind":"group","groupId":"acme","timestamp":"2020-08-25T21:24:43Z","messageId":"g-1",`+
+		`"traits":{"name":"Acme","employees":123456789012345678},`+
+		`"context":{"ip":"8.8.8.8","locale":"en-US","library":{"name":"analytics-go","version":"3.0.0"}},`+
+		`"receivedAt":"2020-08-25T21:24:43.25Z"}`)
+	assert.Contains(t, string(b), `{"kind":"track","name":"Viewed","timestamp":"2020-08-25T21:25:43Z","messageId":"t-2",`+
+		`"context":{"userAgent":"UA","page":{"url":"https://x.test/"},"traits":{"email":"rebecca@example.com"}}}`)
+	var back Export
+	require.NoError(t, json.Unmarshal(b, &back))
+	require.Len(t, back.Events, 2)
+	assert.Equal(t, group, back.Events[0])
+	assert.Equal(t, track, back.Events[1])
+}
+
 func TestUnmarshalJSON_refusesMalformedClocks(t *testing.T) {
 	for _, doc := range []string{
 		`{"clocks":{"stamps":[],"fields":{"firstName":["A",0]}}}`,

@@ -184,16 +184,18 @@ func (p fieldPath) dot(sub string) fieldPath {
 	return p
 }
 
+// String prints the path for a diagnostic. Keys are input, and may be a phone or an
+// email ("phones" is keyed by number): each is masked (SPEC X).
 func (p fieldPath) String() string {
-	s := p.base + p.key
+	s := p.base + diag.Mask(p.key)
 	for _, sub := range p.subs {
 		if sub != "" {
-			s += "." + sub
+			s += "." + diag.Mask(sub)
 		}
 	}
 	if p.raw != nil {
 		sub, _ := unquote(p.raw)
-		s += "." + sub
+		s += "." + diag.Mask(sub)
 	}
 	return s
 }

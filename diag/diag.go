@@ -10,7 +10,9 @@
 //
 // A diagnostic's Message never holds a whole phone number or email address: phones are
 // masked to their last four digits and emails to their domain (see identity.MaskPhone
-// and identity.MaskEmail). Diagnostics are safe to log.
+// and identity.MaskEmail). Its Field names a known field, or masks the keys it echoes
+// from the input ([Mask]), since a key can be a phone number. Diagnostics are safe to
+// log.
 package diag
 
 // Code names why a field or message was refused, in `area.reason` form.

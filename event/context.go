@@ -26,19 +26,40 @@ type WebPage struct {
 }
 
 // RecordContext is the part of a message's context kept with an event record (Rule
-// E1): where the event came from, not who sent it (traits stay with the contact).
+// E1): where the event came from, and the context.traits the message carried.
 type RecordContext struct {
 	IP        string  `json:"ip,omitempty"`
 	UserAgent string  `json:"userAgent,omitempty"`
 	Locale    string  `json:"locale,omitempty"`
 	Library   Library `json:"-"`
 	Page      WebPage `json:"-"`
+	// Traits are the message's context.traits, exactly as sent: some sources send the
+	// user's traits with every event only there. They are kept on the record so that
+	// nothing is dropped silently; they change the contact only when the processor is
+	// asked to apply them (Rule T3 and its option).
+	Traits Object `json:"-"`
 }
 
-// MarshalJSON writes the record context with library and page as Segment names them.
+// MarshalJSON writes the record context with library, page and traits as Segment
+// names them.
 func (c RecordContext) MarshalJSON() ([]byte, error) {
-	ctx := Context{IP: c.IP, UserAgent: c.UserAgent, Locale: c.Locale, Library: c.Library, Page: c.Page}
-	return ctx.Object().AppendJSON(nil)
+	return c.context().Object().AppendJSON(nil)
+}
+
+// UnmarshalJSON reads a context object into the parts a record keeps; other keys are
+// ignored.
+func (c *RecordContext) UnmarshalJSON(b []byte) error {
+	var ctx Context
+	if err := ctx.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	*c = RecordContext{IP: ctx.IP, UserAgent: ctx.UserAgent, Locale: ctx.Locale, Library: ctx.Library, Page: ctx.Page, Traits: ctx.Traits}
+	return nil
+}
+
+// context returns c as a Context.
+func (c RecordContext) context() Context {
+	return Context{IP: c.IP, UserAgent: c.UserAgent, Locale: c.Locale, Library: c.Library, Page: c.Page, Traits: c.Traits}
 }
 
 // IsZero reports whether c holds nothing.
@@ -57,13 +78,14 @@ func (c Context) IsZero() bool {
 
 // IsZero reports whether c holds nothing.
 func (c RecordContext) IsZero() bool {
-	return c.IP == "" && c.UserAgent == "" && c.Locale == "" && c.Library.IsZero() && c.Page.IsZero()
+	return c.IP == "" && c.UserAgent == "" && c.Locale == "" && c.Library.IsZero() && c.Page.IsZero() && c.Traits == nil
 }
 
 // NewContext builds a Context from the members of a context object. A known key with a
 // string value fills its field; null leaves it empty; any other value, and every
 // unknown key, is kept in Extra in input order. "library" and "page" are read the same
-// way one level down, and "traits" when it is an object.
+// way one level down, and "traits" when it is an object. An empty array where an object
+// belongs ("traits": [], as PHP's json_encode writes {}) reads as an empty object.
 //
 // The Context shares o's values (not o itself): o may be reused afterwards.
 func NewContext(o Object) Context {
@@ -169,7 +191,7 @@ func known(m Member) bool {
 		return k == jsonvalue.KindString || k == jsonvalue.KindNull
 	case ctxTraits, ctxLibrary, ctxPage:
 		k := jsonvalue.KindOf(m.Value)
-		return k == jsonvalue.KindObject || k == jsonvalue.KindNull
+		return k == jsonvalue.KindObject || k == jsonvalue.KindNull || jsonvalue.IsEmptyArray(m.Value)
 	}
 	return false
 }
@@ -180,6 +202,12 @@ func (c *Context) set(m Member, texts *textArena) bool {
 		return false
 	}
 	if jsonvalue.IsNull(m.Value) {
+		return true
+	}
+	if jsonvalue.IsEmptyArray(m.Value) { // an empty object as PHP writes it
+		if m.Key == ctxTraits {
+			c.Traits = Object{}
+		}
 		return true
 	}
 	switch m.Key {

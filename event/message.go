@@ -183,4 +183,7 @@ type Record struct {
 	Traits Object `json:"traits,omitzero"`
 	// Context is the part of the message's context worth keeping with the event.
 	Context RecordContext `json:"context,omitzero"`
+	// ReceivedAt is when Segment, or the HTTP handler's tracking API, received the
+	// message: its receivedAt, in UTC; zero when it had none or it could not be parsed.
+	ReceivedAt time.Time `json:"receivedAt,omitzero"`
 }

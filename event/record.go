@@ -3,7 +3,9 @@ package event
 // Record returns the event record a contact keeps for m (Rule E1), and false for kinds
 // that are not recorded (identify, alias, delete). A track's name is its event; a page's
 // or screen's is its name, with its category; a group's record holds the groupId and
-// the group's traits. The record shares m's values: clone it to keep it apart.
+// the group's traits. Every record keeps the message's context (context.traits
+// included) and its receivedAt. The record shares m's values: clone it to keep it
+// apart.
 func (m *Message) Record() (Record, bool) {
 	r := Record{
 		Kind:      m.Kind,
@@ -15,7 +17,13 @@ func (m *Message) Record() (Record, bool) {
 			Locale:    m.Context.Locale,
 			Library:   m.Context.Library,
 			Page:      m.Context.Page,
+			Traits:    m.Context.Traits,
 		},
+	}
+	if m.Timestamps.ReceivedAt != nil {
+		if t, err := parseRaw(m.Timestamps.ReceivedAt); err == nil {
+			r.ReceivedAt = t.UTC()
+		}
 	}
 	switch m.Kind {
 	case Track:
@@ -43,7 +51,7 @@ func (r Record) Clone() Record {
 	c.MessageID = cloneString(r.MessageID)
 	c.Properties = r.Properties.Clone()
 	c.Traits = r.Traits.Clone()
-	ctx := Context{IP: r.Context.IP, UserAgent: r.Context.UserAgent, Locale: r.Context.Locale, Library: r.Context.Library, Page: r.Context.Page}.Clone()
-	c.Context = RecordContext{IP: ctx.IP, UserAgent: ctx.UserAgent, Locale: ctx.Locale, Library: ctx.Library, Page: ctx.Page}
+	ctx := r.Context.context().Clone()
+	c.Context = RecordContext{IP: ctx.IP, UserAgent: ctx.UserAgent, Locale: ctx.Locale, Library: ctx.Library, Page: ctx.Page, Traits: ctx.Traits}
 	return c
 }

@@ -16,7 +16,8 @@ func TestMessage_Record_RuleE1(t *testing.T) {
 	ctx := Context{IP: "8.8.8.8", UserAgent: "UA", Locale: "en-US", Page: WebPage{URL: "https://x.test/"},
 		Library: Library{Name: "analytics.js"}, Traits: Object{{Key: "email", Value: json.RawMessage(`"a@b.c"`)}}, Extra: Object{{Key: "app", Value: json.RawMessage(`{}`)}}}
 	base := Message{MessageID: "m1", UserID: "u", Time: at, Properties: props, Context: ctx, Event: "Loan Application Approved", Name: "Pricing", Category: "Docs", GroupID: "g1", Traits: Object{{Key: "plan", Value: json.RawMessage(`"pro"`)}}}
-	wantCtx := RecordContext{IP: "8.8.8.8", UserAgent: "UA", Locale: "en-US", Page: WebPage{URL: "https://x.test/"}, Library: Library{Name: "analytics.js"}}
+	// context.traits are kept (issue 12); other context keys are not.
+	wantCtx := RecordContext{IP: "8.8.8.8", UserAgent: "UA", Locale: "en-US", Page: WebPage{URL: "https://x.test/"}, Library: Library{Name: "analytics.js"}, Traits: ctx.Traits}
 
 	tests := []struct {
 		kind Kind
@@ -48,7 +49,25 @@ func TestMessage_Record_RuleE1(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"kind":"track","name":"Loan Application Approved","properties":{"amount":30000},
 		"timestamp":"2020-08-25T21:23:43Z","messageId":"m1",
-		"context":{"ip":"8.8.8.8","userAgent":"UA","locale":"en-US","library":{"name":"analytics.js"},"page":{"url":"https://x.test/"}}}`, string(b))
+		"context":{"ip":"8.8.8.8","userAgent":"UA","locale":"en-US","library":{"name":"analytics.js"},"page":{"url":"https://x.test/"},"traits":{"email":"a@b.c"}}}`, string(b))
 	c := r.Clone()
 	assert.Equal(t, r, c)
+	c.Context.Traits[0].Value[1] = 'X'
+	assert.Equal(t, `"a@b.c"`, string(r.Context.Traits[0].Value), "the clone shares no traits")
+
+	var back Record
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, r.Context, back.Context, "the context reads back")
+}
+
+// TestMessage_Record_receivedAt: the record keeps the message's receivedAt when it can
+// be parsed, in UTC (issue 12).
+func TestMessage_Record_receivedAt(t *testing.T) {
+	m := Message{Kind: Track, Event: "E", UserID: "u", Timestamps: Timestamps{ReceivedAt: json.RawMessage(`"2020-08-25T23:23:43.5+02:00"`)}}
+	r, ok := m.Record()
+	require.True(t, ok)
+	assert.Equal(t, time.Date(2020, 8, 25, 21, 23, 43, 5e8, time.UTC), r.ReceivedAt)
+	m.Timestamps.ReceivedAt = json.RawMessage(`"soon"`)
+	r, _ = m.Record()
+	assert.True(t, r.ReceivedAt.IsZero())
 }

@@ -113,7 +113,7 @@ func TestDecode_fieldErrors(t *testing.T) {
 		{`{"type":"identify","userId":"u","anonymousId":{}}`, "anonymousId"},
 		{`{"type":"track","userId":"u","event":["x"]}`, "event"},
 		{`{"type":"identify","userId":"u","traits":"x"}`, "traits"},
-		{`{"type":"track","userId":"u","event":"e","properties":[]}`, "properties"},
+		{`{"type":"track","userId":"u","event":"e","properties":[1]}`, "properties"},
 		{`{"type":"identify","userId":"u","context":"web"}`, "context"},
 		{`{"type":"identify","userId":"u","integrations":true}`, "integrations"},
 		{`{"type":"identify","userId":"u","version":[2]}`, "version"},
@@ -218,7 +218,7 @@ func TestDecode_RuleD1_envelopeMerge(t *testing.T) {
 	var fe *FieldError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "batch", fe.Field)
-	_, err = DecodeAll([]byte(`{"batch":[],"context":[]}`), nil)
+	_, err = DecodeAll([]byte(`{"batch":[],"context":[{}]}`), nil)
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "context", fe.Field)
 	_, err = DecodeAll([]byte(`{"batch":[],"context":{"a":1,"a":2}}`), nil)

@@ -29,7 +29,9 @@
 // anonymousId, previousId, groupId (and messageId) as strings, as numbers kept digit for
 // digit (123456789012345678 stays "123456789012345678"), or null; version as a number
 // or a string; channel at the top level or in the context; timestamps in every variant
-// of Rule D4. Unknown keys, at the top level and in the context, are kept and written
+// of Rule D4 (Go's time.Time.String form included); an empty array where an object
+// belongs (PHP's json_encode writes {} as []: "context": [], "traits": []) as an empty
+// object. Unknown keys, at the top level and in the context, are kept and written
 // back by the encoder. An unparseable timestamp does not refuse the message: it becomes
 // a diagnostic (timestamp.invalid) in Message.Diagnostics and the next source of Rule D5
 // gives the time. Values are never changed: traits and properties keep every number,
@@ -44,7 +46,8 @@
 // [*FieldError], a [*DuplicateKeyError], an [*UnsupportedTypeError] (Rule D2), or an
 // *event.ValidationError (Rule D6). Each matches a sentinel ([ErrSyntax], [ErrLimit],
 // [ErrInvalidMessage], [ErrUnsupportedType], event.ErrInvalid) with errors.Is. No error
-// quotes a value from the payload.
+// quotes a value from the payload but an unsupported type, masked (see diag.Mask) and
+// cut to 32 bytes.
 //
 // # Limits
 //
@@ -62,14 +65,16 @@
 // # Signatures
 //
 // [VerifySignature] checks the X-Signature header of a Segment webhook (Rule D8) on the
-// raw body, in constant time.
+// raw body, in constant time. Segment signs a JSON array by its first element only;
+// [HandlerOptions.Token] is the remedy (see the repository's SECURITY.md).
 //
 // # HTTP
 //
 // A [Handler] receives what Segment sends (Rule D9): a webhook destination's deliveries
 // (one message, or a JSON array) and tracking-API calls (/v1/identify, /v1/track, ...,
-// /v1/batch). It checks the write key and the signature, limits the body's size before
-// reading it, decodes it, and hands the messages to a [Sink]: a function, so that
+// /v1/batch). It checks a bearer token, the write key and the signature, limits the
+// body's size before reading it, decodes it, stamps receivedAt on tracking-API messages
+// without one, and hands the messages to a [Sink]: a function, so that
 // regalkit's Processor, or a queue, plugs in without this package knowing it. Its
 // status codes follow Segment's retry rules (see [Handler]), and per-message
 // diagnostics come back in the body of a 200.

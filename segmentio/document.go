@@ -204,6 +204,10 @@ func (s *decodeState) findEnvelope() (int, error) {
 			continue
 		case '{':
 		default:
+			if jsonvalue.IsEmptyArray(doc[f.sp.start:f.sp.end]) { // {} as PHP writes it: adds nothing
+				*f.sp = span{}
+				continue
+			}
 			return -1, &FieldError{Field: f.name, Reason: "want an object"}
 		}
 		s.checker.MaxDepth = s.limits.MaxDepth - 1

@@ -116,7 +116,7 @@ func (e *DuplicateKeyError) Code() diag.Code { return diag.MessageInvalid }
 
 // UnsupportedTypeError is a message whose type is not one of the seven (Rule D2).
 type UnsupportedTypeError struct {
-	Type string // the type as sent, cut to 32 bytes
+	Type string // the type as sent, masked (see diag.Mask) and cut to 32 bytes
 }
 
 // Error describes the problem without quoting the input.

@@ -1,6 +1,7 @@
 package segmentio
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -124,9 +125,23 @@ type HandlerOptions struct {
 	// Limits bound the decoding of the body (Rule D7). Nil means Segment's limits.
 	Limits *Limits
 
+	// Token is a shared bearer token. When set, every request must carry it as
+	// "Authorization: Bearer TOKEN", compared in constant time; a request without it,
+	// or with another, is refused with 401 before its body is read. Segment's Webhooks
+	// (Actions) destination sends it when its mapping sets that header. A signature
+	// covers only the first message of an array (Rule D8, see [VerifySignature]); the
+	// token covers the whole request. With a token the Authorization header is taken,
+	// so write keys, if asked for too, must come in the body. Empty means no token is
+	// asked for.
+	Token string
+
+	// Now is the clock that stamps receivedAt on tracking-API messages that have none.
+	// Nil means time.Now.
+	Now func() time.Time
+
 	// Logger receives a debug line per request handled, an info line per request
 	// refused, and a warning per sink failure, with the sink's error. It never receives
-	// a body, nor a value from one. Nil means no logging.
+	// a body, nor a value from one, and paths are masked (SPEC X). Nil means no logging.
 	Logger *slog.Logger
 }
 
@@ -144,11 +159,23 @@ type HandlerOptions struct {
 // Every other path, v1/batch and v1/import included, takes any number of messages of
 // any type in any form of Rule D1, each with its own "type".
 //
+// Segment's tracking API stamps every message with the time it arrived. So does the
+// Handler for a path ending in v1/NAME, NAME one of the six above, batch or import: a
+// message without a receivedAt gets the Handler's clock, in UTC, and its event time is
+// computed again with it (Rule D5). A webhook delivery keeps the receivedAt Segment
+// put there, and gets none when it has none.
+//
+// The Handler does not route: it takes whatever path it is given. A program mounts it
+// on the paths it documents, and answers others itself (see examples/webhook).
+//
 // # Authentication
 //
-// When a secret is set, the body must be signed (Rule D8); when write keys are set, the
-// request must carry one of them (see [HandlerOptions.WriteKeys]). With both, a request
-// needs both. A tracking-API client cannot sign; to take signed webhook deliveries and
+// When a token is set, the request must carry it (see [HandlerOptions.Token]); when a
+// secret is set, the body must be signed (Rule D8); when write keys are set, the
+// request must carry one of them (see [HandlerOptions.WriteKeys]). With several, a
+// request needs each. A signature covers only the first element of a JSON array (Rule
+// D8): anyone holding one signed message can append forged ones to it, so a program
+// that takes arrays should ask for a token too (see SECURITY.md). A tracking-API client cannot sign; to take signed webhook deliveries and
 // tracking-API calls in one program, mount two Handlers. A "writeKey" in a message is a
 // credential, not data: the Handler removes it before the message reaches the sink.
 //
@@ -162,27 +189,37 @@ type HandlerOptions struct {
 //     those that could not be decoded included.
 //   - 400: the body can never succeed: not JSON, empty, not a Segment message, no
 //     message that could be decoded, or the wrong form for a typed endpoint. Also a
-//     gzip body that is not gzip, or a body that could not be read.
-//   - 401: the credentials are missing or cannot be checked: no or a wrong X-Signature
+//     gzip body that is not gzip, or a body that could not be read. An empty array
+//     gets 400 whether or not a secret is set: it can never be signed.
+//   - 401: the credentials are missing or cannot be checked: no or a wrong bearer
+//     token when a token is set; no or a wrong X-Signature
 //     when a secret is set; when write keys are set, an Authorization header that is
 //     not Basic credentials, or none and a body in which some message has no write key
 //     (its own or its batch envelope's), or that cannot be read for one.
 //   - 403: a write key was given and is not one of those accepted.
 //   - 405: the method is not POST.
 //   - 413: the body is over MaxBodyBytes, or what it holds breaks a size or count
-//     limit of [Limits] and nothing else could be decoded.
+//     limit of [Limits] and nothing else could be decoded. Before answering a body
+//     over MaxBodyBytes the Handler reads and discards the rest of it, up to 8 MB or
+//     for 2 seconds, whichever comes first, and then closes the connection (a
+//     lingering close): a client that writes its whole body before it reads the reply
+//     then sees the 413 rather than a connection reset. A body declared longer than
+//     that, or one its client sends only after a 100 Continue, is refused at once.
 //   - 415: a Content-Encoding other than gzip or identity.
 //   - 500, or the status of a [*SinkError] (429, 503, ...): the sink failed. The
 //     delivery is retried, and must be harmless (Rule E2).
 //
 // Every response has a JSON body, a [HandlerResponse]. Its texts quote no value from
-// the request, but for the name of an unsupported type, cut to 32 bytes. Checks run in this order: method, Authorization header, size,
+// the request, but for the name of an unsupported type, cut to 32 bytes and masked
+// (SPEC X). Checks run in this order: method, token, Authorization header, size,
 // encoding, signature, write key in the body, payload. The Content-Type is not
 // checked: the body is read as Segment JSON whatever it says.
 //
 // A Handler is safe for concurrent use by multiple goroutines.
 type Handler struct {
 	sink    Sink
+	token   *[sha256.Size]byte // digest of the bearer token; nil for none
+	now     func() time.Time
 	needKey bool
 	keys    [][sha256.Size]byte // digests of the accepted write keys
 	secret  []byte
@@ -215,6 +252,14 @@ func NewHandler(sink Sink, opts *HandlerOptions) *Handler {
 	if o.Secret != "" {
 		h.secret = []byte(o.Secret)
 	}
+	if o.Token != "" {
+		sum := sha256.Sum256([]byte(o.Token))
+		h.token = &sum
+	}
+	h.now = o.Now
+	if h.now == nil {
+		h.now = time.Now
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -243,8 +288,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ep := endpointOf(r.URL.Path)
 
+	if h.token != nil && !h.bearerOK(r.Header.Get("Authorization")) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="segment"`)
+		h.refuse(w, r, http.StatusUnauthorized, "segmentio: missing or wrong bearer token")
+		return
+	}
 	keyed := false // the Authorization header carried an accepted write key
-	if auth := r.Header.Get("Authorization"); h.needKey && auth != "" {
+	if auth := r.Header.Get("Authorization"); h.needKey && auth != "" && h.token == nil {
 		key, ok := basicUser(auth)
 		if !ok {
 			h.challenge(w)
@@ -269,6 +319,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer putBody(body)
 
+	if h.secret != nil && jsonvalue.IsEmptyArray(bytes.TrimSpace(*body)) {
+		// No signature can cover an array with no first element: this never succeeds.
+		h.respond(w, r, http.StatusBadRequest, &HandlerResponse{Error: "segmentio: the body holds no message", Code: diag.MessageInvalid})
+		return
+	}
 	if h.secret != nil {
 		switch err := VerifySignature(*body, r.Header.Get("X-Signature"), h.secret); {
 		case errors.Is(err, ErrNoSignature):
@@ -290,8 +345,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	var received []byte // receivedAt for tracking-API messages without one
+	if ep.api {
+		received = jsonvalue.AppendString(nil, h.now().UTC().Format(time.RFC3339Nano))
+	}
 	for i := range p.msgs {
-		p.msgs[i].Extra = dropWriteKey(p.msgs[i].Extra)
+		m := &p.msgs[i]
+		m.Extra = dropWriteKey(m.Extra)
+		if received != nil && m.Timestamps.ReceivedAt == nil {
+			m.Timestamps.ReceivedAt = received
+			m.Time, m.Diagnostics = m.Timestamps.EventTime() // Rule D5, with the new source
+			for j := range m.Diagnostics {
+				m.Diagnostics[j].MessageID = m.MessageID
+			}
+		}
 	}
 	if len(p.msgs) == 0 {
 		status, resp := p.refusal()
@@ -312,7 +379,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "segmentio: sink failed",
-			slog.String("path", cut(r.URL.Path, 256)), slog.Int("status", status),
+			slog.String("path", cut(diag.Mask(r.URL.Path), 256)), slog.Int("status", status),
 			slog.Int("messages", len(p.msgs)), slog.String("error", err.Error()))
 		h.write(w, status, &HandlerResponse{Error: "segmentio: the messages were not processed; deliver them again"})
 		return
@@ -330,10 +397,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type endpoint struct {
 	name string     // "track", ...; empty for a webhook delivery or a batch
 	kind event.Kind // the type of a typed endpoint's message; zero for any form and type
+	api  bool       // a tracking-API endpoint, typed or v1/batch, v1/import
 }
 
 // endpointOf returns the tracking-API endpoint a path names by its last two segments,
-// v1/NAME, or the zero endpoint.
+// v1/NAME, or the zero endpoint for a webhook delivery.
 func endpointOf(path string) endpoint {
 	if len(path) > 1 && path[len(path)-1] == '/' {
 		path = path[:len(path)-1]
@@ -349,9 +417,22 @@ func endpointOf(path string) endpoint {
 	switch name {
 	case "identify", "track", "page", "screen", "group", "alias":
 		kind, _ := event.ParseKind(name)
-		return endpoint{name: name, kind: kind}
+		return endpoint{name: name, kind: kind, api: true}
+	case "batch", "import":
+		return endpoint{api: true}
 	}
 	return endpoint{}
+}
+
+// bearerOK reports whether auth holds the Handler's token as Bearer credentials, in
+// time that does not depend on where the two differ.
+func (h *Handler) bearerOK(auth string) bool {
+	const prefix = "bearer "
+	if len(auth) < len(prefix) || !equalFoldASCII(auth[:len(prefix)], prefix) {
+		return false
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(auth[len(prefix):])))
+	return subtle.ConstantTimeCompare(sum[:], h.token[:]) == 1
 }
 
 func lastSlash(s string) int {
@@ -604,12 +685,12 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, status int, re
 				diags += len(res.Diagnostics)
 			}
 			h.log.LogAttrs(ctx, slog.LevelDebug, "segmentio: delivery handled",
-				slog.String("path", cut(r.URL.Path, 256)), slog.Int("messages", len(resp.Results)),
+				slog.String("path", cut(diag.Mask(r.URL.Path), 256)), slog.Int("messages", len(resp.Results)),
 				slog.Int("duplicates", dups), slog.Int("diagnostics", diags))
 		}
 	} else {
 		h.log.LogAttrs(ctx, slog.LevelInfo, "segmentio: delivery refused",
-			slog.String("path", cut(r.URL.Path, 256)), slog.Int("status", status),
+			slog.String("path", cut(diag.Mask(r.URL.Path), 256)), slog.Int("status", status),
 			slog.String("reason", resp.Error), slog.String("remote", r.RemoteAddr))
 	}
 	h.write(w, status, resp)

@@ -7,10 +7,28 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // errTooLarge is a body over the Handler's MaxBodyBytes.
 var errTooLarge = errors.New("segmentio: body too large")
+
+// How much of a body over MaxBodyBytes the Handler reads and discards before it
+// answers 413 (a lingering close, as nginx does): a client that writes its whole body
+// before it reads the reply gets the 413, not a connection reset.
+const (
+	drainBytes = 8 << 20
+	drainTime  = 2 * time.Second
+)
+
+// drain reads and discards what is left of r's body, up to drainBytes or drainTime,
+// whichever comes first, and asks for the connection to be closed after the reply.
+func drain(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Connection", "close")
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(drainTime)) // unsupported by some writers: then the bytes bound it
+	_, _ = io.CopyN(io.Discard, r.Body, drainBytes)
+}
 
 // readBody reads the request body into a pooled buffer, at most h.maxBody bytes of it
 // as sent and, when gzipped, as decompressed. On failure it returns the status to
@@ -18,6 +36,13 @@ var errTooLarge = errors.New("segmentio: body too large")
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (*[]byte, int, error) {
 	tooLarge := errors.New("segmentio: the body is over " + strconv.FormatInt(h.maxBody, 10) + " bytes")
 	if r.ContentLength > h.maxBody {
+		if r.ContentLength > drainBytes || strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+			// Too large to drain, so answer at once; or the client waits for a 100
+			// Continue before it sends the body, and refusing now means it never does.
+			w.Header().Set("Connection", "close")
+			return nil, http.StatusRequestEntityTooLarge, tooLarge
+		}
+		drain(w, r)
 		return nil, http.StatusRequestEntityTooLarge, tooLarge
 	}
 	var rd io.Reader = http.MaxBytesReader(w, r.Body, h.maxBody)
@@ -28,6 +53,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (*[]byte, int
 		var err error
 		if zr, err = gzip.NewReader(rd); err != nil {
 			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				drain(w, r)
 				return nil, http.StatusRequestEntityTooLarge, tooLarge
 			}
 			return nil, http.StatusBadRequest, errors.New("segmentio: the body is not gzip data")
@@ -47,6 +73,7 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (*[]byte, int
 	if err != nil {
 		putBody(b)
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok || errors.Is(err, errTooLarge) {
+			drain(w, r)
 			return nil, http.StatusRequestEntityTooLarge, tooLarge
 		}
 		if zr != nil {

@@ -28,6 +28,8 @@ func FuzzHandler(f *testing.F) {
 		{"/v1/identify", "{\"userId\":\"u\"}\n{\"userId\":\"v\"}\n", "Basic Og==", "", "identity"},
 		{"/", "\x1f\x8b\x08\x00", "", "", "gzip"},
 		{"/v1/alias/", `{"type":"alias","userId":"u","previousId":null}`, "Bearer x", "00", "br"},
+		{"/", `[{"type":"track","event":"E","userId":"u","writeKey":"wk"}]`, "Bearer tok", sign(secret, `{"type":"track","event":"E","userId":"u","writeKey":"wk"}`), ""},
+		{"/", `[]`, "Bearer tok", "", ""},
 	} {
 		f.Add(s.path, []byte(s.body), s.auth, s.sig, s.enc)
 	}
@@ -40,10 +42,11 @@ func FuzzHandler(f *testing.F) {
 	}
 	open := NewHandler(sink, nil)
 	guarded := NewHandler(sink, &HandlerOptions{Secret: secret, WriteKeys: []string{"wk"}, MaxBodyBytes: 4096})
+	tokened := NewHandler(sink, &HandlerOptions{Token: "tok", Secret: secret, WriteKeys: []string{"wk"}})
 	statuses := []int{200, 400, 401, 403, 413, 415}
 
 	f.Fuzz(func(t *testing.T, path string, body []byte, auth, sig, enc string) {
-		for _, h := range []*Handler{open, guarded} {
+		for _, h := range []*Handler{open, guarded, tokened} {
 			calls, got = 0, 0
 			req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 			req.URL.Path = path

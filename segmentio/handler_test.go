@@ -1,16 +1,20 @@
 package segmentio
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -614,5 +618,147 @@ func TestEndpointOf(t *testing.T) {
 		"/xv1/track": "", "/v1/Track": "", "/v1/track//": "", "/v1/delete": "", "/track": "",
 	} {
 		assert.Equal(t, want, endpointOf(path).name, path)
+	}
+}
+
+// TestHandler_lingeringClose: a client that writes its whole body before it reads the
+// reply (Python's urllib, many HTTP libraries) gets the 413, not a connection reset:
+// the Handler reads and discards the rest of an oversized body first (issue 12).
+func TestHandler_lingeringClose(t *testing.T) {
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, nil) // Segment's 500 KB limit
+	body := bytes.Repeat([]byte(" "), 6<<20)
+	for _, tc := range []struct {
+		name   string
+		header string
+	}{
+		{"declared length", "Content-Length: " + strconv.Itoa(len(body)) + "\r\n"},
+		{"chunked", "Transfer-Encoding: chunked\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+			require.NoError(t, err)
+			defer conn.Close()
+			require.NoError(t, conn.SetDeadline(time.Now().Add(20*time.Second)))
+			w := bufio.NewWriterSize(conn, 64<<10)
+			_, err = io.WriteString(w, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+tc.header+"\r\n")
+			require.NoError(t, err)
+			if tc.header[0] == 'T' {
+				_, err = fmt.Fprintf(w, "%x\r\n", len(body))
+				require.NoError(t, err)
+			}
+			_, err = w.Write(body)
+			require.NoError(t, err, "the server reads what the client writes")
+			if tc.header[0] == 'T' {
+				_, err = io.WriteString(w, "\r\n0\r\n\r\n")
+				require.NoError(t, err)
+			}
+			require.NoError(t, w.Flush(), "the server reads what the client writes")
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			require.NoError(t, err, "the reply reaches the client")
+			defer resp.Body.Close()
+			assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+			assert.True(t, resp.Close, "the connection is closed after the refusal")
+			var r HandlerResponse
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
+			assert.Equal(t, diag.MessageLimit, r.Code)
+		})
+	}
+	assert.Zero(t, sink.calls)
+}
+
+// TestHandler_emptyArraySigned: an empty array can never be signed, so with a secret
+// it is a payload that can never succeed: 400, which Segment does not retry, not 401
+// (issue 12).
+func TestHandler_emptyArraySigned(t *testing.T) {
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, &HandlerOptions{Secret: "whsec_regal"})
+	for _, body := range []string{`[]`, " [ \n ] "} {
+		r := post(t, url, body)
+		assert.Equal(t, http.StatusBadRequest, r.status, r.raw)
+		assert.Equal(t, diag.MessageInvalid, r.body.Code)
+	}
+	assert.Equal(t, http.StatusUnauthorized, post(t, url, `[{}]`).status, "a non-empty array still needs its signature")
+	assert.Zero(t, sink.calls)
+}
+
+// TestHandler_token: with a token, every request carries it as Bearer credentials;
+// without it, a signed array with a forged item appended is accepted, with it the
+// forgery is refused (issue 12; Rule D8 signs only the first element).
+func TestHandler_token(t *testing.T) {
+	const secret, token = "whsec_regal", "tok_0123456789abcdef"
+	signed := track("t1", "u1")
+	forged := `{"type":"track","event":"SMS Opt Out","messageId":"f1","userId":"victim"}`
+	attack := "[" + signed + "," + forged + "]"
+
+	sink := &fakeSink{}
+	weak := serve(t, sink.sink, &HandlerOptions{Secret: secret})
+	assert.Equal(t, http.StatusOK, post(t, weak, attack, "X-Signature", sign(secret, signed)).status,
+		"the weakness the token remedies: the signature covers the first element only")
+
+	sink = &fakeSink{}
+	url := serve(t, sink.sink, &HandlerOptions{Secret: secret, Token: token, WriteKeys: []string{"wk"}})
+	withKey := `{"type":"track","event":"E","messageId":"t2","userId":"u1","writeKey":"wk"}`
+	for _, tc := range []struct {
+		name, auth string
+		status     int
+	}{
+		{"no token", "", 401},
+		{"wrong token", "Bearer tok_0123456789abcdeX", 401},
+		{"token prefix only", "Bearer tok_", 401},
+		{"basic credentials", basic("wk"), 401},
+		{"token", "Bearer " + token, 200},
+		{"scheme in another case", "bearer " + token, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := post(t, url, withKey, "X-Signature", sign(secret, withKey), "Authorization", tc.auth)
+			require.Equal(t, tc.status, r.status, r.raw)
+			if tc.status == 401 {
+				assert.Equal(t, `Bearer realm="segment"`, r.header.Get("WWW-Authenticate"))
+				assert.NotContains(t, r.raw, "tok_")
+			}
+		})
+	}
+	// The attacker holds a signed message but not the token.
+	assert.Equal(t, http.StatusUnauthorized, post(t, url, attack, "X-Signature", sign(secret, signed)).status)
+	assert.Equal(t, []string{"t2", "t2"}, idsOf(sink.messages()))
+}
+
+// TestHandler_receivedAt: the tracking-API endpoints stamp receivedAt, as Segment's
+// API does, on messages without one, and the event time is computed with it (Rule D5);
+// a webhook delivery keeps what Segment put there (issue 12).
+func TestHandler_receivedAt(t *testing.T) {
+	clock := time.Date(2015, 12, 12, 19, 11, 1, 266_000_000, time.UTC)
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, &HandlerOptions{Now: func() time.Time { return clock.In(time.FixedZone("X", 3600)) }})
+	skewed := `{"type":"track","event":"E","userId":"u","messageId":"%s","sentAt":"2015-12-12T19:11:01.169Z","originalTimestamp":"2015-12-12T19:11:01.152Z"%s}`
+	for _, tc := range []struct {
+		path, extra  string
+		received     string // want, "" for none
+		eventTime    string
+		batchPayload bool
+	}{
+		{"/v1/track", "", `"2015-12-12T19:11:01.266Z"`, "2015-12-12T19:11:01.249Z", false},
+		{"/api/v1/track/", "", `"2015-12-12T19:11:01.266Z"`, "2015-12-12T19:11:01.249Z", false},
+		{"/v1/batch", "", `"2015-12-12T19:11:01.266Z"`, "2015-12-12T19:11:01.249Z", true},
+		{"/v1/import", "", `"2015-12-12T19:11:01.266Z"`, "2015-12-12T19:11:01.249Z", true},
+		{"/v1/track", `,"receivedAt":"2015-12-12T19:11:02.266Z"`, `"2015-12-12T19:11:02.266Z"`, "2015-12-12T19:11:02.249Z", false},
+		{"/", "", "", "2015-12-12T19:11:01.152Z", false},
+		{"/", `,"receivedAt":"2015-12-12T19:11:02.266Z"`, `"2015-12-12T19:11:02.266Z"`, "2015-12-12T19:11:02.249Z", false},
+	} {
+		t.Run(tc.path+tc.extra, func(t *testing.T) {
+			id := "r" + strconv.Itoa(len(sink.messages()))
+			body := fmt.Sprintf(skewed, id, tc.extra)
+			if tc.batchPayload {
+				body = `{"batch":[` + body + `]}`
+			}
+			r := post(t, url+tc.path, body)
+			require.Equal(t, http.StatusOK, r.status, r.raw)
+			msgs := sink.messages()
+			m := msgs[len(msgs)-1]
+			require.Equal(t, id, m.MessageID)
+			assert.Equal(t, tc.received, string(m.Timestamps.ReceivedAt))
+			assert.Equal(t, tc.eventTime, m.Time.Format(time.RFC3339Nano))
+		})
 	}
 }

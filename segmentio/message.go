@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 
+	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
 )
@@ -27,6 +28,7 @@ func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, to
 	d := message{s: s, buf: buf, str: str}
 	typ, hasType := "", false
 	var ctx, integrations span
+	var emptyCtx, emptyIntegrations bool // sent as [], read as {}
 	extra := s.extra[:0]
 	for _, sp := range top {
 		key := d.keyAt(sp.KeyStart, sp.KeyEnd, sp.KeyEscaped)
@@ -68,11 +70,19 @@ func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, to
 			m.Properties = d.object(key, vs, ve)
 		case "context":
 			if d.isObject(key, vs) {
-				ctx = span{vs, ve}
+				if d.buf[vs] == '[' {
+					emptyCtx = true
+				} else {
+					ctx = span{vs, ve}
+				}
 			}
 		case "integrations":
 			if d.isObject(key, vs) {
-				integrations = span{vs, ve}
+				if d.buf[vs] == '[' {
+					emptyIntegrations = true
+				} else {
+					integrations = span{vs, ve}
+				}
 			}
 		default:
 			extra = append(extra, event.Member{Key: key, Value: buf[vs:ve:ve]})
@@ -82,10 +92,10 @@ func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, to
 		m.Extra = append(event.Object(nil), extra...)
 	}
 	s.extra = extra[:0]
-	if ctx.end > 0 || env.context.end > 0 {
+	if ctx.end > 0 || env.context.end > 0 || emptyCtx {
 		m.Context = event.NewContext(d.merge(ctx, env.context))
 	}
-	if integrations.end > 0 || env.integrations.end > 0 {
+	if integrations.end > 0 || env.integrations.end > 0 || emptyIntegrations {
 		m.Integrations = append(event.Object{}, d.merge(integrations, env.integrations)...)
 	}
 	if m.Timestamps.SentAt == nil && env.sentAt.end > 0 {
@@ -108,6 +118,7 @@ func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, to
 	}
 	kind, ok := event.ParseKind(typ)
 	if !ok {
+		typ = diag.Mask(typ) // not a known type: it may be anything, an email included (SPEC X)
 		if len(typ) > 32 {
 			typ = strings.ToValidUTF8(typ[:32], "")
 		}
@@ -180,14 +191,19 @@ func (d *message) raw(vs, ve int) []byte {
 	return d.buf[vs:ve:ve]
 }
 
-// isObject reports whether the value at vs is an object; null is not, and is fine;
-// anything else is a field error.
+// isObject reports whether the value at vs is an object; null is not, and is fine; an
+// empty array is one, empty (PHP's json_encode writes {} as []); anything else is a
+// field error.
 func (d *message) isObject(field string, vs int) bool {
 	switch d.buf[vs] {
 	case '{':
 		return true
 	case 'n':
 		return false
+	case '[':
+		if d.buf[vs+1] == ']' { // the buffer is compact
+			return true
+		}
 	}
 	d.fail(field, "want an object")
 	return false
@@ -197,6 +213,9 @@ func (d *message) isObject(field string, vs int) bool {
 func (d *message) object(field string, vs, ve int) event.Object {
 	if !d.isObject(field, vs) {
 		return nil
+	}
+	if d.buf[vs] == '[' {
+		return event.Object{}
 	}
 	members := d.members(d.s.members[:0], vs)
 	o := append(event.Object{}, members...)

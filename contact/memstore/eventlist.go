@@ -323,6 +323,7 @@ func (p *packer) objects(r *event.Record) {
 	r.Traits = p.object(r.Traits)
 	r.Context.Library.Extra = p.object(r.Context.Library.Extra)
 	r.Context.Page.Extra = p.object(r.Context.Page.Extra)
+	r.Context.Traits = p.object(r.Context.Traits)
 }
 
 func (p *packer) record(r event.Record) event.Record {

@@ -76,7 +76,9 @@ func record(kind event.Kind, name string, minutes int, messageID string) event.R
 			Library: event.Library{Name: "analytics.js", Version: "2.11.1", Extra: event.Object{{Key: "build", Value: json.RawMessage(`7`)}}},
 			Page: event.WebPage{Path: "/pricing", URL: "https://example.com/pricing", Title: "Pricing",
 				Extra: event.Object{{Key: "hash", Value: json.RawMessage(`"#top"`)}}},
+			Traits: event.Object{{Key: "email", Value: json.RawMessage(`"rebecca@example.com"`)}},
 		},
+		ReceivedAt: t0.Add(time.Duration(minutes)*time.Minute + 150*time.Millisecond),
 	}
 }
 
@@ -84,6 +86,7 @@ func record(kind event.Kind, name string, minutes int, messageID string) event.R
 // time is compared as an instant.
 func describe(r event.Record) string {
 	r.Time = r.Time.UTC()
+	r.ReceivedAt = r.ReceivedAt.UTC()
 	return fmt.Sprintf("%+v", r)
 }
 

@@ -18,7 +18,8 @@
 //	{"contacts": [...], "diagnostics": [...], "stats": {"messages": 0, "applied": 0, "duplicates": 0, "failed": 0}}
 //
 // with contacts sorted by userId, then id, each with its events and consent history, and
-// diagnostics in input order. A message is failed when it was refused whole, applied
+// diagnostics in input order. Every list is an array, [] when empty, never null; the
+// contact export omits its empty lists, as SPEC X says. A message is failed when it was refused whole, applied
 // when it was processed and is not a duplicate.
 //
 // Flags:
@@ -27,6 +28,8 @@
 //	-optin-event NAME[:sms,voice]   a track event that opts in (repeatable; both channels when none are named)
 //	-optout-event NAME[:sms,voice]  a track event that opts out (repeatable)
 //	-match-phone            match messages without a userId by phone and email (Rule I6)
+//	-context-traits         apply the context.traits of track, page and screen as traits
+//	                        (regalkit.Options.ApplyContextTraits; off: they are only recorded)
 //	-now RFC3339            the clock, for messages with no time at all
 //	-stats-only             print only {"stats": {...}}
 //
@@ -106,12 +109,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.Var(optIns, "optin-event", "track event `NAME[:sms,voice]` that opts in (repeatable)")
 	fs.Var(optOuts, "optout-event", "track event `NAME[:sms,voice]` that opts out (repeatable)")
 	matchPhone := fs.Bool("match-phone", false, "match messages without a userId by phone and email")
+	contextTraits := fs.Bool("context-traits", false, "apply the context.traits of track, page and screen as traits (regalkit.Options.ApplyContextTraits)")
 	now := fs.String("now", "", "the processor's clock as `RFC3339`, for messages with no time")
 	statsOnly := fs.Bool("stats-only", false, "print only the stats")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	opts := &regalkit.Options{Region: *region, OptInEvents: optIns, OptOutEvents: optOuts, MatchByPhone: *matchPhone}
+	opts := &regalkit.Options{Region: *region, OptInEvents: optIns, OptOutEvents: optOuts, MatchByPhone: *matchPhone, ApplyContextTraits: *contextTraits}
 	if *now != "" {
 		t, err := time.Parse(time.RFC3339Nano, *now)
 		if err != nil {
@@ -152,7 +156,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintf(stderr, "replay: %v\n", err)
 			return 1
 		}
-		out = output{Contacts: contacts, Diagnostics: r.diags, Stats: r.stats}
+		diags := r.diags
+		if diags == nil {
+			diags = []diag.Diagnostic{} // the documented output is an array, never null
+		}
+		out = output{Contacts: contacts, Diagnostics: diags, Stats: r.stats}
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")

@@ -117,3 +117,43 @@ func TestReplay_ExitCodes(t *testing.T) {
 	assert.Equal(t, 0, code, "input that was read exits 0 whatever the diagnostics")
 	assert.JSONEq(t, `{"stats":{"messages":1,"applied":0,"duplicates":0,"failed":1}}`, out)
 }
+
+// TestReplay_emptyListsAreArrays: with no diagnostics, and with no contacts, the
+// output's lists are [] as documented, never null (issue 12).
+func TestReplay_emptyListsAreArrays(t *testing.T) {
+	code, out, errOut := replay(t, "", "-now", "2020-08-26T00:00:00Z", "testdata/seed.json")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, `"diagnostics": []`)
+	code, out, errOut = replay(t, "")
+	require.Equal(t, 0, code, errOut)
+	assert.JSONEq(t, `{"contacts":[],"diagnostics":[],"stats":{"messages":0,"applied":0,"duplicates":0,"failed":0}}`, out)
+	assert.NotContains(t, out, "null")
+}
+
+// TestReplay_contextTraits: -context-traits applies the context.traits of events;
+// without it they are only recorded (issue 12).
+func TestReplay_contextTraits(t *testing.T) {
+	in := `{"type":"track","userId":"u1","event":"E","messageId":"t1","timestamp":"2024-03-01T12:00:00Z","context":{"traits":{"email":"ann@example.com"}}}`
+	for _, tc := range []struct {
+		args  []string
+		email string
+	}{{nil, ""}, {[]string{"-context-traits"}, "ann@example.com"}} {
+		code, out, errOut := replay(t, in, tc.args...)
+		require.Equal(t, 0, code, errOut)
+		var doc struct {
+			Contacts []struct {
+				Email  string `json:"email"`
+				Events []struct {
+					Context struct {
+						Traits map[string]string `json:"traits"`
+					} `json:"context"`
+				} `json:"events"`
+			} `json:"contacts"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(out), &doc))
+		require.Len(t, doc.Contacts, 1)
+		assert.Equal(t, tc.email, doc.Contacts[0].Email, tc.args)
+		require.Len(t, doc.Contacts[0].Events, 1)
+		assert.Equal(t, "ann@example.com", doc.Contacts[0].Events[0].Context.Traits["email"], "recorded either way")
+	}
+}

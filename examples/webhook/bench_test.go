@@ -36,7 +36,7 @@ func BenchmarkWebhook(b *testing.B) {
 		{"batch=100/parallel", 100, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			srv := httptest.NewServer(newServer(memstore.New(), &segmentio.HandlerOptions{Secret: secret}, slog.New(slog.DiscardHandler)))
+			srv := httptest.NewServer(newServer(memstore.New(), nil, &segmentio.HandlerOptions{Secret: secret}, slog.New(slog.DiscardHandler)))
 			defer srv.Close()
 			client := srv.Client()
 			client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64

@@ -12,13 +12,22 @@
 //	                     line (NDJSON), without their events
 //	GET  /healthz        200 while the server runs
 //
+// Any other path or method gets a JSON error, 404 or 405, and nothing is processed.
+// Messages that arrive through /v1/* without a receivedAt are stamped with the
+// server's clock, as Segment's tracking API does.
+//
 // Usage:
 //
-//	go run ./examples/webhook [-addr 127.0.0.1:8080] [-secret S] [-write-key K]... [-v]
+//	go run ./examples/webhook [-addr 127.0.0.1:8080] [-secret S] [-token T] [-write-key K]... [-context-traits] [-v]
 //
 // With -secret, every delivery must carry Segment's X-Signature for that shared secret;
-// with -write-key (repeatable), every delivery must carry one of the keys, as Basic
-// credentials or as "writeKey" in the body. The status codes are segmentio.Handler's.
+// Segment signs only the first message of an array, so add -token, a shared bearer
+// token every delivery must carry as "Authorization: Bearer T" (set that header in the
+// Webhooks (Actions) destination's mapping); see SECURITY.md. With -write-key
+// (repeatable), every delivery must carry one of the keys, as Basic credentials or, with
+// -token, as "writeKey" in the body. The status codes are segmentio.Handler's. With
+// -context-traits, the context.traits of tracks, pages and screens apply as traits
+// (regalkit.Options.ApplyContextTraits); without it they are only recorded.
 // The read endpoints have no authentication of their own, and show phones and emails:
 // keep the server on a loopback or private address, or put it behind a proxy that
 // authenticates. Contacts live in memory and are lost when it stops.
@@ -39,6 +48,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -83,6 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free one")
 	secret := fs.String("secret", "", "the Webhooks destination's shared `secret`: every delivery must be signed with it")
+	token := fs.String("token", "", "a shared bearer `token`: every delivery must carry \"Authorization: Bearer token\"")
 	var keys []string
 	fs.Func("write-key", "a Segment source write `key` to accept (repeatable): every delivery must carry one", func(k string) error {
 		if k == "" {
@@ -91,6 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		keys = append(keys, k)
 		return nil
 	})
+	contextTraits := fs.Bool("context-traits", false, "apply the context.traits of track, page and screen as traits (regalkit.Options.ApplyContextTraits)")
 	verbose := fs.Bool("v", false, "log every delivery, not only refusals and failures")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -111,7 +123,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	store := memstore.New()
 	srv := &http.Server{
-		Handler:           newServer(store, &segmentio.HandlerOptions{WriteKeys: keys, Secret: *secret, Logger: logger}, logger),
+		Handler: newServer(store, &regalkit.Options{Logger: logger, ApplyContextTraits: *contextTraits},
+			&segmentio.HandlerOptions{WriteKeys: keys, Secret: *secret, Token: *token, Logger: logger}, logger),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -145,12 +158,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// newServer returns the routes of the server, processing deliveries into store.
-func newServer(store contact.Store, opts *segmentio.HandlerOptions, logger *slog.Logger) http.Handler {
-	p := regalkit.New(store, &regalkit.Options{Logger: logger})
+// newServer returns the routes of the server, processing deliveries into store with a
+// Processor configured by popts (nil means logging to logger only).
+func newServer(store contact.Store, popts *regalkit.Options, opts *segmentio.HandlerOptions, logger *slog.Logger) http.Handler {
+	if popts == nil {
+		popts = &regalkit.Options{Logger: logger}
+	}
+	p := regalkit.New(store, popts)
 	hook := segmentio.NewHandler(p.Sink(), opts)
 	mux := http.NewServeMux()
-	mux.Handle("POST /", hook)
+	for _, route := range deliveryRoutes {
+		mux.Handle("POST "+route, hook)
+	}
 	mux.HandleFunc("GET /contacts/{userId}", func(w http.ResponseWriter, r *http.Request) {
 		serveContact(w, r, store, logger)
 	})
@@ -161,7 +180,25 @@ func newServer(store contact.Store, opts *segmentio.HandlerOptions, logger *slog
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	mux.HandleFunc("/", notFound)
 	return mux
+}
+
+// deliveryRoutes are the paths that take deliveries: the webhook's and the tracking
+// API's. Only these reach the handler.
+var deliveryRoutes = []string{"/{$}", "/v1/identify", "/v1/track", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch"}
+
+// notFound answers every request no route takes: 405 for a delivery route with another
+// method, 404 for any other path, with a JSON error either way.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	for _, route := range deliveryRoutes {
+		if r.URL.Path == strings.TrimSuffix(route, "{$}") {
+			w.Header().Set("Allow", http.MethodPost)
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed: deliveries are POSTed"})
+			return
+		}
+	}
+	writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such route"})
 }
 
 // serveContact writes the contact whose External ID is the path's userId, with its

@@ -267,8 +267,9 @@ func TestRun_likeSegment(t *testing.T) {
 	r = send(t, http.MethodGet, u+"/healthz", "")
 	assert.Equal(t, http.StatusOK, r.status)
 	assert.Equal(t, "ok\n", string(r.body))
-	assert.Equal(t, http.StatusMethodNotAllowed, send(t, http.MethodGet, u+"/", "").status, "every path takes POSTed deliveries")
-	assert.Equal(t, http.StatusMethodNotAllowed, send(t, http.MethodGet, u+"/nothing", "").status)
+	assert.Equal(t, http.StatusMethodNotAllowed, send(t, http.MethodGet, u+"/", "").status, "deliveries are POSTed")
+	assert.Equal(t, http.StatusMethodNotAllowed, send(t, http.MethodGet, u+"/v1/track", "").status)
+	assert.Equal(t, http.StatusNotFound, send(t, http.MethodGet, u+"/nothing", "").status)
 
 	require.NoError(t, s.stop(t))
 	logs := s.stderr.String()
@@ -396,7 +397,7 @@ func (s *flakyStore) Update(ctx context.Context, fn func(contact.Tx) error) erro
 func TestRetryIsHarmless_RuleE2(t *testing.T) {
 	store := &flakyStore{Store: memstore.New(), failAt: map[int32]bool{3: true}}
 	var logs lockedBuffer
-	srv := httptest.NewServer(newServer(store, nil, slog.New(slog.NewTextHandler(&logs, nil))))
+	srv := httptest.NewServer(newServer(store, nil, nil, slog.New(slog.NewTextHandler(&logs, nil))))
 	defer srv.Close()
 
 	batch := `{"batch":[` + identify + `,` + trackMsg("r-1", "92980cfccc067", "A") + `,` +
@@ -438,7 +439,7 @@ func mustFind(t *testing.T, store contact.Store, userID string) *contact.Contact
 // soon: 503 with Retry-After.
 func TestProcessorSink_conflict(t *testing.T) {
 	store := conflictStore{memstore.New()}
-	srv := httptest.NewServer(newServer(store, nil, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(newServer(store, nil, nil, slog.New(slog.DiscardHandler)))
 	defer srv.Close()
 	r := send(t, http.MethodPost, srv.URL+"/", trackMsg("c-1", "u", "E"))
 	assert.Equal(t, http.StatusServiceUnavailable, r.status)
@@ -449,4 +450,96 @@ type conflictStore struct{ contact.Store }
 
 func (conflictStore) Update(context.Context, func(contact.Tx) error) error {
 	return contact.ErrConflict
+}
+
+// TestRun_unknownPaths: only the documented routes take deliveries; any other path
+// answers 404 with a JSON error and processes nothing (issue 12).
+func TestRun_unknownPaths(t *testing.T) {
+	s := start(t)
+	body := trackMsg("np-1", "u-nowhere", "Signed Up")
+	for _, path := range []string{"/v1/nope", "/anything/else", "/contacts/x1", "/v1/track/extra", "/v2/track", "/audience"} {
+		r := send(t, http.MethodPost, s.base+path, body)
+		assert.Equal(t, http.StatusNotFound, r.status, path)
+		assert.Equal(t, "application/json", r.header.Get("Content-Type"), path)
+		var e map[string]string
+		require.NoError(t, json.Unmarshal(r.body, &e), path)
+		assert.NotEmpty(t, e["error"], path)
+	}
+	assert.Equal(t, http.StatusNotFound, send(t, http.MethodGet, s.base+"/contacts/u-nowhere", "").status, "nothing was processed")
+	for _, path := range []string{"/", "/v1/identify", "/v1/track", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch"} {
+		want := http.StatusOK
+		if strings.HasPrefix(path, "/v1/") && path != "/v1/track" && path != "/v1/batch" {
+			want = http.StatusBadRequest // the handler's: a typed endpoint takes its own type
+		}
+		r := send(t, http.MethodPost, s.base+path, `{"type":"track","userId":"u-routed","event":"E","messageId":"`+path+`"}`)
+		assert.Equal(t, want, r.status, path)
+		assert.NotEmpty(t, r.response(t).Results, path)
+	}
+	assert.Len(t, getContact(t, s.base, "u-routed").Events, 3, "the track endpoint, the webhook and batch took the track")
+}
+
+// TestRun_token: with -token, every delivery carries "Authorization: Bearer T"; a
+// signed array with a forged item appended is refused without it (issue 12, Rule D8).
+func TestRun_token(t *testing.T) {
+	const token = "tok_webhook_test"
+	s := start(t, "-secret", secret, "-token", token)
+	first := trackMsg("tk-1", "u-token", "Signed Up")
+	forged := trackMsg("tk-forged", "victim", "SMS Opt Out")
+	array := "[" + first + "," + forged + "]"
+	r := send(t, http.MethodPost, s.base+"/", array, "X-Signature", sign(first))
+	assert.Equal(t, http.StatusUnauthorized, r.status)
+	assert.Equal(t, `Bearer realm="segment"`, r.header.Get("WWW-Authenticate"))
+	r = send(t, http.MethodPost, s.base+"/", first, "X-Signature", sign(first), "Authorization", "Bearer wrong")
+	assert.Equal(t, http.StatusUnauthorized, r.status)
+	r = send(t, http.MethodPost, s.base+"/", first, "X-Signature", sign(first), "Authorization", "Bearer "+token)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	assert.Equal(t, []string{"tk-1"}, eventIDs(getContact(t, s.base, "u-token")))
+	assert.Equal(t, http.StatusNotFound, send(t, http.MethodGet, s.base+"/contacts/victim", "").status)
+	require.NoError(t, s.stop(t))
+	assert.NotContains(t, s.stderr.String(), token, "the token is never logged")
+}
+
+// TestRun_exportShowsWhatWasRecorded: GET /contacts/{id} shows a group call's traits,
+// every event's context, and the receivedAt the tracking API stamped (issue 12,
+// SPEC X).
+func TestRun_exportShowsWhatWasRecorded(t *testing.T) {
+	s := start(t)
+	group := `{"userId":"u-export","groupId":"acme","messageId":"g-1","timestamp":"2020-08-26T15:02:11Z",
+		"traits":{"name":"Acme Inc","plan":"enterprise"},
+		"context":{"ip":"8.8.8.8","userAgent":"UA","locale":"en-US","library":{"name":"analytics-go","version":"3.0.0"},"page":{"path":"/pricing"}}}`
+	before := time.Now().UTC().Add(-time.Second)
+	require.Equal(t, http.StatusOK, send(t, http.MethodPost, s.base+"/v1/group", group).status)
+	r := send(t, http.MethodGet, s.base+"/contacts/u-export", "")
+	require.Equal(t, http.StatusOK, r.status)
+	var c struct {
+		Events []struct {
+			Kind       string          `json:"kind"`
+			GroupID    string          `json:"groupId"`
+			Traits     json.RawMessage `json:"traits"`
+			Context    json.RawMessage `json:"context"`
+			ReceivedAt time.Time       `json:"receivedAt"`
+		} `json:"events"`
+	}
+	require.NoError(t, json.Unmarshal(r.body, &c), string(r.body))
+	require.Len(t, c.Events, 1)
+	e := c.Events[0]
+	assert.Equal(t, "group", e.Kind)
+	assert.Equal(t, "acme", e.GroupID)
+	assert.JSONEq(t, `{"name":"Acme Inc","plan":"enterprise"}`, string(e.Traits))
+	assert.JSONEq(t, `{"ip":"8.8.8.8","userAgent":"UA","locale":"en-US","library":{"name":"analytics-go","version":"3.0.0"},"page":{"path":"/pricing"}}`, string(e.Context))
+	assert.True(t, e.ReceivedAt.After(before), "stamped on arrival: %v", e.ReceivedAt)
+}
+
+// TestRun_contextTraits: with -context-traits, an event's context.traits apply as
+// traits; without it they are only recorded (issue 12).
+func TestRun_contextTraits(t *testing.T) {
+	body := `{"type":"track","userId":"u-ct","event":"E","messageId":"ct-1","context":{"traits":{"phone":"+19545552399"}}}`
+	for _, tc := range []struct {
+		args  []string
+		phone string
+	}{{nil, ""}, {[]string{"-context-traits"}, "+19545552399"}} {
+		s := start(t, tc.args...)
+		require.Equal(t, http.StatusOK, send(t, http.MethodPost, s.base+"/", body).status)
+		assert.Equal(t, tc.phone, getContact(t, s.base, "u-ct").Phone, tc.args)
+	}
 }

@@ -56,6 +56,21 @@ func KindOf(raw []byte) Kind {
 // IsNull reports whether raw is the JSON literal null.
 func IsNull(raw []byte) bool { return string(raw) == "null" }
 
+// IsEmptyArray reports whether raw is an empty JSON array, "[]", with or without
+// whitespace inside. PHP's json_encode writes an empty object so, and Segment's own
+// partner payloads carry it where an object belongs (issue 12).
+func IsEmptyArray(raw []byte) bool {
+	if len(raw) < 2 || raw[0] != '[' || raw[len(raw)-1] != ']' {
+		return false
+	}
+	for _, c := range raw[1 : len(raw)-1] {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
 // String returns the value of raw when it is exactly one JSON string (no surrounding
 // whitespace), with its escapes resolved.
 func String(raw []byte) (string, bool) {

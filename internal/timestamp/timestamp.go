@@ -46,6 +46,8 @@ const millisThreshold = 1e11
 //   - a zone as 'Z', '+hh:mm', '+hhmm' or '+hh', optionally after a space; none means UTC;
 //   - unpadded date and time fields, as in "2015-2-02T00:30:08.276Z";
 //   - a bare date ("2020-08-25"), midnight UTC;
+//   - Go's time.Time.String form, "2020-05-09 23:54:49.209808489 +0000 UTC", with or
+//     without its monotonic suffix " m=+70366.298768264";
 //   - Unix epoch seconds or milliseconds as a numeric string, with an optional fraction.
 //
 // The result is always in UTC.
@@ -268,7 +270,7 @@ func (p *parser) zone() (int, error) {
 			return 0, fail(p.s, "want a zone as Z or ±hh:mm")
 		}
 	}
-	if p.more() {
+	if p.more() && !p.goSuffix() {
 		return 0, fail(p.s, "unexpected text after the zone")
 	}
 	if hh > 23 || mm > 59 {
@@ -276,6 +278,44 @@ func (p *parser) zone() (int, error) {
 	}
 	return sign * (hh*3600 + mm*60), nil
 }
+
+// goSuffix reports whether the rest of the input is what Go's time.Time.String writes
+// after a numeric zone: a space and the zone's abbreviation ("UTC", "EST", or "+03" for
+// a zone without one), then optionally the monotonic clock reading, " m=+70366.298768264"
+// (Segment's partner docs show such a value). The numeric zone decides the offset.
+func (p *parser) goSuffix() bool {
+	rest := p.s[p.pos:]
+	if len(rest) < 2 || rest[0] != ' ' {
+		return false
+	}
+	rest = rest[1:]
+	n := 0 // the abbreviation: capitals ("UTC", "CEST"), or a sign and digits ("+03")
+	if rest[0] == '+' || rest[0] == '-' {
+		for n = 1; n < len(rest) && n < 6 && isDigit(rest[n]); n++ {
+		}
+		if n == 1 {
+			return false
+		}
+	} else {
+		for n < len(rest) && n < 6 && 'A' <= rest[n] && rest[n] <= 'Z' {
+			n++
+		}
+	}
+	if n == 0 || (n < len(rest) && rest[n] != ' ') {
+		return false
+	}
+	rest = rest[n:]
+	if rest == "" {
+		return true
+	}
+	// " m=±seconds[.fraction]"
+	if len(rest) < 5 || rest[:3] != " m=" || (rest[3] != '+' && rest[3] != '-') {
+		return false
+	}
+	return isNumeric(rest[4:])
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 func daysIn(month, year int) int {
 	switch month {

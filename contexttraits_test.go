@@ -1,0 +1,92 @@
+package regalkit_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/event"
+)
+
+// Some Segment sources send the user's email and phone only in context.traits of
+// their events (issue 12).
+const (
+	ctxIdentify = `{"type":"identify","userId":"u-ctx","messageId":"i-1","timestamp":"2024-03-01T12:00:00Z","traits":{"email":"old@example.com","firstName":"Ann"}}`
+	ctxTrack    = `{"type":"track","userId":"u-ctx","event":"Viewed","messageId":"t-1","timestamp":"2024-03-01T13:00:00Z",
+		"context":{"ip":"203.0.113.9","traits":{"email":"new@example.com","phone":"+19545552399"}}}`
+	ctxOlderPage = `{"type":"page","userId":"u-ctx","name":"Home","messageId":"p-0","timestamp":"2024-03-01T11:00:00Z",
+		"context":{"traits":{"firstName":"Stale","email":"older@example.com"}}}`
+)
+
+func recordedTraits(t *testing.T, f *fixture, c *contact.Contact) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for rec, err := range f.store.Events(context.Background(), c.ID(), contact.EventQuery{}) {
+		require.NoError(t, err)
+		out[rec.MessageID] = string(mustJSON(t, rec.Context.Traits))
+	}
+	return out
+}
+
+func mustJSON(t *testing.T, o event.Object) []byte {
+	t.Helper()
+	b, err := o.AppendJSON(nil)
+	require.NoError(t, err)
+	return b
+}
+
+// TestContextTraits_keptNotApplied: by default (Rule T3) the context.traits of a track
+// or page change no trait, and are kept on the event record.
+func TestContextTraits_keptNotApplied(t *testing.T) {
+	f := newFixture(t, nil)
+	f.send(ctxIdentify)
+	res := f.one(ctxTrack)
+	assert.NotContains(t, res.Changed, "email")
+	f.send(ctxOlderPage)
+	c := f.user("u-ctx")
+	assert.Equal(t, "old@example.com", c.Email())
+	assert.Equal(t, "Ann", c.FirstName())
+	assert.False(t, c.InAudience())
+	assert.Equal(t, map[string]string{
+		"t-1": `{"email":"new@example.com","phone":"+19545552399"}`,
+		"p-0": `{"firstName":"Stale","email":"older@example.com"}`,
+	}, recordedTraits(t, f, c))
+}
+
+// TestContextTraits_applied: with ApplyContextTraits, context.traits of track, page and
+// screen apply with the message's event time, and Rule T4 still decides: a newer event
+// wins over an older identify, an older one loses, whatever the arrival order.
+func TestContextTraits_applied(t *testing.T) {
+	for _, order := range [][]string{{ctxIdentify, ctxTrack, ctxOlderPage}, {ctxOlderPage, ctxTrack, ctxIdentify}} {
+		f := newFixture(t, &regalkit.Options{ApplyContextTraits: true})
+		for _, m := range order {
+			f.send(m)
+		}
+		c := f.user("u-ctx")
+		assert.Equal(t, "new@example.com", c.Email(), "13:00 beats 12:00 and 11:00")
+		assert.Equal(t, "+19545552399", c.Phone())
+		assert.True(t, c.InAudience())
+		assert.Equal(t, "Ann", c.FirstName(), "the 11:00 page loses to the 12:00 identify")
+		assert.Len(t, recordedTraits(t, f, c), 2, "still kept on the records")
+	}
+
+	// Diagnostics name the field where it was sent; an anonymous-only event holds its
+	// context.traits for the contact it is attributed to.
+	f := newFixture(t, &regalkit.Options{ApplyContextTraits: true})
+	res := f.one(`{"type":"screen","anonymousId":"a-ctx","name":"Home","messageId":"s-1","context":{"traits":{"email":"not an email","age":"old"}}}`)
+	require.Len(t, res.Diagnostics, 2)
+	assert.Equal(t, "context.traits.email", res.Diagnostics[0].Field)
+	assert.Equal(t, "context.traits.age", res.Diagnostics[1].Field)
+	f.send(`{"type":"track","anonymousId":"a-ctx","event":"E","messageId":"t-2","context":{"traits":{"phone":"+19545552399"}}}`)
+	f.send(`{"type":"identify","userId":"u-late","anonymousId":"a-ctx","messageId":"i-2","timestamp":"2020-01-01T00:00:00Z"}`)
+	assert.Equal(t, "+19545552399", f.user("u-late").Phone(), "held, then moved with the anonymous history (Rule I3)")
+
+	// Identify and group are untouched by the option: group traits are the group's.
+	f = newFixture(t, &regalkit.Options{ApplyContextTraits: true})
+	f.send(`{"type":"group","userId":"u-g","groupId":"acme","messageId":"g-1","traits":{"email":"acme@example.com"},"context":{"traits":{"email":"x@example.com"}}}`)
+	assert.Empty(t, f.user("u-g").Email())
+}

@@ -1,0 +1,28 @@
+package diag
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestMask(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                              "",
+		"identify":                      "identify",
+		"order_completed_2024":          "order_completed_2024",
+		"bob.secret@example.com":        "***@example.com",
+		"mail bob@example.com now":      "mail ***@example.com now",
+		"a@b.co and c.d@e.org":          "***@b.co and ***@e.org",
+		"@example.com":                  "@example.com",
+		"+19545552399":                  "+*******2399",
+		"+1 (954) 555-2399":             "+* (***) ***-2399",
+		"call 954.555.2399 or 1234":     "call ***.***.2399 or 1234",
+		"traits.+12125550123.isPrimary": "traits.+*******0123.isPrimary",
+		"12345@example.com":             "***@example.com",
+		"x@1234567890.com":              "***@******7890.com",
+		"\xff19545552399":               "\uFFFD*******2399",
+	} {
+		assert.Equal(t, want, Mask(in), in)
+	}
+}
