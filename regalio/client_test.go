@@ -107,7 +107,7 @@ func newTestClient(t *testing.T, steps ...http.HandlerFunc) (*Client, *script, *
 		HTTPClient:     srv.Client(),
 		Rate:           rate.Inf,
 		MaxAttempts:    4,
-		AttemptTimeout: 100 * time.Millisecond,
+		AttemptTimeout: 10 * time.Second, // the hanging tests set their own
 		MinBackoff:     time.Second,
 		MaxBackoff:     3 * time.Second,
 		Now:            clock.Now,
@@ -168,6 +168,14 @@ func TestClientStatuses(t *testing.T) {
 			func(t *testing.T, err error) { assert.NoError(t, err) }},
 		{"hanging server", []http.HandlerFunc{hang, status(200, "")}, 2, []time.Duration{500 * time.Millisecond},
 			func(t *testing.T, err error) { assert.NoError(t, err) }},
+		{"hanging until the attempts run out", []http.HandlerFunc{hang}, 4, nil,
+			func(t *testing.T, err error) {
+				re, ok := errors.AsType[*RetryError](err)
+				require.True(t, ok, "%v", err)
+				assert.ErrorIs(t, err, context.DeadlineExceeded, "each attempt timed out")
+				assert.ErrorIs(t, err, ErrRetriesExhausted)
+				assert.Equal(t, 0, re.Status)
+			}},
 		{"connection reset", []http.HandlerFunc{reset, reset, status(200, "")}, 3, []time.Duration{500 * time.Millisecond, time.Second},
 			func(t *testing.T, err error) { assert.NoError(t, err) }},
 		{"connection reset until the attempts run out", []http.HandlerFunc{reset}, 4, nil,
@@ -181,6 +189,12 @@ func TestClientStatuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, s, clock := newTestClient(t, tt.steps...)
+			switch tt.name {
+			case "hanging server": // long enough for the second, answered, attempt on a busy machine
+				c.opts.AttemptTimeout = time.Second
+			case "hanging until the attempts run out":
+				c.opts.AttemptTimeout = 100 * time.Millisecond
+			}
 			err := c.Send(t.Context(), "m1", []byte(body))
 			tt.check(t, err)
 			assert.Equal(t, tt.requests, s.count())

@@ -207,8 +207,9 @@ func (e *ReportedEvent) messageID() string {
 
 // Message returns e as a source-neutral track message (Rule R3): the event name as
 // Regal sends it, its properties exactly, its time, the messageId MessageIDPrefix +
-// eventId (derived from the content when there is no eventId), and "eventSource" kept
-// as an extra top-level key, so that the Processor treats it as Regal's (Rule R5). The
+// eventId (derived from the content when there is no eventId), and the extra top-level
+// key "eventSource": SourceRegal, so that the Processor treats it as Regal's (Rule R5);
+// any other source the event names is kept as the extra key "source". The
 // contact is the userId's; without one, the anonymousId is AnonymousIDPrefix and the
 // phone (else the email), and the traits go in the context, where the Processor finds
 // the contact by them. An event with neither userId, phone nor email gets the
@@ -237,11 +238,10 @@ func (e *ReportedEvent) Message() event.Message {
 	if !e.Time.IsZero() {
 		m.Timestamps.OriginalTimestamp = json.RawMessage(jsonvalue.AppendString(nil, timestamp.Format(e.Time)))
 	}
-	source := e.Source
-	if source == "" {
-		source = SourceRegal
+	m.Extra = append(m.Extra, event.Member{Key: "eventSource", Value: json.RawMessage(jsonvalue.AppendString(nil, SourceRegal))})
+	if e.Source != "" && e.Source != SourceRegal {
+		m.Extra = append(m.Extra, event.Member{Key: "source", Value: json.RawMessage(jsonvalue.AppendString(nil, e.Source))})
 	}
-	m.Extra = append(m.Extra, event.Member{Key: "eventSource", Value: json.RawMessage(jsonvalue.AppendString(nil, source))})
 	if e.Brand != "" {
 		m.Extra = append(m.Extra, event.Member{Key: "brand", Value: json.RawMessage(jsonvalue.AppendString(nil, e.Brand))})
 	}
