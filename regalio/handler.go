@@ -56,8 +56,9 @@ type HandlerOptions struct {
 	// an empty one, since Regal signs nothing and the token is all that tells its
 	// requests from anyone else's.
 	Token string
-	// Header names the header that carries Token, raw. Empty means "Authorization".
-	// Whatever Header is, "Authorization: Bearer <Token>" is accepted too.
+	// Header names a header that carries Token raw, such as "X-Regal-Token", or
+	// "Authorization" for the raw token there. Whatever Header is,
+	// "Authorization: Bearer <Token>" is accepted too; empty means only that.
 	Header string
 	// MaxBodyBytes caps the request body. Zero means 1 MiB.
 	MaxBodyBytes int64
@@ -111,9 +112,6 @@ func NewHandler(sink Sink, opts *HandlerOptions) (*Handler, error) {
 		timeout: opts.Timeout,
 		log:     opts.Logger,
 	}
-	if h.header == "" {
-		h.header = "Authorization"
-	}
 	if h.maxBody <= 0 {
 		h.maxBody = 1 << 20
 	}
@@ -135,7 +133,7 @@ func NewHandler(sink Sink, opts *HandlerOptions) (*Handler, error) {
 // Bearer credentials in Authorization.
 func (h *Handler) authorized(r *http.Request) bool {
 	ok := 0
-	if v := r.Header.Get(h.header); v != "" {
+	if v := r.Header.Get(h.header); h.header != "" && v != "" {
 		ok |= h.match(v)
 	}
 	if v := r.Header.Get("Authorization"); len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {

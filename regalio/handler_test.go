@@ -80,31 +80,32 @@ func TestNewHandlerNeedsToken(t *testing.T) {
 func TestHandlerToken(t *testing.T) {
 	s := &recordingSink{}
 	body := sample(t, "sms.received")
-	const plain, custom = false, true
+	const plain, custom, authz = "", "X-Regal-Token", "Authorization"
 	tests := []struct {
 		name   string
-		custom bool // the token in X-Regal-Token
+		opt    string // HandlerOptions.Header
 		header []string
 		want   int
 	}{
-		{"raw in Authorization", plain, []string{"Authorization", "T0k3n"}, 200},
+		{"raw in Authorization without a Header", plain, []string{"Authorization", "T0k3n"}, 401},
 		{"bearer", plain, []string{"Authorization", "Bearer T0k3n"}, 200},
 		{"bearer any case", plain, []string{"Authorization", "bearer T0k3n"}, 200},
 		{"missing", plain, nil, 401},
 		{"wrong", plain, []string{"Authorization", "Bearer nope"}, 401},
-		{"prefix of the token", plain, []string{"Authorization", "T0k"}, 401},
-		{"token longer", plain, []string{"Authorization", "T0k3nX"}, 401},
+		{"prefix of the token", plain, []string{"Authorization", "Bearer T0k"}, 401},
+		{"token longer", plain, []string{"Authorization", "Bearer T0k3nX"}, 401},
 		{"custom header", custom, []string{"X-Regal-Token", "T0k3n"}, 200},
 		{"custom header wrong", custom, []string{"X-Regal-Token", "x"}, 401},
 		{"bearer with a custom header", custom, []string{"Authorization", "Bearer T0k3n"}, 200},
 		{"raw Authorization with a custom header", custom, []string{"Authorization", "T0k3n"}, 401},
+		{"raw in Authorization as the Header", authz, []string{"Authorization", "T0k3n"}, 200},
+		{"bearer with Authorization as the Header", authz, []string{"Authorization", "Bearer T0k3n"}, 200},
+		{"raw wrong with Authorization as the Header", authz, []string{"Authorization", "T0k3"}, 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newTestHandler(t, s.sink, nil) // a fresh one each time: no duplicates
-			if tt.custom {
-				h = newTestHandler(t, s.sink, &HandlerOptions{Token: "T0k3n", Header: "X-Regal-Token"})
-			}
+			// a fresh one each time: no duplicates
+			h := newTestHandler(t, s.sink, &HandlerOptions{Token: "T0k3n", Header: tt.opt})
 			code, resp := post(h, body, tt.header...)
 			assert.Equal(t, tt.want, code)
 			if code == 401 {
@@ -137,9 +138,9 @@ func TestHandlerDedupe(t *testing.T) {
 func TestHandlerDuplicateWireFormat(t *testing.T) {
 	h := newTestHandler(t, (&recordingSink{}).sink, nil)
 	body := sample(t, "call.completed")
-	post(h, body, "Authorization", "T0k3n")
+	post(h, body, "Authorization", "Bearer T0k3n")
 	req := httptest.NewRequest(http.MethodPost, "/regal", strings.NewReader(body))
-	req.Header.Set("Authorization", "T0k3n")
+	req.Header.Set("Authorization", "Bearer T0k3n")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	assert.Equal(t, 200, rec.Code)
@@ -162,7 +163,7 @@ func TestHandlerRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, resp := post(h, tt.body, "Authorization", "T0k3n")
+			status, resp := post(h, tt.body, "Authorization", "Bearer T0k3n")
 			assert.Equal(t, 400, status)
 			assert.Equal(t, tt.code, resp.Code)
 		})
@@ -170,7 +171,7 @@ func TestHandlerRefusals(t *testing.T) {
 	assert.Empty(t, s.msgs)
 
 	req := httptest.NewRequest(http.MethodGet, "/regal", nil)
-	req.Header.Set("Authorization", "T0k3n")
+	req.Header.Set("Authorization", "Bearer T0k3n")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	assert.Equal(t, 405, rec.Code)
@@ -181,7 +182,7 @@ func TestHandlerArray(t *testing.T) {
 	s := &recordingSink{}
 	h := newTestHandler(t, s.sink, nil)
 	body := "[" + sample(t, "contact.subscribed") + "," + sample(t, "sms.received") + "]"
-	code, resp := post(h, body, "Authorization", "T0k3n")
+	code, resp := post(h, body, "Authorization", "Bearer T0k3n")
 	require.Equal(t, 200, code)
 	require.Len(t, resp.Results, 2)
 	assert.Equal(t, "6b1d3c2e-2f4a-4e0b-9a55-0f1e2d3c4b5a", resp.Results[0].EventID)
@@ -193,18 +194,18 @@ func TestHandlerSinkFailures(t *testing.T) {
 	s := &recordingSink{err: errors.New("store down")}
 	h := newTestHandler(t, s.sink, nil)
 	body := sample(t, "sms.received")
-	code, resp := post(h, body, "Authorization", "T0k3n")
+	code, resp := post(h, body, "Authorization", "Bearer T0k3n")
 	assert.Equal(t, 500, code)
 	assert.NotContains(t, resp.Error, "store down", "the cause stays in the logs")
 
 	s.err = nil
-	code, resp = post(h, body, "Authorization", "T0k3n")
+	code, resp = post(h, body, "Authorization", "Bearer T0k3n")
 	assert.Equal(t, 200, code, "a failed event is not remembered as seen")
 	require.Len(t, resp.Results, 1)
 	assert.False(t, resp.Results[0].Duplicate)
 
 	wrong := newTestHandler(t, func(context.Context, []event.Message) ([]Result, error) { return nil, nil }, nil)
-	code, _ = post(wrong, body, "Authorization", "T0k3n")
+	code, _ = post(wrong, body, "Authorization", "Bearer T0k3n")
 	assert.Equal(t, 500, code, "a sink that returns the wrong number of results failed")
 }
 
@@ -216,7 +217,7 @@ func TestHandlerTimeout(t *testing.T) {
 	}
 	h := newTestHandler(t, slow, &HandlerOptions{Token: "T0k3n", Timeout: 20 * time.Millisecond})
 	start := time.Now()
-	code, _ := post(h, sample(t, "sms.received"), "Authorization", "T0k3n")
+	code, _ := post(h, sample(t, "sms.received"), "Authorization", "Bearer T0k3n")
 	assert.Equal(t, 503, code)
 	assert.Less(t, time.Since(start), 2*time.Second)
 	dflt := newTestHandler(t, slow, nil)
@@ -228,7 +229,7 @@ func TestHandlerSinkDiagnostics(t *testing.T) {
 		return []Result{{Duplicate: true, Diagnostics: []diag.Diagnostic{{Code: diag.OptinNoIP, Message: "x"}}}}, nil
 	}
 	h := newTestHandler(t, sink, nil)
-	code, resp := post(h, sample(t, "contact.subscribed"), "Authorization", "T0k3n")
+	code, resp := post(h, sample(t, "contact.subscribed"), "Authorization", "Bearer T0k3n")
 	require.Equal(t, 200, code)
 	require.Len(t, resp.Results, 1)
 	r := resp.Results[0]
