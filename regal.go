@@ -1,6 +1,7 @@
 package regalkit
 
 import (
+	"context"
 	"strings"
 
 	"github.com/regalkit/regalkit/contact"
@@ -135,4 +136,22 @@ func firstText(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// RegalSink returns the sink a regalio.Handler hands Regal's events to: each message
+// processed in order (Rule R5), its Result returned as the event's. A store or context
+// failure stops the request with that error; the Handler answers 500 (503 past its
+// timeout) and Regal, which does not retry, drops the event.
+func (p *Processor) RegalSink() regalio.Sink {
+	return func(ctx context.Context, msgs []event.Message) ([]regalio.Result, error) {
+		out := make([]regalio.Result, len(msgs))
+		for i, m := range msgs {
+			r, err := p.Process(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = regalio.Result{MessageID: r.MessageID, Duplicate: r.Duplicate, Diagnostics: r.Diagnostics}
+		}
+		return out, nil
+	}
 }

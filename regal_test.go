@@ -11,6 +11,7 @@ import (
 
 	"github.com/regalkit/regalkit"
 	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/optin"
 	"github.com/regalkit/regalkit/regalio"
 )
@@ -160,4 +161,24 @@ func TestRegalSegmentSource(t *testing.T) {
 	f2.one(`{"type":"track","messageId":"s3","userId":"u1","event":"contact.unsubscribed","timestamp":"2024-03-01T13:00:00Z","properties":{"channel":"sms"}}`)
 	assert.Equal(t, optin.StateSubscribed, f2.user("u1").Subscription(optin.SMS), "not from Regal: an ordinary track")
 	assert.Contains(t, f2.events(f2.user("u1")), "s3")
+}
+
+func TestRegalSink(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(regalIdentify)
+	e, err := regalio.DecodeEvent([]byte(regalEvent("contact.unsubscribed", "e1", "u1", 60, `{"channel":"sms"}`)))
+	require.NoError(t, err)
+	sink := f.p.RegalSink()
+	res, err := sink(context.Background(), []event.Message{e.Message(), e.Message()})
+	require.NoError(t, err)
+	require.Len(t, res, 2)
+	assert.Equal(t, "regal-e1", res[0].MessageID)
+	assert.False(t, res[0].Duplicate)
+	assert.True(t, res[1].Duplicate)
+	assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.SMS))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = sink(ctx, []event.Message{e.Message()})
+	assert.Error(t, err)
 }

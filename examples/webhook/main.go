@@ -11,14 +11,19 @@
 //	GET  /audience       the contacts in the audience (Rule A1), one JSON document a
 //	                     line (NDJSON), without their events
 //	GET  /healthz        200 while the server runs
+//	POST /regal          Regal's reporting webhooks, with -regal-token only
 //
 // Usage:
 //
 //	go run ./examples/webhook [-addr 127.0.0.1:8080] [-secret S] [-write-key K]... [-v]
+//	                          [-regal-token T [-regal-header NAME]]
 //
 // With -secret, every delivery must carry Segment's X-Signature for that shared secret;
 // with -write-key (repeatable), every delivery must carry one of the keys, as Basic
 // credentials or as "writeKey" in the body. The status codes are segmentio.Handler's.
+// With -regal-token, POST /regal takes Regal's events (see regalio.Handler): each
+// request must carry "Authorization: Bearer T", or T raw in the header -regal-header
+// names; without -regal-token the route is off (404).
 // The read endpoints have no authentication of their own, and show phones and emails:
 // keep the server on a loopback or private address, or put it behind a proxy that
 // authenticates. Contacts live in memory and are lost when it stops.
@@ -92,6 +97,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	})
 	verbose := fs.Bool("v", false, "log every delivery, not only refusals and failures")
+	var regal regalFlags
+	fs.StringVar(&regal.token, "regal-token", "", "serve Regal's reporting webhooks at POST /regal; every request must carry this `token`")
+	fs.StringVar(&regal.header, "regal-header", "", "a header `name` that may carry the -regal-token raw (Authorization: Bearer TOKEN always works)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -111,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	store := memstore.New()
 	srv := &http.Server{
-		Handler:           newServer(store, &segmentio.HandlerOptions{WriteKeys: keys, Secret: *secret, Logger: logger}, logger),
+		Handler:           newServerWithRegal(store, &segmentio.HandlerOptions{WriteKeys: keys, Secret: *secret, Logger: logger}, regal, logger),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -147,9 +155,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // newServer returns the routes of the server, processing deliveries into store.
 func newServer(store contact.Store, opts *segmentio.HandlerOptions, logger *slog.Logger) http.Handler {
+	return newServerWithRegal(store, opts, regalFlags{}, logger)
+}
+
+// newServerWithRegal is newServer with POST /regal when regal has a token.
+func newServerWithRegal(store contact.Store, opts *segmentio.HandlerOptions, regal regalFlags, logger *slog.Logger) http.Handler {
 	p := regalkit.New(store, &regalkit.Options{Logger: logger})
 	hook := segmentio.NewHandler(p.Sink(), opts)
 	mux := http.NewServeMux()
+	handleRegal(mux, p, regal, logger)
 	mux.Handle("POST /", hook)
 	mux.HandleFunc("GET /contacts/{userId}", func(w http.ResponseWriter, r *http.Request) {
 		serveContact(w, r, store, logger)
