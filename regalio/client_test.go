@@ -328,3 +328,23 @@ func TestClientRealSleep(t *testing.T) {
 	assert.ErrorIs(t, sleep(ctx, time.Hour), context.Canceled)
 	assert.NoError(t, sleep(t.Context(), time.Millisecond))
 }
+
+// Many goroutines sending the same and different messageIds: each messageId is sent
+// exactly once, and every call returns nil or ErrInFlight.
+func TestClientConcurrentSends(t *testing.T) {
+	c, s, _ := newTestClient(t, status(200, ""))
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Go(func() {
+			for i := range 20 {
+				id := "m" + string(rune('a'+i%5))
+				err := c.Send(t.Context(), id, []byte(body))
+				if !errors.Is(err, ErrInFlight) {
+					assert.NoError(t, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 5, s.count(), "five messageIds, five requests")
+}
