@@ -97,3 +97,16 @@ func optinIsEmail(v optin.View, addr string) bool {
 	_, ok := v.Current(addr, optin.Email)
 	return ok
 }
+
+// FromRecord returns the Event for one of a contact's event records (Rule R1): a
+// track's name, properties, time and messageId, with source as its eventSource. Regal's
+// Events API takes named custom events only, so a page, screen or group record gives
+// nil and a diag.RegalUnmapped diagnostic. The record's context (IP, user agent,
+// library) describes the sender, not the event, and is not part of Regal's body.
+func FromRecord(r event.Record, source string) (*Event, []diag.Diagnostic) {
+	if r.Kind != event.Track {
+		return nil, []diag.Diagnostic{{MessageID: r.MessageID, Code: diag.RegalUnmapped, Field: "type",
+			Message: "regalio: a " + r.Kind.String() + " record has no place in Regal's Events API, which takes named events only"}}
+	}
+	return &Event{Name: r.Name, Properties: r.Properties, Time: r.Time, Source: source, MessageID: r.MessageID}, nil
+}

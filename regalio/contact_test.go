@@ -55,3 +55,21 @@ func TestFromContact(t *testing.T) {
 		"emails":{"rebecca@example.com":{"isPrimary":true}},
 		"age":23,"salaryBracket":"$100k-$500k"}}`, string(body))
 }
+
+func TestFromRecord(t *testing.T) {
+	at := time.Date(2020, 8, 26, 15, 2, 11, 0, time.UTC)
+	rec := event.Record{Kind: event.Track, Name: "Loan Application Approved", MessageID: "m7", Time: at,
+		Properties: event.Object{{Key: "amount", Value: json.RawMessage(`30000`)}}}
+	e, diags := FromRecord(rec, "Backend")
+	require.Empty(t, diags)
+	body, _ := Encode(Contact{UserID: "u1"}, e)
+	assert.Equal(t, `{"userId":"u1","traits":{},"name":"Loan Application Approved","properties":{"amount":30000},"originalTimestamp":"2020-08-26T15:02:11Z","eventSource":"Backend"}`, string(body))
+
+	for _, k := range []event.Kind{event.Page, event.Screen, event.Group} {
+		e, diags := FromRecord(event.Record{Kind: k, Name: "Home", MessageID: "m8"}, "")
+		assert.Nil(t, e)
+		require.Len(t, diags, 1)
+		assert.Equal(t, diag.RegalUnmapped, diags[0].Code)
+		assert.Equal(t, "m8", diags[0].MessageID)
+	}
+}

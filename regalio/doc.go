@@ -11,7 +11,7 @@
 // evidence, and every custom property under its own key; name (absent for a trait-only
 // update), properties, originalTimestamp and eventSource. What the body cannot carry is
 // a diagnostic, never dropped silently. [FromContact] fills a Contact from a regalkit
-// contact.
+// contact, and [FromRecord] an Event from one of its event records.
 //
 // A [Client] posts bodies to https://events.regalvoice.com/events (Rule R2) with the API
 // key in the Authorization header, at most 300 requests a second, retrying network
