@@ -19,9 +19,9 @@ import (
 
 // genPayload draws one Segment message for a handful of users and anonymous IDs: every
 // kind the order-independence promise covers (SPEC S3), with traits, phones, opt-ins,
-// opt-in events, anonymous-only messages, links and shared anonymous IDs, aliases from
-// anonymous IDs and from userIds (their own included), deletes, equal timestamps and
-// missing messageIds.
+// opt-in events, Regal's consent events, anonymous-only messages, links and shared
+// anonymous IDs, aliases from anonymous IDs and from userIds (their own included),
+// deletes, equal timestamps and missing messageIds.
 func genPayload(t *rapid.T, i int) string {
 	users := []string{"u1", "u2", "u3"}
 	anons := []string{"a1", "a2", "a3"}
@@ -75,8 +75,18 @@ func genPayload(t *rapid.T, i int) string {
 			`{"channel":"voice","subscribed":true,"timestamp":"2024-03-01T12:03:00Z","ip":"1.2.3.4"}`)
 		add("traits", "{"+strings.Join(traits, ",")+"}")
 	case "track":
-		add("event", `"`+rapid.SampledFrom([]string{"Viewed", "SMS Opt In", "Stop"}).Draw(t, "event")+`"`)
-		add("properties", `{"amount":30000.50}`)
+		name := rapid.SampledFrom([]string{"Viewed", "SMS Opt In", "Stop", "contact.subscribed", "contact.unsubscribed"}).Draw(t, "event")
+		add("event", `"`+name+`"`)
+		if strings.HasPrefix(name, "contact.") { // Regal's consent events, from its Segment source (Rule R5)
+			add("eventSource", `"Regal Voice"`)
+			add("properties", rapid.SampledFrom([]string{
+				`{"channel":"SMS","phone":"+19545552399","ip":"1.2.3.4","timestamp":"2024-03-01T12:06:00Z","text":"Reply STOP"}`,
+				`{"channel":"voice","timestamp":1709294760,"source":"RegalVoice.agent"}`,
+				`{"channel":"sms"}`,
+			}).Draw(t, "regal properties"))
+		} else {
+			add("properties", `{"amount":30000.50}`)
+		}
 	case "page":
 		add("name", `"Home"`)
 	case "group":

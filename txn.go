@@ -260,6 +260,12 @@ func (t *txn) apply(m *event.Message) error {
 	if err != nil {
 		return err
 	}
+	if c, err := t.regalMatch(m); err != nil || c != nil { // Rule R5: see regal.go
+		if err != nil {
+			return err
+		}
+		return t.hold(m, c)
+	}
 	if t.p.opts.MatchByPhone && m.UserID == "" && f.AnonymousContact == "" && len(f.Links) == 0 {
 		if c, err := t.matchByPhone(m); err != nil || c != nil {
 			if err != nil {
@@ -399,8 +405,12 @@ func (t *txn) note(c *contact.Contact, ch contact.Changes) {
 	}
 }
 
-// consentOf returns the consent records of an opt-in or opt-out event (Rule C8).
+// consentOf returns the consent records of an opt-in or opt-out event (Rule C8), or of
+// Regal's contact.subscribed and contact.unsubscribed (Rule R5).
 func (t *txn) consentOf(m *event.Message) []optin.Record {
+	if recs := t.regalConsent(m); recs != nil { // Rule R5: see regal.go
+		return recs
+	}
 	if m.Kind != event.Track || !t.p.events.Has(m.Event) {
 		return nil
 	}

@@ -61,6 +61,12 @@ const (
 	// IdentityConflict: identities that cannot be joined, or a second link of a shared
 	// anonymousId (Rules I4, I5).
 	IdentityConflict Code = "identity.conflict"
+	// RegalUnmapped: a value the Regal Events API body has no place for, left out of
+	// the body (Rule R1).
+	RegalUnmapped Code = "regal.unmapped"
+	// RegalInvalid: a Regal reporting-webhook event, or one of its fields, of the wrong
+	// shape (Rule R3).
+	RegalInvalid Code = "regal.invalid"
 )
 
 // Diagnostic is one refusal: which message, which field, why, and a message for people.

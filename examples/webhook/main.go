@@ -11,6 +11,7 @@
 //	GET  /audience       the contacts in the audience (Rule A1), one JSON document a
 //	                     line (NDJSON), without their events
 //	GET  /healthz        200 while the server runs
+//	POST /regal          Regal's reporting webhooks, with -regal-token only
 //
 // Any other path or method gets a JSON error, 404 or 405, and nothing is processed.
 // Messages that arrive through /v1/* without a receivedAt are stamped with the
@@ -19,6 +20,7 @@
 // Usage:
 //
 //	go run ./examples/webhook [-addr 127.0.0.1:8080] [-secret S] [-token T] [-write-key K]... [-context-traits] [-v]
+//	                          [-regal-token T [-regal-header NAME]]
 //
 // With -secret, every delivery must carry Segment's X-Signature for that shared secret;
 // Segment signs only the first message of an array, so add -token, a shared bearer
@@ -28,6 +30,11 @@
 // -token, as "writeKey" in the body. The status codes are segmentio.Handler's. With
 // -context-traits, the context.traits of tracks, pages and screens apply as traits
 // (regalkit.Options.ApplyContextTraits); without it they are only recorded.
+//
+// With -regal-token, POST /regal takes Regal's events (see regalio.Handler): each
+// request must carry "Authorization: Bearer T", or T raw in the header -regal-header
+// names; without -regal-token the route is off (404).
+//
 // The read endpoints have no authentication of their own, and show phones and emails:
 // keep the server on a loopback or private address, or put it behind a proxy that
 // authenticates. Contacts live in memory and are lost when it stops.
@@ -104,6 +111,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 	contextTraits := fs.Bool("context-traits", false, "apply the context.traits of track, page and screen as traits (regalkit.Options.ApplyContextTraits)")
 	verbose := fs.Bool("v", false, "log every delivery, not only refusals and failures")
+	var regal regalFlags
+	fs.StringVar(&regal.token, "regal-token", "", "serve Regal's reporting webhooks at POST /regal; every request must carry this `token`")
+	fs.StringVar(&regal.header, "regal-header", "", "a header `name` that may carry the -regal-token raw (Authorization: Bearer TOKEN always works)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -123,8 +133,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	store := memstore.New()
 	srv := &http.Server{
-		Handler: newServer(store, &regalkit.Options{Logger: logger, ApplyContextTraits: *contextTraits},
-			&segmentio.HandlerOptions{WriteKeys: keys, Secret: *secret, Token: *token, Logger: logger}, logger),
+		Handler: newServerWithRegal(store, &regalkit.Options{Logger: logger, ApplyContextTraits: *contextTraits},
+			&segmentio.HandlerOptions{WriteKeys: keys, Secret: *secret, Token: *token, Logger: logger}, regal, logger),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -161,12 +171,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // newServer returns the routes of the server, processing deliveries into store with a
 // Processor configured by popts (nil means logging to logger only).
 func newServer(store contact.Store, popts *regalkit.Options, opts *segmentio.HandlerOptions, logger *slog.Logger) http.Handler {
+	return newServerWithRegal(store, popts, opts, regalFlags{}, logger)
+}
+
+// newServerWithRegal is newServer with POST /regal when regal has a token.
+func newServerWithRegal(store contact.Store, popts *regalkit.Options, opts *segmentio.HandlerOptions, regal regalFlags, logger *slog.Logger) http.Handler {
 	if popts == nil {
 		popts = &regalkit.Options{Logger: logger}
 	}
 	p := regalkit.New(store, popts)
 	hook := segmentio.NewHandler(p.Sink(), opts)
 	mux := http.NewServeMux()
+	handleRegal(mux, p, regal, logger)
 	for _, route := range deliveryRoutes {
 		mux.Handle("POST "+route, hook)
 	}

@@ -1,0 +1,157 @@
+package regalkit
+
+import (
+	"context"
+	"strings"
+
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
+	"github.com/regalkit/regalkit/internal/timestamp"
+	"github.com/regalkit/regalkit/optin"
+	"github.com/regalkit/regalkit/regalio"
+)
+
+// This file applies Regal's own events (Rule R5): those regalio.ReportedEvent.Message
+// makes from Regal's reporting webhooks, and the track calls Regal's Segment source
+// sends, both recognised by regalio.IsRegal. They are recorded like any track (Rule
+// E1); contact.subscribed and contact.unsubscribed are consent records as well.
+
+// regalMatch returns the contact a Regal event without a userId belongs to: the one
+// contact with the phone, else the email, its traits name (Rule R5, Regal's lookup
+// order). It returns nil when the message is not such an event or no single contact
+// matches; the message then goes to the anonymous contact of its anonymousId.
+func (t *txn) regalMatch(m *event.Message) (*contact.Contact, error) {
+	if m.UserID != "" || !strings.HasPrefix(m.AnonymousID, regalio.AnonymousIDPrefix) || !regalio.IsRegal(m) {
+		return nil, nil
+	}
+	var keys []identity.Key
+	if raw, ok := m.Context.Traits.Get("phone"); ok {
+		if p, err := t.p.phones.ParseJSON(raw, ""); err == nil {
+			keys = append(keys, identity.PhoneKey(p.E164))
+		}
+	}
+	if raw, ok := m.Context.Traits.Get("email"); ok {
+		if s, ok := jsonvalue.String(raw); ok {
+			if e, err := identity.NormalizeEmail(s); err == nil {
+				keys = append(keys, identity.EmailKey(e))
+			}
+		}
+	}
+	for _, key := range keys {
+		cs, err := t.find(key)
+		if err != nil {
+			return nil, err
+		}
+		if len(cs) == 1 {
+			t.res.ContactID = cs[0].ID()
+			return cs[0], nil
+		}
+	}
+	return nil, nil
+}
+
+// regalConsent returns the consent record of a Regal contact.subscribed or
+// contact.unsubscribed event (Rule R5), with its evidence from the properties: channel
+// ("SMS", "voice", "email", any case), phone (or contact_phone, else the traits'
+// phone), email for the email channel, ip (else context.ip), source, text and
+// timestamp (Unix seconds or any form of Rule D4; the event's time when absent). The
+// record then follows Rules C4–C7 like any other. A record whose channel or address
+// cannot be read is kept refused, with a diagnostic.
+func (t *txn) regalConsent(m *event.Message) []optin.Record {
+	if m.Kind != event.Track || (m.Event != regalio.EventSubscribed && m.Event != regalio.EventUnsubscribed) || !regalio.IsRegal(m) {
+		return nil
+	}
+	text := func(o event.Object, key string) string {
+		if raw, ok := o.Get(key); ok {
+			if s, ok := jsonvalue.Text(raw); ok {
+				return s
+			}
+		}
+		return ""
+	}
+	props := m.Properties
+	r := optin.Record{
+		Subscribed:  m.Event == regalio.EventSubscribed,
+		IP:          text(props, "ip"),
+		Source:      text(props, "source"),
+		Text:        text(props, "text"),
+		Timestamp:   m.Time,
+		MessageID:   m.MessageID,
+		MessageTime: m.Time,
+		ProcessedAt: t.now,
+	}
+	if r.IP == "" {
+		r.IP = m.Context.IP
+	}
+	refuse := func(code diag.Code, field, msg string) {
+		if r.Refused == "" {
+			r.Refused = code
+		}
+		t.res.Diagnostics = append(t.res.Diagnostics, diag.Diagnostic{MessageID: m.MessageID, Code: code, Field: field, Message: "regalkit: " + msg})
+	}
+	if raw, ok := props.Get("timestamp"); ok && !jsonvalue.IsNull(raw) {
+		ts, err := timestamp.ParseJSON(raw)
+		if err != nil {
+			refuse(diag.OptinNoTimestamp, "properties.timestamp", "the consent event's timestamp cannot be read; the record is ignored (Rule C3)")
+		} else {
+			r.Timestamp = ts
+		}
+	}
+	ch, ok := optin.ParseChannel(strings.ToLower(text(props, "channel")))
+	r.Channel = ch
+	if !ok {
+		r.Channel = optin.Channel(strings.ToLower(text(props, "channel")))
+		refuse(diag.OptinUnknownChannel, "properties.channel", "the consent event names no channel sms, voice or email (Rule C1)")
+	}
+	if ch == optin.Email {
+		if s := firstText(text(props, "email"), text(props, "contact_email"), text(m.Context.Traits, "email")); s != "" {
+			if e, err := identity.NormalizeEmail(s); err == nil {
+				r.Address = e
+			} else {
+				refuse(diag.EmailInvalid, "properties.email", "the consent event's email "+identity.MaskEmail(s)+" is not valid")
+			}
+		}
+	} else if s := firstText(text(props, "phone"), text(props, "contact_phone"), text(m.Context.Traits, "phone")); s != "" {
+		if p, err := t.p.phones.Parse(s, ""); err == nil {
+			r.Address = p.E164
+		} else {
+			refuse(diag.PhoneInvalid, "properties.phone", "the consent event's phone "+identity.MaskPhone(s)+" is not a valid number")
+		}
+	}
+	if r.Refused == "" {
+		if code := r.Check(); code == diag.OptinNoIP {
+			refuse(code, "properties.ip", "a subscription without an IP address is refused (Rule C4)")
+		}
+	}
+	return []optin.Record{r}
+}
+
+func firstText(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// RegalSink returns the sink a regalio.Handler hands Regal's events to: each message
+// processed in order (Rule R5), its Result returned as the event's. A store or context
+// failure stops the request with that error; the Handler answers 500 (503 past its
+// timeout) and Regal, which does not retry, drops the event.
+func (p *Processor) RegalSink() regalio.Sink {
+	return func(ctx context.Context, msgs []event.Message) ([]regalio.Result, error) {
+		out := make([]regalio.Result, len(msgs))
+		for i, m := range msgs {
+			r, err := p.Process(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = regalio.Result{MessageID: r.MessageID, Duplicate: r.Duplicate, Diagnostics: r.Diagnostics}
+		}
+		return out, nil
+	}
+}

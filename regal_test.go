@@ -1,0 +1,184 @@
+package regalkit_test
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/optin"
+	"github.com/regalkit/regalkit/regalio"
+)
+
+const regalIdentify = `{"type":"identify","messageId":"id1","userId":"u1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},
+	"traits":{"phone":"+19545552399","email":"rebecca@example.com","optIn":[
+		{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:00:00Z","source":"form"},
+		{"channel":"voice","subscribed":true,"timestamp":"2024-03-01T12:00:00Z","source":"form"}]}}`
+
+// regalEvent is a reporting-webhook body at t0 + offset seconds.
+func regalEvent(name, eventID, userID string, offset int, props string) string {
+	ts := strconv.FormatInt(t0.Unix()+int64(offset), 10)
+	b := `{"name":"` + name + `","eventId":"` + eventID + `","traits":{"phone":"+19545552399"},"originalTimestamp":"` + ts + `","eventSource":"Regal Voice","properties":` + props
+	if userID != "" {
+		b += `,"userId":"` + userID + `"`
+	}
+	return b + "}"
+}
+
+// processRegal decodes a webhook body and processes its message.
+func (f *fixture) processRegal(body string) regalkit.Result {
+	f.t.Helper()
+	e, err := regalio.DecodeEvent([]byte(body))
+	require.NoError(f.t, err)
+	res, err := f.p.Process(context.Background(), e.Message())
+	require.NoError(f.t, err)
+	return res
+}
+
+// Rule R5: contact.unsubscribed from Regal is a consent record with its evidence, and
+// an event on the contact; the order of arrival does not matter.
+func TestRegalUnsubscribe(t *testing.T) {
+	unsub := regalEvent("contact.unsubscribed", "e1", "u1", 3600,
+		`{"channel":"SMS","phone":"+1 954 555 2399","source":"RegalVoice.agent_desktop","text":"STOP","timestamp":"`+strconv.FormatInt(t0.Unix()+3600, 10)+`"}`)
+	var exports [2][]byte
+	for i, order := range [2]bool{false, true} {
+		f := newFixture(t, nil)
+		if order {
+			f.processRegal(unsub)
+			f.one(regalIdentify)
+		} else {
+			f.one(regalIdentify)
+			res := f.processRegal(unsub)
+			assert.Empty(t, res.Diagnostics)
+			assert.Contains(t, res.Changed, "consent")
+		}
+		c := f.user("u1")
+		require.NotNil(t, c)
+		assert.Equal(t, optin.StateUnsubscribed, c.Subscription(optin.SMS))
+		assert.Equal(t, optin.StateSubscribed, c.Subscription(optin.Voice), "only the named channel")
+		assert.Contains(t, f.events(c), "regal-e1")
+		var found bool
+		for _, e := range c.ConsentView().History() {
+			if e.MessageID == "regal-e1" {
+				found = true
+				assert.Equal(t, "STOP", e.Text)
+				assert.Equal(t, "RegalVoice.agent_desktop", e.Source)
+				assert.Equal(t, "+19545552399", e.AppliesTo)
+				assert.Equal(t, optin.Applied, e.Outcome)
+			}
+		}
+		assert.True(t, found, "the record is in the history with its evidence (Rule C7)")
+		b, err := json.Marshal(c)
+		require.NoError(t, err)
+		exports[i] = b
+	}
+	assert.JSONEq(t, string(exports[0]), string(exports[1]))
+}
+
+// Rule R5 with C6: an older subscribe arriving later changes nothing; a tie goes to the
+// opt-out; a subscribe needs an IP (C4).
+func TestRegalConsentRules(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(regalIdentify)
+	ts := func(off int) string { return strconv.FormatInt(t0.Unix()+int64(off), 10) }
+	f.processRegal(regalEvent("contact.unsubscribed", "e1", "u1", 7200, `{"channel":"voice","timestamp":`+ts(7200)+`}`))
+	f.processRegal(regalEvent("contact.subscribed", "e2", "u1", 3600, `{"channel":"voice","ip":"1.2.3.4","timestamp":`+ts(3600)+`}`))
+	assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.Voice), "an older opt-in arriving later changes nothing")
+
+	f.processRegal(regalEvent("contact.subscribed", "e3", "u1", 7200, `{"channel":"voice","ip":"1.2.3.4","timestamp":`+ts(7200)+`}`))
+	assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.Voice), "a tie goes to the opt-out")
+
+	res := f.processRegal(regalEvent("contact.subscribed", "e4", "u1", 9000, `{"channel":"voice","timestamp":`+ts(9000)+`}`))
+	require.Len(t, res.Diagnostics, 1)
+	assert.Equal(t, diag.OptinNoIP, res.Diagnostics[0].Code)
+	assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.Voice))
+
+	res = f.processRegal(regalEvent("contact.subscribed", "e5", "u1", 9500, `{"channel":"fax","ip":"1.2.3.4"}`))
+	require.Len(t, res.Diagnostics, 1)
+	assert.Equal(t, diag.OptinUnknownChannel, res.Diagnostics[0].Code)
+
+	res = f.processRegal(regalEvent("contact.subscribed", "e6", "u1", 9600, `{"channel":"sms","ip":"1.2.3.4","phone":"+1 555 555 5555"}`))
+	require.Len(t, res.Diagnostics, 1)
+	assert.Equal(t, diag.PhoneInvalid, res.Diagnostics[0].Code)
+	assert.NotContains(t, res.Diagnostics[0].Message, "555 5555")
+
+	res = f.processRegal(regalEvent("contact.subscribed", "e7", "u1", 10000, `{"channel":"voice","ip":"1.2.3.4"}`))
+	assert.Empty(t, res.Diagnostics, "no timestamp in the properties: the event's time")
+	assert.Equal(t, optin.StateSubscribed, f.user("u1").Subscription(optin.Voice))
+
+	history := f.user("u1").ConsentView().History()
+	ids := map[string]bool{}
+	for _, e := range history {
+		ids[e.MessageID] = true
+	}
+	for _, id := range []string{"regal-e1", "regal-e2", "regal-e3", "regal-e4", "regal-e5", "regal-e6", "regal-e7"} {
+		assert.True(t, ids[id], "%s is kept in the history (Rule C7)", id)
+	}
+}
+
+// Rule R5: an event without a userId goes to the contact with its phone.
+func TestRegalMatchByPhone(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(regalIdentify)
+	res := f.processRegal(regalEvent("sms.received", "e9", "", 60, `{"content":"yes"}`))
+	assert.Empty(t, res.Diagnostics)
+	c := f.user("u1")
+	assert.Equal(t, c.ID(), res.ContactID)
+	assert.Contains(t, f.events(c), "regal-e9")
+	assert.Equal(t, 1, f.count(), "no anonymous contact")
+
+	res = f.processRegal(regalEvent("contact.unsubscribed", "e10", "", 120, `{"channel":"sms","phone":"+19545552399"}`))
+	assert.Equal(t, c.ID(), res.ContactID)
+	assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.SMS))
+
+	again := f.processRegal(regalEvent("sms.received", "e9", "", 60, `{"content":"yes"}`))
+	assert.True(t, again.Duplicate, "the same eventId is the same message (Rule E2)")
+}
+
+// Rule R5: the same events from Regal's Segment source, as track calls.
+func TestRegalSegmentSource(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(regalIdentify)
+	res := f.one(`{"type":"track","messageId":"s1","userId":"u1","event":"contact.unsubscribed","timestamp":"2024-03-01T13:00:00Z",
+		"properties":{"channel":"voice","phone":"+19545552399","source":"RegalVoice.sms_keyword","text":"STOP"},"eventSource":"Regal Voice"}`)
+	assert.Empty(t, res.Diagnostics)
+	assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.Voice))
+	assert.Equal(t, optin.StateSubscribed, f.user("u1").Subscription(optin.SMS))
+
+	res = f.one(`{"type":"track","messageId":"s2","userId":"u1","event":"contact.unsubscribed","timestamp":"2024-03-01T14:00:00Z",
+		"properties":{"channel":"sms"},"context":{"eventSource":"Regal Voice"}}`)
+	assert.Empty(t, res.Diagnostics)
+	assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.SMS), "eventSource in the context counts too")
+
+	f2 := newFixture(t, nil)
+	f2.one(regalIdentify)
+	f2.one(`{"type":"track","messageId":"s3","userId":"u1","event":"contact.unsubscribed","timestamp":"2024-03-01T13:00:00Z","properties":{"channel":"sms"}}`)
+	assert.Equal(t, optin.StateSubscribed, f2.user("u1").Subscription(optin.SMS), "not from Regal: an ordinary track")
+	assert.Contains(t, f2.events(f2.user("u1")), "s3")
+}
+
+func TestRegalSink(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(regalIdentify)
+	e, err := regalio.DecodeEvent([]byte(regalEvent("contact.unsubscribed", "e1", "u1", 60, `{"channel":"sms"}`)))
+	require.NoError(t, err)
+	sink := f.p.RegalSink()
+	res, err := sink(context.Background(), []event.Message{e.Message(), e.Message()})
+	require.NoError(t, err)
+	require.Len(t, res, 2)
+	assert.Equal(t, "regal-e1", res[0].MessageID)
+	assert.False(t, res[0].Duplicate)
+	assert.True(t, res[1].Duplicate)
+	assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.SMS))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = sink(ctx, []event.Message{e.Message()})
+	assert.Error(t, err)
+}

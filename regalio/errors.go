@@ -1,0 +1,93 @@
+package regalio
+
+import (
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/regalkit/regalkit/identity"
+)
+
+// The error categories of [Client.Send]. Every error it returns, but a context's own
+// error, matches one of them with errors.Is.
+var (
+	// ErrPermanent: Regal refused the body with a 4xx status other than 408 and 429.
+	// Sending it again cannot succeed, so it is never retried (Rule R2).
+	ErrPermanent = errors.New("regalio: refused by regal")
+	// ErrRetriesExhausted: every attempt failed with a network error, 408, 429 or 5xx.
+	// Whether Regal recorded the event is unknown.
+	ErrRetriesExhausted = errors.New("regalio: retries exhausted")
+	// ErrInFlight: the messageId is being sent by another call right now.
+	ErrInFlight = errors.New("regalio: message already in flight")
+	// ErrUnauthorized matches a [*StatusError] with status 401 or 403, besides ErrPermanent.
+	ErrUnauthorized = errors.New("regalio: api key refused")
+)
+
+// StatusError is a response Regal sent with a status that refuses the body for good: a
+// 4xx other than 408 and 429 (Rule R2). It unwraps to [ErrPermanent].
+type StatusError struct {
+	Status int
+	// Body is the start of the response body, at most 256 bytes, with every phone
+	// number masked to its last four digits and every email address to its domain.
+	Body string
+}
+
+// Error names the status and quotes the masked excerpt.
+func (e *StatusError) Error() string {
+	s := "regalio: regal answered " + strconv.Itoa(e.Status)
+	if e.Body != "" {
+		s += ": " + strconv.Quote(e.Body)
+	}
+	return s
+}
+
+// Unwrap returns ErrPermanent.
+func (e *StatusError) Unwrap() error { return ErrPermanent }
+
+// Is reports ErrUnauthorized for 401 and 403.
+func (e *StatusError) Is(target error) bool {
+	return target == ErrUnauthorized && (e.Status == 401 || e.Status == 403)
+}
+
+// RetryError is a send that gave up: every attempt met a network error, a timeout or a
+// retryable status, and the attempts ran out. It unwraps to [ErrRetriesExhausted] and to
+// the last attempt's error. Whether Regal recorded the event is unknown.
+type RetryError struct {
+	Attempts int
+	// Status is the last attempt's HTTP status; 0 when it got no response.
+	Status int
+	Last   error
+}
+
+// Error names the attempts and the last failure.
+func (e *RetryError) Error() string {
+	s := "regalio: retries exhausted after " + strconv.Itoa(e.Attempts) + " attempts"
+	if e.Status != 0 {
+		s += ": last status " + strconv.Itoa(e.Status)
+	} else if e.Last != nil {
+		s += ": " + e.Last.Error()
+	}
+	return s
+}
+
+// Unwrap returns ErrRetriesExhausted and the last error.
+func (e *RetryError) Unwrap() []error { return []error{ErrRetriesExhausted, e.Last} }
+
+var (
+	emailPattern = regexp.MustCompile(`[^\s"'<>(),;:@]+@[A-Za-z0-9.-]+`)
+	phonePattern = regexp.MustCompile(`\+?\d[\d ().-]{5,}\d`)
+)
+
+// maskExcerpt returns the first 256 bytes of b as valid UTF-8 with every email and every
+// run of digits that may be a phone number masked.
+func maskExcerpt(b []byte) string {
+	const max = 256
+	if len(b) > max {
+		b = b[:max]
+	}
+	s := strings.ToValidUTF8(string(b), "")
+	s = emailPattern.ReplaceAllStringFunc(s, identity.MaskEmail)
+	s = phonePattern.ReplaceAllStringFunc(s, identity.MaskPhone)
+	return strings.TrimSpace(s)
+}

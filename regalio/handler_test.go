@@ -1,0 +1,239 @@
+package regalio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
+)
+
+// recordingSink keeps what it receives and answers one Result per message.
+type recordingSink struct {
+	mu   sync.Mutex
+	msgs []event.Message
+	err  error
+}
+
+func (s *recordingSink) sink(ctx context.Context, msgs []event.Message) ([]Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return nil, s.err
+	}
+	s.msgs = append(s.msgs, msgs...)
+	out := make([]Result, len(msgs))
+	for i, m := range msgs {
+		out[i] = Result{MessageID: m.MessageID}
+	}
+	return out, nil
+}
+
+func newTestHandler(t *testing.T, s Sink, opts *HandlerOptions) *Handler {
+	t.Helper()
+	if opts == nil {
+		opts = &HandlerOptions{Token: "T0k3n"}
+	}
+	h, err := NewHandler(s, opts)
+	require.NoError(t, err)
+	return h
+}
+
+func post(h http.Handler, body string, header ...string) (int, HandlerResponse) {
+	req := httptest.NewRequest(http.MethodPost, "/regal", strings.NewReader(body))
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var resp HandlerResponse
+	_ = json.Unmarshal(rec.Body.Bytes(), &resp)
+	return rec.Code, resp
+}
+
+func sample(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/webhook/" + name + ".json")
+	require.NoError(t, err)
+	return string(b)
+}
+
+func TestNewHandlerNeedsToken(t *testing.T) {
+	_, err := NewHandler(nil, nil)
+	assert.ErrorIs(t, err, ErrNoToken)
+	_, err = NewHandler(nil, &HandlerOptions{Header: "X-Token"})
+	assert.ErrorIs(t, err, ErrNoToken)
+}
+
+// Rule R4: the token in the configured header, or as Bearer credentials.
+func TestHandlerToken(t *testing.T) {
+	s := &recordingSink{}
+	body := sample(t, "sms.received")
+	const plain, custom, authz = "", "X-Regal-Token", "Authorization"
+	tests := []struct {
+		name   string
+		opt    string // HandlerOptions.Header
+		header []string
+		want   int
+	}{
+		{"raw in Authorization without a Header", plain, []string{"Authorization", "T0k3n"}, 401},
+		{"bearer", plain, []string{"Authorization", "Bearer T0k3n"}, 200},
+		{"bearer any case", plain, []string{"Authorization", "bearer T0k3n"}, 200},
+		{"missing", plain, nil, 401},
+		{"wrong", plain, []string{"Authorization", "Bearer nope"}, 401},
+		{"prefix of the token", plain, []string{"Authorization", "Bearer T0k"}, 401},
+		{"token longer", plain, []string{"Authorization", "Bearer T0k3nX"}, 401},
+		{"custom header", custom, []string{"X-Regal-Token", "T0k3n"}, 200},
+		{"custom header wrong", custom, []string{"X-Regal-Token", "x"}, 401},
+		{"bearer with a custom header", custom, []string{"Authorization", "Bearer T0k3n"}, 200},
+		{"raw Authorization with a custom header", custom, []string{"Authorization", "T0k3n"}, 401},
+		{"raw in Authorization as the Header", authz, []string{"Authorization", "T0k3n"}, 200},
+		{"bearer with Authorization as the Header", authz, []string{"Authorization", "Bearer T0k3n"}, 200},
+		{"raw wrong with Authorization as the Header", authz, []string{"Authorization", "T0k3"}, 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// a fresh one each time: no duplicates
+			h := newTestHandler(t, s.sink, &HandlerOptions{Token: "T0k3n", Header: tt.opt})
+			code, resp := post(h, body, tt.header...)
+			assert.Equal(t, tt.want, code)
+			if code == 401 {
+				assert.NotEmpty(t, resp.Error)
+				assert.Empty(t, resp.Results)
+			}
+		})
+	}
+}
+
+func TestHandlerDedupe(t *testing.T) {
+	s := &recordingSink{}
+	h := newTestHandler(t, s.sink, nil)
+	body := sample(t, "contact.unsubscribed")
+	code, first := post(h, body, "Authorization", "Bearer T0k3n")
+	require.Equal(t, 200, code)
+	require.Len(t, first.Results, 1)
+	assert.False(t, first.Results[0].Duplicate)
+	assert.Equal(t, "0c9e8d7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f", first.Results[0].EventID)
+	assert.Equal(t, "regal-0c9e8d7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f", first.Results[0].MessageID)
+
+	code, second := post(h, body, "Authorization", "Bearer T0k3n")
+	require.Equal(t, 200, code)
+	require.Len(t, second.Results, 1)
+	assert.True(t, second.Results[0].Duplicate)
+	assert.Len(t, s.msgs, 1, "a duplicate never reaches the sink")
+	assert.Equal(t, "contact.unsubscribed", s.msgs[0].Event)
+}
+
+func TestHandlerDuplicateWireFormat(t *testing.T) {
+	h := newTestHandler(t, (&recordingSink{}).sink, nil)
+	body := sample(t, "call.completed")
+	post(h, body, "Authorization", "Bearer T0k3n")
+	req := httptest.NewRequest(http.MethodPost, "/regal", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer T0k3n")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, 200, rec.Code)
+	assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+	assert.JSONEq(t, `{"results":[{"eventId":"9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d","messageId":"regal-9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d","duplicate":true}]}`, rec.Body.String())
+}
+
+func TestHandlerRefusals(t *testing.T) {
+	s := &recordingSink{}
+	h := newTestHandler(t, s.sink, &HandlerOptions{Token: "T0k3n", MaxBodyBytes: 2048})
+	tests := []struct {
+		name, body string
+		code       diag.Code
+	}{
+		{"not JSON", `{"name":`, diag.RegalInvalid},
+		{"no name", `{"eventId":"e"}`, diag.RegalInvalid},
+		{"empty array", `[]`, diag.RegalInvalid},
+		{"array with a bad event", `[{"name":"a"},{"eventId":"e"}]`, diag.RegalInvalid},
+		{"too large", `{"name":"x","pad":"` + strings.Repeat("a", 4096) + `"}`, diag.MessageLimit},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, resp := post(h, tt.body, "Authorization", "Bearer T0k3n")
+			assert.Equal(t, 400, status)
+			assert.Equal(t, tt.code, resp.Code)
+		})
+	}
+	assert.Empty(t, s.msgs)
+
+	req := httptest.NewRequest(http.MethodGet, "/regal", nil)
+	req.Header.Set("Authorization", "Bearer T0k3n")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, 405, rec.Code)
+	assert.Equal(t, "POST", rec.Header().Get("Allow"))
+}
+
+func TestHandlerArray(t *testing.T) {
+	s := &recordingSink{}
+	h := newTestHandler(t, s.sink, nil)
+	body := "[" + sample(t, "contact.subscribed") + "," + sample(t, "sms.received") + "]"
+	code, resp := post(h, body, "Authorization", "Bearer T0k3n")
+	require.Equal(t, 200, code)
+	require.Len(t, resp.Results, 2)
+	assert.Equal(t, "6b1d3c2e-2f4a-4e0b-9a55-0f1e2d3c4b5a", resp.Results[0].EventID)
+	assert.Equal(t, "3f2e1d0c-9b8a-4765-a4b3-c2d1e0f9a8b7", resp.Results[1].EventID)
+	require.Len(t, s.msgs, 2)
+}
+
+func TestHandlerSinkFailures(t *testing.T) {
+	s := &recordingSink{err: errors.New("store down")}
+	h := newTestHandler(t, s.sink, nil)
+	body := sample(t, "sms.received")
+	code, resp := post(h, body, "Authorization", "Bearer T0k3n")
+	assert.Equal(t, 500, code)
+	assert.NotContains(t, resp.Error, "store down", "the cause stays in the logs")
+
+	s.err = nil
+	code, resp = post(h, body, "Authorization", "Bearer T0k3n")
+	assert.Equal(t, 200, code, "a failed event is not remembered as seen")
+	require.Len(t, resp.Results, 1)
+	assert.False(t, resp.Results[0].Duplicate)
+
+	wrong := newTestHandler(t, func(context.Context, []event.Message) ([]Result, error) { return nil, nil }, nil)
+	code, _ = post(wrong, body, "Authorization", "Bearer T0k3n")
+	assert.Equal(t, 500, code, "a sink that returns the wrong number of results failed")
+}
+
+// Regal waits 5 seconds: a slow sink is cut off by Timeout and the Handler answers 503.
+func TestHandlerTimeout(t *testing.T) {
+	slow := func(ctx context.Context, msgs []event.Message) ([]Result, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	h := newTestHandler(t, slow, &HandlerOptions{Token: "T0k3n", Timeout: 20 * time.Millisecond})
+	start := time.Now()
+	code, _ := post(h, sample(t, "sms.received"), "Authorization", "Bearer T0k3n")
+	assert.Equal(t, 503, code)
+	assert.Less(t, time.Since(start), 2*time.Second)
+	dflt := newTestHandler(t, slow, nil)
+	assert.Equal(t, 4*time.Second, dflt.timeout, "the default answers within Regal's 5 s")
+}
+
+func TestHandlerSinkDiagnostics(t *testing.T) {
+	sink := func(ctx context.Context, msgs []event.Message) ([]Result, error) {
+		return []Result{{Duplicate: true, Diagnostics: []diag.Diagnostic{{Code: diag.OptinNoIP, Message: "x"}}}}, nil
+	}
+	h := newTestHandler(t, sink, nil)
+	code, resp := post(h, sample(t, "contact.subscribed"), "Authorization", "Bearer T0k3n")
+	require.Equal(t, 200, code)
+	require.Len(t, resp.Results, 1)
+	r := resp.Results[0]
+	assert.True(t, r.Duplicate)
+	assert.Equal(t, "regal-6b1d3c2e-2f4a-4e0b-9a55-0f1e2d3c4b5a", r.MessageID, "the message's own id fills an empty one")
+	assert.Equal(t, diag.OptinNoIP, r.Diagnostics[0].Code)
+}

@@ -1,0 +1,272 @@
+package regalio
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
+	"github.com/regalkit/regalkit/internal/timestamp"
+)
+
+// SourceRegal is the eventSource Regal sets on the events it reports, and the mark
+// regalkit looks for on a Segment track call from Regal's Segment source (Rule R5).
+const SourceRegal = "Regal Voice"
+
+// The names of Regal's consent events (Rule R5).
+const (
+	EventSubscribed   = "contact.subscribed"
+	EventUnsubscribed = "contact.unsubscribed"
+)
+
+// MessageIDPrefix starts the messageId of every message made from a Regal event with an
+// eventId: the prefix and the eventId (Rule R3).
+const MessageIDPrefix = "regal-"
+
+// AnonymousIDPrefix starts the anonymousId of a message made from a Regal event without
+// a userId: the prefix and the phone, else the email, the event names (Rule R3).
+const AnonymousIDPrefix = "regal-contact:"
+
+// ErrInvalidEvent is the category of every error [DecodeEvent] returns: the body is not
+// JSON, not an object, or has no event name.
+var ErrInvalidEvent = errors.New("regalio: invalid event")
+
+// EventError is a body [DecodeEvent] cannot read as a Regal event. It unwraps to
+// [ErrInvalidEvent] and never quotes the body.
+type EventError struct {
+	Reason string
+}
+
+// Error says what is wrong.
+func (e *EventError) Error() string { return "regalio: invalid event: " + e.Reason }
+
+// Unwrap returns ErrInvalidEvent.
+func (e *EventError) Unwrap() error { return ErrInvalidEvent }
+
+// Code returns diag.RegalInvalid.
+func (e *EventError) Code() diag.Code { return diag.RegalInvalid }
+
+// ReportedEvent is one event from Regal's reporting webhooks, or from its Segment source
+// (Rule R3). Values are kept exactly.
+type ReportedEvent struct {
+	// EventID is Regal's id for the event ("eventId", or "event_id"); the Handler
+	// dedupes on it.
+	EventID string
+	// Name is the event name as Regal sends it, such as "contact.unsubscribed" ("name",
+	// or "event_type").
+	Name string
+	// UserID is the contact's External ID ("userId", or "user_id"); empty when Regal
+	// knows none.
+	UserID string
+	// Phone and Email are traits.phone and traits.email, as sent.
+	Phone, Email string
+	// Traits is the whole traits object.
+	Traits event.Object
+	// Properties are the event's properties.
+	Properties event.Object
+	// Time is when the event happened: "originalTimestamp" (Unix seconds as a string,
+	// or any form of Rule D4), else "original_timestamp", else "created_at"; zero when
+	// none parses.
+	Time time.Time
+	// Source is "eventSource" ("Regal Voice"), or "source".
+	Source string
+	// Brand and ProfileID are the snake_case variant's "brand" and "profile_id".
+	Brand, ProfileID string
+	// Extra holds every other top-level key, in input order.
+	Extra event.Object
+	// Diagnostics lists what decoding left out: a field of the wrong kind, an
+	// unparseable time.
+	Diagnostics []diag.Diagnostic
+}
+
+// DecodeEvent reads one reporting-webhook body (Rule R3): the camelCase envelope
+// {userId, traits{phone,email}, name, eventId, properties, originalTimestamp,
+// eventSource} or its snake_case variant (event_id, original_timestamp, source, brand,
+// profile_id, created_at, event_type). A field of the wrong kind is left out with a
+// diag.RegalInvalid diagnostic; a body that is not a JSON object or has no event name
+// is an [*EventError].
+func DecodeEvent(body []byte) (ReportedEvent, error) {
+	var e ReportedEvent
+	var stamps [3]json.RawMessage // originalTimestamp, original_timestamp, created_at
+	bad := func(field, why string) {
+		e.Diagnostics = append(e.Diagnostics, diag.Diagnostic{Code: diag.RegalInvalid, Field: field, Message: "regalio: " + field + " " + why})
+	}
+	str := func(field string, v []byte, dst *string) {
+		if jsonvalue.IsNull(v) {
+			return
+		}
+		s, ok := jsonvalue.Text(v)
+		if !ok {
+			bad(field, "is not a string or a number")
+			return
+		}
+		if *dst == "" {
+			*dst = s
+		}
+	}
+	obj := func(field string, v []byte, dst *event.Object) {
+		if jsonvalue.IsNull(v) {
+			return
+		}
+		o, err := object(v)
+		if err != nil {
+			bad(field, "is not an object")
+			return
+		}
+		*dst = o
+	}
+	err := jsonvalue.EachMember(body, func(key string, v []byte) error {
+		switch key {
+		case "eventId", "event_id":
+			str(key, v, &e.EventID)
+		case "name", "event_type":
+			str(key, v, &e.Name)
+		case "userId", "user_id":
+			str(key, v, &e.UserID)
+		case "eventSource", "source":
+			str(key, v, &e.Source)
+		case "brand":
+			str(key, v, &e.Brand)
+		case "profile_id":
+			str(key, v, &e.ProfileID)
+		case "traits":
+			obj(key, v, &e.Traits)
+		case "properties":
+			obj(key, v, &e.Properties)
+		case "originalTimestamp":
+			stamps[0] = v
+		case "original_timestamp":
+			stamps[1] = v
+		case "created_at":
+			stamps[2] = v
+		default:
+			e.Extra = append(e.Extra, event.Member{Key: key, Value: json.RawMessage(v)})
+		}
+		return nil
+	})
+	if err != nil {
+		var je *jsonvalue.Error
+		if errors.As(err, &je) && je.Reason == "not an object" {
+			return ReportedEvent{}, &EventError{Reason: "the body is not a JSON object"}
+		}
+		return ReportedEvent{}, &EventError{Reason: "the body is not JSON"}
+	}
+	if e.Name == "" {
+		return ReportedEvent{}, &EventError{Reason: "no event name (name or event_type)"}
+	}
+	for _, m := range e.Traits {
+		switch m.Key {
+		case "phone":
+			str("traits.phone", m.Value, &e.Phone)
+		case "email":
+			str("traits.email", m.Value, &e.Email)
+		}
+	}
+	for i, field := range [...]string{"originalTimestamp", "original_timestamp", "created_at"} {
+		raw := stamps[i]
+		if raw == nil || jsonvalue.IsNull(raw) {
+			continue
+		}
+		t, err := timestamp.ParseJSON(raw)
+		if err != nil {
+			e.Diagnostics = append(e.Diagnostics, diag.Diagnostic{Code: diag.TimestampInvalid, Field: field, Message: "regalio: " + field + " is not a timestamp"})
+			continue
+		}
+		if e.Time.IsZero() {
+			e.Time = t
+		}
+	}
+	id := e.messageID()
+	for i := range e.Diagnostics {
+		e.Diagnostics[i].MessageID = id
+	}
+	return e, nil
+}
+
+// object reads a JSON object into an Object, values compact and exact.
+func object(raw []byte) (event.Object, error) {
+	o := event.Object{}
+	err := jsonvalue.EachMember(raw, func(key string, v []byte) error {
+		o = append(o, event.Member{Key: key, Value: json.RawMessage(v)})
+		return nil
+	})
+	return o, err
+}
+
+// messageID is the messageId of the event's message: MessageIDPrefix and the eventId,
+// or "" when it has none (the processor then derives one, Rule E2).
+func (e *ReportedEvent) messageID() string {
+	if e.EventID == "" {
+		return ""
+	}
+	return MessageIDPrefix + e.EventID
+}
+
+// Message returns e as a source-neutral track message (Rule R3): the event name as
+// Regal sends it, its properties exactly, its time, the messageId MessageIDPrefix +
+// eventId (derived from the content when there is no eventId), and the extra top-level
+// key "eventSource": SourceRegal, so that the Processor treats it as Regal's (Rule R5);
+// any other source the event names is kept as the extra key "source". The
+// contact is the userId's; without one, the anonymousId is AnonymousIDPrefix and the
+// phone (else the email), and the traits go in the context, where the Processor finds
+// the contact by them. An event with neither userId, phone nor email gets the
+// anonymousId AnonymousIDPrefix + "unknown". The message shares nothing with e.
+func (e *ReportedEvent) Message() event.Message {
+	m := event.Message{
+		Kind:        event.Track,
+		MessageID:   e.messageID(),
+		UserID:      e.UserID,
+		Event:       e.Name,
+		Time:        e.Time,
+		Properties:  e.Properties,
+		Diagnostics: e.Diagnostics,
+	}
+	m.Context.Traits = e.Traits
+	if m.UserID == "" {
+		switch {
+		case e.Phone != "":
+			m.AnonymousID = AnonymousIDPrefix + e.Phone
+		case e.Email != "":
+			m.AnonymousID = AnonymousIDPrefix + strings.ToLower(e.Email)
+		default:
+			m.AnonymousID = AnonymousIDPrefix + "unknown"
+		}
+	}
+	if !e.Time.IsZero() {
+		m.Timestamps.OriginalTimestamp = json.RawMessage(jsonvalue.AppendString(nil, timestamp.Format(e.Time)))
+	}
+	m.Extra = append(m.Extra, event.Member{Key: "eventSource", Value: json.RawMessage(jsonvalue.AppendString(nil, SourceRegal))})
+	if e.Source != "" && e.Source != SourceRegal {
+		m.Extra = append(m.Extra, event.Member{Key: "source", Value: json.RawMessage(jsonvalue.AppendString(nil, e.Source))})
+	}
+	if e.Brand != "" {
+		m.Extra = append(m.Extra, event.Member{Key: "brand", Value: json.RawMessage(jsonvalue.AppendString(nil, e.Brand))})
+	}
+	if e.ProfileID != "" {
+		m.Extra = append(m.Extra, event.Member{Key: "profileId", Value: json.RawMessage(jsonvalue.AppendString(nil, e.ProfileID))})
+	}
+	if m.MessageID == "" {
+		m.MessageID = event.DeriveMessageID(&m)
+	}
+	return m.Clone()
+}
+
+// IsRegal reports whether m is a Regal event: a track whose top-level, context or
+// properties "eventSource" is SourceRegal (Rule R5), as the messages [ReportedEvent.Message]
+// makes are and as Regal's Segment source sends them.
+func IsRegal(m *event.Message) bool {
+	if m.Kind != event.Track {
+		return false
+	}
+	for _, o := range [...]event.Object{m.Extra, m.Context.Extra, m.Properties} {
+		if v, ok := o.Get("eventSource"); ok {
+			if s, ok := jsonvalue.String(v); ok && s == SourceRegal {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,188 @@
+package regalio
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// decoded is what a golden file holds: the decoded event and the message made of it.
+type decoded struct {
+	Event   eventView   `json:"event"`
+	Message messageView `json:"message"`
+}
+
+type eventView struct {
+	EventID     string            `json:"eventId,omitempty"`
+	Name        string            `json:"name"`
+	UserID      string            `json:"userId,omitempty"`
+	Phone       string            `json:"phone,omitempty"`
+	Email       string            `json:"email,omitempty"`
+	Traits      event.Object      `json:"traits,omitzero"`
+	Properties  event.Object      `json:"properties,omitzero"`
+	Time        time.Time         `json:"time,omitzero"`
+	Source      string            `json:"source,omitempty"`
+	Brand       string            `json:"brand,omitempty"`
+	ProfileID   string            `json:"profileId,omitempty"`
+	Extra       event.Object      `json:"extra,omitzero"`
+	Diagnostics []diag.Diagnostic `json:"diagnostics,omitempty"`
+}
+
+type messageView struct {
+	Kind        event.Kind   `json:"kind"`
+	MessageID   string       `json:"messageId"`
+	UserID      string       `json:"userId,omitempty"`
+	AnonymousID string       `json:"anonymousId,omitempty"`
+	Event       string       `json:"event"`
+	Time        time.Time    `json:"time,omitzero"`
+	Properties  event.Object `json:"properties,omitzero"`
+	Traits      event.Object `json:"contextTraits,omitzero"`
+	Extra       event.Object `json:"extra,omitzero"`
+	Regal       bool         `json:"regal"`
+}
+
+func view(e ReportedEvent) decoded {
+	m := e.Message()
+	return decoded{
+		Event: eventView{e.EventID, e.Name, e.UserID, e.Phone, e.Email, e.Traits, e.Properties, e.Time, e.Source, e.Brand, e.ProfileID, e.Extra, e.Diagnostics},
+		Message: messageView{m.Kind, m.MessageID, m.UserID, m.AnonymousID, m.Event, m.Time,
+			m.Properties, m.Context.Traits, m.Extra, IsRegal(&m)},
+	}
+}
+
+// Rule R3: each sample payload decodes to its golden event and message.
+func TestDecodeEventGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/webhook/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			in, err := os.ReadFile(file)
+			require.NoError(t, err)
+			e, err := DecodeEvent(in)
+			require.NoError(t, err)
+			got, err := json.MarshalIndent(view(e), "", "  ")
+			require.NoError(t, err)
+			got = append(got, '\n')
+			golden := strings.TrimSuffix(file, ".json") + ".golden"
+			if *update {
+				require.NoError(t, os.WriteFile(golden, got, 0o644))
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err, "run go test -update to create it")
+			assert.Equal(t, string(want), string(got))
+
+			m := e.Message()
+			require.NoError(t, m.Validate(), "the message is a valid track (Rule D6)")
+			assert.True(t, IsRegal(&m))
+		})
+	}
+}
+
+func TestDecodeEventFields(t *testing.T) {
+	in, err := os.ReadFile("testdata/webhook/contact.unsubscribed.json")
+	require.NoError(t, err)
+	e, err := DecodeEvent(in)
+	require.NoError(t, err)
+	assert.Equal(t, "contact.unsubscribed", e.Name)
+	assert.Equal(t, "92980cfccc067", e.UserID)
+	assert.Equal(t, "+19545552399", e.Phone)
+	assert.Equal(t, time.Unix(1598477023, 0).UTC(), e.Time, "originalTimestamp is Unix seconds as a string")
+	assert.Equal(t, SourceRegal, e.Source)
+	m := e.Message()
+	assert.Equal(t, event.Track, m.Kind)
+	assert.Equal(t, "regal-0c9e8d7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f", m.MessageID)
+	assert.Equal(t, "contact.unsubscribed", m.Event)
+
+	snake, err := os.ReadFile("testdata/webhook/contact.attribute.edited.snake.json")
+	require.NoError(t, err)
+	s, err := DecodeEvent(snake)
+	require.NoError(t, err)
+	assert.Equal(t, "contact.attribute.edited", s.Name)
+	assert.Equal(t, "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a", s.EventID)
+	assert.Equal(t, "acme", s.Brand)
+	assert.Equal(t, "prof_8c7b6a", s.ProfileID)
+	assert.Equal(t, time.Unix(1598488027, 0).UTC(), s.Time, "original_timestamp wins over created_at")
+}
+
+func TestDecodeEventRefusals(t *testing.T) {
+	tests := []struct {
+		name, body string
+	}{
+		{"not JSON", `{"name":`},
+		{"trailing comma, as in documentation samples", `{"name":"sms.sent","eventId":"e1",}`},
+		{"array", `[{"name":"sms.sent"}]`},
+		{"no name", `{"eventId":"e1","userId":"u1"}`},
+		{"empty name", `{"name":"","userId":"u1"}`},
+		{"empty", ``},
+		{"duplicate key", `{"name":"a","name":"b"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := DecodeEvent([]byte(tt.body))
+			assert.ErrorIs(t, err, ErrInvalidEvent)
+			ee, ok := err.(*EventError)
+			require.True(t, ok)
+			assert.Equal(t, diag.RegalInvalid, ee.Code())
+		})
+	}
+}
+
+func TestDecodeEventLenient(t *testing.T) {
+	e, err := DecodeEvent([]byte(`{"name":"sms.sent","eventId":12345,"userId":678,"traits":"x","properties":[1],"originalTimestamp":"yesterday","created_at":1598488027,"eventSource":"Regal Voice","foo":{"a":1}}`))
+	require.NoError(t, err)
+	assert.Equal(t, "12345", e.EventID, "numbers are kept digit for digit")
+	assert.Equal(t, "678", e.UserID)
+	assert.Equal(t, time.Unix(1598488027, 0).UTC(), e.Time, "an unparseable originalTimestamp falls back to created_at")
+	var codes []diag.Code
+	for _, d := range e.Diagnostics {
+		codes = append(codes, d.Code)
+		assert.Equal(t, "regal-12345", d.MessageID)
+	}
+	assert.Equal(t, []diag.Code{diag.RegalInvalid, diag.RegalInvalid, diag.TimestampInvalid}, codes)
+	assert.Equal(t, event.Object{{Key: "foo", Value: json.RawMessage(`{"a":1}`)}}, e.Extra)
+}
+
+func TestMessageIdentity(t *testing.T) {
+	tests := []struct {
+		body, user, anon string
+	}{
+		{`{"name":"x","userId":"u1","traits":{"phone":"+19545552399"}}`, "u1", ""},
+		{`{"name":"x","traits":{"phone":"+19545552399","email":"a@b.example"}}`, "", AnonymousIDPrefix + "+19545552399"},
+		{`{"name":"x","traits":{"email":"A@B.example"}}`, "", AnonymousIDPrefix + "a@b.example"},
+		{`{"name":"x"}`, "", AnonymousIDPrefix + "unknown"},
+	}
+	for _, tt := range tests {
+		e, err := DecodeEvent([]byte(tt.body))
+		require.NoError(t, err)
+		m := e.Message()
+		assert.Equal(t, tt.user, m.UserID)
+		assert.Equal(t, tt.anon, m.AnonymousID)
+		assert.NoError(t, m.Validate())
+		assert.True(t, strings.HasPrefix(m.MessageID, event.DerivedIDPrefix), "no eventId: a derived messageId")
+		again := e.Message()
+		assert.Equal(t, m.MessageID, again.MessageID, "the same event gets the same messageId")
+	}
+}
+
+func TestIsRegal(t *testing.T) {
+	str := func(s string) json.RawMessage { b, _ := json.Marshal(s); return b }
+	assert.True(t, IsRegal(&event.Message{Kind: event.Track, Extra: event.Object{{Key: "eventSource", Value: str(SourceRegal)}}}))
+	assert.True(t, IsRegal(&event.Message{Kind: event.Track, Context: event.Context{Extra: event.Object{{Key: "eventSource", Value: str(SourceRegal)}}}}))
+	assert.True(t, IsRegal(&event.Message{Kind: event.Track, Properties: event.Object{{Key: "eventSource", Value: str(SourceRegal)}}}))
+	assert.False(t, IsRegal(&event.Message{Kind: event.Track, Extra: event.Object{{Key: "eventSource", Value: str("Website")}}}))
+	assert.False(t, IsRegal(&event.Message{Kind: event.Identify, Extra: event.Object{{Key: "eventSource", Value: str(SourceRegal)}}}))
+	assert.False(t, IsRegal(&event.Message{Kind: event.Track}))
+}
