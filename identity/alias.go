@@ -44,8 +44,9 @@ type FirstMessage func(userID string) (t time.Time, messageID string, ok bool)
 
 // Grouping is what a set of aliases makes of the userIds they name (Rule I5).
 type Grouping struct {
-	// Root maps every userId the aliases name to the External ID of the contact it
-	// belongs to: itself when no alias took it elsewhere.
+	// Root maps every userId the aliases name (aliases of a userId to itself aside) to
+	// the External ID of the contact it belongs to: itself when no alias took it
+	// elsewhere.
 	Root map[string]string
 	// Conflicts are the aliases that changed nothing (identity.conflict), in the order
 	// they happened.
@@ -69,7 +70,7 @@ type Grouping struct {
 // first must answer for every userId the aliases name; a userId without messages
 // (first reports false) has no life before any alias.
 func Group(aliases []Alias, first FirstMessage) Grouping {
-	as := slices.Clone(aliases)
+	as := slices.DeleteFunc(slices.Clone(aliases), func(a Alias) bool { return a.PreviousID == a.UserID })
 	slices.SortFunc(as, compareAliases)
 	as = slices.Compact(as)
 	parent := map[string]string{}
@@ -101,9 +102,6 @@ func Group(aliases []Alias, first FirstMessage) Grouping {
 	}
 	var g Grouping
 	for _, a := range as {
-		if a.PreviousID == a.UserID {
-			continue
-		}
 		rp, ru := root(a.PreviousID), root(a.UserID)
 		switch {
 		case rp == ru:

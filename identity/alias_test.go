@@ -31,7 +31,7 @@ func TestGroup_RuleI5(t *testing.T) {
 		{"no messages yet: the alias joins", []Alias{alias("p", "u", 5, "a")}, nil,
 			map[string]string{"p": "u", "u": "u"}, nil},
 		{"to itself: nothing", []Alias{alias("u", "u", 5, "a")}, map[string]int{"u": 1},
-			map[string]string{"u": "u"}, nil},
+			map[string]string{}, nil},
 		{"only previousId before: joins", []Alias{alias("p", "u", 5, "a")}, map[string]int{"p": 1, "u": 9},
 			map[string]string{"p": "u", "u": "u"}, nil},
 		{"both before: conflict", []Alias{alias("p", "u", 5, "a")}, map[string]int{"p": 1, "u": 2},
