@@ -355,13 +355,6 @@ func insertSorted(s []string, v string) []string {
 	return slices.Insert(s, i, v)
 }
 
-func removeSorted(s []string, v string) []string {
-	if i, ok := slices.BinarySearch(s, v); ok {
-		return slices.Delete(s, i, i+1)
-	}
-	return s
-}
-
 // HasKey reports whether key is one of [Contact.Keys], without building the list.
 func (c *Contact) HasKey(key identity.Key) bool {
 	switch key.Kind {

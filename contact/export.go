@@ -615,15 +615,6 @@ func (e *Export) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func sortedSet(s []string) []string {
-	if len(s) == 0 {
-		return nil
-	}
-	s = slices.Clone(s)
-	slices.Sort(s)
-	return slices.Compact(s)
-}
-
 func optionalTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil

@@ -323,7 +323,7 @@ func (b *bodyWriter) event(e *Event) {
 
 // compact returns raw without insignificant white space; raw is valid JSON.
 func compact(raw []byte) []byte {
-	if bytes.IndexAny(raw, " \t\r\n") < 0 {
+	if !bytes.ContainsAny(raw, " \t\r\n") {
 		return raw
 	}
 	var buf bytes.Buffer

@@ -56,7 +56,7 @@ type messageView struct {
 func view(e ReportedEvent) decoded {
 	m := e.Message()
 	return decoded{
-		Event: eventView{e.EventID, e.Name, e.UserID, e.Phone, e.Email, e.Traits, e.Properties, e.Time, e.Source, e.Brand, e.ProfileID, e.Extra, e.Diagnostics},
+		Event: eventView(e),
 		Message: messageView{m.Kind, m.MessageID, m.UserID, m.AnonymousID, m.Event, m.Time,
 			m.Properties, m.Context.Traits, m.Extra, IsRegal(&m)},
 	}
