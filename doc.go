@@ -51,6 +51,9 @@
 //   - [github.com/regalkit/regalkit/contact/storetest]: the Store conformance kit.
 //   - [github.com/regalkit/regalkit/diag]: the diagnostic type and its codes.
 //
-// The behaviour contract, rule by rule, is SPEC.md; rule IDs such as T8 or C6 in doc
-// comments and tests point into it.
+// # Rules
+//
+// The behaviour contract, rule by rule, is RULES.md at the repository root; rule IDs
+// such as T8 or C6 in doc comments, tests and diagnostics point into it, and its last
+// table lists every diagnostic code with the rule behind it and what triggers it.
 package regalkit

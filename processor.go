@@ -65,14 +65,14 @@ type Result struct {
 	// "custom.plan", and "event", "contact" (created), "identity" (links, renames),
 	// "deleted".
 	Changed []string
-	// Diagnostics lists every refusal, each with its code (SPEC X). A message refused
+	// Diagnostics lists every refusal, each with its code (RULES.md, X). A message refused
 	// whole has one diagnostic and no ContactID.
 	Diagnostics []diag.Diagnostic
 }
 
-// Process applies one message (SPEC rules D–I, E, C, A) and returns what it did. A bad
-// message is not an error: it is a Result with diagnostics. The error is for failures
-// of the store or of ctx, and then nothing of the message was applied.
+// Process applies one message (rules D, T, C, I, E and A of RULES.md) and returns what
+// it did. A bad message is not an error: it is a Result with diagnostics. The error is
+// for failures of the store or of ctx, and then nothing of the message was applied.
 func (p *Processor) Process(ctx context.Context, m event.Message) (Result, error) {
 	res := Result{MessageID: m.MessageID}
 	if m.MessageID == "" {

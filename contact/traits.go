@@ -53,7 +53,7 @@ type Changes struct {
 	// "address.city", "custom.salaryBracket" or "phones", in the order applied. A write
 	// that only confirms a value leaves it out.
 	Fields []string
-	// Diagnostics lists every field refused, each with its code (SPEC X).
+	// Diagnostics lists every field refused, each with its code (RULES.md, X).
 	Diagnostics []diag.Diagnostic
 }
 

@@ -1,5 +1,5 @@
-// Package optin keeps SMS, voice and email consent with its legal evidence (SPEC rules
-// C1–C9).
+// Package optin keeps SMS, voice and email consent with its legal evidence (rules
+// C1–C9 of RULES.md at the repository root).
 //
 // A wrong "subscribed" is an unlawful text message and a lost "unsubscribed" is worse,
 // so the package is built to be right whatever Segment does: it re-delivers messages,
@@ -62,7 +62,7 @@
 // # Export
 //
 // [View.OptIns] gives a phone's "optIns" object and [View.History] the "consentHistory"
-// list of the contact export (SPEC X), both ready for encoding/json. A [Ledger] reads
+// list of the contact export (RULES.md, X), both ready for encoding/json. A [Ledger] reads
 // that history back with [Ledger.UnmarshalJSON] to an equal ledger: outcomes and
 // bindings are derived again, never trusted.
 //

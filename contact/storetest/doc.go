@@ -14,8 +14,8 @@
 //
 // Each subtest is named "Section/Clause" after the sentence it checks, such as
 // "Update/ErrorLeavesNothing" or "Find/SharedKey", and its doc comment quotes the
-// clause and the SPEC rule behind it (S2 atomicity, E2 dedupe, E4 reading, I6 lookups,
-// I7 delete). Several subtests run goroutines against one store
+// clause and the rule of RULES.md behind it (S2 atomicity, E2 dedupe, E4 reading, I6
+// lookups, I7 delete). Several subtests run goroutines against one store
 // ("Update/NoLostUpdates", "Reads/NeverSeeHalfATransaction"): run the kit with the race
 // detector.
 //
