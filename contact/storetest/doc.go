@@ -19,6 +19,10 @@
 // ("Update/NoLostUpdates", "Reads/NeverSeeHalfATransaction"): run the kit with the race
 // detector.
 //
+// The package example (MapStore, in example_store_test.go) is the simplest store that
+// passes the kit, one mutex and a few maps, written to be read: start a new store from
+// it, and from contact/memstore when you need transactions that run in parallel.
+//
 // The kit holds a store to the contract, not to one way of keeping it: a store may
 // serialize conflicting transactions by locking or by detecting the conflict and running
 // the function again, and the checks accept either. Checks of conflicts between two
