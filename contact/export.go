@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
 	"github.com/regalkit/regalkit/internal/timestamp"
 	"github.com/regalkit/regalkit/optin"
 )
@@ -523,8 +524,8 @@ func parseObject(raw json.RawMessage) (event.Object, error) {
 		return nil, err
 	}
 	obj := event.Object{}
-	ok := eachMember(compact.Bytes(), func(k, v []byte) {
-		key, _ := unquote(k)
+	ok := jsonvalue.Members(compact.Bytes(), func(k, v []byte) {
+		key, _ := jsonvalue.String(k)
 		obj = append(obj, event.Member{Key: key, Value: bytes.Clone(v)})
 	})
 	if !ok {

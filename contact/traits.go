@@ -10,6 +10,7 @@ import (
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/intern"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
 )
 
 // Trait limits (Rule T10).
@@ -101,7 +102,7 @@ func normalizeKeyBytes(buf []byte, quoted []byte) []byte {
 	body := quoted[1 : len(quoted)-1]
 	for _, c := range body {
 		if c == '\\' {
-			s, _ := unquote(quoted)
+			s, _ := jsonvalue.String(quoted)
 			return normalizeKey(buf, s)
 		}
 	}
@@ -192,7 +193,7 @@ func (p fieldPath) String() string {
 		}
 	}
 	if p.raw != nil {
-		sub, _ := unquote(p.raw)
+		sub, _ := jsonvalue.String(p.raw)
 		s += "." + sub
 	}
 	return s
@@ -338,16 +339,16 @@ func (a *applier) applyTrait(f stdField, key string, raw []byte, path fieldPath,
 // stringField applies a standard string trait: a non-empty string, or null to remove
 // (Rule T4).
 func (a *applier) stringField(r *register, name string, raw []byte, path fieldPath) {
-	switch kindOf(raw) {
-	case kindNull:
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindNull:
 		a.changed(name, r.set("", a.st))
 		return
-	case kindString:
+	case jsonvalue.KindString:
 		if r.val != "" && string(raw[1:len(raw)-1]) == r.val {
 			a.changed(name, r.set(r.val, a.st)) // the same value: only the stamp moves
 			return
 		}
-		s, ok := unquote(raw)
+		s, ok := jsonvalue.String(raw)
 		if ok && strings.TrimSpace(s) != "" {
 			a.changed(name, r.set(intern.String(s), a.st))
 			return
@@ -366,10 +367,10 @@ func (a *applier) name(raw []byte, path fieldPath, named stdField) {
 	if named&(fFirstName|fLastName) != 0 {
 		return
 	}
-	if kindOf(raw) == kindNull {
+	if jsonvalue.KindOf(raw) == jsonvalue.KindNull {
 		return // null name removes nothing: it is not a field of its own.
 	}
-	s, ok := unquote(raw)
+	s, ok := jsonvalue.String(raw)
 	s = strings.TrimSpace(s)
 	if !ok || s == "" {
 		a.refuse(diag.TraitInvalid, path, "name must be a non-empty string")
@@ -385,12 +386,12 @@ func (a *applier) name(raw []byte, path fieldPath, named stdField) {
 // emailField applies `email` (Rule T7).
 func (a *applier) emailField(raw []byte, path fieldPath) {
 	r := &a.c.email
-	switch kindOf(raw) {
-	case kindNull:
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindNull:
 		a.changed("email", r.set("", a.st))
 		return
-	case kindString:
-		s, _ := unquote(raw)
+	case jsonvalue.KindString:
+		s, _ := jsonvalue.String(raw)
 		if s != "" && s == r.val {
 			a.msgEmail = s
 			a.changed("email", r.set(s, a.st)) // already normalized
@@ -413,13 +414,13 @@ func (a *applier) emailField(raw []byte, path fieldPath) {
 func (a *applier) ageField(raw []byte, path fieldPath) {
 	r := &a.c.age
 	text := raw
-	switch kindOf(raw) {
-	case kindNull:
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindNull:
 		a.changed("age", r.set("", a.st))
 		return
-	case kindString:
+	case jsonvalue.KindString:
 		text = raw[1 : len(raw)-1]
-	case kindNumber:
+	case jsonvalue.KindNumber:
 	default:
 		a.refuse(diag.TraitInvalid, path, "age must be a whole number from 0 to 150")
 		return
@@ -470,11 +471,11 @@ func wholeNumber(b []byte) (int, bool) {
 // customField applies a custom property (Rule T2): any JSON value kept exactly, ""
 // included; null removes it.
 func (a *applier) customField(key string, raw []byte, path fieldPath) {
-	switch kindOf(raw) {
-	case kindInvalid:
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindInvalid:
 		a.refuse(diag.TraitInvalid, path, "value is not JSON")
 		return
-	case kindNull:
+	case jsonvalue.KindNull:
 		a.changedKey("custom.", key, setKeyedBytes(&a.c.custom, key, nil, a.st))
 		return
 	}
