@@ -48,6 +48,11 @@ type Options struct {
 	// PhoneCacheSize bounds the phone parser's cache (see identity.PhoneParser). Zero
 	// means identity.DefaultPhoneCacheSize; negative turns the cache off.
 	PhoneCacheSize int
+
+	// OptInCacheSize bounds the cache of parsed optIn traits, which Segment re-sends
+	// with every identify (see optin.ParseCache). Zero means
+	// optin.DefaultParseCacheSize; negative turns the cache off.
+	OptInCacheSize int
 }
 
 // Validate reports what is wrong with the options: an unknown phone region or an

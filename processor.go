@@ -25,7 +25,8 @@ import (
 type Processor struct {
 	store  contact.Store
 	opts   Options
-	phones *identity.PhoneParser
+	phones *identity.PhoneParser // the Processor's own cache, sized by Options.PhoneCacheSize
+	optIns *optin.ParseCache     // the Processor's own cache, sized by Options.OptInCacheSize
 	events *optin.Events
 	log    *slog.Logger
 }
@@ -45,6 +46,7 @@ func New(store contact.Store, opts *Options) *Processor {
 		p.opts = *opts
 	}
 	p.phones = identity.NewPhoneParser(&identity.PhoneParserOptions{Region: p.opts.Region, CacheSize: p.opts.PhoneCacheSize})
+	p.optIns = optin.NewParseCache(p.opts.OptInCacheSize)
 	p.events, _ = optin.NewEvents(p.opts.OptInEvents, p.opts.OptOutEvents) // checked by Validate
 	p.log = p.opts.logger()
 	return p
@@ -158,5 +160,5 @@ func withMessageID(diags []diag.Diagnostic, id string) []diag.Diagnostic {
 }
 
 func (p *Processor) applyOptions(now time.Time) *contact.ApplyOptions {
-	return &contact.ApplyOptions{Phones: p.phones, Region: p.opts.Region, ProcessedAt: now}
+	return &contact.ApplyOptions{Phones: p.phones, OptIns: p.optIns, Region: p.opts.Region, ProcessedAt: now}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/intern"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
+	"github.com/regalkit/regalkit/optin"
 )
 
 // Trait limits (Rule T10).
@@ -20,11 +21,17 @@ const (
 	maxAgeYears = 150
 )
 
-// ApplyOptions configures how messages are applied to a contact. The zero value uses a
-// shared phone parser and the region "US".
+// ApplyOptions configures how messages are applied to a contact. The zero value, like
+// nil, parses every phone and every optIn trait afresh, in the region "US". The caches
+// belong to whoever configures the processing: regalkit.Processor makes them, sized by
+// its options, and passes them here.
 type ApplyOptions struct {
-	// Phones parses and caches phone numbers; nil means a parser shared by the package.
+	// Phones parses phone numbers, with its own cache; nil means no cache (each phone is
+	// parsed by identity.ParsePhone).
 	Phones *identity.PhoneParser
+	// OptIns remembers what recent optIn traits gave (see optin.ParseCache); nil means
+	// no cache.
+	OptIns *optin.ParseCache
 	// Region is the default phone region (Rule T8); empty means the parser's region.
 	Region string
 	// ProcessedAt is when the processor handled the message, kept as consent evidence
@@ -32,13 +39,21 @@ type ApplyOptions struct {
 	ProcessedAt time.Time
 }
 
-var sharedPhones = identity.NewPhoneParser(nil)
+// uncachedPhones is the parser of an ApplyOptions without one: it keeps nothing.
+var uncachedPhones = identity.NewPhoneParser(&identity.PhoneParserOptions{CacheSize: -1})
 
 func (o *ApplyOptions) phones() *identity.PhoneParser {
 	if o != nil && o.Phones != nil {
 		return o.Phones
 	}
-	return sharedPhones
+	return uncachedPhones
+}
+
+func (o *ApplyOptions) optIns() *optin.ParseCache {
+	if o != nil {
+		return o.OptIns
+	}
+	return nil
 }
 
 func (o *ApplyOptions) region() string {
