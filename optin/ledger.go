@@ -3,11 +3,13 @@ package optin
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/regalkit/regalkit/internal/intern"
 	"log/slog"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/regalkit/regalkit/internal/intern"
+	"github.com/regalkit/regalkit/internal/msgorder"
 )
 
 // Ledger is a contact's consent: the grow-only set of every record it has received,
@@ -95,7 +97,7 @@ func interned(r Record) Record {
 func (l *Ledger) Erase(t time.Time, messageID string) int {
 	kept := make([]*Record, 0, len(l.recs))
 	for _, r := range l.recs {
-		if r.MessageTime.After(t) || (r.MessageTime.Equal(t) && r.MessageID >= messageID) {
+		if msgorder.Compare(r.MessageTime, r.MessageID, t, messageID) >= 0 {
 			kept = append(kept, r)
 		}
 	}
@@ -200,10 +202,8 @@ func earlierMessage(a, b Record) bool {
 	switch {
 	case a.MessageTime.IsZero() != b.MessageTime.IsZero():
 		return b.MessageTime.IsZero()
-	case !a.MessageTime.Equal(b.MessageTime):
-		return a.MessageTime.Before(b.MessageTime)
 	}
-	return a.MessageID < b.MessageID
+	return msgorder.Compare(a.MessageTime, a.MessageID, b.MessageTime, b.MessageID) < 0
 }
 
 func earliest(a, b time.Time) time.Time {

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"slices"
 	"time"
+
+	"github.com/regalkit/regalkit/internal/msgorder"
 )
 
 // Binder says which address a record without one applies to (Rule C5): given the
@@ -45,10 +47,7 @@ func BindPrimary(writes []PhoneWrite) Binder {
 		}
 	}
 	slices.SortFunc(ws, func(a, b PhoneWrite) int {
-		if c := a.Time.Compare(b.Time); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.MessageID, b.MessageID); c != 0 {
+		if c := msgorder.Compare(a.Time, a.MessageID, b.Time, b.MessageID); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Phone, b.Phone)
