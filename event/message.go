@@ -22,20 +22,51 @@ const (
 	Delete
 )
 
-var kindNames = [...]string{"", "identify", "track", "page", "screen", "group", "alias", "delete"}
+// kinds is the one table of message kinds: each kind's Segment type name (Rule D2) and
+// what Rule D6 requires of a message of that kind. Validate, String, ParseKind and Valid
+// read it; a new kind is one entry here and a constant above.
+var kinds = [...]struct {
+	name string
+	// identity: the message needs a userId or an anonymousId (message.no_identity).
+	identity bool
+	// needs lists the fields that must not be empty, checked in this order after the
+	// identity.
+	needs []requiredField
+}{
+	Identify: {name: "identify", identity: true},
+	Track:    {name: "track", identity: true, needs: []requiredField{{"event", diag.MessageNoEvent, func(m *Message) string { return m.Event }}}},
+	Page:     {name: "page", identity: true},
+	Screen:   {name: "screen", identity: true},
+	Group:    {name: "group", identity: true, needs: []requiredField{{"groupId", diag.MessageNoGroup, func(m *Message) string { return m.GroupID }}}},
+	Alias: {name: "alias", needs: []requiredField{
+		{"userId", diag.MessageNoUserID, func(m *Message) string { return m.UserID }},
+		{"previousId", diag.MessageNoPreviousID, func(m *Message) string { return m.PreviousID }},
+	}},
+	Delete: {name: "delete", needs: []requiredField{{"userId", diag.MessageNoUserID, func(m *Message) string { return m.UserID }}}},
+}
+
+// requiredField is a field Rule D6 requires of a kind, and the code of its absence.
+type requiredField struct {
+	field string
+	code  diag.Code
+	value func(*Message) string
+}
+
+// Valid reports whether k is one of the seven kinds.
+func (k Kind) Valid() bool { return k >= Identify && int(k) < len(kinds) }
 
 // String returns the kind's Segment type name, such as "identify".
 func (k Kind) String() string {
-	if int(k) < len(kindNames) && k != 0 {
-		return kindNames[k]
+	if k.Valid() {
+		return kinds[k].name
 	}
 	return "invalid"
 }
 
 // ParseKind returns the kind named s, matching case-insensitively (Rule D2).
 func ParseKind(s string) (Kind, bool) {
-	for k := Identify; k <= Delete; k++ {
-		if strings.EqualFold(s, kindNames[k]) {
+	for k := Identify; k.Valid(); k++ {
+		if strings.EqualFold(s, kinds[k].name) {
 			return k, true
 		}
 	}
