@@ -34,22 +34,48 @@ var kinds = [...]struct {
 	needs []requiredField
 }{
 	Identify: {name: "identify", identity: true},
-	Track:    {name: "track", identity: true, needs: []requiredField{{"event", diag.MessageNoEvent, func(m *Message) string { return m.Event }}}},
+	Track:    {name: "track", identity: true, needs: []requiredField{{fieldEvent, diag.MessageNoEvent}}},
 	Page:     {name: "page", identity: true},
 	Screen:   {name: "screen", identity: true},
-	Group:    {name: "group", identity: true, needs: []requiredField{{"groupId", diag.MessageNoGroup, func(m *Message) string { return m.GroupID }}}},
-	Alias: {name: "alias", needs: []requiredField{
-		{"userId", diag.MessageNoUserID, func(m *Message) string { return m.UserID }},
-		{"previousId", diag.MessageNoPreviousID, func(m *Message) string { return m.PreviousID }},
-	}},
-	Delete: {name: "delete", needs: []requiredField{{"userId", diag.MessageNoUserID, func(m *Message) string { return m.UserID }}}},
+	Group:    {name: "group", identity: true, needs: []requiredField{{fieldGroupID, diag.MessageNoGroup}}},
+	Alias:    {name: "alias", needs: []requiredField{{fieldUserID, diag.MessageNoUserID}, {fieldPreviousID, diag.MessageNoPreviousID}}},
+	Delete:   {name: "delete", needs: []requiredField{{fieldUserID, diag.MessageNoUserID}}},
 }
 
 // requiredField is a field Rule D6 requires of a kind, and the code of its absence.
 type requiredField struct {
-	field string
+	field messageField
 	code  diag.Code
-	value func(*Message) string
+}
+
+// messageField names a string field of a Message that a kind may require. It is an
+// enumeration, not a function, so that reading a field does not make the message
+// escape to the heap.
+type messageField uint8
+
+const (
+	fieldUserID messageField = iota
+	fieldPreviousID
+	fieldEvent
+	fieldGroupID
+)
+
+// name returns the field's Segment key, as a diagnostic's Field names it.
+func (f messageField) name() string {
+	return [...]string{"userId", "previousId", "event", "groupId"}[f]
+}
+
+// of returns the field's value in m.
+func (f messageField) of(m *Message) string {
+	switch f {
+	case fieldUserID:
+		return m.UserID
+	case fieldPreviousID:
+		return m.PreviousID
+	case fieldEvent:
+		return m.Event
+	}
+	return m.GroupID
 }
 
 // Valid reports whether k is one of the seven kinds.

@@ -70,8 +70,8 @@ func (m *Message) Validate() error {
 		return fail(diag.MessageNoIdentity, "userId")
 	}
 	for _, f := range k.needs {
-		if f.value(m) == "" {
-			return fail(f.code, f.field)
+		if f.field.of(m) == "" {
+			return fail(f.code, f.field.name())
 		}
 	}
 	return nil
