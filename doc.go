@@ -27,6 +27,11 @@
 //
 //	http.Handle("POST /segment", segmentio.NewHandler(p.Sink(), &segmentio.HandlerOptions{Secret: secret}))
 //
+// Segment re-sends a user's cached traits with every identify, so a Processor keeps two
+// caches of its own, sized by [Options]: parsed phone numbers (PhoneCacheSize) and
+// parsed optIn traits (OptInCacheSize). No package of regalkit keeps a cache of its
+// own; two Processors share nothing.
+//
 // # Identity
 //
 // A message with a userId goes to that user's contact (Rule I1); one with both a userId
