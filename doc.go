@@ -29,8 +29,8 @@
 //
 // Segment re-sends a user's cached traits with every identify, so a Processor keeps two
 // caches of its own, sized by [Options]: parsed phone numbers (PhoneCacheSize) and
-// parsed optIn traits (OptInCacheSize). No package of regalkit keeps a cache of its
-// own; two Processors share nothing.
+// parsed optIn traits (OptInCacheSize). No package below keeps a cache of results of
+// its own, so two Processors share none.
 //
 // # Identity
 //
