@@ -27,6 +27,11 @@
 //
 //	http.Handle("POST /segment", segmentio.NewHandler(p.Sink(), &segmentio.HandlerOptions{Secret: secret}))
 //
+// Segment re-sends a user's cached traits with every identify, so a Processor keeps two
+// caches of its own, sized by [Options]: parsed phone numbers (PhoneCacheSize) and
+// parsed optIn traits (OptInCacheSize). No package below keeps a cache of results of
+// its own, so two Processors share none.
+//
 // # Identity
 //
 // A message with a userId goes to that user's contact (Rule I1); one with both a userId
@@ -51,6 +56,9 @@
 //   - [github.com/regalkit/regalkit/contact/storetest]: the Store conformance kit.
 //   - [github.com/regalkit/regalkit/diag]: the diagnostic type and its codes.
 //
-// The behaviour contract, rule by rule, is SPEC.md; rule IDs such as T8 or C6 in doc
-// comments and tests point into it.
+// # Rules
+//
+// The behaviour contract, rule by rule, is RULES.md at the repository root; rule IDs
+// such as T8 or C6 in doc comments, tests and diagnostics point into it, and its last
+// table lists every diagnostic code with the rule behind it and what triggers it.
 package regalkit

@@ -11,6 +11,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/msgorder"
 )
 
 // modelMessage is a message of the identity model: a userId-only identify or track, an
@@ -35,13 +36,13 @@ func modelContacts(msgs []modelMessage) []string {
 		if m.Type != "delete" {
 			continue
 		}
-		if d, ok := deleted[m.UserID]; !ok || identity.CompareStamps(m.t, m.MessageID, d.t, d.MessageID) > 0 {
+		if d, ok := deleted[m.UserID]; !ok || msgorder.Compare(m.t, m.MessageID, d.t, d.MessageID) > 0 {
 			deleted[m.UserID] = m
 		}
 	}
 	survives := func(m modelMessage) bool {
 		d, ok := deleted[m.UserID]
-		return !ok || identity.CompareStamps(m.t, m.MessageID, d.t, d.MessageID) > 0
+		return !ok || msgorder.Compare(m.t, m.MessageID, d.t, d.MessageID) > 0
 	}
 	var aliases []identity.Alias
 	first := map[string]modelMessage{}
@@ -51,10 +52,10 @@ func modelContacts(msgs []modelMessage) []string {
 		case m.Type == "alias":
 			aliases = append(aliases, identity.Alias{PreviousID: m.PreviousID, UserID: m.UserID, Time: m.t, MessageID: m.MessageID})
 		case m.Type != "delete" && survives(m):
-			if f, ok := first[m.UserID]; !ok || identity.CompareStamps(m.t, m.MessageID, f.t, f.MessageID) < 0 {
+			if f, ok := first[m.UserID]; !ok || msgorder.Compare(m.t, m.MessageID, f.t, f.MessageID) < 0 {
 				first[m.UserID] = m
 			}
-			if l, ok := latest[m.UserID]; !ok || identity.CompareStamps(m.t, m.MessageID, l.t, l.MessageID) > 0 {
+			if l, ok := latest[m.UserID]; !ok || msgorder.Compare(m.t, m.MessageID, l.t, l.MessageID) > 0 {
 				latest[m.UserID] = m
 			}
 		}

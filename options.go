@@ -59,6 +59,11 @@ type Options struct {
 	// on a new event would win over a newer identify. Either way the context.traits
 	// are kept on the event record and exported with it.
 	ApplyContextTraits bool
+
+	// OptInCacheSize bounds the cache of parsed optIn traits, which Segment re-sends
+	// with every identify (see optin.ParseCache). Zero means
+	// optin.DefaultParseCacheSize; negative turns the cache off.
+	OptInCacheSize int
 }
 
 // Validate reports what is wrong with the options: an unknown phone region or an

@@ -25,7 +25,8 @@ import (
 type Processor struct {
 	store  contact.Store
 	opts   Options
-	phones *identity.PhoneParser
+	phones *identity.PhoneParser // the Processor's own cache, sized by Options.PhoneCacheSize
+	optIns *optin.ParseCache     // the Processor's own cache, sized by Options.OptInCacheSize
 	events *optin.Events
 	log    *slog.Logger
 }
@@ -45,6 +46,7 @@ func New(store contact.Store, opts *Options) *Processor {
 		p.opts = *opts
 	}
 	p.phones = identity.NewPhoneParser(&identity.PhoneParserOptions{Region: p.opts.Region, CacheSize: p.opts.PhoneCacheSize})
+	p.optIns = optin.NewParseCache(p.opts.OptInCacheSize)
 	p.events, _ = optin.NewEvents(p.opts.OptInEvents, p.opts.OptOutEvents) // checked by Validate
 	p.log = p.opts.logger()
 	return p
@@ -65,14 +67,14 @@ type Result struct {
 	// "custom.plan", and "event", "contact" (created), "identity" (links, renames),
 	// "deleted".
 	Changed []string
-	// Diagnostics lists every refusal, each with its code (SPEC X). A message refused
+	// Diagnostics lists every refusal, each with its code (RULES.md, X). A message refused
 	// whole has one diagnostic and no ContactID.
 	Diagnostics []diag.Diagnostic
 }
 
-// Process applies one message (SPEC rules D–I, E, C, A) and returns what it did. A bad
-// message is not an error: it is a Result with diagnostics. The error is for failures
-// of the store or of ctx, and then nothing of the message was applied.
+// Process applies one message (rules D, T, C, I, E and A of RULES.md) and returns what
+// it did. A bad message is not an error: it is a Result with diagnostics. The error is
+// for failures of the store or of ctx, and then nothing of the message was applied.
 func (p *Processor) Process(ctx context.Context, m event.Message) (Result, error) {
 	res := Result{MessageID: m.MessageID}
 	if m.MessageID == "" {
@@ -158,5 +160,5 @@ func withMessageID(diags []diag.Diagnostic, id string) []diag.Diagnostic {
 }
 
 func (p *Processor) applyOptions(now time.Time) *contact.ApplyOptions {
-	return &contact.ApplyOptions{Phones: p.phones, Region: p.opts.Region, ProcessedAt: now}
+	return &contact.ApplyOptions{Phones: p.phones, OptIns: p.optIns, Region: p.opts.Region, ProcessedAt: now}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/msgorder"
 	"github.com/regalkit/regalkit/optin"
 )
 
@@ -210,7 +211,7 @@ func (t *txn) alreadyLinked(contactID, anon string, m *event.Message) bool {
 		return false
 	}
 	l, ok := c.UserLink(m.UserID, anon)
-	return ok && (l.Time.Before(m.Time) || (l.Time.Equal(m.Time) && l.MessageID <= m.MessageID))
+	return ok && msgorder.Compare(l.Time, l.MessageID, m.Time, m.MessageID) <= 0
 }
 
 // anonymous returns the links of an anonymous ID, the contact of each linked userId,

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/optin"
 )
 
 // BenchmarkApply applies the seed's identify to a contact that already holds it, as
@@ -16,7 +19,7 @@ func BenchmarkApply(b *testing.B) {
 		c := New("c-1")
 		m := seedMessage(b)
 		c.ApplyTraits(m, nil)
-		opts := &ApplyOptions{}
+		opts := processorOptions()
 		ids := make([]string, 1<<16)
 		for i := range ids {
 			ids[i] = fmt.Sprintf("ajs-next-%032x", i)
@@ -35,10 +38,16 @@ func BenchmarkApply(b *testing.B) {
 	})
 	b.Run("fresh", func(b *testing.B) {
 		m := seedMessage(b)
-		opts := &ApplyOptions{}
+		opts := processorOptions()
 		b.ReportAllocs()
 		for b.Loop() {
 			New("c-1").ApplyTraits(m, opts)
 		}
 	})
+}
+
+// processorOptions returns the options regalkit.Processor passes: its own phone parser
+// and optIn cache, both at their default sizes.
+func processorOptions() *ApplyOptions {
+	return &ApplyOptions{Phones: identity.NewPhoneParser(nil), OptIns: optin.NewParseCache(0)}
 }

@@ -15,7 +15,7 @@ import (
 // Every field is kept with the stamp (event time, messageId) of the write that set it,
 // and every write keeps the larger stamp (Rule T4); phone choices are kept as a log and
 // derived. Applying the same messages in any order, any number of times, gives the same
-// contact, and merging two contacts gives the contact of both their messages (SPEC S3).
+// contact, and merging two contacts gives the contact of both their messages (Rule S3).
 //
 // The zero Contact is an empty contact ready to use. A Contact is a value owned by one
 // goroutine at a time: it is not safe for concurrent use, and stores hand out copies

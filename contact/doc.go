@@ -25,7 +25,7 @@
 // any past moment (Rule C5) are derived. Consent records are a grow-only set (package
 // optin). So applying the same messages in any order, any number of times, gives the
 // same contact, and [Contact.Merge] of two contacts is the contact of both their
-// messages (SPEC S3).
+// messages (Rule S3).
 //
 // # Identity
 //
@@ -59,7 +59,7 @@
 //
 // # Export
 //
-// json.Marshal of a *Contact writes the export of SPEC X, and [Export] adds the
+// json.Marshal of a *Contact writes the export of RULES.md, X, and [Export] adds the
 // contact's events. json.Unmarshal reads it back to an equal contact: the documented
 // keys are derived, and the extra key "clocks" carries every register with its stamp
 // (removed fields included) and the phone log, so a reloaded contact keeps merging

@@ -11,13 +11,14 @@ import (
 
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
 	"github.com/regalkit/regalkit/internal/timestamp"
 	"github.com/regalkit/regalkit/optin"
 )
 
-// Export is a contact with its events, in the export format of SPEC X. The events live in
-// the Store; the export shows them when the caller passes them in. json.Marshal of a
-// *Contact is the Export without events.
+// Export is a contact with its events, in the export format of RULES.md, X. The events
+// live in the Store; the export shows them when the caller passes them in.
+// json.Marshal of a *Contact is the Export without events.
 type Export struct {
 	Contact *Contact
 	Events  []event.Record
@@ -27,7 +28,7 @@ type Export struct {
 	OmitClocks bool
 }
 
-// The export document (SPEC X). Keys after "updatedAt" are regalkit's own:
+// The export document (RULES.md, X). Keys after "updatedAt" are regalkit's own:
 // "formerUserIds" lists External IDs replaced by an alias (Rule I5), and "clocks" holds
 // every field with the stamp that set it, removed fields included, so that a contact
 // read back with UnmarshalJSON keeps merging exactly as the original would.
@@ -217,7 +218,7 @@ type heldJSON struct {
 	Record  *event.Record `json:"record,omitempty"`
 }
 
-// MarshalJSON writes the contact export of SPEC X, without events.
+// MarshalJSON writes the contact export of RULES.md, X, without events.
 func (c *Contact) MarshalJSON() ([]byte, error) { return Export{Contact: c}.MarshalJSON() }
 
 // UnmarshalJSON reads a contact export back. The contact is rebuilt from "clocks",
@@ -232,7 +233,7 @@ func (c *Contact) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON writes the contact with its events (SPEC X).
+// MarshalJSON writes the contact with its events (RULES.md, X).
 func (e Export) MarshalJSON() ([]byte, error) {
 	c := e.Contact
 	if c == nil {
@@ -636,8 +637,8 @@ func parseObject(raw json.RawMessage) (event.Object, error) {
 		return nil, err
 	}
 	obj := event.Object{}
-	ok := eachMember(compact.Bytes(), func(k, v []byte) {
-		key, _ := unquote(k)
+	ok := jsonvalue.Members(compact.Bytes(), func(k, v []byte) {
+		key, _ := jsonvalue.String(k)
 		obj = append(obj, event.Member{Key: key, Value: bytes.Clone(v)})
 	})
 	if !ok {

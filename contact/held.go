@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/msgorder"
 	"github.com/regalkit/regalkit/optin"
 )
 
@@ -51,14 +52,10 @@ func (h Held) Unbury() (Held, *event.Record) {
 func (h *Held) stamp() stamp { return stampOf(h.Time, h.MessageID) }
 
 func compareHeld(a, b Held) int {
-	if c := a.Time.Compare(b.Time); c != 0 {
+	if c := msgorder.Compare(a.Time, a.MessageID, b.Time, b.MessageID); c != 0 {
 		return c
 	}
 	switch {
-	case a.MessageID < b.MessageID:
-		return -1
-	case a.MessageID > b.MessageID:
-		return 1
 	case a.AnonymousID < b.AnonymousID:
 		return -1
 	case a.AnonymousID > b.AnonymousID:

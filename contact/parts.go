@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/msgorder"
 )
 
 // Former External IDs (Rule I5). An alias can join a userId to another one's contact,
@@ -120,7 +121,7 @@ func (c *Contact) NoteEvent(userID string, ref EventRef) {
 }
 
 func compareRefs(a, b EventRef) int {
-	return identity.CompareStamps(a.Time, a.MessageID, b.Time, b.MessageID)
+	return msgorder.Compare(a.Time, a.MessageID, b.Time, b.MessageID)
 }
 
 // UserEvents returns the event records the messages under a former External ID added

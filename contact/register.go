@@ -49,6 +49,11 @@ func unixNano(t time.Time) int64 {
 
 func (s stamp) time() time.Time { return time.Unix(0, int64(s.value().at^1<<63)).UTC() }
 
+// compare orders stamps as msgorder.Compare orders messages, by event time, then
+// messageId, on the packed form a stamp keeps (nanoseconds saturated to the years
+// 1678–2262, where Compare has the full time range). Registers, their merge and
+// tombstones compare stamps millions of times, so the packed form pays for itself;
+// TestStampCompare_matchesMsgorder holds the two orders together.
 func (s stamp) compare(o stamp) int {
 	if s.p == o.p {
 		return 0

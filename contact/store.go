@@ -8,6 +8,7 @@ import (
 
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/msgorder"
 )
 
 // Errors a Store returns. Implementations return these sentinels (or errors that wrap
@@ -199,14 +200,5 @@ type ContactEvent struct {
 // CompareEvents orders event records as Events yields them: by event time, then
 // messageId.
 func CompareEvents(a, b *event.Record) int {
-	if c := a.Time.Compare(b.Time); c != 0 {
-		return c
-	}
-	switch {
-	case a.MessageID < b.MessageID:
-		return -1
-	case a.MessageID > b.MessageID:
-		return 1
-	}
-	return 0
+	return msgorder.Compare(a.Time, a.MessageID, b.Time, b.MessageID)
 }

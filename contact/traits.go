@@ -10,6 +10,8 @@ import (
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/intern"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
+	"github.com/regalkit/regalkit/optin"
 )
 
 // Trait limits (Rule T10).
@@ -19,11 +21,17 @@ const (
 	maxAgeYears = 150
 )
 
-// ApplyOptions configures how messages are applied to a contact. The zero value uses a
-// shared phone parser and the region "US".
+// ApplyOptions configures how messages are applied to a contact. The zero value, like
+// nil, parses every phone and every optIn trait afresh, in the region "US". The caches
+// belong to whoever configures the processing: regalkit.Processor makes them, sized by
+// its options, and passes them here.
 type ApplyOptions struct {
-	// Phones parses and caches phone numbers; nil means a parser shared by the package.
+	// Phones parses phone numbers, with its own cache; nil means no cache (each phone is
+	// parsed by identity.ParsePhone).
 	Phones *identity.PhoneParser
+	// OptIns remembers what recent optIn traits gave (see optin.ParseCache); nil means
+	// no cache.
+	OptIns *optin.ParseCache
 	// Region is the default phone region (Rule T8); empty means the parser's region.
 	Region string
 	// ProcessedAt is when the processor handled the message, kept as consent evidence
@@ -31,13 +39,21 @@ type ApplyOptions struct {
 	ProcessedAt time.Time
 }
 
-var sharedPhones = identity.NewPhoneParser(nil)
+// uncachedPhones is the parser of an ApplyOptions without one: it keeps nothing.
+var uncachedPhones = identity.NewPhoneParser(&identity.PhoneParserOptions{CacheSize: -1})
 
 func (o *ApplyOptions) phones() *identity.PhoneParser {
 	if o != nil && o.Phones != nil {
 		return o.Phones
 	}
-	return sharedPhones
+	return uncachedPhones
+}
+
+func (o *ApplyOptions) optIns() *optin.ParseCache {
+	if o != nil {
+		return o.OptIns
+	}
+	return nil
 }
 
 func (o *ApplyOptions) region() string {
@@ -53,7 +69,7 @@ type Changes struct {
 	// "address.city", "custom.salaryBracket" or "phones", in the order applied. A write
 	// that only confirms a value leaves it out.
 	Fields []string
-	// Diagnostics lists every field refused, each with its code (SPEC X).
+	// Diagnostics lists every field refused, each with its code (RULES.md, X).
 	Diagnostics []diag.Diagnostic
 }
 
@@ -101,7 +117,7 @@ func normalizeKeyBytes(buf []byte, quoted []byte) []byte {
 	body := quoted[1 : len(quoted)-1]
 	for _, c := range body {
 		if c == '\\' {
-			s, _ := unquote(quoted)
+			s, _ := jsonvalue.String(quoted)
 			return normalizeKey(buf, s)
 		}
 	}
@@ -194,7 +210,7 @@ func (p fieldPath) String() string {
 		}
 	}
 	if p.raw != nil {
-		sub, _ := unquote(p.raw)
+		sub, _ := jsonvalue.String(p.raw)
 		s += "." + diag.Mask(sub)
 	}
 	return s
@@ -348,16 +364,16 @@ func (a *applier) applyTrait(f stdField, key string, raw []byte, path fieldPath,
 // stringField applies a standard string trait: a non-empty string, or null to remove
 // (Rule T4).
 func (a *applier) stringField(r *register, name string, raw []byte, path fieldPath) {
-	switch kindOf(raw) {
-	case kindNull:
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindNull:
 		a.changed(name, r.set("", a.st))
 		return
-	case kindString:
+	case jsonvalue.KindString:
 		if r.val != "" && string(raw[1:len(raw)-1]) == r.val {
 			a.changed(name, r.set(r.val, a.st)) // the same value: only the stamp moves
 			return
 		}
-		s, ok := unquote(raw)
+		s, ok := jsonvalue.String(raw)
 		if ok && strings.TrimSpace(s) != "" {
 			a.changed(name, r.set(intern.String(s), a.st))
 			return
@@ -376,10 +392,10 @@ func (a *applier) name(raw []byte, path fieldPath, named stdField) {
 	if named&(fFirstName|fLastName) != 0 {
 		return
 	}
-	if kindOf(raw) == kindNull {
+	if jsonvalue.KindOf(raw) == jsonvalue.KindNull {
 		return // null name removes nothing: it is not a field of its own.
 	}
-	s, ok := unquote(raw)
+	s, ok := jsonvalue.String(raw)
 	s = strings.TrimSpace(s)
 	if !ok || s == "" {
 		a.refuse(diag.TraitInvalid, path, "name must be a non-empty string")
@@ -395,12 +411,12 @@ func (a *applier) name(raw []byte, path fieldPath, named stdField) {
 // emailField applies `email` (Rule T7).
 func (a *applier) emailField(raw []byte, path fieldPath) {
 	r := &a.c.email
-	switch kindOf(raw) {
-	case kindNull:
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindNull:
 		a.changed("email", r.set("", a.st))
 		return
-	case kindString:
-		s, _ := unquote(raw)
+	case jsonvalue.KindString:
+		s, _ := jsonvalue.String(raw)
 		if s != "" && s == r.val {
 			a.msgEmail = s
 			a.changed("email", r.set(s, a.st)) // already normalized
@@ -423,13 +439,13 @@ func (a *applier) emailField(raw []byte, path fieldPath) {
 func (a *applier) ageField(raw []byte, path fieldPath) {
 	r := &a.c.age
 	text := raw
-	switch kindOf(raw) {
-	case kindNull:
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindNull:
 		a.changed("age", r.set("", a.st))
 		return
-	case kindString:
+	case jsonvalue.KindString:
 		text = raw[1 : len(raw)-1]
-	case kindNumber:
+	case jsonvalue.KindNumber:
 	default:
 		a.refuse(diag.TraitInvalid, path, "age must be a whole number from 0 to 150")
 		return
@@ -480,11 +496,11 @@ func wholeNumber(b []byte) (int, bool) {
 // customField applies a custom property (Rule T2): any JSON value kept exactly, ""
 // included; null removes it.
 func (a *applier) customField(key string, raw []byte, path fieldPath) {
-	switch kindOf(raw) {
-	case kindInvalid:
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindInvalid:
 		a.refuse(diag.TraitInvalid, path, "value is not JSON")
 		return
-	case kindNull:
+	case jsonvalue.KindNull:
 		a.changedKey("custom.", key, setKeyedBytes(&a.c.custom, key, nil, a.st))
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/intern"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
 	"github.com/regalkit/regalkit/optin"
 )
 
@@ -11,8 +12,8 @@ import (
 // families, a string (line1), or null (removes every part).
 func (a *applier) addressField(raw []byte, path fieldPath) {
 	c := a.c
-	switch kindOf(raw) {
-	case kindNull:
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindNull:
 		for i := range c.address {
 			a.changed(addressFieldNames[i], c.address[i].set("", a.st))
 		}
@@ -24,22 +25,22 @@ func (a *applier) addressField(raw []byte, path fieldPath) {
 			a.changed("address", true)
 		}
 		return
-	case kindString:
+	case jsonvalue.KindString:
 		a.addressPart(partLine1, raw, path)
 		return
-	case kindObject:
+	case jsonvalue.KindObject:
 	default:
 		a.refuse(diag.TraitInvalid, path, "address must be an object or a string")
 		return
 	}
 	var buf [64]byte
-	ok := eachMember(raw, func(k, v []byte) {
+	ok := jsonvalue.Members(raw, func(k, v []byte) {
 		if part, known := addressPart(string(normalizeKeyBytes(buf[:0], k))); known {
 			a.addressPart(part, v, path.dotRaw(k))
 			return
 		}
-		key, _ := unquote(k)
-		if kindOf(v) == kindNull {
+		key, _ := jsonvalue.String(k)
+		if jsonvalue.KindOf(v) == jsonvalue.KindNull {
 			a.changedKey("address.", key, setKeyedBytes(&c.addressExtra, key, nil, a.st))
 			return
 		}
@@ -53,20 +54,20 @@ func (a *applier) addressField(raw []byte, path fieldPath) {
 func (a *applier) addressPart(part int, raw []byte, path fieldPath) {
 	r := &a.c.address[part]
 	name := addressFieldNames[part]
-	switch kindOf(raw) {
-	case kindNull:
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindNull:
 		a.changed(name, r.set("", a.st))
 		return
-	case kindString:
+	case jsonvalue.KindString:
 		if string(raw[1:len(raw)-1]) == r.val && r.val != "" {
 			a.changed(name, r.set(r.val, a.st))
 			return
 		}
-		if s, ok := unquote(raw); ok && s != "" {
+		if s, ok := jsonvalue.String(raw); ok && s != "" {
 			a.changed(name, r.set(intern.String(s), a.st))
 			return
 		}
-	case kindNumber:
+	case jsonvalue.KindNumber:
 		// A numeric zip code, as some forms send it.
 		a.changed(name, r.set(intern.String(string(raw)), a.st))
 		return
@@ -77,7 +78,7 @@ func (a *applier) addressPart(part int, raw []byte, path fieldPath) {
 // phoneTrait applies `phone` (Rule T8): a string or a number that libphonenumber finds
 // valid, or null to remove the phone trait.
 func (a *applier) phoneTrait(raw []byte, path fieldPath) {
-	if kindOf(raw) == kindNull {
+	if jsonvalue.KindOf(raw) == jsonvalue.KindNull {
 		a.phoneWrite(phoneWrite{st: a.st, op: opTrait})
 		return
 	}
@@ -141,30 +142,30 @@ func stringHash(s string) uint64 {
 // phonesField applies Regal's `phones` object (Rule T9): keyed by number, each entry an
 // object with label, isPrimary, smsOptIn and voiceOptIn, or null to remove the number.
 func (a *applier) phonesField(raw []byte, path fieldPath) {
-	if kindOf(raw) == kindNull {
+	if jsonvalue.KindOf(raw) == jsonvalue.KindNull {
 		return // null phones removes nothing: each number is removed by its own null.
 	}
-	ok := eachMember(raw, func(k, v []byte) {
-		key, _ := unquote(k)
+	ok := jsonvalue.Members(raw, func(k, v []byte) {
+		key, _ := jsonvalue.String(k)
 		field := path.dot(identity.MaskPhone(key))
 		n, err := a.opts.phones().Parse(key, a.opts.region())
 		if err != nil {
 			a.refuse(diag.PhoneInvalid, field, err.Error())
 			return
 		}
-		switch kindOf(v) {
-		case kindNull:
+		switch jsonvalue.KindOf(v) {
+		case jsonvalue.KindNull:
 			a.phoneWrite(phoneWrite{st: a.st, phone: n.E164, op: opMember})
 			return
-		case kindObject:
+		case jsonvalue.KindObject:
 		default:
 			a.refuse(diag.TraitInvalid, field, "a phones entry must be an object or null")
 			return
 		}
 		a.phoneWrite(phoneWrite{st: a.st, phone: n.E164, op: opMember, on: true})
 		var sms, voice []byte
-		eachMember(v, func(k2, v2 []byte) {
-			sub, _ := unquote(k2)
+		jsonvalue.Members(v, func(k2, v2 []byte) {
+			sub, _ := jsonvalue.String(k2)
 			var buf [32]byte
 			switch string(normalizeKey(buf[:0], sub)) {
 			case "label":
@@ -194,11 +195,11 @@ func (a *applier) phonesField(raw []byte, path fieldPath) {
 }
 
 func (a *applier) phoneLabel(e164 string, raw []byte, path fieldPath) {
-	switch kindOf(raw) {
-	case kindNull:
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindNull:
 		a.changed("phones", setKeyedBytes(&a.c.labels, e164, nil, a.st))
-	case kindString:
-		s, ok := unquote(raw)
+	case jsonvalue.KindString:
+		s, ok := jsonvalue.String(raw)
 		if ok {
 			i, found := findKey(a.c.labels, e164)
 			if found && a.c.labels[i].reg.val == s {
@@ -229,7 +230,7 @@ func lenientBool(raw []byte) (bool, bool) {
 // with label, isPrimary and emailOptIn. The contact keeps one email: the entry marked
 // isPrimary, or the only entry.
 func (a *applier) emailsField(raw []byte, path fieldPath) {
-	if kindOf(raw) == kindNull {
+	if jsonvalue.KindOf(raw) == jsonvalue.KindNull {
 		return
 	}
 	type entry struct {
@@ -238,22 +239,22 @@ func (a *applier) emailsField(raw []byte, path fieldPath) {
 		primary bool
 	}
 	var entries []entry
-	ok := eachMember(raw, func(k, v []byte) {
-		key, _ := unquote(k)
+	ok := jsonvalue.Members(raw, func(k, v []byte) {
+		key, _ := jsonvalue.String(k)
 		field := path.dot(identity.MaskEmail(key))
 		e, err := identity.NormalizeEmail(key)
 		if err != nil {
 			a.refuse(diag.EmailInvalid, field, err.Error())
 			return
 		}
-		if kindOf(v) != kindObject {
+		if jsonvalue.KindOf(v) != jsonvalue.KindObject {
 			a.refuse(diag.TraitInvalid, field, "an emails entry must be an object")
 			return
 		}
 		en := entry{email: e, field: field}
 		var optIn []byte
-		eachMember(v, func(k2, v2 []byte) {
-			sub, _ := unquote(k2)
+		jsonvalue.Members(v, func(k2, v2 []byte) {
+			sub, _ := jsonvalue.String(k2)
 			var buf [32]byte
 			switch string(normalizeKey(buf[:0], sub)) {
 			case "isprimary":
@@ -294,7 +295,7 @@ func (a *applier) emailsField(raw []byte, path fieldPath) {
 // It runs after the message's phone and email are known, since records apply to them
 // (Rule C5).
 func (a *applier) optInField(raw []byte, path fieldPath) {
-	recs, diags := optin.ParseTrait(path.String(), raw, a.consentMessage())
+	recs, diags := a.opts.optIns().ParseTrait(path.String(), raw, a.consentMessage())
 	a.addConsent(recs, diags)
 }
 

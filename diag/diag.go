@@ -2,9 +2,10 @@
 //
 // regalkit never drops input silently: a message that cannot be applied whole is applied
 // in part, and each part left out comes back as a [Diagnostic] with a [Code] in the
-// `area.reason` form of SPEC X. Every package that reads input (segmentio, event, optin,
-// contact, the root Processor) reports through this one type, so callers handle a single
-// shape.
+// `area.reason` form. RULES.md at the repository root lists every code with the rule
+// that produces it and what triggers it. Every package that reads input (segmentio,
+// event, optin, contact, the root Processor) reports through this one type, so callers
+// handle a single shape.
 //
 // # Privacy
 //
@@ -18,7 +19,7 @@ package diag
 // Code names why a field or message was refused, in `area.reason` form.
 type Code string
 
-// The diagnostic codes. Each names the SPEC rule that produces it.
+// The diagnostic codes. Each names the rule of RULES.md that produces it.
 const (
 	// MessageUnsupportedType: the message type is not one of the seven (Rule D2).
 	MessageUnsupportedType Code = "message.unsupported_type"

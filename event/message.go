@@ -22,20 +22,77 @@ const (
 	Delete
 )
 
-var kindNames = [...]string{"", "identify", "track", "page", "screen", "group", "alias", "delete"}
+// kinds is the one table of message kinds: each kind's Segment type name (Rule D2) and
+// what Rule D6 requires of a message of that kind. Validate, String, ParseKind and Valid
+// read it; a new kind is one entry here and a constant above.
+var kinds = [...]struct {
+	name string
+	// identity: the message needs a userId or an anonymousId (message.no_identity).
+	identity bool
+	// needs lists the fields that must not be empty, checked in this order after the
+	// identity.
+	needs []requiredField
+}{
+	Identify: {name: "identify", identity: true},
+	Track:    {name: "track", identity: true, needs: []requiredField{{fieldEvent, diag.MessageNoEvent}}},
+	Page:     {name: "page", identity: true},
+	Screen:   {name: "screen", identity: true},
+	Group:    {name: "group", identity: true, needs: []requiredField{{fieldGroupID, diag.MessageNoGroup}}},
+	Alias:    {name: "alias", needs: []requiredField{{fieldUserID, diag.MessageNoUserID}, {fieldPreviousID, diag.MessageNoPreviousID}}},
+	Delete:   {name: "delete", needs: []requiredField{{fieldUserID, diag.MessageNoUserID}}},
+}
+
+// requiredField is a field Rule D6 requires of a kind, and the code of its absence.
+type requiredField struct {
+	field messageField
+	code  diag.Code
+}
+
+// messageField names a string field of a Message that a kind may require. It is an
+// enumeration, not a function, so that reading a field does not make the message
+// escape to the heap.
+type messageField uint8
+
+const (
+	fieldUserID messageField = iota
+	fieldPreviousID
+	fieldEvent
+	fieldGroupID
+)
+
+// name returns the field's Segment key, as a diagnostic's Field names it.
+func (f messageField) name() string {
+	return [...]string{"userId", "previousId", "event", "groupId"}[f]
+}
+
+// of returns the field's value in m.
+func (f messageField) of(m *Message) string {
+	switch f {
+	case fieldUserID:
+		return m.UserID
+	case fieldPreviousID:
+		return m.PreviousID
+	case fieldEvent:
+		return m.Event
+	}
+	return m.GroupID
+}
+
+// Valid reports whether k is one of the seven kinds.
+func (k Kind) Valid() bool { return k >= Identify && int(k) < len(kinds) }
 
 // String returns the kind's Segment type name, such as "identify".
 func (k Kind) String() string {
-	if int(k) < len(kindNames) && k != 0 {
-		return kindNames[k]
+	if k.Valid() {
+		return kinds[k].name
 	}
 	return "invalid"
 }
 
 // ParseKind returns the kind named s, matching case-insensitively (Rule D2).
 func ParseKind(s string) (Kind, bool) {
-	for k := Identify; k <= Delete; k++ {
-		if strings.EqualFold(s, kindNames[k]) {
+	for k := Identify; k.Valid(); k++ {
+		if strings.EqualFold(s, kinds[k].name) {
 			return k, true
 		}
 	}

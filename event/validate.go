@@ -52,44 +52,26 @@ func (e *ValidationError) Unwrap() error { return ErrInvalid }
 //   - delete has a userId (message.no_user_id).
 //
 // An empty messageId is valid: the processor derives one (see [DeriveMessageID]).
-// Validate is written by hand rather than with a struct validator: it runs once per
-// message on the hot path.
+// What each kind requires is in the one table of kinds, beside the Kind constants.
+// Validate reads it rather than running a struct validator: it runs once per message
+// on the hot path.
 func (m *Message) Validate() error {
 	fail := func(code diag.Code, field string) error {
 		return &ValidationError{Kind: m.Kind, Code: code, Field: field}
 	}
-	if m.Kind < Identify || m.Kind > Delete {
+	if !m.Kind.Valid() {
 		return fail(diag.MessageUnsupportedType, "type")
 	}
 	if len(m.MessageID) > MaxMessageIDLength && utf8.RuneCountInString(m.MessageID) > MaxMessageIDLength {
 		return fail(diag.MessageInvalidID, "messageId")
 	}
-	switch m.Kind {
-	case Alias:
-		if m.UserID == "" {
-			return fail(diag.MessageNoUserID, "userId")
-		}
-		if m.PreviousID == "" {
-			return fail(diag.MessageNoPreviousID, "previousId")
-		}
-		return nil
-	case Delete:
-		if m.UserID == "" {
-			return fail(diag.MessageNoUserID, "userId")
-		}
-		return nil
-	}
-	if m.UserID == "" && m.AnonymousID == "" {
+	k := &kinds[m.Kind]
+	if k.identity && m.UserID == "" && m.AnonymousID == "" {
 		return fail(diag.MessageNoIdentity, "userId")
 	}
-	switch m.Kind {
-	case Track:
-		if m.Event == "" {
-			return fail(diag.MessageNoEvent, "event")
-		}
-	case Group:
-		if m.GroupID == "" {
-			return fail(diag.MessageNoGroup, "groupId")
+	for _, f := range k.needs {
+		if f.field.of(m) == "" {
+			return fail(f.code, f.field.name())
 		}
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	"github.com/regalkit/regalkit/internal/msgorder"
 )
 
 // Alias is the fact an alias message states (Rule I5): previousId PreviousID is UserID
@@ -20,22 +22,13 @@ type Alias struct {
 // compareAliases orders aliases by when they happened: time, then messageId, then the
 // identifiers, so that a set of aliases has one order.
 func compareAliases(a, b Alias) int {
-	if c := CompareStamps(a.Time, a.MessageID, b.Time, b.MessageID); c != 0 {
+	if c := msgorder.Compare(a.Time, a.MessageID, b.Time, b.MessageID); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.PreviousID, b.PreviousID); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.UserID, b.UserID)
-}
-
-// CompareStamps orders two messages by event time, then messageId (Rules T4, I4): the
-// one order every rule of regalkit that speaks of "before" uses.
-func CompareStamps(at time.Time, aID string, bt time.Time, bID string) int {
-	if c := at.Compare(bt); c != 0 {
-		return c
-	}
-	return cmp.Compare(aID, bID)
 }
 
 // FirstMessage says when the earliest message that carried a userId (an identify, a
@@ -94,7 +87,7 @@ func Group(aliases []Alias, first FirstMessage) Grouping {
 	}
 	before := func(group string, a Alias) bool {
 		for _, id := range members[group] {
-			if t, mid, ok := first(id); ok && CompareStamps(t, mid, a.Time, a.MessageID) < 0 {
+			if t, mid, ok := first(id); ok && msgorder.Compare(t, mid, a.Time, a.MessageID) < 0 {
 				return true
 			}
 		}

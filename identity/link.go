@@ -1,6 +1,10 @@
 package identity
 
-import "time"
+import (
+	"time"
+
+	"github.com/regalkit/regalkit/internal/msgorder"
+)
 
 // Link says that a message stitched an anonymous ID to a userId (Rules I3–I5): it
 // carried both, or it was an alias from the anonymous ID to the userId.
@@ -16,11 +20,8 @@ type Link struct {
 
 // before reports whether l was linked before o: by time, then messageId, then userId.
 func (l Link) before(o Link) bool {
-	if !l.Time.Equal(o.Time) {
-		return l.Time.Before(o.Time)
-	}
-	if l.MessageID != o.MessageID {
-		return l.MessageID < o.MessageID
+	if c := msgorder.Compare(l.Time, l.MessageID, o.Time, o.MessageID); c != 0 {
+		return c < 0
 	}
 	return l.UserID < o.UserID
 }

@@ -69,7 +69,7 @@ func (s State) String() string {
 	return "invalid"
 }
 
-// MarshalText returns the state's name, as the contact export writes it (SPEC X).
+// MarshalText returns the state's name, as the contact export writes it (RULES.md, X).
 func (s State) MarshalText() ([]byte, error) {
 	if int(s) >= len(stateNames) {
 		return nil, errors.New("optin: invalid state")

@@ -1,5 +1,5 @@
-// Package optin keeps SMS, voice and email consent with its legal evidence (SPEC rules
-// C1–C9).
+// Package optin keeps SMS, voice and email consent with its legal evidence (rules
+// C1–C9 of RULES.md at the repository root).
 //
 // A wrong "subscribed" is an unlawful text message and a lost "unsubscribed" is worse,
 // so the package is built to be right whatever Segment does: it re-delivers messages,
@@ -20,14 +20,21 @@
 // trait, and [ParseEmail] the emailOptIn value of one address (Rule C2). subscribed may be
 // a boolean or "true"/"false"; timestamps go through the module's one D4 parser. A
 // [Message] carries what the parsers need from the message: its messageId, event time,
-// context.ip, the phone or email it sets, and the processing time.
+// context.ip, the phone or email it sets, and the processing time. The parsers read
+// JSON with the module's one scanner, which takes RFC 8259 JSON in UTF-8 only.
+//
+// Segment re-sends cached traits with every identify. A [ParseCache], made and sized by
+// whoever configures the processing (regalkit.Processor, through Options.OptInCacheSize),
+// remembers what recent optIn values gave; the package keeps no state of its own.
 //
 // # Validation
 //
-// A record on another channel is refused with optin.unknown_channel (Rule C1); one
-// without a parseable timestamp with optin.no_timestamp (Rule C3); an opt-in with no IP,
-// its own or the message's context.ip, with optin.no_ip (Rule C4), while an opt-out needs
-// none. A refusal is never an error: each problem is a diag.Diagnostic with its code and
+// The shape of a record as sent, its channel and its IP address, is checked by the
+// module's one validator (go-playground/validator) through `validate` tags. A record on
+// another channel is refused with optin.unknown_channel (Rule C1); an own IP that is
+// not an IP address is left out with optin.invalid; a record without a parseable
+// timestamp is refused with optin.no_timestamp (Rule C3); an opt-in with no IP, its own
+// or the message's context.ip, with optin.no_ip (Rule C4), while an opt-out needs none. A refusal is never an error: each problem is a diag.Diagnostic with its code and
 // field path, the refused record is kept in the history (Rule C7), and the rest of the
 // message goes on.
 //
@@ -62,7 +69,7 @@
 // # Export
 //
 // [View.OptIns] gives a phone's "optIns" object and [View.History] the "consentHistory"
-// list of the contact export (SPEC X), both ready for encoding/json. A [Ledger] reads
+// list of the contact export (RULES.md, X), both ready for encoding/json. A [Ledger] reads
 // that history back with [Ledger.UnmarshalJSON] to an equal ledger: outcomes and
 // bindings are derived again, never trusted.
 //

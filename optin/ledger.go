@@ -3,11 +3,13 @@ package optin
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/regalkit/regalkit/internal/intern"
 	"log/slog"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/regalkit/regalkit/internal/intern"
+	"github.com/regalkit/regalkit/internal/msgorder"
 )
 
 // Ledger is a contact's consent: the grow-only set of every record it has received,
@@ -103,7 +105,7 @@ func (l *Ledger) Erase(t time.Time, messageID string) int {
 	changed := false
 	for _, r := range l.recs {
 		lt, lid := r.last()
-		if !(lt.After(t) || (lt.Equal(t) && lid >= messageID)) {
+		if msgorder.Compare(lt, lid, t, messageID) < 0 {
 			changed = true
 			continue
 		}
@@ -226,10 +228,8 @@ func earlierMessage(a, b Record) bool {
 	switch {
 	case a.MessageTime.IsZero() != b.MessageTime.IsZero():
 		return b.MessageTime.IsZero()
-	case !a.MessageTime.Equal(b.MessageTime):
-		return a.MessageTime.Before(b.MessageTime)
 	}
-	return a.MessageID < b.MessageID
+	return msgorder.Compare(a.MessageTime, a.MessageID, b.MessageTime, b.MessageID) < 0
 }
 
 // laterStamp reports whether message (at, aid) comes after (bt, bid): by time, an

@@ -11,7 +11,6 @@ import (
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/timestamp"
-	"github.com/regalkit/regalkit/internal/validate"
 )
 
 // ParseTrait reads the consent records of an optIn trait value (Rule C2): the seed's
@@ -30,42 +29,31 @@ import (
 // objects gives a refused record with [diag.OptinInvalid]. ParseTrait never fails and
 // never panics: whatever the input, the message goes on.
 //
-// Segment re-sends cached traits with every identify, so ParseTrait remembers what it
-// made of recent inputs (a fixed table of about a thousand, each checked byte for byte
-// on reuse); a result is always what a fresh parse gives, and always a copy the caller
-// owns.
+// ParseTrait parses afresh on every call; Segment re-sends cached traits with every
+// identify, and a [ParseCache] remembers what recent inputs gave.
 func ParseTrait(field string, raw json.RawMessage, m Message) ([]Record, []diag.Diagnostic) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	if len(raw) > memoMaxRaw {
-		return parseTrait(field, raw, m)
-	}
-	slot := memoSlot(field, raw, &m)
-	if e := slot.Load(); e != nil && e.matches(field, raw, &m) {
-		return e.stamped(&m)
-	}
-	recs, diags := parseTrait(field, raw, m)
-	remember(slot, field, raw, &m, recs, diags)
-	return recs, diags
+	return parseTrait(field, raw, m)
 }
 
 func parseTrait(field string, raw json.RawMessage, m Message) ([]Record, []diag.Diagnostic) {
 	p := parser{msg: m}
-	if !json.Valid(raw) {
-		p.refuse(field, "", "must be a consent record or an array of them, in valid JSON")
-		return p.records, p.diags
-	}
-	text := string(raw) // one copy: every value read is a substring of it
-	if text[0] != '[' {
-		p.record(field, text, "", "")
-		return p.records, p.diags
-	}
-	p.records = make([]Record, 0, 2)
-	elements(text, func(i int, elem string) {
-		p.record(field+"["+strconv.Itoa(i)+"]", elem, "", "")
+	ok := readWire(raw, func(t wireText) {
+		if t.s[0] != '[' {
+			p.record(field, t, 0, "", "")
+			return
+		}
+		p.records = make([]Record, 0, 2)
+		elements(t, func(i, pos int, _ string) {
+			p.record(field+"["+strconv.Itoa(i)+"]", t, pos, "", "")
+		})
 	})
+	if !ok {
+		p.refuse(field, "", "must be a consent record or an array of them, in valid JSON")
+	}
 	return p.records, p.diags
 }
 
@@ -100,12 +88,6 @@ func ParseEmail(field, email string, emailOptIn json.RawMessage, m Message) ([]R
 	return p.records, p.diags
 }
 
-// recordShape is the part of a record the shared validator checks (DESIGN rule 9).
-type recordShape struct {
-	Channel string `json:"channel" validate:"required,oneof=sms voice email" diag:"optin.unknown_channel"`
-	IP      string `json:"ip" validate:"omitempty,ip" diag:"optin.invalid"`
-}
-
 type parser struct {
 	msg     Message
 	records []Record
@@ -126,12 +108,11 @@ func (p *parser) refuse(field string, implied Channel, message string) {
 // null are no record.
 func (p *parser) value(field string, raw json.RawMessage, implied Channel, addr string) {
 	raw = bytes.TrimSpace(raw)
-	switch {
-	case len(raw) == 0 || string(raw) == "null":
-	case !json.Valid(raw):
+	if len(raw) == 0 || string(raw) == "null" {
+		return
+	}
+	if !readWire(raw, func(t wireText) { p.record(field, t, 0, implied, addr) }) {
 		p.refuse(field, implied, "a consent record must be a JSON object, in valid JSON")
-	default:
-		p.record(field, string(raw), implied, addr)
 	}
 }
 
@@ -142,24 +123,24 @@ func (p *parser) add(r Record) {
 	p.records = append(p.records, normalize(r))
 }
 
-// record reads one record at field from raw, valid JSON. implied is the channel its
-// position gives (smsOptIn is SMS), empty in an optIn trait; addr is the address its
-// position gives.
-func (p *parser) record(field, raw string, implied Channel, addr string) {
-	if raw == "" || raw[0] != '{' {
+// record reads one record at field from the value at t.b[pos:]. implied is the channel
+// its position gives (smsOptIn is SMS), empty in an optIn trait; addr is the address
+// its position gives.
+func (p *parser) record(field string, t wireText, pos int, implied Channel, addr string) {
+	if t.s[pos] != '{' {
 		p.refuse(field, implied, "a consent record must be a JSON object")
 		return
 	}
-	w := readRecord(raw)
+	w := readRecord(t, pos)
 
 	var r Record
 	var codes [4]diag.Code // the refusals found, in rule order: C1, C2, C3, C4
 
 	// Rule C1: the channel, named by the record or by its position.
-	name, _ := stringOf(w.Channel)
+	name, _ := stringOf(w.channel)
 	channel := Channel(strings.ToLower(strings.TrimSpace(name)))
 	if implied != "" {
-		if isPresentText(w.Channel) && channel != implied {
+		if isPresentText(w.channel) && channel != implied {
 			p.report(diag.OptinInvalid, field+".channel", "channel must be "+string(implied)+" here, or absent; the record is refused (Rule C2)")
 			codes[1] = diag.OptinInvalid
 		}
@@ -171,13 +152,13 @@ func (p *parser) record(field, raw string, implied Channel, addr string) {
 	}
 	r.Address = addr
 
-	ownIP, _ := stringOf(w.IP)
-	ownIP = strings.TrimSpace(ownIP)
+	ownIP, _ := stringOf(w.ip)
+	shape := wireRecord{Channel: string(channel), IP: strings.TrimSpace(ownIP)}
 	contextIP := ""
 	if isIP(p.msg.IP) {
 		contextIP = p.msg.IP
 	}
-	for _, d := range validate.Struct(recordShape{Channel: string(channel), IP: ownIP}, field, diag.OptinInvalid) {
+	for _, d := range shape.check(field) {
 		switch d.Code {
 		case diag.OptinUnknownChannel:
 			d.Message += "; the record is refused (Rule C1)"
@@ -187,17 +168,17 @@ func (p *parser) record(field, raw string, implied Channel, addr string) {
 			if contextIP != "" {
 				d.Message += ", the message's context.ip stands in"
 			}
-			ownIP = ""
+			shape.IP = ""
 		}
 		d.MessageID = p.msg.ID
 		p.diags = append(p.diags, d)
 	}
 
 	// Rule C2: subscribed as a boolean or "true"/"false".
-	subscribed, known := parseSubscribed(w.Subscribed)
+	subscribed, known := parseSubscribed(w.subscribed)
 	if !known {
 		msg := "subscribed must be true or false"
-		if !isPresentText(w.Subscribed) {
+		if !isPresentText(w.subscribed) {
 			msg = "subscribed is required"
 		}
 		p.report(diag.OptinInvalid, field+".subscribed", msg+"; the record is refused (Rule C2)")
@@ -210,7 +191,7 @@ func (p *parser) record(field, raw string, implied Channel, addr string) {
 	if known && !subscribed {
 		what = "an opt-out"
 	}
-	if ts, reason := parseTimestamp(w.Timestamp); reason != "" {
+	if ts, reason := parseTimestamp(w.timestamp); reason != "" {
 		p.report(diag.OptinNoTimestamp, field+".timestamp", "timestamp "+reason+"; "+what+" without a date is ignored (Rule C3)")
 		codes[2] = diag.OptinNoTimestamp
 	} else {
@@ -218,7 +199,7 @@ func (p *parser) record(field, raw string, implied Channel, addr string) {
 	}
 
 	// Rule C4: an opt-in needs an IP, its own or the message's; an opt-out needs none.
-	r.IP = ownIP
+	r.IP = shape.IP
 	if r.IP == "" {
 		r.IP = contextIP
 	}
@@ -227,8 +208,8 @@ func (p *parser) record(field, raw string, implied Channel, addr string) {
 		codes[3] = diag.OptinNoIP
 	}
 
-	r.Source, _ = stringOf(w.Source)
-	r.Text, _ = stringOf(w.Text)
+	r.Source, _ = stringOf(w.source)
+	r.Text, _ = stringOf(w.text)
 	for _, c := range codes {
 		if c != "" {
 			r.Refused = c

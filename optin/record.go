@@ -294,7 +294,7 @@ func (m Message) addressFor(c Channel) string {
 	return m.Phone
 }
 
-// recordJSON is the JSON shape of a record and of a history entry (SPEC X
+// recordJSON is the JSON shape of a record and of a history entry (RULES.md, X
 // consentHistory): the documented keys first, then the rest of the evidence.
 type recordJSON struct {
 	Phone       string    `json:"phone,omitempty"`
@@ -416,7 +416,7 @@ func (w *recordJSON) fromJSON() (r Record, appliesTo string, err error) {
 	return r, addr, nil
 }
 
-// MarshalJSON writes r in the shape of a consentHistory entry (SPEC X) without an
+// MarshalJSON writes r in the shape of a consentHistory entry (RULES.md, X) without an
 // outcome: "phone" (or "email" for an email record), "channel", "subscribed",
 // "timestamp", "code" when refused, "messageId", "ip", "source", "text", "messageTime"
 // and "processedAt"; empty ones are omitted. Times are RFC 3339 in UTC.

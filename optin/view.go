@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"slices"
 	"time"
+
+	"github.com/regalkit/regalkit/internal/msgorder"
 )
 
 // Binder says which address a record without one applies to (Rule C5): given the
@@ -45,10 +47,7 @@ func BindPrimary(writes []PhoneWrite) Binder {
 		}
 	}
 	slices.SortFunc(ws, func(a, b PhoneWrite) int {
-		if c := a.Time.Compare(b.Time); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.MessageID, b.MessageID); c != 0 {
+		if c := msgorder.Compare(a.Time, a.MessageID, b.Time, b.MessageID); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Phone, b.Phone)
@@ -101,8 +100,8 @@ func (e Entry) LogValue() slog.Value {
 	return slog.GroupValue(append(attrs, slog.String("outcome", string(e.Outcome)))...)
 }
 
-// MarshalJSON writes the entry as a consentHistory item of the contact export (SPEC X):
-// {"phone", "channel", "subscribed", "timestamp", "outcome", "messageId"} plus the
+// MarshalJSON writes the entry as a consentHistory item of the contact export
+// (RULES.md, X): {"phone", "channel", "subscribed", "timestamp", "outcome", "messageId"} plus the
 // evidence ("code" when refused, "ip", "source", "text", "messageTime",
 // "processedAt"); an email record has "email" instead of "phone". "binding" says where
 // the address came from: "message" (the record's own message) or "contact" (Rule C5).
@@ -127,7 +126,7 @@ func (e *Entry) UnmarshalJSON(b []byte) error {
 }
 
 // Evidence is what the contact export shows for the record that decides a phone's
-// state on a channel (SPEC X optIns).
+// state on a channel (RULES.md, X: optIns).
 type Evidence struct {
 	Subscribed bool      `json:"subscribed"`
 	Timestamp  time.Time `json:"timestamp"`
@@ -137,7 +136,7 @@ type Evidence struct {
 }
 
 // OptIns is an address's deciding evidence per channel, the "optIns" object of a phone
-// in the contact export (SPEC X): {"sms": {"subscribed": true, "timestamp": ...}}. A
+// in the contact export (RULES.md, X): {"sms": {"subscribed": true, "timestamp": ...}}. A
 // channel without a valid record is absent (its state is none).
 type OptIns map[Channel]Evidence
 

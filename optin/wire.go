@@ -1,150 +1,153 @@
 package optin
 
 import (
-	"bytes"
-	"encoding/json"
 	"strings"
-	"unicode/utf8"
+	"sync"
+
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
+	"github.com/regalkit/regalkit/internal/validate"
 )
 
-// This file reads the JSON of consent records. encoding/json checks the input
-// (json.Valid) and unescapes the rare string with escapes; the members of a record are
-// found by a small scanner over the checked text instead of json.Unmarshal, which
-// costs about 30 allocations a record. All values are substrings of one string made
-// from the input, so a record's strings cost nothing more. TestWire_matchesEncodingJSON
-// and FuzzWire_matchesEncodingJSON hold the scanner to encoding/json's reading.
+// This file reads the JSON of consent records with the module's one JSON scanner
+// (internal/jsonvalue) and checks their shape with its one validator (internal/validate).
+// The scanner checks and compacts the input into one string; every member of a record is
+// a substring of it, so a record's strings cost nothing more. TestWire_matchesEncodingJSON
+// and FuzzWire_matchesEncodingJSON hold the reading to encoding/json's.
 
-// wireRecord holds the JSON text of each member of a consent record object; "" when
-// the member is absent. Keys match case-insensitively, the last of equal keys winning,
-// as encoding/json matches struct fields.
+// wireRecord is the shape of a consent record as sent (Rule C2) that the shared
+// validator checks: the channel and the record's own IP, once read from the record's
+// members. It is checked by value: small, so that checking allocates once.
 type wireRecord struct {
-	Channel, Subscribed, Timestamp, IP, Source, Text string
+	// Channel is the record's channel, trimmed and lowercased, or the channel its
+	// position names (smsOptIn is sms) (Rule C1).
+	Channel string `json:"channel" validate:"required,oneof=sms voice email"`
+	// IP is the record's own IP address, trimmed; empty when it has none (Rule C4).
+	IP string `json:"ip" validate:"omitempty,ip"`
 }
 
-// readRecord reads the members of the object s, which must be valid JSON starting with
-// '{'.
-func readRecord(s string) wireRecord {
-	var w wireRecord
-	i := skipSpace(s, 1)
-	for i < len(s) && s[i] == '"' {
-		end := skipValue(s, i)
-		key := unquote(s[i:end])
-		i = skipSpace(s, end)
-		i = skipSpace(s, i+1) // the ':'
-		end = skipValue(s, i)
-		value := s[i:end]
+// wireMembers holds the compact JSON text of each member of a consent record, "" when
+// absent. Keys match case-insensitively, the last of equal keys winning, as
+// encoding/json matches struct fields. subscribed and timestamp are read leniently by
+// hand (a boolean or "true"; any D4 form), the rest as text.
+type wireMembers struct {
+	channel, subscribed, timestamp, ip, source, text string
+}
+
+// wireText is one compact JSON value as bytes, which a jsonvalue.Iter walks, and as a
+// string, which the fields of a wireRecord slice: the same text, so positions match.
+type wireText struct {
+	b []byte // scratch; valid until the parse ends
+	s string
+}
+
+// maxWireDepth is as deep as encoding/json reads: records are checked as json.Valid
+// would check them, the segmentio decoder having applied Segment's own limits before.
+const maxWireDepth = 10000
+
+type wireScratch struct {
+	sc  jsonvalue.Scanner
+	buf []byte
+}
+
+var wireScratches = sync.Pool{New: func() any { return &wireScratch{sc: jsonvalue.Scanner{MaxDepth: maxWireDepth}} }}
+
+// readWire checks that raw is one JSON value and calls f with it compacted. It reports
+// false, without calling f, for anything else. A duplicate key or a long number is no
+// fault here: readRecord takes the last of equal keys, as encoding/json does.
+func readWire(raw []byte, f func(t wireText)) bool {
+	ws := wireScratches.Get().(*wireScratch)
+	defer wireScratches.Put(ws)
+	out, err := ws.sc.Compact(ws.buf[:0], raw)
+	ws.buf = out
+	if err != nil || len(out) == 0 {
+		return false
+	}
+	f(wireText{b: out, s: string(out)})
+	if cap(ws.buf) > 64<<10 {
+		ws.buf = nil // a hostile input may have grown it
+	}
+	return true
+}
+
+// readRecord reads the members of the object at t.b[pos:].
+func readRecord(t wireText, pos int) wireMembers {
+	var w wireMembers
+	it := jsonvalue.NewIter(t.b, pos)
+	for it.Next() {
+		ks, ke, escaped := it.Key()
+		key := t.s[ks:ke]
+		if escaped {
+			key, _ = jsonvalue.String(t.b[ks-1 : ke+1])
+		}
+		vs, ve := it.Value()
+		value := t.s[vs:ve]
 		switch {
 		case strings.EqualFold(key, "channel"):
-			w.Channel = value
+			w.channel = value
 		case strings.EqualFold(key, "subscribed"):
-			w.Subscribed = value
+			w.subscribed = value
 		case strings.EqualFold(key, "timestamp"):
-			w.Timestamp = value
+			w.timestamp = value
 		case strings.EqualFold(key, "ip"):
-			w.IP = value
+			w.ip = value
 		case strings.EqualFold(key, "source"):
-			w.Source = value
+			w.source = value
 		case strings.EqualFold(key, "text"):
-			w.Text = value
-		}
-		i = skipSpace(s, end)
-		if i < len(s) && s[i] == ',' {
-			i = skipSpace(s, i+1)
+			w.text = value
 		}
 	}
 	return w
 }
 
-// elements calls f with the JSON text of each element of the array s, which must be
-// valid JSON starting with '['.
-func elements(s string, f func(i int, elem string)) {
-	n := 0
-	for i := skipSpace(s, 1); i < len(s) && s[i] != ']'; n++ {
-		end := skipValue(s, i)
-		f(n, s[i:end])
-		i = skipSpace(s, end)
-		if i < len(s) && s[i] == ',' {
-			i = skipSpace(s, i+1)
-		}
+// elements calls f with the position and text of each element of the array that
+// starts t.
+func elements(t wireText, f func(i, pos int, elem string)) {
+	it := jsonvalue.NewIter(t.b, 0)
+	for n := 0; it.Next(); n++ {
+		vs, ve := it.Value()
+		f(n, vs, t.s[vs:ve])
 	}
 }
 
-func skipSpace(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
-		i++
+// check runs the shared validator over the record's channel and IP and returns what
+// fails, each as a diagnostic at field (such as "traits.optIn[0].channel") with the code
+// of the rule it breaks: a channel Rule C1's, an IP the generic optin.invalid (the IP
+// is left out and the record goes on).
+func (w wireRecord) check(field string) []diag.Diagnostic {
+	fails := validate.Struct(w)
+	if len(fails) == 0 {
+		return nil
 	}
-	return i
-}
-
-// skipValue returns the index just past the JSON value that starts at s[i], s being
-// valid JSON.
-func skipValue(s string, i int) int {
-	if i >= len(s) {
-		return i
-	}
-	switch s[i] {
-	case '"':
-		return skipString(s, i)
-	case '{', '[':
-		depth := 0
-		for i < len(s) {
-			switch s[i] {
-			case '"':
-				i = skipString(s, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
+	out := make([]diag.Diagnostic, len(fails))
+	for i, fe := range fails {
+		code := diag.OptinInvalid
+		if fe.StructField() == "Channel" {
+			code = diag.OptinUnknownChannel
 		}
-		return i
-	}
-	// A number, true, false or null: up to the next delimiter.
-	for i < len(s) {
-		switch s[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return i
+		path := fe.Field()
+		if field != "" {
+			path = field + "." + path
 		}
-		i++
+		out[i] = diag.Diagnostic{Code: code, Field: path, Message: fe.Field() + " " + validate.Describe(fe)}
 	}
-	return i
-}
-
-// skipString returns the index just past the JSON string that starts at s[i].
-func skipString(s string, i int) int {
-	for i++; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return i
+	return out
 }
 
 // isPresentText reports whether v is a JSON value other than null.
 func isPresentText(v string) bool { return v != "" && v != "null" }
 
-// unquote returns the contents of the JSON string v: a substring of v when it has no
-// escapes, else what encoding/json makes of it.
+// unquote returns the contents of the JSON string v, checked by the scanner: a substring
+// of v when it has no escapes.
 func unquote(v string) string {
 	if len(v) < 2 || v[0] != '"' {
 		return ""
 	}
 	inner := v[1 : len(v)-1]
-	if strings.IndexByte(inner, '\\') < 0 && utf8.ValidString(inner) {
+	if strings.IndexByte(inner, '\\') < 0 {
 		return inner
 	}
-	var s string
-	if json.Unmarshal([]byte(v), &s) != nil {
-		return ""
-	}
+	s, _ := jsonvalue.String([]byte(v))
 	return s
 }
 
@@ -157,11 +160,6 @@ func stringOf(v string) (s string, isString bool) {
 		return "", false
 	case v[0] == '"':
 		return unquote(v), true
-	case strings.ContainsAny(v, " \t\r\n"):
-		var b bytes.Buffer
-		if json.Compact(&b, []byte(v)) == nil {
-			return b.String(), false
-		}
 	}
 	return v, false
 }

@@ -1,8 +1,11 @@
 package optin
 
 import (
+	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,47 +16,62 @@ type jsonRecord struct {
 	Channel, Subscribed, Timestamp, IP, Source, Text json.RawMessage
 }
 
-// compareWithEncodingJSON checks that the scanner finds what encoding/json finds in s,
-// which must be valid JSON.
+// compareWithEncodingJSON checks that the reader finds what encoding/json finds in s,
+// which must be valid JSON: the same members, as compact JSON.
 func compareWithEncodingJSON(t *testing.T, s string) {
 	t.Helper()
-	switch s[0] {
-	case '{':
-		var want jsonRecord
-		require.NoError(t, json.Unmarshal([]byte(s), &want))
-		got := readRecord(s)
-		same := func(name string, w json.RawMessage, g string) {
-			// encoding/json hands a null member to RawMessage as "null"; both mean absent.
-			if string(w) == "null" && g == "null" {
-				return
-			}
-			assert.Equal(t, string(w), g, "%s of %s", name, s)
+	compact := func(raw json.RawMessage) string {
+		if raw == nil {
+			return ""
 		}
-		same("channel", want.Channel, got.Channel)
-		same("subscribed", want.Subscribed, got.Subscribed)
-		same("timestamp", want.Timestamp, got.Timestamp)
-		same("ip", want.IP, got.IP)
-		same("source", want.Source, got.Source)
-		same("text", want.Text, got.Text)
-		for _, v := range []string{got.Channel, got.Source, got.Text} {
-			if v != "" && v[0] == '"' {
-				var ws string
-				require.NoError(t, json.Unmarshal([]byte(v), &ws))
-				gs, isString := stringOf(v)
-				assert.True(t, isString)
-				assert.Equal(t, ws, gs, "string %s", v)
-			}
-		}
-	case '[':
-		var want []json.RawMessage
-		require.NoError(t, json.Unmarshal([]byte(s), &want))
-		got := []json.RawMessage{}
-		elements(s, func(i int, elem string) {
-			assert.Equal(t, len(got), i)
-			got = append(got, json.RawMessage(elem))
-		})
-		assert.Equal(t, want, got, "elements of %s", s)
+		var b bytes.Buffer
+		require.NoError(t, json.Compact(&b, raw))
+		return b.String()
 	}
+	require.True(t, readWire([]byte(s), func(w wireText) {
+		switch w.s[0] {
+		case '{':
+			var want jsonRecord
+			require.NoError(t, json.Unmarshal([]byte(s), &want))
+			got := readRecord(w, 0)
+			same := func(name string, w json.RawMessage, g string) {
+				// encoding/json hands a null member to RawMessage as "null"; both mean absent.
+				if string(w) == "null" && g == "null" {
+					return
+				}
+				assert.Equal(t, compact(w), g, "%s of %s", name, s)
+			}
+			same("channel", want.Channel, got.channel)
+			same("subscribed", want.Subscribed, got.subscribed)
+			same("timestamp", want.Timestamp, got.timestamp)
+			same("ip", want.IP, got.ip)
+			same("source", want.Source, got.source)
+			same("text", want.Text, got.text)
+			for _, v := range []string{got.channel, got.source, got.text} {
+				if v != "" && v[0] == '"' {
+					var ws string
+					require.NoError(t, json.Unmarshal([]byte(v), &ws))
+					gs, isString := stringOf(v)
+					assert.True(t, isString)
+					assert.Equal(t, ws, gs, "string %s", v)
+				}
+			}
+		case '[':
+			var want []json.RawMessage
+			require.NoError(t, json.Unmarshal([]byte(s), &want))
+			wantCompact := []string{}
+			for _, e := range want {
+				wantCompact = append(wantCompact, compact(e))
+			}
+			got := []string{}
+			elements(w, func(i, pos int, elem string) {
+				assert.Equal(t, len(got), i)
+				assert.Equal(t, elem, w.s[pos:pos+len(elem)])
+				got = append(got, elem)
+			})
+			assert.Equal(t, wantCompact, got, "elements of %s", s)
+		}
+	}), "readWire refused %s", s)
 }
 
 // TestWire_matchesEncodingJSON: the record scanner reads what encoding/json reads.
@@ -71,7 +89,6 @@ func TestWire_matchesEncodingJSON(t *testing.T) {
 		`{"text":{"a" : [1, 2], "b":"x"},"source":[true,false,null],"ip":-1.5e+3}`,
 		`{"ſource":"long s folds to s","KIP":"kelvin"}`,
 		`{"source":"\u00e9t\u00e9","text":"été"}`,
-		"{\"text\":\"bad \xff utf-8\"}",
 		`[{"channel":"sms"} , "x",1,null,[{"a":"]"}],{"channel":"voice"}]`,
 		`[ ]`,
 		`{"channel":""}`,
@@ -91,23 +108,21 @@ func FuzzWire_matchesEncodingJSON(f *testing.F) {
 	f.Add(`{"text":"\u00e9\n\"","source":12.5e3,"ip":[" ",{}]}`)
 	f.Add(`[1,"a",{"subscribed":"true"},[]]`)
 	f.Fuzz(func(t *testing.T, s string) {
-		if !json.Valid([]byte(s)) {
+		if !json.Valid([]byte(s)) || !utf8.ValidString(s) {
 			return
 		}
-		s = trimSpace(s)
-		if s[0] == '{' || s[0] == '[' {
+		if s = strings.TrimSpace(s); s[0] == '{' || s[0] == '[' {
 			compareWithEncodingJSON(t, s)
 		}
 	})
 }
 
-func trimSpace(s string) string {
-	i := skipSpace(s, 0)
-	j := len(s)
-	for j > i && (s[j-1] == ' ' || s[j-1] == '\t' || s[j-1] == '\n' || s[j-1] == '\r') {
-		j--
+// TestWire_refusesWhatIsNotJSON: the reader takes only RFC 8259 JSON, in UTF-8, as the
+// segmentio decoder does; encoding/json would take the invalid UTF-8 and replace it.
+func TestWire_refusesWhatIsNotJSON(t *testing.T) {
+	for _, s := range []string{``, ` `, `{`, `{"a":1}x`, `{"a":01}`, `[1,]`, "{\"text\":\"bad \xff utf-8\"}", `NaN`} {
+		assert.False(t, readWire([]byte(s), func(wireText) { t.Errorf("readWire took %q", s) }), "%q", s)
 	}
-	return s[i:j]
 }
 
 func TestStringOf(t *testing.T) {
@@ -121,7 +136,7 @@ func TestStringOf(t *testing.T) {
 		{`"plain"`, "plain", true},
 		{`"esc\"aped\u0041"`, `esc"apedA`, true},
 		{`12`, "12", false},
-		{`{"a": [1, 2]}`, `{"a":[1,2]}`, false},
+		{`{"a":[1,2]}`, `{"a":[1,2]}`, false},
 		{`true`, "true", false},
 	}
 	for _, tt := range tests {

@@ -230,20 +230,17 @@ func decodeBody(body []byte) ([]ReportedEvent, error) {
 		}
 		return []ReportedEvent{e}, nil
 	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(body, &raws); err != nil {
+		return nil, &EventError{Reason: "the body is not JSON"}
+	}
 	var events []ReportedEvent
-	err := jsonvalue.EachElement(body, func(v []byte) error {
+	for _, v := range raws {
 		e, err := DecodeEvent(v)
 		if err != nil {
-			return err
-		}
-		events = append(events, e)
-		return nil
-	})
-	if err != nil {
-		if _, ok := errors.AsType[*EventError](err); ok {
 			return nil, err
 		}
-		return nil, &EventError{Reason: "the body is not JSON"}
+		events = append(events, e)
 	}
 	if len(events) == 0 {
 		return nil, &EventError{Reason: "no event in the array"}

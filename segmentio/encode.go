@@ -75,7 +75,7 @@ var knownKeys = map[string]bool{
 }
 
 func appendMessage(b []byte, m *event.Message) ([]byte, error) {
-	if m.Kind < event.Identify || m.Kind > event.Delete {
+	if !m.Kind.Valid() {
 		return b, &EncodeError{Field: "type", Reason: "not one of the seven message types"}
 	}
 	b = append(b, `{"type":`...)

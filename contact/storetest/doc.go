@@ -14,10 +14,14 @@
 //
 // Each subtest is named "Section/Clause" after the sentence it checks, such as
 // "Update/ErrorLeavesNothing" or "Find/SharedKey", and its doc comment quotes the
-// clause and the SPEC rule behind it (S2 atomicity, E2 dedupe, E4 reading, I6 lookups,
-// I7 delete). Several subtests run goroutines against one store
+// clause and the rule of RULES.md behind it (S2 atomicity, E2 dedupe, E4 reading, I6
+// lookups, I7 delete). Several subtests run goroutines against one store
 // ("Update/NoLostUpdates", "Reads/NeverSeeHalfATransaction"): run the kit with the race
 // detector.
+//
+// The package example (MapStore, in example_store_test.go) is the simplest store that
+// passes the kit, one mutex and a few maps, written to be read: start a new store from
+// it, and from contact/memstore when you need transactions that run in parallel.
 //
 // The kit holds a store to the contract, not to one way of keeping it: a store may
 // serialize conflicting transactions by locking or by detecting the conflict and running

@@ -17,10 +17,11 @@ import (
 	"github.com/regalkit/regalkit/identity"
 )
 
-// naive is a second Store, as simple as possible: one mutex held for a whole
-// transaction, which works on a copy of the state. Without faults it keeps the whole
-// contract; each fault breaks one clause, so that the kit's own tests can check that the
-// kit notices.
+// naive is the MapStore of the package example (example_store_test.go) with faults
+// to inject: one mutex held for a whole transaction, which works on a copy of the
+// state. Without faults it keeps the whole contract; each fault breaks one clause, so
+// that the kit's own tests can check that the kit notices. Read MapStore to see the
+// design; this copy is shaped by its faults.
 type naive struct {
 	faults fault
 	mu     sync.Mutex

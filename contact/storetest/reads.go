@@ -15,7 +15,7 @@ import (
 )
 
 // Clause: no reader ever sees part of a transaction: Find, Contacts and Recent each see
-// a state some transaction committed, and so does every transaction (SPEC S2).
+// a state some transaction committed, and so does every transaction (Rule S2).
 //
 // A writer moves an anonymous ID back and forth between two contacts and gives both the
 // same new event in each transaction, while readers check that exactly one contact

@@ -41,7 +41,7 @@ type clause struct {
 // clauses lists the contract, in the order of the documentation of contact.Store and
 // contact.Tx.
 var clauses = []clause{
-	// Store: Transactions (SPEC S2).
+	// Store: Transactions (Rule S2).
 	{"Update/CommitsAllWrites", updateCommitsAllWrites},
 	{"Update/ReadsOwnWrites", updateReadsOwnWrites},
 	{"Update/ErrorLeavesNothing", updateErrorLeavesNothing},

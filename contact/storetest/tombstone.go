@@ -54,7 +54,7 @@ func tombstoneNoneIsFalse(t tb, s contact.Store) {
 }
 
 // Clause: of two deletes of the same userId the later one (by Time, then MessageID)
-// stands, whatever order they are put in (Rule I7, SPEC S3).
+// stands, whatever order they are put in (Rule I7, Rule S3).
 func tombstoneLaterDeleteStands(t tb, s contact.Store) {
 	early, late := tombstone("u-1", 0, "m-9"), tombstone("u-1", 60, "m-1")
 	putTombstones(t, s, late)

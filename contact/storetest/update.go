@@ -16,7 +16,7 @@ import (
 )
 
 // Clause: when fn returns nil, the transaction commits: all of its writes become
-// visible (SPEC S2).
+// visible (Rule S2).
 func updateCommitsAllWrites(t tb, s contact.Store) {
 	insert(t, s, person("c-2", "u-2"))
 	update(t, s, func(tx contact.Tx) error {
@@ -175,7 +175,7 @@ func writeEverything(tx contact.Tx) error {
 var errFromFn = errors.New("storetest: the transaction function failed")
 
 // Clause: when fn returns an error, nothing fn wrote is kept and Update returns that
-// error (SPEC S2: a failed message changes nothing).
+// error (Rule S2: a failed message changes nothing).
 func updateErrorLeavesNothing(t tb, s contact.Store) {
 	snapshot := fixtureForNothing(t, s)
 	before := snapshot()
@@ -190,7 +190,7 @@ func updateErrorLeavesNothing(t tb, s contact.Store) {
 }
 
 // Clause: when ctx is done before the commit, nothing fn wrote is kept and Update
-// returns ctx.Err() (SPEC S2: a cancelled message changes nothing).
+// returns ctx.Err() (Rule S2: a cancelled message changes nothing).
 func updateCancelledContextLeavesNothing(t tb, s contact.Store) {
 	snapshot := fixtureForNothing(t, s)
 	before := snapshot()
@@ -210,7 +210,7 @@ func updateCancelledContextLeavesNothing(t tb, s contact.Store) {
 }
 
 // Clause: two transactions that touch the same contact are serialized; many messages
-// for one contact processed at once lose no update (SPEC S2).
+// for one contact processed at once lose no update (Rule S2).
 func updateNoLostUpdates(t tb, s contact.Store) {
 	const goroutines, updates = 8, 16
 	insert(t, s, person("c-1", "u-1"))
@@ -279,7 +279,7 @@ func interleave(t tb, s contact.Store, outer func(tx contact.Tx, mid func()) err
 }
 
 // Clause: two transactions that touch the same contact never both commit as if the
-// other had not run (SPEC S2).
+// other had not run (Rule S2).
 func updateSerializesContactConflicts(t tb, s contact.Store) {
 	insert(t, s, person("c-1", "u-1"))
 	addTo := func(tx contact.Tx, tag string) error {

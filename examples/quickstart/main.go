@@ -1,8 +1,8 @@
 // Quickstart runs the calls of Regal's "Send user and event data from Segment" guide
 // through regalkit: the identify for user 92980cfccc067 (its traits, address and optIn
 // array), the "Loan Application Approved" track and a page call, processed on an
-// in-memory store. It prints the resulting contact in regalkit's export format (SPEC X)
-// and the audience.
+// in-memory store. It prints the resulting contact in regalkit's export format
+// (RULES.md, X) and the audience.
 //
 //	go run ./examples/quickstart
 package main

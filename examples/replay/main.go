@@ -1,6 +1,6 @@
 // Replay reads Segment payloads from files or stdin, processes every message in input
 // order through regalkit on an in-memory store, and prints the contacts and diagnostics
-// that result, as one JSON document (SPEC "The replay program").
+// that result, as one JSON document (RULES.md, X: replay program).
 //
 // It is how to check what a Segment export, or the output of a tracking plan, will do to
 // an audience before it goes live: which contacts it makes, which phones and opt-ins

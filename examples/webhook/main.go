@@ -7,7 +7,7 @@
 //	                     tracking-API calls
 //	GET  /contacts/{userId}
 //	                     the contact with that External ID, with its events, in the
-//	                     export format of SPEC X; 404 when there is none
+//	                     export format of RULES.md, X; 404 when there is none
 //	GET  /audience       the contacts in the audience (Rule A1), one JSON document a
 //	                     line (NDJSON), without their events
 //	GET  /healthz        200 while the server runs
@@ -218,7 +218,7 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveContact writes the contact whose External ID is the path's userId, with its
-// events (SPEC X), or 404.
+// events (RULES.md, X), or 404.
 func serveContact(w http.ResponseWriter, r *http.Request, store contact.Store, logger *slog.Logger) {
 	ctx := r.Context()
 	userID := r.PathValue("userId")

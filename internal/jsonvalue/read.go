@@ -1,8 +1,6 @@
 package jsonvalue
 
 import (
-	"bytes"
-	"strings"
 	"sync"
 )
 
@@ -121,79 +119,6 @@ func Text(raw []byte) (string, bool) {
 	return String(raw)
 }
 
-// Bool reads a boolean sent either as JSON true/false or as the string "true" or
-// "false" in any case, as Segment's Engage and many forms send them (Rule C2).
-func Bool(raw []byte) (value, ok bool) {
-	switch string(raw) {
-	case "true":
-		return true, true
-	case "false":
-		return false, true
-	}
-	s, ok := String(raw)
-	if !ok {
-		return false, false
-	}
-	switch {
-	case strings.EqualFold(s, "true"):
-		return true, true
-	case strings.EqualFold(s, "false"):
-		return false, true
-	}
-	return false, false
-}
-
-// Int reads a whole number sent as a JSON number or as a string of digits: an optional
-// minus sign, digits, and optionally a fraction of zeros only ("23", 23, 23.0 and "23.00"
-// are all 23; a string may have leading zeros, a JSON number may not). Exponents, other fractions, empty strings and values beyond int64 are
-// refused.
-func Int(raw []byte) (int64, bool) {
-	digits := raw
-	if len(raw) > 0 && raw[0] == '"' {
-		s, ok := String(raw)
-		if !ok {
-			return 0, false
-		}
-		digits = []byte(s)
-	} else if st := (state{src: raw, maxNum: len(raw)}); KindOf(raw) != KindNumber {
-		return 0, false
-	} else if end, err := st.num(0); err != nil || end != len(raw) {
-		return 0, false
-	}
-	neg := false
-	if len(digits) > 0 && digits[0] == '-' {
-		neg = true
-		digits = digits[1:]
-	}
-	if i := bytes.IndexByte(digits, '.'); i >= 0 {
-		frac := digits[i+1:]
-		if len(frac) == 0 || len(bytes.Trim(frac, "0")) != 0 {
-			return 0, false
-		}
-		digits = digits[:i]
-	}
-	if len(digits) == 0 || len(digits) > 19 {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	if neg {
-		if n > 1<<63 {
-			return 0, false
-		}
-		return -int64(n), true
-	}
-	if n > 1<<63-1 {
-		return 0, false
-	}
-	return int64(n), true
-}
-
 var scanners = sync.Pool{New: func() any { return new(Scanner) }}
 
 // Check reports the first problem in raw with the default limits: a syntax error, a
@@ -232,24 +157,21 @@ func EachMember(raw []byte, fn func(key string, value []byte) error) error {
 	return it.Err()
 }
 
-// EachElement calls fn for each element of the array raw, in order, as compact JSON.
-// It checks raw first (see [Check]) and returns its error, or an error when raw is not
-// an array, or the first error fn returns.
-func EachElement(raw []byte, fn func(value []byte) error) error {
-	c, err := compactChecked(raw)
-	if err != nil {
-		return err
+// Members calls fn for each member of the compact JSON object raw (such as a value a
+// [Scanner] compacted), in order, with the key's JSON text, quotes included and escapes
+// unresolved (read it with [String]), and the value's. It reports false, after the
+// members before the fault, when raw is not a compact JSON object. Unlike [EachMember]
+// it neither checks raw nor allocates: a caller can match keys without making strings.
+func Members(raw []byte, fn func(key, value []byte)) bool {
+	if KindOf(raw) != KindObject {
+		return false
 	}
-	if KindOf(c) != KindArray {
-		return &Error{Offset: 0, Err: ErrSyntax, Reason: "not an array"}
-	}
-	it := NewIter(c, 0)
+	it := NewIter(raw, 0)
 	for it.Next() {
-		if err := fn(it.ValueBytes()); err != nil {
-			return err
-		}
+		ks, ke, _ := it.Key()
+		fn(raw[ks-1:ke+1], it.ValueBytes())
 	}
-	return it.Err()
+	return it.Err() == nil
 }
 
 // compactChecked checks raw and returns it compact: raw itself when it has no

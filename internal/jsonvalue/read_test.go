@@ -3,7 +3,6 @@ package jsonvalue
 import (
 	"encoding/json"
 	"errors"
-	"math"
 	"strconv"
 	"testing"
 
@@ -62,40 +61,6 @@ func TestText_RuleD3(t *testing.T) {
 	}
 }
 
-// TestBool_RuleC2: booleans as JSON literals or as the strings "true"/"false".
-func TestBool_RuleC2(t *testing.T) {
-	for raw, want := range map[string]bool{
-		`true`: true, `false`: false, `"true"`: true, `"false"`: false, `"TRUE"`: true, `"False"`: false, `"\u0074rue"`: true,
-	} {
-		got, ok := Bool([]byte(raw))
-		assert.True(t, ok, raw)
-		assert.Equal(t, want, got, raw)
-	}
-	for _, raw := range []string{`1`, `0`, `"yes"`, `""`, `null`, `" true"`, `True`, `[]`} {
-		_, ok := Bool([]byte(raw))
-		assert.False(t, ok, raw)
-	}
-}
-
-// TestInt_RuleT6: whole numbers from numbers or numeric strings.
-func TestInt_RuleT6(t *testing.T) {
-	for raw, want := range map[string]int64{
-		`23`: 23, `"23"`: 23, `23.0`: 23, `"23.00"`: 23, `0`: 0, `-5`: -5, `"-5"`: -5,
-		`9223372036854775807`: math.MaxInt64, `-9223372036854775808`: math.MinInt64,
-	} {
-		got, ok := Int([]byte(raw))
-		assert.True(t, ok, raw)
-		assert.Equal(t, want, got, raw)
-	}
-	for _, raw := range []string{
-		`23.5`, `"23.5"`, `023`, `2.3e1`, `"2e1"`, `""`, `"abc"`, `"23 "`, `" 23"`, `"+23"`, `null`, `true`,
-		`9223372036854775808`, `-9223372036854775809`, `"23."`, `"-"`, `[23]`, `99999999999999999999`,
-	} {
-		_, ok := Int([]byte(raw))
-		assert.False(t, ok, raw)
-	}
-}
-
 func TestEachMember(t *testing.T) {
 	type kv struct{ k, v string }
 	var got []kv
@@ -115,18 +80,6 @@ func TestEachMember(t *testing.T) {
 	assert.ErrorIs(t, EachMember([]byte(`[1]`), func(string, []byte) error { return nil }), ErrSyntax)
 	assert.ErrorIs(t, EachMember([]byte(`{"a":1,"a":2}`), func(string, []byte) error { return nil }), ErrDuplicateKey)
 	assert.ErrorIs(t, EachMember([]byte(`{"a":`), func(string, []byte) error { return nil }), ErrSyntax)
-}
-
-func TestEachElement(t *testing.T) {
-	var got []string
-	err := EachElement([]byte(` [ {"channel" : "sms"}, "x", 3 ] `), func(v []byte) error {
-		got = append(got, string(v))
-		return nil
-	})
-	require.NoError(t, err)
-	assert.Equal(t, []string{`{"channel":"sms"}`, `"x"`, `3`}, got)
-	assert.ErrorIs(t, EachElement([]byte(`{}`), func([]byte) error { return nil }), ErrSyntax)
-	assert.NoError(t, EachElement([]byte(`[]`), func([]byte) error { t.Fatal("no elements"); return nil }))
 }
 
 func TestIter_refusesNonCompactInput(t *testing.T) {
@@ -197,13 +150,31 @@ func FuzzReaders(f *testing.F) {
 		if s, ok := Text(raw); ok && KindOf(raw) == KindNumber && s != string(raw) {
 			t.Fatalf("Text(%q) = %q", raw, s)
 		}
-		if n, ok := Int(raw); ok && KindOf(raw) == KindNumber {
-			var f float64
-			if err := json.Unmarshal(raw, &f); err != nil || math.Abs(f-float64(n)) > math.Abs(f)*1e-15 {
-				t.Fatalf("Int(%q) = %d, encoding/json %v (%v)", raw, n, f, err)
+		var sc Scanner
+		if c, err := sc.Compact(nil, raw); err == nil && sc.Problem() == nil && KindOf(c) == KindObject {
+			var want map[string]json.RawMessage
+			if err := json.Unmarshal(c, &want); err != nil {
+				t.Fatalf("encoding/json refuses %q: %v", c, err)
+			}
+			got := map[string]json.RawMessage{}
+			if !Members(c, func(key, value []byte) {
+				k, ok := String(key)
+				if !ok {
+					t.Fatalf("Members(%q) gave the key %q, not a JSON string", c, key)
+				}
+				got[k] = value
+			}) {
+				t.Fatalf("Members refuses the compact object %q", c)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("Members(%q) found %d members, encoding/json %d", c, len(got), len(want))
+			}
+			for k, v := range want {
+				if string(got[k]) != string(v) {
+					t.Fatalf("Members(%q): %q is %q, encoding/json %q", c, k, got[k], v)
+				}
 			}
 		}
-		Bool(raw)
 		_, _ = AppendCanonical(nil, raw)
 	})
 }

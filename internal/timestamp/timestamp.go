@@ -1,4 +1,4 @@
-// Package timestamp parses the timestamps found in real Segment traffic (SPEC D4).
+// Package timestamp parses the timestamps found in real Segment traffic (Rule D4).
 //
 // One parser serves every package that reads times: the Segment decoder (message
 // timestamps) and the consent package (opt-in record timestamps). It accepts RFC 3339 and
@@ -86,7 +86,7 @@ func ParseJSON(raw []byte) (time.Time, error) {
 }
 
 // Format writes t as Go's RFC3339Nano in UTC: the fraction kept, trailing zeros dropped
-// (SPEC X).
+// (RULES.md, X).
 func Format(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // isNumeric reports whether s is an unsigned decimal number with an optional fraction.

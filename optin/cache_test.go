@@ -10,10 +10,13 @@ import (
 	"pgregory.net/rapid"
 )
 
-// The memo of ParseTrait never changes a result: every call, first or repeated, from
-// any message, equals a fresh parse stamped with that message.
-func TestParseTrait_memoEqualsFreshParse(t *testing.T) {
+// A ParseCache never changes a result: every call, first or repeated, from any
+// message, equals a fresh parse stamped with that message. The one-slot cache makes
+// inputs evict each other.
+func TestParseCache_equalsFreshParse(t *testing.T) {
+	caches := []*ParseCache{NewParseCache(0), NewParseCache(1), nil}
 	rapid.Check(t, func(t *rapid.T) {
+		c := rapid.SampledFrom(caches).Draw(t, "cache")
 		raw := rapid.SampledFrom([]string{
 			`[{"channel":"voice","subscribed":true,"timestamp":"2020-08-25T21:23:43Z","ip":"","source":"booking_flow","text":"calls"},{"channel":"sms","subscribed":true,"timestamp":"2020-08-25T21:23:43Z","ip":""}]`,
 			`{"channel":"sms","subscribed":"false","timestamp":"2020-08-25T21:23:43Z"}`,
@@ -32,7 +35,7 @@ func TestParseTrait_memoEqualsFreshParse(t *testing.T) {
 		field := rapid.SampledFrom([]string{"traits.optIn", "context.traits.optIn"}).Draw(t, "field")
 		wantRecs, wantDiags := parseTrait(field, []byte(raw), m)
 		for range 2 {
-			recs, diags := ParseTrait(field, []byte(raw), m)
+			recs, diags := c.ParseTrait(field, []byte(raw), m)
 			assert.Equal(t, wantRecs, recs)
 			assert.Equal(t, wantDiags, diags)
 		}
@@ -40,17 +43,19 @@ func TestParseTrait_memoEqualsFreshParse(t *testing.T) {
 }
 
 // A caller changing what ParseTrait returned cannot change what it returns next.
-func TestParseTrait_memoResultsAreCopies(t *testing.T) {
+func TestParseCache_resultsAreCopies(t *testing.T) {
+	c := NewParseCache(0)
 	raw := []byte(`{"channel":"sms","subscribed":true,"timestamp":"2020-08-25T21:23:43Z","ip":"1.2.3.4"}`)
-	first, _ := ParseTrait("traits.optIn", raw, seedMessage())
+	first, _ := c.ParseTrait("traits.optIn", raw, seedMessage())
 	first[0].Subscribed = false
 	first[0].Text = "tampered"
-	again, _ := ParseTrait("traits.optIn", raw, seedMessage())
+	again, _ := c.ParseTrait("traits.optIn", raw, seedMessage())
 	assert.True(t, again[0].Subscribed)
 	assert.Empty(t, again[0].Text)
 }
 
-func TestParseTrait_memoConcurrent(t *testing.T) {
+func TestParseCache_concurrent(t *testing.T) {
+	c := NewParseCache(4)
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
@@ -58,7 +63,7 @@ func TestParseTrait_memoConcurrent(t *testing.T) {
 				raw := fmt.Sprintf(`{"channel":"sms","subscribed":true,"timestamp":"2020-08-25T21:%02d:00Z","ip":"1.2.3.4"}`, (g+i)%7)
 				m := seedMessage()
 				m.ID = fmt.Sprintf("m-%d-%d", g, i)
-				recs, _ := ParseTrait("traits.optIn", []byte(raw), m)
+				recs, _ := c.ParseTrait("traits.optIn", []byte(raw), m)
 				if len(recs) != 1 || recs[0].MessageID != m.ID || recs[0].Timestamp.Minute() != (g+i)%7 {
 					t.Errorf("goroutine %d, call %d: %+v", g, i, recs)
 					return
@@ -67,4 +72,12 @@ func TestParseTrait_memoConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestNewParseCache: zero is the default size, a negative size no cache at all.
+func TestNewParseCache(t *testing.T) {
+	assert.Equal(t, DefaultParseCacheSize, NewParseCache(0).Size())
+	assert.Equal(t, 7, NewParseCache(7).Size())
+	assert.Nil(t, NewParseCache(-1))
+	assert.Equal(t, 0, NewParseCache(-1).Size())
 }
