@@ -54,6 +54,9 @@ type KeywordOptions struct {
 	// ContainedOptsOut makes a longer message containing a revocation keyword an opt-out
 	// rather than a possible one (Rule G5). Off by default.
 	ContainedOptsOut bool
+	// Voice makes an opt-out reply revoke voice calls as well as texts (Rule G7). Off by
+	// default: a text reply revokes texts.
+	Voice bool
 }
 
 // NormalizeBody returns body as keywords are matched against it: punctuation and
@@ -123,15 +126,15 @@ const maxKeywordText = 1600
 
 // KeywordRecords returns the consent records of an inbound SMS of class k (Rule G7):
 // for an opt-out, an SMS opt-out of the sender's phone, and a voice opt-out too when
-// voice is true; for an opt-in, an SMS opt-in. Each has Source [SourceSMSKeyword], the
+// opts.Voice is true; for an opt-in, an SMS opt-in. Each has Source [SourceSMSKeyword], the
 // body as Text, and the message's time as both consent and message time. Other classes
 // make no record.
-func KeywordRecords(k Keyword, m InboundSMS, voice bool) []Record {
+func KeywordRecords(k Keyword, m InboundSMS, opts KeywordOptions) []Record {
 	var chans []Channel
 	switch k {
 	case OptOutKeyword:
 		chans = []Channel{SMS}
-		if voice {
+		if opts.Voice {
 			chans = append(chans, Voice)
 		}
 	case OptInKeyword:
@@ -163,4 +166,45 @@ func (r Record) IsKeyword() bool { return r.Source == SourceSMSKeyword }
 func (r Record) keywordOptIn() bool {
 	return r.Subscribed && r.IsKeyword() && r.Channel == SMS && r.Address != "" &&
 		ClassifyKeyword(r.Text, KeywordOptions{YesOptsIn: true}) == OptInKeyword
+}
+
+// SetKeywordRecords makes the ledger's keyword records (those with Source
+// [SourceSMSKeyword]) exactly recs, keeping every other record, and reports whether the
+// ledger changed. The processor derives a contact's keyword records from the replies
+// sent from its phones (Rule G7): they follow the phones, not the order of arrival.
+// Records of recs that are not keyword records are ignored.
+func (l *Ledger) SetKeywordRecords(recs []Record) bool {
+	var fresh Ledger
+	kept := make([]*Record, 0, len(l.recs))
+	for _, r := range l.recs {
+		if !r.IsKeyword() {
+			kept = append(kept, r)
+		}
+	}
+	fresh.recs = kept
+	var add []Record
+	for _, r := range recs {
+		if r.IsKeyword() {
+			add = append(add, r)
+		}
+	}
+	fresh.Add(add...)
+	if fresh.Equal(*l) {
+		return false
+	}
+	*l = fresh
+	return true
+}
+
+// KeywordLen returns the number of keyword records in the ledger (see
+// [Ledger.SetKeywordRecords]): records derived from the phones, which alone do not make
+// a contact worth keeping.
+func (l Ledger) KeywordLen() int {
+	n := 0
+	for _, r := range l.recs {
+		if r.IsKeyword() {
+			n++
+		}
+	}
+	return n
 }

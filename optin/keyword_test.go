@@ -61,7 +61,7 @@ func TestClassifyKeyword_RuleG5G6(t *testing.T) {
 func TestKeywordRecords_RuleG7(t *testing.T) {
 	at := time.Date(2026, 6, 10, 16, 0, 0, 0, time.UTC)
 	in := optin.InboundSMS{Phone: "+19175554444", Body: "Stop.", Time: at, MessageID: "sms-1"}
-	recs := optin.KeywordRecords(optin.OptOutKeyword, in, true)
+	recs := optin.KeywordRecords(optin.OptOutKeyword, in, optin.KeywordOptions{Voice: true})
 	require.Len(t, recs, 2)
 	assert.Equal(t, optin.SMS, recs[0].Channel)
 	assert.Equal(t, optin.Voice, recs[1].Channel)
@@ -72,10 +72,10 @@ func TestKeywordRecords_RuleG7(t *testing.T) {
 		assert.True(t, r.IsKeyword())
 		assert.Equal(t, diag.Code(""), r.Check())
 	}
-	assert.Len(t, optin.KeywordRecords(optin.OptOutKeyword, in, false), 1)
-	assert.Nil(t, optin.KeywordRecords(optin.PossibleOptOut, in, true))
+	assert.Len(t, optin.KeywordRecords(optin.OptOutKeyword, in, optin.KeywordOptions{}), 1)
+	assert.Nil(t, optin.KeywordRecords(optin.PossibleOptOut, in, optin.KeywordOptions{Voice: true}))
 
-	start := optin.KeywordRecords(optin.OptInKeyword, optin.InboundSMS{Phone: "+19175554444", Body: "START", Time: at, MessageID: "sms-2"}, true)
+	start := optin.KeywordRecords(optin.OptInKeyword, optin.InboundSMS{Phone: "+19175554444", Body: "START", Time: at, MessageID: "sms-2"}, optin.KeywordOptions{Voice: true})
 	require.Len(t, start, 1)
 	assert.True(t, start[0].Subscribed)
 	assert.Equal(t, diag.Code(""), start[0].Check(), "a START needs no IP (Rule G6)")
@@ -127,4 +127,19 @@ func TestAcross_RuleG1(t *testing.T) {
 			assert.Equal(t, s, s2, "the order of the views does not matter")
 		})
 	}
+}
+
+// TestSetKeywordRecords_RuleG7: the keyword records are replaced, the others kept.
+func TestSetKeywordRecords_RuleG7(t *testing.T) {
+	at := time.Date(2026, 6, 10, 16, 0, 0, 0, time.UTC)
+	other := optin.Record{Address: "+19175554444", Channel: optin.SMS, Subscribed: true, Timestamp: at.Add(-time.Hour), IP: "8.8.8.8", MessageID: "m1"}
+	stop := optin.KeywordRecords(optin.OptOutKeyword, optin.InboundSMS{Phone: "+19175554444", Body: "STOP", Time: at, MessageID: "sms-1"}, optin.KeywordOptions{})
+	var l optin.Ledger
+	l.Add(other)
+	assert.True(t, l.SetKeywordRecords(stop))
+	assert.Equal(t, 2, l.Len())
+	assert.False(t, l.SetKeywordRecords(stop), "setting the same records changes nothing")
+	assert.Equal(t, optin.StateUnsubscribed, l.Resolve(nil).State("+19175554444", optin.SMS))
+	assert.True(t, l.SetKeywordRecords(nil))
+	assert.Equal(t, []optin.Record{other}, l.Records())
 }
