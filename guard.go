@@ -53,10 +53,10 @@ type GuardOptions struct {
 	// guard.unknown_zone.
 	FallbackZone string
 
-	// ContactZone returns the IANA zone a contact told (for instance a custom trait its
-	// identify calls set); "" when it told none. When some contact with the phone names
-	// a zone, those zones are the candidates instead of the phone number's (Rule G3).
-	// Nil means none do.
+	// ContactZone returns the IANA zone a contact told; "" when it told none. When some
+	// contact with the phone names a zone the zone database knows, those zones are the
+	// candidates instead of the phone number's (Rule G3). Nil means
+	// [contact.Contact.TimeZone]: the context.timezone of its latest identify.
 	ContactZone func(c *contact.Contact) string
 }
 
@@ -119,7 +119,8 @@ type Decision struct {
 //   - consent (Rule G1): the phone's deciding record on the channel, across every
 //     contact that has the phone and the phone's own keyword replies (Rule G7), must
 //     opt in: guard.not_subscribed when there is none, guard.opted_out when it opts out;
-//   - zone (Rule G3): the zones the contacts told (see GuardOptions.ContactZone), else
+//   - zone (Rule G3): the zones the contacts told (their identify's context.timezone,
+//     or see GuardOptions.ContactZone), else
 //     the phone number's zones, else the fallback zone; guard.unknown_zone without one;
 //   - window (Rule G2): at must fall in the phone's calling window in every candidate
 //     zone: guard.quiet_hours, or guard.no_common_window when the zones have no hour in
@@ -191,11 +192,13 @@ func (g *Guard) Check(ctx context.Context, phone string, channel optin.Channel, 
 // zones returns the candidate zone names of a phone (Rule G3), sorted.
 func (g *Guard) zones(e164 string, contacts []*contact.Contact) []string {
 	var names []string
-	if g.opts.ContactZone != nil {
-		for _, c := range contacts {
-			if z := g.opts.ContactZone(c); z != "" && g.location(z) != nil && !slices.Contains(names, z) {
-				names = append(names, z)
-			}
+	zoneOf := g.opts.ContactZone
+	if zoneOf == nil {
+		zoneOf = (*contact.Contact).TimeZone
+	}
+	for _, c := range contacts {
+		if z := zoneOf(c); z != "" && g.location(z) != nil && !slices.Contains(names, z) {
+			names = append(names, z)
 		}
 	}
 	if len(names) == 0 {

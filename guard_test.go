@@ -159,3 +159,19 @@ func TestGuard_Input(t *testing.T) {
 	_, err = g.Check(context.Background(), "+19175554444", optin.Channel("fax"), t0)
 	assert.True(t, errors.Is(err, regalkit.ErrGuardInput))
 }
+
+// TestGuard_ContextTimezone_RuleG3: the zone an identify's context.timezone told wins
+// over the number's, and a later identify's over an earlier one's.
+func TestGuard_ContextTimezone_RuleG3(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T11:00:00Z","context":{"ip":"8.8.8.8","timezone":"America/Los_Angeles"},
+		"traits":{"phone":"+19175554444","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T11:00:00Z"}}}`)
+	f.one(`{"type":"identify","userId":"u1","messageId":"m0","timestamp":"2024-03-01T10:00:00Z","context":{"timezone":"America/Chicago"},"traits":{}}`)
+	assert.Equal(t, "America/Los_Angeles", f.user("u1").TimeZone())
+	g := f.p.Guard(nil)
+	d, err := g.Check(context.Background(), "+19175554444", optin.SMS, rfc("2026-06-10T12:30:00Z")) // 8:30 EDT, 5:30 PDT
+	require.NoError(t, err)
+	assert.Equal(t, diag.GuardQuietHours, d.Reason)
+	assert.Equal(t, "America/Los_Angeles", d.Zone)
+	assert.Equal(t, rfc("2026-06-10T15:00:00Z"), d.NextAllowed)
+}

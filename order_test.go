@@ -53,7 +53,8 @@ func genPayload(t *rapid.T, i int) string {
 	default:
 		add("anonymousId", `"`+rapid.SampledFrom(anons).Draw(t, "anon")+`"`)
 	}
-	add("context", rapid.SampledFrom([]string{`{}`, `{"ip":"8.8.8.8"}`, `{"ip":"203.0.113.9","traits":{"plan":"ctx"}}`}).Draw(t, "context"))
+	add("context", rapid.SampledFrom([]string{`{}`, `{"ip":"8.8.8.8"}`, `{"ip":"203.0.113.9","traits":{"plan":"ctx"}}`,
+		`{"timezone":"America/Chicago"}`, `{"ip":"8.8.8.8","timezone":"America/Phoenix"}`}).Draw(t, "context")) // Rule G3
 	switch kind {
 	case "identify":
 		var traits []string

@@ -89,7 +89,7 @@ func (s *state) isEmpty() bool {
 		len(s.labels) > 0 || !s.addressCleared.isZero() {
 		return false
 	}
-	for _, r := range [...]register{s.firstName, s.lastName, s.email, s.age, s.gender} {
+	for _, r := range [...]register{s.firstName, s.lastName, s.email, s.age, s.gender, s.timezone} {
 		if !r.st.isZero() {
 			return false
 		}
