@@ -175,3 +175,30 @@ func TestGuard_ContextTimezone_RuleG3(t *testing.T) {
 	assert.Equal(t, "America/Los_Angeles", d.Zone)
 	assert.Equal(t, rfc("2026-06-10T15:00:00Z"), d.NextAllowed)
 }
+
+// TestGuard_Concurrent: a Guard is safe for concurrent use (run with -race), and
+// concurrent replies and checks agree once both are done.
+func TestGuard_Concurrent(t *testing.T) {
+	f := guardFixture(t)
+	g := f.p.Guard(nil)
+	phones := []string{"+19175554444", "+13105550123", "+15125550100", "+19285550100", "+18005550199"}
+	done := make(chan error, 2*len(phones))
+	for i, ph := range phones {
+		go func() {
+			_, err := g.Check(context.Background(), ph, optin.SMS, rfc("2026-06-10T16:00:00Z"))
+			done <- err
+		}()
+		go func() {
+			_, err := f.p.ReceiveSMS(context.Background(), regalkit.InboundSMS{From: ph, Body: "STOP", Time: t0, MessageID: fmt.Sprintf("c%d", i)})
+			done <- err
+		}()
+	}
+	for range 2 * len(phones) {
+		require.NoError(t, <-done)
+	}
+	for _, ph := range phones {
+		d, err := g.Check(context.Background(), ph, optin.SMS, rfc("2026-06-10T16:00:00Z"))
+		require.NoError(t, err)
+		assert.Equal(t, diag.GuardOptedOut, d.Reason, ph)
+	}
+}

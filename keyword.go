@@ -43,6 +43,13 @@ const EventSMSReceived = "sms.received"
 // properties.text, for a person to read.
 const EventPossibleOptOut = "sms.possible_opt_out"
 
+// maxMessageID is the longest messageId Rule D6 allows.
+const maxMessageID = 100
+
+// maxSMSText bounds the body kept on a possible opt-out's event: a text message is at
+// most 1,600 characters once carriers join its parts.
+const maxSMSText = 1600
+
 // InboundSMS is a text message a person sent, from a sender that is not Regal (Regal's
 // own arrive as sms.received events, Rule G8).
 type InboundSMS struct {
@@ -76,6 +83,12 @@ func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, erro
 		in.MessageID = "sms-" + hex.EncodeToString(sum[:12])
 	}
 	res := Result{MessageID: in.MessageID}
+	if len(in.MessageID) > maxMessageID {
+		res.Diagnostics = []diag.Diagnostic{{Code: diag.MessageInvalidID, Field: "messageId",
+			Message: "regalkit: the inbound SMS's messageId is over 100 characters (Rule D6)"}}
+		res.MessageID = ""
+		return res, nil
+	}
 	if err != nil {
 		res.Diagnostics = []diag.Diagnostic{{MessageID: in.MessageID, Code: diag.PhoneInvalid, Field: "from",
 			Message: "regalkit: the sender " + identity.MaskPhone(in.From) + " is not a valid phone (Rule T8)"}}
@@ -154,7 +167,11 @@ func (t *txn) keyword(sms optin.InboundSMS, field string) error {
 	if k == optin.PossibleOptOut {
 		t.res.Diagnostics = append(t.res.Diagnostics, diag.Diagnostic{MessageID: sms.MessageID, Code: diag.KeywordPossibleOptOut, Field: field,
 			Message: "regalkit: a reply from " + identity.MaskPhone(sms.Phone) + " contains a revocation keyword among other words; read it and record an opt-out if it is one (Rule G5)"})
-		props, _ := json.Marshal(map[string]string{"text": sms.Body})
+		body := sms.Body
+		if len(body) > maxSMSText {
+			body = strings.ToValidUTF8(body[:maxSMSText], "")
+		}
+		props, _ := json.Marshal(map[string]string{"text": body})
 		var rec event.Record
 		rec.Kind, rec.Name, rec.Time, rec.MessageID = event.Track, EventPossibleOptOut, sms.Time, sms.MessageID
 		if err := rec.Properties.UnmarshalJSON(props); err != nil {

@@ -143,3 +143,22 @@ func TestRegalSMSReceived_RuleG8(t *testing.T) {
 		assert.NotEqual(t, optin.SourceSMSKeyword, e.Source, "the STOP belongs to the phone the contact no longer has")
 	}
 }
+
+// TestReceiveSMS_Limits: a messageId over 100 characters is refused (Rule D6); a long
+// body is kept cut to 1,600 bytes.
+func TestReceiveSMS_Limits(t *testing.T) {
+	f := newFixture(t, nil)
+	long := make([]byte, 101)
+	for i := range long {
+		long[i] = 'x'
+	}
+	r := f.receive(regalkit.InboundSMS{From: nyPhone, Body: "STOP", Time: t0, MessageID: string(long)})
+	require.Len(t, r.Diagnostics, 1)
+	assert.Equal(t, diag.MessageInvalidID, r.Diagnostics[0].Code)
+	assert.Equal(t, 0, f.count())
+
+	body := "please stop " + string(make([]byte, 3000))
+	r = f.receive(regalkit.InboundSMS{From: nyPhone, Body: body, Time: t0, MessageID: "s-long"})
+	require.Len(t, r.Diagnostics, 1)
+	assert.Equal(t, diag.KeywordPossibleOptOut, r.Diagnostics[0].Code)
+}
