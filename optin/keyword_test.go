@@ -143,3 +143,18 @@ func TestSetKeywordRecords_RuleG7(t *testing.T) {
 	assert.True(t, l.SetKeywordRecords(nil))
 	assert.Equal(t, []optin.Record{other}, l.Records())
 }
+
+// FuzzClassifyKeyword: any body classifies without panicking, normalizing is
+// idempotent, and the class depends only on the normalized body.
+func FuzzClassifyKeyword(f *testing.F) {
+	for _, s := range []string{"STOP", "opt-out", "Please stop", "START", "yes", "", "\xff\xfe", "ＳＴＯＰ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		n := optin.NormalizeBody(body)
+		assert.Equal(t, n, optin.NormalizeBody(n))
+		for _, o := range []optin.KeywordOptions{{}, {YesOptsIn: true, ContainedOptsOut: true}} {
+			assert.Equal(t, optin.ClassifyKeyword(body, o), optin.ClassifyKeyword(n, o))
+		}
+	})
+}
