@@ -162,3 +162,28 @@ func TestReceiveSMS_Limits(t *testing.T) {
 	require.Len(t, r.Diagnostics, 1)
 	assert.Equal(t, diag.KeywordPossibleOptOut, r.Diagnostics[0].Code)
 }
+
+// TestKeyword_OrderRegressions replays, in every order, two sets the S3 property test
+// once found order-dependent (Rule G7): the same STOP carried by two messages (the
+// register must keep the earlier carrier whichever arrives first), and a STOP before an
+// anonymous contact gets the phone and is then aliased away (the emptied contact must
+// go, as it does without the STOP).
+func TestKeyword_OrderRegressions(t *testing.T) {
+	stop := func(extra string) string {
+		return `{"timestamp":"2024-03-01T12:00:00Z","type":"track","userId":"u1",` + extra + `"context":{},"event":"sms.received","eventSource":"Regal Voice","properties":{"content":"STOP","contact_phone":"+19545552399"}}`
+	}
+	sets := [][]string{
+		{`{"type":"delete","userId":"u1","messageId":"m00","timestamp":"2024-03-01T12:00:00Z"}`, stop(``), stop(`"anonymousId":"a1",`)},
+		{stop(``),
+			`{"timestamp":"2024-03-01T12:00:00Z","type":"identify","anonymousId":"a1","context":{},"traits":{"phones":{"+19545552399":{"voiceOptIn":{"subscribed":false,"timestamp":"2024-03-01T12:05:00Z"}}}}}`,
+			`{"timestamp":"2024-03-01T12:00:00Z","type":"alias","userId":"u2","previousId":"a1"}`},
+	}
+	perms := [][3]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}
+	for i, set := range sets {
+		want := replayAll(t, set)
+		for _, p := range perms {
+			got := replayAll(t, []string{set[p[0]], set[p[1]], set[p[2]]})
+			assert.Equal(t, want, got, "set %d, order %v", i, p)
+		}
+	}
+}
