@@ -64,6 +64,9 @@ type GuardOptions struct {
 // phone be reached on this channel at this instant? It reads consent from the
 // Processor's store and leaves the time arithmetic to package callwindow.
 //
+// Zones are loaded with time.LoadLocation: a program that may run where the machine
+// has no zone database should import time/tzdata, as examples/webhook does.
+//
 // A Guard is safe for concurrent use by multiple goroutines.
 type Guard struct {
 	p    *Processor
