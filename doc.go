@@ -42,6 +42,15 @@
 // erases what came before it and leaves a tombstone (I7). The decision is
 // [identity.Decide]; the Processor carries it out.
 //
+// # May we text this phone now?
+//
+// [Processor.Guard] returns a [Guard] whose Check answers, before every call or text,
+// whether a phone may be reached on a channel at an instant (RULES.md G1–G4): consent
+// across every contact with the phone, and the calling window (8:00 to 21:00 by
+// default, package callwindow) in the phone's local time. [Processor.ReceiveSMS], and
+// Regal's sms.received events, apply STOP and START replies to every contact with the
+// phone, in any arrival order (G5–G8).
+//
 // # Packages
 //
 //   - [github.com/regalkit/regalkit/segmentio]: the Segment wire format: decoding every
@@ -55,6 +64,7 @@
 //   - [github.com/regalkit/regalkit/contact/memstore]: the in-memory Store.
 //   - [github.com/regalkit/regalkit/contact/storetest]: the Store conformance kit.
 //   - [github.com/regalkit/regalkit/diag]: the diagnostic type and its codes.
+//   - [github.com/regalkit/regalkit/callwindow]: the calling window and its time zones.
 //
 // # Rules
 //

@@ -31,6 +31,11 @@ type Options struct {
 	// and matching makes the outcome depend on arrival order.
 	MatchByPhone bool
 
+	// Keywords says how inbound SMS replies are read (Rules G5–G7): whether YES opts in,
+	// whether a longer message containing STOP is an opt-out rather than a possible one,
+	// and whether an opt-out covers voice too. The zero value is the rules' default.
+	Keywords optin.KeywordOptions
+
 	// Now is the processor's clock: the time of messages that carry none (Rule D5) and
 	// the processed-at time kept with consent evidence (Rule C7). Nil means time.Now.
 	Now func() time.Time

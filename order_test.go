@@ -53,7 +53,8 @@ func genPayload(t *rapid.T, i int) string {
 	default:
 		add("anonymousId", `"`+rapid.SampledFrom(anons).Draw(t, "anon")+`"`)
 	}
-	add("context", rapid.SampledFrom([]string{`{}`, `{"ip":"8.8.8.8"}`, `{"ip":"203.0.113.9","traits":{"plan":"ctx"}}`}).Draw(t, "context"))
+	add("context", rapid.SampledFrom([]string{`{}`, `{"ip":"8.8.8.8"}`, `{"ip":"203.0.113.9","traits":{"plan":"ctx"}}`,
+		`{"timezone":"America/Chicago"}`, `{"ip":"8.8.8.8","timezone":"America/Phoenix"}`}).Draw(t, "context")) // Rule G3
 	switch kind {
 	case "identify":
 		var traits []string
@@ -75,9 +76,14 @@ func genPayload(t *rapid.T, i int) string {
 			`{"channel":"voice","subscribed":true,"timestamp":"2024-03-01T12:03:00Z","ip":"1.2.3.4"}`)
 		add("traits", "{"+strings.Join(traits, ",")+"}")
 	case "track":
-		name := rapid.SampledFrom([]string{"Viewed", "SMS Opt In", "Stop", "contact.subscribed", "contact.unsubscribed"}).Draw(t, "event")
+		name := rapid.SampledFrom([]string{"Viewed", "SMS Opt In", "Stop", "contact.subscribed", "contact.unsubscribed", "sms.received"}).Draw(t, "event")
 		add("event", `"`+name+`"`)
-		if strings.HasPrefix(name, "contact.") { // Regal's consent events, from its Segment source (Rule R5)
+		if name == "sms.received" { // a keyword reply from a phone, before or after any contact has it (Rule G7)
+			add("eventSource", `"Regal Voice"`)
+			add("properties", fmt.Sprintf(`{"content":%q,"contact_phone":%q}`,
+				rapid.SampledFrom([]string{"STOP", "start", "Please stop texting me", "hi"}).Draw(t, "sms body"),
+				rapid.SampledFrom([]string{"+19545552399", "(917) 555-4444", "+12125550123"}).Draw(t, "sms sender")))
+		} else if strings.HasPrefix(name, "contact.") { // Regal's consent events, from its Segment source (Rule R5)
 			add("eventSource", `"Regal Voice"`)
 			add("properties", rapid.SampledFrom([]string{
 				`{"channel":"SMS","phone":"+19545552399","ip":"1.2.3.4","timestamp":"2024-03-01T12:06:00Z","text":"Reply STOP"}`,

@@ -47,6 +47,9 @@ func (t *txn) process(m *event.Message) error {
 	default:
 		err = t.apply(m)
 	}
+	if err == nil {
+		err = t.regalInbound(m) // Rule G8: see keyword.go
+	}
 	if err != nil {
 		return err
 	}
@@ -151,6 +154,9 @@ func (t *txn) refuse(m *event.Message, code diag.Code, field, msg string) {
 // flush writes back every contact the transaction changed. Deleted contacts are gone
 // from loaded.
 func (t *txn) flush() error {
+	if err := t.syncKeywords(); err != nil { // Rule G7: see keyword.go
+		return err
+	}
 	for _, id := range t.order {
 		c, ok := t.loaded[id]
 		if !ok || !t.dirty[id] {

@@ -49,6 +49,7 @@ type Contact struct {
 // state is everything a contact knows from messages, each part order-independent.
 type state struct {
 	firstName, lastName, email, age, gender register
+	timezone                                register // context.timezone (Rule G3): see timezone.go
 
 	address        [numAddressParts]register
 	addressExtra   []keyedRegister // unknown address sub-keys, sorted by key

@@ -74,7 +74,7 @@ func (c *Contact) IsEmpty() bool {
 }
 
 func (s *state) erase(limit stamp, t time.Time, messageID string) {
-	for _, r := range []*register{&s.firstName, &s.lastName, &s.email, &s.age, &s.gender} {
+	for _, r := range []*register{&s.firstName, &s.lastName, &s.email, &s.age, &s.gender, &s.timezone} {
 		if r.st.compare(limit) < 0 {
 			*r = register{}
 		}

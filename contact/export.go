@@ -46,6 +46,7 @@ type exportJSON struct {
 	Age            *int                       `json:"age,omitempty"`
 	Gender         string                     `json:"gender,omitempty"`
 	Address        *addressJSON               `json:"address,omitempty"`
+	TimeZone       string                     `json:"timezone,omitempty"`
 	Custom         map[string]json.RawMessage `json:"custom,omitempty"`
 	Events         []eventJSON                `json:"events,omitempty"`
 	ConsentHistory []optin.Entry              `json:"consentHistory,omitempty"`
@@ -251,6 +252,7 @@ func (e Export) MarshalJSON() ([]byte, error) {
 		FirstName:     c.firstName.val,
 		LastName:      c.lastName.val,
 		Gender:        c.gender.val,
+		TimeZone:      c.timezone.val,
 		FormerUserIDs: c.FormerUserIDs(),
 		Subscriptions: map[string]optin.State{
 			string(optin.SMS):   optin.StateNone,
@@ -465,7 +467,7 @@ func (k *clocksJSON) state(s *state, withConsent bool) *stateClocks {
 	fields := [...]struct {
 		name string
 		reg  register
-	}{{"firstName", s.firstName}, {"lastName", s.lastName}, {"email", s.email}, {"age", s.age}, {"gender", s.gender}}
+	}{{"firstName", s.firstName}, {"lastName", s.lastName}, {"email", s.email}, {"age", s.age}, {"gender", s.gender}, {"timezone", s.timezone}}
 	for _, f := range fields {
 		if !f.reg.st.isZero() {
 			setClock(&sc.Fields, f.name, k.register(f.reg, false))
@@ -545,7 +547,12 @@ func (x *exportJSON) asIdentify() *event.Message {
 	for _, k := range keys {
 		o = append(o, event.Member{Key: k, Value: x.Custom[k]})
 	}
-	return &event.Message{Kind: event.Identify, Traits: o}
+	m := &event.Message{Kind: event.Identify, Traits: o}
+	if x.TimeZone != "" {
+		b, _ := json.Marshal(x.TimeZone)
+		m.Context.Extra = event.Object{{Key: "timezone", Value: b}}
+	}
+	return m
 }
 
 // UnmarshalJSON reads a contact export with its events.
@@ -766,7 +773,7 @@ func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
 
 func (k *clocksJSON) readState(sc *stateClocks, s *state) error {
 	fields := map[string]*register{
-		"firstName": &s.firstName, "lastName": &s.lastName, "email": &s.email, "age": &s.age, "gender": &s.gender,
+		"firstName": &s.firstName, "lastName": &s.lastName, "email": &s.email, "age": &s.age, "gender": &s.gender, "timezone": &s.timezone,
 	}
 	for name, raw := range sc.Fields {
 		dst, ok := fields[name]

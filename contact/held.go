@@ -79,13 +79,14 @@ func NewHeld(m *event.Message, consent []optin.Record, recordedEvent bool, opts 
 	return h, ch
 }
 
-// isEmpty reports whether no message wrote anything to s.
+// isEmpty reports whether no message wrote anything to s. Keyword records are derived
+// from the phones (Rule G7) and do not count.
 func (s *state) isEmpty() bool {
-	if s.consent.Len() > 0 || len(s.phoneLog) > 0 || len(s.custom) > 0 || len(s.addressExtra) > 0 ||
+	if s.consent.Len() > s.consent.KeywordLen() || len(s.phoneLog) > 0 || len(s.custom) > 0 || len(s.addressExtra) > 0 ||
 		len(s.labels) > 0 || !s.addressCleared.isZero() {
 		return false
 	}
-	for _, r := range [...]register{s.firstName, s.lastName, s.email, s.age, s.gender} {
+	for _, r := range [...]register{s.firstName, s.lastName, s.email, s.age, s.gender, s.timezone} {
 		if !r.st.isZero() {
 			return false
 		}

@@ -62,6 +62,7 @@ func (s *state) join(o *state, ch *Changes) {
 	note("email", s.email.join(o.email))
 	note("age", s.age.join(o.age))
 	note("gender", s.gender.join(o.gender))
+	note("timezone", s.timezone.join(o.timezone))
 	for i := range s.address {
 		note(addressFieldNames[i], s.address[i].join(o.address[i]))
 	}

@@ -314,6 +314,7 @@ func (c *state) applyTraits(m *event.Message, opts *ApplyOptions) Changes {
 	for _, mb := range m.Context.Traits {
 		apply(mb, "context.traits.", true)
 	}
+	a.timeZone() // Rule G3: see timezone.go
 	if a.phonesTouched && c.phoneSignature() != a.phonesBefore {
 		a.changed("phones", true)
 	}

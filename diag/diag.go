@@ -68,6 +68,24 @@ const (
 	// RegalInvalid: a Regal reporting-webhook event, or one of its fields, of the wrong
 	// shape (Rule R3).
 	RegalInvalid Code = "regal.invalid"
+	// GuardNotSubscribed: the Guard refuses a phone with no consent record on the
+	// channel (Rule G1).
+	GuardNotSubscribed Code = "guard.not_subscribed"
+	// GuardOptedOut: the Guard refuses a phone whose deciding record, across every
+	// contact with the phone, is an opt-out (Rule G1).
+	GuardOptedOut Code = "guard.opted_out"
+	// GuardQuietHours: the Guard refuses an instant outside the calling window of the
+	// recipient's local time (Rule G2).
+	GuardQuietHours Code = "guard.quiet_hours"
+	// GuardUnknownZone: the Guard refuses a phone whose time zone is unknown, when no
+	// fallback zone is configured (Rule G3).
+	GuardUnknownZone Code = "guard.unknown_zone"
+	// GuardNoCommonWindow: the phone's candidate zones have no calling hour in common
+	// (Rule G3).
+	GuardNoCommonWindow Code = "guard.no_common_window"
+	// KeywordPossibleOptOut: an inbound SMS longer than a keyword contains a revocation
+	// keyword; a person should read it (Rule G5).
+	KeywordPossibleOptOut Code = "keyword.possible_opt_out"
 )
 
 // Diagnostic is one refusal: which message, which field, why, and a message for people.

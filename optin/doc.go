@@ -66,6 +66,15 @@
 // When two contacts merge (Rule I3), [Ledger.Merge] unites their ledgers: the result is
 // the same as applying both histories' records in any order.
 //
+// # Keyword replies and shared phones
+//
+// [ClassifyKeyword] reads an inbound text: STOP and the other revocation words, START
+// and UNSTOP, or a longer message that only contains a revocation word (RULES.md
+// G5, G6). [KeywordRecords] makes the consent records of a reply, with the message as
+// evidence (source [SourceSMSKeyword]); [Ledger.SetKeywordRecords] replaces a ledger's
+// keyword records, which the processor derives from the contact's phones (G7). [Across]
+// applies Rule C6 to a phone shared by several contacts (G1).
+//
 // # Export
 //
 // [View.OptIns] gives a phone's "optIns" object and [View.History] the "consentHistory"

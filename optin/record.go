@@ -74,7 +74,8 @@ type Record struct {
 //   - [diag.OptinUnknownChannel] when r.Channel is not SMS, Voice or Email (Rule C1);
 //   - [diag.OptinNoTimestamp] when r.Timestamp is zero (Rule C3);
 //   - [diag.OptinNoIP] when r subscribes and r.IP is not an IP address (Rule C4). An
-//     opt-out needs no IP.
+//     opt-out needs no IP, and neither does an SMS opt-in made by a START reply (Rule G6:
+//     the inbound message is its evidence).
 //
 // A [Ledger] checks every record it is given, so no record can subscribe without its
 // evidence, whatever its source.
@@ -86,7 +87,7 @@ func (r Record) Check() diag.Code {
 		return diag.OptinUnknownChannel
 	case r.Timestamp.IsZero():
 		return diag.OptinNoTimestamp
-	case r.Subscribed && !isIP(r.IP):
+	case r.Subscribed && !isIP(r.IP) && !r.keywordOptIn():
 		return diag.OptinNoIP
 	}
 	return ""

@@ -183,6 +183,7 @@ func newServerWithRegal(store contact.Store, popts *regalkit.Options, opts *segm
 	hook := segmentio.NewHandler(p.Sink(), opts)
 	mux := http.NewServeMux()
 	handleRegal(mux, p, regal, logger)
+	handleGuard(mux, p, logger) // GET /guard: see guard.go
 	for _, route := range deliveryRoutes {
 		mux.Handle("POST "+route, hook)
 	}

@@ -1,0 +1,177 @@
+package callwindow
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Errors of this package: a [*WindowError] matches ErrWindow.
+var ErrWindow = errors.New("callwindow: invalid window")
+
+// WindowError says what is wrong with a window (as io/fs's PathError does for paths).
+type WindowError struct {
+	Prefix string // the table entry's prefix; empty for the default window
+	Reason string
+}
+
+func (e *WindowError) Error() string {
+	if e.Prefix == "" {
+		return "callwindow: default window: " + e.Reason
+	}
+	return "callwindow: window of " + e.Prefix + ": " + e.Reason
+}
+
+// Unwrap returns ErrWindow.
+func (e *WindowError) Unwrap() error { return ErrWindow }
+
+// Clock is a local wall-clock time of day, in minutes after midnight (0 to 1440).
+type Clock int
+
+// At returns the clock time hour:minute.
+func At(hour, minute int) Clock { return Clock(hour*60 + minute) }
+
+// String returns the time as "hh:mm".
+func (c Clock) String() string { return fmt.Sprintf("%02d:%02d", int(c)/60, int(c)%60) }
+
+// Window is the daily span of local time when calls and texts are allowed (Rule G2):
+// from Start, included, to End, excluded. The zero Window is invalid; use [Default].
+type Window struct {
+	Start, End Clock
+}
+
+// Default is the window of 47 CFR 64.1200(c)(1): no earlier than 8 a.m. and no later
+// than 9 p.m. local time (Rule G2).
+var Default = Window{Start: At(8, 0), End: At(21, 0)}
+
+// Valid reports whether 0 <= Start < End <= 24:00.
+func (w Window) Valid() bool { return 0 <= w.Start && w.Start < w.End && w.End <= At(24, 0) }
+
+// String returns the window as "08:00-21:00".
+func (w Window) String() string { return w.Start.String() + "-" + w.End.String() }
+
+// bounds returns the instants the window opens and closes on the local calendar day
+// of t in loc. Wall-clock times skipped by a daylight-saving change are read as
+// time.Date reads them (normalized forward).
+func (w Window) bounds(t time.Time, loc *time.Location) (open, close time.Time) {
+	y, m, d := t.In(loc).Date()
+	return w.openOn(y, m, d, loc), time.Date(y, m, d, int(w.End)/60, int(w.End)%60, 0, 0, loc)
+}
+
+// openOn returns the instant the window opens on a local calendar day (d may run past
+// the month's end, as time.Date allows).
+func (w Window) openOn(y int, m time.Month, d int, loc *time.Location) time.Time {
+	return time.Date(y, m, d, int(w.Start)/60, int(w.Start)%60, 0, 0, loc)
+}
+
+// Contains reports whether the instant t falls in the window in loc's local time.
+func (w Window) Contains(t time.Time, loc *time.Location) bool {
+	open, close := w.bounds(t, loc)
+	return !t.Before(open) && t.Before(close)
+}
+
+// Table holds the calling windows: a default and per-region overrides keyed by E.164
+// prefix, such as "+1" for a country or "+1305" for an area code (Rule G2). The zero
+// Table uses [Default] everywhere.
+type Table struct {
+	// Default is the window of a phone no override matches; the zero Window means
+	// [Default].
+	Default Window
+	// Overrides maps an E.164 prefix ("+" and digits) to its window. The longest prefix
+	// of the phone wins. nil means none.
+	Overrides map[string]Window
+}
+
+// Validate reports the first invalid window or prefix of the table, as a
+// [*WindowError], or nil.
+func (tb Table) Validate() error {
+	if tb.Default != (Window{}) && !tb.Default.Valid() {
+		return &WindowError{Reason: "start must be before end, both within the day"}
+	}
+	keys := make([]string, 0, len(tb.Overrides))
+	for k := range tb.Overrides {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if len(k) < 2 || k[0] != '+' || strings.Trim(k[1:], "0123456789") != "" {
+			return &WindowError{Prefix: "an override", Reason: "the prefix must be + and digits"}
+		}
+		if !tb.Overrides[k].Valid() {
+			return &WindowError{Prefix: k, Reason: "start must be before end, both within the day"}
+		}
+	}
+	return nil
+}
+
+// For returns the window of a phone in E.164: the override with the longest prefix of
+// it, else the table's default.
+func (tb Table) For(e164 string) Window {
+	best, bestLen := tb.Default, 0
+	if best == (Window{}) {
+		best = Default
+	}
+	for k, w := range tb.Overrides {
+		if len(k) > bestLen && strings.HasPrefix(e164, k) {
+			best, bestLen = w, len(k)
+		}
+	}
+	return best
+}
+
+// Decision is what [Check] decides.
+type Decision struct {
+	// Allowed reports that t falls in the window in every zone.
+	Allowed bool
+	// Next is the earliest instant at or after t that falls in the window in every zone:
+	// t itself when Allowed, else in UTC; zero when no instant in the next week does (the zones'
+	// windows never overlap).
+	Next time.Time
+}
+
+// horizon is how far Check looks for the next allowed instant.
+const horizon = 8 * 24 * time.Hour
+
+// Check decides whether the instant t falls in the window w in the local time of every
+// zone in zones, and when it next does (Rule G3: a number whose zone is not known for
+// sure may be called only when it is a lawful hour in each of its candidate zones).
+// With no zones it allows nothing and Next is zero.
+func Check(w Window, t time.Time, zones []*time.Location) Decision {
+	if len(zones) == 0 || !w.Valid() {
+		return Decision{}
+	}
+	if allIn(w, t, zones) {
+		return Decision{Allowed: true, Next: t}
+	}
+	// The set of allowed instants is a union of intervals, each opening when the window
+	// opens in one of the zones. So the next allowed instant is the earliest opening
+	// after t, in any zone, that falls in the window everywhere.
+	var opens []time.Time
+	for _, loc := range zones {
+		y, m, d := t.In(loc).Date()
+		for day := range 9 {
+			open := w.openOn(y, m, d+day, loc)
+			if open.After(t) && open.Sub(t) <= horizon {
+				opens = append(opens, open)
+			}
+		}
+	}
+	slices.SortFunc(opens, time.Time.Compare)
+	for _, o := range opens {
+		if allIn(w, o, zones) {
+			return Decision{Next: o.UTC()}
+		}
+	}
+	return Decision{}
+}
+
+func allIn(w Window, t time.Time, zones []*time.Location) bool {
+	for _, loc := range zones {
+		if !w.Contains(t, loc) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,133 @@
+package callwindow_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+	_ "time/tzdata" // the tests must not depend on the machine's zone database
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit/callwindow"
+)
+
+func zone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	require.NoError(t, err)
+	return loc
+}
+
+func utc(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// TestCheck_RuleG2G3 checks the default window in real US zones, on ordinary days and
+// on the days daylight saving starts (2026-03-08) and ends (2026-11-01), and the
+// intersection of several zones.
+func TestCheck_RuleG2G3(t *testing.T) {
+	ny, la, chi, phx := zone(t, "America/New_York"), zone(t, "America/Los_Angeles"), zone(t, "America/Chicago"), zone(t, "America/Phoenix")
+	tests := []struct {
+		name    string
+		at      string
+		zones   []*time.Location
+		allowed bool
+		next    string // RFC 3339; "" for zero
+	}{
+		{"new york noon", "2026-06-10T16:00:00Z", []*time.Location{ny}, true, "2026-06-10T16:00:00Z"},
+		{"new york 7:59", "2026-06-10T11:59:00Z", []*time.Location{ny}, false, "2026-06-10T12:00:00Z"},
+		{"new york 8:00 opens", "2026-06-10T12:00:00Z", []*time.Location{ny}, true, "2026-06-10T12:00:00Z"},
+		{"new york 21:00 closed", "2026-06-11T01:00:00Z", []*time.Location{ny}, false, "2026-06-11T12:00:00Z"},
+		{"new york 20:59:59", "2026-06-11T00:59:59Z", []*time.Location{ny}, true, "2026-06-11T00:59:59Z"},
+		{"los angeles 6:00", "2026-06-10T13:00:00Z", []*time.Location{la}, false, "2026-06-10T15:00:00Z"},
+		{"chicago 20:30", "2026-01-15T02:30:00Z", []*time.Location{chi}, true, "2026-01-15T02:30:00Z"},
+		// Phoenix keeps MST all year: 8:00 is 15:00Z in summer and winter alike.
+		{"phoenix summer 7:30", "2026-07-01T14:30:00Z", []*time.Location{phx}, false, "2026-07-01T15:00:00Z"},
+		{"phoenix winter 7:30", "2026-01-01T14:30:00Z", []*time.Location{phx}, false, "2026-01-01T15:00:00Z"},
+		// DST starts in New York on 2026-03-08 at 2:00: the window opens at 8:00 EDT = 12:00Z,
+		// the day before at 8:00 EST = 13:00Z.
+		{"dst start day 7:30 EDT", "2026-03-08T11:30:00Z", []*time.Location{ny}, false, "2026-03-08T12:00:00Z"},
+		{"day before dst 7:30 EST", "2026-03-07T12:30:00Z", []*time.Location{ny}, false, "2026-03-07T13:00:00Z"},
+		{"night before dst start", "2026-03-08T03:00:00Z", []*time.Location{ny}, false, "2026-03-08T12:00:00Z"},
+		// DST ends on 2026-11-01 at 2:00: 8:00 EST = 13:00Z; 21:00 EST = 02:00Z next day.
+		{"dst end day 8:30 EST", "2026-11-01T13:30:00Z", []*time.Location{ny}, true, "2026-11-01T13:30:00Z"},
+		{"dst end day 7:30 EST", "2026-11-01T12:30:00Z", []*time.Location{ny}, false, "2026-11-01T13:00:00Z"},
+		{"dst end day 20:30 EST", "2026-11-02T01:30:00Z", []*time.Location{ny}, true, "2026-11-02T01:30:00Z"},
+		// Several zones: only where every one is in its window.
+		{"ny and la at ny 10:00", "2026-06-10T14:00:00Z", []*time.Location{ny, la}, false, "2026-06-10T15:00:00Z"},
+		{"ny and la at ny 13:00", "2026-06-10T17:00:00Z", []*time.Location{ny, la}, true, "2026-06-10T17:00:00Z"},
+		{"ny and la at ny 21:30", "2026-06-11T01:30:00Z", []*time.Location{ny, la}, false, "2026-06-11T15:00:00Z"},
+		{"no zones", "2026-06-10T16:00:00Z", nil, false, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := callwindow.Check(callwindow.Default, utc(tc.at), tc.zones)
+			assert.Equal(t, tc.allowed, d.Allowed)
+			if tc.next == "" {
+				assert.True(t, d.Next.IsZero(), "next %v", d.Next)
+			} else {
+				assert.True(t, utc(tc.next).Equal(d.Next), "next %v, want %s", d.Next, tc.next)
+			}
+		})
+	}
+}
+
+// TestCheck_NoCommonWindow: zones too far apart have no instant in common (Rule G3).
+// Two 13-hour default windows always overlap; 9:00-17:00 in New York and Tokyo never do.
+func TestCheck_NoCommonWindow(t *testing.T) {
+	d := callwindow.Check(callwindow.Window{Start: callwindow.At(9, 0), End: callwindow.At(17, 0)}, utc("2026-06-10T16:00:00Z"),
+		[]*time.Location{zone(t, "America/New_York"), zone(t, "Asia/Tokyo")})
+	assert.False(t, d.Allowed)
+	assert.True(t, d.Next.IsZero())
+}
+
+// TestTable_RuleG2 checks the override table: the longest prefix wins.
+func TestTable_RuleG2(t *testing.T) {
+	tb := callwindow.Table{Overrides: map[string]callwindow.Window{
+		"+1":     {Start: callwindow.At(9, 0), End: callwindow.At(20, 0)},
+		"+1305":  {Start: callwindow.At(8, 0), End: callwindow.At(20, 0)},
+		"+13055": {Start: callwindow.At(10, 0), End: callwindow.At(18, 30)},
+	}}
+	require.NoError(t, tb.Validate())
+	assert.Equal(t, "09:00-20:00", tb.For("+19175554444").String())
+	assert.Equal(t, "08:00-20:00", tb.For("+13054441234").String())
+	assert.Equal(t, "10:00-18:30", tb.For("+13055551234").String())
+	assert.Equal(t, "08:00-21:00", tb.For("+442071838750").String())
+	assert.Equal(t, callwindow.Default, callwindow.Table{}.For("+19175554444"))
+
+	for name, bad := range map[string]callwindow.Table{
+		"default backwards": {Default: callwindow.Window{Start: callwindow.At(21, 0), End: callwindow.At(8, 0)}},
+		"bad prefix":        {Overrides: map[string]callwindow.Window{"1305": callwindow.Default}},
+		"empty window":      {Overrides: map[string]callwindow.Window{"+1": {Start: callwindow.At(8, 0), End: callwindow.At(8, 0)}}},
+		"past midnight":     {Overrides: map[string]callwindow.Window{"+1": {Start: callwindow.At(8, 0), End: callwindow.At(25, 0)}}},
+	} {
+		err := bad.Validate()
+		assert.True(t, errors.Is(err, callwindow.ErrWindow), "%s: %v", name, err)
+		var we *callwindow.WindowError
+		assert.True(t, errors.As(err, &we), name)
+	}
+}
+
+// TestWindow_Contains_Override: an earlier end applies in local time.
+func TestWindow_Contains_Override(t *testing.T) {
+	w := callwindow.Window{Start: callwindow.At(8, 0), End: callwindow.At(20, 0)}
+	ny := zone(t, "America/New_York")
+	assert.True(t, w.Contains(utc("2026-06-10T23:59:00Z"), ny))  // 19:59 EDT
+	assert.False(t, w.Contains(utc("2026-06-11T00:00:00Z"), ny)) // 20:00 EDT
+	d := callwindow.Check(w, utc("2026-06-11T00:30:00Z"), []*time.Location{ny})
+	assert.Equal(t, utc("2026-06-11T12:00:00Z"), d.Next)
+}
+
+func ExampleCheck() {
+	ny, _ := time.LoadLocation("America/New_York")
+	at := time.Date(2026, 6, 10, 11, 30, 0, 0, time.UTC) // 7:30 in New York
+	d := callwindow.Check(callwindow.Default, at, []*time.Location{ny})
+	fmt.Println(d.Allowed, d.Next.In(ny).Format("15:04 MST"))
+	// Output: false 08:00 EDT
+}

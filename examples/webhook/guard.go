@@ -1,0 +1,64 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+	_ "time/tzdata" // the zones of Rule G3, also where the machine has no zone database
+
+	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/optin"
+)
+
+// guardAnswer is the body of GET /guard (Rule G4).
+type guardAnswer struct {
+	Allowed     bool   `json:"allowed"`
+	Reason      string `json:"reason,omitempty"`
+	NextAllowed string `json:"nextAllowed,omitempty"`
+	Zone        string `json:"zone,omitempty"`
+	State       string `json:"state"`
+}
+
+// handleGuard adds GET /guard?phone=...&channel=sms&at=RFC3339 to mux: may the phone be
+// reached on the channel (sms, the default, or voice) at the instant (now by default)?
+// It answers 200 with the Guard's decision, and 400 for a phone, channel or instant
+// that cannot be read.
+func handleGuard(mux *http.ServeMux, p *regalkit.Processor, logger *slog.Logger) {
+	g := p.Guard(nil)
+	mux.HandleFunc("GET /guard", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		ch := optin.SMS
+		if s := q.Get("channel"); s != "" {
+			c, ok := optin.ParseChannel(s)
+			if !ok || c == optin.Email {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "channel must be sms or voice"})
+				return
+			}
+			ch = c
+		}
+		at := time.Now().UTC()
+		if s := q.Get("at"); s != "" {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "at must be an RFC 3339 time"})
+				return
+			}
+			at = t
+		}
+		d, err := g.Check(r.Context(), q.Get("phone"), ch, at)
+		if errors.Is(err, regalkit.ErrGuardInput) {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		if err != nil {
+			fail(w, r, logger, err)
+			return
+		}
+		out := guardAnswer{Allowed: d.Allowed, Reason: string(d.Reason), Zone: d.Zone, State: d.State.String()}
+		if !d.NextAllowed.IsZero() {
+			out.NextAllowed = d.NextAllowed.UTC().Format(time.RFC3339)
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}

@@ -1,0 +1,234 @@
+package regalkit
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/regalkit/regalkit/callwindow"
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/optin"
+)
+
+// ErrGuardInput is the sentinel a [*GuardInputError] matches: a phone or channel the
+// Guard cannot read.
+var ErrGuardInput = errors.New("regalkit: guard: unreadable input")
+
+// GuardInputError says which input of [Guard.Check] cannot be read. It never holds a
+// whole phone number.
+type GuardInputError struct {
+	Field string // "phone" or "channel"
+	Err   error  // the cause: an identity.PhoneError, or nil for a channel
+}
+
+func (e *GuardInputError) Error() string {
+	s := "regalkit: guard: unreadable " + e.Field
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *GuardInputError) Unwrap() error { return e.Err }
+
+// Is reports whether target is [ErrGuardInput].
+func (e *GuardInputError) Is(target error) bool { return target == ErrGuardInput }
+
+// GuardOptions configures a [Guard]. The zero value, like a nil *GuardOptions, gives the
+// defaults each field documents.
+type GuardOptions struct {
+	// Windows are the calling windows (Rule G2): a default, and overrides by E.164
+	// prefix for regions whose laws end earlier. The zero Table is 8:00 to 21:00
+	// everywhere.
+	Windows callwindow.Table
+
+	// FallbackZone is the IANA zone, such as "America/New_York", used for a phone whose
+	// zone is unknown (Rule G3). Empty means such a phone is refused with
+	// guard.unknown_zone.
+	FallbackZone string
+
+	// ContactZone returns the IANA zone a contact told; "" when it told none. When some
+	// contact with the phone names a zone the zone database knows, those zones are the
+	// candidates instead of the phone number's (Rule G3). Nil means
+	// [contact.Contact.TimeZone]: the context.timezone of its latest identify.
+	ContactZone func(c *contact.Contact) string
+}
+
+// Guard answers the question asked before every call or text (Rules G1–G4): may this
+// phone be reached on this channel at this instant? It reads consent from the
+// Processor's store and leaves the time arithmetic to package callwindow.
+//
+// Zones are loaded with time.LoadLocation: a program that may run where the machine
+// has no zone database should import time/tzdata, as examples/webhook does.
+//
+// A Guard is safe for concurrent use by multiple goroutines.
+type Guard struct {
+	p    *Processor
+	opts GuardOptions
+
+	mu   sync.Mutex
+	locs map[string]*time.Location // zones loaded so far, by name
+}
+
+// Guard returns a Guard over the processor's store and phone rules, configured by opts
+// (nil means the defaults). It panics if opts is invalid, as [New] does: a window that
+// ends before it starts, a prefix that is not "+" and digits, or a fallback zone the
+// zone database does not know.
+func (p *Processor) Guard(opts *GuardOptions) *Guard {
+	g := &Guard{p: p, locs: map[string]*time.Location{}}
+	if opts != nil {
+		g.opts = *opts
+	}
+	if err := g.opts.Windows.Validate(); err != nil {
+		panic(err.Error())
+	}
+	if z := g.opts.FallbackZone; z != "" && g.location(z) == nil {
+		panic("regalkit: guard: unknown fallback zone " + z)
+	}
+	return g
+}
+
+// Decision is the Guard's answer.
+type Decision struct {
+	// Allowed reports that the phone may be reached on the channel at the instant.
+	Allowed bool
+	// Reason says why not, as a diagnostic code: guard.not_subscribed,
+	// guard.opted_out, guard.unknown_zone, guard.quiet_hours or
+	// guard.no_common_window. Empty when Allowed.
+	Reason diag.Code
+	// NextAllowed is the earliest instant at or after the one asked about when every
+	// condition holds: that instant when Allowed, the window's next opening for
+	// guard.quiet_hours, and zero when only a change of consent or zone could allow it.
+	NextAllowed time.Time
+	// Zone names the time zone the window was judged in, or the candidate zones joined
+	// by commas when there are several (Rule G3); empty when unknown.
+	Zone string
+	// State is the phone's consent state on the channel across every contact with it
+	// (Rule G1).
+	State optin.State
+	// Deciding is the record that decides State, when there is one.
+	Deciding *optin.Entry
+}
+
+// Check decides whether phone (any form Rule T8 reads) may be reached on channel (sms
+// or voice) at the instant at (Rules G1–G4):
+//
+//   - consent (Rule G1): the phone's deciding record on the channel, across every
+//     contact that has the phone and the phone's own keyword replies (Rule G7), must
+//     opt in: guard.not_subscribed when there is none, guard.opted_out when it opts out;
+//   - zone (Rule G3): the zones the contacts told (their identify's context.timezone,
+//     or see GuardOptions.ContactZone), else
+//     the phone number's zones, else the fallback zone; guard.unknown_zone without one;
+//   - window (Rule G2): at must fall in the phone's calling window in every candidate
+//     zone: guard.quiet_hours, or guard.no_common_window when the zones have no hour in
+//     common.
+//
+// The error is a [*GuardInputError] for a phone or channel that cannot be read, or a
+// store or context failure.
+func (g *Guard) Check(ctx context.Context, phone string, channel optin.Channel, at time.Time) (Decision, error) {
+	if channel != optin.SMS && channel != optin.Voice {
+		return Decision{}, &GuardInputError{Field: "channel"}
+	}
+	num, err := g.p.phones.Parse(phone, "")
+	if err != nil {
+		return Decision{}, &GuardInputError{Field: "phone", Err: err}
+	}
+	e164 := num.E164
+	contacts, err := g.p.store.Find(ctx, identity.PhoneKey(e164))
+	if err != nil {
+		return Decision{}, err
+	}
+	views := make([]optin.View, 0, len(contacts)+1)
+	for _, c := range contacts {
+		views = append(views, c.ConsentView())
+	}
+	regs, err := g.p.store.Find(ctx, identity.AnonymousKey(KeywordRegisterPrefix+e164))
+	if err != nil {
+		return Decision{}, err
+	}
+	for _, r := range regs {
+		if r.UserID() == "" {
+			views = append(views, r.Consent().Resolve(nil))
+		}
+	}
+	var d Decision
+	if e, state, ok := optin.Across(e164, channel, views...); ok {
+		d.State, d.Deciding = state, &e
+	}
+	names := g.zones(e164, contacts)
+	d.Zone = strings.Join(names, ",")
+	var locs []*time.Location
+	for _, n := range names {
+		if loc := g.location(n); loc != nil {
+			locs = append(locs, loc)
+		}
+	}
+	switch {
+	case d.State == optin.StateNone:
+		d.Reason = diag.GuardNotSubscribed
+		return d, nil
+	case d.State != optin.StateSubscribed:
+		d.Reason = diag.GuardOptedOut
+		return d, nil
+	case len(locs) == 0:
+		d.Reason = diag.GuardUnknownZone
+		return d, nil
+	}
+	w := callwindow.Check(g.opts.Windows.For(e164), at, locs)
+	d.Allowed, d.NextAllowed = w.Allowed, w.Next
+	switch {
+	case w.Allowed:
+	case w.Next.IsZero():
+		d.Reason = diag.GuardNoCommonWindow
+	default:
+		d.Reason = diag.GuardQuietHours
+	}
+	return d, nil
+}
+
+// zones returns the candidate zone names of a phone (Rule G3), sorted.
+func (g *Guard) zones(e164 string, contacts []*contact.Contact) []string {
+	var names []string
+	zoneOf := g.opts.ContactZone
+	if zoneOf == nil {
+		zoneOf = (*contact.Contact).TimeZone
+	}
+	for _, c := range contacts {
+		if z := zoneOf(c); z != "" && g.location(z) != nil && !slices.Contains(names, z) {
+			names = append(names, z)
+		}
+	}
+	if len(names) == 0 {
+		names = identity.PhoneTimeZones(e164)
+	}
+	if len(names) == 0 && g.opts.FallbackZone != "" {
+		names = []string{g.opts.FallbackZone}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// location returns the zone named name, loading it once; nil when the zone database
+// does not know it.
+func (g *Guard) location(name string) *time.Location {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if loc, ok := g.locs[name]; ok {
+		return loc
+	}
+	if name == "" || name == "Local" {
+		return nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil // not kept: names come from contacts, and only valid ones are few
+	}
+	g.locs[name] = loc
+	return loc
+}

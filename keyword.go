@@ -1,0 +1,258 @@
+package regalkit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
+	"github.com/regalkit/regalkit/optin"
+	"github.com/regalkit/regalkit/regalio"
+)
+
+// This file applies keyword replies (Rules G5–G8): STOP and its family, START and
+// UNSTOP, sent by SMS from a phone. The reply is about the phone, not about a contact,
+// so its consent records are kept once, keyed by the phone, on a register contact
+// whose only identifier is the anonymous ID KeywordRegisterPrefix + phone. Every other
+// contact's keyword records are derived: at the end of each transaction, a contact it
+// changed gets exactly the keyword records of the phones it then has (Rule G7). A reply
+// that arrives before any contact has the phone therefore applies as soon as one gets
+// it, and one that arrives after a contact lost the phone does not apply to it: the
+// result is the same in every arrival order (Rule S3).
+
+// KeywordRegisterPrefix starts the anonymous ID of the contact that keeps the keyword
+// replies of one phone (Rule G7), followed by the phone in E.164.
+const KeywordRegisterPrefix = "sms-keyword:"
+
+// EventSMSReceived is the name of Regal's event for an inbound text message; its
+// properties.content is the body and properties.contact_phone (else traits.phone) the
+// sender (Rule G8).
+const EventSMSReceived = "sms.received"
+
+// EventPossibleOptOut is the event recorded on a phone's register contact for a reply
+// that contains a revocation keyword among other words (Rule G5), with the body as
+// properties.text, for a person to read.
+const EventPossibleOptOut = "sms.possible_opt_out"
+
+// maxMessageID is the longest messageId Rule D6 allows.
+const maxMessageID = 100
+
+// maxSMSText bounds the body kept on a possible opt-out's event: a text message is at
+// most 1,600 characters once carriers join its parts.
+const maxSMSText = 1600
+
+// InboundSMS is a text message a person sent, from a sender that is not Regal (Regal's
+// own arrive as sms.received events, Rule G8).
+type InboundSMS struct {
+	// From is the sender's phone, in any form Rule T8 reads.
+	From string
+	// Body is the message text.
+	Body string
+	// Time is when it was sent. Zero means the processor's clock.
+	Time time.Time
+	// MessageID identifies the message (Rule E2): a redelivery changes nothing. Empty
+	// means one derived from the sender, body and time.
+	MessageID string
+}
+
+// ReceiveSMS applies an inbound text message (Rules G5–G8): a STOP-family reply opts
+// the sender's phone out of SMS (and voice, by option) on every contact that has the
+// phone, now or later; START or UNSTOP opts it back in to SMS; a longer message
+// containing a revocation keyword is a possible opt-out, reported with the
+// keyword.possible_opt_out diagnostic and recorded as an event. Any other body changes
+// nothing. A sender that is not a valid phone is a phone.invalid diagnostic. The error is
+// for failures of the store or of ctx.
+func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, error) {
+	now := p.opts.now()
+	if in.Time.IsZero() {
+		in.Time = now
+	}
+	in.Time = in.Time.UTC()
+	phone, err := p.phones.Parse(in.From, "")
+	if in.MessageID == "" {
+		sum := sha256.Sum256([]byte(in.From + "\x00" + in.Body + "\x00" + in.Time.Format(time.RFC3339Nano)))
+		in.MessageID = "sms-" + hex.EncodeToString(sum[:12])
+	}
+	res := Result{MessageID: in.MessageID}
+	if len(in.MessageID) > maxMessageID {
+		res.Diagnostics = []diag.Diagnostic{{Code: diag.MessageInvalidID, Field: "messageId",
+			Message: "regalkit: the inbound SMS's messageId is over 100 characters (Rule D6)"}}
+		res.MessageID = ""
+		return res, nil
+	}
+	if err != nil {
+		res.Diagnostics = []diag.Diagnostic{{MessageID: in.MessageID, Code: diag.PhoneInvalid, Field: "from",
+			Message: "regalkit: the sender " + identity.MaskPhone(in.From) + " is not a valid phone (Rule T8)"}}
+		return res, nil
+	}
+	var out Result
+	err = p.store.Update(ctx, func(tx contact.Tx) error {
+		out = Result{MessageID: in.MessageID}
+		t := txn{p: p, tx: tx, now: now, res: &out}
+		done, err := tx.Processed(in.MessageID)
+		if err != nil || done {
+			out.Duplicate = done
+			return err
+		}
+		if err := tx.MarkProcessed(in.MessageID); err != nil {
+			return err
+		}
+		sms := optin.InboundSMS{Phone: phone.E164, Body: in.Body, Time: in.Time, MessageID: in.MessageID, ProcessedAt: now}
+		if err := t.keyword(sms, "body"); err != nil {
+			return err
+		}
+		return t.flush()
+	})
+	if err != nil {
+		p.log.LogAttrs(ctx, slog.LevelWarn, "regalkit: inbound SMS not processed",
+			slog.String("messageId", in.MessageID), slog.String("error", err.Error()))
+		return res, fmt.Errorf("regalkit: processing inbound SMS %q: %w", in.MessageID, err)
+	}
+	return out, nil
+}
+
+// regalInbound applies Regal's sms.received event as ReceiveSMS does (Rule G8): the
+// body is properties.content, the sender properties.contact_phone, else the traits'
+// phone. The event itself is recorded like any Regal event (Rule R5).
+func (t *txn) regalInbound(m *event.Message) error {
+	if m.Kind != event.Track || m.Event != EventSMSReceived || !regalio.IsRegal(m) {
+		return nil
+	}
+	text := func(o event.Object, key string) string {
+		if raw, ok := o.Get(key); ok {
+			if s, ok := jsonvalue.Text(raw); ok {
+				return s
+			}
+		}
+		return ""
+	}
+	body := text(m.Properties, "content")
+	from := firstText(text(m.Properties, "contact_phone"), text(m.Context.Traits, "phone"))
+	if from == "" || optin.ClassifyKeyword(body, t.p.opts.Keywords) == optin.NoKeyword {
+		return nil
+	}
+	phone, err := t.p.phones.Parse(from, "")
+	if err != nil {
+		t.refuse(m, diag.PhoneInvalid, "properties.contact_phone",
+			"regalkit: the sender "+identity.MaskPhone(from)+" of the inbound SMS is not a valid phone (Rule T8)")
+		return nil
+	}
+	return t.keyword(optin.InboundSMS{Phone: phone.E164, Body: body, Time: m.Time, MessageID: m.MessageID, ProcessedAt: t.now}, "properties.content")
+}
+
+// keyword applies one inbound SMS (Rules G5–G7): its records go to the phone's register
+// contact, and every contact that has the phone is marked changed, so that flush gives
+// it the records (see syncKeywords).
+func (t *txn) keyword(sms optin.InboundSMS, field string) error {
+	k := optin.ClassifyKeyword(sms.Body, t.p.opts.Keywords)
+	if k == optin.NoKeyword {
+		return nil
+	}
+	reg, err := t.register(sms.Phone, true)
+	if err != nil {
+		return err
+	}
+	if t.res.ContactID == "" {
+		t.res.ContactID = reg.ID()
+	}
+	if k == optin.PossibleOptOut {
+		t.res.Diagnostics = append(t.res.Diagnostics, diag.Diagnostic{MessageID: sms.MessageID, Code: diag.KeywordPossibleOptOut, Field: field,
+			Message: "regalkit: a reply from " + identity.MaskPhone(sms.Phone) + " contains a revocation keyword among other words; read it and record an opt-out if it is one (Rule G5)"})
+		body := sms.Body
+		if len(body) > maxSMSText {
+			body = strings.ToValidUTF8(body[:maxSMSText], "")
+		}
+		props, _ := json.Marshal(map[string]string{"text": body})
+		var rec event.Record
+		rec.Kind, rec.Name, rec.Time, rec.MessageID = event.Track, EventPossibleOptOut, sms.Time, sms.MessageID
+		if err := rec.Properties.UnmarshalJSON(props); err != nil {
+			return err
+		}
+		return t.addEvent(reg, rec)
+	}
+	if reg.AddConsent(optin.KeywordRecords(k, sms, t.p.opts.Keywords)...) > 0 {
+		t.changed("consent")
+	}
+	// Written back even when no record is new: a redelivery by an earlier message
+	// changes which message carries the record (see optin.Record).
+	t.touch(reg)
+	cs, err := t.find(identity.PhoneKey(sms.Phone))
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		t.touch(c)
+	}
+	return nil
+}
+
+// register returns the contact that keeps the keyword replies of a phone (Rule G7),
+// created when create is true and there is none; nil otherwise.
+func (t *txn) register(phone string, create bool) (*contact.Contact, error) {
+	anon := KeywordRegisterPrefix + phone
+	cs, err := t.find(identity.AnonymousKey(anon))
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if c.UserID() == "" {
+			return c, nil
+		}
+	}
+	if !create {
+		return nil, nil
+	}
+	return t.create("", anon), nil
+}
+
+// isRegister reports whether c is a phone's register contact.
+func isRegister(c *contact.Contact) bool {
+	if c.UserID() != "" {
+		return false
+	}
+	for _, a := range c.AnonymousIDs() {
+		if strings.HasPrefix(a, KeywordRegisterPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// syncKeywords gives every contact the transaction changed exactly the keyword records
+// of the phones it has (Rule G7). flush calls it before writing back.
+func (t *txn) syncKeywords() error {
+	for _, id := range t.order {
+		c, ok := t.loaded[id]
+		if !ok || !t.dirty[id] || isRegister(c) {
+			continue
+		}
+		var recs []optin.Record
+		for _, phone := range c.Phones() {
+			reg, err := t.register(phone, false)
+			if err != nil {
+				return err
+			}
+			if reg == nil {
+				continue
+			}
+			for _, r := range reg.Consent().Records() {
+				if r.IsKeyword() && r.Address == phone {
+					recs = append(recs, r)
+				}
+			}
+		}
+		if c.SetKeywordConsent(recs) {
+			t.changed("consent")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,189 @@
+package regalkit_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/optin"
+)
+
+const (
+	nyPhone  = "+19175554444"
+	optInSMS = `"optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T11:00:00Z","ip":"8.8.8.8"}`
+)
+
+func identifyPhone(user, phone, extra string) string {
+	s := `{"type":"identify","userId":"` + user + `","messageId":"id-` + user + `","timestamp":"2024-03-01T11:00:00Z","traits":{"phone":"` + phone + `"`
+	if extra != "" {
+		s += "," + extra
+	}
+	return s + "}}"
+}
+
+func regalSMS(id, from, body, at string) string {
+	return `{"type":"track","event":"sms.received","eventSource":"Regal Voice","anonymousId":"regal-contact:` + from +
+		`","messageId":"` + id + `","timestamp":"` + at + `","properties":{"content":"` + body + `","contact_phone":"` + from + `"}}`
+}
+
+func (f *fixture) receive(in regalkit.InboundSMS) regalkit.Result {
+	f.t.Helper()
+	r, err := f.p.ReceiveSMS(context.Background(), in)
+	require.NoError(f.t, err)
+	return r
+}
+
+// TestReceiveSMS_StopAppliesToEveryContact_RuleG7: a STOP opts the phone out on every
+// contact that has it, with the reply as evidence, whether it arrives before or after
+// the contacts get the phone.
+func TestReceiveSMS_StopAppliesToEveryContact_RuleG7(t *testing.T) {
+	stop := regalkit.InboundSMS{From: "(917) 555-4444", Body: "Stop.", Time: t0, MessageID: "sms-1"}
+	for _, stopFirst := range []bool{true, false} {
+		t.Run(map[bool]string{true: "stop first", false: "stop last"}[stopFirst], func(t *testing.T) {
+			f := newFixture(t, nil)
+			if stopFirst {
+				f.receive(stop)
+			}
+			f.one(identifyPhone("u1", nyPhone, optInSMS))
+			f.one(identifyPhone("u2", nyPhone, optInSMS))
+			if !stopFirst {
+				r := f.receive(stop)
+				assert.Contains(t, r.Changed, "consent")
+			}
+			for _, u := range []string{"u1", "u2"} {
+				c := f.user(u)
+				require.NotNil(t, c)
+				assert.Equal(t, optin.StateUnsubscribed, c.Subscription(optin.SMS), u)
+				assert.Equal(t, optin.StateNone, c.Subscription(optin.Voice), "voice only by option")
+				e, ok := c.ConsentView().Current(nyPhone, optin.SMS)
+				require.True(t, ok)
+				assert.Equal(t, optin.SourceSMSKeyword, e.Source)
+				assert.Equal(t, "Stop.", e.Text)
+				assert.Equal(t, t0, e.Timestamp)
+				assert.Equal(t, "sms-1", e.MessageID)
+			}
+			// A redelivery changes nothing (Rule E2).
+			r := f.receive(stop)
+			assert.True(t, r.Duplicate)
+		})
+	}
+}
+
+// TestReceiveSMS_StartAndOptions_RuleG6: START re-subscribes SMS without an IP; YES only
+// by option; a STOP widened to voice by option.
+func TestReceiveSMS_StartAndOptions_RuleG6(t *testing.T) {
+	f := newFixture(t, &regalkit.Options{Keywords: optin.KeywordOptions{YesOptsIn: true, Voice: true}})
+	f.one(identifyPhone("u1", nyPhone, optInSMS))
+	f.receive(regalkit.InboundSMS{From: nyPhone, Body: "STOP", Time: t0, MessageID: "s1"})
+	c := f.user("u1")
+	assert.Equal(t, optin.StateUnsubscribed, c.Subscription(optin.SMS))
+	assert.Equal(t, optin.StateUnsubscribed, c.Subscription(optin.Voice))
+	f.receive(regalkit.InboundSMS{From: nyPhone, Body: "start", Time: t0.Add(time.Minute), MessageID: "s2"})
+	c = f.user("u1")
+	assert.Equal(t, optin.StateSubscribed, c.Subscription(optin.SMS))
+	assert.Equal(t, optin.StateUnsubscribed, c.Subscription(optin.Voice), "START re-subscribes SMS only")
+	f.receive(regalkit.InboundSMS{From: nyPhone, Body: "STOP", Time: t0.Add(2 * time.Minute), MessageID: "s3"})
+	f.receive(regalkit.InboundSMS{From: nyPhone, Body: "Yes", Time: t0.Add(3 * time.Minute), MessageID: "s4"})
+	assert.Equal(t, optin.StateSubscribed, f.user("u1").Subscription(optin.SMS))
+
+	g := newFixture(t, nil)
+	g.one(identifyPhone("u1", nyPhone, optInSMS))
+	g.receive(regalkit.InboundSMS{From: nyPhone, Body: "STOP", Time: t0, MessageID: "s1"})
+	r := g.receive(regalkit.InboundSMS{From: nyPhone, Body: "yes", Time: t0.Add(time.Minute), MessageID: "s2"})
+	assert.Empty(t, r.Changed)
+	assert.Equal(t, optin.StateUnsubscribed, g.user("u1").Subscription(optin.SMS), "YES is not START by default")
+}
+
+// TestReceiveSMS_PossibleOptOut_RuleG5: a longer message is a diagnostic and an event,
+// not a revocation, unless the option says so.
+func TestReceiveSMS_PossibleOptOut_RuleG5(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(identifyPhone("u1", nyPhone, optInSMS))
+	r := f.receive(regalkit.InboundSMS{From: nyPhone, Body: "please stop texting me", Time: t0, MessageID: "s1"})
+	require.Len(t, r.Diagnostics, 1)
+	assert.Equal(t, diag.KeywordPossibleOptOut, r.Diagnostics[0].Code)
+	assert.NotContains(t, r.Diagnostics[0].Message, "5554444", "no whole phone in a diagnostic")
+	assert.Equal(t, optin.StateSubscribed, f.user("u1").Subscription(optin.SMS))
+	regs, err := f.store.Find(context.Background(), identity.AnonymousKey(regalkit.KeywordRegisterPrefix+nyPhone))
+	require.NoError(t, err)
+	require.Len(t, regs, 1)
+	assert.Equal(t, []string{"s1"}, f.events(regs[0]))
+
+	g := newFixture(t, &regalkit.Options{Keywords: optin.KeywordOptions{ContainedOptsOut: true}})
+	g.one(identifyPhone("u1", nyPhone, optInSMS))
+	g.receive(regalkit.InboundSMS{From: nyPhone, Body: "please stop texting me", Time: t0, MessageID: "s1"})
+	assert.Equal(t, optin.StateUnsubscribed, g.user("u1").Subscription(optin.SMS))
+
+	h := newFixture(t, nil)
+	r = h.receive(regalkit.InboundSMS{From: "+1 555 555 5555", Body: "STOP", Time: t0})
+	require.Len(t, r.Diagnostics, 1)
+	assert.Equal(t, diag.PhoneInvalid, r.Diagnostics[0].Code)
+	assert.Equal(t, 0, h.count())
+}
+
+// TestRegalSMSReceived_RuleG8: Regal's sms.received takes the same path, and the phone a
+// contact gains later gets the STOP; a phone the contact loses takes it away.
+func TestRegalSMSReceived_RuleG8(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(regalSMS("e1", nyPhone, "STOP", "2024-03-01T12:00:00Z"))
+	f.one(identifyPhone("u1", nyPhone, optInSMS))
+	c := f.user("u1")
+	assert.Equal(t, optin.StateUnsubscribed, c.Subscription(optin.SMS))
+	// The phone changes: the keyword record leaves with it.
+	f.one(`{"type":"identify","userId":"u1","messageId":"later","timestamp":"2024-03-01T13:00:00Z","traits":{"phones":{"` + nyPhone + `":null,"+13105550123":{"isPrimary":true}}}}`)
+	c = f.user("u1")
+	assert.NotContains(t, c.Phones(), nyPhone)
+	for _, e := range c.ConsentView().History() {
+		assert.NotEqual(t, optin.SourceSMSKeyword, e.Source, "the STOP belongs to the phone the contact no longer has")
+	}
+}
+
+// TestReceiveSMS_Limits: a messageId over 100 characters is refused (Rule D6); a long
+// body is kept cut to 1,600 bytes.
+func TestReceiveSMS_Limits(t *testing.T) {
+	f := newFixture(t, nil)
+	long := make([]byte, 101)
+	for i := range long {
+		long[i] = 'x'
+	}
+	r := f.receive(regalkit.InboundSMS{From: nyPhone, Body: "STOP", Time: t0, MessageID: string(long)})
+	require.Len(t, r.Diagnostics, 1)
+	assert.Equal(t, diag.MessageInvalidID, r.Diagnostics[0].Code)
+	assert.Equal(t, 0, f.count())
+
+	body := "please stop " + string(make([]byte, 3000))
+	r = f.receive(regalkit.InboundSMS{From: nyPhone, Body: body, Time: t0, MessageID: "s-long"})
+	require.Len(t, r.Diagnostics, 1)
+	assert.Equal(t, diag.KeywordPossibleOptOut, r.Diagnostics[0].Code)
+}
+
+// TestKeyword_OrderRegressions replays, in every order, two sets the S3 property test
+// once found order-dependent (Rule G7): the same STOP carried by two messages (the
+// register must keep the earlier carrier whichever arrives first), and a STOP before an
+// anonymous contact gets the phone and is then aliased away (the emptied contact must
+// go, as it does without the STOP).
+func TestKeyword_OrderRegressions(t *testing.T) {
+	stop := func(extra string) string {
+		return `{"timestamp":"2024-03-01T12:00:00Z","type":"track","userId":"u1",` + extra + `"context":{},"event":"sms.received","eventSource":"Regal Voice","properties":{"content":"STOP","contact_phone":"+19545552399"}}`
+	}
+	sets := [][]string{
+		{`{"type":"delete","userId":"u1","messageId":"m00","timestamp":"2024-03-01T12:00:00Z"}`, stop(``), stop(`"anonymousId":"a1",`)},
+		{stop(``),
+			`{"timestamp":"2024-03-01T12:00:00Z","type":"identify","anonymousId":"a1","context":{},"traits":{"phones":{"+19545552399":{"voiceOptIn":{"subscribed":false,"timestamp":"2024-03-01T12:05:00Z"}}}}}`,
+			`{"timestamp":"2024-03-01T12:00:00Z","type":"alias","userId":"u2","previousId":"a1"}`},
+	}
+	perms := [][3]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}
+	for i, set := range sets {
+		want := replayAll(t, set)
+		for _, p := range perms {
+			got := replayAll(t, []string{set[p[0]], set[p[1]], set[p[2]]})
+			assert.Equal(t, want, got, "set %d, order %v", i, p)
+		}
+	}
+}
