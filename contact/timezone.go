@@ -3,6 +3,7 @@ package contact
 import (
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/internal/intern"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
 )
 
 // The contact's own time zone (Rule G3): the IANA name an identify's context.timezone
@@ -24,11 +25,11 @@ const maxZoneName = 64
 // nothing; another value is trait.invalid.
 func (a *applier) timeZone() {
 	raw, ok := a.m.Context.Extra.Get("timezone")
-	if !ok || kindOf(raw) == kindNull {
+	if !ok || jsonvalue.KindOf(raw) == jsonvalue.KindNull {
 		return
 	}
-	s, ok := unquote(raw)
-	if !ok || kindOf(raw) != kindString || !zoneName(s) {
+	s, ok := jsonvalue.String(raw)
+	if !ok || !zoneName(s) {
 		a.refuse(diag.TraitInvalid, fieldPath{base: "context.", key: "timezone"}, "timezone must be an IANA time zone name such as America/New_York")
 		return
 	}
