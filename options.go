@@ -59,6 +59,13 @@ type Options struct {
 	// on a new event would win over a newer identify. Either way the context.traits
 	// are kept on the event record and exported with it.
 	ApplyContextTraits bool
+
+	// Outbox records, in the transaction that applies each message, an outbox entry
+	// for every contact whose Regal body the message changed or on which it recorded a
+	// track event, for a [Forwarder] to send (see outbox.go). The store must implement
+	// contact.Outbox; New panics otherwise. Off by default: nothing drains an outbox
+	// nobody forwards.
+	Outbox bool
 }
 
 // Validate reports what is wrong with the options: an unknown phone region or an
