@@ -30,19 +30,19 @@ import (
 type failure int
 
 const (
-	answerOK          failure = iota // records the body, answers 200
-	answer400                        // refuses it for good
-	answer401                        // refuses the key
-	answer408                        // times out, says the status
-	answer429                        // too many requests, with Retry-After
-	answer429Bare                    // too many requests, without Retry-After
-	answer500                        // fails
-	answer503                        // unavailable
-	hang                             // answers nothing until the client gives up
-	reset                            // resets the connection
-	recordThen500                    // records the body, then fails: the acknowledgement is lost
-	recordThenHang                   // records the body, then answers nothing
-	recordThenReset                  // records the body, then resets the connection
+	answerOK        failure = iota // records the body, answers 200
+	answer400                      // refuses it for good
+	answer401                      // refuses the key
+	answer408                      // times out, says the status
+	answer429                      // too many requests, with Retry-After
+	answer429Bare                  // too many requests, without Retry-After
+	answer500                      // fails
+	answer503                      // unavailable
+	hang                           // answers nothing until the client gives up
+	reset                          // resets the connection
+	recordThen500                  // records the body, then fails: the acknowledgement is lost
+	recordThenHang                 // records the body, then answers nothing
+	recordThenReset                // records the body, then resets the connection
 	numFailures
 )
 
