@@ -37,6 +37,18 @@
 // erases what came before it and leaves a tombstone (I7). The decision is
 // [identity.Decide]; the Processor carries it out.
 //
+// # Forwarding to Regal
+//
+// With [Options].Outbox, the transaction that applies a message also writes an outbox
+// entry for what Regal must learn (Rule O1), in a store that implements
+// contact.Outbox; a [Forwarder] sends the entries with a regalio.Client, in order per
+// contact, at least once (Rules O2–O4):
+//
+//	p := regalkit.New(store, &regalkit.Options{Outbox: true})
+//	fw, err := regalkit.NewForwarder(store, regalio.NewClient(apiKey, nil), nil)
+//	fw.Start()
+//	defer fw.Stop(ctx)
+//
 // # Packages
 //
 //   - [github.com/regalkit/regalkit/segmentio]: the Segment wire format: decoding every
@@ -52,5 +64,6 @@
 //   - [github.com/regalkit/regalkit/diag]: the diagnostic type and its codes.
 //
 // The behaviour contract, rule by rule, is SPEC.md; rule IDs such as T8 or C6 in doc
-// comments and tests point into it.
+// comments and tests point into it, and the rules that grew after it (R, O) are in
+// RULES.md.
 package regalkit

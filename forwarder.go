@@ -70,7 +70,7 @@ type ForwarderStats struct {
 }
 
 // Forwarder drains a store's outbox (contact.Outbox, filled by a Processor with
-// Options.Outbox) into Regal with a regalio.Client.
+// Options.Outbox) into Regal with a regalio.Client (Rules O2–O4; see RULES.md).
 //
 // What it sends for an entry is the contact as it is at send time, encoded by
 // regalio.FromContact and regalio.Encode, with the entry's track event when it has

@@ -62,7 +62,7 @@ type Options struct {
 
 	// Outbox records, in the transaction that applies each message, an outbox entry
 	// for every contact whose Regal body the message changed or on which it recorded a
-	// track event, for a [Forwarder] to send (see outbox.go). The store must implement
+	// track event, for a [Forwarder] to send (Rule O1). The store must implement
 	// contact.Outbox; New panics otherwise. Off by default: nothing drains an outbox
 	// nobody forwards.
 	Outbox bool

@@ -8,7 +8,7 @@ import (
 	"github.com/regalkit/regalkit/regalio"
 )
 
-// This file writes the outbox entries of a message (Options.Outbox), in the message's
+// This file writes the outbox entries of a message (Options.Outbox, Rule O1), in the message's
 // own transaction, so that a change is never committed without its entry, nor an entry
 // without its change. A duplicate message returns before it gets here (Rule E2) and
 // adds nothing.

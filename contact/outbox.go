@@ -73,8 +73,8 @@ type OutboxEntry struct {
 	Reason string
 }
 
-// OutboxTx is the part of a [Tx] that writes to an [Outbox]: the Tx of a store that
-// implements Outbox implements it too.
+// OutboxTx is the part of a [Tx] that writes to an [Outbox] (Rule O1): the Tx of a
+// store that implements Outbox implements it too.
 type OutboxTx interface {
 	// Enqueue adds an entry, as part of the transaction: it is stored if and only if
 	// the transaction commits, and becomes claimable when it does. The store assigns
@@ -92,7 +92,8 @@ type OutboxStats struct {
 	OldestPending time.Time
 }
 
-// Outbox is an optional interface of a [Store]: a transactional outbox. The Processor
+// Outbox is an optional interface of a [Store]: a transactional outbox (Rules O1, O3;
+// see RULES.md). The Processor
 // adds entries inside the transaction that applies a message (through [OutboxTx]), so
 // a change is never committed without its entry nor an entry without its change; a
 // forwarder claims them and sends them. Package contact/storetest checks every clause
