@@ -128,7 +128,9 @@ type OutboxStats struct {
 type Outbox interface {
 	// Claim leases and returns up to max pending entries that are due at now (their
 	// NextAttempt is zero or not after now) and whose lease, if any, has expired, at
-	// most one per contact as described above, oldest Seq first. Each returned entry
+	// most one per contact as described above: first the entries not tried yet, by Seq,
+	// then the others in the order they became due (a retried one at its NextAttempt,
+	// one whose lease expired at its LeaseUntil), then by Seq. Each returned entry
 	// has its Attempts increased by one, Lease set to a fresh token and LeaseUntil to
 	// now + lease. No entry due is an empty result, not an error.
 	Claim(ctx context.Context, now time.Time, lease time.Duration, max int) ([]OutboxEntry, error)

@@ -140,7 +140,22 @@ func (s *naiveOutbox) Claim(ctx context.Context, now time.Time, lease time.Durat
 		}
 		due = append(due, e)
 	}
-	slices.SortFunc(due, func(a, b *contact.OutboxEntry) int { return cmp.Compare(a.Seq, b.Seq) })
+	dueAt := func(e *contact.OutboxEntry) time.Time {
+		var t time.Time
+		if e.NextAttempt.After(t) {
+			t = e.NextAttempt
+		}
+		if e.Lease != "" && e.LeaseUntil.After(t) {
+			t = e.LeaseUntil
+		}
+		return t
+	}
+	slices.SortFunc(due, func(a, b *contact.OutboxEntry) int {
+		if c := dueAt(a).Compare(dueAt(b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Seq, b.Seq)
+	})
 	if len(due) > max && !s.has(faultIgnoresMax) {
 		due = due[:max]
 	}
