@@ -33,8 +33,8 @@ var emptyBody, _ = regalio.Encode(regalio.Contact{}, nil)
 // snapshot keeps the Regal body of a contact as first read, to tell at the end whether
 // the message changed it.
 func (t *txn) snapshot(c *contact.Contact) {
-	if !t.p.opts.Outbox {
-		return
+	if !t.p.opts.Outbox || c.CreatedAt().IsZero() {
+		return // a contact this transaction creates: enqueue compares it with emptyBody
 	}
 	if t.outbox.before == nil {
 		t.outbox.before = map[string][]byte{}
@@ -83,8 +83,8 @@ func (t *txn) enqueue(m *event.Message) error {
 		if ev != nil && id == eventOn {
 			e.Event = ev
 		}
-		before := t.outbox.before[id]
-		if _, created := t.created[id]; created {
+		before, ok := t.outbox.before[id]
+		if _, created := t.created[id]; created || !ok {
 			before = emptyBody
 		}
 		if e.Event == nil && bytes.Equal(before, regalBody(c)) {

@@ -89,3 +89,24 @@ type noOutbox struct{ contact.Store }
 func TestOutbox_NeedsAnOutboxStore(t *testing.T) {
 	assert.Panics(t, func() { regalkit.New(noOutbox{memstore.New()}, &regalkit.Options{Outbox: true}) })
 }
+
+func TestOutbox_RegalsOwnEventsAreNotSentBack(t *testing.T) {
+	f := newFixture(t, &regalkit.Options{Outbox: true})
+	f.send(msg(`"type":"identify","messageId":"m1","userId":"u1",` + at(0) + `,"traits":{"phone":"+19545552399"}`))
+	drain(t, f.store)
+	res := f.one(msg(`"type":"track","messageId":"m2","userId":"u1","event":"call.completed",` + at(5) + `,"properties":{"eventSource":"Regal Voice"}`))
+	require.Contains(t, res.Changed, "event", "recorded on the contact")
+	assert.Empty(t, drain(t, f.store), "an event Regal reported is not sent back to it (Rule R5)")
+}
+
+func TestOutbox_MergeSendsTheKnownContact(t *testing.T) {
+	f := newFixture(t, &regalkit.Options{Outbox: true})
+	f.send(msg(`"type":"identify","messageId":"m1","anonymousId":"a1",` + at(0) + `,"traits":{"firstName":"Ada"}`))
+	f.send(msg(`"type":"identify","messageId":"m2","userId":"u1",` + at(1) + `,"traits":{"phone":"+19545552399"}`))
+	drain(t, f.store)
+	f.send(msg(`"type":"identify","messageId":"m3","userId":"u1","anonymousId":"a1",` + at(2)))
+	es := drain(t, f.store)
+	require.Len(t, es, 1, "the anonymous contact merged into u1: u1's Regal body changed (Rule I3)")
+	assert.Equal(t, f.user("u1").ID(), es[0].ContactID)
+	assert.Equal(t, "Ada", f.user("u1").FirstName())
+}
