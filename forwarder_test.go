@@ -77,7 +77,6 @@ type body struct {
 		N   int  `json:"n"`
 		Bad bool `json:"bad"`
 	} `json:"properties"`
-	key string
 }
 
 func newFakeRegal(t *testing.T, choose func(b body) failure) *fakeRegal {
