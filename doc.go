@@ -51,6 +51,18 @@
 // Regal's sms.received events, apply STOP and START replies to every contact with the
 // phone, in any arrival order (G5–G8).
 //
+// # Forwarding to Regal
+//
+// With [Options].Outbox, the transaction that applies a message also writes an outbox
+// entry for what Regal must learn (Rule O1), in a store that implements
+// contact.Outbox; a [Forwarder] sends the entries with a regalio.Client, in order per
+// contact, at least once (Rules O2–O4):
+//
+//	p := regalkit.New(store, &regalkit.Options{Outbox: true})
+//	fw, err := regalkit.NewForwarder(store, regalio.NewClient(apiKey, nil), nil)
+//	fw.Start()
+//	defer fw.Stop(ctx)
+//
 // # Packages
 //
 //   - [github.com/regalkit/regalkit/segmentio]: the Segment wire format: decoding every

@@ -69,6 +69,13 @@ type Options struct {
 	// with every identify (see optin.ParseCache). Zero means
 	// optin.DefaultParseCacheSize; negative turns the cache off.
 	OptInCacheSize int
+
+	// Outbox records, in the transaction that applies each message, an outbox entry
+	// for every contact whose Regal body the message changed or on which it recorded a
+	// track event, for a [Forwarder] to send (Rule O1). The store must implement
+	// contact.Outbox; New panics otherwise. Off by default: nothing drains an outbox
+	// nobody forwards.
+	Outbox bool
 }
 
 // Validate reports what is wrong with the options: an unknown phone region or an

@@ -45,6 +45,9 @@ func New(store contact.Store, opts *Options) *Processor {
 	if opts != nil {
 		p.opts = *opts
 	}
+	if _, ok := store.(contact.Outbox); p.opts.Outbox && !ok {
+		panic("regalkit: Options.Outbox with a store that does not implement contact.Outbox")
+	}
 	p.phones = identity.NewPhoneParser(&identity.PhoneParserOptions{Region: p.opts.Region, CacheSize: p.opts.PhoneCacheSize})
 	p.optIns = optin.NewParseCache(p.opts.OptInCacheSize)
 	p.events, _ = optin.NewEvents(p.opts.OptInEvents, p.opts.OptOutEvents) // checked by Validate

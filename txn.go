@@ -24,6 +24,8 @@ type txn struct {
 	created map[string]bool             // ids of contacts to insert rather than put
 	dirty   map[string]bool             // ids of contacts to write back
 	order   []string                    // ids in the order first touched, for writing back
+
+	outbox outboxState // what the message's outbox entries need (see outbox.go)
 }
 
 func (t *txn) process(m *event.Message) error {
@@ -53,7 +55,10 @@ func (t *txn) process(m *event.Message) error {
 	if err != nil {
 		return err
 	}
-	return t.flush()
+	if err := t.flush(); err != nil {
+		return err
+	}
+	return t.enqueue(m)
 }
 
 // get returns the contact with the id, from this transaction's copies first.
@@ -75,6 +80,7 @@ func (t *txn) remember(c *contact.Contact) {
 	}
 	t.loaded[c.ID()] = c
 	t.order = append(t.order, c.ID())
+	t.snapshot(c)
 }
 
 // find returns the contacts key finds, as changed in this transaction. Contacts created
@@ -448,6 +454,7 @@ func (t *txn) addEvent(c *contact.Contact, rec event.Record) error {
 	}
 	if added {
 		t.changed("event")
+		t.noteEvent(c, rec.MessageID)
 	}
 	return nil
 }

@@ -70,6 +70,16 @@
 // release the locks and sort and copy. Commits wait while that gathering runs, which
 // for Contacts takes some milliseconds per hundred thousand contacts.
 //
+// # Outbox
+//
+// The Store implements contact.Outbox (Rules O1, O3): a transaction's Tx takes outbox
+// entries, and its commit stores them, while it still holds the locks of what it wrote,
+// so that the entries of one contact get increasing Seqs in commit order. One mutex
+// guards the outbox: a queue of pending entries per contact, the dead entries, and the
+// count of sent ones (a sent entry is not kept). Claim looks at the first entry of every
+// queue, so it costs a little per contact with pending entries. The outbox is lost with
+// the process, as everything else is.
+//
 // # Memory
 //
 // Beyond the contacts themselves, the store costs per contact a map slot and a 24-byte

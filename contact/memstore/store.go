@@ -29,6 +29,7 @@ type Store struct {
 	hash        hasher
 	maxAttempts int // maxAttempts, but for tests
 	stripes     [numStripes]stripe
+	outbox      outbox // see outbox.go
 }
 
 var _ contact.Store = (*Store)(nil)
@@ -132,7 +133,7 @@ type indexDelta struct {
 // commit applies t's writes if nothing t read has changed, and returns errStale if
 // something has.
 func (s *Store) commit(t *tx) error {
-	if len(t.changes) == 0 && len(t.processed) == 0 && len(t.tombstones) == 0 {
+	if len(t.changes) == 0 && len(t.processed) == 0 && len(t.tombstones) == 0 && len(t.outbox) == 0 {
 		// Read-only: its reads were one state of the store, and there is nothing to
 		// apply.
 		return t.ctx.Err()
@@ -250,6 +251,7 @@ func (s *Store) commit(t *tx) error {
 	for _, ts := range t.tombstones {
 		s.stripes[s.hash.tombstone(ts.UserID)].putTombstone(ts)
 	}
+	s.outbox.add(t.outbox)
 	return nil
 }
 

@@ -124,8 +124,9 @@ type tx struct {
 
 	reads      []read
 	changes    []*change
-	processed  []string            // messageIds marked processed
-	tombstones []contact.Tombstone // tombstones put, the latest of each userId
+	processed  []string              // messageIds marked processed
+	tombstones []contact.Tombstone   // tombstones put, the latest of each userId
+	outbox     []contact.OutboxEntry // outbox entries enqueued (see outbox.go)
 
 	// Room for a typical transaction (a messageId, a key, a contact or two), so that it
 	// allocates once.

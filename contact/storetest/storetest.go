@@ -13,6 +13,9 @@ import (
 // The subtests are named after the clause they check, "Section/Clause" (such as
 // "Update/ErrorLeavesNothing"), so that one can be run alone with go test -run.
 // Some run many goroutines against one store; run them with the race detector.
+//
+// When the store implements the optional contact.Outbox, Run checks its clauses too,
+// as subtests named "Outbox/Clause".
 func Run(t *testing.T, newStore func(t *testing.T) contact.Store) {
 	t.Helper()
 	for _, c := range clauses {
@@ -20,6 +23,7 @@ func Run(t *testing.T, newStore func(t *testing.T) contact.Store) {
 			c.check(t, newStore(t))
 		})
 	}
+	runOutbox(t, newStore) // see outbox.go
 }
 
 // tb is the part of testing.TB the checks use, so that the kit's own tests can run a

@@ -12,6 +12,7 @@
 //	                     line (NDJSON), without their events
 //	GET  /healthz        200 while the server runs
 //	POST /regal          Regal's reporting webhooks, with -regal-token only
+//	GET  /outbox         the counts of what is forwarded to Regal, with -regal-key only
 //
 // Any other path or method gets a JSON error, 404 or 405, and nothing is processed.
 // Messages that arrive through /v1/* without a receivedAt are stamped with the
@@ -20,7 +21,7 @@
 // Usage:
 //
 //	go run ./examples/webhook [-addr 127.0.0.1:8080] [-secret S] [-token T] [-write-key K]... [-context-traits] [-v]
-//	                          [-regal-token T [-regal-header NAME]]
+//	                          [-regal-token T [-regal-header NAME]] [-regal-key K [-regal-url URL]]
 //
 // With -secret, every delivery must carry Segment's X-Signature for that shared secret;
 // Segment signs only the first message of an array, so add -token, a shared bearer
@@ -39,8 +40,17 @@
 // keep the server on a loopback or private address, or put it behind a proxy that
 // authenticates. Contacts live in memory and are lost when it stops.
 //
-// SIGINT or SIGTERM stops the server gracefully: it accepts no new connections and
-// finishes the requests in flight (for up to 25 seconds) before it exits.
+// With -regal-key, what the server processes is forwarded to Regal's Events API (see
+// regalkit.Forwarder): -regal-url is the full endpoint (default
+// https://events.regalvoice.com/events) and the key goes raw in Authorization. Every
+// message that changes what Regal holds of a contact, or records a track event, leaves
+// an entry in the store's outbox in its own transaction; GET /outbox answers
+// {"pending":N,"sent":N,"dead":N,"oldestPendingSeconds":N} for a health check.
+// Contacts and the outbox live in memory: what is pending when the process ends is lost.
+//
+// SIGINT or SIGTERM stops the server gracefully: it accepts no new connections,
+// finishes the requests in flight and then drains the forwarder's sends, for up to 25
+// seconds in all, before it exits.
 package main
 
 import (
@@ -114,6 +124,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var regal regalFlags
 	fs.StringVar(&regal.token, "regal-token", "", "serve Regal's reporting webhooks at POST /regal; every request must carry this `token`")
 	fs.StringVar(&regal.header, "regal-header", "", "a header `name` that may carry the -regal-token raw (Authorization: Bearer TOKEN always works)")
+	var fwd forwardFlags // see forward.go
+	fs.StringVar(&fwd.key, "regal-key", "", "forward what is processed to Regal's Events API with this API `key`")
+	fs.StringVar(&fwd.url, "regal-url", defaultRegalURL, "the Events API endpoint `URL` -regal-key forwards to")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -125,6 +138,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
+	if _, err := fwd.baseURL(); fwd.on() && err != nil {
+		fmt.Fprintf(stderr, "webhook: %v\n", err)
+		return errUsage
+	}
 
 	level := slog.LevelInfo
 	if *verbose {
@@ -132,9 +149,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	store := memstore.New()
+	handler := newServerWithRegal(store, &regalkit.Options{Logger: logger, ApplyContextTraits: *contextTraits, Outbox: fwd.on()},
+		&segmentio.HandlerOptions{WriteKeys: keys, Secret: *secret, Token: *token, Logger: logger}, regal, logger)
+	var fw *regalkit.Forwarder
+	if fwd.on() {
+		var err error
+		if fw, err = newForwarder(store, fwd, logger); err != nil {
+			return err
+		}
+		handler = withOutbox(handler, fw, logger)
+		fw.Start()
+		defer func() { // when Serve failed; a no-op after the drain below
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = fw.Stop(ctx)
+		}()
+	}
 	srv := &http.Server{
-		Handler: newServerWithRegal(store, &regalkit.Options{Logger: logger, ApplyContextTraits: *contextTraits},
-			&segmentio.HandlerOptions{WriteKeys: keys, Secret: *secret, Token: *token, Logger: logger}, regal, logger),
+		Handler:           handler,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -164,6 +196,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	if fw != nil {
+		// After the requests in flight, so that what they enqueued is sent too.
+		if err := drain(shutdownCtx, fw, logger); err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
 	}
 	return nil
 }

@@ -1,0 +1,98 @@
+package regalkit
+
+import (
+	"bytes"
+
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/regalio"
+)
+
+// This file writes the outbox entries of a message (Options.Outbox, Rule O1), in the message's
+// own transaction, so that a change is never committed without its entry, nor an entry
+// without its change. A duplicate message returns before it gets here (Rule E2) and
+// adds nothing.
+
+// outboxState is what a transaction keeps for its outbox entries.
+type outboxState struct {
+	before map[string][]byte // by contact id: its Regal body when first read
+	added  map[string]string // by messageId: the contact each event added was added to
+}
+
+// regalBody is what Regal holds of a contact: its Events API body without an event
+// (Rule R1).
+func regalBody(c *contact.Contact) []byte {
+	rc, _ := regalio.FromContact(c)
+	b, _ := regalio.Encode(rc, nil)
+	return b
+}
+
+// emptyBody is the body of a contact Regal holds nothing of.
+var emptyBody, _ = regalio.Encode(regalio.Contact{}, nil)
+
+// snapshot keeps the Regal body of a contact as first read, to tell at the end whether
+// the message changed it.
+func (t *txn) snapshot(c *contact.Contact) {
+	if !t.p.opts.Outbox || c.CreatedAt().IsZero() {
+		return // a contact this transaction creates: enqueue compares it with emptyBody
+	}
+	if t.outbox.before == nil {
+		t.outbox.before = map[string][]byte{}
+	}
+	t.outbox.before[c.ID()] = regalBody(c)
+}
+
+// noteEvent remembers the contact an event was added to.
+func (t *txn) noteEvent(c *contact.Contact, messageID string) {
+	if !t.p.opts.Outbox {
+		return
+	}
+	if t.outbox.added == nil {
+		t.outbox.added = map[string]string{}
+	}
+	t.outbox.added[messageID] = c.ID()
+}
+
+// enqueue adds an outbox entry for each contact whose Regal body the message changed,
+// and for the contact on which it recorded its own track event, with that event. Events
+// of other messages that the message moved between contacts (Rules I3, I4) are not sent
+// again. A message Regal itself reported (Rule R5) is not sent back to it.
+func (t *txn) enqueue(m *event.Message) error {
+	if !t.p.opts.Outbox || regalio.IsRegal(m) {
+		return nil
+	}
+	otx, ok := t.tx.(contact.OutboxTx)
+	if !ok {
+		return nil // checked by New; a wrapper that hides it gets no entries
+	}
+	var ev *event.Record
+	eventOn, recorded := t.outbox.added[m.MessageID]
+	if recorded {
+		if rec, ok := m.Record(); ok && rec.Kind == event.Track {
+			ev = &rec
+		}
+	}
+	seen := map[string]bool{}
+	for _, id := range t.order {
+		c, ok := t.loaded[id]
+		if !ok || seen[id] {
+			continue // deleted by the message
+		}
+		seen[id] = true
+		e := contact.OutboxEntry{ContactID: id, MessageID: m.MessageID, Created: t.now}
+		if ev != nil && id == eventOn {
+			e.Event = ev
+		}
+		before, ok := t.outbox.before[id]
+		if _, created := t.created[id]; created || !ok {
+			before = emptyBody
+		}
+		if e.Event == nil && bytes.Equal(before, regalBody(c)) {
+			continue
+		}
+		if err := otx.Enqueue(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
