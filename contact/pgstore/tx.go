@@ -29,6 +29,7 @@ type tx struct {
 	closed bool          // Update has returned
 
 	contacts   map[string]*entry             // every contact read or written, by id
+	found      map[identity.Key][]string     // the stored ids each key found
 	order      []*entry                      // written contacts, in the order first written
 	processed  map[string]bool               // messageIds read: stored or not
 	marks      []string                      // messageIds marked processed
@@ -207,6 +208,33 @@ func (t *tx) Find(key identity.Key) ([]*contact.Contact, error) {
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
+	ids, err := t.storedIDs(key)
+	if err != nil {
+		return nil, err
+	}
+	// The stored matches, and the contacts this transaction changed that match now.
+	ids = slices.Clone(ids)
+	for _, e := range t.order {
+		ids = append(ids, e.id)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	out := []*contact.Contact{}
+	for _, id := range ids {
+		if e := t.contacts[id]; e.cur != nil && e.cur.HasKey(key) {
+			out = append(out, e.cur.Clone())
+		}
+	}
+	return out, nil
+}
+
+// storedIDs returns the ids of the stored contacts key finds, reading them (and the
+// contacts) the first time the transaction asks: the transaction's snapshot gives the
+// same answer every time.
+func (t *tx) storedIDs(key identity.Key) ([]string, error) {
+	if ids, ok := t.found[key]; ok {
+		return ids, nil
+	}
 	b := t.batch()
 	b.Queue(sqlFind, int16(key.Kind), []byte(key.Value))
 	_, tombKnown := t.tombstones[key.Value]
@@ -250,19 +278,11 @@ func (t *tx) Find(key identity.Key) ([]*contact.Contact, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The stored matches, and the contacts this transaction changed that match now.
-	for _, e := range t.order {
-		ids = append(ids, e.id)
+	if t.found == nil {
+		t.found = make(map[identity.Key][]string, 2)
 	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	out := []*contact.Contact{}
-	for _, id := range ids {
-		if e := t.contacts[id]; e.cur != nil && e.cur.HasKey(key) {
-			out = append(out, e.cur.Clone())
-		}
-	}
-	return out, nil
+	t.found[key] = ids
+	return ids, nil
 }
 
 // readTombstone reads a userId's tombstone from a batch's next result and remembers it.
