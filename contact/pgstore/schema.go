@@ -107,7 +107,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // version (or a catalog entry) recorded by the other, or a serialization failure.
 func raced(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07" || pe.Code == "40001" || pe.Code == "40P01")
+	return errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "42P07" || pe.Code == "42710" || pe.Code == "40001" || pe.Code == "40P01")
 }
 
 func (s *Store) migrateOnce(ctx context.Context) error {
