@@ -159,3 +159,22 @@ func TestRoundTrips(t *testing.T) {
 	assert.LessOrEqual(t, onWire[1], int64(4), "identify of a known user")
 	assert.Equal(t, int64(2), onWire[7], "a duplicate: BEGIN with the messageId check, then COMMIT")
 }
+
+// retryCounter counts the transactions begun: with one Update per message, what is
+// over the message count is runs of a transaction again.
+type retryCounter struct {
+	begins atomic.Int64
+}
+
+func (c *retryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+func (c *retryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (c *retryCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchStartData) context.Context {
+	if d.Batch != nil && len(d.Batch.QueuedQueries) > 0 && d.Batch.QueuedQueries[0].SQL == sqlBegin {
+		c.begins.Add(1)
+	}
+	return ctx
+}
+func (c *retryCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (c *retryCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
