@@ -51,10 +51,10 @@ CREATE TABLE IF NOT EXISTS regalkit_processed (
 	message_id bytea PRIMARY KEY
 );
 CREATE TABLE IF NOT EXISTS regalkit_tombstones (
-	user_id    bytea   PRIMARY KEY,
-	time_s     bigint  NOT NULL,
-	time_ns    integer NOT NULL,
-	message_id bytea   NOT NULL
+	user_id    bytea PRIMARY KEY,
+	time_s     bigint,  -- NULL: no delete; the row is there for transactions to lock
+	time_ns    integer,
+	message_id bytea
 );`,
 }
 

@@ -35,13 +35,11 @@ const (
 	// Of two deletes of one userId the later stands (Rule I7): by time, then messageId.
 	sqlPutTombstone = `INSERT INTO regalkit_tombstones AS t (user_id, time_s, time_ns, message_id) VALUES ($1, $2, $3, $4)
 ON CONFLICT (user_id) DO UPDATE SET time_s = excluded.time_s, time_ns = excluded.time_ns, message_id = excluded.message_id
-WHERE (excluded.time_s, excluded.time_ns, excluded.message_id) > (t.time_s, t.time_ns, t.message_id)`
+WHERE t.time_s IS NULL OR (excluded.time_s, excluded.time_ns, excluded.message_id) > (t.time_s, t.time_ns, t.message_id)`
 )
 
-// The tombstone guards of a commit (see tx.guardTombstones). A guard row has a time no
-// delete can have, and lives only inside the committing transaction.
+// The tombstone guards of a commit (see tx.guardTombstones).
 const (
 	sqlGuardTombstone = `SELECT 1 FROM regalkit_tombstones WHERE user_id = $1 FOR SHARE`
-	sqlGuardAbsent    = `INSERT INTO regalkit_tombstones (user_id, time_s, time_ns, message_id) VALUES ($1, -9223372036854775808, 0, '') ON CONFLICT DO NOTHING`
-	sqlUnguardAbsent  = `DELETE FROM regalkit_tombstones WHERE user_id = $1 AND time_s = -9223372036854775808`
+	sqlGuardAbsent    = `INSERT INTO regalkit_tombstones (user_id) VALUES ($1) ON CONFLICT DO NOTHING`
 )

@@ -28,14 +28,14 @@ type tx struct {
 	err    error         // the first failed statement: PostgreSQL has aborted the transaction
 	closed bool          // Update has returned
 
-	contacts   map[string]*entry             // every contact read or written, by id
-	found      map[identity.Key][]string     // the stored ids each key found
-	order      []*entry                      // written contacts, in the order first written
-	processed  map[string]bool               // messageIds read: stored or not
-	marks      []string                      // messageIds marked processed
-	tombstones map[string]*contact.Tombstone // userIds' stored tombstones read (nil: none)
-	tombAsked  []string                      // userIds whose tombstone fn asked for
-	putTombs   []contact.Tombstone           // the latest put of each userId
+	contacts   map[string]*entry         // every contact read or written, by id
+	found      map[identity.Key][]string // the stored ids each key found
+	order      []*entry                  // written contacts, in the order first written
+	processed  map[string]bool           // messageIds read: stored or not
+	marks      []string                  // messageIds marked processed
+	tombstones map[string]tombRead       // userIds' stored tombstones read
+	tombAsked  []string                  // userIds whose tombstone fn asked for
+	putTombs   []contact.Tombstone       // the latest put of each userId
 }
 
 // entry is one contact as the transaction sees it.
@@ -285,22 +285,30 @@ func (t *tx) storedIDs(key identity.Key) ([]string, error) {
 	return ids, nil
 }
 
+// tombRead is a userId's row of the tombstone table as a transaction read it.
+type tombRead struct {
+	row bool               // the row exists (maybe without a delete)
+	ts  *contact.Tombstone // the delete it records; nil for none
+}
+
 // readTombstone reads a userId's tombstone from a batch's next result and remembers it.
 func (t *tx) readTombstone(br pgx.BatchResults, userID string) error {
-	var sec int64
-	var nsec int32
+	var sec *int64
+	var nsec *int32
 	var mid []byte
 	err := br.QueryRow().Scan(&sec, &nsec, &mid)
 	if t.tombstones == nil {
-		t.tombstones = make(map[string]*contact.Tombstone, 1)
+		t.tombstones = make(map[string]tombRead, 1)
 	}
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		t.tombstones[userID] = nil
+		t.tombstones[userID] = tombRead{}
 	case err != nil:
 		return err
+	case sec == nil || nsec == nil:
+		t.tombstones[userID] = tombRead{row: true}
 	default:
-		t.tombstones[userID] = &contact.Tombstone{UserID: userID, Time: joinTime(sec, nsec), MessageID: string(mid)}
+		t.tombstones[userID] = tombRead{row: true, ts: &contact.Tombstone{UserID: userID, Time: joinTime(*sec, *nsec), MessageID: string(mid)}}
 	}
 	return nil
 }
@@ -606,9 +614,9 @@ func (t *tx) Tombstone(userID string) (contact.Tombstone, bool, error) {
 		stored = t.tombstones[userID]
 	}
 	var ts contact.Tombstone
-	found := stored != nil
+	found := stored.ts != nil
 	if found {
-		ts = *stored
+		ts = *stored.ts
 	}
 	for _, p := range t.putTombs {
 		if p.UserID == userID && (!found || p.After(ts)) {
@@ -751,19 +759,20 @@ func (t *tx) commit() error {
 // (it only read the tombstone); the store's contract wants the later commit to see the
 // earlier one (Rule I7: a message does not slip past a delete committed beside it).
 //
-// A stored tombstone is locked FOR SHARE, which fails on a row updated since the
-// snapshot. An absent one is claimed: a guard row is inserted, which fails on a row
-// inserted since the snapshot, and deleted again in the same round trip.
+// The userId's row is locked FOR SHARE, which fails on a row changed since the
+// snapshot. A userId without a row gets one, without a delete: the insert fails on a
+// row inserted since the snapshot, and the row is there to lock next time. Locking
+// takes no predicate lock and inserts nothing into the index other transactions read,
+// so transactions of different users do not conflict over their tombstones.
 func (t *tx) guardTombstones(b *pgx.Batch) {
 	for _, u := range t.tombAsked {
 		if slices.ContainsFunc(t.putTombs, func(p contact.Tombstone) bool { return p.UserID == u }) {
 			continue // the put itself writes the row, and conflicts as a write does
 		}
-		if t.tombstones[u] != nil {
+		if t.tombstones[u].row {
 			b.Queue(sqlGuardTombstone, []byte(u))
-			continue
+		} else {
+			b.Queue(sqlGuardAbsent, []byte(u))
 		}
-		b.Queue(sqlGuardAbsent, []byte(u))
-		b.Queue(sqlUnguardAbsent, []byte(u))
 	}
 }
