@@ -317,7 +317,8 @@ func eventsQuery(contactID string, q contact.EventQuery, limit int) (string, []a
 	args := eventFilter(&b, []any{[]byte(contactID)}, q)
 	b.WriteString(` ORDER BY time_s, time_ns, message_id`)
 	if limit > 0 {
-		b.WriteString(` LIMIT ` + strconv.Itoa(limit))
+		args = append(args, int64(limit))
+		b.WriteString(` LIMIT $` + strconv.Itoa(len(args)))
 	}
 	return b.String(), args
 }
@@ -368,7 +369,8 @@ func (s *Store) Recent(ctx context.Context, q contact.EventQuery) iter.Seq2[cont
 				k := len(args)
 				fmt.Fprintf(&b, " AND (time_s, time_ns, message_id, contact_id) < ($%d, $%d, $%d, $%d)", k-3, k-2, k-1, k)
 			}
-			b.WriteString(` ORDER BY time_s DESC, time_ns DESC, message_id DESC, contact_id DESC LIMIT ` + strconv.Itoa(n))
+			args = append(args, int64(n))
+			b.WriteString(` ORDER BY time_s DESC, time_ns DESC, message_id DESC, contact_id DESC LIMIT $` + strconv.Itoa(len(args)))
 			page, err := collectRecords(ctx, tx, b.String(), args)
 			if err != nil {
 				yield(contact.ContactEvent{}, readError(ctx, err))

@@ -3,8 +3,10 @@ package pgstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -113,6 +115,8 @@ func (t *tx) fail(err error) error {
 	if t.err == nil {
 		if cerr := t.ctx.Err(); cerr != nil {
 			err = cerr
+		} else if !strings.HasPrefix(err.Error(), "pgstore: ") {
+			err = fmt.Errorf("pgstore: %w", err)
 		}
 		t.err = err
 	}
