@@ -48,6 +48,7 @@ func BenchmarkProcessor(b *testing.B) {
 				processAll(b, p, msgs, perm, workers)
 				elapsed += time.Since(start)
 				retries += tr.begins.Load() - int64(len(msgs))
+				b.Logf("failed commits and reads by SQLSTATE: %v", tr.codes)
 				txs += int64(len(msgs))
 			}
 			b.ReportMetric(float64(txs)/elapsed.Seconds(), "msgs/s")

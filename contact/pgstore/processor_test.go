@@ -174,3 +174,40 @@ func sameContacts(tb testing.TB, want, got []string, msg string) {
 	}
 	tb.Errorf("%s: %d contacts, want %d", msg, len(got), len(want))
 }
+
+// TestProcessedAloneMarksNothing: asking whether a messageId was processed, without
+// marking it, leaves it unprocessed, in a transaction that commits and in one that
+// fails.
+func TestProcessedAloneMarksNothing(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	ask := func(tx contact.Tx) (bool, error) { return tx.Processed("m-1") }
+	require.NoError(t, s.Update(ctx, func(tx contact.Tx) error {
+		done, err := ask(tx)
+		assert.False(t, done)
+		again, _ := ask(tx)
+		assert.False(t, again, "asked twice in one transaction")
+		return err
+	}))
+	mine := errors.New("mine")
+	require.ErrorIs(t, s.Update(ctx, func(tx contact.Tx) error {
+		_, err := ask(tx)
+		if err != nil {
+			return err
+		}
+		return mine
+	}), mine)
+	require.NoError(t, s.Update(ctx, func(tx contact.Tx) error {
+		done, err := ask(tx)
+		assert.False(t, done, "after transactions that only asked")
+		if err != nil {
+			return err
+		}
+		return tx.MarkProcessed("m-1")
+	}))
+	require.NoError(t, s.Update(ctx, func(tx contact.Tx) error {
+		done, err := ask(tx)
+		assert.True(t, done, "after a transaction that marked it")
+		return err
+	}))
+}

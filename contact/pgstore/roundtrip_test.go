@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -164,6 +166,8 @@ func TestRoundTrips(t *testing.T) {
 // over the message count is runs of a transaction again.
 type retryCounter struct {
 	begins atomic.Int64
+	mu     sync.Mutex
+	codes  map[string]int // the SQLSTATEs of failed batches
 }
 
 func (c *retryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
@@ -177,4 +181,14 @@ func (c *retryCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.T
 	return ctx
 }
 func (c *retryCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
-func (c *retryCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+func (c *retryCounter) TraceBatchEnd(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchEndData) {
+	var pe *pgconn.PgError
+	if errors.As(d.Err, &pe) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.codes == nil {
+			c.codes = map[string]int{}
+		}
+		c.codes[pe.Code+" "+pe.Message]++
+	}
+}

@@ -18,8 +18,10 @@ const (
 	sqlFind         = sqlContactFound
 	sqlHasEvent     = `SELECT EXISTS (SELECT 1 FROM regalkit_events WHERE contact_id = $1 AND message_id = $2)`
 	sqlStoredEvents = `SELECT message_id FROM regalkit_events WHERE contact_id = $1 AND message_id = ANY($2::bytea[])`
-	sqlProcessed    = `SELECT EXISTS (SELECT 1 FROM regalkit_processed WHERE message_id = $1)`
-	sqlTombstone    = `SELECT time_s, time_ns, message_id FROM regalkit_tombstones WHERE user_id = $1`
+	// Processed claims a messageId (see tx.Processed): a row when it was not there.
+	sqlClaimProcessed   = `INSERT INTO regalkit_processed (message_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING true`
+	sqlUnclaimProcessed = `DELETE FROM regalkit_processed WHERE message_id = ANY($1::bytea[])`
+	sqlTombstone        = `SELECT time_s, time_ns, message_id FROM regalkit_tombstones WHERE user_id = $1`
 
 	// The writes of a commit.
 	sqlInsertContact   = `INSERT INTO regalkit_contacts (id, doc) VALUES ($1, $2)`

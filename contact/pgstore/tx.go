@@ -33,7 +33,8 @@ type tx struct {
 	contacts   map[string]*entry         // every contact read or written, by id
 	found      map[identity.Key][]string // the stored ids each key found
 	order      []*entry                  // written contacts, in the order first written
-	processed  map[string]bool           // messageIds read: stored or not
+	processed  map[string]bool           // messageIds asked about: processed before or not
+	claims     []string                  // messageIds Processed inserted
 	marks      []string                  // messageIds marked processed
 	tombstones map[string]tombRead       // userIds' stored tombstones read
 	tombAsked  []string                  // userIds whose tombstone fn asked for
@@ -565,7 +566,13 @@ func (t *tx) events(id string, q contact.EventQuery) ([]event.Record, error) {
 	return out, nil
 }
 
-// Processed implements contact.Tx.
+// Processed implements contact.Tx. It does not read the messageId: it claims it, by
+// inserting it unless it is there, in the transaction. An insert probes the index
+// without the predicate lock a read takes, so that transactions processing different
+// messageIds never conflict over them, even when the ids share an index page; two
+// transactions claiming one messageId conflict as two inserts do (the second waits for
+// the first, and fails with a serialization failure if it commits). A claim fn does not
+// confirm with MarkProcessed is deleted at the commit.
 func (t *tx) Processed(messageID string) (bool, error) {
 	if err := t.usable(); err != nil {
 		return false, err
@@ -576,17 +583,27 @@ func (t *tx) Processed(messageID string) (bool, error) {
 	if done, ok := t.processed[messageID]; ok {
 		return done, nil
 	}
-	var done bool
+	claimed := false
 	b := t.batch()
-	b.Queue(sqlProcessed, []byte(messageID))
-	if err := t.send(b, func(br pgx.BatchResults) error { return br.QueryRow().Scan(&done) }); err != nil {
+	b.Queue(sqlClaimProcessed, []byte(messageID))
+	err := t.send(b, func(br pgx.BatchResults) error {
+		err := br.QueryRow().Scan(&claimed)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // there already: processed
+		}
+		return err
+	})
+	if err != nil {
 		return false, err
 	}
 	if t.processed == nil {
 		t.processed = make(map[string]bool, 1)
 	}
-	t.processed[messageID] = done
-	return done, nil
+	t.processed[messageID] = !claimed
+	if claimed {
+		t.claims = append(t.claims, messageID)
+	}
+	return !claimed, nil
 }
 
 // MarkProcessed implements contact.Tx.
@@ -738,12 +755,22 @@ func (t *tx) commit() error {
 			return err
 		}
 	}
-	if len(t.marks) > 0 {
-		arg := make([][]byte, len(t.marks))
-		for i, m := range t.marks {
-			arg[i] = []byte(m)
+	var mark, unclaim [][]byte
+	for _, m := range t.marks {
+		if !slices.Contains(t.claims, m) {
+			mark = append(mark, []byte(m))
 		}
-		b.Queue(sqlMarkProcessed, arg)
+	}
+	for _, m := range t.claims {
+		if !slices.Contains(t.marks, m) {
+			unclaim = append(unclaim, []byte(m))
+		}
+	}
+	if len(mark) > 0 {
+		b.Queue(sqlMarkProcessed, mark)
+	}
+	if len(unclaim) > 0 {
+		b.Queue(sqlUnclaimProcessed, unclaim)
 	}
 	if len(t.order) > 0 || len(t.marks) > 0 || len(t.putTombs) > 0 {
 		t.guardTombstones(b)
