@@ -40,7 +40,7 @@ ON CONFLICT (user_id) DO UPDATE SET time_s = excluded.time_s, time_ns = excluded
 WHERE t.time_s IS NULL OR (excluded.time_s, excluded.time_ns, excluded.message_id) > (t.time_s, t.time_ns, t.message_id)`
 )
 
-// The tombstone guards of a commit (see tx.guardTombstones).
+// The tombstone guards of a commit (see tx.queueTombstones).
 const (
 	sqlGuardTombstone = `SELECT 1 FROM regalkit_tombstones WHERE user_id = $1 FOR SHARE`
 	sqlGuardAbsent    = `INSERT INTO regalkit_tombstones (user_id) VALUES ($1) ON CONFLICT DO NOTHING`

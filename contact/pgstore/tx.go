@@ -750,6 +750,9 @@ func (t *tx) commit() error {
 		return nil
 	}
 	b := t.batch()
+	// Contacts in id order: two commits that lock the same contacts lock them in the
+	// same order, and do not deadlock.
+	slices.SortFunc(t.order, func(a, b *entry) int { return strings.Compare(a.id, b.id) })
 	for _, e := range t.order {
 		if err := queueWrites(b, e); err != nil {
 			return err
@@ -772,18 +775,13 @@ func (t *tx) commit() error {
 	if len(unclaim) > 0 {
 		b.Queue(sqlUnclaimProcessed, unclaim)
 	}
-	if len(t.order) > 0 || len(t.marks) > 0 || len(t.putTombs) > 0 {
-		t.guardTombstones(b)
-	}
-	for _, ts := range t.putTombs {
-		sec, nsec := splitTime(ts.Time)
-		b.Queue(sqlPutTombstone, []byte(ts.UserID), sec, nsec, []byte(ts.MessageID))
-	}
+	t.queueTombstones(b, len(t.order) > 0 || len(t.marks) > 0 || len(t.putTombs) > 0)
 	b.Queue(sqlCommit)
 	return t.send(b, nil)
 }
 
-// guardTombstones queues, for every tombstone fn read, a statement that fails with a
+// queueTombstones queues the tombstones put, and, when guard is set (the transaction
+// writes), a guard for every other tombstone fn read: a statement that fails with a
 // serialization failure if a transaction that committed since this one began changed
 // it, and that makes one that commits later wait for this one. Serializable isolation
 // alone would let this transaction commit after such a delete, serialized before it
@@ -794,15 +792,27 @@ func (t *tx) commit() error {
 // snapshot. A userId without a row gets one, without a delete: the insert fails on a
 // row inserted since the snapshot, and the row is there to lock next time. Locking
 // takes no predicate lock and inserts nothing into the index other transactions read,
-// so transactions of different users do not conflict over their tombstones.
-func (t *tx) guardTombstones(b *pgx.Batch) {
-	for _, u := range t.tombAsked {
-		if slices.ContainsFunc(t.putTombs, func(p contact.Tombstone) bool { return p.UserID == u }) {
-			continue // the put itself writes the row, and conflicts as a write does
+// so transactions of different users do not conflict over their tombstones. The rows
+// are taken in userId order, so that two commits do not deadlock over them.
+func (t *tx) queueTombstones(b *pgx.Batch, guard bool) {
+	users := slices.Clone(t.tombAsked)
+	for _, p := range t.putTombs {
+		users = append(users, p.UserID)
+	}
+	slices.Sort(users)
+	for _, u := range slices.Compact(users) {
+		if i := slices.IndexFunc(t.putTombs, func(p contact.Tombstone) bool { return p.UserID == u }); i >= 0 {
+			// The put writes the row, and conflicts as a write does.
+			ts := t.putTombs[i]
+			sec, nsec := splitTime(ts.Time)
+			b.Queue(sqlPutTombstone, []byte(ts.UserID), sec, nsec, []byte(ts.MessageID))
+			continue
 		}
-		if t.tombstones[u].row {
+		switch {
+		case !guard:
+		case t.tombstones[u].row:
 			b.Queue(sqlGuardTombstone, []byte(u))
-		} else {
+		default:
 			b.Queue(sqlGuardAbsent, []byte(u))
 		}
 	}
