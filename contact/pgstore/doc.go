@@ -37,10 +37,14 @@
 //
 // Update runs fn in a SERIALIZABLE transaction. Reads go to the database when fn makes
 // them, and each is answered once: the contacts a lookup finds are kept, so that
-// reading them again costs nothing. Writes wait in memory, and reads answer with them
-// applied; when fn returns nil they are sent in one pgx.Batch that ends with the
-// COMMIT. The BEGIN travels in the same batch as the first read. So a transaction costs
-// one round trip per read that fn needs answered, plus one.
+// reading them again costs nothing. Two answers travel with a lookup before they are
+// asked for: a userId's lookup reads the userId's tombstone, and every lookup reads
+// whether the contacts it finds have events with the messageIds the transaction claimed
+// (see Processed below), which is what the Processor asks next. Writes wait in
+// memory, and reads answer with them applied; when fn returns nil they are sent in one
+// pgx.Batch that ends with the COMMIT. The BEGIN travels in the same batch as the first
+// read. So a transaction costs one round trip per read that fn needs answered, plus
+// one.
 //
 // Why SERIALIZABLE and not row locks: the Processor decides from what is not there as
 // much as from what is, a messageId not yet processed, a userId no contact has, no
@@ -98,11 +102,11 @@
 // Counted by a pgx tracer and on the wire (TestRoundTrips), with the statements
 // prepared; each row is one message, after the ones above it:
 //
-//	identify, new user        5  BEGIN+messageId, userId+tombstone, anonymousId, new id, writes+COMMIT
-//	identify, known user      3  BEGIN+messageId, userId+tombstone, writes+COMMIT
-//	track, known user         4  as identify, and whether the contact has the event
-//	page, known user          4
-//	group, known user         4
+//	identify, new user        5  BEGIN+messageId, userId+tombstone+event, anonymousId, new id, writes+COMMIT
+//	identify, known user      3  BEGIN+messageId, userId+tombstone+event, writes+COMMIT
+//	track, known user         3  the same: the lookup also says whether the contact has the event
+//	page, known user          3
+//	group, known user         3
 //	track, anonymous only     4
 //	alias                     9
 //	duplicate                 2  BEGIN+messageId, COMMIT

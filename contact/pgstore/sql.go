@@ -16,6 +16,7 @@ const (
 	sqlContact      = `SELECT doc FROM regalkit_contacts WHERE id = $1`
 	sqlContactFound = `SELECT c.id, c.doc FROM regalkit_contact_keys k JOIN regalkit_contacts c ON c.id = k.contact_id WHERE k.kind = $1 AND k.value = $2 ORDER BY c.id`
 	sqlFind         = sqlContactFound
+	sqlFoundEvents  = `SELECT e.contact_id, e.message_id FROM regalkit_contact_keys k JOIN regalkit_events e ON e.contact_id = k.contact_id AND e.message_id = ANY($3::bytea[]) WHERE k.kind = $1 AND k.value = $2`
 	sqlHasEvent     = `SELECT EXISTS (SELECT 1 FROM regalkit_events WHERE contact_id = $1 AND message_id = $2)`
 	sqlStoredEvents = `SELECT message_id FROM regalkit_events WHERE contact_id = $1 AND message_id = ANY($2::bytea[])`
 	// Processed claims a messageId (see tx.Processed): a row when it was not there.

@@ -35,11 +35,15 @@ type tx struct {
 	order      []*entry                  // written contacts, in the order first written
 	processed  map[string]bool           // messageIds asked about: processed before or not
 	claims     []string                  // messageIds Processed inserted
+	hasEvent   map[eventKey]bool         // whether stored contacts have events, as read
 	marks      []string                  // messageIds marked processed
 	tombstones map[string]tombRead       // userIds' stored tombstones read
 	tombAsked  []string                  // userIds whose tombstone fn asked for
 	putTombs   []contact.Tombstone       // the latest put of each userId
 }
+
+// eventKey names a contact's event by messageId.
+type eventKey struct{ contactID, messageID string }
 
 // entry is one contact as the transaction sees it.
 type entry struct {
@@ -247,6 +251,15 @@ func (t *tx) storedIDs(key identity.Key) ([]string, error) {
 	if prefetch {
 		b.Queue(sqlTombstone, []byte(key.Value))
 	}
+	// Whether the contacts found have events with the messageIds claimed: the
+	// Processor records the message's event on a contact it found, and asks first.
+	var claimed [][]byte
+	for _, m := range t.claims {
+		claimed = append(claimed, []byte(m))
+	}
+	if len(claimed) > 0 {
+		b.Queue(sqlFoundEvents, int16(key.Kind), []byte(key.Value), claimed)
+	}
 	var ids []string
 	err := t.send(b, func(br pgx.BatchResults) error {
 		rows, err := br.Query()
@@ -276,7 +289,12 @@ func (t *tx) storedIDs(key identity.Key) ([]string, error) {
 			return err
 		}
 		if prefetch {
-			return t.readTombstone(br, key.Value)
+			if err := t.readTombstone(br, key.Value); err != nil {
+				return err
+			}
+		}
+		if len(claimed) > 0 {
+			return t.readFoundEvents(br, ids)
 		}
 		return nil
 	})
@@ -288,6 +306,32 @@ func (t *tx) storedIDs(key identity.Key) ([]string, error) {
 	}
 	t.found[key] = ids
 	return ids, nil
+}
+
+// readFoundEvents reads which of the contacts ids have events with the claimed
+// messageIds, from a batch's next result, and remembers every answer.
+func (t *tx) readFoundEvents(br pgx.BatchResults, ids []string) error {
+	if t.hasEvent == nil {
+		t.hasEvent = make(map[eventKey]bool, len(ids)*len(t.claims))
+	}
+	for _, id := range ids {
+		for _, m := range t.claims {
+			t.hasEvent[eventKey{id, m}] = false
+		}
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, m []byte
+		if err := rows.Scan(&id, &m); err != nil {
+			return err
+		}
+		t.hasEvent[eventKey{string(id), string(m)}] = true
+	}
+	return rows.Err()
 }
 
 // tombRead is a userId's row of the tombstone table as a transaction read it.
@@ -384,6 +428,14 @@ func (t *tx) Delete(id string) error {
 func (t *tx) stored(e *entry, messageIDs []string) ([]string, error) {
 	if e.base == nil || e.reset || len(messageIDs) == 0 {
 		return nil, nil
+	}
+	if len(messageIDs) == 1 {
+		if has, ok := t.hasEvent[eventKey{e.id, messageIDs[0]}]; ok {
+			if has {
+				return messageIDs, nil
+			}
+			return nil, nil
+		}
 	}
 	b := t.batch()
 	if len(messageIDs) == 1 {
