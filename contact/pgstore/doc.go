@@ -140,22 +140,23 @@
 //
 // Processor throughput (BenchmarkProcessor): 20,000 generated messages for 2,000 users,
 // every kind but delete, in no time order, into an empty schema; the range of three
-// runs, with Processed claiming messageIds:
+// runs of the final design, at a load average of 9 to 11:
 //
 //	workers   messages/s    transactions run again
-//	1         1,100–1,330    0%
-//	2           880–1,700    0.4–1.5%
-//	8         1,190–1,290    6–13%
+//	1         1,430–1,620    0%
+//	2         1,280–1,730    1.1–2.4%
+//	8         2,040–2,360   11–12%
 //
-// On two cores that also run the server and other work, more workers add little or
-// nothing: the client spends most of its time in the network calls of its round trips
-// (pprof), the rest is the server's, and the machine's load decides the spread. The
-// aim of 2,000 messages/s with 8 workers is not reached on this machine. The
-// transactions run again are almost all serialization failures between transactions
-// of different users whose keys, contact ids or tombstone rows share an index page
-// (BenchmarkProcessor logs them by SQLSTATE); reading processed messageIds caused
-// three times as many (8 workers: 18% run again), and a guard row inserted into the
-// tombstone index for every message more still (48%), before the designs above.
+// With 8 workers the client has a transaction waiting on the server while it works on
+// others, and the aim of 2,000 messages/s is reached; 2 workers gain little over 1 on
+// two cores that also run the server. The client spends most of its time in the network
+// calls of its round trips (pprof); the rest is the server's. The transactions run
+// again are almost all serialization failures between transactions of different users
+// whose keys, contact ids or tombstone rows share an index page (BenchmarkProcessor
+// logs them by SQLSTATE). Earlier designs measured on the way: a guard row inserted
+// into the tombstone index by every message, 48% run again and 890 messages/s with 8
+// workers; reading processed messageIds instead of claiming them, 18% and 1,200–1,500;
+// the event check in a round trip of its own, 1,190–1,290.
 //
 // Reproduce, from the repository root:
 //
