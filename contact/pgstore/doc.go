@@ -155,7 +155,7 @@
 // whose keys, contact ids or tombstone rows share an index page (BenchmarkProcessor
 // logs them by SQLSTATE). Earlier designs measured on the way: a guard row inserted
 // into the tombstone index by every message, 48% run again and 890 messages/s with 8
-// workers; reading processed messageIds instead of claiming them, 18% and 1,200–1,500;
+// workers; reading processed messageIds instead of claiming them, 17–21% and 1,210–1,820;
 // the event check in a round trip of its own, 1,190–1,290.
 //
 // Reproduce, from the repository root:
