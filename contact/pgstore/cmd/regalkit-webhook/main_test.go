@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// testDSN returns a DSN whose search_path is a fresh schema, dropped when the test
+// ends. Without REGALKIT_POSTGRES_DSN the test skips, or fails when CI is set.
+func testDSN(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("REGALKIT_POSTGRES_DSN")
+	if dsn == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("REGALKIT_POSTGRES_DSN is not set, and CI is: the PostgreSQL tests must run (.ci/postgres starts a server and sets it)")
+		}
+		t.Skip("PostgreSQL tests need a database: run .ci/postgres from the repository root, or set REGALKIT_POSTGRES_DSN")
+	}
+	if !strings.Contains(dsn, "://") {
+		t.Skip("this test adds the schema to a URL DSN; REGALKIT_POSTGRES_DSN is in key=value form")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("webhook_test_%d_%d", os.Getpid(), time.Now().UnixNano())
+	_, err = conn.Exec(ctx, "CREATE SCHEMA "+schema)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("dropping schema: %v", err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("dropping schema: %v", err)
+		}
+	})
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "search_path=" + schema
+}
+
+// replica runs a server on dsn until the test ends or stop is called, and returns its
+// base URL.
+func replica(t *testing.T, dsn string) (url string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var stderr bytes.Buffer
+	var mu sync.Mutex
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, []string{"-addr", "127.0.0.1:0", "-postgres", dsn, "-max-conns", "4"}, pw, &lockedWriter{w: &stderr, mu: &mu})
+		pw.Close()
+		done <- err
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("server did not start: %v (%v) %s", err, <-done, stderr.String())
+	}
+	go io.Copy(io.Discard, pr)
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		assert.NoError(t, <-done, "server stopped")
+	}
+	t.Cleanup(stop)
+	return strings.TrimSpace(strings.TrimPrefix(line, "listening on ")), stop
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+func post(t *testing.T, url, body string) map[string]any {
+	t.Helper()
+	resp, err := http.Post(url+"/", "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var out map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	return out
+}
+
+func getContact(t *testing.T, url, userID string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(url + "/contacts/" + userID)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	return resp.StatusCode, out
+}
+
+// TestTwoReplicasOneDatabase: what one replica receives, the other serves; a delivery
+// retried on the other replica is a duplicate; and a replica started after a restart
+// still has it.
+func TestTwoReplicasOneDatabase(t *testing.T) {
+	dsn := testDSN(t)
+	a, stopA := replica(t, dsn)
+	b, _ := replica(t, dsn)
+
+	identify := `{"type":"identify","messageId":"w-1","userId":"u-1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},"traits":{"firstName":"Ann","phone":"+19545552399","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}}}`
+	post(t, a, identify)
+	post(t, a, `{"type":"track","messageId":"w-2","userId":"u-1","timestamp":"2024-03-01T12:01:00Z","event":"Signed Up"}`)
+
+	status, c := getContact(t, b, "u-1")
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "Ann", c["firstName"])
+	assert.Equal(t, true, c["inAudience"])
+	assert.Len(t, c["events"], 1)
+
+	res := post(t, b, identify) // Segment retrying on the other replica
+	assert.Contains(t, fmt.Sprint(res), "duplicate:true")
+
+	status, _ = getContact(t, b, "nobody")
+	assert.Equal(t, http.StatusNotFound, status)
+
+	stopA()
+	again, _ := replica(t, dsn)
+	status, c = getContact(t, again, "u-1")
+	require.Equal(t, http.StatusOK, status, "after a restart")
+	assert.Equal(t, "Ann", c["firstName"])
+
+	resp, err := http.Get(again + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+func TestRun_NoDatabaseIsAUsageError(t *testing.T) {
+	t.Setenv("REGALKIT_POSTGRES_DSN", "")
+	var stderr bytes.Buffer
+	err := run(context.Background(), nil, io.Discard, &stderr)
+	assert.ErrorIs(t, err, errUsage)
+	assert.Contains(t, stderr.String(), "-postgres")
+}
