@@ -67,6 +67,7 @@ func hasAliases(c *contact.Contact) bool { return len(c.Aliases()) > 0 }
 // now joins merge. Anonymous IDs of the contacts involved are attributed again (Rule
 // I4), since their links may now belong to another contact.
 func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
+	t.reshaped = true
 	cs, err := t.aliasClosure(seeds)
 	if err != nil {
 		return identity.Grouping{}, err
@@ -94,6 +95,7 @@ func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 	}
 	anons := map[string]bool{}
 	for _, c := range cs {
+		delete(t.phonesAtLoad, c.ID()) // parts move: their keyword records must follow (Rule G7)
 		for _, id := range c.AnonymousIDs() {
 			anons[id] = true
 		}
@@ -299,6 +301,7 @@ func (t *txn) adopt(c *contact.Contact) {
 	c.SetID(t.p.opts.newID())
 	c.SetTimes(t.now, t.now)
 	t.remember(c)
+	delete(t.phonesAtLoad, c.ID()) // new to the store: its keyword records are synced (Rule G7)
 	t.created[c.ID()] = true
 	t.dirty[c.ID()] = true
 }

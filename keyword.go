@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,6 +158,7 @@ func (t *txn) keyword(sms optin.InboundSMS, field string) error {
 	if k == optin.NoKeyword {
 		return nil
 	}
+	t.replied = true
 	reg, err := t.register(sms.Phone, true)
 	if err != nil {
 		return err
@@ -228,15 +230,22 @@ func isRegister(c *contact.Contact) bool {
 }
 
 // syncKeywords gives every contact the transaction changed exactly the keyword records
-// of the phones it has (Rule G7). flush calls it before writing back.
+// of the phones it has (Rule G7). flush calls it before writing back. A contact whose
+// phones the message did not change already has them, unless the message was a reply,
+// moved messages between contacts (a link, an alias, a delete) or the contact's user was
+// ever deleted: it is skipped, which saves a store lookup per phone on most messages.
 func (t *txn) syncKeywords() error {
 	for _, id := range t.order {
 		c, ok := t.loaded[id]
 		if !ok || !t.dirty[id] || isRegister(c) {
 			continue
 		}
+		phones := c.Phones()
+		if _, _, reborn := c.Reborn(); !t.replied && !t.reshaped && !reborn && slices.Equal(phones, t.phonesAtLoad[id]) {
+			continue
+		}
 		var recs []optin.Record
-		for _, phone := range c.Phones() {
+		for _, phone := range phones {
 			reg, err := t.register(phone, false)
 			if err != nil {
 				return err

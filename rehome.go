@@ -66,6 +66,7 @@ func (t *txn) rehome(anon string) error {
 // whether it is buried changes), with its event record; bury keeps it out of sight,
 // as a message of a deleted user's time before the delete (Rule I7).
 func (t *txn) move(from, to *contact.Contact, h contact.Held, bury bool) error {
+	t.reshaped = true
 	same := func(o contact.Held) bool { return o.MessageID == h.MessageID && o.Time.Equal(h.Time) }
 	from.Release(h.AnonymousID, same)
 	t.touch(from)
@@ -160,6 +161,7 @@ func (t *txn) dropIfBare(c *contact.Contact) error {
 // anonymous messages again, decides its aliases again (a delete may leave a userId with
 // no message before an alias), and removes the contact if nothing remains.
 func (t *txn) delete(m *event.Message) error {
+	t.reshaped = true
 	ts := contact.Tombstone{UserID: m.UserID, Time: m.Time, MessageID: m.MessageID}
 	if err := t.tx.PutTombstone(ts); err != nil {
 		return err

@@ -26,6 +26,14 @@ type txn struct {
 	order   []string                    // ids in the order first touched, for writing back
 
 	outbox outboxState // what the message's outbox entries need (see outbox.go)
+
+	// What syncKeywords needs (Rule G7): the phones of each contact as loaded, and
+	// whether the message was a keyword reply.
+	phonesAtLoad map[string][]string
+	replied      bool
+	// reshaped says the message moved messages between contacts, created, split,
+	// merged or erased one: then every changed contact's keyword records are synced.
+	reshaped bool
 }
 
 func (t *txn) process(m *event.Message) error {
@@ -81,6 +89,12 @@ func (t *txn) remember(c *contact.Contact) {
 	t.loaded[c.ID()] = c
 	t.order = append(t.order, c.ID())
 	t.snapshot(c)
+	if phones := c.Phones(); len(phones) > 0 {
+		if t.phonesAtLoad == nil {
+			t.phonesAtLoad = map[string][]string{}
+		}
+		t.phonesAtLoad[c.ID()] = phones
+	}
 }
 
 // find returns the contacts key finds, as changed in this transaction. Contacts created
@@ -130,6 +144,7 @@ func (t *txn) user(userID string) (*contact.Contact, error) {
 
 // create makes a new contact, to be inserted at the end of the transaction.
 func (t *txn) create(userID, anonymousID string) *contact.Contact {
+	t.reshaped = true
 	c := contact.New(t.p.opts.newID())
 	c.SetUserID(userID)
 	if userID == "" {
@@ -341,6 +356,7 @@ func (t *txn) apply(m *event.Message) error {
 // message added links or consent records to it, so that they count from their latest
 // message in every arrival order.
 func (t *txn) rebirth(c *contact.Contact, userID string, ts contact.Tombstone) {
+	t.reshaped = true
 	if _, ok := t.loaded[c.ID()]; !ok || !c.HasUser(userID) {
 		return // deleted or moved in this transaction
 	}

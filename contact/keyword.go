@@ -9,6 +9,9 @@ import "github.com/regalkit/regalkit/optin"
 // the phones whatever order messages arrive in. Every other record is kept.
 func (c *Contact) SetKeywordConsent(recs []optin.Record) bool {
 	changed := c.state.consent.SetKeywordRecords(recs)
+	for _, p := range c.parts {
+		p.consent.SetKeywordRecords(nil) // a former External ID's part keeps none: they are the contact's
+	}
 	if c.own != nil {
 		// Kept in the contact's own state too, so that showing it again (after a held
 		// message moves, Rule I4) starts from the same records.

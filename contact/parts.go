@@ -238,6 +238,7 @@ func (c *Contact) noteStamps(p *Contact) {
 func (c *Contact) rootPart() *Contact {
 	p := &Contact{userID: c.userID, latest: c.latest, first: c.first, born: c.born}
 	p.state = *c.ownState().clone()
+	p.state.consent.SetKeywordRecords(nil) // derived from the phones, synced again (Rule G7)
 	for _, l := range c.links {
 		if !l.st.isZero() || !l.last.isZero() {
 			p.links = append(p.links, l)

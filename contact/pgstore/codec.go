@@ -52,6 +52,9 @@ type recordRow struct {
 	properties []byte
 	traits     []byte
 	context    []byte
+	// receivedSec and receivedNsec hold ReceivedAt; nil when unknown.
+	receivedSec  *int64
+	receivedNsec *int32
 }
 
 func objectBytes(o event.Object) ([]byte, error) {
@@ -82,6 +85,10 @@ func toRow(r *event.Record) (recordRow, error) {
 			return row, fmt.Errorf("pgstore: event %q: context: %w", r.MessageID, err)
 		}
 	}
+	if !r.ReceivedAt.IsZero() {
+		sec, nsec := splitTime(r.ReceivedAt)
+		row.receivedSec, row.receivedNsec = &sec, &nsec
+	}
 	return row, nil
 }
 
@@ -105,11 +112,12 @@ func (row *recordRow) record() (event.Record, error) {
 		}
 	}
 	if row.context != nil {
-		var c event.Context
-		if err := c.UnmarshalJSON(row.context); err != nil {
+		if err := r.Context.UnmarshalJSON(row.context); err != nil {
 			return r, fmt.Errorf("pgstore: stored event %q: context: %w", r.MessageID, err)
 		}
-		r.Context = event.RecordContext{IP: c.IP, UserAgent: c.UserAgent, Locale: c.Locale, Library: c.Library, Page: c.Page}
+	}
+	if row.receivedSec != nil && row.receivedNsec != nil {
+		r.ReceivedAt = joinTime(*row.receivedSec, *row.receivedNsec)
 	}
 	return r, nil
 }

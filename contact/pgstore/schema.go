@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS regalkit_events (
 	properties bytea,
 	traits     bytea,
 	context    bytea,
+	received_s  bigint,
+	received_ns integer,
 	PRIMARY KEY (contact_id, message_id)
 );
 CREATE INDEX IF NOT EXISTS regalkit_events_by_contact_time ON regalkit_events (contact_id, time_s, time_ns, message_id);

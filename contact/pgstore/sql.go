@@ -3,7 +3,7 @@ package pgstore
 // The statements of the store. Each runs as a prepared statement, cached per
 // connection by pgx.
 const (
-	eventColumns    = `contact_id, message_id, time_s, time_ns, kind, name, category, group_id, properties, traits, context`
+	eventColumns    = `contact_id, message_id, time_s, time_ns, kind, name, category, group_id, properties, traits, context, received_s, received_ns`
 	timelineColumns = eventColumns
 
 	// A transaction: SERIALIZABLE, and index scans wherever there is an index, so that
@@ -33,7 +33,7 @@ const (
 	sqlDeleteKeys      = `DELETE FROM regalkit_contact_keys WHERE contact_id = $1 AND (kind, value) IN (SELECT * FROM unnest($2::smallint[], $3::bytea[]))`
 	sqlInsertKeys      = `INSERT INTO regalkit_contact_keys (kind, value, contact_id) SELECT k, v, $1 FROM unnest($2::smallint[], $3::bytea[]) AS u(k, v) ON CONFLICT DO NOTHING`
 	sqlDeleteEvents    = `DELETE FROM regalkit_events WHERE contact_id = $1 AND message_id = ANY($2::bytea[])`
-	sqlInsertEvent     = `INSERT INTO regalkit_events (` + eventColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+	sqlInsertEvent     = `INSERT INTO regalkit_events (` + eventColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
 	sqlMarkProcessed   = `INSERT INTO regalkit_processed (message_id) SELECT unnest($1::bytea[]) ON CONFLICT DO NOTHING`
 	// Of two deletes of one userId the later stands (Rule I7): by time, then messageId.
 	sqlPutTombstone = `INSERT INTO regalkit_tombstones AS t (user_id, time_s, time_ns, message_id) VALUES ($1, $2, $3, $4)

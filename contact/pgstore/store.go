@@ -273,7 +273,7 @@ func collectRecords(ctx context.Context, q querier, sql string, args []any) ([]c
 		var row recordRow
 		var cid []byte
 		if err := rows.Scan(&cid, &row.messageID, &row.sec, &row.nsec, &row.kind, &row.name, &row.category,
-			&row.groupID, &row.properties, &row.traits, &row.context); err != nil {
+			&row.groupID, &row.properties, &row.traits, &row.context, &row.receivedSec, &row.receivedNsec); err != nil {
 			return nil, err
 		}
 		r, err := row.record()

@@ -586,7 +586,7 @@ func (t *tx) events(id string, q contact.EventQuery) ([]event.Record, error) {
 				var row recordRow
 				var cid []byte
 				if err := rows.Scan(&cid, &row.messageID, &row.sec, &row.nsec, &row.kind, &row.name, &row.category,
-					&row.groupID, &row.properties, &row.traits, &row.context); err != nil {
+					&row.groupID, &row.properties, &row.traits, &row.context, &row.receivedSec, &row.receivedNsec); err != nil {
 					return err
 				}
 				if own && slices.Contains(e.removed, string(row.messageID)) {
@@ -790,7 +790,7 @@ func queueWrites(b *pgx.Batch, e *entry) error {
 			return err
 		}
 		b.Queue(sqlInsertEvent, id, row.messageID, row.sec, row.nsec, row.kind, row.name, row.category,
-			row.groupID, row.properties, row.traits, row.context)
+			row.groupID, row.properties, row.traits, row.context, row.receivedSec, row.receivedNsec)
 	}
 	return nil
 }
