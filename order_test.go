@@ -79,7 +79,7 @@ func genPayload(t *rapid.T, i int) string {
 
 // state is every contact of a store in a canonical form: the export with events and
 // consent history, without store ids and processor times, consent history sorted.
-func state(t *rapid.T, store contact.Store) []string {
+func state(t interface{ Fatal(...any) }, store contact.Store) []string {
 	var out []string
 	ctx := context.Background()
 	for c, err := range store.Contacts(ctx) {

@@ -81,12 +81,16 @@ func BenchmarkPipeline(b *testing.B) {
 	for _, w := range workers {
 		b.Run("regalkit/workers="+strconv.Itoa(w), func(b *testing.B) {
 			rate := measurePipeline(b, data, func(b *testing.B, data []byte) int {
-				p := regalkit.New(memstore.New(), &regalkit.Options{})
-				results, err := p.ProcessBytes(context.Background(), data)
+				p := regalkit.New(memstore.New(), &regalkit.Options{Workers: w})
+				n := 0
+				err := p.ProcessStream(context.Background(), bytes.NewReader(data), func(regalkit.Result) bool {
+					n++
+					return true
+				})
 				if err != nil {
 					b.Fatal(err)
 				}
-				return len(results)
+				return n
 			})
 			if naiveRate > 0 {
 				b.ReportMetric(rate/naiveRate, "x-naive")

@@ -112,29 +112,14 @@ func (p *Processor) Process(ctx context.Context, m event.Message) (Result, error
 }
 
 // ProcessBytes decodes Segment JSON in any form of Rule D1 (a message, an array, a batch
-// envelope, NDJSON) and processes each message in input order. It returns one Result
-// per message, in input order: a message that cannot be decoded is a Result with its
+// envelope, NDJSON) and processes each message as [Processor.ProcessBatch] does. It
+// returns one Result per message, in input order: a message that cannot be decoded is a Result with its
 // diagnostic, and a payload that stops being readable (a syntax error outside any one
 // message, a limit of the whole payload) ends with a Result holding that diagnostic.
 // The error is for store and context failures only; the results so far come with it.
 func (p *Processor) ProcessBytes(ctx context.Context, data []byte) ([]Result, error) {
 	items, err := segmentio.DecodeAll(data, p.opts.Limits)
-	results := make([]Result, 0, len(items)+1)
-	for _, it := range items {
-		if it.Err != nil {
-			results = append(results, Result{MessageID: it.Message.MessageID, Diagnostics: []diag.Diagnostic{decodeDiagnostic(it.Err)}})
-			continue
-		}
-		r, perr := p.Process(ctx, it.Message)
-		if perr != nil {
-			return results, perr
-		}
-		results = append(results, r)
-	}
-	if err != nil {
-		results = append(results, Result{Diagnostics: []diag.Diagnostic{decodeDiagnostic(err)}})
-	}
-	return results, nil
+	return p.processDecoded(ctx, items, err) // batch.go: with Options.Workers workers
 }
 
 // decodeDiagnostic turns a decoding error into the diagnostic of its message.
