@@ -260,7 +260,7 @@ func (b *batch) work(ctx context.Context) {
 			}
 		}
 		b.mu.Unlock()
-		res, err := b.p.Process(ctx, it.msg)
+		res, err := b.p.process(ctx, &it.msg)
 		b.mu.Lock()
 		for _, k := range keys {
 			if k != "" && b.last[k] == i {

@@ -74,9 +74,15 @@ type Result struct {
 // message is not an error: it is a Result with diagnostics. The error is for failures
 // of the store or of ctx, and then nothing of the message was applied.
 func (p *Processor) Process(ctx context.Context, m event.Message) (Result, error) {
+	return p.process(ctx, &m)
+}
+
+// process is Process on a message the caller hands over: it may change *m, and the
+// batch workers save a copy of every message by passing their own.
+func (p *Processor) process(ctx context.Context, m *event.Message) (Result, error) {
 	res := Result{MessageID: m.MessageID}
 	if m.MessageID == "" {
-		m.MessageID = event.DeriveMessageID(&m)
+		m.MessageID = event.DeriveMessageID(m)
 		res.MessageID = m.MessageID
 	}
 	decoded := m.Diagnostics
@@ -97,7 +103,7 @@ func (p *Processor) Process(ctx context.Context, m event.Message) (Result, error
 	err := p.store.Update(ctx, func(tx contact.Tx) error {
 		out = Result{MessageID: m.MessageID, Diagnostics: withMessageID(decoded, m.MessageID)}
 		t := txn{p: p, tx: tx, now: now, res: &out}
-		return t.process(&m)
+		return t.process(m)
 	})
 	if err != nil {
 		p.log.LogAttrs(ctx, slog.LevelWarn, "regalkit: message not processed",

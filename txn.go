@@ -74,13 +74,13 @@ func (t *txn) remember(c *contact.Contact) {
 // find returns the contacts key finds, as changed in this transaction. Contacts created
 // or re-keyed in this transaction are found too.
 func (t *txn) find(key identity.Key) ([]*contact.Contact, error) {
-	stored, err := t.tx.Find(key)
+	stored, err := findIDs(t.tx, key) // lookup.go
 	if err != nil {
 		return nil, err
 	}
 	var out []*contact.Contact
-	for _, s := range stored {
-		c, err := t.get(s.ID())
+	for _, id := range stored {
+		c, err := t.get(id)
 		if err != nil {
 			return nil, err
 		}

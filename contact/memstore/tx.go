@@ -317,6 +317,38 @@ func (t *tx) Contact(id string) (*contact.Contact, error) {
 
 // Find implements contact.Tx.
 func (t *tx) Find(k identity.Key) ([]*contact.Contact, error) {
+	var buf [4]*contact.Contact
+	found, err := t.find(k, buf[:0])
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*contact.Contact, len(found))
+	for i, c := range found {
+		out[i] = c.Clone()
+	}
+	return out, nil
+}
+
+// FindIDs returns the ids of the contacts Find would return, in the same order,
+// without copying the contacts. A caller that goes on to read some of them with
+// Contact saves a copy of each (package regalkit's Processor does, through an
+// interface assertion).
+func (t *tx) FindIDs(k identity.Key) ([]string, error) {
+	var buf [4]*contact.Contact
+	found, err := t.find(k, buf[:0])
+	if err != nil || len(found) == 0 {
+		return nil, err
+	}
+	ids := make([]string, len(found))
+	for i, c := range found {
+		ids[i] = c.ID()
+	}
+	return ids, nil
+}
+
+// find appends to dst the contacts k finds, as this transaction sees them (not
+// copies), sorted by id.
+func (t *tx) find(k identity.Key, dst []*contact.Contact) ([]*contact.Contact, error) {
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
@@ -338,7 +370,6 @@ func (t *tx) Find(k identity.Key) ([]*contact.Contact, error) {
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids) // an id is in an entry once for each of its keys with the hash
-	out := make([]*contact.Contact, 0, len(ids))
 	for _, id := range ids {
 		c, ch, _, err := t.current(id)
 		if err != nil {
@@ -353,9 +384,9 @@ func (t *tx) Find(k identity.Key) ([]*contact.Contact, error) {
 		if ch == nil && !hasKey(c, k) {
 			continue // another key with the same hash
 		}
-		out = append(out, c.Clone())
+		dst = append(dst, c)
 	}
-	return out, nil
+	return dst, nil
 }
 
 // Insert implements contact.Tx.
