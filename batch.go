@@ -64,14 +64,13 @@ func (p *Processor) ProcessStream(ctx context.Context, r io.Reader, yield func(R
 		}
 		it.diag = nil
 		err := dec.Decode(&it.msg)
-		var ie *segmentio.ItemError
 		switch {
 		case err == nil:
 			return true, nil
 		case err == io.EOF:
 			return false, nil
-		case errors.As(err, &ie):
-			d := ie.Diagnostic()
+		case isItemError(err):
+			d := decodeDiagnostic(err)
 			it.diag = &d
 			return true, nil
 		case errors.Is(err, segmentio.ErrSyntax), errors.Is(err, segmentio.ErrLimit),
@@ -111,6 +110,12 @@ func (p *Processor) processDecoded(ctx context.Context, items []segmentio.Result
 		return true
 	})
 	return results, err
+}
+
+// isItemError reports whether err concerns one message of the input alone.
+func isItemError(err error) bool {
+	var ie *segmentio.ItemError
+	return errors.As(err, &ie)
 }
 
 // workers returns how many messages a batch applies at once (Options.Workers).

@@ -103,6 +103,8 @@ func (p *Processor) process(ctx context.Context, m *event.Message) (Result, erro
 	err := p.store.Update(ctx, func(tx contact.Tx) error {
 		out = Result{MessageID: m.MessageID, Diagnostics: withMessageID(decoded, m.MessageID)}
 		t := txn{p: p, tx: tx, now: now, res: &out}
+		scratch := t.withScratch() // txnpool.go
+		defer t.releaseScratch(scratch)
 		return t.process(m)
 	})
 	if err != nil {

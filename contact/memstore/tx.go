@@ -238,7 +238,8 @@ func (t *tx) readTombstone(userID string) (read, error) {
 	te, ok := st.tombstones[userID]
 	st.mu.RUnlock()
 	if ok {
-		r.version, r.ts = te.version, &te.ts
+		ts := te.ts // only a found tombstone moves to the heap
+		r.version, r.ts = te.version, &ts
 	}
 	return t.addRead(r)
 }
