@@ -141,7 +141,8 @@ func (s *Store) commit(t *tx) error {
 	for _, r := range t.reads {
 		locked.add(r.stripe)
 	}
-	var deltas []indexDelta
+	var deltaBuf [8]indexDelta // a new contact's keys, without allocating
+	deltas := deltaBuf[:0]
 	for _, ch := range t.changes {
 		written.add(ch.stripe)
 		if ch.final != nil && !ch.put {
@@ -166,10 +167,11 @@ func (s *Store) commit(t *tx) error {
 	for _, d := range deltas {
 		written.add(stripeOf(d.keyHash))
 	}
-	processedStripes := make([]uint8, len(t.processed))
-	for i, m := range t.processed {
-		processedStripes[i] = s.hash.processed(m)
-		written.add(processedStripes[i])
+	var stripeBuf [4]uint8
+	processedStripes := stripeBuf[:0]
+	for _, m := range t.processed {
+		processedStripes = append(processedStripes, s.hash.processed(m))
+		written.add(processedStripes[len(processedStripes)-1])
 	}
 	for _, ts := range t.tombstones {
 		written.add(s.hash.tombstone(ts.UserID))
