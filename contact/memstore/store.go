@@ -318,7 +318,7 @@ func (s *Store) Events(ctx context.Context, contactID string, q contact.EventQue
 				yield(event.Record{}, err)
 				return
 			}
-			if !yield(copyRecord(&ev.rec), nil) {
+			if !yield(ev.record(), nil) {
 				return
 			}
 		}
@@ -353,7 +353,7 @@ func (s *Store) Recent(ctx context.Context, q contact.EventQuery) iter.Seq2[cont
 				yield(contact.ContactEvent{}, err)
 				return
 			}
-			if !yield(contact.ContactEvent{ContactID: ev.contactID, Record: copyRecord(&ev.rec)}, nil) {
+			if !yield(contact.ContactEvent{ContactID: ev.contactID, Record: ev.record()}, nil) {
 				return
 			}
 		}

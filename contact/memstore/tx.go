@@ -481,7 +481,7 @@ func (t *tx) AddEvent(id string, rec event.Record) (bool, error) {
 	if ch == nil {
 		ch = t.newChange(r)
 	}
-	ev := &storedEvent{rec: packRecord(rec), contactID: ch.id}
+	ev := newStoredEvent(rec, ch.id)
 	ch.added = append(ch.added, ev)
 	if ch.addedByID != nil {
 		ch.addedByID[ev.rec.MessageID] = ev
@@ -549,7 +549,7 @@ func (t *tx) Events(id string, q contact.EventQuery) iter.Seq2[event.Record, err
 				yield(event.Record{}, err)
 				return
 			}
-			if !yield(copyRecord(&ev.rec), nil) {
+			if !yield(ev.record(), nil) {
 				return
 			}
 		}

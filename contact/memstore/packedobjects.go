@@ -1,0 +1,138 @@
+package memstore
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"unsafe"
+
+	"github.com/regalkit/regalkit/event"
+)
+
+// A stored event keeps its four JSON objects (Properties, Traits, Context.Library.Extra,
+// Context.Page.Extra) in one byte string, one after the other, each as
+//
+//	uvarint 0                      a nil object
+//	uvarint n+1, then n members    an object of n members (n may be 0)
+//
+// and each member as uvarint len(key), key, uvarint len(value)+1, value (0 for a nil
+// value). A member costs its text and two or three bytes, where an event.Member costs
+// 40 bytes more than its text; copyRecord rebuilds the objects for each reader.
+
+// storedObjects returns pointers to the record's JSON objects, in their stored order.
+func storedObjects(r *event.Record) [4]*event.Object {
+	return [4]*event.Object{&r.Properties, &r.Traits, &r.Context.Library.Extra, &r.Context.Page.Extra}
+}
+
+func uvarintLen(x uint64) int { return (bits.Len64(x|1) + 6) / 7 }
+
+func (p *packer) uvarint(x uint64) {
+	if p.counting {
+		p.bytes += uvarintLen(x)
+		return
+	}
+	p.buf = binary.AppendUvarint(p.buf, x)
+}
+
+func (p *packer) text(s []byte) {
+	if p.counting {
+		p.bytes += len(s)
+		return
+	}
+	p.buf = append(p.buf, s...)
+}
+
+// packObjects appends the record's JSON objects in their stored form and returns them
+// (nil when counting, or when the record has none).
+func (p *packer) packObjects(r *event.Record) []byte {
+	objs := storedObjects(r)
+	none := true
+	for _, o := range objs {
+		none = none && *o == nil
+	}
+	if none {
+		return nil
+	}
+	start := len(p.buf)
+	for _, o := range objs {
+		if *o == nil {
+			p.uvarint(0)
+			continue
+		}
+		p.uvarint(uint64(len(*o)) + 1)
+		for _, m := range *o {
+			p.uvarint(uint64(len(m.Key)))
+			p.text(unsafe.Slice(unsafe.StringData(m.Key), len(m.Key)))
+			if m.Value == nil {
+				p.uvarint(0)
+				continue
+			}
+			p.uvarint(uint64(len(m.Value)) + 1)
+			p.text(m.Value)
+		}
+	}
+	if p.counting {
+		return nil
+	}
+	return p.buf[start:len(p.buf):len(p.buf)]
+}
+
+// objectReader walks packed objects.
+type objectReader struct {
+	b []byte
+	i int
+}
+
+func (rd *objectReader) uvarint() int {
+	x, n := binary.Uvarint(rd.b[rd.i:])
+	rd.i += n
+	return int(x)
+}
+
+func (rd *objectReader) next(n int) []byte {
+	b := rd.b[rd.i : rd.i+n]
+	rd.i += n
+	return b
+}
+
+// unpackObjects sets r's JSON objects from their packed form: the members in one new
+// array, the values in one new byte array, the keys shared with the packed bytes (which
+// are never written again).
+func unpackObjects(packed []byte, r *event.Record) {
+	members, size := 0, 0
+	rd := objectReader{b: packed}
+	for range 4 {
+		n := rd.uvarint() - 1
+		for range n {
+			rd.next(rd.uvarint())
+			if v := rd.uvarint(); v > 0 {
+				rd.next(v - 1)
+				size += v - 1
+			}
+		}
+		members += max(n, 0)
+	}
+	all := make([]event.Member, 0, members)
+	values := make([]byte, 0, size) // not nil even when empty: an empty value stays non-nil
+	rd = objectReader{b: packed}
+	for _, o := range storedObjects(r) {
+		n := rd.uvarint() - 1
+		if n < 0 {
+			*o = nil
+			continue
+		}
+		start := len(all)
+		for range n {
+			var m event.Member
+			if k := rd.next(rd.uvarint()); len(k) > 0 {
+				m.Key = unsafe.String(&k[0], len(k))
+			}
+			if v := rd.uvarint(); v > 0 {
+				at := len(values)
+				values = append(values, rd.next(v-1)...)
+				m.Value = values[at:len(values):len(values)]
+			}
+			all = append(all, m)
+		}
+		*o = all[start:len(all):len(all)]
+	}
+}
