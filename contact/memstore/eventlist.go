@@ -13,19 +13,39 @@ import (
 // changed after it is stored, and shared by the contact's list and its stripe's
 // timeline.
 type storedEvent struct {
-	// rec is the record without its JSON objects, which are in objs.
-	rec event.Record
-	// objs holds the record's JSON objects in the compact form of packedobjects.go:
-	// about 2 bytes of framing a member instead of a 40-byte event.Member (issue 14:
-	// a track's properties are most of an event's memory). nil when the record has none.
-	objs      []byte
+	// rec is what ordering and queries read; the rest of the record is in rest.
+	rec eventHead
+	// rest holds the record's other strings and its JSON objects in the compact form
+	// of packedobjects.go: a few bytes of framing where an event.Record spends 16
+	// bytes an empty string and an event.Member 40 bytes beyond its text (issue 14:
+	// most of an event's memory). nil when the record has nothing more.
+	rest      []byte
 	contactID string
+}
+
+// eventHead is the part of a record the store orders and filters by.
+type eventHead struct {
+	Kind      event.Kind
+	Name      string
+	Time      time.Time
+	MessageID string
+}
+
+// ordering returns the fields of h that contact.CompareEvents reads, as a record.
+func (h *eventHead) ordering() event.Record {
+	return event.Record{Time: h.Time, MessageID: h.MessageID}
+}
+
+// matches reports whether the record matches q (EventQuery.Match reads kind, name and
+// time).
+func (ev *storedEvent) matches(q *contact.EventQuery) bool {
+	return q.Match(&event.Record{Kind: ev.rec.Kind, Name: ev.rec.Name, Time: ev.rec.Time})
 }
 
 // newStoredEvent packs r for the store (packRecord).
 func newStoredEvent(r event.Record, contactID string) *storedEvent {
 	ev := &storedEvent{contactID: contactID}
-	ev.rec, ev.objs = packRecord(r)
+	ev.rec, ev.rest = packRecord(r)
 	return ev
 }
 
@@ -33,12 +53,15 @@ func newStoredEvent(r event.Record, contactID string) *storedEvent {
 func (ev *storedEvent) record() event.Record { return copyRecord(ev) }
 
 // byContactOrder orders a contact's events as Events yields them (Rule E4).
-func byContactOrder(a, b *storedEvent) int { return contact.CompareEvents(&a.rec, &b.rec) }
+func byContactOrder(a, b *storedEvent) int {
+	x, y := a.rec.ordering(), b.rec.ordering()
+	return contact.CompareEvents(&x, &y)
+}
 
 // byTimelineOrder orders the events of many contacts: by event time, messageId, then
 // contact id, so that every stored event has its own place.
 func byTimelineOrder(a, b *storedEvent) int {
-	if c := contact.CompareEvents(&a.rec, &b.rec); c != 0 {
+	if c := byContactOrder(a, b); c != 0 {
 		return c
 	}
 	switch {
@@ -244,20 +267,18 @@ func (d *descender) peek() *storedEvent {
 // packRecord returns a deep copy of r for the store to keep: all its strings, and its
 // JSON objects encoded (packedobjects.go), in one new byte array, so that a stored
 // record is two allocations (with its storedEvent) whatever its size, and keeps alive
-// no buffer the caller decoded it from. The record it returns has no JSON objects:
-// they are in objs. The bytes are never written after packing, so the strings made
-// over them with unsafe.String are immutable as Go requires.
+// no buffer the caller decoded it from. The bytes are never written after packing, so
+// the strings made over them with unsafe.String are immutable as Go requires.
 // TestAddEventKeepsNothingOfTheCaller fails when event.Record gains a part this misses.
-func packRecord(r event.Record) (rec event.Record, objs []byte) {
+func packRecord(r event.Record) (head eventHead, rest []byte) {
 	var size packer
 	size.counting = true
-	size.record(r)
-	size.packObjects(&r)
+	size.str(r.Name)
+	size.str(r.MessageID)
+	size.packRest(&r)
 	p := packer{buf: make([]byte, 0, size.bytes)}
-	rec = p.record(r)
-	objs = p.packObjects(&r)
-	rec.Properties, rec.Traits, rec.Context.Library.Extra, rec.Context.Page.Extra = nil, nil, nil, nil
-	return rec, objs
+	head = eventHead{Kind: r.Kind, Name: p.str(r.Name), Time: r.Time, MessageID: p.str(r.MessageID)}
+	return head, p.packRest(&r)
 }
 
 // copyRecord returns a copy of a stored record for a caller, who may change it freely:
@@ -267,9 +288,9 @@ func packRecord(r event.Record) (rec event.Record, objs []byte) {
 // TestCopyRecordCopiesEveryMutablePart fails when event.Record gains a mutable part
 // this misses.
 func copyRecord(ev *storedEvent) event.Record {
-	out := ev.rec
-	if ev.objs != nil {
-		unpackObjects(ev.objs, &out)
+	out := event.Record{Kind: ev.rec.Kind, Name: ev.rec.Name, Time: ev.rec.Time, MessageID: ev.rec.MessageID}
+	if ev.rest != nil {
+		unpackRest(ev.rest, &out)
 	}
 	return out
 }
@@ -293,14 +314,4 @@ func (p *packer) str(s string) string {
 	start := len(p.buf)
 	p.buf = append(p.buf, s...)
 	return unsafe.String(&p.buf[start], len(s))
-}
-
-func (p *packer) record(r event.Record) event.Record {
-	for _, s := range []*string{&r.Name, &r.Category, &r.GroupID, &r.MessageID,
-		&r.Context.IP, &r.Context.UserAgent, &r.Context.Locale,
-		&r.Context.Library.Name, &r.Context.Library.Version,
-		&r.Context.Page.Path, &r.Context.Page.Referrer, &r.Context.Page.Search, &r.Context.Page.Title, &r.Context.Page.URL} {
-		*s = p.str(*s)
-	}
-	return r
 }

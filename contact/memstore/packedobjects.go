@@ -8,8 +8,9 @@ import (
 	"github.com/regalkit/regalkit/event"
 )
 
-// A stored event keeps its four JSON objects (Properties, Traits, Context.Library.Extra,
-// Context.Page.Extra) in one byte string, one after the other, each as
+// A stored event keeps what its eventHead does not hold in one byte string: first the
+// strings of restStrings, each as uvarint length and text, then its four JSON objects
+// (Properties, Traits, Context.Library.Extra, Context.Page.Extra), each as
 //
 //	uvarint 0                      a nil object
 //	uvarint n+1, then n members    an object of n members (n may be 0)
@@ -17,6 +18,14 @@ import (
 // and each member as uvarint len(key), key, uvarint len(value)+1, value (0 for a nil
 // value). A member costs its text and two or three bytes, where an event.Member costs
 // 40 bytes more than its text; copyRecord rebuilds the objects for each reader.
+
+// restStrings returns pointers to the record's strings that eventHead does not hold.
+func restStrings(r *event.Record) [12]*string {
+	return [12]*string{&r.Category, &r.GroupID,
+		&r.Context.IP, &r.Context.UserAgent, &r.Context.Locale,
+		&r.Context.Library.Name, &r.Context.Library.Version,
+		&r.Context.Page.Path, &r.Context.Page.Referrer, &r.Context.Page.Search, &r.Context.Page.Title, &r.Context.Page.URL}
+}
 
 // storedObjects returns pointers to the record's JSON objects, in their stored order.
 func storedObjects(r *event.Record) [4]*event.Object {
@@ -41,11 +50,14 @@ func (p *packer) text(s []byte) {
 	p.buf = append(p.buf, s...)
 }
 
-// packObjects appends the record's JSON objects in their stored form and returns them
-// (nil when counting, or when the record has none).
-func (p *packer) packObjects(r *event.Record) []byte {
-	objs := storedObjects(r)
+// packRest appends what of the record eventHead does not hold, in its stored form, and
+// returns it (nil when counting, or when there is nothing).
+func (p *packer) packRest(r *event.Record) []byte {
+	strs, objs := restStrings(r), storedObjects(r)
 	none := true
+	for _, s := range strs {
+		none = none && *s == ""
+	}
 	for _, o := range objs {
 		none = none && *o == nil
 	}
@@ -53,6 +65,10 @@ func (p *packer) packObjects(r *event.Record) []byte {
 		return nil
 	}
 	start := len(p.buf)
+	for _, s := range strs {
+		p.uvarint(uint64(len(*s)))
+		p.text(unsafe.Slice(unsafe.StringData(*s), len(*s)))
+	}
 	for _, o := range objs {
 		if *o == nil {
 			p.uvarint(0)
@@ -94,9 +110,20 @@ func (rd *objectReader) next(n int) []byte {
 	return b
 }
 
-// unpackObjects sets r's JSON objects from their packed form: the members in one new
-// array, the values in one new byte array, the keys shared with the packed bytes (which
-// are never written again).
+// unpackRest sets r's strings and JSON objects from their packed form: the strings and
+// keys shared with the packed bytes (which are never written again), the members in
+// one new array, the values in one new byte array.
+func unpackRest(packed []byte, r *event.Record) {
+	rd := objectReader{b: packed}
+	for _, s := range restStrings(r) {
+		if b := rd.next(rd.uvarint()); len(b) > 0 {
+			*s = unsafe.String(&b[0], len(b))
+		}
+	}
+	unpackObjects(packed[rd.i:], r)
+}
+
+// unpackObjects sets r's JSON objects from their packed form.
 func unpackObjects(packed []byte, r *event.Record) {
 	members, size := 0, 0
 	rd := objectReader{b: packed}

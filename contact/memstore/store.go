@@ -306,7 +306,7 @@ func (s *Store) Events(ctx context.Context, contactID string, q contact.EventQue
 		st.mu.RLock()
 		if e := st.contacts[contactID]; e != nil {
 			e.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
-				if q.Match(&ev.rec) {
+				if ev.matches(&q) {
 					recs = append(recs, ev)
 				}
 				return q.Limit <= 0 || len(recs) < q.Limit
@@ -376,7 +376,7 @@ func (s *Store) recent(q contact.EventQuery) []*storedEvent {
 		if !q.Since.IsZero() && ev.rec.Time.Before(q.Since) {
 			break // the newest left is too old, and so is every other
 		}
-		if q.Match(&ev.rec) {
+		if ev.matches(&q) {
 			out = append(out, ev)
 		}
 		h[0].back()

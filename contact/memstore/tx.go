@@ -568,7 +568,7 @@ func (t *tx) events(id string, q contact.EventQuery) ([]*storedEvent, error) {
 	if ch == nil || !ch.reset {
 		err := t.storedEvents(id, func(e *entry) {
 			e.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
-				if q.Match(&ev.rec) && (ch == nil || !slices.Contains(ch.removed, ev.rec.MessageID)) {
+				if ev.matches(&q) && (ch == nil || !slices.Contains(ch.removed, ev.rec.MessageID)) {
 					out = append(out, ev)
 				}
 				// Without changes of its own, the stored order is the answer.
@@ -581,7 +581,7 @@ func (t *tx) events(id string, q contact.EventQuery) ([]*storedEvent, error) {
 	}
 	if ch != nil {
 		for _, ev := range ch.added {
-			if q.Match(&ev.rec) {
+			if ev.matches(&q) {
 				out = append(out, ev)
 			}
 		}
