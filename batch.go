@@ -118,6 +118,10 @@ func isItemError(err error) bool {
 	return errors.As(err, &ie)
 }
 
+// maxWorkers bounds Options.Workers: enough for a store over the network, whose
+// transactions mostly wait.
+const maxWorkers = 1024
+
 // workers returns how many messages a batch applies at once (Options.Workers).
 func (p *Processor) workers() int {
 	switch {
@@ -130,7 +134,7 @@ func (p *Processor) workers() int {
 	case p.opts.Workers == 0:
 		return 1
 	}
-	return p.opts.Workers
+	return min(p.opts.Workers, maxWorkers)
 }
 
 // batchItem is one input of a batch: a message, or the diagnostic that stands for an
