@@ -121,10 +121,11 @@ func (p *Processor) process(ctx context.Context, m *event.Message) (Result, erro
 
 // ProcessBytes decodes Segment JSON in any form of Rule D1 (a message, an array, a batch
 // envelope, NDJSON) and processes each message as [Processor.ProcessBatch] does. It
-// returns one Result per message, in input order: a message that cannot be decoded is a Result with its
-// diagnostic, and a payload that stops being readable (a syntax error outside any one
-// message, a limit of the whole payload) ends with a Result holding that diagnostic.
-// The error is for store and context failures only; the results so far come with it.
+// returns one Result per message, in input order: a message that cannot be decoded is
+// a Result with its diagnostic, and a payload that stops being readable (a syntax error
+// outside any one message, a limit of the whole payload) ends with a Result holding
+// that diagnostic. The error is for store and context failures only; the results so
+// far come with it.
 func (p *Processor) ProcessBytes(ctx context.Context, data []byte) ([]Result, error) {
 	items, err := segmentio.DecodeAll(data, p.opts.Limits)
 	return p.processDecoded(ctx, items, err) // batch.go: with Options.Workers workers
