@@ -21,6 +21,12 @@
 // diagnostics, never an error; the error is for the store and the context, and then
 // nothing of the message was applied.
 //
+// For large inputs, [Processor.ProcessStream] decodes from an io.Reader without holding
+// it whole, and [Options.Workers] spreads ProcessStream, [Processor.ProcessBatch] and
+// ProcessBytes over several goroutines: results still come back in input order, and
+// messages that share an identifier are applied in input order (Rules S2, S3).
+// BENCHMARKS.md has the figures and what they mean for sizing.
+//
 // To receive Segment over HTTP, mount a segmentio.Handler on the processor's
 // [Processor.Sink]: it verifies signatures and write keys, limits body sizes, and
 // answers with Segment's retry rules (Rule D9).

@@ -3,6 +3,7 @@ package regalkit_test
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/regalkit/regalkit"
 	"github.com/regalkit/regalkit/contact/memstore"
@@ -46,4 +47,33 @@ func ExampleProcessor_Process_duplicate() {
 	// Output:
 	// t-1 duplicate: false changed: [contact event]
 	// t-1 duplicate: true changed: []
+}
+
+// A Segment export read as a stream on every core: the results come back in input
+// order, and the re-delivered track is the later copy whatever the schedule, because
+// messages sharing an identifier are applied in input order.
+func ExampleProcessor_ProcessStream() {
+	export := strings.NewReader(`{"type":"identify","userId":"u-1","messageId":"i-1","traits":{"plan":"pro"}}
+{"type":"track","userId":"u-2","messageId":"t-1","event":"Signed Up"}
+not JSON
+{"type":"track","userId":"u-2","messageId":"t-1","event":"Signed Up"}
+`)
+	p := regalkit.New(memstore.New(), &regalkit.Options{Workers: -1}) // all cores
+	err := p.ProcessStream(context.Background(), export, func(r regalkit.Result) bool {
+		switch {
+		case len(r.Diagnostics) > 0:
+			fmt.Println("refused:", r.Diagnostics[0].Code)
+		default:
+			fmt.Println(r.MessageID, "duplicate:", r.Duplicate)
+		}
+		return true
+	})
+	if err != nil {
+		panic(err) // the reader, the store or ctx failed
+	}
+	// Output:
+	// i-1 duplicate: false
+	// t-1 duplicate: false
+	// refused: message.invalid
+	// t-1 duplicate: true
 }

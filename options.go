@@ -50,6 +50,14 @@ type Options struct {
 	// Limits bound what ProcessBytes decodes (Rule D7). Nil means Segment's limits.
 	Limits *segmentio.Limits
 
+	// Workers is how many messages ProcessBatch, ProcessStream and ProcessBytes apply
+	// at once; messages sharing an identifier still apply in input order (see
+	// [Processor.ProcessBatch]). Zero means one: one message after the other. Negative
+	// means runtime.GOMAXPROCS(0); more than 1024 means 1024. With MatchByPhone on it
+	// is always one (Rule I6 matching depends on arrival order). Process and Sink are
+	// not affected.
+	Workers int
+
 	// PhoneCacheSize bounds the phone parser's cache (see identity.PhoneParser). Zero
 	// means identity.DefaultPhoneCacheSize; negative turns the cache off.
 	PhoneCacheSize int

@@ -79,9 +79,15 @@ type Result struct {
 // it did. A bad message is not an error: it is a Result with diagnostics. The error is
 // for failures of the store or of ctx, and then nothing of the message was applied.
 func (p *Processor) Process(ctx context.Context, m event.Message) (Result, error) {
+	return p.process(ctx, &m)
+}
+
+// process is Process on a message the caller hands over: it may change *m, and the
+// batch workers save a copy of every message by passing their own.
+func (p *Processor) process(ctx context.Context, m *event.Message) (Result, error) {
 	res := Result{MessageID: m.MessageID}
 	if m.MessageID == "" {
-		m.MessageID = event.DeriveMessageID(&m)
+		m.MessageID = event.DeriveMessageID(m)
 		res.MessageID = m.MessageID
 	}
 	decoded := m.Diagnostics
@@ -102,7 +108,9 @@ func (p *Processor) Process(ctx context.Context, m event.Message) (Result, error
 	err := p.store.Update(ctx, func(tx contact.Tx) error {
 		out = Result{MessageID: m.MessageID, Diagnostics: withMessageID(decoded, m.MessageID)}
 		t := txn{p: p, tx: tx, now: now, res: &out}
-		return t.process(&m)
+		scratch := t.withScratch() // txnpool.go
+		defer t.releaseScratch(scratch)
+		return t.process(m)
 	})
 	if err != nil {
 		p.log.LogAttrs(ctx, slog.LevelWarn, "regalkit: message not processed",
@@ -117,29 +125,15 @@ func (p *Processor) Process(ctx context.Context, m event.Message) (Result, error
 }
 
 // ProcessBytes decodes Segment JSON in any form of Rule D1 (a message, an array, a batch
-// envelope, NDJSON) and processes each message in input order. It returns one Result
-// per message, in input order: a message that cannot be decoded is a Result with its
-// diagnostic, and a payload that stops being readable (a syntax error outside any one
-// message, a limit of the whole payload) ends with a Result holding that diagnostic.
-// The error is for store and context failures only; the results so far come with it.
+// envelope, NDJSON) and processes each message as [Processor.ProcessBatch] does. It
+// returns one Result per message, in input order: a message that cannot be decoded is
+// a Result with its diagnostic, and a payload that stops being readable (a syntax error
+// outside any one message, a limit of the whole payload) ends with a Result holding
+// that diagnostic. The error is for store and context failures only; the results so
+// far come with it.
 func (p *Processor) ProcessBytes(ctx context.Context, data []byte) ([]Result, error) {
 	items, err := segmentio.DecodeAll(data, p.opts.Limits)
-	results := make([]Result, 0, len(items)+1)
-	for _, it := range items {
-		if it.Err != nil {
-			results = append(results, Result{MessageID: it.Message.MessageID, Diagnostics: []diag.Diagnostic{decodeDiagnostic(it.Err)}})
-			continue
-		}
-		r, perr := p.Process(ctx, it.Message)
-		if perr != nil {
-			return results, perr
-		}
-		results = append(results, r)
-	}
-	if err != nil {
-		results = append(results, Result{Diagnostics: []diag.Diagnostic{decodeDiagnostic(err)}})
-	}
-	return results, nil
+	return p.processDecoded(ctx, items, err) // batch.go: with Options.Workers workers
 }
 
 // decodeDiagnostic turns a decoding error into the diagnostic of its message.

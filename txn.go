@@ -100,13 +100,13 @@ func (t *txn) remember(c *contact.Contact) {
 // find returns the contacts key finds, as changed in this transaction. Contacts created
 // or re-keyed in this transaction are found too.
 func (t *txn) find(key identity.Key) ([]*contact.Contact, error) {
-	stored, err := t.tx.Find(key)
+	stored, err := findIDs(t.tx, key) // lookup.go
 	if err != nil {
 		return nil, err
 	}
 	var out []*contact.Contact
-	for _, s := range stored {
-		c, err := t.get(s.ID())
+	for _, id := range stored {
+		c, err := t.get(id)
 		if err != nil {
 			return nil, err
 		}
@@ -420,7 +420,8 @@ func (t *txn) bury(m *event.Message, c *contact.Contact) error {
 	if r, ok := m.Record(); ok {
 		rec = &r
 	}
-	h, _ := contact.NewHeld(m, t.consentOf(m), rec != nil, t.p.applyOptions(t.now))
+	h, ch := contact.NewHeld(m, t.consentOf(m), rec != nil, t.p.applyOptions(t.now))
+	t.res.Diagnostics = append(t.res.Diagnostics, ch.Diagnostics...) // what the message says is refused all the same
 	c.Hold(h.Bury(rec))
 	t.touch(c)
 	return nil

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"time"
@@ -70,6 +71,11 @@ func (ts Timestamps) EventTime() (time.Time, []diag.Diagnostic) {
 
 // parseRaw reads a timestamp from a JSON value: a string (escapes resolved) or a number.
 func parseRaw(raw json.RawMessage) (time.Time, error) {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw[1:n-1], '\\') < 0 {
+		// The common case, a string without escapes, read in place. The decoder checked
+		// that raw is one valid JSON value, so its content is the string.
+		return timestamp.ParseBytes(raw[1 : n-1])
+	}
 	if s, ok := jsonvalue.String(raw); ok {
 		return timestamp.Parse(s)
 	}

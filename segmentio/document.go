@@ -189,6 +189,14 @@ func (s *decodeState) findEnvelope() (int, error) {
 	if batch < 0 {
 		return -1, nil
 	}
+	return batch, s.checkEnvelope(env)
+}
+
+// checkEnvelope checks the envelope objects of a batch and keeps them in s.env. (A
+// function of its own so that a plain message, the common case, does not move env to
+// the heap.)
+func (s *decodeState) checkEnvelope(env envelope) error {
+	doc := s.doc
 	// Envelope objects are merged into messages: they must fit a message's depth, and
 	// a null or absent one adds nothing.
 	for _, f := range []struct {
@@ -208,19 +216,19 @@ func (s *decodeState) findEnvelope() (int, error) {
 				*f.sp = span{}
 				continue
 			}
-			return -1, &FieldError{Field: f.name, Reason: "want an object"}
+			return &FieldError{Field: f.name, Reason: "want an object"}
 		}
 		s.checker.MaxDepth = s.limits.MaxDepth - 1
 		s.checker.MaxNumberLength = s.limits.MaxNumberLength
 		if err := s.checker.Check(doc[f.sp.start:f.sp.end]); err != nil {
-			return -1, s.scanError(err, f.sp.start, true)
+			return s.scanError(err, f.sp.start, true)
 		}
 	}
 	if env.sentAt.end > 0 && doc[env.sentAt.start] == 'n' {
 		env.sentAt = span{}
 	}
 	s.env = env
-	return batch, nil
+	return nil
 }
 
 // keyText returns the current key of it, which walks doc, unescaped only when needed.

@@ -13,17 +13,56 @@ import (
 // changed after it is stored, and shared by the contact's list and its stripe's
 // timeline.
 type storedEvent struct {
-	rec       event.Record
+	// rec is what ordering and queries read; the rest of the record is in rest.
+	rec eventHead
+	// rest holds the record's other strings and its JSON objects in the compact form
+	// of packedobjects.go: a few bytes of framing where an event.Record spends 16
+	// bytes an empty string and an event.Member 40 bytes beyond its text (issue 14:
+	// most of an event's memory). nil when the record has nothing more.
+	rest      []byte
 	contactID string
 }
 
+// eventHead is the part of a record the store orders and filters by.
+type eventHead struct {
+	Kind       event.Kind
+	Name       string
+	Time       time.Time
+	MessageID  string
+	ReceivedAt time.Time
+}
+
+// ordering returns the fields of h that contact.CompareEvents reads, as a record.
+func (h *eventHead) ordering() event.Record {
+	return event.Record{Time: h.Time, MessageID: h.MessageID}
+}
+
+// matches reports whether the record matches q (EventQuery.Match reads kind, name and
+// time).
+func (ev *storedEvent) matches(q *contact.EventQuery) bool {
+	return q.Match(&event.Record{Kind: ev.rec.Kind, Name: ev.rec.Name, Time: ev.rec.Time})
+}
+
+// newStoredEvent packs r for the store (packRecord).
+func newStoredEvent(r event.Record, contactID string) *storedEvent {
+	ev := &storedEvent{contactID: contactID}
+	ev.rec, ev.rest = packRecord(r)
+	return ev
+}
+
+// record returns a copy of the stored record for a caller (copyRecord).
+func (ev *storedEvent) record() event.Record { return copyRecord(ev) }
+
 // byContactOrder orders a contact's events as Events yields them (Rule E4).
-func byContactOrder(a, b *storedEvent) int { return contact.CompareEvents(&a.rec, &b.rec) }
+func byContactOrder(a, b *storedEvent) int {
+	x, y := a.rec.ordering(), b.rec.ordering()
+	return contact.CompareEvents(&x, &y)
+}
 
 // byTimelineOrder orders the events of many contacts: by event time, messageId, then
 // contact id, so that every stored event has its own place.
 func byTimelineOrder(a, b *storedEvent) int {
-	if c := contact.CompareEvents(&a.rec, &b.rec); c != 0 {
+	if c := byContactOrder(a, b); c != 0 {
 		return c
 	}
 	switch {
@@ -226,53 +265,47 @@ func (d *descender) peek() *storedEvent {
 	return d.l.chunks[d.chunk][d.i]
 }
 
-// packRecord returns a deep copy of r for the store to keep: all its strings and JSON
-// values in one new byte array, all its JSON object members in one new array, so that a
-// stored record is three allocations (with its storedEvent) whatever its size, and keeps
-// alive no buffer the caller decoded it from. The bytes are never written after
-// packing, so the strings made over them with unsafe.String are immutable as Go
-// requires. TestAddEventKeepsNothingOfTheCaller fails when event.Record gains a part
-// this misses.
-func packRecord(r event.Record) event.Record {
+// packRecord returns a deep copy of r for the store to keep: all its strings, and its
+// JSON objects encoded (packedobjects.go), in one new byte array, so that a stored
+// record is two allocations (with its storedEvent) whatever its size, and keeps alive
+// no buffer the caller decoded it from. The bytes are never written after packing, so
+// the strings made over them with unsafe.String are immutable as Go requires.
+// TestAddEventKeepsNothingOfTheCaller fails when event.Record gains a part this misses.
+func packRecord(r event.Record) (head eventHead, rest []byte) {
 	var size packer
 	size.counting = true
-	size.record(r)
-	p := packer{buf: make([]byte, 0, size.bytes), members: make([]event.Member, 0, size.objectMembers)}
-	return p.record(r)
+	size.str(r.Name)
+	size.str(r.MessageID)
+	size.packRest(&r)
+	p := packer{buf: make([]byte, 0, size.bytes)}
+	head = eventHead{Kind: r.Kind, Name: p.str(r.Name), Time: r.Time, MessageID: p.str(r.MessageID), ReceivedAt: r.ReceivedAt}
+	return head, p.packRest(&r)
 }
 
 // copyRecord returns a copy of a stored record for a caller, who may change it freely:
-// its JSON objects are copied (members into one new array, values into one new byte
-// array, each capped so that appending to one cannot reach the next); strings are
-// immutable and are shared. TestCopyRecordCopiesEveryMutablePart fails when
-// event.Record gains a mutable part this misses.
-func copyRecord(r *event.Record) event.Record {
-	out := *r
-	var size packer
-	size.counting = true
-	size.objects(&out) // on the copy: counting writes back what it read
-	if size.objectMembers == 0 {
-		return out
+// its JSON objects are decoded from their packed form (members into one new array,
+// values into one new byte array, each capped so that appending to one cannot reach
+// the next); strings, keys included, are immutable and are shared.
+// TestCopyRecordCopiesEveryMutablePart fails when event.Record gains a mutable part
+// this misses.
+func copyRecord(ev *storedEvent) event.Record {
+	out := event.Record{Kind: ev.rec.Kind, Name: ev.rec.Name, Time: ev.rec.Time, MessageID: ev.rec.MessageID, ReceivedAt: ev.rec.ReceivedAt}
+	if ev.rest != nil {
+		unpackRest(ev.rest, &out)
 	}
-	p := packer{buf: make([]byte, 0, size.bytes), members: make([]event.Member, 0, size.objectMembers), shareStrings: true}
-	p.objects(&out)
 	return out
 }
 
-// packer copies the parts of a record into one byte array and one member array, or
-// with counting only sizes them.
+// packer copies the strings of a record, and encodes its JSON objects, into one byte
+// array, or with counting only sizes them.
 type packer struct {
-	counting     bool
-	shareStrings bool // copy JSON values but share strings (for copyRecord)
-	bytes        int  // counting: bytes needed
-	// objectMembers counts the members of the record's JSON objects.
-	objectMembers int
-	buf           []byte
-	members       []event.Member
+	counting bool
+	bytes    int // counting: bytes needed
+	buf      []byte
 }
 
 func (p *packer) str(s string) string {
-	if p.shareStrings || s == "" {
+	if s == "" {
 		return s
 	}
 	if p.counting {
@@ -282,57 +315,4 @@ func (p *packer) str(s string) string {
 	start := len(p.buf)
 	p.buf = append(p.buf, s...)
 	return unsafe.String(&p.buf[start], len(s))
-}
-
-func (p *packer) raw(b []byte) []byte {
-	if b == nil {
-		return nil
-	}
-	if p.counting {
-		p.bytes += len(b)
-		return b
-	}
-	start := len(p.buf)
-	p.buf = append(p.buf, b...)
-	return p.buf[start:len(p.buf):len(p.buf)]
-}
-
-func (p *packer) object(o event.Object) event.Object {
-	if o == nil {
-		return nil
-	}
-	if p.counting {
-		p.objectMembers += len(o)
-		for _, m := range o {
-			p.str(m.Key)
-			p.raw(m.Value)
-		}
-		return o
-	}
-	start := len(p.members)
-	for _, m := range o {
-		p.members = append(p.members, event.Member{Key: p.str(m.Key), Value: p.raw(m.Value)})
-	}
-	return p.members[start:len(p.members):len(p.members)]
-}
-
-// objects copies the JSON objects of the record r points to, in place. r must be the
-// caller's own copy: even counting assigns the objects back.
-func (p *packer) objects(r *event.Record) {
-	r.Properties = p.object(r.Properties)
-	r.Traits = p.object(r.Traits)
-	r.Context.Library.Extra = p.object(r.Context.Library.Extra)
-	r.Context.Page.Extra = p.object(r.Context.Page.Extra)
-	r.Context.Traits = p.object(r.Context.Traits)
-}
-
-func (p *packer) record(r event.Record) event.Record {
-	for _, s := range []*string{&r.Name, &r.Category, &r.GroupID, &r.MessageID,
-		&r.Context.IP, &r.Context.UserAgent, &r.Context.Locale,
-		&r.Context.Library.Name, &r.Context.Library.Version,
-		&r.Context.Page.Path, &r.Context.Page.Referrer, &r.Context.Page.Search, &r.Context.Page.Title, &r.Context.Page.URL} {
-		*s = p.str(*s)
-	}
-	p.objects(&r)
-	return r
 }

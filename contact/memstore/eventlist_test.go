@@ -20,7 +20,7 @@ var t0 = time.Date(2020, 8, 25, 21, 23, 43, 0, time.UTC)
 
 func ev(minute int, messageID, contactID string) *storedEvent {
 	return &storedEvent{
-		rec:       event.Record{Kind: event.Track, Time: t0.Add(time.Duration(minute) * time.Minute), MessageID: messageID},
+		rec:       eventHead{Kind: event.Track, Time: t0.Add(time.Duration(minute) * time.Minute), MessageID: messageID},
 		contactID: contactID,
 	}
 }
@@ -201,7 +201,7 @@ func shared(a, b reflect.Value, path string, strings bool) []string {
 func TestCopyRecordCopiesEveryMutablePart(t *testing.T) {
 	var in event.Record
 	fill(reflect.ValueOf(&in).Elem())
-	out := copyRecord(&in)
+	out := newStoredEvent(in, "c-1").record()
 	assert.Equal(t, in, out)
 	assert.Empty(t, shared(reflect.ValueOf(in), reflect.ValueOf(out), "Record", false))
 	for _, o := range []*event.Object{&out.Properties, &out.Traits, &out.Context.Library.Extra} {
@@ -209,7 +209,7 @@ func TestCopyRecordCopiesEveryMutablePart(t *testing.T) {
 	}
 	assert.NotEqual(t, in, out)
 	assert.Equal(t, in.Properties[1], out.Properties[1], "appending to one value cannot reach the next")
-	assert.Equal(t, event.Record{}, copyRecord(&event.Record{}), "nothing becomes something")
+	assert.Equal(t, event.Record{}, newStoredEvent(event.Record{}, "c-1").record(), "nothing becomes something")
 }
 
 // A stored record shares no memory at all with the record given to AddEvent, strings
@@ -228,23 +228,25 @@ func TestAddEventKeepsNothingOfTheCaller(t *testing.T) {
 	st := &s.stripes[s.hash.contact("c-1")]
 	stored := st.contacts["c-1"].event(in.MessageID)
 	require.NotNil(t, stored)
-	assert.Equal(t, in, stored.rec)
-	assert.Empty(t, shared(reflect.ValueOf(in), reflect.ValueOf(stored.rec), "Record", true))
+	assert.Equal(t, in, stored.record())
+	assert.Empty(t, shared(reflect.ValueOf(in), reflect.ValueOf(stored.record()), "Record", true))
 }
 
 func TestPackRecordAllocations(t *testing.T) {
 	var r event.Record
 	fill(reflect.ValueOf(&r).Elem())
-	assert.Equal(t, 2.0, testing.AllocsPerRun(100, func() { _ = packRecord(r) }), "one for the text, one for the members")
-	assert.Equal(t, 2.0, testing.AllocsPerRun(100, func() { _ = copyRecord(&r) }), "one for the values, one for the members")
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _, _ = packRecord(r) }), "one for the text and the objects")
+	ev := newStoredEvent(r, "c-1")
+	assert.Equal(t, 2.0, testing.AllocsPerRun(100, func() { _ = copyRecord(ev) }), "one for the values, one for the members")
 	bare := event.Record{Kind: event.Track, Name: "Signed Up", MessageID: "m-1"}
-	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _ = packRecord(bare) }))
-	assert.Equal(t, 0.0, testing.AllocsPerRun(100, func() { _ = copyRecord(&bare) }))
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _, _ = packRecord(bare) }))
+	bareEv := newStoredEvent(bare, "c-1")
+	assert.Equal(t, 0.0, testing.AllocsPerRun(100, func() { _ = copyRecord(bareEv) }))
 }
 
 func TestPackRecordKeepsNilApartFromEmpty(t *testing.T) {
 	r := event.Record{Properties: event.Object{}, Traits: nil}
-	for _, got := range []event.Record{packRecord(r), copyRecord(&r)} {
+	for _, got := range []event.Record{newStoredEvent(r, "c-1").record()} {
 		assert.NotNil(t, got.Properties)
 		assert.Empty(t, got.Properties)
 		assert.Nil(t, got.Traits)

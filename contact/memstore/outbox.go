@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/event"
 )
 
 var (
@@ -85,7 +86,7 @@ func (o *outbox) schedule(contactID string, q *queue, at time.Time) {
 func copyEntry(e *contact.OutboxEntry) contact.OutboxEntry {
 	out := *e
 	if e.Event != nil {
-		r := copyRecord(e.Event)
+		r := cloneRecord(e.Event)
 		out.Event = &r
 	}
 	return out
@@ -106,7 +107,7 @@ func (t *tx) Enqueue(e contact.OutboxEntry) error {
 		Created:   e.Created,
 	}
 	if e.Event != nil {
-		r := copyRecord(e.Event)
+		r := cloneRecord(e.Event)
 		stored.Event = &r
 	}
 	t.outbox = append(t.outbox, stored)
@@ -290,4 +291,10 @@ func (s *Store) DeadEntries(ctx context.Context) ([]contact.OutboxEntry, error) 
 		out[i] = copyEntry(o.entries[seq])
 	}
 	return out, nil
+}
+
+// cloneRecord returns a deep copy of r, as the store keeps and hands out records.
+func cloneRecord(r *event.Record) event.Record {
+	head, rest := packRecord(*r)
+	return copyRecord(&storedEvent{rec: head, rest: rest})
 }

@@ -142,7 +142,8 @@ func (s *Store) commit(t *tx) error {
 	for _, r := range t.reads {
 		locked.add(r.stripe)
 	}
-	var deltas []indexDelta
+	var deltaBuf [8]indexDelta // a new contact's keys, without allocating
+	deltas := deltaBuf[:0]
 	for _, ch := range t.changes {
 		written.add(ch.stripe)
 		if ch.final != nil && !ch.put {
@@ -167,10 +168,11 @@ func (s *Store) commit(t *tx) error {
 	for _, d := range deltas {
 		written.add(stripeOf(d.keyHash))
 	}
-	processedStripes := make([]uint8, len(t.processed))
-	for i, m := range t.processed {
-		processedStripes[i] = s.hash.processed(m)
-		written.add(processedStripes[i])
+	var stripeBuf [4]uint8
+	processedStripes := stripeBuf[:0]
+	for _, m := range t.processed {
+		processedStripes = append(processedStripes, s.hash.processed(m))
+		written.add(processedStripes[len(processedStripes)-1])
 	}
 	for _, ts := range t.tombstones {
 		written.add(s.hash.tombstone(ts.UserID))
@@ -306,7 +308,7 @@ func (s *Store) Events(ctx context.Context, contactID string, q contact.EventQue
 		st.mu.RLock()
 		if e := st.contacts[contactID]; e != nil {
 			e.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
-				if q.Match(&ev.rec) {
+				if ev.matches(&q) {
 					recs = append(recs, ev)
 				}
 				return q.Limit <= 0 || len(recs) < q.Limit
@@ -318,7 +320,7 @@ func (s *Store) Events(ctx context.Context, contactID string, q contact.EventQue
 				yield(event.Record{}, err)
 				return
 			}
-			if !yield(copyRecord(&ev.rec), nil) {
+			if !yield(ev.record(), nil) {
 				return
 			}
 		}
@@ -353,7 +355,7 @@ func (s *Store) Recent(ctx context.Context, q contact.EventQuery) iter.Seq2[cont
 				yield(contact.ContactEvent{}, err)
 				return
 			}
-			if !yield(contact.ContactEvent{ContactID: ev.contactID, Record: copyRecord(&ev.rec)}, nil) {
+			if !yield(contact.ContactEvent{ContactID: ev.contactID, Record: ev.record()}, nil) {
 				return
 			}
 		}
@@ -376,7 +378,7 @@ func (s *Store) recent(q contact.EventQuery) []*storedEvent {
 		if !q.Since.IsZero() && ev.rec.Time.Before(q.Since) {
 			break // the newest left is too old, and so is every other
 		}
-		if q.Match(&ev.rec) {
+		if ev.matches(&q) {
 			out = append(out, ev)
 		}
 		h[0].back()

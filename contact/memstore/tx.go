@@ -239,7 +239,8 @@ func (t *tx) readTombstone(userID string) (read, error) {
 	te, ok := st.tombstones[userID]
 	st.mu.RUnlock()
 	if ok {
-		r.version, r.ts = te.version, &te.ts
+		ts := te.ts // only a found tombstone moves to the heap
+		r.version, r.ts = te.version, &ts
 	}
 	return t.addRead(r)
 }
@@ -318,6 +319,38 @@ func (t *tx) Contact(id string) (*contact.Contact, error) {
 
 // Find implements contact.Tx.
 func (t *tx) Find(k identity.Key) ([]*contact.Contact, error) {
+	var buf [4]*contact.Contact
+	found, err := t.find(k, buf[:0])
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*contact.Contact, len(found))
+	for i, c := range found {
+		out[i] = c.Clone()
+	}
+	return out, nil
+}
+
+// FindIDs returns the ids of the contacts Find would return, in the same order,
+// without copying the contacts. A caller that goes on to read some of them with
+// Contact saves a copy of each (package regalkit's Processor does, through an
+// interface assertion).
+func (t *tx) FindIDs(k identity.Key) ([]string, error) {
+	var buf [4]*contact.Contact
+	found, err := t.find(k, buf[:0])
+	if err != nil || len(found) == 0 {
+		return nil, err
+	}
+	ids := make([]string, len(found))
+	for i, c := range found {
+		ids[i] = c.ID()
+	}
+	return ids, nil
+}
+
+// find appends to dst the contacts k finds, as this transaction sees them (not
+// copies), sorted by id.
+func (t *tx) find(k identity.Key, dst []*contact.Contact) ([]*contact.Contact, error) {
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
@@ -339,7 +372,6 @@ func (t *tx) Find(k identity.Key) ([]*contact.Contact, error) {
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids) // an id is in an entry once for each of its keys with the hash
-	out := make([]*contact.Contact, 0, len(ids))
 	for _, id := range ids {
 		c, ch, _, err := t.current(id)
 		if err != nil {
@@ -354,9 +386,9 @@ func (t *tx) Find(k identity.Key) ([]*contact.Contact, error) {
 		if ch == nil && !hasKey(c, k) {
 			continue // another key with the same hash
 		}
-		out = append(out, c.Clone())
+		dst = append(dst, c)
 	}
-	return out, nil
+	return dst, nil
 }
 
 // Insert implements contact.Tx.
@@ -450,7 +482,7 @@ func (t *tx) AddEvent(id string, rec event.Record) (bool, error) {
 	if ch == nil {
 		ch = t.newChange(r)
 	}
-	ev := &storedEvent{rec: packRecord(rec), contactID: ch.id}
+	ev := newStoredEvent(rec, ch.id)
 	ch.added = append(ch.added, ev)
 	if ch.addedByID != nil {
 		ch.addedByID[ev.rec.MessageID] = ev
@@ -518,7 +550,7 @@ func (t *tx) Events(id string, q contact.EventQuery) iter.Seq2[event.Record, err
 				yield(event.Record{}, err)
 				return
 			}
-			if !yield(copyRecord(&ev.rec), nil) {
+			if !yield(ev.record(), nil) {
 				return
 			}
 		}
@@ -537,7 +569,7 @@ func (t *tx) events(id string, q contact.EventQuery) ([]*storedEvent, error) {
 	if ch == nil || !ch.reset {
 		err := t.storedEvents(id, func(e *entry) {
 			e.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
-				if q.Match(&ev.rec) && (ch == nil || !slices.Contains(ch.removed, ev.rec.MessageID)) {
+				if ev.matches(&q) && (ch == nil || !slices.Contains(ch.removed, ev.rec.MessageID)) {
 					out = append(out, ev)
 				}
 				// Without changes of its own, the stored order is the answer.
@@ -550,7 +582,7 @@ func (t *tx) events(id string, q contact.EventQuery) ([]*storedEvent, error) {
 	}
 	if ch != nil {
 		for _, ev := range ch.added {
-			if q.Match(&ev.rec) {
+			if ev.matches(&q) {
 				out = append(out, ev)
 			}
 		}

@@ -32,6 +32,8 @@
 //	                        (regalkit.Options.ApplyContextTraits; off: they are only recorded)
 //	-now RFC3339            the clock, for messages with no time at all
 //	-stats-only             print only {"stats": {...}}
+//	-workers N              messages processed at once (default: all cores); messages
+//	                        sharing an identifier still go in input order
 //
 // Exit status: 0 when the input could be read, whatever the diagnostics; 2 on a usage
 // error; 1 when a file cannot be read.
@@ -39,7 +41,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,6 +48,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -112,10 +114,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	contextTraits := fs.Bool("context-traits", false, "apply the context.traits of track, page and screen as traits (regalkit.Options.ApplyContextTraits)")
 	now := fs.String("now", "", "the processor's clock as `RFC3339`, for messages with no time")
 	statsOnly := fs.Bool("stats-only", false, "print only the stats")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "messages processed at once (`N` workers)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	opts := &regalkit.Options{Region: *region, OptInEvents: optIns, OptOutEvents: optOuts, MatchByPhone: *matchPhone, ApplyContextTraits: *contextTraits}
+	if *workers < 1 {
+		fmt.Fprintf(stderr, "replay: -workers: want 1 or more, got %d\n", *workers)
+		return 2
+	}
+	opts := &regalkit.Options{Region: *region, OptInEvents: optIns, OptOutEvents: optOuts, MatchByPhone: *matchPhone, ApplyContextTraits: *contextTraits, Workers: *workers}
 	if *now != "" {
 		t, err := time.Parse(time.RFC3339Nano, *now)
 		if err != nil {
@@ -136,13 +143,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		inputs = []string{"-"}
 	}
 	for _, name := range inputs {
-		data, err := read(name, stdin)
-		if err != nil {
+		if err := r.replayFile(ctx, name, stdin); err != nil {
 			fmt.Fprintf(stderr, "replay: %v\n", err)
-			return 1
-		}
-		if err := r.replay(ctx, data); err != nil {
-			fmt.Fprintf(stderr, "replay: %s: %v\n", name, err)
 			return 1
 		}
 	}
@@ -171,65 +173,46 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return 0
 }
 
-func read(name string, stdin io.Reader) ([]byte, error) {
-	if name == "-" {
-		return io.ReadAll(stdin)
-	}
-	return os.ReadFile(name)
-}
-
 type replayer struct {
 	p     *regalkit.Processor
 	stats Stats
 	diags []diag.Diagnostic
 }
 
-// replay processes one input: NDJSON line by line, or one JSON document.
-func (r *replayer) replay(ctx context.Context, data []byte) error {
-	if !isNDJSON(data) {
-		return r.process(ctx, data)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		if err := r.process(ctx, line); err != nil {
+// replayFile processes one input, "-" for stdin, as a stream: it is never held whole in
+// memory (package segmentio's Decoder reads NDJSON line by line, and a JSON document
+// whole).
+func (r *replayer) replayFile(ctx context.Context, name string, stdin io.Reader) error {
+	in := stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
 			return err
 		}
+		defer f.Close()
+		in = f
 	}
-	return sc.Err()
-}
-
-// isNDJSON reports whether data is read line by line: it is not one JSON document (a
-// document spread over several lines is one), and it has more than one line. So a bad
-// line in NDJSON costs that line alone, and a broken document of several lines reports
-// each line it cannot read.
-func isNDJSON(data []byte) bool {
-	data = bytes.TrimSpace(data)
-	return !json.Valid(data) && bytes.IndexByte(data, '\n') >= 0
-}
-
-func (r *replayer) process(ctx context.Context, doc []byte) error {
-	results, err := r.p.ProcessBytes(ctx, doc)
+	err := r.p.ProcessStream(ctx, bufio.NewReaderSize(in, 256<<10), func(res regalkit.Result) bool {
+		r.count(res)
+		return true
+	})
 	if err != nil {
-		return err
-	}
-	for _, res := range results {
-		r.stats.Messages++
-		r.diags = append(r.diags, res.Diagnostics...)
-		switch {
-		case res.Duplicate:
-			r.stats.Duplicates++
-		case refusedWhole(res):
-			r.stats.Failed++
-		default:
-			r.stats.Applied++
-		}
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
+}
+
+func (r *replayer) count(res regalkit.Result) {
+	r.stats.Messages++
+	r.diags = append(r.diags, res.Diagnostics...)
+	switch {
+	case res.Duplicate:
+		r.stats.Duplicates++
+	case refusedWhole(res):
+		r.stats.Failed++
+	default:
+		r.stats.Applied++
+	}
 }
 
 // refusedWhole reports whether a message was refused as a whole: it went to no contact

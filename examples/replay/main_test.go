@@ -54,6 +54,33 @@ func TestReplay_Golden(t *testing.T) {
 	}
 }
 
+// TestReplay_Workers runs each golden case with one and with four workers: the output
+// is the golden one either way (messages sharing an identifier keep input order, and
+// Rule S3 makes the rest order-independent).
+func TestReplay_Workers(t *testing.T) {
+	cases := map[string][]string{
+		"seed":       {"-now", "2020-08-26T00:00:00Z", "testdata/seed.json"},
+		"mixed":      {"-now", "2024-03-02T00:00:00Z", "-optin-event", "SMS Opt In:sms", "testdata/mixed.ndjson"},
+		"seed+mixed": {"-now", "2024-03-02T00:00:00Z", "testdata/seed.json", "testdata/mixed.ndjson"},
+	}
+	for name, args := range cases {
+		want, err := os.ReadFile(filepath.Join("testdata", name+".golden"))
+		require.NoError(t, err)
+		for _, w := range []string{"1", "4"} {
+			t.Run(name+"/workers="+w, func(t *testing.T) {
+				for range 20 { // the schedule varies from run to run
+					code, out, errOut := replay(t, "", append([]string{"-workers", w}, args...)...)
+					require.Equal(t, 0, code, errOut)
+					require.Equal(t, string(want), out)
+				}
+			})
+		}
+	}
+	code, _, errOut := replay(t, "", "-workers", "0")
+	assert.Equal(t, 2, code, "-workers 0 is a usage error")
+	assert.Contains(t, errOut, "-workers")
+}
+
 func TestReplay_MixedInput(t *testing.T) {
 	code, out, _ := replay(t, "", "-now", "2024-03-02T00:00:00Z", "-optin-event", "SMS Opt In:sms", "testdata/mixed.ndjson")
 	require.Equal(t, 0, code)

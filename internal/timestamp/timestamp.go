@@ -8,7 +8,9 @@ package timestamp
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"time"
+	"unsafe"
 )
 
 // ErrInvalid is the sentinel every parse failure unwraps to.
@@ -32,7 +34,19 @@ func fail(input, reason string) error {
 	if len(input) > 40 {
 		input = input[:40]
 	}
-	return &Error{Input: input, Reason: reason}
+	// A copy: ParseBytes hands Parse a string that shares the caller's bytes.
+	return &Error{Input: strings.Clone(input), Reason: reason}
+}
+
+// ParseBytes is Parse of the text in b, without copying it to a string first. It
+// keeps no reference to b.
+func ParseBytes(b []byte) (time.Time, error) {
+	if len(b) == 0 {
+		return Parse("")
+	}
+	// Parse keeps nothing of s: the time it returns is in UTC, and an error holds a
+	// copy (fail).
+	return Parse(unsafe.String(&b[0], len(b)))
 }
 
 // Epoch values at or above this are milliseconds, below it seconds. 1e11 seconds is the

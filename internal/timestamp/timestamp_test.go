@@ -2,8 +2,12 @@ package timestamp
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestParse_RuleD4 covers every variant Rule D4 lists, each with its expected UTC instant.
@@ -144,6 +148,22 @@ func BenchmarkParse(b *testing.B) {
 	for b.Loop() {
 		if _, err := Parse("2015-12-12T19:11:01.249Z"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for _, in := range []string{"2015-2-02T00:30:08.276Z", "2000-08-20 09:12:28 -04:00", "2024-03-01", "", "not a time at all"} {
+		b := []byte(in)
+		want, wantErr := Parse(in)
+		got, err := ParseBytes(b)
+		assert.Equal(t, want, got, in)
+		assert.Equal(t, wantErr, err, in)
+		if err != nil {
+			var te *Error
+			require.ErrorAs(t, err, &te)
+			copy(b, strings.Repeat("x", len(b)))
+			assert.Equal(t, in[:min(len(in), 40)], te.Input, "the error keeps a copy, not the caller's bytes")
 		}
 	}
 }

@@ -1,0 +1,311 @@
+package regalkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/segmentio"
+)
+
+// ProcessBatch processes msgs with [Options.Workers] workers and returns one Result per
+// message, in input order.
+//
+// Messages that share an identifier (userId, anonymousId, previousId or messageId) are
+// applied in input order, one after the other, so every contact sees its messages as a
+// one-worker run would and a re-delivery is always the later copy (Rule E2). Messages
+// that share none may be applied at once and in any order: the store keeps each one
+// atomic (Rule S2) and the contacts do not depend on the order (Rule S3).
+//
+// The contacts are those of a one-worker run. A diagnostic that depends on other
+// identifiers' messages (identity.conflict: an anonymous ID already linked to another
+// userId, Rule I4, or an alias in conflict, Rule I5; message.deleted for an
+// anonymous-only message of a deleted user's time, Rule I7) reports what had been
+// applied when the message was, and so may differ from a one-worker run's, as in any
+// other arrival order.
+//
+// The error is for store and context failures only. It comes with the results of the
+// messages before the failed one; with several workers, later messages may have been
+// applied too, and processing them again changes nothing (Rule E2).
+func (p *Processor) ProcessBatch(ctx context.Context, msgs []event.Message) ([]Result, error) {
+	results := make([]Result, 0, len(msgs))
+	k := 0
+	err := p.run(ctx, func(it *batchItem) (bool, error) {
+		if k == len(msgs) {
+			return false, nil
+		}
+		it.msg, it.diag = msgs[k], nil
+		k++
+		return true, nil
+	}, func(r Result) bool {
+		results = append(results, r)
+		return true
+	})
+	return results, err
+}
+
+// ProcessStream decodes Segment JSON from r with a [segmentio.Decoder] (any form of
+// Rule D1; NDJSON is read line by line, never whole) and processes each message as
+// [Processor.ProcessBatch] does, handing each Result to yield in input order. A message
+// that cannot be decoded is a Result with its diagnostic; input that stops being
+// readable as JSON (a syntax error outside NDJSON, a limit of the whole document) ends
+// with a Result holding that diagnostic. When yield returns false, ProcessStream stops
+// taking messages, waits for those under way and returns nil.
+//
+// The error is for failures of r, of the store and of ctx. yield is called by one
+// goroutine at a time.
+func (p *Processor) ProcessStream(ctx context.Context, r io.Reader, yield func(Result) bool) error {
+	dec := segmentio.NewDecoder(r)
+	if p.opts.Limits != nil {
+		dec.SetLimits(*p.opts.Limits)
+	}
+	stopped := false
+	return p.run(ctx, func(it *batchItem) (bool, error) {
+		if stopped {
+			return false, nil
+		}
+		it.diag = nil
+		err := dec.Decode(&it.msg)
+		switch {
+		case err == nil:
+			return true, nil
+		case err == io.EOF:
+			return false, nil
+		case isItemError(err):
+			d := decodeDiagnostic(err)
+			it.diag = &d
+			return true, nil
+		case errors.Is(err, segmentio.ErrSyntax), errors.Is(err, segmentio.ErrLimit),
+			errors.Is(err, segmentio.ErrInvalidMessage), errors.Is(err, segmentio.ErrUnsupportedType):
+			d := decodeDiagnostic(err)
+			it.msg, it.diag, stopped = event.Message{}, &d, true
+			return true, nil
+		default:
+			return false, err
+		}
+	}, yield)
+}
+
+// processDecoded processes what segmentio.DecodeAll returned, as ProcessBytes
+// documents.
+func (p *Processor) processDecoded(ctx context.Context, items []segmentio.Result, decodeErr error) ([]Result, error) {
+	results := make([]Result, 0, len(items)+1)
+	k := 0
+	err := p.run(ctx, func(it *batchItem) (bool, error) {
+		switch {
+		case k < len(items):
+			it.msg, it.diag = items[k].Message, nil
+			if e := items[k].Err; e != nil {
+				d := decodeDiagnostic(e)
+				it.diag = &d
+			}
+		case k == len(items) && decodeErr != nil:
+			d := decodeDiagnostic(decodeErr)
+			it.msg, it.diag = event.Message{}, &d
+		default:
+			return false, nil
+		}
+		k++
+		return true, nil
+	}, func(r Result) bool {
+		results = append(results, r)
+		return true
+	})
+	return results, err
+}
+
+// isItemError reports whether err concerns one message of the input alone.
+func isItemError(err error) bool {
+	var ie *segmentio.ItemError
+	return errors.As(err, &ie)
+}
+
+// maxWorkers bounds Options.Workers: enough for a store over the network, whose
+// transactions mostly wait.
+const maxWorkers = 1024
+
+// workers returns how many messages a batch applies at once (Options.Workers).
+func (p *Processor) workers() int {
+	switch {
+	case p.opts.MatchByPhone:
+		// Matching by phone or email joins messages that share no identifier, in an
+		// order-dependent way (Rule I6): keep input order.
+		return 1
+	case p.opts.Workers < 0:
+		return runtime.GOMAXPROCS(0)
+	case p.opts.Workers == 0:
+		return 1
+	}
+	return min(p.opts.Workers, maxWorkers)
+}
+
+// batchItem is one input of a batch: a message, or the diagnostic that stands for an
+// input that could not be decoded.
+type batchItem struct {
+	msg  event.Message
+	diag *diag.Diagnostic
+}
+
+// batch runs the messages of one ProcessBatch, ProcessStream or ProcessBytes call over
+// several workers. Its fields are guarded by mu.
+type batch struct {
+	p    *Processor
+	mu   sync.Mutex
+	cond sync.Cond
+	// next fills the next input item; false means the input is exhausted, and an error
+	// that it cannot be read.
+	next  func(*batchItem) (bool, error)
+	yield func(Result) bool
+
+	taken   int            // items taken by workers
+	emitted int            // items whose results were yielded, a prefix of the input
+	slots   []batchSlot    // finished results waiting to be yielded, by index mod len
+	last    map[string]int // identifier -> index of the latest taken message holding it
+	stop    bool           // take no more items: input exhausted, yield said stop, or failure
+	quit    bool           // yield said stop: yield nothing more
+	err     error          // the failure of the lowest index so far
+	errAt   int            // its index
+}
+
+type batchSlot struct {
+	index int
+	full  bool
+	res   Result
+}
+
+// run processes the items next gives, handing their results to yield in input order.
+func (p *Processor) run(ctx context.Context, next func(*batchItem) (bool, error), yield func(Result) bool) error {
+	n := p.workers()
+	b := &batch{p: p, next: next, yield: yield, slots: make([]batchSlot, 4*n+4), errAt: -1}
+	b.cond.L = &b.mu
+	if n > 1 {
+		b.last = make(map[string]int, 8*n)
+	}
+	var wg sync.WaitGroup
+	for range n - 1 {
+		wg.Go(func() { b.work(ctx) })
+	}
+	b.work(ctx)
+	wg.Wait()
+	return b.err
+}
+
+// keys returns the identifiers that order m after earlier messages holding them.
+func batchKeys(m *event.Message) [4]string {
+	return [4]string{m.MessageID, m.UserID, m.AnonymousID, m.PreviousID}
+}
+
+// done reports whether item i is finished.
+func (b *batch) done(i int) bool {
+	if i < b.emitted {
+		return true
+	}
+	s := &b.slots[i%len(b.slots)]
+	return s.full && s.index == i
+}
+
+func (b *batch) fail(i int, err error) {
+	if b.err == nil || i < b.errAt {
+		b.err, b.errAt = err, i
+	}
+	b.stop = true
+}
+
+// work takes items in input order and processes them until there are none left.
+func (b *batch) work(ctx context.Context) {
+	var it batchItem
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for {
+		for !b.stop && b.taken-b.emitted >= len(b.slots) {
+			b.cond.Wait()
+		}
+		if b.stop {
+			return
+		}
+		if err := ctx.Err(); err != nil {
+			b.fail(b.taken, fmt.Errorf("regalkit: %w", err))
+			b.cond.Broadcast()
+			return
+		}
+		ok, err := b.next(&it)
+		if err != nil {
+			b.fail(b.taken, err)
+		}
+		if !ok {
+			b.stop = true
+			b.cond.Broadcast()
+			return
+		}
+		i := b.taken
+		b.taken++
+		if it.diag != nil {
+			b.finish(i, Result{MessageID: it.msg.MessageID, Diagnostics: []diag.Diagnostic{*it.diag}})
+			continue
+		}
+		if it.msg.MessageID == "" {
+			it.msg.MessageID = event.DeriveMessageID(&it.msg) // Rule E2: a re-delivery has the same
+		}
+		var keys [4]string
+		if b.last != nil {
+			keys = batchKeys(&it.msg)
+			var deps [len(keys)]int
+			nd := 0
+			for _, k := range keys {
+				if k == "" {
+					continue
+				}
+				if j, held := b.last[k]; held && j != i { // j == i: a key the message holds twice (alias P→P)
+					deps[nd] = j
+					nd++
+				}
+				b.last[k] = i
+			}
+			for _, j := range deps[:nd] {
+				for !b.done(j) && b.err == nil {
+					b.cond.Wait()
+				}
+			}
+			if b.err != nil {
+				return
+			}
+		}
+		b.mu.Unlock()
+		res, err := b.p.process(ctx, &it.msg)
+		b.mu.Lock()
+		for _, k := range keys {
+			if k != "" && b.last[k] == i {
+				delete(b.last, k)
+			}
+		}
+		if err != nil {
+			b.fail(i, err)
+			b.cond.Broadcast()
+			return
+		}
+		b.finish(i, res)
+	}
+}
+
+// finish files the result of item i and yields every result now due, in order.
+func (b *batch) finish(i int, res Result) {
+	b.slots[i%len(b.slots)] = batchSlot{index: i, full: true, res: res}
+	for !b.quit && (b.err == nil || b.emitted < b.errAt) {
+		s := &b.slots[b.emitted%len(b.slots)]
+		if !s.full || s.index != b.emitted {
+			break
+		}
+		r := s.res
+		*s = batchSlot{index: -1}
+		b.emitted++
+		if !b.yield(r) {
+			b.quit, b.stop = true, true
+		}
+	}
+	b.cond.Broadcast()
+}

@@ -1,0 +1,187 @@
+package regalkit_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
+
+	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/contact/memstore"
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/corpus"
+	"github.com/regalkit/regalkit/optin"
+	"github.com/regalkit/regalkit/segmentio"
+)
+
+// outcome is what a Result says, without the store-assigned contact id.
+type outcome struct {
+	MessageID   string
+	Duplicate   bool
+	Diagnostics string
+}
+
+// outcomes reduces results to what must not depend on the number of workers. The
+// identity.conflict and message.deleted diagnostics are left out: whether a link finds
+// its anonymous ID already linked to another userId (Rule I4), an alias is in conflict
+// (Rule I5) or an anonymous-only message belongs to a deleted user's time (Rule I7)
+// depends on which messages of other identifiers were applied before it, as in any
+// other arrival order; the contacts do not (Rule S3), and the tests compare those whole.
+func outcomes(results []regalkit.Result) []outcome {
+	out := make([]outcome, len(results))
+	for i, r := range results {
+		diags := slices.DeleteFunc(slices.Clone(r.Diagnostics), func(d diag.Diagnostic) bool { return d.Code == diag.IdentityConflict || d.Code == diag.MessageDeleted })
+		out[i] = outcome{MessageID: r.MessageID, Duplicate: r.Duplicate, Diagnostics: fmt.Sprint(diags)}
+	}
+	return out
+}
+
+func batchProcessor(workers int) (*regalkit.Processor, *memstore.Store) {
+	store := memstore.New()
+	return regalkit.New(store, &regalkit.Options{
+		Workers:      workers,
+		Now:          func() time.Time { return t0.Add(48 * time.Hour) },
+		OptInEvents:  map[string][]optin.Channel{"SMS Opt In": {optin.SMS}},
+		OptOutEvents: map[string][]optin.Channel{"Stop": nil},
+	}), store
+}
+
+// TestProcessBatch_WorkersSameOutcome: several workers give the results (in input
+// order) and the contacts of one worker, on drawn messages with duplicates (Rules S2,
+// S3, E2).
+func TestProcessBatch_WorkersSameOutcome(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(1, 30).Draw(t, "messages")
+		var payloads []string
+		for i := range n {
+			payloads = append(payloads, genPayload(t, i))
+		}
+		for range rapid.IntRange(0, 5).Draw(t, "duplicates") {
+			payloads = append(payloads, rapid.SampledFrom(payloads).Draw(t, "duplicate"))
+		}
+		var msgs []event.Message
+		for _, pl := range payloads {
+			var m event.Message
+			if err := segmentio.Unmarshal([]byte(pl), &m); err != nil {
+				t.Fatalf("generated payload does not decode: %v", err)
+			}
+			msgs = append(msgs, m)
+		}
+		p1, s1 := batchProcessor(1)
+		want, err := p1.ProcessBatch(context.Background(), msgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p4, s4 := batchProcessor(4)
+		got, err := p4.ProcessBatch(context.Background(), msgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(outcomes(want), outcomes(got)) {
+			t.Fatalf("results differ\nwant %v\ngot  %v", outcomes(want), outcomes(got))
+		}
+		if w, g := state(t, s1), state(t, s4); !slices.Equal(w, g) {
+			t.Fatalf("contacts differ\nwant:\n  %s\ngot:\n  %s", strings.Join(w, "\n  "), strings.Join(g, "\n  "))
+		}
+	})
+}
+
+// TestProcessStream_Corpus streams the benchmark corpus with one, two and four workers
+// and requires the same results and contacts each time.
+func TestProcessStream_Corpus(t *testing.T) {
+	var data bytes.Buffer
+	require.NoError(t, corpus.Write(&data, corpus.Config{Messages: 3000, Users: 300, Seed: 3}))
+	var want []outcome
+	var wantState []string
+	for _, w := range []int{1, 2, 4} {
+		p, store := batchProcessor(w)
+		var results []regalkit.Result
+		err := p.ProcessStream(context.Background(), bytes.NewReader(data.Bytes()), func(r regalkit.Result) bool {
+			results = append(results, r)
+			return true
+		})
+		require.NoError(t, err)
+		require.Len(t, results, 3000)
+		st := state(t, store)
+		if want == nil {
+			want, wantState = outcomes(results), st
+			dups := 0
+			for _, o := range want {
+				if o.Duplicate {
+					dups++
+				}
+			}
+			assert.Greater(t, dups, 50, "the corpus re-delivers messages")
+			continue
+		}
+		assert.Equal(t, want, outcomes(results), "workers=%d", w)
+		assert.Equal(t, wantState, st, "workers=%d", w)
+	}
+}
+
+func TestProcessStream_Forms(t *testing.T) {
+	p, _ := batchProcessor(2)
+	collect := func(in io.Reader) ([]regalkit.Result, error) {
+		var out []regalkit.Result
+		err := p.ProcessStream(context.Background(), in, func(r regalkit.Result) bool {
+			out = append(out, r)
+			return true
+		})
+		return out, err
+	}
+	res, err := collect(strings.NewReader(`{"type":"track","userId":"u1","event":"A","messageId":"s1"}` + "\n" +
+		"not json\n" + `{"type":"track","userId":"u1","event":"B","messageId":"s2"}` + "\n"))
+	require.NoError(t, err)
+	require.Len(t, res, 3, "a bad NDJSON line is one result")
+	assert.Equal(t, "s1", res[0].MessageID)
+	require.Len(t, res[1].Diagnostics, 1)
+	assert.Equal(t, "message.invalid", string(res[1].Diagnostics[0].Code))
+	assert.Equal(t, "s2", res[2].MessageID)
+
+	res, err = collect(strings.NewReader(`[{"type":"track","userId":"u2","event":"A","messageId":"s3"},` + "\n" + `{"type":`))
+	require.NoError(t, err, "unreadable JSON is a diagnostic, not an error")
+	require.NotEmpty(t, res)
+	last := res[len(res)-1]
+	require.Len(t, last.Diagnostics, 1)
+	assert.Equal(t, "message.invalid", string(last.Diagnostics[0].Code))
+
+	readErr := errors.New("disk on fire")
+	_, err = collect(io.MultiReader(strings.NewReader(`{"type":"track","userId":"u3","event":"A","messageId":"s4"}`+"\n"), iotestErr{readErr}))
+	assert.ErrorIs(t, err, readErr, "a failing reader is an error")
+}
+
+type iotestErr struct{ err error }
+
+func (r iotestErr) Read([]byte) (int, error) { return 0, r.err }
+
+func TestProcessStream_YieldStops(t *testing.T) {
+	var data bytes.Buffer
+	require.NoError(t, corpus.Write(&data, corpus.Config{Messages: 500, Seed: 4}))
+	p, _ := batchProcessor(2)
+	n := 0
+	err := p.ProcessStream(context.Background(), &data, func(regalkit.Result) bool {
+		n++
+		return n < 10
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 10, n, "no result is yielded after yield returns false")
+}
+
+func TestProcessBatch_Cancelled(t *testing.T) {
+	p, _ := batchProcessor(2)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := p.ProcessBatch(ctx, []event.Message{{Kind: event.Track, UserID: "u", Event: "A", MessageID: "m"}})
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Empty(t, res)
+}

@@ -1,0 +1,141 @@
+package regalkit_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/contact/memstore"
+	"github.com/regalkit/regalkit/internal/baseline"
+	"github.com/regalkit/regalkit/internal/corpus"
+)
+
+var (
+	corpusMessages = flag.Int("corpus.messages", 20_000, "messages in BenchmarkPipeline's corpus")
+	corpusSeed     = flag.Uint64("corpus.seed", 1, "seed of BenchmarkPipeline's corpus")
+)
+
+// pipelineCorpus writes the corpus to a temporary file, as a user's export would be,
+// and reads it back.
+func pipelineCorpus(b *testing.B) []byte {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "corpus.ndjson")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := corpus.Write(f, corpus.Config{Messages: *corpusMessages, Seed: *corpusSeed}); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+// pipelineRun measures one way of processing the corpus: run processes all of it
+// once, into fresh state, and reports how many messages it read.
+type pipelineRun func(b *testing.B, data []byte) int
+
+// BenchmarkPipeline runs the generated corpus (package internal/corpus) through the
+// Processor on the memory store, and through the naive loop (package internal/baseline)
+// in the same run, so that the ratios it reports compare like with like:
+//
+//	msgs/s       messages processed per second (decoding included)
+//	B/msg        bytes allocated per message
+//	allocs/msg   allocations per message
+//	cpu-µs/msg   CPU time of the whole process (every thread, GC included) per message
+//	x-naive      msgs/s over the naive loop's msgs/s in this run
+//	x-1worker    msgs/s over the one-worker Processor's msgs/s in this run
+//
+// On a shared machine msgs/s swings with the neighbours' load; cpu-µs/msg much less.
+//
+// Reproduce with: go test -run '^$' -bench Pipeline -benchtime 3x .
+func BenchmarkPipeline(b *testing.B) {
+	data := pipelineCorpus(b)
+	var naiveRate, oneWorkerRate float64
+
+	b.Run("naive", func(b *testing.B) {
+		naiveRate = measurePipeline(b, data, func(b *testing.B, data []byte) int {
+			l := baseline.New()
+			n := 0
+			for line := range bytes.Lines(data) {
+				if _, err := l.Handle(line); err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			return n
+		})
+	})
+	workers := []int{1, max(2, runtime.GOMAXPROCS(0))}
+	for _, w := range workers {
+		b.Run("regalkit/workers="+strconv.Itoa(w), func(b *testing.B) {
+			rate := measurePipeline(b, data, func(b *testing.B, data []byte) int {
+				p := regalkit.New(memstore.New(), &regalkit.Options{Workers: w})
+				n := 0
+				err := p.ProcessStream(context.Background(), bytes.NewReader(data), func(regalkit.Result) bool {
+					n++
+					return true
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				return n
+			})
+			if naiveRate > 0 {
+				b.ReportMetric(rate/naiveRate, "x-naive")
+			}
+			if w == 1 {
+				oneWorkerRate = rate
+			} else if oneWorkerRate > 0 {
+				b.ReportMetric(rate/oneWorkerRate, "x-1worker")
+			}
+		})
+	}
+}
+
+var memStatsMu sync.Mutex
+
+// measurePipeline runs run b.N times and reports per-message figures; it returns the
+// messages per second.
+func measurePipeline(b *testing.B, data []byte, run pipelineRun) float64 {
+	memStatsMu.Lock()
+	defer memStatsMu.Unlock()
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	start, startCPU := time.Now(), processCPU()
+	messages := 0
+	for range b.N {
+		messages += run(b, data)
+	}
+	elapsed, cpu := time.Since(start), processCPU()-startCPU
+	b.StopTimer()
+	runtime.ReadMemStats(&after)
+	if messages == 0 {
+		b.Fatal("no messages processed")
+	}
+	rate := float64(messages) / elapsed.Seconds()
+	b.ReportMetric(rate, "msgs/s")
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(messages), "B/msg")
+	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(messages), "allocs/msg")
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/float64(messages), "cpu-µs/msg")
+	}
+	b.ReportMetric(0, "ns/op")
+	return rate
+}

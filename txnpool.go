@@ -1,0 +1,43 @@
+package regalkit
+
+import (
+	"sync"
+
+	"github.com/regalkit/regalkit/contact"
+)
+
+// txnScratch is the bookkeeping of a txn (which contacts it loaded, created and must
+// write back), kept between messages: three maps and a slice a message would otherwise
+// allocate anew (BENCHMARKS.md).
+type txnScratch struct {
+	loaded  map[string]*contact.Contact
+	created map[string]bool
+	dirty   map[string]bool
+	order   []string
+}
+
+var txnScratches = sync.Pool{New: func() any {
+	return &txnScratch{loaded: map[string]*contact.Contact{}, created: map[string]bool{}, dirty: map[string]bool{}}
+}}
+
+// withScratch gives t pooled, empty bookkeeping.
+func (t *txn) withScratch() *txnScratch {
+	s := txnScratches.Get().(*txnScratch)
+	t.loaded, t.created, t.dirty, t.order = s.loaded, s.created, s.dirty, s.order[:0]
+	return s
+}
+
+// releaseScratch empties t's bookkeeping and returns it to the pool, unless a large
+// transaction (a merge of many contacts) grew it.
+func (t *txn) releaseScratch(s *txnScratch) {
+	if len(t.loaded) > 16 || cap(t.order) > 64 {
+		return
+	}
+	clear(t.loaded)
+	clear(t.created)
+	clear(t.dirty)
+	clear(t.order[:cap(t.order)]) // drop the ids
+	s.order = t.order[:0]
+	t.loaded, t.created, t.dirty, t.order = nil, nil, nil, nil
+	txnScratches.Put(s)
+}
