@@ -1,0 +1,84 @@
+package memstore
+
+import (
+	"context"
+	"iter"
+	"slices"
+	"strings"
+
+	"github.com/regalkit/regalkit/contact"
+)
+
+// nameAdd adds ev to the stripe's index by event name.
+func (s *stripe) nameAdd(ev *storedEvent) {
+	l := s.named[ev.rec.Name]
+	if l == nil {
+		if s.named == nil {
+			s.named = make(map[string]*eventList)
+		}
+		l = &eventList{}
+		// A copy of the name, so that the key keeps no record's bytes alive.
+		s.named[strings.Clone(ev.rec.Name)] = l
+	}
+	l.insert(ev, byTimelineOrder)
+}
+
+// nameRemove removes ev from the stripe's index by event name, and the name when no
+// event has it any more.
+func (s *stripe) nameRemove(ev *storedEvent) {
+	l := s.named[ev.rec.Name]
+	if l == nil {
+		return
+	}
+	l.remove(ev, byTimelineOrder)
+	if l.chunks == nil {
+		delete(s.named, ev.rec.Name)
+	}
+}
+
+// Named implements contact.Store. It read-locks every stripe while it gathers, from
+// each stripe's index by name, the records in q's time range; then it sorts them
+// (oldest first) and copies each as it is yielded. Its cost follows the records with
+// the name in the range, not the events stored.
+func (s *Store) Named(ctx context.Context, q contact.EventQuery) iter.Seq2[contact.ContactEvent, error] {
+	return func(yield func(contact.ContactEvent, error) bool) {
+		if err := ctx.Err(); err != nil {
+			yield(contact.ContactEvent{}, err)
+			return
+		}
+		for _, ev := range s.named(q) {
+			if err := ctx.Err(); err != nil {
+				yield(contact.ContactEvent{}, err)
+				return
+			}
+			if !yield(contact.ContactEvent{ContactID: ev.contactID, Record: copyRecord(&ev.rec)}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// named returns the stored events Named yields, in its order.
+func (s *Store) named(q contact.EventQuery) []*storedEvent {
+	if q.Name == "" {
+		return nil
+	}
+	var out []*storedEvent
+	unlock := s.rLockAll()
+	for i := range s.stripes {
+		if l := s.stripes[i].named[q.Name]; l != nil {
+			l.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
+				if q.Match(&ev.rec) {
+					out = append(out, ev)
+				}
+				return true
+			})
+		}
+	}
+	unlock()
+	slices.SortFunc(out, byTimelineOrder)
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out
+}
