@@ -53,10 +53,10 @@ func (t *Trigger) Names() []string {
 // order, and the same messageId more than once: the answer depends only on the set of
 // messageIds and what they say, so arrival order and re-deliveries cannot change it.
 func (t *Trigger) Enters(events []event.Record, now time.Time) (Match, bool) {
-	var entries []*event.Record
-	exits := make([][]time.Time, len(t.Exit))
 	entryKind := kindOr(t.Entry.Kind)
-	seen := make(map[string]bool, len(events))
+	var entries []*event.Record
+	var exitBuf [4]*event.Record
+	exitEvents := exitBuf[:0]
 	for i := range events {
 		r := &events[i]
 		if !now.IsZero() && r.Time.After(now) {
@@ -64,22 +64,19 @@ func (t *Trigger) Enters(events []event.Record, now time.Time) (Match, bool) {
 		}
 		if r.Kind == entryKind && r.Name == t.Entry.Event && t.Entry.matches(r) {
 			entries = append(entries, r)
+		} else if t.exitIndex(r) >= 0 {
+			exitEvents = append(exitEvents, r)
 		}
-		for j, x := range t.Exit {
-			if r.Kind == kindOr(x.Kind) && r.Name == x.Event && !seen[r.MessageID] {
-				exits[j] = append(exits[j], r.Time)
-			}
-		}
-		seen[r.MessageID] = true
 	}
 	if len(entries) == 0 {
 		return Match{}, false
 	}
+	// In time-then-messageId order, each messageId once: re-deliveries count once.
+	same := func(a, b *event.Record) bool { return a.MessageID == b.MessageID }
 	slices.SortFunc(entries, contact.CompareEvents)
-	entries = slices.CompactFunc(entries, func(a, b *event.Record) bool { return a.MessageID == b.MessageID })
-	for j := range exits {
-		slices.SortFunc(exits[j], time.Time.Compare)
-	}
+	entries = slices.CompactFunc(entries, same)
+	slices.SortFunc(exitEvents, contact.CompareEvents)
+	exitEvents = slices.CompactFunc(exitEvents, same)
 	lo := 0 // with a Count: the first entry event within Count.Within of entries[i]
 	for i, e := range entries {
 		if n := t.Entry.Count.AtLeast; n > 1 {
@@ -92,20 +89,38 @@ func (t *Trigger) Enters(events []event.Record, now time.Time) (Match, bool) {
 				continue
 			}
 		}
-		if !t.cancelled(e.Time, exits) {
+		if !t.cancelled(e.Time, exitEvents) {
 			return Match{Entry: *e, DueAt: e.Time.Add(t.Delay)}, true
 		}
 	}
 	return Match{}, false
 }
 
-// cancelled reports whether an exit event cancels an entry at time at.
-func (t *Trigger) cancelled(at time.Time, exits [][]time.Time) bool {
+// exitIndex returns the index of the exit r is an event of, or -1.
+func (t *Trigger) exitIndex(r *event.Record) int {
 	for j, x := range t.Exit {
-		ts := exits[j]
-		k := sort.Search(len(ts), func(k int) bool { return !ts[k].Before(at) })
-		if k < len(ts) && (x.Within == 0 || !ts[k].After(at.Add(x.Within))) {
+		if r.Kind == kindOr(x.Kind) && r.Name == x.Event {
+			return j
+		}
+	}
+	return -1
+}
+
+// cancelled reports whether an exit event (of exits, sorted by time) cancels an entry
+// at time at: one at or after it, within its exit's window.
+func (t *Trigger) cancelled(at time.Time, exits []*event.Record) bool {
+	var longest time.Duration
+	for _, x := range t.Exit {
+		longest = max(longest, x.Within)
+	}
+	k := sort.Search(len(exits), func(k int) bool { return !exits[k].Time.Before(at) })
+	for _, x := range exits[k:] {
+		w := t.Exit[t.exitIndex(x)].Within
+		if w == 0 || !x.Time.After(at.Add(w)) {
 			return true
+		}
+		if x.Time.After(at.Add(longest)) && !slices.ContainsFunc(t.Exit, func(x Exit) bool { return x.Within == 0 }) {
+			return false // past every window
 		}
 	}
 	return false

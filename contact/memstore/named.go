@@ -3,7 +3,6 @@ package memstore
 import (
 	"context"
 	"iter"
-	"slices"
 	"strings"
 
 	"github.com/regalkit/regalkit/contact"
@@ -63,22 +62,60 @@ func (s *Store) named(q contact.EventQuery) []*storedEvent {
 	if q.Name == "" {
 		return nil
 	}
-	var out []*storedEvent
+	var runs [][]*storedEvent // one sorted run per stripe
 	unlock := s.rLockAll()
 	for i := range s.stripes {
 		if l := s.stripes[i].named[q.Name]; l != nil {
+			var run []*storedEvent
 			l.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
 				if q.Match(&ev.rec) {
-					out = append(out, ev)
+					run = append(run, ev)
 				}
-				return true
+				// Each run needs no more than the limit.
+				return q.Limit <= 0 || len(run) < q.Limit
 			})
+			if len(run) > 0 {
+				runs = append(runs, run)
+			}
 		}
 	}
 	unlock()
-	slices.SortFunc(out, byTimelineOrder)
+	out := mergeRuns(runs)
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}
 	return out
+}
+
+// mergeRuns merges runs sorted in byTimelineOrder into one, pairwise: a pass per
+// doubling, fewer comparisons than sorting them together.
+func mergeRuns(runs [][]*storedEvent) []*storedEvent {
+	for len(runs) > 1 {
+		merged := runs[:0]
+		for i := 0; i < len(runs); i += 2 {
+			if i+1 == len(runs) {
+				merged = append(merged, runs[i])
+				break
+			}
+			merged = append(merged, merge(runs[i], runs[i+1]))
+		}
+		runs = merged
+	}
+	if len(runs) == 0 {
+		return nil
+	}
+	return runs[0]
+}
+
+func merge(a, b []*storedEvent) []*storedEvent {
+	out := make([]*storedEvent, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if byTimelineOrder(b[0], a[0]) < 0 {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	out = append(out, a...)
+	return append(out, b...)
 }
