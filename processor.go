@@ -68,6 +68,9 @@ type Result struct {
 	// Diagnostics lists every refusal, each with its code (SPEC X). A message refused
 	// whole has one diagnostic and no ContactID.
 	Diagnostics []diag.Diagnostic
+	// Triggers lists the triggers of Options.Triggers that a contact entered or left
+	// with this message (Rule J4).
+	Triggers []TriggerChange
 }
 
 // Process applies one message (SPEC rules D–I, E, C, A) and returns what it did. A bad
@@ -96,8 +99,18 @@ func (p *Processor) Process(ctx context.Context, m event.Message) (Result, error
 	var out Result
 	err := p.store.Update(ctx, func(tx contact.Tx) error {
 		out = Result{MessageID: m.MessageID, Diagnostics: withMessageID(decoded, m.MessageID)}
+		var watch *triggerTx // Rule J4
+		if len(p.opts.Triggers) > 0 {
+			watch = newTriggerTx(tx, p.opts.Triggers)
+			tx = watch
+		}
 		t := txn{p: p, tx: tx, now: now, res: &out}
-		return t.process(&m)
+		if err := t.process(&m); err != nil || watch == nil {
+			return err
+		}
+		var err error
+		out.Triggers, err = watch.changes()
+		return err
 	})
 	if err != nil {
 		p.log.LogAttrs(ctx, slog.LevelWarn, "regalkit: message not processed",
