@@ -88,6 +88,7 @@ func BenchmarkEvaluate(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	var due int
+	cpu := cpuTime()
 	for b.Loop() {
 		due = 0
 		for _, err := range regalkit.Evaluate(ctx, s, tr, end) {
@@ -97,5 +98,6 @@ func BenchmarkEvaluate(b *testing.B) {
 			due++
 		}
 	}
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(due), "due")
 }

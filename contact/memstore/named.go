@@ -62,14 +62,14 @@ func (s *Store) named(q contact.EventQuery) []*storedEvent {
 	if q.Name == "" {
 		return nil
 	}
-	var runs [][]*storedEvent // one sorted run per stripe
+	var runs [][]keyed // one sorted run per stripe
 	unlock := s.rLockAll()
 	for i := range s.stripes {
 		if l := s.stripes[i].named[q.Name]; l != nil {
-			var run []*storedEvent
+			var run []keyed
 			l.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
 				if q.Match(&ev.rec) {
-					run = append(run, ev)
+					run = append(run, keyed{ev.rec.Time.Unix(), int32(ev.rec.Time.Nanosecond()), ev})
 				}
 				// Each run needs no more than the limit.
 				return q.Limit <= 0 || len(run) < q.Limit
@@ -80,16 +80,39 @@ func (s *Store) named(q contact.EventQuery) []*storedEvent {
 		}
 	}
 	unlock()
-	out := mergeRuns(runs)
-	if q.Limit > 0 && len(out) > q.Limit {
-		out = out[:q.Limit]
+	merged := mergeRuns(runs)
+	if q.Limit > 0 && len(merged) > q.Limit {
+		merged = merged[:q.Limit]
+	}
+	out := make([]*storedEvent, len(merged))
+	for i, k := range merged {
+		out[i] = k.ev
 	}
 	return out
 }
 
+// keyed is a stored event with its time (Unix seconds and nanoseconds, exact for any
+// time), so that merging compares integers side by side in memory rather than following
+// a pointer per comparison.
+type keyed struct {
+	sec  int64
+	nsec int32
+	ev   *storedEvent
+}
+
+func (a keyed) before(b keyed) bool {
+	switch {
+	case a.sec != b.sec:
+		return a.sec < b.sec
+	case a.nsec != b.nsec:
+		return a.nsec < b.nsec
+	}
+	return byTimelineOrder(a.ev, b.ev) < 0
+}
+
 // mergeRuns merges runs sorted in byTimelineOrder into one, pairwise: a pass per
 // doubling, fewer comparisons than sorting them together.
-func mergeRuns(runs [][]*storedEvent) []*storedEvent {
+func mergeRuns(runs [][]keyed) []keyed {
 	for len(runs) > 1 {
 		merged := runs[:0]
 		for i := 0; i < len(runs); i += 2 {
@@ -107,10 +130,10 @@ func mergeRuns(runs [][]*storedEvent) []*storedEvent {
 	return runs[0]
 }
 
-func merge(a, b []*storedEvent) []*storedEvent {
-	out := make([]*storedEvent, 0, len(a)+len(b))
+func merge(a, b []keyed) []keyed {
+	out := make([]keyed, 0, len(a)+len(b))
 	for len(a) > 0 && len(b) > 0 {
-		if byTimelineOrder(b[0], a[0]) < 0 {
+		if b[0].before(a[0]) {
 			out, b = append(out, b[0]), b[1:]
 		} else {
 			out, a = append(out, a[0]), a[1:]
