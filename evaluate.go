@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"iter"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/regalkit/regalkit/contact"
@@ -16,8 +14,9 @@ import (
 // Evaluate yields the contacts of store due for t at now (Rules J2, J3): those whose
 // events as of now hold them in the trigger (see [trigger.Trigger.Enters]), whose
 // entry is due at or before now, and who meet t's requirements as they are now. Each
-// comes with the entry event that holds it and the time it became due, in contact id
-// order.
+// comes with the entry event that holds it and the time it became due. They come in
+// the order of their first entry event as of now (by time, messageId, then contact id):
+// the same order for the same store and now.
 //
 // It reads the store through [contact.Store.Named]: the entry events up to now, then
 // the exit events from the first entry on, so its cost follows the events with the
@@ -38,7 +37,6 @@ func Evaluate(ctx context.Context, store contact.Store, t *trigger.Trigger, now 
 			yield(trigger.Due{}, err)
 			return
 		}
-		slices.SortFunc(groups, func(a, b contactEvents) int { return strings.Compare(a.id, b.id) })
 		for _, g := range groups {
 			id := g.id
 			m, ok := t.Enters(g.events, now)

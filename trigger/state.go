@@ -54,7 +54,8 @@ func (t *Trigger) Names() []string {
 // messageIds and what they say, so arrival order and re-deliveries cannot change it.
 func (t *Trigger) Enters(events []event.Record, now time.Time) (Match, bool) {
 	entryKind := kindOr(t.Entry.Kind)
-	var entries []*event.Record
+	var entryBuf [4]*event.Record
+	entries := entryBuf[:0]
 	var exitBuf [4]*event.Record
 	exitEvents := exitBuf[:0]
 	for i := range events {
