@@ -98,7 +98,7 @@ func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, erro
 	var out Result
 	err = p.store.Update(ctx, func(tx contact.Tx) error {
 		out = Result{MessageID: in.MessageID}
-		t := txn{p: p, tx: tx, now: now, res: &out}
+		t := txn{p: p, tx: tx, raw: tx, now: now, res: &out}
 		done, err := tx.Processed(in.MessageID)
 		if err != nil || done {
 			out.Duplicate = done

@@ -10,6 +10,7 @@ import (
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/optin"
 	"github.com/regalkit/regalkit/segmentio"
+	"github.com/regalkit/regalkit/trigger"
 )
 
 // Options configures a [Processor]. The zero value, like a nil *Options, gives the
@@ -84,10 +85,17 @@ type Options struct {
 	// contact.Outbox; New panics otherwise. Off by default: nothing drains an outbox
 	// nobody forwards.
 	Outbox bool
+
+	// Triggers are journey triggers whose entering and leaving each Result reports
+	// (Result.Triggers, Rule J4). Their names must be unique. Each costs a read of the
+	// events with its names for every contact a message writes. The triggers must not
+	// change after New. Nil means none.
+	Triggers []*trigger.Trigger
 }
 
-// Validate reports what is wrong with the options: an unknown phone region or an
-// opt-in or opt-out event with an unknown channel or named in both maps.
+// Validate reports what is wrong with the options: an unknown phone region, an
+// opt-in or opt-out event with an unknown channel or named in both maps, or an invalid
+// trigger or two with one name.
 func (o *Options) Validate() error {
 	if o == nil {
 		return nil
@@ -100,7 +108,7 @@ func (o *Options) Validate() error {
 	if _, err := optin.NewEvents(o.OptInEvents, o.OptOutEvents); err != nil {
 		return fmt.Errorf("regalkit: options: %w", err)
 	}
-	return nil
+	return validateTriggers(o.Triggers)
 }
 
 func (o *Options) now() time.Time {

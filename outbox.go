@@ -61,7 +61,7 @@ func (t *txn) enqueue(m *event.Message) error {
 	if !t.p.opts.Outbox || regalio.IsRegal(m) {
 		return nil
 	}
-	otx, ok := t.tx.(contact.OutboxTx)
+	otx, ok := t.raw.(contact.OutboxTx)
 	if !ok {
 		return nil // checked by New; a wrapper that hides it gets no entries
 	}

@@ -73,6 +73,9 @@ type Result struct {
 	// Diagnostics lists every refusal, each with its code (RULES.md, X). A message refused
 	// whole has one diagnostic and no ContactID.
 	Diagnostics []diag.Diagnostic
+	// Triggers lists the triggers of Options.Triggers that a contact entered or left
+	// with this message (Rule J4).
+	Triggers []TriggerChange
 }
 
 // Process applies one message (rules D, T, C, I, E and A of RULES.md) and returns what
@@ -107,10 +110,21 @@ func (p *Processor) process(ctx context.Context, m *event.Message) (Result, erro
 	var out Result
 	err := p.store.Update(ctx, func(tx contact.Tx) error {
 		out = Result{MessageID: m.MessageID, Diagnostics: withMessageID(decoded, m.MessageID)}
-		t := txn{p: p, tx: tx, now: now, res: &out}
+		raw := tx
+		var watch *triggerTx // Rule J4
+		if len(p.opts.Triggers) > 0 {
+			watch = newTriggerTx(tx, p.opts.Triggers)
+			tx = watch
+		}
+		t := txn{p: p, tx: tx, raw: raw, now: now, res: &out}
 		scratch := t.withScratch() // txnpool.go
 		defer t.releaseScratch(scratch)
-		return t.process(m)
+		if err := t.process(m); err != nil || watch == nil {
+			return err
+		}
+		var err error
+		out.Triggers, err = watch.changes()
+		return err
 	})
 	if err != nil {
 		p.log.LogAttrs(ctx, slog.LevelWarn, "regalkit: message not processed",

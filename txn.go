@@ -17,6 +17,7 @@ import (
 type txn struct {
 	p   *Processor
 	tx  contact.Tx
+	raw contact.Tx // the store's own Tx under any wrapper, for what it offers beyond contact.Tx
 	now time.Time
 	res *Result
 
@@ -100,7 +101,7 @@ func (t *txn) remember(c *contact.Contact) {
 // find returns the contacts key finds, as changed in this transaction. Contacts created
 // or re-keyed in this transaction are found too.
 func (t *txn) find(key identity.Key) ([]*contact.Contact, error) {
-	stored, err := findIDs(t.tx, key) // lookup.go
+	stored, err := findIDs(t.raw, key) // lookup.go
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ var (
 //
 // # Reads outside transactions
 //
-// Contact, Find, Events, Recent and Contacts read committed state. Each call sees a
+// Contact, Find, Events, Recent, Contacts and Named read committed state. Each call sees a
 // state some transaction committed; iterators may reflect transactions that commit
 // while they run, but never part of one transaction. An iterator stops with ctx.Err()
 // when ctx is done.
@@ -99,6 +99,14 @@ type Store interface {
 
 	// Contacts yields every contact, sorted by id.
 	Contacts(ctx context.Context) iter.Seq2[*Contact, error]
+
+	// Named yields the event records of all contacts whose name is q.Name and that
+	// match the rest of q, oldest first (event time, then messageId, then contact id),
+	// with the id of the contact each belongs to: the query of journey triggers
+	// (package trigger, Rule J2). q.Limit bounds the count. An empty q.Name yields
+	// nothing. A store answers it from an index by event name and time, so that its
+	// cost follows the records in the range, not every event stored.
+	Named(ctx context.Context, q EventQuery) iter.Seq2[ContactEvent, error]
 }
 
 // Tx is a transaction of a [Store]. It is valid only inside the function given to

@@ -57,6 +57,8 @@ type stripeState struct {
 	// timeline holds every event of this stripe's contacts in byTimelineOrder, for
 	// Recent.
 	timeline eventList
+	// named holds the same events by name, each list in byTimelineOrder, for Named.
+	named map[string]*eventList
 }
 
 // entry is a stored contact with its events.
@@ -165,6 +167,7 @@ func (s *stripe) addEvent(e *entry, ev *storedEvent) {
 	es := e.events
 	es.list.insert(ev, byContactOrder)
 	s.timeline.insert(ev, byTimelineOrder)
+	s.nameAdd(ev)
 	if es.byID != nil {
 		es.byID[ev.rec.MessageID] = ev
 	} else if n := es.list.len(); n > linearLookup {
@@ -182,6 +185,7 @@ func (s *stripe) removeEvent(e *entry, ev *storedEvent) {
 	es := e.events
 	es.list.remove(ev, byContactOrder)
 	s.timeline.remove(ev, byTimelineOrder)
+	s.nameRemove(ev)
 	switch {
 	case es.list.chunks == nil:
 		e.events = nil
@@ -199,6 +203,7 @@ func (s *stripe) removeAllEvents(e *entry) {
 	for _, c := range e.events.list.chunks {
 		for _, ev := range c {
 			s.timeline.remove(ev, byTimelineOrder)
+			s.nameRemove(ev)
 		}
 	}
 	e.events = nil

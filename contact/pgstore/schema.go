@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS regalkit_events (
 );
 CREATE INDEX IF NOT EXISTS regalkit_events_by_contact_time ON regalkit_events (contact_id, time_s, time_ns, message_id);
 CREATE INDEX IF NOT EXISTS regalkit_events_by_time ON regalkit_events (time_s, time_ns, message_id, contact_id);
+CREATE INDEX IF NOT EXISTS regalkit_events_by_name_time ON regalkit_events (name, time_s, time_ns, message_id, contact_id);
 CREATE TABLE IF NOT EXISTS regalkit_processed (
 	message_id bytea PRIMARY KEY
 );

@@ -342,6 +342,26 @@ func endSnapshot(tx pgx.Tx) {
 // Recent implements contact.Store. It reads pages of pageSize records, newest first,
 // in one read-only snapshot.
 func (s *Store) Recent(ctx context.Context, q contact.EventQuery) iter.Seq2[contact.ContactEvent, error] {
+	return s.timeline(ctx, q, true)
+}
+
+// Named implements contact.Store (Rule J2). It reads pages of pageSize records named
+// q.Name, oldest first, in one read-only snapshot, through the index on (name, time).
+func (s *Store) Named(ctx context.Context, q contact.EventQuery) iter.Seq2[contact.ContactEvent, error] {
+	if q.Name == "" {
+		return func(func(contact.ContactEvent, error) bool) {}
+	}
+	return s.timeline(ctx, q, false)
+}
+
+// timeline yields the records of all contacts that match q in timeline order (event
+// time, then messageId, then contact id), newest first when desc, in pages of pageSize
+// read in one read-only snapshot.
+func (s *Store) timeline(ctx context.Context, q contact.EventQuery, desc bool) iter.Seq2[contact.ContactEvent, error] {
+	cmpOp, order := ">", ` ORDER BY time_s, time_ns, message_id, contact_id`
+	if desc {
+		cmpOp, order = "<", ` ORDER BY time_s DESC, time_ns DESC, message_id DESC, contact_id DESC`
+	}
 	return func(yield func(contact.ContactEvent, error) bool) {
 		if err := ctx.Err(); err != nil {
 			yield(contact.ContactEvent{}, err)
@@ -367,10 +387,10 @@ func (s *Store) Recent(ctx context.Context, q contact.EventQuery) iter.Seq2[cont
 				sec, nsec := splitTime(after.Record.Time)
 				args = append(args, sec, nsec, []byte(after.Record.MessageID), []byte(after.ContactID))
 				k := len(args)
-				fmt.Fprintf(&b, " AND (time_s, time_ns, message_id, contact_id) < ($%d, $%d, $%d, $%d)", k-3, k-2, k-1, k)
+				fmt.Fprintf(&b, " AND (time_s, time_ns, message_id, contact_id) %s ($%d, $%d, $%d, $%d)", cmpOp, k-3, k-2, k-1, k)
 			}
 			args = append(args, int64(n))
-			b.WriteString(` ORDER BY time_s DESC, time_ns DESC, message_id DESC, contact_id DESC LIMIT $` + strconv.Itoa(len(args)))
+			b.WriteString(order + ` LIMIT $` + strconv.Itoa(len(args)))
 			page, err := collectRecords(ctx, tx, b.String(), args)
 			if err != nil {
 				yield(contact.ContactEvent{}, readError(ctx, err))

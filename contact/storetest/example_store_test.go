@@ -136,6 +136,30 @@ func (s *MapStore) Recent(ctx context.Context, q contact.EventQuery) iter.Seq2[c
 	return yieldAll(ctx, all)
 }
 
+// Named yields the committed records named q.Name that match q, oldest first: a scan,
+// which a real store answers from an index by name and time instead.
+func (s *MapStore) Named(ctx context.Context, q contact.EventQuery) iter.Seq2[contact.ContactEvent, error] {
+	if q.Name == "" {
+		return yieldAll[contact.ContactEvent](ctx, nil)
+	}
+	st := s.committed()
+	var all []contact.ContactEvent
+	for id, rs := range st.events {
+		for _, r := range rs {
+			if r.Name == q.Name && q.Match(&r) {
+				all = append(all, contact.ContactEvent{ContactID: id, Record: r.Clone()})
+			}
+		}
+	}
+	slices.SortFunc(all, func(a, b contact.ContactEvent) int { // oldest first
+		return cmp.Or(contact.CompareEvents(&a.Record, &b.Record), cmp.Compare(a.ContactID, b.ContactID))
+	})
+	if q.Limit > 0 && len(all) > q.Limit {
+		all = all[:q.Limit]
+	}
+	return yieldAll(ctx, all)
+}
+
 // Contacts yields a copy of every committed contact, sorted by id.
 func (s *MapStore) Contacts(ctx context.Context) iter.Seq2[*contact.Contact, error] {
 	st := s.committed()

@@ -58,6 +58,8 @@ const (
 	faultLastTombstoneWins                    // PutTombstone replaces a later delete
 	faultDeleteForgets                        // Delete forgets the user\'s tombstone and processed messageIds
 	faultPhantomTombstone                     // Tombstone finds a delete for every userId
+	faultNamedNewestFirst                     // Named newest first
+	faultNamedEmptyAll                        // Named with an empty name yields every record
 )
 
 type naiveState struct {

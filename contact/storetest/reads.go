@@ -150,6 +150,7 @@ func values[V any](seq iter.Seq2[V, error]) iter.Seq[V] {
 func contextCancelledIterators(t tb, s contact.Store) {
 	insert(t, s, person("c-1", "u-1"), person("c-2", "u-2"), person("c-3", "u-3"))
 	addEvents(t, s, "c-1", record(event.Track, "A", 0, "m-1"), record(event.Track, "B", 1, "m-2"), record(event.Track, "C", 2, "m-3"))
+	addEvents(t, s, "c-2", record(event.Track, "A", 3, "m-4")) // a second "A", for Named
 
 	iterators := map[string]func(ctx context.Context) iter.Seq2[any, error]{
 		"Events": func(ctx context.Context) iter.Seq2[any, error] {
@@ -159,6 +160,9 @@ func contextCancelledIterators(t tb, s contact.Store) {
 			return anySeq(s.Recent(ctx, contact.EventQuery{}))
 		},
 		"Contacts": func(ctx context.Context) iter.Seq2[any, error] { return anySeq(s.Contacts(ctx)) },
+		"Named": func(ctx context.Context) iter.Seq2[any, error] {
+			return anySeq(s.Named(ctx, contact.EventQuery{Name: "A"}))
+		},
 	}
 	for name, seq := range iterators {
 		ctx, cancel := context.WithCancel(context.Background())

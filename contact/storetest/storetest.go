@@ -89,6 +89,7 @@ var clauses = []clause{
 	{"Tombstone/NoneIsFalse", tombstoneNoneIsFalse},
 	{"Tombstone/LaterDeleteStands", tombstoneLaterDeleteStands},
 	{"Contacts/SortedByID", contactsSortedByID},
+	{"Named/OldestFirstByName", namedOldestFirstByName},
 
 	// Store: Reads outside transactions.
 	{"Reads/NeverSeeHalfATransaction", readsNeverSeeHalfATransaction},

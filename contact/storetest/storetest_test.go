@@ -111,6 +111,8 @@ func TestKitCatchesBrokenStores(t *testing.T) {
 		{faultLastTombstoneWins, "last tombstone wins", []string{"Tombstone/LaterDeleteStands"}},
 		{faultDeleteForgets, "delete forgets", []string{"Delete/KeepsProcessedAndTombstones"}},
 		{faultPhantomTombstone, "phantom tombstone", []string{"Tombstone/NoneIsFalse"}},
+		{faultNamedNewestFirst, "named newest first", []string{"Named/OldestFirstByName"}},
+		{faultNamedEmptyAll, "named empty matches all", []string{"Named/OldestFirstByName"}},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {

@@ -10,6 +10,11 @@
 //	                     export format of RULES.md, X; 404 when there is none
 //	GET  /audience       the contacts in the audience (Rule A1), one JSON document a
 //	                     line (NDJSON), without their events
+//	GET  /triggers/{name}/due[?at=RFC3339]
+//	                     the contacts due for a -trigger at a time (now by default),
+//	                     NDJSON {"contactId","userId","dueAt","entry":{"messageId",
+//	                     "timestamp"}} sorted by dueAt then contactId; 404 for an
+//	                     unknown trigger
 //	GET  /healthz        200 while the server runs
 //	POST /regal          Regal's reporting webhooks, with -regal-token only
 //	GET  /outbox         the counts of what is forwarded to Regal, with -regal-key only
@@ -21,7 +26,7 @@
 // Usage:
 //
 //	go run ./examples/webhook [-addr 127.0.0.1:8080] [-secret S] [-token T] [-write-key K]... [-context-traits] [-v]
-//	                          [-regal-token T [-regal-header NAME]] [-regal-key K [-regal-url URL]]
+//	                          [-regal-token T [-regal-header NAME]] [-regal-key K [-regal-url URL]] [-trigger FILE]...
 //
 // With -secret, every delivery must carry Segment's X-Signature for that shared secret;
 // Segment signs only the first message of an array, so add -token, a shared bearer
@@ -31,6 +36,10 @@
 // -token, as "writeKey" in the body. The status codes are segmentio.Handler's. With
 // -context-traits, the context.traits of tracks, pages and screens apply as traits
 // (regalkit.Options.ApplyContextTraits); without it they are only recorded.
+//
+// With -trigger (repeatable), each FILE holds a journey trigger in its JSON form (package
+// trigger); a file that cannot be read or decoded stops the server at start with an
+// error naming the file and the field.
 //
 // With -regal-token, POST /regal takes Regal's events (see regalio.Handler): each
 // request must carry "Authorization: Bearer T", or T raw in the header -regal-header
@@ -119,6 +128,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		keys = append(keys, k)
 		return nil
 	})
+	var triggerFiles []string
+	fs.Func("trigger", "a journey trigger's JSON `file` (repeatable): serves GET /triggers/{name}/due", func(f string) error {
+		triggerFiles = append(triggerFiles, f)
+		return nil
+	})
 	contextTraits := fs.Bool("context-traits", false, "apply the context.traits of track, page and screen as traits (regalkit.Options.ApplyContextTraits)")
 	verbose := fs.Bool("v", false, "log every delivery, not only refusals and failures")
 	var regal regalFlags
@@ -143,13 +157,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 
+	triggers, err := loadTriggers(triggerFiles)
+	if err != nil {
+		return err
+	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	store := memstore.New()
-	handler := newServerWithRegal(store, &regalkit.Options{Logger: logger, ApplyContextTraits: *contextTraits, Outbox: fwd.on()},
+	handler := newServerWithRegal(store, &regalkit.Options{Logger: logger, ApplyContextTraits: *contextTraits, Outbox: fwd.on(), Triggers: triggers},
 		&segmentio.HandlerOptions{WriteKeys: keys, Secret: *secret, Token: *token, Logger: logger}, regal, logger)
 	var fw *regalkit.Forwarder
 	if fwd.on() {
@@ -222,6 +240,7 @@ func newServerWithRegal(store contact.Store, popts *regalkit.Options, opts *segm
 	mux := http.NewServeMux()
 	handleRegal(mux, p, regal, logger)
 	handleGuard(mux, p, logger) // GET /guard: see guard.go
+	handleTriggers(mux, store, popts.Triggers, logger)
 	for _, route := range deliveryRoutes {
 		mux.Handle("POST "+route, hook)
 	}

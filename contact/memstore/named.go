@@ -1,0 +1,144 @@
+package memstore
+
+import (
+	"context"
+	"iter"
+	"strings"
+
+	"github.com/regalkit/regalkit/contact"
+)
+
+// nameAdd adds ev to the stripe's index by event name.
+func (s *stripe) nameAdd(ev *storedEvent) {
+	l := s.named[ev.rec.Name]
+	if l == nil {
+		if s.named == nil {
+			s.named = make(map[string]*eventList)
+		}
+		l = &eventList{}
+		// A copy of the name, so that the key keeps no record's bytes alive.
+		s.named[strings.Clone(ev.rec.Name)] = l
+	}
+	l.insert(ev, byTimelineOrder)
+}
+
+// nameRemove removes ev from the stripe's index by event name, and the name when no
+// event has it any more.
+func (s *stripe) nameRemove(ev *storedEvent) {
+	l := s.named[ev.rec.Name]
+	if l == nil {
+		return
+	}
+	l.remove(ev, byTimelineOrder)
+	if l.chunks == nil {
+		delete(s.named, ev.rec.Name)
+	}
+}
+
+// Named implements contact.Store. It read-locks every stripe while it gathers, from
+// each stripe's index by name, the records in q's time range; then it sorts them
+// (oldest first) and copies each as it is yielded. Its cost follows the records with
+// the name in the range, not the events stored.
+func (s *Store) Named(ctx context.Context, q contact.EventQuery) iter.Seq2[contact.ContactEvent, error] {
+	return func(yield func(contact.ContactEvent, error) bool) {
+		if err := ctx.Err(); err != nil {
+			yield(contact.ContactEvent{}, err)
+			return
+		}
+		for _, ev := range s.named(q) {
+			if err := ctx.Err(); err != nil {
+				yield(contact.ContactEvent{}, err)
+				return
+			}
+			if !yield(contact.ContactEvent{ContactID: ev.contactID, Record: ev.record()}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// named returns the stored events Named yields, in its order.
+func (s *Store) named(q contact.EventQuery) []*storedEvent {
+	if q.Name == "" {
+		return nil
+	}
+	var runs [][]keyed // one sorted run per stripe
+	unlock := s.rLockAll()
+	for i := range s.stripes {
+		if l := s.stripes[i].named[q.Name]; l != nil {
+			var run []keyed
+			l.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
+				if ev.matches(&q) {
+					run = append(run, keyed{ev.rec.Time.Unix(), int32(ev.rec.Time.Nanosecond()), ev})
+				}
+				// Each run needs no more than the limit.
+				return q.Limit <= 0 || len(run) < q.Limit
+			})
+			if len(run) > 0 {
+				runs = append(runs, run)
+			}
+		}
+	}
+	unlock()
+	merged := mergeRuns(runs)
+	if q.Limit > 0 && len(merged) > q.Limit {
+		merged = merged[:q.Limit]
+	}
+	out := make([]*storedEvent, len(merged))
+	for i, k := range merged {
+		out[i] = k.ev
+	}
+	return out
+}
+
+// keyed is a stored event with its time (Unix seconds and nanoseconds, exact for any
+// time), so that merging compares integers side by side in memory rather than following
+// a pointer per comparison.
+type keyed struct {
+	sec  int64
+	nsec int32
+	ev   *storedEvent
+}
+
+func (a keyed) before(b keyed) bool {
+	switch {
+	case a.sec != b.sec:
+		return a.sec < b.sec
+	case a.nsec != b.nsec:
+		return a.nsec < b.nsec
+	}
+	return byTimelineOrder(a.ev, b.ev) < 0
+}
+
+// mergeRuns merges runs sorted in byTimelineOrder into one, pairwise: a pass per
+// doubling, fewer comparisons than sorting them together.
+func mergeRuns(runs [][]keyed) []keyed {
+	for len(runs) > 1 {
+		merged := runs[:0]
+		for i := 0; i < len(runs); i += 2 {
+			if i+1 == len(runs) {
+				merged = append(merged, runs[i])
+				break
+			}
+			merged = append(merged, merge(runs[i], runs[i+1]))
+		}
+		runs = merged
+	}
+	if len(runs) == 0 {
+		return nil
+	}
+	return runs[0]
+}
+
+func merge(a, b []keyed) []keyed {
+	out := make([]keyed, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if b[0].before(a[0]) {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	out = append(out, a...)
+	return append(out, b...)
+}

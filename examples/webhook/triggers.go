@@ -1,0 +1,95 @@
+package main
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/trigger"
+)
+
+// loadTriggers reads one trigger in its JSON form (Rule J1) from each file. An error
+// names the file and, for a trigger that is not well formed, the field.
+func loadTriggers(paths []string) ([]*trigger.Trigger, error) {
+	var out []*trigger.Trigger
+	byName := map[string]string{}
+	for _, path := range paths {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("trigger file %s: %w", path, err)
+		}
+		t, err := trigger.Decode(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("trigger file %s: %w", path, err)
+		}
+		if other, ok := byName[t.Name]; ok {
+			return nil, fmt.Errorf("trigger file %s: field name: %q is the name of the trigger in %s too", path, t.Name, other)
+		}
+		byName[t.Name] = path
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// dueLine is one line of GET /triggers/{name}/due.
+type dueLine struct {
+	ContactID string    `json:"contactId"`
+	UserID    string    `json:"userId"`
+	DueAt     time.Time `json:"dueAt"`
+	Entry     dueEntry  `json:"entry"`
+}
+
+type dueEntry struct {
+	MessageID string    `json:"messageId"`
+	Timestamp time.Time `json:"timestamp"`
+}
+
+// handleTriggers adds GET /triggers/{name}/due: the contacts due for the trigger at the
+// time the query's "at" names (RFC 3339; now when absent), one JSON document a line,
+// sorted by dueAt then contactId (Rule J3). 404 for an unknown trigger, 400 for a bad
+// "at".
+func handleTriggers(mux *http.ServeMux, store contact.Store, triggers []*trigger.Trigger, logger *slog.Logger) {
+	mux.HandleFunc("GET /triggers/{name}/due", func(w http.ResponseWriter, r *http.Request) {
+		i := slices.IndexFunc(triggers, func(t *trigger.Trigger) bool { return t.Name == r.PathValue("name") })
+		if i < 0 {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no trigger has this name"})
+			return
+		}
+		at := time.Now().UTC()
+		if s := r.URL.Query().Get("at"); s != "" {
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "at: not an RFC 3339 time such as 2026-03-02T11:00:00Z"})
+				return
+			}
+			at = t.UTC()
+		}
+		var lines []dueLine
+		for d, err := range regalkit.Evaluate(r.Context(), store, triggers[i], at) {
+			if err != nil {
+				fail(w, r, logger, err)
+				return
+			}
+			lines = append(lines, dueLine{ContactID: d.ContactID, UserID: d.UserID, DueAt: d.DueAt.UTC(),
+				Entry: dueEntry{MessageID: d.Entry.MessageID, Timestamp: d.Entry.Time.UTC()}})
+		}
+		slices.SortFunc(lines, func(a, b dueLine) int {
+			return cmp.Or(a.DueAt.Compare(b.DueAt), cmp.Compare(a.ContactID, b.ContactID))
+		})
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		enc := json.NewEncoder(w)
+		for _, l := range lines {
+			if err := enc.Encode(l); err != nil {
+				return // the client went away
+			}
+		}
+	})
+}

@@ -1,0 +1,218 @@
+package trigger
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/optin"
+)
+
+// The JSON form of a trigger (Rule J1):
+//
+//	{"name": "approved-not-signed",
+//	 "entry": {"event": "Loan Application Approved",
+//	           "where": [{"property": "amount", "op": ">=", "value": 10000}],
+//	           "count": {"atLeast": 3, "within": "720h"}},
+//	 "exit": [{"event": "Loan Signed", "within": "48h"}],
+//	 "delay": "2h",
+//	 "require": {"inAudience": true, "subscribed": "voice",
+//	             "trait": {"property": "plan", "op": "==", "value": "gold"}}}
+//
+// Durations are in time.ParseDuration's form; entry and exit take an optional "kind"
+// (track, the default, page or screen); where, count, exit, delay and require are
+// optional.
+type triggerJSON struct {
+	Name    string       `json:"name"`
+	Entry   *entryJSON   `json:"entry"`
+	Exit    []exitJSON   `json:"exit"`
+	Delay   *string      `json:"delay"`
+	Require *requireJSON `json:"require"`
+}
+
+type entryJSON struct {
+	Kind  string          `json:"kind"`
+	Event string          `json:"event"`
+	Where []conditionJSON `json:"where"`
+	Count *countJSON      `json:"count"`
+}
+
+type countJSON struct {
+	AtLeast int     `json:"atLeast"`
+	Within  *string `json:"within"`
+}
+
+type exitJSON struct {
+	Kind   string  `json:"kind"`
+	Event  string  `json:"event"`
+	Within *string `json:"within"`
+}
+
+type requireJSON struct {
+	InAudience bool           `json:"inAudience"`
+	Subscribed string         `json:"subscribed"`
+	Trait      *conditionJSON `json:"trait"`
+}
+
+type conditionJSON struct {
+	Property string          `json:"property"`
+	Op       string          `json:"op"`
+	Value    json.RawMessage `json:"value"`
+}
+
+// Decode reads one trigger in its JSON form from r and checks it (see
+// [Trigger.Validate]). Every error names the field at fault: a *FieldError, or a JSON
+// syntax error with its offset.
+func Decode(r io.Reader) (*Trigger, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("trigger: reading: %w", err)
+	}
+	var t Trigger
+	if err := t.UnmarshalJSON(data); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// UnmarshalJSON reads a trigger in its JSON form and checks it (see [Decode]). Unknown
+// fields are refused, so that a misspelt one is not silently ignored.
+func (t *Trigger) UnmarshalJSON(data []byte) error {
+	var w triggerJSON
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		return decodeError(err)
+	}
+	if dec.More() {
+		return fieldError("", "more than one JSON value")
+	}
+	out, err := w.trigger()
+	if err != nil {
+		return err
+	}
+	if err := out.Validate(); err != nil {
+		return err
+	}
+	*t = out
+	return nil
+}
+
+// decodeError turns an encoding/json error into one naming the field.
+func decodeError(err error) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		return fieldError(te.Field, "must be a JSON %s, not %s", goKind(te.Type.Kind().String()), te.Value)
+	case errors.As(err, &se):
+		return fmt.Errorf("trigger: JSON syntax error at byte %d: %w", se.Offset, errors.Join(ErrInvalid, err))
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fieldError("", "no JSON value, or an incomplete one")
+	}
+	if _, name, ok := strings.Cut(err.Error(), "unknown field "); ok {
+		return fieldError(strings.Trim(name, `"`), "unknown field")
+	}
+	return fmt.Errorf("trigger: %w", errors.Join(ErrInvalid, err))
+}
+
+func goKind(k string) string {
+	switch k {
+	case "int", "int64":
+		return "number"
+	case "slice":
+		return "array"
+	case "struct", "ptr":
+		return "object"
+	case "bool":
+		return "boolean"
+	}
+	return k
+}
+
+func (w *triggerJSON) trigger() (Trigger, error) {
+	t := Trigger{Name: w.Name}
+	if w.Entry == nil {
+		return t, fieldError("entry", "is required")
+	}
+	var err error
+	if t.Entry.Kind, err = parseKind("entry.kind", w.Entry.Kind); err != nil {
+		return t, err
+	}
+	t.Entry.Event = w.Entry.Event
+	for i, c := range w.Entry.Where {
+		t.Entry.Where = append(t.Entry.Where, c.condition(fmt.Sprintf("entry.where[%d]", i)))
+	}
+	if c := w.Entry.Count; c != nil {
+		if c.AtLeast < 1 {
+			return t, fieldError("entry.count.atLeast", "must be at least 1")
+		}
+		t.Entry.Count.AtLeast = c.AtLeast
+		if t.Entry.Count.Within, err = parseDuration("entry.count.within", c.Within); err != nil {
+			return t, err
+		}
+	}
+	for i, x := range w.Exit {
+		field := fmt.Sprintf("exit[%d]", i)
+		e := Exit{Event: x.Event}
+		if e.Kind, err = parseKind(field+".kind", x.Kind); err != nil {
+			return t, err
+		}
+		if e.Within, err = parseDuration(field+".within", x.Within); err != nil {
+			return t, err
+		}
+		t.Exit = append(t.Exit, e)
+	}
+	if t.Delay, err = parseDuration("delay", w.Delay); err != nil {
+		return t, err
+	}
+	if r := w.Require; r != nil {
+		t.Require.InAudience = r.InAudience
+		if r.Subscribed != "" {
+			ch, ok := optin.ParseChannel(r.Subscribed)
+			if !ok {
+				return t, fieldError("require.subscribed", "unknown channel %q (sms, voice or email)", r.Subscribed)
+			}
+			t.Require.Subscribed = ch
+		}
+		if r.Trait != nil {
+			c := r.Trait.condition("require.trait")
+			t.Require.Trait = &c
+		}
+	}
+	return t, nil
+}
+
+func (c conditionJSON) condition(string) Condition {
+	return Condition{Property: c.Property, Op: Op(c.Op), Value: bytes.Clone(c.Value)}
+}
+
+func parseKind(field, s string) (event.Kind, error) {
+	if s == "" {
+		return 0, nil
+	}
+	k, ok := event.ParseKind(s)
+	if !ok || (k != event.Track && k != event.Page && k != event.Screen) {
+		return 0, fieldError(field, "must be track, page or screen, not %q", s)
+	}
+	return k, nil
+}
+
+func parseDuration(field string, s *string) (time.Duration, error) {
+	if s == nil {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(*s)
+	if err != nil {
+		return 0, fieldError(field, "%q is not a duration such as \"48h\" or \"90m\"", *s)
+	}
+	if d < 0 {
+		return 0, fieldError(field, "must not be negative")
+	}
+	return d, nil
+}
