@@ -830,6 +830,9 @@ func (t *tx) commit() error {
 	}
 	t.queueTombstones(b, len(t.order) > 0 || len(t.marks) > 0 || len(t.putTombs) > 0 || len(t.outbox) > 0)
 	t.queueOutbox(b)
+	if t.s.beforeCommit != nil {
+		t.s.beforeCommit(b)
+	}
 	b.Queue(sqlCommit)
 	return t.send(b, nil)
 }
