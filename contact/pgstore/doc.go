@@ -131,6 +131,19 @@
 // OutboxStats counts the table's rows by state: its cost grows with the entries ever
 // sent. Nothing prunes sent rows yet; deleting them by hand only lowers the Sent count.
 //
+// What a claim costs: it walks the due index from its start and stops after max rows,
+// so its cost is the rows it steps over, the pending entries that are not their
+// contact's first (each found so by one probe of the contact index). While Regal
+// answers, a contact rarely has more than one entry pending and a claim reads little
+// more than what it returns; during an outage every contact's first entry waits for
+// its retry and a claim steps over the whole backlog behind them. BenchmarkOutboxClaim,
+// 20,000 entries for 100 contacts (on the machine and load of the figures below, load
+// average 2 to 4): a claim that finds nothing behind 100 leased first entries, 61 ms;
+// claims of 16 entries, each acknowledged, by one claimer, about 4,000 entries/s
+// (`.ci/postgres go test -run '^$' -bench OutboxClaim -benchtime 200x .`). A table of
+// each contact's first entry, kept by Enqueue and the settling statements, would bound
+// the first figure; it is not built.
+//
 // # Reads outside transactions
 //
 // Contact, Find and Events are one statement each: one committed state. Contacts and
