@@ -29,6 +29,13 @@
 //     Recent. Times are kept as Unix seconds and nanoseconds: exact for every instant.
 //   - regalkit_processed: the messageIds marked processed (Rule E2).
 //   - regalkit_tombstones: the latest delete of each userId (Rule I7).
+//   - regalkit_outbox (version 2): the transactional outbox (Rules O1, O3; see Outbox
+//     below), one row per entry: seq (an identity column, the entry's Seq), contact
+//     and messageId, Created, state (0 pending, 1 sent, 2 dead), attempts, due_at,
+//     next_attempt, lease and lease_until, reason, and the entry's event in the columns
+//     of regalkit_events, prefixed ev_ (NULL when it has none). Two partial indexes
+//     over the pending rows: (due_at, seq) for Claim, (contact_id, seq) for the
+//     first pending entry of a contact. Sent and dead rows stay, for the counts.
 //
 // Text is kept as bytea: a Go string may hold NUL or invalid UTF-8, which text cannot,
 // and bytea sorts byte by byte, as Go compares strings, whatever the collation.
@@ -89,6 +96,53 @@
 //
 // Statements use index scans only (enable_seqscan is off inside the transaction), so
 // that a read of one key is tracked as a read of its index page, not of the table.
+//
+// # Outbox
+//
+// The Store implements [contact.Outbox], and its transactions [contact.OutboxTx], so
+// that regalkit.Forwarders on several machines share one outbox: each entry goes to
+// one of them at a time, and a contact's entries go one at a time, in order.
+//
+// Enqueue keeps the entry in the transaction, as the other writes; the commit batch
+// inserts it, last before the COMMIT, after an advisory lock of its contact
+// (pg_advisory_xact_lock, keyed by a hash of the contact id, taken in key order). Two
+// commits that enqueue for one contact thus take their Seqs one after the other: the
+// second waits until the first has committed, so Seqs follow commit order, and a
+// claim never sees a contact's later entry without its earlier one. The lock is the
+// last thing a commit waits for, so it adds no deadlock; two contacts whose ids share
+// a hash only wait for each other. The outbox is never read by a processing
+// transaction, so it adds no serialization failure either.
+//
+// Claim is one statement, under READ COMMITTED: it selects the pending entries that
+// are due at the caller's now (due_at is -infinity until the first claim, then the end
+// of the lease, or the time Retry names) and that are their contact's first pending
+// entry, earliest due first, then by seq, up to max; locks them FOR UPDATE SKIP LOCKED,
+// so that a concurrent claim passes over them instead of waiting; and sets their lease
+// (a fresh random token and the seq), lease_until and due_at to now + lease. A claim
+// whose snapshot predates another's commit meets the rows that one leased either
+// locked (skipped) or, once committed, re-checked against the new row (no longer due:
+// dropped); a contact's next entry stays behind its first, which is still pending in
+// any snapshot. So no entry is returned twice under live leases, and no contact has
+// two entries out. Ack, Retry and Park are an UPDATE of the row that matches its seq,
+// state pending and the token; no row means [contact.ErrLeaseLost]. The times are the
+// caller's (the Forwarder's clock, or a test's), not the server's, and keep
+// microseconds, as timestamptz does; a returned LeaseUntil is now + lease exactly.
+//
+// OutboxStats counts the table's rows by state: its cost grows with the entries ever
+// sent. Nothing prunes sent rows yet; deleting them by hand only lowers the Sent count.
+//
+// What a claim costs: it walks the due index from its start and stops after max rows,
+// so its cost is the rows it steps over, the pending entries that are not their
+// contact's first (each found so by one probe of the contact index). While Regal
+// answers, a contact rarely has more than one entry pending and a claim reads little
+// more than what it returns; during an outage every contact's first entry waits for
+// its retry and a claim steps over the whole backlog behind them. BenchmarkOutboxClaim,
+// 20,000 entries for 100 contacts (on the machine and load of the figures below, load
+// average 2 to 4): a claim that finds nothing behind 100 leased first entries, 61 ms;
+// claims of 16 entries, each acknowledged, by one claimer, about 4,000 entries/s
+// (`.ci/postgres go test -run '^$' -bench OutboxClaim -benchtime 200x .`). A table of
+// each contact's first entry, kept by Enqueue and the settling statements, would bound
+// the first figure; it is not built.
 //
 // # Reads outside transactions
 //

@@ -65,11 +65,45 @@ CREATE TABLE IF NOT EXISTS regalkit_tombstones (
 	time_ns    integer,
 	message_id bytea
 );`,
+	// 2: the transactional outbox (see outbox.go). due_at is when a pending entry may
+	// next be claimed: -infinity until its first claim, then the end of its lease or
+	// the time Retry names. The event columns are those of regalkit_events, NULL when
+	// the entry has no event (ev_kind tells). Sent and dead entries stay, for the counts.
+	`
+CREATE TABLE IF NOT EXISTS regalkit_outbox (
+	seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	contact_id   bytea       NOT NULL,
+	message_id   bytea       NOT NULL,
+	created_at   timestamptz NOT NULL,
+	state        smallint    NOT NULL DEFAULT 0, -- 0 pending, 1 sent, 2 dead
+	attempts     integer     NOT NULL DEFAULT 0,
+	due_at       timestamptz NOT NULL DEFAULT '-infinity',
+	next_attempt timestamptz,
+	lease        text,
+	lease_until  timestamptz,
+	reason       bytea       NOT NULL DEFAULT '',
+	settled_at   timestamptz,
+	ev_message_id  bytea,
+	ev_time_s      bigint,
+	ev_time_ns     integer,
+	ev_kind        smallint,
+	ev_name        bytea,
+	ev_category    bytea,
+	ev_group_id    bytea,
+	ev_properties  bytea,
+	ev_traits      bytea,
+	ev_context     bytea,
+	ev_received_s  bigint,
+	ev_received_ns integer
+);
+CREATE INDEX IF NOT EXISTS regalkit_outbox_due ON regalkit_outbox (due_at, seq) WHERE state = 0;
+CREATE INDEX IF NOT EXISTS regalkit_outbox_pending_by_contact ON regalkit_outbox (contact_id, seq) WHERE state = 0;
+CREATE INDEX IF NOT EXISTS regalkit_outbox_dead ON regalkit_outbox (seq) WHERE state = 2;`,
 }
 
 // SchemaVersion is the schema version this package reads and writes: the version
 // [Store.Migrate] brings a database to.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 const sqlVersionTable = `CREATE TABLE IF NOT EXISTS regalkit_schema_version (
 	version    integer PRIMARY KEY,

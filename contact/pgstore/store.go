@@ -36,6 +36,9 @@ type Options struct {
 type Store struct {
 	pool        *pgxpool.Pool
 	maxAttempts int
+	// beforeCommit, when a test sets it, queues statements into every commit batch
+	// just before the COMMIT (to widen the window between a write and its commit).
+	beforeCommit func(b *pgx.Batch)
 }
 
 var _ contact.Store = (*Store)(nil)

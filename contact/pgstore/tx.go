@@ -40,6 +40,7 @@ type tx struct {
 	tombstones map[string]tombRead       // userIds' stored tombstones read
 	tombAsked  []string                  // userIds whose tombstone fn asked for
 	putTombs   []contact.Tombstone       // the latest put of each userId
+	outbox     []queuedEntry             // outbox entries enqueued, in order (see outbox.go)
 }
 
 // eventKey names a contact's event by messageId.
@@ -798,7 +799,7 @@ func queueWrites(b *pgx.Batch, e *entry) error {
 // commit sends the transaction's writes and the COMMIT in one batch. A transaction that
 // neither read nor wrote has nothing to commit.
 func (t *tx) commit() error {
-	if !t.began && len(t.order) == 0 && len(t.marks) == 0 && len(t.putTombs) == 0 {
+	if !t.began && len(t.order) == 0 && len(t.marks) == 0 && len(t.putTombs) == 0 && len(t.outbox) == 0 {
 		return nil
 	}
 	b := t.batch()
@@ -827,7 +828,11 @@ func (t *tx) commit() error {
 	if len(unclaim) > 0 {
 		b.Queue(sqlUnclaimProcessed, unclaim)
 	}
-	t.queueTombstones(b, len(t.order) > 0 || len(t.marks) > 0 || len(t.putTombs) > 0)
+	t.queueTombstones(b, len(t.order) > 0 || len(t.marks) > 0 || len(t.putTombs) > 0 || len(t.outbox) > 0)
+	t.queueOutbox(b)
+	if t.s.beforeCommit != nil {
+		t.s.beforeCommit(b)
+	}
 	b.Queue(sqlCommit)
 	return t.send(b, nil)
 }

@@ -12,10 +12,12 @@
 //	GET  /audience       the contacts in the audience (Rule A1), one JSON document a
 //	                     line (NDJSON), without their events
 //	GET  /healthz        200 while the server runs and reaches its database
+//	GET  /outbox         the counts of what is forwarded to Regal, with -regal-key only
 //
 // Usage:
 //
-//	regalkit-webhook -postgres DSN [-addr 127.0.0.1:8080] [-secret S] [-write-key K]... [-max-conns N] [-v]
+//	regalkit-webhook -postgres DSN [-addr 127.0.0.1:8080] [-secret S] [-write-key K]... [-max-conns N]
+//	                 [-regal-key K [-regal-url URL]] [-v]
 //
 // DSN is a PostgreSQL connection string (postgres://user:password@host:5432/db, or
 // key=value pairs); without -postgres the server reads REGALKIT_POSTGRES_DSN. The
@@ -25,9 +27,22 @@
 // Segment retries: a retried delivery applies nothing twice (Rule E2), whichever
 // replica gets it.
 //
+// With -regal-key, what the server processes is forwarded to Regal's Events API (see
+// regalkit.Forwarder), as examples/webhook does: -regal-url is the full endpoint
+// (default https://events.regalvoice.com/events) and the key goes raw in Authorization.
+// Every message that changes what Regal holds of a contact, or records an event, adds an
+// entry to the outbox table in its own transaction. The replicas share that outbox:
+// each runs a Forwarder, and they claim entries with FOR UPDATE SKIP LOCKED under a
+// lease (see contact/pgstore, "Outbox"), so that every entry is sent by one replica, in
+// order per contact, at least once and in practice once; when a replica dies, the others
+// take its entries once their leases end. GET /outbox answers
+// {"pending":N,"sent":N,"dead":N,"oldestPendingSeconds":N}, counted across replicas.
+//
 // The read endpoints have no authentication of their own and show phones and emails:
 // keep the server on a loopback or private address, or behind a proxy that
-// authenticates. SIGINT or SIGTERM stops the server gracefully.
+// authenticates. SIGINT or SIGTERM stops the server gracefully: it stops accepting,
+// finishes the requests in flight, then drains the forwarder's sends, for up to 25
+// seconds in all.
 package main
 
 import (
@@ -100,6 +115,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	})
 	verbose := fs.Bool("v", false, "log every delivery, not only refusals and failures")
+	var fwd forwardFlags // see forward.go
+	fs.StringVar(&fwd.key, "regal-key", "", "forward what is processed to Regal's Events API with this API `key`")
+	fs.StringVar(&fwd.url, "regal-url", defaultRegalURL, "the Events API endpoint `URL` -regal-key forwards to")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -109,6 +127,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "regalkit-webhook: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
+		return errUsage
+	}
+	if _, err := fwd.baseURL(); fwd.on() && err != nil {
+		fmt.Fprintf(stderr, "regalkit-webhook: %v\n", err)
 		return errUsage
 	}
 	if *dsn == "" {
@@ -146,8 +168,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	handler := newServer(store, pool, &regalkit.Options{Logger: logger, Outbox: fwd.on()},
+		&segmentio.HandlerOptions{WriteKeys: keys, Secret: *secret, Logger: logger}, logger)
+	var fw *regalkit.Forwarder
+	if fwd.on() {
+		if fw, err = newForwarder(store, fwd, logger); err != nil {
+			return err
+		}
+		handler = withOutbox(handler, fw, logger)
+		fw.Start()
+		defer func() { // when Serve failed; a no-op after the drain below
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = fw.Stop(ctx)
+		}()
+	}
 	srv := &http.Server{
-		Handler:           newServer(store, pool, &segmentio.HandlerOptions{WriteKeys: keys, Secret: *secret, Logger: logger}, logger),
+		Handler:           handler,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -177,12 +214,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	if fw != nil {
+		// After the requests in flight, so that what they enqueued is sent too.
+		if err := drain(shutdownCtx, fw, logger); err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+	}
 	return nil
 }
 
-// newServer returns the routes of the server, processing deliveries into store.
-func newServer(store contact.Store, pool *pgxpool.Pool, opts *segmentio.HandlerOptions, logger *slog.Logger) http.Handler {
-	p := regalkit.New(store, &regalkit.Options{Logger: logger})
+// newServer returns the routes of the server, processing deliveries into store with a
+// Processor configured by popts (nil means logging to logger only).
+func newServer(store contact.Store, pool *pgxpool.Pool, popts *regalkit.Options, opts *segmentio.HandlerOptions, logger *slog.Logger) http.Handler {
+	if popts == nil {
+		popts = &regalkit.Options{Logger: logger}
+	}
+	p := regalkit.New(store, popts)
 	hook := segmentio.NewHandler(p.Sink(), opts)
 	mux := http.NewServeMux()
 	mux.Handle("POST /", hook)

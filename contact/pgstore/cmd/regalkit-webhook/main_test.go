@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -58,9 +59,9 @@ func testDSN(t *testing.T) string {
 	return dsn + sep + "search_path=" + schema
 }
 
-// replica runs a server on dsn until the test ends or stop is called, and returns its
-// base URL.
-func replica(t *testing.T, dsn string) (url string, stop func()) {
+// replica runs a server on dsn, with the extra flags, until the test ends or stop is
+// called, and returns its base URL.
+func replica(t *testing.T, dsn string, extra ...string) (url string, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -68,7 +69,8 @@ func replica(t *testing.T, dsn string) (url string, stop func()) {
 	var mu sync.Mutex
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, []string{"-addr", "127.0.0.1:0", "-postgres", dsn, "-max-conns", "4"}, pw, &lockedWriter{w: &stderr, mu: &mu})
+		args := append([]string{"-addr", "127.0.0.1:0", "-postgres", dsn, "-max-conns", "4"}, extra...)
+		err := run(ctx, args, pw, &lockedWriter{w: &stderr, mu: &mu})
 		pw.Close()
 		done <- err
 	}()
@@ -167,4 +169,90 @@ func TestRun_NoDatabaseIsAUsageError(t *testing.T) {
 	err := run(context.Background(), nil, io.Discard, &stderr)
 	assert.ErrorIs(t, err, errUsage)
 	assert.Contains(t, stderr.String(), "-postgres")
+}
+
+// outboxOf returns a replica's GET /outbox.
+func outboxOf(t *testing.T, url string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(url + "/outbox")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var out map[string]float64
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	return out
+}
+
+// TestTwoReplicasShareTheForwarding: two replicas with -regal-key on one database
+// forward what either processes to a fake Regal: every event once, in order per user,
+// and GET /outbox on either counts the shared outbox.
+func TestTwoReplicasShareTheForwarding(t *testing.T) {
+	dsn := testDSN(t)
+	var mu sync.Mutex
+	got := map[string][]string{} // by userId: the events' messageIds, in arrival order
+	requests := 0
+	regal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			UserID     string `json:"userId"`
+			Name       string `json:"name"`
+			Properties struct {
+				M string `json:"m"`
+			} `json:"properties"`
+		}
+		if r.Header.Get("Authorization") != "secret-key" || r.URL.Path != "/events" || json.NewDecoder(r.Body).Decode(&b) != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		requests++
+		if b.Name != "" {
+			got[b.UserID] = append(got[b.UserID], b.Properties.M)
+		}
+		mu.Unlock()
+	}))
+	t.Cleanup(regal.Close)
+	flags := []string{"-regal-key", "secret-key", "-regal-url", regal.URL + "/events"}
+	a, stopA := replica(t, dsn, flags...)
+	b, stopB := replica(t, dsn, flags...)
+
+	const users, events = 4, 6
+	want := map[string][]string{}
+	for u := range users {
+		userID := fmt.Sprintf("u-%d", u)
+		post(t, a, fmt.Sprintf(`{"type":"identify","messageId":"%s-id","userId":"%s","timestamp":"2024-03-01T12:00:00Z","traits":{"firstName":"Ann"}}`, userID, userID))
+		for n := 1; n <= events; n++ {
+			m := fmt.Sprintf("%s-%d", userID, n)
+			to := a
+			if n%2 == 0 {
+				to = b
+			}
+			post(t, to, fmt.Sprintf(`{"type":"track","messageId":"%s","userId":"%s","timestamp":"2024-03-01T12:%02d:00Z","event":"Step","properties":{"m":"%s"}}`, m, userID, n, m))
+			want[userID] = append(want[userID], m)
+		}
+	}
+	entries := float64(users * (events + 1))
+	deadline := time.Now().Add(20 * time.Second)
+	var counts map[string]float64
+	for {
+		counts = outboxOf(t, b)
+		if counts["sent"] >= entries && counts["pending"] == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	assert.Equal(t, map[string]float64{"pending": 0, "sent": entries, "dead": 0, "oldestPendingSeconds": 0}, counts)
+	assert.Equal(t, counts, outboxOf(t, a), "either replica counts the shared outbox")
+	stopA()
+	stopB()
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, want, got, "every event once, in order per user")
+	assert.Equal(t, int(entries), requests, "one request per entry")
+}
+
+func TestRun_BadRegalURLIsAUsageError(t *testing.T) {
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"-postgres", "postgres://x@127.0.0.1:1/db", "-regal-key", "k", "-regal-url", "https://example.com/other"}, io.Discard, &stderr)
+	assert.ErrorIs(t, err, errUsage)
+	assert.Contains(t, stderr.String(), "-regal-url")
 }
