@@ -60,8 +60,16 @@
 // # Export
 //
 // json.Marshal of a *Contact writes the export of RULES.md, X, and [Export] adds the
-// contact's events. json.Unmarshal reads it back to an equal contact: the documented
-// keys are derived, and the extra key "clocks" carries every register with its stamp
-// (removed fields included) and the phone log, so a reloaded contact keeps merging
-// exactly as the original would.
+// contact's events; Export with OmitClocks is the form to show people. json.Unmarshal
+// reads a json.Marshal'd contact back to an equal contact: the documented keys are
+// derived, and the extra key "clocks" carries every register with its stamp (removed
+// fields included) and the phone log, so a reloaded contact keeps merging exactly as
+// the original would. (export.go)
+//
+// # Storage
+//
+// A durable Store keeps a contact with [EncodeStorage] and reads it back with
+// [DecodeStorage]: one documented, versioned encoding ([StorageVersion]) of the whole
+// merge state, which every Store can rely on to read back exactly what it wrote.
+// (storage.go)
 package contact

@@ -294,8 +294,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keyed := false // the Authorization header carried an accepted write key
-	if auth := r.Header.Get("Authorization"); h.needKey && auth != "" && h.token == nil {
-		key, ok := basicUser(auth)
+	if h.needKey && r.Header.Get("Authorization") != "" && h.token == nil {
+		key, ok := basicUser(r)
 		if !ok {
 			h.challenge(w)
 			h.refuse(w, r, http.StatusUnauthorized, "segmentio: the Authorization header is not Basic credentials")
@@ -406,20 +406,22 @@ func endpointOf(path string) endpoint {
 	if len(path) > 1 && path[len(path)-1] == '/' {
 		path = path[:len(path)-1]
 	}
-	i := lastSlash(path)
+	i := strings.LastIndexByte(path, '/')
 	if i < 0 {
 		return endpoint{}
 	}
 	name, parent := path[i+1:], path[:i]
-	if j := lastSlash(parent); parent[j+1:] != "v1" {
+	if j := strings.LastIndexByte(parent, '/'); parent[j+1:] != "v1" {
 		return endpoint{}
 	}
 	switch name {
-	case "identify", "track", "page", "screen", "group", "alias":
-		kind, _ := event.ParseKind(name)
-		return endpoint{name: name, kind: kind, api: true}
 	case "batch", "import":
 		return endpoint{api: true}
+	}
+	// A typed endpoint is a kind's Segment type name (event's table of kinds), spelled
+	// exactly; the tracking API has one for every kind but delete.
+	if kind, ok := event.ParseKind(name); ok && kind != event.Delete && name == kind.String() {
+		return endpoint{name: name, kind: kind, api: true}
 	}
 	return endpoint{}
 }
@@ -428,27 +430,23 @@ func endpointOf(path string) endpoint {
 // time that does not depend on where the two differ.
 func (h *Handler) bearerOK(auth string) bool {
 	const prefix = "bearer "
-	if len(auth) < len(prefix) || !equalFoldASCII(auth[:len(prefix)], prefix) {
+	if len(auth) < len(prefix) || !strings.EqualFold(auth[:len(prefix)], prefix) {
 		return false
 	}
 	sum := sha256.Sum256([]byte(strings.TrimSpace(auth[len(prefix):])))
 	return subtle.ConstantTimeCompare(sum[:], h.token[:]) == 1
 }
 
-func lastSlash(s string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '/' {
-			return i
-		}
+// basicUser returns the user name of r's Basic credentials: the write key. Besides what
+// r.BasicAuth accepts, it takes a value without the colon whole, unpadded base64 and
+// space around it, as some clients send them.
+func basicUser(r *http.Request) (string, bool) {
+	if user, _, ok := r.BasicAuth(); ok {
+		return user, true
 	}
-	return -1
-}
-
-// basicUser returns the user name of Basic credentials: the write key. A value without
-// the colon is taken whole, as some clients send it.
-func basicUser(auth string) (string, bool) {
 	const prefix = "basic "
-	if len(auth) < len(prefix) || !equalFoldASCII(auth[:len(prefix)], prefix) {
+	auth := r.Header.Get("Authorization")
+	if len(auth) < len(prefix) || !strings.EqualFold(auth[:len(prefix)], prefix) {
 		return "", false
 	}
 	enc := strings.TrimSpace(auth[len(prefix):])
@@ -458,32 +456,8 @@ func basicUser(auth string) (string, bool) {
 			return "", false
 		}
 	}
-	user := string(raw)
-	for i := 0; i < len(user); i++ {
-		if user[i] == ':' {
-			return user[:i], true
-		}
-	}
+	user, _, _ := strings.Cut(string(raw), ":")
 	return user, true
-}
-
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // accepts reports whether key is an accepted write key, in time that depends only on

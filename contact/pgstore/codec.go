@@ -9,13 +9,13 @@ import (
 )
 
 // encodeContact and decodeContact are the store's only uses of the contact package's
-// storage codec: the export document of SPEC X with its "clocks", which reads back into
-// a contact that merges exactly as the original would (every field with the stamp that
-// set it, removed fields, links, held messages, the consent ledger). The store keeps
-// those bytes as they are; should the codec's API change, these two functions are all
-// that changes with it.
+// storage codec ([contact.EncodeStorage], [contact.DecodeStorage]): a versioned
+// document that reads back into a contact that merges exactly as the original would
+// (every field with the stamp that set it, removed fields, links, held messages, the
+// consent ledger). The store keeps those bytes as they are; should the codec's API
+// change, these two functions are all that changes with it.
 func encodeContact(c *contact.Contact) ([]byte, error) {
-	b, err := c.MarshalJSON()
+	b, err := contact.EncodeStorage(c)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: encoding contact %q: %w", c.ID(), err)
 	}
@@ -23,8 +23,8 @@ func encodeContact(c *contact.Contact) ([]byte, error) {
 }
 
 func decodeContact(doc []byte) (*contact.Contact, error) {
-	c := new(contact.Contact)
-	if err := c.UnmarshalJSON(doc); err != nil {
+	c, err := contact.DecodeStorage(doc)
+	if err != nil {
 		return nil, fmt.Errorf("pgstore: decoding a stored contact: %w", err)
 	}
 	return c, nil
