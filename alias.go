@@ -58,7 +58,7 @@ func (t *txn) alias(m *event.Message) error {
 
 // hasAliases reports whether a contact knows any alias fact, so that a message applied
 // to it may change what the aliases decide (Rule I5).
-func hasAliases(c *contact.Contact) bool { return len(c.Aliases()) > 0 }
+func hasAliases(c *contact.Contact) bool { return c.HasAliases() }
 
 // regroup decides again every alias that names the seed userIds, or userIds joined to
 // them through other aliases (Rule I5), and moves former External IDs between contacts

@@ -257,6 +257,9 @@ func (c *Contact) Aliases() []identity.Alias {
 	return out
 }
 
+// HasAliases reports whether the contact knows any alias fact (Rule I5).
+func (c *Contact) HasAliases() bool { return len(c.aliases) > 0 }
+
 // AddAlias records an alias fact on the contact (Rule I5) and reports whether it was
 // new.
 func (c *Contact) AddAlias(a identity.Alias) bool {
