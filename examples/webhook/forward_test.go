@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit/internal/webhookserver"
 )
 
 // regalRecorder is a fake Regal Events API that records what it is sent.
@@ -52,11 +54,11 @@ func (r *regalRecorder) count() int {
 	return len(r.bodies)
 }
 
-func outboxOf(t *testing.T, base string) outboxCounts {
+func outboxOf(t *testing.T, base string) webhookserver.OutboxCounts {
 	t.Helper()
 	rep := send(t, http.MethodGet, base+"/outbox", "")
 	require.Equal(t, http.StatusOK, rep.status, string(rep.body))
-	var c outboxCounts
+	var c webhookserver.OutboxCounts
 	require.NoError(t, json.Unmarshal(rep.body, &c))
 	return c
 }
@@ -71,7 +73,7 @@ func TestRun_forwardsToRegal(t *testing.T) {
 	require.Equal(t, http.StatusOK, send(t, http.MethodPost, s.base+"/", trackMsg("f-2", "u-fwd", "Signed Up")).status)
 	require.Eventually(t, func() bool { return rec.count() == 2 }, 10*time.Second, 10*time.Millisecond)
 	require.Eventually(t, func() bool { return outboxOf(t, s.base).Sent == 2 }, 10*time.Second, 10*time.Millisecond)
-	assert.Equal(t, outboxCounts{Sent: 2}, outboxOf(t, s.base))
+	assert.Equal(t, webhookserver.OutboxCounts{Sent: 2}, outboxOf(t, s.base))
 
 	rec.mu.Lock()
 	assert.Equal(t, []string{"secret-key", "secret-key"}, rec.auth, "the key raw in Authorization")
@@ -111,7 +113,7 @@ func TestRun_regalURLUsage(t *testing.T) {
 	for _, u := range []string{"ftp://regal.example/events", "https://regal.example/", "https://regal.example/events?x=1", "::"} {
 		var stderr bytes.Buffer
 		err := run(context.Background(), []string{"-regal-key", "k", "-regal-url", u}, io.Discard, &stderr)
-		assert.ErrorIs(t, err, errUsage, u)
+		assert.ErrorIs(t, err, webhookserver.ErrUsage, u)
 		assert.Contains(t, stderr.String(), "-regal-url", u)
 	}
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit/internal/webhookserver"
 )
 
 // regalSMSStop is the README's example: Regal reports that the contact texted STOP, as
@@ -16,10 +18,10 @@ const regalSMSStop = `{"userId":"92980cfccc067","traits":{"phone":"+19545552399"
 "eventId":"5d1c0e6a-8b7f-4e2d-9c3b-2a1f0e9d8c7b","originalTimestamp":"1598563423","eventSource":"Regal Voice",
 "properties":{"content":"Stop.","contact_phone":"+19545552399"}}`
 
-func getGuard(t *testing.T, base string, q url.Values) (int, guardAnswer) {
+func getGuard(t *testing.T, base string, q url.Values) (int, webhookserver.GuardAnswer) {
 	t.Helper()
 	r := send(t, http.MethodGet, base+"/guard?"+q.Encode(), "")
-	var a guardAnswer
+	var a webhookserver.GuardAnswer
 	if r.status == http.StatusOK {
 		require.NoError(t, json.Unmarshal(r.body, &a), string(r.body))
 	}
@@ -34,11 +36,11 @@ func TestGuardRoute(t *testing.T) {
 
 	status, a := getGuard(t, s.base, url.Values{"phone": {"(954) 555-2399"}, "channel": {"sms"}, "at": {"2026-06-10T16:00:00Z"}})
 	require.Equal(t, http.StatusOK, status)
-	assert.Equal(t, guardAnswer{Allowed: true, NextAllowed: "2026-06-10T16:00:00Z", Zone: "America/New_York", State: "subscribed"}, a)
+	assert.Equal(t, webhookserver.GuardAnswer{Allowed: true, NextAllowed: "2026-06-10T16:00:00Z", Zone: "America/New_York", State: "subscribed"}, a)
 
 	status, a = getGuard(t, s.base, url.Values{"phone": {"+19545552399"}, "at": {"2026-06-10T11:30:00Z"}})
 	require.Equal(t, http.StatusOK, status)
-	assert.Equal(t, guardAnswer{Reason: "guard.quiet_hours", NextAllowed: "2026-06-10T12:00:00Z", Zone: "America/New_York", State: "subscribed"}, a)
+	assert.Equal(t, webhookserver.GuardAnswer{Reason: "guard.quiet_hours", NextAllowed: "2026-06-10T12:00:00Z", Zone: "America/New_York", State: "subscribed"}, a)
 
 	status, a = getGuard(t, s.base, url.Values{"phone": {"+19545552399"}, "channel": {"voice"}, "at": {"2026-06-10T16:00:00Z"}})
 	require.Equal(t, http.StatusOK, status)
@@ -48,7 +50,7 @@ func TestGuardRoute(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
 	status, a = getGuard(t, s.base, url.Values{"phone": {"+19545552399"}, "at": {"2026-06-10T16:00:00Z"}})
 	require.Equal(t, http.StatusOK, status)
-	assert.Equal(t, guardAnswer{Reason: "guard.opted_out", Zone: "America/New_York", State: "unsubscribed"}, a)
+	assert.Equal(t, webhookserver.GuardAnswer{Reason: "guard.opted_out", Zone: "America/New_York", State: "unsubscribed"}, a)
 	assert.Equal(t, "unsubscribed", getContact(t, s.base, "92980cfccc067").Subscriptions["sms"])
 
 	for name, q := range map[string]url.Values{

@@ -25,9 +25,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/regalkit/regalkit"
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/contact/memstore"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/webhookserver"
 	"github.com/regalkit/regalkit/segmentio"
 )
 
@@ -365,7 +367,7 @@ func TestRun_usage(t *testing.T) {
 	for _, args := range [][]string{{"-nope"}, {"extra"}, {"-write-key", ""}, {"-addr"}} {
 		var stderr bytes.Buffer
 		err := run(context.Background(), args, io.Discard, &stderr)
-		assert.ErrorIs(t, err, errUsage, args)
+		assert.ErrorIs(t, err, webhookserver.ErrUsage, args)
 		assert.Contains(t, stderr.String(), "-secret", args)
 	}
 	var stderr bytes.Buffer
@@ -374,7 +376,7 @@ func TestRun_usage(t *testing.T) {
 
 	err := run(context.Background(), []string{"-addr", "127.0.0.1:-1"}, io.Discard, io.Discard)
 	assert.Error(t, err)
-	assert.NotErrorIs(t, err, errUsage)
+	assert.NotErrorIs(t, err, webhookserver.ErrUsage)
 }
 
 // flakyStore fails the Update calls whose numbers are in failAt, as a database whose
@@ -542,4 +544,9 @@ func TestRun_contextTraits(t *testing.T) {
 		require.Equal(t, http.StatusOK, send(t, http.MethodPost, s.base+"/", body).status)
 		assert.Equal(t, tc.phone, getContact(t, s.base, "u-ct").Phone, tc.args)
 	}
+}
+
+// newServer is the example's routes on store, as webhookserver.Run builds them.
+func newServer(store contact.Store, popts *regalkit.Options, opts *segmentio.HandlerOptions, logger *slog.Logger) http.Handler {
+	return webhookserver.NewHandler(webhookserver.Config{Name: "webhook", Store: store, Logger: logger}, popts, opts)
 }

@@ -14,10 +14,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit/internal/webhookserver"
 )
 
 // dueOf reads GET /triggers/{name}/due?at=at.
-func dueOf(t *testing.T, base, name, at string) []dueLine {
+func dueOf(t *testing.T, base, name, at string) []webhookserver.DueLine {
 	t.Helper()
 	url := base + "/triggers/" + name + "/due"
 	if at != "" {
@@ -26,10 +28,10 @@ func dueOf(t *testing.T, base, name, at string) []dueLine {
 	r := send(t, http.MethodGet, url, "")
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
 	assert.Equal(t, "application/x-ndjson", r.header.Get("Content-Type"))
-	var out []dueLine
+	var out []webhookserver.DueLine
 	sc := bufio.NewScanner(bytes.NewReader(r.body))
 	for sc.Scan() {
-		var l dueLine
+		var l webhookserver.DueLine
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &l))
 		out = append(out, l)
 	}

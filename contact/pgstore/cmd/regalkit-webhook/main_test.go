@@ -18,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit/internal/webhookserver"
 )
 
 // testDSN returns a DSN whose search_path is a fresh schema, dropped when the test
@@ -167,7 +169,7 @@ func TestRun_NoDatabaseIsAUsageError(t *testing.T) {
 	t.Setenv("REGALKIT_POSTGRES_DSN", "")
 	var stderr bytes.Buffer
 	err := run(context.Background(), nil, io.Discard, &stderr)
-	assert.ErrorIs(t, err, errUsage)
+	assert.ErrorIs(t, err, webhookserver.ErrUsage)
 	assert.Contains(t, stderr.String(), "-postgres")
 }
 
@@ -253,6 +255,6 @@ func TestTwoReplicasShareTheForwarding(t *testing.T) {
 func TestRun_BadRegalURLIsAUsageError(t *testing.T) {
 	var stderr bytes.Buffer
 	err := run(context.Background(), []string{"-postgres", "postgres://x@127.0.0.1:1/db", "-regal-key", "k", "-regal-url", "https://example.com/other"}, io.Discard, &stderr)
-	assert.ErrorIs(t, err, errUsage)
+	assert.ErrorIs(t, err, webhookserver.ErrUsage)
 	assert.Contains(t, stderr.String(), "-regal-url")
 }

@@ -1,4 +1,4 @@
-package main
+package webhookserver
 
 import (
 	"log/slog"

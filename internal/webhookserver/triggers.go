@@ -1,17 +1,15 @@
-package main
+package webhookserver
 
 import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"slices"
 	"time"
 
 	"github.com/regalkit/regalkit"
-	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/trigger"
 )
 
@@ -39,15 +37,16 @@ func loadTriggers(paths []string) ([]*trigger.Trigger, error) {
 	return out, nil
 }
 
-// dueLine is one line of GET /triggers/{name}/due.
-type dueLine struct {
+// DueLine is one line of GET /triggers/{name}/due.
+type DueLine struct {
 	ContactID string    `json:"contactId"`
 	UserID    string    `json:"userId"`
 	DueAt     time.Time `json:"dueAt"`
-	Entry     dueEntry  `json:"entry"`
+	Entry     DueEntry  `json:"entry"`
 }
 
-type dueEntry struct {
+// DueEntry is the entry event of a DueLine.
+type DueEntry struct {
 	MessageID string    `json:"messageId"`
 	Timestamp time.Time `json:"timestamp"`
 }
@@ -56,7 +55,7 @@ type dueEntry struct {
 // time the query's "at" names (RFC 3339; now when absent), one JSON document a line,
 // sorted by dueAt then contactId (Rule J3). 404 for an unknown trigger, 400 for a bad
 // "at".
-func handleTriggers(mux *http.ServeMux, store contact.Store, triggers []*trigger.Trigger, logger *slog.Logger) {
+func (s *server) handleTriggers(mux *http.ServeMux, triggers []*trigger.Trigger) {
 	mux.HandleFunc("GET /triggers/{name}/due", func(w http.ResponseWriter, r *http.Request) {
 		i := slices.IndexFunc(triggers, func(t *trigger.Trigger) bool { return t.Name == r.PathValue("name") })
 		if i < 0 {
@@ -64,24 +63,24 @@ func handleTriggers(mux *http.ServeMux, store contact.Store, triggers []*trigger
 			return
 		}
 		at := time.Now().UTC()
-		if s := r.URL.Query().Get("at"); s != "" {
-			t, err := time.Parse(time.RFC3339Nano, s)
+		if v := r.URL.Query().Get("at"); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {
 				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "at: not an RFC 3339 time such as 2026-03-02T11:00:00Z"})
 				return
 			}
 			at = t.UTC()
 		}
-		var lines []dueLine
-		for d, err := range regalkit.Evaluate(r.Context(), store, triggers[i], at) {
+		var lines []DueLine
+		for d, err := range regalkit.Evaluate(r.Context(), s.store, triggers[i], at) {
 			if err != nil {
-				fail(w, r, logger, err)
+				s.fail(w, r, err)
 				return
 			}
-			lines = append(lines, dueLine{ContactID: d.ContactID, UserID: d.UserID, DueAt: d.DueAt.UTC(),
-				Entry: dueEntry{MessageID: d.Entry.MessageID, Timestamp: d.Entry.Time.UTC()}})
+			lines = append(lines, DueLine{ContactID: d.ContactID, UserID: d.UserID, DueAt: d.DueAt.UTC(),
+				Entry: DueEntry{MessageID: d.Entry.MessageID, Timestamp: d.Entry.Time.UTC()}})
 		}
-		slices.SortFunc(lines, func(a, b dueLine) int {
+		slices.SortFunc(lines, func(a, b DueLine) int {
 			return cmp.Or(a.DueAt.Compare(b.DueAt), cmp.Compare(a.ContactID, b.ContactID))
 		})
 		w.Header().Set("Content-Type", "application/x-ndjson")

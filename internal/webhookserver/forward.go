@@ -1,4 +1,4 @@
-package main
+package webhookserver
 
 import (
 	"context"
@@ -49,8 +49,9 @@ func newForwarder(store contact.Store, f forwardFlags, logger *slog.Logger) (*re
 	return regalkit.NewForwarder(store, client, &regalkit.ForwarderOptions{Logger: logger})
 }
 
-// outboxCounts is the answer of GET /outbox.
-type outboxCounts struct {
+// OutboxCounts is the answer of GET /outbox. On a store whose outbox several replicas
+// share (contact/pgstore), the counts are across every replica.
+type OutboxCounts struct {
 	Pending              int   `json:"pending"`
 	Sent                 int   `json:"sent"`
 	Dead                 int   `json:"dead"`
@@ -59,7 +60,7 @@ type outboxCounts struct {
 
 // withOutbox serves GET /outbox with the forwarder's counts, and passes every other
 // request to next; after a POST it tells the forwarder that entries may be due.
-func withOutbox(next http.Handler, fw *regalkit.Forwarder, logger *slog.Logger) http.Handler {
+func (s *server) withOutbox(next http.Handler, fw *regalkit.Forwarder) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/outbox" {
 			next.ServeHTTP(w, r)
@@ -75,22 +76,24 @@ func withOutbox(next http.Handler, fw *regalkit.Forwarder, logger *slog.Logger) 
 		}
 		st, err := fw.Stats(r.Context())
 		if err != nil {
-			fail(w, r, logger, err)
+			s.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, outboxCounts{
+		writeJSON(w, http.StatusOK, OutboxCounts{
 			Pending: st.Pending, Sent: st.Sent, Dead: st.Dead,
 			OldestPendingSeconds: int64(st.OldestPendingAge / time.Second),
 		})
 	})
 }
 
-// drain stops the forwarder, letting its sends in flight finish until ctx ends.
-func drain(ctx context.Context, fw *regalkit.Forwarder, logger *slog.Logger) error {
-	logger.Info("webhook: draining the forwarder")
+// drain stops the forwarder, letting its sends in flight finish until ctx ends. Where
+// replicas share the outbox, what it leaves pending another replica's Forwarder claims
+// once the leases end.
+func (s *server) drain(ctx context.Context, fw *regalkit.Forwarder) error {
+	s.logger.Info(s.name + ": draining the forwarder")
 	err := fw.Stop(ctx)
 	if st, serr := fw.Stats(context.Background()); serr == nil {
-		logger.Info("webhook: forwarder stopped", slog.Int("pending", st.Pending), slog.Int("dead", st.Dead),
+		s.logger.Info(s.name+": forwarder stopped", slog.Int("pending", st.Pending), slog.Int("dead", st.Dead),
 			slog.Int64("delivered", st.Delivered), slog.Int64("unknownOutcomes", st.Unknown))
 	}
 	return err

@@ -1,8 +1,7 @@
-package main
+package webhookserver
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 	"time"
 	_ "time/tzdata" // the zones of Rule G3, also where the machine has no zone database
@@ -11,8 +10,8 @@ import (
 	"github.com/regalkit/regalkit/optin"
 )
 
-// guardAnswer is the body of GET /guard (Rule G4).
-type guardAnswer struct {
+// GuardAnswer is the body of GET /guard (Rule G4).
+type GuardAnswer struct {
 	Allowed     bool   `json:"allowed"`
 	Reason      string `json:"reason,omitempty"`
 	NextAllowed string `json:"nextAllowed,omitempty"`
@@ -24,13 +23,13 @@ type guardAnswer struct {
 // reached on the channel (sms, the default, or voice) at the instant (now by default)?
 // It answers 200 with the Guard's decision, and 400 for a phone, channel or instant
 // that cannot be read.
-func handleGuard(mux *http.ServeMux, p *regalkit.Processor, logger *slog.Logger) {
+func (s *server) handleGuard(mux *http.ServeMux, p *regalkit.Processor) {
 	g := p.Guard(nil)
 	mux.HandleFunc("GET /guard", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		ch := optin.SMS
-		if s := q.Get("channel"); s != "" {
-			c, ok := optin.ParseChannel(s)
+		if v := q.Get("channel"); v != "" {
+			c, ok := optin.ParseChannel(v)
 			if !ok || c == optin.Email {
 				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "channel must be sms or voice"})
 				return
@@ -38,8 +37,8 @@ func handleGuard(mux *http.ServeMux, p *regalkit.Processor, logger *slog.Logger)
 			ch = c
 		}
 		at := time.Now().UTC()
-		if s := q.Get("at"); s != "" {
-			t, err := time.Parse(time.RFC3339, s)
+		if v := q.Get("at"); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
 				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "at must be an RFC 3339 time"})
 				return
@@ -52,10 +51,10 @@ func handleGuard(mux *http.ServeMux, p *regalkit.Processor, logger *slog.Logger)
 			return
 		}
 		if err != nil {
-			fail(w, r, logger, err)
+			s.fail(w, r, err)
 			return
 		}
-		out := guardAnswer{Allowed: d.Allowed, Reason: string(d.Reason), Zone: d.Zone, State: d.State.String()}
+		out := GuardAnswer{Allowed: d.Allowed, Reason: string(d.Reason), Zone: d.Zone, State: d.State.String()}
 		if !d.NextAllowed.IsZero() {
 			out.NextAllowed = d.NextAllowed.UTC().Format(time.RFC3339)
 		}

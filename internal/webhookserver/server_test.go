@@ -1,0 +1,99 @@
+package webhookserver
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit/contact/memstore"
+)
+
+func get(t *testing.T, h http.Handler, method, path string) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+	return rec.Code, rec.Body.String()
+}
+
+// TestHealth: GET /healthz answers 200 without Config.Health, and 503 while Health fails.
+func TestHealth(t *testing.T) {
+	h := NewHandler(Config{Store: memstore.New()}, nil, nil)
+	code, body := get(t, h, http.MethodGet, "/healthz")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "ok\n", body)
+
+	down := errors.New("down")
+	var sawDeadline bool
+	h = NewHandler(Config{Store: memstore.New(), Health: func(ctx context.Context) error {
+		_, sawDeadline = ctx.Deadline()
+		return down
+	}}, nil, nil)
+	code, body = get(t, h, http.MethodGet, "/healthz")
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+	assert.Equal(t, "database unreachable\n", body)
+	assert.True(t, sawDeadline, "Health is asked with a deadline")
+}
+
+// TestRoutesOff: without -regal-token POST /regal is 404, GET /outbox is Run's only,
+// and a delivery route with another method is 405.
+func TestRoutesOff(t *testing.T) {
+	h := NewHandler(Config{Store: memstore.New()}, nil, nil)
+	code, _ := get(t, h, http.MethodPost, "/regal")
+	assert.Equal(t, http.StatusNotFound, code)
+	code, _ = get(t, h, http.MethodGet, "/outbox")
+	assert.Equal(t, http.StatusNotFound, code)
+	code, body := get(t, h, http.MethodGet, "/v1/track")
+	assert.Equal(t, http.StatusMethodNotAllowed, code)
+	assert.Contains(t, body, "deliveries are POSTed")
+}
+
+// TestFlags: Register sets the documented defaults, collects repeatable flags, and
+// Check refuses a -regal-url that is not the Events API endpoint only with -regal-key.
+func TestFlags(t *testing.T) {
+	var f Flags
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f.Register(fs)
+	require.NoError(t, fs.Parse([]string{"-write-key", "a", "-write-key", "b", "-trigger", "x.json", "-regal-url", "https://example.com/other"}))
+	assert.Equal(t, "127.0.0.1:8080", f.Addr)
+	assert.Equal(t, []string{"a", "b"}, f.WriteKeys)
+	assert.Equal(t, []string{"x.json"}, f.TriggerFiles)
+	assert.NoError(t, f.Check(), "no -regal-key: -regal-url is unused")
+	f.RegalKey = "k"
+	assert.ErrorContains(t, f.Check(), "ending in /events")
+	f.RegalURL = defaultRegalURL
+	assert.NoError(t, f.Check())
+	assert.Error(t, fs.Parse([]string{"-write-key", ""}), "an empty write key is refused")
+}
+
+// TestParse: -h is flag.ErrHelp; an extra argument and a bad -regal-url are ErrUsage,
+// said on the flag set's output after its name.
+func TestParse(t *testing.T) {
+	parse := func(args ...string) (string, error) {
+		var f Flags
+		var out strings.Builder
+		fs := flag.NewFlagSet("srv", flag.ContinueOnError)
+		fs.SetOutput(&out)
+		f.Register(fs)
+		err := f.Parse(fs, args)
+		return out.String(), err
+	}
+	_, err := parse("-h")
+	assert.ErrorIs(t, err, flag.ErrHelp)
+	out, err := parse("extra")
+	assert.ErrorIs(t, err, ErrUsage)
+	assert.Contains(t, out, `srv: unexpected argument "extra"`)
+	out, err = parse("-regal-key", "k", "-regal-url", "ftp://x/events")
+	assert.ErrorIs(t, err, ErrUsage)
+	assert.Contains(t, out, "srv: -regal-url must be an http or https URL")
+	_, err = parse("-addr", "127.0.0.1:0", "-token", "t")
+	assert.NoError(t, err)
+}
