@@ -15,6 +15,7 @@ func (c *Contact) Merge(o *Contact) {
 	if c.userID == "" && len(c.parts) == 0 {
 		c.userID = o.userID
 	}
+	c.separate() // o's parts and held messages join the shown state by rebuild
 	root := o.rootPart()
 	if root.userID == "" || root.userID == c.userID {
 		c.joinRoot(root)
@@ -31,7 +32,6 @@ func (c *Contact) Merge(o *Contact) {
 	}
 	for _, h := range o.held {
 		if i, found := slices.BinarySearchFunc(c.held, h, compareHeld); !found {
-			c.separate()
 			c.held = slices.Insert(c.held, i, h)
 		}
 	}

@@ -151,40 +151,17 @@ func (c *Contact) SplitUser(userID string) (*Contact, []EventRef) {
 	return p, events
 }
 
-// Absorb joins contact o into c as a former External ID (Rule I5): o's External ID and
-// its former ones become parts of c, its held messages and alias facts join c's.
-// ownEvents are the event records of o's own messages (o's events but those of its
-// held messages and its parts), which stay with o's External ID. The caller moves o's
-// event records to c and deletes o.
+// Absorb joins contact o into c as a former External ID (Rule I5), as [Contact.Merge]
+// does, and notes ownEvents, the event records of o's own messages (o's events but those
+// of its held messages and its parts), as its External ID's, so that they leave with it
+// should it leave again. The caller moves o's event records to c and deletes o.
 func (c *Contact) Absorb(o *Contact, ownEvents []EventRef) {
-	c.separate()
-	if o.userID != "" {
-		p := o.rootPart()
-		p.events = slices.Clone(ownEvents)
-		c.insertPart(p)
-	}
-	for _, p := range o.parts {
-		c.insertPart(p.Clone())
-	}
-	for _, l := range o.links {
-		if l.st.isZero() && l.last.isZero() {
-			c.addLink(l) // an anonymous contact's own ID
+	c.Merge(o)
+	if o.userID != "" && o.userID != c.userID {
+		for _, ref := range ownEvents {
+			c.NoteEvent(o.userID, ref)
 		}
 	}
-	for _, h := range o.held {
-		if i, found := slices.BinarySearchFunc(c.held, h, compareHeld); !found {
-			c.held = slices.Insert(c.held, i, h)
-		}
-	}
-	for _, a := range o.aliases {
-		if i, found := slices.BinarySearchFunc(c.aliases, a, compareAliasFacts); !found {
-			c.aliases = slices.Insert(c.aliases, i, a)
-		}
-	}
-	if o.createdAt != 0 && (c.createdAt == 0 || o.createdAt < c.createdAt) {
-		c.createdAt = o.createdAt
-	}
-	c.rebuild()
 }
 
 // insertPart adds p, joining it with the part of the same userId if c has one.
