@@ -32,6 +32,7 @@ func (c *Contact) EraseUser(userID string, t time.Time, messageID string) (remai
 			p := c.parts[i]
 			p.Erase(t, messageID)
 			limit := stampOf(t, messageID)
+			p.writeEvents()
 			p.events = slices.DeleteFunc(p.events, func(e EventRef) bool { return stampOf(e.Time, e.MessageID).compare(limit) < 0 })
 			c.rebuild()
 		}
@@ -47,6 +48,7 @@ func (c *Contact) EraseUser(userID string, t time.Time, messageID string) (remai
 	if limit.compare(c.born) > 0 {
 		c.born = limit
 	}
+	c.writeLinks()
 	c.links = slices.DeleteFunc(c.links, func(l link) bool { return !l.last.isZero() && l.last.compare(limit) < 0 })
 	if c.own != nil {
 		c.own.erase(limit, t, messageID)
@@ -74,6 +76,7 @@ func (c *Contact) IsEmpty() bool {
 }
 
 func (s *state) erase(limit stamp, t time.Time, messageID string) {
+	s.writable()
 	for _, r := range []*register{&s.firstName, &s.lastName, &s.email, &s.age, &s.gender, &s.timezone} {
 		if r.st.compare(limit) < 0 {
 			*r = register{}

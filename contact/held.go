@@ -110,6 +110,7 @@ func (c *Contact) Hold(h Held) Changes {
 		return Changes{}
 	}
 	c.separate()
+	c.writeHeld()
 	c.held = slices.Insert(c.held, i, h)
 	var ch Changes
 	if h.effect != nil && !h.Deleted {

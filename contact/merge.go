@@ -32,11 +32,13 @@ func (c *Contact) Merge(o *Contact) {
 	}
 	for _, h := range o.held {
 		if i, found := slices.BinarySearchFunc(c.held, h, compareHeld); !found {
+			c.writeHeld()
 			c.held = slices.Insert(c.held, i, h)
 		}
 	}
 	for _, a := range o.aliases {
 		if i, found := slices.BinarySearchFunc(c.aliases, a, compareAliasFacts); !found {
+			c.writeAliases()
 			c.aliases = slices.Insert(c.aliases, i, a)
 		}
 	}
@@ -52,6 +54,7 @@ func (c *Contact) Merge(o *Contact) {
 // join merges o into s field by field, and reports the fields that changed in ch when ch
 // is not nil.
 func (s *state) join(o *state, ch *Changes) {
+	s.writable()
 	note := func(field string, changed bool) {
 		if ch != nil && changed && !slices.Contains(ch.Fields, field) {
 			ch.Fields = append(ch.Fields, field)

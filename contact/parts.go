@@ -116,6 +116,7 @@ func (c *Contact) NoteEvent(userID string, ref EventRef) {
 	}
 	i, ok := slices.BinarySearchFunc(p.events, ref, compareRefs)
 	if !ok {
+		p.writeEvents()
 		p.events = slices.Insert(p.events, i, ref)
 	}
 }
@@ -183,6 +184,7 @@ func (c *Contact) insertPart(p *Contact) {
 	q.noteStamps(p)
 	for _, e := range p.events {
 		if j, found := slices.BinarySearchFunc(q.events, e, compareRefs); !found {
+			q.writeEvents()
 			q.events = slices.Insert(q.events, j, e)
 		}
 	}
@@ -245,6 +247,7 @@ func (c *Contact) AddAlias(a identity.Alias) bool {
 	if ok {
 		return false
 	}
+	c.writeAliases()
 	c.aliases = slices.Insert(c.aliases, i, f)
 	return true
 }

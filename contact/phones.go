@@ -53,6 +53,7 @@ func (c *state) addPhoneWrite(w phoneWrite) bool {
 	if found {
 		return false
 	}
+	c.writable()
 	c.phoneLog = slices.Insert(c.phoneLog, i, w)
 	c.phones.apply(w)
 	return true

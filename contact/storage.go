@@ -421,7 +421,7 @@ func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
 			c.held = slices.Insert(c.held, i, h)
 		}
 	}
-	c.state = *own
+	c.state = *own.clone()
 	if len(c.held) > 0 || len(c.parts) > 0 {
 		c.own = own
 		c.rebuild()
@@ -430,6 +430,7 @@ func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
 }
 
 func (k *clocksJSON) readState(sc *stateClocks, s *state) error {
+	s.writable()
 	fields := map[string]*register{
 		"firstName": &s.firstName, "lastName": &s.lastName, "email": &s.email, "age": &s.age, "gender": &s.gender, "timezone": &s.timezone,
 	}

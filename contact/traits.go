@@ -268,6 +268,7 @@ func (c *state) applyTraits(m *event.Message, opts *ApplyOptions) Changes {
 	if m.Kind != event.Identify {
 		return Changes{}
 	}
+	c.writable()
 	a := applier{c: c, m: m, opts: opts, st: stampOf(m.Time, m.MessageID)}
 	var buf [64]byte
 
