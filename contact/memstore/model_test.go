@@ -14,6 +14,7 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 )
@@ -171,11 +172,11 @@ var (
 func drawContact(t *rapid.T, id string) *contact.Contact {
 	c := contact.New(id)
 	if u := rapid.IntRange(-1, 2).Draw(t, "user"); u >= 0 {
-		c.SetUserID(fmt.Sprintf("u-%d", u))
+		(*contactcore.Contact)(c).SetUserID(fmt.Sprintf("u-%d", u))
 	}
 	for a := range 3 {
 		if rapid.Bool().Draw(t, "anon") {
-			c.AddAnonymousID(fmt.Sprintf("a-%d", a))
+			(*contactcore.Contact)(c).AddAnonymousID(fmt.Sprintf("a-%d", a))
 		}
 	}
 	return c

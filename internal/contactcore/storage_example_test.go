@@ -1,11 +1,11 @@
-package contact_test
+package contactcore_test
 
 import (
 	"fmt"
 	"time"
 
-	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
+	contact "github.com/regalkit/regalkit/internal/contactcore"
 )
 
 // A durable Store keeps a contact with EncodeStorage and reads it back with

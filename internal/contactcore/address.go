@@ -1,4 +1,4 @@
-package contact
+package contactcore
 
 // Address parts in canonical order (Rule T5).
 const (

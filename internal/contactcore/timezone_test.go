@@ -1,4 +1,4 @@
-package contact
+package contactcore
 
 import (
 	"encoding/json"

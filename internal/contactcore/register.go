@@ -1,4 +1,4 @@
-package contact
+package contactcore
 
 import (
 	"math"
@@ -118,4 +118,11 @@ func (i instant) time() time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, int64(i)).UTC()
+}
+
+// CompareStamps orders two messages as a contact's registers order their writes (Rule
+// T4): by event time saturated to the years 1678–2262, then messageId. A delete's
+// tombstone compares with it, so that what it covers is what [Contact.Erase] erases.
+func CompareStamps(at time.Time, aID string, bt time.Time, bID string) int {
+	return stampOf(at, aID).compare(stampOf(bt, bID))
 }
