@@ -11,29 +11,40 @@ const (
 	numAddressParts
 )
 
-var addressPartNames = [numAddressParts]string{"line1", "line2", "city", "state", "postalCode", "country"}
+// addressParts is the table of address parts: each part's name (its key in the export
+// and in the storage codec, and after "address." its path in Changes) and the
+// sub-keys that write it, normalized as in Rule T1. It reads Segment's street, city,
+// state, postalCode|zip, country; Regal's API street, city, state, zipcode; and the
+// seed's AddressLine1, AddressLine2, City, ZipOrPostcode, StateProvinceCounty, CountryId
+// (Rule T5). A new part is a row here, its constant above, and a field of Address.
+var addressParts = [numAddressParts]struct {
+	name string
+	keys []string
+}{
+	partLine1:      {"line1", []string{"line1", "street", "addressline1", "streetaddress", "address1"}},
+	partLine2:      {"line2", []string{"line2", "addressline2", "address2"}},
+	partCity:       {"city", []string{"city"}},
+	partState:      {"state", []string{"state", "stateprovincecounty", "province", "region"}},
+	partPostalCode: {"postalCode", []string{"postalcode", "zip", "zipcode", "ziporpostcode", "postcode"}},
+	partCountry:    {"country", []string{"country", "countryid", "countrycode"}},
+}
 
-// addressFieldNames are the parts' field paths as Changes reports them.
-var addressFieldNames = [numAddressParts]string{"address.line1", "address.line2", "address.city", "address.state", "address.postalCode", "address.country"}
+// addressPartNames are the parts' names, and addressFieldNames their paths in Changes.
+var addressPartNames, addressFieldNames = func() (names, paths [numAddressParts]string) {
+	for i, p := range addressParts {
+		names[i], paths[i] = p.name, "address."+p.name
+	}
+	return names, paths
+}()
 
-// addressPart maps an address sub-key, normalized as in Rule T1, to its part. It reads
-// Segment's street, city, state, postalCode|zip, country; Regal's API street, city,
-// state, zipcode; and the seed's AddressLine1, AddressLine2, City, ZipOrPostcode,
-// StateProvinceCounty, CountryId (Rule T5).
-func addressPart(normalized string) (int, bool) {
-	switch normalized {
-	case "line1", "street", "addressline1", "streetaddress", "address1":
-		return partLine1, true
-	case "line2", "addressline2", "address2":
-		return partLine2, true
-	case "city":
-		return partCity, true
-	case "state", "stateprovincecounty", "province", "region":
-		return partState, true
-	case "postalcode", "zip", "zipcode", "ziporpostcode", "postcode":
-		return partPostalCode, true
-	case "country", "countryid", "countrycode":
-		return partCountry, true
+// addressPart maps an address sub-key, normalized as in Rule T1, to its part.
+func addressPart(normalized []byte) (int, bool) {
+	for i := range addressParts {
+		for _, k := range addressParts[i].keys {
+			if string(normalized) == k {
+				return i, true
+			}
+		}
 	}
 	return 0, false
 }

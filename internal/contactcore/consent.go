@@ -17,7 +17,7 @@ import (
 func (c *state) binder() optin.Binder {
 	return func(ch optin.Channel, t time.Time) (string, bool) {
 		if ch == optin.Email {
-			return c.email.val, c.email.val != ""
+			return c.fields[fieldEmail].val, c.fields[fieldEmail].val != ""
 		}
 		p := c.phoneAt(stampOf(t, maxID))
 		return p, p != ""
@@ -56,7 +56,7 @@ func (c *Contact) AddConsentAs(userID string, records ...optin.Record) int {
 func (c *Contact) Subscription(ch optin.Channel) optin.State {
 	addr := c.Phone()
 	if ch == optin.Email {
-		addr = c.email.val
+		addr = c.fields[fieldEmail].val
 	}
 	if addr == "" {
 		return optin.StateNone

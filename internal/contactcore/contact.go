@@ -48,8 +48,7 @@ type Contact struct {
 
 // state is everything a contact knows from messages, each part order-independent.
 type state struct {
-	firstName, lastName, email, age, gender register
-	timezone                                register // context.timezone (Rule G3): see timezone.go
+	fields [numFields]register // the scalar standard fields: see fields.go
 
 	address        [numAddressParts]register
 	addressExtra   []keyedRegister // unknown address sub-keys, sorted by key
@@ -253,25 +252,25 @@ func (c *Contact) SetTimes(created, updated time.Time) {
 }
 
 // FirstName returns the first name; empty when unknown.
-func (c *Contact) FirstName() string { return c.firstName.val }
+func (c *Contact) FirstName() string { return c.fields[fieldFirstName].val }
 
 // LastName returns the last name; empty when unknown.
-func (c *Contact) LastName() string { return c.lastName.val }
+func (c *Contact) LastName() string { return c.fields[fieldLastName].val }
 
 // Email returns the normalized email (Rule T7); empty when unknown.
-func (c *Contact) Email() string { return c.email.val }
+func (c *Contact) Email() string { return c.fields[fieldEmail].val }
 
 // Gender returns the gender as given; empty when unknown.
-func (c *Contact) Gender() string { return c.gender.val }
+func (c *Contact) Gender() string { return c.fields[fieldGender].val }
 
 // Age returns the age (Rule T6) and whether it is known.
 func (c *Contact) Age() (int, bool) {
-	if c.age.val == "" {
+	if c.fields[fieldAge].val == "" {
 		return 0, false
 	}
 	n := 0
-	for i := 0; i < len(c.age.val); i++ {
-		n = n*10 + int(c.age.val[i]-'0')
+	for i := 0; i < len(c.fields[fieldAge].val); i++ {
+		n = n*10 + int(c.fields[fieldAge].val[i]-'0')
 	}
 	return n, true
 }
@@ -374,7 +373,7 @@ func (c *Contact) HasKey(key identity.Key) bool {
 	case identity.Phone:
 		return c.phones.isMember(key.Value)
 	case identity.Email:
-		return key.Value != "" && key.Value == c.email.val
+		return key.Value != "" && key.Value == c.fields[fieldEmail].val
 	}
 	return false
 }
@@ -444,8 +443,8 @@ func (c *Contact) Keys() []identity.Key {
 			keys = append(keys, identity.PhoneKey(m.phone))
 		}
 	}
-	if c.email.val != "" {
-		keys = append(keys, identity.EmailKey(c.email.val))
+	if c.fields[fieldEmail].val != "" {
+		keys = append(keys, identity.EmailKey(c.fields[fieldEmail].val))
 	}
 	return keys
 }

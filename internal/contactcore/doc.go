@@ -24,6 +24,33 @@
 // primary (T9); a message carries at most 300 traits with keys of at most 255 bytes
 // (T10).
 //
+// # Standard fields: one table
+//
+// The scalar standard fields (email, firstName, lastName, age, gender, and timezone from
+// context.timezone) are one table, fields in fields.go: for each, its name (its path
+// in [Changes], its export key, its clock in the storage codec), the trait keys that
+// write it as matched under Rule T1, and its kind (how it is parsed and refused, and
+// how the export writes it). Its register is state.fields[f]. Apply, merge (join),
+// hold, erase, the export and the storage codec loop over the table, so a new
+// standard trait is one entry plus a test. To add, say, a `title` trait:
+//
+//	const (
+//		...
+//		fieldTimeZone
+//		fieldTitle // new: before numFields
+//		numFields
+//	)
+//
+//	fieldTitle: {name: "title", keys: []string{"title", "jobtitle"}, kind: kindText},
+//
+// then a read, func (c *Contact) Title() string { return c.fields[fieldTitle].val },
+// with its forwarder in package contact. TestFieldsTable runs every row through apply,
+// the export, the storage codec, merge, hold and erase; a row that needs a new way of
+// parsing gets a kind, with its case in applier.scalar and a sample in the test. The
+// address parts are a table of the same kind (addressParts in address.go). Phones, the
+// address as a whole, consent and custom properties have structure of their own and are
+// handled beside the tables.
+//
 // # Order independence
 //
 // Segment delivers out of order and re-delivers. Every field of a contact is a

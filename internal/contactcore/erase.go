@@ -74,9 +74,9 @@ func (c *Contact) IsEmpty() bool {
 }
 
 func (s *state) erase(limit stamp, t time.Time, messageID string) {
-	for _, r := range []*register{&s.firstName, &s.lastName, &s.email, &s.age, &s.gender, &s.timezone} {
-		if r.st.compare(limit) < 0 {
-			*r = register{}
+	for f := range s.fields {
+		if s.fields[f].st.compare(limit) < 0 {
+			s.fields[f] = register{}
 		}
 	}
 	for i := range s.address {

@@ -27,25 +27,33 @@ type Export struct {
 	OmitClocks bool
 }
 
-// The export document (RULES.md, X). Keys after "updatedAt" are regalkit's own:
-// "formerUserIds" lists External IDs replaced by an alias (Rule I5), and "clocks" holds
-// every field with the stamp that set it, removed fields included, so that a contact
-// read back with UnmarshalJSON keeps merging exactly as the original would.
+// The export document (RULES.md, X): the head, the table's fields (fields.go) with the
+// address after the trait fields, then the tail. Keys after "updatedAt" are regalkit's
+// own: "formerUserIds" lists External IDs replaced by an alias (Rule I5), and "clocks"
+// holds every field with the stamp that set it, removed fields included, so that a
+// contact read back with UnmarshalJSON keeps merging exactly as the original would.
 type exportJSON struct {
-	ID             string                     `json:"id,omitempty"`
-	UserID         string                     `json:"userId,omitempty"`
-	AnonymousIDs   []string                   `json:"anonymousIds,omitempty"`
-	InAudience     bool                       `json:"inAudience"`
-	Phone          string                     `json:"phone,omitempty"`
-	Phones         map[string]phoneJSON       `json:"phones,omitempty"`
-	Subscriptions  map[string]optin.State     `json:"subscriptions"`
-	Email          string                     `json:"email,omitempty"`
-	FirstName      string                     `json:"firstName,omitempty"`
-	LastName       string                     `json:"lastName,omitempty"`
-	Age            *int                       `json:"age,omitempty"`
-	Gender         string                     `json:"gender,omitempty"`
-	Address        *addressJSON               `json:"address,omitempty"`
-	TimeZone       string                     `json:"timezone,omitempty"`
+	exportHead
+	// fields are the table's fields as JSON values (a string, or a number for an age);
+	// nil when unset.
+	fields  [numFields]json.RawMessage
+	Address *addressJSON
+	exportTail
+}
+
+type exportHead struct {
+	// Version is the storage codec's version (storage.go); absent from the export.
+	Version       int                    `json:"storageVersion,omitempty"`
+	ID            string                 `json:"id,omitempty"`
+	UserID        string                 `json:"userId,omitempty"`
+	AnonymousIDs  []string               `json:"anonymousIds,omitempty"`
+	InAudience    bool                   `json:"inAudience"`
+	Phone         string                 `json:"phone,omitempty"`
+	Phones        map[string]phoneJSON   `json:"phones,omitempty"`
+	Subscriptions map[string]optin.State `json:"subscriptions"`
+}
+
+type exportTail struct {
 	Custom         map[string]json.RawMessage `json:"custom,omitempty"`
 	Events         []eventJSON                `json:"events,omitempty"`
 	ConsentHistory []optin.Entry              `json:"consentHistory,omitempty"`
@@ -53,6 +61,77 @@ type exportJSON struct {
 	UpdatedAt      string                     `json:"updatedAt,omitempty"`
 	FormerUserIDs  []string                   `json:"formerUserIds,omitempty"`
 	Clocks         *clocksJSON                `json:"clocks,omitempty"`
+}
+
+// MarshalJSON writes the document's keys in order: the head, the trait fields of the
+// table, the address, the context fields of the table, the tail.
+func (x *exportJSON) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(&x.exportHead)
+	if err != nil {
+		return nil, err
+	}
+	b = b[:len(b)-1] // the head always has inAudience and subscriptions
+	put := func(key string, v []byte) {
+		b = append(append(append(append(b, ',', '"'), key...), '"', ':'), v...)
+	}
+	for f := range numFields {
+		if fields[f].context == "" && x.fields[f] != nil {
+			put(fields[f].name, x.fields[f])
+		}
+	}
+	if x.Address != nil {
+		a, err := x.Address.MarshalJSON()
+		if err != nil {
+			return nil, err
+		}
+		put("address", a)
+	}
+	for f := range numFields {
+		if fields[f].context != "" && x.fields[f] != nil {
+			put(fields[f].name, x.fields[f])
+		}
+	}
+	tail, err := json.Marshal(&x.exportTail)
+	if err != nil {
+		return nil, err
+	}
+	if len(tail) > 2 {
+		return append(append(b, ','), tail[1:]...), nil
+	}
+	return append(b, '}'), nil
+}
+
+// UnmarshalJSON reads the document. A table field must be a JSON string (a number for
+// an age) or null.
+func (x *exportJSON) UnmarshalJSON(b []byte) error {
+	var doc struct {
+		exportHead
+		Address *addressJSON `json:"address,omitempty"`
+		exportTail
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	*x = exportJSON{exportHead: doc.exportHead, Address: doc.Address, exportTail: doc.exportTail}
+	for f := range numFields {
+		raw, ok := all[fields[f].name]
+		if !ok || jsonvalue.KindOf(raw) == jsonvalue.KindNull {
+			continue
+		}
+		want := jsonvalue.KindString
+		if fields[f].kind == kindAge {
+			want = jsonvalue.KindNumber
+		}
+		if jsonvalue.KindOf(raw) != want {
+			return fmt.Errorf("%s: a %s, not %s", fields[f].name, want, jsonvalue.KindOf(raw))
+		}
+		x.fields[f] = raw
+	}
+	return nil
 }
 
 type phoneJSON struct {
@@ -179,22 +258,26 @@ func (c *Contact) exportDoc(events []event.Record, withClocks bool) *exportJSON 
 	view := c.ConsentView()
 	pv := &c.phones
 	primary := pv.primary()
-	x := &exportJSON{
-		ID:            c.id,
-		UserID:        c.userID,
-		AnonymousIDs:  c.AnonymousIDs(),
-		Phone:         primary,
-		Email:         c.email.val,
-		FirstName:     c.firstName.val,
-		LastName:      c.lastName.val,
-		Gender:        c.gender.val,
-		TimeZone:      c.timezone.val,
-		FormerUserIDs: c.FormerUserIDs(),
+	x := &exportJSON{exportHead: exportHead{
+		ID:           c.id,
+		UserID:       c.userID,
+		AnonymousIDs: c.AnonymousIDs(),
+		Phone:        primary,
 		Subscriptions: map[string]optin.State{
 			string(optin.SMS):   optin.StateNone,
 			string(optin.Voice): optin.StateNone,
 		},
-		ConsentHistory: view.History(),
+	}}
+	x.FormerUserIDs = c.FormerUserIDs()
+	x.ConsentHistory = view.History()
+	for f, r := range c.fields {
+		switch {
+		case r.val == "":
+		case fields[f].kind == kindAge:
+			x.fields[f] = json.RawMessage(r.val) // its decimal digits
+		default:
+			x.fields[f], _ = json.Marshal(r.val)
+		}
 	}
 	for _, m := range pv.members {
 		if m.member.val == "" {
@@ -210,9 +293,6 @@ func (c *Contact) exportDoc(events []event.Record, withClocks bool) *exportJSON 
 		for _, ch := range []optin.Channel{optin.SMS, optin.Voice} {
 			x.Subscriptions[string(ch)] = view.State(primary, ch)
 		}
-	}
-	if n, ok := c.Age(); ok {
-		x.Age = &n
 	}
 	if a := c.Address(); !a.IsZero() {
 		x.Address = &addressJSON{a.Line1, a.Line2, a.City, a.State, a.PostalCode, a.Country, a.Extra}
@@ -285,15 +365,10 @@ func (x *exportJSON) asIdentify() *event.Message {
 			o = append(o, event.Member{Key: key, Value: b})
 		}
 	}
-	for _, f := range []struct{ key, val string }{
-		{"firstName", x.FirstName}, {"lastName", x.LastName}, {"email", x.Email}, {"gender", x.Gender},
-	} {
-		if f.val != "" {
-			add(f.key, f.val)
+	for f := range numFields {
+		if v := x.fields[f]; v != nil && fields[f].context == "" && string(v) != `""` {
+			o = append(o, event.Member{Key: fields[f].name, Value: v})
 		}
-	}
-	if x.Age != nil {
-		add("age", *x.Age)
 	}
 	if x.Address != nil {
 		add("address", x.Address)
@@ -314,9 +389,10 @@ func (x *exportJSON) asIdentify() *event.Message {
 		o = append(o, event.Member{Key: k, Value: x.Custom[k]})
 	}
 	m := &event.Message{Kind: event.Identify, Traits: o}
-	if x.TimeZone != "" {
-		b, _ := json.Marshal(x.TimeZone)
-		m.Context.Extra = event.Object{{Key: "timezone", Value: b}}
+	for f := range numFields {
+		if v := x.fields[f]; v != nil && fields[f].context != "" && string(v) != `""` {
+			m.Context.Extra = append(m.Context.Extra, event.Member{Key: fields[f].context, Value: v})
+		}
 	}
 	return m
 }

@@ -86,7 +86,7 @@ func (s *state) isEmpty() bool {
 		len(s.labels) > 0 || !s.addressCleared.isZero() {
 		return false
 	}
-	for _, r := range [...]register{s.firstName, s.lastName, s.email, s.age, s.gender, s.timezone} {
+	for _, r := range s.fields {
 		if !r.st.isZero() {
 			return false
 		}

@@ -57,12 +57,9 @@ func (s *state) join(o *state, ch *Changes) {
 			ch.Fields = append(ch.Fields, field)
 		}
 	}
-	note("firstName", s.firstName.join(o.firstName))
-	note("lastName", s.lastName.join(o.lastName))
-	note("email", s.email.join(o.email))
-	note("age", s.age.join(o.age))
-	note("gender", s.gender.join(o.gender))
-	note("timezone", s.timezone.join(o.timezone))
+	for f := range s.fields {
+		note(fields[f].name, s.fields[f].join(o.fields[f]))
+	}
 	for i := range s.address {
 		note(addressFieldNames[i], s.address[i].join(o.address[i]))
 	}

@@ -36,20 +36,15 @@ const StorageVersion = 1
 // not know: one written by a newer regalkit.
 var ErrStorageVersion = errors.New("contact: unknown storage version")
 
-// storageJSON is the storage document: the export document with its clocks, after a
-// version key.
-type storageJSON struct {
-	Version int `json:"storageVersion"`
-	*exportJSON
-}
-
 // EncodeStorage writes c in the storage encoding (see [StorageVersion]), for a durable
 // Store to keep. It is safe to call concurrently with reads of c.
 func EncodeStorage(c *Contact) ([]byte, error) {
 	if c == nil {
 		return nil, errors.New("contact: storage encoding of a nil contact")
 	}
-	return json.Marshal(storageJSON{Version: StorageVersion, exportJSON: c.exportDoc(nil, true)})
+	x := c.exportDoc(nil, true)
+	x.Version = StorageVersion
+	return json.Marshal(x)
 }
 
 // DecodeStorage reads a contact that [EncodeStorage] wrote. A document without
@@ -58,7 +53,7 @@ func EncodeStorage(c *Contact) ([]byte, error) {
 // [ErrStorageVersion] for a newer version, and with an error for a malformed document;
 // bad input never panics.
 func DecodeStorage(b []byte) (*Contact, error) {
-	x := storageJSON{exportJSON: &exportJSON{}}
+	var x exportJSON
 	if err := json.Unmarshal(b, &x); err != nil {
 		return nil, fmt.Errorf("contact: decoding a stored contact: %w", err)
 	}
@@ -267,13 +262,9 @@ func (c *Contact) clocks() *clocksJSON {
 // state writes s, with its consent ledger when withConsent is true.
 func (k *clocksJSON) state(s *state, withConsent bool) *stateClocks {
 	sc := &stateClocks{}
-	fields := [...]struct {
-		name string
-		reg  register
-	}{{"firstName", s.firstName}, {"lastName", s.lastName}, {"email", s.email}, {"age", s.age}, {"gender", s.gender}, {"timezone", s.timezone}}
-	for _, f := range fields {
-		if !f.reg.st.isZero() {
-			setClock(&sc.Fields, f.name, k.register(f.reg, false))
+	for f, r := range s.fields {
+		if !r.st.isZero() {
+			setClock(&sc.Fields, fields[f].name, k.register(r, false))
 		}
 	}
 	for i, r := range s.address {
@@ -430,11 +421,8 @@ func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
 }
 
 func (k *clocksJSON) readState(sc *stateClocks, s *state) error {
-	fields := map[string]*register{
-		"firstName": &s.firstName, "lastName": &s.lastName, "email": &s.email, "age": &s.age, "gender": &s.gender, "timezone": &s.timezone,
-	}
 	for name, raw := range sc.Fields {
-		dst, ok := fields[name]
+		f, ok := fieldByName(name)
 		if !ok {
 			return fmt.Errorf("contact: reading an export: unknown clock %q", name)
 		}
@@ -442,7 +430,7 @@ func (k *clocksJSON) readState(sc *stateClocks, s *state) error {
 		if err != nil {
 			return err
 		}
-		dst.join(r)
+		s.fields[f].join(r)
 	}
 	for name, raw := range sc.Address {
 		i := slices.Index(addressPartNames[:], name)

@@ -1,11 +1,5 @@
 package contactcore
 
-import (
-	"github.com/regalkit/regalkit/diag"
-	"github.com/regalkit/regalkit/internal/intern"
-	"github.com/regalkit/regalkit/internal/jsonvalue"
-)
-
 // The contact's own time zone (Rule G3): the IANA name an identify's context.timezone
 // told, as Segment's libraries send it. It is a register like every standard trait
 // (Rule T4): the latest message by event time, then messageId, sets it, whatever order
@@ -15,26 +9,10 @@ import (
 // identify calls told in context.timezone (Rule G3); empty when none did. The name is
 // checked for its shape only: whether the zone database knows it is the reader's
 // question.
-func (c *Contact) TimeZone() string { return c.timezone.val }
+func (c *Contact) TimeZone() string { return c.fields[fieldTimeZone].val }
 
 // maxZoneName bounds a time zone name; the longest IANA names are about 30 bytes.
 const maxZoneName = 64
-
-// timeZone applies the identify's context.timezone: a string of letters, digits and
-// "/_+-", such as "America/Argentina/Buenos_Aires". A null or absent value changes
-// nothing; another value is trait.invalid.
-func (a *applier) timeZone() {
-	raw, ok := a.m.Context.Extra.Get("timezone")
-	if !ok || jsonvalue.KindOf(raw) == jsonvalue.KindNull {
-		return
-	}
-	s, ok := jsonvalue.String(raw)
-	if !ok || !zoneName(s) {
-		a.refuse(diag.TraitInvalid, fieldPath{base: "context.", key: "timezone"}, "timezone must be an IANA time zone name such as America/New_York")
-		return
-	}
-	a.changed("timezone", a.c.timezone.set(intern.String(s), a.st))
-}
 
 // zoneName reports whether s has the shape of an IANA zone name.
 func zoneName(s string) bool {

@@ -21,8 +21,8 @@ func TraitKeys(m *event.Message, opts *ApplyOptions) []identity.Key {
 			keys = append(keys, identity.PhoneKey(mb.phone))
 		}
 	}
-	if s.email.val != "" {
-		keys = append(keys, identity.EmailKey(s.email.val))
+	if e := s.fields[fieldEmail].val; e != "" {
+		keys = append(keys, identity.EmailKey(e))
 	}
 	return keys
 }

@@ -1,6 +1,7 @@
 package contactcore
 
 import (
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -76,22 +77,24 @@ type Changes struct {
 // Changed reports whether any field changed.
 func (ch *Changes) Changed() bool { return len(ch.Fields) > 0 }
 
-// standard trait keys after normalization (Rule T1).
-type stdField uint16
+// stdField names the standard traits a key is, after normalization (Rule T1), as a bit:
+// the bits of the table's fields (see fields.go) first, then those of the standard
+// traits with more structure.
+type stdField uint32
 
 const (
-	fFirstName stdField = 1 << iota
-	fLastName
-	fName
+	fName stdField = 1 << (numFields + iota)
 	fPhone
-	fEmail
-	fAge
-	fGender
 	fAddress
 	fOptIn
 	fPhones
 	fEmails
 )
+
+// otherStdKeys are the normalized keys of the standard traits outside the table.
+var otherStdKeys = [...]stdKey{
+	{"name", fName}, {"phone", fPhone}, {"address", fAddress}, {"optin", fOptIn}, {"phones", fPhones}, {"emails", fEmails},
+}
 
 // normalizeKey drops every non-alphanumeric character and lowercases ASCII letters
 // (Rule T1), writing into buf; non-ASCII letters are kept as they are.
@@ -124,30 +127,16 @@ func normalizeKeyBytes(buf []byte, quoted []byte) []byte {
 	return normalizeKey(buf, body)
 }
 
+// standardField returns the standard trait a normalized key names, and 0 for a custom
+// property.
 func standardField(normalized []byte) stdField {
-	switch string(normalized) {
-	case "firstname":
-		return fFirstName
-	case "lastname":
-		return fLastName
-	case "name":
-		return fName
-	case "phone":
-		return fPhone
-	case "email":
-		return fEmail
-	case "age":
-		return fAge
-	case "gender":
-		return fGender
-	case "address":
-		return fAddress
-	case "optin":
-		return fOptIn
-	case "phones":
-		return fPhones
-	case "emails":
-		return fEmails
+	if len(normalized) >= len(stdKeys) {
+		return 0
+	}
+	for _, k := range stdKeys[len(normalized)] {
+		if string(normalized) == k.key {
+			return k.f
+		}
 	}
 	return 0
 }
@@ -314,7 +303,7 @@ func (c *state) applyTraits(m *event.Message, opts *ApplyOptions) Changes {
 	for _, mb := range m.Context.Traits {
 		apply(mb, "context.traits.", true)
 	}
-	a.timeZone() // Rule G3: see timezone.go
+	a.contextFields() // such as context.timezone (Rule G3): see fields.go
 	if a.phonesTouched && c.phoneSignature() != a.phonesBefore {
 		a.changed("phones", true)
 	}
@@ -333,20 +322,13 @@ func truncateKey(k string) string {
 }
 
 func (a *applier) applyTrait(f stdField, key string, raw []byte, path fieldPath, named stdField) {
-	c := a.c
+	if f != 0 && f < 1<<numFields {
+		a.scalar(field(bits.TrailingZeros32(uint32(f))), raw, path)
+		return
+	}
 	switch f {
-	case fFirstName:
-		a.stringField(&c.firstName, "firstName", raw, path)
-	case fLastName:
-		a.stringField(&c.lastName, "lastName", raw, path)
-	case fGender:
-		a.stringField(&c.gender, "gender", raw, path)
 	case fName:
 		a.name(raw, path, named)
-	case fEmail:
-		a.emailField(raw, path)
-	case fAge:
-		a.ageField(raw, path)
 	case fPhone:
 		a.phoneTrait(raw, path)
 	case fAddress:
@@ -390,7 +372,7 @@ func (a *applier) stringField(r *register, name string, raw []byte, path fieldPa
 // name fills firstName and lastName from `name` when the message names neither
 // (Rule T1): the first token, and the rest.
 func (a *applier) name(raw []byte, path fieldPath, named stdField) {
-	if named&(fFirstName|fLastName) != 0 {
+	if named&(fieldBit(fieldFirstName)|fieldBit(fieldLastName)) != 0 {
 		return
 	}
 	if jsonvalue.KindOf(raw) == jsonvalue.KindNull {
@@ -403,15 +385,15 @@ func (a *applier) name(raw []byte, path fieldPath, named stdField) {
 		return
 	}
 	first, rest, _ := strings.Cut(s, " ")
-	a.changed("firstName", a.c.firstName.set(intern.String(first), a.st))
+	a.changed("firstName", a.c.fields[fieldFirstName].set(intern.String(first), a.st))
 	if rest = strings.TrimSpace(rest); rest != "" {
-		a.changed("lastName", a.c.lastName.set(intern.String(rest), a.st))
+		a.changed("lastName", a.c.fields[fieldLastName].set(intern.String(rest), a.st))
 	}
 }
 
 // emailField applies `email` (Rule T7).
 func (a *applier) emailField(raw []byte, path fieldPath) {
-	r := &a.c.email
+	r := &a.c.fields[fieldEmail]
 	switch jsonvalue.KindOf(raw) {
 	case jsonvalue.KindNull:
 		a.changed("email", r.set("", a.st))
@@ -438,7 +420,7 @@ func (a *applier) emailField(raw []byte, path fieldPath) {
 // ageField applies `age` (Rule T6): a whole number 0–150, from a number or a numeric
 // string.
 func (a *applier) ageField(raw []byte, path fieldPath) {
-	r := &a.c.age
+	r := &a.c.fields[fieldAge]
 	text := raw
 	switch jsonvalue.KindOf(raw) {
 	case jsonvalue.KindNull:

@@ -35,7 +35,7 @@ func (a *applier) addressField(raw []byte, path fieldPath) {
 	}
 	var buf [64]byte
 	ok := jsonvalue.Members(raw, func(k, v []byte) {
-		if part, known := addressPart(string(normalizeKeyBytes(buf[:0], k))); known {
+		if part, known := addressPart(normalizeKeyBytes(buf[:0], k)); known {
 			a.addressPart(part, v, path.dotRaw(k))
 			return
 		}
@@ -284,7 +284,7 @@ func (a *applier) emailsField(raw []byte, path fieldPath) {
 	}
 	for i, en := range entries {
 		if i == chosen {
-			a.changed("email", a.c.email.set(en.email, a.st))
+			a.changed("email", a.c.fields[fieldEmail].set(en.email, a.st))
 		} else {
 			a.refuse(diag.TraitInvalid, en.field, "only the primary email is kept; mark one isPrimary")
 		}
