@@ -179,27 +179,29 @@ func (c *Contact) Clone() *Contact { return (*Contact)(c.core().Clone()) }
 
 // Export is a contact with its events, in the export format of RULES.md, X. The events
 // live in the Store; the export shows them when the caller passes them in.
-// json.Marshal of a *Contact is the Export without events.
+// json.Marshal of a *Contact is the Export without events. The export is for people:
+// it holds no merge state (the "clocks" of the storage codec), and reads back as a
+// contact whose fields are stamped at the zero time. To keep a contact, use
+// [EncodeStorage].
 type Export struct {
 	Contact *Contact
 	Events  []event.Record
-	// OmitClocks leaves out the "clocks" key, for showing a contact to people. Such an
-	// export reads back as a contact without its merge state (every field stamped at
-	// the zero time). To keep a contact, use the storage codec, [EncodeStorage].
-	OmitClocks bool
 }
 
-// MarshalJSON writes the contact export of RULES.md, X, without events.
+// MarshalJSON writes the contact in the people format of RULES.md, X, without events
+// and without merge clocks.
 func (c *Contact) MarshalJSON() ([]byte, error) { return c.core().MarshalJSON() }
 
-// UnmarshalJSON reads a contact export back. The contact is rebuilt from "clocks",
-// identifiers, times and "consentHistory"; the other keys are derived and only read for
-// checking. Events, if present, are ignored: use [Export.UnmarshalJSON] to read them.
+// UnmarshalJSON reads a contact export back: its identifiers, times and
+// "consentHistory", and its documented fields applied as one message at the zero
+// time. A document with "clocks" (one the storage codec wrote, or an export of a
+// regalkit that still wrote them) is read exactly, from its clocks. Events, if present,
+// are ignored: use [Export.UnmarshalJSON] to read them.
 func (c *Contact) UnmarshalJSON(b []byte) error { return c.core().UnmarshalJSON(b) }
 
 // MarshalJSON writes the contact with its events (RULES.md, X).
 func (e Export) MarshalJSON() ([]byte, error) {
-	return contactcore.Export{Contact: e.Contact.core(), Events: e.Events, OmitClocks: e.OmitClocks}.MarshalJSON()
+	return contactcore.Export{Contact: e.Contact.core(), Events: e.Events}.MarshalJSON()
 }
 
 // UnmarshalJSON reads a contact export with its events.
@@ -208,7 +210,7 @@ func (e *Export) UnmarshalJSON(b []byte) error {
 	if err := x.UnmarshalJSON(b); err != nil {
 		return err
 	}
-	*e = Export{Contact: (*Contact)(x.Contact), Events: x.Events, OmitClocks: x.OmitClocks}
+	*e = Export{Contact: (*Contact)(x.Contact), Events: x.Events}
 	return nil
 }
 

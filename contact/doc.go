@@ -16,18 +16,17 @@
 //
 // # Export
 //
-// json.Marshal of a *Contact writes the export of RULES.md, X, and [Export] adds the
-// contact's events; Export with OmitClocks is the form to show people. json.Unmarshal
-// reads a json.Marshal'd contact back to an equal contact: the documented keys are
-// derived, and the extra key "clocks" carries every register with its stamp (removed
-// fields included) and the phone log, so a reloaded contact keeps merging exactly as
-// the original would.
+// json.Marshal of a *Contact writes the people format of RULES.md, X, and [Export]
+// adds the contact's events. It is for showing a contact and holds no merge state:
+// json.Unmarshal reads it back as one message at the zero time.
 //
 // # Storage
 //
 // A durable Store keeps a contact with [EncodeStorage] and reads it back with
 // [DecodeStorage]: one documented, versioned encoding ([StorageVersion]) of the whole
-// merge state, which every Store can rely on to read back exactly what it wrote.
+// merge state (every register with the stamp that set it, removed fields included, in
+// the key "clocks"), which every Store can rely on to read back exactly what it wrote,
+// and which keeps merging exactly as the original would (Rule S3).
 //
 // # Stores
 //

@@ -3,7 +3,6 @@ package memstore
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -154,8 +153,10 @@ func names(seq func(yield func(event.Record, error) bool)) ([]string, error) {
 	return out, nil
 }
 
+// exportOf returns the contact in the storage encoding, clocks included, for comparing
+// contacts exactly.
 func exportOf(t require.TestingT, c *contact.Contact) string {
-	b, err := json.Marshal(c)
+	b, err := contact.EncodeStorage(c)
 	require.NoError(t, err)
 	return string(b)
 }

@@ -33,7 +33,7 @@ func snapshotAll(tb testing.TB, s contact.Store, msgs []event.Message, users int
 	all := everything{events: map[string][]string{}, processed: map[string]bool{}, tombstones: map[string]string{}}
 	for c, err := range s.Contacts(ctx) {
 		require.NoError(tb, err)
-		b, err := json.Marshal(c)
+		b, err := contact.EncodeStorage(c)
 		require.NoError(tb, err)
 		all.contacts = append(all.contacts, string(b))
 		for r, err := range s.Events(ctx, c.ID(), contact.EventQuery{}) {

@@ -99,11 +99,11 @@ func describeAll(rs []event.Record) []string {
 	return out
 }
 
-// exportOf returns the contact as its export JSON, which covers every field with its
-// stamp (the "clocks"), for comparing contacts exactly.
+// exportOf returns the contact in the storage encoding, which covers every field with
+// its stamp (the "clocks"), for comparing contacts exactly.
 func exportOf(t tb, c *contact.Contact) string {
 	t.Helper()
-	b, err := json.Marshal(c)
+	b, err := contact.EncodeStorage(c)
 	require.NoError(t, err)
 	return string(b)
 }

@@ -95,12 +95,9 @@
 //
 // # Export
 //
-// json.Marshal of a *Contact writes the export of RULES.md, X, and [Export] adds the
-// contact's events; Export with OmitClocks is the form to show people. json.Unmarshal
-// reads a json.Marshal'd contact back to an equal contact: the documented keys are
-// derived, and the extra key "clocks" carries every register with its stamp (removed
-// fields included) and the phone log, so a reloaded contact keeps merging exactly as
-// the original would. (export.go)
+// json.Marshal of a *Contact writes the people format of RULES.md, X, and [Export]
+// adds the contact's events. It holds no merge state: json.Unmarshal reads it back as
+// one message at the zero time. (export.go)
 //
 // # Storage
 //

@@ -17,21 +17,20 @@ import (
 
 // Export is a contact with its events, in the export format of RULES.md, X. The events
 // live in the Store; the export shows them when the caller passes them in.
-// json.Marshal of a *Contact is the Export without events.
+// json.Marshal of a *Contact is the Export without events. The export is for people:
+// it holds no merge state, and reads back as a contact whose fields are stamped at the
+// zero time. To keep a contact, use the storage codec, [EncodeStorage].
 type Export struct {
 	Contact *Contact
 	Events  []event.Record
-	// OmitClocks leaves out the "clocks" key, for showing a contact to people. Such an
-	// export reads back as a contact without its merge state (every field stamped at
-	// the zero time). To keep a contact, use the storage codec, [EncodeStorage].
-	OmitClocks bool
 }
 
 // The export document (RULES.md, X): the head, the table's fields (fields.go) with the
 // address after the trait fields, then the tail. Keys after "updatedAt" are regalkit's
-// own: "formerUserIds" lists External IDs replaced by an alias (Rule I5), and "clocks"
-// holds every field with the stamp that set it, removed fields included, so that a
-// contact read back with UnmarshalJSON keeps merging exactly as the original would.
+// own: "formerUserIds" lists External IDs replaced by an alias (Rule I5), and "clocks",
+// in the storage codec's document only (storage.go), holds every field with the stamp
+// that set it, removed fields included, so that a contact read back keeps merging
+// exactly as the original would.
 type exportJSON struct {
 	exportHead
 	// fields are the table's fields as JSON values (a string, or a number for an age);
@@ -231,9 +230,11 @@ type eventJSON struct {
 // MarshalJSON writes the contact export of RULES.md, X, without events.
 func (c *Contact) MarshalJSON() ([]byte, error) { return Export{Contact: c}.MarshalJSON() }
 
-// UnmarshalJSON reads a contact export back. The contact is rebuilt from "clocks",
-// identifiers, times and "consentHistory"; the other keys are derived and only read for
-// checking. Events, if present, are ignored: use [Export.UnmarshalJSON] to read them.
+// UnmarshalJSON reads a contact export back: its identifiers, times and
+// "consentHistory", and its documented fields applied as one message at the zero
+// time. A document with "clocks" (one the storage codec wrote, or an export of a
+// regalkit that still wrote them) is read exactly, from its clocks. Events, if present,
+// are ignored: use [Export.UnmarshalJSON] to read them.
 func (c *Contact) UnmarshalJSON(b []byte) error {
 	var e Export
 	if err := e.UnmarshalJSON(b); err != nil {
@@ -248,7 +249,7 @@ func (e Export) MarshalJSON() ([]byte, error) {
 	if e.Contact == nil {
 		return nil, errors.New("contact: export of a nil contact")
 	}
-	x := e.Contact.exportDoc(e.Events, !e.OmitClocks)
+	x := e.Contact.exportDoc(e.Events, false)
 	return json.Marshal(x)
 }
 

@@ -85,7 +85,7 @@ func TestFieldsTable(t *testing.T) {
 			assert.Equal(t, want, doc[spec.name])
 
 			// The people export reads back with the value.
-			b, err := json.Marshal(Export{Contact: c, OmitClocks: true})
+			b, err := json.Marshal(Export{Contact: c})
 			require.NoError(t, err)
 			var back Export
 			require.NoError(t, json.Unmarshal(b, &back))

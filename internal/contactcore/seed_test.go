@@ -57,7 +57,7 @@ func TestSeedIdentify_SpecX(t *testing.T) {
 	b, err := json.Marshal(c)
 	require.NoError(t, err)
 	assertKeyOrder(t, b, "id", "userId", "anonymousIds", "inAudience", "phone", "phones", "subscriptions",
-		"email", "firstName", "lastName", "age", "gender", "address", "custom", "consentHistory", "clocks")
+		"email", "firstName", "lastName", "age", "gender", "address", "custom", "consentHistory")
 }
 
 func assertKeyOrder(t *testing.T, doc []byte, keys ...string) {

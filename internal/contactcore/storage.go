@@ -24,8 +24,8 @@ import (
 // (Rule I7) with the event records they keep; former External IDs' parts and alias
 // facts (Rule I5); and the consent ledger, keyword records (Rule G7) included.
 // [DecodeStorage] reads it into a contact equal to the one written, which keeps merging
-// exactly as the original would (Rule S3). The people export ([Export] with OmitClocks)
-// is for showing a contact; it does not read back with its merge state.
+// exactly as the original would (Rule S3). The people export (json.Marshal, [Export])
+// is for showing a contact; it holds no clocks.
 
 // StorageVersion is the version of the document [EncodeStorage] writes, in its
 // "storageVersion" key. A change that an older [DecodeStorage] would misread gets a
