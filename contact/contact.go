@@ -214,6 +214,17 @@ func (e *Export) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// Trait limits (Rule T10): the Processor refuses the traits of a message beyond them,
+// each with a trait.limit diagnostic.
+const (
+	MaxTraits   = 300 // traits a message may carry; the rest are refused
+	MaxTraitKey = 255 // bytes in a trait key; longer keys are refused
+)
+
+// The implementation's limits are these: the build fails when they differ.
+const _ = uint(MaxTraits-contactcore.MaxTraits) + uint(contactcore.MaxTraits-MaxTraits) +
+	uint(MaxTraitKey-contactcore.MaxTraitKey) + uint(contactcore.MaxTraitKey-MaxTraitKey)
+
 // StorageVersion is the version of the document [EncodeStorage] writes, in its
 // "storageVersion" key. A change that an older [DecodeStorage] would misread gets a
 // new version; DecodeStorage reads every version up to this one.

@@ -44,12 +44,14 @@
 //	fieldTitle: {name: "title", keys: []string{"title", "jobtitle"}, kind: kindText},
 //
 // then a read, func (c *Contact) Title() string { return c.fields[fieldTitle].val },
-// with its forwarder in package contact. TestFieldsTable runs every row through apply,
-// the export, the storage codec, merge, hold and erase; a row that needs a new way of
-// parsing gets a kind, with its case in applier.scalar and a sample in the test. The
-// address parts are a table of the same kind (addressParts in address.go). Phones, the
-// address as a whole, consent and custom properties have structure of their own and are
-// handled beside the tables.
+// with its forwarder in package contact, and go generate, which writes the new keys
+// into standardField's switch (a switch, because it runs for every trait of every
+// message; TestStandardFieldSwitch fails while it is stale). TestFieldsTable runs
+// every row through apply, the export, the storage codec, merge, hold and erase; a
+// row that needs a new way of parsing gets a kind, with its case in applier.scalar
+// and a sample in the test. The address parts are a table of the same kind
+// (addressParts in address.go). Phones, the address as a whole, consent and custom
+// properties have structure of their own and are handled beside the tables.
 //
 // # Order independence
 //

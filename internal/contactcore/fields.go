@@ -63,13 +63,17 @@ type fieldSpec struct {
 	kind    fieldKind
 }
 
+//go:generate go test -run TestStandardFieldSwitch -update .
+
 // fields is the table of scalar standard fields. To add one:
 //
 //  1. add its constant before numFields above, and its row here (its name is an ASCII
 //     identifier: the export writes it unquoted);
 //  2. if none of the kinds fits, add a kind, its case in applier.scalar and its sample
 //     in TestFieldsTable;
-//  3. add a read to Contact, and its forwarder to package contact.
+//  3. add a read to Contact, and its forwarder to package contact;
+//  4. run go generate, which writes the row's keys into the switch of
+//     standardfield_gen.go (TestStandardFieldSwitch fails until it is done).
 //
 // Apply, merge, hold, erase, the export and the storage codec need no change, and
 // TestFieldsTable checks every row through each of them.
@@ -135,26 +139,18 @@ func (a *applier) zoneField(r *register, name string, raw []byte, path fieldPath
 	a.changed(name, r.set(intern.String(s), a.st))
 }
 
-// stdKeys finds a standard trait by its normalized key: the keys of the table's fields
-// and of the traits handled beside it, grouped by length so that a custom key costs
-// one comparison of lengths.
-var stdKeys = func() (byLen [16][]stdKey) {
-	add := func(key string, f stdField) {
-		if len(key) >= len(byLen) {
-			panic("contactcore: a standard trait key longer than 15 bytes: grow stdKeys")
-		}
-		byLen[len(key)] = append(byLen[len(key)], stdKey{key, f})
-	}
+// allStdKeys returns every standard trait key, normalized as in Rule T1, with its bit:
+// the keys of the table's fields, then those of the traits handled beside it. The
+// switch in standardfield_gen.go is made from it (see TestStandardFieldSwitch).
+func allStdKeys() []stdKey {
+	var keys []stdKey
 	for f := range numFields {
 		for _, k := range fields[f].keys {
-			add(k, fieldBit(f))
+			keys = append(keys, stdKey{k, fieldBit(f)})
 		}
 	}
-	for _, k := range otherStdKeys {
-		add(k.key, k.f)
-	}
-	return byLen
-}()
+	return append(keys, otherStdKeys[:]...)
+}
 
 type stdKey struct {
 	key string

@@ -148,12 +148,10 @@ func TestFieldsTable(t *testing.T) {
 // that every key is normalized.
 func TestFieldsTable_keys(t *testing.T) {
 	seen := map[string]bool{}
-	for _, byLen := range stdKeys {
-		for _, k := range byLen {
-			assert.False(t, seen[k.key], "key %q is standard twice", k.key)
-			seen[k.key] = true
-			assert.Equal(t, k.key, string(normalizeKey(nil, k.key)))
-		}
+	for _, k := range allStdKeys() {
+		assert.False(t, seen[k.key], "key %q is standard twice", k.key)
+		seen[k.key] = true
+		assert.Equal(t, k.key, string(normalizeKey(nil, k.key)))
 	}
 	names := map[string]bool{}
 	for f := range numFields {

@@ -127,20 +127,6 @@ func normalizeKeyBytes(buf []byte, quoted []byte) []byte {
 	return normalizeKey(buf, body)
 }
 
-// standardField returns the standard trait a normalized key names, and 0 for a custom
-// property.
-func standardField(normalized []byte) stdField {
-	if len(normalized) >= len(stdKeys) {
-		return 0
-	}
-	for _, k := range stdKeys[len(normalized)] {
-		if string(normalized) == k.key {
-			return k.f
-		}
-	}
-	return 0
-}
-
 // applier holds the state of one ApplyTraits call.
 type applier struct {
 	c    *state
