@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/regalkit/regalkit/event"
@@ -127,6 +128,11 @@ func (x *exportJSON) UnmarshalJSON(b []byte) error {
 		}
 		if jsonvalue.KindOf(raw) != want {
 			return fmt.Errorf("%s: a %s, not %s", fields[f].name, want, jsonvalue.KindOf(raw))
+		}
+		if want == jsonvalue.KindNumber {
+			if _, err := strconv.Atoi(string(raw)); err != nil {
+				return fmt.Errorf("%s: not a whole number", fields[f].name)
+			}
 		}
 		x.fields[f] = raw
 	}

@@ -272,6 +272,9 @@ func TestUnmarshalJSON_refusesMalformedClocks(t *testing.T) {
 		`{"clocks":{"stamps":[["2020-01-01T00:00:00Z","m"]],"fields":{"nickname":["A",0]}}}`,
 		`{"clocks":{"stamps":[["2020-01-01T00:00:00Z","m"]],"phoneLog":[[0,"teleport","+19545552399",true]]}}`,
 		`{"createdAt":"yesterday"}`,
+		`{"firstName":1}`,
+		`{"age":"23"}`,
+		`{"age":23.5}`,
 		`[]`,
 	} {
 		var c Contact
