@@ -9,6 +9,7 @@ import (
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 )
 
 // alias handles an alias message (Rule I5). The alias is recorded as a fact on the
@@ -33,7 +34,7 @@ func (t *txn) alias(m *event.Message) error {
 	if cu == nil && cp == nil {
 		cu = t.create(user, "")
 	}
-	for _, c := range []*contact.Contact{cu, cp} {
+	for _, c := range []*contactcore.Contact{cu, cp} {
 		if c != nil && c.AddAlias(a) {
 			t.touch(c)
 			t.changed("identity")
@@ -58,7 +59,7 @@ func (t *txn) alias(m *event.Message) error {
 
 // hasAliases reports whether a contact knows any alias fact, so that a message applied
 // to it may change what the aliases decide (Rule I5).
-func hasAliases(c *contact.Contact) bool { return c.HasAliases() }
+func hasAliases(c *contactcore.Contact) bool { return c.HasAliases() }
 
 // regroup decides again every alias that names the seed userIds, or userIds joined to
 // them through other aliases (Rule I5), and moves former External IDs between contacts
@@ -73,7 +74,7 @@ func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 		return identity.Grouping{}, err
 	}
 	var aliases []identity.Alias
-	holder := map[string]*contact.Contact{}
+	holder := map[string]*contactcore.Contact{}
 	for _, c := range cs {
 		aliases = append(aliases, c.Aliases()...)
 		holder[c.UserID()] = c
@@ -131,7 +132,7 @@ func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 
 	// Contacts of one group merge into the one whose External ID is the group's, else
 	// the first by id; it takes the group's External ID.
-	groups := map[string][]*contact.Contact{}
+	groups := map[string][]*contactcore.Contact{}
 	for _, c := range cs {
 		if _, live := t.loaded[c.ID()]; live {
 			r := root(c.UserID())
@@ -142,12 +143,12 @@ func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 	// one that has no message yet: its later messages find it.
 	for _, r := range g.Root {
 		if _, ok := groups[r]; !ok {
-			groups[r] = []*contact.Contact{t.create(r, "")}
+			groups[r] = []*contactcore.Contact{t.create(r, "")}
 		}
 	}
 	for _, r := range sortedKeys(groups) {
 		members := groups[r]
-		slices.SortFunc(members, func(a, b *contact.Contact) int {
+		slices.SortFunc(members, func(a, b *contactcore.Contact) int {
 			if (a.UserID() == r) != (b.UserID() == r) {
 				if a.UserID() == r {
 					return -1
@@ -157,7 +158,7 @@ func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 			return cmp.Compare(a.ID(), b.ID())
 		})
 		target := members[0]
-		var targetOwn []contact.EventRef
+		var targetOwn []contactcore.EventRef
 		if target.UserID() != r {
 			if targetOwn, err = t.ownEvents(target); err != nil {
 				return g, err
@@ -206,8 +207,8 @@ func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 
 // aliasClosure returns the contacts of the seed userIds and of every userId an alias
 // they know joins to them, transitively.
-func (t *txn) aliasClosure(seeds []string) ([]*contact.Contact, error) {
-	var cs []*contact.Contact
+func (t *txn) aliasClosure(seeds []string) ([]*contactcore.Contact, error) {
+	var cs []*contactcore.Contact
 	seen := map[string]bool{}
 	named := map[string]bool{}
 	queue := slices.Clone(seeds)
@@ -240,7 +241,7 @@ func (t *txn) aliasClosure(seeds []string) ([]*contact.Contact, error) {
 
 // ownEvents returns the event records of a contact's own messages: its events but
 // those of its (shown) held messages and of its former External IDs.
-func (t *txn) ownEvents(c *contact.Contact) ([]contact.EventRef, error) {
+func (t *txn) ownEvents(c *contactcore.Contact) ([]contactcore.EventRef, error) {
 	if t.created[c.ID()] {
 		return nil, nil // not in the store yet, so no events
 	}
@@ -255,20 +256,20 @@ func (t *txn) ownEvents(c *contact.Contact) ([]contact.EventRef, error) {
 			other[ref.MessageID] = true
 		}
 	}
-	var refs []contact.EventRef
+	var refs []contactcore.EventRef
 	for r, err := range t.tx.Events(c.ID(), contact.EventQuery{}) {
 		if err != nil {
 			return nil, err
 		}
 		if !other[r.MessageID] {
-			refs = append(refs, contact.EventRef{MessageID: r.MessageID, Time: r.Time})
+			refs = append(refs, contactcore.EventRef{MessageID: r.MessageID, Time: r.Time})
 		}
 	}
 	return refs, nil
 }
 
 // moveEvents moves every event record of one contact to another.
-func (t *txn) moveEvents(from, to *contact.Contact) error {
+func (t *txn) moveEvents(from, to *contactcore.Contact) error {
 	if t.created[from.ID()] {
 		return nil
 	}
@@ -295,9 +296,9 @@ func (t *txn) moveEvents(from, to *contact.Contact) error {
 	return nil
 }
 
-// adopt makes a contact that a part became (see [contact.Contact.SplitUser]) one of the
+// adopt makes a contact that a part became (see [contactcore.Contact.SplitUser]) one of the
 // store's, to be inserted at the end of the transaction.
-func (t *txn) adopt(c *contact.Contact) {
+func (t *txn) adopt(c *contactcore.Contact) {
 	c.SetID(t.p.opts.newID())
 	c.SetTimes(t.now, t.now)
 	t.remember(c)
@@ -307,7 +308,7 @@ func (t *txn) adopt(c *contact.Contact) {
 }
 
 // forget deletes a contact that merged into another.
-func (t *txn) forget(c *contact.Contact) error {
+func (t *txn) forget(c *contactcore.Contact) error {
 	if !t.created[c.ID()] {
 		if err := t.tx.Delete(c.ID()); err != nil {
 			return err

@@ -3,6 +3,7 @@ package regalkit
 import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/contactcore"
 )
 
 // delete handles a delete message (Rule I7): it records the tombstone, erases what the
@@ -30,7 +31,7 @@ func (t *txn) delete(m *event.Message) error {
 	for _, h := range c.Held() {
 		anons = append(anons, h.AnonymousID)
 	}
-	var refs []contact.EventRef
+	var refs []contactcore.EventRef
 	if m.UserID == c.UserID() {
 		if refs, err = t.ownEvents(c); err != nil {
 			return err

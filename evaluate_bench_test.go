@@ -16,6 +16,7 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/contact/memstore"
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/regalkit/regalkit/trigger"
 )
 
@@ -44,8 +45,8 @@ func fillStore(tb testing.TB, s contact.Store, contacts, events int, end time.Ti
 		err := s.Update(ctx, func(tx contact.Tx) error {
 			for i := lo; i < min(lo+batch, contacts); i++ {
 				c := contact.New(fmt.Sprintf("c-%07d", i))
-				c.SetUserID(fmt.Sprintf("u-%07d", i))
-				c.ApplyTraits(&event.Message{Kind: event.Identify, MessageID: "id-" + strconv.Itoa(i), UserID: c.UserID(),
+				(*contactcore.Contact)(c).SetUserID(fmt.Sprintf("u-%07d", i))
+				(*contactcore.Contact)(c).ApplyTraits(&event.Message{Kind: event.Identify, MessageID: "id-" + strconv.Itoa(i), UserID: c.UserID(),
 					Time: end.Add(-31 * 24 * time.Hour), Traits: event.Object{{Key: "phone", Value: json.RawMessage(`"+1954555` + fmt.Sprintf("%04d", i%10000) + `"`)}}}, nil)
 				if err := tx.Insert(c); err != nil {
 					return err

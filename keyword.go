@@ -15,6 +15,7 @@ import (
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
 	"github.com/regalkit/regalkit/optin"
 	"github.com/regalkit/regalkit/regalio"
@@ -199,7 +200,7 @@ func (t *txn) keyword(sms optin.InboundSMS, field string) error {
 
 // register returns the contact that keeps the keyword replies of a phone (Rule G7),
 // created when create is true and there is none; nil otherwise.
-func (t *txn) register(phone string, create bool) (*contact.Contact, error) {
+func (t *txn) register(phone string, create bool) (*contactcore.Contact, error) {
 	anon := KeywordRegisterPrefix + phone
 	cs, err := t.find(identity.AnonymousKey(anon))
 	if err != nil {
@@ -217,7 +218,7 @@ func (t *txn) register(phone string, create bool) (*contact.Contact, error) {
 }
 
 // isRegister reports whether c is a phone's register contact.
-func isRegister(c *contact.Contact) bool {
+func isRegister(c *contactcore.Contact) bool {
 	if c.UserID() != "" {
 		return false
 	}

@@ -124,7 +124,7 @@ func state(t fataler, store contact.Store) []string {
 			}
 			events = append(events, r)
 		}
-		b, err := json.Marshal(contact.Export{Contact: c, OmitClocks: true})
+		b, err := json.Marshal(contact.Export{Contact: c})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/regalkit/regalkit/regalio"
 )
 
@@ -21,8 +22,8 @@ type outboxState struct {
 
 // regalBody is what Regal holds of a contact: its Events API body without an event
 // (Rule R1).
-func regalBody(c *contact.Contact) []byte {
-	rc, _ := regalio.FromContact(c)
+func regalBody(c *contactcore.Contact) []byte {
+	rc, _ := regalio.FromContact(stored(c))
 	b, _ := regalio.Encode(rc, nil)
 	return b
 }
@@ -32,7 +33,7 @@ var emptyBody, _ = regalio.Encode(regalio.Contact{}, nil)
 
 // snapshot keeps the Regal body of a contact as first read, to tell at the end whether
 // the message changed it.
-func (t *txn) snapshot(c *contact.Contact) {
+func (t *txn) snapshot(c *contactcore.Contact) {
 	if !t.p.opts.Outbox || c.CreatedAt().IsZero() {
 		return // a contact this transaction creates: enqueue compares it with emptyBody
 	}
@@ -43,7 +44,7 @@ func (t *txn) snapshot(c *contact.Contact) {
 }
 
 // noteEvent remembers the contact an event was added to.
-func (t *txn) noteEvent(c *contact.Contact, messageID string) {
+func (t *txn) noteEvent(c *contactcore.Contact, messageID string) {
 	if !t.p.opts.Outbox {
 		return
 	}

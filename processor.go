@@ -11,6 +11,7 @@ import (
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/regalkit/regalkit/optin"
 	"github.com/regalkit/regalkit/segmentio"
 )
@@ -170,6 +171,6 @@ func withMessageID(diags []diag.Diagnostic, id string) []diag.Diagnostic {
 	return out
 }
 
-func (p *Processor) applyOptions(now time.Time) *contact.ApplyOptions {
-	return &contact.ApplyOptions{Phones: p.phones, OptIns: p.optIns, Region: p.opts.Region, ProcessedAt: now}
+func (p *Processor) applyOptions(now time.Time) *contactcore.ApplyOptions {
+	return &contactcore.ApplyOptions{Phones: p.phones, OptIns: p.optIns, Region: p.opts.Region, ProcessedAt: now}
 }

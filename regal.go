@@ -4,10 +4,10 @@ import (
 	"context"
 	"strings"
 
-	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
 	"github.com/regalkit/regalkit/internal/timestamp"
 	"github.com/regalkit/regalkit/optin"
@@ -23,7 +23,7 @@ import (
 // contact with the phone, else the email, its traits name (Rule R5, Regal's lookup
 // order). It returns nil when the message is not such an event or no single contact
 // matches; the message then goes to the anonymous contact of its anonymousId.
-func (t *txn) regalMatch(m *event.Message) (*contact.Contact, error) {
+func (t *txn) regalMatch(m *event.Message) (*contactcore.Contact, error) {
 	if m.UserID != "" || !strings.HasPrefix(m.AnonymousID, regalio.AnonymousIDPrefix) || !regalio.IsRegal(m) {
 		return nil, nil
 	}

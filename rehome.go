@@ -6,6 +6,7 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 )
 
 // rehome attributes every held message of an anonymous ID again, from the links it has
@@ -29,7 +30,7 @@ func (t *txn) rehome(anon string) error {
 			if h.AnonymousID != anon {
 				continue
 			}
-			var dest *contact.Contact
+			var dest *contactcore.Contact
 			bury := false
 			owner, linked := identity.Owner(links, h.Time)
 			switch {
@@ -65,9 +66,9 @@ func (t *txn) rehome(anon string) error {
 // move takes a held message from one contact to another (or to the same one, when only
 // whether it is buried changes), with its event record; bury keeps it out of sight,
 // as a message of a deleted user's time before the delete (Rule I7).
-func (t *txn) move(from, to *contact.Contact, h contact.Held, bury bool) error {
+func (t *txn) move(from, to *contactcore.Contact, h contactcore.Held, bury bool) error {
 	t.reshaped = true
-	same := func(o contact.Held) bool { return o.MessageID == h.MessageID && o.Time.Equal(h.Time) }
+	same := func(o contactcore.Held) bool { return o.MessageID == h.MessageID && o.Time.Equal(h.Time) }
 	from.Release(h.AnonymousID, same)
 	t.touch(from)
 	t.changed("identity")
@@ -93,7 +94,7 @@ func (t *txn) move(from, to *contact.Contact, h contact.Held, bury bool) error {
 
 // takeEvent removes a contact's event record with the messageId at time at, and returns
 // it (nil when the contact has none).
-func (t *txn) takeEvent(c *contact.Contact, messageID string, at time.Time) (*event.Record, error) {
+func (t *txn) takeEvent(c *contactcore.Contact, messageID string, at time.Time) (*event.Record, error) {
 	if t.created[c.ID()] {
 		return nil, nil // not in the store yet, so no events
 	}
@@ -133,7 +134,7 @@ func (t *txn) tombstone(cache map[string]*contact.Tombstone, userID string) (*co
 }
 
 // dropIfBare deletes a contact that holds nothing and has no events.
-func (t *txn) dropIfBare(c *contact.Contact) error {
+func (t *txn) dropIfBare(c *contactcore.Contact) error {
 	if !c.IsEmpty() {
 		return nil
 	}

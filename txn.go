@@ -8,6 +8,7 @@ import (
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/regalkit/regalkit/internal/msgorder"
 	"github.com/regalkit/regalkit/optin"
 )
@@ -33,10 +34,10 @@ type txn struct {
 	// objects per message (15.1 KB and 88.6 allocs against 11.0 KB and 73.6) and took
 	// 5–10% more CPU per message (workers=1 and 2); BenchmarkProcessBytes, one contact
 	// per message, allocated the same.
-	loaded  map[string]*contact.Contact // by id: every contact read, as changed so far
-	created map[string]bool             // ids of contacts to insert rather than put
-	dirty   map[string]bool             // ids of contacts to write back
-	order   []string                    // ids in the order first touched, for writing back
+	loaded  map[string]*contactcore.Contact // by id: every contact read, as changed so far
+	created map[string]bool                 // ids of contacts to insert rather than put
+	dirty   map[string]bool                 // ids of contacts to write back
+	order   []string                        // ids in the order first touched, for writing back
 
 	outbox outboxState // what the message's outbox entries need (see outbox.go)
 
@@ -83,7 +84,7 @@ func (t *txn) process(m *event.Message) error {
 }
 
 // get returns the contact with the id, from this transaction's copies first.
-func (t *txn) get(id string) (*contact.Contact, error) {
+func (t *txn) get(id string) (*contactcore.Contact, error) {
 	if c, ok := t.loaded[id]; ok {
 		return c, nil
 	}
@@ -91,13 +92,13 @@ func (t *txn) get(id string) (*contact.Contact, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.remember(c)
-	return c, nil
+	t.remember(coreOf(c))
+	return coreOf(c), nil
 }
 
-func (t *txn) remember(c *contact.Contact) {
+func (t *txn) remember(c *contactcore.Contact) {
 	if t.loaded == nil {
-		t.loaded, t.created, t.dirty = map[string]*contact.Contact{}, map[string]bool{}, map[string]bool{}
+		t.loaded, t.created, t.dirty = map[string]*contactcore.Contact{}, map[string]bool{}, map[string]bool{}
 	}
 	t.loaded[c.ID()] = c
 	t.order = append(t.order, c.ID())
@@ -112,12 +113,12 @@ func (t *txn) remember(c *contact.Contact) {
 
 // find returns the contacts key finds, as changed in this transaction. Contacts created
 // or re-keyed in this transaction are found too.
-func (t *txn) find(key identity.Key) ([]*contact.Contact, error) {
+func (t *txn) find(key identity.Key) ([]*contactcore.Contact, error) {
 	stored, err := findIDs(t.raw, key) // lookup.go
 	if err != nil {
 		return nil, err
 	}
-	var out []*contact.Contact
+	var out []*contactcore.Contact
 	for _, id := range stored {
 		c, err := t.get(id)
 		if err != nil {
@@ -138,12 +139,12 @@ func (t *txn) find(key identity.Key) ([]*contact.Contact, error) {
 
 // user returns the contact of a userId: the one whose External ID it is, else the one
 // whose former External ID it is (Rule I5); nil when there is none.
-func (t *txn) user(userID string) (*contact.Contact, error) {
+func (t *txn) user(userID string) (*contactcore.Contact, error) {
 	cs, err := t.find(identity.UserKey(userID))
 	if err != nil {
 		return nil, err
 	}
-	var former *contact.Contact
+	var former *contactcore.Contact
 	for _, c := range cs {
 		if c.UserID() == userID {
 			return c, nil
@@ -156,9 +157,9 @@ func (t *txn) user(userID string) (*contact.Contact, error) {
 }
 
 // create makes a new contact, to be inserted at the end of the transaction.
-func (t *txn) create(userID, anonymousID string) *contact.Contact {
+func (t *txn) create(userID, anonymousID string) *contactcore.Contact {
 	t.reshaped = true
-	c := contact.New(t.p.opts.newID())
+	c := contactcore.New(t.p.opts.newID())
 	c.SetUserID(userID)
 	if userID == "" {
 		c.AddAnonymousID(anonymousID)
@@ -171,7 +172,7 @@ func (t *txn) create(userID, anonymousID string) *contact.Contact {
 	return c
 }
 
-func (t *txn) touch(c *contact.Contact) { t.dirty[c.ID()] = true }
+func (t *txn) touch(c *contactcore.Contact) { t.dirty[c.ID()] = true }
 
 func (t *txn) changed(fields ...string) {
 	for _, f := range fields {
@@ -201,9 +202,9 @@ func (t *txn) flush() error {
 		var err error
 		if t.created[id] {
 			t.created[id] = false
-			err = t.tx.Insert(c)
+			err = t.tx.Insert(stored(c))
 		} else {
-			err = t.tx.Put(c)
+			err = t.tx.Put(stored(c))
 		}
 		if err != nil {
 			return err
@@ -258,7 +259,7 @@ func (t *txn) alreadyLinked(contactID, anon string, m *event.Message) bool {
 // and the anonymous ID's own contact, if it has one. An alias that made the anonymous
 // ID a former External ID of a contact links it too, to itself, at the alias's time
 // (Rules I3, I5).
-func (t *txn) anonymous(anon string) (links []identity.Link, byUser map[string]string, home *contact.Contact, err error) {
+func (t *txn) anonymous(anon string) (links []identity.Link, byUser map[string]string, home *contactcore.Contact, err error) {
 	cs, err := t.find(identity.AnonymousKey(anon))
 	if err != nil {
 		return nil, nil, nil, err
@@ -316,7 +317,7 @@ func (t *txn) apply(m *event.Message) error {
 		}
 	}
 	d := identity.Decide(f)
-	var c *contact.Contact
+	var c *contactcore.Contact
 	switch d.Action {
 	case identity.Create:
 		c = t.create(d.UserID, d.AnonymousID)
@@ -365,10 +366,10 @@ func (t *txn) apply(m *event.Message) error {
 }
 
 // rebirth makes a contact of a deleted user count from the delete (Rule I7, see
-// [contact.Contact.Erase]): it is erased with the tombstone once, and again after a
+// [contactcore.Contact.Erase]): it is erased with the tombstone once, and again after a
 // message added links or consent records to it, so that they count from their latest
 // message in every arrival order.
-func (t *txn) rebirth(c *contact.Contact, userID string, ts contact.Tombstone) {
+func (t *txn) rebirth(c *contactcore.Contact, userID string, ts contact.Tombstone) {
 	t.reshaped = true
 	if _, ok := t.loaded[c.ID()]; !ok || !c.HasUser(userID) {
 		return // deleted or moved in this transaction
@@ -379,7 +380,7 @@ func (t *txn) rebirth(c *contact.Contact, userID string, ts contact.Tombstone) {
 
 // discardCreated forgets a contact created for a message that turned out to be
 // discarded.
-func (t *txn) discardCreated(c *contact.Contact) error {
+func (t *txn) discardCreated(c *contactcore.Contact) error {
 	if c != nil && t.created[c.ID()] {
 		delete(t.loaded, c.ID())
 		t.res.Changed = slices.DeleteFunc(t.res.Changed, func(s string) bool { return s == "contact" })
@@ -388,7 +389,7 @@ func (t *txn) discardCreated(c *contact.Contact) error {
 }
 
 // own applies a message that carries the contact's userId.
-func (t *txn) own(m *event.Message, c *contact.Contact) error {
+func (t *txn) own(m *event.Message, c *contactcore.Contact) error {
 	opts := t.p.applyOptions(t.now)
 	ch := c.ApplyTraits(t.p.traitsOf(m), opts)
 	t.note(c, ch)
@@ -413,10 +414,10 @@ func (t *txn) own(m *event.Message, c *contact.Contact) error {
 
 // hold applies an anonymous-only message to the contact it is attributed to, keeping
 // it whole so that it can move (Rule I4).
-func (t *txn) hold(m *event.Message, c *contact.Contact) error {
+func (t *txn) hold(m *event.Message, c *contactcore.Contact) error {
 	t.res.ContactID = c.ID()
 	rec, hasEvent := m.Record()
-	h, ch := contact.NewHeld(t.p.traitsOf(m), t.consentOf(m), hasEvent, t.p.applyOptions(t.now))
+	h, ch := contactcore.NewHeld(t.p.traitsOf(m), t.consentOf(m), hasEvent, t.p.applyOptions(t.now))
 	t.res.Diagnostics = append(t.res.Diagnostics, ch.Diagnostics...)
 	t.note(c, c.Hold(h))
 	t.touch(c)
@@ -427,20 +428,20 @@ func (t *txn) hold(m *event.Message, c *contact.Contact) error {
 }
 
 // bury keeps an anonymous-only message that belongs to a deleted user's time before the
-// delete on that user's contact, showing nothing (see [contact.Held.Deleted]).
-func (t *txn) bury(m *event.Message, c *contact.Contact) error {
+// delete on that user's contact, showing nothing (see [contactcore.Held.Deleted]).
+func (t *txn) bury(m *event.Message, c *contactcore.Contact) error {
 	var rec *event.Record
 	if r, ok := m.Record(); ok {
 		rec = &r
 	}
-	h, ch := contact.NewHeld(m, t.consentOf(m), rec != nil, t.p.applyOptions(t.now))
+	h, ch := contactcore.NewHeld(m, t.consentOf(m), rec != nil, t.p.applyOptions(t.now))
 	t.res.Diagnostics = append(t.res.Diagnostics, ch.Diagnostics...) // what the message says is refused all the same
 	c.Hold(h.Bury(rec))
 	t.touch(c)
 	return nil
 }
 
-func (t *txn) note(c *contact.Contact, ch contact.Changes) {
+func (t *txn) note(c *contactcore.Contact, ch contactcore.Changes) {
 	t.res.Diagnostics = append(t.res.Diagnostics, ch.Diagnostics...)
 	if ch.Changed() {
 		t.touch(c)
@@ -463,18 +464,18 @@ func (t *txn) consentOf(m *event.Message) []optin.Record {
 }
 
 // record adds the message's event record, for the kinds that have one (Rule E1).
-func (t *txn) record(m *event.Message, c *contact.Contact) error {
+func (t *txn) record(m *event.Message, c *contactcore.Contact) error {
 	rec, ok := m.Record()
 	if !ok {
 		return nil
 	}
 	if m.UserID != "" && m.UserID != c.UserID() {
-		c.NoteEvent(m.UserID, contact.EventRef{MessageID: rec.MessageID, Time: rec.Time})
+		c.NoteEvent(m.UserID, contactcore.EventRef{MessageID: rec.MessageID, Time: rec.Time})
 	}
 	return t.addEvent(c, rec)
 }
 
-func (t *txn) addEvent(c *contact.Contact, rec event.Record) error {
+func (t *txn) addEvent(c *contactcore.Contact, rec event.Record) error {
 	if err := t.flushOne(c); err != nil {
 		return err
 	}
@@ -491,13 +492,13 @@ func (t *txn) addEvent(c *contact.Contact, rec event.Record) error {
 
 // flushOne inserts a contact created in this transaction, so that events can be added
 // to it.
-func (t *txn) flushOne(c *contact.Contact) error {
+func (t *txn) flushOne(c *contactcore.Contact) error {
 	if !t.created[c.ID()] {
 		return nil
 	}
 	t.created[c.ID()] = false
 	t.dirty[c.ID()] = false
-	if err := t.tx.Insert(c); err != nil {
+	if err := t.tx.Insert(stored(c)); err != nil {
 		return err
 	}
 	t.dirty[c.ID()] = true // the rest of the message may change it further
@@ -506,8 +507,8 @@ func (t *txn) flushOne(c *contact.Contact) error {
 
 // matchByPhone finds the one contact that has the phone, else the email, of an
 // anonymous identify (Rule I6, when Options.MatchByPhone is on).
-func (t *txn) matchByPhone(m *event.Message) (*contact.Contact, error) {
-	for _, key := range contact.TraitKeys(t.p.traitsOf(m), t.p.applyOptions(t.now)) {
+func (t *txn) matchByPhone(m *event.Message) (*contactcore.Contact, error) {
+	for _, key := range contactcore.TraitKeys(t.p.traitsOf(m), t.p.applyOptions(t.now)) {
 		cs, err := t.find(key)
 		if err != nil {
 			return nil, err

@@ -3,21 +3,21 @@ package regalkit
 import (
 	"sync"
 
-	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/internal/contactcore"
 )
 
 // txnScratch is the bookkeeping of a txn (which contacts it loaded, created and must
 // write back), kept between messages: three maps and a slice a message would otherwise
 // allocate anew (BENCHMARKS.md).
 type txnScratch struct {
-	loaded  map[string]*contact.Contact
+	loaded  map[string]*contactcore.Contact
 	created map[string]bool
 	dirty   map[string]bool
 	order   []string
 }
 
 var txnScratches = sync.Pool{New: func() any {
-	return &txnScratch{loaded: map[string]*contact.Contact{}, created: map[string]bool{}, dirty: map[string]bool{}}
+	return &txnScratch{loaded: map[string]*contactcore.Contact{}, created: map[string]bool{}, dirty: map[string]bool{}}
 }}
 
 // withScratch gives t pooled, empty bookkeeping.

@@ -1,10 +1,12 @@
 package contact
 
 import (
-	"slices"
+	"errors"
 	"time"
 
+	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/regalkit/regalkit/optin"
 )
 
@@ -16,511 +18,246 @@ import (
 // and every write keeps the larger stamp (Rule T4); phone choices are kept as a log and
 // derived. Applying the same messages in any order, any number of times, gives the same
 // contact, and merging two contacts gives the contact of both their messages (Rule S3).
+// Only the Processor changes a contact; this type offers the reads, a deep copy and the
+// encodings (the people export of RULES.md, X, and the storage codec).
 //
 // The zero Contact is an empty contact ready to use. A Contact is a value owned by one
 // goroutine at a time: it is not safe for concurrent use, and stores hand out copies
 // (see [Contact.Clone]).
-type Contact struct {
-	id        string
-	userID    string
-	links     []link // anonymous IDs stitched to the contact by its own messages, sorted (Rules I2–I4)
-	latest    stamp  // the latest own message applied, whatever it said
-	first     stamp  // the earliest own message applied, aliases and deletes aside (Rule I5)
-	born      stamp  // the latest delete of the contact's user applied to it (Rule I7); zero for none
-	createdAt instant
-	updatedAt instant
+type Contact contactcore.Contact
 
-	// parts are the former External IDs' messages, sorted by userId (see parts.go); each
-	// is a Contact with a userID, state, links, stamps and events, and nothing else.
-	parts   []*Contact
-	events  []EventRef  // a part's event records (see Contact.NoteEvent)
-	aliases []aliasFact // alias facts about the contact's userIds, sorted (Rule I5)
-
-	// state is what the contact shows: own joined with every held message.
-	state
-	// own is the state of the contact's own messages, those that carry its userId,
-	// kept apart while the contact holds anonymous messages that may move to another
-	// contact (Rule I4) or has parts. nil when held and parts are empty: then state is
-	// own.
-	own  *state
-	held []Held // anonymous-only messages attributed to the contact, sorted
-
-	owns owned // which of links, events, aliases and held c may write in place (see Clone)
-}
-
-// state is everything a contact knows from messages, each part order-independent.
-type state struct {
-	firstName, lastName, email, age, gender register
-	timezone                                register // context.timezone (Rule G3): see timezone.go
-
-	address        [numAddressParts]register
-	addressExtra   []keyedRegister // unknown address sub-keys, sorted by key
-	addressCleared stamp           // the latest address: null; older sub-key writes are hidden
-
-	custom []keyedRegister // sorted by key
-
-	phones   phoneView       // the phones now: every write in phoneLog applied
-	phoneLog []phoneWrite    // every phone write, sorted, for Rule C5; see phones.go
-	labels   []keyedRegister // phone labels keyed by E.164, sorted
-
-	consent optin.Ledger // every consent record received (Rule C7)
-
-	// exclusive reports that the slices above are s's alone, so s may write them in
-	// place; false after a clone shared them (see Contact.Clone).
-	exclusive bool
-}
-
-type keyedRegister struct {
-	key string
-	reg register
-}
+// core is c as the Processor's implementation sees it; the conversion costs nothing.
+func (c *Contact) core() *contactcore.Contact { return (*contactcore.Contact)(c) }
 
 // New returns an empty contact with the given store-assigned id.
-func New(id string) *Contact { return &Contact{id: id} }
+func New(id string) *Contact { return (*Contact)(contactcore.New(id)) }
 
 // ID returns the store-assigned id.
-func (c *Contact) ID() string { return c.id }
-
-// SetID sets the store-assigned id.
-func (c *Contact) SetID(id string) { c.id = id }
+func (c *Contact) ID() string { return c.core().ID() }
 
 // UserID returns the External ID, the Segment userId (Rule I1); empty for an anonymous
 // contact.
-func (c *Contact) UserID() string { return c.userID }
-
-// SetUserID sets the External ID. When the contact had another one, that one is kept as
-// a former ID that still finds the contact, with the messages it carried (Rule I5);
-// when userID was a former one, its messages become the contact's own again.
-func (c *Contact) SetUserID(userID string) {
-	if c.userID == userID {
-		return
-	}
-	if c.userID == "" && len(c.parts) == 0 {
-		c.userID = userID
-		return
-	}
-	old := c.rootPart()
-	var next *Contact
-	if i, ok := c.partIndex(userID); ok {
-		next = c.parts[i]
-		c.parts = slices.Delete(c.parts, i, i+1)
-	} else {
-		next = &Contact{}
-	}
-	c.separate()
-	c.userID = userID
-	c.own = next.state.clone()
-	c.writeLinks()
-	c.links = slices.DeleteFunc(c.links, func(l link) bool { return !l.st.isZero() || !l.last.isZero() })
-	for _, l := range next.links {
-		c.addLink(l)
-	}
-	c.latest, c.first, c.born = next.latest, next.first, next.born
-	if old.userID != "" {
-		c.insertPart(old)
-	}
-	c.rebuild()
-}
+func (c *Contact) UserID() string { return c.core().UserID() }
 
 // FormerUserIDs returns the External IDs the contact had before an alias renamed it,
 // sorted (Rule I5).
-func (c *Contact) FormerUserIDs() []string {
-	var ids []string
-	for _, p := range c.parts {
-		ids = append(ids, p.userID)
-	}
-	return ids
-}
+func (c *Contact) FormerUserIDs() []string { return c.core().FormerUserIDs() }
 
-// AnonymousIDs returns the anonymous IDs stitched to the contact, sorted.
-func (c *Contact) AnonymousIDs() []string {
-	ids := make([]string, len(c.links))
-	for i, l := range c.links {
-		ids[i] = l.anon
-	}
-	for _, p := range c.parts {
-		for _, l := range p.links {
-			ids = insertSorted(ids, l.anon)
-		}
-	}
-	return ids
-}
+// HasUser reports whether userID is the contact's External ID or one of its former
+// ones (Rule I5).
+func (c *Contact) HasUser(userID string) bool { return c.core().HasUser(userID) }
 
-// AddAnonymousID adds an anonymous ID to the contact without a link time: an anonymous
-// contact's own ID (Rule I2). Use [Contact.Link] for a userId's contact.
-func (c *Contact) AddAnonymousID(id string) {
-	if id != "" {
-		c.addLink(link{anon: id})
-	}
-}
-
-// Link is [Contact.LinkAs] for a message of the contact's External ID.
-func (c *Contact) Link(anonymousID string, t time.Time, messageID string) bool {
-	return c.LinkAs(c.userID, anonymousID, t, messageID)
-}
-
-// LinkAs stitches an anonymous ID to the contact as linked by a message of userID at (t,
-// messageID) (Rules I3, I4), and reports whether that changed when the anonymous ID
-// counts as linked (see [Contact.LinkOf]): a new anonymous ID, or an earlier link of
-// one it had (the latest, on a contact reborn after a delete). userID is the contact's
-// External ID or a former one (Rule I5).
-func (c *Contact) LinkAs(userID, anonymousID string, t time.Time, messageID string) bool {
-	if anonymousID == "" {
-		return false
-	}
-	st := stampOf(t, messageID)
-	return c.sub(userID).addLink(link{anon: anonymousID, st: st, last: st})
-}
+// AnonymousIDs returns the anonymous IDs stitched to the contact, sorted (Rules I2–I4).
+func (c *Contact) AnonymousIDs() []string { return c.core().AnonymousIDs() }
 
 // Links returns the contact's links (Rule I4): its own, sorted by anonymous ID, then
-// those of its former External IDs. An anonymous ID added with AddAnonymousID has none.
-func (c *Contact) Links() []identity.Link {
-	var out []identity.Link
-	for _, p := range append([]*Contact{c}, c.parts...) {
-		for _, l := range p.links {
-			if !l.st.isZero() {
-				st := p.linkedAt(l)
-				out = append(out, identity.Link{AnonymousID: l.anon, UserID: p.userID, Time: st.time(), MessageID: st.id()})
-			}
-		}
-	}
-	return out
-}
-
-// linkedAt is when an anonymous ID counts as linked (Rules I4, I7): at the earliest
-// message that linked it; on a contact reborn after a delete, at the latest one, which
-// every arrival order knows (the earliest after the delete is lost when the delete
-// arrives last).
-func (c *Contact) linkedAt(l link) stamp {
-	if !c.born.isZero() {
-		return l.last
-	}
-	return l.st
-}
-
-// RemoveAnonymousID unlinks an anonymous ID from the contact.
-func (c *Contact) RemoveAnonymousID(id string) {
-	if i, ok := c.findLink(id); ok {
-		c.writeLinks()
-		c.links = slices.Delete(c.links, i, i+1)
-	}
-}
-
-// link is an anonymous ID of the contact with the stamps of the earliest and the latest
-// message that linked it; zero stamps for an anonymous contact's own ID.
-type link struct {
-	anon     string
-	st, last stamp
-}
-
-func (c *Contact) findLink(anon string) (int, bool) {
-	return slices.BinarySearchFunc(c.links, anon, func(l link, a string) int {
-		switch {
-		case l.anon < a:
-			return -1
-		case l.anon > a:
-			return 1
-		}
-		return 0
-	})
-}
-
-// addLink adds l, keeping the earliest and the latest non-zero stamps per anonymous
-// ID, and reports whether when the anonymous ID counts as linked changed.
-func (c *Contact) addLink(l link) bool {
-	i, ok := c.findLink(l.anon)
-	if !ok {
-		c.writeLinks()
-		c.links = slices.Insert(c.links, i, l)
-		return true
-	}
-	cur := c.links[i]
-	before := c.linkedAt(cur)
-	if !l.st.isZero() && (cur.st.isZero() || l.st.compare(cur.st) < 0) {
-		cur.st = l.st
-	}
-	if l.last.compare(cur.last) > 0 {
-		cur.last = l.last
-	}
-	if cur != c.links[i] {
-		c.writeLinks()
-		c.links[i] = cur
-	}
-	return c.linkedAt(cur).compare(before) != 0
-}
-
-// CreatedAt returns when the store created the contact (by the processor's clock).
-func (c *Contact) CreatedAt() time.Time { return c.createdAt.time() }
-
-// UpdatedAt returns when the contact last changed (by the processor's clock).
-func (c *Contact) UpdatedAt() time.Time { return c.updatedAt.time() }
-
-// SetTimes sets the creation and update times; a zero time leaves that one as it is.
-func (c *Contact) SetTimes(created, updated time.Time) {
-	if !created.IsZero() {
-		c.createdAt = instantOf(created)
-	}
-	if !updated.IsZero() {
-		c.updatedAt = instantOf(updated)
-	}
-}
-
-// FirstName returns the first name; empty when unknown.
-func (c *Contact) FirstName() string { return c.firstName.val }
-
-// LastName returns the last name; empty when unknown.
-func (c *Contact) LastName() string { return c.lastName.val }
-
-// Email returns the normalized email (Rule T7); empty when unknown.
-func (c *Contact) Email() string { return c.email.val }
-
-// Gender returns the gender as given; empty when unknown.
-func (c *Contact) Gender() string { return c.gender.val }
-
-// Age returns the age (Rule T6) and whether it is known.
-func (c *Contact) Age() (int, bool) {
-	if c.age.val == "" {
-		return 0, false
-	}
-	n := 0
-	for i := 0; i < len(c.age.val); i++ {
-		n = n*10 + int(c.age.val[i]-'0')
-	}
-	return n, true
-}
-
-// Custom returns the custom property key (Rule T2) as compact JSON text, exactly as it
-// was sent, and whether it is set.
-func (c *Contact) Custom(key string) (string, bool) {
-	if i, ok := findKey(c.custom, key); ok && c.custom[i].reg.val != "" {
-		return c.custom[i].reg.val, true
-	}
-	return "", false
-}
-
-// CustomKeys returns the keys of the custom properties that are set, sorted.
-func (c *Contact) CustomKeys() []string {
-	var keys []string
-	for _, kr := range c.custom {
-		if kr.reg.val != "" {
-			keys = append(keys, kr.key)
-		}
-	}
-	return keys
-}
-
-// Clone returns a copy of c: no change to one shows in the other. The copy shares
-// memory with c until one of them writes it (copy-on-write), so that a clone costs
-// about one allocation however big the contact.
-func (c *Contact) Clone() *Contact {
-	d := *c
-	c.share()
-	d.owns = 0
-	d.state.exclusive = false
-	if c.parts != nil {
-		d.parts = make([]*Contact, len(c.parts))
-		for i, p := range c.parts {
-			d.parts[i] = p.Clone()
-		}
-	}
-	if c.own != nil {
-		d.own = c.own.clone()
-	}
-	return &d
-}
-
-// Copy-on-write. Clone is called for every read and every write of a stored contact
-// (a Store never shares memory with its callers), and a message changes few of a
-// contact's slices, most messages none of them. So a clone shares the slices' memory
-// with its original, and both write a shared slice only after copying it: a Contact
-// has a bit per slice it owns (owns), a state one flag for all of its slices
-// (exclusive), set when the slice was copied and cleared when a clone shares it. Every
-// write in place goes through writeLinks, writeEvents, writeAliases, writeHeld or
-// state.writable; a slice replaced whole (assigned a new one) needs neither. The
-// concurrency rule is unchanged: a contact shared by several goroutines is only read,
-// and the clone of a contact that owns nothing writes nothing to it.
-// TestClone_copyOnWrite checks every write path.
-//
-// Measured with BenchmarkPipeline (issue 14): a full copy per Clone was 21% of the bytes
-// the Processor allocated and 9% of its CPU.
-
-// owned has a bit per slice of a Contact.
-type owned uint8
-
-const (
-	ownsLinks owned = 1 << iota
-	ownsEvents
-	ownsAliases
-	ownsHeld
-)
-
-// share gives up c's ownership of its slices, which a clone now shares. A contact that
-// owns nothing is not written, so that concurrent clones of it do not race.
-func (c *Contact) share() {
-	if c.owns != 0 {
-		c.owns = 0
-	}
-	if c.state.exclusive {
-		c.state.exclusive = false
-	}
-}
-
-// own copies *s unless the bit says it is owned already.
-func own[T any](s *[]T, owns *owned, bit owned) {
-	if *owns&bit == 0 {
-		*s = slices.Clone(*s)
-		*owns |= bit
-	}
-}
-
-func (c *Contact) writeLinks()   { own(&c.links, &c.owns, ownsLinks) }
-func (c *Contact) writeEvents()  { own(&c.events, &c.owns, ownsEvents) }
-func (c *Contact) writeAliases() { own(&c.aliases, &c.owns, ownsAliases) }
-func (c *Contact) writeHeld()    { own(&c.held, &c.owns, ownsHeld) } // a Held's effect is never written
-
-// clone returns a copy of s that shares its slices with s (see Contact.Clone).
-func (s *state) clone() *state {
-	d := *s
-	if s.exclusive {
-		s.exclusive = false
-	}
-	d.exclusive = false
-	return &d // the ledger is a value that never writes memory it shares
-}
-
-// writable makes the slices of s its own, copying those a clone shares, before s
-// writes them in place (see Contact.Clone).
-func (s *state) writable() {
-	if s.exclusive {
-		return
-	}
-	s.addressExtra = slices.Clone(s.addressExtra)
-	s.custom = slices.Clone(s.custom)
-	s.phoneLog = slices.Clone(s.phoneLog)
-	s.phones = s.phones.clone()
-	s.labels = slices.Clone(s.labels)
-	s.exclusive = true
-}
-
-func findKey(s []keyedRegister, key string) (int, bool) {
-	return slices.BinarySearchFunc(s, key, func(kr keyedRegister, k string) int {
-		switch {
-		case kr.key < k:
-			return -1
-		case kr.key > k:
-			return 1
-		}
-		return 0
-	})
-}
-
-// setKeyed applies a write to the register under key, adding it if needed.
-func setKeyed(s *[]keyedRegister, key, val string, st stamp) bool {
-	i, ok := findKey(*s, key)
-	if !ok {
-		*s = slices.Insert(*s, i, keyedRegister{key: key})
-	}
-	return (*s)[i].reg.set(val, st)
-}
-
-func insertSorted(s []string, v string) []string {
-	i, ok := slices.BinarySearch(s, v)
-	if ok {
-		return s
-	}
-	return slices.Insert(s, i, v)
-}
-
-// HasKey reports whether key is one of [Contact.Keys], without building the list.
-func (c *Contact) HasKey(key identity.Key) bool {
-	switch key.Kind {
-	case identity.UserID:
-		return c.HasUser(key.Value)
-	case identity.AnonymousID:
-		if _, ok := c.findLink(key.Value); ok {
-			return true
-		}
-		for _, p := range c.parts {
-			if _, ok := p.findLink(key.Value); ok {
-				return true
-			}
-		}
-		return slices.ContainsFunc(c.held, func(h Held) bool { return h.AnonymousID == key.Value })
-	case identity.Phone:
-		return c.phones.isMember(key.Value)
-	case identity.Email:
-		return key.Value != "" && key.Value == c.email.val
-	}
-	return false
-}
+// those of its former External IDs. An anonymous contact's own ID has none.
+func (c *Contact) Links() []identity.Link { return c.core().Links() }
 
 // LinkOf returns the link of an anonymous ID to the contact's External ID (Rule I4), and
 // false when there is none (an anonymous contact's own ID has none).
 func (c *Contact) LinkOf(anonymousID string) (identity.Link, bool) {
-	return c.UserLink(c.userID, anonymousID)
+	return c.core().LinkOf(anonymousID)
 }
 
 // UserLink returns the link of an anonymous ID to userID, the contact's External ID or a
 // former one (Rules I4, I5), and false when there is none.
 func (c *Contact) UserLink(userID, anonymousID string) (identity.Link, bool) {
-	p := c
-	if userID != c.userID {
-		i, ok := c.partIndex(userID)
-		if !ok {
-			return identity.Link{}, false
-		}
-		p = c.parts[i]
-	}
-	i, ok := p.findLink(anonymousID)
-	if !ok || p.links[i].st.isZero() {
-		return identity.Link{}, false
-	}
-	st := p.linkedAt(p.links[i])
-	return identity.Link{AnonymousID: anonymousID, UserID: p.userID, Time: st.time(), MessageID: st.id()}, true
+	return c.core().UserLink(userID, anonymousID)
 }
 
 // LinksOf returns every link of an anonymous ID to the contact's userIds, its External
 // ID first (Rule I4).
-func (c *Contact) LinksOf(anonymousID string) []identity.Link {
-	var out []identity.Link
-	if l, ok := c.LinkOf(anonymousID); ok {
-		out = append(out, l)
-	}
-	for _, p := range c.parts {
-		if l, ok := c.UserLink(p.userID, anonymousID); ok {
-			out = append(out, l)
-		}
-	}
-	return out
+func (c *Contact) LinksOf(anonymousID string) []identity.Link { return c.core().LinksOf(anonymousID) }
+
+// Aliases returns the alias facts the contact knows (Rule I5), in the order they
+// happened: those of its userIds, whether they took effect or not.
+func (c *Contact) Aliases() []identity.Alias { return c.core().Aliases() }
+
+// FirstMessage returns the earliest message applied under userID (Rule I5 decides
+// conflicts by it), and false when there was none. On a contact reborn after a delete
+// (Rule I7) it is the latest, which every arrival order knows.
+func (c *Contact) FirstMessage(userID string) (time.Time, string, bool) {
+	return c.core().FirstMessage(userID)
 }
+
+// Reborn returns the stamp of the latest delete erased from the contact (Rule I7), and
+// false when there was none.
+func (c *Contact) Reborn() (t time.Time, messageID string, ok bool) { return c.core().Reborn() }
+
+// IsEmpty reports whether nothing is left of the contact's messages: no own message
+// applied (or all erased), no link, no held message.
+func (c *Contact) IsEmpty() bool { return c.core().IsEmpty() }
 
 // Keys returns every key the contact is found by (Rule I6): its External ID, former
 // External IDs, anonymous IDs (linked, its own, and those of the messages it holds),
 // phones and email, without duplicates. A Store indexes a contact by these keys.
-func (c *Contact) Keys() []identity.Key {
-	keys := make([]identity.Key, 0, 2+len(c.parts)+len(c.links)+len(c.phones.members))
-	if c.userID != "" {
-		keys = append(keys, identity.UserKey(c.userID))
+func (c *Contact) Keys() []identity.Key { return c.core().Keys() }
+
+// HasKey reports whether key is one of [Contact.Keys], without building the list.
+func (c *Contact) HasKey(key identity.Key) bool { return c.core().HasKey(key) }
+
+// CreatedAt returns when the store created the contact (by the processor's clock).
+func (c *Contact) CreatedAt() time.Time { return c.core().CreatedAt() }
+
+// UpdatedAt returns when the contact last changed (by the processor's clock).
+func (c *Contact) UpdatedAt() time.Time { return c.core().UpdatedAt() }
+
+// FirstName returns the first name; empty when unknown.
+func (c *Contact) FirstName() string { return c.core().FirstName() }
+
+// LastName returns the last name; empty when unknown.
+func (c *Contact) LastName() string { return c.core().LastName() }
+
+// Email returns the normalized email (Rule T7); empty when unknown.
+func (c *Contact) Email() string { return c.core().Email() }
+
+// Gender returns the gender as given; empty when unknown.
+func (c *Contact) Gender() string { return c.core().Gender() }
+
+// Age returns the age (Rule T6) and whether it is known.
+func (c *Contact) Age() (int, bool) { return c.core().Age() }
+
+// TimeZone returns the IANA time zone, such as "America/New_York", the contact's
+// identify calls told in context.timezone (Rule G3); empty when none did. The name is
+// checked for its shape only: whether the zone database knows it is the reader's
+// question.
+func (c *Contact) TimeZone() string { return c.core().TimeZone() }
+
+// Address is a contact's canonical address (Rule T5).
+type Address struct {
+	Line1      string `json:"line1,omitempty"`
+	Line2      string `json:"line2,omitempty"`
+	City       string `json:"city,omitempty"`
+	State      string `json:"state,omitempty"`
+	PostalCode string `json:"postalCode,omitempty"`
+	Country    string `json:"country,omitempty"`
+	// Extra holds unknown sub-keys under their original keys, values as compact JSON.
+	Extra map[string]string `json:"-"`
+}
+
+// IsZero reports whether the address has no part at all.
+func (a Address) IsZero() bool {
+	return a.Line1 == "" && a.Line2 == "" && a.City == "" && a.State == "" && a.PostalCode == "" && a.Country == "" && len(a.Extra) == 0
+}
+
+// Address returns the contact's address (Rule T5).
+func (c *Contact) Address() Address { return Address(c.core().Address()) }
+
+// Custom returns the custom property key (Rule T2) as compact JSON text, exactly as it
+// was sent, and whether it is set.
+func (c *Contact) Custom(key string) (string, bool) { return c.core().Custom(key) }
+
+// CustomKeys returns the keys of the custom properties that are set, sorted.
+func (c *Contact) CustomKeys() []string { return c.core().CustomKeys() }
+
+// Phone returns the primary phone in E.164 (Rule T9); empty when the contact has none.
+func (c *Contact) Phone() string { return c.core().Phone() }
+
+// Phones returns the contact's phones in E.164, sorted.
+func (c *Contact) Phones() []string { return c.core().Phones() }
+
+// PhoneLabel returns the label of a phone given in E.164 ("" when it has none).
+func (c *Contact) PhoneLabel(e164 string) string { return c.core().PhoneLabel(e164) }
+
+// InAudience reports whether the contact has a valid phone (Rule A1).
+func (c *Contact) InAudience() bool { return c.core().InAudience() }
+
+// Consent returns the contact's consent ledger: every record received (Rule C7).
+func (c *Contact) Consent() optin.Ledger { return c.core().Consent() }
+
+// ConsentView resolves the ledger against the contact's phones (Rule C5): each record's
+// outcome and each phone's state per channel.
+func (c *Contact) ConsentView() optin.View { return c.core().ConsentView() }
+
+// Subscription returns the state of the primary phone on a channel (Rule A2); none when
+// the contact has no phone. For the email channel it is the state of the email.
+func (c *Contact) Subscription(ch optin.Channel) optin.State { return c.core().Subscription(ch) }
+
+// Clone returns a deep copy of c: no change to one shows in the other.
+func (c *Contact) Clone() *Contact { return (*Contact)(c.core().Clone()) }
+
+// Export is a contact with its events, in the export format of RULES.md, X. The events
+// live in the Store; the export shows them when the caller passes them in.
+// json.Marshal of a *Contact is the Export without events. The export is for people:
+// it holds no merge state (the "clocks" of the storage codec), and reads back as a
+// contact whose fields are stamped at the zero time. To keep a contact, use
+// [EncodeStorage].
+type Export struct {
+	Contact *Contact
+	Events  []event.Record
+}
+
+// MarshalJSON writes the contact in the people format of RULES.md, X, without events
+// and without merge clocks.
+func (c *Contact) MarshalJSON() ([]byte, error) { return c.core().MarshalJSON() }
+
+// UnmarshalJSON reads a contact export back: its identifiers, times and
+// "consentHistory", and its documented fields applied as one message at the zero
+// time. A document with "clocks" (one the storage codec wrote, or an export of a
+// regalkit that still wrote them) is read exactly, from its clocks. Events, if present,
+// are ignored: use [Export.UnmarshalJSON] to read them.
+func (c *Contact) UnmarshalJSON(b []byte) error { return c.core().UnmarshalJSON(b) }
+
+// MarshalJSON writes the contact with its events (RULES.md, X).
+func (e Export) MarshalJSON() ([]byte, error) {
+	return contactcore.Export{Contact: e.Contact.core(), Events: e.Events}.MarshalJSON()
+}
+
+// UnmarshalJSON reads a contact export with its events.
+func (e *Export) UnmarshalJSON(b []byte) error {
+	var x contactcore.Export
+	if err := x.UnmarshalJSON(b); err != nil {
+		return err
 	}
-	for _, p := range c.parts {
-		keys = append(keys, identity.UserKey(p.userID))
+	*e = Export{Contact: (*Contact)(x.Contact), Events: x.Events}
+	return nil
+}
+
+// Trait limits (Rule T10): the Processor refuses the traits of a message beyond them,
+// each with a trait.limit diagnostic.
+const (
+	MaxTraits   = 300 // traits a message may carry; the rest are refused
+	MaxTraitKey = 255 // bytes in a trait key; longer keys are refused
+)
+
+// The implementation's limits are these: the build fails when they differ.
+const _ = uint(MaxTraits-contactcore.MaxTraits) + uint(contactcore.MaxTraits-MaxTraits) +
+	uint(MaxTraitKey-contactcore.MaxTraitKey) + uint(contactcore.MaxTraitKey-MaxTraitKey)
+
+// StorageVersion is the version of the document [EncodeStorage] writes, in its
+// "storageVersion" key. A change that an older [DecodeStorage] would misread gets a
+// new version; DecodeStorage reads every version up to this one.
+const StorageVersion = 1
+
+// The implementation's version is this one: the build fails when they differ.
+const _ = uint(StorageVersion-contactcore.StorageVersion) + uint(contactcore.StorageVersion-StorageVersion)
+
+// ErrStorageVersion is returned by [DecodeStorage] for a document of a version it does
+// not know: one written by a newer regalkit.
+var ErrStorageVersion = contactcore.ErrStorageVersion
+
+// errNilContact is the error of encoding a nil contact.
+var errNilContact = errors.New("contact: storage encoding of a nil contact")
+
+// EncodeStorage writes c in the storage encoding (see [StorageVersion]), for a durable
+// Store to keep: every field with the stamp that set it, removed fields included, the
+// phone log, links, held messages, former External IDs with their messages, alias
+// facts and the consent ledger. It is safe to call concurrently with reads of c.
+func EncodeStorage(c *Contact) ([]byte, error) {
+	if c == nil {
+		return nil, errNilContact
 	}
-	for _, id := range c.AnonymousIDs() {
-		keys = append(keys, identity.AnonymousKey(id))
-	}
-	for i, h := range c.held {
-		if _, linked := c.findLink(h.AnonymousID); !linked && (i == 0 || c.held[i-1].AnonymousID != h.AnonymousID) &&
-			!slices.Contains(keys, identity.AnonymousKey(h.AnonymousID)) {
-			keys = append(keys, identity.AnonymousKey(h.AnonymousID))
-		}
-	}
-	for _, m := range c.phones.members {
-		if m.member.val != "" {
-			keys = append(keys, identity.PhoneKey(m.phone))
-		}
-	}
-	if c.email.val != "" {
-		keys = append(keys, identity.EmailKey(c.email.val))
-	}
-	return keys
+	return contactcore.EncodeStorage(c.core())
+}
+
+// DecodeStorage reads a contact that [EncodeStorage] wrote, equal to the one written:
+// it keeps merging exactly as the original would (Rule S3). A document without
+// "storageVersion" is read as version 1 when it has "clocks": it is what regalkit's
+// stores kept before the key existed (json.Marshal of a *Contact). It fails with
+// [ErrStorageVersion] for a newer version, and with an error for a malformed document;
+// bad input never panics.
+func DecodeStorage(b []byte) (*Contact, error) {
+	c, err := contactcore.DecodeStorage(b)
+	return (*Contact)(c), err
 }

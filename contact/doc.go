@@ -1,75 +1,38 @@
-// Package contact is the heart of regalkit's model: what Segment messages do to a
-// person's profile. It is pure: no I/O, no context.
+// Package contact is regalkit's model of a person, as a [Contact] the Processor builds
+// from Segment messages, and the contract of the [Store] that keeps contacts.
 //
-// # Traits
+// # Reading a contact
 //
-// [Contact.ApplyTraits] applies an identify message's traits (Rule T3: its traits, then
-// its context.traits where those do not name the same field). Standard traits are
-// recognized after dropping every non-alphanumeric character and lowercasing the key
-// (Rule T1: "first_name", "FirstName" and "First Name" are all firstName); `name` fills
-// firstName and lastName when the message names neither. Every other trait is a custom
-// property under its original key, its value kept exactly as JSON (Rule T2). Addresses
-// are read from Segment's, Regal's and the seed's key families into one canonical form
-// (Rule T5); age is a whole number 0–150 (T6); emails are normalized (T7); phones are
-// validated with libphonenumber and kept as E.164 (T8), several to a contact with one
-// primary (T9); a message carries at most 300 traits with keys of at most 255 bytes
-// (T10).
-//
-// # Order independence
-//
-// Segment delivers out of order and re-delivers. Every field of a contact is a
-// last-writer-wins register stamped with the (event time, messageId) of the write that
-// set it, and a write only wins with a larger stamp (Rule T4); JSON null removes a field
-// with its own stamp, so a late, older value cannot bring it back. Phone writes are kept
-// as a log from which the current phones, the primary phone, and the primary phone at
-// any past moment (Rule C5) are derived. Consent records are a grow-only set (package
-// optin). So applying the same messages in any order, any number of times, gives the
-// same contact, and [Contact.Merge] of two contacts is the contact of both their
-// messages (Rule S3).
-//
-// # Identity
-//
-// A contact has an External ID ([Contact.UserID], with former ones after an alias) and
-// anonymous IDs: linked ones, each with the stamp of the earliest message that linked
-// it ([Contact.Link], Rules I3, I4), or, for an anonymous contact, its own. Messages that
-// carried only an anonymous ID are held whole ([Held], [Contact.Hold]) apart from the
-// contact's own state, because a late link may attribute them to another contact
-// ([Contact.Release]); the contact shows its own state joined with what it holds.
-// [Contact.Erase] removes what a delete covers (Rule I7). The root Processor decides
-// where messages go; this package keeps the result order-independent.
-//
-// # Stores
-//
-// Contacts live in a [Store]: an interface whose doc comment is the contract, with an
-// in-memory implementation in contact/memstore and a conformance kit in
-// contact/storetest that any implementation can run.
-//
-// # Refusals
-//
-// A refused field never aborts a message: [Changes.Diagnostics] names each one with its
-// code (trait.invalid, trait.limit, email.invalid, phone.invalid, optin.*) and field
-// path, and the rest of the message applies. Diagnostic messages never hold a whole
-// phone number or email address.
-//
-// # Audience
-//
-// A contact is in the audience when it has a valid phone ([Contact.InAudience], Rule
-// A1); its subscription state per channel is its primary phone's ([Contact.Subscription],
-// Rule A2).
+// A [Contact] offers reads: its External ID and former ones, anonymous IDs and their
+// links (Rules I1–I5), standard traits (Rules T1–T7: first and last name, email, age,
+// gender, address, time zone), custom properties exactly as sent (Rule T2), phones in
+// E.164 with one primary (Rules T8, T9), the consent ledger and each phone's state per
+// channel (Rules C5, C7, A2), and whether it is in the audience (Rule A1). Only the
+// Processor changes a contact: what a message does to it (the last-writer-wins
+// registers of Rule T4, held anonymous messages, merges, deletes) lives in the
+// module-internal package internal/contactcore, whose package doc also shows how a new
+// standard trait is added. Every field is order-independent: the same messages in any
+// order, any number of times, give the same contact (Rule S3).
 //
 // # Export
 //
-// json.Marshal of a *Contact writes the export of RULES.md, X, and [Export] adds the
-// contact's events; Export with OmitClocks is the form to show people. json.Unmarshal
-// reads a json.Marshal'd contact back to an equal contact: the documented keys are
-// derived, and the extra key "clocks" carries every register with its stamp (removed
-// fields included) and the phone log, so a reloaded contact keeps merging exactly as
-// the original would. (export.go)
+// json.Marshal of a *Contact writes the people format of RULES.md, X, and [Export]
+// adds the contact's events. It is for showing a contact and holds no merge state:
+// json.Unmarshal reads it back as one message at the zero time.
 //
 // # Storage
 //
 // A durable Store keeps a contact with [EncodeStorage] and reads it back with
 // [DecodeStorage]: one documented, versioned encoding ([StorageVersion]) of the whole
-// merge state, which every Store can rely on to read back exactly what it wrote.
-// (storage.go)
+// merge state (every register with the stamp that set it, removed fields included, in
+// the key "clocks"), which every Store can rely on to read back exactly what it wrote,
+// and which keeps merging exactly as the original would (Rule S3).
+//
+// # Stores
+//
+// Contacts live in a [Store]: an interface whose doc comment is the contract, with an
+// in-memory implementation in contact/memstore, a PostgreSQL one in contact/pgstore,
+// and a conformance kit in contact/storetest that any implementation can run. A Store
+// treats a contact as a value: it indexes it by [Contact.Keys], copies it with
+// [Contact.Clone] (or the storage codec), and never looks inside.
 package contact

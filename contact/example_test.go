@@ -1,47 +1,75 @@
 package contact_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
-	"time"
+	"strings"
 
+	"github.com/regalkit/regalkit"
 	"github.com/regalkit/regalkit/contact"
-	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/contact/memstore"
+	"github.com/regalkit/regalkit/identity"
 )
 
-func traits(members ...string) event.Object {
-	var o event.Object
-	for i := 0; i+1 < len(members); i += 2 {
-		o = append(o, event.Member{Key: members[i], Value: []byte(members[i+1])})
+// A contact is what the Processor made of a user's messages; a user reads it. The newer
+// identify arrives first, and the older one cannot overwrite its first name (Rule T4).
+func ExampleContact() {
+	ctx := context.Background()
+	store := memstore.New()
+	p := regalkit.New(store, &regalkit.Options{Region: "US"})
+	_, err := p.ProcessBytes(ctx, []byte(`{"type":"identify","userId":"92980cfccc067","messageId":"m2",
+		"timestamp":"2020-08-25T22:23:43Z","traits":{"first_name":"Rebecca","phone":"+1 954 555 2399","salaryBracket":"$100k-$500k"}}
+{"type":"identify","userId":"92980cfccc067","messageId":"m1",
+		"timestamp":"2020-08-25T21:23:43Z","traits":{"firstName":"Becky"}}`))
+	if err != nil {
+		fmt.Println(err)
+		return
 	}
-	return o
-}
-
-func ExampleContact_ApplyTraits() {
-	c := contact.New("c-1")
-	c.SetUserID("92980cfccc067")
-
-	t0 := time.Date(2020, 8, 25, 21, 23, 43, 0, time.UTC)
-	newer := &event.Message{
-		Kind: event.Identify, MessageID: "m2", UserID: "92980cfccc067", Time: t0.Add(time.Hour),
-		Traits: traits("first_name", `"Rebecca"`, "phone", `"+1 555 555 5555"`, "salaryBracket", `"$100k-$500k"`),
+	found, err := store.Find(ctx, identity.UserKey("92980cfccc067"))
+	if err != nil || len(found) != 1 {
+		fmt.Println(len(found), err)
+		return
 	}
-	older := &event.Message{
-		Kind: event.Identify, MessageID: "m1", UserID: "92980cfccc067", Time: t0,
-		Traits: traits("firstName", `"Becky"`, "phone", `19545552399`),
-	}
-	// The newer message arrives first; the older one cannot overwrite its first name.
-	for _, m := range []*event.Message{newer, older} {
-		ch := c.ApplyTraits(m, nil)
-		fmt.Println(m.MessageID, "changed", ch.Fields)
-		for _, d := range ch.Diagnostics {
-			fmt.Println(m.MessageID, "refused", d.Field, d.Code)
-		}
-	}
+	c := found[0]
 	salary, _ := c.Custom("salaryBracket")
 	fmt.Println(c.FirstName(), c.Phone(), salary, c.InAudience())
+
+	// json.Marshal writes the people format (RULES.md, X): no merge clocks.
+	doc, _ := json.Marshal(c)
+	fmt.Println(strings.Contains(string(doc), `"firstName":"Rebecca"`), strings.Contains(string(doc), `"clocks"`))
 	// Output:
-	// m2 changed [firstName custom.salaryBracket]
-	// m2 refused traits.phone phone.invalid
-	// m1 changed [phones]
 	// Rebecca +19545552399 "$100k-$500k" true
+	// true false
+}
+
+// A durable Store keeps a contact with EncodeStorage and reads it back with
+// DecodeStorage: the document holds every field with the stamp that set it, so the
+// contact read back is the one written, and keeps merging as it would have (Rule S3).
+func ExampleEncodeStorage() {
+	ctx := context.Background()
+	store := memstore.New()
+	p := regalkit.New(store, nil)
+	_, err := p.ProcessBytes(ctx, []byte(`{"type":"identify","userId":"u-1","messageId":"m1",
+		"timestamp":"2020-08-25T21:23:43Z","traits":{"firstName":"Rebecca","email":"rebecca@example.com"}}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	found, _ := store.Find(ctx, identity.UserKey("u-1"))
+
+	doc, err := contact.EncodeStorage(found[0])
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	back, err := contact.DecodeStorage(doc)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	again, _ := contact.EncodeStorage(back)
+	fmt.Println(back.UserID(), back.FirstName(), back.Email(), string(again) == string(doc))
+	// Output:
+	// u-1 Rebecca rebecca@example.com true
 }

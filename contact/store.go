@@ -8,6 +8,7 @@ import (
 
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/regalkit/regalkit/internal/msgorder"
 )
 
@@ -174,12 +175,12 @@ type Tombstone struct {
 // Covers reports whether a message at (t, messageID) happened before the delete, and
 // so is discarded (Rule I7). Equal times are ordered by messageId.
 func (ts Tombstone) Covers(t time.Time, messageID string) bool {
-	return stampOf(t, messageID).compare(stampOf(ts.Time, ts.MessageID)) < 0
+	return contactcore.CompareStamps(t, messageID, ts.Time, ts.MessageID) < 0
 }
 
 // After reports whether ts is a later delete than o: by time, then messageId.
 func (ts Tombstone) After(o Tombstone) bool {
-	return stampOf(ts.Time, ts.MessageID).compare(stampOf(o.Time, o.MessageID)) > 0
+	return contactcore.CompareStamps(ts.Time, ts.MessageID, o.Time, o.MessageID) > 0
 }
 
 // EventQuery filters event records (Rule E4). The zero EventQuery matches every record.

@@ -11,14 +11,15 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/regalkit/regalkit/optin"
 )
 
 func TestFromContact(t *testing.T) {
 	c := contact.New("c-1")
-	c.SetUserID("92980cfccc067")
+	(*contactcore.Contact)(c).SetUserID("92980cfccc067")
 	t0 := time.Date(2020, 8, 25, 21, 23, 43, 0, time.UTC)
-	ch := c.ApplyTraits(&event.Message{Kind: event.Identify, MessageID: "m1", UserID: "92980cfccc067", Time: t0,
+	ch := (*contactcore.Contact)(c).ApplyTraits(&event.Message{Kind: event.Identify, MessageID: "m1", UserID: "92980cfccc067", Time: t0,
 		Traits: event.Object{
 			{Key: "firstName", Value: json.RawMessage(`"Rebecca"`)},
 			{Key: "lastName", Value: json.RawMessage(`"Greene"`)},
@@ -29,7 +30,7 @@ func TestFromContact(t *testing.T) {
 			{Key: "salaryBracket", Value: json.RawMessage(`"$100k-$500k"`)},
 		}}, nil)
 	require.Empty(t, ch.Diagnostics)
-	c.AddConsent(
+	(*contactcore.Contact)(c).AddConsent(
 		optin.Record{Address: "+19545552399", Channel: optin.SMS, Subscribed: true, Timestamp: t0, IP: "8.8.8.8", Source: "booking_flow", Text: "texts", MessageID: "m1", MessageTime: t0},
 		optin.Record{Address: "+19545552399", Channel: optin.SMS, Subscribed: false, Timestamp: t0.Add(time.Hour), Source: "stop", MessageID: "m2", MessageTime: t0},
 		optin.Record{Address: "+12125550123", Channel: optin.Voice, Subscribed: false, Timestamp: t0, MessageID: "m3", MessageTime: t0},

@@ -9,11 +9,12 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/contact/memstore"
 	"github.com/regalkit/regalkit/event"
-	"github.com/regalkit/regalkit/identity"
 )
 
 // apply does the store's part of applying a track message: skip a messageId already
-// processed (Rule E2), find the user's contact or create it, record the event.
+// processed (Rule E2), find the user's contact or create it, record the event. (The
+// Processor finds a contact by its keys and fills it from messages; this example names
+// the contact after the user.)
 func apply(ctx context.Context, s contact.Store, userID string, r event.Record) (duplicate bool, err error) {
 	err = s.Update(ctx, func(tx contact.Tx) error {
 		done, err := tx.Processed(r.MessageID)
@@ -21,19 +22,13 @@ func apply(ctx context.Context, s contact.Store, userID string, r event.Record) 
 			duplicate = done
 			return err
 		}
-		found, err := tx.Find(identity.UserKey(userID))
-		if err != nil {
-			return err
-		}
 		id := "c-" + userID
-		if len(found) == 0 {
-			c := contact.New(id)
-			c.SetUserID(userID)
-			if err := tx.Insert(c); err != nil {
+		if _, err := tx.Contact(id); errors.Is(err, contact.ErrNotFound) {
+			if err := tx.Insert(contact.New(id)); err != nil {
 				return err
 			}
-		} else {
-			id = found[0].ID()
+		} else if err != nil {
+			return err
 		}
 		if _, err := tx.AddEvent(id, r); err != nil {
 			return err

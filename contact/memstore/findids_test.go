@@ -10,6 +10,7 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/contact/memstore"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 )
 
 // TestTx_FindIDs: FindIDs names the contacts Find returns, in its order, before and
@@ -45,7 +46,7 @@ func TestTx_FindIDs(t *testing.T) {
 		assert.Empty(t, check(tx, identity.AnonymousKey("nobody")))
 		c3, err := tx.Contact("c3")
 		require.NoError(t, err)
-		c3.AddAnonymousID("a1")
+		(*contactcore.Contact)(c3).AddAnonymousID("a1")
 		require.NoError(t, tx.Put(c3))
 		assert.Equal(t, []string{"c1", "c2", "c3"}, check(tx, identity.AnonymousKey("a1")), "the transaction's own writes count")
 		require.NoError(t, tx.Delete("c1"))

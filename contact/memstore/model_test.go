@@ -3,7 +3,6 @@ package memstore
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -14,6 +13,7 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 )
@@ -153,8 +153,10 @@ func names(seq func(yield func(event.Record, error) bool)) ([]string, error) {
 	return out, nil
 }
 
+// exportOf returns the contact in the storage encoding, clocks included, for comparing
+// contacts exactly.
 func exportOf(t require.TestingT, c *contact.Contact) string {
-	b, err := json.Marshal(c)
+	b, err := contact.EncodeStorage(c)
 	require.NoError(t, err)
 	return string(b)
 }
@@ -171,11 +173,11 @@ var (
 func drawContact(t *rapid.T, id string) *contact.Contact {
 	c := contact.New(id)
 	if u := rapid.IntRange(-1, 2).Draw(t, "user"); u >= 0 {
-		c.SetUserID(fmt.Sprintf("u-%d", u))
+		(*contactcore.Contact)(c).SetUserID(fmt.Sprintf("u-%d", u))
 	}
 	for a := range 3 {
 		if rapid.Bool().Draw(t, "anon") {
-			c.AddAnonymousID(fmt.Sprintf("a-%d", a))
+			(*contactcore.Contact)(c).AddAnonymousID(fmt.Sprintf("a-%d", a))
 		}
 	}
 	return c

@@ -14,6 +14,7 @@ import (
 	"github.com/regalkit/regalkit/contact/memstore"
 	"github.com/regalkit/regalkit/contact/storetest"
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/stretchr/testify/require"
 )
 
@@ -54,9 +55,9 @@ func seedMessage(b testing.TB, i int) *event.Message {
 // seedContact returns contact i with the seed's profile.
 func seedContact(b testing.TB, i int, m *event.Message) *contact.Contact {
 	c := contact.New(fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)) // the shape of a UUID
-	c.SetUserID(m.UserID)
-	c.AddAnonymousID(m.AnonymousID)
-	if ch := c.ApplyTraits(m, nil); len(ch.Diagnostics) > 0 {
+	(*contactcore.Contact)(c).SetUserID(m.UserID)
+	(*contactcore.Contact)(c).AddAnonymousID(m.AnonymousID)
+	if ch := (*contactcore.Contact)(c).ApplyTraits(m, nil); len(ch.Diagnostics) > 0 {
 		b.Fatalf("contact %d: %v", i, ch.Diagnostics)
 	}
 	return c

@@ -16,6 +16,7 @@ import (
 	"github.com/regalkit/regalkit/contact/storetest"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -28,9 +29,9 @@ var t0 = time.Date(2020, 8, 25, 21, 23, 43, 0, time.UTC)
 
 func person(id, userID string, anonymousIDs ...string) *contact.Contact {
 	c := contact.New(id)
-	c.SetUserID(userID)
+	(*contactcore.Contact)(c).SetUserID(userID)
 	for _, a := range anonymousIDs {
-		c.AddAnonymousID(a)
+		(*contactcore.Contact)(c).AddAnonymousID(a)
 	}
 	return c
 }
@@ -53,7 +54,7 @@ func addAnonymousID(tx contact.Tx, id, anonymousID string) error {
 	if err != nil {
 		return err
 	}
-	c.AddAnonymousID(anonymousID)
+	(*contactcore.Contact)(c).AddAnonymousID(anonymousID)
 	return tx.Put(c)
 }
 
@@ -93,7 +94,7 @@ func TestUpdateRunsFnAgainAfterAConflict(t *testing.T) {
 			return err
 		}
 		interfere()
-		c.AddAnonymousID("a-outer")
+		(*contactcore.Contact)(c).AddAnonymousID("a-outer")
 		return tx.Put(c)
 	})
 	require.NoError(t, err)
@@ -113,7 +114,7 @@ func TestUpdateGivesUpWithErrConflict(t *testing.T) {
 			return err
 		}
 		interfere()
-		c.AddAnonymousID("a-outer")
+		(*contactcore.Contact)(c).AddAnonymousID("a-outer")
 		return tx.Put(c)
 	})
 	require.ErrorIs(t, err, contact.ErrConflict)
@@ -252,7 +253,7 @@ func TestDistinctContactsNeverConflict(t *testing.T) {
 						return err
 					}
 					c := cs[0]
-					c.AddAnonymousID(fmt.Sprintf("a-%d-%d", g, i))
+					(*contactcore.Contact)(c).AddAnonymousID(fmt.Sprintf("a-%d-%d", g, i))
 					if err := tx.Put(c); err != nil {
 						return err
 					}

@@ -12,6 +12,7 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -36,7 +37,7 @@ func TestConcurrentWorkloadKeepsInvariants(t *testing.T) {
 					c, err := tx.Contact(id)
 					if errors.Is(err, contact.ErrNotFound) {
 						c = contact.New(id)
-						c.SetUserID("u-" + id)
+						(*contactcore.Contact)(c).SetUserID("u-" + id)
 						if err := tx.Insert(c); err != nil {
 							return err
 						}
@@ -51,14 +52,14 @@ func TestConcurrentWorkloadKeepsInvariants(t *testing.T) {
 						}
 						for _, h := range holders {
 							if h.ID() != id {
-								h.RemoveAnonymousID("a-shared")
+								(*contactcore.Contact)(h).RemoveAnonymousID("a-shared")
 								if err := tx.Put(h); err != nil {
 									return err
 								}
 							}
 						}
-						c.AddAnonymousID("a-shared")
-						c.AddAnonymousID(fmt.Sprintf("a-%d-%d", w, i))
+						(*contactcore.Contact)(c).AddAnonymousID("a-shared")
+						(*contactcore.Contact)(c).AddAnonymousID(fmt.Sprintf("a-%d-%d", w, i))
 						return tx.Put(c)
 					case 1, 2:
 						_, err := tx.AddEvent(id, event.Record{Kind: event.Track, Name: "E",
@@ -137,7 +138,7 @@ func TestVersionsNeverRepeat(t *testing.T) {
 	for range 3 {
 		require.NoError(t, s.Update(ctx, func(tx contact.Tx) error {
 			c := contact.New("c-1")
-			c.SetUserID("u-1")
+			(*contactcore.Contact)(c).SetUserID("u-1")
 			return tx.Insert(c)
 		}))
 		observe()

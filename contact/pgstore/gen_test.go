@@ -134,7 +134,7 @@ func canonical(tb testing.TB, s contact.Store) []string {
 			}
 			events = append(events, r)
 		}
-		b, err := json.Marshal(contact.Export{Contact: c, OmitClocks: true})
+		b, err := json.Marshal(contact.Export{Contact: c})
 		if err != nil {
 			tb.Fatalf("export: %v", err)
 		}

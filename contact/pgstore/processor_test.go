@@ -15,6 +15,7 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/contact/memstore"
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/contactcore"
 )
 
 // processAll runs msgs through p with the given number of workers, each taking the
@@ -118,12 +119,12 @@ func TestUpdateGivesUpWithErrConflict(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			other.AddAnonymousID("other")
+			(*contactcore.Contact)(other).AddAnonymousID("other")
 			return tx.Put(other)
 		}); err != nil {
 			return err
 		}
-		c.AddAnonymousID("mine")
+		(*contactcore.Contact)(c).AddAnonymousID("mine")
 		return tx.Put(c)
 	})
 	require.ErrorIs(t, err, contact.ErrConflict)

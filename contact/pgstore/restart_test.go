@@ -14,6 +14,7 @@ import (
 	"github.com/regalkit/regalkit"
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/contactcore"
 )
 
 // everything is all a store keeps, exactly: every contact's storage export (clocks,
@@ -32,7 +33,7 @@ func snapshotAll(tb testing.TB, s contact.Store, msgs []event.Message, users int
 	all := everything{events: map[string][]string{}, processed: map[string]bool{}, tombstones: map[string]string{}}
 	for c, err := range s.Contacts(ctx) {
 		require.NoError(tb, err)
-		b, err := json.Marshal(c)
+		b, err := contact.EncodeStorage(c)
 		require.NoError(tb, err)
 		all.contacts = append(all.contacts, string(b))
 		for r, err := range s.Events(ctx, c.ID(), contact.EventQuery{}) {
@@ -133,7 +134,7 @@ func TestCancelledMidTransactionLeavesNothing(t *testing.T) {
 	s := openStore(t, pool, nil)
 	ctx := context.Background()
 	c := contact.New("c-1")
-	c.SetUserID("u-1")
+	(*contactcore.Contact)(c).SetUserID("u-1")
 	require.NoError(t, s.Update(ctx, func(tx contact.Tx) error { return tx.Insert(c) }))
 
 	writeAll := func(tx contact.Tx, read func() error) error {
@@ -147,7 +148,7 @@ func TestCancelledMidTransactionLeavesNothing(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		c.AddAnonymousID("a-cancel")
+		(*contactcore.Contact)(c).AddAnonymousID("a-cancel")
 		if err := tx.Put(c); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/stretchr/testify/require"
 )
 
@@ -169,7 +170,7 @@ func applyOne(b *testing.B, s contact.Store, key identity.Key, messageID string,
 			return fmt.Errorf("found %d contacts", len(cs))
 		}
 		c := cs[0]
-		c.SetTimes(time.Time{}, t0.Add(time.Duration(i)*time.Second))
+		(*contactcore.Contact)(c).SetTimes(time.Time{}, t0.Add(time.Duration(i)*time.Second))
 		if err := tx.Put(c); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -13,8 +14,8 @@ import (
 // scribble changes a contact in every way a caller might: External ID, anonymous IDs,
 // traits.
 func scribble(t tb, c *contact.Contact) {
-	c.SetUserID("u-scribbled")
-	c.AddAnonymousID("a-scribbled")
+	(*contactcore.Contact)(c).SetUserID("u-scribbled")
+	(*contactcore.Contact)(c).AddAnonymousID("a-scribbled")
 	withTraits(t, c, 500, `{"firstName":"Scribbled","email":"scribbled@example.com"}`)
 }
 

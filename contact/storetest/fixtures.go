@@ -11,6 +11,7 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/stretchr/testify/require"
 )
 
@@ -21,10 +22,10 @@ var t0 = time.Date(2020, 8, 25, 21, 23, 43, 0, time.UTC)
 func person(id, userID string, anonymousIDs ...string) *contact.Contact {
 	c := contact.New(id)
 	if userID != "" {
-		c.SetUserID(userID)
+		(*contactcore.Contact)(c).SetUserID(userID)
 	}
 	for _, a := range anonymousIDs {
-		c.AddAnonymousID(a)
+		(*contactcore.Contact)(c).AddAnonymousID(a)
 	}
 	return c
 }
@@ -44,7 +45,7 @@ func withTraits(t tb, c *contact.Contact, minutes int, traits string) *contact.C
 	for _, k := range keys {
 		obj = append(obj, event.Member{Key: k, Value: members[k]})
 	}
-	ch := c.ApplyTraits(&event.Message{
+	ch := (*contactcore.Contact)(c).ApplyTraits(&event.Message{
 		Kind:      event.Identify,
 		MessageID: fmt.Sprintf("traits-%03d", minutes),
 		UserID:    c.UserID(),
@@ -98,11 +99,11 @@ func describeAll(rs []event.Record) []string {
 	return out
 }
 
-// exportOf returns the contact as its export JSON, which covers every field with its
-// stamp (the "clocks"), for comparing contacts exactly.
+// exportOf returns the contact in the storage encoding, which covers every field with
+// its stamp (the "clocks"), for comparing contacts exactly.
 func exportOf(t tb, c *contact.Contact) string {
 	t.Helper()
-	b, err := json.Marshal(c)
+	b, err := contact.EncodeStorage(c)
 	require.NoError(t, err)
 	return string(b)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,7 +28,7 @@ func findBoth(t tb, s contact.Store, k identity.Key) (store, tx []string) {
 // External IDs, its anonymous IDs, its phones and its email (Rule I6).
 func findEveryKey(t tb, s contact.Store) {
 	c := person("c-1", "u-old", "a-1", "a-2")
-	c.SetUserID("u-1") // u-old becomes a former External ID (Rule I5)
+	(*contactcore.Contact)(c).SetUserID("u-1") // u-old becomes a former External ID (Rule I5)
 	withTraits(t, c, 0, `{"phone":"+19545552399","email":"rebecca@example.com"}`)
 	withTraits(t, c, 1, `{"phone":"+19545552300"}`) // a second phone (Rule T9)
 	insert(t, s, c, person("c-2", "u-2"))
@@ -66,9 +67,9 @@ func findReindexOnPut(t tb, s contact.Store) {
 	insert(t, s, c)
 	before := c.Keys()
 
-	c.RemoveAnonymousID("a-1")
-	c.AddAnonymousID("a-2")
-	c.SetUserID("u-2")
+	(*contactcore.Contact)(c).RemoveAnonymousID("a-1")
+	(*contactcore.Contact)(c).AddAnonymousID("a-2")
+	(*contactcore.Contact)(c).SetUserID("u-2")
 	withTraits(t, c, 1, `{"email":"new@example.com","phone":"+19545552399"}`)
 	update(t, s, func(tx contact.Tx) error { return tx.Put(c) })
 	after := c.Keys()

@@ -11,6 +11,7 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -44,8 +45,8 @@ func readsNeverSeeHalfATransaction(t tb, s contact.Store) {
 				if !slices.Contains(a.AnonymousIDs(), token.Value) {
 					from, to = b, a
 				}
-				from.RemoveAnonymousID(token.Value)
-				to.AddAnonymousID(token.Value)
+				(*contactcore.Contact)(from).RemoveAnonymousID(token.Value)
+				(*contactcore.Contact)(to).AddAnonymousID(token.Value)
 				for _, c := range []*contact.Contact{a, b} {
 					if err := tx.Put(c); err != nil {
 						return err

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -129,7 +130,7 @@ func updateSerializesTombstoneConflicts(t tb, s contact.Store) {
 		if err != nil {
 			return err
 		}
-		c.AddAnonymousID("applied")
+		(*contactcore.Contact)(c).AddAnonymousID("applied")
 		return tx.Put(c)
 	}
 	deleteFirst := interleave(t, s, message, func(tx contact.Tx) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,7 +28,7 @@ func updateCommitsAllWrites(t tb, s contact.Store) {
 		if err != nil {
 			return err
 		}
-		c2.AddAnonymousID("a-2")
+		(*contactcore.Contact)(c2).AddAnonymousID("a-2")
 		if err := tx.Put(c2); err != nil {
 			return err
 		}
@@ -95,8 +96,8 @@ func updateReadsOwnWrites(t tb, s contact.Store) {
 		assert.True(t, ok, "Tombstone after PutTombstone")
 		sameTombstone(t, tombstone("u-gone", 0, "m-delete"), ts, "Tombstone after PutTombstone")
 
-		c.RemoveAnonymousID("a-1")
-		c.AddAnonymousID("a-2")
+		(*contactcore.Contact)(c).RemoveAnonymousID("a-1")
+		(*contactcore.Contact)(c).AddAnonymousID("a-2")
 		require.NoError(t, tx.Put(c))
 		found, err = tx.Find(identity.AnonymousKey("a-1"))
 		require.NoError(t, err)
@@ -153,7 +154,7 @@ func writeEverything(tx contact.Tx) error {
 	if err != nil {
 		return err
 	}
-	c1.AddAnonymousID("a-9")
+	(*contactcore.Contact)(c1).AddAnonymousID("a-9")
 	if err := tx.Put(c1); err != nil {
 		return err
 	}
@@ -224,7 +225,7 @@ func updateNoLostUpdates(t tb, s contact.Store) {
 					if err != nil {
 						return err
 					}
-					c.AddAnonymousID(tag)
+					(*contactcore.Contact)(c).AddAnonymousID(tag)
 					if err := tx.Put(c); err != nil {
 						return err
 					}
@@ -287,7 +288,7 @@ func updateSerializesContactConflicts(t tb, s contact.Store) {
 		if err != nil {
 			return err
 		}
-		c.AddAnonymousID(tag)
+		(*contactcore.Contact)(c).AddAnonymousID(tag)
 		return tx.Put(c)
 	}
 	interleave(t, s,
@@ -297,7 +298,7 @@ func updateSerializesContactConflicts(t tb, s contact.Store) {
 				return err
 			}
 			mid() // another transaction changes c-1 after this one read it
-			c.AddAnonymousID("outer")
+			(*contactcore.Contact)(c).AddAnonymousID("outer")
 			return tx.Put(c)
 		},
 		func(tx contact.Tx) error { return addTo(tx, "inner") })
@@ -321,7 +322,7 @@ func updateSerializesMessageIDConflicts(t tb, s contact.Store) {
 		if err != nil {
 			return err
 		}
-		c.AddAnonymousID("applied")
+		(*contactcore.Contact)(c).AddAnonymousID("applied")
 		if err := tx.Put(c); err != nil {
 			return err
 		}

@@ -83,7 +83,7 @@ func run(ctx context.Context, w io.Writer, opts *regalkit.Options) error {
 			}
 			events = append(events, r)
 		}
-		out, err := json.MarshalIndent(contact.Export{Contact: c, Events: events, OmitClocks: true}, "", "  ")
+		out, err := json.MarshalIndent(contact.Export{Contact: c, Events: events}, "", "  ")
 		if err != nil {
 			return err
 		}

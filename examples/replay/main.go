@@ -243,7 +243,7 @@ func exports(ctx context.Context, store contact.Store) ([]contact.Export, error)
 			}
 			events = append(events, e)
 		}
-		out = append(out, contact.Export{Contact: c, Events: events, OmitClocks: true})
+		out = append(out, contact.Export{Contact: c, Events: events})
 	}
 	slices.SortStableFunc(out, func(a, b contact.Export) int {
 		if c := strings.Compare(a.Contact.UserID(), b.Contact.UserID()); c != 0 {

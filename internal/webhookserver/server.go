@@ -354,7 +354,7 @@ func (s *server) serveContact(w http.ResponseWriter, r *http.Request) {
 		}
 		events = append(events, rec)
 	}
-	writeJSON(w, http.StatusOK, contact.Export{Contact: c, Events: events, OmitClocks: true})
+	writeJSON(w, http.StatusOK, contact.Export{Contact: c, Events: events})
 }
 
 // serveAudience writes the contacts in the audience as NDJSON, in the store's order.
@@ -375,7 +375,7 @@ func (s *server) serveAudience(w http.ResponseWriter, r *http.Request) {
 		if !c.InAudience() {
 			continue
 		}
-		if err := enc.Encode(contact.Export{Contact: c, OmitClocks: true}); err != nil {
+		if err := enc.Encode(contact.Export{Contact: c}); err != nil {
 			return // the client went away
 		}
 		wrote = true

@@ -1,0 +1,121 @@
+package contactcore
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/optin"
+	"pgregory.net/rapid"
+)
+
+// mutate draws one of the writes the processor makes to a contact and makes it, so
+// that every path that writes a contact's memory is exercised.
+func mutate(t *rapid.T, c *Contact, msgs []*event.Message, label string) {
+	users := []string{"u1", "u2", "u3"}
+	anons := []string{"a1", "a2", "a3"}
+	at := func(name string) (time.Time, string) {
+		m := rapid.IntRange(0, 5).Draw(t, label+" "+name+" minute")
+		return seedTime.Add(time.Duration(m) * time.Minute), fmt.Sprintf("%s-%s-%d", label, name, m)
+	}
+	m := rapid.SampledFrom(msgs).Draw(t, label+" message")
+	switch op := rapid.IntRange(0, 14).Draw(t, label+" op"); op {
+	case 0, 1:
+		m2 := *m
+		m2.UserID = rapid.SampledFrom(users).Draw(t, label+" user")
+		c.ApplyTraits(&m2, nil)
+	case 2:
+		m2 := *m
+		m2.UserID, m2.AnonymousID = "", rapid.SampledFrom(anons).Draw(t, label+" anon")
+		h, _ := NewHeld(&m2, nil, rapid.Bool().Draw(t, label+" event"), nil)
+		c.Hold(h)
+	case 3:
+		c.Release(rapid.SampledFrom(anons).Draw(t, label+" release"), func(Held) bool { return true })
+	case 4:
+		tm, id := at("link")
+		c.LinkAs(rapid.SampledFrom(users).Draw(t, label+" link user"), rapid.SampledFrom(anons).Draw(t, label+" link anon"), tm, id)
+	case 5:
+		c.AddAnonymousID(rapid.SampledFrom(anons).Draw(t, label+" add anon"))
+	case 6:
+		c.RemoveAnonymousID(rapid.SampledFrom(anons).Draw(t, label+" remove anon"))
+	case 7:
+		c.SetUserID(rapid.SampledFrom(users).Draw(t, label+" set user"))
+	case 8:
+		o := New("")
+		o.SetUserID(rapid.SampledFrom(users).Draw(t, label+" merge user"))
+		mutate(t, o, msgs, label+" merged")
+		if rapid.Bool().Draw(t, label+" absorb") {
+			tm, id := at("absorb")
+			c.Absorb(o, []EventRef{{MessageID: id, Time: tm}})
+		} else {
+			c.Merge(o)
+		}
+	case 9:
+		tm, id := at("erase")
+		c.EraseUser(rapid.SampledFrom(users).Draw(t, label+" erase user"), tm, id)
+	case 10:
+		tm, id := at("alias")
+		c.AddAlias(identity.Alias{PreviousID: rapid.SampledFrom(users).Draw(t, label+" prev"), UserID: c.UserID(), Time: tm, MessageID: id})
+	case 11:
+		tm, id := at("event")
+		c.NoteEvent(rapid.SampledFrom(users).Draw(t, label+" event user"), EventRef{MessageID: id, Time: tm})
+	case 12:
+		c.SplitUser(rapid.SampledFrom(users).Draw(t, label+" split"))
+	case 13:
+		c.SetKeywordConsent(nil)
+	case 14:
+		tm, id := at("consent")
+		c.AddConsentAs(rapid.SampledFrom(users).Draw(t, label+" consent user"), optin.Record{
+			Address: "+19545552399", Channel: optin.SMS, Subscribed: rapid.Bool().Draw(t, label+" subscribed"),
+			Timestamp: tm, Source: "form", MessageID: id, MessageTime: tm,
+		})
+	}
+}
+
+// TestClone_copyOnWrite: a clone and its original share memory until one writes it
+// (see Contact.Clone). Whatever either does afterwards, the other stays exactly what it
+// was, byte for byte in the storage encoding, which holds every clock (Rule S3 depends
+// on it: a Store never shares memory with its callers).
+func TestClone_copyOnWrite(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		msgs := genMessages(t)
+		c := New("c1")
+		c.SetUserID("u1")
+		for i := range rapid.IntRange(0, 8).Draw(t, "before") {
+			mutate(t, c, msgs, fmt.Sprint("before ", i))
+		}
+		want, err := EncodeStorage(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := c.Clone()
+		// Clone again from the clone and from the original, as a store does on
+		// every read, so that sharing reaches three ways.
+		var extra []*Contact
+		for range rapid.IntRange(0, 2).Draw(t, "clones") {
+			src := rapid.SampledFrom([]*Contact{c, d}).Draw(t, "clone of")
+			extra = append(extra, src.Clone())
+		}
+		writer, kept := d, c
+		if rapid.Bool().Draw(t, "write the original") {
+			writer, kept = c, d
+		}
+		for i := range rapid.IntRange(1, 8).Draw(t, "after") {
+			mutate(t, writer, msgs, fmt.Sprint("after ", i))
+			for j, e := range extra {
+				if rapid.Bool().Draw(t, fmt.Sprint("write extra ", i, j)) {
+					mutate(t, e, msgs, fmt.Sprint("extra ", i, j))
+				}
+			}
+		}
+		got, err := EncodeStorage(kept)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("a write to a clone showed in another:\nbefore: %s\nafter:  %s", want, got)
+		}
+	})
+}

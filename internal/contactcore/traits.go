@@ -1,0 +1,491 @@
+package contactcore
+
+import (
+	"math/bits"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/intern"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
+	"github.com/regalkit/regalkit/optin"
+)
+
+// Trait limits (Rule T10).
+const (
+	MaxTraits   = 300 // traits a message may carry; the rest are refused
+	MaxTraitKey = 255 // bytes in a trait key; longer keys are refused
+	maxAgeYears = 150
+)
+
+// ApplyOptions configures how messages are applied to a contact. The zero value, like
+// nil, parses every phone and every optIn trait afresh, in the region "US". The caches
+// belong to whoever configures the processing: regalkit.Processor makes them, sized by
+// its options, and passes them here.
+type ApplyOptions struct {
+	// Phones parses phone numbers, with its own cache; nil means no cache (each phone is
+	// parsed by identity.ParsePhone).
+	Phones *identity.PhoneParser
+	// OptIns remembers what recent optIn traits gave (see optin.ParseCache); nil means
+	// no cache.
+	OptIns *optin.ParseCache
+	// Region is the default phone region (Rule T8); empty means the parser's region.
+	Region string
+	// ProcessedAt is when the processor handled the message, kept as consent evidence
+	// (Rule C7). Zero means the message's event time.
+	ProcessedAt time.Time
+}
+
+// uncachedPhones is the parser of an ApplyOptions without one: it keeps nothing.
+var uncachedPhones = identity.NewPhoneParser(&identity.PhoneParserOptions{CacheSize: -1})
+
+func (o *ApplyOptions) phones() *identity.PhoneParser {
+	if o != nil && o.Phones != nil {
+		return o.Phones
+	}
+	return uncachedPhones
+}
+
+func (o *ApplyOptions) optIns() *optin.ParseCache {
+	if o != nil {
+		return o.OptIns
+	}
+	return nil
+}
+
+func (o *ApplyOptions) region() string {
+	if o != nil {
+		return o.Region
+	}
+	return ""
+}
+
+// Changes reports what applying a message did.
+type Changes struct {
+	// Fields lists the paths of the fields whose value changed, such as "firstName",
+	// "address.city", "custom.salaryBracket" or "phones", in the order applied. A write
+	// that only confirms a value leaves it out.
+	Fields []string
+	// Diagnostics lists every field refused, each with its code (RULES.md, X).
+	Diagnostics []diag.Diagnostic
+}
+
+// Changed reports whether any field changed.
+func (ch *Changes) Changed() bool { return len(ch.Fields) > 0 }
+
+// stdField names the standard traits a key is, after normalization (Rule T1), as a bit:
+// the bits of the table's fields (see fields.go) first, then those of the standard
+// traits with more structure.
+type stdField uint32
+
+const (
+	fName stdField = 1 << (numFields + iota)
+	fPhone
+	fAddress
+	fOptIn
+	fPhones
+	fEmails
+)
+
+// otherStdKeys are the normalized keys of the standard traits outside the table.
+var otherStdKeys = [...]stdKey{
+	{"name", fName}, {"phone", fPhone}, {"address", fAddress}, {"optin", fOptIn}, {"phones", fPhones}, {"emails", fEmails},
+}
+
+// normalizeKey drops every non-alphanumeric character and lowercases ASCII letters
+// (Rule T1), writing into buf; non-ASCII letters are kept as they are.
+func normalizeKey[S ~string | ~[]byte](buf []byte, key S) []byte {
+	buf = buf[:0]
+	for i := 0; i < len(key); i++ {
+		switch c := key[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c >= 0x80:
+			buf = append(buf, c)
+		case c >= 'A' && c <= 'Z':
+			buf = append(buf, c+'a'-'A')
+		}
+	}
+	return buf
+}
+
+// normalizeKeyBytes is normalizeKey for a key given as its quoted JSON text. Escaped
+// keys are unquoted first.
+func normalizeKeyBytes(buf []byte, quoted []byte) []byte {
+	if len(quoted) < 2 {
+		return buf[:0]
+	}
+	body := quoted[1 : len(quoted)-1]
+	for _, c := range body {
+		if c == '\\' {
+			s, _ := jsonvalue.String(quoted)
+			return normalizeKey(buf, s)
+		}
+	}
+	return normalizeKey(buf, body)
+}
+
+// applier holds the state of one ApplyTraits call.
+type applier struct {
+	c    *state
+	m    *event.Message
+	opts *ApplyOptions
+	st   stamp
+	ch   Changes
+
+	msgPhone      string         // the valid E.164 of the message's phone trait
+	msgEmail      string         // the normalized email of the message's email trait
+	phonesTouched bool           // whether a phone write was added
+	phonesBefore  phoneSignature // before the first phone write
+	optIns        []deferredTrait
+}
+
+// deferredTrait is an optIn trait, applied once the message's phone and email are known.
+type deferredTrait struct {
+	raw  []byte
+	path fieldPath
+}
+
+// fieldPath names a field for a diagnostic, such as "traits.address.city". It is built
+// into a string only when a diagnostic needs it, so applying accepted traits costs no
+// allocation for paths.
+type fieldPath struct {
+	base string // "traits." or "context.traits."
+	key  string // the trait's key
+	subs [2]string
+	raw  []byte // a last sub-field as a quoted JSON key, unquoted when printed
+}
+
+// dotRaw is dot for a sub-field named by its quoted JSON key; the key is unquoted only
+// when the path is printed.
+func (p fieldPath) dotRaw(quoted []byte) fieldPath {
+	p.raw = quoted
+	return p
+}
+
+// dot returns the path of a sub-field.
+func (p fieldPath) dot(sub string) fieldPath {
+	if p.subs[0] == "" {
+		p.subs[0] = sub
+	} else {
+		p.subs[1] = sub
+	}
+	return p
+}
+
+// String prints the path for a diagnostic. Keys are input, and may be a phone or an
+// email ("phones" is keyed by number): each is masked (SPEC X).
+func (p fieldPath) String() string {
+	s := p.base + diag.Mask(p.key)
+	for _, sub := range p.subs {
+		if sub != "" {
+			s += "." + diag.Mask(sub)
+		}
+	}
+	if p.raw != nil {
+		sub, _ := jsonvalue.String(p.raw)
+		s += "." + diag.Mask(sub)
+	}
+	return s
+}
+
+func (a *applier) refuse(code diag.Code, field fieldPath, msg string) {
+	a.ch.Diagnostics = append(a.ch.Diagnostics, diag.Diagnostic{
+		MessageID: a.m.MessageID, Code: code, Field: field.String(), Message: msg,
+	})
+}
+
+// changedKey is changed for a field named prefix+key, built only when it changed.
+func (a *applier) changedKey(prefix, key string, did bool) {
+	if did {
+		a.changed(prefix+key, true)
+	}
+}
+
+func (a *applier) changed(field string, did bool) {
+	if did && !slices.Contains(a.ch.Fields, field) {
+		a.ch.Fields = append(a.ch.Fields, field)
+	}
+}
+
+// ApplyTraits applies the traits of an identify message to the contact (Rules T1–T10),
+// and notes that a message of the contact's own was applied, whatever its kind, so that
+// a contact that only ever received tracks still counts as not empty (Rule I7):
+// the message's traits, and its context.traits where the message's own traits do not
+// name the same field (Rule T3). Messages of other kinds change no trait and give empty
+// Changes.
+//
+// Each standard trait goes to its field, each other trait to a custom property under its
+// original key; every field keeps the write with the larger (event time, messageId)
+// stamp. A refused field is reported in the Diagnostics and the rest of the message
+// still applies.
+//
+// A message whose userId is a former External ID of the contact (Rule I5) applies to
+// that userId's part (see [Contact.SplitUser]).
+func (c *Contact) ApplyTraits(m *event.Message, opts *ApplyOptions) Changes {
+	st := stampOf(m.Time, m.MessageID)
+	counts := m.Kind != event.Alias && m.Kind != event.Delete
+	if p := c.sub(m.UserID); p != c {
+		p.noteOwn(st, counts)
+		p.state.applyTraits(m, opts)
+		return c.state.applyTraits(m, opts)
+	}
+	c.noteOwn(st, counts)
+	if c.own != nil {
+		c.own.applyTraits(m, opts)
+	}
+	return c.state.applyTraits(m, opts)
+}
+
+func (c *state) applyTraits(m *event.Message, opts *ApplyOptions) Changes {
+	if m.Kind != event.Identify {
+		return Changes{}
+	}
+	c.writable()
+	a := applier{c: c, m: m, opts: opts, st: stampOf(m.Time, m.MessageID)}
+	var buf [64]byte
+
+	// Which standard fields the message's own traits name, and whether it names
+	// firstName or lastName anywhere (Rule T1's condition for `name`).
+	var own, named stdField
+	for _, mb := range m.Traits {
+		f := standardField(normalizeKey(buf[:0], mb.Key))
+		own |= f
+		named |= f
+	}
+	for _, mb := range m.Context.Traits {
+		named |= standardField(normalizeKey(buf[:0], mb.Key))
+	}
+
+	count := 0
+	apply := func(mb event.Member, prefix string, fromContext bool) {
+		path := fieldPath{base: prefix, key: mb.Key}
+		if len(mb.Key) > MaxTraitKey {
+			a.refuse(diag.TraitLimit, fieldPath{base: prefix, key: truncateKey(mb.Key)}, "trait key over 255 bytes")
+			return
+		}
+		f := standardField(normalizeKey(buf[:0], mb.Key))
+		if fromContext {
+			if f != 0 && own&f != 0 {
+				return // Rule T3: the message's own traits win.
+			}
+			if f == 0 {
+				if _, ok := m.Traits.Get(mb.Key); ok {
+					return
+				}
+			}
+		}
+		count++
+		if count > MaxTraits {
+			a.refuse(diag.TraitLimit, path, "more than 300 traits in one message")
+			return
+		}
+		a.applyTrait(f, mb.Key, mb.Value, path, named)
+	}
+	for _, mb := range m.Traits {
+		apply(mb, "traits.", false)
+	}
+	for _, mb := range m.Context.Traits {
+		apply(mb, "context.traits.", true)
+	}
+	a.contextFields() // such as context.timezone (Rule G3): see fields.go
+	if a.phonesTouched && c.phoneSignature() != a.phonesBefore {
+		a.changed("phones", true)
+	}
+	for _, d := range a.optIns {
+		a.optInField(d.raw, d.path)
+	}
+	return a.ch
+}
+
+func truncateKey(k string) string {
+	k = k[:32]
+	for !utf8.ValidString(k) {
+		k = k[:len(k)-1]
+	}
+	return k + "…"
+}
+
+func (a *applier) applyTrait(f stdField, key string, raw []byte, path fieldPath, named stdField) {
+	if f != 0 && f < 1<<numFields {
+		a.scalar(field(bits.TrailingZeros32(uint32(f))), raw, path)
+		return
+	}
+	switch f {
+	case fName:
+		a.name(raw, path, named)
+	case fPhone:
+		a.phoneTrait(raw, path)
+	case fAddress:
+		a.addressField(raw, path)
+	case fPhones:
+		a.phonesField(raw, path)
+	case fEmails:
+		a.emailsField(raw, path)
+	case fOptIn:
+		a.optIns = append(a.optIns, deferredTrait{raw, path})
+	default:
+		a.customField(key, raw, path)
+	}
+}
+
+// stringField applies a standard string trait: a non-empty string, or null to remove
+// (Rule T4).
+func (a *applier) stringField(r *register, name string, raw []byte, path fieldPath) {
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindNull:
+		a.changed(name, r.set("", a.st))
+		return
+	case jsonvalue.KindString:
+		if r.val != "" && string(raw[1:len(raw)-1]) == r.val {
+			a.changed(name, r.set(r.val, a.st)) // the same value: only the stamp moves
+			return
+		}
+		s, ok := jsonvalue.String(raw)
+		if ok && strings.TrimSpace(s) != "" {
+			a.changed(name, r.set(intern.String(s), a.st))
+			return
+		}
+		if ok {
+			a.refuse(diag.TraitInvalid, path, name+" is empty; send null to remove it")
+			return
+		}
+	}
+	a.refuse(diag.TraitInvalid, path, name+" must be a string")
+}
+
+// name fills firstName and lastName from `name` when the message names neither
+// (Rule T1): the first token, and the rest.
+func (a *applier) name(raw []byte, path fieldPath, named stdField) {
+	if named&(fieldBit(fieldFirstName)|fieldBit(fieldLastName)) != 0 {
+		return
+	}
+	if jsonvalue.KindOf(raw) == jsonvalue.KindNull {
+		return // null name removes nothing: it is not a field of its own.
+	}
+	s, ok := jsonvalue.String(raw)
+	s = strings.TrimSpace(s)
+	if !ok || s == "" {
+		a.refuse(diag.TraitInvalid, path, "name must be a non-empty string")
+		return
+	}
+	first, rest, _ := strings.Cut(s, " ")
+	a.changed("firstName", a.c.fields[fieldFirstName].set(intern.String(first), a.st))
+	if rest = strings.TrimSpace(rest); rest != "" {
+		a.changed("lastName", a.c.fields[fieldLastName].set(intern.String(rest), a.st))
+	}
+}
+
+// emailField applies `email` (Rule T7).
+func (a *applier) emailField(raw []byte, path fieldPath) {
+	r := &a.c.fields[fieldEmail]
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindNull:
+		a.changed("email", r.set("", a.st))
+		return
+	case jsonvalue.KindString:
+		s, _ := jsonvalue.String(raw)
+		if s != "" && s == r.val {
+			a.msgEmail = s
+			a.changed("email", r.set(s, a.st)) // already normalized
+			return
+		}
+		e, err := identity.NormalizeEmail(s)
+		if err != nil {
+			a.refuse(diag.EmailInvalid, path, err.Error())
+			return
+		}
+		a.msgEmail = e
+		a.changed("email", r.set(e, a.st))
+		return
+	}
+	a.refuse(diag.EmailInvalid, path, "email must be a string")
+}
+
+// ageField applies `age` (Rule T6): a whole number 0–150, from a number or a numeric
+// string.
+func (a *applier) ageField(raw []byte, path fieldPath) {
+	r := &a.c.fields[fieldAge]
+	text := raw
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindNull:
+		a.changed("age", r.set("", a.st))
+		return
+	case jsonvalue.KindString:
+		text = raw[1 : len(raw)-1]
+	case jsonvalue.KindNumber:
+	default:
+		a.refuse(diag.TraitInvalid, path, "age must be a whole number from 0 to 150")
+		return
+	}
+	n, ok := wholeNumber(text)
+	if !ok || n > maxAgeYears {
+		a.refuse(diag.TraitInvalid, path, "age must be a whole number from 0 to 150")
+		return
+	}
+	var digits [3]byte
+	i := len(digits)
+	for {
+		i--
+		digits[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	if string(digits[i:]) == r.val {
+		a.changed("age", r.set(r.val, a.st))
+		return
+	}
+	a.changed("age", r.set(intern.String(string(digits[i:])), a.st))
+}
+
+// wholeNumber reads digits with an optional fraction of zeros ("23", "23.0"), up to
+// 1000.
+func wholeNumber(b []byte) (int, bool) {
+	n, i := 0, 0
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		n = n*10 + int(b[i]-'0')
+		if n > 1000 {
+			return 0, false
+		}
+	}
+	if i == 0 {
+		return 0, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		for ; i < len(b) && b[i] == '0'; i++ {
+		}
+	}
+	return n, i == len(b)
+}
+
+// customField applies a custom property (Rule T2): any JSON value kept exactly, ""
+// included; null removes it.
+func (a *applier) customField(key string, raw []byte, path fieldPath) {
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindInvalid:
+		a.refuse(diag.TraitInvalid, path, "value is not JSON")
+		return
+	case jsonvalue.KindNull:
+		a.changedKey("custom.", key, setKeyedBytes(&a.c.custom, key, nil, a.st))
+		return
+	}
+	a.changedKey("custom.", key, setKeyedBytes(&a.c.custom, key, raw, a.st))
+}
+
+// setKeyedBytes is setKeyed for a value given as bytes, converting it to a string only
+// when the write wins with a new value.
+func setKeyedBytes(s *[]keyedRegister, key string, raw []byte, st stamp) bool {
+	i, ok := findKey(*s, key)
+	if ok {
+		r := &(*s)[i].reg
+		if string(raw) == r.val {
+			return r.set(r.val, st)
+		}
+	}
+	return setKeyed(s, key, intern.String(string(raw)), st)
+}

@@ -1,0 +1,321 @@
+package contactcore
+
+import (
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/intern"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
+	"github.com/regalkit/regalkit/optin"
+)
+
+// addressField applies `address` (Rule T5): an object of parts from any of the three key
+// families, a string (line1), or null (removes every part).
+func (a *applier) addressField(raw []byte, path fieldPath) {
+	c := a.c
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindNull:
+		for i := range c.address {
+			a.changed(addressFieldNames[i], c.address[i].set("", a.st))
+		}
+		visible := len(c.addressValue().Extra)
+		if a.st.compare(c.addressCleared) > 0 {
+			c.addressCleared = a.st
+		}
+		if len(c.addressValue().Extra) != visible {
+			a.changed("address", true)
+		}
+		return
+	case jsonvalue.KindString:
+		a.addressPart(partLine1, raw, path)
+		return
+	case jsonvalue.KindObject:
+	default:
+		a.refuse(diag.TraitInvalid, path, "address must be an object or a string")
+		return
+	}
+	var buf [64]byte
+	ok := jsonvalue.Members(raw, func(k, v []byte) {
+		if part, known := addressPart(normalizeKeyBytes(buf[:0], k)); known {
+			a.addressPart(part, v, path.dotRaw(k))
+			return
+		}
+		key, _ := jsonvalue.String(k)
+		if jsonvalue.KindOf(v) == jsonvalue.KindNull {
+			a.changedKey("address.", key, setKeyedBytes(&c.addressExtra, key, nil, a.st))
+			return
+		}
+		a.changedKey("address.", key, setKeyedBytes(&c.addressExtra, key, v, a.st))
+	})
+	if !ok {
+		a.refuse(diag.TraitInvalid, path, "address is not a valid JSON object")
+	}
+}
+
+func (a *applier) addressPart(part int, raw []byte, path fieldPath) {
+	r := &a.c.address[part]
+	name := addressFieldNames[part]
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindNull:
+		a.changed(name, r.set("", a.st))
+		return
+	case jsonvalue.KindString:
+		if string(raw[1:len(raw)-1]) == r.val && r.val != "" {
+			a.changed(name, r.set(r.val, a.st))
+			return
+		}
+		if s, ok := jsonvalue.String(raw); ok && s != "" {
+			a.changed(name, r.set(intern.String(s), a.st))
+			return
+		}
+	case jsonvalue.KindNumber:
+		// A numeric zip code, as some forms send it.
+		a.changed(name, r.set(intern.String(string(raw)), a.st))
+		return
+	}
+	a.refuse(diag.TraitInvalid, path, addressPartNames[part]+" must be a non-empty string")
+}
+
+// phoneTrait applies `phone` (Rule T8): a string or a number that libphonenumber finds
+// valid, or null to remove the phone trait.
+func (a *applier) phoneTrait(raw []byte, path fieldPath) {
+	if jsonvalue.KindOf(raw) == jsonvalue.KindNull {
+		a.phoneWrite(phoneWrite{st: a.st, op: opTrait})
+		return
+	}
+	// Fast path: the value is already the contact's phone in E.164, validated when it
+	// was first set. Segment re-sends the same traits with every identify.
+	if cur := a.c.phones.trait.val; cur != "" && len(raw) == len(cur)+2 && string(raw[1:len(raw)-1]) == cur {
+		a.msgPhone = cur
+		a.phoneWrite(phoneWrite{st: a.st, phone: cur, op: opTrait})
+		return
+	}
+	n, err := a.opts.phones().ParseJSON(raw, a.opts.region())
+	if err != nil {
+		a.refuse(diag.PhoneInvalid, path, err.Error())
+		return
+	}
+	a.msgPhone = n.E164
+	a.phoneWrite(phoneWrite{st: a.st, phone: n.E164, op: opTrait})
+}
+
+func (a *applier) phoneWrite(w phoneWrite) {
+	if !a.phonesTouched {
+		a.phonesBefore = a.c.phoneSignature()
+		a.phonesTouched = true
+	}
+	a.c.addPhoneWrite(w)
+}
+
+// phoneSignature summarizes the phones a user sees (the primary, the members and their
+// labels), to tell whether writes changed them.
+type phoneSignature struct {
+	primary string
+	members int
+	labels  int
+	hash    uint64
+}
+
+func (c *state) phoneSignature() phoneSignature {
+	s := phoneSignature{primary: c.phones.primary(), labels: len(c.labels)}
+	for _, m := range c.phones.members {
+		if m.member.val != "" {
+			s.members++
+			s.hash = s.hash*31 + stringHash(m.phone)
+		}
+	}
+	for _, kr := range c.labels {
+		s.hash = s.hash*31 + stringHash(kr.reg.val)
+	}
+	return s
+}
+
+// stringHash is FNV-1a.
+func stringHash(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// phonesField applies Regal's `phones` object (Rule T9): keyed by number, each entry an
+// object with label, isPrimary, smsOptIn and voiceOptIn, or null to remove the number.
+func (a *applier) phonesField(raw []byte, path fieldPath) {
+	if jsonvalue.KindOf(raw) == jsonvalue.KindNull {
+		return // null phones removes nothing: each number is removed by its own null.
+	}
+	ok := jsonvalue.Members(raw, func(k, v []byte) {
+		key, _ := jsonvalue.String(k)
+		field := path.dot(identity.MaskPhone(key))
+		n, err := a.opts.phones().Parse(key, a.opts.region())
+		if err != nil {
+			a.refuse(diag.PhoneInvalid, field, err.Error())
+			return
+		}
+		switch jsonvalue.KindOf(v) {
+		case jsonvalue.KindNull:
+			a.phoneWrite(phoneWrite{st: a.st, phone: n.E164, op: opMember})
+			return
+		case jsonvalue.KindObject:
+		default:
+			a.refuse(diag.TraitInvalid, field, "a phones entry must be an object or null")
+			return
+		}
+		a.phoneWrite(phoneWrite{st: a.st, phone: n.E164, op: opMember, on: true})
+		var sms, voice []byte
+		jsonvalue.Members(v, func(k2, v2 []byte) {
+			sub, _ := jsonvalue.String(k2)
+			var buf [32]byte
+			switch string(normalizeKey(buf[:0], sub)) {
+			case "label":
+				a.phoneLabel(n.E164, v2, field.dot(sub))
+			case "isprimary":
+				if on, ok := lenientBool(v2); ok {
+					a.phoneWrite(phoneWrite{st: a.st, phone: n.E164, op: opPrimary, on: on})
+				} else {
+					a.refuse(diag.TraitInvalid, field.dot(sub), "isPrimary must be true or false")
+				}
+			case "smsoptin":
+				sms = v2
+			case "voiceoptin":
+				voice = v2
+			default:
+				a.refuse(diag.TraitInvalid, field.dot(sub), "a phones entry holds only label, isPrimary, smsOptIn and voiceOptIn")
+			}
+		})
+		if sms != nil || voice != nil {
+			recs, diags := optin.ParsePhone(field.String(), n.E164, sms, voice, a.consentMessage())
+			a.addConsent(recs, diags)
+		}
+	})
+	if !ok {
+		a.refuse(diag.TraitInvalid, path, "phones must be an object keyed by phone number")
+	}
+}
+
+func (a *applier) phoneLabel(e164 string, raw []byte, path fieldPath) {
+	switch jsonvalue.KindOf(raw) {
+	case jsonvalue.KindNull:
+		a.changed("phones", setKeyedBytes(&a.c.labels, e164, nil, a.st))
+	case jsonvalue.KindString:
+		s, ok := jsonvalue.String(raw)
+		if ok {
+			i, found := findKey(a.c.labels, e164)
+			if found && a.c.labels[i].reg.val == s {
+				a.c.labels[i].reg.set(s, a.st)
+				return
+			}
+			a.changed("phones", setKeyed(&a.c.labels, e164, intern.String(s), a.st))
+			return
+		}
+		fallthrough
+	default:
+		a.refuse(diag.TraitInvalid, path, "label must be a string")
+	}
+}
+
+// lenientBool reads true, false, "true" or "false".
+func lenientBool(raw []byte) (bool, bool) {
+	switch string(raw) {
+	case "true", `"true"`:
+		return true, true
+	case "false", `"false"`:
+		return false, true
+	}
+	return false, false
+}
+
+// emailsField applies Regal's `emails` object: keyed by address, each entry an object
+// with label, isPrimary and emailOptIn. The contact keeps one email: the entry marked
+// isPrimary, or the only entry.
+func (a *applier) emailsField(raw []byte, path fieldPath) {
+	if jsonvalue.KindOf(raw) == jsonvalue.KindNull {
+		return
+	}
+	type entry struct {
+		email   string
+		field   fieldPath
+		primary bool
+	}
+	var entries []entry
+	ok := jsonvalue.Members(raw, func(k, v []byte) {
+		key, _ := jsonvalue.String(k)
+		field := path.dot(identity.MaskEmail(key))
+		e, err := identity.NormalizeEmail(key)
+		if err != nil {
+			a.refuse(diag.EmailInvalid, field, err.Error())
+			return
+		}
+		if jsonvalue.KindOf(v) != jsonvalue.KindObject {
+			a.refuse(diag.TraitInvalid, field, "an emails entry must be an object")
+			return
+		}
+		en := entry{email: e, field: field}
+		var optIn []byte
+		jsonvalue.Members(v, func(k2, v2 []byte) {
+			sub, _ := jsonvalue.String(k2)
+			var buf [32]byte
+			switch string(normalizeKey(buf[:0], sub)) {
+			case "isprimary":
+				en.primary, _ = lenientBool(v2)
+			case "emailoptin":
+				optIn = v2
+			case "label":
+			default:
+				a.refuse(diag.TraitInvalid, field.dot(sub), "an emails entry holds only label, isPrimary and emailOptIn")
+			}
+		})
+		if optIn != nil {
+			recs, diags := optin.ParseEmail(field.String(), e, optIn, a.consentMessage())
+			a.addConsent(recs, diags)
+		}
+		entries = append(entries, en)
+	})
+	if !ok {
+		a.refuse(diag.TraitInvalid, path, "emails must be an object keyed by address")
+		return
+	}
+	chosen := -1
+	for i, en := range entries {
+		if en.primary || len(entries) == 1 {
+			chosen = i
+		}
+	}
+	for i, en := range entries {
+		if i == chosen {
+			a.changed("email", a.c.fields[fieldEmail].set(en.email, a.st))
+		} else {
+			a.refuse(diag.TraitInvalid, en.field, "only the primary email is kept; mark one isPrimary")
+		}
+	}
+}
+
+// optInField applies the seed's `optIn` trait (Rule C2): an array of records or one.
+// It runs after the message's phone and email are known, since records apply to them
+// (Rule C5).
+func (a *applier) optInField(raw []byte, path fieldPath) {
+	recs, diags := a.opts.optIns().ParseTrait(path.String(), raw, a.consentMessage())
+	a.addConsent(recs, diags)
+}
+
+func (a *applier) consentMessage() optin.Message {
+	processed := a.m.Time
+	if a.opts != nil && !a.opts.ProcessedAt.IsZero() {
+		processed = a.opts.ProcessedAt
+	}
+	return optin.Message{
+		ID: a.m.MessageID, Time: a.m.Time, IP: a.m.Context.IP,
+		Phone: a.msgPhone, Email: a.msgEmail, ProcessedAt: processed,
+	}
+}
+
+func (a *applier) addConsent(recs []optin.Record, diags []diag.Diagnostic) {
+	for i := range diags {
+		diags[i].MessageID = a.m.MessageID
+	}
+	a.ch.Diagnostics = append(a.ch.Diagnostics, diags...)
+	if a.c.consent.Add(recs...) > 0 {
+		a.changed("consent", true)
+	}
+}
