@@ -2,22 +2,63 @@
 // first names, cities, countries, genders, consent texts and sources, custom values such
 // as plan names. A million contacts that all say "US" then hold one "US".
 //
-// It uses the standard library's unique package. Interning is best effort: once no
-// handle to a value is left, the runtime may drop its canonical copy, and the next
-// String of it starts a new one; strings already returned stay valid either way.
+// It keeps a fixed table of canonical strings, indexed by a hash of the text in pairs of
+// slots: a string whose pair holds the same text gets that copy; any other takes the
+// pair's older slot over.
+// Interning is best effort: a value whose slot another value took is copied again, and
+// strings already returned stay valid either way. The table holds at most TableSize
+// strings of at most MaxLen bytes, about 1.5 MB in all, for the life of the process.
+//
+// The table replaces the standard library's unique package, which this package used
+// before: unique drops a value's canonical copy once no unique.Handle to it is left,
+// and callers keep only the string, so every garbage collection emptied the table and
+// each value was inserted again, with a weak pointer and a cleanup, at several times
+// the cost of a lookup.
 package intern
 
-import "unique"
+import (
+	"hash/maphash"
+	"strings"
+	"sync/atomic"
+)
 
 // MaxLen is the longest string String interns. Longer strings are rarely shared, and
 // rarely small enough for sharing to pay for the lookup.
 const MaxLen = 64
 
+// TableSize is the number of canonical strings the table holds.
+const TableSize = 1 << tableBits
+
+const tableBits = 14
+
+var (
+	seed  = maphash.MakeSeed()
+	table [TableSize]atomic.Pointer[string]
+)
+
 // String returns a string equal to s whose memory is shared with the other results of
 // String for the same text, when s is at most MaxLen bytes long; s itself otherwise.
+// It is safe for concurrent use.
 func String(s string) string {
 	if s == "" || len(s) > MaxLen {
 		return s
 	}
-	return unique.Make(s).Value()
+	i := maphash.String(seed, s) & (TableSize - 1)
+	first, second := &table[i], &table[i^1]
+	p := first.Load()
+	if p != nil && *p == s {
+		return *p
+	}
+	if q := second.Load(); q != nil && *q == s {
+		return *q
+	}
+	// s may be a slice of a larger buffer: the table keeps a copy of its own. The slot
+	// pair keeps the two most recent texts, so two common values sharing a pair do not
+	// evict each other on every call.
+	c := strings.Clone(s)
+	if p != nil {
+		second.Store(p)
+	}
+	first.Store(&c)
+	return c
 }
