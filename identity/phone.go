@@ -160,9 +160,13 @@ func parsePhone(input, region string) phoneResult {
 	if digits == 0 {
 		return refuse(input, region, ReasonNotANumber, phonenumbers.ErrNotANumber)
 	}
-	num, err := phonenumbers.Parse(input, region)
-	if err != nil {
-		return refuse(input, region, reasonForParseError(err), err)
+	num, ok := parseNANP(input, region)
+	if !ok {
+		var err error
+		num, err = phonenumbers.Parse(input, region)
+		if err != nil {
+			return refuse(input, region, reasonForParseError(err), err)
+		}
 	}
 	// phonenumbers.IsValidNumber is GetRegionCodeForNumber followed by
 	// IsValidNumberForRegion; the region is what a valid number reports, so it is
@@ -245,4 +249,57 @@ func unquoteSimple(raw []byte) (string, bool) {
 		}
 	}
 	return string(body), true
+}
+
+// parseNANP reads the commonest shapes of a North American number without
+// phonenumbers.Parse, whose regular expressions (viability, extensions, country code
+// and national prefix) cost more than validating the number: ten digits whose first is
+// 2-9, preceded by "+1" in any region, or by "1" or nothing in region US, with only
+// spaces, '-', '.', '(' and ')' between or around the digits. For these Parse finds no
+// extension (no letter, '#', ';', ',' or '~'), no IDD prefix (US's is 011, and the
+// national part cannot start with 0 or 1), takes "1" before ten more digits for the
+// country code (eleven digits are too long for a US national number), strips no national
+// prefix (US's is 1) and sets no Italian leading zero: its result is country code 1 and
+// the ten digits as the national number, which is what parseNANP returns. Anything else
+// reports false, and the caller asks Parse. TestParsePhone_matchesLibphonenumber checks
+// the equivalence on generated inputs.
+func parseNANP(input, region string) (*phonenumbers.PhoneNumber, bool) {
+	var digits [11]byte
+	n, plus := 0, false
+	for i := 0; i < len(input); i++ {
+		switch c := input[i]; {
+		case c >= '0' && c <= '9':
+			if n == len(digits) {
+				return nil, false
+			}
+			digits[n] = c
+			n++
+		case c == '+':
+			if i != 0 {
+				return nil, false
+			}
+			plus = true
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
+		default:
+			return nil, false
+		}
+	}
+	var national []byte
+	switch {
+	case n == 11 && digits[0] == '1' && (plus || region == "US"):
+		national = digits[1:11]
+	case n == 10 && !plus && region == "US":
+		national = digits[:10]
+	default:
+		return nil, false
+	}
+	if national[0] < '2' {
+		return nil, false
+	}
+	var nn uint64
+	for _, c := range national {
+		nn = nn*10 + uint64(c-'0')
+	}
+	cc := int32(1)
+	return &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &nn}, true
 }
