@@ -172,15 +172,31 @@ func parsePhone(input, region string) phoneResult {
 	// IsValidNumberForRegion; the region is what a valid number reports, so it is
 	// computed once (for a +1 number it costs a full validation against each NANP
 	// region in turn, the most expensive step of a parse).
-	numRegion := phonenumbers.GetRegionCodeForNumber(num)
-	if !phonenumbers.IsValidNumberForRegion(num, numRegion) {
-		return refuse(input, region, reasonForInvalid(num), nil)
+	var numRegion string
+	if usFirst && num.GetCountryCode() == 1 && phonenumbers.IsValidNumberForRegion(num, "US") {
+		// GetRegionCodeForNumber tries the regions of +1 in turn, US first, and
+		// returns the first for which the number is valid (US's metadata has no
+		// leading digits, so for US that is the very check just made): a number valid
+		// for US is a US number, and the second full validation is saved.
+		numRegion = "US"
+	} else {
+		numRegion = phonenumbers.GetRegionCodeForNumber(num)
+		if !phonenumbers.IsValidNumberForRegion(num, numRegion) {
+			return refuse(input, region, reasonForInvalid(num), nil)
+		}
 	}
 	return phoneResult{number: PhoneNumber{
 		E164:   phonenumbers.Format(num, phonenumbers.E164),
 		Region: numRegion,
 	}}
 }
+
+// usFirst is whether libphonenumber tries US first among the regions of +1, as its
+// metadata has it; parsePhone's shortcut for US numbers depends on it.
+var usFirst = func() bool {
+	r := phonenumbers.GetRegionCodesForCountryCode(1)
+	return len(r) > 0 && r[0] == "US"
+}()
 
 func reasonForParseError(err error) PhoneReason {
 	switch {
