@@ -20,6 +20,7 @@ import (
 	"hash/maphash"
 	"strings"
 	"sync/atomic"
+	"unsafe"
 )
 
 // MaxLen is the longest string String interns. Longer strings are rarely shared, and
@@ -43,21 +44,53 @@ func String(s string) string {
 	if s == "" || len(s) > MaxLen {
 		return s
 	}
-	i := maphash.String(seed, s) & (TableSize - 1)
-	first, second := &table[i], &table[i^1]
-	p := first.Load()
-	if p != nil && *p == s {
+	first, second, p, ok := lookup(maphash.String(seed, s), s)
+	if ok {
 		return *p
 	}
-	if q := second.Load(); q != nil && *q == s {
-		return *q
+	// s may be a slice of a larger buffer: the table keeps a copy of its own.
+	return store(first, second, p, strings.Clone(s))
+}
+
+// Bytes returns String(string(b)) without converting b first: when the text is in the
+// table, Bytes allocates nothing, where the caller's conversion alone would allocate. A
+// text over MaxLen bytes is copied as string(b) would.
+func Bytes(b []byte) string {
+	if len(b) == 0 {
+		return ""
 	}
-	// s may be a slice of a larger buffer: the table keeps a copy of its own. The slot
-	// pair keeps the two most recent texts, so two common values sharing a pair do not
-	// evict each other on every call.
-	c := strings.Clone(s)
-	if p != nil {
-		second.Store(p)
+	if len(b) > MaxLen {
+		return string(b)
+	}
+	first, second, p, ok := lookup(maphash.Bytes(seed, b), unsafe.String(unsafe.SliceData(b), len(b)))
+	if ok {
+		return *p
+	}
+	return store(first, second, p, string(b))
+}
+
+// lookup finds text s, whose hash is h, in its pair of slots. It returns the pair, the
+// first slot's string and whether that string, or the second one then returned
+// instead, is s.
+func lookup(h uint64, s string) (first, second *atomic.Pointer[string], p *string, ok bool) {
+	i := h & (TableSize - 1)
+	first, second = &table[i], &table[i^1]
+	p = first.Load()
+	if p != nil && *p == s {
+		return first, second, p, true
+	}
+	if q := second.Load(); q != nil && *q == s {
+		return first, second, q, true
+	}
+	return first, second, p, false
+}
+
+// store puts c, a string of its own, in the first slot of its pair, moving the first
+// slot's string (old) to the second: a pair keeps the two most recent texts, so two
+// common values sharing a pair do not evict each other on every call.
+func store(first, second *atomic.Pointer[string], old *string, c string) string {
+	if old != nil {
+		second.Store(old)
 	}
 	first.Store(&c)
 	return c

@@ -89,3 +89,27 @@ func BenchmarkString(b *testing.B) {
 		}
 	})
 }
+
+func TestBytes_sharesWithString(t *testing.T) {
+	a := String(strings.Clone("Gold plan"))
+	buf := []byte("Gold plan")
+	b := Bytes(buf)
+	if b != "Gold plan" || unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Fatalf("Bytes(%q) = %q, not String's copy", buf, b)
+	}
+	buf[0] = 'X'
+	if b != "Gold plan" {
+		t.Fatalf("Bytes' result changed with the caller's buffer: %q", b)
+	}
+	_ = Bytes(buf[1:]) // "old plan": now in the table
+	if n := testing.AllocsPerRun(100, func() { _ = Bytes(buf[1:]) }); n != 0 {
+		t.Fatalf("a Bytes hit allocates %v times, want 0", n)
+	}
+	long := []byte(strings.Repeat("y", MaxLen+1))
+	if got := Bytes(long); got != string(long) || unsafe.StringData(got) == unsafe.SliceData(long) {
+		t.Fatal("a text over MaxLen is not copied")
+	}
+	if Bytes(nil) != "" {
+		t.Fatal("Bytes(nil) is not empty")
+	}
+}
