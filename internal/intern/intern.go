@@ -18,7 +18,6 @@ package intern
 
 import (
 	"hash/maphash"
-	"strings"
 	"sync/atomic"
 	"unsafe"
 )
@@ -34,8 +33,25 @@ const tableBits = 14
 
 var (
 	seed  = maphash.MakeSeed()
-	table [TableSize]atomic.Pointer[string]
+	table [TableSize]atomic.Pointer[byte]
 )
+
+// A slot points at an entry: one allocation holding the text's length in its first
+// byte (MaxLen fits) and the text after it, so a lookup reads the slot, then one
+// block, rather than a string header and then its bytes.
+
+// entryText returns the text of the entry at e.
+func entryText(e *byte) string {
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(e), 1)), int(*e))
+}
+
+// newEntry returns an entry holding s, at most MaxLen bytes long.
+func newEntry(s string) *byte {
+	b := make([]byte, 1+len(s))
+	b[0] = byte(len(s))
+	copy(b[1:], s)
+	return &b[0]
+}
 
 // String returns a string equal to s whose memory is shared with the other results of
 // String for the same text, when s is at most MaxLen bytes long; s itself otherwise.
@@ -44,12 +60,12 @@ func String(s string) string {
 	if s == "" || len(s) > MaxLen {
 		return s
 	}
-	first, second, p, ok := lookup(maphash.String(seed, s), s)
+	first, second, e, ok := lookup(maphash.String(seed, s), s)
 	if ok {
-		return *p
+		return entryText(e)
 	}
 	// s may be a slice of a larger buffer: the table keeps a copy of its own.
-	return store(first, second, p, strings.Clone(s))
+	return store(first, second, e, newEntry(s))
 }
 
 // Bytes returns String(string(b)) without converting b first: when the text is in the
@@ -62,36 +78,37 @@ func Bytes(b []byte) string {
 	if len(b) > MaxLen {
 		return string(b)
 	}
-	first, second, p, ok := lookup(maphash.Bytes(seed, b), unsafe.String(unsafe.SliceData(b), len(b)))
+	s := unsafe.String(unsafe.SliceData(b), len(b))
+	first, second, e, ok := lookup(maphash.Bytes(seed, b), s)
 	if ok {
-		return *p
+		return entryText(e)
 	}
-	return store(first, second, p, string(b))
+	return store(first, second, e, newEntry(s))
 }
 
 // lookup finds text s, whose hash is h, in its pair of slots. It returns the pair, the
-// first slot's string and whether that string, or the second one then returned
-// instead, is s.
-func lookup(h uint64, s string) (first, second *atomic.Pointer[string], p *string, ok bool) {
+// first slot's entry and whether that entry, or the second one then returned instead,
+// holds s.
+func lookup(h uint64, s string) (first, second *atomic.Pointer[byte], e *byte, ok bool) {
 	i := h & (TableSize - 1)
 	first, second = &table[i], &table[i^1]
-	p = first.Load()
-	if p != nil && *p == s {
-		return first, second, p, true
+	e = first.Load()
+	if e != nil && entryText(e) == s {
+		return first, second, e, true
 	}
-	if q := second.Load(); q != nil && *q == s {
-		return first, second, q, true
+	if f := second.Load(); f != nil && entryText(f) == s {
+		return first, second, f, true
 	}
-	return first, second, p, false
+	return first, second, e, false
 }
 
-// store puts c, a string of its own, in the first slot of its pair, moving the first
-// slot's string (old) to the second: a pair keeps the two most recent texts, so two
-// common values sharing a pair do not evict each other on every call.
-func store(first, second *atomic.Pointer[string], old *string, c string) string {
+// store puts entry e in the first slot of its pair, moving the first slot's entry (old)
+// to the second: a pair keeps the two most recent texts, so two common values sharing a
+// pair do not evict each other on every call. It returns e's text.
+func store(first, second *atomic.Pointer[byte], old, e *byte) string {
 	if old != nil {
 		second.Store(old)
 	}
-	first.Store(&c)
-	return c
+	first.Store(e)
+	return entryText(e)
 }
