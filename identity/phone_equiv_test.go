@@ -55,13 +55,14 @@ func phoneFormats(cc int, nat string) []string {
 }
 
 // TestParsePhone_matchesLibphonenumber checks parsePhone against referenceParse on
-// generated numbers of many regions in many formats, valid and invalid alike.
+// generated numbers of many regions in many formats, valid and invalid alike (about
+// 10,000 inputs; the commit that added it ran 2.5 times as many with seven seeds).
 func TestParsePhone_matchesLibphonenumber(t *testing.T) {
 	rng := rand.New(rand.NewPCG(14, 1))
 	regions := []string{"US", "CA", "GB", "DE", "FR", "IT", "BR", "IN", "JM", "BS", "PR", "AU", "JP", "RU", "KZ"}
 	ccs := []int{1, 1, 1, 44, 49, 33, 39, 55, 91, 7, 61, 81, 800, 979, 888, 999}
 	checked, valid := 0, 0
-	for range 1500 {
+	for range 600 {
 		cc := ccs[rng.IntN(len(ccs))]
 		n := 5 + rng.IntN(9)
 		nat := make([]byte, n)
@@ -102,7 +103,7 @@ func TestParsePhone_nanpShapesMatchLibphonenumber(t *testing.T) {
 	seps := []string{" ", "-", ".", "(", ")", "  ", " - ", ") ", "(", "/", "#", "x", "ext", "+", "'"}
 	areas := []string{"954", "212", "415", "555", "800", "900", "242", "787", "613", "011", "123", "199", "264", "345"}
 	checked, fast, valid := 0, 0, 0
-	for range 40000 {
+	for range 15000 {
 		var digits []byte
 		switch rng.IntN(4) {
 		case 0, 1:
