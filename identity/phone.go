@@ -267,7 +267,7 @@ func unquoteSimple(raw []byte) (string, bool) {
 	return string(body), true
 }
 
-// parseNANP reads the commonest shapes of a North American number without
+// parseNANP reads the commonest shapes of a North American number (Rule T8) without
 // phonenumbers.Parse, whose regular expressions (viability, extensions, country code
 // and national prefix) cost more than validating the number: ten digits whose first is
 // 2-9, preceded by "+1" in any region, or by "1" or nothing in region US, with only
