@@ -2,6 +2,7 @@ package event
 
 import (
 	"encoding/json"
+	"unsafe"
 
 	"github.com/regalkit/regalkit/internal/jsonvalue"
 )
@@ -161,7 +162,10 @@ func (a *textArena) finish(c *Context) {
 	if a.set == 0 {
 		return
 	}
-	all := string(a.buf)
+	// The arena's buffer is its own and never written again: its strings are made over
+	// it, not over a copy.
+	all := unsafe.String(unsafe.SliceData(a.buf), len(a.buf))
+	a.buf = nil
 	fields := [numTextFields]*string{&c.IP, &c.UserAgent, &c.Locale, &c.Channel,
 		&c.Library.Name, &c.Library.Version,
 		&c.Page.Path, &c.Page.Referrer, &c.Page.Search, &c.Page.Title, &c.Page.URL}

@@ -160,18 +160,43 @@ func parsePhone(input, region string) phoneResult {
 	if digits == 0 {
 		return refuse(input, region, ReasonNotANumber, phonenumbers.ErrNotANumber)
 	}
-	num, err := phonenumbers.Parse(input, region)
-	if err != nil {
-		return refuse(input, region, reasonForParseError(err), err)
+	num, ok := parseNANP(input, region)
+	if !ok {
+		var err error
+		num, err = phonenumbers.Parse(input, region)
+		if err != nil {
+			return refuse(input, region, reasonForParseError(err), err)
+		}
 	}
-	if !phonenumbers.IsValidNumber(num) {
-		return refuse(input, region, reasonForInvalid(num), nil)
+	// phonenumbers.IsValidNumber is GetRegionCodeForNumber followed by
+	// IsValidNumberForRegion; the region is what a valid number reports, so it is
+	// computed once (for a +1 number it costs a full validation against each NANP
+	// region in turn, the most expensive step of a parse).
+	var numRegion string
+	if usFirst && num.GetCountryCode() == 1 && phonenumbers.IsValidNumberForRegion(num, "US") {
+		// GetRegionCodeForNumber tries the regions of +1 in turn, US first, and
+		// returns the first for which the number is valid (US's metadata has no
+		// leading digits, so for US that is the very check just made): a number valid
+		// for US is a US number, and the second full validation is saved.
+		numRegion = "US"
+	} else {
+		numRegion = phonenumbers.GetRegionCodeForNumber(num)
+		if !phonenumbers.IsValidNumberForRegion(num, numRegion) {
+			return refuse(input, region, reasonForInvalid(num), nil)
+		}
 	}
 	return phoneResult{number: PhoneNumber{
 		E164:   phonenumbers.Format(num, phonenumbers.E164),
-		Region: phonenumbers.GetRegionCodeForNumber(num),
+		Region: numRegion,
 	}}
 }
+
+// usFirst is whether libphonenumber tries US first among the regions of +1, as its
+// metadata has it; parsePhone's shortcut for US numbers depends on it.
+var usFirst = func() bool {
+	r := phonenumbers.GetRegionCodesForCountryCode(1)
+	return len(r) > 0 && r[0] == "US"
+}()
 
 func reasonForParseError(err error) PhoneReason {
 	switch {
@@ -240,4 +265,57 @@ func unquoteSimple(raw []byte) (string, bool) {
 		}
 	}
 	return string(body), true
+}
+
+// parseNANP reads the commonest shapes of a North American number (Rule T8) without
+// phonenumbers.Parse, whose regular expressions (viability, extensions, country code
+// and national prefix) cost more than validating the number: ten digits whose first is
+// 2-9, preceded by "+1" in any region, or by "1" or nothing in region US, with only
+// spaces, '-', '.', '(' and ')' between or around the digits. For these Parse finds no
+// extension (no letter, '#', ';', ',' or '~'), no IDD prefix (US's is 011, and the
+// national part cannot start with 0 or 1), takes "1" before ten more digits for the
+// country code (eleven digits are too long for a US national number), strips no national
+// prefix (US's is 1) and sets no Italian leading zero: its result is country code 1 and
+// the ten digits as the national number, which is what parseNANP returns. Anything else
+// reports false, and the caller asks Parse. TestParsePhone_matchesLibphonenumber checks
+// the equivalence on generated inputs.
+func parseNANP(input, region string) (*phonenumbers.PhoneNumber, bool) {
+	var digits [11]byte
+	n, plus := 0, false
+	for i := 0; i < len(input); i++ {
+		switch c := input[i]; {
+		case c >= '0' && c <= '9':
+			if n == len(digits) {
+				return nil, false
+			}
+			digits[n] = c
+			n++
+		case c == '+':
+			if i != 0 {
+				return nil, false
+			}
+			plus = true
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
+		default:
+			return nil, false
+		}
+	}
+	var national []byte
+	switch {
+	case n == 11 && digits[0] == '1' && (plus || region == "US"):
+		national = digits[1:11]
+	case n == 10 && !plus && region == "US":
+		national = digits[:10]
+	default:
+		return nil, false
+	}
+	if national[0] < '2' {
+		return nil, false
+	}
+	var nn uint64
+	for _, c := range national {
+		nn = nn*10 + uint64(c-'0')
+	}
+	cc := int32(1)
+	return &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &nn}, true
 }

@@ -3,6 +3,7 @@ package segmentio
 import (
 	"errors"
 	"strings"
+	"unsafe"
 
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
@@ -292,7 +293,8 @@ func (s *decodeState) item(m *event.Message) error {
 		return fail(s.problems[i])
 	}
 	// The message gets a buffer of its own, envelope parts appended, so that it shares
-	// nothing with the document or with other messages. The size limit counts what the
+	// nothing with the document, with the decoder's scratch space, or with other
+	// messages: callers keep messages after the next Decode. The size limit counts what the
 	// envelope adds: it bounds the memory each message costs.
 	env := s.env
 	size := len(text) + (env.context.end - env.context.start) + (env.integrations.end - env.integrations.start) + (env.sentAt.end - env.sentAt.start)
@@ -327,7 +329,11 @@ func (s *decodeState) item(m *event.Message) error {
 			return fail(&FieldError{Reason: "not a JSON object"})
 		}
 	}
-	if err := s.decodeMessage(m, buf, string(buf), top, at); err != nil {
+	// The message's strings are made over buf itself: nothing writes to buf from here
+	// on (the decoder hands out values as capped slices, and event.Message documents
+	// that a message's strings and values may share one buffer), so one copy of the
+	// text serves both.
+	if err := s.decodeMessage(m, buf, unsafe.String(unsafe.SliceData(buf), len(buf)), top, at); err != nil {
 		return fail(err)
 	}
 	return nil

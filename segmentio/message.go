@@ -9,8 +9,9 @@ import (
 	"github.com/regalkit/regalkit/internal/jsonvalue"
 )
 
-// message reads one message out of its own compact buffer. str is string(buf): every
-// string without escapes is a substring of it, so a message costs two copies of its
+// message reads one message out of its own compact buffer. str is the same bytes as a
+// string (made with unsafe.String; buf is never written once decoding starts): every
+// string without escapes is a substring of it, so a message costs one copy of its
 // text, not one allocation per field.
 type message struct {
 	s   *decodeState
