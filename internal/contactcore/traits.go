@@ -439,7 +439,7 @@ func (a *applier) ageField(raw []byte, path fieldPath) {
 		a.changed("age", r.set(r.val, a.st))
 		return
 	}
-	a.changed("age", r.set(intern.String(string(digits[i:])), a.st))
+	a.changed("age", r.set(intern.Bytes(digits[i:]), a.st))
 }
 
 // wholeNumber reads digits with an optional fraction of zeros ("23", "23.0"), up to
@@ -487,5 +487,5 @@ func setKeyedBytes(s *[]keyedRegister, key string, raw []byte, st stamp) bool {
 			return r.set(r.val, st)
 		}
 	}
-	return setKeyed(s, key, intern.String(string(raw)), st)
+	return setKeyed(s, key, intern.Bytes(raw), st)
 }

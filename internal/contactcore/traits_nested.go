@@ -69,7 +69,7 @@ func (a *applier) addressPart(part int, raw []byte, path fieldPath) {
 		}
 	case jsonvalue.KindNumber:
 		// A numeric zip code, as some forms send it.
-		a.changed(name, r.set(intern.String(string(raw)), a.st))
+		a.changed(name, r.set(intern.Bytes(raw), a.st))
 		return
 	}
 	a.refuse(diag.TraitInvalid, path, addressPartNames[part]+" must be a non-empty string")
