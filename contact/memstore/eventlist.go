@@ -7,6 +7,7 @@ import (
 
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/msgorder"
 )
 
 // storedEvent is an event record as the store keeps it: packed (see packRecord), never
@@ -32,15 +33,14 @@ type eventHead struct {
 	ReceivedAt time.Time
 }
 
-// ordering returns the fields of h that contact.CompareEvents reads, as a record.
-func (h *eventHead) ordering() event.Record {
-	return event.Record{Time: h.Time, MessageID: h.MessageID}
-}
-
-// matches reports whether the record matches q (EventQuery.Match reads kind, name and
-// time).
+// matches reports whether the record matches q, as contact.EventQuery.Match would
+// (it reads kind, name and time), without building an event.Record (about 500 bytes to
+// zero for every event a query walks).
 func (ev *storedEvent) matches(q *contact.EventQuery) bool {
-	return q.Match(&event.Record{Kind: ev.rec.Kind, Name: ev.rec.Name, Time: ev.rec.Time})
+	return (q.Kind == 0 || ev.rec.Kind == q.Kind) &&
+		(q.Name == "" || ev.rec.Name == q.Name) &&
+		(q.Since.IsZero() || !ev.rec.Time.Before(q.Since)) &&
+		(q.Until.IsZero() || ev.rec.Time.Before(q.Until))
 }
 
 // newStoredEvent packs r for the store (packRecord).
@@ -54,9 +54,9 @@ func newStoredEvent(r event.Record, contactID string) *storedEvent {
 func (ev *storedEvent) record() event.Record { return copyRecord(ev) }
 
 // byContactOrder orders a contact's events as Events yields them (Rule E4).
+// It is contact.CompareEvents on the stored fields.
 func byContactOrder(a, b *storedEvent) int {
-	x, y := a.rec.ordering(), b.rec.ordering()
-	return contact.CompareEvents(&x, &y)
+	return msgorder.Compare(a.rec.Time, a.rec.MessageID, b.rec.Time, b.rec.MessageID)
 }
 
 // byTimelineOrder orders the events of many contacts: by event time, messageId, then
@@ -103,6 +103,12 @@ func (l *eventList) insert(e *storedEvent, cmp func(a, b *storedEvent) int) bool
 		l.chunks = [][]*storedEvent{{e}}
 		return true
 	}
+	if last := l.chunks[len(l.chunks)-1]; cmp(last[len(last)-1], e) < 0 {
+		// After the last event: the common case (timestamps mostly increase), with
+		// one comparison instead of two binary searches.
+		l.append(e)
+		return true
+	}
 	ci := l.chunkFor(e, cmp)
 	c := l.chunks[ci]
 	i, found := slices.BinarySearchFunc(c, e, cmp)
@@ -120,9 +126,8 @@ func (l *eventList) insert(e *storedEvent, cmp func(a, b *storedEvent) int) bool
 		}
 		l.chunks[ci] = slices.Insert(c, i, e)
 	case i == len(c):
-		// After the last event of the list (chunkFor picks the last chunk only then):
-		// the common, in-order case. Start a new chunk and leave this one full.
-		l.chunks = append(l.chunks, []*storedEvent{e})
+		// After the last event of the list (chunkFor picks the last chunk only then).
+		l.append(e)
 	default:
 		// Split the full chunk in halves and insert into the half e belongs to.
 		half := len(c) / 2
@@ -138,6 +143,25 @@ func (l *eventList) insert(e *storedEvent, cmp func(a, b *storedEvent) int) bool
 		l.chunks = slices.Insert(l.chunks, ci+1, upper)
 	}
 	return true
+}
+
+// append adds e after the last event of a non-empty list.
+func (l *eventList) append(e *storedEvent) {
+	ci := len(l.chunks) - 1
+	c := l.chunks[ci]
+	if len(c) == maxChunk {
+		// Start a new chunk and leave this one full.
+		l.chunks = append(l.chunks, []*storedEvent{e})
+		return
+	}
+	if len(c) == cap(c) {
+		// Grow by doubling up to maxChunk exactly, so that a full chunk holds no spare
+		// capacity.
+		grown := make([]*storedEvent, len(c), min(max(2*cap(c), 4), maxChunk))
+		copy(grown, c)
+		c = grown
+	}
+	l.chunks[ci] = append(c, e)
 }
 
 // remove removes the event equal to e by cmp and reports whether there was one.
