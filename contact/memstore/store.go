@@ -69,25 +69,33 @@ func (s *Store) Update(ctx context.Context, fn func(tx contact.Tx) error) error 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		t := newTx(s, ctx)
-		err := fn(t)
-		t.closed = true
-		if !t.stale {
-			if err != nil {
-				// fn saw one state of the store throughout (see tx.addRead), so its
-				// error is a real answer, not an artefact of a concurrent commit.
-				return err
-			}
-			err = s.commit(t)
-			if !errors.Is(err, errStale) {
-				return err
-			}
+		if done, err := s.attempt(ctx, fn); done {
+			return err
 		}
 		if attempt >= s.maxAttempts {
 			return fmt.Errorf("memstore: gave up after %d attempts: %w", attempt, contact.ErrConflict)
 		}
 		backoff(attempt)
 	}
+}
+
+// attempt runs fn in a transaction once, and commits it. It reports done unless the
+// transaction met a conflict and must run again.
+func (s *Store) attempt(ctx context.Context, fn func(tx contact.Tx) error) (done bool, err error) {
+	t := newTx(s, ctx)
+	defer t.release()
+	err = fn(t)
+	t.closed = true
+	if t.stale {
+		return false, nil
+	}
+	if err != nil {
+		// fn saw one state of the store throughout (see tx.addRead), so its error is
+		// a real answer, not an artefact of a concurrent commit.
+		return true, err
+	}
+	err = s.commit(t)
+	return !errors.Is(err, errStale), err
 }
 
 // backoff waits before attempt+1: first only yielding the processor, then sleeping a
@@ -285,7 +293,9 @@ func (s *Store) Find(ctx context.Context, k identity.Key) ([]*contact.Contact, e
 		}
 		t := newTx(s, ctx)
 		cs, err := t.Find(k)
-		if !t.stale {
+		stale := t.stale
+		t.release()
+		if !stale {
 			return cs, err
 		}
 		if attempt >= s.maxAttempts {

@@ -5,6 +5,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
@@ -112,6 +113,13 @@ func (ch *change) addedEvent(messageID string) (int, bool) {
 // tx is the store's contact.Tx: an optimistic transaction. It reads committed state
 // without holding any lock, keeps what it read with its version, and buffers its writes;
 // the commit applies them only if nothing it read has changed since.
+//
+// The tx itself is a small handle that lives as long as a caller keeps it; what it
+// read and wrote is in a txState taken from a pool and put back when Update returns
+// (release), so that a transaction allocates its bookkeeping only when it outgrows
+// what earlier ones left (issue 14: newTx was 5% of the bytes a message allocates).
+// Every method checks usable first, so a handle kept past its Update never touches a
+// state that another transaction now uses.
 type tx struct {
 	s   *Store
 	ctx context.Context
@@ -122,32 +130,72 @@ type tx struct {
 	// Update runs fn again. Every method fails from then on.
 	stale bool
 
+	*txState // nil once released
+}
+
+// txState is what a transaction read and wrote.
+type txState struct {
 	reads      []read
 	changes    []*change
 	processed  []string              // messageIds marked processed
 	tombstones []contact.Tombstone   // tombstones put, the latest of each userId
 	outbox     []contact.OutboxEntry // outbox entries enqueued (see outbox.go)
 
-	// Room for a typical transaction (a messageId, a key, a contact or two), so that it
-	// allocates once.
-	readBuf    [4]read
-	changeBuf  [2]*change
-	change0    change
-	processBuf [1]string
+	spare []*change // changes of earlier transactions, to reuse
 }
+
+var txStates = sync.Pool{New: func() any {
+	// Room for a typical transaction (a messageId, a key, a contact or two).
+	return &txState{reads: make([]read, 0, 8), changes: make([]*change, 0, 2), processed: make([]string, 0, 1)}
+}}
+
+// maxPooled bounds the length of a slice a txState keeps for the next transaction, so
+// that one huge transaction does not pin its bookkeeping in the pool.
+const maxPooled = 64
 
 // newTx returns a transaction of s under ctx.
 func newTx(s *Store, ctx context.Context) *tx {
-	t := new(tx)
-	t.init(s, ctx)
-	return t
+	return &tx{s: s, ctx: ctx, txState: txStates.Get().(*txState)}
 }
 
-func (t *tx) init(s *Store, ctx context.Context) {
-	t.s, t.ctx = s, ctx
-	t.reads = t.readBuf[:0]
-	t.changes = t.changeBuf[:0]
-	t.processed = t.processBuf[:0]
+// release closes the transaction and puts its state back in the pool, cleared so that
+// the pool keeps no stored contact or event alive.
+func (t *tx) release() {
+	st := t.txState
+	t.closed, t.txState = true, nil
+	if st == nil {
+		return
+	}
+	for _, ch := range st.changes {
+		if len(st.spare) < maxPooled {
+			added, removed := ch.added, ch.removed
+			clear(added)
+			clear(removed)
+			if cap(added) > maxPooled {
+				added = nil
+			}
+			if cap(removed) > maxPooled {
+				removed = nil
+			}
+			*ch = change{added: added[:0], removed: removed[:0]}
+			st.spare = append(st.spare, ch)
+		}
+	}
+	st.reads = reuse(st.reads)
+	st.changes = reuse(st.changes)
+	st.processed = reuse(st.processed)
+	st.tombstones = reuse(st.tombstones)
+	st.outbox = reuse(st.outbox)
+	txStates.Put(st)
+}
+
+// reuse returns s cleared and emptied, or nil when it is too big to keep.
+func reuse[S ~[]E, E any](s S) S {
+	if cap(s) > maxPooled {
+		return nil
+	}
+	clear(s)
+	return s[:0]
 }
 
 var _ contact.Tx = (*tx)(nil)
@@ -293,11 +341,15 @@ func (t *tx) current(id string) (*contact.Contact, *change, read, error) {
 
 // newChange starts the change of a contact read as r.
 func (t *tx) newChange(r read) *change {
-	ch := &t.change0
-	if len(t.changes) > 0 {
+	var ch *change
+	if n := len(t.spare); n > 0 {
+		ch = t.spare[n-1]
+		t.spare[n-1] = nil
+		t.spare = t.spare[:n-1]
+	} else {
 		ch = new(change)
 	}
-	*ch = change{id: r.id, stripe: r.stripe, base: r.c, final: r.c}
+	*ch = change{id: r.id, stripe: r.stripe, base: r.c, final: r.c, added: ch.added, removed: ch.removed}
 	t.changes = append(t.changes, ch)
 	return ch
 }
