@@ -86,6 +86,7 @@
 // entry, and per lookup key an 8-byte-keyed map slot and a one-element id list; per
 // event, the packed record, a slot in the contact's list and one in the timeline, and
 // past a few events a map slot; per
-// processed messageId, a copy of the id and a map slot. BenchmarkMemoryPerContact
+// processed messageId, its bytes with two or three bytes of framing in a block of the
+// stripe's and a pointer-free map slot (idset.go). BenchmarkMemoryPerContact
 // measures it at a million contacts with the seed's profile.
 package memstore

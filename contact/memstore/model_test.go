@@ -66,7 +66,7 @@ func checkInvariants(t require.TestingT, s *Store) {
 			require.True(t, slices.IsSorted(ids))
 			gotIndex[h] = ids
 		}
-		for m := range st.processed {
+		for m := range st.processed.all() {
 			require.Equal(t, uint8(si), s.hash.processed(m), "messageId %s in the wrong stripe", m)
 		}
 		for u, te := range st.tombstones {

@@ -176,11 +176,12 @@ func (s *Store) commit(t *tx) error {
 	for _, d := range deltas {
 		written.add(stripeOf(d.keyHash))
 	}
-	var stripeBuf [4]uint8
-	processedStripes := stripeBuf[:0]
+	var hashBuf [4]uint64
+	processedHashes := hashBuf[:0]
 	for _, m := range t.processed {
-		processedStripes = append(processedStripes, s.hash.processed(m))
-		written.add(processedStripes[len(processedStripes)-1])
+		h := s.hash.processedHash(m)
+		processedHashes = append(processedHashes, h)
+		written.add(processedStripe(h))
 	}
 	for _, ts := range t.tombstones {
 		written.add(s.hash.tombstone(ts.UserID))
@@ -252,11 +253,8 @@ func (s *Store) commit(t *tx) error {
 		}
 	}
 	for i, m := range t.processed {
-		st := &s.stripes[processedStripes[i]]
-		if st.processed == nil {
-			st.processed = make(map[string]struct{})
-		}
-		st.processed[m] = struct{}{}
+		h := processedHashes[i]
+		s.stripes[processedStripe(h)].processed.add(h, m)
 	}
 	for _, ts := range t.tombstones {
 		s.stripes[s.hash.tombstone(ts.UserID)].putTombstone(ts)

@@ -51,7 +51,7 @@ type stripeState struct {
 	// is never changed once stored: a change stores a new one, so the address of its
 	// array, which a transaction that read it keeps alive, is the entry's version.
 	keys       map[uint64][]string
-	processed  map[string]struct{}
+	processed  idSet                     // by hasher.processedHash
 	tombstones map[string]tombstoneEntry // by userId
 
 	// timeline holds every event of this stripe's contacts in byTimelineOrder, for
@@ -118,8 +118,8 @@ func idsVersion(ids []string) uint64 { return uint64(uintptr(unsafe.Pointer(unsa
 
 // processedVersion is 1 for a processed messageId and 0 for another: processed
 // messageIds are never removed, so there is no A-B-A to guard against.
-func (s *stripe) processedVersion(messageID string) uint64 {
-	if _, ok := s.processed[messageID]; ok {
+func (s *stripe) processedVersion(h uint64, messageID string) uint64 {
+	if s.processed.has(h, messageID) {
 		return 1
 	}
 	return 0
@@ -281,11 +281,13 @@ func (h hasher) key(k identity.Key) uint64 {
 // stripeOf returns the stripe of a key hash.
 func stripeOf(keyHash uint64) uint8 { return uint8(keyHash >> 56) }
 
-func (h hasher) processed(messageID string) uint8 {
-	x := maphash.String(h.seed, messageID)
-	x *= 0x94D049BB133111EB
-	return uint8(x >> 56)
-}
+func (h hasher) processed(messageID string) uint8 { return processedStripe(h.processedHash(messageID)) }
+
+// processedHash is the hash a stripe's idSet of processed messageIds keeps a messageId
+// by; processedStripe picks the stripe from it.
+func (h hasher) processedHash(messageID string) uint64 { return maphash.String(h.seed, messageID) }
+
+func processedStripe(x uint64) uint8 { return uint8((x * 0x94D049BB133111EB) >> 56) }
 
 func (h hasher) tombstone(userID string) uint8 {
 	x := maphash.String(h.seed, userID)

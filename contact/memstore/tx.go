@@ -30,7 +30,7 @@ type read struct {
 	stripe  uint8
 	version uint64
 	id      string             // itemContact: contact id; itemProcessed: messageId; itemTombstone: userId
-	keyHash uint64             // itemKey: the hash of the key
+	keyHash uint64             // itemKey: the hash of the key; itemProcessed: hasher.processedHash
 	c       *contact.Contact   // itemContact: the stored contact; nil when absent
 	ts      *contact.Tombstone // itemTombstone: the stored tombstone; nil when none
 	ids     []string           // itemKey: the index entry (which keeps its version unique)
@@ -46,7 +46,7 @@ func (r *read) versionIn(st *stripe) uint64 {
 	case itemTombstone:
 		return st.tombstoneVersion(r.id)
 	}
-	return st.processedVersion(r.id)
+	return st.processedVersion(r.keyHash, r.id)
 }
 
 // change is what a transaction does to one contact. It exists once the transaction has
@@ -267,10 +267,11 @@ func (t *tx) readProcessed(messageID string) (read, error) {
 			return r, nil
 		}
 	}
-	r := read{kind: itemProcessed, stripe: t.s.hash.processed(messageID), id: messageID}
+	h := t.s.hash.processedHash(messageID)
+	r := read{kind: itemProcessed, stripe: processedStripe(h), id: messageID, keyHash: h}
 	st := &t.s.stripes[r.stripe]
 	st.mu.RLock()
-	r.version = st.processedVersion(messageID)
+	r.version = st.processedVersion(h, messageID)
 	st.mu.RUnlock()
 	return t.addRead(r)
 }
@@ -664,8 +665,9 @@ func (t *tx) MarkProcessed(messageID string) error {
 		return err
 	}
 	if !slices.Contains(t.processed, messageID) {
-		// A copy, so that the store never keeps alive the buffer the id was cut from.
-		t.processed = append(t.processed, strings.Clone(messageID))
+		// No copy: the commit copies the bytes into the stripe's idSet, and the
+		// transaction's hold on the buffer the id was cut from ends with Update.
+		t.processed = append(t.processed, messageID)
 	}
 	return nil
 }
