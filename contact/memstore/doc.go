@@ -83,7 +83,8 @@
 // # Memory
 //
 // Beyond the contacts themselves, the store costs per contact a map slot and a 24-byte
-// entry, and per lookup key an 8-byte-keyed map slot and a one-element id list; per
+// entry, and per lookup key an 8-byte-keyed map slot holding the id (a list only when
+// a key finds several contacts); per
 // event, the packed record, a slot in the contact's list and one in the timeline, and
 // past a few events a map slot; per
 // processed messageId, its bytes with two or three bytes of framing in a block of the

@@ -60,8 +60,14 @@ func checkInvariants(t require.TestingT, s *Store) {
 		}
 		slices.SortFunc(stripeEvents, byTimelineOrder)
 		require.Equal(t, fmt.Sprint(stripeEvents), fmt.Sprint(checkList(t, &st.timeline, byTimelineOrder)), "timeline of stripe %d", si)
-		for h, ids := range st.keys {
+		for h, e := range st.keys {
 			require.Equal(t, uint8(si), stripeOf(h), "key hash %x in the wrong stripe", h)
+			require.NotZero(t, e.version)
+			require.True(t, (e.one == "") != (e.more == nil), "key hash %x: one id inline or a list, not both", h)
+			if e.more != nil {
+				require.Greater(t, len(*e.more), 1, "key hash %x: a list of one", h)
+			}
+			ids := e.ids()
 			require.NotEmpty(t, ids)
 			require.True(t, slices.IsSorted(ids))
 			gotIndex[h] = ids

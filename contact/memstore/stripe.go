@@ -47,10 +47,8 @@ type stripeState struct {
 	// keys is the index (Rule I6), by the 64-bit hash of a lookup key: the ids of the
 	// contacts that have a key with that hash, sorted, an id once for each of its keys
 	// with that hash. Two keys sharing a hash are told apart by checking the contacts'
-	// keys, so the map needs no copy of the key (8 bytes a slot instead of 24). A slice
-	// is never changed once stored: a change stores a new one, so the address of its
-	// array, which a transaction that read it keeps alive, is the entry's version.
-	keys       map[uint64][]string
+	// keys, so the map needs no copy of the key (8 bytes a slot instead of 24).
+	keys       map[uint64]keyEntry
 	processed  idSet                     // by hasher.processedHash
 	tombstones map[string]tombstoneEntry // by userId
 
@@ -73,6 +71,25 @@ type contactEvents struct {
 	list eventList // byContactOrder
 	// byID finds events by messageId once there are more than linearLookup of them.
 	byID map[string]*storedEvent
+}
+
+// keyEntry is an entry of the index: the ids that keys with one hash find. Nearly
+// every key finds one contact, and its entry holds the id inline: no allocation, and
+// no object for the garbage collector to mark, per key (issue 14). A list, once
+// stored, is never changed: a change stores a new one, so that a transaction that read
+// it may keep it.
+type keyEntry struct {
+	one     string    // the id, when there is one; "" when more holds the list
+	more    *[]string // two or more ids, sorted
+	version uint64    // from the stripe's clock: changes whenever the entry does
+}
+
+// ids returns the entry's ids, sorted.
+func (e keyEntry) ids() []string {
+	if e.more != nil {
+		return *e.more
+	}
+	return []string{e.one}
 }
 
 // tombstoneEntry is the latest delete of a userId (Rule I7).
@@ -105,16 +122,11 @@ func (s *stripe) contactVersion(id string) uint64 {
 }
 
 func (s *stripe) keyVersion(h uint64) uint64 {
-	if ids, ok := s.keys[h]; ok {
-		return idsVersion(ids)
+	if e, ok := s.keys[h]; ok {
+		return e.version
 	}
 	return s.keysGone | absent
 }
-
-// idsVersion is the version of a stored index entry: the address of its array. It is
-// below the absent bit (user-space addresses are), and no other entry has it while
-// anything holds the slice.
-func idsVersion(ids []string) uint64 { return uint64(uintptr(unsafe.Pointer(unsafe.SliceData(ids)))) }
 
 // processedVersion is 1 for a processed messageId and 0 for another: processed
 // messageIds are never removed, so there is no A-B-A to guard against.
@@ -211,35 +223,56 @@ func (s *stripe) removeAllEvents(e *entry) {
 
 // indexAdd adds id to the contacts a key with hash h finds.
 func (s *stripe) indexAdd(h uint64, id string) {
-	old := s.keys[h]
+	if s.keys == nil {
+		s.keys = make(map[uint64]keyEntry)
+	}
+	e, ok := s.keys[h]
+	if !ok {
+		s.keys[h] = keyEntry{one: id, version: s.next()}
+		return
+	}
+	var one [1]string
+	old := one[:0]
+	if e.more != nil {
+		old = *e.more
+	} else {
+		old = append(old, e.one)
+	}
 	i, _ := slices.BinarySearch(old, id)
 	ids := make([]string, len(old)+1)
 	copy(ids, old[:i])
 	ids[i] = id
 	copy(ids[i+1:], old[i:])
-	if s.keys == nil {
-		s.keys = make(map[uint64][]string)
-	}
-	s.keys[h] = ids
+	s.keys[h] = keyEntry{more: &ids, version: s.next()}
 }
 
 // indexRemove removes id once from the contacts a key with hash h finds, and the entry
 // when none is left.
 func (s *stripe) indexRemove(h uint64, id string) {
-	old := s.keys[h]
+	e, ok := s.keys[h]
+	switch {
+	case !ok:
+		return
+	case e.more == nil:
+		if e.one == id {
+			delete(s.keys, h)
+			s.keysGone++
+		}
+		return
+	}
+	old := *e.more
 	i, found := slices.BinarySearch(old, id)
 	switch {
 	case !found:
 		return
-	case len(old) == 1:
-		delete(s.keys, h)
-		s.keysGone++
+	case len(old) == 2:
+		s.keys[h] = keyEntry{one: old[1-i], version: s.next()}
 		return
 	}
 	ids := make([]string, 0, len(old)-1)
 	ids = append(ids, old[:i]...)
 	ids = append(ids, old[i+1:]...)
-	s.keys[h] = ids
+	s.keys[h] = keyEntry{more: &ids, version: s.next()}
 }
 
 // stripeSet is a set of stripe numbers, iterated in ascending order: the order in which

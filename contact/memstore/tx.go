@@ -29,11 +29,11 @@ type read struct {
 	kind    itemKind
 	stripe  uint8
 	version uint64
-	id      string             // itemContact: contact id; itemProcessed: messageId; itemTombstone: userId
+	id      string             // itemContact: contact id; itemProcessed: messageId; itemTombstone: userId; itemKey: the one id the key finds, if one
 	keyHash uint64             // itemKey: the hash of the key; itemProcessed: hasher.processedHash
 	c       *contact.Contact   // itemContact: the stored contact; nil when absent
 	ts      *contact.Tombstone // itemTombstone: the stored tombstone; nil when none
-	ids     []string           // itemKey: the index entry (which keeps its version unique)
+	ids     []string           // itemKey: the ids the key finds, when more than one
 }
 
 // versionIn returns the item's version now. The caller holds the stripe's lock.
@@ -256,7 +256,11 @@ func (t *tx) readKey(k identity.Key) (read, error) {
 	st := &t.s.stripes[r.stripe]
 	st.mu.RLock()
 	r.version = st.keyVersion(h)
-	r.ids = st.keys[h]
+	if e := st.keys[h]; e.more != nil {
+		r.ids = *e.more
+	} else {
+		r.id = e.one
+	}
 	st.mu.RUnlock()
 	return t.addRead(r)
 }
@@ -413,6 +417,9 @@ func (t *tx) find(k identity.Key, dst []*contact.Contact) ([]*contact.Contact, e
 	}
 	var buf [4]string
 	ids := buf[:0]
+	if kr.id != "" && t.change(kr.id) == nil {
+		ids = append(ids, kr.id)
+	}
 	for _, id := range kr.ids {
 		if t.change(id) == nil {
 			ids = append(ids, id)
