@@ -46,10 +46,10 @@ func checkInvariants(t require.TestingT, s *Store) {
 			}
 			ids := map[string]bool{}
 			for _, ev := range evs {
-				require.Equal(t, id, ev.contactID)
-				require.False(t, ids[ev.rec.MessageID], "messageId %s twice on %s", ev.rec.MessageID, id)
-				ids[ev.rec.MessageID] = true
-				require.Same(t, ev, e.event(ev.rec.MessageID))
+				require.Equal(t, id, ev.contactID())
+				require.False(t, ids[ev.messageID()], "messageId %s twice on %s", ev.messageID(), id)
+				ids[ev.messageID()] = true
+				require.Same(t, ev, e.event(ev.messageID()))
 			}
 			if e.events != nil && e.events.byID != nil {
 				require.Len(t, e.events.byID, len(evs))

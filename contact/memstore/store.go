@@ -363,7 +363,7 @@ func (s *Store) Recent(ctx context.Context, q contact.EventQuery) iter.Seq2[cont
 				yield(contact.ContactEvent{}, err)
 				return
 			}
-			if !yield(contact.ContactEvent{ContactID: ev.contactID, Record: ev.record()}, nil) {
+			if !yield(contact.ContactEvent{ContactID: ev.contactID(), Record: ev.record()}, nil) {
 				return
 			}
 		}

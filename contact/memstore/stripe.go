@@ -162,7 +162,7 @@ func (e *entry) event(messageID string) *storedEvent {
 	}
 	for _, c := range e.events.list.chunks {
 		for _, ev := range c {
-			if ev.rec.MessageID == messageID {
+			if ev.messageID() == messageID {
 				return ev
 			}
 		}
@@ -181,12 +181,12 @@ func (s *stripe) addEvent(e *entry, ev *storedEvent) {
 	s.timeline.insert(ev, byTimelineOrder)
 	s.nameAdd(ev)
 	if es.byID != nil {
-		es.byID[ev.rec.MessageID] = ev
+		es.byID[ev.messageID()] = ev
 	} else if n := es.list.len(); n > linearLookup {
 		es.byID = make(map[string]*storedEvent, n)
 		for _, c := range es.list.chunks {
 			for _, ev := range c {
-				es.byID[ev.rec.MessageID] = ev
+				es.byID[ev.messageID()] = ev
 			}
 		}
 	}
@@ -202,7 +202,7 @@ func (s *stripe) removeEvent(e *entry, ev *storedEvent) {
 	case es.list.chunks == nil:
 		e.events = nil
 	case es.byID != nil:
-		delete(es.byID, ev.rec.MessageID)
+		delete(es.byID, ev.messageID())
 	}
 }
 

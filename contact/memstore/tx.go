@@ -106,7 +106,7 @@ func (ch *change) addedEvent(messageID string) (int, bool) {
 		}
 		return slices.Index(ch.added, ev), true
 	}
-	i := slices.IndexFunc(ch.added, func(ev *storedEvent) bool { return ev.rec.MessageID == messageID })
+	i := slices.IndexFunc(ch.added, func(ev *storedEvent) bool { return ev.messageID() == messageID })
 	return i, i >= 0
 }
 
@@ -545,11 +545,11 @@ func (t *tx) AddEvent(id string, rec event.Record) (bool, error) {
 	ev := newStoredEvent(rec, ch.id)
 	ch.added = append(ch.added, ev)
 	if ch.addedByID != nil {
-		ch.addedByID[ev.rec.MessageID] = ev
+		ch.addedByID[ev.messageID()] = ev
 	} else if len(ch.added) > linearLookup {
 		ch.addedByID = make(map[string]*storedEvent, len(ch.added))
 		for _, ev := range ch.added {
-			ch.addedByID[ev.rec.MessageID] = ev
+			ch.addedByID[ev.messageID()] = ev
 		}
 	}
 	return true, nil
@@ -629,7 +629,7 @@ func (t *tx) events(id string, q contact.EventQuery) ([]*storedEvent, error) {
 	if ch == nil || !ch.reset {
 		err := t.storedEvents(id, func(e *entry) {
 			e.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
-				if ev.matches(&q) && (ch == nil || !slices.Contains(ch.removed, ev.rec.MessageID)) {
+				if ev.matches(&q) && (ch == nil || !slices.Contains(ch.removed, ev.messageID())) {
 					out = append(out, ev)
 				}
 				// Without changes of its own, the stored order is the answer.
