@@ -124,6 +124,10 @@ type tx struct {
 	s   *Store
 	ctx context.Context
 
+	// seen is a count of commits (Store.commits) at which every read so far was known
+	// to hold; see addRead.
+	seen uint64
+
 	closed bool // Update has returned: the Tx may no longer be used
 	// stale is set when a read finds that an earlier read no longer holds: the
 	// transaction's view is no longer one state of the store, so it cannot commit and
@@ -155,7 +159,8 @@ const maxPooled = 64
 
 // newTx returns a transaction of s under ctx.
 func newTx(s *Store, ctx context.Context) *tx {
-	return &tx{s: s, ctx: ctx, txState: txStates.Get().(*txState)}
+	// seen is loaded before the first read.
+	return &tx{s: s, ctx: ctx, seen: s.commits.Load(), txState: txStates.Get().(*txState)}
 }
 
 // release closes the transaction and puts its state back in the pool, cleared so that
@@ -216,10 +221,21 @@ func (t *tx) usable() error {
 // before the check, all the reads then hold at the moment r was read: the transaction
 // always sees one state of the store (no transaction sees half of another, even before
 // it commits). Versions never repeat, so "still holds" means "held throughout".
+//
+// The check is skipped when no commit has completed since the last one (Store.commits
+// is still t.seen): a commit that changed an earlier read counts itself, while it still
+// holds the locks of what it wrote, before anyone can read what it wrote; so with the
+// count unchanged, r and every earlier read are of one state. With one writer at a
+// time this skips every check (issue 14: each read re-checked all earlier ones).
 func (t *tx) addRead(r read) (read, error) {
-	if !t.s.valid(t.reads, false) {
-		t.stale = true
-		return read{}, errStale
+	if c := t.s.commits.Load(); c != t.seen {
+		// Loaded before the check: commits it counts wrote before it, so the check
+		// sees them, and later ones change the count again.
+		if !t.s.valid(t.reads, false) {
+			t.stale = true
+			return read{}, errStale
+		}
+		t.seen = c
 	}
 	t.reads = append(t.reads, r)
 	return r, nil
@@ -236,9 +252,10 @@ func (t *tx) readContact(id string) (read, error) {
 	r := read{kind: itemContact, stripe: t.s.hash.contact(id), id: id}
 	st := &t.s.stripes[r.stripe]
 	st.mu.RLock()
-	r.version = st.contactVersion(id)
-	if e := st.contacts[id]; e != nil {
-		r.c = e.c
+	if e := st.contacts[id]; e != nil { // one lookup for the version and the contact
+		r.version, r.c = e.version, e.c
+	} else {
+		r.version = st.contactsGone | absent
 	}
 	st.mu.RUnlock()
 	return t.addRead(r)
@@ -255,11 +272,13 @@ func (t *tx) readKey(k identity.Key) (read, error) {
 	r := read{kind: itemKey, stripe: stripeOf(h), keyHash: h}
 	st := &t.s.stripes[r.stripe]
 	st.mu.RLock()
-	r.version = st.keyVersion(h)
-	if e := st.keys[h]; e.more != nil {
-		r.ids = *e.more
-	} else {
-		r.id = e.one
+	switch e, ok := st.keys[h]; { // one lookup for the version and the ids
+	case !ok:
+		r.version = st.keysGone | absent
+	case e.more != nil:
+		r.version, r.ids = e.version, *e.more
+	default:
+		r.version, r.id = e.version, e.one
 	}
 	st.mu.RUnlock()
 	return t.addRead(r)
