@@ -40,7 +40,7 @@ func checkInvariants(t require.TestingT, s *Store) {
 				wantIndex[s.hash.key(k)] = append(wantIndex[s.hash.key(k)], id)
 			}
 			var evs []*storedEvent
-			if e.events != nil {
+			if e.events.list.chunks != nil {
 				evs = checkList(t, &e.events.list, byContactOrder)
 				require.NotEmpty(t, evs, "an empty event list is nil")
 			}
@@ -51,7 +51,7 @@ func checkInvariants(t require.TestingT, s *Store) {
 				ids[ev.messageID()] = true
 				require.Same(t, ev, e.event(ev.messageID()))
 			}
-			if e.events != nil && e.events.byID != nil {
+			if e.events.byID != nil {
 				require.Len(t, e.events.byID, len(evs))
 			} else {
 				require.LessOrEqual(t, len(evs), linearLookup)

@@ -63,7 +63,7 @@ type stripeState struct {
 type entry struct {
 	version uint64
 	c       *contact.Contact // never changed once stored: Put stores a new one
-	events  *contactEvents   // nil until the contact has an event
+	events  contactEvents    // held in the entry: one object less a contact (issue 14)
 }
 
 // contactEvents are the events of one contact.
@@ -104,9 +104,7 @@ const linearLookup = 16
 
 // ascend calls yield for the entry's events from since to until; see eventList.ascend.
 func (e *entry) ascend(since, until time.Time, yield func(*storedEvent) bool) {
-	if e.events != nil {
-		e.events.list.ascend(since, until, yield)
-	}
+	e.events.list.ascend(since, until, yield)
 }
 
 func (s *stripe) next() uint64 {
@@ -155,8 +153,6 @@ func (s *stripe) putTombstone(ts contact.Tombstone) {
 // event returns the contact's event with the messageId, or nil.
 func (e *entry) event(messageID string) *storedEvent {
 	switch {
-	case e.events == nil:
-		return nil
 	case e.events.byID != nil:
 		return e.events.byID[messageID]
 	}
@@ -173,10 +169,7 @@ func (e *entry) event(messageID string) *storedEvent {
 // addEvent adds ev to the entry and to the stripe's timeline. The caller has checked
 // that the entry has no event with the same messageId.
 func (s *stripe) addEvent(e *entry, ev *storedEvent) {
-	if e.events == nil {
-		e.events = &contactEvents{}
-	}
-	es := e.events
+	es := &e.events
 	es.list.insert(ev, byContactOrder)
 	s.timeline.insert(ev, byTimelineOrder)
 	s.nameAdd(ev)
@@ -194,13 +187,13 @@ func (s *stripe) addEvent(e *entry, ev *storedEvent) {
 
 // removeEvent removes ev from the entry and from the stripe's timeline.
 func (s *stripe) removeEvent(e *entry, ev *storedEvent) {
-	es := e.events
+	es := &e.events
 	es.list.remove(ev, byContactOrder)
 	s.timeline.remove(ev, byTimelineOrder)
 	s.nameRemove(ev)
 	switch {
 	case es.list.chunks == nil:
-		e.events = nil
+		e.events = contactEvents{}
 	case es.byID != nil:
 		delete(es.byID, ev.messageID())
 	}
@@ -209,16 +202,13 @@ func (s *stripe) removeEvent(e *entry, ev *storedEvent) {
 // removeAllEvents removes the entry's events from the stripe's timeline and from the
 // entry.
 func (s *stripe) removeAllEvents(e *entry) {
-	if e.events == nil {
-		return
-	}
 	for _, c := range e.events.list.chunks {
 		for _, ev := range c {
 			s.timeline.remove(ev, byTimelineOrder)
 			s.nameRemove(ev)
 		}
 	}
-	e.events = nil
+	e.events = contactEvents{}
 }
 
 // indexAdd adds id to the contacts a key with hash h finds.
