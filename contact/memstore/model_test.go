@@ -36,9 +36,14 @@ func checkInvariants(t require.TestingT, s *Store) {
 			require.NotZero(t, e.version)
 			require.Less(t, e.version, uint64(absent))
 			require.LessOrEqual(t, e.version, st.clock)
+			var hashes []uint64
 			for _, k := range e.c.Keys() {
 				wantIndex[s.hash.key(k)] = append(wantIndex[s.hash.key(k)], id)
+				hashes = append(hashes, s.hash.key(k))
 			}
+			slices.Sort(hashes)
+			require.True(t, slices.Equal(hashes, e.keys.get()), "the entry's key hashes of %s: %x, want %x", id, e.keys.get(), hashes)
+			require.Equal(t, len(hashes) > len(e.keys.small), e.keys.big != nil, "inline up to %d", len(e.keys.small))
 			var evs []*storedEvent
 			if e.events.list.chunks != nil {
 				evs = checkList(t, &e.events.list, byContactOrder)

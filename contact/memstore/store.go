@@ -154,8 +154,8 @@ func (s *Store) commit(t *tx) error {
 		return t.ctx.Err()
 	}
 	var locked, written stripeSet
-	for _, r := range t.reads {
-		locked.add(r.stripe)
+	for i := range t.reads {
+		locked.add(t.reads[i].stripe)
 	}
 	var deltaBuf [8]indexDelta // a new contact's keys, without allocating
 	deltas := deltaBuf[:0]
@@ -164,20 +164,34 @@ func (s *Store) commit(t *tx) error {
 		if ch.final != nil && !ch.put {
 			continue // only events changed: the keys are the stored contact's
 		}
-		var before []identity.Key
-		if ch.base != nil {
-			before = ch.base.Keys()
+		// The index counts an id once for each of its keys with a hash, so the
+		// change to it is the difference of the key hashes as multisets: the
+		// stored contact's, kept in its entry, and the new ones.
+		var afterBuf [8]uint64
+		after := afterBuf[:0]
+		for _, k := range ch.finalKeys() {
+			after = append(after, s.hash.key(k))
 		}
-		after := ch.finalKeys()
-		for _, k := range before {
-			if !slices.Contains(after, k) {
-				deltas = append(deltas, indexDelta{keyHash: s.hash.key(k), id: ch.id})
+		slices.Sort(after)
+		before := ch.baseKeys.get()
+		i, j := 0, 0
+		for i < len(before) || j < len(after) {
+			switch {
+			case j == len(after) || (i < len(before) && before[i] < after[j]):
+				deltas = append(deltas, indexDelta{keyHash: before[i], id: ch.id})
+				i++
+			case i == len(before) || after[j] < before[i]:
+				deltas = append(deltas, indexDelta{keyHash: after[j], id: ch.id, add: true})
+				j++
+			default:
+				i++
+				j++
 			}
 		}
-		for _, k := range after {
-			if !slices.Contains(before, k) {
-				deltas = append(deltas, indexDelta{keyHash: s.hash.key(k), id: ch.id, add: true})
-			}
+		if slices.Equal(before, after) {
+			ch.keyHashes = ch.baseKeys
+		} else {
+			ch.keyHashes = makeKeyHashes(after)
 		}
 	}
 	for _, d := range deltas {
@@ -243,6 +257,9 @@ func (s *Store) commit(t *tx) error {
 			st.removeAllEvents(e)
 		}
 		e.c = ch.final
+		if ch.put {
+			e.keys = ch.keyHashes
+		}
 		for _, m := range ch.removed {
 			if ev := e.event(m); ev != nil {
 				st.removeEvent(e, ev)

@@ -63,7 +63,12 @@ type stripeState struct {
 type entry struct {
 	version uint64
 	c       *contact.Contact // never changed once stored: Put stores a new one
-	events  contactEvents    // held in the entry: one object less a contact (issue 14)
+	// keys are the hashes of c's keys (hasher.key): what the index holds for c, so
+	// that a commit that re-puts c compares the new keys with these instead of
+	// listing and hashing c's keys again. Held in the entry (no object of their own
+	// for most contacts); transactions copy them under the stripe's lock.
+	keys   keyHashes
+	events contactEvents // held in the entry: one object less a contact (issue 14)
 }
 
 // contactEvents are the events of one contact.
@@ -71,6 +76,34 @@ type contactEvents struct {
 	list eventList // byContactOrder
 	// byID finds events by messageId once there are more than linearLookup of them.
 	byID map[string]*storedEvent
+}
+
+// keyHashes are the hashes of a contact's keys, sorted, one for each key. Up to four
+// are held inline.
+type keyHashes struct {
+	n     uint8
+	small [4]uint64
+	big   []uint64 // all of them, when more than len(small); never changed once stored
+}
+
+// makeKeyHashes returns sorted hashes h as keyHashes (h itself is not kept).
+func makeKeyHashes(h []uint64) keyHashes {
+	var k keyHashes
+	if len(h) > len(k.small) {
+		k.big = slices.Clone(h)
+		return k
+	}
+	k.n = uint8(copy(k.small[:], h))
+	return k
+}
+
+// get returns the hashes. The slice may share k's memory: call it on a copy that
+// nothing else changes (a transaction's), never on a stored entry's.
+func (k *keyHashes) get() []uint64 {
+	if k.big != nil {
+		return k.big
+	}
+	return k.small[:k.n]
 }
 
 // keyEntry is an entry of the index: the ids that keys with one hash find. Nearly

@@ -32,6 +32,7 @@ type read struct {
 	id      string             // itemContact: contact id; itemProcessed: messageId; itemTombstone: userId; itemKey: the one id the key finds, if one
 	keyHash uint64             // itemKey: the hash of the key; itemProcessed: hasher.processedHash
 	c       *contact.Contact   // itemContact: the stored contact; nil when absent
+	keys    keyHashes          // itemContact: the stored contact's key hashes (entry.keys), copied
 	ts      *contact.Tombstone // itemTombstone: the stored tombstone; nil when none
 	ids     []string           // itemKey: the ids the key finds, when more than one
 }
@@ -56,11 +57,14 @@ type change struct {
 	id     string
 	stripe uint8
 	base   *contact.Contact // as stored when read; nil when absent
-	final  *contact.Contact // as the transaction leaves it (owned, never shared); nil when deleted
-	put    bool             // final was set by Insert or Put, so its keys may differ from base's
-	reset  bool             // the stored events are dropped (the contact was deleted)
-	keys   []identity.Key   // final.Keys(), once computed
-	keysOK bool             // keys is computed
+	// baseKeys are the stored entry's key hashes (entry.keys) when read; keyHashes
+	// are the ones the commit stores (computed by the commit, when put).
+	baseKeys, keyHashes keyHashes
+	final               *contact.Contact // as the transaction leaves it (owned, never shared); nil when deleted
+	put                 bool             // final was set by Insert or Put, so its keys may differ from base's
+	reset               bool             // the stored events are dropped (the contact was deleted)
+	keys                []identity.Key   // final.Keys(), once computed
+	keysOK              bool             // keys is computed
 
 	added     []*storedEvent          // events added, in the order added
 	addedByID map[string]*storedEvent // the added events by messageId, once there are many
@@ -244,16 +248,16 @@ func (t *tx) addRead(r read) (read, error) {
 // readContact returns the read of the contact with the id, reading it if this
 // transaction has not yet.
 func (t *tx) readContact(id string) (read, error) {
-	for _, r := range t.reads {
-		if r.kind == itemContact && r.id == id {
-			return r, nil
+	for i := range t.reads {
+		if r := &t.reads[i]; r.kind == itemContact && r.id == id {
+			return *r, nil
 		}
 	}
 	r := read{kind: itemContact, stripe: t.s.hash.contact(id), id: id}
 	st := &t.s.stripes[r.stripe]
 	st.mu.RLock()
 	if e := st.contacts[id]; e != nil { // one lookup for the version and the contact
-		r.version, r.c = e.version, e.c
+		r.version, r.c, r.keys = e.version, e.c, e.keys
 	} else {
 		r.version = st.contactsGone | absent
 	}
@@ -264,9 +268,9 @@ func (t *tx) readContact(id string) (read, error) {
 // readKey returns the read of the index entry of k's hash.
 func (t *tx) readKey(k identity.Key) (read, error) {
 	h := t.s.hash.key(k)
-	for _, r := range t.reads {
-		if r.kind == itemKey && r.keyHash == h {
-			return r, nil
+	for i := range t.reads {
+		if r := &t.reads[i]; r.kind == itemKey && r.keyHash == h {
+			return *r, nil
 		}
 	}
 	r := read{kind: itemKey, stripe: stripeOf(h), keyHash: h}
@@ -285,9 +289,9 @@ func (t *tx) readKey(k identity.Key) (read, error) {
 }
 
 func (t *tx) readProcessed(messageID string) (read, error) {
-	for _, r := range t.reads {
-		if r.kind == itemProcessed && r.id == messageID {
-			return r, nil
+	for i := range t.reads {
+		if r := &t.reads[i]; r.kind == itemProcessed && r.id == messageID {
+			return *r, nil
 		}
 	}
 	h := t.s.hash.processedHash(messageID)
@@ -300,9 +304,9 @@ func (t *tx) readProcessed(messageID string) (read, error) {
 }
 
 func (t *tx) readTombstone(userID string) (read, error) {
-	for _, r := range t.reads {
-		if r.kind == itemTombstone && r.id == userID {
-			return r, nil
+	for i := range t.reads {
+		if r := &t.reads[i]; r.kind == itemTombstone && r.id == userID {
+			return *r, nil
 		}
 	}
 	r := read{kind: itemTombstone, stripe: t.s.hash.tombstone(userID), id: userID}
@@ -373,7 +377,7 @@ func (t *tx) newChange(r read) *change {
 	} else {
 		ch = new(change)
 	}
-	*ch = change{id: r.id, stripe: r.stripe, base: r.c, final: r.c, added: ch.added, removed: ch.removed}
+	*ch = change{id: r.id, stripe: r.stripe, base: r.c, baseKeys: r.keys, final: r.c, added: ch.added, removed: ch.removed}
 	t.changes = append(t.changes, ch)
 	return ch
 }
@@ -531,7 +535,7 @@ func (t *tx) Delete(id string) error {
 	case ch == nil:
 		ch = t.newChange(r)
 	}
-	*ch = change{id: ch.id, stripe: ch.stripe, base: ch.base, reset: true}
+	*ch = change{id: ch.id, stripe: ch.stripe, base: ch.base, baseKeys: ch.baseKeys, reset: true}
 	return nil
 }
 
