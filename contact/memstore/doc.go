@@ -82,10 +82,12 @@
 //
 // # Memory
 //
-// Beyond the contacts themselves, the store costs per contact a map slot and a 24-byte
-// entry, and per lookup key an 8-byte-keyed map slot and a one-element id list; per
-// event, the packed record, a slot in the contact's list and one in the timeline, and
-// past a few events a map slot; per
-// processed messageId, a copy of the id and a map slot. BenchmarkMemoryPerContact
+// Beyond the contacts themselves, the store costs per contact a map slot and a 48-byte
+// entry that holds its event list, and per lookup key an 8-byte-keyed map slot holding
+// the id (a list only when a key finds several contacts); per event, a 96-byte head and
+// one byte array with its strings and packed objects, a slot in the contact's list,
+// one in the timeline and one in the index by name, and past a few events a map slot;
+// per processed messageId, its bytes with two or three bytes of framing in a block of
+// the stripe's and a pointer-free map slot (idset.go). BenchmarkMemoryPerContact
 // measures it at a million contacts with the seed's profile.
 package memstore

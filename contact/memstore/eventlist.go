@@ -2,51 +2,80 @@ package memstore
 
 import (
 	"slices"
+	"strings"
 	"time"
 	"unsafe"
 
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/msgorder"
 )
 
-// storedEvent is an event record as the store keeps it: packed (see packRecord), never
+// storedEvent is an event record as the store keeps it: packed (see packEvent), never
 // changed after it is stored, and shared by the contact's list and its stripe's
 // timeline.
+//
+// Its strings live in text, so that the one pointer the garbage collector follows
+// from it is text's (issue 14: in a long replay GC marking walks every stored event;
+// a messageId, a name and a contact id of their own were three more pointers, and 48
+// more bytes, an event).
 type storedEvent struct {
-	// rec is what ordering and queries read; the rest of the record is in rest.
+	// rec is what ordering and queries read, but for the strings.
 	rec eventHead
-	// rest holds the record's other strings and its JSON objects in the compact form
-	// of packedobjects.go: a few bytes of framing where an event.Record spends 16
-	// bytes an empty string and an event.Member 40 bytes beyond its text (issue 14:
-	// most of an event's memory). nil when the record has nothing more.
-	rest      []byte
-	contactID string
+	// text holds, one after the other, the messageId, the name, the id of the
+	// contact the event belongs to (lengths in rec), then the record's other strings
+	// and its JSON objects in the compact form of packedobjects.go: a few bytes of
+	// framing where an event.Record spends 16 bytes an empty string and an
+	// event.Member 40 bytes beyond its text. Never written after packing.
+	text []byte
 }
 
-// eventHead is the part of a record the store orders and filters by.
+// eventHead is the part of a record the store orders and filters by, with the lengths
+// of the strings at the start of storedEvent.text.
 type eventHead struct {
-	Kind       event.Kind
-	Name       string
-	Time       time.Time
-	MessageID  string
-	ReceivedAt time.Time
+	Kind                       event.Kind
+	idLen, nameLen, contactLen uint32
+	Time                       time.Time
+	ReceivedAt                 time.Time
 }
 
-// ordering returns the fields of h that contact.CompareEvents reads, as a record.
-func (h *eventHead) ordering() event.Record {
-	return event.Record{Time: h.Time, MessageID: h.MessageID}
+// textAt returns n bytes of the event's text from off as a string (immutable: the
+// text is never written after packing).
+func (ev *storedEvent) textAt(off, n uint32) string {
+	if n == 0 {
+		return ""
+	}
+	return unsafe.String(&ev.text[off], n)
 }
 
-// matches reports whether the record matches q (EventQuery.Match reads kind, name and
-// time).
+func (ev *storedEvent) messageID() string { return ev.textAt(0, ev.rec.idLen) }
+func (ev *storedEvent) name() string      { return ev.textAt(ev.rec.idLen, ev.rec.nameLen) }
+
+// contactID returns the id of the contact the event belongs to.
+func (ev *storedEvent) contactID() string {
+	return ev.textAt(ev.rec.idLen+ev.rec.nameLen, ev.rec.contactLen)
+}
+
+// rest returns the packed strings and objects that follow the head's strings (empty
+// when the record has nothing more).
+func (ev *storedEvent) rest() []byte {
+	return ev.text[ev.rec.idLen+ev.rec.nameLen+ev.rec.contactLen:]
+}
+
+// matches reports whether the record matches q, as contact.EventQuery.Match would
+// (it reads kind, name and time), without building an event.Record (about 500 bytes to
+// zero for every event a query walks).
 func (ev *storedEvent) matches(q *contact.EventQuery) bool {
-	return q.Match(&event.Record{Kind: ev.rec.Kind, Name: ev.rec.Name, Time: ev.rec.Time})
+	return (q.Kind == 0 || ev.rec.Kind == q.Kind) &&
+		(q.Name == "" || ev.name() == q.Name) &&
+		(q.Since.IsZero() || !ev.rec.Time.Before(q.Since)) &&
+		(q.Until.IsZero() || ev.rec.Time.Before(q.Until))
 }
 
-// newStoredEvent packs r for the store (packRecord).
+// newStoredEvent packs r for the store (packEvent).
 func newStoredEvent(r event.Record, contactID string) *storedEvent {
-	ev := &storedEvent{contactID: contactID}
-	ev.rec, ev.rest = packRecord(r)
+	ev := new(storedEvent)
+	*ev = packEvent(r, contactID)
 	return ev
 }
 
@@ -54,9 +83,9 @@ func newStoredEvent(r event.Record, contactID string) *storedEvent {
 func (ev *storedEvent) record() event.Record { return copyRecord(ev) }
 
 // byContactOrder orders a contact's events as Events yields them (Rule E4).
+// It is contact.CompareEvents on the stored fields.
 func byContactOrder(a, b *storedEvent) int {
-	x, y := a.rec.ordering(), b.rec.ordering()
-	return contact.CompareEvents(&x, &y)
+	return msgorder.Compare(a.rec.Time, a.messageID(), b.rec.Time, b.messageID())
 }
 
 // byTimelineOrder orders the events of many contacts: by event time, messageId, then
@@ -65,13 +94,7 @@ func byTimelineOrder(a, b *storedEvent) int {
 	if c := byContactOrder(a, b); c != 0 {
 		return c
 	}
-	switch {
-	case a.contactID < b.contactID:
-		return -1
-	case a.contactID > b.contactID:
-		return 1
-	}
-	return 0
+	return strings.Compare(a.contactID(), b.contactID())
 }
 
 // maxChunk bounds the events in one chunk of an eventList, and so the pointers an
@@ -103,6 +126,12 @@ func (l *eventList) insert(e *storedEvent, cmp func(a, b *storedEvent) int) bool
 		l.chunks = [][]*storedEvent{{e}}
 		return true
 	}
+	if last := l.chunks[len(l.chunks)-1]; cmp(last[len(last)-1], e) < 0 {
+		// After the last event: the common case (timestamps mostly increase), with
+		// one comparison instead of two binary searches.
+		l.append(e)
+		return true
+	}
 	ci := l.chunkFor(e, cmp)
 	c := l.chunks[ci]
 	i, found := slices.BinarySearchFunc(c, e, cmp)
@@ -120,9 +149,8 @@ func (l *eventList) insert(e *storedEvent, cmp func(a, b *storedEvent) int) bool
 		}
 		l.chunks[ci] = slices.Insert(c, i, e)
 	case i == len(c):
-		// After the last event of the list (chunkFor picks the last chunk only then):
-		// the common, in-order case. Start a new chunk and leave this one full.
-		l.chunks = append(l.chunks, []*storedEvent{e})
+		// After the last event of the list (chunkFor picks the last chunk only then).
+		l.append(e)
 	default:
 		// Split the full chunk in halves and insert into the half e belongs to.
 		half := len(c) / 2
@@ -138,6 +166,25 @@ func (l *eventList) insert(e *storedEvent, cmp func(a, b *storedEvent) int) bool
 		l.chunks = slices.Insert(l.chunks, ci+1, upper)
 	}
 	return true
+}
+
+// append adds e after the last event of a non-empty list.
+func (l *eventList) append(e *storedEvent) {
+	ci := len(l.chunks) - 1
+	c := l.chunks[ci]
+	if len(c) == maxChunk {
+		// Start a new chunk and leave this one full.
+		l.chunks = append(l.chunks, []*storedEvent{e})
+		return
+	}
+	if len(c) == cap(c) {
+		// Grow by doubling up to maxChunk exactly, so that a full chunk holds no spare
+		// capacity.
+		grown := make([]*storedEvent, len(c), min(max(2*cap(c), 4), maxChunk))
+		copy(grown, c)
+		c = grown
+	}
+	l.chunks[ci] = append(c, e)
 }
 
 // remove removes the event equal to e by cmp and reports whether there was one.
@@ -265,21 +312,30 @@ func (d *descender) peek() *storedEvent {
 	return d.l.chunks[d.chunk][d.i]
 }
 
-// packRecord returns a deep copy of r for the store to keep: all its strings, and its
-// JSON objects encoded (packedobjects.go), in one new byte array, so that a stored
-// record is two allocations (with its storedEvent) whatever its size, and keeps alive
-// no buffer the caller decoded it from. The bytes are never written after packing, so
-// the strings made over them with unsafe.String are immutable as Go requires.
-// TestAddEventKeepsNothingOfTheCaller fails when event.Record gains a part this misses.
-func packRecord(r event.Record) (head eventHead, rest []byte) {
+// packEvent returns a deep copy of r, as an event of the contact with the id, for the
+// store to keep: all its strings, and its JSON objects encoded (packedobjects.go), in
+// one new byte array, so that a stored record is two allocations (with its
+// storedEvent) whatever its size, and keeps alive no buffer the caller decoded it
+// from. The bytes are never written after packing, so the strings made over them with
+// unsafe.String are immutable as Go requires. TestAddEventKeepsNothingOfTheCaller
+// fails when event.Record gains a part this misses.
+func packEvent(r event.Record, contactID string) storedEvent {
 	var size packer
 	size.counting = true
-	size.str(r.Name)
 	size.str(r.MessageID)
+	size.str(r.Name)
+	size.str(contactID)
 	size.packRest(&r)
 	p := packer{buf: make([]byte, 0, size.bytes)}
-	head = eventHead{Kind: r.Kind, Name: p.str(r.Name), Time: r.Time, MessageID: p.str(r.MessageID), ReceivedAt: r.ReceivedAt}
-	return head, p.packRest(&r)
+	p.str(r.MessageID)
+	p.str(r.Name)
+	p.str(contactID)
+	p.packRest(&r)
+	return storedEvent{
+		rec: eventHead{Kind: r.Kind, Time: r.Time, ReceivedAt: r.ReceivedAt,
+			idLen: uint32(len(r.MessageID)), nameLen: uint32(len(r.Name)), contactLen: uint32(len(contactID))},
+		text: p.buf,
+	}
 }
 
 // copyRecord returns a copy of a stored record for a caller, who may change it freely:
@@ -289,9 +345,9 @@ func packRecord(r event.Record) (head eventHead, rest []byte) {
 // TestCopyRecordCopiesEveryMutablePart fails when event.Record gains a mutable part
 // this misses.
 func copyRecord(ev *storedEvent) event.Record {
-	out := event.Record{Kind: ev.rec.Kind, Name: ev.rec.Name, Time: ev.rec.Time, MessageID: ev.rec.MessageID, ReceivedAt: ev.rec.ReceivedAt}
-	if ev.rest != nil {
-		unpackRest(ev.rest, &out)
+	out := event.Record{Kind: ev.rec.Kind, Name: ev.name(), Time: ev.rec.Time, MessageID: ev.messageID(), ReceivedAt: ev.rec.ReceivedAt}
+	if rest := ev.rest(); len(rest) > 0 {
+		unpackRest(rest, &out)
 	}
 	return out
 }

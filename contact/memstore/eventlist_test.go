@@ -19,10 +19,7 @@ import (
 var t0 = time.Date(2020, 8, 25, 21, 23, 43, 0, time.UTC)
 
 func ev(minute int, messageID, contactID string) *storedEvent {
-	return &storedEvent{
-		rec:       eventHead{Kind: event.Track, Time: t0.Add(time.Duration(minute) * time.Minute), MessageID: messageID},
-		contactID: contactID,
-	}
+	return newStoredEvent(event.Record{Kind: event.Track, Time: t0.Add(time.Duration(minute) * time.Minute), MessageID: messageID}, contactID)
 }
 
 // checkList checks the list's own invariants and returns its events in order.
@@ -235,12 +232,16 @@ func TestAddEventKeepsNothingOfTheCaller(t *testing.T) {
 func TestPackRecordAllocations(t *testing.T) {
 	var r event.Record
 	fill(reflect.ValueOf(&r).Elem())
-	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _, _ = packRecord(r) }), "one for the text and the objects")
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _ = packEvent(r, "c-1") }), "one for the text and the objects")
 	ev := newStoredEvent(r, "c-1")
 	assert.Equal(t, 2.0, testing.AllocsPerRun(100, func() { _ = copyRecord(ev) }), "one for the values, one for the members")
 	bare := event.Record{Kind: event.Track, Name: "Signed Up", MessageID: "m-1"}
-	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _, _ = packRecord(bare) }))
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _ = packEvent(bare, "c-1") }))
 	bareEv := newStoredEvent(bare, "c-1")
+	assert.Equal(t, "m-1", bareEv.messageID())
+	assert.Equal(t, "Signed Up", bareEv.name())
+	assert.Equal(t, "c-1", bareEv.contactID())
+	assert.Empty(t, bareEv.rest())
 	assert.Equal(t, 0.0, testing.AllocsPerRun(100, func() { _ = copyRecord(bareEv) }))
 }
 

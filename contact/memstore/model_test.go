@@ -36,22 +36,27 @@ func checkInvariants(t require.TestingT, s *Store) {
 			require.NotZero(t, e.version)
 			require.Less(t, e.version, uint64(absent))
 			require.LessOrEqual(t, e.version, st.clock)
+			var hashes []uint64
 			for _, k := range e.c.Keys() {
 				wantIndex[s.hash.key(k)] = append(wantIndex[s.hash.key(k)], id)
+				hashes = append(hashes, s.hash.key(k))
 			}
+			slices.Sort(hashes)
+			require.True(t, slices.Equal(hashes, e.keys.get()), "the entry's key hashes of %s: %x, want %x", id, e.keys.get(), hashes)
+			require.Equal(t, len(hashes) > len(e.keys.small), e.keys.big != nil, "inline up to %d", len(e.keys.small))
 			var evs []*storedEvent
-			if e.events != nil {
+			if e.events.list.chunks != nil {
 				evs = checkList(t, &e.events.list, byContactOrder)
 				require.NotEmpty(t, evs, "an empty event list is nil")
 			}
 			ids := map[string]bool{}
 			for _, ev := range evs {
-				require.Equal(t, id, ev.contactID)
-				require.False(t, ids[ev.rec.MessageID], "messageId %s twice on %s", ev.rec.MessageID, id)
-				ids[ev.rec.MessageID] = true
-				require.Same(t, ev, e.event(ev.rec.MessageID))
+				require.Equal(t, id, ev.contactID())
+				require.False(t, ids[ev.messageID()], "messageId %s twice on %s", ev.messageID(), id)
+				ids[ev.messageID()] = true
+				require.Same(t, ev, e.event(ev.messageID()))
 			}
-			if e.events != nil && e.events.byID != nil {
+			if e.events.byID != nil {
 				require.Len(t, e.events.byID, len(evs))
 			} else {
 				require.LessOrEqual(t, len(evs), linearLookup)
@@ -60,13 +65,19 @@ func checkInvariants(t require.TestingT, s *Store) {
 		}
 		slices.SortFunc(stripeEvents, byTimelineOrder)
 		require.Equal(t, fmt.Sprint(stripeEvents), fmt.Sprint(checkList(t, &st.timeline, byTimelineOrder)), "timeline of stripe %d", si)
-		for h, ids := range st.keys {
+		for h, e := range st.keys {
 			require.Equal(t, uint8(si), stripeOf(h), "key hash %x in the wrong stripe", h)
+			require.NotZero(t, e.version)
+			require.True(t, (e.one == "") != (e.more == nil), "key hash %x: one id inline or a list, not both", h)
+			if e.more != nil {
+				require.Greater(t, len(*e.more), 1, "key hash %x: a list of one", h)
+			}
+			ids := e.ids()
 			require.NotEmpty(t, ids)
 			require.True(t, slices.IsSorted(ids))
 			gotIndex[h] = ids
 		}
-		for m := range st.processed {
+		for m := range st.processed.all() {
 			require.Equal(t, uint8(si), s.hash.processed(m), "messageId %s in the wrong stripe", m)
 		}
 		for u, te := range st.tombstones {

@@ -10,14 +10,14 @@ import (
 
 // nameAdd adds ev to the stripe's index by event name.
 func (s *stripe) nameAdd(ev *storedEvent) {
-	l := s.named[ev.rec.Name]
+	l := s.named[ev.name()]
 	if l == nil {
 		if s.named == nil {
 			s.named = make(map[string]*eventList)
 		}
 		l = &eventList{}
 		// A copy of the name, so that the key keeps no record's bytes alive.
-		s.named[strings.Clone(ev.rec.Name)] = l
+		s.named[strings.Clone(ev.name())] = l
 	}
 	l.insert(ev, byTimelineOrder)
 }
@@ -25,13 +25,13 @@ func (s *stripe) nameAdd(ev *storedEvent) {
 // nameRemove removes ev from the stripe's index by event name, and the name when no
 // event has it any more.
 func (s *stripe) nameRemove(ev *storedEvent) {
-	l := s.named[ev.rec.Name]
+	l := s.named[ev.name()]
 	if l == nil {
 		return
 	}
 	l.remove(ev, byTimelineOrder)
 	if l.chunks == nil {
-		delete(s.named, ev.rec.Name)
+		delete(s.named, ev.name())
 	}
 }
 
@@ -50,7 +50,7 @@ func (s *Store) Named(ctx context.Context, q contact.EventQuery) iter.Seq2[conta
 				yield(contact.ContactEvent{}, err)
 				return
 			}
-			if !yield(contact.ContactEvent{ContactID: ev.contactID, Record: ev.record()}, nil) {
+			if !yield(contact.ContactEvent{ContactID: ev.contactID(), Record: ev.record()}, nil) {
 				return
 			}
 		}

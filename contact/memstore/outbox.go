@@ -295,6 +295,6 @@ func (s *Store) DeadEntries(ctx context.Context) ([]contact.OutboxEntry, error) 
 
 // cloneRecord returns a deep copy of r, as the store keeps and hands out records.
 func cloneRecord(r *event.Record) event.Record {
-	head, rest := packRecord(*r)
-	return copyRecord(&storedEvent{rec: head, rest: rest})
+	ev := packEvent(*r, "")
+	return copyRecord(&ev)
 }

@@ -53,7 +53,7 @@ func TestPackedObjects_RoundTrip(t *testing.T) {
 			}
 		}
 		if in.Properties == nil && in.Traits == nil && in.Context.Library.Extra == nil && in.Context.Page.Extra == nil {
-			assert.Nil(t, ev.rest, "a record without objects or other strings stores none")
+			assert.Empty(t, ev.rest(), "a record without objects or other strings stores none")
 		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/regalkit/regalkit/contact"
@@ -28,8 +29,14 @@ const maxAttempts = 100
 type Store struct {
 	hash        hasher
 	maxAttempts int // maxAttempts, but for tests
-	stripes     [numStripes]stripe
-	outbox      outbox // see outbox.go
+	// commits counts the commits that wrote something; a transaction that finds it
+	// unchanged skips checking its earlier reads (tx.addRead). Padded to a cache line
+	// of its own, as it changes with every commit.
+	_       [64]byte
+	commits atomic.Uint64
+	_       [56]byte
+	stripes [numStripes]stripe
+	outbox  outbox // see outbox.go
 }
 
 var _ contact.Store = (*Store)(nil)
@@ -69,25 +76,33 @@ func (s *Store) Update(ctx context.Context, fn func(tx contact.Tx) error) error 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		t := newTx(s, ctx)
-		err := fn(t)
-		t.closed = true
-		if !t.stale {
-			if err != nil {
-				// fn saw one state of the store throughout (see tx.addRead), so its
-				// error is a real answer, not an artefact of a concurrent commit.
-				return err
-			}
-			err = s.commit(t)
-			if !errors.Is(err, errStale) {
-				return err
-			}
+		if done, err := s.attempt(ctx, fn); done {
+			return err
 		}
 		if attempt >= s.maxAttempts {
 			return fmt.Errorf("memstore: gave up after %d attempts: %w", attempt, contact.ErrConflict)
 		}
 		backoff(attempt)
 	}
+}
+
+// attempt runs fn in a transaction once, and commits it. It reports done unless the
+// transaction met a conflict and must run again.
+func (s *Store) attempt(ctx context.Context, fn func(tx contact.Tx) error) (done bool, err error) {
+	t := newTx(s, ctx)
+	defer t.release()
+	err = fn(t)
+	t.closed = true
+	if t.stale {
+		return false, nil
+	}
+	if err != nil {
+		// fn saw one state of the store throughout (see tx.addRead), so its error is
+		// a real answer, not an artefact of a concurrent commit.
+		return true, err
+	}
+	err = s.commit(t)
+	return !errors.Is(err, errStale), err
 }
 
 // backoff waits before attempt+1: first only yielding the processor, then sleeping a
@@ -139,8 +154,8 @@ func (s *Store) commit(t *tx) error {
 		return t.ctx.Err()
 	}
 	var locked, written stripeSet
-	for _, r := range t.reads {
-		locked.add(r.stripe)
+	for i := range t.reads {
+		locked.add(t.reads[i].stripe)
 	}
 	var deltaBuf [8]indexDelta // a new contact's keys, without allocating
 	deltas := deltaBuf[:0]
@@ -149,30 +164,45 @@ func (s *Store) commit(t *tx) error {
 		if ch.final != nil && !ch.put {
 			continue // only events changed: the keys are the stored contact's
 		}
-		var before []identity.Key
-		if ch.base != nil {
-			before = ch.base.Keys()
+		// The index counts an id once for each of its keys with a hash, so the
+		// change to it is the difference of the key hashes as multisets: the
+		// stored contact's, kept in its entry, and the new ones.
+		var afterBuf [8]uint64
+		after := afterBuf[:0]
+		for _, k := range ch.finalKeys() {
+			after = append(after, s.hash.key(k))
 		}
-		after := ch.finalKeys()
-		for _, k := range before {
-			if !slices.Contains(after, k) {
-				deltas = append(deltas, indexDelta{keyHash: s.hash.key(k), id: ch.id})
+		slices.Sort(after)
+		before := ch.baseKeys.get()
+		i, j := 0, 0
+		for i < len(before) || j < len(after) {
+			switch {
+			case j == len(after) || (i < len(before) && before[i] < after[j]):
+				deltas = append(deltas, indexDelta{keyHash: before[i], id: ch.id})
+				i++
+			case i == len(before) || after[j] < before[i]:
+				deltas = append(deltas, indexDelta{keyHash: after[j], id: ch.id, add: true})
+				j++
+			default:
+				i++
+				j++
 			}
 		}
-		for _, k := range after {
-			if !slices.Contains(before, k) {
-				deltas = append(deltas, indexDelta{keyHash: s.hash.key(k), id: ch.id, add: true})
-			}
+		if slices.Equal(before, after) {
+			ch.keyHashes = ch.baseKeys
+		} else {
+			ch.keyHashes = makeKeyHashes(after)
 		}
 	}
 	for _, d := range deltas {
 		written.add(stripeOf(d.keyHash))
 	}
-	var stripeBuf [4]uint8
-	processedStripes := stripeBuf[:0]
+	var hashBuf [4]uint64
+	processedHashes := hashBuf[:0]
 	for _, m := range t.processed {
-		processedStripes = append(processedStripes, s.hash.processed(m))
-		written.add(processedStripes[len(processedStripes)-1])
+		h := s.hash.processedHash(m)
+		processedHashes = append(processedHashes, h)
+		written.add(processedStripe(h))
 	}
 	for _, ts := range t.tombstones {
 		written.add(s.hash.tombstone(ts.UserID))
@@ -199,7 +229,9 @@ func (s *Store) commit(t *tx) error {
 	if err := t.ctx.Err(); err != nil {
 		return err
 	}
-	if !s.valid(t.reads, true) {
+	// With the locks of every read held, a commit that changed one has counted itself
+	// (see tx.addRead): an unchanged count means there is nothing to check.
+	if s.commits.Load() != t.seen && !s.valid(t.reads, true) {
 		return errStale
 	}
 
@@ -225,6 +257,9 @@ func (s *Store) commit(t *tx) error {
 			st.removeAllEvents(e)
 		}
 		e.c = ch.final
+		if ch.put {
+			e.keys = ch.keyHashes
+		}
 		for _, m := range ch.removed {
 			if ev := e.event(m); ev != nil {
 				st.removeEvent(e, ev)
@@ -244,16 +279,15 @@ func (s *Store) commit(t *tx) error {
 		}
 	}
 	for i, m := range t.processed {
-		st := &s.stripes[processedStripes[i]]
-		if st.processed == nil {
-			st.processed = make(map[string]struct{})
-		}
-		st.processed[m] = struct{}{}
+		h := processedHashes[i]
+		s.stripes[processedStripe(h)].processed.add(h, m)
 	}
 	for _, ts := range t.tombstones {
 		s.stripes[s.hash.tombstone(ts.UserID)].putTombstone(ts)
 	}
 	s.outbox.add(t.outbox)
+	// Counted after the writes and before the locks are released: see tx.addRead.
+	s.commits.Add(1)
 	return nil
 }
 
@@ -285,7 +319,9 @@ func (s *Store) Find(ctx context.Context, k identity.Key) ([]*contact.Contact, e
 		}
 		t := newTx(s, ctx)
 		cs, err := t.Find(k)
-		if !t.stale {
+		stale := t.stale
+		t.release()
+		if !stale {
 			return cs, err
 		}
 		if attempt >= s.maxAttempts {
@@ -355,7 +391,7 @@ func (s *Store) Recent(ctx context.Context, q contact.EventQuery) iter.Seq2[cont
 				yield(contact.ContactEvent{}, err)
 				return
 			}
-			if !yield(contact.ContactEvent{ContactID: ev.contactID, Record: ev.record()}, nil) {
+			if !yield(contact.ContactEvent{ContactID: ev.contactID(), Record: ev.record()}, nil) {
 				return
 			}
 		}

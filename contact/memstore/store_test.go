@@ -348,3 +348,56 @@ func TestErrors(t *testing.T) {
 		return nil
 	}))
 }
+
+// TestTxKeptPastUpdate: a Tx used after its Update returned fails with an error and
+// neither reads nor changes anything, even though its bookkeeping went back to a pool
+// and serves later transactions (issue 14).
+func TestTxKeptPastUpdate(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	insert(t, s, person("c1", "u1"), person("c2", "u2"))
+	var kept contact.Tx
+	require.NoError(t, s.Update(ctx, func(tx contact.Tx) error {
+		kept = tx
+		_, err := tx.Contact("c1")
+		return err
+	}))
+	// Later transactions take the pooled state; one is open while the kept Tx is used.
+	require.NoError(t, s.Update(ctx, func(tx contact.Tx) error {
+		c, err := tx.Contact("c2")
+		require.NoError(t, err)
+		_, err = kept.Contact("c1")
+		assert.Error(t, err)
+		assert.Error(t, kept.Put(person("c1", "changed")))
+		assert.Error(t, kept.Delete("c1"))
+		_, err = kept.AddEvent("c1", event.Record{Kind: event.Track, Name: "x", Time: t0, MessageID: "m-kept"})
+		assert.Error(t, err)
+		assert.Error(t, kept.MarkProcessed("m-kept"))
+		_, err = kept.Find(identity.UserKey("u1"))
+		assert.Error(t, err)
+		for _, err := range kept.Events("c1", contact.EventQuery{}) {
+			assert.Error(t, err)
+		}
+		c.SetUserID("u2b")
+		return tx.Put(c)
+	}))
+	got, err := s.Contact(ctx, "c1")
+	require.NoError(t, err)
+	assert.Equal(t, "u1", got.UserID())
+	got, err = s.Contact(ctx, "c2")
+	require.NoError(t, err)
+	assert.Equal(t, "u2b", got.UserID())
+	n := 0
+	for _, err := range s.Events(ctx, "c1", contact.EventQuery{}) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Zero(t, n)
+	var processed bool
+	require.NoError(t, s.Update(ctx, func(tx contact.Tx) error {
+		var err error
+		processed, err = tx.Processed("m-kept")
+		return err
+	}))
+	assert.False(t, processed)
+}

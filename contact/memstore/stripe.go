@@ -47,11 +47,9 @@ type stripeState struct {
 	// keys is the index (Rule I6), by the 64-bit hash of a lookup key: the ids of the
 	// contacts that have a key with that hash, sorted, an id once for each of its keys
 	// with that hash. Two keys sharing a hash are told apart by checking the contacts'
-	// keys, so the map needs no copy of the key (8 bytes a slot instead of 24). A slice
-	// is never changed once stored: a change stores a new one, so the address of its
-	// array, which a transaction that read it keeps alive, is the entry's version.
-	keys       map[uint64][]string
-	processed  map[string]struct{}
+	// keys, so the map needs no copy of the key (8 bytes a slot instead of 24).
+	keys       map[uint64]keyEntry
+	processed  idSet                     // by hasher.processedHash
 	tombstones map[string]tombstoneEntry // by userId
 
 	// timeline holds every event of this stripe's contacts in byTimelineOrder, for
@@ -65,7 +63,12 @@ type stripeState struct {
 type entry struct {
 	version uint64
 	c       *contact.Contact // never changed once stored: Put stores a new one
-	events  *contactEvents   // nil until the contact has an event
+	// keys are the hashes of c's keys (hasher.key): what the index holds for c, so
+	// that a commit that re-puts c compares the new keys with these instead of
+	// listing and hashing c's keys again. Held in the entry (no object of their own
+	// for most contacts); transactions copy them under the stripe's lock.
+	keys   keyHashes
+	events contactEvents // held in the entry: one object less a contact (issue 14)
 }
 
 // contactEvents are the events of one contact.
@@ -73,6 +76,53 @@ type contactEvents struct {
 	list eventList // byContactOrder
 	// byID finds events by messageId once there are more than linearLookup of them.
 	byID map[string]*storedEvent
+}
+
+// keyHashes are the hashes of a contact's keys, sorted, one for each key. Up to four
+// are held inline.
+type keyHashes struct {
+	n     uint8
+	small [4]uint64
+	big   []uint64 // all of them, when more than len(small); never changed once stored
+}
+
+// makeKeyHashes returns sorted hashes h as keyHashes (h itself is not kept).
+func makeKeyHashes(h []uint64) keyHashes {
+	var k keyHashes
+	if len(h) > len(k.small) {
+		k.big = slices.Clone(h)
+		return k
+	}
+	k.n = uint8(copy(k.small[:], h))
+	return k
+}
+
+// get returns the hashes. The slice may share k's memory: call it on a copy that
+// nothing else changes (a transaction's), never on a stored entry's.
+func (k *keyHashes) get() []uint64 {
+	if k.big != nil {
+		return k.big
+	}
+	return k.small[:k.n]
+}
+
+// keyEntry is an entry of the index: the ids that keys with one hash find. Nearly
+// every key finds one contact, and its entry holds the id inline: no allocation, and
+// no object for the garbage collector to mark, per key (issue 14). A list, once
+// stored, is never changed: a change stores a new one, so that a transaction that read
+// it may keep it.
+type keyEntry struct {
+	one     string    // the id, when there is one; "" when more holds the list
+	more    *[]string // two or more ids, sorted
+	version uint64    // from the stripe's clock: changes whenever the entry does
+}
+
+// ids returns the entry's ids, sorted.
+func (e keyEntry) ids() []string {
+	if e.more != nil {
+		return *e.more
+	}
+	return []string{e.one}
 }
 
 // tombstoneEntry is the latest delete of a userId (Rule I7).
@@ -87,9 +137,7 @@ const linearLookup = 16
 
 // ascend calls yield for the entry's events from since to until; see eventList.ascend.
 func (e *entry) ascend(since, until time.Time, yield func(*storedEvent) bool) {
-	if e.events != nil {
-		e.events.list.ascend(since, until, yield)
-	}
+	e.events.list.ascend(since, until, yield)
 }
 
 func (s *stripe) next() uint64 {
@@ -105,21 +153,16 @@ func (s *stripe) contactVersion(id string) uint64 {
 }
 
 func (s *stripe) keyVersion(h uint64) uint64 {
-	if ids, ok := s.keys[h]; ok {
-		return idsVersion(ids)
+	if e, ok := s.keys[h]; ok {
+		return e.version
 	}
 	return s.keysGone | absent
 }
 
-// idsVersion is the version of a stored index entry: the address of its array. It is
-// below the absent bit (user-space addresses are), and no other entry has it while
-// anything holds the slice.
-func idsVersion(ids []string) uint64 { return uint64(uintptr(unsafe.Pointer(unsafe.SliceData(ids)))) }
-
 // processedVersion is 1 for a processed messageId and 0 for another: processed
 // messageIds are never removed, so there is no A-B-A to guard against.
-func (s *stripe) processedVersion(messageID string) uint64 {
-	if _, ok := s.processed[messageID]; ok {
+func (s *stripe) processedVersion(h uint64, messageID string) uint64 {
+	if s.processed.has(h, messageID) {
 		return 1
 	}
 	return 0
@@ -143,14 +186,12 @@ func (s *stripe) putTombstone(ts contact.Tombstone) {
 // event returns the contact's event with the messageId, or nil.
 func (e *entry) event(messageID string) *storedEvent {
 	switch {
-	case e.events == nil:
-		return nil
 	case e.events.byID != nil:
 		return e.events.byID[messageID]
 	}
 	for _, c := range e.events.list.chunks {
 		for _, ev := range c {
-			if ev.rec.MessageID == messageID {
+			if ev.messageID() == messageID {
 				return ev
 			}
 		}
@@ -161,20 +202,17 @@ func (e *entry) event(messageID string) *storedEvent {
 // addEvent adds ev to the entry and to the stripe's timeline. The caller has checked
 // that the entry has no event with the same messageId.
 func (s *stripe) addEvent(e *entry, ev *storedEvent) {
-	if e.events == nil {
-		e.events = &contactEvents{}
-	}
-	es := e.events
+	es := &e.events
 	es.list.insert(ev, byContactOrder)
 	s.timeline.insert(ev, byTimelineOrder)
 	s.nameAdd(ev)
 	if es.byID != nil {
-		es.byID[ev.rec.MessageID] = ev
+		es.byID[ev.messageID()] = ev
 	} else if n := es.list.len(); n > linearLookup {
 		es.byID = make(map[string]*storedEvent, n)
 		for _, c := range es.list.chunks {
 			for _, ev := range c {
-				es.byID[ev.rec.MessageID] = ev
+				es.byID[ev.messageID()] = ev
 			}
 		}
 	}
@@ -182,64 +220,82 @@ func (s *stripe) addEvent(e *entry, ev *storedEvent) {
 
 // removeEvent removes ev from the entry and from the stripe's timeline.
 func (s *stripe) removeEvent(e *entry, ev *storedEvent) {
-	es := e.events
+	es := &e.events
 	es.list.remove(ev, byContactOrder)
 	s.timeline.remove(ev, byTimelineOrder)
 	s.nameRemove(ev)
 	switch {
 	case es.list.chunks == nil:
-		e.events = nil
+		e.events = contactEvents{}
 	case es.byID != nil:
-		delete(es.byID, ev.rec.MessageID)
+		delete(es.byID, ev.messageID())
 	}
 }
 
 // removeAllEvents removes the entry's events from the stripe's timeline and from the
 // entry.
 func (s *stripe) removeAllEvents(e *entry) {
-	if e.events == nil {
-		return
-	}
 	for _, c := range e.events.list.chunks {
 		for _, ev := range c {
 			s.timeline.remove(ev, byTimelineOrder)
 			s.nameRemove(ev)
 		}
 	}
-	e.events = nil
+	e.events = contactEvents{}
 }
 
 // indexAdd adds id to the contacts a key with hash h finds.
 func (s *stripe) indexAdd(h uint64, id string) {
-	old := s.keys[h]
+	if s.keys == nil {
+		s.keys = make(map[uint64]keyEntry)
+	}
+	e, ok := s.keys[h]
+	if !ok {
+		s.keys[h] = keyEntry{one: id, version: s.next()}
+		return
+	}
+	var one [1]string
+	old := one[:0]
+	if e.more != nil {
+		old = *e.more
+	} else {
+		old = append(old, e.one)
+	}
 	i, _ := slices.BinarySearch(old, id)
 	ids := make([]string, len(old)+1)
 	copy(ids, old[:i])
 	ids[i] = id
 	copy(ids[i+1:], old[i:])
-	if s.keys == nil {
-		s.keys = make(map[uint64][]string)
-	}
-	s.keys[h] = ids
+	s.keys[h] = keyEntry{more: &ids, version: s.next()}
 }
 
 // indexRemove removes id once from the contacts a key with hash h finds, and the entry
 // when none is left.
 func (s *stripe) indexRemove(h uint64, id string) {
-	old := s.keys[h]
+	e, ok := s.keys[h]
+	switch {
+	case !ok:
+		return
+	case e.more == nil:
+		if e.one == id {
+			delete(s.keys, h)
+			s.keysGone++
+		}
+		return
+	}
+	old := *e.more
 	i, found := slices.BinarySearch(old, id)
 	switch {
 	case !found:
 		return
-	case len(old) == 1:
-		delete(s.keys, h)
-		s.keysGone++
+	case len(old) == 2:
+		s.keys[h] = keyEntry{one: old[1-i], version: s.next()}
 		return
 	}
 	ids := make([]string, 0, len(old)-1)
 	ids = append(ids, old[:i]...)
 	ids = append(ids, old[i+1:]...)
-	s.keys[h] = ids
+	s.keys[h] = keyEntry{more: &ids, version: s.next()}
 }
 
 // stripeSet is a set of stripe numbers, iterated in ascending order: the order in which
@@ -281,11 +337,13 @@ func (h hasher) key(k identity.Key) uint64 {
 // stripeOf returns the stripe of a key hash.
 func stripeOf(keyHash uint64) uint8 { return uint8(keyHash >> 56) }
 
-func (h hasher) processed(messageID string) uint8 {
-	x := maphash.String(h.seed, messageID)
-	x *= 0x94D049BB133111EB
-	return uint8(x >> 56)
-}
+func (h hasher) processed(messageID string) uint8 { return processedStripe(h.processedHash(messageID)) }
+
+// processedHash is the hash a stripe's idSet of processed messageIds keeps a messageId
+// by; processedStripe picks the stripe from it.
+func (h hasher) processedHash(messageID string) uint64 { return maphash.String(h.seed, messageID) }
+
+func processedStripe(x uint64) uint8 { return uint8((x * 0x94D049BB133111EB) >> 56) }
 
 func (h hasher) tombstone(userID string) uint8 {
 	x := maphash.String(h.seed, userID)

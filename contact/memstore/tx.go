@@ -5,6 +5,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
@@ -28,11 +29,12 @@ type read struct {
 	kind    itemKind
 	stripe  uint8
 	version uint64
-	id      string             // itemContact: contact id; itemProcessed: messageId; itemTombstone: userId
-	keyHash uint64             // itemKey: the hash of the key
+	id      string             // itemContact: contact id; itemProcessed: messageId; itemTombstone: userId; itemKey: the one id the key finds, if one
+	keyHash uint64             // itemKey: the hash of the key; itemProcessed: hasher.processedHash
 	c       *contact.Contact   // itemContact: the stored contact; nil when absent
+	keys    keyHashes          // itemContact: the stored contact's key hashes (entry.keys), copied
 	ts      *contact.Tombstone // itemTombstone: the stored tombstone; nil when none
-	ids     []string           // itemKey: the index entry (which keeps its version unique)
+	ids     []string           // itemKey: the ids the key finds, when more than one
 }
 
 // versionIn returns the item's version now. The caller holds the stripe's lock.
@@ -45,7 +47,7 @@ func (r *read) versionIn(st *stripe) uint64 {
 	case itemTombstone:
 		return st.tombstoneVersion(r.id)
 	}
-	return st.processedVersion(r.id)
+	return st.processedVersion(r.keyHash, r.id)
 }
 
 // change is what a transaction does to one contact. It exists once the transaction has
@@ -55,11 +57,14 @@ type change struct {
 	id     string
 	stripe uint8
 	base   *contact.Contact // as stored when read; nil when absent
-	final  *contact.Contact // as the transaction leaves it (owned, never shared); nil when deleted
-	put    bool             // final was set by Insert or Put, so its keys may differ from base's
-	reset  bool             // the stored events are dropped (the contact was deleted)
-	keys   []identity.Key   // final.Keys(), once computed
-	keysOK bool             // keys is computed
+	// baseKeys are the stored entry's key hashes (entry.keys) when read; keyHashes
+	// are the ones the commit stores (computed by the commit, when put).
+	baseKeys, keyHashes keyHashes
+	final               *contact.Contact // as the transaction leaves it (owned, never shared); nil when deleted
+	put                 bool             // final was set by Insert or Put, so its keys may differ from base's
+	reset               bool             // the stored events are dropped (the contact was deleted)
+	keys                []identity.Key   // final.Keys(), once computed
+	keysOK              bool             // keys is computed
 
 	added     []*storedEvent          // events added, in the order added
 	addedByID map[string]*storedEvent // the added events by messageId, once there are many
@@ -105,16 +110,27 @@ func (ch *change) addedEvent(messageID string) (int, bool) {
 		}
 		return slices.Index(ch.added, ev), true
 	}
-	i := slices.IndexFunc(ch.added, func(ev *storedEvent) bool { return ev.rec.MessageID == messageID })
+	i := slices.IndexFunc(ch.added, func(ev *storedEvent) bool { return ev.messageID() == messageID })
 	return i, i >= 0
 }
 
 // tx is the store's contact.Tx: an optimistic transaction. It reads committed state
 // without holding any lock, keeps what it read with its version, and buffers its writes;
 // the commit applies them only if nothing it read has changed since.
+//
+// The tx itself is a small handle that lives as long as a caller keeps it; what it
+// read and wrote is in a txState taken from a pool and put back when Update returns
+// (release), so that a transaction allocates its bookkeeping only when it outgrows
+// what earlier ones left (issue 14: newTx was 5% of the bytes a message allocates).
+// Every method checks usable first, so a handle kept past its Update never touches a
+// state that another transaction now uses.
 type tx struct {
 	s   *Store
 	ctx context.Context
+
+	// seen is a count of commits (Store.commits) at which every read so far was known
+	// to hold; see addRead.
+	seen uint64
 
 	closed bool // Update has returned: the Tx may no longer be used
 	// stale is set when a read finds that an earlier read no longer holds: the
@@ -122,32 +138,73 @@ type tx struct {
 	// Update runs fn again. Every method fails from then on.
 	stale bool
 
+	*txState // nil once released
+}
+
+// txState is what a transaction read and wrote.
+type txState struct {
 	reads      []read
 	changes    []*change
 	processed  []string              // messageIds marked processed
 	tombstones []contact.Tombstone   // tombstones put, the latest of each userId
 	outbox     []contact.OutboxEntry // outbox entries enqueued (see outbox.go)
 
-	// Room for a typical transaction (a messageId, a key, a contact or two), so that it
-	// allocates once.
-	readBuf    [4]read
-	changeBuf  [2]*change
-	change0    change
-	processBuf [1]string
+	spare []*change // changes of earlier transactions, to reuse
 }
+
+var txStates = sync.Pool{New: func() any {
+	// Room for a typical transaction (a messageId, a key, a contact or two).
+	return &txState{reads: make([]read, 0, 8), changes: make([]*change, 0, 2), processed: make([]string, 0, 1)}
+}}
+
+// maxPooled bounds the length of a slice a txState keeps for the next transaction, so
+// that one huge transaction does not pin its bookkeeping in the pool.
+const maxPooled = 64
 
 // newTx returns a transaction of s under ctx.
 func newTx(s *Store, ctx context.Context) *tx {
-	t := new(tx)
-	t.init(s, ctx)
-	return t
+	// seen is loaded before the first read.
+	return &tx{s: s, ctx: ctx, seen: s.commits.Load(), txState: txStates.Get().(*txState)}
 }
 
-func (t *tx) init(s *Store, ctx context.Context) {
-	t.s, t.ctx = s, ctx
-	t.reads = t.readBuf[:0]
-	t.changes = t.changeBuf[:0]
-	t.processed = t.processBuf[:0]
+// release closes the transaction and puts its state back in the pool, cleared so that
+// the pool keeps no stored contact or event alive.
+func (t *tx) release() {
+	st := t.txState
+	t.closed, t.txState = true, nil
+	if st == nil {
+		return
+	}
+	for _, ch := range st.changes {
+		if len(st.spare) < maxPooled {
+			added, removed := ch.added, ch.removed
+			clear(added)
+			clear(removed)
+			if cap(added) > maxPooled {
+				added = nil
+			}
+			if cap(removed) > maxPooled {
+				removed = nil
+			}
+			*ch = change{added: added[:0], removed: removed[:0]}
+			st.spare = append(st.spare, ch)
+		}
+	}
+	st.reads = reuse(st.reads)
+	st.changes = reuse(st.changes)
+	st.processed = reuse(st.processed)
+	st.tombstones = reuse(st.tombstones)
+	st.outbox = reuse(st.outbox)
+	txStates.Put(st)
+}
+
+// reuse returns s cleared and emptied, or nil when it is too big to keep.
+func reuse[S ~[]E, E any](s S) S {
+	if cap(s) > maxPooled {
+		return nil
+	}
+	clear(s)
+	return s[:0]
 }
 
 var _ contact.Tx = (*tx)(nil)
@@ -168,10 +225,21 @@ func (t *tx) usable() error {
 // before the check, all the reads then hold at the moment r was read: the transaction
 // always sees one state of the store (no transaction sees half of another, even before
 // it commits). Versions never repeat, so "still holds" means "held throughout".
+//
+// The check is skipped when no commit has completed since the last one (Store.commits
+// is still t.seen): a commit that changed an earlier read counts itself, while it still
+// holds the locks of what it wrote, before anyone can read what it wrote; so with the
+// count unchanged, r and every earlier read are of one state. With one writer at a
+// time this skips every check (issue 14: each read re-checked all earlier ones).
 func (t *tx) addRead(r read) (read, error) {
-	if !t.s.valid(t.reads, false) {
-		t.stale = true
-		return read{}, errStale
+	if c := t.s.commits.Load(); c != t.seen {
+		// Loaded before the check: commits it counts wrote before it, so the check
+		// sees them, and later ones change the count again.
+		if !t.s.valid(t.reads, false) {
+			t.stale = true
+			return read{}, errStale
+		}
+		t.seen = c
 	}
 	t.reads = append(t.reads, r)
 	return r, nil
@@ -180,17 +248,18 @@ func (t *tx) addRead(r read) (read, error) {
 // readContact returns the read of the contact with the id, reading it if this
 // transaction has not yet.
 func (t *tx) readContact(id string) (read, error) {
-	for _, r := range t.reads {
-		if r.kind == itemContact && r.id == id {
-			return r, nil
+	for i := range t.reads {
+		if r := &t.reads[i]; r.kind == itemContact && r.id == id {
+			return *r, nil
 		}
 	}
 	r := read{kind: itemContact, stripe: t.s.hash.contact(id), id: id}
 	st := &t.s.stripes[r.stripe]
 	st.mu.RLock()
-	r.version = st.contactVersion(id)
-	if e := st.contacts[id]; e != nil {
-		r.c = e.c
+	if e := st.contacts[id]; e != nil { // one lookup for the version and the contact
+		r.version, r.c, r.keys = e.version, e.c, e.keys
+	} else {
+		r.version = st.contactsGone | absent
 	}
 	st.mu.RUnlock()
 	return t.addRead(r)
@@ -199,38 +268,45 @@ func (t *tx) readContact(id string) (read, error) {
 // readKey returns the read of the index entry of k's hash.
 func (t *tx) readKey(k identity.Key) (read, error) {
 	h := t.s.hash.key(k)
-	for _, r := range t.reads {
-		if r.kind == itemKey && r.keyHash == h {
-			return r, nil
+	for i := range t.reads {
+		if r := &t.reads[i]; r.kind == itemKey && r.keyHash == h {
+			return *r, nil
 		}
 	}
 	r := read{kind: itemKey, stripe: stripeOf(h), keyHash: h}
 	st := &t.s.stripes[r.stripe]
 	st.mu.RLock()
-	r.version = st.keyVersion(h)
-	r.ids = st.keys[h]
+	switch e, ok := st.keys[h]; { // one lookup for the version and the ids
+	case !ok:
+		r.version = st.keysGone | absent
+	case e.more != nil:
+		r.version, r.ids = e.version, *e.more
+	default:
+		r.version, r.id = e.version, e.one
+	}
 	st.mu.RUnlock()
 	return t.addRead(r)
 }
 
 func (t *tx) readProcessed(messageID string) (read, error) {
-	for _, r := range t.reads {
-		if r.kind == itemProcessed && r.id == messageID {
-			return r, nil
+	for i := range t.reads {
+		if r := &t.reads[i]; r.kind == itemProcessed && r.id == messageID {
+			return *r, nil
 		}
 	}
-	r := read{kind: itemProcessed, stripe: t.s.hash.processed(messageID), id: messageID}
+	h := t.s.hash.processedHash(messageID)
+	r := read{kind: itemProcessed, stripe: processedStripe(h), id: messageID, keyHash: h}
 	st := &t.s.stripes[r.stripe]
 	st.mu.RLock()
-	r.version = st.processedVersion(messageID)
+	r.version = st.processedVersion(h, messageID)
 	st.mu.RUnlock()
 	return t.addRead(r)
 }
 
 func (t *tx) readTombstone(userID string) (read, error) {
-	for _, r := range t.reads {
-		if r.kind == itemTombstone && r.id == userID {
-			return r, nil
+	for i := range t.reads {
+		if r := &t.reads[i]; r.kind == itemTombstone && r.id == userID {
+			return *r, nil
 		}
 	}
 	r := read{kind: itemTombstone, stripe: t.s.hash.tombstone(userID), id: userID}
@@ -293,11 +369,15 @@ func (t *tx) current(id string) (*contact.Contact, *change, read, error) {
 
 // newChange starts the change of a contact read as r.
 func (t *tx) newChange(r read) *change {
-	ch := &t.change0
-	if len(t.changes) > 0 {
+	var ch *change
+	if n := len(t.spare); n > 0 {
+		ch = t.spare[n-1]
+		t.spare[n-1] = nil
+		t.spare = t.spare[:n-1]
+	} else {
 		ch = new(change)
 	}
-	*ch = change{id: r.id, stripe: r.stripe, base: r.c, final: r.c}
+	*ch = change{id: r.id, stripe: r.stripe, base: r.c, baseKeys: r.keys, final: r.c, added: ch.added, removed: ch.removed}
 	t.changes = append(t.changes, ch)
 	return ch
 }
@@ -360,6 +440,9 @@ func (t *tx) find(k identity.Key, dst []*contact.Contact) ([]*contact.Contact, e
 	}
 	var buf [4]string
 	ids := buf[:0]
+	if kr.id != "" && t.change(kr.id) == nil {
+		ids = append(ids, kr.id)
+	}
 	for _, id := range kr.ids {
 		if t.change(id) == nil {
 			ids = append(ids, id)
@@ -452,7 +535,7 @@ func (t *tx) Delete(id string) error {
 	case ch == nil:
 		ch = t.newChange(r)
 	}
-	*ch = change{id: ch.id, stripe: ch.stripe, base: ch.base, reset: true}
+	*ch = change{id: ch.id, stripe: ch.stripe, base: ch.base, baseKeys: ch.baseKeys, reset: true}
 	return nil
 }
 
@@ -485,11 +568,11 @@ func (t *tx) AddEvent(id string, rec event.Record) (bool, error) {
 	ev := newStoredEvent(rec, ch.id)
 	ch.added = append(ch.added, ev)
 	if ch.addedByID != nil {
-		ch.addedByID[ev.rec.MessageID] = ev
+		ch.addedByID[ev.messageID()] = ev
 	} else if len(ch.added) > linearLookup {
 		ch.addedByID = make(map[string]*storedEvent, len(ch.added))
 		for _, ev := range ch.added {
-			ch.addedByID[ev.rec.MessageID] = ev
+			ch.addedByID[ev.messageID()] = ev
 		}
 	}
 	return true, nil
@@ -569,7 +652,7 @@ func (t *tx) events(id string, q contact.EventQuery) ([]*storedEvent, error) {
 	if ch == nil || !ch.reset {
 		err := t.storedEvents(id, func(e *entry) {
 			e.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
-				if ev.matches(&q) && (ch == nil || !slices.Contains(ch.removed, ev.rec.MessageID)) {
+				if ev.matches(&q) && (ch == nil || !slices.Contains(ch.removed, ev.messageID())) {
 					out = append(out, ev)
 				}
 				// Without changes of its own, the stored order is the answer.
@@ -612,8 +695,9 @@ func (t *tx) MarkProcessed(messageID string) error {
 		return err
 	}
 	if !slices.Contains(t.processed, messageID) {
-		// A copy, so that the store never keeps alive the buffer the id was cut from.
-		t.processed = append(t.processed, strings.Clone(messageID))
+		// No copy: the commit copies the bytes into the stripe's idSet, and the
+		// transaction's hold on the buffer the id was cut from ends with Update.
+		t.processed = append(t.processed, messageID)
 	}
 	return nil
 }
