@@ -378,7 +378,7 @@ func TestTxKeptPastUpdate(t *testing.T) {
 		for _, err := range kept.Events("c1", contact.EventQuery{}) {
 			assert.Error(t, err)
 		}
-		c.SetUserID("u2b")
+		(*contactcore.Contact)(c).SetUserID("u2b")
 		return tx.Put(c)
 	}))
 	got, err := s.Contact(ctx, "c1")
