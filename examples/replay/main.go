@@ -137,7 +137,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 
 	store := memstore.New()
-	r := replayer{p: regalkit.New(store, opts)}
+	r := replayer{p: regalkit.New(store, opts), keepDiags: !*statsOnly}
 	inputs := fs.Args()
 	if len(inputs) == 0 {
 		inputs = []string{"-"}
@@ -177,6 +177,9 @@ type replayer struct {
 	p     *regalkit.Processor
 	stats Stats
 	diags []diag.Diagnostic
+	// keepDiags is false with -stats-only, whose output has no diagnostics: a long
+	// replay then holds none of them in memory.
+	keepDiags bool
 }
 
 // replayFile processes one input, "-" for stdin, as a stream: it is never held whole in
@@ -204,7 +207,9 @@ func (r *replayer) replayFile(ctx context.Context, name string, stdin io.Reader)
 
 func (r *replayer) count(res regalkit.Result) {
 	r.stats.Messages++
-	r.diags = append(r.diags, res.Diagnostics...)
+	if r.keepDiags {
+		r.diags = append(r.diags, res.Diagnostics...)
+	}
 	switch {
 	case res.Duplicate:
 		r.stats.Duplicates++
