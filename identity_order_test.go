@@ -182,3 +182,45 @@ func TestAliasConflictByEventTime_RuleI5(t *testing.T) {
 		})
 	}
 }
+
+// TestRebornPartConsentFromLatest_RuleI7 is a rapid failure of TestOrderIndependence_RuleS3:
+// u3 was deleted, then sent the same opt-in twice, and an alias joins u3 to u1 only
+// once the second sending arrives (u3 reborn counts from its latest message, so the
+// alias is no conflict then). The record on u1's contact counts from its latest sending
+// (m11 and no lastMessageId) whether the alias arrived before or after it (Rules I5,
+// I7, C7): the second sending's message moved u3 to u1's contact, and the erase that
+// makes a reborn ledger count from the latest sending must follow it there.
+func TestRebornPartConsentFromLatest_RuleI7(t *testing.T) {
+	optIn := `"context":{"ip":"8.8.8.8"},"traits":{"optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:03:00Z","ip":""}}`
+	identifyU1 := `{"timestamp":"2024-03-01T12:00:00Z","type":"identify","userId":"u1","context":{},"traits":{}}`
+	deleteU1 := `{"timestamp":"2024-03-01T12:00:00Z","type":"delete","userId":"u1"}`
+	aliasSelf := `{"timestamp":"2024-03-01T12:00:00Z","type":"alias","userId":"u1","previousId":"u1"}`
+	identifyU3 := `{"timestamp":"2024-03-01T12:00:00Z","type":"identify","userId":"u3",` + optIn + `}` // derived messageId, after the delete's
+	deleteU3 := `{"timestamp":"2024-03-01T12:00:00Z","type":"delete","userId":"u3"}`
+	page := `{"timestamp":"2024-03-01T12:00:00Z","type":"page","userId":"u1","context":{},"name":"Home"}`
+	alias := `{"timestamp":"2024-03-01T12:00:00Z","messageId":"m09","type":"alias","userId":"u1","previousId":"u3"}`
+	identifyU3Again := `{"timestamp":"2024-03-01T12:00:00Z","messageId":"m11","type":"identify","userId":"u3",` + optIn + `}`
+	wantRecord := `"consentHistory":[{"channel":"sms","ip":"8.8.8.8","messageId":"m11","messageTime":"2024-03-01T12:00:00Z","outcome":"pending"`
+
+	check := func(t *testing.T, got []string) {
+		t.Helper()
+		if len(got) != 1 || !strings.Contains(got[0], `"userId":"u1"`) || !strings.Contains(got[0], `"formerUserIds":["u3"]`) ||
+			!strings.Contains(got[0], wantRecord) || strings.Contains(got[0], "lastMessageId") {
+			t.Fatalf("want u1's contact with u3 joined and the opt-in counted from m11 alone; got:\n%s", strings.Join(got, "\n"))
+		}
+	}
+	for _, tt := range []struct {
+		name string
+		msgs []string
+	}{
+		{"alias before the second sending", []string{identifyU1, identifyU1, identifyU1, deleteU1, aliasSelf, identifyU3, deleteU3,
+			identifyU1, page, alias, identifyU1, identifyU3Again}},
+		{"alias after the second sending", []string{identifyU1, identifyU1, identifyU1, deleteU1, aliasSelf, identifyU3, deleteU3,
+			identifyU1, page, identifyU3Again, identifyU1, alias}},
+	} {
+		t.Run(tt.name, func(t *testing.T) { check(t, replayAll(t, tt.msgs)) })
+	}
+	t.Run("every order", func(t *testing.T) {
+		check(t, requireSameInEveryOrder(t, []string{identifyU1, identifyU3, deleteU3, alias, identifyU3Again}))
+	})
+}

@@ -297,7 +297,7 @@ func (t *txn) anonymous(anon string) (links []identity.Link, byUser map[string]s
 }
 
 // apply handles every kind but delete.
-func (t *txn) apply(m *event.Message) error {
+func (t *txn) apply(m *event.Message) (err error) {
 	f, err := t.facts(m)
 	if err != nil {
 		return err
@@ -341,8 +341,14 @@ func (t *txn) apply(m *event.Message) error {
 			return t.discardCreated(c)
 		}
 		if ok {
-			defer t.rebirth(c, d.UserID, ts)
-			t.rebirth(c, d.UserID, ts)
+			defer func() {
+				if err == nil {
+					err = t.rebirth(c, d.UserID, ts)
+				}
+			}()
+			if err := t.rebirth(c, d.UserID, ts); err != nil {
+				return err
+			}
 		}
 	}
 	t.res.ContactID = c.ID()
@@ -368,14 +374,21 @@ func (t *txn) apply(m *event.Message) error {
 // rebirth makes a contact of a deleted user count from the delete (Rule I7, see
 // [contactcore.Contact.Erase]): it is erased with the tombstone once, and again after a
 // message added links or consent records to it, so that they count from their latest
-// message in every arrival order.
-func (t *txn) rebirth(c *contactcore.Contact, userID string, ts contact.Tombstone) {
+// message in every arrival order. When the message moved the user's messages to another
+// contact (an alias that joins or splits, Rule I5), that contact is the one erased: the
+// records counted from the latest message must not depend on whether the alias came
+// before or after it.
+func (t *txn) rebirth(c *contactcore.Contact, userID string, ts contact.Tombstone) error {
 	t.reshaped = true
 	if _, ok := t.loaded[c.ID()]; !ok || !c.HasUser(userID) {
-		return // deleted or moved in this transaction
+		var err error
+		if c, err = t.user(userID); err != nil || c == nil {
+			return err // c == nil: deleted in this transaction
+		}
 	}
 	c.EraseUser(userID, ts.Time, ts.MessageID)
 	t.touch(c)
+	return nil
 }
 
 // discardCreated forgets a contact created for a message that turned out to be
