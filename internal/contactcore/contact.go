@@ -2,9 +2,11 @@ package contactcore
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/intern"
 	"github.com/regalkit/regalkit/optin"
 )
 
@@ -417,9 +419,21 @@ func findKey(s []keyedRegister, key string) (int, bool) {
 func setKeyed(s *[]keyedRegister, key, val string, st stamp) bool {
 	i, ok := findKey(*s, key)
 	if !ok {
-		*s = slices.Insert(*s, i, keyedRegister{key: key})
+		*s = slices.Insert(*s, i, keyedRegister{key: ownString(key)})
 	}
 	return (*s)[i].reg.set(val, st)
+}
+
+// ownString returns s in memory of its own, shared with equal short strings (see
+// internal/intern). A key taken from a decoded message is a substring of the message's
+// whole text: kept as it is, it would keep all of that text alive for as long as the
+// contact holds the key (measured: 187 MB of a 1.19 GB heap after 1,000,000 corpus
+// messages).
+func ownString(s string) string {
+	if len(s) > intern.MaxLen {
+		return strings.Clone(s)
+	}
+	return intern.String(s)
 }
 
 func insertSorted(s []string, v string) []string {
