@@ -18,8 +18,9 @@ import (
 // contact, and merging two contacts gives the contact of both their messages (Rule S3).
 //
 // The zero Contact is an empty contact ready to use. A Contact is a value owned by one
-// goroutine at a time: it is not safe for concurrent use, and stores hand out copies
-// (see [Contact.Clone]).
+// goroutine at a time while it is changed; once [Contact.Share] made it own nothing and
+// no one changes it, any number of goroutines may read and clone it at once, which is
+// how a store keeps the contact Put gives it and hands out copies (see [Contact.Clone]).
 type Contact struct {
 	id        string
 	userID    string
