@@ -16,3 +16,14 @@ func coreOf(c *contact.Contact) *contactcore.Contact { return (*contactcore.Cont
 
 // stored returns c as a Store keeps it.
 func stored(c *contactcore.Contact) *contact.Contact { return (*contact.Contact)(c) }
+
+// handOver returns c as the Processor gives it to a Store's Insert or Put: the store
+// may keep it (contact.Store, "Copies"), so c must own nothing, so that readers the
+// store hands it to may clone it at once, and the Processor must not change it
+// afterwards. txn.flush hands a contact over once the message is done with it;
+// txn.flushOne, which must insert a contact the message goes on changing, hands over
+// a clone (TestProcessor_neverChangesPutContacts checks both).
+func handOver(c *contactcore.Contact) *contact.Contact {
+	c.Share()
+	return stored(c)
+}

@@ -24,8 +24,8 @@ type txn struct {
 
 	// The transaction's own copies of the contacts it read or created, on top of a Tx
 	// that already promises read-your-writes. They earn their place twice. They are
-	// the one *Contact per id that every step of the message changes in place: a Tx
-	// copies values in and out (DESIGN rule 6), so reading again would hand out a
+	// the one *Contact per id that every step of the message changes in place: a Tx's
+	// reads return copies (contact.Store, "Copies"), so reading again would hand out a
 	// second copy whose changes the first would not see. And they write each changed
 	// contact once, at the end, instead of reading it at every lookup and putting it
 	// after every change: measured with a variant that added those reads and puts
@@ -187,7 +187,8 @@ func (t *txn) refuse(m *event.Message, code diag.Code, field, msg string) {
 }
 
 // flush writes back every contact the transaction changed. Deleted contacts are gone
-// from loaded.
+// from loaded. The store may keep what it is given (contact.Store, "Copies"): after
+// flush, the message only reads its contacts (enqueue, the triggers' states).
 func (t *txn) flush() error {
 	if err := t.syncKeywords(); err != nil { // Rule G7: see keyword.go
 		return err
@@ -202,9 +203,9 @@ func (t *txn) flush() error {
 		var err error
 		if t.created[id] {
 			t.created[id] = false
-			err = t.tx.Insert(stored(c))
+			err = t.tx.Insert(handOver(c))
 		} else {
-			err = t.tx.Put(stored(c))
+			err = t.tx.Put(handOver(c))
 		}
 		if err != nil {
 			return err
@@ -504,14 +505,16 @@ func (t *txn) addEvent(c *contactcore.Contact, rec event.Record) error {
 }
 
 // flushOne inserts a contact created in this transaction, so that events can be added
-// to it.
+// to it. The rest of the message may change c, and the store may keep what Insert is
+// given, so it inserts a clone: the clone shares c's memory until c writes it
+// (copy-on-write), and flush puts c at the end.
 func (t *txn) flushOne(c *contactcore.Contact) error {
 	if !t.created[c.ID()] {
 		return nil
 	}
 	t.created[c.ID()] = false
 	t.dirty[c.ID()] = false
-	if err := t.tx.Insert(stored(c)); err != nil {
+	if err := t.tx.Insert(handOver(c.Clone())); err != nil {
 		return err
 	}
 	t.dirty[c.ID()] = true // the rest of the message may change it further

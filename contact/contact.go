@@ -21,9 +21,11 @@ import (
 // Only the Processor changes a contact; this type offers the reads, a deep copy and the
 // encodings (the people export of RULES.md, X, and the storage codec).
 //
-// The zero Contact is an empty contact ready to use. A Contact is a value owned by one
-// goroutine at a time: it is not safe for concurrent use, and stores hand out copies
-// (see [Contact.Clone]).
+// The zero Contact is an empty contact ready to use. Having no mutators, a Contact can
+// be read, and cloned, by any number of goroutines at once. The one method that changes
+// it is [Contact.UnmarshalJSON], which replaces it whole (as assigning to *c does): use
+// it only on a contact no one else holds, never on one handed to a Store's Put or
+// Insert, which may keep it (see [Store], "Copies").
 type Contact contactcore.Contact
 
 // core is c as the Processor's implementation sees it; the conversion costs nothing.
@@ -174,8 +176,18 @@ func (c *Contact) ConsentView() optin.View { return c.core().ConsentView() }
 // the contact has no phone. For the email channel it is the state of the email.
 func (c *Contact) Subscription(ch optin.Channel) optin.State { return c.core().Subscription(ch) }
 
-// Clone returns a deep copy of c: no change to one shows in the other.
+// Clone returns a deep copy of c: no change to one shows in the other. It is safe to
+// call concurrently with other reads of c.
 func (c *Contact) Clone() *Contact { return (*Contact)(c.core().Clone()) }
+
+// shared returns c once it owns nothing (contactcore.Contact.Share), as every Contact
+// this package hands out does, so that reads and clones of it never write it.
+func shared(c *contactcore.Contact) *Contact {
+	if c != nil {
+		c.Share()
+	}
+	return (*Contact)(c)
+}
 
 // Export is a contact with its events, in the export format of RULES.md, X. The events
 // live in the Store; the export shows them when the caller passes them in.
@@ -197,7 +209,18 @@ func (c *Contact) MarshalJSON() ([]byte, error) { return c.core().MarshalJSON() 
 // time. A document with "clocks" (one the storage codec wrote, or an export of a
 // regalkit that still wrote them) is read exactly, from its clocks. Events, if present,
 // are ignored: use [Export.UnmarshalJSON] to read them.
-func (c *Contact) UnmarshalJSON(b []byte) error { return c.core().UnmarshalJSON(b) }
+//
+// UnmarshalJSON replaces the whole of *c, so it is not safe to call concurrently with
+// any other use of c, and it must not be called on a contact handed to a Store's Put
+// or Insert: the store may keep that contact, and would see the change (see [Store],
+// "Copies"). A contact read from a Store is the caller's own copy.
+func (c *Contact) UnmarshalJSON(b []byte) error {
+	if err := c.core().UnmarshalJSON(b); err != nil {
+		return err
+	}
+	shared(c.core())
+	return nil
+}
 
 // MarshalJSON writes the contact with its events (RULES.md, X).
 func (e Export) MarshalJSON() ([]byte, error) {
@@ -210,7 +233,7 @@ func (e *Export) UnmarshalJSON(b []byte) error {
 	if err := x.UnmarshalJSON(b); err != nil {
 		return err
 	}
-	*e = Export{Contact: (*Contact)(x.Contact), Events: x.Events}
+	*e = Export{Contact: shared(x.Contact), Events: x.Events}
 	return nil
 }
 
@@ -259,5 +282,8 @@ func EncodeStorage(c *Contact) ([]byte, error) {
 // bad input never panics.
 func DecodeStorage(b []byte) (*Contact, error) {
 	c, err := contactcore.DecodeStorage(b)
-	return (*Contact)(c), err
+	if err != nil {
+		return nil, err
+	}
+	return shared(c), nil
 }

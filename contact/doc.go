@@ -33,6 +33,7 @@
 // Contacts live in a [Store]: an interface whose doc comment is the contract, with an
 // in-memory implementation in contact/memstore, a PostgreSQL one in contact/pgstore,
 // and a conformance kit in contact/storetest that any implementation can run. A Store
-// treats a contact as a value: it indexes it by [Contact.Keys], copies it with
-// [Contact.Clone] (or the storage codec), and never looks inside.
+// treats a contact as a value: it indexes it by [Contact.Keys], keeps the contact Put
+// gives it (or its storage encoding), hands out copies made with [Contact.Clone] (or
+// the storage codec), and never looks inside.
 package contact

@@ -51,8 +51,11 @@
 // read it); for an absent item, a count of the stripe's removals. So an item removed and
 // added back between a read and a commit is still seen to have changed.
 //
-// Stored contacts are copies and are never changed: Put stores a new one, and a read
-// copies the stored one after the lock is released. Event records are stored once,
+// Stored contacts are never changed: Put and Insert keep the contact they are given,
+// which its caller no longer changes (contact.Store, "Copies"), after making it own
+// nothing (contactcore.Contact.Share), and a read copies the stored one after the lock
+// is released; the copy shares the contact's memory until it writes (copy-on-write),
+// and never writes the stored one. Event records are stored once,
 // shared by the contact's list and the timeline, packed into three allocations (the
 // record, its text, its JSON object members), so that a stored record never keeps alive
 // the buffer it was decoded from; a read copies their JSON objects into two

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -142,4 +143,106 @@ func TestVersionsNeverRepeat(t *testing.T) {
 		require.NoError(t, s.Update(ctx, func(tx contact.Tx) error { return tx.Delete("c-1") }))
 		observe()
 	}
+}
+
+// TestConcurrentReadsOfAPutContact: Put keeps the contact it is given, which here owns
+// its memory (it was changed through contactcore, as the Processor changes contacts),
+// and readers of every kind clone it at once, each changing its copy, while a writer
+// keeps putting new versions. Put must make the contact own nothing before readers can
+// see it, or their clones would write it concurrently: run with -race.
+func TestConcurrentReadsOfAPutContact(t *testing.T) {
+	const readers, versions = 4, 40
+	s := New()
+	ctx := context.Background()
+	version := func(i int) *contact.Contact {
+		c := contactcore.New("c-1")
+		c.SetUserID("u-1")
+		c.AddAnonymousID("a-1")
+		c.AddAnonymousID(fmt.Sprintf("a-v%03d", i))
+		c.ApplyTraits(&event.Message{Kind: event.Identify, UserID: "u-1", MessageID: fmt.Sprintf("m-%03d", i),
+			Time: time.Date(2024, 3, 1, 12, i, 0, 0, time.UTC),
+			Traits: event.Object{
+				{Key: "firstName", Value: []byte(fmt.Sprintf(`"V%03d"`, i))},
+				{Key: "phone", Value: []byte(`"+19545552399"`)},
+				{Key: "plan", Value: []byte(fmt.Sprintf(`"p%d"`, i))},
+			}}, nil)
+		return (*contact.Contact)(c)
+	}
+	first := version(0)
+	require.False(t, (*contactcore.Contact)(first).Shared(), "the fixture must own memory for the test to mean anything")
+	require.NoError(t, s.Update(ctx, func(tx contact.Tx) error { return tx.Insert(first) }))
+	assert.True(t, (*contactcore.Contact)(first).Shared(), "Insert kept a contact that owns memory")
+
+	scribble := func(c *contact.Contact) {
+		cc := (*contactcore.Contact)(c)
+		cc.SetUserID("u-scribbled")
+		cc.AddAnonymousID("a-scribbled")
+		cc.RemoveAnonymousID("a-1")
+		cc.ApplyTraits(&event.Message{Kind: event.Identify, UserID: "u-scribbled", MessageID: "m-scribble",
+			Time:   time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+			Traits: event.Object{{Key: "firstName", Value: []byte(`"Scribbled"`)}, {Key: "plan", Value: []byte(`null`)}}}, nil)
+	}
+	clean := func(c *contact.Contact, how string) {
+		if c.UserID() != "u-1" || c.FirstName() == "Scribbled" || slices.Contains(c.AnonymousIDs(), "a-scribbled") {
+			t.Errorf("%s read a contact another reader changed: %s %s %v", how, c.UserID(), c.FirstName(), c.AnonymousIDs())
+		}
+	}
+
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	wg.Go(func() {
+		defer close(done)
+		for i := 1; i <= versions; i++ {
+			v := version(i)
+			assert.NoError(t, s.Update(ctx, func(tx contact.Tx) error { return tx.Put(v) }))
+			assert.True(t, (*contactcore.Contact)(v).Shared(), "Put kept a contact that owns memory")
+		}
+	})
+	for r := range readers {
+		wg.Go(func() {
+			for n := 0; ; n++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				switch (n + r) % 4 {
+				case 0:
+					c, err := s.Contact(ctx, "c-1")
+					if assert.NoError(t, err) {
+						clean(c, "Contact")
+						scribble(c)
+					}
+				case 1:
+					cs, err := s.Find(ctx, identity.AnonymousKey("a-1"))
+					if assert.NoError(t, err) && assert.Len(t, cs, 1) {
+						clean(cs[0], "Find")
+						scribble(cs[0])
+					}
+				case 2:
+					for c, err := range s.Contacts(ctx) {
+						if assert.NoError(t, err) {
+							clean(c, "Contacts")
+							scribble(c)
+						}
+					}
+				default:
+					assert.NoError(t, s.Update(ctx, func(tx contact.Tx) error {
+						c, err := tx.Contact("c-1")
+						if err != nil {
+							return err
+						}
+						clean(c, "Tx.Contact")
+						scribble(c)
+						return tx.MarkProcessed(fmt.Sprintf("r-%d-%d", r, n))
+					}))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	last, err := s.Contact(ctx, "c-1")
+	require.NoError(t, err)
+	assert.Equal(t, "V040", last.FirstName())
+	clean(last, "the final Contact")
 }

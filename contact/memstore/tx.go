@@ -10,6 +10,7 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 )
 
 // itemKind is the kind of a stored item a transaction reads.
@@ -60,7 +61,7 @@ type change struct {
 	// baseKeys are the stored entry's key hashes (entry.keys) when read; keyHashes
 	// are the ones the commit stores (computed by the commit, when put).
 	baseKeys, keyHashes keyHashes
-	final               *contact.Contact // as the transaction leaves it (owned, never shared); nil when deleted
+	final               *contact.Contact // as the transaction leaves it, never changed; nil when deleted
 	put                 bool             // final was set by Insert or Put, so its keys may differ from base's
 	reset               bool             // the stored events are dropped (the contact was deleted)
 	keys                []identity.Key   // final.Keys(), once computed
@@ -82,9 +83,14 @@ func (ch *change) finalKeys() []identity.Key {
 	return ch.keys
 }
 
-// setFinal sets the contact as the transaction leaves it, from Insert or Put.
+// setFinal sets the contact as the transaction leaves it, from Insert or Put. The store
+// keeps c itself, which the caller no longer changes (contact.Store, "Copies"), once
+// it owns nothing: readers in other goroutines clone it after the commit, and a clone
+// of a contact that owns nothing never writes it (contactcore.Contact.Share). Contacts
+// from outside the module already own nothing; Share then only reads.
 func (ch *change) setFinal(c *contact.Contact) {
-	ch.final = c.Clone()
+	(*contactcore.Contact)(c).Share()
+	ch.final = c
 	ch.put = true
 	ch.keys, ch.keysOK = nil, false
 }

@@ -381,7 +381,7 @@ func (t *tx) Insert(c *contact.Contact) error {
 	if e.cur != nil {
 		return existsError(c.ID())
 	}
-	e.cur, e.written = c.Clone(), true
+	e.cur, e.written = c, true // kept, not copied: the caller no longer changes c (contact.Store, "Copies")
 	t.write(e)
 	return nil
 }
@@ -401,7 +401,7 @@ func (t *tx) Put(c *contact.Contact) error {
 	if e.cur == nil {
 		return notFound(c.ID())
 	}
-	e.cur, e.written = c.Clone(), true
+	e.cur, e.written = c, true // kept, not copied: the caller no longer changes c (contact.Store, "Copies")
 	t.write(e)
 	return nil
 }

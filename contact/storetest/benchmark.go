@@ -171,7 +171,7 @@ func applyOne(b *testing.B, s contact.Store, key identity.Key, messageID string,
 		}
 		c := cs[0]
 		(*contactcore.Contact)(c).SetTimes(time.Time{}, t0.Add(time.Duration(i)*time.Second))
-		if err := tx.Put(c); err != nil {
+		if err := tx.Put(handOver(c)); err != nil {
 			return err
 		}
 		return tx.MarkProcessed(messageID)

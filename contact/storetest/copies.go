@@ -11,8 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// scribble changes a contact in every way a caller might: External ID, anonymous IDs,
-// traits.
+// scribble changes a contact read from the store in every way the Processor might:
+// External ID, anonymous IDs, traits. Only a copy the caller owns may be changed: a
+// contact handed to Insert or Put never is.
 func scribble(t tb, c *contact.Contact) {
 	(*contactcore.Contact)(c).SetUserID("u-scribbled")
 	(*contactcore.Contact)(c).AddAnonymousID("a-scribbled")
@@ -33,35 +34,112 @@ func scribbleRecord(r *event.Record) {
 	}
 }
 
-// Clause: Put (and Insert) copy what they are given; changing a contact after handing
-// it to the store never changes stored state.
-func copiesInsertAndPutDoNotAlias(t tb, s contact.Store) {
-	inserted := withTraits(t, person("c-1", "u-1", "a-1"), 0, `{"firstName":"Rebecca"}`)
+// Clause: a contact handed to Insert or Put is what later reads return, in the
+// transaction and after it, and is found by its keys; the store may keep it, but never
+// changes it (the caller may still read it).
+func copiesPutIsWhatReadsReturn(t tb, s contact.Store) {
+	ctx := context.Background()
+	check := func(c *contact.Contact, want string, key identity.Key, when string) {
+		t.Helper()
+		assert.Equal(t, want, exportOf(t, c), "the store changed the contact %s", when)
+		update(t, s, func(tx contact.Tx) error {
+			got, err := tx.Contact(c.ID())
+			require.NoError(t, err)
+			assert.Equal(t, want, exportOf(t, got), "Contact in a transaction, %s", when)
+			found, err := tx.Find(key)
+			require.NoError(t, err)
+			require.Len(t, found, 1, "Find in a transaction, %s", when)
+			assert.Equal(t, want, exportOf(t, found[0]), "Find in a transaction, %s", when)
+			return nil
+		})
+		got, err := s.Contact(ctx, c.ID())
+		require.NoError(t, err)
+		assert.Equal(t, want, exportOf(t, got), "Contact, %s", when)
+		found := find(t, s, key)
+		require.Len(t, found, 1, "Find, %s", when)
+		assert.Equal(t, want, exportOf(t, found[0]), "Find, %s", when)
+		all := allContacts(t, s)
+		require.Len(t, all, 1, "Contacts, %s", when)
+		assert.Equal(t, want, exportOf(t, all[0]), "Contacts, %s", when)
+	}
+
+	inserted := handOver(withTraits(t, person("c-1", "u-1", "a-1"), 0, `{"firstName":"Rebecca"}`))
 	want := exportOf(t, inserted)
 	update(t, s, func(tx contact.Tx) error {
 		if err := tx.Insert(inserted); err != nil {
 			return err
 		}
-		scribble(t, inserted) // in the same transaction, after Insert
+		got, err := tx.Contact("c-1")
+		require.NoError(t, err)
+		assert.Equal(t, want, exportOf(t, got), "Contact in the transaction that inserted it")
 		return nil
 	})
-	assert.Equal(t, want, exportOf(t, get(t, s, "c-1")), "changed in fn after Insert")
-	scribble(t, inserted) // after the commit
-	assert.Equal(t, want, exportOf(t, get(t, s, "c-1")), "changed after Update returned")
+	check(inserted, want, identity.AnonymousKey("a-1"), "after Insert")
 
-	put := withTraits(t, person("c-1", "u-1", "a-2"), 1, `{"firstName":"Becky"}`)
+	put := handOver(withTraits(t, person("c-1", "u-1", "a-2"), 1, `{"firstName":"Becky","email":"becky@example.com"}`))
 	want = exportOf(t, put)
 	update(t, s, func(tx contact.Tx) error {
 		if err := tx.Put(put); err != nil {
 			return err
 		}
-		scribble(t, put)
+		got, err := tx.Contact("c-1")
+		require.NoError(t, err)
+		assert.Equal(t, want, exportOf(t, got), "Contact in the transaction that put it")
 		return nil
 	})
-	assert.Equal(t, want, exportOf(t, get(t, s, "c-1")), "changed in fn after Put")
-	scribble(t, put)
-	assert.Equal(t, want, exportOf(t, get(t, s, "c-1")), "changed after Update returned")
-	assert.Empty(t, find(t, s, identity.UserKey("u-scribbled")), "the index follows a caller's copy")
+	check(put, want, identity.EmailKey("becky@example.com"), "after Put")
+	assert.Empty(t, find(t, s, identity.AnonymousKey("a-1")), "found by a key of the contact Put replaced")
+}
+
+// Clause: reads return copies even of a contact the store keeps as it was handed over:
+// changing a copy read in the transaction that put the contact, or after it, changes
+// neither stored state, nor the contact handed over, nor another read's copy.
+func copiesReadsOfAPutContactDoNotAlias(t tb, s contact.Store) {
+	ctx := context.Background()
+	insert(t, s, handOver(person("c-1", "u-1")))
+	put := handOver(withTraits(t, person("c-1", "u-1", "a-1"), 0, `{"firstName":"Rebecca"}`))
+	want := exportOf(t, put)
+	update(t, s, func(tx contact.Tx) error {
+		require.NoError(t, tx.Put(put))
+		first, err := tx.Contact("c-1")
+		require.NoError(t, err)
+		second, err := tx.Contact("c-1")
+		require.NoError(t, err)
+		scribble(t, first)
+		assert.Equal(t, want, exportOf(t, second), "a second Contact in the transaction shares the first's memory")
+		found, err := tx.Find(identity.UserKey("u-1"))
+		require.NoError(t, err)
+		for _, c := range found {
+			scribble(t, c)
+		}
+		again, err := tx.Contact("c-1")
+		require.NoError(t, err)
+		assert.Equal(t, want, exportOf(t, again), "changed through a copy read in the transaction that put it")
+		assert.Equal(t, want, exportOf(t, put), "the contact handed to Put changed through a copy read in the transaction")
+		return nil
+	})
+	unchanged := func(after string) {
+		t.Helper()
+		assert.Equal(t, want, exportOf(t, get(t, s, "c-1")), "contact changed through the result of %s", after)
+		assert.Equal(t, want, exportOf(t, put), "the contact handed to Put changed through the result of %s", after)
+		assert.Equal(t, []string{"c-1"}, idsOf(find(t, s, identity.UserKey("u-1"))), "index changed through the result of %s", after)
+	}
+	unchanged("the transaction")
+
+	first, err := s.Contact(ctx, "c-1")
+	require.NoError(t, err)
+	second := get(t, s, "c-1")
+	scribble(t, first)
+	assert.Equal(t, want, exportOf(t, second), "a second Contact shares the first's memory")
+	unchanged("Contact")
+	for _, c := range find(t, s, identity.UserKey("u-1")) {
+		scribble(t, c)
+	}
+	unchanged("Find")
+	for _, c := range allContacts(t, s) {
+		scribble(t, c)
+	}
+	unchanged("Contacts")
 }
 
 // Clause: AddEvent copies what it is given.

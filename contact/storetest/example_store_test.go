@@ -31,8 +31,11 @@ import (
 // the maps; a store for production (contact/memstore, a database) keeps the contract
 // with finer locks or with conflict detection instead.
 //
-// Copies are the other half of the contract: every contact and record is cloned on the
-// way in and on the way out, so no caller shares memory with the store.
+// Copies are the other half of the contract. Every read hands out a clone, which the
+// caller may change. A contact handed to Insert or Put is kept as it is: the caller
+// never changes it afterwards, and reading and cloning a contact is safe from many
+// goroutines at once (contact.Store, "Copies"). Event records are cloned on the way in,
+// since their JSON objects are slices the caller may change.
 type MapStore struct {
 	mu    sync.Mutex
 	state *mapState // what the last transaction committed; never changed in place
@@ -247,9 +250,9 @@ func (t *mapTx) Put(c *contact.Contact) error {
 	return nil
 }
 
-// store keeps a copy of c and indexes it by its keys.
+// store keeps c itself, which its caller no longer changes, and indexes it by its keys.
 func (t *mapTx) store(c *contact.Contact) {
-	t.st.contacts[c.ID()] = c.Clone()
+	t.st.contacts[c.ID()] = c
 	t.st.keys[c.ID()] = c.Keys()
 }
 

@@ -118,7 +118,7 @@ func insert(t tb, s contact.Store, cs ...*contact.Contact) {
 	t.Helper()
 	update(t, s, func(tx contact.Tx) error {
 		for _, c := range cs {
-			if err := tx.Insert(c); err != nil {
+			if err := tx.Insert(handOver(c)); err != nil {
 				return err
 			}
 		}
@@ -233,4 +233,16 @@ func stateOf(t tb, s contact.Store, ids []string, keys []identity.Key, messageID
 		st.Recent = append(st.Recent, ce.ContactID+" "+describe(ce.Record))
 	}
 	return st
+}
+
+// handOver returns c ready to be handed to Insert or Put, as every caller hands a
+// contact over: owning nothing (contactcore.Contact.Share), so that the store may keep
+// it and clone it for concurrent readers, none of which then writes it. A contact.Contact
+// from outside the module always owns nothing; the kit changes contacts through
+// contactcore, as the Processor does, and so hands them over as the Processor does.
+func handOver(c *contact.Contact) *contact.Contact {
+	if c != nil {
+		(*contactcore.Contact)(c).Share()
+	}
+	return c
 }

@@ -71,7 +71,7 @@ func findReindexOnPut(t tb, s contact.Store) {
 	(*contactcore.Contact)(c).AddAnonymousID("a-2")
 	(*contactcore.Contact)(c).SetUserID("u-2")
 	withTraits(t, c, 1, `{"email":"new@example.com","phone":"+19545552399"}`)
-	update(t, s, func(tx contact.Tx) error { return tx.Put(c) })
+	update(t, s, func(tx contact.Tx) error { return tx.Put(handOver(c)) })
 	after := c.Keys()
 
 	var lost, gained int

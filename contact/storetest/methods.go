@@ -27,9 +27,9 @@ func insertExists(t tb, s contact.Store) {
 	first := person("c-1", "u-1")
 	insert(t, s, first)
 	update(t, s, func(tx contact.Tx) error {
-		assert.ErrorIs(t, tx.Insert(person("c-1", "u-other")), contact.ErrExists, "id of a stored contact")
-		require.NoError(t, tx.Insert(person("c-2", "u-2")))
-		assert.ErrorIs(t, tx.Insert(person("c-2", "u-other")), contact.ErrExists, "id inserted in the same transaction")
+		assert.ErrorIs(t, tx.Insert(handOver(person("c-1", "u-other"))), contact.ErrExists, "id of a stored contact")
+		require.NoError(t, tx.Insert(handOver(person("c-2", "u-2"))))
+		assert.ErrorIs(t, tx.Insert(handOver(person("c-2", "u-other"))), contact.ErrExists, "id inserted in the same transaction")
 		return nil
 	})
 	assert.Equal(t, exportOf(t, first), exportOf(t, get(t, s, "c-1")))
@@ -40,7 +40,7 @@ func insertExists(t tb, s contact.Store) {
 // Clause: Insert returns an error when the id is empty, and stores nothing.
 func insertEmptyID(t tb, s contact.Store) {
 	update(t, s, func(tx contact.Tx) error {
-		assert.Error(t, tx.Insert(person("", "u-1")), "Insert of a contact without id")
+		assert.Error(t, tx.Insert(handOver(person("", "u-1"))), "Insert of a contact without id")
 		return nil
 	})
 	assert.Empty(t, allContacts(t, s))
@@ -52,9 +52,9 @@ func insertEmptyID(t tb, s contact.Store) {
 func putNotFound(t tb, s contact.Store) {
 	insert(t, s, person("c-1", "u-1"))
 	update(t, s, func(tx contact.Tx) error {
-		assert.ErrorIs(t, tx.Put(person("c-nobody", "u-nobody")), contact.ErrNotFound, "Put of an unknown id")
+		assert.ErrorIs(t, tx.Put(handOver(person("c-nobody", "u-nobody"))), contact.ErrNotFound, "Put of an unknown id")
 		require.NoError(t, tx.Delete("c-1"))
-		assert.ErrorIs(t, tx.Put(person("c-1", "u-1")), contact.ErrNotFound, "Put after Delete")
+		assert.ErrorIs(t, tx.Put(handOver(person("c-1", "u-1"))), contact.ErrNotFound, "Put after Delete")
 		return nil
 	})
 	assert.Empty(t, allContacts(t, s))

@@ -15,6 +15,7 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 )
 
 // naive is the MapStore of the package example (example_store_test.go) with faults
@@ -26,6 +27,7 @@ type naive struct {
 	faults fault
 	mu     sync.Mutex
 	state  *naiveState
+	copies map[*contact.Contact]*contact.Contact // the one copy of each stored contact (faultOneReadCopy)
 }
 
 type fault uint32
@@ -34,7 +36,7 @@ const (
 	faultWritesThrough      fault = 1 << iota // writes go straight to the stored state
 	faultIgnoresCtx                           // commits and iterates whatever ctx says
 	faultNoIsolation                          // fn runs on a snapshot, unlocked; its writes are applied unchecked
-	faultAliasesIn                            // keeps the caller's contact and record
+	faultAliasesIn                            // keeps the caller's event record
 	faultAliasesOut                           // hands out the stored contact and record
 	faultNoDedupe                             // AddEvent adds a messageId twice
 	faultStaleIndex                           // Put does not re-index
@@ -60,6 +62,8 @@ const (
 	faultPhantomTombstone                     // Tombstone finds a delete for every userId
 	faultNamedNewestFirst                     // Named newest first
 	faultNamedEmptyAll                        // Named with an empty name yields every record
+	faultChangesPut                           // Put and Insert change the contact they keep
+	faultOneReadCopy                          // every read of a contact returns the same copy
 )
 
 type naiveState struct {
@@ -171,8 +175,17 @@ func (s *naive) Update(ctx context.Context, fn func(tx contact.Tx) error) error 
 }
 
 func (s *naive) copyOut(c *contact.Contact) *contact.Contact {
-	if s.has(faultAliasesOut) {
+	switch {
+	case s.has(faultAliasesOut):
 		return c
+	case s.has(faultOneReadCopy):
+		if s.copies == nil {
+			s.copies = map[*contact.Contact]*contact.Contact{}
+		}
+		if s.copies[c] == nil {
+			s.copies[c] = c.Clone()
+		}
+		return s.copies[c]
 	}
 	return c.Clone()
 }
@@ -351,16 +364,16 @@ func (t *naiveTx) Contact(id string) (*contact.Contact, error) { return t.s.cont
 
 func (t *naiveTx) Find(k identity.Key) ([]*contact.Contact, error) { return t.s.find(t.reads(), k) }
 
+// store keeps c itself, as the contract allows (contact.Store, "Copies").
 func (t *naiveTx) store(c *contact.Contact) {
-	stored := c
-	if !t.s.has(faultAliasesIn) {
-		stored = c.Clone()
+	if t.s.has(faultChangesPut) {
+		(*contactcore.Contact)(c).AddAnonymousID("a-kept")
 	}
 	keys := c.Keys()
 	if t.s.has(faultIndexNoPhones) {
 		keys = slices.DeleteFunc(keys, func(k identity.Key) bool { return k.Kind == identity.Phone })
 	}
-	t.st.contacts[c.ID()] = stored
+	t.st.contacts[c.ID()] = c
 	if _, indexed := t.st.keys[c.ID()]; !indexed || !t.s.has(faultStaleIndex) {
 		t.st.keys[c.ID()] = keys
 	}

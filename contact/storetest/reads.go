@@ -48,7 +48,7 @@ func readsNeverSeeHalfATransaction(t tb, s contact.Store) {
 				(*contactcore.Contact)(from).RemoveAnonymousID(token.Value)
 				(*contactcore.Contact)(to).AddAnonymousID(token.Value)
 				for _, c := range []*contact.Contact{a, b} {
-					if err := tx.Put(c); err != nil {
+					if err := tx.Put(handOver(c)); err != nil {
 						return err
 					}
 					if _, err := tx.AddEvent(c.ID(), record(event.Track, "Moved", i, m)); err != nil {

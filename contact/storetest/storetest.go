@@ -57,7 +57,8 @@ var clauses = []clause{
 	{"Update/SerializesTombstoneConflicts", updateSerializesTombstoneConflicts},
 
 	// Store: Copies.
-	{"Copies/InsertAndPutDoNotAlias", copiesInsertAndPutDoNotAlias},
+	{"Copies/PutIsWhatReadsReturn", copiesPutIsWhatReadsReturn},
+	{"Copies/ReadsOfAPutContactDoNotAlias", copiesReadsOfAPutContactDoNotAlias},
 	{"Copies/AddEventDoesNotAlias", copiesAddEventDoesNotAlias},
 	{"Copies/ReadsDoNotAlias", copiesReadsDoNotAlias},
 	{"Copies/TxReadsDoNotAlias", copiesTxReadsDoNotAlias},

@@ -131,7 +131,7 @@ func updateSerializesTombstoneConflicts(t tb, s contact.Store) {
 			return err
 		}
 		(*contactcore.Contact)(c).AddAnonymousID("applied")
-		return tx.Put(c)
+		return tx.Put(handOver(c))
 	}
 	deleteFirst := interleave(t, s, message, func(tx contact.Tx) error {
 		return tx.PutTombstone(tombstone("u-1", 10, "m-delete"))

@@ -21,7 +21,7 @@ import (
 func updateCommitsAllWrites(t tb, s contact.Store) {
 	insert(t, s, person("c-2", "u-2"))
 	update(t, s, func(tx contact.Tx) error {
-		if err := tx.Insert(person("c-1", "u-1", "a-1")); err != nil {
+		if err := tx.Insert(handOver(person("c-1", "u-1", "a-1"))); err != nil {
 			return err
 		}
 		c2, err := tx.Contact("c-2")
@@ -29,7 +29,7 @@ func updateCommitsAllWrites(t tb, s contact.Store) {
 			return err
 		}
 		(*contactcore.Contact)(c2).AddAnonymousID("a-2")
-		if err := tx.Put(c2); err != nil {
+		if err := tx.Put(handOver(c2)); err != nil {
 			return err
 		}
 		if _, err := tx.AddEvent("c-1", record(event.Track, "Signed Up", 1, "m-1")); err != nil {
@@ -64,7 +64,7 @@ func updateReadsOwnWrites(t tb, s contact.Store) {
 
 	update(t, s, func(tx contact.Tx) error {
 		c := person("c-1", "u-1", "a-1")
-		require.NoError(t, tx.Insert(c))
+		require.NoError(t, tx.Insert(handOver(c)))
 		got, err := tx.Contact("c-1")
 		require.NoError(t, err)
 		assert.Equal(t, exportOf(t, c), exportOf(t, got), "Contact after Insert")
@@ -98,7 +98,7 @@ func updateReadsOwnWrites(t tb, s contact.Store) {
 
 		(*contactcore.Contact)(c).RemoveAnonymousID("a-1")
 		(*contactcore.Contact)(c).AddAnonymousID("a-2")
-		require.NoError(t, tx.Put(c))
+		require.NoError(t, tx.Put(handOver(c)))
 		found, err = tx.Find(identity.AnonymousKey("a-1"))
 		require.NoError(t, err)
 		assert.Empty(t, found, "Find by a key the Put removed")
@@ -116,7 +116,7 @@ func updateReadsOwnWrites(t tb, s contact.Store) {
 		// A contact deleted and inserted again in one transaction starts without the
 		// events of the one deleted (Rule I7).
 		require.NoError(t, tx.Delete("c-old"))
-		require.NoError(t, tx.Insert(person("c-old", "u-new")))
+		require.NoError(t, tx.Insert(handOver(person("c-old", "u-new"))))
 		assert.Empty(t, collect(t, tx.Events("c-old", contact.EventQuery{})), "Events of a contact deleted and inserted again")
 		return nil
 	})
@@ -147,7 +147,7 @@ func fixtureForNothing(t tb, s contact.Store) func() state {
 
 // writeEverything makes one write of every kind.
 func writeEverything(tx contact.Tx) error {
-	if err := tx.Insert(person("c-3", "u-3")); err != nil {
+	if err := tx.Insert(handOver(person("c-3", "u-3"))); err != nil {
 		return err
 	}
 	c1, err := tx.Contact("c-1")
@@ -155,7 +155,7 @@ func writeEverything(tx contact.Tx) error {
 		return err
 	}
 	(*contactcore.Contact)(c1).AddAnonymousID("a-9")
-	if err := tx.Put(c1); err != nil {
+	if err := tx.Put(handOver(c1)); err != nil {
 		return err
 	}
 	if _, err := tx.AddEvent("c-1", record(event.Track, "Again", 1, "m-1")); err != nil {
@@ -226,7 +226,7 @@ func updateNoLostUpdates(t tb, s contact.Store) {
 						return err
 					}
 					(*contactcore.Contact)(c).AddAnonymousID(tag)
-					if err := tx.Put(c); err != nil {
+					if err := tx.Put(handOver(c)); err != nil {
 						return err
 					}
 					_, err = tx.AddEvent("c-1", record(event.Track, "Tick", i, tag))
@@ -289,7 +289,7 @@ func updateSerializesContactConflicts(t tb, s contact.Store) {
 			return err
 		}
 		(*contactcore.Contact)(c).AddAnonymousID(tag)
-		return tx.Put(c)
+		return tx.Put(handOver(c))
 	}
 	interleave(t, s,
 		func(tx contact.Tx, mid func()) error {
@@ -299,7 +299,7 @@ func updateSerializesContactConflicts(t tb, s contact.Store) {
 			}
 			mid() // another transaction changes c-1 after this one read it
 			(*contactcore.Contact)(c).AddAnonymousID("outer")
-			return tx.Put(c)
+			return tx.Put(handOver(c))
 		},
 		func(tx contact.Tx) error { return addTo(tx, "inner") })
 	assert.Equal(t, []string{"inner", "outer"}, get(t, s, "c-1").AnonymousIDs(), "both updates land")
@@ -323,7 +323,7 @@ func updateSerializesMessageIDConflicts(t tb, s contact.Store) {
 			return err
 		}
 		(*contactcore.Contact)(c).AddAnonymousID("applied")
-		if err := tx.Put(c); err != nil {
+		if err := tx.Put(handOver(c)); err != nil {
 			return err
 		}
 		return tx.MarkProcessed("m-1")
@@ -352,7 +352,7 @@ func updateSerializesLookupKeyConflicts(t tb, s contact.Store) {
 		if len(found) > 0 {
 			return nil
 		}
-		return tx.Insert(person(id, "u-new"))
+		return tx.Insert(handOver(person(id, "u-new")))
 	}
 	interleave(t, s,
 		func(tx contact.Tx, mid func()) error { return create(tx, "c-outer", mid) },

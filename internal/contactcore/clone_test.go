@@ -2,6 +2,7 @@ package contactcore
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -118,4 +119,71 @@ func TestClone_copyOnWrite(t *testing.T) {
 			t.Fatalf("a write to a clone showed in another:\nbefore: %s\nafter:  %s", want, got)
 		}
 	})
+}
+
+// TestShare_concurrentClones: a contact that Share made own nothing is cloned by many
+// goroutines at once, each changing its clone, and stays what it was. Under -race this
+// shows that Clone of a shared contact writes nothing (a Store keeps the contact it is
+// given and clones it for concurrent readers; see Contact.Share).
+func TestShare_concurrentClones(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		msgs := genMessages(t)
+		c := New("c1")
+		c.SetUserID("u1")
+		for i := range rapid.IntRange(1, 8).Draw(t, "before") {
+			mutate(t, c, msgs, fmt.Sprint("before ", i))
+		}
+		c.Share()
+		if !c.Shared() {
+			t.Fatal("Share left c owning a slice")
+		}
+		want, err := EncodeStorage(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The writes are drawn here: rapid.T is not for concurrent use.
+		writes := make([][]func(*Contact), 4)
+		for g := range writes {
+			for i := range rapid.IntRange(0, 4).Draw(t, fmt.Sprint("writes ", g)) {
+				writes[g] = append(writes[g], drawWrite(t, msgs, fmt.Sprint("goroutine ", g, " ", i)))
+			}
+		}
+		var wg sync.WaitGroup
+		for _, ws := range writes {
+			wg.Go(func() {
+				d := c.Clone()
+				for _, w := range ws {
+					w(d)
+				}
+				_ = d.Clone() // a clone of a clone, which may own slices
+			})
+		}
+		wg.Wait()
+		if !c.Shared() {
+			t.Fatal("a clone gave c a slice back")
+		}
+		got, err := EncodeStorage(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("a write to a clone showed in the shared original:\nbefore: %s\nafter:  %s", want, got)
+		}
+	})
+}
+
+// drawWrite draws a write to be made later, from another goroutine: the merge of a
+// contact that mutate changed (which writes every part of a contact Merge reaches),
+// then a change of External ID, or the removal of an anonymous ID.
+func drawWrite(t *rapid.T, msgs []*event.Message, label string) func(*Contact) {
+	o := New("scratch")
+	o.SetUserID(rapid.SampledFrom([]string{"u1", "u2"}).Draw(t, label+" merged user"))
+	mutate(t, o, msgs, label)
+	user := rapid.SampledFrom([]string{"u1", "u2", "u3"}).Draw(t, label+" user")
+	anon := rapid.SampledFrom([]string{"a1", "a2", "a3"}).Draw(t, label+" anon")
+	return func(d *Contact) {
+		d.Merge(o)
+		d.SetUserID(user)
+		d.RemoveAnonymousID(anon)
+	}
 }

@@ -20,8 +20,9 @@ import (
 // contact, and merging two contacts gives the contact of both their messages (Rule S3).
 //
 // The zero Contact is an empty contact ready to use. A Contact is a value owned by one
-// goroutine at a time: it is not safe for concurrent use, and stores hand out copies
-// (see [Contact.Clone]).
+// goroutine at a time while it is changed; once [Contact.Share] made it own nothing and
+// no one changes it, any number of goroutines may read and clone it at once, which is
+// how a store keeps the contact Put gives it and hands out copies (see [Contact.Clone]).
 type Contact struct {
 	id        string
 	userID    string
@@ -313,6 +314,9 @@ func (c *Contact) CustomKeys() []string {
 // Clone returns a copy of c: no change to one shows in the other. The copy shares
 // memory with c until one of them writes it (copy-on-write), so that a clone costs
 // about one allocation however big the contact.
+//
+// Clone writes c (it gives up c's ownership of what the copy shares) unless c owns
+// nothing: clone a contact that other goroutines read only after [Contact.Share].
 func (c *Contact) Clone() *Contact {
 	d := *c
 	c.share()
@@ -330,16 +334,17 @@ func (c *Contact) Clone() *Contact {
 	return &d
 }
 
-// Copy-on-write. Clone is called for every read and every write of a stored contact
-// (a Store never shares memory with its callers), and a message changes few of a
-// contact's slices, most messages none of them. So a clone shares the slices' memory
+// Copy-on-write. Clone is called for every read of a stored contact (a Store's reads
+// return copies the caller owns, and the Processor changes what it reads), and a
+// message changes few of a contact's slices, most messages none of them. So a clone shares the slices' memory
 // with its original, and both write a shared slice only after copying it: a Contact
 // has a bit per slice it owns (owns), a state one flag for all of its slices
 // (exclusive), set when the slice was copied and cleared when a clone shares it. Every
 // write in place goes through writeLinks, writeEvents, writeAliases, writeHeld or
 // state.writable; a slice replaced whole (assigned a new one) needs neither. The
 // concurrency rule is unchanged: a contact shared by several goroutines is only read,
-// and the clone of a contact that owns nothing writes nothing to it.
+// and the clone of a contact that owns nothing writes nothing to it: a store makes a
+// contact it keeps own nothing ([Contact.Share]) before any other goroutine can read it.
 // TestClone_copyOnWrite checks every write path.
 //
 // Measured with BenchmarkPipeline (issue 14): a full copy per Clone was 21% of the bytes
@@ -364,6 +369,37 @@ func (c *Contact) share() {
 	if c.state.exclusive {
 		c.state.exclusive = false
 	}
+}
+
+// Share gives up c's ownership of every slice it has, its own state's and its former
+// External IDs' parts' included, so that c owns nothing: then reading c, Clone
+// included, writes nothing, and any number of goroutines may read and clone c at once
+// as long as none changes it. c stays usable; its next write to a slice copies the
+// slice first. A Store calls it on a contact it is given to keep (see contact.Store,
+// "Copies"), and package contact on every contact it hands out, so that a
+// contact.Contact, which has no mutators, is always safe for concurrent reads. It costs
+// a few loads, and writes only the flags that are set.
+func (c *Contact) Share() {
+	c.share()
+	if c.own != nil && c.own.exclusive {
+		c.own.exclusive = false
+	}
+	for _, p := range c.parts {
+		p.Share()
+	}
+}
+
+// Shared reports whether c owns nothing (see [Contact.Share]).
+func (c *Contact) Shared() bool {
+	if c.owns != 0 || c.state.exclusive || (c.own != nil && c.own.exclusive) {
+		return false
+	}
+	for _, p := range c.parts {
+		if !p.Shared() {
+			return false
+		}
+	}
+	return true
 }
 
 // own copies *s unless the bit says it is owned already.
