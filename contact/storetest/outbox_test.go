@@ -269,7 +269,7 @@ func TestKitCatchesBrokenOutboxes(t *testing.T) {
 	}{
 		{faultEnqueueWritesThrough, "enqueue writes through", []string{"Outbox/EnqueueCommitsWithTheTransaction"}},
 		{faultEnqueueAcceptsEmpty, "enqueue accepts empty ids", []string{"Outbox/EnqueueRefusesEmptyIDs"}},
-		{faultClaimEvery, "claim every entry", []string{"Outbox/ClaimOnePerContactInOrder", "Outbox/SharedClaimsNeverOverlap"}},
+		{faultClaimEvery, "claim every entry", []string{"Outbox/ClaimOnePerContactInOrder"}}, // SharedClaimsNeverOverlap sees it only in some schedules
 		{faultClaimNewest, "claim newest", []string{"Outbox/ClaimOnePerContactInOrder"}},
 		{faultIgnoresMax, "ignores max", []string{"Outbox/ClaimRespectsMax"}},
 		{faultLeaseNeverExpires, "lease never expires", []string{"Outbox/LeaseExpires"}},
