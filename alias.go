@@ -307,7 +307,9 @@ func (t *txn) adopt(c *contactcore.Contact) {
 	t.dirty[c.ID()] = true
 }
 
-// forget deletes a contact that merged into another.
+// forget deletes c (a contact that merged into another, or one left bare: see
+// dropIfBare) from the store, unless this transaction created it, and from the
+// transaction's view.
 func (t *txn) forget(c *contactcore.Contact) error {
 	if !t.created[c.ID()] {
 		if err := t.tx.Delete(c.ID()); err != nil {

@@ -72,15 +72,21 @@
 // # Packages
 //
 //   - [github.com/regalkit/regalkit/segmentio]: the Segment wire format: decoding every
-//     form with Segment's limits, encoding, webhook signatures.
+//     form with Segment's limits, encoding, webhook signatures, the HTTP handler.
 //   - [github.com/regalkit/regalkit/event]: the source-neutral message and event record.
 //   - [github.com/regalkit/regalkit/identity]: identifier keys, phone parsing to E.164
-//     with a cache, email normalization, and the identity decision.
+//     (with a PhoneParser whose cache its owner sizes), email normalization, and the
+//     identity decision.
 //   - [github.com/regalkit/regalkit/optin]: consent records, the ledger and its rules.
-//   - [github.com/regalkit/regalkit/contact]: the contact, its trait rules, merge,
-//     export, and the Store interface.
+//   - [github.com/regalkit/regalkit/contact]: the contact as users read it, its people
+//     export and storage codec, and the Store and Outbox interfaces.
 //   - [github.com/regalkit/regalkit/contact/memstore]: the in-memory Store.
+//   - [github.com/regalkit/regalkit/contact/pgstore]: the PostgreSQL Store, a module of
+//     its own.
 //   - [github.com/regalkit/regalkit/contact/storetest]: the Store conformance kit.
+//   - [github.com/regalkit/regalkit/regalio]: Regal's wire format: the Events API body
+//     and client, and the events Regal reports back.
+//   - [github.com/regalkit/regalkit/trigger]: journey triggers.
 //   - [github.com/regalkit/regalkit/diag]: the diagnostic type and its codes.
 //   - [github.com/regalkit/regalkit/callwindow]: the calling window and its time zones.
 //

@@ -16,7 +16,6 @@ import (
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/contactcore"
-	"github.com/regalkit/regalkit/internal/jsonvalue"
 	"github.com/regalkit/regalkit/optin"
 	"github.com/regalkit/regalkit/regalio"
 )
@@ -129,16 +128,8 @@ func (t *txn) regalInbound(m *event.Message) error {
 	if m.Kind != event.Track || m.Event != EventSMSReceived || !regalio.IsRegal(m) {
 		return nil
 	}
-	text := func(o event.Object, key string) string {
-		if raw, ok := o.Get(key); ok {
-			if s, ok := jsonvalue.Text(raw); ok {
-				return s
-			}
-		}
-		return ""
-	}
-	body := text(m.Properties, "content")
-	from := firstText(text(m.Properties, "contact_phone"), text(m.Context.Traits, "phone"))
+	body := objectText(m.Properties, "content")
+	from := firstText(objectText(m.Properties, "contact_phone"), objectText(m.Context.Traits, "phone"))
 	if from == "" || optin.ClassifyKeyword(body, t.p.opts.Keywords) == optin.NoKeyword {
 		return nil
 	}

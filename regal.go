@@ -64,20 +64,12 @@ func (t *txn) regalConsent(m *event.Message) []optin.Record {
 	if m.Kind != event.Track || (m.Event != regalio.EventSubscribed && m.Event != regalio.EventUnsubscribed) || !regalio.IsRegal(m) {
 		return nil
 	}
-	text := func(o event.Object, key string) string {
-		if raw, ok := o.Get(key); ok {
-			if s, ok := jsonvalue.Text(raw); ok {
-				return s
-			}
-		}
-		return ""
-	}
 	props := m.Properties
 	r := optin.Record{
 		Subscribed:  m.Event == regalio.EventSubscribed,
-		IP:          text(props, "ip"),
-		Source:      text(props, "source"),
-		Text:        text(props, "text"),
+		IP:          objectText(props, "ip"),
+		Source:      objectText(props, "source"),
+		Text:        objectText(props, "text"),
 		Timestamp:   m.Time,
 		MessageID:   m.MessageID,
 		MessageTime: m.Time,
@@ -100,21 +92,21 @@ func (t *txn) regalConsent(m *event.Message) []optin.Record {
 			r.Timestamp = ts
 		}
 	}
-	ch, ok := optin.ParseChannel(strings.ToLower(text(props, "channel")))
+	ch, ok := optin.ParseChannel(strings.ToLower(objectText(props, "channel")))
 	r.Channel = ch
 	if !ok {
-		r.Channel = optin.Channel(strings.ToLower(text(props, "channel")))
+		r.Channel = optin.Channel(strings.ToLower(objectText(props, "channel")))
 		refuse(diag.OptinUnknownChannel, "properties.channel", "the consent event names no channel sms, voice or email (Rule C1)")
 	}
 	if ch == optin.Email {
-		if s := firstText(text(props, "email"), text(props, "contact_email"), text(m.Context.Traits, "email")); s != "" {
+		if s := firstText(objectText(props, "email"), objectText(props, "contact_email"), objectText(m.Context.Traits, "email")); s != "" {
 			if e, err := identity.NormalizeEmail(s); err == nil {
 				r.Address = e
 			} else {
 				refuse(diag.EmailInvalid, "properties.email", "the consent event's email "+identity.MaskEmail(s)+" is not valid")
 			}
 		}
-	} else if s := firstText(text(props, "phone"), text(props, "contact_phone"), text(m.Context.Traits, "phone")); s != "" {
+	} else if s := firstText(objectText(props, "phone"), objectText(props, "contact_phone"), objectText(m.Context.Traits, "phone")); s != "" {
 		if p, err := t.p.phones.Parse(s, ""); err == nil {
 			r.Address = p.E164
 		} else {
@@ -129,6 +121,18 @@ func (t *txn) regalConsent(m *event.Message) []optin.Record {
 	return []optin.Record{r}
 }
 
+// objectText returns o's key as text (a string, or a number digit for digit: see
+// jsonvalue.Text), or "" when the key is missing or holds neither.
+func objectText(o event.Object, key string) string {
+	if raw, ok := o.Get(key); ok {
+		if s, ok := jsonvalue.Text(raw); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// firstText returns the first of ss that is not empty.
 func firstText(ss ...string) string {
 	for _, s := range ss {
 		if s != "" {

@@ -145,13 +145,6 @@ func (t *txn) dropIfBare(c *contactcore.Contact) error {
 			}
 			return nil // it has an event
 		}
-		if err := t.tx.Delete(c.ID()); err != nil {
-			return err
-		}
 	}
-	delete(t.loaded, c.ID())
-	if t.res.ContactID == c.ID() {
-		t.res.ContactID = ""
-	}
-	return nil
+	return t.forget(c)
 }

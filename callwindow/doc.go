@@ -7,6 +7,13 @@
 // zone database lookups beyond the *time.Location values the caller passes. The root
 // package's Guard gathers the facts (consent, zones) and asks this package.
 //
+//	table := callwindow.Table{Overrides: map[string]callwindow.Window{"+1305": evening}}
+//	w := table.For("+13055550100")             // or callwindow.Default
+//	d := callwindow.Check(w, time.Now(), zones) // zones: the phone's candidate zones
+//	if !d.Allowed {
+//		// wait until d.Next (zero: the zones never share a lawful hour)
+//	}
+//
 // # Windows
 //
 // A [Window] is a daily span of local wall-clock time, [Start, End). The default is

@@ -139,9 +139,7 @@ type Address struct {
 }
 
 // IsZero reports whether the address has no part at all.
-func (a Address) IsZero() bool {
-	return a.Line1 == "" && a.Line2 == "" && a.City == "" && a.State == "" && a.PostalCode == "" && a.Country == "" && len(a.Extra) == 0
-}
+func (a Address) IsZero() bool { return contactcore.Address(a).IsZero() }
 
 // Address returns the contact's address (Rule T5).
 func (c *Contact) Address() Address { return Address(c.core().Address()) }

@@ -7,6 +7,12 @@
 // event, optin, contact, the root Processor) reports through this one type, so callers
 // handle a single shape.
 //
+//	for _, d := range res.Diagnostics { // a regalkit.Result
+//		if d.Code == diag.PhoneInvalid {
+//			log.Printf("%s: %s", d.Field, d.Message) // safe to log: see Privacy
+//		}
+//	}
+//
 // # Privacy
 //
 // A diagnostic's Message never holds a whole phone number or email address: phones are

@@ -2,7 +2,7 @@ package diag
 
 import "strings"
 
-// Mask returns s fit to quote in a diagnostic, an error or a log line (SPEC X): every
+// Mask returns s fit to quote in a diagnostic, an error or a log line (RULES.md, X): every
 // email address cut to its domain ("bob.secret@example.com" becomes
 // "***@example.com"), and in every run of digits and the characters phone numbers are
 // written with (space, "+", "-", ".", "(", ")", "/"), every digit but the last four

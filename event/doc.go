@@ -4,6 +4,13 @@
 // A decoder (package segmentio for Segment traffic) turns wire payloads into a
 // [Message]; the processor applies it to a contact. Nothing here does I/O.
 //
+//	var m event.Message
+//	err := segmentio.Unmarshal(body, &m) // or segmentio.DecodeAll for a batch
+//	res, err := p.Process(ctx, m)        // a regalkit.Processor
+//
+// Build a Message by hand only to feed the Processor from another source; read event
+// records back from a contact.Store (Store.Events, Recent, Named).
+//
 // # Messages
 //
 // A [Message] has a [Kind] (identify, track, page, screen, group, alias, delete, Rule

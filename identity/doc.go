@@ -4,6 +4,10 @@
 // It is the leaf of the SDK: every other package imports it, and it imports none of
 // them.
 //
+//	pn, err := identity.ParsePhone("(954) 555-2399", "US") // pn.E164 == "+19545552399"
+//	cs, err := store.Find(ctx, identity.PhoneKey(pn.E164))  // a contact.Store
+//	slog.Info("found", "key", identity.PhoneKey(pn.E164))   // logged masked
+//
 // # Keys
 //
 // A contact can be found by its Segment userId (its External ID), any anonymousId

@@ -25,8 +25,8 @@ const memoMaxRaw = 4 << 10
 // The cache is a fixed table of slots, each holding one input and its result, replaced
 // whole when another input hashes to the slot. A hit is checked byte for byte, so a
 // result is always what a fresh parse gives, and always a copy the caller owns. Whoever
-// configures the processing owns the cache: regalkit.Processor makes one sized by its
-// options, and passes it down with contact.ApplyOptions.
+// configures the processing owns the cache: regalkit.Processor makes one sized by
+// Options.OptInCacheSize and uses it for every message it applies.
 //
 // A nil *ParseCache caches nothing: its ParseTrait is [ParseTrait]. A ParseCache is
 // safe for concurrent use by multiple goroutines and takes no lock.

@@ -6,6 +6,15 @@
 // delivers them out of order, and re-sends cached traits. The package is pure: no I/O,
 // no clock, no context.
 //
+// Most callers only read consent, from a contact the Processor built:
+//
+//	c.Subscription(optin.SMS) == optin.StateSubscribed // the primary phone, Rule A2
+//	view := c.ConsentView()                            // every address, Rule C5
+//	view.State("+19545552399", optin.Voice)
+//
+// and ask the Processor's Guard before a call or a text (Rules G1–G4). The parsers
+// and the [Ledger] below are what the Processor uses to get there.
+//
 // # Records and evidence
 //
 // A [Record] is one opt-in or opt-out on one [Channel] ([SMS], [Voice], [Email]) with

@@ -36,7 +36,7 @@ type Result struct {
 	MessageID string `json:"messageId,omitempty"`
 	// Duplicate reports that the event was seen before and changed nothing.
 	Duplicate bool `json:"duplicate,omitempty"`
-	// Diagnostics lists what was left out or refused (SPEC X).
+	// Diagnostics lists what was left out or refused (RULES.md, X).
 	Diagnostics []diag.Diagnostic `json:"diagnostics,omitempty"`
 }
 

@@ -63,7 +63,7 @@ type SinkResult struct {
 	// Duplicate reports that the messageId was processed before, so the message changed
 	// nothing (Rule E2).
 	Duplicate bool `json:"duplicate,omitempty"`
-	// Diagnostics lists what was refused (SPEC X): a field left out, or the whole
+	// Diagnostics lists what was refused (RULES.md, X): a field left out, or the whole
 	// message.
 	Diagnostics []diag.Diagnostic `json:"diagnostics,omitempty"`
 }
@@ -141,7 +141,7 @@ type HandlerOptions struct {
 
 	// Logger receives a debug line per request handled, an info line per request
 	// refused, and a warning per sink failure, with the sink's error. It never receives
-	// a body, nor a value from one, and paths are masked (SPEC X). Nil means no logging.
+	// a body, nor a value from one, and paths are masked (RULES.md, X). Nil means no logging.
 	Logger *slog.Logger
 }
 
@@ -211,7 +211,7 @@ type HandlerOptions struct {
 //
 // Every response has a JSON body, a [HandlerResponse]. Its texts quote no value from
 // the request, but for the name of an unsupported type, cut to 32 bytes and masked
-// (SPEC X). Checks run in this order: method, token, Authorization header, size,
+// (RULES.md, X). Checks run in this order: method, token, Authorization header, size,
 // encoding, signature, write key in the body, payload. The Content-Type is not
 // checked: the body is read as Segment JSON whatever it says.
 //

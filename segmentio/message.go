@@ -120,7 +120,7 @@ func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, to
 	}
 	kind, ok := event.ParseKind(typ)
 	if !ok {
-		typ = diag.Mask(typ) // not a known type: it may be anything, an email included (SPEC X)
+		typ = diag.Mask(typ) // not a known type: it may be anything, an email included (RULES.md, X)
 		if len(typ) > 32 {
 			typ = strings.ToValidUTF8(typ[:32], "")
 		}

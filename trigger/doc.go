@@ -18,7 +18,7 @@
 // # Order independence
 //
 // The decision is a function of the set of events a contact has, never of the order
-// they arrived in (SPEC S3, Rule J5): an exit that arrives late but happened inside its
+// they arrived in (Rules S3 and J5): an exit that arrives late but happened inside its
 // window cancels the entry; an entry that arrives late is due at its own time plus the
 // delay; a re-delivered event changes nothing; the same events and the same now give
 // the same answer.

@@ -5,6 +5,10 @@
 // A Store is safe for concurrent use. Everything it keeps lives in the process and is
 // lost with it.
 //
+//	store := memstore.New()
+//	p := regalkit.New(store, nil) // then p.ProcessBytes, p.Guard, ...
+//	cs, err := store.Find(ctx, identity.UserKey("u-1")) // read contacts back
+//
 // # Transactions
 //
 // Update runs optimistic transactions. The function given to Update runs without any

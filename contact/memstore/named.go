@@ -40,21 +40,7 @@ func (s *stripe) nameRemove(ev *storedEvent) {
 // (oldest first) and copies each as it is yielded. Its cost follows the records with
 // the name in the range, not the events stored.
 func (s *Store) Named(ctx context.Context, q contact.EventQuery) iter.Seq2[contact.ContactEvent, error] {
-	return func(yield func(contact.ContactEvent, error) bool) {
-		if err := ctx.Err(); err != nil {
-			yield(contact.ContactEvent{}, err)
-			return
-		}
-		for _, ev := range s.named(q) {
-			if err := ctx.Err(); err != nil {
-				yield(contact.ContactEvent{}, err)
-				return
-			}
-			if !yield(contact.ContactEvent{ContactID: ev.contactID(), Record: ev.record()}, nil) {
-				return
-			}
-		}
-	}
+	return yieldContactEvents(ctx, func() []*storedEvent { return s.named(q) })
 }
 
 // named returns the stored events Named yields, in its order.

@@ -380,13 +380,19 @@ func (s *Store) rLockAll() (unlock func()) {
 // stripes' timelines, newest first, into the matching records it will yield (at most
 // q.Limit of them); the records are copied as they are yielded.
 func (s *Store) Recent(ctx context.Context, q contact.EventQuery) iter.Seq2[contact.ContactEvent, error] {
+	return yieldContactEvents(ctx, func() []*storedEvent { return s.recent(q) })
+}
+
+// yieldContactEvents yields the events gather returns, each copied as it is yielded with its
+// contact's id; it checks ctx before gathering and before each event. Recent and Named
+// read this way.
+func yieldContactEvents(ctx context.Context, gather func() []*storedEvent) iter.Seq2[contact.ContactEvent, error] {
 	return func(yield func(contact.ContactEvent, error) bool) {
 		if err := ctx.Err(); err != nil {
 			yield(contact.ContactEvent{}, err)
 			return
 		}
-		recs := s.recent(q)
-		for _, ev := range recs {
+		for _, ev := range gather() {
 			if err := ctx.Err(); err != nil {
 				yield(contact.ContactEvent{}, err)
 				return

@@ -19,7 +19,7 @@
 // the connection's search_path:
 //
 //   - regalkit_contacts: each contact as the contact package's storage codec writes it
-//     (the export document of SPEC X with its merge clocks, links, held messages and
+//     (the export document of RULES.md, X with its merge clocks, links, held messages and
 //     consent ledger), byte for byte, so that a contact read back merges exactly as the
 //     one written would. Consent history stays with the contact, as the codec has it.
 //   - regalkit_contact_keys: one row per key of [contact.Contact.Keys] (Rule I6), unique

@@ -19,7 +19,7 @@
 //
 // with contacts sorted by userId, then id, each with its events and consent history, and
 // diagnostics in input order. Every list is an array, [] when empty, never null; the
-// contact export omits its empty lists, as SPEC X says. A message is failed when it was refused whole, applied
+// contact export omits its empty lists, as RULES.md, X, says. A message is failed when it was refused whole, applied
 // when it was processed and is not a duplicate.
 //
 // Flags:

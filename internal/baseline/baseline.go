@@ -3,8 +3,8 @@
 // against (BENCHMARKS.md): encoding/json into maps, libphonenumber on every phone, one
 // mutex, a map per profile, events appended to a slice, dedupe by messageId.
 //
-// It implements none of SPEC's ordering, consent or identity rules; it is here only to
-// be fast in the obvious way.
+// It implements none of the ordering, consent or identity rules of RULES.md; it is here
+// only to be fast in the obvious way.
 package baseline
 
 import (

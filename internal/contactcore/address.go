@@ -49,7 +49,9 @@ func addressPart(normalized []byte) (int, bool) {
 	return 0, false
 }
 
-// Address is a contact's canonical address (Rule T5).
+// Address is a contact's canonical address (Rule T5). contact.Address repeats these
+// fields for the module's users; contact.Contact.Address converts between the two, so
+// the compiler keeps them alike, and contact.Address.IsZero calls IsZero here.
 type Address struct {
 	Line1      string `json:"line1,omitempty"`
 	Line2      string `json:"line2,omitempty"`

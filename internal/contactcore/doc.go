@@ -78,9 +78,9 @@
 //
 // # Stores
 //
-// Contacts live in a [Store]: an interface whose doc comment is the contract, with an
-// in-memory implementation in contact/memstore and a conformance kit in
-// contact/storetest that any implementation can run.
+// This package knows no store. Contacts live in a contact.Store (package contact holds
+// the contract, contact/memstore and contact/pgstore implement it, contact/storetest
+// checks it); a durable one keeps each contact with [EncodeStorage], below.
 //
 // # Refusals
 //

@@ -217,7 +217,7 @@ func (a *addressJSON) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// eventJSON is one event of the export (SPEC X): a group's traits, the context kept
+// eventJSON is one event of the export (RULES.md, X): a group's traits, the context kept
 // with the record (ip, userAgent, locale, library, page, context.traits) and the
 // receivedAt, when known, included.
 type eventJSON struct {

@@ -176,7 +176,7 @@ func (p fieldPath) dot(sub string) fieldPath {
 }
 
 // String prints the path for a diagnostic. Keys are input, and may be a phone or an
-// email ("phones" is keyed by number): each is masked (SPEC X).
+// email ("phones" is keyed by number): each is masked (RULES.md, X).
 func (p fieldPath) String() string {
 	s := p.base + diag.Mask(p.key)
 	for _, sub := range p.subs {

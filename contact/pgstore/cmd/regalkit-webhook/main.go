@@ -9,7 +9,7 @@
 //	                     tracking-API calls
 //	GET  /contacts/{userId}
 //	                     the contact with that External ID, with its events, in the
-//	                     export format of SPEC X; 404 when there is none
+//	                     export format of RULES.md, X; 404 when there is none
 //	GET  /audience       the contacts in the audience (Rule A1), one JSON document a
 //	                     line (NDJSON), without their events
 //	GET  /guard?phone=...[&channel=sms|voice][&at=RFC3339]
