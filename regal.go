@@ -40,17 +40,7 @@ func (t *txn) regalMatch(m *event.Message) (*contactcore.Contact, error) {
 			}
 		}
 	}
-	for _, key := range keys {
-		cs, err := t.find(key)
-		if err != nil {
-			return nil, err
-		}
-		if len(cs) == 1 {
-			t.res.ContactID = cs[0].ID()
-			return cs[0], nil
-		}
-	}
-	return nil, nil
+	return t.onlyMatch(keys)
 }
 
 // regalConsent returns the consent record of a Regal contact.subscribed or

@@ -524,7 +524,14 @@ func (t *txn) flushOne(c *contactcore.Contact) error {
 // matchByPhone finds the one contact that has the phone, else the email, of an
 // anonymous identify (Rule I6, when Options.MatchByPhone is on).
 func (t *txn) matchByPhone(m *event.Message) (*contactcore.Contact, error) {
-	for _, key := range contactcore.TraitKeys(t.p.traitsOf(m), t.p.applyOptions(t.now)) {
+	return t.onlyMatch(contactcore.TraitKeys(t.p.traitsOf(m), t.p.applyOptions(t.now)))
+}
+
+// onlyMatch returns the contact of the first key that finds exactly one, and makes it
+// the message's contact; nil when no key does (Rules I6, R5: a key two contacts share
+// decides nothing).
+func (t *txn) onlyMatch(keys []identity.Key) (*contactcore.Contact, error) {
+	for _, key := range keys {
 		cs, err := t.find(key)
 		if err != nil {
 			return nil, err
