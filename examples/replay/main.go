@@ -34,6 +34,8 @@
 //	-stats-only             print only {"stats": {...}}
 //	-workers N              messages processed at once (default: all cores); messages
 //	                        sharing an identifier still go in input order
+//	-cpuprofile FILE        write a CPU profile of the whole run (runtime/pprof), to see
+//	                        where the time goes on your own traffic (BENCHMARKS.md)
 //
 // Exit status: 0 when the input could be read, whatever the diagnostics; 2 on a usage
 // error; 1 when a file cannot be read.
@@ -49,6 +51,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -115,8 +118,25 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	now := fs.String("now", "", "the processor's clock as `RFC3339`, for messages with no time")
 	statsOnly := fs.Bool("stats-only", false, "print only the stats")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "messages processed at once (`N` workers)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `FILE`")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "replay: -cpuprofile: %v\n", err)
+			return 2
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if err := f.Close(); err != nil {
+				fmt.Fprintf(stderr, "replay: -cpuprofile: %v\n", err)
+			}
+		}()
 	}
 	if *workers < 1 {
 		fmt.Fprintf(stderr, "replay: -workers: want 1 or more, got %d\n", *workers)
