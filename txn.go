@@ -299,8 +299,9 @@ func (t *txn) anonymous(anon string) (links []identity.Link, byUser map[string]s
 			}
 			continue
 		}
-		for _, l := range c.LinksOf(anon) {
-			links = append(links, l)
+		n := len(links)
+		links = c.AppendLinksOf(links, anon)
+		for _, l := range links[n:] {
 			if byUser == nil {
 				byUser = map[string]string{}
 			}
@@ -478,7 +479,13 @@ func (t *txn) note(c *contactcore.Contact, ch contactcore.Changes) {
 	t.res.Diagnostics = append(t.res.Diagnostics, ch.Diagnostics...)
 	if ch.Changed() {
 		t.touch(c)
-		t.changed(ch.Fields...)
+		if t.res.Changed == nil {
+			// Fields has no duplicates and is the caller's: the message's first list of
+			// changes is taken as it is rather than copied.
+			t.res.Changed = ch.Fields
+		} else {
+			t.changed(ch.Fields...)
+		}
 	}
 }
 

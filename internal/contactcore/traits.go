@@ -205,6 +205,9 @@ func (a *applier) changedKey(prefix, key string, did bool) {
 }
 
 func (a *applier) changed(field string, did bool) {
+	if did && a.ch.Fields == nil {
+		a.ch.Fields = make([]string, 0, 8) // a typical identify's changes at once
+	}
 	if did && !slices.Contains(a.ch.Fields, field) {
 		a.ch.Fields = append(a.ch.Fields, field)
 	}
@@ -229,22 +232,31 @@ func (c *Contact) ApplyTraits(m *event.Message, opts *ApplyOptions) Changes {
 	counts := m.Kind != event.Alias && m.Kind != event.Delete
 	if p := c.sub(m.UserID); p != c {
 		p.noteOwn(st, counts)
-		p.state.applyTraits(m, opts)
-		return c.state.applyTraits(m, opts)
+		p.state.applyTraitsAt(m, opts, st)
+		return c.state.applyTraitsAt(m, opts, st)
 	}
 	c.noteOwn(st, counts)
 	if c.own != nil {
-		c.own.applyTraits(m, opts)
+		c.own.applyTraitsAt(m, opts, st)
 	}
-	return c.state.applyTraits(m, opts)
+	return c.state.applyTraitsAt(m, opts, st)
 }
 
 func (c *state) applyTraits(m *event.Message, opts *ApplyOptions) Changes {
 	if m.Kind != event.Identify {
 		return Changes{}
 	}
+	return c.applyTraitsAt(m, opts, stampOf(m.Time, m.MessageID))
+}
+
+// applyTraitsAt is applyTraits with the message's stamp made by the caller: one stamp
+// serves every state the message applies to (a stamp is shared by design, see stamp).
+func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Changes {
+	if m.Kind != event.Identify {
+		return Changes{}
+	}
 	c.writable()
-	a := applier{c: c, m: m, opts: opts, st: stampOf(m.Time, m.MessageID)}
+	a := applier{c: c, m: m, opts: opts, st: st}
 	var buf [64]byte
 
 	// Which standard fields the message's own traits name, and whether it names
