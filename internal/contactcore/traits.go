@@ -197,11 +197,26 @@ func (a *applier) refuse(code diag.Code, field fieldPath, msg string) {
 	})
 }
 
-// changedKey is changed for a field named prefix+key, built only when it changed.
+// changedKey is changed for a field named prefix+key, built only when it changed, and
+// interned: the same custom field changes on many messages.
 func (a *applier) changedKey(prefix, key string, did bool) {
 	if did {
-		a.changed(prefix+key, true)
+		var buf [64]byte
+		a.changed(intern.Bytes(append(append(buf[:0], prefix...), key...)), true)
 	}
+}
+
+// internJSON returns the value of raw, when it is exactly one JSON string, interned:
+// a string without escapes is interned from its bytes, with no conversion first.
+func internJSON(raw []byte) (string, bool) {
+	content, escaped, ok := jsonvalue.Content(raw)
+	if !ok {
+		return "", false
+	}
+	if !escaped {
+		return intern.Bytes(content), true
+	}
+	return intern.Bytes(jsonvalue.AppendUnescaped(make([]byte, 0, len(content)), content)), true
 }
 
 func (a *applier) changed(field string, did bool) {
@@ -355,9 +370,9 @@ func (a *applier) stringField(r *register, name string, raw []byte, path fieldPa
 			a.changed(name, r.set(r.val, a.st)) // the same value: only the stamp moves
 			return
 		}
-		s, ok := jsonvalue.String(raw)
+		s, ok := internJSON(raw)
 		if ok && strings.TrimSpace(s) != "" {
-			a.changed(name, r.set(intern.String(s), a.st))
+			a.changed(name, r.set(s, a.st))
 			return
 		}
 		if ok {
@@ -398,6 +413,12 @@ func (a *applier) emailField(raw []byte, path fieldPath) {
 		a.changed("email", r.set("", a.st))
 		return
 	case jsonvalue.KindString:
+		if content, escaped, _ := jsonvalue.Content(raw); !escaped && len(content) > 0 && string(content) == r.val {
+			// Re-sent as it is, the usual case: no copy of the text.
+			a.msgEmail = r.val
+			a.changed("email", r.set(r.val, a.st)) // already normalized
+			return
+		}
 		s, _ := jsonvalue.String(raw)
 		if s != "" && s == r.val {
 			a.msgEmail = s
