@@ -243,9 +243,10 @@ func (a *applier) changed(field string, did bool) {
 // A message whose userId is a former External ID of the contact (Rule I5) applies to
 // that userId's part (see [Contact.SplitUser]).
 func (c *Contact) ApplyTraits(m *event.Message, opts *ApplyOptions) Changes {
-	st := stampOf(m.Time, m.MessageID)
+	p := c.sub(m.UserID)
+	st := p.messageStamp(m)
 	counts := m.Kind != event.Alias && m.Kind != event.Delete
-	if p := c.sub(m.UserID); p != c {
+	if p != c {
 		p.noteOwn(st, counts)
 		p.state.applyTraitsAt(m, opts, st)
 		return c.state.applyTraitsAt(m, opts, st)
@@ -255,6 +256,25 @@ func (c *Contact) ApplyTraits(m *event.Message, opts *ApplyOptions) Changes {
 		c.own.applyTraitsAt(m, opts, st)
 	}
 	return c.state.applyTraitsAt(m, opts, st)
+}
+
+// messageStamp returns the stamp of m. When the same message linked m.AnonymousID to
+// the contact just before (the Processor links, then applies), that link already holds
+// the stamp, and it is shared rather than made again: stamps are immutable values
+// meant to be shared (see stamp), and most messages link.
+func (c *Contact) messageStamp(m *event.Message) stamp {
+	at := uint64(unixNano(m.Time)) ^ 1<<63
+	if m.AnonymousID != "" {
+		if i, ok := c.findLink(m.AnonymousID); ok {
+			if l := c.links[i].last; l.p != nil && l.p.at == at && l.p.id == m.MessageID {
+				return l
+			}
+			if l := c.links[i].st; l.p != nil && l.p.at == at && l.p.id == m.MessageID {
+				return l
+			}
+		}
+	}
+	return stamp{&stampValue{at: at, id: m.MessageID}}
 }
 
 func (c *state) applyTraits(m *event.Message, opts *ApplyOptions) Changes {
