@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -232,10 +231,10 @@ func (t *txn) syncKeywords() error {
 		if !ok || !t.dirty[id] || isRegister(c) {
 			continue
 		}
-		phones := c.Phones()
-		if _, _, reborn := c.Reborn(); !t.replied && !t.reshaped && !reborn && slices.Equal(phones, t.phonesAtLoad[id]) {
+		if _, _, reborn := c.Reborn(); !t.replied && !t.reshaped && !reborn && c.PhonesEqual(t.phonesAtLoad[id]) {
 			continue
 		}
+		phones := c.Phones()
 		var recs []optin.Record
 		for _, phone := range phones {
 			reg, err := t.register(phone, false)

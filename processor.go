@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
-	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/regalkit/regalkit/optin"
 	"github.com/regalkit/regalkit/segmentio"
 )
@@ -108,25 +108,12 @@ func (p *Processor) process(ctx context.Context, m *event.Message) (Result, erro
 		m.Time = now // Rule D5: the processor's clock, last.
 	}
 	m.Time = m.Time.UTC()
-	var out Result
-	err := p.store.Update(ctx, func(tx contact.Tx) error {
-		out = Result{MessageID: m.MessageID, Diagnostics: withMessageID(decoded, m.MessageID)}
-		raw := tx
-		var watch *triggerTx // Rule J4
-		if len(p.opts.Triggers) > 0 {
-			watch = newTriggerTx(tx, p.opts.Triggers)
-			tx = watch
-		}
-		t := txn{p: p, tx: tx, raw: raw, now: now, res: &out}
-		scratch := t.withScratch() // txnpool.go
-		defer t.releaseScratch(scratch)
-		if err := t.process(m); err != nil || watch == nil {
-			return err
-		}
-		var err error
-		out.Triggers, err = watch.changes()
-		return err
-	})
+	u := updates.Get().(*update)
+	u.p, u.m, u.now, u.decoded = p, m, now, decoded
+	err := p.store.Update(ctx, u.fn)
+	out := u.out
+	*u = update{fn: u.fn}
+	updates.Put(u)
 	if err != nil {
 		p.log.LogAttrs(ctx, slog.LevelWarn, "regalkit: message not processed",
 			slog.String("messageId", m.MessageID), slog.String("error", err.Error()))
@@ -171,6 +158,46 @@ func withMessageID(diags []diag.Diagnostic, id string) []diag.Diagnostic {
 	return out
 }
 
-func (p *Processor) applyOptions(now time.Time) *contactcore.ApplyOptions {
-	return &contactcore.ApplyOptions{Phones: p.phones, OptIns: p.optIns, Region: p.opts.Region, ProcessedAt: now}
+// update is one message's call of Store.Update: the message, its Result and its txn in
+// one pooled object, with the function Update runs bound to it once, so that a message
+// costs no closure, no heap Result and no txn (issue 14: allocations per message).
+// Nothing keeps a pointer into it once Update returns: process copies the Result out
+// and zeroes the rest before putting it back.
+type update struct {
+	p       *Processor
+	m       *event.Message
+	now     time.Time
+	decoded []diag.Diagnostic
+	out     Result
+	t       txn
+	fn      func(contact.Tx) error // u.run
+}
+
+var updates = sync.Pool{New: func() any {
+	u := &update{}
+	u.fn = u.run
+	return u
+}}
+
+// run is what the Processor does inside Store.Update; the store may call it again
+// after a conflict, and each call starts afresh.
+func (u *update) run(tx contact.Tx) error {
+	p, m := u.p, u.m
+	u.out = Result{MessageID: m.MessageID, Diagnostics: withMessageID(u.decoded, m.MessageID)}
+	raw := tx
+	var watch *triggerTx // Rule J4
+	if len(p.opts.Triggers) > 0 {
+		watch = newTriggerTx(tx, p.opts.Triggers)
+		tx = watch
+	}
+	u.t = txn{p: p, tx: tx, raw: raw, now: u.now, res: &u.out}
+	t := &u.t
+	scratch := t.withScratch() // txnpool.go
+	defer t.releaseScratch(scratch)
+	if err := t.process(m); err != nil || watch == nil {
+		return err
+	}
+	var err error
+	u.out.Triggers, err = watch.changes()
+	return err
 }

@@ -20,7 +20,8 @@ func (t *txn) rehome(anon string) error {
 	if err != nil {
 		return err
 	}
-	holders, err := t.find(identity.AnonymousKey(anon))
+	var buf [4]*contactcore.Contact
+	holders, err := t.findTo(buf[:0], identity.AnonymousKey(anon))
 	if err != nil {
 		return err
 	}

@@ -44,10 +44,23 @@ type txn struct {
 	// What syncKeywords needs (Rule G7): the phones of each contact as loaded, and
 	// whether the message was a keyword reply.
 	phonesAtLoad map[string][]string
+	phoneBuf     []string // backs phonesAtLoad's slices
 	replied      bool
 	// reshaped says the message moved messages between contacts, created, split,
 	// merged or erased one: then every changed contact's keyword records are synced.
 	reshaped bool
+
+	opts contactcore.ApplyOptions // see applyOptions
+}
+
+// applyOptions returns how the message's traits are applied: the Processor's caches and
+// region, and the transaction's time as ProcessedAt. It is made once per transaction,
+// in the txn itself, not once per call on the heap.
+func (t *txn) applyOptions() *contactcore.ApplyOptions {
+	if t.opts.Phones == nil {
+		t.opts = contactcore.ApplyOptions{Phones: t.p.phones, OptIns: t.p.optIns, Region: t.p.opts.Region, ProcessedAt: t.now}
+	}
+	return &t.opts
 }
 
 func (t *txn) process(m *event.Message) error {
@@ -103,22 +116,31 @@ func (t *txn) remember(c *contactcore.Contact) {
 	t.loaded[c.ID()] = c
 	t.order = append(t.order, c.ID())
 	t.snapshot(c)
-	if phones := c.Phones(); len(phones) > 0 {
+	if c.InAudience() { // it has a phone
 		if t.phonesAtLoad == nil {
 			t.phonesAtLoad = map[string][]string{}
 		}
-		t.phonesAtLoad[c.ID()] = phones
+		start := len(t.phoneBuf)
+		t.phoneBuf = c.AppendPhones(t.phoneBuf)
+		t.phonesAtLoad[c.ID()] = t.phoneBuf[start:len(t.phoneBuf):len(t.phoneBuf)]
 	}
 }
 
 // find returns the contacts key finds, as changed in this transaction. Contacts created
 // or re-keyed in this transaction are found too.
 func (t *txn) find(key identity.Key) ([]*contactcore.Contact, error) {
+	return t.findTo(nil, key)
+}
+
+// findTo is find appending to dst: the lookups of every message (user, anonymous) pass
+// a small array of their own, so that the usual one or two contacts found cost no
+// allocation.
+func (t *txn) findTo(dst []*contactcore.Contact, key identity.Key) ([]*contactcore.Contact, error) {
 	stored, err := findIDs(t.raw, key) // lookup.go
 	if err != nil {
 		return nil, err
 	}
-	var out []*contactcore.Contact
+	out := dst
 	for _, id := range stored {
 		c, err := t.get(id)
 		if err != nil {
@@ -140,7 +162,8 @@ func (t *txn) find(key identity.Key) ([]*contactcore.Contact, error) {
 // user returns the contact of a userId: the one whose External ID it is, else the one
 // whose former External ID it is (Rule I5); nil when there is none.
 func (t *txn) user(userID string) (*contactcore.Contact, error) {
-	cs, err := t.find(identity.UserKey(userID))
+	var buf [4]*contactcore.Contact
+	cs, err := t.findTo(buf[:0], identity.UserKey(userID))
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +198,10 @@ func (t *txn) create(userID, anonymousID string) *contactcore.Contact {
 func (t *txn) touch(c *contactcore.Contact) { t.dirty[c.ID()] = true }
 
 func (t *txn) changed(fields ...string) {
+	if t.res.Changed == nil && len(fields) > 0 {
+		// Room for a typical identify's fields at once, rather than growing 1, 2, 4, 8.
+		t.res.Changed = make([]string, 0, max(len(fields), 8))
+	}
 	for _, f := range fields {
 		if !slices.Contains(t.res.Changed, f) {
 			t.res.Changed = append(t.res.Changed, f)
@@ -261,11 +288,11 @@ func (t *txn) alreadyLinked(contactID, anon string, m *event.Message) bool {
 // ID a former External ID of a contact links it too, to itself, at the alias's time
 // (Rules I3, I5).
 func (t *txn) anonymous(anon string) (links []identity.Link, byUser map[string]string, home *contactcore.Contact, err error) {
-	cs, err := t.find(identity.AnonymousKey(anon))
+	var buf [4]*contactcore.Contact
+	cs, err := t.findTo(buf[:0], identity.AnonymousKey(anon))
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	byUser = map[string]string{}
 	for _, c := range cs {
 		if c.UserID() == "" {
 			if home == nil {
@@ -273,12 +300,16 @@ func (t *txn) anonymous(anon string) (links []identity.Link, byUser map[string]s
 			}
 			continue
 		}
-		for _, l := range c.LinksOf(anon) {
-			links = append(links, l)
+		n := len(links)
+		links = c.AppendLinksOf(links, anon)
+		for _, l := range links[n:] {
+			if byUser == nil {
+				byUser = map[string]string{}
+			}
 			byUser[l.UserID] = c.ID()
 		}
 	}
-	aliased, err := t.find(identity.UserKey(anon))
+	aliased, err := t.findTo(buf[:0], identity.UserKey(anon))
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -289,6 +320,9 @@ func (t *txn) anonymous(anon string) (links []identity.Link, byUser map[string]s
 		for _, a := range c.Aliases() {
 			if a.PreviousID == anon {
 				links = append(links, identity.Link{AnonymousID: anon, UserID: anon, Time: a.Time, MessageID: a.MessageID})
+				if byUser == nil {
+					byUser = map[string]string{}
+				}
 				byUser[anon] = c.ID()
 				break // the earliest: aliases are in the order they happened
 			}
@@ -404,7 +438,7 @@ func (t *txn) discardCreated(c *contactcore.Contact) error {
 
 // own applies a message that carries the contact's userId.
 func (t *txn) own(m *event.Message, c *contactcore.Contact) error {
-	opts := t.p.applyOptions(t.now)
+	opts := t.applyOptions()
 	ch := c.ApplyTraits(t.p.traitsOf(m), opts)
 	t.note(c, ch)
 	// Written back even when no value changed: the stamps moved, and a later, older
@@ -431,7 +465,7 @@ func (t *txn) own(m *event.Message, c *contactcore.Contact) error {
 func (t *txn) hold(m *event.Message, c *contactcore.Contact) error {
 	t.res.ContactID = c.ID()
 	rec, hasEvent := m.Record()
-	h, ch := contactcore.NewHeld(t.p.traitsOf(m), t.consentOf(m), hasEvent, t.p.applyOptions(t.now))
+	h, ch := contactcore.NewHeld(t.p.traitsOf(m), t.consentOf(m), hasEvent, t.applyOptions())
 	t.res.Diagnostics = append(t.res.Diagnostics, ch.Diagnostics...)
 	t.note(c, c.Hold(h))
 	t.touch(c)
@@ -448,7 +482,7 @@ func (t *txn) bury(m *event.Message, c *contactcore.Contact) error {
 	if r, ok := m.Record(); ok {
 		rec = &r
 	}
-	h, ch := contactcore.NewHeld(m, t.consentOf(m), rec != nil, t.p.applyOptions(t.now))
+	h, ch := contactcore.NewHeld(m, t.consentOf(m), rec != nil, t.applyOptions())
 	t.res.Diagnostics = append(t.res.Diagnostics, ch.Diagnostics...) // what the message says is refused all the same
 	c.Hold(h.Bury(rec))
 	t.touch(c)
@@ -459,7 +493,13 @@ func (t *txn) note(c *contactcore.Contact, ch contactcore.Changes) {
 	t.res.Diagnostics = append(t.res.Diagnostics, ch.Diagnostics...)
 	if ch.Changed() {
 		t.touch(c)
-		t.changed(ch.Fields...)
+		if t.res.Changed == nil {
+			// Fields has no duplicates and is the caller's: the message's first list of
+			// changes is taken as it is rather than copied.
+			t.res.Changed = ch.Fields
+		} else {
+			t.changed(ch.Fields...)
+		}
 	}
 }
 
@@ -524,7 +564,7 @@ func (t *txn) flushOne(c *contactcore.Contact) error {
 // matchByPhone finds the one contact that has the phone, else the email, of an
 // anonymous identify (Rule I6, when Options.MatchByPhone is on).
 func (t *txn) matchByPhone(m *event.Message) (*contactcore.Contact, error) {
-	return t.onlyMatch(contactcore.TraitKeys(t.p.traitsOf(m), t.p.applyOptions(t.now)))
+	return t.onlyMatch(contactcore.TraitKeys(t.p.traitsOf(m), t.applyOptions()))
 }
 
 // onlyMatch returns the contact of the first key that finds exactly one, and makes it

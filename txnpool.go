@@ -14,23 +14,28 @@ type txnScratch struct {
 	created map[string]bool
 	dirty   map[string]bool
 	order   []string
+	// phonesAtLoad and phoneBuf: see txn.remember.
+	phonesAtLoad map[string][]string
+	phoneBuf     []string
 }
 
 var txnScratches = sync.Pool{New: func() any {
-	return &txnScratch{loaded: map[string]*contactcore.Contact{}, created: map[string]bool{}, dirty: map[string]bool{}}
+	return &txnScratch{loaded: map[string]*contactcore.Contact{}, created: map[string]bool{}, dirty: map[string]bool{},
+		phonesAtLoad: map[string][]string{}}
 }}
 
 // withScratch gives t pooled, empty bookkeeping.
 func (t *txn) withScratch() *txnScratch {
 	s := txnScratches.Get().(*txnScratch)
 	t.loaded, t.created, t.dirty, t.order = s.loaded, s.created, s.dirty, s.order[:0]
+	t.phonesAtLoad, t.phoneBuf = s.phonesAtLoad, s.phoneBuf[:0]
 	return s
 }
 
 // releaseScratch empties t's bookkeeping and returns it to the pool, unless a large
 // transaction (a merge of many contacts) grew it.
 func (t *txn) releaseScratch(s *txnScratch) {
-	if len(t.loaded) > 16 || cap(t.order) > 64 {
+	if len(t.loaded) > 16 || cap(t.order) > 64 || len(t.phonesAtLoad) > 16 || cap(t.phoneBuf) > 64 {
 		return
 	}
 	clear(t.loaded)
@@ -38,6 +43,10 @@ func (t *txn) releaseScratch(s *txnScratch) {
 	clear(t.dirty)
 	clear(t.order[:cap(t.order)]) // drop the ids
 	s.order = t.order[:0]
+	clear(t.phonesAtLoad)
+	clear(t.phoneBuf[:cap(t.phoneBuf)])
+	s.phonesAtLoad, s.phoneBuf = t.phonesAtLoad, t.phoneBuf[:0]
 	t.loaded, t.created, t.dirty, t.order = nil, nil, nil, nil
+	t.phonesAtLoad, t.phoneBuf = nil, nil
 	txnScratches.Put(s)
 }

@@ -333,7 +333,7 @@ func (s *decodeState) item(m *event.Message) error {
 	// on (the decoder hands out values as capped slices, and event.Message documents
 	// that a message's strings and values may share one buffer), so one copy of the
 	// text serves both.
-	if err := s.decodeMessage(m, buf, unsafe.String(unsafe.SliceData(buf), len(buf)), top, at); err != nil {
+	if err := s.decodeMessage(m, buf, unsafe.String(unsafe.SliceData(buf), len(buf)), top, at, s.form == formSingle); err != nil {
 		return fail(err)
 	}
 	return nil

@@ -18,6 +18,9 @@ type message struct {
 	buf []byte
 	str string
 	err error // the first field error
+	// nested says that the scanner's Nested spans are the members of top's object
+	// values (a lone message, whose document is buf): they need no walk of their own.
+	nested bool
 }
 
 // decodeMessage fills m from the compact message object at buf[0] and the envelope
@@ -25,13 +28,14 @@ type message struct {
 // (Rule D6).
 //
 // top lists the message's top-level members, positions in buf.
-func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, top []jsonvalue.Span, env envelope) error {
-	d := message{s: s, buf: buf, str: str}
+func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, top []jsonvalue.Span, env envelope, nested bool) error {
+	d := message{s: s, buf: buf, str: str, nested: nested}
 	typ, hasType := "", false
 	var ctx, integrations span
+	ctxAt := -1                          // the index of context in top
 	var emptyCtx, emptyIntegrations bool // sent as [], read as {}
 	extra := s.extra[:0]
-	for _, sp := range top {
+	for i, sp := range top {
 		key := d.keyAt(sp.KeyStart, sp.KeyEnd, sp.KeyEscaped)
 		vs, ve := sp.Start, sp.End
 		switch key {
@@ -66,15 +70,15 @@ func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, to
 		case "receivedAt":
 			m.Timestamps.ReceivedAt = d.raw(vs, ve)
 		case "traits":
-			m.Traits = d.object(key, vs, ve)
+			m.Traits = d.object(key, vs, i)
 		case "properties":
-			m.Properties = d.object(key, vs, ve)
+			m.Properties = d.object(key, vs, i)
 		case "context":
 			if d.isObject(key, vs) {
 				if d.buf[vs] == '[' {
 					emptyCtx = true
 				} else {
-					ctx = span{vs, ve}
+					ctx, ctxAt = span{vs, ve}, i
 				}
 			}
 		case "integrations":
@@ -95,10 +99,10 @@ func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, to
 	}
 	s.extra = extra[:0]
 	if ctx.end > 0 || env.context.end > 0 || emptyCtx {
-		m.Context = event.NewContext(d.merge(ctx, env.context))
+		m.Context = event.NewContext(d.merge(ctx, ctxAt, env.context))
 	}
 	if integrations.end > 0 || env.integrations.end > 0 || emptyIntegrations {
-		m.Integrations = append(event.Object{}, d.merge(integrations, env.integrations)...)
+		m.Integrations = append(event.Object{}, d.merge(integrations, -1, env.integrations)...)
 	}
 	if m.Timestamps.SentAt == nil && env.sentAt.end > 0 {
 		m.Timestamps.SentAt = d.raw(env.sentAt.start, env.sentAt.end)
@@ -211,13 +215,21 @@ func (d *message) isObject(field string, vs int) bool {
 	return false
 }
 
-// object reads an object field; null is absent.
-func (d *message) object(field string, vs, ve int) event.Object {
+// object reads an object field, the value at vs of top-level member i; null is absent.
+func (d *message) object(field string, vs, i int) event.Object {
 	if !d.isObject(field, vs) {
 		return nil
 	}
 	if d.buf[vs] == '[' {
 		return event.Object{}
+	}
+	if d.nested {
+		spans := d.s.scanner.Nested(i)
+		o := make(event.Object, len(spans))
+		for j, sp := range spans {
+			o[j] = event.Member{Key: d.keyAt(sp.KeyStart, sp.KeyEnd, sp.KeyEscaped), Value: d.buf[sp.Start:sp.End:sp.End]}
+		}
+		return o
 	}
 	members := d.members(d.s.members[:0], vs)
 	o := append(event.Object{}, members...)
@@ -234,12 +246,18 @@ func (d *message) members(dst event.Object, at int) event.Object {
 	return dst
 }
 
-// merge returns the members of the message's object at own followed by those of the
-// envelope's object at env whose keys the message does not have (Rule D1: the
-// message's own keys win). The result is scratch space, valid until the next merge.
-func (d *message) merge(own, env span) event.Object {
+// merge returns the members of the message's object at own, top-level member ownAt
+// (-1: unknown), followed by those of the envelope's object at env whose keys the
+// message does not have (Rule D1: the message's own keys win). The result is scratch
+// space, valid until the next merge.
+func (d *message) merge(own span, ownAt int, env span) event.Object {
 	members := d.s.members[:0]
-	if own.end > 0 {
+	switch {
+	case own.end > 0 && d.nested && ownAt >= 0:
+		for _, sp := range d.s.scanner.Nested(ownAt) {
+			members = append(members, event.Member{Key: d.keyAt(sp.KeyStart, sp.KeyEnd, sp.KeyEscaped), Value: d.buf[sp.Start:sp.End:sp.End]})
+		}
+	case own.end > 0:
 		members = d.members(members, own.start)
 	}
 	n := len(members)

@@ -531,7 +531,12 @@ func (c *Contact) UserLink(userID, anonymousID string) (identity.Link, bool) {
 // LinksOf returns every link of an anonymous ID to the contact's userIds, its External
 // ID first (Rule I4).
 func (c *Contact) LinksOf(anonymousID string) []identity.Link {
-	var out []identity.Link
+	return c.AppendLinksOf(nil, anonymousID)
+}
+
+// AppendLinksOf appends what LinksOf returns to dst.
+func (c *Contact) AppendLinksOf(dst []identity.Link, anonymousID string) []identity.Link {
+	out := dst
 	if l, ok := c.LinkOf(anonymousID); ok {
 		out = append(out, l)
 	}
@@ -554,8 +559,14 @@ func (c *Contact) Keys() []identity.Key {
 	for _, p := range c.parts {
 		keys = append(keys, identity.UserKey(p.userID))
 	}
-	for _, id := range c.AnonymousIDs() {
-		keys = append(keys, identity.AnonymousKey(id))
+	if len(c.parts) == 0 { // the usual case: AnonymousIDs is the links as they are
+		for _, l := range c.links {
+			keys = append(keys, identity.AnonymousKey(l.anon))
+		}
+	} else {
+		for _, id := range c.AnonymousIDs() {
+			keys = append(keys, identity.AnonymousKey(id))
+		}
 	}
 	for i, h := range c.held {
 		if _, linked := c.findLink(h.AnonymousID); !linked && (i == 0 || c.held[i-1].AnonymousID != h.AnonymousID) &&

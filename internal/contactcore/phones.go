@@ -182,6 +182,33 @@ func (c *Contact) Phones() []string {
 	return out
 }
 
+// AppendPhones appends the contact's phones in E.164, sorted, to dst: Phones without
+// an allocation of its own.
+func (c *Contact) AppendPhones(dst []string) []string {
+	for _, m := range c.phones.members {
+		if m.member.val != "" {
+			dst = append(dst, m.phone)
+		}
+	}
+	return dst
+}
+
+// PhonesEqual reports whether ps is what Phones would return (nil and empty alike),
+// without building it.
+func (c *Contact) PhonesEqual(ps []string) bool {
+	i := 0
+	for _, m := range c.phones.members {
+		if m.member.val == "" {
+			continue
+		}
+		if i >= len(ps) || ps[i] != m.phone {
+			return false
+		}
+		i++
+	}
+	return i == len(ps)
+}
+
 // PhoneLabel returns the label of a phone given in E.164 ("" when it has none).
 func (c *Contact) PhoneLabel(e164 string) string {
 	if i, ok := findKey(c.labels, e164); ok {

@@ -197,14 +197,32 @@ func (a *applier) refuse(code diag.Code, field fieldPath, msg string) {
 	})
 }
 
-// changedKey is changed for a field named prefix+key, built only when it changed.
+// changedKey is changed for a field named prefix+key, built only when it changed, and
+// interned: the same custom field changes on many messages.
 func (a *applier) changedKey(prefix, key string, did bool) {
 	if did {
-		a.changed(prefix+key, true)
+		var buf [64]byte
+		a.changed(intern.Bytes(append(append(buf[:0], prefix...), key...)), true)
 	}
 }
 
+// internJSON returns the value of raw, when it is exactly one JSON string, interned:
+// a string without escapes is interned from its bytes, with no conversion first.
+func internJSON(raw []byte) (string, bool) {
+	content, escaped, ok := jsonvalue.Content(raw)
+	if !ok {
+		return "", false
+	}
+	if !escaped {
+		return intern.Bytes(content), true
+	}
+	return intern.Bytes(jsonvalue.AppendUnescaped(make([]byte, 0, len(content)), content)), true
+}
+
 func (a *applier) changed(field string, did bool) {
+	if did && a.ch.Fields == nil {
+		a.ch.Fields = make([]string, 0, 8) // a typical identify's changes at once
+	}
 	if did && !slices.Contains(a.ch.Fields, field) {
 		a.ch.Fields = append(a.ch.Fields, field)
 	}
@@ -225,26 +243,55 @@ func (a *applier) changed(field string, did bool) {
 // A message whose userId is a former External ID of the contact (Rule I5) applies to
 // that userId's part (see [Contact.SplitUser]).
 func (c *Contact) ApplyTraits(m *event.Message, opts *ApplyOptions) Changes {
-	st := stampOf(m.Time, m.MessageID)
+	p := c.sub(m.UserID)
+	st := p.messageStamp(m)
 	counts := m.Kind != event.Alias && m.Kind != event.Delete
-	if p := c.sub(m.UserID); p != c {
+	if p != c {
 		p.noteOwn(st, counts)
-		p.state.applyTraits(m, opts)
-		return c.state.applyTraits(m, opts)
+		p.state.applyTraitsAt(m, opts, st)
+		return c.state.applyTraitsAt(m, opts, st)
 	}
 	c.noteOwn(st, counts)
 	if c.own != nil {
-		c.own.applyTraits(m, opts)
+		c.own.applyTraitsAt(m, opts, st)
 	}
-	return c.state.applyTraits(m, opts)
+	return c.state.applyTraitsAt(m, opts, st)
+}
+
+// messageStamp returns the stamp of m. When the same message linked m.AnonymousID to
+// the contact just before (the Processor links, then applies), that link already holds
+// the stamp, and it is shared rather than made again: stamps are immutable values
+// meant to be shared (see stamp), and most messages link.
+func (c *Contact) messageStamp(m *event.Message) stamp {
+	at := uint64(unixNano(m.Time)) ^ 1<<63
+	if m.AnonymousID != "" {
+		if i, ok := c.findLink(m.AnonymousID); ok {
+			if l := c.links[i].last; l.p != nil && l.p.at == at && l.p.id == m.MessageID {
+				return l
+			}
+			if l := c.links[i].st; l.p != nil && l.p.at == at && l.p.id == m.MessageID {
+				return l
+			}
+		}
+	}
+	return stamp{&stampValue{at: at, id: m.MessageID}}
 }
 
 func (c *state) applyTraits(m *event.Message, opts *ApplyOptions) Changes {
 	if m.Kind != event.Identify {
 		return Changes{}
 	}
+	return c.applyTraitsAt(m, opts, stampOf(m.Time, m.MessageID))
+}
+
+// applyTraitsAt is applyTraits with the message's stamp made by the caller: one stamp
+// serves every state the message applies to (a stamp is shared by design, see stamp).
+func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Changes {
+	if m.Kind != event.Identify {
+		return Changes{}
+	}
 	c.writable()
-	a := applier{c: c, m: m, opts: opts, st: stampOf(m.Time, m.MessageID)}
+	a := applier{c: c, m: m, opts: opts, st: st}
 	var buf [64]byte
 
 	// Which standard fields the message's own traits name, and whether it names
@@ -343,9 +390,9 @@ func (a *applier) stringField(r *register, name string, raw []byte, path fieldPa
 			a.changed(name, r.set(r.val, a.st)) // the same value: only the stamp moves
 			return
 		}
-		s, ok := jsonvalue.String(raw)
+		s, ok := internJSON(raw)
 		if ok && strings.TrimSpace(s) != "" {
-			a.changed(name, r.set(intern.String(s), a.st))
+			a.changed(name, r.set(s, a.st))
 			return
 		}
 		if ok {
@@ -386,6 +433,12 @@ func (a *applier) emailField(raw []byte, path fieldPath) {
 		a.changed("email", r.set("", a.st))
 		return
 	case jsonvalue.KindString:
+		if content, escaped, _ := jsonvalue.Content(raw); !escaped && len(content) > 0 && string(content) == r.val {
+			// Re-sent as it is, the usual case: no copy of the text.
+			a.msgEmail = r.val
+			a.changed("email", r.set(r.val, a.st)) // already normalized
+			return
+		}
 		s, _ := jsonvalue.String(raw)
 		if s != "" && s == r.val {
 			a.msgEmail = s

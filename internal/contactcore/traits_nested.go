@@ -63,8 +63,8 @@ func (a *applier) addressPart(part int, raw []byte, path fieldPath) {
 			a.changed(name, r.set(r.val, a.st))
 			return
 		}
-		if s, ok := jsonvalue.String(raw); ok && s != "" {
-			a.changed(name, r.set(intern.String(s), a.st))
+		if s, ok := internJSON(raw); ok && s != "" {
+			a.changed(name, r.set(s, a.st))
 			return
 		}
 	case jsonvalue.KindNumber:

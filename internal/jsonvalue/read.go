@@ -87,6 +87,22 @@ func String(raw []byte) (string, bool) {
 	return string(AppendUnescaped(make([]byte, 0, len(content)), content)), true
 }
 
+// Content returns the content of raw, when it is exactly one JSON string, between its
+// quotes and with its escapes unresolved, and whether it holds escapes. It is String
+// without the allocation: a caller can compare or intern the content of a string
+// without escapes as it is.
+func Content(raw []byte) (content []byte, escaped, ok bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return nil, false, false
+	}
+	st := state{src: raw}
+	end, escaped, err := st.str(0)
+	if err != nil || end != len(raw) {
+		return nil, false, false
+	}
+	return raw[1 : len(raw)-1], escaped, true
+}
+
 // AppendUnquoted appends the value of raw, when it is exactly one JSON string, with its
 // escapes resolved, and reports whether it was one. It lets a caller gather several
 // strings in one buffer.

@@ -62,8 +62,10 @@ type Scanner struct {
 	keys    []keyRef // keys of the open objects, for duplicate detection
 	arena   []byte   // unescaped keys
 	sets    []map[string]struct{}
-	runs    []run  // where Compact dropped whitespace
-	root    []Span // members or elements of the top-level value, from Compact
+	runs    []run       // where Compact dropped whitespace
+	root    []Span      // members or elements of the top-level value, from Compact
+	nested  []Span      // members of the objects among them, from Compact (see Nested)
+	inRoot  []nestRange // for each root span, its members in nested
 	depth   int
 	problem error
 	st      state // the scan in progress, kept here so it needs no allocation
@@ -88,6 +90,9 @@ type Span struct {
 	KeyEscaped       bool // whether the key holds escapes
 	Start, End       int  // the value
 }
+
+// nestRange is a range of Scanner.nested.
+type nestRange struct{ start, end int }
 
 // run records that output position out corresponds to input position in.
 type run struct{ out, in int }
@@ -116,6 +121,14 @@ func (s *Scanner) Compact(dst, src []byte) ([]byte, error) {
 // output again. It is empty for a scalar or after Check. The slice is reused by the
 // next scan.
 func (s *Scanner) Root() []Span { return s.root }
+
+// Nested returns the members of the value of Root()[i] when that value is an object, so that a caller can read a message's traits or properties
+// without walking them again; positions count as Root's do. It is empty for any other
+// value and for an empty object. The slice is reused by the next scan.
+func (s *Scanner) Nested(i int) []Span {
+	r := s.inRoot[i]
+	return s.nested[r.start:r.end:r.end]
+}
 
 // Check reports the first problem of any kind in src: a syntax error, a nesting deeper
 // than MaxDepth, a duplicate key or an over-long number.
@@ -170,7 +183,15 @@ func (s *Scanner) begin(src, dst []byte, emit bool) *state {
 	if cap(s.root) > 4096 {
 		s.root = nil
 	}
+	if cap(s.nested) > 4096 {
+		s.nested = nil
+	}
+	if cap(s.inRoot) > 4096 {
+		s.inRoot = nil
+	}
 	s.root = s.root[:0]
+	s.nested = s.nested[:0]
+	s.inRoot = s.inRoot[:0]
 	s.stack = s.stack[:0]
 	s.keys = s.keys[:0]
 	s.arena = s.arena[:0]
@@ -216,6 +237,9 @@ type state struct {
 	maxNum   int
 	rootOpen bool // a member or element of the top-level value is being read
 	cur      Span
+	nestOpen bool // a member of an object among those is being read
+	cur2     Span
+	nestFrom int // len(nested) when the current root value began
 }
 
 // out returns the output position of input position i (not before flush).
@@ -259,8 +283,14 @@ func (st *state) run() error {
 	i := st.ws(0)
 	for {
 		// A value starts at i.
-		if st.emit && len(s.stack) == 1 {
-			st.cur.Start, st.rootOpen = st.out(i), true
+		if st.emit {
+			switch {
+			case len(s.stack) == 1:
+				st.cur.Start, st.rootOpen = st.out(i), true
+				st.nestFrom = len(s.nested)
+			case len(s.stack) == 2 && s.stack[1].obj:
+				st.cur2.Start, st.nestOpen = st.out(i), true
+			}
 		}
 		if i >= n {
 			return st.fail(i, "unexpected end of input, looking for a value")
@@ -319,9 +349,15 @@ func (st *state) run() error {
 		}
 		// A value ended at i: close containers until one wants another value.
 		for {
+			if st.nestOpen && len(s.stack) == 2 {
+				st.cur2.End, st.nestOpen = st.out(i), false
+				s.nested = append(s.nested, st.cur2)
+				st.cur2 = Span{}
+			}
 			if st.rootOpen && len(s.stack) == 1 {
 				st.cur.End, st.rootOpen = st.out(i), false
 				s.root = append(s.root, st.cur)
+				s.inRoot = append(s.inRoot, nestRange{st.nestFrom, len(s.nested)})
 				st.cur = Span{}
 			}
 			i = st.ws(i)
@@ -408,8 +444,13 @@ func (st *state) key(i int) (int, error) {
 	if st.s.problem == nil {
 		st.checkKey(i, end, escaped)
 	}
-	if st.emit && len(st.s.stack) == 1 {
-		st.cur.KeyStart, st.cur.KeyEnd, st.cur.KeyEscaped = st.out(i+1), st.out(end-1), escaped
+	if st.emit {
+		switch len(st.s.stack) {
+		case 1:
+			st.cur.KeyStart, st.cur.KeyEnd, st.cur.KeyEscaped = st.out(i+1), st.out(end-1), escaped
+		case 2:
+			st.cur2.KeyStart, st.cur2.KeyEnd, st.cur2.KeyEscaped = st.out(i+1), st.out(end-1), escaped
+		}
 	}
 	i = st.ws(end)
 	if i >= len(src) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -299,6 +300,20 @@ func checkRoot(t *testing.T, s *Scanner, out []byte) {
 		if want[i] != s.Root()[i] {
 			t.Fatalf("Root of %q: %+v, Iter finds %+v", out, s.Root(), want)
 		}
+		// Nested: the members of an object value, as an Iter over it finds them.
+		var members []Span
+		if v := want[i].Start; out[v] == '{' {
+			it := NewIter(out, v)
+			for it.Next() {
+				var sp Span
+				sp.KeyStart, sp.KeyEnd, sp.KeyEscaped = it.Key()
+				sp.Start, sp.End = it.Value()
+				members = append(members, sp)
+			}
+		}
+		if got := s.Nested(i); len(got) != len(members) || (len(got) > 0 && !slices.Equal(got, members)) {
+			t.Fatalf("Nested(%d) of %q: %+v, Iter finds %+v", i, out, got, members)
+		}
 	}
 }
 
@@ -313,6 +328,19 @@ func TestScanner_root(t *testing.T) {
 		{KeyStart: 32, KeyEnd: 33, Start: 35, End: 37},
 	}, s.Root())
 	checkRoot(t, &s, out[2:])
+	assert.Empty(t, s.Nested(0), "an array has no members")
+	assert.Empty(t, s.Nested(2), "an empty object")
+
+	out, err = s.Compact(nil, []byte(` { "a" : { "b" : [ {"x":1} ] , "c\u0064" : { } , "e" : "s" } , "f" : 1 } `))
+	require.NoError(t, err)
+	require.Equal(t, `{"a":{"b":[{"x":1}],"c\u0064":{},"e":"s"},"f":1}`, string(out))
+	assert.Equal(t, []Span{
+		{KeyStart: 7, KeyEnd: 8, Start: 10, End: 19},
+		{KeyStart: 21, KeyEnd: 28, KeyEscaped: true, Start: 30, End: 32},
+		{KeyStart: 34, KeyEnd: 35, Start: 37, End: 40},
+	}, s.Nested(0))
+	assert.Empty(t, s.Nested(1))
+	checkRoot(t, &s, out)
 
 	out, err = s.Compact(nil, []byte(`[ 1, "x" ,[ ] ]`))
 	require.NoError(t, err)
