@@ -57,6 +57,10 @@ func (p *Processor) ProcessBatch(ctx context.Context, msgs []event.Message) ([]R
 // with a Result holding that diagnostic. When yield returns false, ProcessStream stops
 // taking messages, waits for those under way and returns nil.
 //
+// With more than one worker, r is read and decoded on a goroutine of its own, a few
+// messages ahead of the workers; when ProcessStream returns, that goroutine has ended
+// (after the Read of r under way, if any) and r is not read again.
+//
 // The error is for failures of r, of the store and of ctx. yield is called by one
 // goroutine at a time.
 func (p *Processor) ProcessStream(ctx context.Context, r io.Reader, yield func(Result) bool) error {
@@ -65,7 +69,7 @@ func (p *Processor) ProcessStream(ctx context.Context, r io.Reader, yield func(R
 		dec.SetLimits(*p.opts.Limits)
 	}
 	stopped := false
-	return p.run(ctx, func(it *batchItem) (bool, error) {
+	next := func(it *batchItem) (bool, error) {
 		if stopped {
 			return false, nil
 		}
@@ -88,7 +92,87 @@ func (p *Processor) ProcessStream(ctx context.Context, r io.Reader, yield func(R
 		default:
 			return false, err
 		}
-	}, yield)
+	}
+	if p.workers() > 1 {
+		ahead := startDecodeAhead(next)
+		defer ahead.stop()
+		next = ahead.next
+	}
+	return p.run(ctx, next, yield)
+}
+
+// decodeAhead runs a batch's next on a goroutine of its own, a few items ahead of the
+// workers. Workers take items in input order under the batch's lock, so decoding there
+// would make it the one step no two workers can do at once (about a quarter of the
+// work of a message); on its own goroutine it overlaps with every worker's processing.
+// One worker decodes in line, as one goroutine.
+type decodeAhead struct {
+	ready chan decoded    // items in input order
+	free  chan *batchItem // items the workers have taken
+	quit  chan struct{}   // closed by stop
+	done  chan struct{}   // closed when the goroutine has returned
+}
+
+type decoded struct {
+	it  *batchItem
+	ok  bool
+	err error
+}
+
+// decodeAheadItems is how many items decodeAhead decodes before the workers take them.
+const decodeAheadItems = 64
+
+func startDecodeAhead(next func(*batchItem) (bool, error)) *decodeAhead {
+	d := &decodeAhead{
+		ready: make(chan decoded, decodeAheadItems),
+		free:  make(chan *batchItem, decodeAheadItems),
+		quit:  make(chan struct{}),
+		done:  make(chan struct{}),
+	}
+	for range decodeAheadItems {
+		d.free <- new(batchItem)
+	}
+	go func() {
+		defer close(d.done)
+		defer close(d.ready) // only this goroutine sends: a next after the last item sees it closed
+		for {
+			var it *batchItem
+			select {
+			case it = <-d.free:
+			case <-d.quit:
+				return
+			}
+			ok, err := next(it)
+			select {
+			case d.ready <- decoded{it, ok, err}:
+			case <-d.quit:
+				return
+			}
+			if !ok || err != nil {
+				return
+			}
+		}
+	}()
+	return d
+}
+
+// next is the batch's next: the goroutine's next item, moved into dst.
+func (d *decodeAhead) next(dst *batchItem) (bool, error) {
+	r, open := <-d.ready
+	if !open || r.it == nil {
+		return false, nil
+	}
+	*dst = *r.it
+	*r.it = batchItem{}
+	d.free <- r.it
+	return r.ok, r.err
+}
+
+// stop ends the goroutine and waits for it, so that the reader is not read once
+// ProcessStream has returned.
+func (d *decodeAhead) stop() {
+	close(d.quit)
+	<-d.done
 }
 
 // processDecoded processes what segmentio.DecodeAll returned, as ProcessBytes

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -184,4 +186,53 @@ func TestProcessBatch_Cancelled(t *testing.T) {
 	res, err := p.ProcessBatch(ctx, []event.Message{{Kind: event.Track, UserID: "u", Event: "A", MessageID: "m"}})
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Empty(t, res)
+}
+
+// endless is an NDJSON stream that never ends, counting its reads.
+type endless struct {
+	reads atomic.Int64
+	n     int
+}
+
+func (e *endless) Read(b []byte) (int, error) {
+	e.reads.Add(1)
+	line := fmt.Sprintf(`{"type":"track","userId":"u%d","event":"A","messageId":"e%d"}`+"\n", e.n%7, e.n)
+	e.n++
+	return copy(b, line), nil // lines are shorter than the decoder's reads
+}
+
+// TestProcessStream_StopsReading: with several workers the stream is decoded ahead of
+// them, on a goroutine of its own; once ProcessStream returns, that goroutine is gone
+// and the reader is never read again (a caller may close it).
+func TestProcessStream_StopsReading(t *testing.T) {
+	base := runtime.NumGoroutine()
+	for _, w := range []int{1, 2, 4} {
+		p, _ := batchProcessor(w)
+		r := &endless{}
+		n := 0
+		err := p.ProcessStream(context.Background(), r, func(regalkit.Result) bool {
+			n++
+			return n < 50
+		})
+		require.NoError(t, err)
+		assert.Equal(t, 50, n)
+		reads := r.reads.Load()
+		time.Sleep(20 * time.Millisecond)
+		assert.Equal(t, reads, r.reads.Load(), "workers=%d: the reader was read after ProcessStream returned", w)
+
+		ctx, cancel := context.WithCancel(context.Background())
+		r = &endless{}
+		n = 0
+		err = p.ProcessStream(ctx, r, func(regalkit.Result) bool {
+			if n++; n == 30 {
+				cancel()
+			}
+			return true
+		})
+		assert.ErrorIs(t, err, context.Canceled, "workers=%d", w)
+		reads = r.reads.Load()
+		time.Sleep(20 * time.Millisecond)
+		assert.Equal(t, reads, r.reads.Load(), "workers=%d: the reader was read after a cancelled ProcessStream returned", w)
+	}
+	assert.LessOrEqual(t, runtime.NumGoroutine(), base, "a decoding goroutine outlived its ProcessStream")
 }
