@@ -640,7 +640,7 @@ func (t *tx) Events(id string, q contact.EventQuery) iter.Seq2[event.Record, err
 	}
 }
 
-func (t *tx) events(id string, q contact.EventQuery) ([]*storedEvent, error) {
+func (t *tx) events(id string, q contact.EventQuery) ([]heldEvent, error) {
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
@@ -648,12 +648,16 @@ func (t *tx) events(id string, q contact.EventQuery) ([]*storedEvent, error) {
 	if err != nil || cur == nil {
 		return nil, err
 	}
-	var out []*storedEvent
+	var out []heldEvent
 	if ch == nil || !ch.reset {
+		var shared []string
+		d := &t.s.stripes[t.s.hash.contact(id)].dict // read under the lock storedEvents holds
 		err := t.storedEvents(id, func(e *entry) {
 			e.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
 				if ev.matches(&q) && (ch == nil || !slices.Contains(ch.removed, ev.messageID())) {
-					out = append(out, ev)
+					var h heldEvent
+					h, shared = d.hold(ev, shared)
+					out = append(out, h)
 				}
 				// Without changes of its own, the stored order is the answer.
 				return ch != nil || q.Limit <= 0 || len(out) < q.Limit
@@ -666,10 +670,10 @@ func (t *tx) events(id string, q contact.EventQuery) ([]*storedEvent, error) {
 	if ch != nil {
 		for _, ev := range ch.added {
 			if ev.matches(&q) {
-				out = append(out, ev)
+				out = append(out, heldEvent{ev: ev}) // not stored yet: no references
 			}
 		}
-		slices.SortFunc(out, byContactOrder)
+		slices.SortFunc(out, func(a, b heldEvent) int { return byContactOrder(a.ev, b.ev) })
 		if q.Limit > 0 && len(out) > q.Limit {
 			out = out[:q.Limit]
 		}
