@@ -1,8 +1,11 @@
 package memstore
 
 import (
+	"math/bits"
 	"strings"
 	"unsafe"
+
+	"github.com/regalkit/regalkit/event"
 )
 
 // A stripe keeps the context strings that many of its events repeat (a browser's
@@ -21,11 +24,13 @@ import (
 // where links carry an email address or a token, and it rarely repeats.
 //
 // Concurrency: a stripe's dictionary is its own and is read and written under the
-// stripe's lock only, so it adds no lock and is contended only as the stripe is. An
-// event is packed with references when it is stored (stripe.addEvent, in a commit that
-// holds the stripe's write lock); a reader resolves the references of the events it
-// gathers while it holds the stripe's read lock (resolve), since once the lock is
-// released the event may be removed and its entries reused for other strings.
+// stripe's lock only, so it adds no lock and is contended only as the stripe is.
+// Tx.AddEvent packs a new event with references to the entries the dictionary has then
+// (newEvent, under the stripe's read lock), not yet counted; the commit, which holds the
+// stripe's write lock, checks and counts them, and gives the event's other strings
+// entries (share). A reader resolves the references of the events it gathers while it
+// holds the stripe's read lock (resolve), since once the lock is released the event may
+// be removed and its entries reused for other strings.
 
 // sharedFields marks the indexes in restStrings of the strings a dictionary may hold:
 // Context.UserAgent, .Locale, .Library.Name, .Library.Version, .Page.Path,
@@ -120,43 +125,138 @@ func (rd *objectReader) nextString() restString {
 	return restString{text: rd.next(x >> 1)}
 }
 
-// share repacks ev, which is being stored in the dictionary's stripe and refers to no
-// entry yet, so that the strings of sharedFields of at least minShared bytes refer to
-// entries, and counts those references. The caller holds the stripe's write lock; ev
-// is no one else's yet.
-func (d *dict) share(ev *storedEvent) {
+// dictRefs marks the strings of a record (by their index in restStrings) to pack as
+// references to dictionary entries, with the entry numbers.
+type dictRefs struct {
+	set uint16
+	i   [numRestStrings]uint32
+}
+
+func (r *dictRefs) has(k int) bool { return r.set&(1<<k) != 0 }
+
+func (r *dictRefs) add(k int, i uint32) {
+	r.set |= 1 << k
+	r.i[k] = i
+}
+
+// count returns the number of references (0 for a nil r).
+func (r *dictRefs) count() uint8 {
+	if r == nil {
+		return 0
+	}
+	return uint8(bits.OnesCount16(r.set))
+}
+
+// newEvent packs r as a new event of the contact ch changes (tx.AddEvent), with the
+// strings of sharedFields that the stripe's dictionary holds now packed as references
+// to their entries, so that storing the event usually costs no second copy. The
+// references are tentative and not counted: the dictionary may drop or reuse the
+// entries before the commit, which checks them against the strings they stand for
+// (share); those are appended to ch.pending, from ev.pendingAt, until then (they are
+// the caller's, which a transaction may hold until its Update returns).
+func (s *Store) newEvent(r event.Record, ch *change) *storedEvent {
+	strs := restStrings(&r)
+	var (
+		refs       dictRefs
+		candidates bool
+	)
+	for k, p := range strs {
+		candidates = candidates || (sharedFields[k] && len(*p) >= minShared)
+	}
+	if candidates {
+		st := &s.stripes[ch.stripe]
+		st.mu.RLock()
+		if st.dict.len() > 0 {
+			for k, p := range strs {
+				if sharedFields[k] && len(*p) >= minShared {
+					if i, ok := st.dict.ids[*p]; ok {
+						refs.add(k, i)
+					}
+				}
+			}
+		}
+		st.mu.RUnlock()
+	}
+	ev := new(storedEvent)
+	if refs.set == 0 {
+		*ev = packEvent(r, ch.id)
+		return ev
+	}
+	*ev = packEventRefs(r, ch.id, &refs)
+	ev.pendingAt = uint32(len(ch.pending))
+	for k, p := range strs {
+		if refs.has(k) {
+			ch.pending = append(ch.pending, *p)
+		}
+	}
+	return ev
+}
+
+// share makes ev, which is being stored in the dictionary's stripe, refer to entries
+// for its strings of sharedFields of at least minShared bytes, and counts its
+// references. The references newEvent packed are checked against the strings they
+// stand for (pending, from ev.pendingAt): an entry dropped or reused since is replaced.
+// ev is repacked (a new copy of its text) only when a reference must change or a string
+// it holds gets an entry: the first time a stripe meets a string. The caller holds the
+// stripe's write lock; ev is no one else's yet.
+func (d *dict) share(ev *storedEvent, pending []string) {
 	rest := ev.rest()
 	if len(rest) == 0 {
 		return
 	}
+	if ev.rec.refs > 0 {
+		pending = pending[ev.pendingAt : int(ev.pendingAt)+int(ev.rec.refs)]
+	}
 	var (
-		strs [len(sharedFields)]restString
-		refs uint8
+		strs   [numRestStrings]restString
+		refs   uint8
+		repack bool
 	)
 	rd := objectReader{b: rest}
-	size := len(ev.text) - len(rest)
 	for k := range strs {
 		strs[k] = rd.nextString()
 		st := &strs[k]
-		if sharedFields[k] && len(st.text) >= minShared {
+		switch {
+		case st.ref:
+			want := pending[0]
+			pending = pending[1:]
+			if sl := d.slotOf(st.i); sl != nil && sl.s == want {
+				sl.refs++
+				refs++
+				continue
+			}
+			// The entry went, or stands for another string now.
+			repack = true
+			if i, ok := d.acquire(want); ok {
+				st.i = i
+				refs++
+			} else {
+				*st = restString{text: unsafe.Slice(unsafe.StringData(want), len(want))}
+			}
+		case sharedFields[k] && len(st.text) >= minShared:
 			if i, ok := d.acquire(unsafe.String(&st.text[0], len(st.text))); ok {
 				*st = restString{ref: true, i: i}
 				refs++
+				repack = true
 			}
 		}
+	}
+	ev.rec.refs = refs
+	if !repack {
+		return
+	}
+	head := ev.text[:len(ev.text)-len(rest)]
+	objects := rest[rd.i:]
+	size := len(head) + len(objects)
+	for _, st := range strs {
 		if st.ref {
 			size += uvarintLen(uint64(st.i)<<1 | 1)
 		} else {
 			size += uvarintLen(uint64(len(st.text))<<1) + len(st.text)
 		}
 	}
-	if refs == 0 {
-		return
-	}
-	objects := rest[rd.i:]
-	size += len(objects)
 	p := packer{buf: make([]byte, 0, size)}
-	p.text(ev.text[:len(ev.text)-len(rest)])
+	p.text(head)
 	for _, st := range strs {
 		if st.ref {
 			p.uvarint(uint64(st.i)<<1 | 1)
@@ -167,7 +267,14 @@ func (d *dict) share(ev *storedEvent) {
 	}
 	p.text(objects)
 	ev.text = p.buf
-	ev.rec.refs = refs
+}
+
+// slotOf returns entry i, or nil when there is none.
+func (d *dict) slotOf(i uint32) *dictSlot {
+	if int(i) >= len(d.slots) || d.slots[i].refs == 0 {
+		return nil
+	}
+	return &d.slots[i]
 }
 
 // unshare releases the references of ev, which is being removed from the dictionary's
@@ -209,4 +316,14 @@ func (d *dict) hold(ev *storedEvent, buf []string) (heldEvent, []string) {
 	start := len(buf)
 	buf = d.resolve(ev, buf)
 	return heldEvent{ev: ev, shared: buf[start:len(buf):len(buf)]}, buf
+}
+
+// held returns an event the change added, not yet stored, with the strings its
+// references stand for.
+func (ch *change) held(ev *storedEvent) heldEvent {
+	if ev.rec.refs == 0 {
+		return heldEvent{ev: ev}
+	}
+	at := int(ev.pendingAt)
+	return heldEvent{ev: ev, shared: ch.pending[at : at+int(ev.rec.refs) : at+int(ev.rec.refs)]}
 }

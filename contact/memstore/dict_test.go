@@ -282,7 +282,7 @@ func TestDictWhenFullStoresInline(t *testing.T) {
 
 	r := browserRecord("m-1", 1, "Not-in-the-full-dictionary")
 	ev := newStoredEvent(r, "c-1")
-	d.share(ev)
+	d.share(ev, nil)
 	assert.Zero(t, ev.rec.refs, "no room: every string stays in the event")
 	assert.Equal(t, r, ev.record())
 
@@ -291,7 +291,7 @@ func TestDictWhenFullStoresInline(t *testing.T) {
 	_, ok = d.acquire(testAgent)
 	require.True(t, ok)
 	ev = newStoredEvent(r, "c-1")
-	d.share(ev)
+	d.share(ev, nil)
 	assert.Equal(t, uint8(1), ev.rec.refs)
 	assert.Equal(t, r, copyRecord(ev, d.resolve(ev, nil)))
 	d.unshare(ev)
@@ -408,4 +408,90 @@ func TestDictConcurrentWritersAndReaders(t *testing.T) {
 		return nil
 	})
 	assert.Zero(t, checkDict(t, s))
+}
+
+// sameStripe returns an id other than id whose contact shares id's stripe.
+func sameStripe(s *Store, id string) string {
+	for n := 0; ; n++ {
+		other := fmt.Sprint("other-", n)
+		if s.hash.contact(other) == s.hash.contact(id) {
+			return other
+		}
+	}
+}
+
+func TestDictStoresAnEventOnceWhenItsEntriesExist(t *testing.T) {
+	s := New()
+	z := sameStripe(s, "x")
+	update(t, s, func(tx contact.Tx) error {
+		for _, id := range []string{"x", z} {
+			if err := tx.Insert(contact.New(id)); err != nil {
+				return err
+			}
+		}
+		_, err := tx.AddEvent(z, browserRecord("z-1", 1, "Pricing"))
+		return err
+	})
+	var packed *byte
+	update(t, s, func(ctx contact.Tx) error {
+		if _, err := ctx.AddEvent("x", browserRecord("x-1", 2, "Pricing")); err != nil {
+			return err
+		}
+		ev := ctx.(*tx).change("x").added[0]
+		assert.Equal(t, uint8(4), ev.rec.refs, "packed with the entries the stripe has")
+		packed = &ev.text[0]
+		return nil
+	})
+	st := &s.stripes[s.hash.contact("x")]
+	ev := st.contacts["x"].event("x-1")
+	require.NotNil(t, ev)
+	assert.Same(t, packed, &ev.text[0], "stored as packed, without a second copy")
+	assert.Equal(t, 4, checkDict(t, s))
+}
+
+func TestDictRepairsReferencesToEntriesDroppedBeforeTheCommit(t *testing.T) {
+	s := New()
+	z := sameStripe(s, "x")
+	update(t, s, func(tx contact.Tx) error {
+		for _, id := range []string{"x", z} {
+			if err := tx.Insert(contact.New(id)); err != nil {
+				return err
+			}
+		}
+		_, err := tx.AddEvent(z, browserRecord("z-1", 1, "Pricing"))
+		return err
+	})
+	interfered := false
+	update(t, s, func(tx contact.Tx) error {
+		if _, err := tx.AddEvent("x", browserRecord("x-1", 2, "Pricing")); err != nil {
+			return err
+		}
+		if !interfered {
+			interfered = true
+			// Another transaction drops the entries x-1 refers to, and gives
+			// their numbers to other strings, before this one commits: it read
+			// nothing that changed, so it commits.
+			update(t, s, func(tx2 contact.Tx) error {
+				if err := tx2.Delete(z); err != nil {
+					return err
+				}
+				if err := tx2.Insert(contact.New(z)); err != nil {
+					return err
+				}
+				_, err := tx2.AddEvent(z, browserRecord("z-2", 3, "Checkout-and-more"))
+				return err
+			})
+		}
+		return nil
+	})
+	for got, err := range s.Events(context.Background(), "x", contact.EventQuery{}) {
+		require.NoError(t, err)
+		assert.Equal(t, browserRecord("x-1", 2, "Pricing"), got)
+	}
+	for got, err := range s.Events(context.Background(), z, contact.EventQuery{}) {
+		require.NoError(t, err)
+		assert.Equal(t, browserRecord("z-2", 3, "Checkout-and-more"), got)
+	}
+	// x-1's url and title; z-2's path, url and title; the userAgent and referrer.
+	assert.Equal(t, 7, checkDict(t, s))
 }

@@ -22,6 +22,9 @@ import (
 type storedEvent struct {
 	// rec is what ordering and queries read, but for the strings.
 	rec eventHead
+	// pendingAt is, until the event is stored, where the strings its references stand
+	// for start in its change's pending strings (dict.go); unused once stored.
+	pendingAt uint32
 	// text holds, one after the other, the messageId, the name, the id of the
 	// contact the event belongs to (lengths in rec), then the record's other strings
 	// and its JSON objects in the compact form of packedobjects.go: a few bytes of
@@ -337,19 +340,25 @@ func (d *descender) peek() *storedEvent {
 // unsafe.String are immutable as Go requires. TestAddEventKeepsNothingOfTheCaller
 // fails when event.Record gains a part this misses.
 func packEvent(r event.Record, contactID string) storedEvent {
+	return packEventRefs(r, contactID, nil)
+}
+
+// packEventRefs is packEvent with the strings refs marks packed as references to the
+// entries it names (dict.go); refs may be nil.
+func packEventRefs(r event.Record, contactID string, refs *dictRefs) storedEvent {
 	var size packer
 	size.counting = true
 	size.str(r.MessageID)
 	size.str(r.Name)
 	size.str(contactID)
-	size.packRest(&r)
+	size.packRest(&r, refs)
 	p := packer{buf: make([]byte, 0, size.bytes)}
 	p.str(r.MessageID)
 	p.str(r.Name)
 	p.str(contactID)
-	p.packRest(&r)
+	p.packRest(&r, refs)
 	return storedEvent{
-		rec: eventHead{Kind: r.Kind, Time: r.Time, ReceivedAt: r.ReceivedAt,
+		rec: eventHead{Kind: r.Kind, Time: r.Time, ReceivedAt: r.ReceivedAt, refs: refs.count(),
 			idLen: uint32(len(r.MessageID)), nameLen: uint32(len(r.Name)), contactLen: uint32(len(contactID))},
 		text: p.buf,
 	}

@@ -60,8 +60,9 @@ func (p *packer) text(s []byte) {
 }
 
 // packRest appends what of the record eventHead does not hold, in its stored form, and
-// returns it (nil when counting, or when there is nothing).
-func (p *packer) packRest(r *event.Record) []byte {
+// returns it (nil when counting, or when there is nothing). The strings refs marks are
+// packed as references to the entries it names (refs may be nil).
+func (p *packer) packRest(r *event.Record, refs *dictRefs) []byte {
 	strs, objs := restStrings(r), storedObjects(r)
 	none := true
 	for _, s := range strs {
@@ -74,7 +75,11 @@ func (p *packer) packRest(r *event.Record) []byte {
 		return nil
 	}
 	start := len(p.buf)
-	for _, s := range strs {
+	for k, s := range strs {
+		if refs != nil && refs.has(k) {
+			p.uvarint(uint64(refs.i[k])<<1 | 1)
+			continue
+		}
 		p.uvarint(uint64(len(*s)) << 1)
 		p.text(unsafe.Slice(unsafe.StringData(*s), len(*s)))
 	}

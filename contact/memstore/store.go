@@ -266,7 +266,7 @@ func (s *Store) commit(t *tx) error {
 			}
 		}
 		for _, ev := range ch.added {
-			st.addEvent(e, ev)
+			st.addEvent(e, ev, ch.pending)
 		}
 		e.version = st.next()
 	}

@@ -202,10 +202,11 @@ func (e *entry) event(messageID string) *storedEvent {
 }
 
 // addEvent adds ev to the entry and to the stripe's timeline, its shared strings to the
-// stripe's dictionary. The caller has checked that the entry has no event with the same
-// messageId, and holds the stripe's write lock; ev is no one else's yet.
-func (s *stripe) addEvent(e *entry, ev *storedEvent) {
-	s.dict.share(ev)
+// stripe's dictionary (pending: the strings its references stand for, see dict.share).
+// The caller has checked that the entry has no event with the same messageId, and holds
+// the stripe's write lock; ev is no one else's yet.
+func (s *stripe) addEvent(e *entry, ev *storedEvent, pending []string) {
+	s.dict.share(ev, pending)
 	es := &e.events
 	es.list.insert(ev, byContactOrder)
 	s.timeline.insert(ev, byTimelineOrder)

@@ -68,6 +68,7 @@ type change struct {
 
 	added     []*storedEvent          // events added, in the order added
 	addedByID map[string]*storedEvent // the added events by messageId, once there are many
+	pending   []string                // the strings the added events' references stand for (Store.newEvent)
 	removed   []string                // messageIds of stored events removed (never when reset)
 }
 
@@ -177,7 +178,7 @@ func (t *tx) release() {
 	}
 	for _, ch := range st.changes {
 		if len(st.spare) < maxPooled {
-			added, removed := ch.added, ch.removed
+			added, removed, pending := ch.added, ch.removed, reuse(ch.pending)
 			clear(added)
 			clear(removed)
 			if cap(added) > maxPooled {
@@ -186,7 +187,7 @@ func (t *tx) release() {
 			if cap(removed) > maxPooled {
 				removed = nil
 			}
-			*ch = change{added: added[:0], removed: removed[:0]}
+			*ch = change{added: added[:0], removed: removed[:0], pending: pending}
 			st.spare = append(st.spare, ch)
 		}
 	}
@@ -377,7 +378,7 @@ func (t *tx) newChange(r read) *change {
 	} else {
 		ch = new(change)
 	}
-	*ch = change{id: r.id, stripe: r.stripe, base: r.c, baseKeys: r.keys, final: r.c, added: ch.added, removed: ch.removed}
+	*ch = change{id: r.id, stripe: r.stripe, base: r.c, baseKeys: r.keys, final: r.c, added: ch.added, removed: ch.removed, pending: ch.pending}
 	t.changes = append(t.changes, ch)
 	return ch
 }
@@ -565,7 +566,7 @@ func (t *tx) AddEvent(id string, rec event.Record) (bool, error) {
 	if ch == nil {
 		ch = t.newChange(r)
 	}
-	ev := newStoredEvent(rec, ch.id)
+	ev := t.s.newEvent(rec, ch)
 	ch.added = append(ch.added, ev)
 	if ch.addedByID != nil {
 		ch.addedByID[ev.messageID()] = ev
@@ -670,7 +671,7 @@ func (t *tx) events(id string, q contact.EventQuery) ([]heldEvent, error) {
 	if ch != nil {
 		for _, ev := range ch.added {
 			if ev.matches(&q) {
-				out = append(out, heldEvent{ev: ev}) // not stored yet: no references
+				out = append(out, ch.held(ev))
 			}
 		}
 		slices.SortFunc(out, func(a, b heldEvent) int { return byContactOrder(a.ev, b.ev) })
