@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
@@ -494,4 +495,10 @@ func TestDictRepairsReferencesToEntriesDroppedBeforeTheCommit(t *testing.T) {
 	}
 	// x-1's url and title; z-2's path, url and title; the userAgent and referrer.
 	assert.Equal(t, 7, checkDict(t, s))
+}
+
+func TestStoredEventStaysInItsSizeClass(t *testing.T) {
+	// The dictionary's fields (eventHead.refs, storedEvent.pendingAt) fit in what the
+	// 96-byte allocation of a stored event had spare.
+	assert.LessOrEqual(t, unsafe.Sizeof(storedEvent{}), uintptr(96))
 }
