@@ -152,12 +152,14 @@ func (r *dictRefs) count() uint8 {
 // to their entries, so that storing the event usually costs no second copy. The
 // references are tentative and not counted: the dictionary may drop or reuse the
 // entries before the commit, which checks them against the strings they stand for
-// (share); those are appended to ch.pending, from ev.pendingAt, until then (they are
-// the caller's, which a transaction may hold until its Update returns).
+// (share). Those, the entries' own (immutable) strings, not the caller's, are
+// appended to ch.pending, from ev.pendingAt, until then.
 func (s *Store) newEvent(r event.Record, ch *change) *storedEvent {
 	strs := restStrings(&r)
 	var (
 		refs       dictRefs
+		found      [numRestStrings]string
+		n          int
 		candidates bool
 	)
 	for k, p := range strs {
@@ -171,6 +173,8 @@ func (s *Store) newEvent(r event.Record, ch *change) *storedEvent {
 				if sharedFields[k] && len(*p) >= minShared {
 					if i, ok := st.dict.ids[*p]; ok {
 						refs.add(k, i)
+						found[n] = st.dict.slots[i].s
+						n++
 					}
 				}
 			}
@@ -178,17 +182,13 @@ func (s *Store) newEvent(r event.Record, ch *change) *storedEvent {
 		st.mu.RUnlock()
 	}
 	ev := new(storedEvent)
-	if refs.set == 0 {
+	if n == 0 {
 		*ev = packEvent(r, ch.id)
 		return ev
 	}
 	*ev = packEventRefs(r, ch.id, &refs)
 	ev.pendingAt = uint32(len(ch.pending))
-	for k, p := range strs {
-		if refs.has(k) {
-			ch.pending = append(ch.pending, *p)
-		}
-	}
+	ch.pending = append(ch.pending, found[:n]...)
 	return ev
 }
 

@@ -145,6 +145,8 @@ func TestDictRoundTripsAndSharesOnlySoftwareAndPages(t *testing.T) {
 		for got, err := range tx.Events("c-1", contact.EventQuery{}) {
 			require.NoError(t, err)
 			assert.Equal(t, browserRecord(fmt.Sprint("m-", i), i, "Pricing"), got)
+			assert.NotSame(t, unsafe.StringData(testAgent), unsafe.StringData(got.Context.UserAgent),
+				"not even an event the transaction added shares the caller's strings")
 			i++
 		}
 		assert.Equal(t, 4, i)

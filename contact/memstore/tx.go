@@ -68,7 +68,7 @@ type change struct {
 
 	added     []*storedEvent          // events added, in the order added
 	addedByID map[string]*storedEvent // the added events by messageId, once there are many
-	pending   []string                // the strings the added events' references stand for (Store.newEvent)
+	pending   []string                // the dictionary strings the added events' references stand for (Store.newEvent)
 	removed   []string                // messageIds of stored events removed (never when reset)
 }
 
