@@ -187,6 +187,9 @@ func (s *Store) newEvent(r event.Record, ch *change) *storedEvent {
 		return ev
 	}
 	*ev = packEventRefs(r, ch.id, &refs)
+	if ch.pending == nil {
+		ch.pending = ch.pendingBuf[:0]
+	}
 	ev.pendingAt = uint32(len(ch.pending))
 	ch.pending = append(ch.pending, found[:n]...)
 	return ev

@@ -69,7 +69,10 @@ type change struct {
 	added     []*storedEvent          // events added, in the order added
 	addedByID map[string]*storedEvent // the added events by messageId, once there are many
 	pending   []string                // the dictionary strings the added events' references stand for (Store.newEvent)
-	removed   []string                // messageIds of stored events removed (never when reset)
+	// pendingBuf holds pending while it is short: no allocation for it in most
+	// transactions, even when the pool of changes was just emptied by the GC.
+	pendingBuf [4]string
+	removed    []string // messageIds of stored events removed (never when reset)
 }
 
 // finalKeys returns the keys the contact is indexed by when the transaction commits.
