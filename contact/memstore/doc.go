@@ -44,7 +44,10 @@
 //     64-bit hash, the sorted ids of the contacts with such a key. A lookup checks the
 //     keys of the contacts it finds, so two keys with one hash cannot mix;
 //   - the processed messageIds that hash to it (Rule E2);
-//   - a timeline of the events of its contacts, for Recent.
+//   - a timeline of the events of its contacts, for Recent;
+//   - a dictionary of the context strings its events repeat (userAgent, library,
+//     locale, page address and title), each kept once with a count of the events that
+//     refer to it (dict.go).
 //
 // A contact, its events and their timeline entries share a stripe; its index entries
 // and its messageIds are usually in others, and a commit locks those too.
@@ -63,7 +66,11 @@
 // shared by the contact's list and the timeline, packed into three allocations (the
 // record, its text, its JSON object members), so that a stored record never keeps alive
 // the buffer it was decoded from; a read copies their JSON objects into two
-// allocations and shares their strings. Event lists are chunked: inserting a late event or
+// allocations and shares their strings. A record's context strings that describe
+// software or pages (never its IP address) are, from 16 bytes, kept in its stripe's
+// dictionary and referred to by number; an entry goes as soon as no stored event refers
+// to it, so deleting a user's events (Rule I7) leaves none of their strings behind. A
+// reader resolves the numbers under the stripe's lock, with the events it gathers. Event lists are chunked: inserting a late event or
 // removing one moves at most one chunk. Past a few events, a contact also finds its
 // events by messageId through a map.
 //
@@ -92,7 +99,8 @@
 // Beyond the contacts themselves, the store costs per contact a map slot and a 48-byte
 // entry that holds its event list, and per lookup key an 8-byte-keyed map slot holding
 // the id (a list only when a key finds several contacts); per event, a 96-byte head and
-// one byte array with its strings and packed objects, a slot in the contact's list,
+// one byte array with its strings (but those in the dictionary, about 130 bytes an
+// event for a browser's) and packed objects, a slot in the contact's list,
 // one in the timeline and one in the index by name, and past a few events a map slot;
 // per processed messageId, its bytes with two or three bytes of framing in a block of
 // the stripe's and a pointer-free map slot (idset.go). BenchmarkMemoryPerContact

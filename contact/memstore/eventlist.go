@@ -22,6 +22,9 @@ import (
 type storedEvent struct {
 	// rec is what ordering and queries read, but for the strings.
 	rec eventHead
+	// pendingAt is, until the event is stored, where the strings its references stand
+	// for start in its change's pending strings (dict.go); unused once stored.
+	pendingAt uint32
 	// text holds, one after the other, the messageId, the name, the id of the
 	// contact the event belongs to (lengths in rec), then the record's other strings
 	// and its JSON objects in the compact form of packedobjects.go: a few bytes of
@@ -33,7 +36,10 @@ type storedEvent struct {
 // eventHead is the part of a record the store orders and filters by, with the lengths
 // of the strings at the start of storedEvent.text.
 type eventHead struct {
-	Kind                       event.Kind
+	Kind event.Kind
+	// refs is the number of the record's strings that refer to entries of its
+	// stripe's dictionary (dict.go) rather than being in text.
+	refs                       uint8
 	idLen, nameLen, contactLen uint32
 	Time                       time.Time
 	ReceivedAt                 time.Time
@@ -79,8 +85,21 @@ func newStoredEvent(r event.Record, contactID string) *storedEvent {
 	return ev
 }
 
-// record returns a copy of the stored record for a caller (copyRecord).
-func (ev *storedEvent) record() event.Record { return copyRecord(ev) }
+// record returns a copy of the stored record for a caller (copyRecord). The event must
+// refer to no dictionary entry (one not yet stored, or a test's).
+func (ev *storedEvent) record() event.Record { return copyRecord(ev, nil) }
+
+// heldEvent is a stored event gathered for a reader under its stripe's lock, with the
+// dictionary strings it refers to resolved then (dict.resolve): once the lock is
+// released, the event may be removed and its entries dropped or given to other
+// strings, but the strings resolved stay what they were.
+type heldEvent struct {
+	ev     *storedEvent
+	shared []string
+}
+
+// record returns a copy of the held record for a caller (copyRecord).
+func (h heldEvent) record() event.Record { return copyRecord(h.ev, h.shared) }
 
 // byContactOrder orders a contact's events as Events yields them (Rule E4).
 // It is contact.CompareEvents on the stored fields.
@@ -274,9 +293,10 @@ func (l *eventList) ascend(since, until time.Time, yield func(*storedEvent) bool
 
 // descender walks an eventList from its last event before a bound towards its first.
 type descender struct {
-	l     *eventList
-	chunk int
-	i     int // index in chunk of the next event; -1 when done
+	l      *eventList
+	chunk  int
+	i      int   // index in chunk of the next event; -1 when done
+	stripe uint8 // the stripe of the list, for the walk's user
 }
 
 // descend returns a descender at the last event before until (the last event when until
@@ -320,19 +340,25 @@ func (d *descender) peek() *storedEvent {
 // unsafe.String are immutable as Go requires. TestAddEventKeepsNothingOfTheCaller
 // fails when event.Record gains a part this misses.
 func packEvent(r event.Record, contactID string) storedEvent {
+	return packEventRefs(r, contactID, nil)
+}
+
+// packEventRefs is packEvent with the strings refs marks packed as references to the
+// entries it names (dict.go); refs may be nil.
+func packEventRefs(r event.Record, contactID string, refs *dictRefs) storedEvent {
 	var size packer
 	size.counting = true
 	size.str(r.MessageID)
 	size.str(r.Name)
 	size.str(contactID)
-	size.packRest(&r)
+	size.packRest(&r, refs)
 	p := packer{buf: make([]byte, 0, size.bytes)}
 	p.str(r.MessageID)
 	p.str(r.Name)
 	p.str(contactID)
-	p.packRest(&r)
+	p.packRest(&r, refs)
 	return storedEvent{
-		rec: eventHead{Kind: r.Kind, Time: r.Time, ReceivedAt: r.ReceivedAt,
+		rec: eventHead{Kind: r.Kind, Time: r.Time, ReceivedAt: r.ReceivedAt, refs: refs.count(),
 			idLen: uint32(len(r.MessageID)), nameLen: uint32(len(r.Name)), contactLen: uint32(len(contactID))},
 		text: p.buf,
 	}
@@ -343,11 +369,12 @@ func packEvent(r event.Record, contactID string) storedEvent {
 // values into one new byte array, each capped so that appending to one cannot reach
 // the next); strings, keys included, are immutable and are shared.
 // TestCopyRecordCopiesEveryMutablePart fails when event.Record gains a mutable part
-// this misses.
-func copyRecord(ev *storedEvent) event.Record {
+// this misses. shared are the dictionary strings the event refers to, in order
+// (dict.resolve, under the lock of the event's stripe).
+func copyRecord(ev *storedEvent, shared []string) event.Record {
 	out := event.Record{Kind: ev.rec.Kind, Name: ev.name(), Time: ev.rec.Time, MessageID: ev.messageID(), ReceivedAt: ev.rec.ReceivedAt}
 	if rest := ev.rest(); len(rest) > 0 {
-		unpackRest(rest, &out)
+		unpackRest(rest, &out, shared)
 	}
 	return out
 }

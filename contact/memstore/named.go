@@ -40,22 +40,27 @@ func (s *stripe) nameRemove(ev *storedEvent) {
 // (oldest first) and copies each as it is yielded. Its cost follows the records with
 // the name in the range, not the events stored.
 func (s *Store) Named(ctx context.Context, q contact.EventQuery) iter.Seq2[contact.ContactEvent, error] {
-	return yieldContactEvents(ctx, func() []*storedEvent { return s.named(q) })
+	return yieldContactEvents(ctx, func() []heldEvent { return s.named(q) })
 }
 
 // named returns the stored events Named yields, in its order.
-func (s *Store) named(q contact.EventQuery) []*storedEvent {
+func (s *Store) named(q contact.EventQuery) []heldEvent {
 	if q.Name == "" {
 		return nil
 	}
-	var runs [][]keyed // one sorted run per stripe
+	var (
+		runs   [][]keyed // one sorted run per stripe
+		shared []string  // the dictionary strings the events refer to (keyed.shared)
+	)
 	unlock := s.rLockAll()
 	for i := range s.stripes {
 		if l := s.stripes[i].named[q.Name]; l != nil {
 			var run []keyed
+			d := &s.stripes[i].dict
 			l.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
 				if ev.matches(&q) {
-					run = append(run, keyed{ev.rec.Time.Unix(), int32(ev.rec.Time.Nanosecond()), ev})
+					run = append(run, keyed{ev.rec.Time.Unix(), int32(ev.rec.Time.Nanosecond()), uint32(len(shared)), ev})
+					shared = d.resolve(ev, shared)
 				}
 				// Each run needs no more than the limit.
 				return q.Limit <= 0 || len(run) < q.Limit
@@ -70,9 +75,12 @@ func (s *Store) named(q contact.EventQuery) []*storedEvent {
 	if q.Limit > 0 && len(merged) > q.Limit {
 		merged = merged[:q.Limit]
 	}
-	out := make([]*storedEvent, len(merged))
+	out := make([]heldEvent, len(merged))
 	for i, k := range merged {
-		out[i] = k.ev
+		out[i] = heldEvent{ev: k.ev}
+		if k.ev.rec.refs > 0 {
+			out[i].shared = shared[k.shared:]
+		}
 	}
 	return out
 }
@@ -83,7 +91,11 @@ func (s *Store) named(q contact.EventQuery) []*storedEvent {
 type keyed struct {
 	sec  int64
 	nsec int32
-	ev   *storedEvent
+	// shared is where the dictionary strings the event refers to start in the
+	// strings named gathered (resolved under the stripe's lock; copyRecord takes as
+	// many as the event refers to).
+	shared uint32
+	ev     *storedEvent
 }
 
 func (a keyed) before(b keyed) bool {

@@ -296,5 +296,5 @@ func (s *Store) DeadEntries(ctx context.Context) ([]contact.OutboxEntry, error) 
 // cloneRecord returns a deep copy of r, as the store keeps and hands out records.
 func cloneRecord(r *event.Record) event.Record {
 	ev := packEvent(*r, "")
-	return copyRecord(&ev)
+	return copyRecord(&ev, nil) // packEvent refers to no dictionary entry
 }

@@ -9,7 +9,12 @@ import (
 )
 
 // A stored event keeps what its eventHead does not hold in one byte string: first the
-// strings of restStrings, each as uvarint length and text, then its five JSON objects
+// strings of restStrings, each as
+//
+//	uvarint len<<1, then len bytes    a string of its own
+//	uvarint i<<1 | 1                  entry i of its stripe's dictionary (dict.go)
+//
+// then its five JSON objects
 // (Properties, Traits, Context.Library.Extra, Context.Page.Extra, Context.Traits), each
 // as
 //
@@ -20,8 +25,11 @@ import (
 // value). A member costs its text and two or three bytes, where an event.Member costs
 // 40 bytes more than its text; copyRecord rebuilds the objects for each reader.
 
+// numRestStrings is the number of strings restStrings returns.
+const numRestStrings = 12
+
 // restStrings returns pointers to the record's strings that eventHead does not hold.
-func restStrings(r *event.Record) [12]*string {
+func restStrings(r *event.Record) [numRestStrings]*string {
 	return [12]*string{&r.Category, &r.GroupID,
 		&r.Context.IP, &r.Context.UserAgent, &r.Context.Locale,
 		&r.Context.Library.Name, &r.Context.Library.Version,
@@ -52,8 +60,9 @@ func (p *packer) text(s []byte) {
 }
 
 // packRest appends what of the record eventHead does not hold, in its stored form, and
-// returns it (nil when counting, or when there is nothing).
-func (p *packer) packRest(r *event.Record) []byte {
+// returns it (nil when counting, or when there is nothing). The strings refs marks are
+// packed as references to the entries it names (refs may be nil).
+func (p *packer) packRest(r *event.Record, refs *dictRefs) []byte {
 	strs, objs := restStrings(r), storedObjects(r)
 	none := true
 	for _, s := range strs {
@@ -66,8 +75,12 @@ func (p *packer) packRest(r *event.Record) []byte {
 		return nil
 	}
 	start := len(p.buf)
-	for _, s := range strs {
-		p.uvarint(uint64(len(*s)))
+	for k, s := range strs {
+		if refs != nil && refs.has(k) {
+			p.uvarint(uint64(refs.i[k])<<1 | 1)
+			continue
+		}
+		p.uvarint(uint64(len(*s)) << 1)
 		p.text(unsafe.Slice(unsafe.StringData(*s), len(*s)))
 	}
 	for _, o := range objs {
@@ -113,11 +126,18 @@ func (rd *objectReader) next(n int) []byte {
 
 // unpackRest sets r's strings and JSON objects from their packed form: the strings and
 // keys shared with the packed bytes (which are never written again), the members in
-// one new array, the values in one new byte array.
-func unpackRest(packed []byte, r *event.Record) {
+// one new array, the values in one new byte array. shared holds, in order, the
+// dictionary strings the packed strings refer to (dict.resolve), resolved while the
+// event was known to be stored.
+func unpackRest(packed []byte, r *event.Record, shared []string) {
 	rd := objectReader{b: packed}
 	for _, s := range restStrings(r) {
-		if b := rd.next(rd.uvarint()); len(b) > 0 {
+		x := rd.uvarint()
+		if x&1 != 0 {
+			*s, shared = shared[0], shared[1:]
+			continue
+		}
+		if b := rd.next(x >> 1); len(b) > 0 {
 			*s = unsafe.String(&b[0], len(b))
 		}
 	}

@@ -266,7 +266,7 @@ func (s *Store) commit(t *tx) error {
 			}
 		}
 		for _, ev := range ch.added {
-			st.addEvent(e, ev)
+			st.addEvent(e, ev, ch.pending)
 		}
 		e.version = st.next()
 	}
@@ -339,13 +339,18 @@ func (s *Store) Events(ctx context.Context, contactID string, q contact.EventQue
 			yield(event.Record{}, err)
 			return
 		}
-		var recs []*storedEvent
+		var (
+			recs   []heldEvent
+			shared []string
+		)
 		st := &s.stripes[s.hash.contact(contactID)]
 		st.mu.RLock()
 		if e := st.contacts[contactID]; e != nil {
 			e.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
 				if ev.matches(&q) {
-					recs = append(recs, ev)
+					var h heldEvent
+					h, shared = st.dict.hold(ev, shared)
+					recs = append(recs, h)
 				}
 				return q.Limit <= 0 || len(recs) < q.Limit
 			})
@@ -380,13 +385,13 @@ func (s *Store) rLockAll() (unlock func()) {
 // stripes' timelines, newest first, into the matching records it will yield (at most
 // q.Limit of them); the records are copied as they are yielded.
 func (s *Store) Recent(ctx context.Context, q contact.EventQuery) iter.Seq2[contact.ContactEvent, error] {
-	return yieldContactEvents(ctx, func() []*storedEvent { return s.recent(q) })
+	return yieldContactEvents(ctx, func() []heldEvent { return s.recent(q) })
 }
 
 // yieldContactEvents yields the events gather returns, each copied as it is yielded with its
 // contact's id; it checks ctx before gathering and before each event. Recent and Named
 // read this way.
-func yieldContactEvents(ctx context.Context, gather func() []*storedEvent) iter.Seq2[contact.ContactEvent, error] {
+func yieldContactEvents(ctx context.Context, gather func() []heldEvent) iter.Seq2[contact.ContactEvent, error] {
 	return func(yield func(contact.ContactEvent, error) bool) {
 		if err := ctx.Err(); err != nil {
 			yield(contact.ContactEvent{}, err)
@@ -397,31 +402,37 @@ func yieldContactEvents(ctx context.Context, gather func() []*storedEvent) iter.
 				yield(contact.ContactEvent{}, err)
 				return
 			}
-			if !yield(contact.ContactEvent{ContactID: ev.contactID(), Record: ev.record()}, nil) {
+			if !yield(contact.ContactEvent{ContactID: ev.ev.contactID(), Record: ev.record()}, nil) {
 				return
 			}
 		}
 	}
 }
 
-func (s *Store) recent(q contact.EventQuery) []*storedEvent {
+func (s *Store) recent(q contact.EventQuery) []heldEvent {
 	unlock := s.rLockAll()
 	defer unlock()
 	var h newestFirst
 	for i := range s.stripes {
 		if d := s.stripes[i].timeline.descend(q.Until); d.peek() != nil {
+			d.stripe = uint8(i)
 			h = append(h, d)
 		}
 	}
 	heap.Init(&h)
-	var out []*storedEvent
+	var (
+		out    []heldEvent
+		shared []string
+	)
 	for len(h) > 0 && (q.Limit <= 0 || len(out) < q.Limit) {
 		ev := h[0].peek()
 		if !q.Since.IsZero() && ev.rec.Time.Before(q.Since) {
 			break // the newest left is too old, and so is every other
 		}
 		if ev.matches(&q) {
-			out = append(out, ev)
+			var held heldEvent
+			held, shared = s.stripes[h[0].stripe].dict.hold(ev, shared)
+			out = append(out, held)
 		}
 		h[0].back()
 		if h[0].peek() == nil {

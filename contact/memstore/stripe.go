@@ -57,6 +57,8 @@ type stripeState struct {
 	timeline eventList
 	// named holds the same events by name, each list in byTimelineOrder, for Named.
 	named map[string]*eventList
+	// dict holds the context strings the stripe's events share (dict.go).
+	dict dict
 }
 
 // entry is a stored contact with its events.
@@ -199,9 +201,12 @@ func (e *entry) event(messageID string) *storedEvent {
 	return nil
 }
 
-// addEvent adds ev to the entry and to the stripe's timeline. The caller has checked
-// that the entry has no event with the same messageId.
-func (s *stripe) addEvent(e *entry, ev *storedEvent) {
+// addEvent adds ev to the entry and to the stripe's timeline, its shared strings to the
+// stripe's dictionary (pending: the strings its references stand for, see dict.share).
+// The caller has checked that the entry has no event with the same messageId, and holds
+// the stripe's write lock; ev is no one else's yet.
+func (s *stripe) addEvent(e *entry, ev *storedEvent, pending []string) {
+	s.dict.share(ev, pending)
 	es := &e.events
 	es.list.insert(ev, byContactOrder)
 	s.timeline.insert(ev, byTimelineOrder)
@@ -218,12 +223,14 @@ func (s *stripe) addEvent(e *entry, ev *storedEvent) {
 	}
 }
 
-// removeEvent removes ev from the entry and from the stripe's timeline.
+// removeEvent removes ev from the entry and from the stripe's timeline, and releases
+// its dictionary entries (Rule I7).
 func (s *stripe) removeEvent(e *entry, ev *storedEvent) {
 	es := &e.events
 	es.list.remove(ev, byContactOrder)
 	s.timeline.remove(ev, byTimelineOrder)
 	s.nameRemove(ev)
+	s.dict.unshare(ev)
 	switch {
 	case es.list.chunks == nil:
 		e.events = contactEvents{}
@@ -233,12 +240,13 @@ func (s *stripe) removeEvent(e *entry, ev *storedEvent) {
 }
 
 // removeAllEvents removes the entry's events from the stripe's timeline and from the
-// entry.
+// entry, and releases their dictionary entries (Rule I7).
 func (s *stripe) removeAllEvents(e *entry) {
 	for _, c := range e.events.list.chunks {
 		for _, ev := range c {
 			s.timeline.remove(ev, byTimelineOrder)
 			s.nameRemove(ev)
+			s.dict.unshare(ev)
 		}
 	}
 	e.events = contactEvents{}

@@ -69,7 +69,11 @@ type change struct {
 
 	added     []*storedEvent          // events added, in the order added
 	addedByID map[string]*storedEvent // the added events by messageId, once there are many
-	removed   []string                // messageIds of stored events removed (never when reset)
+	pending   []string                // the dictionary strings the added events' references stand for (Store.newEvent)
+	// pendingBuf holds pending while it is short: no allocation for it in most
+	// transactions, even when the pool of changes was just emptied by the GC.
+	pendingBuf [4]string
+	removed    []string // messageIds of stored events removed (never when reset)
 }
 
 // finalKeys returns the keys the contact is indexed by when the transaction commits.
@@ -183,7 +187,7 @@ func (t *tx) release() {
 	}
 	for _, ch := range st.changes {
 		if len(st.spare) < maxPooled {
-			added, removed := ch.added, ch.removed
+			added, removed, pending := ch.added, ch.removed, reuse(ch.pending)
 			clear(added)
 			clear(removed)
 			if cap(added) > maxPooled {
@@ -192,7 +196,7 @@ func (t *tx) release() {
 			if cap(removed) > maxPooled {
 				removed = nil
 			}
-			*ch = change{added: added[:0], removed: removed[:0]}
+			*ch = change{added: added[:0], removed: removed[:0], pending: pending}
 			st.spare = append(st.spare, ch)
 		}
 	}
@@ -383,7 +387,7 @@ func (t *tx) newChange(r read) *change {
 	} else {
 		ch = new(change)
 	}
-	*ch = change{id: r.id, stripe: r.stripe, base: r.c, baseKeys: r.keys, final: r.c, added: ch.added, removed: ch.removed}
+	*ch = change{id: r.id, stripe: r.stripe, base: r.c, baseKeys: r.keys, final: r.c, added: ch.added, removed: ch.removed, pending: ch.pending}
 	t.changes = append(t.changes, ch)
 	return ch
 }
@@ -571,7 +575,7 @@ func (t *tx) AddEvent(id string, rec event.Record) (bool, error) {
 	if ch == nil {
 		ch = t.newChange(r)
 	}
-	ev := newStoredEvent(rec, ch.id)
+	ev := t.s.newEvent(rec, ch)
 	ch.added = append(ch.added, ev)
 	if ch.addedByID != nil {
 		ch.addedByID[ev.messageID()] = ev
@@ -646,7 +650,7 @@ func (t *tx) Events(id string, q contact.EventQuery) iter.Seq2[event.Record, err
 	}
 }
 
-func (t *tx) events(id string, q contact.EventQuery) ([]*storedEvent, error) {
+func (t *tx) events(id string, q contact.EventQuery) ([]heldEvent, error) {
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
@@ -654,12 +658,16 @@ func (t *tx) events(id string, q contact.EventQuery) ([]*storedEvent, error) {
 	if err != nil || cur == nil {
 		return nil, err
 	}
-	var out []*storedEvent
+	var out []heldEvent
 	if ch == nil || !ch.reset {
+		var shared []string
+		d := &t.s.stripes[t.s.hash.contact(id)].dict // read under the lock storedEvents holds
 		err := t.storedEvents(id, func(e *entry) {
 			e.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
 				if ev.matches(&q) && (ch == nil || !slices.Contains(ch.removed, ev.messageID())) {
-					out = append(out, ev)
+					var h heldEvent
+					h, shared = d.hold(ev, shared)
+					out = append(out, h)
 				}
 				// Without changes of its own, the stored order is the answer.
 				return ch != nil || q.Limit <= 0 || len(out) < q.Limit
@@ -672,10 +680,10 @@ func (t *tx) events(id string, q contact.EventQuery) ([]*storedEvent, error) {
 	if ch != nil {
 		for _, ev := range ch.added {
 			if ev.matches(&q) {
-				out = append(out, ev)
+				out = append(out, ch.held(ev))
 			}
 		}
-		slices.SortFunc(out, byContactOrder)
+		slices.SortFunc(out, func(a, b heldEvent) int { return byContactOrder(a.ev, b.ev) })
 		if q.Limit > 0 && len(out) > q.Limit {
 			out = out[:q.Limit]
 		}
