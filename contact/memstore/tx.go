@@ -154,13 +154,14 @@ type txState struct {
 	processed  []string              // messageIds marked processed
 	tombstones []contact.Tombstone   // tombstones put, the latest of each userId
 	outbox     []contact.OutboxEntry // outbox entries enqueued (see outbox.go)
+	foundIDs   []string              // backs the results of FindIDs
 
 	spare []*change // changes of earlier transactions, to reuse
 }
 
 var txStates = sync.Pool{New: func() any {
 	// Room for a typical transaction (a messageId, a key, a contact or two).
-	return &txState{reads: make([]read, 0, 8), changes: make([]*change, 0, 2), processed: make([]string, 0, 1)}
+	return &txState{reads: make([]read, 0, 8), changes: make([]*change, 0, 2), processed: make([]string, 0, 1), foundIDs: make([]string, 0, 4)}
 }}
 
 // maxPooled bounds the length of a slice a txState keeps for the next transaction, so
@@ -201,6 +202,7 @@ func (t *tx) release() {
 	st.processed = reuse(st.processed)
 	st.tombstones = reuse(st.tombstones)
 	st.outbox = reuse(st.outbox)
+	st.foundIDs = reuse(st.foundIDs)
 	txStates.Put(st)
 }
 
@@ -421,17 +423,22 @@ func (t *tx) Find(k identity.Key) ([]*contact.Contact, error) {
 // without copying the contacts. A caller that goes on to read some of them with
 // Contact saves a copy of each (package regalkit's Processor does, through an
 // interface assertion).
+//
+// The slice is the transaction's own memory, valid until Update returns: the caller
+// reads it and does not keep it. Each call appends to the transaction's pooled
+// foundIDs, so the result of an earlier call stays as it was (issue 14: the result was
+// three quarters of an allocation a message).
 func (t *tx) FindIDs(k identity.Key) ([]string, error) {
 	var buf [4]*contact.Contact
 	found, err := t.find(k, buf[:0])
 	if err != nil || len(found) == 0 {
 		return nil, err
 	}
-	ids := make([]string, len(found))
-	for i, c := range found {
-		ids[i] = c.ID()
+	start := len(t.foundIDs)
+	for _, c := range found {
+		t.foundIDs = append(t.foundIDs, c.ID())
 	}
-	return ids, nil
+	return t.foundIDs[start:len(t.foundIDs):len(t.foundIDs)], nil
 }
 
 // find appends to dst the contacts k finds, as this transaction sees them (not
