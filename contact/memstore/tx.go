@@ -64,7 +64,7 @@ type change struct {
 	final               *contact.Contact // as the transaction leaves it, never changed; nil when deleted
 	put                 bool             // final was set by Insert or Put, so its keys may differ from base's
 	reset               bool             // the stored events are dropped (the contact was deleted)
-	keys                []identity.Key   // final.Keys(), once computed
+	keys                []identity.Key   // final's keys, once computed; its memory is kept for the next transaction
 	keysOK              bool             // keys is computed
 
 	added     []*storedEvent          // events added, in the order added
@@ -78,7 +78,9 @@ func (ch *change) finalKeys() []identity.Key {
 		return nil
 	}
 	if !ch.keysOK {
-		ch.keys, ch.keysOK = ch.final.Keys(), true
+		// Into the change's own slice, kept with the change between transactions.
+		clear(ch.keys) // what a longer list left past the new one's end
+		ch.keys, ch.keysOK = (*contactcore.Contact)(ch.final).AppendKeys(ch.keys[:0]), true
 	}
 	return ch.keys
 }
@@ -92,7 +94,7 @@ func (ch *change) setFinal(c *contact.Contact) {
 	(*contactcore.Contact)(c).Share()
 	ch.final = c
 	ch.put = true
-	ch.keys, ch.keysOK = nil, false
+	ch.keysOK = false
 }
 
 // hasKey reports whether k is one of c's keys. The common lookups, by External ID and
@@ -184,16 +186,8 @@ func (t *tx) release() {
 	}
 	for _, ch := range st.changes {
 		if len(st.spare) < maxPooled {
-			added, removed := ch.added, ch.removed
-			clear(added)
-			clear(removed)
-			if cap(added) > maxPooled {
-				added = nil
-			}
-			if cap(removed) > maxPooled {
-				removed = nil
-			}
-			*ch = change{added: added[:0], removed: removed[:0]}
+			added, removed, keys := reuse(ch.added), reuse(ch.removed), reuse(ch.keys)
+			*ch = change{added: added, removed: removed, keys: keys}
 			st.spare = append(st.spare, ch)
 		}
 	}
@@ -385,7 +379,7 @@ func (t *tx) newChange(r read) *change {
 	} else {
 		ch = new(change)
 	}
-	*ch = change{id: r.id, stripe: r.stripe, base: r.c, baseKeys: r.keys, final: r.c, added: ch.added, removed: ch.removed}
+	*ch = change{id: r.id, stripe: r.stripe, base: r.c, baseKeys: r.keys, final: r.c, added: ch.added, removed: ch.removed, keys: ch.keys}
 	t.changes = append(t.changes, ch)
 	return ch
 }
