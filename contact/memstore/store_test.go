@@ -364,6 +364,7 @@ func TestTxKeptPastUpdate(t *testing.T) {
 	}))
 	// Later transactions take the pooled state; one is open while the kept Tx is used.
 	require.NoError(t, s.Update(ctx, func(tx contact.Tx) error {
+		assert.True(t, tx != kept, "a handle is never handed out twice")
 		c, err := tx.Contact("c2")
 		require.NoError(t, err)
 		_, err = kept.Contact("c1")
