@@ -98,7 +98,8 @@ func (ch *change) setFinal(c *contact.Contact) {
 }
 
 // hasKey reports whether k is one of c's keys. The common lookups, by External ID and
-// by email, are answered without building the list of keys.
+// by email, are answered without building the list of keys; the others list them on
+// the stack (a contact has rarely more than eight).
 func hasKey(c *contact.Contact, k identity.Key) bool {
 	switch {
 	case k.Value == "":
@@ -107,7 +108,8 @@ func hasKey(c *contact.Contact, k identity.Key) bool {
 	case k.Kind == identity.Email && c.Email() == k.Value:
 		return true
 	}
-	return slices.Contains(c.Keys(), k)
+	var buf [8]identity.Key
+	return slices.Contains((*contactcore.Contact)(c).AppendKeys(buf[:0]), k)
 }
 
 func (ch *change) addedEvent(messageID string) (int, bool) {
