@@ -243,6 +243,7 @@ func (s *Store) commit(t *tx) error {
 			if e != nil {
 				st.removeAllEvents(e)
 				delete(st.contacts, ch.id)
+				*e = entry{} // its slab may outlive it: keep the contact alive no longer
 				st.contactsGone++
 			}
 			continue
