@@ -8,7 +8,9 @@ import (
 // idFinder is what a contact.Tx may offer beyond the interface: the ids of the
 // contacts Find would return, without copying them. The Processor reads each contact it
 // needs once through Tx.Contact anyway, so Find's copies would be thrown away
-// (BENCHMARKS.md: two contact copies a message). contact/memstore offers it.
+// (BENCHMARKS.md: two contact copies a message). contact/memstore offers it. The ids
+// may be the Tx's own memory, valid only until the transaction ends: callers read them
+// at once and never keep the slice.
 type idFinder interface {
 	FindIDs(key identity.Key) ([]string, error)
 }

@@ -96,8 +96,8 @@
 //
 // # Memory
 //
-// Beyond the contacts themselves, the store costs per contact a map slot and a 48-byte
-// entry that holds its event list, and per lookup key an 8-byte-keyed map slot holding
+// Beyond the contacts themselves, the store costs per contact a map slot and a 112-byte
+// entry (cut from a slab of 18) that holds its event list and key hashes, and per lookup key an 8-byte-keyed map slot holding
 // the id (a list only when a key finds several contacts); per event, a 96-byte head and
 // one byte array with its strings (but those in the dictionary, about 130 bytes an
 // event for a browser's) and packed objects, a slot in the contact's list,

@@ -54,3 +54,32 @@ func TestTx_FindIDs(t *testing.T) {
 		return nil
 	}))
 }
+
+// TestTx_FindIDsKeepsEarlierResults: FindIDs hands out the transaction's own memory,
+// and a later call does not change what an earlier one returned.
+func TestTx_FindIDsKeepsEarlierResults(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	require.NoError(t, s.Update(ctx, func(tx contact.Tx) error {
+		for _, c := range []*contact.Contact{person("c1", "u1", "a1"), person("c2", "u2", "a1"), person("c3", "u3", "a2")} {
+			if err := tx.Insert(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	type idFinder interface {
+		FindIDs(identity.Key) ([]string, error)
+	}
+	require.NoError(t, s.Update(ctx, func(tx contact.Tx) error {
+		first, err := tx.(idFinder).FindIDs(identity.AnonymousKey("a1"))
+		require.NoError(t, err)
+		second, err := tx.(idFinder).FindIDs(identity.AnonymousKey("a2"))
+		require.NoError(t, err)
+		grown := append(first, "appended") // must not write into second
+		assert.Len(t, grown, 3)
+		assert.Equal(t, []string{"c1", "c2"}, first)
+		assert.Equal(t, []string{"c3"}, second)
+		return nil
+	}))
+}

@@ -60,9 +60,23 @@ func (s *idSet) add(h uint64, id string) {
 	prev := s.heads[h]
 	need := 2*binary.MaxVarintLen64 + len(id)
 	last := len(s.blocks) - 1
-	if last < 0 || (len(s.blocks[last]) > 0 && len(s.blocks[last])+need > idBlockSize) {
-		s.blocks = append(s.blocks, make([]byte, 0, min(max(need, 256), idBlockSize)))
+	switch {
+	case last < 0 || (len(s.blocks[last]) > 0 && len(s.blocks[last])+need > idBlockSize):
+		// The first block starts small, so that a small store stays small; once one
+		// block is full, the set is big and later blocks start at their full size.
+		size := idBlockSize
+		if last < 0 {
+			size = 256
+		}
+		s.blocks = append(s.blocks, make([]byte, 0, max(need, size)))
 		last++
+	case len(s.blocks[last])+need > cap(s.blocks[last]):
+		// A growing first block grows fourfold, not by append's doubling: less
+		// copying and less garbage on its way to idBlockSize (issue 14).
+		b := s.blocks[last]
+		grown := make([]byte, len(b), max(min(4*cap(b), idBlockSize), len(b)+need))
+		copy(grown, b)
+		s.blocks[last] = grown
 	}
 	b := s.blocks[last]
 	off := len(b)

@@ -39,4 +39,7 @@ func TestIDSet(t *testing.T) {
 	slices.Sort(want)
 	assert.Equal(t, want, got)
 	assert.Greater(t, len(s.blocks), 3)
+	// The first block grew to a block's size; the next started at it.
+	assert.Equal(t, idBlockSize, cap(s.blocks[0]))
+	assert.Equal(t, idBlockSize, cap(s.blocks[1]))
 }

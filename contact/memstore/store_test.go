@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -364,6 +365,7 @@ func TestTxKeptPastUpdate(t *testing.T) {
 	}))
 	// Later transactions take the pooled state; one is open while the kept Tx is used.
 	require.NoError(t, s.Update(ctx, func(tx contact.Tx) error {
+		assert.True(t, tx != kept, "a handle is never handed out twice")
 		c, err := tx.Contact("c2")
 		require.NoError(t, err)
 		_, err = kept.Contact("c1")
@@ -400,4 +402,30 @@ func TestTxKeptPastUpdate(t *testing.T) {
 		return err
 	}))
 	assert.False(t, processed)
+}
+
+// TestDeletedContactIsNotKeptAlive: entries are cut from shared slabs (issue 14); a
+// deleted contact's slot outlives it while another contact's entry keeps the slab, but
+// the contact it held does not.
+func TestDeletedContactIsNotKeptAlive(t *testing.T) {
+	ctx := context.Background()
+	s := memstore.New()
+	gone := make(chan struct{})
+	func() {
+		c1 := person("c1", "u1")
+		runtime.AddCleanup(c1, func(ch chan struct{}) { close(ch) }, gone)
+		insert(t, s, c1, person("c2", "u2")) // likely one slab: c2's entry keeps it alive
+	}()
+	require.NoError(t, s.Update(ctx, func(tx contact.Tx) error { return tx.Delete("c1") }))
+	for range 20 {
+		runtime.GC()
+		select {
+		case <-gone:
+			_, err := s.Contact(ctx, "c2")
+			require.NoError(t, err) // c2 and its slab are alive
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("the deleted contact is still reachable from the store")
 }

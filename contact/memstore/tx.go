@@ -64,7 +64,7 @@ type change struct {
 	final               *contact.Contact // as the transaction leaves it, never changed; nil when deleted
 	put                 bool             // final was set by Insert or Put, so its keys may differ from base's
 	reset               bool             // the stored events are dropped (the contact was deleted)
-	keys                []identity.Key   // final.Keys(), once computed
+	keys                []identity.Key   // final's keys, once computed; its memory is kept for the next transaction
 	keysOK              bool             // keys is computed
 
 	added     []*storedEvent          // events added, in the order added
@@ -82,7 +82,9 @@ func (ch *change) finalKeys() []identity.Key {
 		return nil
 	}
 	if !ch.keysOK {
-		ch.keys, ch.keysOK = ch.final.Keys(), true
+		// Into the change's own slice, kept with the change between transactions.
+		clear(ch.keys) // what a longer list left past the new one's end
+		ch.keys, ch.keysOK = (*contactcore.Contact)(ch.final).AppendKeys(ch.keys[:0]), true
 	}
 	return ch.keys
 }
@@ -96,11 +98,12 @@ func (ch *change) setFinal(c *contact.Contact) {
 	(*contactcore.Contact)(c).Share()
 	ch.final = c
 	ch.put = true
-	ch.keys, ch.keysOK = nil, false
+	ch.keysOK = false
 }
 
 // hasKey reports whether k is one of c's keys. The common lookups, by External ID and
-// by email, are answered without building the list of keys.
+// by email, are answered without building the list of keys; the others list them on
+// the stack (a contact has rarely more than eight).
 func hasKey(c *contact.Contact, k identity.Key) bool {
 	switch {
 	case k.Value == "":
@@ -109,7 +112,8 @@ func hasKey(c *contact.Contact, k identity.Key) bool {
 	case k.Kind == identity.Email && c.Email() == k.Value:
 		return true
 	}
-	return slices.Contains(c.Keys(), k)
+	var buf [8]identity.Key
+	return slices.Contains((*contactcore.Contact)(c).AppendKeys(buf[:0]), k)
 }
 
 func (ch *change) addedEvent(messageID string) (int, bool) {
@@ -158,45 +162,57 @@ type txState struct {
 	processed  []string              // messageIds marked processed
 	tombstones []contact.Tombstone   // tombstones put, the latest of each userId
 	outbox     []contact.OutboxEntry // outbox entries enqueued (see outbox.go)
+	foundIDs   []string              // backs the results of FindIDs
 
 	spare []*change // changes of earlier transactions, to reuse
 }
 
 var txStates = sync.Pool{New: func() any {
 	// Room for a typical transaction (a messageId, a key, a contact or two).
-	return &txState{reads: make([]read, 0, 8), changes: make([]*change, 0, 2), processed: make([]string, 0, 1)}
+	return &txState{reads: make([]read, 0, 8), changes: make([]*change, 0, 2), processed: make([]string, 0, 1), foundIDs: make([]string, 0, 4)}
 }}
 
 // maxPooled bounds the length of a slice a txState keeps for the next transaction, so
 // that one huge transaction does not pin its bookkeeping in the pool.
 const maxPooled = 64
 
+// txSlab is an array that tx handles are cut from, a slot each, so that a transaction
+// does not allocate its handle on its own (issue 14: it was one allocation a message).
+// A slot is handed out once and never reused: a handle kept past its Update stays
+// closed, and only keeps its slab alive; release drops a handle's Store and context,
+// so that a slab keeps neither alive. 42 handles of 48 bytes fill a 2 KB size class.
+type txSlab struct {
+	next int
+	txs  [42]tx
+}
+
+var txSlabs = sync.Pool{New: func() any { return new(txSlab) }}
+
 // newTx returns a transaction of s under ctx.
 func newTx(s *Store, ctx context.Context) *tx {
+	sl := txSlabs.Get().(*txSlab)
+	t := &sl.txs[sl.next]
+	if sl.next++; sl.next < len(sl.txs) {
+		txSlabs.Put(sl)
+	}
 	// seen is loaded before the first read.
-	return &tx{s: s, ctx: ctx, seen: s.commits.Load(), txState: txStates.Get().(*txState)}
+	*t = tx{s: s, ctx: ctx, seen: s.commits.Load(), txState: txStates.Get().(*txState)}
+	return t
 }
 
 // release closes the transaction and puts its state back in the pool, cleared so that
 // the pool keeps no stored contact or event alive.
 func (t *tx) release() {
 	st := t.txState
-	t.closed, t.txState = true, nil
+	// Every method checks usable, which fails on closed before it looks at ctx.
+	t.closed, t.txState, t.s, t.ctx = true, nil, nil, nil
 	if st == nil {
 		return
 	}
 	for _, ch := range st.changes {
 		if len(st.spare) < maxPooled {
-			added, removed, pending := ch.added, ch.removed, reuse(ch.pending)
-			clear(added)
-			clear(removed)
-			if cap(added) > maxPooled {
-				added = nil
-			}
-			if cap(removed) > maxPooled {
-				removed = nil
-			}
-			*ch = change{added: added[:0], removed: removed[:0], pending: pending}
+			added, removed, keys, pending := reuse(ch.added), reuse(ch.removed), reuse(ch.keys), reuse(ch.pending)
+			*ch = change{added: added, removed: removed, keys: keys, pending: pending}
 			st.spare = append(st.spare, ch)
 		}
 	}
@@ -205,6 +221,7 @@ func (t *tx) release() {
 	st.processed = reuse(st.processed)
 	st.tombstones = reuse(st.tombstones)
 	st.outbox = reuse(st.outbox)
+	st.foundIDs = reuse(st.foundIDs)
 	txStates.Put(st)
 }
 
@@ -387,7 +404,7 @@ func (t *tx) newChange(r read) *change {
 	} else {
 		ch = new(change)
 	}
-	*ch = change{id: r.id, stripe: r.stripe, base: r.c, baseKeys: r.keys, final: r.c, added: ch.added, removed: ch.removed, pending: ch.pending}
+	*ch = change{id: r.id, stripe: r.stripe, base: r.c, baseKeys: r.keys, final: r.c, added: ch.added, removed: ch.removed, keys: ch.keys, pending: ch.pending}
 	t.changes = append(t.changes, ch)
 	return ch
 }
@@ -425,17 +442,22 @@ func (t *tx) Find(k identity.Key) ([]*contact.Contact, error) {
 // without copying the contacts. A caller that goes on to read some of them with
 // Contact saves a copy of each (package regalkit's Processor does, through an
 // interface assertion).
+//
+// The slice is the transaction's own memory, valid until Update returns: the caller
+// reads it and does not keep it. Each call appends to the transaction's pooled
+// foundIDs, so the result of an earlier call stays as it was (issue 14: the result was
+// three quarters of an allocation a message).
 func (t *tx) FindIDs(k identity.Key) ([]string, error) {
 	var buf [4]*contact.Contact
 	found, err := t.find(k, buf[:0])
 	if err != nil || len(found) == 0 {
 		return nil, err
 	}
-	ids := make([]string, len(found))
-	for i, c := range found {
-		ids[i] = c.ID()
+	start := len(t.foundIDs)
+	for _, c := range found {
+		t.foundIDs = append(t.foundIDs, c.ID())
 	}
-	return ids, nil
+	return t.foundIDs[start:len(t.foundIDs):len(t.foundIDs)], nil
 }
 
 // find appends to dst the contacts k finds, as this transaction sees them (not

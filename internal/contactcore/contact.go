@@ -552,7 +552,15 @@ func (c *Contact) AppendLinksOf(dst []identity.Link, anonymousID string) []ident
 // External IDs, anonymous IDs (linked, its own, and those of the messages it holds),
 // phones and email, without duplicates. A Store indexes a contact by these keys.
 func (c *Contact) Keys() []identity.Key {
-	keys := make([]identity.Key, 0, 2+len(c.parts)+len(c.links)+len(c.phones.members))
+	return c.AppendKeys(make([]identity.Key, 0, 2+len(c.parts)+len(c.links)+len(c.phones.members)))
+}
+
+// AppendKeys appends the contact's keys, as [Contact.Keys] lists them, to dst and
+// returns the extended slice: a Store that indexes contacts appends them into memory
+// of its own instead of allocating a list per write (issue 14).
+func (c *Contact) AppendKeys(dst []identity.Key) []identity.Key {
+	start := len(dst)
+	keys := dst
 	if c.userID != "" {
 		keys = append(keys, identity.UserKey(c.userID))
 	}
@@ -570,7 +578,7 @@ func (c *Contact) Keys() []identity.Key {
 	}
 	for i, h := range c.held {
 		if _, linked := c.findLink(h.AnonymousID); !linked && (i == 0 || c.held[i-1].AnonymousID != h.AnonymousID) &&
-			!slices.Contains(keys, identity.AnonymousKey(h.AnonymousID)) {
+			!slices.Contains(keys[start:], identity.AnonymousKey(h.AnonymousID)) {
 			keys = append(keys, identity.AnonymousKey(h.AnonymousID))
 		}
 	}

@@ -1,6 +1,7 @@
 package contactcore
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/regalkit/regalkit/identity"
@@ -17,6 +18,10 @@ func TestKeys_RuleI6(t *testing.T) {
 		identity.PhoneKey("+19175554444"), identity.PhoneKey("+12125550123"), identity.EmailKey("R@example.com"),
 	}, c.Keys())
 	assert.Empty(t, New("x").Keys())
+	// AppendKeys lists the same keys after what dst holds, even when dst holds one
+	// of them already.
+	prefix := []identity.Key{identity.AnonymousKey("a1")}
+	assert.Equal(t, append(slices.Clone(prefix), c.Keys()...), c.AppendKeys(prefix))
 	for _, k := range c.Keys() {
 		assert.True(t, c.HasKey(k), k.String())
 	}
