@@ -171,24 +171,24 @@ func parsePhone(input, region string) phoneResult {
 	// phonenumbers.IsValidNumber is GetRegionCodeForNumber followed by
 	// IsValidNumberForRegion; the region is what a valid number reports, so it is
 	// computed once (for a +1 number it costs a full validation against each NANP
-	// region in turn, the most expensive step of a parse).
+	// region in turn, the most expensive step of a parse). Both, and the E.164 format,
+	// are computed by the exact equivalents in phonevalid.go, which allocate only the
+	// E.164 string.
+	e164, nsn := formatE164(num)
 	var numRegion string
-	if usFirst && num.GetCountryCode() == 1 && phonenumbers.IsValidNumberForRegion(num, "US") {
+	if usFirst && num.GetCountryCode() == 1 && validForRegion(num, nsn, "US") {
 		// GetRegionCodeForNumber tries the regions of +1 in turn, US first, and
 		// returns the first for which the number is valid (US's metadata has no
 		// leading digits, so for US that is the very check just made): a number valid
 		// for US is a US number, and the second full validation is saved.
 		numRegion = "US"
 	} else {
-		numRegion = phonenumbers.GetRegionCodeForNumber(num)
-		if !phonenumbers.IsValidNumberForRegion(num, numRegion) {
+		numRegion = regionForNumber(num, nsn)
+		if !validForRegion(num, nsn, numRegion) {
 			return refuse(input, region, reasonForInvalid(num), nil)
 		}
 	}
-	return phoneResult{number: PhoneNumber{
-		E164:   phonenumbers.Format(num, phonenumbers.E164),
-		Region: numRegion,
-	}}
+	return phoneResult{number: PhoneNumber{E164: e164, Region: numRegion}}
 }
 
 // usFirst is whether libphonenumber tries US first among the regions of +1, as its
