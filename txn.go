@@ -390,7 +390,7 @@ func (t *txn) apply(m *event.Message) (err error) {
 	if d.Held {
 		return t.hold(m, c)
 	}
-	if d.Link != nil {
+	if d.Links() {
 		if d.Shared {
 			t.refuse(m, diag.IdentityConflict, "anonymousId",
 				"the anonymousId is already linked to another userId; messages with only it go to the user linked most recently before them (Rule I4)")
