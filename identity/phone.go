@@ -3,6 +3,7 @@ package identity
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -160,13 +161,22 @@ func parsePhone(input, region string) phoneResult {
 	if digits == 0 {
 		return refuse(input, region, ReasonNotANumber, phonenumbers.ErrNotANumber)
 	}
-	num, ok := parseNANP(input, region)
-	if !ok {
+	var (
+		num       *phonenumbers.PhoneNumber // nil for a number parseNANP read
+		cc        int32
+		e164, nsn string
+	)
+	if nn, ok := parseNANP(input, region); ok {
+		cc = 1
+		e164, nsn = appendE164(1, 0, nn)
+	} else {
 		var err error
 		num, err = phonenumbers.Parse(input, region)
 		if err != nil {
 			return refuse(input, region, reasonForParseError(err), err)
 		}
+		cc = num.GetCountryCode()
+		e164, nsn = formatE164(num)
 	}
 	// phonenumbers.IsValidNumber is GetRegionCodeForNumber followed by
 	// IsValidNumberForRegion; the region is what a valid number reports, so it is
@@ -174,17 +184,19 @@ func parsePhone(input, region string) phoneResult {
 	// region in turn, the most expensive step of a parse). Both, and the E.164 format,
 	// are computed by the exact equivalents in phonevalid.go, which allocate only the
 	// E.164 string.
-	e164, nsn := formatE164(num)
 	var numRegion string
-	if usFirst && num.GetCountryCode() == 1 && validForRegion(num, nsn, "US") {
+	if usFirst && cc == 1 && validForRegion(cc, nsn, "US") {
 		// GetRegionCodeForNumber tries the regions of +1 in turn, US first, and
 		// returns the first for which the number is valid (US's metadata has no
 		// leading digits, so for US that is the very check just made): a number valid
 		// for US is a US number, and the second full validation is saved.
 		numRegion = "US"
 	} else {
-		numRegion = regionForNumber(num, nsn)
-		if !validForRegion(num, nsn, numRegion) {
+		numRegion = regionForNumber(cc, nsn)
+		if !validForRegion(cc, nsn, numRegion) {
+			if num == nil {
+				num = nanpNumber(nsn)
+			}
 			return refuse(input, region, reasonForInvalid(num), nil)
 		}
 	}
@@ -255,16 +267,25 @@ func PhoneInput(raw json.RawMessage) (string, error) {
 
 // unquoteSimple unquotes a JSON string without escapes.
 func unquoteSimple(raw []byte) (string, bool) {
-	if len(raw) < 2 || raw[len(raw)-1] != '"' {
+	body, ok := simpleBody(raw)
+	if !ok {
 		return "", false
+	}
+	return string(body), true
+}
+
+// simpleBody returns the content of raw when it is a JSON string without escapes.
+func simpleBody(raw []byte) ([]byte, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return nil, false
 	}
 	body := raw[1 : len(raw)-1]
 	for _, c := range body {
 		if c == '\\' || c == '"' || c < 0x20 {
-			return "", false
+			return nil, false
 		}
 	}
-	return string(body), true
+	return body, true
 }
 
 // parseNANP reads the commonest shapes of a North American number (Rule T8) without
@@ -276,28 +297,29 @@ func unquoteSimple(raw []byte) (string, bool) {
 // national part cannot start with 0 or 1), takes "1" before ten more digits for the
 // country code (eleven digits are too long for a US national number), strips no national
 // prefix (US's is 1) and sets no Italian leading zero: its result is country code 1 and
-// the ten digits as the national number, which is what parseNANP returns. Anything else
+// the ten digits as the national number, which is what parseNANP returns (the national
+// number; the country code is 1). Anything else
 // reports false, and the caller asks Parse. TestParsePhone_matchesLibphonenumber checks
 // the equivalence on generated inputs.
-func parseNANP(input, region string) (*phonenumbers.PhoneNumber, bool) {
+func parseNANP(input, region string) (nationalNumber uint64, ok bool) {
 	var digits [11]byte
 	n, plus := 0, false
 	for i := 0; i < len(input); i++ {
 		switch c := input[i]; {
 		case c >= '0' && c <= '9':
 			if n == len(digits) {
-				return nil, false
+				return 0, false
 			}
 			digits[n] = c
 			n++
 		case c == '+':
 			if i != 0 {
-				return nil, false
+				return 0, false
 			}
 			plus = true
 		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
 		default:
-			return nil, false
+			return 0, false
 		}
 	}
 	var national []byte
@@ -307,15 +329,23 @@ func parseNANP(input, region string) (*phonenumbers.PhoneNumber, bool) {
 	case n == 10 && !plus && region == "US":
 		national = digits[:10]
 	default:
-		return nil, false
+		return 0, false
 	}
 	if national[0] < '2' {
-		return nil, false
+		return 0, false
 	}
 	var nn uint64
 	for _, c := range national {
 		nn = nn*10 + uint64(c-'0')
 	}
+	return nn, true
+}
+
+// nanpNumber is the libphonenumber number parseNANP read, given its national
+// significant number (ten digits, the first 2-9): only a number found invalid needs it,
+// to say why.
+func nanpNumber(nsn string) *phonenumbers.PhoneNumber {
+	nn, _ := strconv.ParseUint(nsn, 10, 64)
 	cc := int32(1)
-	return &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &nn}, true
+	return &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &nn}
 }

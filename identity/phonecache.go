@@ -3,6 +3,7 @@ package identity
 import (
 	"encoding/json"
 	"strings"
+	"unsafe"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 )
@@ -82,7 +83,13 @@ func (p *PhoneParser) Parse(input, region string) (PhoneNumber, error) {
 
 // ParseJSON reads a phone number given as a JSON value, a string or an integer (see
 // [PhoneInput]), as Parse does.
+//
+// A JSON string without escapes is read in place, without a copy: Parse keeps no part
+// of its input (the cache's key is a copy of its own), so raw may change afterwards.
 func (p *PhoneParser) ParseJSON(raw json.RawMessage, region string) (PhoneNumber, error) {
+	if body, ok := simpleBody(raw); ok {
+		return p.Parse(unsafe.String(unsafe.SliceData(body), len(body)), region)
+	}
 	input, err := PhoneInput(raw)
 	if err != nil {
 		return PhoneNumber{}, err

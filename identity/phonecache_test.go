@@ -104,3 +104,25 @@ func TestPhoneParser_concurrent(t *testing.T) {
 	wg.Wait()
 	assert.LessOrEqual(t, p.CacheLen(), 16)
 }
+
+// TestPhoneParser_parseJSONKeepsNothingOfItsInput checks that ParseJSON, which reads a
+// JSON string in place, keeps no part of it: the caller's buffer may change afterwards
+// without changing the result or the cache.
+func TestPhoneParser_parseJSONKeepsNothingOfItsInput(t *testing.T) {
+	p := NewPhoneParser(nil)
+	raw := []byte(`"(954) 555-2399"`)
+	n, err := p.ParseJSON(raw, "")
+	require.NoError(t, err)
+	_, badErr := p.ParseJSON([]byte(`"+1 555 555 5555"`), "")
+	require.ErrorIs(t, badErr, ErrInvalidPhone)
+	msg := badErr.Error()
+	for i := range raw {
+		raw[i] = 'x'
+	}
+	assert.Equal(t, PhoneNumber{E164: "+19545552399", Region: "US"}, n)
+	again, err := p.Parse("(954) 555-2399", "")
+	require.NoError(t, err)
+	assert.Equal(t, n, again, "the cache holds its own copy of the key")
+	assert.Equal(t, 2, p.CacheLen())
+	assert.Equal(t, msg, badErr.Error())
+}

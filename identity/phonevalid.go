@@ -144,25 +144,31 @@ func metaForRegion(region string) *phoneMeta {
 // the national significant number (GetNationalSignificantNumber), which is the tail of
 // the E.164 string: one allocation for both.
 func formatE164(num *phonenumbers.PhoneNumber) (e164, nsn string) {
+	zeros := 0
+	if num.GetItalianLeadingZero() && num.GetNumberOfLeadingZeros() > 0 {
+		zeros = min(int(num.GetNumberOfLeadingZeros()), phonenumbers.MAX_LENGTH_FOR_NSN)
+	}
+	return appendE164(num.GetCountryCode(), zeros, num.GetNationalNumber())
+}
+
+// appendE164 formats country code cc, zeros leading zeros and national number nn as
+// E.164, returning the national significant number as well.
+func appendE164(cc int32, zeros int, nn uint64) (e164, nsn string) {
 	var buf [48]byte
 	b := append(buf[:0], '+')
-	b = strconv.AppendInt(b, int64(num.GetCountryCode()), 10)
+	b = strconv.AppendInt(b, int64(cc), 10)
 	head := len(b)
-	if num.GetItalianLeadingZero() && num.GetNumberOfLeadingZeros() > 0 {
-		zeros := min(int(num.GetNumberOfLeadingZeros()), phonenumbers.MAX_LENGTH_FOR_NSN)
-		for range zeros {
-			b = append(b, '0')
-		}
+	for range zeros {
+		b = append(b, '0')
 	}
-	b = strconv.AppendUint(b, num.GetNationalNumber(), 10)
+	b = strconv.AppendUint(b, nn, 10)
 	e164 = string(b)
 	return e164, e164[head:]
 }
 
-// validForRegion is phonenumbers.IsValidNumberForRegion, given the number's national
-// significant number.
-func validForRegion(num *phonenumbers.PhoneNumber, nsn, region string) bool {
-	cc := num.GetCountryCode()
+// validForRegion is phonenumbers.IsValidNumberForRegion for a number of country code
+// cc and national significant number nsn.
+func validForRegion(cc int32, nsn, region string) bool {
 	var p *phoneMeta
 	if region == "001" {
 		if _, ok := phonenumberRegions(cc); ok {
@@ -184,10 +190,10 @@ func phonenumberRegions(cc int32) ([]string, bool) {
 	return r, r != nil
 }
 
-// regionForNumber is phonenumbers.GetRegionCodeForNumber, given the number's national
-// significant number.
-func regionForNumber(num *phonenumbers.PhoneNumber, nsn string) string {
-	regions, _ := phonenumberRegions(num.GetCountryCode())
+// regionForNumber is phonenumbers.GetRegionCodeForNumber for a number of country code
+// cc and national significant number nsn.
+func regionForNumber(cc int32, nsn string) string {
+	regions, _ := phonenumberRegions(cc)
 	switch len(regions) {
 	case 0:
 		return ""
