@@ -46,6 +46,10 @@ type txn struct {
 	phonesAtLoad map[string][]string
 	phoneBuf     []string // backs phonesAtLoad's slices
 	replied      bool
+	// factLinks and factUsers back the Links and LinkedContacts of the message's
+	// identity.Facts (see facts), kept between messages; nil outside the pool.
+	factLinks []identity.Link
+	factUsers map[string]string
 	// reshaped says the message moved messages between contacts, created, split,
 	// merged or erased one: then every changed contact's keyword records are synced.
 	reshaped bool
@@ -255,9 +259,22 @@ func (t *txn) facts(m *event.Message) (identity.Facts, error) {
 	}
 	anon := m.AnonymousID
 	if anon != "" && !t.alreadyLinked(f.UserContact, anon, m) {
-		links, byUser, home, err := t.anonymous(anon)
+		// The facts are read only until the message's decision is made: they borrow
+		// the transaction's pooled slice and map instead of allocating their own.
+		clear(t.factLinks[:cap(t.factLinks)])
+		clear(t.factUsers)
+		links, byUser, home, err := t.anonymousTo(t.factLinks[:0], t.factUsers, anon)
 		if err != nil {
 			return f, err
+		}
+		if cap(links) <= 16 {
+			t.factLinks = links[:0]
+		}
+		if len(links) == 0 {
+			links = nil // as anonymous leaves them when nothing is linked
+		}
+		if len(byUser) == 0 {
+			byUser = nil
 		}
 		f.Links, f.LinkedContacts = links, byUser
 		if home != nil {
@@ -288,6 +305,13 @@ func (t *txn) alreadyLinked(contactID, anon string, m *event.Message) bool {
 // ID a former External ID of a contact links it too, to itself, at the alias's time
 // (Rules I3, I5).
 func (t *txn) anonymous(anon string) (links []identity.Link, byUser map[string]string, home *contactcore.Contact, err error) {
+	return t.anonymousTo(nil, nil, anon)
+}
+
+// anonymousTo is anonymous appending the links to links and adding the contacts of
+// their userIds to byUser, which it makes when nil and needed.
+func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon string) ([]identity.Link, map[string]string, *contactcore.Contact, error) {
+	var home *contactcore.Contact
 	var buf [4]*contactcore.Contact
 	cs, err := t.findTo(buf[:0], identity.AnonymousKey(anon))
 	if err != nil {
