@@ -46,8 +46,8 @@ type txn struct {
 	phonesAtLoad map[string][]string
 	phoneBuf     []string // backs phonesAtLoad's slices
 	replied      bool
-	// factLinks and factUsers back the Links and LinkedContacts of the message's
-	// identity.Facts (see facts), kept between messages; nil outside the pool.
+	// factLinks and factUsers back the links of an anonymous ID that facts and rehome
+	// read (see pooledAnonymous), kept between messages; nil outside the pool.
 	factLinks []identity.Link
 	factUsers map[string]string
 	// reshaped says the message moved messages between contacts, created, split,
@@ -259,22 +259,10 @@ func (t *txn) facts(m *event.Message) (identity.Facts, error) {
 	}
 	anon := m.AnonymousID
 	if anon != "" && !t.alreadyLinked(f.UserContact, anon, m) {
-		// The facts are read only until the message's decision is made: they borrow
-		// the transaction's pooled slice and map instead of allocating their own.
-		clear(t.factLinks[:cap(t.factLinks)])
-		clear(t.factUsers)
-		links, byUser, home, err := t.anonymousTo(t.factLinks[:0], t.factUsers, anon)
+		// The facts are read only until the message's decision is made.
+		links, byUser, home, err := t.pooledAnonymous(anon)
 		if err != nil {
 			return f, err
-		}
-		if cap(links) <= 16 {
-			t.factLinks = links[:0]
-		}
-		if len(links) == 0 {
-			links = nil // as anonymous leaves them when nothing is linked
-		}
-		if len(byUser) == 0 {
-			byUser = nil
 		}
 		f.Links, f.LinkedContacts = links, byUser
 		if home != nil {
@@ -300,16 +288,33 @@ func (t *txn) alreadyLinked(contactID, anon string, m *event.Message) bool {
 	return ok && msgorder.Compare(l.Time, l.MessageID, m.Time, m.MessageID) <= 0
 }
 
-// anonymous returns the links of an anonymous ID, the contact of each linked userId,
-// and the anonymous ID's own contact, if it has one. An alias that made the anonymous
-// ID a former External ID of a contact links it too, to itself, at the alias's time
-// (Rules I3, I5).
-func (t *txn) anonymous(anon string) (links []identity.Link, byUser map[string]string, home *contactcore.Contact, err error) {
-	return t.anonymousTo(nil, nil, anon)
+// pooledAnonymous is anonymousTo returning the links and the map in the transaction's
+// pooled factLinks and factUsers (txnpool.go) instead of new ones: they are valid until
+// its next call, which facts and rehome, its callers, never make while they still
+// read them. Empty links and map are nil.
+func (t *txn) pooledAnonymous(anon string) (links []identity.Link, byUser map[string]string, home *contactcore.Contact, err error) {
+	clear(t.factLinks[:cap(t.factLinks)])
+	clear(t.factUsers)
+	links, byUser, home, err = t.anonymousTo(t.factLinks[:0], t.factUsers, anon)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cap(links) <= 16 {
+		t.factLinks = links[:0]
+	}
+	if len(links) == 0 {
+		links = nil
+	}
+	if len(byUser) == 0 {
+		byUser = nil
+	}
+	return links, byUser, home, nil
 }
 
-// anonymousTo is anonymous appending the links to links and adding the contacts of
-// their userIds to byUser, which it makes when nil and needed.
+// anonymousTo returns the links of an anonymous ID, appended to links, the contact of
+// each linked userId, added to byUser (made when nil and needed), and the anonymous
+// ID's own contact, if it has one. An alias that made the anonymous ID a former
+// External ID of a contact links it too, to itself, at the alias's time (Rules I3, I5).
 func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon string) ([]identity.Link, map[string]string, *contactcore.Contact, error) {
 	var home *contactcore.Contact
 	var buf [4]*contactcore.Contact

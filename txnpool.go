@@ -18,8 +18,8 @@ type txnScratch struct {
 	// phonesAtLoad and phoneBuf: see txn.remember.
 	phonesAtLoad map[string][]string
 	phoneBuf     []string
-	// factLinks and factUsers back the Links and LinkedContacts of the message's
-	// identity.Facts: see txn.facts.
+	// factLinks and factUsers back the links of an anonymous ID that txn.facts and
+	// txn.rehome read: see txn.pooledAnonymous.
 	factLinks []identity.Link
 	factUsers map[string]string
 }
