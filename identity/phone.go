@@ -137,14 +137,30 @@ func normalizeRegion(region string) string {
 }
 
 func parsePhone(input, region string) phoneResult {
+	res, _ := parsePhoneKeyed(input, region, false)
+	return res
+}
+
+// parsePhoneKeyed is parsePhone that, with keyed, also returns a copy of input of its
+// own, for a cache key: made in the same allocation as the E.164 string of a valid
+// number.
+func parsePhoneKeyed(input, region string, keyed bool) (res phoneResult, key string) {
+	res, key = parsePhoneIn(input, region, keyed)
+	if keyed && key == "" {
+		key = strings.Clone(input)
+	}
+	return res, key
+}
+
+func parsePhoneIn(input, region string, keyed bool) (phoneResult, string) {
 	if !phonenumbers.GetSupportedRegions()[region] {
-		return refuse(input, region, ReasonUnknownRegion, nil)
+		return refuse(input, region, ReasonUnknownRegion, nil), ""
 	}
 	if strings.TrimSpace(input) == "" {
-		return refuse(input, region, ReasonEmpty, nil)
+		return refuse(input, region, ReasonEmpty, nil), ""
 	}
 	if len(input) > maxPhoneInput {
-		return refuse(input, region, ReasonTooLong, phonenumbers.ErrNumTooLong)
+		return refuse(input, region, ReasonTooLong, phonenumbers.ErrNumTooLong), ""
 	}
 	digits := 0
 	for i := 0; i < len(input); i++ {
@@ -152,31 +168,35 @@ func parsePhone(input, region string) phoneResult {
 		if c >= 0x80 {
 			// libphonenumber would read Arabic-Indic or full-width digits; a CRM
 			// field holding them is more likely garbage than a phone.
-			return refuse(input, region, ReasonNotANumber, nil)
+			return refuse(input, region, ReasonNotANumber, nil), ""
 		}
 		if c >= '0' && c <= '9' {
 			digits++
 		}
 	}
 	if digits == 0 {
-		return refuse(input, region, ReasonNotANumber, phonenumbers.ErrNotANumber)
+		return refuse(input, region, ReasonNotANumber, phonenumbers.ErrNotANumber), ""
 	}
 	var (
-		num       *phonenumbers.PhoneNumber // nil for a number parseNANP read
-		cc        int32
-		e164, nsn string
+		num            *phonenumbers.PhoneNumber // nil for a number parseNANP read
+		cc             int32
+		key, e164, nsn string
+		prefix         string
 	)
+	if keyed {
+		prefix = input
+	}
 	if nn, ok := parseNANP(input, region); ok {
 		cc = 1
-		e164, nsn = appendE164(1, 0, nn)
+		key, e164, nsn = appendE164(prefix, 1, 0, nn)
 	} else {
 		var err error
 		num, err = phonenumbers.Parse(input, region)
 		if err != nil {
-			return refuse(input, region, reasonForParseError(err), err)
+			return refuse(input, region, reasonForParseError(err), err), ""
 		}
 		cc = num.GetCountryCode()
-		e164, nsn = formatE164(num)
+		key, e164, nsn = formatE164(prefix, num)
 	}
 	// phonenumbers.IsValidNumber is GetRegionCodeForNumber followed by
 	// IsValidNumberForRegion; the region is what a valid number reports, so it is
@@ -197,10 +217,10 @@ func parsePhone(input, region string) phoneResult {
 			if num == nil {
 				num = nanpNumber(nsn)
 			}
-			return refuse(input, region, reasonForInvalid(num), nil)
+			return refuse(input, region, reasonForInvalid(num), nil), key
 		}
 	}
-	return phoneResult{number: PhoneNumber{E164: e164, Region: numRegion}}
+	return phoneResult{number: PhoneNumber{E164: e164, Region: numRegion}}, key
 }
 
 // usFirst is whether libphonenumber tries US first among the regions of +1, as its

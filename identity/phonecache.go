@@ -2,7 +2,6 @@ package identity
 
 import (
 	"encoding/json"
-	"strings"
 	"unsafe"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -75,9 +74,10 @@ func (p *PhoneParser) Parse(input, region string) (PhoneNumber, error) {
 	if res, ok := p.cache.Get(key); ok {
 		return res.number, res.err()
 	}
-	res := parsePhone(input, region)
-	// The input may be a slice of a large request buffer: keep a copy of its own.
-	p.cache.Add(phoneCacheKey{strings.Clone(input), region}, res)
+	// The input may be a slice of a large request buffer: the key is a copy of its own
+	// (made with the E.164 string of a valid number).
+	res, own := parsePhoneKeyed(input, region, true)
+	p.cache.Add(phoneCacheKey{own, region}, res)
 	return res.number, res.err()
 }
 

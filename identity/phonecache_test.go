@@ -126,3 +126,16 @@ func TestPhoneParser_parseJSONKeepsNothingOfItsInput(t *testing.T) {
 	assert.Equal(t, 2, p.CacheLen())
 	assert.Equal(t, msg, badErr.Error())
 }
+
+// TestParsePhoneKeyed_sameResultAndItsOwnKey: the cache's parse, which makes its key in
+// the E.164 string's allocation, gives parsePhone's result and a key equal to the input.
+func TestParsePhoneKeyed_sameResultAndItsOwnKey(t *testing.T) {
+	for _, in := range []string{"(954) 555-2399", "+44 20 7946 0018", "020 7946 0018", "+1 555 555 5555", "abc", "  ", "+800 1234 5678"} {
+		for _, region := range []string{"US", "GB"} {
+			buf := []byte(in)
+			res, key := parsePhoneKeyed(string(buf), region, true)
+			assert.Equal(t, parsePhone(in, region), res, "%q in %s", in, region)
+			assert.Equal(t, in, key)
+		}
+	}
+}

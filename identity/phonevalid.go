@@ -143,17 +143,21 @@ func metaForRegion(region string) *phoneMeta {
 // formatE164 is phonenumbers.Format(num, E164) for a parsed number, returning as well
 // the national significant number (GetNationalSignificantNumber), which is the tail of
 // the E.164 string: one allocation for both.
-func formatE164(num *phonenumbers.PhoneNumber) (e164, nsn string) {
+//
+// With a non-empty prefix, the E.164 string is made in one allocation after a copy of
+// prefix, returned as key: the cache keeps its key and its result in one.
+func formatE164(prefix string, num *phonenumbers.PhoneNumber) (key, e164, nsn string) {
 	zeros := 0
 	if num.GetItalianLeadingZero() && num.GetNumberOfLeadingZeros() > 0 {
 		zeros = min(int(num.GetNumberOfLeadingZeros()), phonenumbers.MAX_LENGTH_FOR_NSN)
 	}
-	return appendE164(num.GetCountryCode(), zeros, num.GetNationalNumber())
+	return appendE164(prefix, num.GetCountryCode(), zeros, num.GetNationalNumber())
 }
 
 // appendE164 formats country code cc, zeros leading zeros and national number nn as
-// E.164, returning the national significant number as well.
-func appendE164(cc int32, zeros int, nn uint64) (e164, nsn string) {
+// E.164, returning the national significant number as well, and a copy of prefix made
+// in the same allocation (see formatE164).
+func appendE164(prefix string, cc int32, zeros int, nn uint64) (key, e164, nsn string) {
 	var buf [48]byte
 	b := append(buf[:0], '+')
 	b = strconv.AppendInt(b, int64(cc), 10)
@@ -162,8 +166,12 @@ func appendE164(cc int32, zeros int, nn uint64) (e164, nsn string) {
 		b = append(b, '0')
 	}
 	b = strconv.AppendUint(b, nn, 10)
-	e164 = string(b)
-	return e164, e164[head:]
+	if prefix == "" {
+		e164 = string(b)
+		return "", e164, e164[head:]
+	}
+	all := prefix + string(b)
+	return all[:len(prefix)], all[len(prefix):], all[len(prefix)+head:]
 }
 
 // validForRegion is phonenumbers.IsValidNumberForRegion for a number of country code
