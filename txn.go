@@ -203,8 +203,14 @@ func (t *txn) touch(c *contactcore.Contact) { t.dirty[c.ID()] = true }
 
 func (t *txn) changed(fields ...string) {
 	if t.res.Changed == nil && len(fields) > 0 {
-		// Room for a typical identify's fields at once, rather than growing 1, 2, 4, 8.
-		t.res.Changed = make([]string, 0, max(len(fields), 8))
+		// Room for a typical identify's fields at once, rather than growing 1, 2, 4, 8;
+		// a message whose first change is its event (a track, a page, an identify that
+		// changed no trait) rarely has another: the event is the last thing applied.
+		n := 8
+		if len(fields) == 1 && fields[0] == "event" {
+			n = 1
+		}
+		t.res.Changed = make([]string, 0, max(len(fields), n))
 	}
 	for _, f := range fields {
 		if !slices.Contains(t.res.Changed, f) {
