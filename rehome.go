@@ -16,7 +16,7 @@ import (
 // before the delete is discarded (Rule I7). An anonymous contact left with nothing is
 // deleted: it has merged into the known ones (Rule I3).
 func (t *txn) rehome(anon string) error {
-	links, byUser, home, err := t.anonymous(anon)
+	links, byUser, home, err := t.pooledAnonymous(anon) // read only in this call
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,10 @@ type txn struct {
 	phonesAtLoad map[string][]string
 	phoneBuf     []string // backs phonesAtLoad's slices
 	replied      bool
+	// factLinks and factUsers back the links of an anonymous ID that facts and rehome
+	// read (see pooledAnonymous), kept between messages; nil outside the pool.
+	factLinks []identity.Link
+	factUsers map[string]string
 	// reshaped says the message moved messages between contacts, created, split,
 	// merged or erased one: then every changed contact's keyword records are synced.
 	reshaped bool
@@ -199,8 +203,14 @@ func (t *txn) touch(c *contactcore.Contact) { t.dirty[c.ID()] = true }
 
 func (t *txn) changed(fields ...string) {
 	if t.res.Changed == nil && len(fields) > 0 {
-		// Room for a typical identify's fields at once, rather than growing 1, 2, 4, 8.
-		t.res.Changed = make([]string, 0, max(len(fields), 8))
+		// Room for a typical identify's fields at once, rather than growing 1, 2, 4, 8;
+		// a message whose first change is its event (a track, a page, an identify that
+		// changed no trait) rarely has another: the event is the last thing applied.
+		n := 8
+		if len(fields) == 1 && fields[0] == "event" {
+			n = 1
+		}
+		t.res.Changed = make([]string, 0, max(len(fields), n))
 	}
 	for _, f := range fields {
 		if !slices.Contains(t.res.Changed, f) {
@@ -255,7 +265,8 @@ func (t *txn) facts(m *event.Message) (identity.Facts, error) {
 	}
 	anon := m.AnonymousID
 	if anon != "" && !t.alreadyLinked(f.UserContact, anon, m) {
-		links, byUser, home, err := t.anonymous(anon)
+		// The facts are read only until the message's decision is made.
+		links, byUser, home, err := t.pooledAnonymous(anon)
 		if err != nil {
 			return f, err
 		}
@@ -283,11 +294,35 @@ func (t *txn) alreadyLinked(contactID, anon string, m *event.Message) bool {
 	return ok && msgorder.Compare(l.Time, l.MessageID, m.Time, m.MessageID) <= 0
 }
 
-// anonymous returns the links of an anonymous ID, the contact of each linked userId,
-// and the anonymous ID's own contact, if it has one. An alias that made the anonymous
-// ID a former External ID of a contact links it too, to itself, at the alias's time
-// (Rules I3, I5).
-func (t *txn) anonymous(anon string) (links []identity.Link, byUser map[string]string, home *contactcore.Contact, err error) {
+// pooledAnonymous is anonymousTo returning the links and the map in the transaction's
+// pooled factLinks and factUsers (txnpool.go) instead of new ones: they are valid until
+// its next call, which facts and rehome, its callers, never make while they still
+// read them. Empty links and map are nil.
+func (t *txn) pooledAnonymous(anon string) (links []identity.Link, byUser map[string]string, home *contactcore.Contact, err error) {
+	clear(t.factLinks[:cap(t.factLinks)])
+	clear(t.factUsers)
+	links, byUser, home, err = t.anonymousTo(t.factLinks[:0], t.factUsers, anon)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cap(links) <= 16 {
+		t.factLinks = links[:0]
+	}
+	if len(links) == 0 {
+		links = nil
+	}
+	if len(byUser) == 0 {
+		byUser = nil
+	}
+	return links, byUser, home, nil
+}
+
+// anonymousTo returns the links of an anonymous ID, appended to links, the contact of
+// each linked userId, added to byUser (made when nil and needed), and the anonymous
+// ID's own contact, if it has one. An alias that made the anonymous ID a former
+// External ID of a contact links it too, to itself, at the alias's time (Rules I3, I5).
+func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon string) ([]identity.Link, map[string]string, *contactcore.Contact, error) {
+	var home *contactcore.Contact
 	var buf [4]*contactcore.Contact
 	cs, err := t.findTo(buf[:0], identity.AnonymousKey(anon))
 	if err != nil {
@@ -390,7 +425,7 @@ func (t *txn) apply(m *event.Message) (err error) {
 	if d.Held {
 		return t.hold(m, c)
 	}
-	if d.Link != nil {
+	if d.Links() {
 		if d.Shared {
 			t.refuse(m, diag.IdentityConflict, "anonymousId",
 				"the anonymousId is already linked to another userId; messages with only it go to the user linked most recently before them (Rule I4)")

@@ -90,15 +90,30 @@ func (c RecordContext) IsZero() bool {
 //
 // The Context shares o's values (not o itself): o may be reused afterwards.
 func NewContext(o Object) Context {
+	return newContext(o, false)
+}
+
+// NewContextShared is [NewContext] for values whose bytes are never written again, such
+// as those of a decoder's own message buffer: a string without escapes is read in
+// place, as a string over the value's bytes, instead of being copied, so that a
+// context usually costs no allocation for its text. The Context then keeps those bytes
+// alive. Use NewContext when o's values may change afterwards.
+func NewContextShared(o Object) Context {
+	return newContext(o, true)
+}
+
+func newContext(o Object, inPlace bool) Context {
 	var c Context
-	var texts textArena
-	size := 0
-	for _, m := range o {
-		if m.Key != ctxTraits && known(m) {
-			size += len(m.Value)
+	texts := textArena{inPlace: inPlace}
+	if !inPlace {
+		size := 0
+		for _, m := range o {
+			if m.Key != ctxTraits && known(m) {
+				size += len(m.Value)
+			}
 		}
+		texts.buf = make([]byte, 0, size)
 	}
-	texts.buf = make([]byte, 0, size)
 	var extra int
 	for _, m := range o {
 		if !c.set(m, &texts) {
@@ -122,10 +137,17 @@ func NewContext(o Object) Context {
 // context has a dozen short strings, and allocating each costs more than reading it.
 // It records fields by number, not by pointer, so the Context being built can stay on
 // the stack.
+//
+// With inPlace, a string without escapes is not copied: its field is a string over the
+// value's own bytes (see [NewContextShared]), kept in direct, and only escaped strings
+// go through buf, allocated when the first one comes.
 type textArena struct {
-	buf  []byte
-	span [numTextFields]struct{ start, end int }
-	set  uint16
+	buf      []byte
+	span     [numTextFields]struct{ start, end int }
+	set      uint16
+	inPlace  bool
+	direct   [numTextFields]string
+	isDirect uint16
 }
 
 // The string fields of a Context, in the order of their spans in a textArena.
@@ -147,6 +169,19 @@ const (
 // add records the value of the JSON string raw for field f and reports whether raw was
 // a string.
 func (a *textArena) add(f int, raw []byte) bool {
+	if a.inPlace {
+		content, escaped, ok := jsonvalue.Content(raw)
+		if !ok {
+			return false
+		}
+		if !escaped {
+			a.direct[f] = unsafe.String(unsafe.SliceData(content), len(content))
+			a.isDirect |= 1 << f
+			a.set |= 1 << f
+			return true
+		}
+		a.isDirect &^= 1 << f // a later duplicate key wins, as in buf
+	}
 	start := len(a.buf)
 	var ok bool
 	if a.buf, ok = jsonvalue.AppendUnquoted(a.buf, raw); !ok {
@@ -170,7 +205,10 @@ func (a *textArena) finish(c *Context) {
 		&c.Library.Name, &c.Library.Version,
 		&c.Page.Path, &c.Page.Referrer, &c.Page.Search, &c.Page.Title, &c.Page.URL}
 	for f, p := range fields {
-		if a.set&(1<<f) != 0 {
+		switch {
+		case a.isDirect&(1<<f) != 0:
+			*p = a.direct[f]
+		case a.set&(1<<f) != 0:
 			*p = all[a.span[f].start:a.span[f].end]
 		}
 	}

@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,4 +88,29 @@ func TestContext_MarshalRefusesCollidingExtra(t *testing.T) {
 	c := Context{IP: "8.8.8.8", Extra: Object{{Key: "ip", Value: json.RawMessage(`"1.1.1.1"`)}}}
 	_, err := json.Marshal(c)
 	assert.ErrorIs(t, err, ErrDuplicateKey)
+}
+
+// TestNewContextShared_readsInPlace: NewContextShared reads what NewContext reads,
+// escapes and a repeated key included (the last wins), and takes a string without
+// escapes over the value's own bytes instead of copying it.
+func TestNewContextShared_readsInPlace(t *testing.T) {
+	for _, s := range []string{
+		`{"ip":"8.8.8.8","userAgent":"Mozilla\/5.0","locale":"en-US","channel":"web","library":{"name":"analytics.js","version":"5.2.0","x":1},"page":{"path":"/a","url":"https://example.com/a?q=\"1\"","title":null},"traits":{"a":1},"app":{}}`,
+		`{"ip":5,"library":"s","page":[],"traits":[]}`,
+		`{}`,
+	} {
+		o := obj(t, s)
+		assert.Equal(t, NewContext(o), NewContextShared(o), s)
+	}
+	for _, vals := range [][2]string{{`"1.1.1.1"`, `"2.2.2.\u0032"`}, {`"1.1.1.\u0031"`, `"2.2.2.2"`}} {
+		o := Object{{Key: "ip", Value: json.RawMessage(vals[0])}, {Key: "ip", Value: json.RawMessage(vals[1])}}
+		assert.Equal(t, "2.2.2.2", NewContextShared(o).IP, "the last of a repeated key wins")
+		assert.Equal(t, NewContext(o), NewContextShared(o))
+	}
+	o := obj(t, `{"ip":"8.8.8.8","locale":"en-US"}`)
+	c := NewContextShared(o)
+	ip, _ := o.Get("ip")
+	assert.Same(t, &ip[1], unsafe.StringData(c.IP), "read in place")
+	assert.Zero(t, testing.AllocsPerRun(100, func() { c = NewContextShared(o) }))
+	assert.Equal(t, "8.8.8.8", c.IP)
 }

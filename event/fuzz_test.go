@@ -36,6 +36,7 @@ func FuzzObjectAndContextJSON(f *testing.F) {
 			require.NoError(t, json.Unmarshal(b, &back))
 			require.Equal(t, c, back)
 			require.Equal(t, c, NewContext(c.Object()))
+			require.Equal(t, NewContext(o), NewContextShared(o), "read in place or copied, the same context")
 			require.Equal(t, c, c.Clone())
 		}
 	})

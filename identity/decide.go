@@ -59,11 +59,12 @@ type Decision struct {
 	// Held says the message is anonymous-only: it is kept whole on its contact, and may
 	// move when the anonymous ID's links change (Rule I4).
 	Held bool
-	// Link, when set, is a link the message makes (Rule I3). After adding it, the
-	// anonymous ID's held messages are attributed again: an anonymous contact merges
-	// into the known one (I3), and a shared anonymous ID hands messages over by time
-	// (I4).
-	Link *Link
+	// Link is the link the message makes (Rule I3), when [Decision.Links] says it
+	// makes one; the zero Link otherwise. After adding it, the anonymous ID's held
+	// messages are attributed again: an anonymous contact merges into the known one
+	// (I3), and a shared anonymous ID hands messages over by time (I4). It is held by
+	// value so that a decision allocates nothing.
+	Link Link
 	// Shared says the link joins an anonymous ID that another userId already has
 	// (Rule I4: a diagnostic, identity.conflict, though the link is kept).
 	Shared bool
@@ -95,11 +96,15 @@ func Decide(f Facts) Decision {
 		d.Action, d.Contact = Attach, f.UserContact
 	}
 	if f.AnonymousID != "" {
-		d.Link = &Link{AnonymousID: f.AnonymousID, UserID: f.UserID, Time: f.Time, MessageID: f.MessageID}
+		d.Link = Link{AnonymousID: f.AnonymousID, UserID: f.UserID, Time: f.Time, MessageID: f.MessageID}
 		d.Shared = sharedWith(f.Links, f.UserID)
 	}
 	return d
 }
+
+// Links reports whether the message makes a link (Rule I3): d.Link is then set. A link
+// always has an anonymous ID, and only a decision with a link has one in d.Link.
+func (d Decision) Links() bool { return d.Link.AnonymousID != "" }
 
 // sharedWith reports whether links hold a userId other than userID.
 func sharedWith(links []Link, userID string) bool {

@@ -27,7 +27,7 @@ func TestDecide(t *testing.T) {
 			Facts{AnonymousID: "a", AnonymousContact: "c-a"}, Decision{Action: Attach, Contact: "c-a", AnonymousID: "a", Held: true}},
 		{"I3: userId and anonymousId link",
 			Facts{UserID: "u", AnonymousID: "a", Time: t0, MessageID: "m", UserContact: "c-u", AnonymousContact: "c-a"},
-			Decision{Action: Attach, Contact: "c-u", UserID: "u", AnonymousID: "a", Link: &Link{"a", "u", t0, "m"}}},
+			Decision{Action: Attach, Contact: "c-u", UserID: "u", AnonymousID: "a", Link: Link{"a", "u", t0, "m"}}},
 		{"I4: anonymous-only after a link goes to the linked user",
 			Facts{AnonymousID: "a", Time: t0.Add(time.Minute), Links: []Link{alice}, LinkedContacts: contacts, AnonymousContact: "c-a"},
 			Decision{Action: Attach, Contact: "c-alice", UserID: "alice", AnonymousID: "a", Held: true}},
@@ -39,14 +39,16 @@ func TestDecide(t *testing.T) {
 			Decision{Action: Attach, Contact: "c-bob", UserID: "bob", AnonymousID: "a", Held: true}},
 		{"I4: a second userId on the anonymousId is shared",
 			Facts{UserID: "bob", AnonymousID: "a", Time: bob.Time, MessageID: "m2", Links: []Link{alice}, LinkedContacts: contacts},
-			Decision{Action: Create, UserID: "bob", AnonymousID: "a", Link: &bob, Shared: true}},
+			Decision{Action: Create, UserID: "bob", AnonymousID: "a", Link: bob, Shared: true}},
 		{"I4: the same userId again is not shared",
 			Facts{UserID: "alice", AnonymousID: "a", Time: t0, MessageID: "m1", UserContact: "c-alice", Links: []Link{alice}, LinkedContacts: contacts},
-			Decision{Action: Attach, Contact: "c-alice", UserID: "alice", AnonymousID: "a", Link: &alice}},
+			Decision{Action: Attach, Contact: "c-alice", UserID: "alice", AnonymousID: "a", Link: alice}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, Decide(tt.f))
+			got := Decide(tt.f)
+			assert.Equal(t, tt.want, got)
+			assert.Equal(t, tt.want.Link != (Link{}), got.Links(), "Links says whether Link is set")
 		})
 	}
 	assert.Equal(t, "create", Create.String())

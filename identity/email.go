@@ -61,7 +61,12 @@ func NormalizeEmail(s string) (string, error) {
 	if reason := checkDomain(domain); reason != "" {
 		return fail(reason)
 	}
-	return local + "@" + lowerDomain(domain), nil
+	ld := lowerDomain(domain)
+	if ld == domain {
+		// Already normalized, the usual case: s is the result, with no copy.
+		return s, nil
+	}
+	return local + "@" + ld, nil
 }
 
 func checkLocal(local string) string {

@@ -70,3 +70,17 @@ func FuzzNormalizeEmail(f *testing.F) {
 		}
 	})
 }
+
+// TestNormalizeEmail_alreadyNormalizedAllocatesNothing checks that an address already
+// in its normal form comes back as it is, without a copy.
+func TestNormalizeEmail_alreadyNormalizedAllocatesNothing(t *testing.T) {
+	in := "Rebecca.Ortiz@example.com"
+	var got string
+	allocs := testing.AllocsPerRun(100, func() { got, _ = NormalizeEmail(in) })
+	if got != in || allocs != 0 {
+		t.Fatalf("NormalizeEmail(%q) = %q with %v allocations; want it unchanged with none", in, got, allocs)
+	}
+	if got, _ := NormalizeEmail(" Rebecca.Ortiz@Example.COM "); got != in {
+		t.Fatalf("NormalizeEmail lowered the domain to %q; want %q", got, in)
+	}
+}

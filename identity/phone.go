@@ -3,6 +3,7 @@ package identity
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/nyaruka/phonenumbers"
@@ -136,14 +137,30 @@ func normalizeRegion(region string) string {
 }
 
 func parsePhone(input, region string) phoneResult {
+	res, _ := parsePhoneKeyed(input, region, false)
+	return res
+}
+
+// parsePhoneKeyed is parsePhone that, with keyed, also returns a copy of input of its
+// own, for a cache key: made in the same allocation as the E.164 string of a valid
+// number.
+func parsePhoneKeyed(input, region string, keyed bool) (res phoneResult, key string) {
+	res, key = parsePhoneIn(input, region, keyed)
+	if keyed && key == "" {
+		key = strings.Clone(input)
+	}
+	return res, key
+}
+
+func parsePhoneIn(input, region string, keyed bool) (phoneResult, string) {
 	if !phonenumbers.GetSupportedRegions()[region] {
-		return refuse(input, region, ReasonUnknownRegion, nil)
+		return refuse(input, region, ReasonUnknownRegion, nil), ""
 	}
 	if strings.TrimSpace(input) == "" {
-		return refuse(input, region, ReasonEmpty, nil)
+		return refuse(input, region, ReasonEmpty, nil), ""
 	}
 	if len(input) > maxPhoneInput {
-		return refuse(input, region, ReasonTooLong, phonenumbers.ErrNumTooLong)
+		return refuse(input, region, ReasonTooLong, phonenumbers.ErrNumTooLong), ""
 	}
 	digits := 0
 	for i := 0; i < len(input); i++ {
@@ -151,44 +168,59 @@ func parsePhone(input, region string) phoneResult {
 		if c >= 0x80 {
 			// libphonenumber would read Arabic-Indic or full-width digits; a CRM
 			// field holding them is more likely garbage than a phone.
-			return refuse(input, region, ReasonNotANumber, nil)
+			return refuse(input, region, ReasonNotANumber, nil), ""
 		}
 		if c >= '0' && c <= '9' {
 			digits++
 		}
 	}
 	if digits == 0 {
-		return refuse(input, region, ReasonNotANumber, phonenumbers.ErrNotANumber)
+		return refuse(input, region, ReasonNotANumber, phonenumbers.ErrNotANumber), ""
 	}
-	num, ok := parseNANP(input, region)
-	if !ok {
+	var (
+		num            *phonenumbers.PhoneNumber // nil for a number parseNANP read
+		cc             int32
+		key, e164, nsn string
+		prefix         string
+	)
+	if keyed {
+		prefix = input
+	}
+	if nn, ok := parseNANP(input, region); ok {
+		cc = 1
+		key, e164, nsn = appendE164(prefix, 1, 0, nn)
+	} else {
 		var err error
 		num, err = phonenumbers.Parse(input, region)
 		if err != nil {
-			return refuse(input, region, reasonForParseError(err), err)
+			return refuse(input, region, reasonForParseError(err), err), ""
 		}
+		cc = num.GetCountryCode()
+		key, e164, nsn = formatE164(prefix, num)
 	}
 	// phonenumbers.IsValidNumber is GetRegionCodeForNumber followed by
 	// IsValidNumberForRegion; the region is what a valid number reports, so it is
 	// computed once (for a +1 number it costs a full validation against each NANP
-	// region in turn, the most expensive step of a parse).
+	// region in turn, the most expensive step of a parse). Both, and the E.164 format,
+	// are computed by the exact equivalents in phonevalid.go, which allocate only the
+	// E.164 string.
 	var numRegion string
-	if usFirst && num.GetCountryCode() == 1 && phonenumbers.IsValidNumberForRegion(num, "US") {
+	if usFirst && cc == 1 && validForRegion(cc, nsn, "US") {
 		// GetRegionCodeForNumber tries the regions of +1 in turn, US first, and
 		// returns the first for which the number is valid (US's metadata has no
 		// leading digits, so for US that is the very check just made): a number valid
 		// for US is a US number, and the second full validation is saved.
 		numRegion = "US"
 	} else {
-		numRegion = phonenumbers.GetRegionCodeForNumber(num)
-		if !phonenumbers.IsValidNumberForRegion(num, numRegion) {
-			return refuse(input, region, reasonForInvalid(num), nil)
+		numRegion = regionForNumber(cc, nsn)
+		if !validForRegion(cc, nsn, numRegion) {
+			if num == nil {
+				num = nanpNumber(nsn)
+			}
+			return refuse(input, region, reasonForInvalid(num), nil), key
 		}
 	}
-	return phoneResult{number: PhoneNumber{
-		E164:   phonenumbers.Format(num, phonenumbers.E164),
-		Region: numRegion,
-	}}
+	return phoneResult{number: PhoneNumber{E164: e164, Region: numRegion}}, key
 }
 
 // usFirst is whether libphonenumber tries US first among the regions of +1, as its
@@ -255,16 +287,25 @@ func PhoneInput(raw json.RawMessage) (string, error) {
 
 // unquoteSimple unquotes a JSON string without escapes.
 func unquoteSimple(raw []byte) (string, bool) {
-	if len(raw) < 2 || raw[len(raw)-1] != '"' {
+	body, ok := simpleBody(raw)
+	if !ok {
 		return "", false
+	}
+	return string(body), true
+}
+
+// simpleBody returns the content of raw when it is a JSON string without escapes.
+func simpleBody(raw []byte) ([]byte, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return nil, false
 	}
 	body := raw[1 : len(raw)-1]
 	for _, c := range body {
 		if c == '\\' || c == '"' || c < 0x20 {
-			return "", false
+			return nil, false
 		}
 	}
-	return string(body), true
+	return body, true
 }
 
 // parseNANP reads the commonest shapes of a North American number (Rule T8) without
@@ -276,28 +317,29 @@ func unquoteSimple(raw []byte) (string, bool) {
 // national part cannot start with 0 or 1), takes "1" before ten more digits for the
 // country code (eleven digits are too long for a US national number), strips no national
 // prefix (US's is 1) and sets no Italian leading zero: its result is country code 1 and
-// the ten digits as the national number, which is what parseNANP returns. Anything else
+// the ten digits as the national number, which is what parseNANP returns (the national
+// number; the country code is 1). Anything else
 // reports false, and the caller asks Parse. TestParsePhone_matchesLibphonenumber checks
 // the equivalence on generated inputs.
-func parseNANP(input, region string) (*phonenumbers.PhoneNumber, bool) {
+func parseNANP(input, region string) (nationalNumber uint64, ok bool) {
 	var digits [11]byte
 	n, plus := 0, false
 	for i := 0; i < len(input); i++ {
 		switch c := input[i]; {
 		case c >= '0' && c <= '9':
 			if n == len(digits) {
-				return nil, false
+				return 0, false
 			}
 			digits[n] = c
 			n++
 		case c == '+':
 			if i != 0 {
-				return nil, false
+				return 0, false
 			}
 			plus = true
 		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
 		default:
-			return nil, false
+			return 0, false
 		}
 	}
 	var national []byte
@@ -307,15 +349,23 @@ func parseNANP(input, region string) (*phonenumbers.PhoneNumber, bool) {
 	case n == 10 && !plus && region == "US":
 		national = digits[:10]
 	default:
-		return nil, false
+		return 0, false
 	}
 	if national[0] < '2' {
-		return nil, false
+		return 0, false
 	}
 	var nn uint64
 	for _, c := range national {
 		nn = nn*10 + uint64(c-'0')
 	}
+	return nn, true
+}
+
+// nanpNumber is the libphonenumber number parseNANP read, given its national
+// significant number (ten digits, the first 2-9): only a number found invalid needs it,
+// to say why.
+func nanpNumber(nsn string) *phonenumbers.PhoneNumber {
+	nn, _ := strconv.ParseUint(nsn, 10, 64)
 	cc := int32(1)
-	return &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &nn}, true
+	return &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &nn}
 }

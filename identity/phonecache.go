@@ -2,7 +2,7 @@ package identity
 
 import (
 	"encoding/json"
-	"strings"
+	"unsafe"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 )
@@ -74,15 +74,22 @@ func (p *PhoneParser) Parse(input, region string) (PhoneNumber, error) {
 	if res, ok := p.cache.Get(key); ok {
 		return res.number, res.err()
 	}
-	res := parsePhone(input, region)
-	// The input may be a slice of a large request buffer: keep a copy of its own.
-	p.cache.Add(phoneCacheKey{strings.Clone(input), region}, res)
+	// The input may be a slice of a large request buffer: the key is a copy of its own
+	// (made with the E.164 string of a valid number).
+	res, own := parsePhoneKeyed(input, region, true)
+	p.cache.Add(phoneCacheKey{own, region}, res)
 	return res.number, res.err()
 }
 
 // ParseJSON reads a phone number given as a JSON value, a string or an integer (see
 // [PhoneInput]), as Parse does.
+//
+// A JSON string without escapes is read in place, without a copy: Parse keeps no part
+// of its input (the cache's key is a copy of its own), so raw may change afterwards.
 func (p *PhoneParser) ParseJSON(raw json.RawMessage, region string) (PhoneNumber, error) {
+	if body, ok := simpleBody(raw); ok {
+		return p.Parse(unsafe.String(unsafe.SliceData(body), len(body)), region)
+	}
 	input, err := PhoneInput(raw)
 	if err != nil {
 		return PhoneNumber{}, err

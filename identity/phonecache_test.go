@@ -104,3 +104,38 @@ func TestPhoneParser_concurrent(t *testing.T) {
 	wg.Wait()
 	assert.LessOrEqual(t, p.CacheLen(), 16)
 }
+
+// TestPhoneParser_parseJSONKeepsNothingOfItsInput checks that ParseJSON, which reads a
+// JSON string in place, keeps no part of it: the caller's buffer may change afterwards
+// without changing the result or the cache.
+func TestPhoneParser_parseJSONKeepsNothingOfItsInput(t *testing.T) {
+	p := NewPhoneParser(nil)
+	raw := []byte(`"(954) 555-2399"`)
+	n, err := p.ParseJSON(raw, "")
+	require.NoError(t, err)
+	_, badErr := p.ParseJSON([]byte(`"+1 555 555 5555"`), "")
+	require.ErrorIs(t, badErr, ErrInvalidPhone)
+	msg := badErr.Error()
+	for i := range raw {
+		raw[i] = 'x'
+	}
+	assert.Equal(t, PhoneNumber{E164: "+19545552399", Region: "US"}, n)
+	again, err := p.Parse("(954) 555-2399", "")
+	require.NoError(t, err)
+	assert.Equal(t, n, again, "the cache holds its own copy of the key")
+	assert.Equal(t, 2, p.CacheLen())
+	assert.Equal(t, msg, badErr.Error())
+}
+
+// TestParsePhoneKeyed_sameResultAndItsOwnKey: the cache's parse, which makes its key in
+// the E.164 string's allocation, gives parsePhone's result and a key equal to the input.
+func TestParsePhoneKeyed_sameResultAndItsOwnKey(t *testing.T) {
+	for _, in := range []string{"(954) 555-2399", "+44 20 7946 0018", "020 7946 0018", "+1 555 555 5555", "abc", "  ", "+800 1234 5678"} {
+		for _, region := range []string{"US", "GB"} {
+			buf := []byte(in)
+			res, key := parsePhoneKeyed(string(buf), region, true)
+			assert.Equal(t, parsePhone(in, region), res, "%q in %s", in, region)
+			assert.Equal(t, in, key)
+		}
+	}
+}

@@ -79,6 +79,9 @@ type memoEntry struct {
 	field, raw, ip, phone, email string
 	records                      []Record          // as parsed, message fields zero
 	diags                        []diag.Diagnostic // as parsed, MessageID empty
+	// one backs records when there is one, the usual case: the entry and its record
+	// are then one allocation.
+	one [1]Record
 }
 
 func (c *ParseCache) slot(field string, raw []byte, m *Message) *atomic.Pointer[memoEntry] {
@@ -119,7 +122,11 @@ func (e *memoEntry) stamped(m *Message) ([]Record, []diag.Diagnostic) {
 func remember(slot *atomic.Pointer[memoEntry], field string, raw []byte, m *Message, recs []Record, diags []diag.Diagnostic) {
 	e := &memoEntry{field: field, raw: string(raw), ip: m.IP, phone: m.Phone, email: m.Email}
 	if len(recs) > 0 {
-		e.records = make([]Record, len(recs))
+		if len(recs) == len(e.one) {
+			e.records = e.one[:]
+		} else {
+			e.records = make([]Record, len(recs))
+		}
 		for i, r := range recs {
 			r.MessageID, r.MessageTime, r.ProcessedAt = "", time.Time{}, time.Time{}
 			r.LastMessageID, r.LastMessageTime = "", time.Time{}

@@ -43,12 +43,12 @@ func parseTrait(field string, raw json.RawMessage, m Message) ([]Record, []diag.
 	p := parser{msg: m}
 	ok := readWire(raw, func(t wireText) {
 		if t.s[0] != '[' {
-			p.record(field, t, 0, "", "")
+			p.record(fieldAt{field, -1}, t, 0, "", "")
 			return
 		}
 		p.records = make([]Record, 0, 2)
 		elements(t, func(i, pos int, _ string) {
-			p.record(field+"["+strconv.Itoa(i)+"]", t, pos, "", "")
+			p.record(fieldAt{field, i}, t, pos, "", "")
 		})
 	})
 	if !ok {
@@ -111,7 +111,7 @@ func (p *parser) value(field string, raw json.RawMessage, implied Channel, addr 
 	if len(raw) == 0 || string(raw) == "null" {
 		return
 	}
-	if !readWire(raw, func(t wireText) { p.record(field, t, 0, implied, addr) }) {
+	if !readWire(raw, func(t wireText) { p.record(fieldAt{field, -1}, t, 0, implied, addr) }) {
 		p.refuse(field, implied, "a consent record must be a JSON object, in valid JSON")
 	}
 }
@@ -123,12 +123,26 @@ func (p *parser) add(r Record) {
 	p.records = append(p.records, normalize(r))
 }
 
+// fieldAt names the field of a record: base, or base[i], the element i of an array,
+// when i >= 0. It is printed only for a diagnostic, which few records have.
+type fieldAt struct {
+	base string
+	i    int
+}
+
+func (f fieldAt) String() string {
+	if f.i < 0 {
+		return f.base
+	}
+	return f.base + "[" + strconv.Itoa(f.i) + "]"
+}
+
 // record reads one record at field from the value at t.b[pos:]. implied is the channel
 // its position gives (smsOptIn is SMS), empty in an optIn trait; addr is the address
 // its position gives.
-func (p *parser) record(field string, t wireText, pos int, implied Channel, addr string) {
+func (p *parser) record(field fieldAt, t wireText, pos int, implied Channel, addr string) {
 	if t.s[pos] != '{' {
-		p.refuse(field, implied, "a consent record must be a JSON object")
+		p.refuse(field.String(), implied, "a consent record must be a JSON object")
 		return
 	}
 	w := readRecord(t, pos)
@@ -141,7 +155,7 @@ func (p *parser) record(field string, t wireText, pos int, implied Channel, addr
 	channel := Channel(strings.ToLower(strings.TrimSpace(name)))
 	if implied != "" {
 		if isPresentText(w.channel) && channel != implied {
-			p.report(diag.OptinInvalid, field+".channel", "channel must be "+string(implied)+" here, or absent; the record is refused (Rule C2)")
+			p.report(diag.OptinInvalid, field.String()+".channel", "channel must be "+string(implied)+" here, or absent; the record is refused (Rule C2)")
 			codes[1] = diag.OptinInvalid
 		}
 		channel = implied
@@ -181,7 +195,7 @@ func (p *parser) record(field string, t wireText, pos int, implied Channel, addr
 		if !isPresentText(w.subscribed) {
 			msg = "subscribed is required"
 		}
-		p.report(diag.OptinInvalid, field+".subscribed", msg+"; the record is refused (Rule C2)")
+		p.report(diag.OptinInvalid, field.String()+".subscribed", msg+"; the record is refused (Rule C2)")
 		codes[1] = diag.OptinInvalid
 	}
 	r.Subscribed = subscribed
@@ -192,7 +206,7 @@ func (p *parser) record(field string, t wireText, pos int, implied Channel, addr
 		what = "an opt-out"
 	}
 	if ts, reason := parseTimestamp(w.timestamp); reason != "" {
-		p.report(diag.OptinNoTimestamp, field+".timestamp", "timestamp "+reason+"; "+what+" without a date is ignored (Rule C3)")
+		p.report(diag.OptinNoTimestamp, field.String()+".timestamp", "timestamp "+reason+"; "+what+" without a date is ignored (Rule C3)")
 		codes[2] = diag.OptinNoTimestamp
 	} else {
 		r.Timestamp = ts
@@ -204,7 +218,7 @@ func (p *parser) record(field string, t wireText, pos int, implied Channel, addr
 		r.IP = contextIP
 	}
 	if known && subscribed && r.IP == "" {
-		p.report(diag.OptinNoIP, field+".ip", "an opt-in needs an IP address, its own or the message's context.ip; the record is refused (Rule C4)")
+		p.report(diag.OptinNoIP, field.String()+".ip", "an opt-in needs an IP address, its own or the message's context.ip; the record is refused (Rule C4)")
 		codes[3] = diag.OptinNoIP
 	}
 

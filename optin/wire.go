@@ -114,7 +114,7 @@ func elements(t wireText, f func(i, pos int, elem string)) {
 // fails, each as a diagnostic at field (such as "traits.optIn[0].channel") with the code
 // of the rule it breaks: a channel Rule C1's, an IP the generic optin.invalid (the IP
 // is left out and the record goes on).
-func (w wireRecord) check(field string) []diag.Diagnostic {
+func (w wireRecord) check(field fieldAt) []diag.Diagnostic {
 	fails := validate.Struct(w)
 	if len(fails) == 0 {
 		return nil
@@ -126,8 +126,8 @@ func (w wireRecord) check(field string) []diag.Diagnostic {
 			code = diag.OptinUnknownChannel
 		}
 		path := fe.Field()
-		if field != "" {
-			path = field + "." + path
+		if f := field.String(); f != "" {
+			path = f + "." + path
 		}
 		out[i] = diag.Diagnostic{Code: code, Field: path, Message: fe.Field() + " " + validate.Describe(fe)}
 	}

@@ -99,7 +99,9 @@ func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, to
 	}
 	s.extra = extra[:0]
 	if ctx.end > 0 || env.context.end > 0 || emptyCtx {
-		m.Context = event.NewContext(d.merge(ctx, ctxAt, env.context))
+		// The buffer is never written once decoding starts: the context's strings are
+		// read in place, like the message's own.
+		m.Context = event.NewContextShared(d.merge(ctx, ctxAt, env.context))
 	}
 	if integrations.end > 0 || env.integrations.end > 0 || emptyIntegrations {
 		m.Integrations = append(event.Object{}, d.merge(integrations, -1, env.integrations)...)

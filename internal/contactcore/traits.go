@@ -191,6 +191,22 @@ func (p fieldPath) String() string {
 	return s
 }
 
+// interned is String for a path printed on every message that has its field, the
+// optIn trait's (handed to the opt-in parser with each record): a path without
+// sub-fields comes from the intern table, which holds it after the first message, so
+// printing it costs no allocation. Longer or nested paths are printed as String does.
+func (p fieldPath) interned() string {
+	if p.subs[0] != "" || p.subs[1] != "" || p.raw != nil {
+		return p.String()
+	}
+	masked := diag.Mask(p.key)
+	var buf [intern.MaxLen]byte
+	if len(p.base)+len(masked) > len(buf) {
+		return p.base + masked
+	}
+	return intern.Bytes(append(append(buf[:0], p.base...), masked...))
+}
+
 func (a *applier) refuse(code diag.Code, field fieldPath, msg string) {
 	a.ch.Diagnostics = append(a.ch.Diagnostics, diag.Diagnostic{
 		MessageID: a.m.MessageID, Code: code, Field: field.String(), Message: msg,

@@ -295,7 +295,7 @@ func (a *applier) emailsField(raw []byte, path fieldPath) {
 // It runs after the message's phone and email are known, since records apply to them
 // (Rule C5).
 func (a *applier) optInField(raw []byte, path fieldPath) {
-	recs, diags := a.opts.optIns().ParseTrait(path.String(), raw, a.consentMessage())
+	recs, diags := a.opts.optIns().ParseTrait(path.interned(), raw, a.consentMessage())
 	a.addConsent(recs, diags)
 }
 

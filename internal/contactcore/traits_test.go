@@ -354,3 +354,24 @@ func TestRuleT4_OldTimesStillWrite(t *testing.T) {
 	c.ApplyTraits(identify(t, 0, `{"lastName":"Byron"}`), nil)
 	assert.Equal(t, "Byron", c.LastName(), "a dated message beats one without a time")
 }
+
+// TestFieldPath_internedIsString checks that a path printed through the intern table
+// reads as String prints it, masked keys and sub-fields included, and that a plain
+// path costs no allocation once seen.
+func TestFieldPath_internedIsString(t *testing.T) {
+	paths := []fieldPath{
+		{base: "traits.", key: "optIn"},
+		{base: "context.traits.", key: "opt_in"},
+		{base: "traits.", key: "rebecca@example.com"},
+		{base: "traits.", key: "+19545552399"},
+		{base: "traits.", key: strings.Repeat("k", 80)},
+		fieldPath{base: "traits.", key: "optIn"}.dot("0"),
+		fieldPath{base: "traits.", key: "phones"}.dotRaw([]byte(`"+19545552399"`)),
+	}
+	for _, p := range paths {
+		assert.Equal(t, p.String(), p.interned(), "path %q", p.String())
+	}
+	p := fieldPath{base: "traits.", key: "optIn"}
+	p.interned()
+	assert.Zero(t, testing.AllocsPerRun(100, func() { p.interned() }))
+}
