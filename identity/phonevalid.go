@@ -16,6 +16,13 @@ import (
 // compiled once per region from the very same metadata, and a parse allocates only the
 // E.164 string. TestParsePhone_matchesLibphonenumber and its fuzz target check the
 // equivalence against libphonenumber itself.
+//
+// Why not the library's own calls: BenchmarkPhone/uncached ("+1 (954) 555-2399"), which
+// is every phone a contact sends for the first time, took 23,816 ns and 77 allocations
+// with phonenumbers.Parse + IsValidNumber + Format; with parseNANP (phone.go) and this
+// file it takes about 830 ns and one allocation (`go test -run '^$' -bench Phone
+// -benchmem ./identity`), and the corpus of BENCHMARKS.md allocates 4.3 fewer objects a
+// message.
 
 // descMatcher is a compiled PhoneNumberDesc: libphonenumber's isNumberMatchingDesc.
 type descMatcher struct {
