@@ -241,6 +241,11 @@ type batch struct {
 	p    *Processor
 	mu   sync.Mutex
 	cond sync.Cond
+	// taking is held by the one worker taking the next item, from before it checks
+	// for room until the item has its index: next is called under taking alone, not
+	// under mu, so that while it waits for input (a stream whose next message has not
+	// come yet) the other workers still file and yield their results.
+	taking sync.Mutex
 	// next fills the next input item; false means the input is exhausted, and an error
 	// that it cannot be read.
 	next  func(*batchItem) (bool, error)
@@ -306,22 +311,30 @@ func (b *batch) work(ctx context.Context) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for {
+		b.mu.Unlock()
+		b.taking.Lock()
+		b.mu.Lock()
 		for !b.stop && b.taken-b.emitted >= len(b.slots) {
 			b.cond.Wait()
 		}
 		if b.stop {
+			b.taking.Unlock()
 			return
 		}
 		if err := ctx.Err(); err != nil {
+			b.taking.Unlock()
 			b.fail(b.taken, fmt.Errorf("regalkit: %w", err))
 			b.cond.Broadcast()
 			return
 		}
-		ok, err := b.next(&it)
+		b.mu.Unlock()
+		ok, err := b.next(&it) // under taking alone: see batch.taking
+		b.mu.Lock()
+		b.taking.Unlock()
 		if err != nil {
 			b.fail(b.taken, err)
 		}
-		if !ok {
+		if !ok || b.stop { // b.stop: yield said stop, or a failure, while next ran
 			b.stop = true
 			b.cond.Broadcast()
 			return

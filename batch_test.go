@@ -18,6 +18,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/contact/memstore"
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
@@ -235,4 +236,52 @@ func TestProcessStream_StopsReading(t *testing.T) {
 		assert.Equal(t, reads, r.reads.Load(), "workers=%d: the reader was read after a cancelled ProcessStream returned", w)
 	}
 	assert.LessOrEqual(t, runtime.NumGoroutine(), base, "a decoding goroutine outlived its ProcessStream")
+}
+
+// slowStore is a memory store whose transactions take a while, as over a network.
+type slowStore struct{ *memstore.Store }
+
+func (s slowStore) Update(ctx context.Context, fn func(contact.Tx) error) error {
+	time.Sleep(20 * time.Millisecond)
+	return s.Store.Update(ctx, fn)
+}
+
+// TestProcessStream_YieldsWhileReaderWaits: a message's result is yielded once it is
+// processed, even while the reader has no more input yet. With several workers, one
+// worker waiting for the next message used to hold the batch's lock, so the result of
+// a message another worker had processed stayed unyielded until more input came: a
+// caller that sends its next message after the result of the last one (a consumer that
+// acknowledges each message) waited forever.
+func TestProcessStream_YieldsWhileReaderWaits(t *testing.T) {
+	for _, w := range []int{2, 8} {
+		p := regalkit.New(slowStore{memstore.New()}, &regalkit.Options{Workers: w})
+		pr, pw := io.Pipe()
+		got := make(chan string, 8)
+		done := make(chan error, 1)
+		go func() {
+			done <- p.ProcessStream(context.Background(), pr, func(r regalkit.Result) bool {
+				got <- r.MessageID
+				return true
+			})
+		}()
+		// Two lines at once: the decoder reads a second line to tell NDJSON from one
+		// document (Rule D1).
+		_, err := io.WriteString(pw, `{"type":"track","userId":"u0","event":"A","messageId":"w0"}`+"\n"+
+			`{"type":"track","userId":"u1","event":"A","messageId":"w1"}`+"\n")
+		require.NoError(t, err)
+		for i := range 4 {
+			if i >= 2 {
+				_, err := fmt.Fprintf(pw, `{"type":"track","userId":"u%d","event":"A","messageId":"w%d"}`+"\n", i, i)
+				require.NoError(t, err)
+			}
+			select {
+			case id := <-got:
+				assert.Equal(t, fmt.Sprint("w", i), id, "workers=%d", w)
+			case <-time.After(3 * time.Second):
+				t.Fatalf("workers=%d: the result of message %d was not yielded while the reader waited for more input", w, i)
+			}
+		}
+		require.NoError(t, pw.Close())
+		require.NoError(t, <-done)
+	}
 }

@@ -248,7 +248,7 @@ func (t *tx) usable() error {
 	return t.ctx.Err()
 }
 
-// addRead records r and checks that every earlier read still holds. Since r was read
+// addRead records r and checks that every read, r included, still holds. Since r was read
 // before the check, all the reads then hold at the moment r was read: the transaction
 // always sees one state of the store (no transaction sees half of another, even before
 // it commits). Versions never repeat, so "still holds" means "held throughout".
@@ -259,6 +259,10 @@ func (t *tx) usable() error {
 // count unchanged, r and every earlier read are of one state. With one writer at a
 // time this skips every check (issue 14: each read re-checked all earlier ones).
 func (t *tx) addRead(r read) (read, error) {
+	// r is recorded first, so that the check covers it too: a commit counted in c may
+	// have changed r's item after r was read, and once t.seen is c nothing would check
+	// r again (a lost update).
+	t.reads = append(t.reads, r)
 	if c := t.s.commits.Load(); c != t.seen {
 		// Loaded before the check: commits it counts wrote before it, so the check
 		// sees them, and later ones change the count again.
@@ -268,7 +272,6 @@ func (t *tx) addRead(r read) (read, error) {
 		}
 		t.seen = c
 	}
-	t.reads = append(t.reads, r)
 	return r, nil
 }
 

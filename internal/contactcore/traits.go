@@ -402,7 +402,7 @@ func (a *applier) stringField(r *register, name string, raw []byte, path fieldPa
 		a.changed(name, r.set("", a.st))
 		return
 	case jsonvalue.KindString:
-		if r.val != "" && string(raw[1:len(raw)-1]) == r.val {
+		if content, escaped, _ := jsonvalue.Content(raw); !escaped && r.val != "" && string(content) == r.val {
 			a.changed(name, r.set(r.val, a.st)) // the same value: only the stamp moves
 			return
 		}

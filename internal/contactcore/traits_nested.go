@@ -59,7 +59,7 @@ func (a *applier) addressPart(part int, raw []byte, path fieldPath) {
 		a.changed(name, r.set("", a.st))
 		return
 	case jsonvalue.KindString:
-		if string(raw[1:len(raw)-1]) == r.val && r.val != "" {
+		if content, escaped, _ := jsonvalue.Content(raw); !escaped && string(content) == r.val && r.val != "" {
 			a.changed(name, r.set(r.val, a.st))
 			return
 		}

@@ -375,3 +375,18 @@ func TestFieldPath_internedIsString(t *testing.T) {
 	p.interned()
 	assert.Zero(t, testing.AllocsPerRun(100, func() { p.interned() }))
 }
+
+// TestRuleT4_EscapedStringIsNotTheSameValue: a string trait whose JSON text, escapes
+// unresolved, equals the value the contact holds is not necessarily that value: the
+// text a\"b is the value a"b. Taken for a re-send, the later write kept the older value,
+// and the outcome depended on the arrival order (Rules T4, S3).
+func TestRuleT4_EscapedStringIsNotTheSameValue(t *testing.T) {
+	older := identify(t, 0, `{"firstName":"a\\\"b","address":{"city":"c\\\"d"}}`) // a\"b, c\"d
+	newer := identify(t, 1, `{"firstName":"a\"b","address":{"city":"c\"d"}}`)     // a"b, c"d
+	for _, order := range [][]*event.Message{{older, newer}, {newer, older}} {
+		c, diags := apply(t, order...)
+		assert.Empty(t, diags)
+		assert.Equal(t, `a"b`, c.FirstName(), "the later write wins whatever the order")
+		assert.Equal(t, `c"d`, c.Address().City, "the later write wins whatever the order")
+	}
+}
