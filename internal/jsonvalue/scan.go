@@ -116,6 +116,28 @@ func (s *Scanner) Compact(dst, src []byte) ([]byte, error) {
 	return dst, err
 }
 
+// CompactShared is [Scanner.Compact] without the copy when there is nothing to remove:
+// when src holds one JSON value with no insignificant whitespace at all, it returns src
+// itself (capacity cut to its length) and shared=true, leaving dst alone; otherwise it
+// returns dst with the compacted value appended, as Compact does, and shared=false.
+// Either way the positions of [Scanner.Root], [Scanner.Nested] and
+// [Scanner.InputOffset] count from the start of the value. NDJSON lines as Segment
+// exports them are compact already: their one pass validates and indexes them in place.
+//
+// On an error, out is as Compact's would be and shared is false. A caller that keeps out
+// must not write to it when shared is true.
+func (s *Scanner) CompactShared(dst, src []byte) (out []byte, shared bool, err error) {
+	st := s.begin(src, dst, true)
+	st.share = true
+	err = st.run()
+	out, shared = st.dst, st.shared
+	if shared {
+		out = src[:len(src):len(src)]
+	}
+	s.finish()
+	return out, shared, err
+}
+
 // Root returns the members of the top-level object, or the elements of the top-level
 // array, that the last Compact wrote, so a caller can reach them without walking the
 // output again. It is empty for a scalar or after Check. The slice is reused by the
@@ -233,6 +255,8 @@ type state struct {
 	base     int  // len(dst) when the scan began
 	flush    int  // first input byte not yet copied to dst
 	emit     bool // copy to dst
+	share    bool // CompactShared: src may be the output
+	shared   bool // the scan ended with src as the output
 	maxDepth int
 	maxNum   int
 	rootOpen bool // a member or element of the top-level value is being read
@@ -366,6 +390,10 @@ func (st *state) run() error {
 					return st.fail(i, "invalid character "+quoteByte(src[i])+" after the top-level value")
 				}
 				if st.emit {
+					if st.share && st.flush == 0 && len(s.runs) == 0 {
+						st.shared = true // nothing was removed: src is the output
+						return nil
+					}
 					st.dst = append(st.dst, src[st.flush:n]...)
 				}
 				return nil
