@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -279,11 +280,17 @@ func (st *state) note(err error) {
 	}
 }
 
-// ws skips whitespace at i, copying what precedes it to dst when compacting.
+// ws skips whitespace at i, copying what precedes it to dst when compacting. It is
+// small enough to be inlined: compact input, the common case, never calls wsRun.
 func (st *state) ws(i int) int {
 	if i >= len(st.src) || st.src[i] > ' ' {
 		return i
 	}
+	return st.wsRun(i)
+}
+
+// wsRun is ws where src[i] may be whitespace.
+func (st *state) wsRun(i int) int {
 	j := i
 	for j < len(st.src) {
 		c := st.src[j]
@@ -552,7 +559,11 @@ func (st *state) str(i int) (int, bool, error) {
 	escaped := false
 	j := i + 1
 	for {
-		for j+8 <= n && !special(binary.LittleEndian.Uint64(src[j:])) {
+		for j+8 <= n {
+			if m := specialMask(binary.LittleEndian.Uint64(src[j:])); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3 // the lowest flagged byte is a true hit
+				break
+			}
 			j += 8
 		}
 		for j < n && strSafe[src[j]] {
@@ -652,10 +663,15 @@ const (
 // special reports whether any of the 8 bytes in x needs a look inside a string: a
 // control character, a quote, a backslash or a non-ASCII byte. It may report true for
 // a byte above a true hit, never false for a hit.
-func special(x uint64) bool {
+func special(x uint64) bool { return specialMask(x) != 0 }
+
+// specialMask has the high bit of each byte of x that special flags set, and no other
+// bit: the lowest one set is always a true hit (a false one only comes from a borrow
+// out of a true hit below it).
+func specialMask(x uint64) uint64 {
 	q := x ^ (lsb * '"')
 	b := x ^ (lsb * '\\')
-	return ((x-lsb*0x20)&^x|(q-lsb)&^q|(b-lsb)&^b|x)&msb != 0
+	return ((x-lsb*0x20)&^x | (q-lsb)&^q | (b-lsb)&^b | x) & msb
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

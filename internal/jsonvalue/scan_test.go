@@ -2,9 +2,12 @@ package jsonvalue
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -445,4 +448,31 @@ func TestCompactShared(t *testing.T) {
 	_, shared, err = s.CompactShared(nil, []byte(`{"a": {"b":1}}`))
 	require.NoError(t, err)
 	assert.False(t, shared)
+}
+
+// TestSpecialMask: the lowest byte specialMask flags is the first byte of the word a
+// string cannot hold as it is, which str jumps to; words with none have no flag.
+func TestSpecialMask(t *testing.T) {
+	picks := []byte{'a', ' ', '~', '"', '\\', 0, 0x1f, 0x7f, 0x80, 0xc3, 0xff, '!', 0x21, 0x5b, 0x5d}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		var b [8]byte
+		for i := range b {
+			b[i] = picks[r.IntN(len(picks))]
+		}
+		first := 8
+		for i, c := range b {
+			if !strSafe[c] {
+				first = i
+				break
+			}
+		}
+		m := specialMask(binary.LittleEndian.Uint64(b[:]))
+		if got := bits.TrailingZeros64(m) >> 3; got != first {
+			t.Fatalf("specialMask(%q): first flagged byte %d, want %d", b, got, first)
+		}
+		if m&^msb != 0 {
+			t.Fatalf("specialMask(%q) = %#x has bits outside the high ones", b, m)
+		}
+	}
 }
