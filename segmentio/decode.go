@@ -82,9 +82,10 @@ func getState(l *Limits) *decodeState {
 }
 
 func putState(s *decodeState) {
-	if cap(s.doc) > 1<<20 { // a large batch: don't keep its buffer
-		s.doc = nil
+	if cap(s.scratch) > 1<<20 { // a large batch: don't keep its buffer
+		s.scratch = nil
 	}
+	s.doc = nil // it may be the caller's input
 	if cap(s.items) > 4096 {
 		s.items = nil
 	}

@@ -25,7 +25,8 @@ type decodeState struct {
 	limits  Limits
 	scanner jsonvalue.Scanner // the document pass; its offset map serves the items
 	checker jsonvalue.Scanner // per-item checks
-	doc     []byte            // the current document, compact
+	doc     []byte            // the current document, compact: the input itself when it was compact already, else scratch
+	scratch []byte            // where a document with whitespace is compacted
 	members event.Object      // scratch for objects being built
 	extra   event.Object      // scratch for unknown top-level keys
 	top     []jsonvalue.Span  // scratch for an item's top-level members
@@ -73,7 +74,13 @@ func (s *decodeState) load(raw []byte, off int64, line int) error {
 	}
 	s.scanner.MaxDepth = s.limits.MaxDepth + extra
 	s.scanner.MaxNumberLength = s.limits.MaxNumberLength
-	doc, err := s.scanner.Compact(s.doc[:0], raw)
+	// A compact document (an NDJSON line, usually) is read where it is: the message
+	// copies its own text out of it, so one copy of each message is made, not two. doc
+	// is valid until the next document is read, and nothing writes to it.
+	doc, shared, err := s.scanner.CompactShared(s.scratch[:0], raw)
+	if !shared {
+		s.scratch = doc
+	}
 	s.doc = doc
 	if err != nil {
 		return s.scanError(err, 0, false)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -114,6 +115,28 @@ func (s *Scanner) Compact(dst, src []byte) ([]byte, error) {
 	dst = st.dst
 	s.finish()
 	return dst, err
+}
+
+// CompactShared is [Scanner.Compact] without the copy when there is nothing to remove:
+// when src holds one JSON value with no insignificant whitespace at all, it returns src
+// itself (capacity cut to its length) and shared=true, leaving dst alone; otherwise it
+// returns dst with the compacted value appended, as Compact does, and shared=false.
+// Either way the positions of [Scanner.Root], [Scanner.Nested] and
+// [Scanner.InputOffset] count from the start of the value. NDJSON lines as Segment
+// exports them are compact already: their one pass validates and indexes them in place.
+//
+// On an error, out is as Compact's would be and shared is false. A caller that keeps out
+// must not write to it when shared is true.
+func (s *Scanner) CompactShared(dst, src []byte) (out []byte, shared bool, err error) {
+	st := s.begin(src, dst, true)
+	st.share = true
+	err = st.run()
+	out, shared = st.dst, st.shared
+	if shared {
+		out = src[:len(src):len(src)]
+	}
+	s.finish()
+	return out, shared, err
 }
 
 // Root returns the members of the top-level object, or the elements of the top-level
@@ -233,6 +256,8 @@ type state struct {
 	base     int  // len(dst) when the scan began
 	flush    int  // first input byte not yet copied to dst
 	emit     bool // copy to dst
+	share    bool // CompactShared: src may be the output
+	shared   bool // the scan ended with src as the output
 	maxDepth int
 	maxNum   int
 	rootOpen bool // a member or element of the top-level value is being read
@@ -255,11 +280,17 @@ func (st *state) note(err error) {
 	}
 }
 
-// ws skips whitespace at i, copying what precedes it to dst when compacting.
+// ws skips whitespace at i, copying what precedes it to dst when compacting. It is
+// small enough to be inlined: compact input, the common case, never calls wsRun.
 func (st *state) ws(i int) int {
 	if i >= len(st.src) || st.src[i] > ' ' {
 		return i
 	}
+	return st.wsRun(i)
+}
+
+// wsRun is ws where src[i] may be whitespace.
+func (st *state) wsRun(i int) int {
 	j := i
 	for j < len(st.src) {
 		c := st.src[j]
@@ -366,6 +397,10 @@ func (st *state) run() error {
 					return st.fail(i, "invalid character "+quoteByte(src[i])+" after the top-level value")
 				}
 				if st.emit {
+					if st.share && st.flush == 0 && len(s.runs) == 0 {
+						st.shared = true // nothing was removed: src is the output
+						return nil
+					}
 					st.dst = append(st.dst, src[st.flush:n]...)
 				}
 				return nil
@@ -524,7 +559,11 @@ func (st *state) str(i int) (int, bool, error) {
 	escaped := false
 	j := i + 1
 	for {
-		for j+8 <= n && !special(binary.LittleEndian.Uint64(src[j:])) {
+		for j+8 <= n {
+			if m := specialMask(binary.LittleEndian.Uint64(src[j:])); m != 0 {
+				j += bits.TrailingZeros64(m) >> 3 // the lowest flagged byte is a true hit
+				break
+			}
 			j += 8
 		}
 		for j < n && strSafe[src[j]] {
@@ -624,10 +663,15 @@ const (
 // special reports whether any of the 8 bytes in x needs a look inside a string: a
 // control character, a quote, a backslash or a non-ASCII byte. It may report true for
 // a byte above a true hit, never false for a hit.
-func special(x uint64) bool {
+func special(x uint64) bool { return specialMask(x) != 0 }
+
+// specialMask has the high bit of each byte of x that special flags set, and no other
+// bit: the lowest one set is always a true hit (a false one only comes from a borrow
+// out of a true hit below it).
+func specialMask(x uint64) uint64 {
 	q := x ^ (lsb * '"')
 	b := x ^ (lsb * '\\')
-	return ((x-lsb*0x20)&^x|(q-lsb)&^q|(b-lsb)&^b|x)&msb != 0
+	return ((x-lsb*0x20)&^x | (q-lsb)&^q | (b-lsb)&^b | x) & msb
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

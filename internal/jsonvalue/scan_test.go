@@ -2,8 +2,12 @@ package jsonvalue
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math/bits"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -214,6 +218,7 @@ func FuzzCompact(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var s Scanner
 		out, err := s.Compact(nil, in)
+		checkShared(t, in, out, err, &s)
 		valid := json.Valid(in)
 		if err != nil {
 			if !errors.Is(err, ErrSyntax) && !errors.Is(err, ErrDepth) {
@@ -371,6 +376,103 @@ func TestSpecial(t *testing.T) {
 			if quoteOrBackslash(x) != (c == '"' || c == '\\') {
 				t.Fatalf("quoteOrBackslash(byte %#x in lane %d) = %v", c, lane, quoteOrBackslash(x))
 			}
+		}
+	}
+}
+
+// checkShared: CompactShared finds what Compact found (out, err and s from Compact over
+// in), sharing in exactly when it is compact already.
+func checkShared(t *testing.T, in, out []byte, err error, s *Scanner) {
+	t.Helper()
+	var s2 Scanner
+	prefix := []byte("xy")
+	got, shared, err2 := s2.CompactShared(prefix, in)
+	if (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) {
+		t.Fatalf("CompactShared(%q): error %v, Compact's %v", in, err2, err)
+	}
+	if err != nil {
+		if shared {
+			t.Fatalf("CompactShared(%q) failed but says shared", in)
+		}
+		return
+	}
+	if shared != bytes.Equal(in, out) {
+		t.Fatalf("CompactShared(%q): shared = %v, compact output %q", in, shared, out)
+	}
+	value := got
+	if shared {
+		if len(in) > 0 && &got[0] != &in[0] {
+			t.Fatalf("CompactShared(%q): shared but not the input", in)
+		}
+	} else {
+		if !bytes.Equal(got[:len(prefix)], []byte("xy")) {
+			t.Fatalf("CompactShared(%q) lost the prefix of dst: %q", in, got)
+		}
+		value = got[len(prefix):]
+	}
+	if !bytes.Equal(value, out) {
+		t.Fatalf("CompactShared(%q) = %q, Compact %q", in, value, out)
+	}
+	if !slices.Equal(s.Root(), s2.Root()) || fmt.Sprint(s.Problem()) != fmt.Sprint(s2.Problem()) || s.Depth() != s2.Depth() {
+		t.Fatalf("CompactShared(%q): root %+v problem %v, Compact's %+v %v", in, s2.Root(), s2.Problem(), s.Root(), s.Problem())
+	}
+	for i := range s.Root() {
+		if !slices.Equal(s.Nested(i), s2.Nested(i)) {
+			t.Fatalf("CompactShared(%q): Nested(%d) %+v, Compact's %+v", in, i, s2.Nested(i), s.Nested(i))
+		}
+	}
+	for o := range out {
+		if s.InputOffset(o) != s2.InputOffset(o) {
+			t.Fatalf("CompactShared(%q): InputOffset(%d) = %d, Compact's %d", in, o, s2.InputOffset(o), s.InputOffset(o))
+		}
+	}
+}
+
+func TestCompactShared(t *testing.T) {
+	for _, in := range []string{
+		`{"a":[1,2,{"b":null}],"c":"\u00e9","d":{"e":"f g"}}`, // compact: shared
+		`{"a": 1}`, ` {"a":1}`, "{\"a\":1}\r", `[1, 2]`, // whitespace: copied
+		`"x"`, `12`, `{"a":1,"a":2}`, `{"a":1`, `{"a":01}`, "\"\xff\"", // scalars, problems, errors
+	} {
+		var s Scanner
+		out, err := s.Compact(nil, []byte(in))
+		checkShared(t, []byte(in), out, err, &s)
+	}
+	var s Scanner
+	in := []byte(`{"a":{"b":1}}`)
+	out, shared, err := s.CompactShared(make([]byte, 0, 64), in)
+	require.NoError(t, err)
+	assert.True(t, shared)
+	assert.Equal(t, len(in), cap(out), "the shared output's capacity is cut to its length")
+	assert.Equal(t, []Span{{KeyStart: 2, KeyEnd: 3, Start: 5, End: 12}}, s.Root())
+	_, shared, err = s.CompactShared(nil, []byte(`{"a": {"b":1}}`))
+	require.NoError(t, err)
+	assert.False(t, shared)
+}
+
+// TestSpecialMask: the lowest byte specialMask flags is the first byte of the word a
+// string cannot hold as it is, which str jumps to; words with none have no flag.
+func TestSpecialMask(t *testing.T) {
+	picks := []byte{'a', ' ', '~', '"', '\\', 0, 0x1f, 0x7f, 0x80, 0xc3, 0xff, '!', 0x21, 0x5b, 0x5d}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		var b [8]byte
+		for i := range b {
+			b[i] = picks[r.IntN(len(picks))]
+		}
+		first := 8
+		for i, c := range b {
+			if !strSafe[c] {
+				first = i
+				break
+			}
+		}
+		m := specialMask(binary.LittleEndian.Uint64(b[:]))
+		if got := bits.TrailingZeros64(m) >> 3; got != first {
+			t.Fatalf("specialMask(%q): first flagged byte %d, want %d", b, got, first)
+		}
+		if m&^msb != 0 {
+			t.Fatalf("specialMask(%q) = %#x has bits outside the high ones", b, m)
 		}
 	}
 }
