@@ -205,42 +205,35 @@ func (o *outbox) dequeue(e *contact.OutboxEntry) {
 
 // Ack implements contact.Outbox. A sent entry is forgotten, but for the count.
 func (s *Store) Ack(ctx context.Context, seq int64, token string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	o := &s.outbox
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	e, err := o.leased(seq, token)
-	if err != nil {
-		return err
-	}
-	o.dequeue(e)
-	delete(o.entries, seq)
-	o.sent++
-	return nil
+	return s.settle(ctx, seq, token, func(o *outbox, e *contact.OutboxEntry) {
+		o.dequeue(e)
+		delete(o.entries, seq)
+		o.sent++
+	})
 }
 
 // Retry implements contact.Outbox.
 func (s *Store) Retry(ctx context.Context, seq int64, token string, next time.Time, reason string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	o := &s.outbox
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	e, err := o.leased(seq, token)
-	if err != nil {
-		return err
-	}
-	e.Lease, e.LeaseUntil = "", time.Time{}
-	e.NextAttempt, e.Reason = next, strings.Clone(reason)
-	o.schedule(e.ContactID, o.queues[e.ContactID], next)
-	return nil
+	return s.settle(ctx, seq, token, func(o *outbox, e *contact.OutboxEntry) {
+		e.Lease, e.LeaseUntil = "", time.Time{}
+		e.NextAttempt, e.Reason = next, strings.Clone(reason)
+		o.schedule(e.ContactID, o.queues[e.ContactID], next)
+	})
 }
 
 // Park implements contact.Outbox.
 func (s *Store) Park(ctx context.Context, seq int64, token string, reason string) error {
+	return s.settle(ctx, seq, token, func(o *outbox, e *contact.OutboxEntry) {
+		o.dequeue(e)
+		e.State, e.Reason = contact.OutboxDead, strings.Clone(reason)
+		e.Lease, e.LeaseUntil = "", time.Time{}
+		o.dead = append(o.dead, seq)
+	})
+}
+
+// settle applies how a claimed entry ended (Ack, Retry, Park) under the outbox's lock,
+// once the lease token is checked.
+func (s *Store) settle(ctx context.Context, seq int64, token string, apply func(*outbox, *contact.OutboxEntry)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -251,10 +244,7 @@ func (s *Store) Park(ctx context.Context, seq int64, token string, reason string
 	if err != nil {
 		return err
 	}
-	o.dequeue(e)
-	e.State, e.Reason = contact.OutboxDead, strings.Clone(reason)
-	e.Lease, e.LeaseUntil = "", time.Time{}
-	o.dead = append(o.dead, seq)
+	apply(o, e)
 	return nil
 }
 
