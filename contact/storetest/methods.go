@@ -256,10 +256,6 @@ func eventsUnknownContactYieldsNothing(t tb, s contact.Store) {
 // count (Rule E4, Regal's Recent Activity).
 func recentNewestFirstWithLimit(t tb, s contact.Store) {
 	insert(t, s, person("c-1", "u-1"), person("c-2", "u-2"), person("c-3", "u-3"))
-	type ce struct {
-		id string
-		r  event.Record
-	}
 	// Newest first.
 	want := []ce{
 		{"c-2", record(event.Track, "Loan Approved", 300, "m-6")},
@@ -271,13 +267,6 @@ func recentNewestFirstWithLimit(t tb, s contact.Store) {
 	}
 	for i := len(want) - 1; i >= 0; i-- { // oldest first, one transaction each
 		addEvents(t, s, want[i].id, want[i].r)
-	}
-	render := func(cs []ce) []string {
-		out := make([]string, len(cs))
-		for i, c := range cs {
-			out[i] = c.id + " " + describe(c.r)
-		}
-		return out
 	}
 	tests := []struct {
 		name string
@@ -295,7 +284,7 @@ func recentNewestFirstWithLimit(t tb, s contact.Store) {
 		for _, e := range collect(t, s.Recent(context.Background(), tt.q)) {
 			got = append(got, e.ContactID+" "+describe(e.Record))
 		}
-		assert.Equal(t, render(tt.want), got, "Recent: %s", tt.name)
+		assert.Equal(t, renderEvents(tt.want), got, "Recent: %s", tt.name)
 	}
 }
 
@@ -327,4 +316,19 @@ func contactsSortedByID(t tb, s contact.Store) {
 	for _, c := range got {
 		assert.Equal(t, "u"+c.ID(), c.UserID())
 	}
+}
+
+// ce is an event record with the id of its contact, as the clauses expect them.
+type ce struct {
+	id string
+	r  event.Record
+}
+
+// renderEvents describes contact events one line each, for comparing lists in failures.
+func renderEvents(cs []ce) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.id + " " + describe(c.r)
+	}
+	return out
 }

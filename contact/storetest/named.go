@@ -15,10 +15,6 @@ import (
 // contacts are gone from it, and a late record takes its place by time (Rule J2).
 func namedOldestFirstByName(t tb, s contact.Store) {
 	insert(t, s, person("c-1", "u-1"), person("c-2", "u-2"), person("c-3", "u-3"), person("c-4", "u-4"))
-	type ce struct {
-		id string
-		r  event.Record
-	}
 	// Oldest first.
 	want := []ce{
 		{"c-3", record(event.Track, "Approved", 0, "m-1")},
@@ -47,13 +43,6 @@ func namedOldestFirstByName(t tb, s contact.Store) {
 	addEvents(t, s, late.id, late.r)
 	want = append([]ce{late}, want...)
 
-	render := func(cs []ce) []string {
-		out := make([]string, len(cs))
-		for i, c := range cs {
-			out[i] = c.id + " " + describe(c.r)
-		}
-		return out
-	}
 	tests := []struct {
 		name string
 		q    contact.EventQuery
@@ -73,7 +62,7 @@ func namedOldestFirstByName(t tb, s contact.Store) {
 		}
 		var wantText []string
 		if tt.want != nil {
-			wantText = render(tt.want)
+			wantText = renderEvents(tt.want)
 		}
 		assert.Equal(t, wantText, got, "Named: %s", tt.name)
 	}
