@@ -1,7 +1,9 @@
 package contactcore
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -65,7 +67,15 @@ func mutate(t *rapid.T, c *Contact, msgs []*event.Message, label string) {
 	case 12:
 		c.SplitUser(rapid.SampledFrom(users).Draw(t, label+" split"))
 	case 13:
-		c.SetKeywordConsent(nil)
+		var recs []optin.Record
+		if rapid.Bool().Draw(t, label+" keyword reply") {
+			tm, id := at("keyword")
+			recs = append(recs, optin.Record{
+				Address: "+19545552399", Channel: optin.SMS, Subscribed: rapid.Bool().Draw(t, label+" start"),
+				Timestamp: tm, Source: optin.SourceSMSKeyword, MessageID: id, MessageTime: tm,
+			})
+		}
+		c.SetKeywordConsent(recs)
 	case 14:
 		tm, id := at("consent")
 		c.AddConsentAs(rapid.SampledFrom(users).Draw(t, label+" consent user"), optin.Record{
@@ -87,10 +97,7 @@ func TestClone_copyOnWrite(t *testing.T) {
 		for i := range rapid.IntRange(0, 8).Draw(t, "before") {
 			mutate(t, c, msgs, fmt.Sprint("before ", i))
 		}
-		want, err := EncodeStorage(c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		want := snapshot(t, c)
 		d := c.Clone()
 		// Clone again from the clone and from the original, as a store does on
 		// every read, so that sharing reaches three ways.
@@ -111,14 +118,28 @@ func TestClone_copyOnWrite(t *testing.T) {
 				}
 			}
 		}
-		got, err := EncodeStorage(kept)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(got) != string(want) {
+		if got := snapshot(t, kept); got != want {
 			t.Fatalf("a write to a clone showed in another:\nbefore: %s\nafter:  %s", want, got)
 		}
+		if !reflect.DeepEqual(emptyState, state{}) {
+			t.Fatalf("a write reached emptyState, which every new contact shares: %+v", emptyState)
+		}
 	})
+}
+
+// snapshot renders everything c holds: its storage document (own state, parts, held
+// messages, clocks) and its export with clocks (the state it shows, which the storage
+// document leaves out when it can be rebuilt).
+func snapshot(t *rapid.T, c *Contact) string {
+	stored, err := EncodeStorage(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, err := json.Marshal(c.exportDoc(nil, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(stored) + "\n" + string(shown)
 }
 
 // TestShare_concurrentClones: a contact that Share made own nothing is cloned by many
@@ -137,10 +158,7 @@ func TestShare_concurrentClones(t *testing.T) {
 		if !c.Shared() {
 			t.Fatal("Share left c owning a slice")
 		}
-		want, err := EncodeStorage(c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		want := snapshot(t, c)
 		// The writes are drawn here: rapid.T is not for concurrent use.
 		writes := make([][]func(*Contact), 4)
 		for g := range writes {
@@ -162,11 +180,7 @@ func TestShare_concurrentClones(t *testing.T) {
 		if !c.Shared() {
 			t.Fatal("a clone gave c a slice back")
 		}
-		got, err := EncodeStorage(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if string(got) != string(want) {
+		if got := snapshot(t, c); got != want {
 			t.Fatalf("a write to a clone showed in the shared original:\nbefore: %s\nafter:  %s", want, got)
 		}
 	})

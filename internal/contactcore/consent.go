@@ -28,11 +28,11 @@ func (c *state) binder() optin.Binder {
 var maxID = string([]byte{math.MaxUint8, math.MaxUint8, math.MaxUint8, math.MaxUint8})
 
 // Consent returns the contact's consent ledger: every record received (Rule C7).
-func (c *Contact) Consent() optin.Ledger { return c.consent }
+func (c *Contact) Consent() optin.Ledger { return c.state.consent }
 
 // ConsentView resolves the ledger against the contact's phones (Rule C5): each record's
 // outcome and each phone's state per channel.
-func (c *Contact) ConsentView() optin.View { return c.consent.Resolve(c.binder()) }
+func (c *Contact) ConsentView() optin.View { return c.state.consent.Resolve(c.state.binder()) }
 
 // AddConsent adds consent records that did not come with traits, such as those of an
 // opt-in event (Rule C8), and reports how many were new.
@@ -44,11 +44,11 @@ func (c *Contact) AddConsent(records ...optin.Record) int {
 // External ID or a former one (Rule I5).
 func (c *Contact) AddConsentAs(userID string, records ...optin.Record) int {
 	if p := c.sub(userID); p != c {
-		p.consent.Add(records...)
+		p.writeState().consent.Add(records...)
 	} else if c.own != nil {
 		c.own.consent.Add(records...)
 	}
-	return c.consent.Add(records...)
+	return c.writeState().consent.Add(records...)
 }
 
 // Subscription returns the state of the primary phone on a channel (Rule A2); none when
@@ -56,7 +56,7 @@ func (c *Contact) AddConsentAs(userID string, records ...optin.Record) int {
 func (c *Contact) Subscription(ch optin.Channel) optin.State {
 	addr := c.Phone()
 	if ch == optin.Email {
-		addr = c.fields[fieldEmail].val
+		addr = c.state.fields[fieldEmail].val
 	}
 	if addr == "" {
 		return optin.StateNone

@@ -39,8 +39,9 @@ type Contact struct {
 	events  []EventRef  // a part's event records (see Contact.NoteEvent)
 	aliases []aliasFact // alias facts about the contact's userIds, sorted (Rule I5)
 
-	// state is what the contact shows: own joined with every held message.
-	state
+	// state is what the contact shows: own joined with every held message. It is
+	// shared with clones until one writes it (see writeState).
+	state *state
 	// own is the state of the contact's own messages, those that carry its userId,
 	// kept apart while the contact holds anonymous messages that may move to another
 	// contact (Rule I4) or has parts. nil when held and parts are empty: then state is
@@ -78,7 +79,11 @@ type keyedRegister struct {
 }
 
 // New returns an empty contact with the given store-assigned id.
-func New(id string) *Contact { return &Contact{id: id} }
+func New(id string) *Contact { return &Contact{id: id, state: &emptyState} }
+
+// emptyState is the state of a contact no message has written: shared by every new
+// contact and never written (see Contact.writeState).
+var emptyState state
 
 // ID returns the store-assigned id.
 func (c *Contact) ID() string { return c.id }
@@ -107,7 +112,7 @@ func (c *Contact) SetUserID(userID string) {
 		next = c.parts[i]
 		c.parts = slices.Delete(c.parts, i, i+1)
 	} else {
-		next = &Contact{}
+		next = &Contact{state: &emptyState}
 	}
 	c.separate()
 	c.userID = userID
@@ -268,25 +273,25 @@ func (c *Contact) SetTimes(created, updated time.Time) {
 }
 
 // FirstName returns the first name; empty when unknown.
-func (c *Contact) FirstName() string { return c.fields[fieldFirstName].val }
+func (c *Contact) FirstName() string { return c.state.fields[fieldFirstName].val }
 
 // LastName returns the last name; empty when unknown.
-func (c *Contact) LastName() string { return c.fields[fieldLastName].val }
+func (c *Contact) LastName() string { return c.state.fields[fieldLastName].val }
 
 // Email returns the normalized email (Rule T7); empty when unknown.
-func (c *Contact) Email() string { return c.fields[fieldEmail].val }
+func (c *Contact) Email() string { return c.state.fields[fieldEmail].val }
 
 // Gender returns the gender as given; empty when unknown.
-func (c *Contact) Gender() string { return c.fields[fieldGender].val }
+func (c *Contact) Gender() string { return c.state.fields[fieldGender].val }
 
 // Age returns the age (Rule T6) and whether it is known.
 func (c *Contact) Age() (int, bool) {
-	if c.fields[fieldAge].val == "" {
+	if c.state.fields[fieldAge].val == "" {
 		return 0, false
 	}
 	n := 0
-	for i := 0; i < len(c.fields[fieldAge].val); i++ {
-		n = n*10 + int(c.fields[fieldAge].val[i]-'0')
+	for i := 0; i < len(c.state.fields[fieldAge].val); i++ {
+		n = n*10 + int(c.state.fields[fieldAge].val[i]-'0')
 	}
 	return n, true
 }
@@ -294,8 +299,8 @@ func (c *Contact) Age() (int, bool) {
 // Custom returns the custom property key (Rule T2) as compact JSON text, exactly as it
 // was sent, and whether it is set.
 func (c *Contact) Custom(key string) (string, bool) {
-	if i, ok := findKey(c.custom, key); ok && c.custom[i].reg.val != "" {
-		return c.custom[i].reg.val, true
+	if i, ok := findKey(c.state.custom, key); ok && c.state.custom[i].reg.val != "" {
+		return c.state.custom[i].reg.val, true
 	}
 	return "", false
 }
@@ -303,7 +308,7 @@ func (c *Contact) Custom(key string) (string, bool) {
 // CustomKeys returns the keys of the custom properties that are set, sorted.
 func (c *Contact) CustomKeys() []string {
 	var keys []string
-	for _, kr := range c.custom {
+	for _, kr := range c.state.custom {
 		if kr.reg.val != "" {
 			keys = append(keys, kr.key)
 		}
@@ -321,7 +326,6 @@ func (c *Contact) Clone() *Contact {
 	d := *c
 	c.share()
 	d.owns = 0
-	d.state.exclusive = false
 	if c.parts != nil {
 		d.parts = make([]*Contact, len(c.parts))
 		for i, p := range c.parts {
@@ -336,19 +340,23 @@ func (c *Contact) Clone() *Contact {
 
 // Copy-on-write. Clone is called for every read of a stored contact (a Store's reads
 // return copies the caller owns, and the Processor changes what it reads), and a
-// message changes few of a contact's slices, most messages none of them. So a clone shares the slices' memory
-// with its original, and both write a shared slice only after copying it: a Contact
-// has a bit per slice it owns (owns), a state one flag for all of its slices
-// (exclusive), set when the slice was copied and cleared when a clone shares it. Every
-// write in place goes through writeLinks, writeEvents, writeAliases, writeHeld or
-// state.writable; a slice replaced whole (assigned a new one) needs neither. The
+// message changes few of a contact's parts: a track, most of the traffic, writes its
+// stamps, links and events and never the state (fields, consent, phones). So a clone
+// shares memory with its original, and both write shared memory only after copying it,
+// at two levels: a Contact has a bit per slice it owns and one for its state struct
+// (owns); a state has one flag for all of its slices (exclusive). A bit is set when
+// the memory was copied and cleared when a clone shares it. Every write in place goes
+// through writeLinks, writeEvents, writeAliases, writeHeld, writeState (then
+// state.writable for the state's slices); a slice replaced whole needs none. The
 // concurrency rule is unchanged: a contact shared by several goroutines is only read,
 // and the clone of a contact that owns nothing writes nothing to it: a store makes a
 // contact it keeps own nothing ([Contact.Share]) before any other goroutine can read it.
 // TestClone_copyOnWrite checks every write path.
 //
 // Measured with BenchmarkPipeline (issue 14): a full copy per Clone was 21% of the bytes
-// the Processor allocated and 9% of its CPU.
+// the Processor allocated and 9% of its CPU; with the slices shared, the state struct
+// (472 of the Contact's 680 bytes) still was 10% of the bytes, until it was shared too
+// (4,078 -> 3,688 B/msg, 14.0 -> 12.7 cpu-µs/msg).
 
 // owned has a bit per slice of a Contact.
 type owned uint8
@@ -358,16 +366,19 @@ const (
 	ownsEvents
 	ownsAliases
 	ownsHeld
+	ownsState // the state struct itself (its slices: state.exclusive)
 )
 
-// share gives up c's ownership of its slices, which a clone now shares. A contact that
-// owns nothing is not written, so that concurrent clones of it do not race.
+// share gives up c's ownership of its slices and state, which a clone now shares. A
+// contact that owns nothing is not written, so that concurrent clones of it do not
+// race. A state no contact owns is never exclusive: its owner clears the flag when it
+// gives the state up, so that state.clone of a shared state writes nothing.
 func (c *Contact) share() {
 	if c.owns != 0 {
+		if c.owns&ownsState != 0 {
+			c.state.exclusive = false
+		}
 		c.owns = 0
-	}
-	if c.state.exclusive {
-		c.state.exclusive = false
 	}
 }
 
@@ -391,7 +402,7 @@ func (c *Contact) Share() {
 
 // Shared reports whether c owns nothing (see [Contact.Share]).
 func (c *Contact) Shared() bool {
-	if c.owns != 0 || c.state.exclusive || (c.own != nil && c.own.exclusive) {
+	if c.owns != 0 || (c.own != nil && c.own.exclusive) {
 		return false
 	}
 	for _, p := range c.parts {
@@ -414,6 +425,23 @@ func (c *Contact) writeLinks()   { own(&c.links, &c.owns, ownsLinks) }
 func (c *Contact) writeEvents()  { own(&c.events, &c.owns, ownsEvents) }
 func (c *Contact) writeAliases() { own(&c.aliases, &c.owns, ownsAliases) }
 func (c *Contact) writeHeld()    { own(&c.held, &c.owns, ownsHeld) } // a Held's effect is never written
+
+// writeState returns c's state, made c's own first: a state a clone shares is copied
+// (its slices stay shared until state.writable). Every write to c.state goes through
+// it; a contact made by New shares emptyState until its first write.
+func (c *Contact) writeState() *state {
+	if c.owns&ownsState == 0 {
+		c.state = c.state.clone()
+		c.owns |= ownsState
+	}
+	return c.state
+}
+
+// setState makes s, which no other contact shares, c's state.
+func (c *Contact) setState(s *state) {
+	c.state = s
+	c.owns |= ownsState
+}
 
 // clone returns a copy of s that shares its slices with s (see Contact.Clone).
 func (s *state) clone() *state {
@@ -496,9 +524,9 @@ func (c *Contact) HasKey(key identity.Key) bool {
 		}
 		return slices.ContainsFunc(c.held, func(h Held) bool { return h.AnonymousID == key.Value })
 	case identity.Phone:
-		return c.phones.isMember(key.Value)
+		return c.state.phones.isMember(key.Value)
 	case identity.Email:
-		return key.Value != "" && key.Value == c.fields[fieldEmail].val
+		return key.Value != "" && key.Value == c.state.fields[fieldEmail].val
 	}
 	return false
 }
@@ -552,7 +580,7 @@ func (c *Contact) AppendLinksOf(dst []identity.Link, anonymousID string) []ident
 // External IDs, anonymous IDs (linked, its own, and those of the messages it holds),
 // phones and email, without duplicates. A Store indexes a contact by these keys.
 func (c *Contact) Keys() []identity.Key {
-	return c.AppendKeys(make([]identity.Key, 0, 2+len(c.parts)+len(c.links)+len(c.phones.members)))
+	return c.AppendKeys(make([]identity.Key, 0, 2+len(c.parts)+len(c.links)+len(c.state.phones.members)))
 }
 
 // AppendKeys appends the contact's keys, as [Contact.Keys] lists them, to dst and
@@ -582,13 +610,13 @@ func (c *Contact) AppendKeys(dst []identity.Key) []identity.Key {
 			keys = append(keys, identity.AnonymousKey(h.AnonymousID))
 		}
 	}
-	for _, m := range c.phones.members {
+	for _, m := range c.state.phones.members {
 		if m.member.val != "" {
 			keys = append(keys, identity.PhoneKey(m.phone))
 		}
 	}
-	if c.fields[fieldEmail].val != "" {
-		keys = append(keys, identity.EmailKey(c.fields[fieldEmail].val))
+	if c.state.fields[fieldEmail].val != "" {
+		keys = append(keys, identity.EmailKey(c.state.fields[fieldEmail].val))
 	}
 	return keys
 }

@@ -54,7 +54,7 @@ func (c *Contact) EraseUser(userID string, t time.Time, messageID string) (remai
 		c.own.erase(limit, t, messageID)
 		c.rebuild()
 	} else {
-		c.state.erase(limit, t, messageID)
+		c.writeState().erase(limit, t, messageID)
 	}
 	return !c.IsEmpty()
 }

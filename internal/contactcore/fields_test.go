@@ -51,10 +51,10 @@ func TestFieldsTable(t *testing.T) {
 			ch := c.ApplyTraits(fieldMessage(t, f, 1, sample.sent), nil)
 			require.Empty(t, ch.Diagnostics)
 			assert.Equal(t, []string{spec.name}, ch.Fields)
-			assert.Equal(t, sample.kept, c.fields[f].val)
+			assert.Equal(t, sample.kept, c.state.fields[f].val)
 			for g := range numFields {
 				if g != f {
-					assert.Empty(t, c.fields[g].val, "only %s is written", spec.name)
+					assert.Empty(t, c.state.fields[g].val, "only %s is written", spec.name)
 				}
 			}
 			for _, key := range spec.keys {
@@ -62,18 +62,18 @@ func TestFieldsTable(t *testing.T) {
 				m := identify(t, 1, `{}`)
 				m.Traits = event.Object{{Key: key, Value: []byte(sample.sent)}}
 				other.ApplyTraits(m, nil)
-				assert.Equal(t, sample.kept, other.fields[f].val, "trait key %q", key)
+				assert.Equal(t, sample.kept, other.state.fields[f].val, "trait key %q", key)
 			}
 
 			// A value of the wrong JSON type is refused, and null removes the field.
 			refused := c.Clone()
 			ch = refused.ApplyTraits(fieldMessage(t, f, 2, `{"x":1}`), nil)
 			assert.Len(t, ch.Diagnostics, 1)
-			assert.Equal(t, sample.kept, refused.fields[f].val)
+			assert.Equal(t, sample.kept, refused.state.fields[f].val)
 			removed := c.Clone()
 			removed.ApplyTraits(fieldMessage(t, f, 2, `null`), nil)
 			if spec.context == "" {
-				assert.Empty(t, removed.fields[f].val, "null removes a trait field")
+				assert.Empty(t, removed.state.fields[f].val, "null removes a trait field")
 			}
 
 			// Export: the field is in the people format under its name.
@@ -89,33 +89,33 @@ func TestFieldsTable(t *testing.T) {
 			require.NoError(t, err)
 			var back Export
 			require.NoError(t, json.Unmarshal(b, &back))
-			assert.Equal(t, sample.kept, back.Contact.fields[f].val)
+			assert.Equal(t, sample.kept, back.Contact.state.fields[f].val)
 
 			// Storage codec: the register comes back with its stamp.
 			b, err = EncodeStorage(c)
 			require.NoError(t, err)
 			stored, err := DecodeStorage(b)
 			require.NoError(t, err)
-			assert.Equal(t, c.fields[f].val, stored.fields[f].val)
-			assert.Zero(t, c.fields[f].st.compare(stored.fields[f].st))
+			assert.Equal(t, c.state.fields[f].val, stored.state.fields[f].val)
+			assert.Zero(t, c.state.fields[f].st.compare(stored.state.fields[f].st))
 			// ... and keeps merging: an older write still loses.
 			stored.ApplyTraits(fieldMessage(t, f, 0, `null`), nil)
-			assert.Equal(t, sample.kept, stored.fields[f].val)
+			assert.Equal(t, sample.kept, stored.state.fields[f].val)
 
 			// Merge: an empty contact takes the field; a newer write wins both ways.
 			merged := New("c-3")
 			merged.Merge(c)
-			assert.Equal(t, sample.kept, merged.fields[f].val)
-			assert.Zero(t, c.fields[f].st.compare(merged.fields[f].st))
+			assert.Equal(t, sample.kept, merged.state.fields[f].val)
+			assert.Zero(t, c.state.fields[f].st.compare(merged.state.fields[f].st))
 			var joined state
 			ch = Changes{}
-			joined.join(&c.state, &ch)
+			joined.join(c.state, &ch)
 			assert.True(t, slices.Contains(ch.Fields, spec.name), "join reports %s", spec.name)
 
 			// Clone: a copy that does not share the field.
 			clone := c.Clone()
 			clone.ApplyTraits(fieldMessage(t, f, 3, `null`), nil)
-			assert.Equal(t, sample.kept, c.fields[f].val)
+			assert.Equal(t, sample.kept, c.state.fields[f].val)
 
 			// Hold: a held message with only this field has an effect, shows, and goes
 			// with Release.
@@ -127,18 +127,18 @@ func TestFieldsTable(t *testing.T) {
 			holder := New("c-4")
 			holder.AddAnonymousID("a1")
 			holder.Hold(h)
-			assert.Equal(t, sample.kept, holder.fields[f].val)
+			assert.Equal(t, sample.kept, holder.state.fields[f].val)
 			holder.Release("a1", func(Held) bool { return true })
-			assert.Empty(t, holder.fields[f].val)
+			assert.Empty(t, holder.state.fields[f].val)
 
 			// Erase: a later delete clears the field and leaves the contact empty.
 			erased := c.Clone()
 			remains := erased.Erase(seedTime.Add(time.Hour), "delete")
-			assert.Empty(t, erased.fields[f].val)
-			assert.True(t, erased.fields[f].st.isZero())
+			assert.Empty(t, erased.state.fields[f].val)
+			assert.True(t, erased.state.fields[f].st.isZero())
 			assert.False(t, remains)
 			var s state
-			s.fields[f] = c.fields[f]
+			s.fields[f] = c.state.fields[f]
 			assert.False(t, s.isEmpty(), "a state with only %s is not empty", spec.name)
 		})
 	}
@@ -171,7 +171,7 @@ func TestAddressPartsTable(t *testing.T) {
 			for _, key := range p.keys {
 				c, diags := apply(t, identify(t, 1, `{"address":{"`+key+`":"Some Part"}}`))
 				require.Empty(t, diags)
-				assert.Equal(t, "Some Part", c.address[i].val, "sub-key %q", key)
+				assert.Equal(t, "Some Part", c.state.address[i].val, "sub-key %q", key)
 			}
 			c, _ := apply(t, identify(t, 1, `{"address":{"`+p.name+`":"Some Part"}}`))
 			assert.Equal(t, map[string]any{p.name: "Some Part"}, exportOf(t, c)["address"])
@@ -180,12 +180,12 @@ func TestAddressPartsTable(t *testing.T) {
 			require.NoError(t, err)
 			stored, err := DecodeStorage(b)
 			require.NoError(t, err)
-			assert.Equal(t, "Some Part", stored.address[i].val)
-			assert.Zero(t, c.address[i].st.compare(stored.address[i].st))
+			assert.Equal(t, "Some Part", stored.state.address[i].val)
+			assert.Zero(t, c.state.address[i].st.compare(stored.state.address[i].st))
 
 			merged := New("c-2")
 			merged.Merge(c)
-			assert.Equal(t, "Some Part", merged.address[i].val)
+			assert.Equal(t, "Some Part", merged.state.address[i].val)
 
 			hm := identify(t, 2, `{"address":{"`+p.name+`":"Held Part"}}`)
 			hm.UserID, hm.AnonymousID = "", "a1"
@@ -193,12 +193,12 @@ func TestAddressPartsTable(t *testing.T) {
 			require.NotNil(t, h.effect)
 			holder := New("c-3")
 			holder.Hold(h)
-			assert.Equal(t, "Held Part", holder.address[i].val)
+			assert.Equal(t, "Held Part", holder.state.address[i].val)
 
 			erased := c.Clone()
 			erased.Erase(seedTime.Add(time.Hour), "delete")
-			assert.Empty(t, erased.address[i].val)
-			assert.True(t, erased.address[i].st.isZero())
+			assert.Empty(t, erased.state.address[i].val)
+			assert.True(t, erased.state.address[i].st.isZero())
 		})
 	}
 }

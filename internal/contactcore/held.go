@@ -114,7 +114,7 @@ func (c *Contact) Hold(h Held) Changes {
 	c.held = slices.Insert(c.held, i, h)
 	var ch Changes
 	if h.effect != nil && !h.Deleted {
-		c.state.join(h.effect, &ch)
+		c.writeState().join(h.effect, &ch)
 	}
 	return ch
 }
@@ -144,24 +144,26 @@ func (c *Contact) rebuild() {
 	if c.own == nil {
 		return
 	}
-	c.state = *c.own.clone()
+	s := c.own.clone()
 	for _, p := range c.parts {
-		c.state.join(&p.state, nil)
+		s.join(p.state, nil)
 	}
 	for i := range c.held {
 		if e := c.held[i].effect; e != nil && !c.held[i].Deleted {
-			c.state.join(e, nil)
+			s.join(e, nil)
 		}
 	}
+	c.setState(s)
 	if len(c.held) == 0 && len(c.parts) == 0 {
 		c.own = nil
 	}
 }
 
-// ownState returns the state of the contact's own messages.
+// ownState returns the state of the contact's own messages, to read: c.own, or c.state
+// when c keeps no separate own state.
 func (c *Contact) ownState() *state {
 	if c.own != nil {
 		return c.own
 	}
-	return &c.state
+	return c.state
 }

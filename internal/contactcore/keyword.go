@@ -8,9 +8,19 @@ import "github.com/regalkit/regalkit/optin"
 // contact's phones whenever the contact or those replies change, so the records follow
 // the phones whatever order messages arrive in. Every other record is kept.
 func (c *Contact) SetKeywordConsent(recs []optin.Record) bool {
-	changed := c.state.consent.SetKeywordRecords(recs)
+	// Each ledger is changed on a copy (a Ledger never writes memory it shares), so that
+	// a state is copied for writing only when its records change.
+	setRecords := func(c *Contact, recs []optin.Record) bool {
+		l := c.state.consent
+		if !l.SetKeywordRecords(recs) {
+			return false
+		}
+		c.writeState().consent = l
+		return true
+	}
+	changed := setRecords(c, recs)
 	for _, p := range c.parts {
-		p.consent.SetKeywordRecords(nil) // a former External ID's part keeps none: they are the contact's
+		setRecords(p, nil) // a former External ID's part keeps none: they are the contact's
 	}
 	if c.own != nil {
 		// Kept in the contact's own state too, so that showing it again (after a held

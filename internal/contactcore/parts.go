@@ -39,7 +39,7 @@ func (c *Contact) sub(userID string) *Contact {
 	i, ok := c.partIndex(userID)
 	if !ok {
 		c.separate()
-		c.parts = slices.Insert(c.parts, i, &Contact{userID: userID})
+		c.parts = slices.Insert(c.parts, i, &Contact{userID: userID, state: &emptyState})
 	}
 	return c.parts[i]
 }
@@ -177,7 +177,7 @@ func (c *Contact) insertPart(p *Contact) {
 		return
 	}
 	q := c.parts[i]
-	q.state.join(&p.state, nil)
+	q.writeState().join(p.state, nil)
 	for _, l := range p.links {
 		q.addLink(l)
 	}
@@ -193,7 +193,7 @@ func (c *Contact) insertPart(p *Contact) {
 // joinRoot joins a part of c's own External ID into c's own state.
 func (c *Contact) joinRoot(p *Contact) {
 	c.separate()
-	c.own.join(&p.state, nil)
+	c.own.join(p.state, nil)
 	for _, l := range p.links {
 		c.addLink(l)
 	}
@@ -216,7 +216,7 @@ func (c *Contact) noteStamps(p *Contact) {
 // links and stamps.
 func (c *Contact) rootPart() *Contact {
 	p := &Contact{userID: c.userID, latest: c.latest, first: c.first, born: c.born}
-	p.state = *c.ownState().clone()
+	p.setState(c.ownState().clone())
 	p.state.consent.SetKeywordRecords(nil) // derived from the phones, synced again (Rule G7)
 	for _, l := range c.links {
 		if !l.st.isZero() || !l.last.isZero() {

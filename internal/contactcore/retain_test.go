@@ -33,8 +33,8 @@ func TestKeysDoNotShareTheMessageText(t *testing.T) {
 			spans = append(spans, span{v, v + uintptr(len(mb.Value))})
 		}
 	}
-	kept := append(c.CustomKeys(), keysOf(c.addressExtra)...)
-	kept = append(kept, keysOf(c.labels)...)
+	kept := append(c.CustomKeys(), keysOf(c.state.addressExtra)...)
+	kept = append(kept, keysOf(c.state.labels)...)
 	require.Len(t, kept, 4, "plan, the long key, floor and the phone's label")
 	for _, k := range kept {
 		p := uintptr(unsafe.Pointer(unsafe.StringData(k)))

@@ -240,7 +240,7 @@ func (c *Contact) clocks() *clocksJSON {
 	k.stateClocks = *k.state(c.ownState(), c.own != nil)
 	k.userClocks = k.user(c)
 	for _, p := range c.parts {
-		pj := partJSON{UserID: p.userID, stateClocks: *k.state(&p.state, true), userClocks: k.user(p)}
+		pj := partJSON{UserID: p.userID, stateClocks: *k.state(p.state, true), userClocks: k.user(p)}
 		for _, e := range p.events {
 			pj.Events = append(pj.Events, k.stampIndex(stampOf(e.Time, e.MessageID)))
 		}
@@ -371,7 +371,8 @@ func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
 	}
 	for _, pj := range k.Parts {
 		p := &Contact{userID: pj.UserID}
-		if err := k.readState(&pj.stateClocks, &p.state); err != nil {
+		p.setState(&state{})
+		if err := k.readState(&pj.stateClocks, p.state); err != nil {
 			return err
 		}
 		if err := k.readUser(&pj.userClocks, p); err != nil {
@@ -412,7 +413,7 @@ func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
 			c.held = slices.Insert(c.held, i, h)
 		}
 	}
-	c.state = *own.clone()
+	c.setState(own.clone())
 	if len(c.held) > 0 || len(c.parts) > 0 {
 		c.own = own
 		c.rebuild()

@@ -261,17 +261,18 @@ func (a *applier) changed(field string, did bool) {
 func (c *Contact) ApplyTraits(m *event.Message, opts *ApplyOptions) Changes {
 	p := c.sub(m.UserID)
 	st := p.messageStamp(m)
-	counts := m.Kind != event.Alias && m.Kind != event.Delete
-	if p != c {
-		p.noteOwn(st, counts)
-		p.state.applyTraitsAt(m, opts, st)
-		return c.state.applyTraitsAt(m, opts, st)
+	p.noteOwn(st, m.Kind != event.Alias && m.Kind != event.Delete)
+	if m.Kind != event.Identify {
+		return Changes{} // no traits: the state is not written, so not copied (see Contact.Clone)
 	}
-	c.noteOwn(st, counts)
+	if p != c {
+		p.writeState().applyTraitsAt(m, opts, st)
+		return c.writeState().applyTraitsAt(m, opts, st)
+	}
 	if c.own != nil {
 		c.own.applyTraitsAt(m, opts, st)
 	}
-	return c.state.applyTraitsAt(m, opts, st)
+	return c.writeState().applyTraitsAt(m, opts, st)
 }
 
 // messageStamp returns the stamp of m. When the same message linked m.AnonymousID to
