@@ -140,6 +140,7 @@ type applier struct {
 	phonesTouched bool           // whether a phone write was added
 	phonesBefore  phoneSignature // before the first phone write
 	optIns        []deferredTrait
+	customLeft    int // the message's custom traits not yet applied: room to reserve (see setKeyedBytes)
 }
 
 // deferredTrait is an optIn trait, applied once the message's phone and email are known.
@@ -318,6 +319,9 @@ func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Ch
 		f := standardField(normalizeKey(buf[:0], mb.Key))
 		own |= f
 		named |= f
+		if f == 0 {
+			a.customLeft++
+		}
 	}
 	for _, mb := range m.Context.Traits {
 		named |= standardField(normalizeKey(buf[:0], mb.Key))
@@ -541,21 +545,29 @@ func (a *applier) customField(key string, raw []byte, path fieldPath) {
 		a.refuse(diag.TraitInvalid, path, "value is not JSON")
 		return
 	case jsonvalue.KindNull:
-		a.changedKey("custom.", key, setKeyedBytes(&a.c.custom, key, nil, a.st))
-		return
+		raw = nil
 	}
-	a.changedKey("custom.", key, setKeyedBytes(&a.c.custom, key, raw, a.st))
+	room := a.customLeft
+	a.customLeft--
+	a.changedKey("custom.", key, setKeyedBytes(&a.c.custom, key, raw, a.st, room))
 }
 
 // setKeyedBytes is setKeyed for a value given as bytes, converting it to a string only
-// when the write wins with a new value.
-func setKeyedBytes(s *[]keyedRegister, key string, raw []byte, st stamp) bool {
+// when the write wins with a new value. When it adds a key to a full slice, it makes
+// room for room keys, the most the message may still add: a new contact's first
+// identify then grows its custom properties once rather than once per doubling
+// (BenchmarkPipeline: 200 of 3,690 bytes a message went to regrowing them).
+func setKeyedBytes(s *[]keyedRegister, key string, raw []byte, st stamp, room int) bool {
 	i, ok := findKey(*s, key)
-	if ok {
-		r := &(*s)[i].reg
-		if string(raw) == r.val {
-			return r.set(r.val, st)
+	if !ok {
+		if len(*s) == cap(*s) && room > 1 {
+			*s = slices.Grow(*s, room)
 		}
+		*s = slices.Insert(*s, i, keyedRegister{key: ownString(key)})
 	}
-	return setKeyed(s, key, intern.Bytes(raw), st)
+	r := &(*s)[i].reg
+	if string(raw) == r.val {
+		return r.set(r.val, st)
+	}
+	return r.set(intern.Bytes(raw), st)
 }

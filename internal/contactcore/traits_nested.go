@@ -41,10 +41,10 @@ func (a *applier) addressField(raw []byte, path fieldPath) {
 		}
 		key, _ := jsonvalue.String(k)
 		if jsonvalue.KindOf(v) == jsonvalue.KindNull {
-			a.changedKey("address.", key, setKeyedBytes(&c.addressExtra, key, nil, a.st))
+			a.changedKey("address.", key, setKeyedBytes(&c.addressExtra, key, nil, a.st, 1))
 			return
 		}
-		a.changedKey("address.", key, setKeyedBytes(&c.addressExtra, key, v, a.st))
+		a.changedKey("address.", key, setKeyedBytes(&c.addressExtra, key, v, a.st, 1))
 	})
 	if !ok {
 		a.refuse(diag.TraitInvalid, path, "address is not a valid JSON object")
@@ -197,7 +197,7 @@ func (a *applier) phonesField(raw []byte, path fieldPath) {
 func (a *applier) phoneLabel(e164 string, raw []byte, path fieldPath) {
 	switch jsonvalue.KindOf(raw) {
 	case jsonvalue.KindNull:
-		a.changed("phones", setKeyedBytes(&a.c.labels, e164, nil, a.st))
+		a.changed("phones", setKeyedBytes(&a.c.labels, e164, nil, a.st, 1))
 	case jsonvalue.KindString:
 		s, ok := jsonvalue.String(raw)
 		if ok {
