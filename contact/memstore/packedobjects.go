@@ -43,26 +43,14 @@ func storedObjects(r *event.Record) [5]*event.Object {
 
 func uvarintLen(x uint64) int { return (bits.Len64(x|1) + 6) / 7 }
 
-func (p *packer) uvarint(x uint64) {
-	if p.counting {
-		p.bytes += uvarintLen(x)
-		return
-	}
-	p.buf = binary.AppendUvarint(p.buf, x)
-}
+func (p *packer) uvarint(x uint64) { p.buf = binary.AppendUvarint(p.buf, x) }
 
-func (p *packer) text(s []byte) {
-	if p.counting {
-		p.bytes += len(s)
-		return
-	}
-	p.buf = append(p.buf, s...)
-}
+func (p *packer) text(s []byte) { p.buf = append(p.buf, s...) }
 
-// packRest appends what of the record eventHead does not hold, in its stored form, and
-// returns it (nil when counting, or when there is nothing). The strings refs marks are
-// packed as references to the entries it names (refs may be nil).
-func (p *packer) packRest(r *event.Record, refs *dictRefs) []byte {
+// packRest appends what of the record eventHead does not hold, in its stored form,
+// unless there is nothing. The strings refs marks are packed as references to the
+// entries it names (refs may be nil).
+func (p *packer) packRest(r *event.Record, refs *dictRefs) {
 	strs, objs := restStrings(r), storedObjects(r)
 	none := true
 	for _, s := range strs {
@@ -72,9 +60,8 @@ func (p *packer) packRest(r *event.Record, refs *dictRefs) []byte {
 		none = none && *o == nil
 	}
 	if none {
-		return nil
+		return
 	}
-	start := len(p.buf)
 	for k, s := range strs {
 		if refs != nil && refs.has(k) {
 			p.uvarint(uint64(refs.i[k])<<1 | 1)
@@ -100,10 +87,6 @@ func (p *packer) packRest(r *event.Record, refs *dictRefs) []byte {
 			p.text(m.Value)
 		}
 	}
-	if p.counting {
-		return nil
-	}
-	return p.buf[start:len(p.buf):len(p.buf)]
 }
 
 // objectReader walks packed objects.
