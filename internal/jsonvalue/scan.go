@@ -519,7 +519,7 @@ func (st *state) checkKey(start, end int, escaped bool) {
 		return
 	}
 	for _, r := range s.keys[f.keyBase:] {
-		if bytes.Equal(st.keyBytes(r), k) {
+		if r.end-r.start == len(k) && bytes.Equal(st.keyBytes(r), k) { // most keys differ in length
 			st.note(&Error{Offset: start, Err: ErrDuplicateKey, Reason: "key repeated in the same object"})
 			return
 		}
