@@ -154,7 +154,7 @@ func (r *dictRefs) count() uint8 {
 // entries before the commit, which checks them against the strings they stand for
 // (share). Those, the entries' own (immutable) strings, not the caller's, are
 // appended to ch.pending, from ev.pendingAt, until then.
-func (s *Store) newEvent(r event.Record, ch *change) *storedEvent {
+func (s *Store) newEvent(r event.Record, ch *change, scratch *[]byte) *storedEvent {
 	strs := restStrings(&r)
 	var (
 		refs       dictRefs
@@ -183,10 +183,10 @@ func (s *Store) newEvent(r event.Record, ch *change) *storedEvent {
 	}
 	ev := new(storedEvent)
 	if n == 0 {
-		*ev = packEvent(r, ch.id)
+		*ev = packEventRefs(r, ch.id, nil, scratch)
 		return ev
 	}
-	*ev = packEventRefs(r, ch.id, &refs)
+	*ev = packEventRefs(r, ch.id, &refs, scratch)
 	if ch.pending == nil {
 		ch.pending = ch.pendingBuf[:0]
 	}

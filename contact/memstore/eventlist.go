@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unsafe"
 
@@ -342,26 +341,27 @@ func (d *descender) peek() *storedEvent {
 // unsafe.String are immutable as Go requires. TestAddEventKeepsNothingOfTheCaller
 // fails when event.Record gains a part this misses.
 func packEvent(r event.Record, contactID string) storedEvent {
-	return packEventRefs(r, contactID, nil)
+	var scratch []byte
+	return packEventRefs(r, contactID, nil, &scratch)
 }
 
 // packEventRefs is packEvent with the strings refs marks packed as references to the
 // entries it names (dict.go); refs may be nil.
 //
-// The event is packed into a pooled scratch buffer, then copied into an array of its
-// exact size: one pass over the record and a copy cost less than sizing it in a first
-// pass (BenchmarkPipeline: packing was 6% of a track's CPU with two passes).
-func packEventRefs(r event.Record, contactID string, refs *dictRefs) storedEvent {
-	scratch := packScratch.Get().(*[]byte)
+// The event is packed into *scratch, a buffer the caller keeps for the next event (a
+// transaction's), then copied into an array of its exact size: one pass over the
+// record and a copy cost less than sizing it in a first pass (BenchmarkPipeline:
+// packing was 6% of a track's CPU with two passes).
+func packEventRefs(r event.Record, contactID string, refs *dictRefs, scratch *[]byte) storedEvent {
 	p := packer{buf: (*scratch)[:0]}
 	p.str(r.MessageID)
 	p.str(r.Name)
 	p.str(contactID)
 	p.packRest(&r, refs)
 	text := bytes.Clone(p.buf)
-	if cap(p.buf) <= maxPackScratch {
-		*scratch = p.buf
-		packScratch.Put(scratch)
+	*scratch = p.buf
+	if cap(p.buf) > maxPackScratch {
+		*scratch = nil // an unusually large event's buffer is not kept
 	}
 	return storedEvent{
 		rec: eventHead{Kind: r.Kind, Time: r.Time, ReceivedAt: r.ReceivedAt, refs: refs.count(),
@@ -370,10 +370,7 @@ func packEventRefs(r event.Record, contactID string, refs *dictRefs) storedEvent
 	}
 }
 
-// packScratch holds the buffers packEventRefs packs into; one bigger than
-// maxPackScratch (an unusually large event) is left to the garbage collector.
-var packScratch = sync.Pool{New: func() any { return new([]byte) }}
-
+// maxPackScratch is the largest scratch buffer packEventRefs leaves its caller.
 const maxPackScratch = 64 << 10
 
 // copyRecord returns a copy of a stored record for a caller, who may change it freely:

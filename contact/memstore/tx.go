@@ -163,6 +163,7 @@ type txState struct {
 	tombstones []contact.Tombstone   // tombstones put, the latest of each userId
 	outbox     []contact.OutboxEntry // outbox entries enqueued (see outbox.go)
 	foundIDs   []string              // backs the results of FindIDs
+	packBuf    []byte                // the scratch buffer events are packed in (packEventRefs)
 
 	spare []*change // changes of earlier transactions, to reuse
 }
@@ -600,7 +601,7 @@ func (t *tx) AddEvent(id string, rec event.Record) (bool, error) {
 	if ch == nil {
 		ch = t.newChange(r)
 	}
-	ev := t.s.newEvent(rec, ch)
+	ev := t.s.newEvent(rec, ch, &t.packBuf)
 	ch.added = append(ch.added, ev)
 	if ch.addedByID != nil {
 		ch.addedByID[ev.messageID()] = ev
