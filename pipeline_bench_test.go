@@ -68,33 +68,12 @@ func BenchmarkPipeline(b *testing.B) {
 	var naiveRate, oneWorkerRate float64
 
 	b.Run("naive", func(b *testing.B) {
-		naiveRate = measurePipeline(b, data, func(b *testing.B, data []byte) int {
-			l := baseline.New()
-			n := 0
-			for line := range bytes.Lines(data) {
-				if _, err := l.Handle(line); err != nil {
-					b.Fatal(err)
-				}
-				n++
-			}
-			return n
-		})
+		naiveRate = measurePipeline(b, data, runNaive)
 	})
 	workers := []int{1, max(2, runtime.GOMAXPROCS(0))}
 	for _, w := range workers {
 		b.Run("regalkit/workers="+strconv.Itoa(w), func(b *testing.B) {
-			rate := measurePipeline(b, data, func(b *testing.B, data []byte) int {
-				p := regalkit.New(memstore.New(), &regalkit.Options{Workers: w})
-				n := 0
-				err := p.ProcessStream(context.Background(), bytes.NewReader(data), func(regalkit.Result) bool {
-					n++
-					return true
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				return n
-			})
+			rate := measurePipeline(b, data, runRegalkit(w))
 			if naiveRate > 0 {
 				b.ReportMetric(rate/naiveRate, "x-naive")
 			}
@@ -104,6 +83,65 @@ func BenchmarkPipeline(b *testing.B) {
 				b.ReportMetric(rate/oneWorkerRate, "x-1worker")
 			}
 		})
+	}
+}
+
+// BenchmarkPipelineKinds is BenchmarkPipeline on each message type of the corpus
+// alone, one worker against the naive loop, for sizing a deployment by its traffic
+// mix: each run keeps the corpus's order and users, so a track finds the contact an
+// earlier track created, as in the mixed corpus, but never one an identify made.
+//
+// Reproduce with: go test -run '^$' -bench PipelineKinds -benchtime 3x .
+func BenchmarkPipelineKinds(b *testing.B) {
+	data := pipelineCorpus(b)
+	for _, kind := range []string{"identify", "track", "page"} {
+		var lines []byte
+		for line := range bytes.Lines(data) {
+			if bytes.Contains(line, []byte(`"type":"`+kind+`"`)) {
+				lines = append(lines, line...)
+			}
+		}
+		if len(lines) == 0 {
+			b.Fatalf("the corpus has no %s", kind)
+		}
+		var naiveRate float64
+		b.Run(kind+"/naive", func(b *testing.B) {
+			naiveRate = measurePipeline(b, lines, runNaive)
+		})
+		b.Run(kind+"/regalkit", func(b *testing.B) {
+			rate := measurePipeline(b, lines, runRegalkit(1))
+			b.ReportMetric(rate/naiveRate, "x-naive")
+		})
+	}
+}
+
+// runNaive processes the corpus with the naive loop.
+func runNaive(b *testing.B, data []byte) int {
+	l := baseline.New()
+	n := 0
+	for line := range bytes.Lines(data) {
+		if _, err := l.Handle(line); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	return n
+}
+
+// runRegalkit processes the corpus with a Processor of workers workers on a new memory
+// store.
+func runRegalkit(workers int) pipelineRun {
+	return func(b *testing.B, data []byte) int {
+		p := regalkit.New(memstore.New(), &regalkit.Options{Workers: workers})
+		n := 0
+		err := p.ProcessStream(context.Background(), bytes.NewReader(data), func(regalkit.Result) bool {
+			n++
+			return true
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return n
 	}
 }
 
