@@ -62,7 +62,7 @@ type pipelineRun func(b *testing.B, data []byte) int
 //
 // On a shared machine msgs/s swings with the neighbours' load; cpu-µs/msg much less.
 //
-// Reproduce with: go test -run '^$' -bench Pipeline -benchtime 3x .
+// Reproduce with: go test -run '^$' -bench 'Pipeline$' -benchtime 3x .
 func BenchmarkPipeline(b *testing.B) {
 	data := pipelineCorpus(b)
 	var naiveRate, oneWorkerRate float64
