@@ -72,8 +72,83 @@ func Parse(s string) (time.Time, error) {
 	if isNumeric(s) {
 		return parseEpoch(s)
 	}
+	if t, ok := parseCanonical(s); ok {
+		return t, nil
+	}
 	p := parser{s: s}
 	return p.parse()
+}
+
+// parseCanonical reads the form nearly every Segment library writes,
+// "2006-01-02T15:04:05Z" with 0 to 9 fraction digits before the Z, without the general
+// parser's field-by-field scan and time.Date's normalization: a message carries three
+// or four timestamps, and this form costs about a third of the general path
+// (BenchmarkParse). It reports false for anything else, valid or not, and for dates
+// the general parser refuses, so that Parse's result is the same either way
+// (TestParseCanonical_sameAsParser).
+func parseCanonical(s string) (time.Time, bool) {
+	n := len(s)
+	if n < 20 || n > 30 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[n-1] != 'Z' {
+		return time.Time{}, false
+	}
+	year, ok1 := digits(s[0:4])
+	month, ok2 := digits(s[5:7])
+	day, ok3 := digits(s[8:10])
+	hour, ok4 := digits(s[11:13])
+	minute, ok5 := digits(s[14:16])
+	second, ok6 := digits(s[17:19])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) ||
+		month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || second > 59 {
+		return time.Time{}, false
+	}
+	nanos := 0
+	if n > 20 {
+		frac := s[19 : n-1]
+		if frac[0] != '.' || len(frac) < 2 {
+			return time.Time{}, false
+		}
+		f, ok := digits(frac[1:])
+		if !ok {
+			return time.Time{}, false
+		}
+		for k := len(frac) - 1; k < 9; k++ {
+			f *= 10
+		}
+		nanos = f
+	}
+	secs := daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+minute*60+second)
+	return time.Unix(secs, int64(nanos)).UTC(), true
+}
+
+// digits reads s, 1 to 9 decimal digits.
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, len(s) > 0
+}
+
+// daysSinceEpoch returns the days from 1970-01-01 to the proleptic Gregorian date
+// year-month-day (0 <= year <= 9999), counting eras of 400 years.
+func daysSinceEpoch(year, month, day int) int64 {
+	y := int64(year)
+	if month <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400                     // [0, 399]
+	mp := int64((month + 9) % 12)          // March = 0
+	doy := (153*mp+2)/5 + int64(day) - 1   // [0, 365]
+	doe := yoe*365 + yoe/4 - yoe/100 + doy // [0, 146096]
+	return era*146097 + doe - 719468
 }
 
 // ParseJSON reads a timestamp from a JSON value: a string as [Parse] reads it, or a

@@ -2,6 +2,8 @@ package timestamp
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +127,12 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		if fast, ok := parseCanonical(s); ok {
+			p := parser{s: s}
+			if slow, err := p.parse(); err != nil || slow != fast {
+				t.Fatalf("%q: fast path %#v, general parser %#v, %v", s, fast, slow, err)
+			}
+		}
 		got, err := Parse(s)
 		if err != nil {
 			return
@@ -141,6 +149,58 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip of %q: %v != %v", s, again, got)
 		}
 	})
+}
+
+// TestParseCanonical_sameAsParser: the fast path for the canonical form gives exactly
+// what the general parser gives (the same time.Time, location included), over every
+// month and day boundary of years around the epoch, leap years, the first and last
+// years, out-of-range fields and every fraction length; and it is taken for every
+// canonical input the general parser accepts.
+func TestParseCanonical_sameAsParser(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	years := []int{0, 1, 4, 99, 100, 400, 1600, 1899, 1900, 1969, 1970, 1971, 1999, 2000, 2004, 2023, 2024, 2100, 2400, 9999}
+	fracs := []string{"", ".1", ".12", ".123", ".1234", ".12345", ".123456", ".1234567", ".12345678", ".123456789", ".", ".1234567890", ".x"}
+	check := func(in string) {
+		t.Helper()
+		fast, ok := parseCanonical(in)
+		p := parser{s: in}
+		slow, err := p.parse()
+		switch {
+		case ok && err != nil:
+			t.Fatalf("%q: fast path %v, general parser refuses: %v", in, fast, err)
+		case ok && fast != slow:
+			t.Fatalf("%q: fast path %#v, general parser %#v", in, fast, slow)
+		}
+	}
+	for _, y := range years {
+		for m := 0; m <= 13; m++ {
+			for _, d := range []int{0, 1, 28, 29, 30, 31, 32} {
+				for _, f := range fracs {
+					in := fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d%sZ", y, m, d, rng.IntN(25), rng.IntN(61), rng.IntN(61), f)
+					check(in)
+					p := parser{s: in}
+					if _, err := p.parse(); err == nil {
+						if _, ok := parseCanonical(in); !ok && len(in) <= 30 {
+							t.Fatalf("%q: the general parser accepts it, the fast path does not", in)
+						}
+					}
+				}
+			}
+		}
+	}
+	for range 20000 {
+		sec := rng.Int64N(253402300800) // 0000-01-01 .. 9999-12-31, shifted below
+		tm := time.Unix(sec-62167219200, rng.Int64N(1e9)).UTC()
+		check(tm.Format("2006-01-02T15:04:05.000Z07:00"))
+		check(tm.Format(time.RFC3339Nano))
+		check(tm.Format("2006-01-02T15:04:05Z07:00"))
+	}
+	// Near misses fall back to the general parser, which decides.
+	for _, in := range []string{"2024-01-01T00:00:00z", "2024-01-01t00:00:00Z", "2024-1-01T00:00:00.0Z", "2024-01-01T00:00:00+00:00", "2024-01-01 00:00:00Z", "2024-01-01T00:00:00,5Z", "+024-01-01T00:00:00Z", "2024-01-01T00:00:0aZ"} {
+		if _, ok := parseCanonical(in); ok {
+			t.Fatalf("%q took the fast path", in)
+		}
+	}
 }
 
 func BenchmarkParse(b *testing.B) {
