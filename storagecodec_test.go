@@ -143,10 +143,12 @@ func TestDecodeStorage_refuses(t *testing.T) {
 	newer := strings.Replace(string(b), fmt.Sprintf(`"storageVersion":%d`, contact.StorageVersion), `"storageVersion":99`, 1)
 	_, err = contact.DecodeStorage([]byte(newer))
 	require.ErrorIs(t, err, contact.ErrStorageVersion)
+	assert.Contains(t, err.Error(), "99", "the error names the document's version")
 
 	for _, doc := range []string{`{"storageVersion":1,"id":"c1"}`, `{"id":"c1","subscriptions":{}}`, `[]`, `{"storageVersion":1,"clocks":{"stamps":[],"born":3}}`, ``} {
 		_, err := contact.DecodeStorage([]byte(doc))
 		assert.Error(t, err, doc)
+		assert.NotErrorIs(t, err, contact.ErrStorageVersion, "a malformed document is not a newer one: %s", doc)
 	}
 	_, err = contact.EncodeStorage(nil)
 	assert.Error(t, err)

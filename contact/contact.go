@@ -255,8 +255,17 @@ const StorageVersion = 1
 const _ = uint(StorageVersion-contactcore.StorageVersion) + uint(contactcore.StorageVersion-StorageVersion)
 
 // ErrStorageVersion is returned by [DecodeStorage] for a document of a version it does
-// not know: one written by a newer regalkit.
-var ErrStorageVersion = contactcore.ErrStorageVersion
+// not know: one written by a newer regalkit. Test for it with errors.Is: the error
+// says which version the document has and which this build reads up to.
+var ErrStorageVersion = errors.New("contact: unknown storage version")
+
+// versionError is the implementation's unknown-version error, reported as
+// ErrStorageVersion.
+type versionError struct{ err error }
+
+func (e *versionError) Error() string        { return e.err.Error() }
+func (e *versionError) Is(target error) bool { return target == ErrStorageVersion }
+func (e *versionError) Unwrap() error        { return e.err }
 
 // errNilContact is the error of encoding a nil contact.
 var errNilContact = errors.New("contact: storage encoding of a nil contact")
@@ -280,6 +289,9 @@ func EncodeStorage(c *Contact) ([]byte, error) {
 // bad input never panics.
 func DecodeStorage(b []byte) (*Contact, error) {
 	c, err := contactcore.DecodeStorage(b)
+	if errors.Is(err, contactcore.ErrStorageVersion) {
+		return nil, &versionError{err}
+	}
 	if err != nil {
 		return nil, err
 	}
