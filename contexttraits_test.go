@@ -2,6 +2,7 @@ package regalkit_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -89,4 +90,23 @@ func TestContextTraits_applied(t *testing.T) {
 	f = newFixture(t, &regalkit.Options{ApplyContextTraits: true})
 	f.send(`{"type":"group","userId":"u-g","groupId":"acme","messageId":"g-1","traits":{"email":"acme@example.com"},"context":{"traits":{"email":"x@example.com"}}}`)
 	assert.Empty(t, f.user("u-g").Email())
+}
+
+// TestContextTraits_buriedThenLinked_RuleS3: an anonymous track whose context.traits
+// apply (Rule T3) arrives after its anonymous ID's user was deleted, so it is kept out
+// of sight on the deleted user's contact (Rule I7), until a link moves it to another
+// user (Rule I4). Its traits must show there in every arrival order (Rule S3), as they
+// do when it is held rather than buried.
+func TestContextTraits_buriedThenLinked_RuleS3(t *testing.T) {
+	msgs := []string{
+		`{"type":"identify","userId":"u1","anonymousId":"a1","messageId":"m1","timestamp":"2024-03-01T12:06:00Z"}`,
+		`{"type":"delete","userId":"u1","messageId":"m2","timestamp":"2024-03-01T12:05:00Z"}`,
+		`{"type":"track","anonymousId":"a1","event":"Viewed","messageId":"m3","timestamp":"2024-03-01T12:03:00Z","context":{"traits":{"plan":"ctx"}}}`,
+		`{"type":"identify","userId":"u2","anonymousId":"a1","messageId":"m4","timestamp":"2024-03-01T12:02:00Z"}`,
+	}
+	want := replayWith(t, msgs, true)
+	require.Contains(t, strings.Join(want, "\n"), `"custom":{"plan":"ctx"}`, "the track's context.traits reach a contact")
+	permutations(msgs, func(order []string) {
+		assert.Equal(t, want, replayWith(t, order, true), "order %v", order)
+	})
 }

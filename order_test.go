@@ -151,13 +151,19 @@ func state(t fataler, store contact.Store) []string {
 }
 
 func replayAll(t fataler, payloads []string) []string {
+	return replayWith(t, payloads, false)
+}
+
+// replayWith is replayAll with Options.ApplyContextTraits set to contextTraits.
+func replayWith(t fataler, payloads []string, contextTraits bool) []string {
 	n := 0
 	store := memstore.New()
 	p := regalkit.New(store, &regalkit.Options{
-		Now:          func() time.Time { return t0.Add(48 * time.Hour) },
-		NewID:        func() string { n++; return fmt.Sprintf("c%04d", n) },
-		OptInEvents:  map[string][]optin.Channel{"SMS Opt In": {optin.SMS}},
-		OptOutEvents: map[string][]optin.Channel{"Stop": nil},
+		Now:                func() time.Time { return t0.Add(48 * time.Hour) },
+		NewID:              func() string { n++; return fmt.Sprintf("c%04d", n) },
+		OptInEvents:        map[string][]optin.Channel{"SMS Opt In": {optin.SMS}},
+		OptOutEvents:       map[string][]optin.Channel{"Stop": nil},
+		ApplyContextTraits: contextTraits,
 	})
 	for _, pl := range payloads {
 		if _, err := p.ProcessBytes(context.Background(), []byte(pl)); err != nil {
@@ -178,13 +184,14 @@ func TestOrderIndependence_RuleS3(t *testing.T) {
 		for i := range payloads {
 			payloads[i] = genPayload(t, i)
 		}
-		want := replayAll(t, payloads)
+		contextTraits := rapid.Bool().Draw(t, "ApplyContextTraits") // Rule T3 on tracks and pages too
+		want := replayWith(t, payloads, contextTraits)
 		shuffled := rapid.Permutation(payloads).Draw(t, "order")
 		for range rapid.IntRange(0, 4).Draw(t, "duplicates") {
 			shuffled = append(shuffled, rapid.SampledFrom(payloads).Draw(t, "duplicate"))
 		}
 		shuffled = rapid.Permutation(shuffled).Draw(t, "order with duplicates")
-		got := replayAll(t, shuffled)
+		got := replayWith(t, shuffled, contextTraits)
 		if !slices.Equal(want, got) {
 			t.Fatalf("order changed the contacts\nmessages in input order:\n  %s\nshuffled:\n  %s\nwant:\n  %s\ngot:\n  %s",
 				strings.Join(payloads, "\n  "), strings.Join(shuffled, "\n  "), strings.Join(want, "\n  "), strings.Join(got, "\n  "))
@@ -210,9 +217,10 @@ func TestOrderIndependence_WithDeletes(t *testing.T) {
 			p := genPayload(t, i)
 			payloads = append(payloads, p)
 		}
-		want := replayAll(t, payloads)
+		contextTraits := rapid.Bool().Draw(t, "ApplyContextTraits") // Rule T3 on tracks and pages too
+		want := replayWith(t, payloads, contextTraits)
 		shuffled := rapid.Permutation(payloads).Draw(t, "order")
-		got := replayAll(t, shuffled)
+		got := replayWith(t, shuffled, contextTraits)
 		if !slices.Equal(want, got) {
 			t.Fatalf("order changed the contacts\nmessages in input order:\n  %s\nshuffled:\n  %s\nwant:\n  %s\ngot:\n  %s",
 				strings.Join(payloads, "\n  "), strings.Join(shuffled, "\n  "), strings.Join(want, "\n  "), strings.Join(got, "\n  "))

@@ -517,7 +517,9 @@ func (t *txn) bury(m *event.Message, c *contactcore.Contact) error {
 	if r, ok := m.Record(); ok {
 		rec = &r
 	}
-	h, ch := contactcore.NewHeld(m, t.consentOf(m), rec != nil, t.applyOptions())
+	// The same effect hold gives the message (context.traits included), so that the
+	// message shows the same should a late link move it to a living contact (Rule I4).
+	h, ch := contactcore.NewHeld(t.p.traitsOf(m), t.consentOf(m), rec != nil, t.applyOptions())
 	t.res.Diagnostics = append(t.res.Diagnostics, ch.Diagnostics...) // what the message says is refused all the same
 	c.Hold(h.Bury(rec))
 	t.touch(c)
