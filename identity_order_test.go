@@ -26,7 +26,7 @@ func permutations(msgs []string, f func([]string)) {
 
 // requireSameInEveryOrder replays msgs in every order, and every order again with each
 // message delivered twice (the second copies after the first ones, reversed), and
-// requires the contacts of the input order every time (SPEC S3).
+// requires the contacts of the input order every time (Rule S3).
 func requireSameInEveryOrder(t *testing.T, msgs []string) []string {
 	t.Helper()
 	want := replayAll(t, msgs)

@@ -18,7 +18,7 @@ import (
 )
 
 // genPayload draws one Segment message for a handful of users and anonymous IDs: every
-// kind the order-independence promise covers (SPEC S3), with traits, phones, opt-ins,
+// kind the order-independence promise covers (Rule S3), with traits, phones, opt-ins,
 // opt-in events, Regal's consent events, anonymous-only messages, links and shared
 // anonymous IDs, aliases from anonymous IDs and from userIds (their own included),
 // deletes, equal timestamps and missing messageIds.
@@ -173,7 +173,7 @@ func replayWith(t fataler, payloads []string, contextTraits bool) []string {
 	return state(t, store)
 }
 
-// TestOrderIndependence_RuleS3 is the promise of SPEC S3: the same messages in any
+// TestOrderIndependence_RuleS3 is the promise of Rule S3: the same messages in any
 // order, any number of times, give the same contacts, events and consent states (T4,
 // C5, C6, E2, I3, I4). It processes a drawn set of messages in input order and again
 // shuffled with duplicates, and requires identical contacts.

@@ -28,7 +28,7 @@ import (
 )
 
 // A whole email address, and a run of 10 or more digits (a whole phone number): what
-// no diagnostic, error or log line may hold (SPEC X).
+// no diagnostic, error or log line may hold (RULES.md, X).
 var (
 	wholeEmail = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
 	longDigits = regexp.MustCompile(`[0-9]{10,}`)
@@ -154,8 +154,8 @@ func checkDiagnostics(t *testing.T, where string, diags []diag.Diagnostic) {
 
 // TestPrivacy_SpecX: no diagnostic, error or log line that the hostile-input corpus,
 // the fuzz corpora and the testdata payloads produce holds a whole email address or a
-// run of 10 or more digits, through the Processor and through the HTTP handler (SPEC
-// X, issue 12).
+// run of 10 or more digits, through the Processor and through the HTTP handler
+// (RULES.md, X; issue 12).
 func TestPrivacy_SpecX(t *testing.T) {
 	corpus := privacyCorpus(t)
 	var logs syncBuffer

@@ -128,7 +128,7 @@ func describeDue(trig, user string, m trigger.Match) string {
 	return fmt.Sprintf("%s %s %s %s", trig, user, m.Entry.MessageID, m.DueAt.Format(time.RFC3339))
 }
 
-// Rule J5 (SPEC S3): for random loan histories delivered in a random order with
+// Rule J5 (Rule S3): for random loan histories delivered in a random order with
 // re-deliveries, the transitions the Processor reports (Rule J4), Evaluate's scan of
 // the store (Rule J3) and a direct reference evaluation agree, at every now.
 func TestTriggersIncrementalScanAndReferenceAgree(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 // and every write keeps the larger stamp (Rule T4); phone choices are kept as a log and
 // derived. Applying the same messages in any order, any number of times, gives the same
 // contact, and merging two contacts gives the contact of both their messages (Rule S3).
-// Only the Processor changes a contact; this type offers the reads, a deep copy and the
+// Only the Processor changes a contact; this type offers the reads, copies and the
 // encodings (the people export of RULES.md, X, and the storage codec).
 //
 // The zero Contact is an empty contact ready to use. Having no mutators, a Contact can
@@ -174,8 +174,9 @@ func (c *Contact) ConsentView() optin.View { return c.core().ConsentView() }
 // the contact has no phone. For the email channel it is the state of the email.
 func (c *Contact) Subscription(ch optin.Channel) optin.State { return c.core().Subscription(ch) }
 
-// Clone returns a deep copy of c: no change to one shows in the other. It is safe to
-// call concurrently with other reads of c.
+// Clone returns a copy of c: no change to one shows in the other (the copy shares
+// memory with c until one of them is written, which only the Processor does). It is
+// safe to call concurrently with other reads of c.
 func (c *Contact) Clone() *Contact { return (*Contact)(c.core().Clone()) }
 
 // shared returns c once it owns nothing (contactcore.Contact.Share), as every Contact

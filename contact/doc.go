@@ -5,7 +5,7 @@
 //
 // A [Contact] offers reads: its External ID and former ones, anonymous IDs and their
 // links (Rules I1–I5), standard traits (Rules T1–T7: first and last name, email, age,
-// gender, address, time zone), custom properties exactly as sent (Rule T2), phones in
+// gender, address; the time zone, Rule G3), custom properties exactly as sent (Rule T2), phones in
 // E.164 with one primary (Rules T8, T9), the consent ledger and each phone's state per
 // channel (Rules C5, C7, A2), and whether it is in the audience (Rule A1). Only the
 // Processor changes a contact: what a message does to it (the last-writer-wins

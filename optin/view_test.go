@@ -250,7 +250,7 @@ func TestRuleC9_States(t *testing.T) {
 }
 
 // TestView_exportShapes: a phone's optIns and the consentHistory have the shapes of the
-// contact export (SPEC X).
+// contact export (RULES.md, X).
 func TestView_exportShapes(t *testing.T) {
 	records, _ := ParseTrait("traits.optIn", raw(seedOptIn), seedMessage())
 	optOut := Record{

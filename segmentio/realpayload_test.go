@@ -80,7 +80,7 @@ func TestDecode_goTimeString(t *testing.T) {
 }
 
 // TestDecode_unsupportedTypeMasked: a type that is not one of the seven is input, and
-// may be an email or a phone: the error masks it (SPEC X, issue 12).
+// may be an email or a phone: the error masks it (RULES.md, X, issue 12).
 func TestDecode_unsupportedTypeMasked(t *testing.T) {
 	for typ, want := range map[string]string{
 		"bob.secret@example.com": `"***@example.com"`,

@@ -57,7 +57,7 @@ func inOrder(n int) []int {
 // replicas of a service), process the same 5,000 messages for 50 users at the same
 // time, four workers each, in different orders. They end with exactly the contacts,
 // events and consent that one Processor makes processing the messages one by one
-// (SPEC S2, S3), and every message is applied once (Rule E2).
+// (Rules S2, S3), and every message is applied once (Rule E2).
 func TestTwoProcessorsOneDatabase(t *testing.T) {
 	const messages, users = 5000, 50
 	// Deletes included: since issue 11 a delete converges in every order (Rule I7).

@@ -144,7 +144,7 @@ func send(t *testing.T, method, url, body string, headers ...string) reply {
 	return reply{resp.StatusCode, resp.Header, b}
 }
 
-// exported is the part of a contact export (SPEC X) the tests read.
+// exported is the part of a contact export (RULES.md, X) the tests read.
 type exported struct {
 	UserID        string            `json:"userId"`
 	InAudience    bool              `json:"inAudience"`
@@ -503,7 +503,7 @@ func TestRun_token(t *testing.T) {
 
 // TestRun_exportShowsWhatWasRecorded: GET /contacts/{id} shows a group call's traits,
 // every event's context, and the receivedAt the tracking API stamped (issue 12,
-// SPEC X).
+// RULES.md, X).
 func TestRun_exportShowsWhatWasRecorded(t *testing.T) {
 	s := start(t)
 	group := `{"userId":"u-export","groupId":"acme","messageId":"g-1","timestamp":"2020-08-26T15:02:11Z",

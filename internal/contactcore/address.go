@@ -69,7 +69,7 @@ func (a Address) IsZero() bool {
 }
 
 // Address returns the contact's address.
-func (c *Contact) Address() Address { return c.state.addressValue() }
+func (c *Contact) Address() Address { return c.shown().addressValue() }
 
 func (c *state) addressValue() Address {
 	a := Address{

@@ -28,11 +28,11 @@ func (c *state) binder() optin.Binder {
 var maxID = string([]byte{math.MaxUint8, math.MaxUint8, math.MaxUint8, math.MaxUint8})
 
 // Consent returns the contact's consent ledger: every record received (Rule C7).
-func (c *Contact) Consent() optin.Ledger { return c.state.consent }
+func (c *Contact) Consent() optin.Ledger { return c.shown().consent }
 
 // ConsentView resolves the ledger against the contact's phones (Rule C5): each record's
 // outcome and each phone's state per channel.
-func (c *Contact) ConsentView() optin.View { return c.state.consent.Resolve(c.state.binder()) }
+func (c *Contact) ConsentView() optin.View { return c.shown().consent.Resolve(c.shown().binder()) }
 
 // AddConsent adds consent records that did not come with traits, such as those of an
 // opt-in event (Rule C8), and reports how many were new.
@@ -56,7 +56,7 @@ func (c *Contact) AddConsentAs(userID string, records ...optin.Record) int {
 func (c *Contact) Subscription(ch optin.Channel) optin.State {
 	addr := c.Phone()
 	if ch == optin.Email {
-		addr = c.state.fields[fieldEmail].val
+		addr = c.shown().fields[fieldEmail].val
 	}
 	if addr == "" {
 		return optin.StateNone

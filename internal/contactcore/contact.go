@@ -39,8 +39,9 @@ type Contact struct {
 	events  []EventRef  // a part's event records (see Contact.NoteEvent)
 	aliases []aliasFact // alias facts about the contact's userIds, sorted (Rule I5)
 
-	// state is what the contact shows: own joined with every held message. It is
-	// shared with clones until one writes it (see writeState).
+	// state is what the contact shows: own joined with its parts and every held
+	// message. It is shared with clones until one writes it (see writeState), and nil
+	// until a message writes it: read it through shown.
 	state *state
 	// own is the state of the contact's own messages, those that carry its userId,
 	// kept apart while the contact holds anonymous messages that may move to another
@@ -79,10 +80,10 @@ type keyedRegister struct {
 }
 
 // New returns an empty contact with the given store-assigned id.
-func New(id string) *Contact { return &Contact{id: id, state: &emptyState} }
+func New(id string) *Contact { return &Contact{id: id} }
 
-// emptyState is the state of a contact no message has written: shared by every new
-// contact and never written (see Contact.writeState).
+// emptyState is what a contact no message has written shows (see Contact.shown); it is
+// never written.
 var emptyState state
 
 // ID returns the store-assigned id.
@@ -112,11 +113,11 @@ func (c *Contact) SetUserID(userID string) {
 		next = c.parts[i]
 		c.parts = slices.Delete(c.parts, i, i+1)
 	} else {
-		next = &Contact{state: &emptyState}
+		next = &Contact{}
 	}
 	c.separate()
 	c.userID = userID
-	c.own = next.state.clone()
+	c.own = next.shown().clone()
 	c.writeLinks()
 	c.links = slices.DeleteFunc(c.links, func(l link) bool { return !l.st.isZero() || !l.last.isZero() })
 	for _, l := range next.links {
@@ -273,25 +274,25 @@ func (c *Contact) SetTimes(created, updated time.Time) {
 }
 
 // FirstName returns the first name; empty when unknown.
-func (c *Contact) FirstName() string { return c.state.fields[fieldFirstName].val }
+func (c *Contact) FirstName() string { return c.shown().fields[fieldFirstName].val }
 
 // LastName returns the last name; empty when unknown.
-func (c *Contact) LastName() string { return c.state.fields[fieldLastName].val }
+func (c *Contact) LastName() string { return c.shown().fields[fieldLastName].val }
 
 // Email returns the normalized email (Rule T7); empty when unknown.
-func (c *Contact) Email() string { return c.state.fields[fieldEmail].val }
+func (c *Contact) Email() string { return c.shown().fields[fieldEmail].val }
 
 // Gender returns the gender as given; empty when unknown.
-func (c *Contact) Gender() string { return c.state.fields[fieldGender].val }
+func (c *Contact) Gender() string { return c.shown().fields[fieldGender].val }
 
 // Age returns the age (Rule T6) and whether it is known.
 func (c *Contact) Age() (int, bool) {
-	if c.state.fields[fieldAge].val == "" {
+	if c.shown().fields[fieldAge].val == "" {
 		return 0, false
 	}
 	n := 0
-	for i := 0; i < len(c.state.fields[fieldAge].val); i++ {
-		n = n*10 + int(c.state.fields[fieldAge].val[i]-'0')
+	for i := 0; i < len(c.shown().fields[fieldAge].val); i++ {
+		n = n*10 + int(c.shown().fields[fieldAge].val[i]-'0')
 	}
 	return n, true
 }
@@ -299,8 +300,8 @@ func (c *Contact) Age() (int, bool) {
 // Custom returns the custom property key (Rule T2) as compact JSON text, exactly as it
 // was sent, and whether it is set.
 func (c *Contact) Custom(key string) (string, bool) {
-	if i, ok := findKey(c.state.custom, key); ok && c.state.custom[i].reg.val != "" {
-		return c.state.custom[i].reg.val, true
+	if i, ok := findKey(c.shown().custom, key); ok && c.shown().custom[i].reg.val != "" {
+		return c.shown().custom[i].reg.val, true
 	}
 	return "", false
 }
@@ -308,7 +309,7 @@ func (c *Contact) Custom(key string) (string, bool) {
 // CustomKeys returns the keys of the custom properties that are set, sorted.
 func (c *Contact) CustomKeys() []string {
 	var keys []string
-	for _, kr := range c.state.custom {
+	for _, kr := range c.shown().custom {
 		if kr.reg.val != "" {
 			keys = append(keys, kr.key)
 		}
@@ -426,12 +427,21 @@ func (c *Contact) writeEvents()  { own(&c.events, &c.owns, ownsEvents) }
 func (c *Contact) writeAliases() { own(&c.aliases, &c.owns, ownsAliases) }
 func (c *Contact) writeHeld()    { own(&c.held, &c.owns, ownsHeld) } // a Held's effect is never written
 
+// shown returns the state c shows, to read: emptyState for a contact no message has
+// written (its state is nil, as in the zero Contact and one made by New).
+func (c *Contact) shown() *state {
+	if c.state != nil {
+		return c.state
+	}
+	return &emptyState
+}
+
 // writeState returns c's state, made c's own first: a state a clone shares is copied
-// (its slices stay shared until state.writable). Every write to c.state goes through
-// it; a contact made by New shares emptyState until its first write.
+// (its slices stay shared until state.writable), and a contact without one gets its
+// own. Every write to c.state goes through it.
 func (c *Contact) writeState() *state {
 	if c.owns&ownsState == 0 {
-		c.state = c.state.clone()
+		c.state = c.shown().clone()
 		c.owns |= ownsState
 	}
 	return c.state
@@ -524,9 +534,9 @@ func (c *Contact) HasKey(key identity.Key) bool {
 		}
 		return slices.ContainsFunc(c.held, func(h Held) bool { return h.AnonymousID == key.Value })
 	case identity.Phone:
-		return c.state.phones.isMember(key.Value)
+		return c.shown().phones.isMember(key.Value)
 	case identity.Email:
-		return key.Value != "" && key.Value == c.state.fields[fieldEmail].val
+		return key.Value != "" && key.Value == c.shown().fields[fieldEmail].val
 	}
 	return false
 }
@@ -580,7 +590,7 @@ func (c *Contact) AppendLinksOf(dst []identity.Link, anonymousID string) []ident
 // External IDs, anonymous IDs (linked, its own, and those of the messages it holds),
 // phones and email, without duplicates. A Store indexes a contact by these keys.
 func (c *Contact) Keys() []identity.Key {
-	return c.AppendKeys(make([]identity.Key, 0, 2+len(c.parts)+len(c.links)+len(c.state.phones.members)))
+	return c.AppendKeys(make([]identity.Key, 0, 2+len(c.parts)+len(c.links)+len(c.shown().phones.members)))
 }
 
 // AppendKeys appends the contact's keys, as [Contact.Keys] lists them, to dst and
@@ -610,13 +620,13 @@ func (c *Contact) AppendKeys(dst []identity.Key) []identity.Key {
 			keys = append(keys, identity.AnonymousKey(h.AnonymousID))
 		}
 	}
-	for _, m := range c.state.phones.members {
+	for _, m := range c.shown().phones.members {
 		if m.member.val != "" {
 			keys = append(keys, identity.PhoneKey(m.phone))
 		}
 	}
-	if c.state.fields[fieldEmail].val != "" {
-		keys = append(keys, identity.EmailKey(c.state.fields[fieldEmail].val))
+	if c.shown().fields[fieldEmail].val != "" {
+		keys = append(keys, identity.EmailKey(c.shown().fields[fieldEmail].val))
 	}
 	return keys
 }

@@ -43,7 +43,7 @@
 //
 //	fieldTitle: {name: "title", keys: []string{"title", "jobtitle"}, kind: kindText},
 //
-// then a read, func (c *Contact) Title() string { return c.fields[fieldTitle].val },
+// then a read, func (c *Contact) Title() string { return c.shown().fields[fieldTitle].val },
 // with its forwarder in package contact, and go generate, which writes the new keys
 // into standardField's switch (a switch, because it runs for every trait of every
 // message; TestStandardFieldSwitch fails while it is stale). TestFieldsTable runs

@@ -263,7 +263,7 @@ func (e Export) MarshalJSON() ([]byte, error) {
 // withClocks is true (the storage codec's document is this one with its clocks).
 func (c *Contact) exportDoc(events []event.Record, withClocks bool) *exportJSON {
 	view := c.ConsentView()
-	pv := &c.state.phones
+	pv := &c.shown().phones
 	primary := pv.primary()
 	x := &exportJSON{exportHead: exportHead{
 		ID:           c.id,
@@ -277,7 +277,7 @@ func (c *Contact) exportDoc(events []event.Record, withClocks bool) *exportJSON 
 	}}
 	x.FormerUserIDs = c.FormerUserIDs()
 	x.ConsentHistory = view.History()
-	for f, r := range c.state.fields {
+	for f, r := range c.shown().fields {
 		switch {
 		case r.val == "":
 		case fields[f].kind == kindAge:
@@ -304,7 +304,7 @@ func (c *Contact) exportDoc(events []event.Record, withClocks bool) *exportJSON 
 	if a := c.Address(); !a.IsZero() {
 		x.Address = &addressJSON{a.Line1, a.Line2, a.City, a.State, a.PostalCode, a.Country, a.Extra}
 	}
-	for _, kr := range c.state.custom {
+	for _, kr := range c.shown().custom {
 		if kr.reg.val != "" {
 			if x.Custom == nil {
 				x.Custom = make(map[string]json.RawMessage)
@@ -425,7 +425,7 @@ func (e *Export) UnmarshalJSON(b []byte) error {
 // contact rebuilds the contact of an export document: from its clocks when it has
 // them, else from its documented keys applied as one message at the zero time.
 func (x *exportJSON) contact() (*Contact, error) {
-	c := &Contact{id: x.ID, userID: x.UserID, state: &emptyState}
+	c := &Contact{id: x.ID, userID: x.UserID}
 	created, err := optionalTime(x.CreatedAt)
 	if err != nil {
 		return nil, err

@@ -146,7 +146,7 @@ func (c *Contact) rebuild() {
 	}
 	s := c.own.clone()
 	for _, p := range c.parts {
-		s.join(p.state, nil)
+		s.join(p.shown(), nil)
 	}
 	for i := range c.held {
 		if e := c.held[i].effect; e != nil && !c.held[i].Deleted {
@@ -165,5 +165,5 @@ func (c *Contact) ownState() *state {
 	if c.own != nil {
 		return c.own
 	}
-	return c.state
+	return c.shown()
 }

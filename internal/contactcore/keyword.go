@@ -11,7 +11,7 @@ func (c *Contact) SetKeywordConsent(recs []optin.Record) bool {
 	// Each ledger is changed on a copy (a Ledger never writes memory it shares), so that
 	// a state is copied for writing only when its records change.
 	setRecords := func(c *Contact, recs []optin.Record) bool {
-		l := c.state.consent
+		l := c.shown().consent
 		if !l.SetKeywordRecords(recs) {
 			return false
 		}

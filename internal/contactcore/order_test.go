@@ -236,7 +236,7 @@ func TestExportWithEvents(t *testing.T) {
 
 // TestExportWithEvents_contextTraitsReceivedAt: the export shows what was recorded: a
 // group's traits, every event's context (context.traits included) and its
-// receivedAt, and reads them back (SPEC X, issue 12).
+// receivedAt, and reads them back (RULES.md, X, issue 12).
 func TestExportWithEvents_contextTraitsReceivedAt(t *testing.T) {
 	c, _ := apply(t, seedMessage(t))
 	group := event.Record{

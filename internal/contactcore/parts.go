@@ -39,7 +39,7 @@ func (c *Contact) sub(userID string) *Contact {
 	i, ok := c.partIndex(userID)
 	if !ok {
 		c.separate()
-		c.parts = slices.Insert(c.parts, i, &Contact{userID: userID, state: &emptyState})
+		c.parts = slices.Insert(c.parts, i, &Contact{userID: userID})
 	}
 	return c.parts[i]
 }
@@ -48,7 +48,7 @@ func (c *Contact) sub(userID string) *Contact {
 // it has held messages or parts.
 func (c *Contact) separate() {
 	if c.own == nil {
-		c.own = c.state.clone()
+		c.own = c.shown().clone()
 	}
 }
 
@@ -177,7 +177,7 @@ func (c *Contact) insertPart(p *Contact) {
 		return
 	}
 	q := c.parts[i]
-	q.writeState().join(p.state, nil)
+	q.writeState().join(p.shown(), nil)
 	for _, l := range p.links {
 		q.addLink(l)
 	}
@@ -193,7 +193,7 @@ func (c *Contact) insertPart(p *Contact) {
 // joinRoot joins a part of c's own External ID into c's own state.
 func (c *Contact) joinRoot(p *Contact) {
 	c.separate()
-	c.own.join(p.state, nil)
+	c.own.join(p.shown(), nil)
 	for _, l := range p.links {
 		c.addLink(l)
 	}

@@ -169,12 +169,12 @@ func (v *phoneView) primary() string {
 }
 
 // Phone returns the primary phone in E.164 (Rule T9); empty when the contact has none.
-func (c *Contact) Phone() string { return c.state.phones.primary() }
+func (c *Contact) Phone() string { return c.shown().phones.primary() }
 
 // Phones returns the contact's phones in E.164, sorted.
 func (c *Contact) Phones() []string {
 	var out []string
-	for _, m := range c.state.phones.members {
+	for _, m := range c.shown().phones.members {
 		if m.member.val != "" {
 			out = append(out, m.phone)
 		}
@@ -185,7 +185,7 @@ func (c *Contact) Phones() []string {
 // AppendPhones appends the contact's phones in E.164, sorted, to dst: Phones without
 // an allocation of its own.
 func (c *Contact) AppendPhones(dst []string) []string {
-	for _, m := range c.state.phones.members {
+	for _, m := range c.shown().phones.members {
 		if m.member.val != "" {
 			dst = append(dst, m.phone)
 		}
@@ -197,7 +197,7 @@ func (c *Contact) AppendPhones(dst []string) []string {
 // without building it.
 func (c *Contact) PhonesEqual(ps []string) bool {
 	i := 0
-	for _, m := range c.state.phones.members {
+	for _, m := range c.shown().phones.members {
 		if m.member.val == "" {
 			continue
 		}
@@ -211,15 +211,15 @@ func (c *Contact) PhonesEqual(ps []string) bool {
 
 // PhoneLabel returns the label of a phone given in E.164 ("" when it has none).
 func (c *Contact) PhoneLabel(e164 string) string {
-	if i, ok := findKey(c.state.labels, e164); ok {
-		return c.state.labels[i].reg.val
+	if i, ok := findKey(c.shown().labels, e164); ok {
+		return c.shown().labels[i].reg.val
 	}
 	return ""
 }
 
 // InAudience reports whether the contact has a valid phone (Rule A1).
 func (c *Contact) InAudience() bool {
-	for _, m := range c.state.phones.members {
+	for _, m := range c.shown().phones.members {
 		if m.member.val != "" {
 			return true
 		}

@@ -11,7 +11,7 @@ import (
 )
 
 // TestSeedIdentify_SpecX applies the seed's identify (its traits, optIn with ip "" and a
-// context ip, its address with AddressLine1… keys) and checks the export against SPEC X
+// context ip, its address with AddressLine1… keys) and checks the export against RULES.md, X
 // key for key.
 func TestSeedIdentify_SpecX(t *testing.T) {
 	c := New("c-1")
@@ -53,7 +53,7 @@ func TestSeedIdentify_SpecX(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(want), &wantMap))
 	assert.Equal(t, wantMap, exportOf(t, c))
 
-	// The key order of the documented keys is SPEC X's.
+	// The key order of the documented keys is RULES.md X's.
 	b, err := json.Marshal(c)
 	require.NoError(t, err)
 	assertKeyOrder(t, b, "id", "userId", "anonymousIds", "inAudience", "phone", "phones", "subscriptions",

@@ -240,7 +240,7 @@ func (c *Contact) clocks() *clocksJSON {
 	k.stateClocks = *k.state(c.ownState(), c.own != nil)
 	k.userClocks = k.user(c)
 	for _, p := range c.parts {
-		pj := partJSON{UserID: p.userID, stateClocks: *k.state(p.state, true), userClocks: k.user(p)}
+		pj := partJSON{UserID: p.userID, stateClocks: *k.state(p.shown(), true), userClocks: k.user(p)}
 		for _, e := range p.events {
 			pj.Events = append(pj.Events, k.stampIndex(stampOf(e.Time, e.MessageID)))
 		}

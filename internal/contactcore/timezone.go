@@ -9,7 +9,7 @@ package contactcore
 // identify calls told in context.timezone (Rule G3); empty when none did. The name is
 // checked for its shape only: whether the zone database knows it is the reader's
 // question.
-func (c *Contact) TimeZone() string { return c.state.fields[fieldTimeZone].val }
+func (c *Contact) TimeZone() string { return c.shown().fields[fieldTimeZone].val }
 
 // maxZoneName bounds a time zone name; the longest IANA names are about 30 bytes.
 const maxZoneName = 64
