@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
@@ -69,8 +68,10 @@ type InboundSMS struct {
 // phone, now or later; START or UNSTOP opts it back in to SMS; a longer message
 // containing a revocation keyword is a possible opt-out, reported with the
 // keyword.possible_opt_out diagnostic and recorded as an event. Any other body changes
-// nothing. A sender that is not a valid phone is a phone.invalid diagnostic. The error is
-// for failures of the store or of ctx.
+// nothing. A sender that is not a valid phone is a phone.invalid diagnostic. Like a
+// message, a reply that changes contacts fills Result.Triggers (Rule J4) and, with
+// Options.Outbox, gives them outbox entries for Regal (Rule O1). The error is for
+// failures of the store or of ctx.
 func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, error) {
 	now := p.opts.now()
 	if in.Time.IsZero() {
@@ -94,30 +95,41 @@ func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, erro
 			Message: "regalkit: the sender " + identity.MaskPhone(in.From) + " is not a valid phone (Rule T8)"}}
 		return res, nil
 	}
-	var out Result
-	err = p.store.Update(ctx, func(tx contact.Tx) error {
-		out = Result{MessageID: in.MessageID}
-		t := txn{p: p, tx: tx, raw: tx, now: now, res: &out}
-		done, err := tx.Processed(in.MessageID)
-		if err != nil || done {
-			out.Duplicate = done
-			return err
-		}
-		if err := tx.MarkProcessed(in.MessageID); err != nil {
-			return err
-		}
-		sms := optin.InboundSMS{Phone: phone.E164, Body: in.Body, Time: in.Time, MessageID: in.MessageID, ProcessedAt: now}
-		if err := t.keyword(sms, "body"); err != nil {
-			return err
-		}
-		return t.flush()
-	})
+	// The same transaction as a message's (processor.go): duplicates, triggers (Rule
+	// J4) and the outbox (Rule O1) included, so that Regal hears of a STOP sent
+	// elsewhere.
+	u := updates.Get().(*update)
+	u.p, u.now = p, now
+	u.sms = &optin.InboundSMS{Phone: phone.E164, Body: in.Body, Time: in.Time, MessageID: in.MessageID, ProcessedAt: now}
+	err = p.store.Update(ctx, u.fn)
+	out := u.out
+	*u = update{fn: u.fn}
+	updates.Put(u)
 	if err != nil {
 		p.log.LogAttrs(ctx, slog.LevelWarn, "regalkit: inbound SMS not processed",
 			slog.String("messageId", in.MessageID), slog.String("error", err.Error()))
 		return res, fmt.Errorf("regalkit: processing inbound SMS %q: %w", in.MessageID, err)
 	}
 	return out, nil
+}
+
+// receive is process for an inbound text (ReceiveSMS).
+func (t *txn) receive(sms optin.InboundSMS) error {
+	done, err := t.tx.Processed(sms.MessageID)
+	if err != nil || done {
+		t.res.Duplicate = done
+		return err
+	}
+	if err := t.tx.MarkProcessed(sms.MessageID); err != nil {
+		return err
+	}
+	if err := t.keyword(sms, "body"); err != nil {
+		return err
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	return t.enqueueChanges(sms.MessageID, nil)
 }
 
 // regalInbound applies Regal's sms.received event as ReceiveSMS does (Rule G8): the

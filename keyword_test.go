@@ -2,6 +2,7 @@ package regalkit_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/optin"
+	"github.com/regalkit/regalkit/trigger"
 )
 
 const (
@@ -186,4 +188,31 @@ func TestKeyword_OrderRegressions(t *testing.T) {
 			assert.Equal(t, want, got, "set %d, order %v", i, p)
 		}
 	}
+}
+
+// TestReceiveSMS_ReachesRegalAndTriggers_RuleO1: a STOP sent outside Regal goes
+// through the same transaction as a message: the contact it unsubscribes gets an
+// outbox entry, so that Regal hears of it (Rule O1), the phone's keyword register does
+// not, and a trigger that requires SMS consent reports the contact leaving (Rule J4).
+func TestReceiveSMS_ReachesRegalAndTriggers_RuleO1(t *testing.T) {
+	tr, err := trigger.Decode(strings.NewReader(`{"name":"approved","entry":{"event":"Approved"},"require":{"subscribed":"sms"}}`))
+	require.NoError(t, err)
+	f := newFixture(t, &regalkit.Options{Outbox: true, Triggers: []*trigger.Trigger{tr}})
+	f.one(identifyPhone("u1", nyPhone, optInSMS))
+	f.one(`{"type":"track","userId":"u1","event":"Approved","messageId":"m-approved","timestamp":"2024-03-01T12:30:00Z"}`)
+	drain(t, f.store)
+	u1 := f.user("u1").ID()
+
+	r := f.receive(regalkit.InboundSMS{From: "(917) 555-4444", Body: "STOP", Time: t0, MessageID: "sms-1"})
+	require.Len(t, r.Triggers, 1, "the contact leaves the trigger that requires SMS consent")
+	assert.Equal(t, regalkit.TriggerChange{Trigger: "approved", ContactID: u1, Entered: false}, r.Triggers[0])
+	es := drain(t, f.store)
+	require.Len(t, es, 1, "one entry, for the unsubscribed contact and not for the keyword register")
+	assert.Equal(t, u1, es[0].ContactID)
+	assert.Equal(t, "sms-1", es[0].MessageID)
+	assert.Nil(t, es[0].Event)
+
+	r = f.receive(regalkit.InboundSMS{From: "(917) 555-4444", Body: "STOP", Time: t0, MessageID: "sms-1"})
+	assert.True(t, r.Duplicate)
+	assert.Empty(t, drain(t, f.store), "a redelivery adds nothing (Rule E2)")
 }

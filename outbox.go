@@ -62,25 +62,34 @@ func (t *txn) enqueue(m *event.Message) error {
 	if !t.p.opts.Outbox || regalio.IsRegal(m) {
 		return nil
 	}
-	otx, ok := t.raw.(contact.OutboxTx)
-	if !ok {
-		return nil // checked by New; a wrapper that hides it gets no entries
-	}
 	var ev *event.Record
-	eventOn, recorded := t.outbox.added[m.MessageID]
-	if recorded {
+	if _, recorded := t.outbox.added[m.MessageID]; recorded {
 		if rec, ok := m.Record(); ok && rec.Kind == event.Track {
 			ev = &rec
 		}
 	}
-	seen := map[string]bool{}
-	for _, id := range t.order {
+	return t.enqueueChanges(m.MessageID, ev)
+}
+
+// enqueueChanges enqueues every contact whose Regal body the transaction changed, with
+// ev, the event the message recorded (nil for none), on the contact that recorded it.
+// A phone's keyword register (Rule G7) has neither userId nor phones, so its body
+// stays empty and it is never sent.
+func (t *txn) enqueueChanges(messageID string, ev *event.Record) error {
+	if !t.p.opts.Outbox {
+		return nil
+	}
+	otx, ok := t.raw.(contact.OutboxTx)
+	if !ok {
+		return nil // checked by New; a wrapper that hides it gets no entries
+	}
+	eventOn := t.outbox.added[messageID]
+	for _, id := range t.order { // each id once: see txn.get, create
 		c, ok := t.loaded[id]
-		if !ok || seen[id] {
+		if !ok {
 			continue // deleted by the message
 		}
-		seen[id] = true
-		e := contact.OutboxEntry{ContactID: id, MessageID: m.MessageID, Created: t.now}
+		e := contact.OutboxEntry{ContactID: id, MessageID: messageID, Created: t.now}
 		if ev != nil && id == eventOn {
 			e.Event = ev
 		}

@@ -166,6 +166,7 @@ func withMessageID(diags []diag.Diagnostic, id string) []diag.Diagnostic {
 type update struct {
 	p       *Processor
 	m       *event.Message
+	sms     *optin.InboundSMS // instead of m: an inbound text (ReceiveSMS)
 	now     time.Time
 	decoded []diag.Diagnostic
 	out     Result
@@ -183,7 +184,11 @@ var updates = sync.Pool{New: func() any {
 // after a conflict, and each call starts afresh.
 func (u *update) run(tx contact.Tx) error {
 	p, m := u.p, u.m
-	u.out = Result{MessageID: m.MessageID, Diagnostics: withMessageID(u.decoded, m.MessageID)}
+	if u.sms != nil {
+		u.out = Result{MessageID: u.sms.MessageID}
+	} else {
+		u.out = Result{MessageID: m.MessageID, Diagnostics: withMessageID(u.decoded, m.MessageID)}
+	}
 	raw := tx
 	var watch *triggerTx // Rule J4
 	if len(p.opts.Triggers) > 0 {
@@ -194,10 +199,15 @@ func (u *update) run(tx contact.Tx) error {
 	t := &u.t
 	scratch := t.withScratch() // txnpool.go
 	defer t.releaseScratch(scratch)
-	if err := t.process(m); err != nil || watch == nil {
+	var err error
+	if u.sms != nil {
+		err = t.receive(*u.sms)
+	} else {
+		err = t.process(m)
+	}
+	if err != nil || watch == nil {
 		return err
 	}
-	var err error
 	u.out.Triggers, err = watch.changes()
 	return err
 }
