@@ -197,8 +197,8 @@ func (u *update) run(tx contact.Tx) error {
 	}
 	u.t = txn{p: p, tx: tx, raw: raw, now: u.now, res: &u.out}
 	t := &u.t
-	scratch := t.withScratch() // txnpool.go
-	defer t.releaseScratch(scratch)
+	t.withScratch() // txnpool.go
+	defer t.releaseScratch()
 	var err error
 	if u.sms != nil {
 		err = t.receive(*u.sms)

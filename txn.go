@@ -33,23 +33,14 @@ type txn struct {
 	// interleaved runs), BenchmarkPipeline allocated 37% more bytes and 20% more
 	// objects per message (15.1 KB and 88.6 allocs against 11.0 KB and 73.6) and took
 	// 5–10% more CPU per message (workers=1 and 2); BenchmarkProcessBytes, one contact
-	// per message, allocated the same.
-	loaded  map[string]*contactcore.Contact // by id: every contact read, as changed so far
-	created map[string]bool                 // ids of contacts to insert rather than put
-	dirty   map[string]bool                 // ids of contacts to write back
-	order   []string                        // ids in the order first touched, for writing back
+	// per message, allocated the same. They are in the pooled txnScratch (txnpool.go),
+	// with the rest of the transaction's bookkeeping.
+	*txnScratch
 
 	outbox outboxState // what the message's outbox entries need (see outbox.go)
 
-	// What syncKeywords needs (Rule G7): the phones of each contact as loaded, and
-	// whether the message was a keyword reply.
-	phonesAtLoad map[string][]string
-	phoneBuf     []string // backs phonesAtLoad's slices
-	replied      bool
-	// factLinks and factUsers back the links of an anonymous ID that facts and rehome
-	// read (see pooledAnonymous), kept between messages; nil outside the pool.
-	factLinks []identity.Link
-	factUsers map[string]string
+	// replied says the message was a keyword reply (Rule G7; see syncKeywords).
+	replied bool
 	// reshaped says the message moved messages between contacts, created, split,
 	// merged or erased one: then every changed contact's keyword records are synced.
 	reshaped bool
@@ -114,16 +105,10 @@ func (t *txn) get(id string) (*contactcore.Contact, error) {
 }
 
 func (t *txn) remember(c *contactcore.Contact) {
-	if t.loaded == nil {
-		t.loaded, t.created, t.dirty = map[string]*contactcore.Contact{}, map[string]bool{}, map[string]bool{}
-	}
 	t.loaded[c.ID()] = c
 	t.order = append(t.order, c.ID())
 	t.snapshot(c)
 	if c.InAudience() { // it has a phone
-		if t.phonesAtLoad == nil {
-			t.phonesAtLoad = map[string][]string{}
-		}
 		start := len(t.phoneBuf)
 		t.phoneBuf = c.AppendPhones(t.phoneBuf)
 		t.phonesAtLoad[c.ID()] = t.phoneBuf[start:len(t.phoneBuf):len(t.phoneBuf)]

@@ -11,11 +11,12 @@ import (
 // write back), kept between messages: three maps and a slice a message would otherwise
 // allocate anew (BENCHMARKS.md).
 type txnScratch struct {
-	loaded  map[string]*contactcore.Contact
-	created map[string]bool
-	dirty   map[string]bool
-	order   []string
-	// phonesAtLoad and phoneBuf: see txn.remember.
+	loaded  map[string]*contactcore.Contact // by id: every contact read, as changed so far
+	created map[string]bool                 // ids of contacts to insert rather than put
+	dirty   map[string]bool                 // ids of contacts to write back
+	order   []string                        // ids in the order first touched, for writing back
+	// What syncKeywords needs (Rule G7): the phones of each contact as loaded (see
+	// txn.remember); phoneBuf backs phonesAtLoad's slices.
 	phonesAtLoad map[string][]string
 	phoneBuf     []string
 	// factLinks and factUsers back the links of an anonymous ID that txn.facts and
@@ -30,34 +31,29 @@ var txnScratches = sync.Pool{New: func() any {
 }}
 
 // withScratch gives t pooled, empty bookkeeping.
-func (t *txn) withScratch() *txnScratch {
-	s := txnScratches.Get().(*txnScratch)
-	t.loaded, t.created, t.dirty, t.order = s.loaded, s.created, s.dirty, s.order[:0]
-	t.phonesAtLoad, t.phoneBuf = s.phonesAtLoad, s.phoneBuf[:0]
-	t.factLinks, t.factUsers = s.factLinks[:0], s.factUsers
-	return s
+func (t *txn) withScratch() {
+	t.txnScratch = txnScratches.Get().(*txnScratch)
 }
 
 // releaseScratch empties t's bookkeeping and returns it to the pool, unless a large
 // transaction (a merge of many contacts) grew it.
-func (t *txn) releaseScratch(s *txnScratch) {
-	if len(t.loaded) > 16 || cap(t.order) > 64 || len(t.phonesAtLoad) > 16 || cap(t.phoneBuf) > 64 ||
-		cap(t.factLinks) > 16 || len(t.factUsers) > 16 {
+func (t *txn) releaseScratch() {
+	s := t.txnScratch
+	t.txnScratch = nil
+	if len(s.loaded) > 16 || cap(s.order) > 64 || len(s.phonesAtLoad) > 16 || cap(s.phoneBuf) > 64 ||
+		cap(s.factLinks) > 16 || len(s.factUsers) > 16 {
 		return
 	}
-	clear(t.loaded)
-	clear(t.created)
-	clear(t.dirty)
-	clear(t.order[:cap(t.order)]) // drop the ids
-	s.order = t.order[:0]
-	clear(t.phonesAtLoad)
-	clear(t.phoneBuf[:cap(t.phoneBuf)])
-	s.phonesAtLoad, s.phoneBuf = t.phonesAtLoad, t.phoneBuf[:0]
-	t.loaded, t.created, t.dirty, t.order = nil, nil, nil, nil
-	t.phonesAtLoad, t.phoneBuf = nil, nil
-	clear(t.factLinks[:cap(t.factLinks)]) // drop the ids
-	clear(t.factUsers)
-	s.factLinks, s.factUsers = t.factLinks[:0], t.factUsers
-	t.factLinks, t.factUsers = nil, nil
+	clear(s.loaded)
+	clear(s.created)
+	clear(s.dirty)
+	clear(s.order[:cap(s.order)]) // drop the ids
+	s.order = s.order[:0]
+	clear(s.phonesAtLoad)
+	clear(s.phoneBuf[:cap(s.phoneBuf)])
+	s.phoneBuf = s.phoneBuf[:0]
+	clear(s.factLinks[:cap(s.factLinks)]) // drop the ids
+	s.factLinks = s.factLinks[:0]
+	clear(s.factUsers)
 	txnScratches.Put(s)
 }
