@@ -1,13 +1,11 @@
 package event
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"time"
 
 	"github.com/regalkit/regalkit/diag"
-	"github.com/regalkit/regalkit/internal/jsonvalue"
 	"github.com/regalkit/regalkit/internal/timestamp"
 )
 
@@ -70,17 +68,7 @@ func (ts Timestamps) EventTime() (time.Time, []diag.Diagnostic) {
 }
 
 // parseRaw reads a timestamp from a JSON value: a string (escapes resolved) or a number.
-func parseRaw(raw json.RawMessage) (time.Time, error) {
-	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw[1:n-1], '\\') < 0 {
-		// The common case, a string without escapes, read in place. The decoder checked
-		// that raw is one valid JSON value, so its content is the string.
-		return timestamp.ParseBytes(raw[1 : n-1])
-	}
-	if s, ok := jsonvalue.String(raw); ok {
-		return timestamp.Parse(s)
-	}
-	return timestamp.ParseJSON(raw)
-}
+func parseRaw(raw json.RawMessage) (time.Time, error) { return timestamp.ParseJSON(raw) }
 
 // reasonOf returns why a timestamp failed without quoting it.
 func reasonOf(err error) string {

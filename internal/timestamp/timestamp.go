@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"github.com/regalkit/regalkit/internal/jsonvalue"
 )
 
 // ErrInvalid is the sentinel every parse failure unwraps to.
@@ -159,10 +161,14 @@ func ParseJSON(raw []byte) (time.Time, error) {
 	}
 	switch c := raw[0]; {
 	case c == '"':
-		s, err := strconv.Unquote(string(raw))
-		if err != nil {
+		content, escaped, ok := jsonvalue.Content(raw)
+		switch {
+		case !ok:
 			return time.Time{}, fail(string(raw), "not a JSON string")
+		case !escaped:
+			return ParseBytes(content) // the common case, read in place
 		}
+		s, _ := jsonvalue.String(raw)
 		return Parse(s)
 	case c == '-' || (c >= '0' && c <= '9'):
 		if !isNumeric(string(raw)) {

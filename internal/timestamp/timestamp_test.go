@@ -227,3 +227,17 @@ func TestParseBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestParseJSON_jsonEscapes: a JSON string's escapes are JSON's (Rule D4 reads JSON),
+// not Go's: a \u escape is read, a Go-only escape such as "\x5a" is not JSON.
+func TestParseJSON_jsonEscapes(t *testing.T) {
+	want := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, in := range []string{`"2024-03-01T12:00:00Z"`, `"2024\u002d03-01T12:00:00Z"`, `"2024-03-01T12:00:00\u005a"`} {
+		got, err := ParseJSON([]byte(in))
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	_, err := ParseJSON([]byte(`"2024-03-01T12:00:00\x5a"`))
+	assert.ErrorIs(t, err, ErrInvalid)
+	assert.Contains(t, err.Error(), "not a JSON string")
+}
