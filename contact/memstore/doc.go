@@ -32,7 +32,9 @@
 // short part only, and the function cannot deadlock whatever order it reads contacts
 // in. Messages for one contact conflict and run again; messages for different contacts
 // do not conflict even when their items share a stripe (versions are per item), and run
-// in parallel on every core. No lock, counter or list is shared by all transactions.
+// in parallel on every core. No lock or list is shared by all transactions; one atomic
+// counter of writing commits is, so that a transaction re-checks its reads only when a
+// commit happened since it made them.
 //
 // # Data layout
 //

@@ -79,17 +79,6 @@ func (ev *storedEvent) matches(q *contact.EventQuery) bool {
 		(q.Until.IsZero() || ev.rec.Time.Before(q.Until))
 }
 
-// newStoredEvent packs r for the store (packEvent).
-func newStoredEvent(r event.Record, contactID string) *storedEvent {
-	ev := new(storedEvent)
-	*ev = packEvent(r, contactID)
-	return ev
-}
-
-// record returns a copy of the stored record for a caller (copyRecord). The event must
-// refer to no dictionary entry (one not yet stored, or a test's).
-func (ev *storedEvent) record() event.Record { return copyRecord(ev, nil) }
-
 // heldEvent is a stored event gathered for a reader under its stripe's lock, with the
 // dictionary strings it refers to resolved then (dict.resolve): once the lock is
 // released, the event may be removed and its entries dropped or given to other
@@ -333,20 +322,14 @@ func (d *descender) peek() *storedEvent {
 	return d.l.chunks[d.chunk][d.i]
 }
 
-// packEvent returns a deep copy of r, as an event of the contact with the id, for the
-// store to keep: all its strings, and its JSON objects encoded (packedobjects.go), in
-// one new byte array, so that a stored record is two allocations (with its
+// packEventRefs returns a deep copy of r, as an event of the contact with the id, for
+// the store to keep: all its strings, and its JSON objects encoded (packedobjects.go),
+// in one new byte array, so that a stored record is two allocations (with its
 // storedEvent) whatever its size, and keeps alive no buffer the caller decoded it
-// from. The bytes are never written after packing, so the strings made over them with
-// unsafe.String are immutable as Go requires. TestAddEventKeepsNothingOfTheCaller
-// fails when event.Record gains a part this misses.
-func packEvent(r event.Record, contactID string) storedEvent {
-	var scratch []byte
-	return packEventRefs(r, contactID, nil, &scratch)
-}
-
-// packEventRefs is packEvent with the strings refs marks packed as references to the
-// entries it names (dict.go); refs may be nil.
+// from; the strings refs marks are packed as references to the entries it names
+// (dict.go), and refs may be nil. The bytes are never written after packing, so the
+// strings made over them with unsafe.String are immutable as Go requires.
+// TestAddEventKeepsNothingOfTheCaller fails when event.Record gains a part this misses.
 //
 // The event is packed into *scratch, a buffer the caller keeps for the next event (a
 // transaction's), then copied into an array of its exact size: one pass over the

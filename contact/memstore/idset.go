@@ -2,7 +2,6 @@ package memstore
 
 import (
 	"encoding/binary"
-	"iter"
 )
 
 // idSet is a set of strings (a stripe's processed messageIds, Rule E2) that gives the
@@ -20,7 +19,6 @@ type idSet struct {
 	// the same hash (0: none), uvarint length, the bytes. A block is appended to until
 	// it reaches idBlockSize, then left as it is.
 	blocks [][]byte
-	n      int
 }
 
 // idBlockSize is the size a block of an idSet grows to before the next one starts.
@@ -87,26 +85,4 @@ func (s *idSet) add(h uint64, id string) {
 		s.heads = make(map[uint64]uint64)
 	}
 	s.heads[h] = ref(last, off)
-	s.n++
-}
-
-// len returns the number of members.
-func (s *idSet) len() int { return s.n }
-
-// all yields every member, as a new string, in no particular order.
-func (s *idSet) all() iter.Seq[string] {
-	return func(yield func(string) bool) {
-		for _, b := range s.blocks {
-			for len(b) > 0 {
-				_, n := binary.Uvarint(b)
-				b = b[n:]
-				size, n := binary.Uvarint(b)
-				b = b[n:]
-				if !yield(string(b[:size])) {
-					return
-				}
-				b = b[size:]
-			}
-		}
-	}
 }

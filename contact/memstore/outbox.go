@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/regalkit/regalkit/contact"
-	"github.com/regalkit/regalkit/event"
 )
 
 var (
@@ -86,7 +85,7 @@ func (o *outbox) schedule(contactID string, q *queue, at time.Time) {
 func copyEntry(e *contact.OutboxEntry) contact.OutboxEntry {
 	out := *e
 	if e.Event != nil {
-		r := cloneRecord(e.Event)
+		r := e.Event.Clone()
 		out.Event = &r
 	}
 	return out
@@ -107,7 +106,7 @@ func (t *tx) Enqueue(e contact.OutboxEntry) error {
 		Created:   e.Created,
 	}
 	if e.Event != nil {
-		r := cloneRecord(e.Event)
+		r := e.Event.Clone()
 		stored.Event = &r
 	}
 	t.outbox = append(t.outbox, stored)
@@ -281,10 +280,4 @@ func (s *Store) DeadEntries(ctx context.Context) ([]contact.OutboxEntry, error) 
 		out[i] = copyEntry(o.entries[seq])
 	}
 	return out, nil
-}
-
-// cloneRecord returns a deep copy of r, as the store keeps and hands out records.
-func cloneRecord(r *event.Record) event.Record {
-	ev := packEvent(*r, "")
-	return copyRecord(&ev, nil) // packEvent refers to no dictionary entry
 }

@@ -119,14 +119,6 @@ type keyEntry struct {
 	version uint64    // from the stripe's clock: changes whenever the entry does
 }
 
-// ids returns the entry's ids, sorted.
-func (e keyEntry) ids() []string {
-	if e.more != nil {
-		return *e.more
-	}
-	return []string{e.one}
-}
-
 // tombstoneEntry is the latest delete of a userId (Rule I7).
 type tombstoneEntry struct {
 	ts      contact.Tombstone
@@ -344,8 +336,6 @@ func (h hasher) key(k identity.Key) uint64 {
 
 // stripeOf returns the stripe of a key hash.
 func stripeOf(keyHash uint64) uint8 { return uint8(keyHash >> 56) }
-
-func (h hasher) processed(messageID string) uint8 { return processedStripe(h.processedHash(messageID)) }
 
 // processedHash is the hash a stripe's idSet of processed messageIds keeps a messageId
 // by; processedStripe picks the stripe from it.

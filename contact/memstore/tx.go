@@ -101,21 +101,6 @@ func (ch *change) setFinal(c *contact.Contact) {
 	ch.keysOK = false
 }
 
-// hasKey reports whether k is one of c's keys. The common lookups, by External ID and
-// by email, are answered without building the list of keys; the others list them on
-// the stack (a contact has rarely more than eight).
-func hasKey(c *contact.Contact, k identity.Key) bool {
-	switch {
-	case k.Value == "":
-	case k.Kind == identity.UserID && c.UserID() == k.Value:
-		return true
-	case k.Kind == identity.Email && c.Email() == k.Value:
-		return true
-	}
-	var buf [8]identity.Key
-	return slices.Contains((*contactcore.Contact)(c).AppendKeys(buf[:0]), k)
-}
-
 func (ch *change) addedEvent(messageID string) (int, bool) {
 	if ch.addedByID != nil {
 		ev, ok := ch.addedByID[messageID]
@@ -502,7 +487,7 @@ func (t *tx) find(k identity.Key, dst []*contact.Contact) ([]*contact.Contact, e
 			t.stale = true
 			return nil, errStale
 		}
-		if ch == nil && !hasKey(c, k) {
+		if ch == nil && !c.HasKey(k) {
 			continue // another key with the same hash
 		}
 		dst = append(dst, c)
@@ -592,7 +577,8 @@ func (t *tx) AddEvent(id string, rec event.Record) (bool, error) {
 			return false, nil
 		}
 	}
-	if ch == nil || (!ch.reset && !slices.Contains(ch.removed, rec.MessageID)) {
+	// A contact this transaction inserted (no base) has no stored events to look through.
+	if ch == nil || (ch.base != nil && !ch.reset && !slices.Contains(ch.removed, rec.MessageID)) {
 		stored, err := t.hasStored(id, rec.MessageID)
 		if err != nil || stored {
 			return false, err
