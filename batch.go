@@ -27,7 +27,11 @@ import (
 // userId, Rule I4, or an alias in conflict, Rule I5; message.deleted for an
 // anonymous-only message of a deleted user's time, Rule I7) reports what had been
 // applied when the message was, and so may differ from a one-worker run's, as in any
-// other arrival order.
+// other arrival order. One kind of message is matched that way too: a Regal event
+// without a userId finds its contact by phone when it is applied (Rule R5), so with
+// several workers it may find, or miss, a contact that an identify applied at the same
+// time gives the phone; replay payloads that mix Regal's events with Segment's on one
+// worker when that matters (Options.MatchByPhone does so for every message).
 //
 // The error is for store and context failures only. It comes with the results of the
 // messages before the failed one; with several workers, later messages may have been
