@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
@@ -41,9 +42,6 @@ const EventSMSReceived = "sms.received"
 // that contains a revocation keyword among other words (Rule G5), with the body as
 // properties.text, for a person to read.
 const EventPossibleOptOut = "sms.possible_opt_out"
-
-// maxMessageID is the longest messageId Rule D6 allows.
-const maxMessageID = 100
 
 // maxSMSText bounds the body kept on a possible opt-out's event: a text message is at
 // most 1,600 characters once carriers join its parts.
@@ -84,7 +82,7 @@ func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, erro
 		in.MessageID = "sms-" + hex.EncodeToString(sum[:12])
 	}
 	res := Result{MessageID: in.MessageID}
-	if len(in.MessageID) > maxMessageID {
+	if len(in.MessageID) > event.MaxMessageIDLength && utf8.RuneCountInString(in.MessageID) > event.MaxMessageIDLength {
 		res.Diagnostics = []diag.Diagnostic{{Code: diag.MessageInvalidID, Field: "messageId",
 			Message: "regalkit: the inbound SMS's messageId is over 100 characters (Rule D6)"}}
 		res.MessageID = ""
@@ -123,7 +121,7 @@ func (t *txn) receive(sms optin.InboundSMS) error {
 	if err := t.tx.MarkProcessed(sms.MessageID); err != nil {
 		return err
 	}
-	if err := t.keyword(sms, "body"); err != nil {
+	if err := t.keyword(sms, optin.ClassifyKeyword(sms.Body, t.p.opts.Keywords), "body"); err != nil {
 		return err
 	}
 	if err := t.flush(); err != nil {
@@ -141,7 +139,8 @@ func (t *txn) regalInbound(m *event.Message) error {
 	}
 	body := objectText(m.Properties, "content")
 	from := firstText(objectText(m.Properties, "contact_phone"), objectText(m.Context.Traits, "phone"))
-	if from == "" || optin.ClassifyKeyword(body, t.p.opts.Keywords) == optin.NoKeyword {
+	k := optin.ClassifyKeyword(body, t.p.opts.Keywords)
+	if from == "" || k == optin.NoKeyword {
 		return nil
 	}
 	phone, err := t.p.phones.Parse(from, "")
@@ -150,14 +149,13 @@ func (t *txn) regalInbound(m *event.Message) error {
 			"regalkit: the sender "+identity.MaskPhone(from)+" of the inbound SMS is not a valid phone (Rule T8)")
 		return nil
 	}
-	return t.keyword(optin.InboundSMS{Phone: phone.E164, Body: body, Time: m.Time, MessageID: m.MessageID, ProcessedAt: t.now}, "properties.content")
+	return t.keyword(optin.InboundSMS{Phone: phone.E164, Body: body, Time: m.Time, MessageID: m.MessageID, ProcessedAt: t.now}, k, "properties.content")
 }
 
-// keyword applies one inbound SMS (Rules G5–G7): its records go to the phone's register
-// contact, and every contact that has the phone is marked changed, so that flush gives
-// it the records (see syncKeywords).
-func (t *txn) keyword(sms optin.InboundSMS, field string) error {
-	k := optin.ClassifyKeyword(sms.Body, t.p.opts.Keywords)
+// keyword applies one inbound SMS whose body ClassifyKeyword read as k (Rules G5–G7):
+// its records go to the phone's register contact, and every contact that has the phone
+// is marked changed, so that flush gives it the records (see syncKeywords).
+func (t *txn) keyword(sms optin.InboundSMS, k optin.Keyword, field string) error {
 	if k == optin.NoKeyword {
 		return nil
 	}

@@ -146,7 +146,8 @@ func TestRegalSMSReceived_RuleG8(t *testing.T) {
 	}
 }
 
-// TestReceiveSMS_Limits: a messageId over 100 characters is refused (Rule D6); a long
+// TestReceiveSMS_Limits: a messageId over 100 characters is refused, and one of 100
+// characters of two bytes each is not (Rule D6); a long
 // body is kept cut to 1,600 bytes.
 func TestReceiveSMS_Limits(t *testing.T) {
 	f := newFixture(t, nil)
@@ -158,6 +159,9 @@ func TestReceiveSMS_Limits(t *testing.T) {
 	require.Len(t, r.Diagnostics, 1)
 	assert.Equal(t, diag.MessageInvalidID, r.Diagnostics[0].Code)
 	assert.Equal(t, 0, f.count())
+	// The limit counts characters, as a message's messageId does (event.Validate).
+	r = f.receive(regalkit.InboundSMS{From: nyPhone, Body: "hi", Time: t0, MessageID: strings.Repeat("é", 100)})
+	assert.Empty(t, r.Diagnostics, "100 two-byte characters are within the limit")
 
 	body := "please stop " + string(make([]byte, 3000))
 	r = f.receive(regalkit.InboundSMS{From: nyPhone, Body: body, Time: t0, MessageID: "s-long"})
