@@ -268,19 +268,11 @@ func (e *versionError) Error() string        { return e.err.Error() }
 func (e *versionError) Is(target error) bool { return target == ErrStorageVersion }
 func (e *versionError) Unwrap() error        { return e.err }
 
-// errNilContact is the error of encoding a nil contact.
-var errNilContact = errors.New("contact: storage encoding of a nil contact")
-
 // EncodeStorage writes c in the storage encoding (see [StorageVersion]), for a durable
 // Store to keep: every field with the stamp that set it, removed fields included, the
 // phone log, links, held messages, former External IDs with their messages, alias
 // facts and the consent ledger. It is safe to call concurrently with reads of c.
-func EncodeStorage(c *Contact) ([]byte, error) {
-	if c == nil {
-		return nil, errNilContact
-	}
-	return contactcore.EncodeStorage(c.core())
-}
+func EncodeStorage(c *Contact) ([]byte, error) { return contactcore.EncodeStorage(c.core()) }
 
 // DecodeStorage reads a contact that [EncodeStorage] wrote, equal to the one written:
 // it keeps merging exactly as the original would (Rule S3). A document without

@@ -155,16 +155,11 @@ func (c *Contact) AnonymousIDs() []string {
 }
 
 // AddAnonymousID adds an anonymous ID to the contact without a link time: an anonymous
-// contact's own ID (Rule I2). Use [Contact.Link] for a userId's contact.
+// contact's own ID (Rule I2). Use [Contact.LinkAs] for a userId's contact.
 func (c *Contact) AddAnonymousID(id string) {
 	if id != "" {
 		c.addLink(link{anon: id})
 	}
-}
-
-// Link is [Contact.LinkAs] for a message of the contact's External ID.
-func (c *Contact) Link(anonymousID string, t time.Time, messageID string) bool {
-	return c.LinkAs(c.userID, anonymousID, t, messageID)
 }
 
 // LinkAs stitches an anonymous ID to the contact as linked by a message of userID at (t,

@@ -69,7 +69,7 @@
 //
 // A contact has an External ID ([Contact.UserID], with former ones after an alias) and
 // anonymous IDs: linked ones, each with the stamp of the earliest message that linked
-// it ([Contact.Link], Rules I3, I4), or, for an anonymous contact, its own. Messages that
+// it ([Contact.LinkAs], Rules I3, I4), or, for an anonymous contact, its own. Messages that
 // carried only an anonymous ID are held whole ([Held], [Contact.Hold]) apart from the
 // contact's own state, because a late link may attribute them to another contact
 // ([Contact.Release]); the contact shows its own state joined with what it holds.

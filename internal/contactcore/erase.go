@@ -71,8 +71,22 @@ func (c *Contact) Reborn() (t time.Time, messageID string, ok bool) {
 // IsEmpty reports whether nothing is left of the contact's messages: no own message
 // applied (or all erased), no link, no held message.
 func (c *Contact) IsEmpty() bool {
-	return c.latest.isZero() && len(c.held) == 0 && len(c.Links()) == 0 && c.ownState().isEmpty() &&
+	return c.latest.isZero() && len(c.held) == 0 && !c.hasLinks() && c.ownState().isEmpty() &&
 		len(c.parts) == 0 && len(c.aliases) == 0
+}
+
+// hasLinks reports whether Links would return any: IsEmpty without building them.
+func (c *Contact) hasLinks() bool {
+	linked := func(l link) bool { return !l.st.isZero() }
+	if slices.ContainsFunc(c.links, linked) {
+		return true
+	}
+	for _, p := range c.parts {
+		if slices.ContainsFunc(p.links, linked) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *state) erase(limit stamp, t time.Time, messageID string) {

@@ -22,9 +22,9 @@ func anonymous(t testing.TB, minutes int, anon, traits string) *event.Message {
 func TestLink_EarliestStands_RuleI4(t *testing.T) {
 	c := New("c")
 	c.SetUserID("u1")
-	assert.True(t, c.Link("a1", seedTime.Add(time.Hour), "m2"))
-	assert.False(t, c.Link("a1", seedTime.Add(2*time.Hour), "m3"), "a later link changes nothing")
-	assert.True(t, c.Link("a1", seedTime, "m1"), "an earlier link replaces it")
+	assert.True(t, c.LinkAs(c.UserID(), "a1", seedTime.Add(time.Hour), "m2"))
+	assert.False(t, c.LinkAs(c.UserID(), "a1", seedTime.Add(2*time.Hour), "m3"), "a later link changes nothing")
+	assert.True(t, c.LinkAs(c.UserID(), "a1", seedTime, "m1"), "an earlier link replaces it")
 	assert.Equal(t, []identity.Link{{AnonymousID: "a1", UserID: "u1", Time: seedTime, MessageID: "m1"}}, c.Links())
 	c.AddAnonymousID("a2")
 	assert.Equal(t, []string{"a1", "a2"}, c.AnonymousIDs())
@@ -114,8 +114,8 @@ func TestErase_RuleI7(t *testing.T) {
 	deleteAt := seedTime.Add(10 * time.Minute)
 	for _, order := range [][]*event.Message{{before, after}, {after, before}} {
 		c, _ := apply(t, order...)
-		c.Link("a-old", seedTime, "m000")
-		c.Link("a-new", seedTime.Add(30*time.Minute), "m030")
+		c.LinkAs(c.UserID(), "a-old", seedTime, "m000")
+		c.LinkAs(c.UserID(), "a-new", seedTime.Add(30*time.Minute), "m030")
 		h, _ := NewHeld(anonymous(t, 1, "a-old", `{"gender":"x"}`), nil, false, nil)
 		c.Hold(h)
 		require.True(t, c.Erase(deleteAt, "del"))

@@ -71,10 +71,14 @@ func (s *state) join(o *state, ch *Changes) {
 		note("address", true)
 	}
 	for _, kr := range o.addressExtra {
-		note("address."+kr.key, setKeyed(&s.addressExtra, kr.key, kr.reg.val, kr.reg.st))
+		if setKeyed(&s.addressExtra, kr.key, kr.reg.val, kr.reg.st) {
+			note("address."+kr.key, true) // the name is built only for a change
+		}
 	}
 	for _, kr := range o.custom {
-		note("custom."+kr.key, setKeyed(&s.custom, kr.key, kr.reg.val, kr.reg.st))
+		if setKeyed(&s.custom, kr.key, kr.reg.val, kr.reg.st) {
+			note("custom."+kr.key, true)
+		}
 	}
 	var before phoneSignature
 	if ch != nil {

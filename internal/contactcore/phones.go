@@ -172,15 +172,7 @@ func (v *phoneView) primary() string {
 func (c *Contact) Phone() string { return c.shown().phones.primary() }
 
 // Phones returns the contact's phones in E.164, sorted.
-func (c *Contact) Phones() []string {
-	var out []string
-	for _, m := range c.shown().phones.members {
-		if m.member.val != "" {
-			out = append(out, m.phone)
-		}
-	}
-	return out
-}
+func (c *Contact) Phones() []string { return c.AppendPhones(nil) }
 
 // AppendPhones appends the contact's phones in E.164, sorted, to dst: Phones without
 // an allocation of its own.
