@@ -226,17 +226,21 @@ func (d *message) object(field string, vs, i int) event.Object {
 		return event.Object{}
 	}
 	if d.nested {
-		spans := d.s.scanner.Nested(i)
-		o := make(event.Object, len(spans))
-		for j, sp := range spans {
-			o[j] = event.Member{Key: d.keyAt(sp.KeyStart, sp.KeyEnd, sp.KeyEscaped), Value: d.buf[sp.Start:sp.End:sp.End]}
-		}
-		return o
+		return d.nestedMembers(make(event.Object, 0, len(d.s.scanner.Nested(i))), i)
 	}
 	members := d.members(d.s.members[:0], vs)
 	o := append(event.Object{}, members...)
 	d.s.members = members[:0]
 	return o
+}
+
+// nestedMembers appends to dst the members of the object of top-level member i, as the
+// document pass found them (Scanner.Nested).
+func (d *message) nestedMembers(dst event.Object, i int) event.Object {
+	for _, sp := range d.s.scanner.Nested(i) {
+		dst = append(dst, event.Member{Key: d.keyAt(sp.KeyStart, sp.KeyEnd, sp.KeyEscaped), Value: d.buf[sp.Start:sp.End:sp.End]})
+	}
+	return dst
 }
 
 // members appends the members of the object at buf[at] to dst.
@@ -256,9 +260,7 @@ func (d *message) merge(own span, ownAt int, env span) event.Object {
 	members := d.s.members[:0]
 	switch {
 	case own.end > 0 && d.nested && ownAt >= 0:
-		for _, sp := range d.s.scanner.Nested(ownAt) {
-			members = append(members, event.Member{Key: d.keyAt(sp.KeyStart, sp.KeyEnd, sp.KeyEscaped), Value: d.buf[sp.Start:sp.End:sp.End]})
-		}
+		members = d.nestedMembers(members, ownAt)
 	case own.end > 0:
 		members = d.members(members, own.start)
 	}

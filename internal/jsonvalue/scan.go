@@ -660,14 +660,11 @@ const (
 	msb = 0x8080808080808080
 )
 
-// special reports whether any of the 8 bytes in x needs a look inside a string: a
-// control character, a quote, a backslash or a non-ASCII byte. It may report true for
-// a byte above a true hit, never false for a hit.
-func special(x uint64) bool { return specialMask(x) != 0 }
-
-// specialMask has the high bit of each byte of x that special flags set, and no other
-// bit: the lowest one set is always a true hit (a false one only comes from a borrow
-// out of a true hit below it).
+// specialMask flags the bytes of x that need a look inside a string (a control
+// character, a quote, a backslash or a non-ASCII byte) with their high bit, and sets no
+// other bit. It may flag a byte above a true hit, never miss a hit: the lowest bit set
+// is always a true hit (a false one only comes from a borrow out of a true hit below
+// it).
 func specialMask(x uint64) uint64 {
 	q := x ^ (lsb * '"')
 	b := x ^ (lsb * '\\')
