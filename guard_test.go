@@ -29,7 +29,7 @@ func rfc(s string) time.Time {
 // guardFixture has subscribed contacts for real numbers across US zones, a phone two
 // contacts share with a newer opt-out on one, one they share with an older opt-out, a
 // phone that replied STOP and a phone nobody opted in.
-func guardFixture(t *testing.T) *fixture {
+func guardFixture(t testing.TB) *fixture {
 	f := newFixture(t, nil)
 	sub := func(user, phone, at string, subscribed bool) {
 		f.one(fmt.Sprintf(`{"type":"identify","userId":%q,"messageId":"id-%s","timestamp":"2024-03-01T11:00:00Z",
@@ -200,5 +200,22 @@ func TestGuard_Concurrent(t *testing.T) {
 		d, err := g.Check(context.Background(), ph, optin.SMS, rfc("2026-06-10T16:00:00Z"))
 		require.NoError(t, err)
 		assert.Equal(t, diag.GuardOptedOut, d.Reason, ph)
+	}
+}
+
+// BenchmarkGuardCheck is one Check of a subscribed phone whose zone comes from its
+// number (Rule G3): two store lookups, the consent across contacts, the zone, the
+// window.
+//
+// Reproduce with: go test -run '^$' -bench GuardCheck -benchmem .
+func BenchmarkGuardCheck(b *testing.B) {
+	f := guardFixture(b)
+	g := f.p.Guard(nil)
+	ctx, at := context.Background(), rfc("2026-06-10T16:00:00Z")
+	for b.Loop() {
+		d, err := g.Check(ctx, "+19175554444", optin.SMS, at)
+		if err != nil || !d.Allowed {
+			b.Fatalf("%+v, %v", d, err)
+		}
 	}
 }

@@ -28,12 +28,12 @@ var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // fixture is a processor on a fresh memory store with a fixed clock and counting ids.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	store contact.Store
 	p     *regalkit.Processor
 }
 
-func newFixture(t *testing.T, opts *regalkit.Options) *fixture {
+func newFixture(t testing.TB, opts *regalkit.Options) *fixture {
 	t.Helper()
 	if opts == nil {
 		opts = &regalkit.Options{}
