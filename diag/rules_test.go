@@ -53,10 +53,12 @@ func TestRulesListsEveryCode(t *testing.T) {
 }
 
 // TestRulesHasEveryCitedRule checks that every rule ID cited in the module's Go files
-// ("Rule T8", "Rules C4–C7", "RuleS3" in a test name) has a paragraph in RULES.md.
+// ("Rule T8", "Rules C4–C7", "Rules T4, I4 and S3", "RuleS3" in a test name) has a
+// paragraph in RULES.md.
 func TestRulesHasEveryCitedRule(t *testing.T) {
 	doc := rulesDoc(t)
-	cite := regexp.MustCompile(`Rules? ?([A-Z][0-9]+)(?:[–-]([A-Z]?[0-9]+))?`)
+	cite := regexp.MustCompile(`Rules? ?([A-Z][0-9]+)(?:[–-]([A-Z]?[0-9]+))?((?:(?:, | and )[A-Z][0-9]+)*)`)
+	listed := regexp.MustCompile(`[A-Z][0-9]+`)
 	cited := map[string]bool{}
 	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
@@ -74,6 +76,9 @@ func TestRulesHasEveryCitedRule(t *testing.T) {
 					last = m[1][:1] + last
 				}
 				cited[last] = true
+			}
+			for _, id := range listed.FindAllString(m[3], -1) { // the rest of a list
+				cited[id] = true
 			}
 		}
 		return nil
