@@ -183,6 +183,18 @@ type Tx interface {
 	PutTombstone(t Tombstone) error
 }
 
+// IDFinder is what a [Tx] may offer beyond the interface: the ids of the contacts
+// Tx.Find would return for key, sorted by id, without copying them, for a caller that
+// reads the contacts it needs through Tx.Contact anyway (the Processor does, and so
+// skips one contact copy a lookup). The answer is the Tx's, own writes included, and
+// the same as the ids of Find's contacts at that moment. The slice may be the Tx's own
+// memory: it stays valid at least until the next call on the Tx, and the caller does
+// not change it. contact/memstore and contact/pgstore offer it; the kit checks it
+// (storetest, Find/IDsAreFindsIDs) when a store's Tx does.
+type IDFinder interface {
+	FindIDs(key identity.Key) ([]string, error)
+}
+
 // Tombstone is what a delete leaves (Rule I7): the userId and the delete message's
 // event time and messageId. A message for that user that happened before it is
 // discarded; one that happened after it starts a fresh contact.

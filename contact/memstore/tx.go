@@ -427,8 +427,8 @@ func (t *tx) Find(k identity.Key) ([]*contact.Contact, error) {
 	return out, nil
 }
 
-// FindIDs returns the ids of the contacts Find would return, in the same order,
-// without copying the contacts. A caller that goes on to read some of them with
+// FindIDs implements [contact.IDFinder]: the ids of the contacts Find would return, in
+// the same order, without copying the contacts. A caller that goes on to read some of them with
 // Contact saves a copy of each (package regalkit's Processor does, through an
 // interface assertion).
 //

@@ -215,24 +215,38 @@ func (t *tx) Contact(id string) (*contact.Contact, error) {
 // Find implements contact.Tx. A userId's lookup also reads the userId's tombstone, in
 // the same round trip: the Processor asks for it next.
 func (t *tx) Find(key identity.Key) ([]*contact.Contact, error) {
+	ids, err := t.FindIDs(key)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*contact.Contact, len(ids))
+	for i, id := range ids {
+		out[i] = t.contacts[id].cur.Clone()
+	}
+	return out, nil
+}
+
+// FindIDs implements [contact.IDFinder]: Find's ids, without copying the contacts. The
+// slice is the caller's.
+func (t *tx) FindIDs(key identity.Key) ([]string, error) {
 	if err := t.usable(); err != nil {
 		return nil, err
 	}
-	ids, err := t.storedIDs(key)
+	stored, err := t.storedIDs(key)
 	if err != nil {
 		return nil, err
 	}
 	// The stored matches, and the contacts this transaction changed that match now.
-	ids = slices.Clone(ids)
+	ids := slices.Clone(stored)
 	for _, e := range t.order {
 		ids = append(ids, e.id)
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	out := []*contact.Contact{}
+	out := ids[:0]
 	for _, id := range ids {
 		if e := t.contacts[id]; e.cur != nil && e.cur.HasKey(key) {
-			out = append(out, e.cur.Clone())
+			out = append(out, id)
 		}
 	}
 	return out, nil

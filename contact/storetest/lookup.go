@@ -108,3 +108,40 @@ func findNoneIsEmpty(t tb, s contact.Store) {
 		return nil
 	})
 }
+
+// Clause (contact.IDFinder, when a store's Tx offers it): FindIDs returns the ids of
+// the contacts Find returns, sorted, the transaction's own writes included: a contact
+// it inserted, one it put without a key it had, one it deleted.
+func findIDsAreFindsIDs(t tb, s contact.Store) {
+	phone := `{"phone":"+19545552399"}`
+	insert(t, s, withTraits(t, person("c-1", "u-1", "a-shared"), 0, phone),
+		withTraits(t, person("c-2", "u-2", "a-shared"), 0, phone), person("c-3", "u-3", "a-shared"))
+	keys := []identity.Key{identity.AnonymousKey("a-shared"), identity.PhoneKey("+19545552399"),
+		identity.UserKey("u-2"), identity.UserKey("u-4"), identity.AnonymousKey("a-none")}
+	check := func(x contact.Tx, f contact.IDFinder, when string) {
+		t.Helper()
+		for _, k := range keys {
+			found, err := x.Find(k)
+			require.NoError(t, err)
+			ids, err := f.FindIDs(k)
+			require.NoError(t, err)
+			assert.Equal(t, append([]string{}, idsOf(found)...), append([]string{}, ids...), "FindIDs(%v) %s", k, when)
+		}
+	}
+	update(t, s, func(x contact.Tx) error {
+		f, ok := x.(contact.IDFinder)
+		if !ok {
+			return nil // an optional interface the store does not offer
+		}
+		check(x, f, "of stored contacts")
+		c4 := withTraits(t, person("c-4", "u-4", "a-shared"), 0, phone)
+		require.NoError(t, x.Insert(handOver(c4)))
+		c1, err := x.Contact("c-1")
+		require.NoError(t, err)
+		(*contactcore.Contact)(c1).RemoveAnonymousID("a-shared")
+		require.NoError(t, x.Put(handOver(c1)))
+		require.NoError(t, x.Delete("c-2"))
+		check(x, f, "after an insert, a put and a delete in the transaction")
+		return nil
+	})
+}

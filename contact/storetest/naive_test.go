@@ -64,6 +64,7 @@ const (
 	faultNamedEmptyAll                        // Named with an empty name yields every record
 	faultChangesPut                           // Put and Insert change the contact they keep
 	faultOneReadCopy                          // every read of a contact returns the same copy
+	faultIDsCommitted                         // FindIDs answers from the committed state
 )
 
 type naiveState struct {
@@ -363,6 +364,20 @@ func (t *naiveTx) missing(id string) error {
 func (t *naiveTx) Contact(id string) (*contact.Contact, error) { return t.s.contact(t.reads(), id) }
 
 func (t *naiveTx) Find(k identity.Key) ([]*contact.Contact, error) { return t.s.find(t.reads(), k) }
+
+// FindIDs implements contact.IDFinder: the ids of Find's contacts.
+func (t *naiveTx) FindIDs(k identity.Key) ([]string, error) {
+	st := t.reads()
+	if t.s.has(faultIDsCommitted) {
+		st = t.s.state
+	}
+	cs, err := t.s.find(st, k)
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID()
+	}
+	return ids, err
+}
 
 // store keeps c itself, as the contract allows (contact.Store, "Copies").
 func (t *naiveTx) store(c *contact.Contact) {

@@ -68,6 +68,7 @@ var clauses = []clause{
 	{"Find/SharedKey", findSharedKey},
 	{"Find/ReindexOnPut", findReindexOnPut},
 	{"Find/NoneIsEmpty", findNoneIsEmpty},
+	{"Find/IDsAreFindsIDs", findIDsAreFindsIDs}, // contact.IDFinder, when the Tx offers it
 
 	// The methods' own clauses.
 	{"Contact/NotFound", contactNotFound},

@@ -115,6 +115,7 @@ func TestKitCatchesBrokenStores(t *testing.T) {
 		{faultPhantomTombstone, "phantom tombstone", []string{"Tombstone/NoneIsFalse"}},
 		{faultNamedNewestFirst, "named newest first", []string{"Named/OldestFirstByName"}},
 		{faultNamedEmptyAll, "named empty matches all", []string{"Named/OldestFirstByName"}},
+		{faultIDsCommitted, "ids of the committed state", []string{"Find/IDsAreFindsIDs"}},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {
