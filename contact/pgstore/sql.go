@@ -3,8 +3,7 @@ package pgstore
 // The statements of the store. Each runs as a prepared statement, cached per
 // connection by pgx.
 const (
-	eventColumns    = `contact_id, message_id, time_s, time_ns, kind, name, category, group_id, properties, traits, context, received_s, received_ns`
-	timelineColumns = eventColumns
+	eventColumns = `contact_id, message_id, time_s, time_ns, kind, name, category, group_id, properties, traits, context, received_s, received_ns`
 
 	// A transaction: SERIALIZABLE, and index scans wherever there is an index, so that
 	// a read locks the index entries it looks at rather than the whole table (see the
@@ -15,7 +14,6 @@ const (
 	sqlRollback     = `ROLLBACK`
 	sqlContact      = `SELECT doc FROM regalkit_contacts WHERE id = $1`
 	sqlContactFound = `SELECT c.id, c.doc FROM regalkit_contact_keys k JOIN regalkit_contacts c ON c.id = k.contact_id WHERE k.kind = $1 AND k.value = $2 ORDER BY c.id`
-	sqlFind         = sqlContactFound
 	sqlFoundEvents  = `SELECT e.contact_id, e.message_id FROM regalkit_contact_keys k JOIN regalkit_events e ON e.contact_id = k.contact_id AND e.message_id = ANY($3::bytea[]) WHERE k.kind = $1 AND k.value = $2`
 	sqlHasEvent     = `SELECT EXISTS (SELECT 1 FROM regalkit_events WHERE contact_id = $1 AND message_id = $2)`
 	sqlStoredEvents = `SELECT message_id FROM regalkit_events WHERE contact_id = $1 AND message_id = ANY($2::bytea[])`

@@ -209,7 +209,7 @@ func readError(ctx context.Context, err error) error {
 // Find implements contact.Store. One statement reads the index and the contacts it
 // names, so it sees them as one transaction left them.
 func (s *Store) Find(ctx context.Context, key identity.Key) ([]*contact.Contact, error) {
-	rows, err := s.pool.Query(ctx, sqlFind, int16(key.Kind), []byte(key.Value))
+	rows, err := s.pool.Query(ctx, sqlContactFound, int16(key.Kind), []byte(key.Value))
 	if err != nil {
 		return nil, readError(ctx, err)
 	}
@@ -384,7 +384,7 @@ func (s *Store) timeline(ctx context.Context, q contact.EventQuery, desc bool) i
 				n = min(n, left)
 			}
 			var b strings.Builder
-			b.WriteString(`SELECT ` + timelineColumns + ` FROM regalkit_events WHERE true`)
+			b.WriteString(`SELECT ` + eventColumns + ` FROM regalkit_events WHERE true`)
 			args := eventFilter(&b, nil, q)
 			if after != nil {
 				sec, nsec := splitTime(after.Record.Time)

@@ -260,7 +260,7 @@ func (t *tx) storedIDs(key identity.Key) ([]string, error) {
 		return ids, nil
 	}
 	b := t.batch()
-	b.Queue(sqlFind, int16(key.Kind), []byte(key.Value))
+	b.Queue(sqlContactFound, int16(key.Kind), []byte(key.Value))
 	_, tombKnown := t.tombstones[key.Value]
 	prefetch := key.Kind == identity.UserID && !tombKnown
 	if prefetch {
@@ -462,11 +462,7 @@ func (t *tx) stored(e *entry, messageIDs []string) ([]string, error) {
 		}
 		return messageIDs, nil
 	}
-	arg := make([][]byte, len(messageIDs))
-	for i, m := range messageIDs {
-		arg[i] = []byte(m)
-	}
-	b.Queue(sqlStoredEvents, []byte(e.id), arg)
+	b.Queue(sqlStoredEvents, []byte(e.id), byteArrays(messageIDs))
 	var out []string
 	err := t.send(b, func(br pgx.BatchResults) error {
 		rows, err := br.Query()
@@ -733,6 +729,15 @@ func (t *tx) PutTombstone(ts contact.Tombstone) error {
 }
 
 // keyArrays returns keys as the two arrays the key statements take.
+// byteArrays returns ss as a bytea[] argument.
+func byteArrays(ss []string) [][]byte {
+	out := make([][]byte, len(ss))
+	for i, s := range ss {
+		out[i] = []byte(s)
+	}
+	return out
+}
+
 func keyArrays(keys []identity.Key) ([]int16, [][]byte) {
 	kinds := make([]int16, len(keys))
 	values := make([][]byte, len(keys))
@@ -762,11 +767,7 @@ func queueWrites(b *pgx.Batch, e *entry) error {
 		return nil // inserted and deleted in the transaction
 	}
 	if len(e.removed) > 0 {
-		arg := make([][]byte, len(e.removed))
-		for i, m := range e.removed {
-			arg[i] = []byte(m)
-		}
-		b.Queue(sqlDeleteEvents, id, arg)
+		b.Queue(sqlDeleteEvents, id, byteArrays(e.removed))
 	}
 	if e.written {
 		doc, err := encodeContact(e.cur)
