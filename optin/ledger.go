@@ -235,13 +235,7 @@ func earlierMessage(a, b Record) bool {
 // laterStamp reports whether message (at, aid) comes after (bt, bid): by time, an
 // unknown (zero) time first, then by messageId.
 func laterStamp(at time.Time, aid string, bt time.Time, bid string) bool {
-	switch {
-	case at.IsZero() != bt.IsZero():
-		return bt.IsZero()
-	case !at.Equal(bt):
-		return at.After(bt)
-	}
-	return aid > bid
+	return msgorder.Compare(at, aid, bt, bid) > 0 // the zero time is before every other
 }
 
 func earliest(a, b time.Time) time.Time {

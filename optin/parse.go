@@ -32,11 +32,7 @@ import (
 // ParseTrait parses afresh on every call; Segment re-sends cached traits with every
 // identify, and a [ParseCache] remembers what recent inputs gave.
 func ParseTrait(field string, raw json.RawMessage, m Message) ([]Record, []diag.Diagnostic) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
-	}
-	return parseTrait(field, raw, m)
+	return (*ParseCache)(nil).ParseTrait(field, raw, m) // no cache: parsed afresh
 }
 
 func parseTrait(field string, raw json.RawMessage, m Message) ([]Record, []diag.Diagnostic) {
