@@ -230,13 +230,16 @@ func decodeBody(body []byte) ([]ReportedEvent, error) {
 		}
 		return []ReportedEvent{e}, nil
 	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal(body, &raws); err != nil {
+	// The module's one JSON reader splits the array; each element is then decoded, and
+	// checked, as an event.
+	var sc jsonvalue.Scanner
+	doc, _, err := sc.CompactShared(nil, body)
+	if err != nil {
 		return nil, &EventError{Reason: "the body is not JSON"}
 	}
 	var events []ReportedEvent
-	for _, v := range raws {
-		e, err := DecodeEvent(v)
+	for _, sp := range sc.Root() {
+		e, err := DecodeEvent(doc[sp.Start:sp.End:sp.End])
 		if err != nil {
 			return nil, err
 		}

@@ -188,6 +188,18 @@ func TestHandlerArray(t *testing.T) {
 	assert.Equal(t, "6b1d3c2e-2f4a-4e0b-9a55-0f1e2d3c4b5a", resp.Results[0].EventID)
 	assert.Equal(t, "3f2e1d0c-9b8a-4765-a4b3-c2d1e0f9a8b7", resp.Results[1].EventID)
 	require.Len(t, s.msgs, 2)
+
+	// Whitespace around the elements changes nothing; an array that is not JSON, one
+	// with an element that is not an event, and an empty one are refused whole.
+	code, resp = post(h, "[\n  "+sample(t, "contact.subscribed")+" ,\n\t"+sample(t, "sms.received")+"\n]", "Authorization", "Bearer T0k3n")
+	require.Equal(t, 200, code)
+	require.Len(t, resp.Results, 2)
+	for _, bad := range []string{"[" + sample(t, "contact.subscribed") + ",", "[" + sample(t, "contact.subscribed") + `,42]`, "[]"} {
+		before := len(s.msgs)
+		code, _ = post(h, bad, "Authorization", "Bearer T0k3n")
+		assert.Equal(t, 400, code, "%.40s", bad)
+		assert.Len(t, s.msgs, before, "nothing of a refused array reaches the sink")
+	}
 }
 
 func TestHandlerSinkFailures(t *testing.T) {
