@@ -6,6 +6,7 @@ import (
 	"github.com/regalkit/regalkit/internal/intern"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
 	"github.com/regalkit/regalkit/optin"
+	"hash/maphash"
 )
 
 // addressField applies `address` (Rule T5): an object of parts from any of the three key
@@ -129,15 +130,10 @@ func (c *state) phoneSignature() phoneSignature {
 	return s
 }
 
-// stringHash is FNV-1a.
-func stringHash(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
-}
+// stringHash hashes s for a phoneSignature, compared within the process only.
+func stringHash(s string) uint64 { return maphash.String(signatureSeed, s) }
+
+var signatureSeed = maphash.MakeSeed()
 
 // phonesField applies Regal's `phones` object (Rule T9): keyed by number, each entry an
 // object with label, isPrimary, smsOptIn and voiceOptIn, or null to remove the number.
