@@ -2,7 +2,6 @@ package regalkit_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/regalkit/regalkit"
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/contact/memstore"
+	"github.com/regalkit/regalkit/internal/storestate"
 	"github.com/regalkit/regalkit/optin"
 )
 
@@ -108,45 +108,12 @@ type fataler interface {
 	Fatalf(format string, args ...any)
 }
 
-// state is every contact of a store in a canonical form: the export with events and
-// consent history, without store ids and processor times, consent history sorted.
+// state is every contact of a store in a canonical form (storestate.Canonical).
 func state(t fataler, store contact.Store) []string {
-	var out []string
-	ctx := context.Background()
-	for c, err := range store.Contacts(ctx) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		var events []any
-		for r, err := range store.Events(ctx, c.ID(), contact.EventQuery{}) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			events = append(events, r)
-		}
-		b, err := json.Marshal(contact.Export{Contact: c})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatal(err)
-		}
-		delete(m, "id")
-		delete(m, "createdAt")
-		delete(m, "updatedAt")
-		if h, ok := m["consentHistory"].([]any); ok {
-			slices.SortFunc(h, func(a, b any) int {
-				x, _ := json.Marshal(a)
-				y, _ := json.Marshal(b)
-				return strings.Compare(string(x), string(y))
-			})
-		}
-		m["events"] = events
-		b, _ = json.Marshal(m)
-		out = append(out, string(b))
+	out, err := storestate.Canonical(context.Background(), store)
+	if err != nil {
+		t.Fatal(err)
 	}
-	slices.Sort(out)
 	return out
 }
 

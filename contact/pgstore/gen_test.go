@@ -2,10 +2,8 @@ package pgstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"github.com/regalkit/regalkit"
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/storestate"
 	"github.com/regalkit/regalkit/optin"
 	"github.com/regalkit/regalkit/segmentio"
 )
@@ -117,48 +116,12 @@ func processorOptions(prefix string) *regalkit.Options {
 }
 
 // canonical is every contact of a store in a form that does not depend on the order
-// messages were processed in: each contact's export with its events, without the
-// store's id and the processor's times, consent history sorted; the contacts sorted.
+// messages were processed in (storestate.Canonical).
 func canonical(tb testing.TB, s contact.Store) []string {
 	tb.Helper()
-	ctx := context.Background()
-	var out []string
-	for c, err := range s.Contacts(ctx) {
-		if err != nil {
-			tb.Fatalf("Contacts: %v", err)
-		}
-		var events []event.Record
-		for r, err := range s.Events(ctx, c.ID(), contact.EventQuery{}) {
-			if err != nil {
-				tb.Fatalf("Events: %v", err)
-			}
-			events = append(events, r)
-		}
-		b, err := json.Marshal(contact.Export{Contact: c})
-		if err != nil {
-			tb.Fatalf("export: %v", err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			tb.Fatalf("export: %v", err)
-		}
-		delete(m, "id")
-		delete(m, "createdAt")
-		delete(m, "updatedAt")
-		if h, ok := m["consentHistory"].([]any); ok {
-			slices.SortFunc(h, func(a, b any) int {
-				x, _ := json.Marshal(a)
-				y, _ := json.Marshal(b)
-				return strings.Compare(string(x), string(y))
-			})
-		}
-		m["events"] = events
-		b, err = json.Marshal(m)
-		if err != nil {
-			tb.Fatalf("export: %v", err)
-		}
-		out = append(out, string(b))
+	out, err := storestate.Canonical(context.Background(), s)
+	if err != nil {
+		tb.Fatalf("canonical: %v", err)
 	}
-	slices.Sort(out)
 	return out
 }
