@@ -17,7 +17,13 @@ import (
 // outboxState is what a transaction keeps for its outbox entries.
 type outboxState struct {
 	before map[string][]byte // by contact id: its Regal body when first read
-	added  map[string]string // by messageId: the contact each event added was added to
+	added  map[string]addedEvent // by messageId: each event added, and its contact
+}
+
+// addedEvent is an event the transaction added, and the contact it was added to.
+type addedEvent struct {
+	contactID string
+	rec       event.Record
 }
 
 // regalBody is what Regal holds of a contact: its Events API body without an event
@@ -43,15 +49,15 @@ func (t *txn) snapshot(c *contactcore.Contact) {
 	t.outbox.before[c.ID()] = regalBody(c)
 }
 
-// noteEvent remembers the contact an event was added to.
-func (t *txn) noteEvent(c *contactcore.Contact, messageID string) {
+// noteEvent remembers an event added, and the contact it was added to.
+func (t *txn) noteEvent(c *contactcore.Contact, rec event.Record) {
 	if !t.p.opts.Outbox {
 		return
 	}
 	if t.outbox.added == nil {
-		t.outbox.added = map[string]string{}
+		t.outbox.added = map[string]addedEvent{}
 	}
-	t.outbox.added[messageID] = c.ID()
+	t.outbox.added[rec.MessageID] = addedEvent{contactID: c.ID(), rec: rec}
 }
 
 // enqueue adds an outbox entry for each contact whose Regal body the message changed,
@@ -63,10 +69,8 @@ func (t *txn) enqueue(m *event.Message) error {
 		return nil
 	}
 	var ev *event.Record
-	if _, recorded := t.outbox.added[m.MessageID]; recorded {
-		if rec, ok := m.Record(); ok && rec.Kind == event.Track {
-			ev = &rec
-		}
+	if a, recorded := t.outbox.added[m.MessageID]; recorded && a.rec.Kind == event.Track {
+		ev = &a.rec
 	}
 	return t.enqueueChanges(m.MessageID, ev)
 }
@@ -83,7 +87,7 @@ func (t *txn) enqueueChanges(messageID string, ev *event.Record) error {
 	if !ok {
 		return nil // checked by New; a wrapper that hides it gets no entries
 	}
-	eventOn := t.outbox.added[messageID]
+	eventOn := t.outbox.added[messageID].contactID
 	for _, id := range t.order { // each id once: see txn.get, create
 		c, ok := t.loaded[id]
 		if !ok {

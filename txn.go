@@ -561,7 +561,7 @@ func (t *txn) addEvent(c *contactcore.Contact, rec event.Record) error {
 	}
 	if added {
 		t.changed("event")
-		t.noteEvent(c, rec.MessageID)
+		t.noteEvent(c, rec)
 	}
 	return nil
 }
