@@ -140,10 +140,17 @@ func (s *stripe) next() uint64 {
 }
 
 func (s *stripe) contactVersion(id string) uint64 {
+	_, v := s.contactEntry(id)
+	return v
+}
+
+// contactEntry returns the entry of the contact with the id (nil when absent) and its
+// version, with one lookup.
+func (s *stripe) contactEntry(id string) (*entry, uint64) {
 	if e := s.contacts[id]; e != nil {
-		return e.version
+		return e, e.version
 	}
-	return s.contactsGone | absent
+	return nil, s.contactsGone | absent
 }
 
 func (s *stripe) keyVersion(h uint64) uint64 {

@@ -347,11 +347,12 @@ func (t *tx) storedEvents(id string, fn func(e *entry)) error {
 	st := &t.s.stripes[r.stripe]
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	if st.contactVersion(r.id) != r.version {
+	e, version := st.contactEntry(r.id)
+	if version != r.version {
 		t.stale = true
 		return errStale
 	}
-	if e := st.contacts[r.id]; e != nil {
+	if e != nil {
 		fn(e)
 	}
 	return nil
