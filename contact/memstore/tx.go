@@ -272,10 +272,10 @@ func (t *tx) readContact(id string) (read, error) {
 	r := read{kind: itemContact, stripe: t.s.hash.contact(id), id: id}
 	st := &t.s.stripes[r.stripe]
 	st.mu.RLock()
-	if e := st.contacts[id]; e != nil { // one lookup for the version and the contact
-		r.version, r.c, r.keys = e.version, e.c, e.keys
-	} else {
-		r.version = st.contactsGone | absent
+	e, version := st.contactEntry(id)
+	r.version = version
+	if e != nil {
+		r.c, r.keys = e.c, e.keys
 	}
 	st.mu.RUnlock()
 	return t.addRead(r)
