@@ -2,6 +2,7 @@ package segmentio
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 
 	"github.com/regalkit/regalkit/diag"
@@ -226,7 +227,7 @@ func (d *message) object(field string, vs, i int) event.Object {
 		return event.Object{}
 	}
 	if d.nested {
-		return d.nestedMembers(make(event.Object, 0, len(d.s.scanner.Nested(i))), i)
+		return d.nestedMembers(nil, i)
 	}
 	members := d.members(d.s.members[:0], vs)
 	o := append(event.Object{}, members...)
@@ -237,8 +238,15 @@ func (d *message) object(field string, vs, i int) event.Object {
 // nestedMembers appends to dst the members of the object of top-level member i, as the
 // document pass found them (Scanner.Nested).
 func (d *message) nestedMembers(dst event.Object, i int) event.Object {
-	for _, sp := range d.s.scanner.Nested(i) {
-		dst = append(dst, event.Member{Key: d.keyAt(sp.KeyStart, sp.KeyEnd, sp.KeyEscaped), Value: d.buf[sp.Start:sp.End:sp.End]})
+	spans := d.s.scanner.Nested(i)
+	n := len(dst)
+	if dst == nil {
+		dst = make(event.Object, len(spans)) // exactly the object's members: a message keeps it
+	} else {
+		dst = slices.Grow(dst, len(spans))[:n+len(spans)]
+	}
+	for j, sp := range spans {
+		dst[n+j] = event.Member{Key: d.keyAt(sp.KeyStart, sp.KeyEnd, sp.KeyEscaped), Value: d.buf[sp.Start:sp.End:sp.End]}
 	}
 	return dst
 }
