@@ -104,9 +104,9 @@ func TestContextTraits_buriedThenLinked_RuleS3(t *testing.T) {
 		`{"type":"track","anonymousId":"a1","event":"Viewed","messageId":"m3","timestamp":"2024-03-01T12:03:00Z","context":{"traits":{"plan":"ctx"}}}`,
 		`{"type":"identify","userId":"u2","anonymousId":"a1","messageId":"m4","timestamp":"2024-03-01T12:02:00Z"}`,
 	}
-	want := replayWith(t, msgs, true)
+	want := replayWith(t, msgs, variant{contextTraits: true})
 	require.Contains(t, strings.Join(want, "\n"), `"custom":{"plan":"ctx"}`, "the track's context.traits reach a contact")
 	permutations(msgs, func(order []string) {
-		assert.Equal(t, want, replayWith(t, order, true), "order %v", order)
+		assert.Equal(t, want, replayWith(t, order, variant{contextTraits: true}), "order %v", order)
 	})
 }

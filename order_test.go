@@ -32,7 +32,7 @@ func genPayload(t *rapid.T, i int) string {
 		fields = append(fields, fmt.Sprintf(`"messageId":"m%02d"`, i)) // else derived (Rule E2)
 	}
 	add := func(k, v string) { fields = append(fields, fmt.Sprintf("%q:%s", k, v)) }
-	kind := rapid.SampledFrom([]string{"identify", "identify", "identify", "track", "track", "page", "alias", "alias", "group", "delete"}).Draw(t, "kind")
+	kind := rapid.SampledFrom([]string{"identify", "identify", "identify", "track", "track", "page", "screen", "alias", "alias", "group", "delete"}).Draw(t, "kind")
 	add("type", `"`+kind+`"`)
 	switch kind {
 	case "alias":
@@ -64,12 +64,19 @@ func genPayload(t *rapid.T, i int) string {
 			}
 		}
 		pick("firstName", `"Ann"`, `"Bob"`, `null`)
+		pick("name", `"Ann Lee"`, `"Cy"`) // Rule T1: first and last name when neither is sent
+		pick("lastName", `"Lee"`, `null`)
+		pick("age", `41`, `"42"`, `-1`)
+		pick("gender", `"female"`, `null`)
 		pick("email", `"ann@example.com"`, `"bob@example.com"`, `"nope"`)
 		pick("phone", `"+19545552399"`, `"(917) 555-4444"`, `"+1 555 555 5555"`, `null`)
 		pick("plan", `"gold"`, `12345678901234567890`, `null`, `{"a":[1]}`)
 		pick("address", `{"City":"Austin","zip":"78701"}`, `"1 Main St"`, `null`)
 		pick("phones", `{"+12125550123":{"isPrimary":true,"label":"work"}}`, `{"+19175554444":null}`,
-			`{"+19545552399":{"voiceOptIn":{"subscribed":false,"timestamp":"2024-03-01T12:05:00Z"}}}`)
+			`{"+19545552399":{"voiceOptIn":{"subscribed":false,"timestamp":"2024-03-01T12:05:00Z"}}}`,
+			`{"+19545552399":{"smsOptIn":{"subscribed":true,"timestamp":"2024-03-01T12:02:00Z","ip":"1.2.3.4"}}}`)
+		pick("emails", `{"ann@example.com":{"isPrimary":true,"emailOptIn":{"subscribed":true,"timestamp":"2024-03-01T12:02:00Z","ip":"1.2.3.4"}}}`,
+			`{"bob@example.com":{"label":"work"}}`)
 		pick("optIn",
 			`{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:03:00Z","ip":""}`,
 			`[{"channel":"sms","subscribed":false,"timestamp":"2024-03-01T12:04:00Z"},{"channel":"voice","subscribed":true,"timestamp":"2024-03-01T12:01:00Z","ip":"1.2.3.4"}]`,
@@ -81,7 +88,7 @@ func genPayload(t *rapid.T, i int) string {
 		if name == "sms.received" { // a keyword reply from a phone, before or after any contact has it (Rule G7)
 			add("eventSource", `"Regal Voice"`)
 			add("properties", fmt.Sprintf(`{"content":%q,"contact_phone":%q}`,
-				rapid.SampledFrom([]string{"STOP", "start", "Please stop texting me", "hi"}).Draw(t, "sms body"),
+				rapid.SampledFrom([]string{"STOP", "start", "Please stop texting me", "hi", "UNSTOP", "stopall", "YES"}).Draw(t, "sms body"),
 				rapid.SampledFrom([]string{"+19545552399", "(917) 555-4444", "+12125550123"}).Draw(t, "sms sender")))
 		} else if strings.HasPrefix(name, "contact.") { // Regal's consent events, from its Segment source (Rule R5)
 			add("eventSource", `"Regal Voice"`)
@@ -89,11 +96,12 @@ func genPayload(t *rapid.T, i int) string {
 				`{"channel":"SMS","phone":"+19545552399","ip":"1.2.3.4","timestamp":"2024-03-01T12:06:00Z","text":"Reply STOP"}`,
 				`{"channel":"voice","timestamp":1709294760,"source":"RegalVoice.agent"}`,
 				`{"channel":"sms"}`,
+				`{"channel":"email","email":"ann@example.com","timestamp":"2024-03-01T12:07:00Z"}`,
 			}).Draw(t, "regal properties"))
 		} else {
 			add("properties", `{"amount":30000.50}`)
 		}
-	case "page":
+	case "page", "screen":
 		add("name", `"Home"`)
 	case "group":
 		add("groupId", `"g1"`)
@@ -118,11 +126,26 @@ func state(t fataler, store contact.Store) []string {
 }
 
 func replayAll(t fataler, payloads []string) []string {
-	return replayWith(t, payloads, false)
+	return replayWith(t, payloads, variant{})
 }
 
-// replayWith is replayAll with Options.ApplyContextTraits set to contextTraits.
-func replayWith(t fataler, payloads []string, contextTraits bool) []string {
+// variant is what the order-independence properties draw of the options: those that
+// change what a message does to contacts.
+type variant struct {
+	contextTraits bool                 // Options.ApplyContextTraits (Rule T3)
+	keywords      optin.KeywordOptions // Options.Keywords (Rules G5–G7)
+}
+
+func drawVariant(t *rapid.T) variant {
+	return variant{
+		contextTraits: rapid.Bool().Draw(t, "ApplyContextTraits"),
+		keywords: optin.KeywordOptions{YesOptsIn: rapid.Bool().Draw(t, "YesOptsIn"), Voice: rapid.Bool().Draw(t, "keyword Voice"),
+			ContainedOptsOut: rapid.Bool().Draw(t, "ContainedOptsOut")},
+	}
+}
+
+// replayWith is replayAll with the options of v.
+func replayWith(t fataler, payloads []string, v variant) []string {
 	n := 0
 	store := memstore.New()
 	p := regalkit.New(store, &regalkit.Options{
@@ -130,7 +153,8 @@ func replayWith(t fataler, payloads []string, contextTraits bool) []string {
 		NewID:              func() string { n++; return fmt.Sprintf("c%04d", n) },
 		OptInEvents:        map[string][]optin.Channel{"SMS Opt In": {optin.SMS}},
 		OptOutEvents:       map[string][]optin.Channel{"Stop": nil},
-		ApplyContextTraits: contextTraits,
+		ApplyContextTraits: v.contextTraits,
+		Keywords:           v.keywords,
 	})
 	for _, pl := range payloads {
 		if _, err := p.ProcessBytes(context.Background(), []byte(pl)); err != nil {
@@ -151,14 +175,14 @@ func TestOrderIndependence_RuleS3(t *testing.T) {
 		for i := range payloads {
 			payloads[i] = genPayload(t, i)
 		}
-		contextTraits := rapid.Bool().Draw(t, "ApplyContextTraits") // Rule T3 on tracks and pages too
-		want := replayWith(t, payloads, contextTraits)
+		v := drawVariant(t)
+		want := replayWith(t, payloads, v)
 		shuffled := rapid.Permutation(payloads).Draw(t, "order")
 		for range rapid.IntRange(0, 4).Draw(t, "duplicates") {
 			shuffled = append(shuffled, rapid.SampledFrom(payloads).Draw(t, "duplicate"))
 		}
 		shuffled = rapid.Permutation(shuffled).Draw(t, "order with duplicates")
-		got := replayWith(t, shuffled, contextTraits)
+		got := replayWith(t, shuffled, v)
 		if !slices.Equal(want, got) {
 			t.Fatalf("order changed the contacts\nmessages in input order:\n  %s\nshuffled:\n  %s\nwant:\n  %s\ngot:\n  %s",
 				strings.Join(payloads, "\n  "), strings.Join(shuffled, "\n  "), strings.Join(want, "\n  "), strings.Join(got, "\n  "))
@@ -184,10 +208,10 @@ func TestOrderIndependence_WithDeletes(t *testing.T) {
 			p := genPayload(t, i)
 			payloads = append(payloads, p)
 		}
-		contextTraits := rapid.Bool().Draw(t, "ApplyContextTraits") // Rule T3 on tracks and pages too
-		want := replayWith(t, payloads, contextTraits)
+		v := drawVariant(t)
+		want := replayWith(t, payloads, v)
 		shuffled := rapid.Permutation(payloads).Draw(t, "order")
-		got := replayWith(t, shuffled, contextTraits)
+		got := replayWith(t, shuffled, v)
 		if !slices.Equal(want, got) {
 			t.Fatalf("order changed the contacts\nmessages in input order:\n  %s\nshuffled:\n  %s\nwant:\n  %s\ngot:\n  %s",
 				strings.Join(payloads, "\n  "), strings.Join(shuffled, "\n  "), strings.Join(want, "\n  "), strings.Join(got, "\n  "))
