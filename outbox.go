@@ -16,7 +16,7 @@ import (
 
 // outboxState is what a transaction keeps for its outbox entries.
 type outboxState struct {
-	before map[string][]byte // by contact id: its Regal body when first read
+	before map[string][]byte     // by contact id: its Regal body when first read
 	added  map[string]addedEvent // by messageId: each event added, and its contact
 }
 
