@@ -36,6 +36,8 @@
 //	                        sharing an identifier still go in input order
 //	-cpuprofile FILE        write a CPU profile of the whole run (runtime/pprof), to see
 //	                        where the time goes on your own traffic (BENCHMARKS.md)
+//	-memprofile FILE        write a heap profile once the input is applied: what the
+//	                        memory store holds, by where it was allocated (inuse_space)
 //
 // Exit status: 0 when the input could be read, whatever the diagnostics; 2 on a usage
 // error; 1 when a file cannot be read.
@@ -119,6 +121,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	statsOnly := fs.Bool("stats-only", false, "print only the stats")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "messages processed at once (`N` workers)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `FILE`")
+	memProfile := fs.String("memprofile", "", "write a heap profile to `FILE` once the input is applied")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -165,6 +168,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	for _, name := range inputs {
 		if err := r.replayFile(ctx, name, stdin); err != nil {
 			fmt.Fprintf(stderr, "replay: %v\n", err)
+			return 1
+		}
+	}
+
+	if *memProfile != "" {
+		if err := writeHeapProfile(*memProfile); err != nil {
+			fmt.Fprintf(stderr, "replay: -memprofile: %v\n", err)
 			return 1
 		}
 	}
@@ -277,4 +287,19 @@ func exports(ctx context.Context, store contact.Store) ([]contact.Export, error)
 		return strings.Compare(a.Contact.ID(), b.Contact.ID())
 	})
 	return out, nil
+}
+
+// writeHeapProfile writes a heap profile to name after a collection, so that its
+// in-use figures are what the store holds.
+func writeHeapProfile(name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

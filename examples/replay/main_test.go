@@ -184,3 +184,25 @@ func TestReplay_contextTraits(t *testing.T) {
 		assert.Equal(t, "ann@example.com", doc.Contacts[0].Events[0].Context.Traits["email"], "recorded either way")
 	}
 }
+
+// TestReplay_MemProfile: -memprofile writes a profile pprof can read (the gzipped
+// protobuf it starts with) without changing the output; a profile that cannot be
+// written is an error, not a silent gap. (-cpuprofile is left out: it would fail under
+// go test -cpuprofile, which holds the one CPU profiler a process has.)
+func TestReplay_MemProfile(t *testing.T) {
+	dir := t.TempDir()
+	heap := filepath.Join(dir, "heap.prof")
+	code, out, errOut := replay(t, "", "-now", "2024-03-02T00:00:00Z", "-stats-only", "-memprofile", heap, "testdata/mixed.ndjson")
+	require.Equal(t, 0, code, errOut)
+	want, err := os.ReadFile(filepath.Join("testdata", "stats-only.golden"))
+	require.NoError(t, err)
+	assert.Equal(t, string(want), out)
+	b, err := os.ReadFile(heap)
+	require.NoError(t, err)
+	require.Greater(t, len(b), 2)
+	assert.Equal(t, []byte{0x1f, 0x8b}, b[:2], "not a gzipped profile")
+
+	code, _, errOut = replay(t, "", "-stats-only", "-memprofile", filepath.Join(dir, "no", "such", "dir", "heap.prof"), "testdata/mixed.ndjson")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "-memprofile")
+}
