@@ -76,6 +76,21 @@ type frame struct {
 	obj     bool
 	keyBase int // index in keys of this object's first key
 	set     int // index in sets + 1 once the object has many keys; 0 before
+	// seen has bit keyBit(k) set for every key k of the object so far: a key whose
+	// bit is clear cannot repeat one, and is not compared with them (most keys of an
+	// object differ in length or ends, and a Segment message's objects are
+	// read key by key: the comparisons were 3% of a message's instructions).
+	seen uint64
+}
+
+// keyBit is a bit of frame.seen for the key k: from its length and its first and last
+// bytes, which tell most keys of one object apart.
+func keyBit(k []byte) uint64 {
+	h := uint(len(k))
+	if len(k) > 0 {
+		h = h*31 + uint(k[0])*7 + uint(k[len(k)-1])
+	}
+	return 1 << (h & 63)
 }
 
 type keyRef struct {
@@ -518,10 +533,14 @@ func (st *state) checkKey(start, end int, escaped bool) {
 		set[string(k)] = struct{}{}
 		return
 	}
-	for _, r := range s.keys[f.keyBase:] {
-		if r.end-r.start == len(k) && bytes.Equal(st.keyBytes(r), k) { // most keys differ in length
-			st.note(&Error{Offset: start, Err: ErrDuplicateKey, Reason: "key repeated in the same object"})
-			return
+	if bit := keyBit(k); f.seen&bit == 0 {
+		f.seen |= bit
+	} else {
+		for _, r := range s.keys[f.keyBase:] {
+			if r.end-r.start == len(k) && bytes.Equal(st.keyBytes(r), k) {
+				st.note(&Error{Offset: start, Err: ErrDuplicateKey, Reason: "key repeated in the same object"})
+				return
+			}
 		}
 	}
 	s.keys = append(s.keys, ref)

@@ -132,6 +132,12 @@ func TestScanner_duplicateKeys(t *testing.T) {
 		{"same key in sibling objects", `[{"x":1},{"x":2}]`, -1},
 		{"same key at two levels", `{"x":{"x":{"x":1}}}`, -1},
 		{"large ok", manyOK, -1},
+		// Keys of one length and the same first and last bytes share a bit of
+		// frame.seen: the ones that differ inside are still told apart, and a repeat
+		// of one after a key with another bit is still found.
+		{"same bit, different keys", `{"axb":1,"ayb":2,"azb":3}`, -1},
+		{"same bit, repeated", `{"axb":1,"ayb":2,"q":0,"axb":3}`, 23},
+		{"empty key repeated", `{"":1,"a":2,"":3}`, 12},
 		{"large dup", manyDup, len(many.String())},
 	}
 	for _, tt := range tests {
