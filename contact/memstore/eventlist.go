@@ -132,7 +132,10 @@ func (l *eventList) chunkFor(e *storedEvent, cmp func(a, b *storedEvent) int) in
 // e by cmp is there already.
 func (l *eventList) insert(e *storedEvent, cmp func(a, b *storedEvent) int) bool {
 	if len(l.chunks) == 0 {
-		l.chunks = [][]*storedEvent{{e}}
+		f := new(firstChunk)
+		f.events[0] = e
+		f.chunks[0] = f.events[:1]
+		l.chunks = f.chunks[:]
 		return true
 	}
 	if last := l.chunks[len(l.chunks)-1]; cmp(last[len(last)-1], e) < 0 {
@@ -152,9 +155,7 @@ func (l *eventList) insert(e *storedEvent, cmp func(a, b *storedEvent) int) bool
 		if len(c) == cap(c) {
 			// Grow by doubling up to maxChunk exactly, so that a full chunk holds no
 			// spare capacity.
-			grown := make([]*storedEvent, len(c), min(max(2*cap(c), 4), maxChunk))
-			copy(grown, c)
-			c = grown
+			c = grow(c)
 		}
 		l.chunks[ci] = slices.Insert(c, i, e)
 	case i == len(c):
@@ -187,13 +188,29 @@ func (l *eventList) append(e *storedEvent) {
 		return
 	}
 	if len(c) == cap(c) {
-		// Grow by doubling up to maxChunk exactly, so that a full chunk holds no spare
-		// capacity.
-		grown := make([]*storedEvent, len(c), min(max(2*cap(c), 4), maxChunk))
-		copy(grown, c)
-		c = grown
+		c = grow(c)
 	}
 	l.chunks[ci] = append(c, e)
+}
+
+// grow returns a copy of the chunk c with twice its capacity, up to maxChunk exactly,
+// so that a full chunk holds no spare capacity. It clears c: c may be the array of a
+// firstChunk, which lives on as long as the list's first chunk header does, and must
+// not keep events alive that the list no longer holds.
+func grow(c []*storedEvent) []*storedEvent {
+	grown := make([]*storedEvent, len(c), min(max(2*cap(c), 4), maxChunk))
+	copy(grown, c)
+	clear(c)
+	return grown
+}
+
+// firstChunk is a new list's slice of chunks and its first chunk, in one allocation
+// instead of two and with room for a few events: most lists (a contact's events)
+// stay that size. The two objects a list were 8% of the objects of the live heap at
+// 1,000,000 messages, which every GC cycle marks (issue 14).
+type firstChunk struct {
+	chunks [1][]*storedEvent
+	events [4]*storedEvent
 }
 
 // remove removes the event equal to e by cmp and reports whether there was one.
