@@ -302,6 +302,9 @@ func (b *batch) done(i int) bool {
 	return s.full && s.index == i
 }
 
+// failedBefore reports whether a failure happened at an index below i.
+func (b *batch) failedBefore(i int) bool { return b.err != nil && b.errAt < i }
+
 func (b *batch) fail(i int, err error) {
 	if b.err == nil || i < b.errAt {
 		b.err, b.errAt = err, i
@@ -367,12 +370,16 @@ func (b *batch) work(ctx context.Context) {
 				}
 				b.last[k] = i
 			}
+			// A failure at a later index (the input failing after this message, or ctx
+			// seen when the next was taken) does not stop this message: its result is
+			// still due, and every later one waits for it to be yielded. Only a
+			// failure before it, whose result would never come, does.
 			for _, j := range deps[:nd] {
-				for !b.done(j) && b.err == nil {
+				for !b.done(j) && !b.failedBefore(i) {
 					b.cond.Wait()
 				}
 			}
-			if b.err != nil {
+			if b.failedBefore(i) {
 				return
 			}
 		}

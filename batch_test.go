@@ -285,3 +285,58 @@ func TestProcessStream_YieldsWhileReaderWaits(t *testing.T) {
 		require.NoError(t, <-done)
 	}
 }
+
+// failingStream reads n NDJSON tracks, a few bytes at a time when trickle is set (so
+// that the decoder often waits for input), then fails with errBroken.
+type failingStream struct {
+	n, sent int
+	trickle bool
+	buf     []byte
+}
+
+var errBroken = errors.New("connection reset")
+
+func (f *failingStream) Read(b []byte) (int, error) {
+	if len(f.buf) == 0 {
+		if f.sent == f.n {
+			return 0, errBroken
+		}
+		f.buf = fmt.Appendf(nil, `{"type":"track","userId":"u%d","event":"A","messageId":"m%04d"}`+"\n", f.sent%11, f.sent)
+		f.sent++
+	}
+	k := len(f.buf)
+	if f.trickle {
+		k = min(k, 7)
+	}
+	k = copy(b, f.buf[:k])
+	f.buf = f.buf[k:]
+	return k, nil
+}
+
+// TestProcessStream_HandsOverEveryItemInOrder: whether decoding runs ahead of slow
+// workers or behind a slow reader, every message is handed over once, in input order,
+// and the reader's error comes after the last of them. With several workers the
+// messages share userIds, so a worker often waits for an earlier message of its user
+// when the reader fails: it used to give up its own message then, and the results
+// from it on were never yielded.
+func TestProcessStream_HandsOverEveryItemInOrder(t *testing.T) {
+	const n = 700 // more than ten times the decoding goroutine's queue
+	for _, w := range []int{1, 2, 4} {
+		for _, trickle := range []bool{false, true} {
+			p, _ := batchProcessor(w)
+			var got []string
+			err := p.ProcessStream(context.Background(), &failingStream{n: n, trickle: trickle}, func(r regalkit.Result) bool {
+				if !trickle && len(got)%97 == 0 {
+					time.Sleep(2 * time.Millisecond) // slow workers: the queue fills up
+				}
+				got = append(got, r.MessageID)
+				return true
+			})
+			require.ErrorIs(t, err, errBroken, "workers=%d trickle=%v", w, trickle)
+			require.Len(t, got, n, "workers=%d trickle=%v", w, trickle)
+			for i, id := range got {
+				require.Equal(t, fmt.Sprintf("m%04d", i), id, "workers=%d trickle=%v: result %d", w, trickle, i)
+			}
+		}
+	}
+}
