@@ -61,9 +61,11 @@ func (p *Processor) ProcessBatch(ctx context.Context, msgs []event.Message) ([]R
 // with a Result holding that diagnostic. When yield returns false, ProcessStream stops
 // taking messages, waits for those under way and returns nil.
 //
-// With more than one worker, r is read and decoded on a goroutine of its own, a few
-// messages ahead of the workers; when ProcessStream returns, that goroutine has ended
-// (after the Read of r under way, if any) and r is not read again.
+// When the process can run more than one goroutine at once (runtime.GOMAXPROCS above
+// one), r is read and decoded on a goroutine of its own, a few messages ahead of the
+// workers, one worker included: decoding the next messages overlaps with applying
+// this one. When ProcessStream returns, that goroutine has ended (after the Read of r
+// under way, if any) and r is not read again.
 //
 // The error is for failures of r, of the store and of ctx. yield is called by one
 // goroutine at a time.
@@ -97,7 +99,7 @@ func (p *Processor) ProcessStream(ctx context.Context, r io.Reader, yield func(R
 			return false, err
 		}
 	}
-	if p.workers() > 1 {
+	if p.workers() > 1 || runtime.GOMAXPROCS(0) > 1 {
 		ahead := startDecodeAhead(next)
 		defer ahead.stop()
 		next = ahead.next
@@ -109,52 +111,73 @@ func (p *Processor) ProcessStream(ctx context.Context, r io.Reader, yield func(R
 // workers. Workers take items in input order under the batch's lock, so decoding there
 // would make it the one step no two workers can do at once (about a quarter of the
 // work of a message); on its own goroutine it overlaps with every worker's processing.
-// One worker decodes in line, as one goroutine.
+// One worker gains as much: while it applies a message the next ones are decoded on
+// another core (issue 14: BENCHMARKS.md). Only a process limited to one goroutine at a
+// time (GOMAXPROCS 1) decodes in line, where a goroutine would only add its handoffs.
 type decodeAhead struct {
-	ready chan decoded    // items in input order
-	free  chan *batchItem // items the workers have taken
-	quit  chan struct{}   // closed by stop
-	done  chan struct{}   // closed when the goroutine has returned
-}
+	mu       sync.Mutex
+	notEmpty sync.Cond // signalled when filled gets an item, or the goroutine ends
+	notFull  sync.Cond // signalled when filled is taken, or stop is called
+	// filled holds the items decoded and not yet taken, in input order; the goroutine
+	// appends to it, and next takes all of it at once, leaving it the slice it had
+	// emptied before. Guarded by mu.
+	filled []batchItem
+	// ended is set when the goroutine has decoded its last item: end is what next
+	// returns once filled is empty. Guarded by mu.
+	ended      bool
+	end        error
+	quit       bool // stop was called; guarded by mu
+	takerWaits bool // next waits on notEmpty; guarded by mu
 
-type decoded struct {
-	it  *batchItem
-	ok  bool
-	err error
+	// taking holds the items next took from filled, from taken on. Only next uses
+	// them (the batch calls next under its taking lock).
+	taking []batchItem
+	taken  int
+
+	done chan struct{} // closed when the goroutine has returned
 }
 
 // decodeAheadItems is how many items decodeAhead decodes before the workers take them.
+// The workers take what is there all at once, so that the two goroutines wake each
+// other about once per decodeAheadItems items rather than once per item: a channel of
+// items cost one worker about 2 µs of CPU a message in handoffs (issue 14).
 const decodeAheadItems = 64
 
 func startDecodeAhead(next func(*batchItem) (bool, error)) *decodeAhead {
 	d := &decodeAhead{
-		ready: make(chan decoded, decodeAheadItems),
-		free:  make(chan *batchItem, decodeAheadItems),
-		quit:  make(chan struct{}),
-		done:  make(chan struct{}),
+		filled: make([]batchItem, 0, decodeAheadItems),
+		taking: make([]batchItem, 0, decodeAheadItems),
+		done:   make(chan struct{}),
 	}
-	for range decodeAheadItems {
-		d.free <- new(batchItem)
-	}
+	d.notEmpty.L, d.notFull.L = &d.mu, &d.mu
 	go func() {
 		defer close(d.done)
-		defer close(d.ready) // only this goroutine sends: a next after the last item sees it closed
+		var it batchItem
 		for {
-			var it *batchItem
-			select {
-			case it = <-d.free:
-			case <-d.quit:
+			ok, err := next(&it)
+			d.mu.Lock()
+			for len(d.filled) == cap(d.filled) && !d.quit {
+				d.notFull.Wait()
+			}
+			switch {
+			case d.quit:
+			case ok && err == nil:
+				d.filled = append(d.filled, it)
+			default:
+				if ok { // an item and an error: not what next returns, but deliver both
+					d.filled = append(d.filled, it)
+				}
+				d.ended, d.end = true, err
+			}
+			stop := d.quit || d.ended
+			if d.takerWaits {
+				d.notEmpty.Signal()
+			}
+			d.mu.Unlock()
+			if stop {
 				return
 			}
-			ok, err := next(it)
-			select {
-			case d.ready <- decoded{it, ok, err}:
-			case <-d.quit:
-				return
-			}
-			if !ok || err != nil {
-				return
-			}
+			it = batchItem{}
 		}
 	}()
 	return d
@@ -162,20 +185,37 @@ func startDecodeAhead(next func(*batchItem) (bool, error)) *decodeAhead {
 
 // next is the batch's next: the goroutine's next item, moved into dst.
 func (d *decodeAhead) next(dst *batchItem) (bool, error) {
-	r, open := <-d.ready
-	if !open || r.it == nil {
-		return false, nil
+	if d.taken == len(d.taking) {
+		d.mu.Lock()
+		for len(d.filled) == 0 && !d.ended {
+			d.takerWaits = true
+			d.notEmpty.Wait()
+		}
+		d.takerWaits = false
+		// Take everything decoded so far, and give the goroutine the emptied slice
+		// to fill (cleared: it held messages the workers now own).
+		clear(d.taking)
+		d.taking, d.filled, d.taken = d.filled, d.taking[:0], 0
+		d.notFull.Signal()
+		end := d.end
+		d.mu.Unlock()
+		if len(d.taking) == 0 {
+			return false, end
+		}
 	}
-	*dst = *r.it
-	*r.it = batchItem{}
-	d.free <- r.it
-	return r.ok, r.err
+	*dst = d.taking[d.taken]
+	d.taking[d.taken] = batchItem{}
+	d.taken++
+	return true, nil
 }
 
 // stop ends the goroutine and waits for it, so that the reader is not read once
 // ProcessStream has returned.
 func (d *decodeAhead) stop() {
-	close(d.quit)
+	d.mu.Lock()
+	d.quit = true
+	d.notFull.Signal()
+	d.mu.Unlock()
 	<-d.done
 }
 

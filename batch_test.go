@@ -202,9 +202,10 @@ func (e *endless) Read(b []byte) (int, error) {
 	return copy(b, line), nil // lines are shorter than the decoder's reads
 }
 
-// TestProcessStream_StopsReading: with several workers the stream is decoded ahead of
-// them, on a goroutine of its own; once ProcessStream returns, that goroutine is gone
-// and the reader is never read again (a caller may close it).
+// TestProcessStream_StopsReading: the stream is decoded ahead of the workers, on a
+// goroutine of its own (with one worker too, when GOMAXPROCS allows); once
+// ProcessStream returns, that goroutine is gone and the reader is never read again (a
+// caller may close it).
 func TestProcessStream_StopsReading(t *testing.T) {
 	base := runtime.NumGoroutine()
 	for _, w := range []int{1, 2, 4} {
@@ -313,12 +314,13 @@ func (f *failingStream) Read(b []byte) (int, error) {
 	return k, nil
 }
 
-// TestProcessStream_HandsOverEveryItemInOrder: whether decoding runs ahead of slow
-// workers or behind a slow reader, every message is handed over once, in input order,
-// and the reader's error comes after the last of them. With several workers the
-// messages share userIds, so a worker often waits for an earlier message of its user
-// when the reader fails: it used to give up its own message then, and the results
-// from it on were never yielded.
+// TestProcessStream_HandsOverEveryItemInOrder: whether the decoding goroutine runs
+// ahead of slow workers (its queue full, waiting for them to take it) or behind a
+// slow reader (the workers waiting for it), every message is handed over once, in
+// input order, and the reader's error comes after the last of them. With several
+// workers the messages share userIds, so a worker often waits for an earlier message
+// of its user when the reader fails: it used to give up its own message then, and the
+// results from it on were never yielded.
 func TestProcessStream_HandsOverEveryItemInOrder(t *testing.T) {
 	const n = 700 // more than ten times the decoding goroutine's queue
 	for _, w := range []int{1, 2, 4} {
