@@ -314,27 +314,39 @@ func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Ch
 
 	// Which standard fields the message's own traits name, and whether it names
 	// firstName or lastName anywhere (Rule T1's condition for `name`).
+	// The standard field of each key is worked out once: the first messageFields
+	// members of each object keep it for the apply loops below.
 	var own, named stdField
-	for _, mb := range m.Traits {
+	var traitFields, contextFields [messageFields]stdField
+	for i, mb := range m.Traits {
 		f := standardField(normalizeKey(buf[:0], mb.Key))
+		if i < messageFields {
+			traitFields[i] = f
+		}
 		own |= f
 		named |= f
 		if f == 0 {
 			a.customLeft++
 		}
 	}
-	for _, mb := range m.Context.Traits {
-		named |= standardField(normalizeKey(buf[:0], mb.Key))
+	for i, mb := range m.Context.Traits {
+		f := standardField(normalizeKey(buf[:0], mb.Key))
+		if i < messageFields {
+			contextFields[i] = f
+		}
+		named |= f
 	}
 
 	count := 0
-	apply := func(mb event.Member, prefix string, fromContext bool) {
+	apply := func(mb event.Member, f stdField, known bool, prefix string, fromContext bool) {
 		path := fieldPath{base: prefix, key: mb.Key}
 		if len(mb.Key) > MaxTraitKey {
 			a.refuse(diag.TraitLimit, fieldPath{base: prefix, key: truncateKey(mb.Key)}, "trait key over 255 bytes")
 			return
 		}
-		f := standardField(normalizeKey(buf[:0], mb.Key))
+		if !known {
+			f = standardField(normalizeKey(buf[:0], mb.Key))
+		}
 		if fromContext {
 			if f != 0 && own&f != 0 {
 				return // Rule T3: the message's own traits win.
@@ -352,11 +364,11 @@ func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Ch
 		}
 		a.applyTrait(f, mb.Key, mb.Value, path, named)
 	}
-	for _, mb := range m.Traits {
-		apply(mb, "traits.", false)
+	for i, mb := range m.Traits {
+		apply(mb, traitFields[min(i, messageFields-1)], i < messageFields, "traits.", false)
 	}
-	for _, mb := range m.Context.Traits {
-		apply(mb, "context.traits.", true)
+	for i, mb := range m.Context.Traits {
+		apply(mb, contextFields[min(i, messageFields-1)], i < messageFields, "context.traits.", true)
 	}
 	a.contextFields() // such as context.timezone (Rule G3): see fields.go
 	if a.phonesTouched && c.phoneSignature() != a.phonesBefore {
@@ -367,6 +379,11 @@ func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Ch
 	}
 	return a.ch
 }
+
+// messageFields is how many members of a message's traits (and of its context.traits)
+// applyTraitsAt remembers the standard field of, on its stack: more than a typical
+// identify has. Members beyond it are normalized again when applied.
+const messageFields = 48
 
 func truncateKey(k string) string {
 	k = k[:32]

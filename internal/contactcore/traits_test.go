@@ -1,6 +1,7 @@
 package contactcore
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -314,6 +315,32 @@ func TestRuleT10_Limits(t *testing.T) {
 	_, ok = c.Custom("k300")
 	assert.False(t, ok)
 	assert.Less(t, len(diags[5].Field), 60, "a long key is cut in the diagnostic")
+}
+
+// TestApplyTraits_manyTraits: a message with more traits than applyTraitsAt keeps the
+// standard field of on its stack (messageFields) still gets its late standard traits
+// as standard fields, and its late context.traits still give way to its own traits
+// (Rule T3).
+func TestApplyTraits_manyTraits(t *testing.T) {
+	var own, ctx strings.Builder
+	own.WriteString(`{`)
+	ctx.WriteString(`{`)
+	for i := range messageFields + 10 {
+		fmt.Fprintf(&own, `"k%03d":1,`, i)
+		fmt.Fprintf(&ctx, `"c%03d":1,`, i)
+	}
+	own.WriteString(`"email":"ann@example.com","firstName":"Ann"}`)
+	ctx.WriteString(`"firstName":"Bea","lastName":"Lee"}`)
+	m := identify(t, 0, own.String())
+	m.Context.Traits = mustObject(t, ctx.String())
+	c, diags := apply(t, m)
+	require.Empty(t, diags)
+	assert.Equal(t, "ann@example.com", c.Email())
+	assert.Equal(t, "Ann", c.FirstName(), "the message's own firstName wins over context.traits (Rule T3)")
+	assert.Equal(t, "Lee", c.LastName())
+	_, ok := c.Custom("email")
+	assert.False(t, ok, "email is a standard trait, not a custom property")
+	assert.Len(t, c.CustomKeys(), 2*(messageFields+10))
 }
 
 func itoa(i int) string {
