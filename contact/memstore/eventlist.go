@@ -26,6 +26,9 @@ type storedEvent struct {
 	// pendingAt is, until the event is stored, where the strings its references stand
 	// for start in its change's pending strings (dict.go); unused once stored.
 	pendingAt uint32
+	// idTag is messageIDTag of the messageId: entry.event compares ids only when tags
+	// match, without reading text. (It fills what was padding.)
+	idTag uint32
 	// text holds, one after the other, the messageId, the name, the id of the
 	// contact the event belongs to (lengths in rec), then the record's other strings
 	// and its JSON objects in the compact form of packedobjects.go: a few bytes of
@@ -366,8 +369,26 @@ func packEventRefs(r event.Record, contactID string, refs *dictRefs, scratch *[]
 	return storedEvent{
 		rec: eventHead{Kind: r.Kind, Time: r.Time, ReceivedAt: r.ReceivedAt, refs: refs.count(),
 			idLen: uint32(len(r.MessageID)), nameLen: uint32(len(r.Name)), contactLen: uint32(len(contactID))},
-		text: text,
+		idTag: messageIDTag(r.MessageID),
+		text:  text,
 	}
+}
+
+// messageIDTag is a few bytes of a messageId: its length, its last two bytes and one
+// from its middle. Equal ids have equal tags, and the ids of one contact's events
+// rarely share one (they differ at the end or in length), so looking an event up by
+// messageId among a contact's events reads the text of next to no other event: each
+// read of an event's text is a cache miss of its own (issue 14).
+func messageIDTag(id string) uint32 {
+	n := len(id)
+	t := uint32(n) << 24
+	if n > 0 {
+		t ^= uint32(id[n-1]) | uint32(id[n/2])<<8
+	}
+	if n > 1 {
+		t ^= uint32(id[n-2]) << 16
+	}
+	return t
 }
 
 // maxPackScratch is the largest scratch buffer packEventRefs leaves its caller.

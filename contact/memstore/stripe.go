@@ -190,9 +190,10 @@ func (e *entry) event(messageID string) *storedEvent {
 	case e.events.byID != nil:
 		return e.events.byID[messageID]
 	}
+	tag := messageIDTag(messageID)
 	for _, c := range e.events.list.chunks {
 		for _, ev := range c {
-			if ev.messageID() == messageID {
+			if ev.idTag == tag && ev.messageID() == messageID {
 				return ev
 			}
 		}
