@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -287,11 +288,14 @@ func TestProcessStream_YieldsWhileReaderWaits(t *testing.T) {
 	}
 }
 
-// failingStream reads n NDJSON tracks, a few bytes at a time when trickle is set (so
-// that the decoder often waits for input), then fails with errBroken.
+// failingStream reads n NDJSON lines (tracks of its own unless lines are given), a few
+// bytes at a time when trickle is set (so that the decoder often waits for input),
+// then fails with errBroken (or ends, with eof).
 type failingStream struct {
 	n, sent int
 	trickle bool
+	lines   []string // the lines to send, when set; tracks of their own otherwise
+	eof     bool     // end with io.EOF rather than errBroken
 	buf     []byte
 }
 
@@ -300,9 +304,16 @@ var errBroken = errors.New("connection reset")
 func (f *failingStream) Read(b []byte) (int, error) {
 	if len(f.buf) == 0 {
 		if f.sent == f.n {
+			if f.eof {
+				return 0, io.EOF
+			}
 			return 0, errBroken
 		}
-		f.buf = fmt.Appendf(nil, `{"type":"track","userId":"u%d","event":"A","messageId":"m%04d"}`+"\n", f.sent%11, f.sent)
+		if f.lines != nil {
+			f.buf = append([]byte(f.lines[f.sent]), '\n')
+		} else {
+			f.buf = fmt.Appendf(nil, `{"type":"track","userId":"u%d","event":"A","messageId":"m%04d"}`+"\n", f.sent%11, f.sent)
+		}
 		f.sent++
 	}
 	k := len(f.buf)
@@ -341,4 +352,95 @@ func TestProcessStream_HandsOverEveryItemInOrder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// downStore is a memory store whose Update fails from its failAt-th call on, as a
+// database that goes away mid-stream.
+type downStore struct {
+	*memstore.Store
+	calls, failAt atomic.Int64
+}
+
+var errStoreDown = errors.New("store down")
+
+func (s *downStore) Update(ctx context.Context, fn func(contact.Tx) error) error {
+	if s.calls.Add(1) >= s.failAt.Load() {
+		return errStoreDown
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// TestProcessStream_FailuresYieldAPrefix injects the three failures a stream can meet
+// (the reader failing, the store failing, ctx cancelled) at a drawn point, with
+// messages of a few users so that workers often wait for each other. Whatever the
+// number of workers, the results yielded are those of the first messages, in input
+// order, with no gap, and the failure is returned; a reader failing after m messages
+// yields all m, and leaves the contacts a one-worker run of those m leaves.
+func TestProcessStream_FailuresYieldAPrefix(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		n := rapid.IntRange(1, 150).Draw(t, "messages")
+		users := rapid.IntRange(1, 6).Draw(t, "users")
+		workers := rapid.SampledFrom([]int{1, 2, 4}).Draw(t, "workers")
+		fault := rapid.SampledFrom([]string{"reader", "store", "ctx"}).Draw(t, "fault")
+		at := rapid.IntRange(0, n).Draw(t, "at")
+		var lines []string
+		for i := range n {
+			if rapid.Bool().Draw(t, "identify") {
+				lines = append(lines, fmt.Sprintf(`{"type":"identify","userId":"u%d","messageId":"m%03d","traits":{"plan":"p%d"}}`, i%users, i, i))
+			} else {
+				lines = append(lines, fmt.Sprintf(`{"type":"track","userId":"u%d","event":"A","messageId":"m%03d"}`, i%users, i))
+			}
+		}
+		input := &failingStream{n: n, lines: lines, eof: true}
+		if fault == "reader" {
+			input.n, input.eof = at, false
+		}
+		opts := &regalkit.Options{Workers: workers, Now: func() time.Time { return t0 }}
+		store := &downStore{Store: memstore.New()}
+		store.failAt.Store(math.MaxInt64)
+		if fault == "store" {
+			store.failAt.Store(int64(at) + 1) // the first at Updates succeed
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var got []string
+		err := regalkit.New(store, opts).ProcessStream(ctx, input, func(r regalkit.Result) bool {
+			got = append(got, r.MessageID)
+			if fault == "ctx" && len(got) == at {
+				cancel()
+			}
+			return true
+		})
+		for i, id := range got {
+			if want := fmt.Sprintf("m%03d", i); id != want {
+				t.Fatalf("result %d is %s, want %s: not a prefix of the input (%v)", i, id, want, got)
+			}
+		}
+		switch fault {
+		case "reader":
+			if !errors.Is(err, errBroken) || len(got) != at {
+				t.Fatalf("reader failing after %d messages: %d results, error %v", at, len(got), err)
+			}
+			ref := memstore.New()
+			opts1 := *opts
+			opts1.Workers = 1
+			if err := regalkit.New(ref, &opts1).ProcessStream(context.Background(), strings.NewReader(strings.Join(lines[:at], "\n")), func(regalkit.Result) bool { return true }); err != nil {
+				t.Fatal(err)
+			}
+			if w, g := state(t, ref), state(t, store.Store); !slices.Equal(w, g) {
+				t.Fatalf("contacts differ from a one-worker run of the first %d messages\nwant:\n  %s\ngot:\n  %s", at, strings.Join(w, "\n  "), strings.Join(g, "\n  "))
+			}
+		case "store":
+			// A message may take more than one Update: the failure may come before
+			// message at, never after it.
+			if err == nil && len(got) != n || err != nil && (!errors.Is(err, errStoreDown) || len(got) > at) {
+				t.Fatalf("store failing from call %d: %d of %d results, error %v", at+1, len(got), n, err)
+			}
+		case "ctx":
+			// All messages may be taken before the cancel; then nothing fails.
+			if err == nil && len(got) != n || err != nil && (!errors.Is(err, context.Canceled) || len(got) < at) {
+				t.Fatalf("ctx cancelled after %d results: %d of %d results, error %v", at, len(got), n, err)
+			}
+		}
+	})
 }
