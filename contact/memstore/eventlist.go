@@ -95,8 +95,13 @@ type heldEvent struct {
 func (h heldEvent) record() event.Record { return copyRecord(h.ev, h.shared) }
 
 // byContactOrder orders a contact's events as Events yields them (Rule E4).
-// It is contact.CompareEvents on the stored fields.
+// It is contact.CompareEvents (msgorder.Compare) on the stored fields, reading the
+// messageIds only for events of the same time: they are in the events' texts, a cache
+// miss each, and an insert compares the new event with a list's last one (issue 14).
 func byContactOrder(a, b *storedEvent) int {
+	if c := a.rec.Time.Compare(b.rec.Time); c != 0 {
+		return c
+	}
 	return msgorder.Compare(a.rec.Time, a.messageID(), b.rec.Time, b.messageID())
 }
 
