@@ -1,11 +1,14 @@
 package regalkit
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/regalkit/regalkit/diag"
@@ -62,14 +65,26 @@ func (p *Processor) ProcessBatch(ctx context.Context, msgs []event.Message) ([]R
 // taking messages, waits for those under way and returns nil.
 //
 // When the process can run more than one goroutine at once (runtime.GOMAXPROCS above
-// one), r is read and decoded on a goroutine of its own, a few messages ahead of the
-// workers, one worker included: decoding the next messages overlaps with applying
-// this one. When ProcessStream returns, that goroutine has ended (after the Read of r
-// under way, if any) and r is not read again.
+// one), r is decoded on a goroutine of its own, a few messages ahead of the workers,
+// one worker included: decoding the next messages overlaps with applying this one.
+// With one worker, unless r is a regular file or an in-memory reader (which never make
+// a Read wait), that goroutine reads r only while the worker waits for input, so that a
+// stream with nothing more to say yet (a pipe, a connection) is not being read while
+// the worker applies a message: ProcessStream returns as soon as yield says stop, as
+// it would reading in line. With several workers it reads ahead freely. When
+// ProcessStream returns, that goroutine has ended (after the Read of r under way, if
+// any) and r is not read again.
 //
 // The error is for failures of r, of the store and of ctx. yield is called by one
 // goroutine at a time.
 func (p *Processor) ProcessStream(ctx context.Context, r io.Reader, yield func(Result) bool) error {
+	var ahead *decodeAhead
+	if p.workers() > 1 || runtime.GOMAXPROCS(0) > 1 {
+		ahead = newDecodeAhead()
+		if p.workers() == 1 && !neverBlocks(r) {
+			r = &gatedReader{r: r, d: ahead}
+		}
+	}
 	dec := segmentio.NewDecoder(r)
 	if p.opts.Limits != nil {
 		dec.SetLimits(*p.opts.Limits)
@@ -99,8 +114,8 @@ func (p *Processor) ProcessStream(ctx context.Context, r io.Reader, yield func(R
 			return false, err
 		}
 	}
-	if p.workers() > 1 || runtime.GOMAXPROCS(0) > 1 {
-		ahead := startDecodeAhead(next)
+	if ahead != nil {
+		ahead.start(next)
 		defer ahead.stop()
 		next = ahead.next
 	}
@@ -128,6 +143,10 @@ type decodeAhead struct {
 	end        error
 	quit       bool // stop was called; guarded by mu
 	takerWaits bool // next waits on notEmpty; guarded by mu
+	// readerWaits is set while the goroutine waits in gatedReader.Read for the
+	// workers to run out of items (gate). Guarded by mu.
+	readerWaits bool
+	gate        sync.Cond
 
 	// taking holds the items next took from filled, from taken on. Only next uses
 	// them (the batch calls next under its taking lock).
@@ -143,13 +162,18 @@ type decodeAhead struct {
 // items cost one worker about 2 µs of CPU a message in handoffs (issue 14).
 const decodeAheadItems = 64
 
-func startDecodeAhead(next func(*batchItem) (bool, error)) *decodeAhead {
+func newDecodeAhead() *decodeAhead {
 	d := &decodeAhead{
 		filled: make([]batchItem, 0, decodeAheadItems),
 		taking: make([]batchItem, 0, decodeAheadItems),
 		done:   make(chan struct{}),
 	}
-	d.notEmpty.L, d.notFull.L = &d.mu, &d.mu
+	d.notEmpty.L, d.notFull.L, d.gate.L = &d.mu, &d.mu, &d.mu
+	return d
+}
+
+// start runs next on the goroutine, until it reports the end or stop is called.
+func (d *decodeAhead) start(next func(*batchItem) (bool, error)) {
 	go func() {
 		defer close(d.done)
 		var it batchItem
@@ -180,7 +204,90 @@ func startDecodeAhead(next func(*batchItem) (bool, error)) *decodeAhead {
 			it = batchItem{}
 		}
 	}()
-	return d
+}
+
+// errStopped is what gatedReader.Read returns once stop is called: the decoder's
+// goroutine is to end, not to read.
+var errStopped = errors.New("regalkit: stream processing stopped")
+
+// gatedReader is the reader the decoding goroutine reads through when there is one
+// worker and r may block. It reads r in chunks into a buffer of its own, and starts a
+// Read of r only when the worker has taken every item decoded and waits for more (or
+// stop is called). While the worker applies a message, the goroutine decodes from
+// what was read but starts no Read, which on a stream with nothing more to say yet
+// would block until it says more: a yield that says stop would then have to wait for
+// that, where reading in line (one worker before issue 14) it never did. The chunks
+// keep those waits rare: the two goroutines meet at the gate once per chunk, not once
+// per read of the decoder's own buffer (4 KB; gating those made one worker slower than
+// decoding in line).
+//
+// With several workers one of them may wait while another applies a message, so a
+// gate would not spare that wait; they read through r directly.
+type gatedReader struct {
+	r    io.Reader
+	d    *decodeAhead
+	buf  []byte
+	pos  int
+	rerr error // the error of r's last Read, returned once buf is drained
+}
+
+// neverBlocks reports whether a Read of r returns at once whatever the input: an
+// in-memory reader, or a regular file. Decoding ahead reads those freely (the gate of
+// gatedReader cost one worker 13% of its rate on an in-memory corpus, the waits it
+// adds once per chunk).
+func neverBlocks(r io.Reader) bool {
+	switch r := r.(type) {
+	case *bytes.Reader, *strings.Reader, *bytes.Buffer:
+		return true
+	case *os.File:
+		fi, err := r.Stat()
+		return err == nil && fi.Mode().IsRegular()
+	}
+	return false
+}
+
+// gatedReader reads r in chunks of minGatedChunk bytes at first, twice as large each
+// time a Read fills one, up to maxGatedChunk: a stream that trickles keeps a small
+// buffer, a file soon meets the gate only once per thousand messages or so.
+const (
+	minGatedChunk = 16 << 10
+	maxGatedChunk = 1 << 20
+)
+
+func (g *gatedReader) Read(b []byte) (int, error) {
+	if g.pos == len(g.buf) {
+		if g.rerr != nil {
+			return 0, g.rerr
+		}
+		d := g.d
+		d.mu.Lock()
+		for !d.quit && !(d.takerWaits && len(d.filled) == 0) {
+			d.readerWaits = true
+			d.gate.Wait()
+		}
+		d.readerWaits = false
+		quit := d.quit
+		d.mu.Unlock()
+		if quit {
+			return 0, errStopped
+		}
+		switch {
+		case g.buf == nil:
+			g.buf = make([]byte, minGatedChunk)
+		case len(g.buf) == cap(g.buf) && cap(g.buf) < maxGatedChunk:
+			// The last Read filled the buffer: the source has more to give at once
+			// (a file, a busy connection), so read it in larger chunks.
+			g.buf = make([]byte, 2*cap(g.buf))
+		}
+		n, err := g.r.Read(g.buf[:cap(g.buf)])
+		g.buf, g.pos, g.rerr = g.buf[:n], 0, err
+		if n == 0 {
+			return 0, err
+		}
+	}
+	n := copy(b, g.buf[g.pos:])
+	g.pos += n
+	return n, nil
 }
 
 // next is the batch's next: the goroutine's next item, moved into dst.
@@ -189,6 +296,9 @@ func (d *decodeAhead) next(dst *batchItem) (bool, error) {
 		d.mu.Lock()
 		for len(d.filled) == 0 && !d.ended {
 			d.takerWaits = true
+			if d.readerWaits {
+				d.gate.Signal() // the goroutine may read now
+			}
 			d.notEmpty.Wait()
 		}
 		d.takerWaits = false
@@ -215,6 +325,7 @@ func (d *decodeAhead) stop() {
 	d.mu.Lock()
 	d.quit = true
 	d.notFull.Signal()
+	d.gate.Signal()
 	d.mu.Unlock()
 	<-d.done
 }

@@ -444,3 +444,50 @@ func TestProcessStream_FailuresYieldAPrefix(t *testing.T) {
 		}
 	})
 }
+
+// TestProcessStream_OneWorkerStopsOnAnIdleStream: with one worker (the default) the
+// stream is decoded ahead on a goroutine of its own, but that goroutine starts no Read
+// while the worker applies a message. So on a stream with nothing more to say yet (a
+// pipe whose writer waits), ProcessStream returns as soon as yield says stop, as it
+// did when it read in line, and reads nothing after it returns.
+func TestProcessStream_OneWorkerStopsOnAnIdleStream(t *testing.T) {
+	for _, stopAt := range []int{1, 2, 3} {
+		p, _ := batchProcessor(1)
+		pr, pw := io.Pipe()
+		r := &countingReader{r: pr}
+		done := make(chan error, 1)
+		n := 0
+		go func() {
+			done <- p.ProcessStream(context.Background(), r, func(regalkit.Result) bool {
+				n++
+				return n < stopAt
+			})
+		}()
+		// Three messages, then the writer waits (it never closes until the test ends).
+		_, err := io.WriteString(pw, `{"type":"track","userId":"u0","event":"A","messageId":"w0"}`+"\n"+
+			`{"type":"track","userId":"u1","event":"A","messageId":"w1"}`+"\n"+
+			`{"type":"track","userId":"u2","event":"A","messageId":"w2"}`+"\n")
+		require.NoError(t, err)
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("stop at %d: ProcessStream did not return after yield said stop: it waits for a Read of an idle stream", stopAt)
+		}
+		assert.Equal(t, stopAt, n)
+		reads := r.reads.Load()
+		time.Sleep(20 * time.Millisecond)
+		assert.Equal(t, reads, r.reads.Load(), "the stream was read after ProcessStream returned")
+		require.NoError(t, pw.Close())
+	}
+}
+
+type countingReader struct {
+	r     io.Reader
+	reads atomic.Int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	c.reads.Add(1)
+	return c.r.Read(b)
+}

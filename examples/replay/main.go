@@ -216,7 +216,9 @@ type replayer struct {
 // memory (package segmentio's Decoder reads NDJSON line by line, and a JSON document
 // whole).
 func (r *replayer) replayFile(ctx context.Context, name string, stdin io.Reader) error {
-	in := stdin
+	// A file goes to ProcessStream as it is: it knows that a file never makes a Read
+	// wait, and reads it ahead freely. Standard input may be a pipe that does.
+	in := io.Reader(bufio.NewReaderSize(stdin, 256<<10))
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
@@ -225,7 +227,7 @@ func (r *replayer) replayFile(ctx context.Context, name string, stdin io.Reader)
 		defer f.Close()
 		in = f
 	}
-	err := r.p.ProcessStream(ctx, bufio.NewReaderSize(in, 256<<10), func(res regalkit.Result) bool {
+	err := r.p.ProcessStream(ctx, in, func(res regalkit.Result) bool {
 		r.count(res)
 		return true
 	})
