@@ -40,7 +40,8 @@
 //	                        memory store holds, by where it was allocated (inuse_space)
 //
 // Exit status: 0 when the input could be read, whatever the diagnostics; 2 on a usage
-// error; 1 when a file cannot be read.
+// error (a profile file that cannot be created included); 1 when a file cannot be read
+// or the heap profile cannot be written.
 package main
 
 import (
@@ -141,6 +142,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			}
 		}()
 	}
+	var heapProfile *os.File
+	if *memProfile != "" {
+		// Created now, so that a path that cannot be written fails before the replay
+		// rather than after it; written once the input is applied.
+		f, err := os.Create(*memProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "replay: -memprofile: %v\n", err)
+			return 2
+		}
+		heapProfile = f
+		defer heapProfile.Close() // a second Close after writeHeapProfile's does no harm
+	}
 	if *workers < 1 {
 		fmt.Fprintf(stderr, "replay: -workers: want 1 or more, got %d\n", *workers)
 		return 2
@@ -172,8 +185,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 
-	if *memProfile != "" {
-		if err := writeHeapProfile(*memProfile); err != nil {
+	if heapProfile != nil {
+		if err := writeHeapProfile(heapProfile); err != nil {
 			fmt.Fprintf(stderr, "replay: -memprofile: %v\n", err)
 			return 1
 		}
@@ -291,13 +304,9 @@ func exports(ctx context.Context, store contact.Store) ([]contact.Export, error)
 	return out, nil
 }
 
-// writeHeapProfile writes a heap profile to name after a collection, so that its
-// in-use figures are what the store holds.
-func writeHeapProfile(name string) error {
-	f, err := os.Create(name)
-	if err != nil {
-		return err
-	}
+// writeHeapProfile writes a heap profile to f after a collection, so that its in-use
+// figures are what the store holds, and closes f.
+func writeHeapProfile(f *os.File) error {
 	runtime.GC()
 	if err := pprof.WriteHeapProfile(f); err != nil {
 		f.Close()

@@ -187,7 +187,7 @@ func TestReplay_contextTraits(t *testing.T) {
 
 // TestReplay_MemProfile: -memprofile writes a profile pprof can read (the gzipped
 // protobuf it starts with) without changing the output; a profile that cannot be
-// written is an error, not a silent gap. (-cpuprofile is left out: it would fail under
+// written is a usage error before the replay, not a silent gap after it. (-cpuprofile is left out: it would fail under
 // go test -cpuprofile, which holds the one CPU profiler a process has.)
 func TestReplay_MemProfile(t *testing.T) {
 	dir := t.TempDir()
@@ -202,7 +202,9 @@ func TestReplay_MemProfile(t *testing.T) {
 	require.Greater(t, len(b), 2)
 	assert.Equal(t, []byte{0x1f, 0x8b}, b[:2], "not a gzipped profile")
 
-	code, _, errOut = replay(t, "", "-stats-only", "-memprofile", filepath.Join(dir, "no", "such", "dir", "heap.prof"), "testdata/mixed.ndjson")
-	assert.Equal(t, 1, code)
+	// A path that cannot be written is a usage error, found before the replay runs.
+	code, out, errOut = replay(t, "", "-stats-only", "-memprofile", filepath.Join(dir, "no", "such", "dir", "heap.prof"), "testdata/mixed.ndjson")
+	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "-memprofile")
+	assert.Empty(t, out, "nothing was replayed")
 }
