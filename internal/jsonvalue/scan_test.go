@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/bits"
 	"math/rand/v2"
 	"slices"
@@ -213,6 +214,54 @@ func TestCompact_hostile(t *testing.T) {
 	assert.LessOrEqual(t, allocs, 3.0, "a warm scanner refuses deep input without growing")
 }
 
+// repeatsKey reports whether an object of the valid JSON in has a key twice, by
+// encoding/json's tokens: the oracle of the scanner's duplicate-key check. ok is false
+// for input it cannot judge: escaped surrogates, which encoding/json may turn into the
+// same U+FFFD where the bytes differ.
+func repeatsKey(in []byte) (dup, ok bool) {
+	if bytes.Contains(bytes.ToLower(in), []byte(`\ud`)) {
+		return false, false
+	}
+	type frame struct {
+		keys      map[string]bool
+		expectKey bool
+	}
+	var stack []frame // nil keys: an array
+	d := json.NewDecoder(bytes.NewReader(in))
+	d.UseNumber()
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return dup, err == io.EOF
+		}
+		top := len(stack) - 1
+		if top >= 0 && stack[top].keys != nil && stack[top].expectKey {
+			if k, isKey := tok.(string); isKey {
+				if stack[top].keys[k] {
+					dup = true
+				}
+				stack[top].keys[k] = true
+				stack[top].expectKey = false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{keys: map[string]bool{}, expectKey: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// A value ended: an object around it expects its next key.
+		if n := len(stack) - 1; n >= 0 && stack[n].keys != nil {
+			stack[n].expectKey = true
+		}
+	}
+}
+
 // FuzzCompact checks the scanner against encoding/json: whatever it accepts,
 // encoding/json accepts and compacts the same way; whatever encoding/json accepts, it
 // accepts unless a rule of its own (UTF-8, depth, duplicate keys, number length) says
@@ -251,6 +300,16 @@ func FuzzCompact(f *testing.F) {
 			}
 		}
 		checkRoot(t, &s, out)
+		if dup, ok := repeatsKey(in); ok {
+			switch p := s.Problem(); {
+			case errors.Is(p, ErrNumberLength):
+				// The first problem found is the one reported.
+			case dup && !errors.Is(p, ErrDuplicateKey):
+				t.Fatalf("%q repeats a key in an object, scanner says %v", in, p)
+			case !dup && errors.Is(p, ErrDuplicateKey):
+				t.Fatalf("%q repeats no key in an object, scanner says %v", in, p)
+			}
+		}
 		if s.Problem() == nil {
 			if err := s.Check(out); err != nil {
 				t.Fatalf("compact output fails Check: %v", err)
