@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -490,4 +491,55 @@ type countingReader struct {
 func (c *countingReader) Read(b []byte) (int, error) {
 	c.reads.Add(1)
 	return c.r.Read(b)
+}
+
+// TestProcessStream_ReadersOfEveryShape: the messages come through whole and in order
+// whatever the shape of the reads: a byte at a time, half of what is asked, the last
+// bytes with io.EOF in the same Read, an error after the first Read (with its results
+// before it). One worker reads such readers through the decoding goroutine's gate,
+// several workers directly.
+func TestProcessStream_ReadersOfEveryShape(t *testing.T) {
+	var lines []string
+	for i := range 40 {
+		lines = append(lines, fmt.Sprintf(`{"type":"track","userId":"u%d","event":"A","messageId":"r%02d"}`, i%3, i))
+	}
+	text := strings.Join(lines, "\n") + "\n"
+	shapes := map[string]func() io.Reader{
+		"one byte":      func() io.Reader { return iotest.OneByteReader(strings.NewReader(text)) },
+		"half":          func() io.Reader { return iotest.HalfReader(strings.NewReader(text)) },
+		"data with EOF": func() io.Reader { return iotest.DataErrReader(strings.NewReader(text)) },
+		"no final newline": func() io.Reader {
+			return iotest.DataErrReader(strings.NewReader(strings.TrimSuffix(text, "\n")))
+		},
+	}
+	for name, shape := range shapes {
+		for _, w := range []int{1, 2} {
+			p, _ := batchProcessor(w)
+			var got []string
+			err := p.ProcessStream(context.Background(), shape(), func(r regalkit.Result) bool {
+				got = append(got, r.MessageID)
+				return true
+			})
+			require.NoError(t, err, "%s, workers=%d", name, w)
+			require.Len(t, got, len(lines), "%s, workers=%d", name, w)
+			for i, id := range got {
+				require.Equal(t, fmt.Sprintf("r%02d", i), id, "%s, workers=%d", name, w)
+			}
+		}
+	}
+	// The second Read fails: what the first brought is processed, then the error.
+	for _, w := range []int{1, 2} {
+		p, _ := batchProcessor(w)
+		first := strings.Join(lines[:5], "\n") + "\n"
+		var got []string
+		err := p.ProcessStream(context.Background(), iotest.TimeoutReader(strings.NewReader(first+strings.Join(lines[5:], "\n"))), func(r regalkit.Result) bool {
+			got = append(got, r.MessageID)
+			return true
+		})
+		require.ErrorIs(t, err, iotest.ErrTimeout, "workers=%d", w)
+		assert.NotEmpty(t, got, "workers=%d: the first Read's messages", w)
+		for i, id := range got {
+			require.Equal(t, fmt.Sprintf("r%02d", i), id, "workers=%d", w)
+		}
+	}
 }
