@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -452,9 +453,26 @@ func TestProcessStream_FailuresYieldAPrefix(t *testing.T) {
 // pipe whose writer waits), ProcessStream returns as soon as yield says stop, as it
 // did when it read in line, and reads nothing after it returns.
 func TestProcessStream_OneWorkerStopsOnAnIdleStream(t *testing.T) {
+	pipes := map[string]func(t *testing.T) (io.Reader, io.WriteCloser){
+		"io.Pipe": func(*testing.T) (io.Reader, io.WriteCloser) { return io.Pipe() },
+		// An *os.File that is not a regular file: it may block, and is read through
+		// the gate too.
+		"os.Pipe": func(t *testing.T) (io.Reader, io.WriteCloser) {
+			pr, pw, err := os.Pipe()
+			require.NoError(t, err)
+			t.Cleanup(func() { pr.Close() })
+			return pr, pw
+		},
+	}
+	for name, pipe := range pipes {
+		t.Run(name, func(t *testing.T) { oneWorkerStopsOnAnIdleStream(t, pipe) })
+	}
+}
+
+func oneWorkerStopsOnAnIdleStream(t *testing.T, pipe func(t *testing.T) (io.Reader, io.WriteCloser)) {
 	for _, stopAt := range []int{1, 2, 3} {
 		p, _ := batchProcessor(1)
-		pr, pw := io.Pipe()
+		pr, pw := pipe(t)
 		r := &countingReader{r: pr}
 		done := make(chan error, 1)
 		n := 0
@@ -527,19 +545,117 @@ func TestProcessStream_ReadersOfEveryShape(t *testing.T) {
 			}
 		}
 	}
-	// The second Read fails: what the first brought is processed, then the error.
-	for _, w := range []int{1, 2} {
-		p, _ := batchProcessor(w)
-		first := strings.Join(lines[:5], "\n") + "\n"
-		var got []string
-		err := p.ProcessStream(context.Background(), iotest.TimeoutReader(strings.NewReader(first+strings.Join(lines[5:], "\n"))), func(r regalkit.Result) bool {
-			got = append(got, r.MessageID)
-			return true
-		})
-		require.ErrorIs(t, err, iotest.ErrTimeout, "workers=%d", w)
-		assert.NotEmpty(t, got, "workers=%d: the first Read's messages", w)
-		for i, id := range got {
-			require.Equal(t, fmt.Sprintf("r%02d", i), id, "workers=%d", w)
+	// The second Read fails: the five messages the first brought are processed, then
+	// the error. And an error that comes with the last data: the data first.
+	first := strings.Join(lines[:5], "\n") + "\n"
+	failing := map[string]struct {
+		r    func() io.Reader
+		want int
+		err  error
+	}{
+		"timeout after the first Read": {func() io.Reader {
+			return iotest.TimeoutReader(io.MultiReader(strings.NewReader(first), strings.NewReader(text)))
+		}, 5, iotest.ErrTimeout},
+		"error with the data": {func() io.Reader { return &dataWithError{data: []byte(text), err: errBroken} }, len(lines), errBroken},
+	}
+	for name, f := range failing {
+		for _, w := range []int{1, 2} {
+			p, _ := batchProcessor(w)
+			var got []string
+			err := p.ProcessStream(context.Background(), f.r(), func(r regalkit.Result) bool {
+				got = append(got, r.MessageID)
+				return true
+			})
+			require.ErrorIs(t, err, f.err, "%s, workers=%d", name, w)
+			require.Len(t, got, f.want, "%s, workers=%d", name, w)
+			for i, id := range got {
+				require.Equal(t, fmt.Sprintf("r%02d", i), id, "%s, workers=%d", name, w)
+			}
 		}
+	}
+}
+
+// dataWithError returns all its data and err in one Read, then io.EOF: a reader that
+// reports its error once.
+type dataWithError struct {
+	data []byte
+	err  error
+}
+
+func (d *dataWithError) Read(b []byte) (int, error) {
+	if d.err == nil {
+		return 0, io.EOF
+	}
+	n := copy(b, d.data)
+	d.data = d.data[n:]
+	if len(d.data) == 0 {
+		err := d.err
+		d.err = nil
+		return n, err
+	}
+	return n, nil
+}
+
+// applyingStore is a memory store whose Update takes a millisecond and counts the
+// Updates that run while its reader is inside a Read; lineReader gives one line a
+// Read, each taking two milliseconds.
+type applyingStore struct {
+	*memstore.Store
+	reader   *lineReader
+	overlaps atomic.Int64
+}
+
+func (s *applyingStore) Update(ctx context.Context, fn func(contact.Tx) error) error {
+	if s.reader.inRead.Load() > 0 {
+		s.overlaps.Add(1)
+	}
+	time.Sleep(time.Millisecond)
+	if s.reader.inRead.Load() > 0 {
+		s.overlaps.Add(1)
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+type lineReader struct {
+	lines  []string
+	inRead atomic.Int64
+}
+
+func (r *lineReader) Read(b []byte) (int, error) {
+	r.inRead.Add(1)
+	defer r.inRead.Add(-1)
+	time.Sleep(2 * time.Millisecond)
+	if len(r.lines) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, r.lines[0]+"\n") // lines are shorter than any read
+	r.lines = r.lines[1:]
+	return n, nil
+}
+
+// TestProcessStream_OneWorkerReadsOnlyWhileWaiting: with one worker and a reader that
+// may block, no Read of it runs while the worker applies a message (each Read here
+// takes two milliseconds and each Update one, so a Read started by a goroutine reading
+// ahead, even just after the worker took a message, is still running when the worker
+// applies it), yet every message comes through in order.
+func TestProcessStream_OneWorkerReadsOnlyWhileWaiting(t *testing.T) {
+	var lines []string
+	for i := range 30 {
+		lines = append(lines, fmt.Sprintf(`{"type":"track","userId":"u%d","event":"A","messageId":"g%02d"}`, i%4, i))
+	}
+	r := &lineReader{lines: lines}
+	store := &applyingStore{Store: memstore.New(), reader: r}
+	p := regalkit.New(store, &regalkit.Options{Workers: 1, Now: func() time.Time { return t0 }})
+	var got []string
+	require.NoError(t, p.ProcessStream(context.Background(), r, func(res regalkit.Result) bool {
+		got = append(got, res.MessageID)
+		return true
+	}))
+	require.Len(t, got, len(lines))
+	for i, id := range got {
+		require.Equal(t, fmt.Sprintf("g%02d", i), id)
+	}
+	if runtime.GOMAXPROCS(0) > 1 {
+		assert.Zero(t, store.overlaps.Load(), "a Read of the stream ran while the worker applied a message")
 	}
 }
