@@ -39,7 +39,8 @@ import (
 //
 // The error is for store and context failures only. It comes with the results of the
 // messages before the failed one; with several workers, later messages may have been
-// applied too, and processing them again changes nothing (Rule E2).
+// applied too, and processing them again changes nothing (Rule E2). A panic of the
+// store is raised again on the caller's goroutine once every worker has stopped.
 func (p *Processor) ProcessBatch(ctx context.Context, msgs []event.Message) ([]Result, error) {
 	results := make([]Result, 0, len(msgs))
 	k := 0
@@ -77,7 +78,10 @@ func (p *Processor) ProcessBatch(ctx context.Context, msgs []event.Message) ([]R
 // any) and r is not read again.
 //
 // The error is for failures of r, of the store and of ctx. yield is called by one
-// goroutine at a time.
+// goroutine at a time. A panic of r, of the store or of yield, on whichever goroutine,
+// is raised again with its own value on the goroutine that called ProcessStream, once
+// every worker has stopped: it can be recovered there as if one worker had processed
+// the stream in line.
 func (p *Processor) ProcessStream(ctx context.Context, r io.Reader, yield func(Result) bool) error {
 	var ahead *decodeAhead
 	if p.workers() > 1 || runtime.GOMAXPROCS(0) > 1 {
@@ -143,6 +147,8 @@ type decodeAhead struct {
 	ended bool
 	end   error
 	quit  bool // stop was called; guarded by mu
+	// panicked is a panic the goroutine recovered, which ended it; guarded by mu.
+	panicked *batchPanic
 	// stopping is quit for the goroutine to check between items without the lock.
 	stopping   atomic.Bool
 	takerWaits bool // next waits on notEmpty; guarded by mu
@@ -180,6 +186,18 @@ func newDecodeAhead() *decodeAhead {
 func (d *decodeAhead) start(next func(*batchItem) (bool, error)) {
 	go func() {
 		defer close(d.done)
+		defer func() {
+			// A panic of r or of the decoder is raised again by next, on the worker
+			// that takes the next item (and from there on run's caller).
+			if v := recover(); v != nil {
+				d.mu.Lock()
+				d.panicked, d.ended = &batchPanic{v}, true
+				if d.takerWaits {
+					d.notEmpty.Signal()
+				}
+				d.mu.Unlock()
+			}
+		}()
 		var it batchItem
 		for !d.stopping.Load() { // no new item, and so no new Read, once stop is called
 			ok, err := next(&it)
@@ -312,9 +330,12 @@ func (d *decodeAhead) next(dst *batchItem) (bool, error) {
 		clear(d.taking)
 		d.taking, d.filled, d.taken = d.filled, d.taking[:0], 0
 		d.notFull.Signal()
-		end := d.end
+		end, panicked := d.end, d.panicked
 		d.mu.Unlock()
 		if len(d.taking) == 0 {
+			if panicked != nil {
+				panic(panicked.value)
+			}
 			return false, end
 		}
 	}
@@ -420,6 +441,9 @@ type batch struct {
 	quit    bool           // yield said stop: yield nothing more
 	err     error          // the failure of the lowest index so far
 	errAt   int            // its index
+	// panicked is the first panic a worker recovered (of the store, of r, of yield);
+	// run raises it again once every worker has stopped.
+	panicked *batchPanic
 }
 
 type batchSlot struct {
@@ -442,6 +466,11 @@ func (p *Processor) run(ctx context.Context, next func(*batchItem) (bool, error)
 	}
 	b.work(ctx)
 	wg.Wait()
+	if b.panicked != nil {
+		// A worker's panic, raised again here: on the caller's goroutine, once every
+		// worker has stopped, as one worker processing in line would have raised it.
+		panic(b.panicked.value)
+	}
 	return b.err
 }
 
@@ -472,29 +501,54 @@ func (b *batch) fail(i int, err error) {
 // work takes items in input order and processes them until there are none left.
 func (b *batch) work(ctx context.Context) {
 	var it batchItem
+	// held and taking say whether this worker holds mu and taking: a panic (of the
+	// store, of r, of yield, or a bug) may come with either held or not, and the
+	// deferred function puts both right before it records the panic for run to raise
+	// again on its caller's goroutine.
+	held, taking := true, false
 	b.mu.Lock()
-	defer b.mu.Unlock()
+	defer func() {
+		v := recover()
+		if taking {
+			b.taking.Unlock()
+		}
+		if !held {
+			b.mu.Lock()
+		}
+		if v != nil {
+			b.recordPanic(v)
+		}
+		b.mu.Unlock()
+	}()
 	for {
 		b.mu.Unlock()
+		held = false
 		b.taking.Lock()
+		taking = true
 		b.mu.Lock()
+		held = true
 		for !b.stop && b.taken-b.emitted >= len(b.slots) {
 			b.cond.Wait()
 		}
 		if b.stop {
 			b.taking.Unlock()
+			taking = false
 			return
 		}
 		if err := ctx.Err(); err != nil {
 			b.taking.Unlock()
+			taking = false
 			b.fail(b.taken, fmt.Errorf("regalkit: %w", err))
 			b.cond.Broadcast()
 			return
 		}
 		b.mu.Unlock()
+		held = false
 		ok, err := b.next(&it) // under taking alone: see batch.taking
 		b.mu.Lock()
+		held = true
 		b.taking.Unlock()
+		taking = false
 		if err != nil {
 			b.fail(b.taken, err)
 		}
@@ -532,17 +586,19 @@ func (b *batch) work(ctx context.Context) {
 			// still due, and every later one waits for it to be yielded. Only a
 			// failure before it, whose result would never come, does.
 			for _, j := range deps[:nd] {
-				for !b.done(j) && !b.failedBefore(i) {
+				for !b.done(j) && !b.failedBefore(i) && b.panicked == nil {
 					b.cond.Wait()
 				}
 			}
-			if b.failedBefore(i) {
+			if b.failedBefore(i) || b.panicked != nil {
 				return
 			}
 		}
 		b.mu.Unlock()
+		held = false
 		res, err := b.p.process(ctx, &it.msg)
 		b.mu.Lock()
+		held = true
 		for _, k := range keys {
 			if k != "" && b.last[k] == i {
 				delete(b.last, k)
@@ -556,6 +612,19 @@ func (b *batch) work(ctx context.Context) {
 		b.finish(i, res)
 	}
 }
+
+// recordPanic keeps the first panic of a worker for run to raise again, and stops the
+// batch: no more items are taken and nothing more is yielded. The caller holds mu.
+func (b *batch) recordPanic(v any) {
+	if b.panicked == nil {
+		b.panicked = &batchPanic{v}
+	}
+	b.stop, b.quit = true, true
+	b.cond.Broadcast()
+}
+
+// batchPanic is a panic a worker recovered, to be raised again on run's caller.
+type batchPanic struct{ value any }
 
 // finish files the result of item i and yields every result now due, in order.
 func (b *batch) finish(i int, res Result) {

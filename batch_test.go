@@ -659,3 +659,80 @@ func TestProcessStream_OneWorkerReadsOnlyWhileWaiting(t *testing.T) {
 		assert.Zero(t, store.overlaps.Load(), "a Read of the stream ran while the worker applied a message")
 	}
 }
+
+// panickyStore is a memory store whose Update panics from its at-th call on.
+type panickyStore struct {
+	*memstore.Store
+	calls, at atomic.Int64
+}
+
+func (s *panickyStore) Update(ctx context.Context, fn func(contact.Tx) error) error {
+	if s.calls.Add(1) >= s.at.Load() {
+		panic("store exploded")
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// panickyReader reads lines, then panics.
+type panickyReader struct{ lines []string }
+
+func (r *panickyReader) Read(b []byte) (int, error) {
+	if len(r.lines) == 0 {
+		panic("reader exploded")
+	}
+	n := copy(b, r.lines[0]+"\n")
+	r.lines = r.lines[1:]
+	return n, nil
+}
+
+// TestProcessStream_PanicsReachTheCaller: a panic of the store, of the reader or of
+// yield, whichever goroutine it happens on (a worker's, the decoding goroutine's), is
+// raised again on the goroutine that called ProcessStream, with its own value, once
+// every worker has stopped; the caller can recover it, and no goroutine is left
+// behind. (A panic that happened with the batch's lock not held used to be a fatal
+// "unlock of unlocked mutex", which no recover can catch.)
+func TestProcessStream_PanicsReachTheCaller(t *testing.T) {
+	var lines []string
+	for i := range 50 {
+		lines = append(lines, fmt.Sprintf(`{"type":"track","userId":"u%d","event":"A","messageId":"p%02d"}`, i%5, i))
+	}
+	text := strings.Join(lines, "\n") + "\n"
+	base := runtime.NumGoroutine()
+	for _, w := range []int{1, 2, 4} {
+		cases := map[string]struct {
+			run  func() error
+			want any
+		}{
+			"store": {func() error {
+				s := &panickyStore{Store: memstore.New()}
+				s.at.Store(20)
+				return regalkit.New(s, &regalkit.Options{Workers: w}).ProcessStream(context.Background(), strings.NewReader(text), func(regalkit.Result) bool { return true })
+			}, "store exploded"},
+			"reader": {func() error {
+				p, _ := batchProcessor(w)
+				return p.ProcessStream(context.Background(), &panickyReader{lines: slices.Clone(lines)}, func(regalkit.Result) bool { return true })
+			}, "reader exploded"},
+			"yield": {func() error {
+				p, _ := batchProcessor(w)
+				n := 0
+				return p.ProcessStream(context.Background(), strings.NewReader(text), func(regalkit.Result) bool {
+					if n++; n == 10 {
+						panic("yield exploded")
+					}
+					return true
+				})
+			}, "yield exploded"},
+		}
+		for name, c := range cases {
+			var got any
+			func() {
+				defer func() { got = recover() }()
+				err := c.run()
+				t.Errorf("workers=%d, %s: ProcessStream returned %v instead of panicking", w, name, err)
+			}()
+			assert.Equal(t, c.want, got, "workers=%d, %s", w, name)
+		}
+	}
+	time.Sleep(20 * time.Millisecond)
+	assert.LessOrEqual(t, runtime.NumGoroutine(), base, "a goroutine outlived its ProcessStream")
+}
