@@ -517,10 +517,7 @@ func (c *countingReader) Read(b []byte) (int, error) {
 // before it). One worker reads such readers through the decoding goroutine's gate,
 // several workers directly.
 func TestProcessStream_ReadersOfEveryShape(t *testing.T) {
-	var lines []string
-	for i := range 40 {
-		lines = append(lines, fmt.Sprintf(`{"type":"track","userId":"u%d","event":"A","messageId":"r%02d"}`, i%3, i))
-	}
+	lines := trackLines(40, 3, "r")
 	text := strings.Join(lines, "\n") + "\n"
 	shapes := map[string]func() io.Reader{
 		"one byte":      func() io.Reader { return iotest.OneByteReader(strings.NewReader(text)) },
@@ -573,6 +570,16 @@ func TestProcessStream_ReadersOfEveryShape(t *testing.T) {
 			}
 		}
 	}
+}
+
+// trackLines returns n NDJSON tracks of users users, their messageIds prefix then two
+// digits of their index: the input of the tests of ProcessStream's plumbing.
+func trackLines(n, users int, prefix string) []string {
+	lines := make([]string, n)
+	for i := range lines {
+		lines[i] = fmt.Sprintf(`{"type":"track","userId":"u%d","event":"A","messageId":"%s%02d"}`, i%users, prefix, i)
+	}
+	return lines
 }
 
 // dataWithError returns all its data and err in one Read, then io.EOF: a reader that
@@ -639,10 +646,7 @@ func (r *lineReader) Read(b []byte) (int, error) {
 // ahead, even just after the worker took a message, is still running when the worker
 // applies it), yet every message comes through in order.
 func TestProcessStream_OneWorkerReadsOnlyWhileWaiting(t *testing.T) {
-	var lines []string
-	for i := range 30 {
-		lines = append(lines, fmt.Sprintf(`{"type":"track","userId":"u%d","event":"A","messageId":"g%02d"}`, i%4, i))
-	}
+	lines := trackLines(30, 4, "g")
 	r := &lineReader{lines: lines}
 	store := &applyingStore{Store: memstore.New(), reader: r}
 	p := regalkit.New(store, &regalkit.Options{Workers: 1, Now: func() time.Time { return t0 }})
@@ -692,10 +696,7 @@ func (r *panickyReader) Read(b []byte) (int, error) {
 // behind. (A panic that happened with the batch's lock not held used to be a fatal
 // "unlock of unlocked mutex", which no recover can catch.)
 func TestProcessStream_PanicsReachTheCaller(t *testing.T) {
-	var lines []string
-	for i := range 50 {
-		lines = append(lines, fmt.Sprintf(`{"type":"track","userId":"u%d","event":"A","messageId":"p%02d"}`, i%5, i))
-	}
+	lines := trackLines(50, 5, "p")
 	text := strings.Join(lines, "\n") + "\n"
 	base := runtime.NumGoroutine()
 	for _, w := range []int{1, 2, 4} {
