@@ -423,11 +423,14 @@ func sameStripe(s *Store, id string) string {
 	}
 }
 
-func TestDictStoresAnEventOnceWhenItsEntriesExist(t *testing.T) {
-	s := New()
-	z := sameStripe(s, "x")
+// neighbourWithEvent stores contact id and another contact of its stripe, which it
+// returns, with an event of browser context strings: the stripe's dictionary then has
+// their entries.
+func neighbourWithEvent(t *testing.T, s *Store, id string) string {
+	t.Helper()
+	z := sameStripe(s, id)
 	update(t, s, func(tx contact.Tx) error {
-		for _, id := range []string{"x", z} {
+		for _, id := range []string{id, z} {
 			if err := tx.Insert(contact.New(id)); err != nil {
 				return err
 			}
@@ -435,6 +438,12 @@ func TestDictStoresAnEventOnceWhenItsEntriesExist(t *testing.T) {
 		_, err := tx.AddEvent(z, browserRecord("z-1", 1, "Pricing"))
 		return err
 	})
+	return z
+}
+
+func TestDictStoresAnEventOnceWhenItsEntriesExist(t *testing.T) {
+	s := New()
+	neighbourWithEvent(t, s, "x")
 	var packed *byte
 	update(t, s, func(ctx contact.Tx) error {
 		if _, err := ctx.AddEvent("x", browserRecord("x-1", 2, "Pricing")); err != nil {
@@ -454,16 +463,7 @@ func TestDictStoresAnEventOnceWhenItsEntriesExist(t *testing.T) {
 
 func TestDictRepairsReferencesToEntriesDroppedBeforeTheCommit(t *testing.T) {
 	s := New()
-	z := sameStripe(s, "x")
-	update(t, s, func(tx contact.Tx) error {
-		for _, id := range []string{"x", z} {
-			if err := tx.Insert(contact.New(id)); err != nil {
-				return err
-			}
-		}
-		_, err := tx.AddEvent(z, browserRecord("z-1", 1, "Pricing"))
-		return err
-	})
+	z := neighbourWithEvent(t, s, "x")
 	interfered := false
 	update(t, s, func(tx contact.Tx) error {
 		if _, err := tx.AddEvent("x", browserRecord("x-1", 2, "Pricing")); err != nil {

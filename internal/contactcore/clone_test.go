@@ -85,6 +85,16 @@ func mutate(t *rapid.T, c *Contact, msgs []*event.Message, label string) {
 	}
 }
 
+// drawnContact returns contact c1 of user u1 after at least min drawn writes of msgs.
+func drawnContact(t *rapid.T, msgs []*event.Message, min int) *Contact {
+	c := New("c1")
+	c.SetUserID("u1")
+	for i := range rapid.IntRange(min, 8).Draw(t, "before") {
+		mutate(t, c, msgs, fmt.Sprint("before ", i))
+	}
+	return c
+}
+
 // TestClone_copyOnWrite: a clone and its original share memory until one writes it
 // (see Contact.Clone). Whatever either does afterwards, the other stays exactly what it
 // was, byte for byte in the storage encoding, which holds every clock (Rule S3 depends
@@ -92,11 +102,7 @@ func mutate(t *rapid.T, c *Contact, msgs []*event.Message, label string) {
 func TestClone_copyOnWrite(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		msgs := genMessages(t)
-		c := New("c1")
-		c.SetUserID("u1")
-		for i := range rapid.IntRange(0, 8).Draw(t, "before") {
-			mutate(t, c, msgs, fmt.Sprint("before ", i))
-		}
+		c := drawnContact(t, msgs, 0)
 		want := snapshot(t, c)
 		d := c.Clone()
 		// Clone again from the clone and from the original, as a store does on
@@ -149,11 +155,7 @@ func snapshot(t *rapid.T, c *Contact) string {
 func TestShare_concurrentClones(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		msgs := genMessages(t)
-		c := New("c1")
-		c.SetUserID("u1")
-		for i := range rapid.IntRange(1, 8).Draw(t, "before") {
-			mutate(t, c, msgs, fmt.Sprint("before ", i))
-		}
+		c := drawnContact(t, msgs, 1)
 		c.Share()
 		if !c.Shared() {
 			t.Fatal("Share left c owning a slice")
