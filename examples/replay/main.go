@@ -124,6 +124,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to `FILE`")
 	memProfile := fs.String("memprofile", "", "write a heap profile to `FILE` once the input is applied")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // -h asked for the usage, which is printed
+		}
 		return 2
 	}
 	if *cpuProfile != "" {

@@ -128,7 +128,10 @@ func TestReplay_Stdin(t *testing.T) {
 }
 
 func TestReplay_ExitCodes(t *testing.T) {
-	code, _, errOut := replay(t, "", "-region")
+	code, _, errOut := replay(t, "", "-h")
+	assert.Equal(t, 0, code, "-h asks for the usage")
+	assert.Contains(t, errOut, "-workers")
+	code, _, errOut = replay(t, "", "-region")
 	assert.Equal(t, 2, code, "a flag without its value is a usage error")
 	assert.NotEmpty(t, errOut)
 	code, _, _ = replay(t, "", "-optin-event", "Opt In:fax")
