@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -503,4 +504,39 @@ func TestStoredEventStaysInItsSizeClass(t *testing.T) {
 	// The dictionary's fields (eventHead.refs, storedEvent.pendingAt) fit in what the
 	// 96-byte allocation of a stored event had spare.
 	assert.LessOrEqual(t, unsafe.Sizeof(storedEvent{}), uintptr(96))
+}
+
+// TestTxEventsKeepTheirStringsWhenTheContactIsDeleted: tx.Events gathers the records
+// when the iteration starts, so a record yielded after the contact is deleted in the
+// same transaction is still whole, its shared strings (user agent, page) included:
+// for an event added in the transaction they lived in the change, which Delete clears.
+func TestTxEventsKeepTheirStringsWhenTheContactIsDeleted(t *testing.T) {
+	s := New()
+	neighbourWithEvent(t, s, "x") // the stripe's dictionary has the browser strings
+	want := browserRecord("x-2", 2, "Pricing")
+	errRollBack := errors.New("roll back")
+	err := s.Update(context.Background(), func(tx contact.Tx) error {
+		bare := event.Record{Kind: event.Track, Name: "Bare", MessageID: "x-1", Time: dictT0.Add(time.Minute)}
+		for _, r := range []event.Record{bare, want} {
+			if _, err := tx.AddEvent("x", r); err != nil {
+				return err
+			}
+		}
+		var got []event.Record
+		for r, err := range tx.Events("x", contact.EventQuery{}) {
+			if err != nil {
+				return err
+			}
+			if len(got) == 0 {
+				if err := tx.Delete("x"); err != nil {
+					return err
+				}
+			}
+			got = append(got, r)
+		}
+		require.Len(t, got, 2)
+		assert.Equal(t, want.Context, got[1].Context, "the record lost its shared strings with the deleted contact")
+		return errRollBack
+	})
+	require.ErrorIs(t, err, errRollBack)
 }

@@ -671,9 +671,11 @@ func (t *tx) events(id string, q contact.EventQuery) ([]heldEvent, error) {
 	if err != nil || cur == nil {
 		return nil, err
 	}
-	var out []heldEvent
+	var (
+		out    []heldEvent
+		shared []string // the strings out's events refer to, copied: see below
+	)
 	if ch == nil || !ch.reset {
-		var shared []string
 		d := &t.s.stripes[t.s.hash.contact(id)].dict // read under the lock storedEvents holds
 		err := t.storedEvents(id, func(e *entry) {
 			e.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
@@ -693,7 +695,16 @@ func (t *tx) events(id string, q contact.EventQuery) ([]heldEvent, error) {
 	if ch != nil {
 		for _, ev := range ch.added {
 			if ev.matches(&q) {
-				out = append(out, ch.held(ev))
+				// The change's strings are copied: the records are made as they are
+				// yielded, and fn may delete the contact in between, which clears
+				// the change.
+				h := ch.held(ev)
+				if len(h.shared) > 0 {
+					start := len(shared)
+					shared = append(shared, h.shared...)
+					h.shared = shared[start:len(shared):len(shared)]
+				}
+				out = append(out, h)
 			}
 		}
 		slices.SortFunc(out, func(a, b heldEvent) int { return byContactOrder(a.ev, b.ev) })
