@@ -382,7 +382,12 @@ func (t *txn) apply(m *event.Message) (err error) {
 		}
 	}
 	if d.UserID != "" {
-		ts, ok, err := t.tx.Tombstone(d.UserID)
+		// Not :=, which would declare an err of the block's own: the deferred
+		// rebirth below must set apply's result (a store error it meets is the
+		// message's error) and see whether apply failed.
+		var ts contact.Tombstone
+		var ok bool
+		ts, ok, err = t.tx.Tombstone(d.UserID)
 		if err != nil {
 			return err
 		}
