@@ -232,9 +232,10 @@ type replayer struct {
 // memory (package segmentio's Decoder reads NDJSON line by line, and a JSON document
 // whole).
 func (r *replayer) replayFile(ctx context.Context, name string, stdin io.Reader) error {
-	// A file goes to ProcessStream as it is: it knows that a file never makes a Read
-	// wait, and reads it ahead freely. Standard input may be a pipe that does.
-	in := io.Reader(bufio.NewReaderSize(stdin, 256<<10))
+	// A regular file goes to ProcessStream as it is: it knows that a file never makes a
+	// Read wait, and reads it ahead freely. Standard input may be a pipe that does, and
+	// is read through a buffer, unless it is a file too (replay < file).
+	in := stdin
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
@@ -242,6 +243,8 @@ func (r *replayer) replayFile(ctx context.Context, name string, stdin io.Reader)
 		}
 		defer f.Close()
 		in = f
+	} else if f, ok := stdin.(*os.File); !ok || !isRegular(f) {
+		in = bufio.NewReaderSize(stdin, 256<<10)
 	}
 	err := r.p.ProcessStream(ctx, in, func(res regalkit.Result) bool {
 		r.count(res)
@@ -305,6 +308,12 @@ func exports(ctx context.Context, store contact.Store) ([]contact.Export, error)
 		return strings.Compare(a.Contact.ID(), b.Contact.ID())
 	})
 	return out, nil
+}
+
+// isRegular reports whether f is a regular file.
+func isRegular(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // writeHeapProfile writes a heap profile to f after a collection, so that its in-use
