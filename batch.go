@@ -132,8 +132,9 @@ func (p *Processor) ProcessStream(ctx context.Context, r io.Reader, yield func(R
 // would make it the one step no two workers can do at once (about a quarter of the
 // work of a message); on its own goroutine it overlaps with every worker's processing.
 // One worker gains as much: while it applies a message the next ones are decoded on
-// another core (issue 14: BENCHMARKS.md). Only a process limited to one goroutine at a
-// time (GOMAXPROCS 1) decodes in line, where a goroutine would only add its handoffs.
+// another core (issue 14: BENCHMARKS.md). Only one worker in a process limited to one
+// goroutine at a time (GOMAXPROCS 1) decodes in line, where a goroutine would only add
+// its handoffs.
 type decodeAhead struct {
 	mu       sync.Mutex
 	notEmpty sync.Cond // signalled when filled gets an item, or the goroutine ends
@@ -209,10 +210,7 @@ func (d *decodeAhead) start(next func(*batchItem) (bool, error)) {
 			case d.quit:
 			case ok && err == nil:
 				d.filled = append(d.filled, it)
-			default:
-				if ok { // an item and an error: not what next returns, but deliver both
-					d.filled = append(d.filled, it)
-				}
+			default: // next reports an item, or the end with or without an error
 				d.ended, d.end = true, err
 			}
 			stop := d.quit || d.ended
@@ -474,7 +472,7 @@ func (p *Processor) run(ctx context.Context, next func(*batchItem) (bool, error)
 	return b.err
 }
 
-// keys returns the identifiers that order m after earlier messages holding them.
+// batchKeys returns the identifiers that order m after earlier messages holding them.
 func batchKeys(m *event.Message) [4]string {
 	return [4]string{m.MessageID, m.UserID, m.AnonymousID, m.PreviousID}
 }
@@ -500,12 +498,11 @@ func (b *batch) fail(i int, err error) {
 
 // work takes items in input order and processes them until there are none left.
 func (b *batch) work(ctx context.Context) {
-	var it batchItem
 	// held and taking say whether this worker holds mu and taking: a panic (of the
 	// store, of r, of yield, or a bug) may come with either held or not, and the
 	// deferred function puts both right before it records the panic for run to raise
 	// again on its caller's goroutine.
-	held, taking := true, false
+	held, taking, returned := true, false, false
 	b.mu.Lock()
 	defer func() {
 		v := recover()
@@ -515,40 +512,53 @@ func (b *batch) work(ctx context.Context) {
 		if !held {
 			b.mu.Lock()
 		}
-		if v != nil {
+		if v != nil || !returned { // a panic, or runtime.Goexit (t.FailNow in yield)
 			b.recordPanic(v)
 		}
 		b.mu.Unlock()
 	}()
+	b.takeAndApply(ctx, &held, &taking)
+	returned = true
+}
+
+// takeAndApply is the loop of work, which it starts holding mu; *held and *taking say
+// at every moment whether it holds mu and taking.
+func (b *batch) takeAndApply(ctx context.Context, held, taking *bool) {
+	var it batchItem
 	for {
 		b.mu.Unlock()
-		held = false
+		*held = false
 		b.taking.Lock()
-		taking = true
+		*taking = true
 		b.mu.Lock()
-		held = true
+		*held = true
 		for !b.stop && b.taken-b.emitted >= len(b.slots) {
 			b.cond.Wait()
 		}
 		if b.stop {
 			b.taking.Unlock()
-			taking = false
+			*taking = false
 			return
 		}
 		if err := ctx.Err(); err != nil {
 			b.taking.Unlock()
-			taking = false
+			*taking = false
 			b.fail(b.taken, fmt.Errorf("regalkit: %w", err))
 			b.cond.Broadcast()
 			return
 		}
 		b.mu.Unlock()
-		held = false
+		*held = false
 		ok, err := b.next(&it) // under taking alone: see batch.taking
+		if ok && err == nil && it.diag == nil && it.msg.MessageID == "" {
+			// Rule E2: a re-delivery has the same. Here, not under mu: the
+			// other workers file and yield their results meanwhile.
+			it.msg.MessageID = event.DeriveMessageID(&it.msg)
+		}
 		b.mu.Lock()
-		held = true
+		*held = true
 		b.taking.Unlock()
-		taking = false
+		*taking = false
 		if err != nil {
 			b.fail(b.taken, err)
 		}
@@ -563,9 +573,6 @@ func (b *batch) work(ctx context.Context) {
 			b.finish(i, Result{MessageID: it.msg.MessageID, Diagnostics: []diag.Diagnostic{*it.diag}})
 			continue
 		}
-		if it.msg.MessageID == "" {
-			it.msg.MessageID = event.DeriveMessageID(&it.msg) // Rule E2: a re-delivery has the same
-		}
 		var keys [4]string
 		if b.last != nil {
 			keys = batchKeys(&it.msg)
@@ -575,7 +582,7 @@ func (b *batch) work(ctx context.Context) {
 				if k == "" {
 					continue
 				}
-				if j, held := b.last[k]; held && j != i { // j == i: a key the message holds twice (alias P→P)
+				if j, found := b.last[k]; found && j != i { // j == i: a key the message holds twice (alias P→P)
 					deps[nd] = j
 					nd++
 				}
@@ -595,10 +602,10 @@ func (b *batch) work(ctx context.Context) {
 			}
 		}
 		b.mu.Unlock()
-		held = false
+		*held = false
 		res, err := b.p.process(ctx, &it.msg)
 		b.mu.Lock()
-		held = true
+		*held = true
 		for _, k := range keys {
 			if k != "" && b.last[k] == i {
 				delete(b.last, k)
@@ -614,14 +621,24 @@ func (b *batch) work(ctx context.Context) {
 }
 
 // recordPanic keeps the first panic of a worker for run to raise again, and stops the
-// batch: no more items are taken and nothing more is yielded. The caller holds mu.
+// batch: no more items are taken and nothing more is yielded. v is nil when the worker
+// ended by runtime.Goexit, which goes on unwinding by itself. The caller holds mu.
 func (b *batch) recordPanic(v any) {
-	if b.panicked == nil {
+	if v != nil && b.panicked == nil {
 		b.panicked = &batchPanic{v}
+	}
+	if v == nil {
+		// On the caller's goroutine the Goexit goes on and nothing returns; on
+		// another worker's, the caller learns why the batch stopped.
+		b.fail(b.emitted, errGoexit)
 	}
 	b.stop, b.quit = true, true
 	b.cond.Broadcast()
 }
+
+// errGoexit is what a batch returns when a worker's goroutine other than the caller's
+// ended by runtime.Goexit in yield.
+var errGoexit = errors.New("regalkit: yield ended its goroutine (runtime.Goexit); processing stopped")
 
 // batchPanic is a panic a worker recovered, to be raised again on run's caller.
 type batchPanic struct{ value any }

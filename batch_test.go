@@ -737,3 +737,38 @@ func TestProcessStream_PanicsReachTheCaller(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	assert.LessOrEqual(t, runtime.NumGoroutine(), base, "a goroutine outlived its ProcessStream")
 }
+
+// TestProcessStream_GoexitInYieldStops: a yield that ends its goroutine with
+// runtime.Goexit (as t.FailNow does) stops the batch like a panic: no other worker
+// applies or yields anything more, and every goroutine is gone. yield may run on a
+// worker's goroutine rather than the caller's: then ProcessStream returns, with an
+// error that says why.
+func TestProcessStream_GoexitInYieldStops(t *testing.T) {
+	base := runtime.NumGoroutine()
+	for _, w := range []int{1, 2, 4} {
+		p, store := batchProcessor(w)
+		var yields atomic.Int64
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			err := p.ProcessStream(context.Background(), strings.NewReader(strings.Join(trackLines(200, 7, "x"), "\n")), func(regalkit.Result) bool {
+				if yields.Add(1) == 10 {
+					runtime.Goexit()
+				}
+				return true
+			})
+			// Reached only when yield ran on another worker's goroutine.
+			if err == nil || !strings.Contains(err.Error(), "Goexit") {
+				t.Errorf("workers=%d: ProcessStream returned %v after a yield's goroutine exited", w, err)
+			}
+		}()
+		<-done
+		time.Sleep(20 * time.Millisecond)
+		assert.Equal(t, int64(10), yields.Load(), "workers=%d: yielded after the Goexit", w)
+		applied := len(state(t, store))
+		time.Sleep(20 * time.Millisecond)
+		assert.Equal(t, applied, len(state(t, store)), "workers=%d: still applying after the Goexit", w)
+	}
+	time.Sleep(20 * time.Millisecond)
+	assert.LessOrEqual(t, runtime.NumGoroutine(), base, "a goroutine outlived its ProcessStream")
+}

@@ -56,8 +56,8 @@ type Options struct {
 	// [Processor.ProcessBatch]). Zero means one: one message after the other. Negative
 	// means runtime.GOMAXPROCS(0); more than 1024 means 1024. With MatchByPhone on it
 	// is always one (Rule I6 matching depends on arrival order). Process and Sink are
-	// not affected. ProcessStream decodes on a goroutine of its own whenever
-	// runtime.GOMAXPROCS(0) is above one, whatever the number of workers.
+	// not affected. ProcessStream decodes on a goroutine of its own whenever there
+	// are several workers or runtime.GOMAXPROCS(0) is above one.
 	Workers int
 
 	// PhoneCacheSize bounds the phone parser's cache (see identity.PhoneParser). Zero
