@@ -160,9 +160,11 @@ func (s *Scanner) CompactShared(dst, src []byte) (out []byte, shared bool, err e
 // next scan.
 func (s *Scanner) Root() []Span { return s.root }
 
-// Nested returns the members of the value of Root()[i] when that value is an object, so that a caller can read a message's traits or properties
-// without walking them again; positions count as Root's do. It is empty for any other
-// value and for an empty object. The slice is reused by the next scan.
+// Nested returns the members of the value of Root()[i] when the top-level value is an
+// object and that value is an object too, so that a caller can read a message's traits
+// or properties without walking them again; positions count as Root's do. It is empty
+// for any other value (an item of a top-level array included) and for an empty
+// object. The slice is reused by the next scan.
 func (s *Scanner) Nested(i int) []Span {
 	r := s.inRoot[i]
 	return s.nested[r.start:r.end:r.end]
@@ -334,7 +336,10 @@ func (st *state) run() error {
 			case len(s.stack) == 1:
 				st.cur.Start, st.rootOpen = st.out(i), true
 				st.nestFrom = len(s.nested)
-			case len(s.stack) == 2 && s.stack[1].obj:
+			case len(s.stack) == 2 && s.stack[0].obj && s.stack[1].obj:
+				// Members of an object member of the top-level object: a message's
+				// traits or properties. Those of an array's items are not kept (a
+				// batch's, thousands of them, cost more to keep than to walk).
 				st.cur2.Start, st.nestOpen = st.out(i), true
 			}
 		}
