@@ -63,7 +63,8 @@ func genPayload(t *rapid.T, i int) string {
 				traits = append(traits, fmt.Sprintf("%q:%s", key, rapid.SampledFrom(pool).Draw(t, key)))
 			}
 		}
-		pick("firstName", `"Ann"`, `"Bob"`, `null`)
+		// Escaped: Bob again; A"nn, and A\"nn, whose text is A"nn's escaped (Rule T4).
+		pick("firstName", `"Ann"`, `"Bob"`, `null`, `"B\u006fb"`, `"A\"nn"`, `"A\\\"nn"`)
 		pick("name", `"Ann Lee"`, `"Cy"`) // Rule T1: first and last name when neither is sent
 		pick("lastName", `"Lee"`, `null`)
 		pick("age", `41`, `"42"`, `-1`)
@@ -71,7 +72,7 @@ func genPayload(t *rapid.T, i int) string {
 		pick("email", `"ann@example.com"`, `"bob@example.com"`, `"nope"`)
 		pick("phone", `"+19545552399"`, `"(917) 555-4444"`, `"+1 555 555 5555"`, `null`)
 		pick("plan", `"gold"`, `12345678901234567890`, `null`, `{"a":[1]}`)
-		pick("address", `{"City":"Austin","zip":"78701"}`, `"1 Main St"`, `null`)
+		pick("address", `{"City":"Austin","zip":"78701"}`, `{"city":"Aust\u0069n"}`, `"1 Main St"`, `null`)
 		pick("phones", `{"+12125550123":{"isPrimary":true,"label":"work"}}`, `{"+19175554444":null}`,
 			`{"+19545552399":{"voiceOptIn":{"subscribed":false,"timestamp":"2024-03-01T12:05:00Z"}}}`,
 			`{"+19545552399":{"smsOptIn":{"subscribed":true,"timestamp":"2024-03-01T12:02:00Z","ip":"1.2.3.4"}}}`)
