@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"hash/maphash"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -120,7 +121,11 @@ func (e *memoEntry) stamped(m *Message) ([]Record, []diag.Diagnostic) {
 
 // remember stores what parsing made of an input, without the message's own fields.
 func remember(slot *atomic.Pointer[memoEntry], field string, raw []byte, m *Message, recs []Record, diags []diag.Diagnostic) {
-	e := &memoEntry{field: field, raw: string(raw), ip: m.IP, phone: m.Phone, email: m.Email}
+	// The message's strings may be views of its whole text (the decoder makes its
+	// context strings over it): the memo keeps copies, so that an entry keeps no
+	// message alive.
+	ip := strings.Clone(m.IP)
+	e := &memoEntry{field: field, raw: string(raw), ip: ip, phone: strings.Clone(m.Phone), email: strings.Clone(m.Email)}
 	if len(recs) > 0 {
 		if len(recs) == len(e.one) {
 			e.records = e.one[:]
@@ -130,6 +135,9 @@ func remember(slot *atomic.Pointer[memoEntry], field string, raw []byte, m *Mess
 		for i, r := range recs {
 			r.MessageID, r.MessageTime, r.ProcessedAt = "", time.Time{}, time.Time{}
 			r.LastMessageID, r.LastMessageTime = "", time.Time{}
+			if r.IP == m.IP {
+				r.IP = ip
+			}
 			e.records[i] = r
 		}
 	}

@@ -1,12 +1,16 @@
 package optin
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 )
 
@@ -80,4 +84,37 @@ func TestNewParseCache(t *testing.T) {
 	assert.Equal(t, 7, NewParseCache(7).Size())
 	assert.Nil(t, NewParseCache(-1))
 	assert.Equal(t, 0, NewParseCache(-1).Size())
+}
+
+// TestParseCache_keepsNoMessageText: a memo entry keeps copies of the message's
+// strings, not the strings themselves, which may be views of the message's whole text
+// (the decoder makes a message's context strings over its buffer): an entry must not
+// keep a message alive.
+func TestParseCache_keepsNoMessageText(t *testing.T) {
+	text := []byte(`{"context":{"ip":"8.8.8.8"},"phone":"+19545552399","email":"ann@example.com", padding}`)
+	view := func(s string) string {
+		i := bytes.Index(text, []byte(s))
+		return unsafe.String(&text[i], len(s))
+	}
+	m := Message{ID: "m1", Time: time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC), IP: view("8.8.8.8"), Phone: view("+19545552399"), Email: view("ann@example.com")}
+	c := NewParseCache(0)
+	raw := json.RawMessage(`{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:03:00Z","ip":""}`)
+	recs, _ := c.ParseTrait("traits.optIn", raw, m)
+	require.NotEmpty(t, recs)
+	inText := func(s string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		start := uintptr(unsafe.Pointer(&text[0]))
+		return s != "" && p >= start && p < start+uintptr(len(text))
+	}
+	var e *memoEntry
+	for i := range c.slots {
+		if e = c.slots[i].Load(); e != nil {
+			break
+		}
+	}
+	require.NotNil(t, e, "the parse was remembered")
+	assert.False(t, inText(e.ip) || inText(e.phone) || inText(e.email), "the entry keeps the message's text")
+	for _, r := range e.records {
+		assert.False(t, inText(r.IP), "a remembered record keeps the message's text")
+	}
 }
