@@ -40,8 +40,9 @@ func (t *txn) withScratch() {
 func (t *txn) releaseScratch() {
 	s := t.txnScratch
 	t.txnScratch = nil
+	// factLinks is kept only up to 16 (pooledAnonymous).
 	if len(s.loaded) > 16 || cap(s.order) > 64 || len(s.phonesAtLoad) > 16 || cap(s.phoneBuf) > 64 ||
-		cap(s.factLinks) > 16 || len(s.factUsers) > 16 {
+		len(s.factUsers) > 16 {
 		return
 	}
 	clear(s.loaded)

@@ -60,11 +60,11 @@ var (
 // nor another caller's copy; a later read returns what was last put. AddEvent copies
 // the record it is given: changing the record afterwards never changes stored state.
 //
-// Why Insert and Put do not copy: they used to, and that copy of the whole contact on
-// every write was 12% of the bytes the Processor allocated per message (issue 14,
-// BenchmarkPipeline on memstore: 6,551 B and 42.65 allocations a message with the copy,
-// 5,753 B and 41.44 without; see BENCHMARKS.md), for a contact no caller could change
-// anyway.
+// Why Insert and Put do not copy: a Contact has no methods that change it, and a copy
+// of the whole contact on every write was 12% of the bytes the Processor allocated per
+// message when stores made it (BenchmarkPipeline on memstore, at the time: 6,551 B and
+// 42.65 allocations a message with the copy, 5,753 B and 41.44 without). A store keeps
+// the contact as it is given; it needs to call nothing on it.
 //
 // # Lookups
 //

@@ -20,8 +20,10 @@ import (
 // dictionary, and an entry never holds a string that the store would not hold anyway in
 // an event of its own. Only the strings of sharedFields are shared: they describe
 // software and pages. Context.IP, and every other string that may identify a person on
-// its own, is always stored in the event. Page.Search is left out too: a query string is
-// where links carry an email address or a token, and it rarely repeats.
+// its own, is always stored in the event. Page.Search is left out too: it rarely repeats
+// on its own, and it is where links carry an email address or a token. Page.URL and
+// Referrer may hold the same query string: they are shared because most repeat (a
+// site's pages), and the counts above still drop a deleted user's entries.
 //
 // Concurrency: a stripe's dictionary is its own and is read and written under the
 // stripe's lock only, so it adds no lock and is contended only as the stripe is.

@@ -12,7 +12,7 @@ import (
 	"github.com/regalkit/regalkit/internal/msgorder"
 )
 
-// storedEvent is an event record as the store keeps it: packed (see packEvent), never
+// storedEvent is an event record as the store keeps it: packed (see packEventRefs), never
 // changed after it is stored, and shared by the contact's list and its stripe's
 // timeline.
 //

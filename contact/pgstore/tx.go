@@ -728,7 +728,6 @@ func (t *tx) PutTombstone(ts contact.Tombstone) error {
 	return nil
 }
 
-// keyArrays returns keys as the two arrays the key statements take.
 // byteArrays returns ss as a bytea[] argument.
 func byteArrays(ss []string) [][]byte {
 	out := make([][]byte, len(ss))
