@@ -197,6 +197,15 @@ func copiesReadsDoNotAlias(t tb, s contact.Store) {
 		scribbleRecord(&ce.Record)
 	}
 	unchanged("Recent")
+
+	n := 0
+	for ce, err := range s.Named(ctx, contact.EventQuery{Name: "Signed Up"}) {
+		require.NoError(t, err)
+		scribbleRecord(&ce.Record)
+		n++
+	}
+	require.Equal(t, 1, n, "Named finds the event")
+	unchanged("Named")
 }
 
 // Clause: reads in a transaction return copies too: changing one without a Put
