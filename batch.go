@@ -31,11 +31,10 @@ import (
 // userId, Rule I4, or an alias in conflict, Rule I5; message.deleted for an
 // anonymous-only message of a deleted user's time, Rule I7) reports what had been
 // applied when the message was, and so may differ from a one-worker run's, as in any
-// other arrival order. One kind of message is matched that way too: a Regal event
-// without a userId finds its contact by phone when it is applied (Rule R5), so with
-// several workers it may find, or miss, a contact that an identify applied at the same
-// time gives the phone; replay payloads that mix Regal's events with Segment's on one
-// worker when that matters (Options.MatchByPhone does so for every message).
+// other arrival order. A Regal event without a userId, which finds its contact by
+// phone or email (Rule R5), is applied after every earlier message and before every
+// later one, as one worker would, since what it finds depends on them all
+// (Options.MatchByPhone, which matches every message that way, keeps one worker).
 //
 // The error is for store and context failures only. It comes with the results of the
 // messages before the failed one; with several workers, later messages may have been
@@ -437,8 +436,11 @@ type batch struct {
 	last    map[string]int // identifier -> index of the latest taken message holding it
 	stop    bool           // take no more items: input exhausted, yield said stop, or failure
 	quit    bool           // yield said stop: yield nothing more
-	err     error          // the failure of the lowest index so far
-	errAt   int            // its index
+	// barrier is the index of the latest message that waits for every earlier one
+	// (matchedByPhone), which every later message waits for; -1 for none.
+	barrier int
+	err     error // the failure of the lowest index so far
+	errAt   int   // its index
 	// panicked is the first panic a worker recovered (of the store, of r, of yield);
 	// run raises it again once every worker has stopped.
 	panicked *batchPanic
@@ -453,7 +455,7 @@ type batchSlot struct {
 // run processes the items next gives, handing their results to yield in input order.
 func (p *Processor) run(ctx context.Context, next func(*batchItem) (bool, error), yield func(Result) bool) error {
 	n := p.workers()
-	b := &batch{p: p, next: next, yield: yield, slots: make([]batchSlot, 4*n+4), errAt: -1}
+	b := &batch{p: p, next: next, yield: yield, slots: make([]batchSlot, 4*n+4), errAt: -1, barrier: -1}
 	b.cond.L = &b.mu
 	if n > 1 {
 		b.last = make(map[string]int, 8*n)
@@ -576,7 +578,7 @@ func (b *batch) takeAndApply(ctx context.Context, held, taking *bool) {
 		var keys [4]string
 		if b.last != nil {
 			keys = batchKeys(&it.msg)
-			var deps [len(keys)]int
+			var deps [len(keys) + 1]int
 			nd := 0
 			for _, k := range keys {
 				if k == "" {
@@ -588,6 +590,18 @@ func (b *batch) takeAndApply(ctx context.Context, held, taking *bool) {
 				}
 				b.last[k] = i
 			}
+			// A message matched by what was applied before it rather than by its
+			// identifiers (a Regal event without a userId, Rule R5) waits for every
+			// earlier message, and every later one waits for it: it sees what one
+			// worker would have applied, and so do they.
+			if b.barrier >= 0 {
+				deps[nd] = b.barrier
+				nd++
+			}
+			waitAll := matchedByPhone(&it.msg)
+			if waitAll {
+				b.barrier = i
+			}
 			// A failure at a later index (the input failing after this message, or ctx
 			// seen when the next was taken) does not stop this message: its result is
 			// still due, and every later one waits for it to be yielded. Only a
@@ -596,6 +610,13 @@ func (b *batch) takeAndApply(ctx context.Context, held, taking *bool) {
 				for !b.done(j) && !b.failedBefore(i) && b.panicked == nil {
 					b.cond.Wait()
 				}
+			}
+			// Results are yielded in order: once they are up to i, every earlier
+			// message is done. When yield said stop nothing more is yielded; the
+			// message is applied then as the others under way are, whose workers
+			// may wait for it.
+			for waitAll && b.emitted < i && !b.quit && !b.failedBefore(i) && b.panicked == nil {
+				b.cond.Wait()
 			}
 			if b.failedBefore(i) || b.panicked != nil {
 				return

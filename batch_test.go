@@ -772,3 +772,50 @@ func TestProcessStream_GoexitInYieldStops(t *testing.T) {
 	time.Sleep(20 * time.Millisecond)
 	assert.LessOrEqual(t, runtime.NumGoroutine(), base, "a goroutine outlived its ProcessStream")
 }
+
+// firstSlowStore is a memory store whose first Update takes a while, so that later
+// messages of other identifiers overtake it on other workers.
+type firstSlowStore struct {
+	*memstore.Store
+	calls atomic.Int64
+}
+
+func (s *firstSlowStore) Update(ctx context.Context, fn func(contact.Tx) error) error {
+	if s.calls.Add(1) == 1 {
+		time.Sleep(30 * time.Millisecond)
+	}
+	return s.Store.Update(ctx, fn)
+}
+
+// TestProcessBatch_RegalEventByPhoneWaits_RuleR5: a Regal event without a userId finds
+// its contact by phone (Rule R5), which depends on what was applied before it, not on
+// shared identifiers. With several workers it waits for every earlier message, and
+// every later one waits for it: the contacts are those of one worker even when the
+// identify that gives the phone is slow to apply.
+func TestProcessBatch_RegalEventByPhoneWaits_RuleR5(t *testing.T) {
+	payloads := []string{
+		`{"type":"identify","userId":"u1","messageId":"i1","timestamp":"2024-03-01T12:00:00Z","traits":{"phone":"+19545552399"}}`,
+		`{"type":"track","event":"Call Completed","eventSource":"Regal Voice","anonymousId":"regal-contact:+19545552399","messageId":"r1","timestamp":"2024-03-01T12:01:00Z","context":{"traits":{"phone":"+19545552399"}}}`,
+		`{"type":"identify","userId":"u2","messageId":"i2","timestamp":"2024-03-01T12:02:00Z","traits":{"phone":"+19175554444"}}`,
+	}
+	var msgs []event.Message
+	for _, pl := range payloads {
+		var m event.Message
+		require.NoError(t, segmentio.Unmarshal([]byte(pl), &m))
+		msgs = append(msgs, m)
+	}
+	run := func(workers int) []string {
+		store := &firstSlowStore{Store: memstore.New()}
+		n := 0
+		p := regalkit.New(store, &regalkit.Options{Workers: workers, Now: func() time.Time { return t0 },
+			NewID: func() string { n++; return fmt.Sprintf("c%d", n) }})
+		_, err := p.ProcessBatch(context.Background(), slices.Clone(msgs))
+		require.NoError(t, err)
+		return state(t, store.Store)
+	}
+	want := run(1)
+	require.Len(t, want, 2, "one worker: the Regal event lands on u1's contact")
+	for _, w := range []int{2, 4} {
+		assert.Equal(t, want, run(w), "workers=%d", w)
+	}
+}

@@ -19,12 +19,19 @@ import (
 // sends, both recognised by regalio.IsRegal. They are recorded like any track (Rule
 // E1); contact.subscribed and contact.unsubscribed are consent records as well.
 
+// matchedByPhone reports whether m is a Regal event without a userId, which regalMatch
+// matches to a contact by phone or email: by what was applied before it, so that
+// batches apply it after every earlier message (batch.work).
+func matchedByPhone(m *event.Message) bool {
+	return m.UserID == "" && strings.HasPrefix(m.AnonymousID, regalio.AnonymousIDPrefix) && regalio.IsRegal(m)
+}
+
 // regalMatch returns the contact a Regal event without a userId belongs to: the one
 // contact with the phone, else the email, its traits name (Rule R5, Regal's lookup
 // order). It returns nil when the message is not such an event or no single contact
 // matches; the message then goes to the anonymous contact of its anonymousId.
 func (t *txn) regalMatch(m *event.Message) (*contactcore.Contact, error) {
-	if m.UserID != "" || !strings.HasPrefix(m.AnonymousID, regalio.AnonymousIDPrefix) || !regalio.IsRegal(m) {
+	if !matchedByPhone(m) {
 		return nil, nil
 	}
 	var keys []identity.Key
