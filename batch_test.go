@@ -62,10 +62,10 @@ func batchProcessor(workers int) (*regalkit.Processor, *memstore.Store) {
 	}), store
 }
 
-// TestProcessBatch_WorkersSameOutcome: several workers give the results (in input
+// TestProcessBatch_WorkersSameOutcome_RuleS3: several workers give the results (in input
 // order) and the contacts of one worker, on drawn messages with duplicates (Rules S2,
 // S3, E2).
-func TestProcessBatch_WorkersSameOutcome(t *testing.T) {
+func TestProcessBatch_WorkersSameOutcome_RuleS3(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		n := rapid.IntRange(1, 30).Draw(t, "messages")
 		var payloads []string

@@ -19,7 +19,9 @@
 //
 // [ParsePhone] reads a phone number in any common format, from a string or a JSON number
 // (via [PhoneInput]), in a default region ("US" unless the caller names one), and
-// accepts it only when libphonenumber finds it valid, not just possible (Rule T8). The
+// accepts it only when it is valid by libphonenumber's data, not just possible (Rule
+// T8): the check runs this package's own code over that data (the metadata of
+// github.com/nyaruka/phonenumbers), tested to give libphonenumber's answers. The
 // result is E.164 and the number's region. A refusal is a [*PhoneError] that says why
 // ([PhoneReason]), matches [ErrInvalidPhone], unwraps to libphonenumber's own error when
 // there is one, and shows no more than the input's last four digits.

@@ -96,7 +96,7 @@ func (e *PhoneError) Is(target error) bool { return target == ErrInvalidPhone }
 // whatever the input: it is a configuration mistake that would otherwise show only on
 // numbers without a country code.
 //
-// ParsePhone calls libphonenumber every time; a [PhoneParser] caches results.
+// ParsePhone parses afresh on every call; a [PhoneParser] caches results.
 func ParsePhone(input, region string) (PhoneNumber, error) {
 	region = normalizeRegion(region)
 	res := parsePhone(input, region)
