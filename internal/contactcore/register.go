@@ -22,7 +22,15 @@ type stampValue struct {
 }
 
 func stampOf(t time.Time, messageID string) stamp {
-	return stamp{&stampValue{at: uint64(unixNano(t)) ^ 1<<63, id: messageID}}
+	return stamp{&stampValue{at: packedTime(t), id: messageID}}
+}
+
+// packedTime is t as a stamp keeps it (stampValue.at).
+func packedTime(t time.Time) uint64 { return uint64(unixNano(t)) ^ 1<<63 }
+
+// is reports whether s is the stamp of time at (packed) and messageID.
+func (s stamp) is(at uint64, messageID string) bool {
+	return s.p != nil && s.p.at == at && s.p.id == messageID
 }
 
 // value returns the stamp's time and messageId; zero for the zero stamp.

@@ -281,14 +281,13 @@ func (c *Contact) ApplyTraits(m *event.Message, opts *ApplyOptions) Changes {
 // the stamp, and it is shared rather than made again: stamps are immutable values
 // meant to be shared (see stamp), and most messages link.
 func (c *Contact) messageStamp(m *event.Message) stamp {
-	at := uint64(unixNano(m.Time)) ^ 1<<63
+	at := packedTime(m.Time)
 	if m.AnonymousID != "" {
 		if i, ok := c.findLink(m.AnonymousID); ok {
-			if l := c.links[i].last; l.p != nil && l.p.at == at && l.p.id == m.MessageID {
-				return l
-			}
-			if l := c.links[i].st; l.p != nil && l.p.at == at && l.p.id == m.MessageID {
-				return l
+			for _, l := range [...]stamp{c.links[i].last, c.links[i].st} {
+				if l.is(at, m.MessageID) {
+					return l
+				}
 			}
 		}
 	}
