@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
@@ -82,7 +81,7 @@ func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, erro
 		in.MessageID = "sms-" + hex.EncodeToString(sum[:12])
 	}
 	res := Result{MessageID: in.MessageID}
-	if len(in.MessageID) > event.MaxMessageIDLength && utf8.RuneCountInString(in.MessageID) > event.MaxMessageIDLength {
+	if event.MessageIDTooLong(in.MessageID) {
 		res.Diagnostics = []diag.Diagnostic{{Code: diag.MessageInvalidID, Field: "messageId",
 			Message: "regalkit: the inbound SMS's messageId is over 100 characters (Rule D6)"}}
 		res.MessageID = ""

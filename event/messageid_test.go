@@ -58,3 +58,11 @@ func TestDeriveMessageID_RuleE2(t *testing.T) {
 	bad.Properties = Object{{Key: "x", Value: json.RawMessage(`{`)}}
 	assert.Equal(t, DeriveMessageID(&bad), DeriveMessageID(&bad), "deterministic even for invalid values")
 }
+
+// TestMessageIDTooLong_RuleD6: the limit counts characters, not bytes.
+func TestMessageIDTooLong_RuleD6(t *testing.T) {
+	assert.False(t, MessageIDTooLong(strings.Repeat("a", MaxMessageIDLength)))
+	assert.True(t, MessageIDTooLong(strings.Repeat("a", MaxMessageIDLength+1)))
+	assert.False(t, MessageIDTooLong(strings.Repeat("é", MaxMessageIDLength)), "100 characters in 200 bytes")
+	assert.True(t, MessageIDTooLong(strings.Repeat("é", MaxMessageIDLength+1)))
+}

@@ -13,6 +13,12 @@ var ErrInvalid = errors.New("event: invalid message")
 // MaxMessageIDLength is the longest messageId accepted, in characters (Rule D6).
 const MaxMessageIDLength = 100
 
+// MessageIDTooLong reports whether id is over MaxMessageIDLength characters (Rule D6),
+// counting characters only when its bytes are more.
+func MessageIDTooLong(id string) bool {
+	return len(id) > MaxMessageIDLength && utf8.RuneCountInString(id) > MaxMessageIDLength
+}
+
 // ValidationError is a message that breaks Rule D6 (or has no valid kind, Rule D2). It
 // never quotes the message's values.
 type ValidationError struct {
@@ -62,7 +68,7 @@ func (m *Message) Validate() error {
 	if !m.Kind.Valid() {
 		return fail(diag.MessageUnsupportedType, "type")
 	}
-	if len(m.MessageID) > MaxMessageIDLength && utf8.RuneCountInString(m.MessageID) > MaxMessageIDLength {
+	if MessageIDTooLong(m.MessageID) {
 		return fail(diag.MessageInvalidID, "messageId")
 	}
 	k := &kinds[m.Kind]

@@ -223,17 +223,13 @@ func (a *applier) changedKey(prefix, key string, did bool) {
 	}
 }
 
-// internJSON returns the value of raw, when it is exactly one JSON string, interned:
-// a string without escapes is interned from its bytes, with no conversion first.
-func internJSON(raw []byte) (string, bool) {
-	content, escaped, ok := jsonvalue.Content(raw)
-	if !ok {
-		return "", false
-	}
+// internContent returns the string whose JSON text (between its quotes) is content,
+// interned: without escapes it is interned from its bytes, with no conversion first.
+func internContent(content []byte, escaped bool) string {
 	if !escaped {
-		return intern.Bytes(content), true
+		return intern.Bytes(content)
 	}
-	return intern.Bytes(jsonvalue.AppendUnescaped(make([]byte, 0, len(content)), content)), true
+	return intern.Bytes(jsonvalue.AppendUnescaped(make([]byte, 0, len(content)), content))
 }
 
 func (a *applier) changed(field string, did bool) {
@@ -423,11 +419,15 @@ func (a *applier) stringField(r *register, name string, raw []byte, path fieldPa
 		a.changed(name, r.set("", a.st))
 		return
 	case jsonvalue.KindString:
-		if content, escaped, _ := jsonvalue.Content(raw); !escaped && r.val != "" && string(content) == r.val {
+		content, escaped, ok := jsonvalue.Content(raw)
+		if ok && !escaped && r.val != "" && string(content) == r.val {
 			a.changed(name, r.set(r.val, a.st)) // the same value: only the stamp moves
 			return
 		}
-		s, ok := internJSON(raw)
+		var s string
+		if ok {
+			s = internContent(content, escaped)
+		}
 		if ok && strings.TrimSpace(s) != "" {
 			a.changed(name, r.set(s, a.st))
 			return

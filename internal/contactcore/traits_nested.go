@@ -60,13 +60,16 @@ func (a *applier) addressPart(part int, raw []byte, path fieldPath) {
 		a.changed(name, r.set("", a.st))
 		return
 	case jsonvalue.KindString:
-		if content, escaped, _ := jsonvalue.Content(raw); !escaped && string(content) == r.val && r.val != "" {
+		content, escaped, ok := jsonvalue.Content(raw)
+		if ok && !escaped && string(content) == r.val && r.val != "" {
 			a.changed(name, r.set(r.val, a.st))
 			return
 		}
-		if s, ok := internJSON(raw); ok && s != "" {
-			a.changed(name, r.set(s, a.st))
-			return
+		if ok {
+			if s := internContent(content, escaped); s != "" {
+				a.changed(name, r.set(s, a.st))
+				return
+			}
 		}
 	case jsonvalue.KindNumber:
 		// A numeric zip code, as some forms send it.
