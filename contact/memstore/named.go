@@ -78,8 +78,8 @@ func (s *Store) named(q contact.EventQuery) []heldEvent {
 	out := make([]heldEvent, len(merged))
 	for i, k := range merged {
 		out[i] = heldEvent{ev: k.ev}
-		if k.ev.rec.refs > 0 {
-			out[i].shared = shared[k.shared:]
+		if n := uint32(k.ev.rec.refs); n > 0 {
+			out[i].shared = shared[k.shared : k.shared+n : k.shared+n]
 		}
 	}
 	return out
