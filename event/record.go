@@ -1,5 +1,7 @@
 package event
 
+import "github.com/regalkit/regalkit/internal/timestamp"
+
 // Record returns the event record a contact keeps for m (Rule E1), and false for kinds
 // that are not recorded (identify, alias, delete). A track's name is its event; a page's
 // or screen's is its name, with its category; a group's record holds the groupId and
@@ -21,7 +23,7 @@ func (m *Message) Record() (Record, bool) {
 		},
 	}
 	if m.Timestamps.ReceivedAt != nil {
-		if t, err := parseRaw(m.Timestamps.ReceivedAt); err == nil {
+		if t, err := timestamp.ParseJSON(m.Timestamps.ReceivedAt); err == nil {
 			r.ReceivedAt = t.UTC()
 		}
 	}

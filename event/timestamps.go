@@ -39,7 +39,7 @@ func (ts Timestamps) EventTime() (time.Time, []diag.Diagnostic) {
 		if raw == nil {
 			return time.Time{}, false
 		}
-		t, err := parseRaw(raw)
+		t, err := timestamp.ParseJSON(raw)
 		if err != nil {
 			diags = append(diags, diag.Diagnostic{
 				Code:    diag.TimestampInvalid,
@@ -66,9 +66,6 @@ func (ts Timestamps) EventTime() (time.Time, []diag.Diagnostic) {
 	}
 	return time.Time{}, diags
 }
-
-// parseRaw reads a timestamp from a JSON value: a string (escapes resolved) or a number.
-func parseRaw(raw json.RawMessage) (time.Time, error) { return timestamp.ParseJSON(raw) }
 
 // reasonOf returns why a timestamp failed without quoting it.
 func reasonOf(err error) string {

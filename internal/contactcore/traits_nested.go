@@ -1,12 +1,13 @@
 package contactcore
 
 import (
+	"hash/maphash"
+
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/intern"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
 	"github.com/regalkit/regalkit/optin"
-	"hash/maphash"
 )
 
 // addressField applies `address` (Rule T5): an object of parts from any of the three key
