@@ -175,3 +175,25 @@ func FuzzParsePhone(f *testing.F) {
 		}
 	})
 }
+
+// TestParsePhone_regionOfSharedCallingCodes_RuleT8: a calling code several regions
+// share gives the region whose numbering plan the number fits (libphonenumber's leading
+// digits and patterns), and a non-geographic number the region "001".
+func TestParsePhone_regionOfSharedCallingCodes_RuleT8(t *testing.T) {
+	for _, tt := range []struct{ in, e164, region string }{
+		{"+44 1624 612345", "+441624612345", "IM"}, // Isle of Man, under +44
+		{"+44 7624 123456", "+447624123456", "IM"},
+		{"+1 441 295 1234", "+14412951234", "BM"}, // Bermuda, under +1
+		{"+7 701 123 4567", "+77011234567", "KZ"}, // Kazakhstan, under +7
+		{"+800 1234 5678", "+80012345678", "001"}, // international freephone
+	} {
+		n, err := ParsePhone(tt.in, "US")
+		if err != nil {
+			t.Errorf("%s: %v", tt.in, err)
+			continue
+		}
+		if n.E164 != tt.e164 || n.Region != tt.region {
+			t.Errorf("%s: got %s in %s, want %s in %s", tt.in, n.E164, n.Region, tt.e164, tt.region)
+		}
+	}
+}
