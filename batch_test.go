@@ -67,11 +67,7 @@ func batchProcessor(workers int) (*regalkit.Processor, *memstore.Store) {
 // S3, E2).
 func TestProcessBatch_WorkersSameOutcome_RuleS3(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		n := rapid.IntRange(1, 30).Draw(t, "messages")
-		var payloads []string
-		for i := range n {
-			payloads = append(payloads, genPayload(t, i))
-		}
+		payloads := drawPayloads(t, 30)
 		for range rapid.IntRange(0, 5).Draw(t, "duplicates") {
 			payloads = append(payloads, rapid.SampledFrom(payloads).Draw(t, "duplicate"))
 		}

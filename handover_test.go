@@ -168,11 +168,7 @@ func handOverOptions(t interface{ Fatal(...any) }, workers int) *regalkit.Option
 // held anonymous messages).
 func TestProcessor_neverChangesPutContacts(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		n := rapid.IntRange(1, 14).Draw(t, "messages")
-		payloads := make([]string, n)
-		for i := range payloads {
-			payloads[i] = genPayload(t, i)
-		}
+		payloads := drawPayloads(t, 14)
 		store := newHandOverStore()
 		p := regalkit.New(store, handOverOptions(t, 1))
 		for _, pl := range payloads {

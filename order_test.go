@@ -111,6 +111,15 @@ func genPayload(t *rapid.T, i int) string {
 	return "{" + strings.Join(fields, ",") + "}"
 }
 
+// drawPayloads draws 1 to max messages of genPayload.
+func drawPayloads(t *rapid.T, max int) []string {
+	payloads := make([]string, rapid.IntRange(1, max).Draw(t, "messages"))
+	for i := range payloads {
+		payloads[i] = genPayload(t, i)
+	}
+	return payloads
+}
+
 // fataler is what state and replayAll need of *testing.T and *rapid.T.
 type fataler interface {
 	Fatal(args ...any)
@@ -171,11 +180,7 @@ func replayWith(t fataler, payloads []string, v variant) []string {
 // shuffled with duplicates, and requires identical contacts.
 func TestOrderIndependence_RuleS3(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		n := rapid.IntRange(1, 14).Draw(t, "messages")
-		payloads := make([]string, n)
-		for i := range payloads {
-			payloads[i] = genPayload(t, i)
-		}
+		payloads := drawPayloads(t, 14)
 		v := drawVariant(t)
 		want := replayWith(t, payloads, v)
 		shuffled := rapid.Permutation(payloads).Draw(t, "order")

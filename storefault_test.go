@@ -128,12 +128,7 @@ func failsEveryCall(t fataler, payloads []string) {
 // commit, Rule S2), on drawn messages after drawn ones.
 func TestStoreFailuresAreReturned_RuleS2(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		n := rapid.IntRange(1, 8).Draw(t, "messages")
-		var payloads []string
-		for i := range n {
-			payloads = append(payloads, genPayload(t, i))
-		}
-		failsEveryCall(t, payloads)
+		failsEveryCall(t, drawPayloads(t, 8))
 	})
 }
 
