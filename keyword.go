@@ -112,12 +112,7 @@ func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, erro
 
 // receive is process for an inbound text (ReceiveSMS).
 func (t *txn) receive(sms optin.InboundSMS) error {
-	done, err := t.tx.Processed(sms.MessageID)
-	if err != nil || done {
-		t.res.Duplicate = done
-		return err
-	}
-	if err := t.tx.MarkProcessed(sms.MessageID); err != nil {
+	if first, err := t.claim(sms.MessageID); err != nil || !first {
 		return err
 	}
 	if err := t.keyword(sms, optin.ClassifyKeyword(sms.Body, t.p.opts.Keywords), "body"); err != nil {

@@ -59,16 +59,8 @@ func (t *txn) applyOptions() *contactcore.ApplyOptions {
 }
 
 func (t *txn) process(m *event.Message) error {
-	done, err := t.tx.Processed(m.MessageID)
-	if err != nil {
-		return err
-	}
-	if done {
-		t.res.Duplicate = true
-		t.res.Diagnostics = nil
-		return nil
-	}
-	if err := t.tx.MarkProcessed(m.MessageID); err != nil {
+	first, err := t.claim(m.MessageID)
+	if err != nil || !first {
 		return err
 	}
 	switch m.Kind {
@@ -89,6 +81,21 @@ func (t *txn) process(m *event.Message) error {
 		return err
 	}
 	return t.enqueue(m)
+}
+
+// claim marks the messageId processed and reports whether it was the first time
+// (Rules E2, S3). A messageId processed before makes the result a duplicate, with no
+// diagnostics: the message changes nothing.
+func (t *txn) claim(messageID string) (bool, error) {
+	done, err := t.tx.Processed(messageID)
+	switch {
+	case err != nil:
+		return false, err
+	case done:
+		t.res.Duplicate, t.res.Diagnostics = true, nil
+		return false, nil
+	}
+	return true, t.tx.MarkProcessed(messageID)
 }
 
 // get returns the contact with the id, from this transaction's copies first.
