@@ -200,12 +200,7 @@ func (p fieldPath) interned() string {
 	if p.subs[0] != "" || p.subs[1] != "" || p.raw != nil {
 		return p.String()
 	}
-	masked := diag.Mask(p.key)
-	var buf [intern.MaxLen]byte
-	if len(p.base)+len(masked) > len(buf) {
-		return p.base + masked
-	}
-	return intern.Bytes(append(append(buf[:0], p.base...), masked...))
+	return intern.Concat(p.base, diag.Mask(p.key))
 }
 
 func (a *applier) refuse(code diag.Code, field fieldPath, msg string) {
@@ -218,8 +213,7 @@ func (a *applier) refuse(code diag.Code, field fieldPath, msg string) {
 // interned: the same custom field changes on many messages.
 func (a *applier) changedKey(prefix, key string, did bool) {
 	if did {
-		var buf [64]byte
-		a.changed(intern.Bytes(append(append(buf[:0], prefix...), key...)), true)
+		a.changed(intern.Concat(prefix, key), true)
 	}
 }
 

@@ -86,6 +86,17 @@ func Bytes(b []byte) string {
 	return store(first, second, e, newEntry(s))
 }
 
+// Concat returns String(a + b) without building a + b first when it is at most MaxLen
+// bytes long: then, when the text is in the table, Concat allocates nothing. Callers
+// print names such as a field's path ("traits." + key) for every message that has it.
+func Concat(a, b string) string {
+	if len(a)+len(b) > MaxLen {
+		return a + b
+	}
+	var buf [MaxLen]byte
+	return Bytes(append(append(buf[:0], a...), b...))
+}
+
 // lookup finds text s, whose hash is h, in its pair of slots. It returns the pair, the
 // first slot's entry and whether that entry, or the second one then returned instead,
 // holds s.

@@ -113,3 +113,25 @@ func TestBytes_sharesWithString(t *testing.T) {
 		t.Fatal("Bytes(nil) is not empty")
 	}
 }
+
+func TestConcat_isStringOfTheJoin(t *testing.T) {
+	a := String(strings.Clone("traits.plan"))
+	b := Concat("traits.", strings.Clone("plan"))
+	if b != "traits.plan" || unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Fatalf("Concat = %q, not String's copy", b)
+	}
+	prefix, key := "traits.", "planName"
+	_ = Concat(prefix, key)
+	if n := testing.AllocsPerRun(100, func() { _ = Concat(prefix, key) }); n != 0 {
+		t.Fatalf("a Concat hit allocates %v times, want 0", n)
+	}
+	for _, n := range []int{MaxLen - len(prefix), MaxLen - len(prefix) + 1} {
+		k := strings.Repeat("k", n)
+		if got := Concat(prefix, k); got != prefix+k {
+			t.Fatalf("Concat of %d bytes = %q", len(prefix)+n, got)
+		}
+	}
+	if Concat("", "") != "" || Concat("a", "") != "a" || Concat("", "b") != "b" {
+		t.Fatal("Concat with an empty part")
+	}
+}
