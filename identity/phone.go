@@ -212,8 +212,9 @@ func parsePhoneIn(input, region string, keyed bool) (phoneResult, string) {
 		// for US is a US number, and the second full validation is saved.
 		numRegion = "US"
 	} else {
-		numRegion = regionForNumber(cc, nsn)
-		if !validForRegion(cc, nsn, numRegion) {
+		var valid bool
+		numRegion, valid = regionForNumber(cc, nsn)
+		if !valid && !validForRegion(cc, nsn, numRegion) {
 			if num == nil {
 				num = nanpNumber(nsn)
 			}

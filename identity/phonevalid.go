@@ -206,14 +206,16 @@ func phonenumberRegions(cc int32) ([]string, bool) {
 }
 
 // regionForNumber is phonenumbers.GetRegionCodeForNumber for a number of country code
-// cc and national significant number nsn.
-func regionForNumber(cc int32, nsn string) string {
+// cc and national significant number nsn. valid reports that it chose the region by
+// validating the number for it in full (a region whose metadata has no leading
+// digits): then validForRegion(cc, nsn, region) holds, and need not run again.
+func regionForNumber(cc int32, nsn string) (region string, valid bool) {
 	regions, _ := phonenumberRegions(cc)
 	switch len(regions) {
 	case 0:
-		return ""
+		return "", false
 	case 1:
-		return regions[0]
+		return regions[0], false
 	}
 	for _, region := range regions {
 		p := metaForRegion(region)
@@ -225,11 +227,11 @@ func regionForNumber(cc int32, nsn string) string {
 		p = p.compiled()
 		if p.leading != nil {
 			if p.leading.MatchString(nsn) {
-				return region
+				return region, false
 			}
 		} else if p.valid(nsn) {
-			return region
+			return region, true
 		}
 	}
-	return ""
+	return "", false
 }
