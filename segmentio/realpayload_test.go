@@ -70,9 +70,9 @@ func TestDecode_emptyArrayIsEmptyObject(t *testing.T) {
 	})
 }
 
-// TestDecode_goTimeString: Segment's partner spec shows an originalTimestamp printed by
+// TestDecode_goTimeString_RuleD4: Segment's partner spec shows an originalTimestamp printed by
 // Go's time.Time.String, monotonic reading included (issue 12, Rule D4).
-func TestDecode_goTimeString(t *testing.T) {
+func TestDecode_goTimeString_RuleD4(t *testing.T) {
 	m, err := decodeOne(t, `{"type":"track","userId":"u","event":"E","originalTimestamp":"2020-05-09 23:54:49.209808489 +0000 UTC m=+70366.298768264"}`)
 	require.NoError(t, err)
 	assert.Empty(t, m.Diagnostics)

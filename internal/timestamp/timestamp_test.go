@@ -63,7 +63,9 @@ func TestParse_RuleD4(t *testing.T) {
 	}
 }
 
-func TestParse_invalid(t *testing.T) {
+// TestParse_invalid_RuleD4: text that is no timestamp of Rule D4 is refused with an
+// *Error that says why.
+func TestParse_invalid_RuleD4(t *testing.T) {
 	for _, in := range []string{
 		"", "yesterday", "2015-", "2015-13-01", "2015-02-30", "2023-02-29", "15-02-02",
 		"2015-02-02X10:00:00Z", "2015-02-02T25:00:00Z", "2015-02-02T10:60:00Z",
@@ -85,7 +87,9 @@ func TestParse_invalid(t *testing.T) {
 	}
 }
 
-func TestParseJSON(t *testing.T) {
+// TestParseJSON_RuleD4: a timestamp field is a JSON string, or Unix seconds or
+// milliseconds as a number (Rule D4).
+func TestParseJSON_RuleD4(t *testing.T) {
 	tests := []struct {
 		raw, want string
 	}{
@@ -228,9 +232,9 @@ func TestParseBytes(t *testing.T) {
 	}
 }
 
-// TestParseJSON_jsonEscapes: a JSON string's escapes are JSON's (Rule D4 reads JSON),
+// TestParseJSON_jsonEscapes_RuleD4: a JSON string's escapes are JSON's (Rule D4 reads JSON),
 // not Go's: a \u escape is read, a Go-only escape such as "\x5a" is not JSON.
-func TestParseJSON_jsonEscapes(t *testing.T) {
+func TestParseJSON_jsonEscapes_RuleD4(t *testing.T) {
 	want := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, in := range []string{`"2024-03-01T12:00:00Z"`, `"2024\u002d03-01T12:00:00Z"`, `"2024-03-01T12:00:00\u005a"`} {
 		got, err := ParseJSON([]byte(in))
