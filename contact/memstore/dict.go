@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"math/bits"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -36,8 +37,19 @@ import (
 
 // sharedFields marks the indexes in restStrings of the strings a dictionary may hold:
 // Context.UserAgent, .Locale, .Library.Name, .Library.Version, .Page.Path,
-// .Page.Referrer, .Page.Title and .Page.URL.
-var sharedFields = [numRestStrings]bool{3: true, 4: true, 5: true, 6: true, 7: true, 8: true, 10: true, 11: true}
+// .Page.Referrer, .Page.Title and .Page.URL. It is worked out from the fields
+// themselves, so that a change to restStrings' order cannot make another field (the
+// IP, say) shared.
+var sharedFields = func() (shared [numRestStrings]bool) {
+	var r event.Record
+	c := &r.Context
+	fields := []*string{&c.UserAgent, &c.Locale, &c.Library.Name, &c.Library.Version,
+		&c.Page.Path, &c.Page.Referrer, &c.Page.Title, &c.Page.URL}
+	for k, p := range restStrings(&r) {
+		shared[k] = slices.Contains(fields, p)
+	}
+	return shared
+}()
 
 // minShared is the shortest string a dictionary holds: below it, the entry would cost
 // more than the bytes it saves.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -539,4 +540,27 @@ func TestTxEventsKeepTheirStringsWhenTheContactIsDeleted(t *testing.T) {
 		return errRollBack
 	})
 	require.ErrorIs(t, err, errRollBack)
+}
+
+// TestSharedFieldsAreSoftwareAndPages: the dictionary may hold only the strings that
+// describe software and pages; the IP, the page's search string (where links carry
+// emails and tokens), the category and the groupId stay in their events (Rule I7).
+func TestSharedFieldsAreSoftwareAndPages(t *testing.T) {
+	var r event.Record
+	strs := restStrings(&r)
+	index := func(p *string) int {
+		i := slices.Index(strs[:], p)
+		require.GreaterOrEqual(t, i, 0, "restStrings has every string field")
+		return i
+	}
+	c := &r.Context
+	for _, p := range []*string{&c.IP, &c.Page.Search, &r.Category, &r.GroupID} {
+		assert.False(t, sharedFields[index(p)], "field %d is shared", index(p))
+	}
+	n := 0
+	for _, p := range []*string{&c.UserAgent, &c.Locale, &c.Library.Name, &c.Library.Version, &c.Page.Path, &c.Page.Referrer, &c.Page.Title, &c.Page.URL} {
+		assert.True(t, sharedFields[index(p)], "field %d is not shared", index(p))
+		n++
+	}
+	assert.Equal(t, numRestStrings, n+4, "every field of restStrings is named above")
 }
