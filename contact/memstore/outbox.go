@@ -29,11 +29,16 @@ var (
 // The first entry of each queue has an item in the heap due, keyed by when it is due
 // (zero for at once, its next attempt, or the end of its lease), then Seq, so that
 // Claim looks only at the entries it returns. An item is current while its gen is its
-// contact's; every change to a queue's first entry bumps the gen and pushes a new item,
-// and Claim drops the old ones as it meets them.
+// contact's queue's; every change to a queue's first entry gives the queue a new gen
+// and pushes a new item, and Claim drops the old ones as it meets them. Gens come from
+// one counter of the outbox, never from the queue: a contact's queue is deleted when it
+// empties and made anew by its next entry, and the old queue's items, still in the
+// heap, must not be taken for the new queue's (a gen counted per queue made them so,
+// and Claim then leased a settled entry again, or dereferenced an acknowledged one).
 type outbox struct {
 	mu      sync.Mutex
-	seq     int64 // the last Seq given
+	seq     int64  // the last Seq given
+	gen     uint64 // the last gen given
 	claims  uint64
 	entries map[int64]*contact.OutboxEntry // pending and dead entries, by Seq
 	queues  map[string]*queue              // by contact id, while it has pending entries
@@ -77,7 +82,8 @@ func (h *dueHeap) Pop() any {
 // schedule makes the heap's item for the contact's queue say that its first entry is
 // due at at. The caller holds o.mu.
 func (o *outbox) schedule(contactID string, q *queue, at time.Time) {
-	q.gen++
+	o.gen++
+	q.gen = o.gen
 	heap.Push(&o.due, dueItem{at: at, seq: q.seqs[0], contact: contactID, gen: q.gen})
 }
 

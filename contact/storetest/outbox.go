@@ -25,6 +25,7 @@ var outboxClauses = []clause{
 	{"Outbox/RetryBacksOff", outboxRetryBacksOff},
 	{"Outbox/ParkDoesNotBlock", outboxParkDoesNotBlock},
 	{"Outbox/SettleNeedsTheLease", outboxSettleNeedsTheLease},
+	{"Outbox/SettledStaysSettled", outboxSettledStaysSettled},
 	{"Outbox/SharedClaimsNeverOverlap", outboxSharedClaimsNeverOverlap},
 	{"Outbox/Stats", outboxStats},
 	{"Outbox/Copies", outboxCopies},
@@ -221,6 +222,41 @@ func outboxSettleNeedsTheLease(t tb, s contact.Store) {
 	require.NoError(t, o.Ack(ctx, e.Seq, e.Lease))
 	assert.ErrorIs(t, o.Ack(ctx, e.Seq, e.Lease), contact.ErrLeaseLost, "Ack of a sent entry")
 	assert.ErrorIs(t, o.Park(ctx, e.Seq, e.Lease, "r"), contact.ErrLeaseLost, "Park of a sent entry")
+}
+
+// Clause: a settled entry stays settled. Once a contact's entries are all acknowledged
+// or parked, the end of their old leases neither brings one back nor lets out the
+// contact's next entry while that one is leased.
+func outboxSettledStaysSettled(t tb, s contact.Store) {
+	o, ctx := outboxOf(t, s), context.Background()
+	enqueue(t, s, entry("c-acked", "m-1", 0), entry("c-parked", "m-1", 0))
+	first, err := o.Claim(ctx, t0, time.Minute, 10)
+	require.NoError(t, err)
+	require.Len(t, first, 2)
+	for _, e := range first {
+		if e.ContactID == "c-acked" {
+			require.NoError(t, o.Ack(ctx, e.Seq, e.Lease))
+		} else {
+			require.NoError(t, o.Park(ctx, e.Seq, e.Lease, "regal answered 400"))
+		}
+	}
+	enqueue(t, s, entry("c-acked", "m-2", 1), entry("c-parked", "m-2", 1))
+	second, err := o.Claim(ctx, t0.Add(time.Second), 10*time.Minute, 10)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"m-2", "m-2"}, messageIDs(second))
+	after, err := o.Claim(ctx, t0.Add(2*time.Minute), time.Minute, 10)
+	require.NoError(t, err)
+	assert.Empty(t, messageIDs(after), "the first leases ended: nothing is due, the m-2 entries are leased")
+	late, err := o.Claim(ctx, t0.Add(11*time.Minute), time.Minute, 10)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"m-2", "m-2"}, messageIDs(late), "the m-2 entries once their own leases ended")
+	for _, e := range late {
+		assert.Equal(t, 2, e.Attempts, "%s of %s", e.MessageID, e.ContactID)
+	}
+	dead, err := o.DeadEntries(ctx)
+	require.NoError(t, err)
+	require.Len(t, dead, 1)
+	assert.Equal(t, "c-parked", dead[0].ContactID)
 }
 
 // Clause: several claimers may call Claim at once; no entry is returned to two of them

@@ -47,6 +47,7 @@ const (
 	faultNoClaimLock                                  // Claim picks entries and leases them in two steps
 	faultForgetsSent                                  // OutboxStats does not count sent entries
 	faultSharesEvent                                  // the event record is shared with callers
+	faultAckKeepsEntry                                // Ack counts the entry sent but leaves it pending, leased
 )
 
 func newNaiveOutbox(f outboxFault) *naiveOutbox {
@@ -194,7 +195,9 @@ func (s *naiveOutbox) Ack(ctx context.Context, seq int64, token string) error {
 	if err != nil {
 		return err
 	}
-	e.State = contact.OutboxSent
+	if !s.has(faultAckKeepsEntry) {
+		e.State = contact.OutboxSent
+	}
 	if !s.has(faultForgetsSent) {
 		s.sent++
 	}
@@ -280,6 +283,7 @@ func TestKitCatchesBrokenOutboxes(t *testing.T) {
 		{faultNoClaimLock, "no claim lock", []string{"Outbox/SharedClaimsNeverOverlap"}},
 		{faultForgetsSent, "forgets sent", []string{"Outbox/Stats"}},
 		{faultSharesEvent, "shares event", []string{"Outbox/Copies"}},
+		{faultAckKeepsEntry, "ack keeps the entry", []string{"Outbox/SettledStaysSettled"}},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {
