@@ -199,13 +199,19 @@ func (f *Forwarder) Notify() {
 // settled. When ctx ends first, it cuts the remaining sends off, sets their entries due
 // again at once (for the next Forwarder), and returns ctx's error. A Forwarder that
 // was never started stops at once.
+//
+// ctx bounds the whole of Stop, a Claim under way included: when it ends, the Claim's
+// context is cancelled too (a store that honours it returns at once).
 func (f *Forwarder) Stop(ctx context.Context) error {
 	f.stopOnce.Do(func() { close(f.stop) })
-	if f.started.Load() {
-		<-f.loopDone
-	}
 	drained := make(chan struct{})
-	go func() { f.sends.Wait(); close(drained) }()
+	go func() {
+		if f.started.Load() {
+			<-f.loopDone // no send starts after this, so Wait below cannot miss one
+		}
+		f.sends.Wait()
+		close(drained)
+	}()
 	select {
 	case <-drained:
 		f.cancelSends()
@@ -307,7 +313,9 @@ func (f *Forwarder) deliver(e contact.OutboxEntry) {
 	if unknown {
 		f.unknown.Add(1)
 	}
-	if out == outcomeRetry && f.opts.MaxAttempts > 0 && e.Attempts >= f.opts.MaxAttempts {
+	// A send that Stop cut off is no failed attempt: it goes back as it was.
+	cutOff := f.sendCtx.Err() != nil
+	if out == outcomeRetry && !cutOff && f.opts.MaxAttempts > 0 && e.Attempts >= f.opts.MaxAttempts {
 		out, reason = outcomePark, "gave up after "+strconv.Itoa(e.Attempts)+" attempts: "+reason
 	}
 	// Settled even when the Forwarder is being cut off: a short context of its own.
@@ -326,7 +334,7 @@ func (f *Forwarder) deliver(e contact.OutboxEntry) {
 		}
 	case outcomeRetry:
 		next := f.opts.Now()
-		if f.sendCtx.Err() == nil { // cut off by Stop: due again at once, for the next Forwarder
+		if !cutOff { // cut off by Stop: due again at once, for the next Forwarder
 			next = next.Add(f.backoff(e.Attempts))
 		}
 		err = f.outbox.Retry(sctx, e.Seq, e.Lease, next, reason)

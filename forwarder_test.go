@@ -499,6 +499,67 @@ func TestForwarder_StopDeadlineHandsEntriesBack(t *testing.T) {
 	assert.Len(t, es, 2, "both contacts' first entries are claimable")
 }
 
+// TestForwarder_StopCutOffIsNoFailedAttempt: a send that Stop's deadline cut off goes
+// back pending, due at once, even with MaxAttempts reached: it did not fail (Rule O4).
+func TestForwarder_StopCutOffIsNoFailedAttempt(t *testing.T) {
+	regal := newFakeRegal(t, func(body) failure { return hang })
+	regal.arrived = make(chan struct{}, 1)
+	store := memstore.New()
+	p := regalkit.New(store, &regalkit.Options{Outbox: true})
+	workload(t, p, 1, 1, func(int) bool { return false })
+	opts := fastForwarding(time.Hour)
+	opts.MaxAttempts = 1
+	fw, err := regalkit.NewForwarder(store, regal.client(), opts)
+	require.NoError(t, err)
+	fw.Start()
+	<-regal.arrived
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, fw.Stop(ctx), context.DeadlineExceeded)
+	dead, err := store.DeadEntries(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, dead, "cut off by Stop, not given up on")
+	es, err := store.Claim(context.Background(), time.Now(), time.Minute, 10)
+	require.NoError(t, err)
+	assert.Len(t, es, 1, "the entry is due again at once")
+}
+
+// stuckClaims is a store whose Claim answers only when its context ends, as a database
+// that stopped answering would.
+type stuckClaims struct {
+	*memstore.Store
+	claiming chan struct{}
+}
+
+func (s stuckClaims) Claim(ctx context.Context, now time.Time, lease time.Duration, max int) ([]contact.OutboxEntry, error) {
+	select {
+	case s.claiming <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestForwarder_StopDeadlineCoversAClaim: Stop returns by its deadline even while the
+// Forwarder waits on a Claim, whose context it cancels.
+func TestForwarder_StopDeadlineCoversAClaim(t *testing.T) {
+	store := stuckClaims{memstore.New(), make(chan struct{}, 1)}
+	fw, err := regalkit.NewForwarder(store, regalio.NewClient("k", nil), fastForwarding(time.Minute))
+	require.NoError(t, err)
+	fw.Start()
+	<-store.claiming
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- fw.Stop(ctx) }()
+	select {
+	case err := <-stopped:
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stop waited on the Claim past its deadline")
+	}
+}
+
 func TestForwarder_NeedsAnOutbox(t *testing.T) {
 	_, err := regalkit.NewForwarder(noOutbox{memstore.New()}, regalio.NewClient("k", nil), nil)
 	assert.ErrorIs(t, err, regalkit.ErrNoOutbox)
