@@ -83,8 +83,10 @@ type Options struct {
 	// Outbox records, in the transaction that applies each message, an outbox entry
 	// for every contact whose Regal body the message changed or on which it recorded a
 	// track event, for a [Forwarder] to send (Rule O1). The store must implement
-	// contact.Outbox; New panics otherwise. Off by default: nothing drains an outbox
-	// nobody forwards.
+	// contact.Outbox; New panics otherwise. Its transactions must implement
+	// contact.OutboxTx: a message whose transaction does not (a wrapper of the store's
+	// Update that hides it) fails, and nothing of it is committed. Off by default:
+	// nothing drains an outbox nobody forwards.
 	Outbox bool
 
 	// Triggers are journey triggers whose entering and leaving each Result reports

@@ -2,6 +2,7 @@ package regalkit
 
 import (
 	"bytes"
+	"errors"
 
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
@@ -60,6 +61,11 @@ func (t *txn) noteEvent(c *contactcore.Contact, rec event.Record) {
 	t.outbox.added[rec.MessageID] = addedEvent{contactID: c.ID(), rec: rec}
 }
 
+// errNoOutboxTx is the error of a message processed with Options.Outbox on a store
+// whose transaction does not implement contact.OutboxTx.
+var errNoOutboxTx = errors.New("regalkit: Options.Outbox is on, but the store's transaction does not implement contact.OutboxTx " +
+	"(a wrapper of the store's Update must pass on the store's own Tx, or one with its Enqueue): the message was not applied")
+
 // enqueue adds an outbox entry for each contact whose Regal body the message changed,
 // and for the contact on which it recorded its own track event, with that event. Events
 // of other messages that the message moved between contacts (Rules I3, I4) are not sent
@@ -85,7 +91,10 @@ func (t *txn) enqueueChanges(messageID string, ev *event.Record) error {
 	}
 	otx, ok := t.raw.(contact.OutboxTx)
 	if !ok {
-		return nil // checked by New; a wrapper that hides it gets no entries
+		// New checks the store; a wrapper of its Update can still hide the Tx's
+		// Enqueue. The message then fails whole rather than commit without its entries
+		// (Rule O1).
+		return errNoOutboxTx
 	}
 	eventOn := t.outbox.added[messageID].contactID
 	for _, id := range t.order { // each id once: see txn.get, create

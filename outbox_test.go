@@ -11,6 +11,7 @@ import (
 	"github.com/regalkit/regalkit"
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/contact/memstore"
+	"github.com/regalkit/regalkit/identity"
 )
 
 // drain claims and acknowledges every entry of the outbox, and returns them in the
@@ -88,6 +89,30 @@ type noOutbox struct{ contact.Store }
 
 func TestOutbox_NeedsAnOutboxStore(t *testing.T) {
 	assert.Panics(t, func() { regalkit.New(noOutbox{memstore.New()}, &regalkit.Options{Outbox: true}) })
+}
+
+// hiddenOutboxTx is a store whose Update hands fn a wrapper of the memory store's Tx
+// that hides its Enqueue, as a tracing wrapper might.
+type hiddenOutboxTx struct{ *memstore.Store }
+
+func (s hiddenOutboxTx) Update(ctx context.Context, fn func(contact.Tx) error) error {
+	return s.Store.Update(ctx, func(tx contact.Tx) error { return fn(struct{ contact.Tx }{tx}) })
+}
+
+// TestOutbox_HiddenEnqueueFailsTheMessage: a message that cannot enqueue its entries is
+// not applied without them (Rule O1): it fails, and nothing of it is committed.
+func TestOutbox_HiddenEnqueueFailsTheMessage(t *testing.T) {
+	store := hiddenOutboxTx{memstore.New()}
+	p := regalkit.New(store, &regalkit.Options{Outbox: true})
+	_, err := p.ProcessBytes(context.Background(), []byte(msg(`"type":"identify","messageId":"m1","userId":"u1",`+at(0)+`,"traits":{"phone":"+19545552399"}`)))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "contact.OutboxTx")
+	found, ferr := store.Find(context.Background(), identity.UserKey("u1"))
+	require.NoError(t, ferr)
+	assert.Empty(t, found, "nothing of the message was committed")
+	st, serr := store.OutboxStats(context.Background())
+	require.NoError(t, serr)
+	assert.Zero(t, st.Pending)
 }
 
 func TestOutbox_RegalsOwnEventsAreNotSentBack(t *testing.T) {
