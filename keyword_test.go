@@ -194,6 +194,59 @@ func TestKeyword_OrderRegressions(t *testing.T) {
 	}
 }
 
+// TestReservedSource_RuleG7: a record sent with the source reserved for replies (an
+// optIn trait, a Regal consent event) is kept under SourceSentSMSKeyword with a
+// diagnostic, so that the phone's replies never replace it: an opt-out that names it
+// counts in every arrival order, and an opt-in that names it still needs its IP (C4).
+func TestReservedSource_RuleG7(t *testing.T) {
+	optIn := identifyPhone("u1", nyPhone, optInSMS)
+	stop := `{"type":"identify","userId":"u1","messageId":"id-u1-stop","timestamp":"2024-03-02T11:00:00Z","traits":{"phone":"` + nyPhone +
+		`","optIn":{"channel":"sms","subscribed":false,"timestamp":"2024-03-02T11:00:00Z","source":"sms_keyword","text":"STOP"}}}`
+	assert.Equal(t, replayAll(t, []string{optIn, stop}), replayAll(t, []string{stop, optIn}), "the same contacts in either order (Rule S3)")
+	for _, order := range [][]string{{optIn, stop}, {stop, optIn}} {
+		f := newFixture(t, nil)
+		var diags []diag.Diagnostic
+		for _, m := range order {
+			diags = append(diags, f.one(m).Diagnostics...)
+		}
+		assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.SMS), "the sent opt-out counts")
+		require.Len(t, diags, 1)
+		assert.Equal(t, diag.OptinInvalid, diags[0].Code)
+		assert.Equal(t, "traits.optIn.source", diags[0].Field)
+	}
+
+	// Regal's consent events: an opt-out in either order, and an opt-in without an IP
+	// that a reply's evidence cannot stand in for.
+	identify := identifyPhone("u1", "+19545552399", `"optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T11:00:00Z","ip":"8.8.8.8"}`)
+	unsub := regalEvent("contact.unsubscribed", "e1", "u1", 3600, `{"channel":"SMS","source":"sms_keyword","text":"STOP"}`)
+	for _, regalFirst := range []bool{false, true} {
+		f := newFixture(t, nil)
+		if regalFirst {
+			f.processRegal(unsub)
+		}
+		f.one(identify)
+		if !regalFirst {
+			f.processRegal(unsub)
+		}
+		assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.SMS), "regal first: %v", regalFirst)
+	}
+	f := newFixture(t, nil)
+	f.one(identifyPhone("u2", "+19545552399", ""))
+	res := f.processRegal(regalEvent("contact.subscribed", "e2", "u2", 3600, `{"channel":"SMS","source":"sms_keyword","text":"yes"}`))
+	codes := []diag.Code{}
+	for _, d := range res.Diagnostics {
+		codes = append(codes, d.Code)
+	}
+	assert.ElementsMatch(t, []diag.Code{diag.OptinInvalid, diag.OptinNoIP}, codes)
+	assert.NotEqual(t, optin.StateSubscribed, f.user("u2").Subscription(optin.SMS), "a YES that names the source is no START reply (Rule C4)")
+}
+
+func TestOptInEvents_ReservedName(t *testing.T) {
+	_, err := optin.NewEvents(map[string][]optin.Channel{optin.SourceSMSKeyword: nil}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "reserved")
+}
+
 // TestReceiveSMS_ReachesRegalAndTriggers_RuleO1: a STOP sent outside Regal goes
 // through the same transaction as a message: the contact it unsubscribes gets an
 // outbox entry, so that Regal hears of it (Rule O1), the phone's keyword register does

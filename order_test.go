@@ -81,7 +81,8 @@ func genPayload(t *rapid.T, i int) string {
 		pick("optIn",
 			`{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:03:00Z","ip":""}`,
 			`[{"channel":"sms","subscribed":false,"timestamp":"2024-03-01T12:04:00Z"},{"channel":"voice","subscribed":true,"timestamp":"2024-03-01T12:01:00Z","ip":"1.2.3.4"}]`,
-			`{"channel":"voice","subscribed":true,"timestamp":"2024-03-01T12:03:00Z","ip":"1.2.3.4"}`)
+			`{"channel":"voice","subscribed":true,"timestamp":"2024-03-01T12:03:00Z","ip":"1.2.3.4"}`,
+			`{"channel":"sms","subscribed":false,"timestamp":"2024-03-01T12:02:30Z","source":"sms_keyword","text":"STOP"}`) // the source replies reserve (Rule G7)
 		add("traits", "{"+strings.Join(traits, ",")+"}")
 	case "track":
 		name := rapid.SampledFrom([]string{"Viewed", "SMS Opt In", "Stop", "contact.subscribed", "contact.unsubscribed", "sms.received"}).Draw(t, "event")
@@ -98,6 +99,7 @@ func genPayload(t *rapid.T, i int) string {
 				`{"channel":"voice","timestamp":1709294760,"source":"RegalVoice.agent"}`,
 				`{"channel":"sms"}`,
 				`{"channel":"email","email":"ann@example.com","timestamp":"2024-03-01T12:07:00Z"}`,
+				`{"channel":"sms","source":"sms_keyword","text":"STOP","timestamp":"2024-03-01T12:06:30Z"}`,
 			}).Draw(t, "regal properties"))
 		} else {
 			add("properties", `{"amount":30000.50}`)

@@ -75,11 +75,18 @@ func (t *txn) regalConsent(m *event.Message) []optin.Record {
 	if r.IP == "" {
 		r.IP = m.Context.IP
 	}
+	report := func(code diag.Code, field, msg string) {
+		t.res.Diagnostics = append(t.res.Diagnostics, diag.Diagnostic{MessageID: m.MessageID, Code: code, Field: field, Message: "regalkit: " + msg})
+	}
 	refuse := func(code diag.Code, field, msg string) {
 		if r.Refused == "" {
 			r.Refused = code
 		}
-		t.res.Diagnostics = append(t.res.Diagnostics, diag.Diagnostic{MessageID: m.MessageID, Code: code, Field: field, Message: "regalkit: " + msg})
+		report(code, field, msg)
+	}
+	if src, why := optin.ReserveSource(r.Source); why != "" {
+		r.Source = src
+		report(diag.OptinInvalid, "properties.source", why)
 	}
 	if raw, ok := props.Get("timestamp"); ok && !jsonvalue.IsNull(raw) {
 		ts, err := timestamp.ParseJSON(raw)

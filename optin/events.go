@@ -32,6 +32,10 @@ func NewEvents(optIn, optOut map[string][]Channel) (*Events, error) {
 		if name == "" {
 			return errors.New("optin: an opt-in or opt-out event needs a name")
 		}
+		if _, why := ReserveSource(name); why != "" {
+			// An event's records have its name as their source (Rule G7).
+			return errors.New("optin: event " + quoteShort(name) + ": the name is the source its records would have, and that source is reserved for STOP and START replies")
+		}
 		if _, dup := e.byName[name]; dup {
 			return errors.New("optin: event " + quoteShort(name) + " is both an opt-in and an opt-out event")
 		}

@@ -13,6 +13,25 @@ import (
 // its phones (Rule G7).
 const SourceSMSKeyword = "sms_keyword"
 
+// SourceSentSMSKeyword is the Source a record keeps when it names [SourceSMSKeyword]
+// but comes from anywhere but a reply: an optIn trait, a Regal consent event. The
+// reserved source marks the records that the phones' replies replace (Rule G7); a sent
+// record kept under it would disappear with the next change of its contact's phones,
+// in some arrival orders and not in others. So it is kept, an opt-out still counting
+// as one, under this source, with a diagnostic (see [ReserveSource]).
+const SourceSentSMSKeyword = "sent:" + SourceSMSKeyword
+
+// ReserveSource returns the Source a record that does not come from a reply keeps for
+// source: source itself and an empty reason, or, for the reserved [SourceSMSKeyword],
+// [SourceSentSMSKeyword] and the reason, for a diagnostic.
+func ReserveSource(source string) (kept, reason string) {
+	if source != SourceSMSKeyword {
+		return source, ""
+	}
+	return SourceSentSMSKeyword, `the source "` + SourceSMSKeyword + `" is reserved for the records of STOP and START replies; ` +
+		`the record is kept with source "` + SourceSentSMSKeyword + `" (Rule G7)`
+}
+
 // Keyword is what an inbound SMS body says about consent (Rules G5, G6).
 type Keyword uint8
 

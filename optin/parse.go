@@ -219,6 +219,10 @@ func (p *parser) record(field fieldAt, t wireText, pos int, implied Channel, add
 	}
 
 	r.Source, _ = stringOf(w.source)
+	if src, why := ReserveSource(r.Source); why != "" {
+		r.Source = src
+		p.report(diag.OptinInvalid, field.String()+".source", why)
+	}
 	r.Text, _ = stringOf(w.text)
 	for _, c := range codes {
 		if c != "" {
