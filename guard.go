@@ -15,6 +15,7 @@ import (
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/optin"
+	"github.com/regalkit/regalkit/regalio"
 )
 
 // ErrGuardInput is the sentinel a [*GuardInputError] matches: a phone or channel the
@@ -131,8 +132,9 @@ type Decision struct {
 // or voice) at the instant at (Rules G1–G4):
 //
 //   - consent (Rule G1): the phone's deciding record on the channel, across every
-//     contact that has the phone and the phone's own keyword replies (Rule G7), must
-//     opt in: guard.not_subscribed when there is none, guard.opted_out when it opts out;
+//     contact that has the phone, the phone's own keyword replies (Rule G7) and the
+//     Regal consent events about it that found no single contact (Rule R5), must opt
+//     in: guard.not_subscribed when there is none, guard.opted_out when it opts out;
 //   - zone (Rule G3): the zones the contacts told (their identify's context.timezone,
 //     or see GuardOptions.ContactZone), else
 //     the phone number's zones, else the fallback zone; guard.unknown_zone without one;
@@ -159,13 +161,18 @@ func (g *Guard) Check(ctx context.Context, phone string, channel optin.Channel, 
 	for _, c := range contacts {
 		views = append(views, c.ConsentView())
 	}
-	regs, err := g.p.store.Find(ctx, identity.AnonymousKey(KeywordRegisterPrefix+e164))
-	if err != nil {
-		return Decision{}, err
-	}
-	for _, r := range regs {
-		if r.UserID() == "" {
-			views = append(views, r.Consent().Resolve(nil))
+	// The phone's own records, on anonymous contacts no one else has: its keyword
+	// replies (Rule G7), and the Regal consent events that found no single contact
+	// with the phone (Rule R5). A record there names the phone it is about.
+	for _, prefix := range [...]string{KeywordRegisterPrefix, regalio.AnonymousIDPrefix} {
+		regs, err := g.p.store.Find(ctx, identity.AnonymousKey(prefix+e164))
+		if err != nil {
+			return Decision{}, err
+		}
+		for _, r := range regs {
+			if r.UserID() == "" {
+				views = append(views, r.Consent().Resolve(nil))
+			}
 		}
 	}
 	var d Decision

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 	_ "time/tzdata" // the tests must not depend on the machine's zone database
@@ -217,5 +218,33 @@ func BenchmarkGuardCheck(b *testing.B) {
 		if err != nil || !d.Allowed {
 			b.Fatalf("%+v, %v", d, err)
 		}
+	}
+}
+
+// TestGuard_RegalOptOutOfASharedPhone: a Regal opt-out without a userId for a phone two
+// contacts share finds no single contact and stays on the phone's anonymous Regal
+// contact (Rule R5); the Guard counts it all the same, in either order and whatever
+// format Regal writes the phone in (Rule G1).
+func TestGuard_RegalOptOutOfASharedPhone(t *testing.T) {
+	at := rfc("2026-06-10T16:00:00Z") // noon in Miami
+	optIn := func(user string) string {
+		return identifyPhone(user, "+19545552399", `"optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T11:00:00Z","ip":"8.8.8.8"}`)
+	}
+	unsub := `{"name":"contact.unsubscribed","eventId":"e-shared","traits":{"phone":"+1 (954) 555-2399"},"originalTimestamp":"` +
+		strconv.FormatInt(rfc("2024-03-02T11:00:00Z").Unix(), 10) + `","eventSource":"Regal Voice","properties":{"channel":"SMS","text":"STOP"}}`
+	for _, regalFirst := range []bool{false, true} {
+		f := newFixture(t, nil)
+		if regalFirst {
+			f.processRegal(unsub)
+		}
+		f.one(optIn("u1"))
+		f.one(optIn("u2"))
+		if !regalFirst {
+			f.processRegal(unsub)
+		}
+		d, err := f.p.Guard(nil).Check(context.Background(), "+19545552399", optin.SMS, at)
+		require.NoError(t, err)
+		assert.False(t, d.Allowed, "regal first: %v", regalFirst)
+		assert.Equal(t, diag.GuardOptedOut, d.Reason, "regal first: %v", regalFirst)
 	}
 }

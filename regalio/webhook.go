@@ -8,6 +8,7 @@ import (
 
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
 	"github.com/regalkit/regalkit/internal/timestamp"
 )
@@ -211,7 +212,8 @@ func (e *ReportedEvent) messageID() string {
 // key "eventSource": SourceRegal, so that the Processor treats it as Regal's (Rule R5);
 // any other source the event names is kept as the extra key "source". The
 // contact is the userId's; without one, the anonymousId is AnonymousIDPrefix and the
-// phone (else the email), and the traits go in the context, where the Processor finds
+// phone (in E.164 when it reads as a number with its country code), else the email,
+// and the traits go in the context, where the Processor finds
 // the contact by them. An event with neither userId, phone nor email gets the
 // anonymousId AnonymousIDPrefix + "unknown". The message shares nothing with e.
 func (e *ReportedEvent) Message() event.Message {
@@ -228,7 +230,11 @@ func (e *ReportedEvent) Message() event.Message {
 	if m.UserID == "" {
 		switch {
 		case e.Phone != "":
-			m.AnonymousID = AnonymousIDPrefix + e.Phone
+			phone := e.Phone
+			if n, err := identity.ParsePhone(phone, ""); err == nil {
+				phone = n.E164 // one contact per number, whatever its format: the Guard looks it up so (Rule G1)
+			}
+			m.AnonymousID = AnonymousIDPrefix + phone
 		case e.Email != "":
 			m.AnonymousID = AnonymousIDPrefix + strings.ToLower(e.Email)
 		default:
