@@ -134,7 +134,12 @@ func (t *txn) regalInbound(m *event.Message) error {
 	body := objectText(m.Properties, "content")
 	from := firstText(objectText(m.Properties, "contact_phone"), objectText(m.Context.Traits, "phone"))
 	k := optin.ClassifyKeyword(body, t.p.opts.Keywords)
-	if from == "" || k == optin.NoKeyword {
+	switch {
+	case k == optin.NoKeyword:
+		return nil
+	case from == "":
+		t.refuse(m, diag.RegalInvalid, "properties.contact_phone",
+			"regalkit: the inbound SMS is a keyword reply but names no sender (properties.contact_phone, traits.phone); it applies to no phone (Rule G8)")
 		return nil
 	}
 	phone, err := t.p.phones.Parse(from, "")

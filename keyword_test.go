@@ -144,6 +144,14 @@ func TestRegalSMSReceived_RuleG8(t *testing.T) {
 	for _, e := range c.ConsentView().History() {
 		assert.NotEqual(t, optin.SourceSMSKeyword, e.Source, "the STOP belongs to the phone the contact no longer has")
 	}
+
+	// A keyword reply without a sender applies to no phone, and says so.
+	res := f.one(`{"type":"track","event":"sms.received","eventSource":"Regal Voice","userId":"u1","messageId":"r-nosender","timestamp":"2024-03-02T11:00:00Z","properties":{"content":"STOP"}}`)
+	require.Len(t, res.Diagnostics, 1)
+	assert.Equal(t, diag.RegalInvalid, res.Diagnostics[0].Code)
+	assert.Equal(t, "properties.contact_phone", res.Diagnostics[0].Field)
+	none := f.one(`{"type":"track","event":"sms.received","eventSource":"Regal Voice","userId":"u1","messageId":"r-chat","timestamp":"2024-03-02T11:01:00Z","properties":{"content":"thanks!"}}`)
+	assert.Empty(t, none.Diagnostics, "no keyword, nothing to say")
 }
 
 // TestReceiveSMS_Limits: a messageId over 100 characters is refused, and one of 100
