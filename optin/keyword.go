@@ -79,16 +79,23 @@ type KeywordOptions struct {
 }
 
 // NormalizeBody returns body as keywords are matched against it: punctuation and
-// symbols removed, letters upper-cased, runs of spaces made one, and trimmed. "  Opt-out!"
-// is "OPTOUT"; "opt out." is "OPT OUT".
+// symbols removed, with the invisible characters phones put in and around emoji
+// (variation selectors, joiners, zero-width spaces, byte-order marks, enclosing
+// marks), full-width letters read as ASCII, letters upper-cased, runs of spaces made
+// one, and trimmed. "  Opt-out!" is "OPTOUT"; "opt out." is "OPT OUT"; "Stop ❤️" is
+// "STOP".
 func NormalizeBody(body string) string {
 	var b strings.Builder
 	space := false
 	for _, r := range body {
+		if r >= 0xFF01 && r <= 0xFF5E {
+			r -= 0xFF01 - '!' // full-width ASCII, as East Asian keyboards type it
+		}
 		switch {
 		case unicode.IsSpace(r):
 			space = b.Len() > 0
-		case unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsControl(r):
+		case unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsControl(r) ||
+			unicode.In(r, unicode.Cf, unicode.Me, unicode.Variation_Selector):
 		default:
 			if space {
 				b.WriteByte(' ')

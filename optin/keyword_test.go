@@ -48,6 +48,13 @@ func TestClassifyKeyword_RuleG5G6(t *testing.T) {
 		{"", def, optin.NoKeyword},
 		{"🛑", def, optin.NoKeyword},
 		{"STOP 🛑", def, optin.OptOutKeyword},
+		{"STOP ❤️", def, optin.OptOutKeyword},       // heart, variation selector U+FE0F
+		{"Stop 🙅‍♀️", def, optin.OptOutKeyword},     // joined emoji: U+200D and U+FE0F
+		{"Stop\u200b", def, optin.OptOutKeyword},    // zero-width space
+		{"\ufeffSTOP", def, optin.OptOutKeyword},    // byte-order mark
+		{"ＳＴＯＰ", def, optin.OptOutKeyword},          // full-width letters
+		{"ｓｔｏｐ　ｐｌｅａｓｅ", def, optin.PossibleOptOut},  // and an ideographic space
+		{"STOP 1\u20e3", def, optin.PossibleOptOut}, // a keycap is a symbol around a digit: the digit stays
 	}
 	for _, tc := range tests {
 		t.Run(tc.body, func(t *testing.T) {
