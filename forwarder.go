@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/regalio"
 )
 
@@ -41,8 +42,9 @@ type ForwarderOptions struct {
 	// EventSource is sent as every event's eventSource (Rule R1). Empty means
 	// "Segment".
 	EventSource string
-	// Logger receives a warning per failed send and an error per parked entry. It never
-	// receives a whole phone number or email address. Nil means no logging.
+	// Logger receives a warning per failed send, a warning per body that left values
+	// out (Rule R1), and an error per parked entry. It never receives a whole phone
+	// number or email address. Nil means no logging.
 	Logger *slog.Logger
 	// Now is the clock of claims and backoffs. Nil means time.Now.
 	Now func() time.Time
@@ -67,6 +69,11 @@ type ForwarderStats struct {
 	// LeaseLost counts entries whose lease another claim took before this Forwarder
 	// settled them: they may be sent twice.
 	LeaseLost int64
+	// Unmapped counts the values that bodies this Forwarder built left out, having no
+	// place for them in Regal's Events API (Rule R1): a custom key that is a standard
+	// trait's, a second primary phone, properties without an event name. Each body
+	// that left any out is also logged as a warning.
+	Unmapped int64
 }
 
 // Forwarder drains a store's outbox (contact.Outbox, filled by a Processor with
@@ -121,7 +128,7 @@ type Forwarder struct {
 	loopDone    chan struct{}
 	sends       sync.WaitGroup
 
-	delivered, skipped, retried, parked, unknown, leaseLost atomic.Int64
+	delivered, skipped, retried, parked, unknown, leaseLost, unmapped atomic.Int64
 }
 
 // ErrNoOutbox is NewForwarder's error for a store that does not implement
@@ -232,7 +239,7 @@ func (f *Forwarder) Stats(ctx context.Context) (ForwarderStats, error) {
 	s := ForwarderStats{
 		OutboxStats: ob,
 		Delivered:   f.delivered.Load(), Skipped: f.skipped.Load(), Retried: f.retried.Load(),
-		Parked: f.parked.Load(), Unknown: f.unknown.Load(), LeaseLost: f.leaseLost.Load(),
+		Parked: f.parked.Load(), Unknown: f.unknown.Load(), LeaseLost: f.leaseLost.Load(), Unmapped: f.unmapped.Load(),
 	}
 	if !ob.OldestPending.IsZero() {
 		s.OldestPendingAge = max(0, f.opts.Now().Sub(ob.OldestPending))
@@ -375,15 +382,20 @@ func (f *Forwarder) send(ctx context.Context, e contact.OutboxEntry) (out outcom
 	if err != nil {
 		return outcomeRetry, "reading the contact: " + err.Error(), false
 	}
-	rc, _ := regalio.FromContact(c)
+	rc, diags := regalio.FromContact(c)
 	if rc.UserID == "" && len(rc.Phones) == 0 && len(rc.Emails) == 0 {
 		return outcomeSkipped, "", false // Regal finds a contact by phone, email or userId
 	}
 	var ev *regalio.Event
 	if e.Event != nil {
-		ev, _ = regalio.FromRecord(*e.Event, f.opts.EventSource)
+		var more []diag.Diagnostic
+		ev, more = regalio.FromRecord(*e.Event, f.opts.EventSource)
+		diags = append(diags, more...)
 	}
-	body, _ := regalio.Encode(rc, ev)
+	body, more := regalio.Encode(rc, ev)
+	if diags = append(diags, more...); len(diags) > 0 {
+		f.leftOut(ctx, e, diags)
+	}
 	key := e.MessageID + "@" + e.ContactID
 	if strings.HasPrefix(e.Reason, reasonUnauthorized) {
 		// The Client remembers a refusal per key; a refused key recorded nothing, so a
@@ -406,6 +418,18 @@ func (f *Forwarder) send(ctx context.Context, e contact.OutboxEntry) (out outcom
 	}
 	// ctx ended (the lease, or Stop): a request may have been out.
 	return outcomeRetry, err.Error(), true
+}
+
+// leftOut reports what a body could not carry (Rule R1): counted, and logged as a
+// warning with each value's code and field (their messages mask phones and emails).
+func (f *Forwarder) leftOut(ctx context.Context, e contact.OutboxEntry, diags []diag.Diagnostic) {
+	f.unmapped.Add(int64(len(diags)))
+	attrs := make([]slog.Attr, 0, len(diags)+2)
+	attrs = append(attrs, slog.Int64("seq", e.Seq), slog.String("messageId", e.MessageID))
+	for i, d := range diags {
+		attrs = append(attrs, slog.Group(strconv.Itoa(i), slog.String("code", string(d.Code)), slog.String("field", d.Field), slog.String("message", d.Message)))
+	}
+	f.log.LogAttrs(ctx, slog.LevelWarn, "regalkit: values left out of the body sent to regal", attrs...)
 }
 
 // backoff returns the wait before the next attempt of an entry that failed attempts

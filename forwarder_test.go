@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -342,6 +344,50 @@ func TestForwarder_ParkedEntryDoesNotBlockTheContact(t *testing.T) {
 	assert.Equal(t, int64(3), st.Delivered, "the identify and the two good tracks")
 	assert.Equal(t, 3, st.Sent)
 	assert.Zero(t, st.OldestPendingAge)
+}
+
+// TestForwarder_ReportsWhatTheBodyLeftOut: a value Regal's body has no place for is
+// left out and reported (Rule R1): counted in Stats and logged as a warning, without
+// the contact's phone.
+func TestForwarder_ReportsWhatTheBodyLeftOut(t *testing.T) {
+	regal := newFakeRegal(t, func(body) failure { return answerOK })
+	store := memstore.New()
+	p := regalkit.New(store, &regalkit.Options{Outbox: true})
+	_, err := p.ProcessBytes(context.Background(), []byte(msg(`"type":"identify","messageId":"m1","userId":"u1",`+at(0)+
+		`,"traits":{"phone":"+19545552399","address":{"line1":"1 Main St","line2":"Apt 4B","city":"Miami"}}`)))
+	require.NoError(t, err)
+	var logs lockedLog
+	opts := fastForwarding(5 * time.Second)
+	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	fw, err := regalkit.NewForwarder(store, regal.client(), opts)
+	require.NoError(t, err)
+	fw.Start()
+	st := waitSettled(t, fw, 10*time.Second)
+	require.NoError(t, fw.Stop(context.Background()))
+	assert.Equal(t, int64(1), st.Delivered)
+	assert.Equal(t, int64(1), st.Unmapped, "the second address line")
+	out := logs.String()
+	assert.Contains(t, out, "values left out of the body sent to regal")
+	assert.Contains(t, out, "regal.unmapped")
+	assert.NotContains(t, out, "9545552399")
+}
+
+// lockedLog is a log destination the Forwarder's goroutines write while a test reads.
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func TestForwarder_SendsTheContactAsItIsAtSendTime(t *testing.T) {
