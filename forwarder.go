@@ -62,9 +62,10 @@ type ForwarderStats struct {
 	Skipped   int64 // entries with nothing to send: the contact is gone, or Regal could not tell who it is
 	Retried   int64 // failed sends set to be tried again
 	Parked    int64 // entries refused for good, now dead
-	// Unknown counts failed sends whose outcome is unknown: a request was out when the
-	// attempts or the lease ran out, so Regal may have recorded it, and the retry may
-	// record it twice.
+	// Unknown counts failed sends whose outcome is unknown: a request got no answer
+	// or a 5xx before the attempts or the lease ran out, so Regal may have recorded
+	// it, and the retry may record it twice. A send answered only 408 or 429 is not
+	// counted: those record nothing.
 	Unknown int64
 	// LeaseLost counts entries whose lease another claim took before this Forwarder
 	// settled them: they may be sent twice.
@@ -315,7 +316,7 @@ func (f *Forwarder) deliver(e contact.OutboxEntry) {
 	}()
 	// A send never outlives its lease: past it, another claim may send the entry too.
 	ctx, cancel := context.WithTimeout(f.sendCtx, f.opts.Lease*9/10)
-	out, reason, unknown := f.send(ctx, e)
+	out, reason, unknown, wait := f.send(ctx, e)
 	cancel()
 	if unknown {
 		f.unknown.Add(1)
@@ -342,7 +343,7 @@ func (f *Forwarder) deliver(e contact.OutboxEntry) {
 	case outcomeRetry:
 		next := f.opts.Now()
 		if !cutOff { // cut off by Stop: due again at once, for the next Forwarder
-			next = next.Add(f.backoff(e.Attempts))
+			next = next.Add(max(f.backoff(e.Attempts), wait))
 		}
 		err = f.outbox.Retry(sctx, e.Seq, e.Lease, next, reason)
 		if err == nil {
@@ -373,18 +374,19 @@ const reasonUnauthorized = "api key refused: "
 
 // send builds the entry's body from the contact as it is now and sends it. unknown
 // reports that a request was out when the send failed, so that Regal may have
-// recorded it.
-func (f *Forwarder) send(ctx context.Context, e contact.OutboxEntry) (out outcome, reason string, unknown bool) {
+// recorded it; wait is the least wait before the next attempt Regal asked for
+// (Retry-After, Rule R2).
+func (f *Forwarder) send(ctx context.Context, e contact.OutboxEntry) (out outcome, reason string, unknown bool, wait time.Duration) {
 	c, err := f.store.Contact(ctx, e.ContactID)
 	if errors.Is(err, contact.ErrNotFound) {
-		return outcomeSkipped, "", false // deleted or merged away: Regal gets nothing of it (Rule I7)
+		return outcomeSkipped, "", false, 0 // deleted or merged away: Regal gets nothing of it (Rule I7)
 	}
 	if err != nil {
-		return outcomeRetry, "reading the contact: " + err.Error(), false
+		return outcomeRetry, "reading the contact: " + err.Error(), false, 0
 	}
 	rc, diags := regalio.FromContact(c)
 	if rc.UserID == "" && len(rc.Phones) == 0 && len(rc.Emails) == 0 {
-		return outcomeSkipped, "", false // Regal finds a contact by phone, email or userId
+		return outcomeSkipped, "", false, 0 // Regal finds a contact by phone, email or userId
 	}
 	var ev *regalio.Event
 	if e.Event != nil {
@@ -406,18 +408,18 @@ func (f *Forwarder) send(ctx context.Context, e contact.OutboxEntry) (out outcom
 	var re *regalio.RetryError
 	switch {
 	case err == nil:
-		return outcomeSent, "", false
+		return outcomeSent, "", false, 0
 	case errors.Is(err, regalio.ErrUnauthorized):
-		return outcomeRetry, reasonUnauthorized + err.Error(), false
+		return outcomeRetry, reasonUnauthorized + err.Error(), false, 0
 	case errors.Is(err, regalio.ErrPermanent):
-		return outcomePark, err.Error(), false
+		return outcomePark, err.Error(), false, 0
 	case errors.As(err, &re):
-		return outcomeRetry, err.Error(), true
+		return outcomeRetry, err.Error(), re.Uncertain, re.RetryAfter
 	case errors.Is(err, regalio.ErrInFlight):
-		return outcomeRetry, err.Error(), false
+		return outcomeRetry, err.Error(), false, 0
 	}
 	// ctx ended (the lease, or Stop): a request may have been out.
-	return outcomeRetry, err.Error(), true
+	return outcomeRetry, err.Error(), true, 0
 }
 
 // leftOut reports what a body could not carry (Rule R1): counted, and logged as a

@@ -372,6 +372,41 @@ func TestForwarder_ReportsWhatTheBodyLeftOut(t *testing.T) {
 	assert.NotContains(t, out, "9545552399")
 }
 
+// TestForwarder_HonoursRetryAfterPastTheLease: a Retry-After longer than the send's
+// lease is honoured by the next attempt's time, and a 429, which records nothing, is
+// no unknown outcome (Rule R2).
+func TestForwarder_HonoursRetryAfterPastTheLease(t *testing.T) {
+	var mu sync.Mutex
+	var arrivals []time.Time
+	regal := newFakeRegal(t, func(body) failure {
+		mu.Lock()
+		defer mu.Unlock()
+		arrivals = append(arrivals, time.Now())
+		if len(arrivals) == 1 {
+			return answer429 // Retry-After: 1
+		}
+		return answerOK
+	})
+	store := memstore.New()
+	p := regalkit.New(store, &regalkit.Options{Outbox: true})
+	workload(t, p, 1, 0, func(int) bool { return false })
+	client := regalio.NewClient("key", &regalio.ClientOptions{BaseURL: regal.srv.URL, HTTPClient: &http.Client{Transport: regal},
+		Rate: rate.Inf, MaxAttempts: 3, AttemptTimeout: 150 * time.Millisecond, MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
+		MaxRetryAfter: time.Minute})
+	fw, err := regalkit.NewForwarder(store, client, fastForwarding(300*time.Millisecond))
+	require.NoError(t, err)
+	fw.Start()
+	st := waitSettled(t, fw, 10*time.Second)
+	require.NoError(t, fw.Stop(context.Background()))
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, arrivals, 2)
+	assert.GreaterOrEqual(t, arrivals[1].Sub(arrivals[0]), 950*time.Millisecond, "the second attempt waited the Retry-After")
+	assert.Equal(t, int64(1), st.Delivered)
+	assert.Equal(t, int64(1), st.Retried)
+	assert.Zero(t, st.Unknown, "a 429 recorded nothing")
+}
+
 // lockedLog is a log destination the Forwarder's goroutines write while a test reads.
 type lockedLog struct {
 	mu sync.Mutex

@@ -183,8 +183,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 // Send posts body, an Events API body such as [Encode] returns, for the message
 // messageID (Rule R2; see [Client] for retries and for what a repeated messageId does).
 // It returns nil once Regal answered 2xx; a [*StatusError] when Regal refused the body
-// for good; a [*RetryError] when the attempts ran out; [ErrInFlight] when another Send
-// has the same messageId; and ctx's error, wrapped, when ctx ended first.
+// for good; a [*RetryError] when the attempts ran out, or when the wait before the
+// next one (a Retry-After, say) would end after ctx's deadline; [ErrInFlight] when
+// another Send has the same messageId; and ctx's error, wrapped, when ctx ended first.
 func (c *Client) Send(ctx context.Context, messageID string, body []byte) error {
 	if messageID != "" {
 		c.mu.Lock()
@@ -214,6 +215,7 @@ func (c *Client) Send(ctx context.Context, messageID string, body []byte) error 
 func (c *Client) send(ctx context.Context, body []byte) error {
 	o := &c.opts
 	ceiling := o.MinBackoff
+	uncertain := false
 	for attempt := 1; ; attempt++ {
 		if err := c.wait(ctx); err != nil {
 			return stopped(attempt-1, err)
@@ -227,12 +229,18 @@ func (c *Client) send(ctx context.Context, body []byte) error {
 		case err == nil && !retryable(status):
 			return &StatusError{Status: status, Body: excerpt}
 		}
-		if attempt >= o.MaxAttempts {
-			return &RetryError{Attempts: attempt, Status: status, Last: attemptError(status, err)}
-		}
+		uncertain = uncertain || err != nil || status >= 500
+		retryAfter = min(retryAfter, o.MaxRetryAfter)
 		delay := o.Jitter(ceiling)
 		if retryAfter > 0 {
-			delay = min(retryAfter, o.MaxRetryAfter)
+			delay = retryAfter
+		}
+		gaveUp := attempt >= o.MaxAttempts
+		if dl, ok := ctx.Deadline(); ok && delay > time.Until(dl) {
+			gaveUp = true // the wait would outlast ctx: say how long it is instead
+		}
+		if gaveUp {
+			return &RetryError{Attempts: attempt, Status: status, Last: attemptError(status, err), RetryAfter: retryAfter, Uncertain: uncertain}
 		}
 		ceiling = min(ceiling*2, o.MaxBackoff)
 		if err := o.Sleep(ctx, delay); err != nil {

@@ -215,6 +215,30 @@ func TestClientRetryAfterCapped(t *testing.T) {
 	assert.Equal(t, []time.Duration{5 * time.Minute}, clock.slept())
 }
 
+// TestClientRetryAfterPastTheDeadline: a Retry-After that would end after ctx's
+// deadline ends the send at once with a *RetryError that names the wait (Rule R2),
+// rather than a sleep the deadline cuts off; a 429 recorded nothing, so the outcome is
+// certain. A 5xx or an attempt without an answer makes it uncertain.
+func TestClientRetryAfterPastTheDeadline(t *testing.T) {
+	c, s, clock := newTestClient(t, status(429, "", "Retry-After", "30"), status(200, ""))
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	err := c.Send(ctx, "m1", []byte(body))
+	var re *RetryError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, 30*time.Second, re.RetryAfter)
+	assert.Equal(t, 1, re.Attempts)
+	assert.False(t, re.Uncertain, "a 429 records nothing")
+	assert.Empty(t, clock.slept(), "no sleep into the deadline")
+	assert.Equal(t, 1, s.count())
+
+	c, _, _ = newTestClient(t, status(503, ""), status(429, "", "Retry-After", "30"))
+	err = c.Send(ctx, "m2", []byte(body))
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, 2, re.Attempts)
+	assert.True(t, re.Uncertain, "after a 503, Regal may have recorded it")
+}
+
 // Rule R2: a messageId is delivered once; a permanent refusal is not sent again; an
 // unknown outcome may be sent again.
 func TestClientMessageIDOnce(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/regalkit/regalkit/identity"
 )
@@ -51,13 +52,22 @@ func (e *StatusError) Is(target error) bool {
 }
 
 // RetryError is a send that gave up: every attempt met a network error, a timeout or a
-// retryable status, and the attempts ran out. It unwraps to [ErrRetriesExhausted] and to
-// the last attempt's error. Whether Regal recorded the event is unknown.
+// retryable status, and the attempts ran out, or the wait before the next attempt
+// would have outlasted the send's context (its deadline). It unwraps to
+// [ErrRetriesExhausted] and to the last attempt's error.
 type RetryError struct {
 	Attempts int
 	// Status is the last attempt's HTTP status; 0 when it got no response.
 	Status int
 	Last   error
+	// RetryAfter is the wait the last answer's Retry-After asked for (at most
+	// ClientOptions.MaxRetryAfter); zero when it named none. A caller that tries again
+	// later should wait at least that long (Rule R2).
+	RetryAfter time.Duration
+	// Uncertain reports that Regal may have recorded the body: an attempt got no
+	// answer (a network error, a timeout) or a 5xx. Without it every attempt was
+	// answered 408 or 429, which record nothing.
+	Uncertain bool
 }
 
 // Error names the attempts and the last failure.
