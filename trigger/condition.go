@@ -2,6 +2,7 @@ package trigger
 
 import (
 	"bytes"
+	"cmp"
 	"math/big"
 	"strconv"
 	"strings"
@@ -73,25 +74,103 @@ func compare(a, b []byte) (int, bool) {
 }
 
 // compareNumbers compares two JSON numbers exactly, digit for digit: whole numbers that
-// fit 64 bits directly, any other as an exact rational.
+// fit 64 bits directly, any other by its decimal digits and exponent. It takes time in
+// the length of the texts, whatever their exponents: a property such as 1e999999 from
+// an untrusted sender would cost a big.Rat a million digits at every comparison.
 func compareNumbers(a, b []byte) (int, bool) {
 	if x, err := strconv.ParseInt(string(a), 10, 64); err == nil {
 		if y, err := strconv.ParseInt(string(b), 10, 64); err == nil {
-			switch {
-			case x < y:
-				return -1, true
-			case x > y:
-				return 1, true
-			}
-			return 0, true
+			return cmp.Compare(x, y), true
 		}
 	}
-	x, ok1 := new(big.Rat).SetString(string(a))
-	y, ok2 := new(big.Rat).SetString(string(b))
+	x, ok1 := parseDecimal(a)
+	y, ok2 := parseDecimal(b)
 	if !ok1 || !ok2 {
 		return 0, false
 	}
-	return x.Cmp(y), true
+	return x.compare(y), true
+}
+
+// decimal is a JSON number as 0.d1d2d3... × 10^exp: its sign, its significant digits
+// (no leading or trailing zeros; none for zero) and the exponent of that form.
+type decimal struct {
+	neg    bool
+	digits []byte
+	exp    *big.Int
+}
+
+// parseDecimal reads the JSON number text b.
+func parseDecimal(b []byte) (decimal, bool) {
+	var d decimal
+	if len(b) > 0 && b[0] == '-' {
+		d.neg, b = true, b[1:]
+	}
+	mantissa, exp10, _ := bytes.Cut(b, []byte{'e'})
+	if len(exp10) == 0 {
+		mantissa, exp10, _ = bytes.Cut(b, []byte{'E'})
+	}
+	whole, frac, _ := bytes.Cut(mantissa, []byte{'.'})
+	if len(whole) == 0 {
+		return decimal{}, false
+	}
+	for _, c := range whole {
+		if c < '0' || c > '9' {
+			return decimal{}, false
+		}
+	}
+	for _, c := range frac {
+		if c < '0' || c > '9' {
+			return decimal{}, false
+		}
+	}
+	all := append(append([]byte(nil), whole...), frac...)
+	lead := 0
+	for lead < len(all) && all[lead] == '0' {
+		lead++
+	}
+	d.digits = bytes.TrimRight(all[lead:], "0")
+	d.exp = big.NewInt(int64(len(whole) - lead)) // the point sits after the whole part
+	if len(exp10) > 0 {
+		e, ok := new(big.Int).SetString(string(exp10), 10) // an optional sign, then digits
+		if !ok {
+			return decimal{}, false
+		}
+		d.exp.Add(d.exp, e)
+	}
+	if len(d.digits) == 0 {
+		d.neg = false // -0 is 0
+	}
+	return d, true
+}
+
+// compare orders two decimals by value.
+func (d decimal) compare(o decimal) int {
+	switch dz, oz := len(d.digits) == 0, len(o.digits) == 0; {
+	case dz && oz:
+		return 0
+	case dz:
+		return sign(!o.neg, -1)
+	case oz:
+		return sign(d.neg, -1)
+	case d.neg != o.neg:
+		return sign(d.neg, -1)
+	}
+	c := d.exp.Cmp(o.exp)
+	if c == 0 {
+		c = bytes.Compare(d.digits, o.digits) // the same exponent: digit by digit
+	}
+	if d.neg {
+		return -c
+	}
+	return c
+}
+
+// sign returns v when cond holds, -v otherwise.
+func sign(cond bool, v int) int {
+	if cond {
+		return v
+	}
+	return -v
 }
 
 func trim(b []byte) []byte { return bytes.TrimSpace(b) }
