@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
 	"github.com/regalkit/regalkit/optin"
 )
 
@@ -82,15 +83,30 @@ func Decode(r io.Reader) (*Trigger, error) {
 
 // UnmarshalJSON reads a trigger in its JSON form and checks it (see [Decode]). Unknown
 // fields are refused, so that a misspelt one is not silently ignored.
+//
+// The text must be one JSON value, and its keys must be the form's to the letter:
+// encoding/json alone would take "Exit" for "exit", and the last of two "exit" keys.
 func (t *Trigger) UnmarshalJSON(data []byte) error {
+	var sc jsonvalue.Scanner
+	compact, err := sc.Compact(nil, data)
+	if err != nil {
+		var je *jsonvalue.Error
+		if errors.As(err, &je) && errors.Is(err, jsonvalue.ErrSyntax) {
+			return fmt.Errorf("trigger: JSON syntax error at byte %d: %w", je.Offset, errors.Join(ErrInvalid, err))
+		}
+		return fmt.Errorf("trigger: %w", errors.Join(ErrInvalid, err))
+	}
+	if err := triggerShape.check("", compact); err != nil {
+		return err
+	}
+	if p := sc.Problem(); p != nil { // a repeated key or an over-long number inside a value
+		return fmt.Errorf("trigger: %w", errors.Join(ErrInvalid, p))
+	}
 	var w triggerJSON
-	dec := json.NewDecoder(bytes.NewReader(data))
+	dec := json.NewDecoder(bytes.NewReader(compact))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&w); err != nil {
 		return decodeError(err)
-	}
-	if dec.More() {
-		return fieldError("", "more than one JSON value")
 	}
 	out, err := w.trigger()
 	if err != nil {
@@ -100,6 +116,92 @@ func (t *Trigger) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	*t = out
+	return nil
+}
+
+// shape is what the JSON form allows at one place: a kind (KindInvalid for any
+// value), whole numbers only, an object's members or an array's items.
+type shape struct {
+	kind   jsonvalue.Kind
+	whole  bool
+	fields map[string]*shape
+	items  *shape
+}
+
+var (
+	anyValue     = &shape{}
+	stringValue  = &shape{kind: jsonvalue.KindString}
+	boolValue    = &shape{kind: jsonvalue.KindBool}
+	wholeNumber  = &shape{kind: jsonvalue.KindNumber, whole: true}
+	conditionDoc = &shape{kind: jsonvalue.KindObject, fields: map[string]*shape{"property": stringValue, "op": stringValue, "value": anyValue}}
+
+	// triggerShape is the JSON form of a trigger (see triggerJSON).
+	triggerShape = &shape{kind: jsonvalue.KindObject, fields: map[string]*shape{
+		"name": stringValue,
+		"entry": {kind: jsonvalue.KindObject, fields: map[string]*shape{
+			"kind": stringValue, "event": stringValue,
+			"where": {kind: jsonvalue.KindArray, items: conditionDoc},
+			"count": {kind: jsonvalue.KindObject, fields: map[string]*shape{"atLeast": wholeNumber, "within": stringValue}},
+		}},
+		"exit": {kind: jsonvalue.KindArray, items: &shape{kind: jsonvalue.KindObject, fields: map[string]*shape{
+			"kind": stringValue, "event": stringValue, "within": stringValue,
+		}}},
+		"delay": stringValue,
+		"require": {kind: jsonvalue.KindObject, fields: map[string]*shape{
+			"inAudience": boolValue, "subscribed": stringValue, "trait": conditionDoc,
+		}},
+	}}
+)
+
+// check reports the first place where the compact JSON value v, at path field,
+// departs from the shape: a value of another kind, a key the form does not have (to the
+// letter), a key twice. null stands for an absent member anywhere.
+func (sh *shape) check(field string, v []byte) error {
+	k := jsonvalue.KindOf(v)
+	if sh.kind == jsonvalue.KindInvalid || k == jsonvalue.KindNull {
+		return nil
+	}
+	if k != sh.kind {
+		return fieldError(field, "must be a JSON %s, not %s", sh.kind, k)
+	}
+	switch {
+	case sh.whole:
+		if bytes.ContainsAny(v, ".eE") {
+			return fieldError(field, "must be a whole number, not %s", v)
+		}
+	case sh.fields != nil:
+		seen := make(map[string]bool, len(sh.fields))
+		it := jsonvalue.NewIter(v, 0)
+		for it.Next() {
+			start, end, escaped := it.Key()
+			key := string(v[start:end])
+			if escaped {
+				key = string(jsonvalue.AppendUnescaped(nil, v[start:end]))
+			}
+			path := key
+			if field != "" {
+				path = field + "." + key
+			}
+			sub, ok := sh.fields[key]
+			switch {
+			case !ok:
+				return fieldError(path, "unknown field")
+			case seen[key]:
+				return fieldError(path, "appears twice")
+			}
+			seen[key] = true
+			if err := sub.check(path, it.ValueBytes()); err != nil {
+				return err
+			}
+		}
+	case sh.items != nil:
+		it := jsonvalue.NewIter(v, 0)
+		for i := 0; it.Next(); i++ {
+			if err := sh.items.check(fmt.Sprintf("%s[%d]", field, i), it.ValueBytes()); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 

@@ -140,7 +140,7 @@ func fieldError(field, format string, args ...any) error {
 // Validate reports the first thing wrong with t, as a *FieldError: an empty name or
 // entry event, a kind other than track, page or screen, an unknown operator, a
 // condition value that is not JSON, a negative duration or count, an exit that is the
-// entry event itself, or an unknown channel.
+// entry event itself or another exit's event, or an unknown channel.
 func (t *Trigger) Validate() error {
 	if t == nil {
 		return fieldError("", "nil trigger")
@@ -172,6 +172,11 @@ func (t *Trigger) Validate() error {
 		}
 		if kindOr(x.Kind) == kindOr(t.Entry.Kind) && x.Event == t.Entry.Event {
 			return fieldError(field+".event", "is the entry event: every entry would cancel itself")
+		}
+		for j, y := range t.Exit[:i] {
+			if kindOr(y.Kind) == kindOr(x.Kind) && y.Event == x.Event {
+				return fieldError(field+".event", "is exit[%d]'s event too: give one exit the longest window", j)
+			}
 		}
 	}
 	if t.Delay < 0 {

@@ -66,6 +66,15 @@ func TestDecodeErrorsNameTheField(t *testing.T) {
 		{"bad trait op", `{"name":"a","entry":{"event":"A"},"require":{"trait":{"property":"p","op":"=<","value":1}}}`, "require.trait.op"},
 		{"unknown field", `{"name":"a","entry":{"event":"A"},"dealy":"2h"}`, "dealy"},
 		{"exit not an array", `{"name":"a","entry":{"event":"A"},"exit":{"event":"B"}}`, "exit"},
+		// Paths with the index, keys to the letter and once each (Rule J1).
+		{"second exit's window", `{"name":"a","entry":{"event":"A"},"exit":[{"event":"B","within":"48h"},{"event":"C","within":2}]}`, "exit[1].within"},
+		{"second exit's misspelt key", `{"name":"a","entry":{"event":"A"},"exit":[{"event":"B"},{"event":"C","withn":"2h"}]}`, "exit[1].withn"},
+		{"count in exponent form", `{"name":"a","entry":{"event":"A","count":{"atLeast":1e2}}}`, "entry.count.atLeast"},
+		{"exit twice", `{"name":"a","entry":{"event":"A"},"exit":[{"event":"B","within":"48h"}],"exit":[]}`, "exit"},
+		{"value in another case", `{"name":"a","entry":{"event":"A","where":[{"property":"x","op":"==","value":1,"Value":2}]}}`, "entry.where[0].Value"},
+		{"op twice", `{"name":"a","entry":{"event":"A","where":[{"property":"x","op":"==","value":1,"op":"exists"}]}}`, "entry.where[0].op"},
+		{"Exit", `{"name":"a","entry":{"event":"A"},"Exit":[{"event":"B"}]}`, "Exit"},
+		{"two exits on one event", `{"name":"a","entry":{"event":"A"},"exit":[{"event":"B","within":"1h"},{"event":"B","within":"48h"}]}`, "exit[1].event"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,10 +90,12 @@ func TestDecodeErrorsNameTheField(t *testing.T) {
 }
 
 func TestDecodeSyntaxErrorHasOffset(t *testing.T) {
-	_, err := Decode(strings.NewReader(`{"name": "a", "entry": {]`))
-	require.Error(t, err)
-	assert.ErrorIs(t, err, ErrInvalid)
-	assert.Contains(t, err.Error(), "at byte")
+	for _, in := range []string{`{"name": "a", "entry": {]`, `{"name":"a","entry":{"event":"A"}}}`, `{"name":"a","entry":{"event":"A"}}]`} {
+		_, err := Decode(strings.NewReader(in))
+		require.Error(t, err, in)
+		assert.ErrorIs(t, err, ErrInvalid, in)
+		assert.Contains(t, err.Error(), "at byte", in)
+	}
 }
 
 func TestValidateBuiltInGo(t *testing.T) {
