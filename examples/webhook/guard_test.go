@@ -42,11 +42,20 @@ func TestGuardRoute(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, webhookserver.GuardAnswer{Reason: "guard.quiet_hours", NextAllowed: "2026-06-10T12:00:00Z", Zone: "America/New_York", State: "subscribed"}, a)
 
+	// An offset typed with a bare '+', which a query string reads as a space.
+	r := send(t, http.MethodGet, s.base+"/guard?phone=%2B19545552399&at=2026-06-10T09:30:00-02:00", "")
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	r = send(t, http.MethodGet, s.base+"/guard?phone=%2B19545552399&at=2026-06-10T13:30:00+02:00", "")
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	var plus webhookserver.GuardAnswer
+	require.NoError(t, json.Unmarshal(r.body, &plus))
+	assert.Equal(t, a, plus, "13:30+02:00 is 11:30Z")
+
 	status, a = getGuard(t, s.base, url.Values{"phone": {"+19545552399"}, "channel": {"voice"}, "at": {"2026-06-10T16:00:00Z"}})
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "guard.not_subscribed", a.Reason)
 
-	r := send(t, http.MethodPost, s.base+"/regal", regalSMSStop, "Authorization", "Bearer T")
+	r = send(t, http.MethodPost, s.base+"/regal", regalSMSStop, "Authorization", "Bearer T")
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
 	status, a = getGuard(t, s.base, url.Values{"phone": {"+19545552399"}, "at": {"2026-06-10T16:00:00Z"}})
 	require.Equal(t, http.StatusOK, status)

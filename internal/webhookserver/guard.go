@@ -3,6 +3,8 @@ package webhookserver
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 	_ "time/tzdata" // the zones of Rule G3, also where the machine has no zone database
 
@@ -36,14 +38,9 @@ func (s *server) handleGuard(mux *http.ServeMux, p *regalkit.Processor) {
 			}
 			ch = c
 		}
-		at := time.Now().UTC()
-		if v := q.Get("at"); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "at must be an RFC 3339 time"})
-				return
-			}
-			at = t
+		at, ok := queryTime(w, q)
+		if !ok {
+			return
 		}
 		d, err := g.Check(r.Context(), q.Get("phone"), ch, at)
 		if errors.Is(err, regalkit.ErrGuardInput) {
@@ -60,4 +57,21 @@ func (s *server) handleGuard(mux *http.ServeMux, p *regalkit.Processor) {
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
+}
+
+// queryTime reads the query's "at", an RFC 3339 time, as UTC; now when absent. A query
+// string decodes '+' as a space, so an offset typed as "+02:00" arrives as " 02:00":
+// RFC 3339 has no space, and one is read as the '+' it was. On a bad time it answers
+// 400 and reports false.
+func queryTime(w http.ResponseWriter, q url.Values) (time.Time, bool) {
+	v := q.Get("at")
+	if v == "" {
+		return time.Now().UTC(), true
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.ReplaceAll(v, " ", "+"))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "at: not an RFC 3339 time such as 2026-03-02T11:00:00Z or 2026-03-02T13:00:00%2B02:00"})
+		return time.Time{}, false
+	}
+	return t.UTC(), true
 }

@@ -54,7 +54,7 @@ type DueEntry struct {
 // handleTriggers adds GET /triggers/{name}/due: the contacts due for the trigger at the
 // time the query's "at" names (RFC 3339; now when absent), one JSON document a line,
 // sorted by dueAt then contactId (Rule J3). 404 for an unknown trigger, 400 for a bad
-// "at".
+// "at" (see queryTime).
 func (s *server) handleTriggers(mux *http.ServeMux, triggers []*trigger.Trigger) {
 	mux.HandleFunc("GET /triggers/{name}/due", func(w http.ResponseWriter, r *http.Request) {
 		i := slices.IndexFunc(triggers, func(t *trigger.Trigger) bool { return t.Name == r.PathValue("name") })
@@ -62,14 +62,9 @@ func (s *server) handleTriggers(mux *http.ServeMux, triggers []*trigger.Trigger)
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no trigger has this name"})
 			return
 		}
-		at := time.Now().UTC()
-		if v := r.URL.Query().Get("at"); v != "" {
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "at: not an RFC 3339 time such as 2026-03-02T11:00:00Z"})
-				return
-			}
-			at = t.UTC()
+		at, ok := queryTime(w, r.URL.Query())
+		if !ok {
+			return
 		}
 		var lines []DueLine
 		for d, err := range regalkit.Evaluate(r.Context(), s.store, triggers[i], at) {
