@@ -15,8 +15,9 @@ import (
 // events as of now hold them in the trigger (see [trigger.Trigger.Enters]), whose
 // entry is due at or before now, and who meet t's requirements as they are now. Each
 // comes with the entry event that holds it and the time it became due. They come in
-// the order of their first entry event as of now (by time, messageId, then contact id):
-// the same order for the same store and now.
+// the order of their first event with the entry event's name as of now, whether or
+// not it meets the entry's kind and conditions (by time, messageId, then contact id):
+// the same order for the same store and now. Sort by DueAt for a schedule.
 //
 // It reads the store through [contact.Store.Named]: the entry events up to now, then
 // the exit events from the first entry on, so its cost follows the events with the
