@@ -1,12 +1,14 @@
 package trigger
 
 import (
+	"encoding/json"
 	"slices"
 	"sort"
 	"time"
 
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/regalkit/regalkit/optin"
 )
 
@@ -164,8 +166,9 @@ func (r *Require) Admits(c *contact.Contact) bool {
 	return true
 }
 
-// trait returns a contact's trait as JSON: a standard trait by its name, else a custom
-// property by its key.
+// trait returns a contact's trait as JSON: a standard trait by any key Rule T1 matches
+// to it ("first_name" is firstName; the address is its object of RULES.md, X), else a
+// custom property by its key, exactly (Rule T2).
 func trait(c *contact.Contact, key string) ([]byte, bool) {
 	str := func(s string) ([]byte, bool) {
 		if s == "" {
@@ -173,10 +176,10 @@ func trait(c *contact.Contact, key string) ([]byte, bool) {
 		}
 		return jsonString(s), true
 	}
-	switch key {
-	case "firstName":
+	switch contactcore.NormalizeTraitKey(key) {
+	case "firstname":
 		return str(c.FirstName())
-	case "lastName":
+	case "lastname":
 		return str(c.LastName())
 	case "email":
 		return str(c.Email())
@@ -189,6 +192,13 @@ func trait(c *contact.Contact, key string) ([]byte, bool) {
 			return jsonInt(n), true
 		}
 		return nil, false
+	case "address":
+		a := c.Address()
+		if a.IsZero() {
+			return nil, false
+		}
+		b, err := json.Marshal(a)
+		return b, err == nil
 	}
 	v, ok := c.Custom(key)
 	return []byte(v), ok

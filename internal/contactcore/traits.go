@@ -111,6 +111,11 @@ func normalizeKey[S ~string | ~[]byte](buf []byte, key S) []byte {
 	return buf
 }
 
+// NormalizeTraitKey returns key as Rule T1 matches it to the standard traits: letters
+// and digits only, ASCII letters lowercased ("first_name", "FirstName" and "First
+// Name" are all "firstname").
+func NormalizeTraitKey(key string) string { return string(normalizeKey(nil, key)) }
+
 // normalizeKeyBytes is normalizeKey for a key given as its quoted JSON text. Escaped
 // keys are unquoted first.
 func normalizeKeyBytes(buf []byte, quoted []byte) []byte {
