@@ -2,6 +2,7 @@ package regalkit
 
 import (
 	"context"
+	"net"
 	"strings"
 
 	"github.com/regalkit/regalkit/diag"
@@ -64,7 +65,7 @@ func (t *txn) regalConsent(m *event.Message) []optin.Record {
 	props := m.Properties
 	r := optin.Record{
 		Subscribed:  m.Event == regalio.EventSubscribed,
-		IP:          objectText(props, "ip"),
+		IP:          strings.TrimSpace(objectText(props, "ip")),
 		Source:      objectText(props, "source"),
 		Text:        objectText(props, "text"),
 		Timestamp:   m.Time,
@@ -72,11 +73,25 @@ func (t *txn) regalConsent(m *event.Message) []optin.Record {
 		MessageTime: m.Time,
 		ProcessedAt: t.now,
 	}
-	if r.IP == "" {
-		r.IP = m.Context.IP
-	}
 	report := func(code diag.Code, field, msg string) {
 		t.res.Diagnostics = append(t.res.Diagnostics, diag.Diagnostic{MessageID: m.MessageID, Code: code, Field: field, Message: "regalkit: " + msg})
+	}
+	// Rule C4, as for a trait's record: an ip that is no IP address is left out, and
+	// the message's context.ip, when it is one, stands in.
+	contextIP := ""
+	if net.ParseIP(m.Context.IP) != nil {
+		contextIP = m.Context.IP
+	}
+	if r.IP != "" && net.ParseIP(r.IP) == nil {
+		msg := "the consent event's ip is not an IP address; left out"
+		if contextIP != "" {
+			msg += ", the message's context.ip stands in"
+		}
+		report(diag.OptinInvalid, "properties.ip", msg)
+		r.IP = ""
+	}
+	if r.IP == "" {
+		r.IP = contextIP
 	}
 	refuse := func(code diag.Code, field, msg string) {
 		if r.Refused == "" {

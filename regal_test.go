@@ -163,6 +163,28 @@ func TestRegalSegmentSource(t *testing.T) {
 	assert.Contains(t, f2.events(f2.user("u1")), "s3")
 }
 
+// TestRegalConsentIP_RuleC4: a consent event's ip that is no IP address is left out
+// with a diagnostic, and the message's context.ip stands in, as for a trait's record.
+func TestRegalConsentIP_RuleC4(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(identifyPhone("u1", "+19545552399", ""))
+	res := f.one(`{"type":"track","messageId":"s1","userId":"u1","event":"contact.subscribed","timestamp":"2024-03-01T13:00:00Z","context":{"ip":"8.8.8.8"},
+		"properties":{"channel":"sms","phone":"+19545552399","ip":"not an ip","text":"Reply STOP to stop"},"eventSource":"Regal Voice"}`)
+	require.Len(t, res.Diagnostics, 1)
+	assert.Equal(t, diag.OptinInvalid, res.Diagnostics[0].Code)
+	assert.Equal(t, "properties.ip", res.Diagnostics[0].Field)
+	assert.Equal(t, optin.StateSubscribed, f.user("u1").Subscription(optin.SMS), "context.ip is the evidence")
+
+	res = f.one(`{"type":"track","messageId":"s2","userId":"u1","event":"contact.subscribed","timestamp":"2024-03-01T14:00:00Z","context":{"ip":"nope"},
+		"properties":{"channel":"voice","phone":"+19545552399"},"eventSource":"Regal Voice"}`)
+	codes := []diag.Code{}
+	for _, d := range res.Diagnostics {
+		codes = append(codes, d.Code)
+	}
+	assert.Equal(t, []diag.Code{diag.OptinNoIP}, codes, "a context.ip that is no IP address is no evidence")
+	assert.NotEqual(t, optin.StateSubscribed, f.user("u1").Subscription(optin.Voice))
+}
+
 func TestRegalSink(t *testing.T) {
 	f := newFixture(t, nil)
 	f.one(regalIdentify)
