@@ -53,17 +53,33 @@ func (w Window) Valid() bool { return 0 <= w.Start && w.Start < w.End && w.End <
 func (w Window) String() string { return w.Start.String() + "-" + w.End.String() }
 
 // bounds returns the instants the window opens and closes on the local calendar day
-// of t in loc. Wall-clock times skipped by a daylight-saving change are read as
-// time.Date reads them (normalized forward).
+// of t in loc. A wall-clock time that a daylight-saving change skips is read as the
+// first instant after the gap (see localInstant).
 func (w Window) bounds(t time.Time, loc *time.Location) (open, close time.Time) {
 	y, m, d := t.In(loc).Date()
-	return w.openOn(y, m, d, loc), time.Date(y, m, d, int(w.End)/60, int(w.End)%60, 0, 0, loc)
+	return w.openOn(y, m, d, loc), localInstant(y, m, d, w.End, loc)
 }
 
 // openOn returns the instant the window opens on a local calendar day (d may run past
 // the month's end, as time.Date allows).
 func (w Window) openOn(y int, m time.Month, d int, loc *time.Location) time.Time {
-	return time.Date(y, m, d, int(w.Start)/60, int(w.Start)%60, 0, 0, loc)
+	return localInstant(y, m, d, w.Start, loc)
+}
+
+// localInstant returns the instant the wall clock in loc reads c on a calendar day
+// (24:00 is the next day's midnight). When a daylight-saving change skips that time
+// (clocks go from 23:59 to 01:00 where a zone changes at midnight, as Havana and
+// Santiago do), it returns the first instant after the gap: time.Date may give one an
+// hour early instead, which would close a window ending at 24:00 at 23:00 on that day.
+func localInstant(y int, m time.Month, d int, c Clock, loc *time.Location) time.Time {
+	t := time.Date(y, m, d, int(c)/60, int(c)%60, 0, 0, loc)
+	want := time.Date(y, m, d, int(c)/60, int(c)%60, 0, 0, time.UTC)
+	l := t.In(loc)
+	got := time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
+	if got.Before(want) {
+		t = t.Add(want.Sub(got))
+	}
+	return t
 }
 
 // Contains reports whether the instant t falls in the window in loc's local time.

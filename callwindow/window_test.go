@@ -131,3 +131,17 @@ func ExampleCheck() {
 	fmt.Println(d.Allowed, d.Next.In(ny).Format("15:04 MST"))
 	// Output: false 08:00 EDT
 }
+
+// TestCheck_MidnightDaylightSaving: where daylight saving starts at midnight (Havana,
+// 2026-03-08: 23:59 is followed by 01:00), a window ending at 24:00 keeps its last hour
+// on the day before, and one starting at 00:00 opens when the day's first hour does.
+func TestCheck_MidnightDaylightSaving(t *testing.T) {
+	havana := []*time.Location{zone(t, "America/Havana")}
+	late := callwindow.Window{Start: callwindow.At(8, 0), End: callwindow.At(24, 0)}
+	assert.True(t, callwindow.Check(late, utc("2026-03-08T04:30:00Z"), havana).Allowed, "23:30 on March 7")
+	assert.False(t, callwindow.Check(late, utc("2026-03-08T05:30:00Z"), havana).Allowed, "01:30 on March 8")
+	early := callwindow.Window{Start: callwindow.At(0, 0), End: callwindow.At(6, 0)}
+	r := callwindow.Check(early, utc("2026-03-08T03:00:00Z"), havana) // 22:00 on March 7
+	require.False(t, r.Allowed)
+	assert.Equal(t, utc("2026-03-08T05:00:00Z"), r.Next.UTC(), "opens at 01:00 CDT, the first instant of March 8")
+}
