@@ -109,6 +109,26 @@ func TestRun_shutdownDrainsTheForwarder(t *testing.T) {
 	assert.Contains(t, s.stderr.String(), "pending=0")
 }
 
+// TestRun_shutdownSendsWhatTheLastRequestsEnqueued: an entry a request enqueued behind
+// its contact's send in flight goes out before the server stops, rather than being lost
+// with the memory store.
+func TestRun_shutdownSendsWhatTheLastRequestsEnqueued(t *testing.T) {
+	rec := &regalRecorder{delay: 300 * time.Millisecond, arrived: make(chan struct{}, 1)}
+	regal := httptest.NewServer(rec)
+	defer regal.Close()
+	s := start(t, "-regal-key", "k", "-regal-url", regal.URL+"/events/")
+	require.Equal(t, http.StatusOK, send(t, http.MethodPost, s.base+"/", trackMsg("z-1", "u-z", "Signed Up")).status)
+	select {
+	case <-rec.arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing was forwarded")
+	}
+	require.Equal(t, http.StatusOK, send(t, http.MethodPost, s.base+"/", trackMsg("z-2", "u-z", "Loan Signed")).status)
+	require.NoError(t, s.stop(t))
+	assert.Equal(t, 2, rec.count(), "both events reached Regal")
+	assert.Contains(t, s.stderr.String(), "pending=0")
+}
+
 func TestRun_regalURLUsage(t *testing.T) {
 	for _, u := range []string{"ftp://regal.example/events", "https://regal.example/", "https://regal.example/events?x=1", "::"} {
 		var stderr bytes.Buffer

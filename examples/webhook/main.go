@@ -63,8 +63,9 @@
 // contact/pgstore/cmd/regalkit-webhook runs on PostgreSQL with the same flags and routes.
 //
 // SIGINT or SIGTERM stops the server gracefully: it accepts no new connections,
-// finishes the requests in flight and then drains the forwarder's sends, for up to 25
-// seconds in all, before it exits.
+// finishes the requests in flight and then sends what the outbox holds, for as long as
+// entries keep going out, and finishes the forwarder's sends, for up to 25 seconds in
+// all, before it exits; it logs how many entries it leaves pending.
 package main
 
 import (

@@ -86,15 +86,58 @@ func (s *server) withOutbox(next http.Handler, fw *regalkit.Forwarder) http.Hand
 	})
 }
 
-// drain stops the forwarder, letting its sends in flight finish until ctx ends. Where
-// replicas share the outbox, what it leaves pending another replica's Forwarder claims
-// once the leases end.
+// drain sends what is pending, the entries of the last requests included, for as long
+// as entries keep going out (see sendPending), then stops the forwarder, letting its
+// sends in flight finish until ctx ends. Where replicas share the outbox, what it
+// leaves pending another replica's Forwarder claims once the leases end; in memory it
+// is lost.
 func (s *server) drain(ctx context.Context, fw *regalkit.Forwarder) error {
 	s.logger.Info(s.name + ": draining the forwarder")
+	sendPending(ctx, fw)
 	err := fw.Stop(ctx)
 	if st, serr := fw.Stats(context.Background()); serr == nil {
 		s.logger.Info(s.name+": forwarder stopped", slog.Int("pending", st.Pending), slog.Int("dead", st.Dead),
 			slog.Int64("delivered", st.Delivered), slog.Int64("unknownOutcomes", st.Unknown))
 	}
 	return err
+}
+
+// drainStall is how long sendPending waits for an entry to settle before it gives up
+// on the rest (Regal down, say), and drainReserve the part of the shutdown time it
+// leaves Forwarder.Stop for the sends in flight.
+const (
+	drainStall   = time.Second
+	drainReserve = 5 * time.Second
+)
+
+// sendPending waits while the outbox has pending entries and the Forwarder settles
+// one at least every drainStall, until drainReserve before ctx's deadline: the entries
+// of a contact go one at a time, so what the last requests enqueued behind a send in
+// flight would otherwise wait for a next run, or be lost with the memory store.
+func sendPending(ctx context.Context, fw *regalkit.Forwarder) {
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-drainReserve))
+		defer cancel()
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	settled, since := int64(-1), time.Now()
+	for {
+		st, err := fw.Stats(ctx)
+		if err != nil || st.Pending == 0 {
+			return
+		}
+		if n := st.Delivered + st.Skipped + st.Parked; n != settled {
+			settled, since = n, time.Now()
+		} else if time.Since(since) > drainStall {
+			return
+		}
+		fw.Notify()
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

@@ -256,7 +256,7 @@ func Run(ctx context.Context, cfg Config, stdout io.Writer) error {
 		return err
 	}
 	if fw != nil {
-		// After the requests in flight, so that what they enqueued is sent too.
+		// After the requests in flight, so that what they enqueued is sent too (see drain).
 		if err := s.drain(shutdownCtx, fw); err != nil {
 			return fmt.Errorf("shutdown: %w", err)
 		}
