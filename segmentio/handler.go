@@ -507,6 +507,15 @@ func (h *Handler) decode(body []byte, ep endpoint) payload {
 		if err == io.EOF {
 			break
 		}
+		if len(p.results) == h.limits.MaxBatchItems {
+			// One request holds at most MaxBatchItems items whatever its form: NDJSON
+			// lines and documents one after another count together, lines that hold no
+			// message too, so that neither the sink's work nor the answer (a result
+			// each) grows past the limit (Rule D7). The request is refused whole.
+			p.msgs, p.at, p.results, p.failed = nil, nil, nil, nil
+			p.fatal = &LimitError{Limit: LimitBatchItems, Max: h.limits.MaxBatchItems, Offset: st.docOffset}
+			break
+		}
 		ie, failed := errors.AsType[*ItemError](err)
 		if err != nil && !failed {
 			p.fatal = err

@@ -256,6 +256,10 @@ func TestHandler_RuleD9_payloadErrors(t *testing.T) {
 		{"message over 32 KB", big, 413, diag.MessageLimit, "message size limit", 1},
 		{"every message over 32 KB", "[" + big + "," + big + "]", 413, diag.MessageLimit, "no message could be decoded", 2},
 		{"too many items", "[" + strings.Repeat(`{},`, 2500) + `{}]`, 413, diag.MessageLimit, "batch items limit", 0},
+		// Rule D7 bounds the request, not only one document in it.
+		{"too many lines", strings.Repeat("1\n", 2501), 413, diag.MessageLimit, "batch items limit", 0},
+		{"too many lines after a message", track("m", "u") + "\n" + strings.Repeat("1\n", 2500), 413, diag.MessageLimit, "batch items limit", 0},
+		{"too many arrays", strings.Repeat("["+strings.Repeat(`{},`, 999)+`{}]`+"\n", 3), 413, diag.MessageLimit, "batch items limit", 0},
 		{"body over the limit", `[` + strings.Repeat(track("m", "u")+",", 2000) + track("m", "u") + `]`, 413, diag.MessageLimit, "body is over 131072 bytes", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -29,7 +29,8 @@ type Limits struct {
 	// envelope; in NDJSON, one line) as read: a larger one is refused without being
 	// read further. Default DefaultMaxBatchBytes.
 	MaxBatchBytes int
-	// MaxBatchItems caps the messages in one array or batch. Default
+	// MaxBatchItems caps the messages in one array or batch; a Handler applies it to
+	// the whole request body, whatever its form, every NDJSON line counting. Default
 	// DefaultMaxBatchItems.
 	MaxBatchItems int
 	// MaxDepth caps the nesting of objects and arrays, counted from the message object
