@@ -278,7 +278,7 @@ func TestDecode_RuleD7_limitsAreOptions(t *testing.T) {
 		{"batch size", Limits{MaxBatchBytes: 40}, msg, LimitBatchBytes, true},
 		{"batch items", Limits{MaxBatchItems: 2}, "[" + msg + "," + msg + "," + msg + "]", LimitBatchItems, true},
 		{"depth", Limits{MaxDepth: 3}, msg, LimitDepth, false},
-		{"depth in array", Limits{MaxDepth: 3}, "[" + msg + "]", LimitDepth, true},
+		{"depth in array", Limits{MaxDepth: 3}, "[" + msg + "]", LimitDepth, false}, // the message fails alone (Rule D7)
 		{"number length", Limits{MaxNumberLength: 4}, msg, LimitNumberLength, false},
 	}
 	for _, tt := range tests {
@@ -465,4 +465,28 @@ func TestDecoder_RuleD1_ndjsonDetection(t *testing.T) {
 	var se *SyntaxError
 	require.ErrorAs(t, err, &se, "a broken pretty-printed document ends the input")
 	assert.Equal(t, int64(30), se.Offset)
+}
+
+// TestDecode_RuleD7_deepMessageFailsAlone: inside an array or a batch, a message nested
+// deeper than the limit fails alone; the others are decoded (Rule D7).
+func TestDecode_RuleD7_deepMessageFailsAlone(t *testing.T) {
+	good := func(id string) string { return `{"type":"track","userId":"u","event":"e","messageId":"` + id + `"}` }
+	deep := `{"type":"track","userId":"u","event":"e","messageId":"deep","properties":` +
+		strings.Repeat(`{"a":`, 64) + "1" + strings.Repeat("}", 65)
+	for name, in := range map[string]string{
+		"array": "[" + good("g1") + "," + deep + "," + good("g2") + "]",
+		"batch": `{"batch":[` + good("g1") + "," + deep + "," + good("g2") + `]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			results, err := DecodeAll([]byte(in), nil)
+			require.NoError(t, err)
+			require.Len(t, results, 3)
+			assert.NoError(t, results[0].Err)
+			assert.NoError(t, results[2].Err)
+			var le *LimitError
+			require.ErrorAs(t, results[1].Err, &le)
+			assert.Equal(t, LimitDepth, le.Limit)
+			assert.Equal(t, "deep", results[1].Message.MessageID)
+		})
+	}
 }

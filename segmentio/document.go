@@ -72,7 +72,10 @@ func (s *decodeState) load(raw []byte, off int64, line int) error {
 			extra = 2
 		}
 	}
-	s.scanner.MaxDepth = s.limits.MaxDepth + extra
+	// Deeper than that, up to hardMaxDepth, the scan goes on and the messages too deep
+	// are refused one by one (attributeProblems): one such message must not sink the
+	// others of its array or batch (Rule D7).
+	s.scanner.MaxDepth = max(s.limits.MaxDepth+extra, hardMaxDepth)
 	s.scanner.MaxNumberLength = s.limits.MaxNumberLength
 	// A compact document (an NDJSON line, usually) is read where it is: the message
 	// copies its own text out of it, so one copy of each message is made, not two. doc
@@ -249,8 +252,9 @@ func keyText(doc []byte, it *jsonvalue.Iter) []byte {
 }
 
 // attributeProblems finds which items hold the duplicate key or long number the
-// document pass met; one outside every item spoils the whole document. A lone message
-// deeper than the limit is its problem too.
+// document pass met, and which are nested deeper than the limit; such a problem
+// outside every item spoils the whole document. A lone message deeper than the limit is
+// its problem too.
 func (s *decodeState) attributeProblems() error {
 	p := s.scanner.Problem()
 	if s.form == formSingle {
@@ -262,23 +266,46 @@ func (s *decodeState) attributeProblems() error {
 		}
 		return nil
 	}
-	if p == nil {
+	deep := s.scanner.Depth() > s.limits.MaxDepth+formDepth(s.form)
+	if p == nil && !deep {
 		return nil
 	}
 	s.problems = make([]error, len(s.items))
-	found := false
+	var found, foundDeep bool // an item with the document's problem; one too deep
 	s.checker.MaxDepth = s.limits.MaxDepth
 	s.checker.MaxNumberLength = s.limits.MaxNumberLength
 	for i, sp := range s.items {
 		if err := s.checker.Check(s.doc[sp.start:sp.end]); err != nil {
 			s.problems[i] = s.scanError(err, sp.start, true)
-			found = true
+			if errors.Is(err, jsonvalue.ErrDepth) {
+				foundDeep = true
+			} else {
+				found = true
+			}
 		}
 	}
-	if !found {
-		return s.scanError(p, 0, false)
+	switch {
+	case p != nil && !found:
+		return s.scanError(p, 0, false) // outside every item
+	case deep && !foundDeep:
+		return &LimitError{Limit: LimitDepth, Max: s.limits.MaxDepth, Offset: s.docOffset}
 	}
 	return nil
+}
+
+// hardMaxDepth is the nesting past which a document is refused whole, whatever its
+// messages: the scan's stack grows with the depth.
+const hardMaxDepth = 1024
+
+// formDepth is the levels a form adds above its messages.
+func formDepth(f int) int {
+	switch f {
+	case formArray:
+		return 1
+	case formBatch:
+		return 2
+	}
+	return 0
 }
 
 // item decodes the next item into m.

@@ -252,7 +252,7 @@ func TestHandler_RuleD9_payloadErrors(t *testing.T) {
 		{"no valid message", `[{"type":"track","userId":"u"},{"type":"nope","userId":"u"}]`, 400, diag.MessageNoEvent, "no message could be decoded", 2},
 		{"unsupported type", `{"type":"nope","userId":"u"}`, 400, diag.MessageUnsupportedType, "unsupported message type", 1},
 		{"bad envelope", `{"batch":{}}`, 400, diag.MessageInvalid, "batch: want an array", 0},
-		{"too deep", `{"type":"track","event":"E","userId":"u","properties":` + deep + `}`, 400, diag.MessageLimit, "depth limit", 0},
+		{"too deep", `{"type":"track","event":"E","userId":"u","properties":` + deep + `}`, 400, diag.MessageLimit, "depth limit", 1},
 		{"message over 32 KB", big, 413, diag.MessageLimit, "message size limit", 1},
 		{"every message over 32 KB", "[" + big + "," + big + "]", 413, diag.MessageLimit, "no message could be decoded", 2},
 		{"too many items", "[" + strings.Repeat(`{},`, 2500) + `{}]`, 413, diag.MessageLimit, "batch items limit", 0},

@@ -34,8 +34,9 @@ type Limits struct {
 	// DefaultMaxBatchItems.
 	MaxBatchItems int
 	// MaxDepth caps the nesting of objects and arrays, counted from the message object
-	// (level 1): a message inside an array or batch may nest as deep as a lone one.
-	// Default DefaultMaxDepth.
+	// (level 1): a message inside an array or batch may nest as deep as a lone one, and
+	// one nested deeper fails alone. A document nested deeper than 1,024 levels (or
+	// MaxDepth, when more) is refused whole. Default DefaultMaxDepth.
 	MaxDepth int
 	// MaxNumberLength caps the length of a number literal, in bytes. Default
 	// DefaultMaxNumberLength.
