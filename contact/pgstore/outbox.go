@@ -192,7 +192,7 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, m
 		return nil, nil
 	}
 	until := now.Add(lease)
-	rows, err := s.pool.Query(ctx, sqlOutboxClaim, now, until, max, token())
+	rows, err := s.pool.Query(ctx, sqlOutboxClaim, now, ceilMicro(until), max, token())
 	if err != nil {
 		return nil, readError(ctx, err)
 	}
@@ -257,7 +257,7 @@ func (s *Store) Ack(ctx context.Context, seq int64, token string) error {
 
 // Retry implements contact.Outbox.
 func (s *Store) Retry(ctx context.Context, seq int64, token string, next time.Time, reason string) error {
-	return s.settle(ctx, seq, sqlOutboxRetry, seq, token, next, []byte(reason))
+	return s.settle(ctx, seq, sqlOutboxRetry, seq, token, ceilMicro(next), []byte(reason))
 }
 
 // Park implements contact.Outbox.
@@ -304,4 +304,14 @@ func (s *Store) DeadEntries(ctx context.Context) ([]contact.OutboxEntry, error) 
 		return nil, readError(ctx, err)
 	}
 	return out, nil
+}
+
+// ceilMicro rounds t up to the microsecond, the precision of timestamptz: a lease or a
+// backoff stored so ends no earlier than the caller said (a claim up to 999 ns before
+// LeaseUntil took the entry again when the time was truncated).
+func ceilMicro(t time.Time) time.Time {
+	if c := t.Truncate(time.Microsecond); c.Before(t) {
+		return c.Add(time.Microsecond)
+	}
+	return t
 }

@@ -171,6 +171,23 @@ func outboxLeaseExpires(t tb, s contact.Store) {
 	err := outboxOf(t, s).Ack(context.Background(), first[0].Seq, first[0].Lease)
 	assert.ErrorIs(t, err, contact.ErrLeaseLost, "the first claim's token, after the second claim")
 	ack(t, s, again[0])
+
+	// To the nanosecond: a store that keeps times in microseconds must not end a lease,
+	// or a backoff, early.
+	o, ctx := outboxOf(t, s), context.Background()
+	enqueue(t, s, entry("c-2", "m-2", 0))
+	at := t0.Add(10*time.Minute + 900*time.Nanosecond)
+	got, err := o.Claim(ctx, at, time.Minute, 10)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	early, err := o.Claim(ctx, got[0].LeaseUntil.Add(-500*time.Nanosecond), time.Minute, 10)
+	require.NoError(t, err)
+	assert.Empty(t, early, "500 ns before LeaseUntil the lease holds")
+	next := at.Add(time.Hour)
+	require.NoError(t, o.Retry(ctx, got[0].Seq, got[0].Lease, next, "later"))
+	early, err = o.Claim(ctx, next.Add(-500*time.Nanosecond), time.Minute, 10)
+	require.NoError(t, err)
+	assert.Empty(t, early, "500 ns before NextAttempt the entry waits")
 }
 
 // Clause: Retry ends the lease and leaves the entry pending, due at next, with its

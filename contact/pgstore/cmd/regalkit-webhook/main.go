@@ -84,13 +84,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var flags webhookserver.Flags
 	flags.Register(fs)
-	dsn := fs.String("postgres", os.Getenv("REGALKIT_POSTGRES_DSN"), "PostgreSQL connection string (`DSN`); default $REGALKIT_POSTGRES_DSN")
+	// No default value: flag would print it, password included, in the usage text.
+	dsn := fs.String("postgres", "", "PostgreSQL connection string (`DSN`); default $REGALKIT_POSTGRES_DSN")
 	maxConns := fs.Int("max-conns", 0, "most database connections the server opens (`N`); 0 for pgx's default")
 	if err := flags.Parse(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
+	}
+	if *dsn == "" {
+		*dsn = os.Getenv("REGALKIT_POSTGRES_DSN")
 	}
 	if *dsn == "" {
 		fmt.Fprintln(stderr, "regalkit-webhook: no database: give -postgres DSN or set REGALKIT_POSTGRES_DSN")

@@ -173,6 +173,18 @@ func TestRun_NoDatabaseIsAUsageError(t *testing.T) {
 	assert.Contains(t, stderr.String(), "-postgres")
 }
 
+// TestRun_UsageHidesTheDSN: the usage text, which flag prints for -h, a mistyped flag
+// or a stray argument, never shows the DSN of the environment, password included.
+func TestRun_UsageHidesTheDSN(t *testing.T) {
+	t.Setenv("REGALKIT_POSTGRES_DSN", "postgres://app:S3cretPw@db.internal:5432/regal")
+	for _, args := range [][]string{{"-h"}, {"-adr", "x"}, {"extra"}} {
+		var stderr bytes.Buffer
+		_ = run(context.Background(), args, io.Discard, &stderr)
+		assert.NotEmpty(t, stderr.String(), "args %v", args)
+		assert.NotContains(t, stderr.String(), "S3cretPw", "args %v", args)
+	}
+}
+
 // outboxOf returns a replica's GET /outbox.
 func outboxOf(t *testing.T, url string) map[string]float64 {
 	t.Helper()
