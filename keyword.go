@@ -14,6 +14,7 @@ import (
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/contactcore"
+	"github.com/regalkit/regalkit/internal/timestamp"
 	"github.com/regalkit/regalkit/optin"
 	"github.com/regalkit/regalkit/regalio"
 )
@@ -90,6 +91,11 @@ func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, erro
 	if err != nil {
 		res.Diagnostics = []diag.Diagnostic{{MessageID: in.MessageID, Code: diag.PhoneInvalid, Field: "from",
 			Message: "regalkit: the sender " + identity.MaskPhone(in.From) + " is not a valid phone (Rule T8)"}}
+		return res, nil
+	}
+	if !timestamp.InRange(in.Time) {
+		res.Diagnostics = []diag.Diagnostic{{MessageID: in.MessageID, Code: diag.TimestampInvalid, Field: "time",
+			Message: "regalkit: the inbound SMS's time is outside the years 1677 to 2262 (Rule D4)"}}
 		return res, nil
 	}
 	// The same transaction as a message's (processor.go): duplicates, triggers (Rule

@@ -379,3 +379,35 @@ func TestNew_PanicsOnInvalidOptions(t *testing.T) {
 
 var _ = slices.Sort[[]string]
 var _ = json.Marshal
+
+// TestTimesOutsideTheRange_RuleD4: a time a contact cannot keep (outside the years of
+// 64-bit nanoseconds since 1970; RFC 3339 itself ends at 9999) never reaches one: a
+// consent record with it is refused as one without a timestamp (Rule C3), a message
+// built in Go with it is refused, and so is an inbound text; the contact can still be
+// exported and stored.
+func TestTimesOutsideTheRange_RuleD4(t *testing.T) {
+	f := newFixture(t, nil)
+	res := f.one(`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-01-01T00:00:00Z","context":{"ip":"8.8.8.8"},
+		"traits":{"phone":"+19545552399","optIn":{"channel":"sms","subscribed":true,"timestamp":"9999-12-31T23:30:00-01:00"}}}`)
+	require.Len(t, res.Diagnostics, 1)
+	assert.Equal(t, diag.OptinNoTimestamp, res.Diagnostics[0].Code)
+	c := f.user("u1")
+	_, err := json.Marshal(c)
+	require.NoError(t, err, "the contact exports")
+	b, err := contact.EncodeStorage(c)
+	require.NoError(t, err)
+	_, err = contact.DecodeStorage(b)
+	require.NoError(t, err, "and reads back")
+
+	m := event.Message{Kind: event.Track, UserID: "u1", Event: "Viewed", MessageID: "m2", Time: time.Date(30000, 1, 1, 0, 0, 0, 0, time.UTC)}
+	res, err = f.p.Process(context.Background(), m)
+	require.NoError(t, err)
+	require.Len(t, res.Diagnostics, 1)
+	assert.Equal(t, diag.TimestampInvalid, res.Diagnostics[0].Code)
+	assert.NotContains(t, f.events(f.user("u1")), "m2")
+
+	r, err := f.p.ReceiveSMS(context.Background(), regalkit.InboundSMS{From: "+19545552399", Body: "STOP", Time: time.Date(1500, 1, 1, 0, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+	require.Len(t, r.Diagnostics, 1)
+	assert.Equal(t, diag.TimestampInvalid, r.Diagnostics[0].Code)
+}

@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/internal/timestamp"
 )
 
 // ErrInvalid is the sentinel every [*ValidationError] unwraps to.
@@ -35,6 +36,7 @@ var validationReasons = map[diag.Code]string{
 	diag.MessageNoGroup:         "needs a groupId",
 	diag.MessageNoPreviousID:    "needs a previousId",
 	diag.MessageNoUserID:        "needs a userId",
+	diag.TimestampInvalid:       "time outside the years 1677 to 2262",
 }
 
 // Error names the kind, the rule broken and its code; it quotes no value.
@@ -55,7 +57,9 @@ func (e *ValidationError) Unwrap() error { return ErrInvalid }
 //   - track has a non-empty event (message.no_event);
 //   - group has a groupId (message.no_group);
 //   - alias has a userId and a previousId (message.no_user_id, message.no_previous_id);
-//   - delete has a userId (message.no_user_id).
+//   - delete has a userId (message.no_user_id);
+//   - Time, when set, is within the years of Rule D4 (timestamp.invalid): a message
+//     built in Go may carry any time.Time, a decoded one only those.
 //
 // An empty messageId is valid: the processor derives one (see [DeriveMessageID]).
 // What each kind requires is in the one table of kinds, beside the Kind constants.
@@ -70,6 +74,9 @@ func (m *Message) Validate() error {
 	}
 	if MessageIDTooLong(m.MessageID) {
 		return fail(diag.MessageInvalidID, "messageId")
+	}
+	if !m.Time.IsZero() && !timestamp.InRange(m.Time) {
+		return fail(diag.TimestampInvalid, "timestamp")
 	}
 	k := &kinds[m.Kind]
 	if k.identity && m.UserID == "" && m.AnonymousID == "" {

@@ -7,6 +7,7 @@ package timestamp
 
 import (
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -66,20 +67,41 @@ const millisThreshold = 1e11
 //     without its monotonic suffix " m=+70366.298768264";
 //   - Unix epoch seconds or milliseconds as a numeric string, with an optional fraction.
 //
-// The result is always in UTC.
+// The result is always in UTC, and within [Min, Max]: a time outside is refused.
 func Parse(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, fail(s, "empty")
 	}
-	if isNumeric(s) {
-		return parseEpoch(s)
+	var t time.Time
+	var err error
+	switch {
+	case isNumeric(s):
+		t, err = parseEpoch(s)
+	default:
+		var ok bool
+		if t, ok = parseCanonical(s); !ok {
+			p := parser{s: s}
+			t, err = p.parse()
+		}
 	}
-	if t, ok := parseCanonical(s); ok {
-		return t, nil
+	if err == nil && !InRange(t) {
+		return time.Time{}, fail(s, "outside the years 1677 to 2262")
 	}
-	p := parser{s: s}
-	return p.parse()
+	return t, err
 }
+
+// Min and Max bound the times regalkit keeps: those of 64-bit nanoseconds since 1970
+// (1677-09-21 to 2262-04-11). A contact orders writes by such numbers (Rule T4), the
+// stores keep them, and the export writes them in RFC 3339, whose years end at 9999:
+// an event time, a consent time or a message's clock outside them would order wrongly
+// or make a contact that cannot be written.
+var (
+	Min = time.Unix(0, math.MinInt64).UTC()
+	Max = time.Unix(0, math.MaxInt64).UTC()
+)
+
+// InRange reports whether t is within [Min, Max].
+func InRange(t time.Time) bool { return !t.Before(Min) && !t.After(Max) }
 
 // parseCanonical reads the form nearly every Segment library writes,
 // "2006-01-02T15:04:05Z" with 0 to 9 fraction digits before the Z, without the general
@@ -174,7 +196,7 @@ func ParseJSON(raw []byte) (time.Time, error) {
 		if !isNumeric(string(raw)) {
 			return time.Time{}, fail(string(raw), "not an epoch number")
 		}
-		return parseEpoch(string(raw))
+		return Parse(string(raw))
 	default:
 		return time.Time{}, fail(string(raw), "not a string or number")
 	}

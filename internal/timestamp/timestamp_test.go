@@ -245,3 +245,19 @@ func TestParseJSON_jsonEscapes_RuleD4(t *testing.T) {
 	assert.ErrorIs(t, err, ErrInvalid)
 	assert.Contains(t, err.Error(), "not a JSON string")
 }
+
+// TestParse_range_RuleD4: a time outside the years of 64-bit nanoseconds since 1970 is
+// refused, in every form: a contact could neither order it nor be written with it.
+func TestParse_range_RuleD4(t *testing.T) {
+	for _, in := range []string{"9999-12-31T23:30:00-01:00", "2263-01-01T00:00:00Z", "1600-01-01T00:00:00Z", "1000000000000000", "0001-01-01T00:00:00Z"} {
+		_, err := Parse(in)
+		assert.ErrorIs(t, err, ErrInvalid, in)
+	}
+	_, err := ParseJSON([]byte("1000000000000000"))
+	assert.ErrorIs(t, err, ErrInvalid, "epoch milliseconds in the year 33658")
+	for _, in := range []string{"2262-04-11T23:47:16Z", "1677-09-21T00:12:44Z", Format(Min), Format(Max)} {
+		got, err := Parse(in)
+		require.NoError(t, err, in)
+		assert.True(t, InRange(got), in)
+	}
+}

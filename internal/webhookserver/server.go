@@ -360,7 +360,6 @@ func (s *server) serveContact(w http.ResponseWriter, r *http.Request) {
 // serveAudience writes the contacts in the audience as NDJSON, in the store's order.
 func (s *server) serveAudience(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
-	enc := json.NewEncoder(w)
 	wrote := false
 	for c, err := range s.store.Contacts(r.Context()) {
 		if err != nil {
@@ -375,7 +374,15 @@ func (s *server) serveAudience(w http.ResponseWriter, r *http.Request) {
 		if !c.InAudience() {
 			continue
 		}
-		if err := enc.Encode(contact.Export{Contact: c}); err != nil {
+		b, err := json.Marshal(contact.Export{Contact: c})
+		if err != nil {
+			// A contact that cannot be written is skipped, said in the log, and the
+			// others still go out.
+			s.logger.LogAttrs(r.Context(), slog.LevelError, s.name+": audience: a contact could not be exported",
+				slog.String("contactId", c.ID()), slog.String("error", err.Error()))
+			continue
+		}
+		if _, err := w.Write(append(b, '\n')); err != nil {
 			return // the client went away
 		}
 		wrote = true
