@@ -2,6 +2,7 @@ package regalkit_test
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"slices"
@@ -152,4 +153,39 @@ func TestDecodeStorage_refuses(t *testing.T) {
 	}
 	_, err = contact.EncodeStorage(nil)
 	assert.Error(t, err)
+}
+
+// TestExportRead_keepsWhatItSays: a contact read from an export without its clocks (as
+// a person or another system writes one) keeps every field through the storage codec,
+// and each consent record stays on the phone it applied to (Rule C5): the phone history
+// that bound it is not in the export, and the current primary phone must not get it.
+func TestExportRead_keepsWhatItSays(t *testing.T) {
+	var c contact.Contact
+	require.NoError(t, json.Unmarshal([]byte(`{"userId":"u1","subscriptions":{},"email":"ann@example.com","firstName":"Ann","age":41,
+		"address":{"city":"Austin"},"custom":{"plan":"gold"}}`), &c))
+	b, err := contact.EncodeStorage(&c)
+	require.NoError(t, err)
+	back, err := contact.DecodeStorage(b)
+	require.NoError(t, err)
+	assert.Equal(t, "Ann", back.FirstName())
+	assert.Equal(t, "ann@example.com", back.Email())
+	assert.Equal(t, "Austin", back.Address().City)
+	age, ok := back.Age()
+	assert.True(t, ok)
+	assert.Equal(t, 41, age)
+
+	f := newFixture(t, nil)
+	f.one(`{"type":"identify","userId":"u2","messageId":"m1","timestamp":"2024-01-01T00:00:00Z","traits":{"phone":"+19545552399"}}`)
+	f.one(`{"type":"identify","userId":"u2","messageId":"m2","timestamp":"2024-01-02T00:00:00Z","context":{"ip":"8.8.8.8"},
+		"traits":{"optIn":{"channel":"voice","subscribed":true,"timestamp":"2024-01-02T00:00:00Z"}}}`)
+	f.one(`{"type":"identify","userId":"u2","messageId":"m3","timestamp":"2024-01-03T00:00:00Z","traits":{"phones":{"+12125550123":{"isPrimary":true}}}}`)
+	before := f.user("u2")
+	doc, err := json.Marshal(before)
+	require.NoError(t, err)
+	var read contact.Contact
+	require.NoError(t, json.Unmarshal(doc, &read))
+	for _, phone := range []string{"+19545552399", "+12125550123"} {
+		assert.Equal(t, before.ConsentView().State(phone, optin.Voice), read.ConsentView().State(phone, optin.Voice), phone)
+	}
+	assert.Equal(t, before.Subscription(optin.Voice), read.Subscription(optin.Voice))
 }

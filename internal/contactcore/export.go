@@ -438,6 +438,14 @@ func (x *exportJSON) contact() (*Contact, error) {
 	noClocks := x.Clocks == nil
 	if noClocks {
 		x.Clocks = &clocksJSON{}
+		// Without the clocks, the phone history that bound a record to the contact's
+		// phone at its time (Rule C5) is not there to bind it again: it keeps the
+		// address it applied to, so that no other phone gets its consent.
+		for i := range x.ConsentHistory {
+			if en := &x.ConsentHistory[i]; en.Address == "" && en.AppliesTo != "" {
+				en.Address = en.AppliesTo
+			}
+		}
 	}
 	if err := c.readClocks(x.Clocks, x.ConsentHistory); err != nil {
 		return nil, err

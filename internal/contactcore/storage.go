@@ -262,13 +262,15 @@ func (c *Contact) clocks() *clocksJSON {
 // state writes s, with its consent ledger when withConsent is true.
 func (k *clocksJSON) state(s *state, withConsent bool) *stateClocks {
 	sc := &stateClocks{}
+	// A register never written has neither a value nor a stamp. One with a value and
+	// the zero stamp comes from an export read without its clocks, and is kept.
 	for f, r := range s.fields {
-		if !r.st.isZero() {
+		if !r.st.isZero() || r.val != "" {
 			setClock(&sc.Fields, fields[f].name, k.register(r, false))
 		}
 	}
 	for i, r := range s.address {
-		if !r.st.isZero() {
+		if !r.st.isZero() || r.val != "" {
 			setClock(&sc.Address, addressPartNames[i], k.register(r, false))
 		}
 	}
