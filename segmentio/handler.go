@@ -152,7 +152,8 @@ type HandlerOptions struct {
 // # Endpoints
 //
 // A request whose path ends in v1/identify, v1/track, v1/page, v1/screen, v1/group or
-// v1/alias (with or without a trailing slash, under any prefix) is a tracking-API call:
+// v1/alias, or in the short forms analytics.js posts to (v1/i, v1/t, v1/p, v1/s, v1/g,
+// v1/a), with or without a trailing slash, under any prefix, is a tracking-API call:
 // its body is one message object, and the endpoint gives its type. A message without a
 // "type" takes the endpoint's; one whose type names another endpoint is refused
 // (message.invalid on the field "type"), as is an array, a batch or several messages.
@@ -417,6 +418,14 @@ func endpointOf(path string) endpoint {
 	switch name {
 	case "batch", "import":
 		return endpoint{api: true}
+	case "i", "t", "p", "s", "g", "a":
+		// analytics.js (analytics-next) posts each call to /v1/ and its type's first
+		// letter.
+		for _, kind := range [...]event.Kind{event.Identify, event.Track, event.Page, event.Screen, event.Group, event.Alias} {
+			if kind.String()[0] == name[0] {
+				return endpoint{name: kind.String(), kind: kind, api: true}
+			}
+		}
 	}
 	// A typed endpoint is a kind's Segment type name (event's table of kinds), spelled
 	// exactly; the tracking API has one for every kind but delete.

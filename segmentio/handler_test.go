@@ -620,6 +620,8 @@ func TestEndpointOf(t *testing.T) {
 		"/v1/track": "track", "/v1/track/": "track", "/api/v1/identify": "identify", "v1/alias": "alias",
 		"/": "", "": "", "/v1": "", "/v1/": "", "/v1/batch": "", "/v1/import": "", "/v2/track": "",
 		"/xv1/track": "", "/v1/Track": "", "/v1/track//": "", "/v1/delete": "", "/track": "",
+		"/v1/t": "track", "/v1/i": "identify", "/v1/p": "page", "/v1/s": "screen", "/v1/g": "group", "/v1/a": "alias", // analytics.js
+		"/v1/d": "", "/v1/x": "", "/v1/T": "",
 	} {
 		assert.Equal(t, want, endpointOf(path).name, path)
 	}

@@ -3,8 +3,9 @@
 // through regalkit's Processor on an in-memory store, and serves what it built:
 //
 //	POST /               webhook deliveries: one message, or a JSON array
-//	POST /v1/{identify,track,page,screen,group,alias,batch}
-//	                     tracking-API calls
+//	POST /v1/{identify,track,page,screen,group,alias,batch,import}
+//	                     tracking-API calls; also /v1/{i,t,p,s,g,a}, where
+//	                     analytics.js posts them
 //	GET  /contacts/{userId}
 //	                     the contact with that External ID, with its events, in the
 //	                     export format of RULES.md, X; 404 when there is none

@@ -468,16 +468,17 @@ func TestRun_unknownPaths(t *testing.T) {
 		assert.NotEmpty(t, e["error"], path)
 	}
 	assert.Equal(t, http.StatusNotFound, send(t, http.MethodGet, s.base+"/contacts/u-nowhere", "").status, "nothing was processed")
-	for _, path := range []string{"/", "/v1/identify", "/v1/track", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch"} {
+	for _, path := range []string{"/", "/v1/identify", "/v1/track", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch",
+		"/v1/import", "/v1/i", "/v1/t", "/v1/p", "/v1/s", "/v1/g", "/v1/a"} {
 		want := http.StatusOK
-		if strings.HasPrefix(path, "/v1/") && path != "/v1/track" && path != "/v1/batch" {
+		if strings.HasPrefix(path, "/v1/") && path != "/v1/track" && path != "/v1/batch" && path != "/v1/import" && path != "/v1/t" {
 			want = http.StatusBadRequest // the handler's: a typed endpoint takes its own type
 		}
 		r := send(t, http.MethodPost, s.base+path, `{"type":"track","userId":"u-routed","event":"E","messageId":"`+path+`"}`)
 		assert.Equal(t, want, r.status, path)
 		assert.NotEmpty(t, r.response(t).Results, path)
 	}
-	assert.Len(t, getContact(t, s.base, "u-routed").Events, 3, "the track endpoint, the webhook and batch took the track")
+	assert.Len(t, getContact(t, s.base, "u-routed").Events, 5, "the track endpoints (/v1/track, analytics.js's /v1/t), the webhook, batch and import took the track")
 }
 
 // TestRun_token: with -token, every delivery carries "Authorization: Bearer T"; a

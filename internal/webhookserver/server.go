@@ -310,7 +310,9 @@ type server struct {
 
 // deliveryRoutes are the paths that take deliveries: the webhook's and the tracking
 // API's. Only these reach the handler.
-var deliveryRoutes = []string{"/{$}", "/v1/identify", "/v1/track", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch"}
+var deliveryRoutes = []string{"/{$}", "/v1/identify", "/v1/track", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch",
+	"/v1/import",                                         // analytics-android and older mobile libraries
+	"/v1/i", "/v1/t", "/v1/p", "/v1/s", "/v1/g", "/v1/a"} // analytics.js: the type's first letter
 
 // notFound answers every request no route takes: 405 for a delivery route with another
 // method, 404 for any other path, with a JSON error either way.
