@@ -169,7 +169,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, http.StatusBadRequest, resp)
 		return
 	}
-	events, err := decodeBody(body)
+	events, errs, err := decodeBody(body)
 	if err != nil {
 		h.refuse(w, r, http.StatusBadRequest, &HandlerResponse{Error: err.Error(), Code: diag.RegalInvalid})
 		return
@@ -179,6 +179,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var msgs []event.Message
 	var at []int // index in results of each message
 	for i := range events {
+		if errs[i] != nil { // an element of an array that is no event fails alone
+			results[i] = Result{Diagnostics: []diag.Diagnostic{{Code: diag.RegalInvalid, Message: errs[i].Error()}}}
+			continue
+		}
 		e := &events[i]
 		m := e.Message()
 		results[i] = Result{EventID: e.EventID, MessageID: m.MessageID}
@@ -213,7 +217,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				res.MessageID = results[i].MessageID
 			}
 			results[i] = res
-			if res.EventID != "" {
+			if res.EventID != "" && len(res.EventID) <= maxSeenEventID {
 				h.seen.Add(res.EventID, struct{}{})
 			}
 		}
@@ -221,34 +225,44 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.write(w, http.StatusOK, &HandlerResponse{Results: results})
 }
 
-// decodeBody reads one event, or a JSON array of events.
-func decodeBody(body []byte) ([]ReportedEvent, error) {
+// maxSeenEventID is the longest eventId the Handler remembers: a longer one makes a
+// messageId the Processor refuses (Rule D6), and would only fill the memory.
+const maxSeenEventID = 100
+
+// maxEvents is the most events one request may hold, as Segment's batches (Rule D7).
+const maxEvents = 2500
+
+// decodeBody reads one event, or a JSON array of events. An element of an array that
+// is no event fails alone: its error is in errs, at its index. err is for a body that
+// can never be read: not JSON, an empty array, over maxEvents elements, or one event
+// that is no event.
+func decodeBody(body []byte) (events []ReportedEvent, errs []error, err error) {
 	if jsonvalue.KindOf(trimSpace(body)) != jsonvalue.KindArray {
 		e, err := DecodeEvent(body)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return []ReportedEvent{e}, nil
+		return []ReportedEvent{e}, []error{nil}, nil
 	}
 	// The module's one JSON reader splits the array; each element is then decoded, and
 	// checked, as an event.
 	var sc jsonvalue.Scanner
 	doc, _, err := sc.CompactShared(nil, body)
 	if err != nil {
-		return nil, &EventError{Reason: "the body is not JSON"}
+		return nil, nil, &EventError{Reason: "the body is not JSON"}
 	}
-	var events []ReportedEvent
-	for _, sp := range sc.Root() {
-		e, err := DecodeEvent(doc[sp.Start:sp.End:sp.End])
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, e)
+	root := sc.Root()
+	switch {
+	case len(root) == 0:
+		return nil, nil, &EventError{Reason: "no event in the array"}
+	case len(root) > maxEvents:
+		return nil, nil, &EventError{Reason: "more than " + strconv.Itoa(maxEvents) + " events in the array"}
 	}
-	if len(events) == 0 {
-		return nil, &EventError{Reason: "no event in the array"}
+	events, errs = make([]ReportedEvent, len(root)), make([]error, len(root))
+	for i, sp := range root {
+		events[i], errs[i] = DecodeEvent(doc[sp.Start:sp.End:sp.End])
 	}
-	return events, nil
+	return events, errs, nil
 }
 
 func trimSpace(b []byte) []byte {

@@ -158,7 +158,6 @@ func TestHandlerRefusals(t *testing.T) {
 		{"not JSON", `{"name":`, diag.RegalInvalid},
 		{"no name", `{"eventId":"e"}`, diag.RegalInvalid},
 		{"empty array", `[]`, diag.RegalInvalid},
-		{"array with a bad event", `[{"name":"a"},{"eventId":"e"}]`, diag.RegalInvalid},
 		{"too large", `{"name":"x","pad":"` + strings.Repeat("a", 4096) + `"}`, diag.MessageLimit},
 	}
 	for _, tt := range tests {
@@ -189,12 +188,25 @@ func TestHandlerArray(t *testing.T) {
 	assert.Equal(t, "3f2e1d0c-9b8a-4765-a4b3-c2d1e0f9a8b7", resp.Results[1].EventID)
 	require.Len(t, s.msgs, 2)
 
-	// Whitespace around the elements changes nothing; an array that is not JSON, one
-	// with an element that is not an event, and an empty one are refused whole.
+	// Whitespace around the elements changes nothing; an element that is no event
+	// fails alone (Rule R4: Regal does not send it again, so the others must not be
+	// lost with it); an array that is not JSON, an empty one and one of more than 2,500
+	// events are refused whole.
 	code, resp = post(h, "[\n  "+sample(t, "contact.subscribed")+" ,\n\t"+sample(t, "sms.received")+"\n]", "Authorization", "Bearer T0k3n")
 	require.Equal(t, 200, code)
 	require.Len(t, resp.Results, 2)
-	for _, bad := range []string{"[" + sample(t, "contact.subscribed") + ",", "[" + sample(t, "contact.subscribed") + `,42]`, "[]"} {
+	before := len(s.msgs)
+	code, resp = post(h, `[{"name":"call.completed","eventId":"fresh-1"},42,{"eventId":"e"}]`, "Authorization", "Bearer T0k3n")
+	require.Equal(t, 200, code)
+	require.Len(t, resp.Results, 3)
+	assert.Empty(t, resp.Results[0].Diagnostics)
+	for _, r := range resp.Results[1:] {
+		require.Len(t, r.Diagnostics, 1)
+		assert.Equal(t, diag.RegalInvalid, r.Diagnostics[0].Code)
+	}
+	assert.Len(t, s.msgs, before+1, "the good event reached the sink")
+	many := "[" + strings.Repeat(`{"name":"x"},`, 2500) + `{"name":"x"}]`
+	for _, bad := range []string{"[" + sample(t, "contact.subscribed") + ",", "[]", many} {
 		before := len(s.msgs)
 		code, _ = post(h, bad, "Authorization", "Bearer T0k3n")
 		assert.Equal(t, 400, code, "%.40s", bad)
