@@ -1,69 +1,73 @@
 package diag
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
 // Mask returns s fit to quote in a diagnostic, an error or a log line (RULES.md, X): every
 // email address cut to its domain ("bob.secret@example.com" becomes
-// "***@example.com"), and in every run of digits and the characters phone numbers are
-// written with (space, "+", "-", ".", "(", ")", "/"), every digit but the last four
-// hidden as '*' ("+1 (954) 555-2399" becomes "+* (***) ***-2399"). Text that is
-// neither is kept as it is, so known tokens (a type, a key, a channel) read normally.
-// Invalid UTF-8 is replaced.
+// "***@example.com"), and in every run of characters that are not letters (digits,
+// spaces of any kind, "+", dashes, dots, commas, brackets...), every digit but the last
+// four hidden as '*' ("+1 (954) 555-2399" becomes "+* (***) ***-2399"; so do
+// "954–555–2399", "954 555 2399" with no-break spaces and full-width digits). Text
+// that is neither is kept as it is, so known tokens (a type, a key, a channel) read
+// normally. Invalid UTF-8 is replaced.
 //
 // Use it on every value from the input a message echoes that is not a known token.
 func Mask(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if !needsMask(s) {
-		return strings.ToValidUTF8(s, "\uFFFD")
+		return s
 	}
-	b := []byte(s)
+	rs := []rune(s)
 	// Emails: the local part before each '@', back to the previous character that
 	// cannot be in one.
-	for i := 0; i < len(b); i++ {
-		if b[i] != '@' {
+	for i := 0; i < len(rs); i++ {
+		if rs[i] != '@' {
 			continue
 		}
 		j := i
-		for j > 0 && isLocal(b[j-1]) {
+		for j > 0 && isLocal(rs[j-1]) {
 			j--
 		}
 		if j < i {
-			b = append(b[:j], append([]byte("***"), b[i:]...)...)
+			rs = append(rs[:j], append([]rune("***"), rs[i:]...)...)
 			i = j + 3
 		}
 	}
-	// Digits: in each run of phone characters, all but the last four digits.
-	for i := 0; i < len(b); {
-		if !isPhoneChar(b[i]) {
+	// Digits: in each run of characters that are not letters (nor an email's '@'),
+	// all but the last four.
+	for i := 0; i < len(rs); {
+		if !inNumberRun(rs[i]) {
 			i++
 			continue
 		}
-		j := i
-		digits := 0
-		for j < len(b) && isPhoneChar(b[j]) {
-			if isDigit(b[j]) {
+		j, digits := i, 0
+		for ; j < len(rs) && inNumberRun(rs[j]); j++ {
+			if unicode.IsDigit(rs[j]) {
 				digits++
 			}
-			j++
 		}
 		for k := i; k < j && digits > 4; k++ {
-			if isDigit(b[k]) {
-				b[k] = '*'
+			if unicode.IsDigit(rs[k]) {
+				rs[k] = '*'
 				digits--
 			}
 		}
 		i = j
 	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
+	return string(rs)
 }
 
-// needsMask reports whether s holds an '@' or five digits or more.
+// needsMask reports whether s holds an '@' or five digits or more, of any script.
 func needsMask(s string) bool {
 	digits := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '@':
+	for _, r := range s {
+		switch {
+		case r == '@':
 			return true
-		case isDigit(c):
+		case unicode.IsDigit(r):
 			if digits++; digits > 4 {
 				return true
 			}
@@ -72,14 +76,12 @@ func needsMask(s string) bool {
 	return false
 }
 
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-// isLocal reports whether c can be part of an email's local part, as people write them.
-func isLocal(c byte) bool {
-	return isDigit(c) || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || c >= 0x80 ||
-		strings.IndexByte("!#$%&'*+-/=?^_`{|}~.", c) >= 0
+// isLocal reports whether r can be part of an email's local part, as people write them.
+func isLocal(r rune) bool {
+	return ('0' <= r && r <= '9') || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || r >= 0x80 ||
+		strings.ContainsRune("!#$%&'*+-/=?^_`{|}~.", r)
 }
 
-func isPhoneChar(c byte) bool {
-	return isDigit(c) || strings.IndexByte(" +-.()/", c) >= 0
-}
+// inNumberRun reports whether r can be part of a number as people write one: anything
+// but a letter, and but the '@' an email's masked local part ends at.
+func inNumberRun(r rune) bool { return !unicode.IsLetter(r) && r != '@' }

@@ -22,6 +22,12 @@ func TestMask(t *testing.T) {
 		"12345@example.com":             "***@example.com",
 		"x@1234567890.com":              "***@******7890.com",
 		"\xff19545552399":               "\uFFFD*******2399",
+		// Separators and digits of other kinds still make a number (the type of a
+		// message a handler refuses is echoed masked).
+		"954\u2013555\u20132399": "***\u2013***\u20132399", // en dashes
+		"954\u00a0555\u00a02399": "***\u00a0***\u00a02399", // no-break spaces
+		"954,555,2399":           "***,***,2399",
+		"\uff19\uff15\uff14\uff15\uff15\uff15\uff12\uff13\uff19\uff19": "******\uff12\uff13\uff19\uff19", // full-width digits
 	} {
 		assert.Equal(t, want, Mask(in), in)
 	}
