@@ -103,9 +103,10 @@ func (s *server) drain(ctx context.Context, fw *regalkit.Forwarder) error {
 }
 
 // drainStall is how long sendPending waits for an entry to settle before it gives up
-// on the rest (Regal down, say), and drainReserve the part of the shutdown time it
-// leaves Forwarder.Stop for the sends in flight.
-const (
+// on the rest (Regal down, say), and drainReserve the part of the shutdown time kept
+// for the forwarder: the requests in flight get the rest, and sendPending leaves it to
+// Forwarder.Stop for the sends in flight (variables for the tests).
+var (
 	drainStall   = time.Second
 	drainReserve = 5 * time.Second
 )

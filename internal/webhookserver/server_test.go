@@ -1,14 +1,19 @@
 package webhookserver
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -97,3 +102,55 @@ func TestParse(t *testing.T) {
 	_, err = parse("-addr", "127.0.0.1:0", "-token", "t")
 	assert.NoError(t, err)
 }
+
+// TestRun_slowClientDoesNotTakeTheDrain: a client that sends its body slowly holds its
+// request past the time requests get at shutdown; the server cuts it off and still
+// stops the forwarder (and says what it leaves), and Run returns no error.
+func TestRun_slowClientDoesNotTakeTheDrain(t *testing.T) {
+	defer func(s, r time.Duration) { shutdownTimeout, drainReserve = s, r }(shutdownTimeout, drainReserve)
+	shutdownTimeout, drainReserve = 2*time.Second, 500*time.Millisecond
+	regal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer regal.Close()
+	var logs strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{Store: memstore.New(), Logger: logger,
+			Flags: Flags{Addr: "127.0.0.1:0", RegalKey: "k", RegalURL: regal.URL + "/events"}}, pw)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	require.NoError(t, err)
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	addr := strings.TrimPrefix(strings.TrimSpace(line), "listening on http://")
+	conn, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+	require.NoError(t, err)
+	time.Sleep(100 * time.Millisecond) // the request is in flight
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	assert.Less(t, time.Since(start), shutdownTimeout+time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Contains(t, logs.String(), "were cut off")
+	assert.Contains(t, logs.String(), "forwarder stopped")
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
