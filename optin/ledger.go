@@ -128,7 +128,8 @@ func (l *Ledger) Erase(t time.Time, messageID string) int {
 func (l Ledger) Len() int { return len(l.recs) }
 
 // Records returns a copy of the ledger's records in canonical order: by consent
-// timestamp, then messageId, then the rest of each record.
+// timestamp, then the channel, address, direction and evidence of each record (see
+// History).
 func (l Ledger) Records() []Record {
 	if len(l.recs) == 0 {
 		return nil

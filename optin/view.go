@@ -262,5 +262,7 @@ func (v View) Addresses() []string {
 }
 
 // History returns every record with its outcome (Rule C7), in the ledger's canonical
-// order (by consent timestamp, then messageId). The slice is the caller's.
+// order (by consent timestamp, then the channel, address and evidence of the record:
+// never by messageId, which a record carried by several messages does not have alone).
+// The slice is the caller's.
 func (v View) History() []Entry { return slices.Clone(v.history) }
