@@ -153,6 +153,25 @@ func TestDecodeStorage_refuses(t *testing.T) {
 	}
 	_, err = contact.EncodeStorage(nil)
 	assert.Error(t, err)
+
+	// Values no message could have made a contact hold are refused, and the error
+	// quotes none of them.
+	const stamp = `"stamps":[["2024-01-01T00:00:00Z","m1"]]`
+	for _, clocks := range []string{
+		`"fields":{"age":["abc",0]}`,
+		`"fields":{"age":["1000",0]}`,
+		`"fields":{"email":["not an email",0]}`,
+		`"fields":{"timezone":["Mars Base",0]}`,
+		`"phoneLog":[[0,"member","hello",true]]`,
+		`"held":[{"anonymousId":"","stamp":0}]`,
+	} {
+		doc := `{"storageVersion":` + strconv.Itoa(contact.StorageVersion) + `,"id":"c1","userId":"u1","subscriptions":{},"clocks":{` + stamp + `,` + clocks + `}}`
+		_, err := contact.DecodeStorage([]byte(doc))
+		assert.Error(t, err, clocks)
+		if err != nil {
+			assert.NotContains(t, err.Error(), "not an email", clocks)
+		}
+	}
 }
 
 // TestExportRead_keepsWhatItSays: a contact read from an export without its clocks (as
@@ -188,4 +207,22 @@ func TestExportRead_keepsWhatItSays(t *testing.T) {
 		assert.Equal(t, before.ConsentView().State(phone, optin.Voice), read.ConsentView().State(phone, optin.Voice), phone)
 	}
 	assert.Equal(t, before.Subscription(optin.Voice), read.Subscription(optin.Voice))
+}
+
+// TestExportRead_refusesWhatNoContactHolds: an export whose values the trait rules
+// refuse is an error, naming the field and quoting no value, not a contact with the
+// values dropped.
+func TestExportRead_refusesWhatNoContactHolds(t *testing.T) {
+	for _, doc := range []string{
+		`{"userId":"u1","subscriptions":{},"email":"not-an-email"}`,
+		`{"userId":"u1","subscriptions":{},"age":200}`,
+		`{"userId":"u1","subscriptions":{},"phones":{"12":{"label":"","primary":true}}}`,
+	} {
+		var c contact.Contact
+		err := json.Unmarshal([]byte(doc), &c)
+		assert.Error(t, err, doc)
+		if err != nil {
+			assert.NotContains(t, err.Error(), "not-an-email", doc)
+		}
+	}
 }

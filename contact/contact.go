@@ -278,8 +278,10 @@ func EncodeStorage(c *Contact) ([]byte, error) { return contactcore.EncodeStorag
 // it keeps merging exactly as the original would (Rule S3). A document without
 // "storageVersion" is read as version 1 when it has "clocks": it is what regalkit's
 // stores kept before the key existed (json.Marshal of a *Contact). It fails with
-// [ErrStorageVersion] for a newer version, and with an error for a malformed document;
-// bad input never panics.
+// [ErrStorageVersion] for a newer version, and with an error for a malformed document,
+// one whose values no message could have made a contact hold (an age that is not one,
+// an email without its '@', a phone not in E.164's shape) included; bad input never
+// panics.
 func DecodeStorage(b []byte) (*Contact, error) {
 	c, err := contactcore.DecodeStorage(b)
 	if errors.Is(err, contactcore.ErrStorageVersion) {

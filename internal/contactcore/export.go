@@ -451,7 +451,11 @@ func (x *exportJSON) contact() (*Contact, error) {
 		return nil, err
 	}
 	if noClocks {
-		c.ApplyTraits(x.asIdentify(), nil)
+		// A value the rules refuse is a malformed export, not one to drop in silence.
+		if ch := c.ApplyTraits(x.asIdentify(), nil); len(ch.Diagnostics) > 0 {
+			d := ch.Diagnostics[0]
+			return nil, fmt.Errorf("contact: reading an export: %s: %s (%s)", d.Field, d.Message, d.Code)
+		}
 	}
 	for _, id := range x.AnonymousIDs {
 		if !c.HasKey(identity.AnonymousKey(id)) {

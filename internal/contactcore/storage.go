@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
@@ -404,6 +405,9 @@ func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
 		if err != nil {
 			return err
 		}
+		if hj.AnonymousID == "" {
+			return fmt.Errorf("contact: reading an export: a held message without its anonymousId: %w", errClock)
+		}
 		h := Held{AnonymousID: hj.AnonymousID, MessageID: st.id(), Time: st.time(), Event: hj.Event, Deleted: hj.Deleted, record: hj.Record}
 		if hj.Effect != nil {
 			h.effect = &state{}
@@ -433,6 +437,9 @@ func (k *clocksJSON) readState(sc *stateClocks, s *state) error {
 		r, err := k.parseRegister(raw, false)
 		if err != nil {
 			return err
+		}
+		if r.val != "" && !fields[f].kind.storedShape(r.val) {
+			return fmt.Errorf("contact: reading an export: the value of %s is not one %s can hold: %w", name, name, errClock)
 		}
 		s.fields[f].join(r)
 	}
@@ -481,7 +488,7 @@ func (k *clocksJSON) readState(sc *stateClocks, s *state) error {
 			return err
 		}
 		o := slices.Index(phoneOpNames[:], op)
-		if o <= 0 {
+		if o <= 0 || (phone != "" && !e164Shape(phone)) {
 			return errClock
 		}
 		s.addPhoneWrite(phoneWrite{st: st, phone: phone, op: phoneOp(o), on: on})
@@ -490,4 +497,35 @@ func (k *clocksJSON) readState(sc *stateClocks, s *state) error {
 		s.consent.Merge(*sc.Consent)
 	}
 	return nil
+}
+
+// storedShape reports whether a stored value has the shape the field's kind gives
+// every value it keeps: the storage codec refuses a document that says otherwise rather
+// than make a contact no message could have made. Only the shape: a value kept under
+// older rules (an email normalized differently, say) still reads.
+func (k fieldKind) storedShape(val string) bool {
+	switch k {
+	case kindEmail:
+		at := strings.IndexByte(val, '@')
+		return at > 0 && at < len(val)-1 && !strings.ContainsAny(val, " \t\r\n")
+	case kindAge:
+		n, err := strconv.Atoi(val)
+		return err == nil && n >= 0 && n <= 150 && val == strconv.Itoa(n)
+	case kindZone:
+		return zoneName(val)
+	}
+	return true
+}
+
+// e164Shape reports whether s is "+" and 1 to 15 digits, the shape of an E.164 number.
+func e164Shape(s string) bool {
+	if len(s) < 2 || len(s) > 16 || s[0] != '+' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
