@@ -459,13 +459,19 @@ func (conflictStore) Update(context.Context, func(contact.Tx) error) error {
 func TestRun_unknownPaths(t *testing.T) {
 	s := start(t)
 	body := trackMsg("np-1", "u-nowhere", "Signed Up")
-	for _, path := range []string{"/v1/nope", "/anything/else", "/contacts/x1", "/v1/track/extra", "/v2/track", "/audience"} {
+	for _, path := range []string{"/v1/nope", "/anything/else", "/v1/track/extra", "/v2/track", "/regal"} {
 		r := send(t, http.MethodPost, s.base+path, body)
 		assert.Equal(t, http.StatusNotFound, r.status, path)
 		assert.Equal(t, "application/json", r.header.Get("Content-Type"), path)
 		var e map[string]string
 		require.NoError(t, json.Unmarshal(r.body, &e), path)
 		assert.NotEmpty(t, e["error"], path)
+	}
+	for _, path := range []string{"/contacts/x1", "/audience", "/healthz", "/guard"} { // routes read with GET
+		r := send(t, http.MethodPost, s.base+path, body)
+		assert.Equal(t, http.StatusMethodNotAllowed, r.status, path)
+		assert.Equal(t, "application/json", r.header.Get("Content-Type"), path)
+		assert.Equal(t, "GET, HEAD", r.header.Get("Allow"), path)
 	}
 	assert.Equal(t, http.StatusNotFound, send(t, http.MethodGet, s.base+"/contacts/u-nowhere", "").status, "nothing was processed")
 	for _, path := range []string{"/", "/v1/identify", "/v1/track", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch",

@@ -22,8 +22,7 @@ type regalFlags struct {
 // to the Segment handler at POST /.
 func handleRegal(mux *http.ServeMux, p *regalkit.Processor, f regalFlags, logger *slog.Logger) {
 	if f.token == "" {
-		mux.Handle("POST /regal", http.NotFoundHandler())
-		return
+		return // the route is off: notFound answers for it
 	}
 	h, err := regalio.NewHandler(p.RegalSink(), &regalio.HandlerOptions{Token: f.token, Header: f.header, Logger: logger})
 	if err != nil { // cannot happen: the token is set

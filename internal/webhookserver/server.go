@@ -321,13 +321,25 @@ var deliveryRoutes = []string{"/{$}", "/v1/identify", "/v1/track", "/v1/page", "
 	"/v1/import",                                         // analytics-android and older mobile libraries
 	"/v1/i", "/v1/t", "/v1/p", "/v1/s", "/v1/g", "/v1/a"} // analytics.js: the type's first letter
 
-// notFound answers every request no route takes: 405 for a delivery route with another
+// readRoutes are the paths the server answers GET on (a trailing "/" for those with a
+// name after it), for notFound's 405.
+var readRoutes = []string{"/healthz", "/audience", "/guard", "/contacts/", "/triggers/"}
+
+// notFound answers every request no route takes: 405 for a route's path with another
 // method, 404 for any other path, with a JSON error either way.
 func notFound(w http.ResponseWriter, r *http.Request) {
 	for _, route := range deliveryRoutes {
 		if r.URL.Path == strings.TrimSuffix(route, "{$}") {
 			w.Header().Set("Allow", http.MethodPost)
 			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed: deliveries are POSTed"})
+			return
+		}
+	}
+	for _, route := range readRoutes {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead &&
+			(r.URL.Path == route || (strings.HasSuffix(route, "/") && strings.HasPrefix(r.URL.Path, route) && len(r.URL.Path) > len(route))) {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed: this route is read with GET"})
 			return
 		}
 	}
