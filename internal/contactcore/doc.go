@@ -21,7 +21,7 @@
 // are read from Segment's, Regal's and the seed's key families into one canonical form
 // (Rule T5); age is a whole number 0–150 (T6); emails are normalized (T7); phones are
 // validated with libphonenumber and kept as E.164 (T8), several to a contact with one
-// primary (T9); a message carries at most 300 traits with keys of at most 255 bytes
+// primary (T9); a message carries at most 300 traits with keys of at most 255 characters
 // (T10).
 //
 // # Standard fields: one table

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/regalkit/regalkit/diag"
@@ -18,7 +19,7 @@ import (
 // Trait limits (Rule T10).
 const (
 	MaxTraits   = 300 // traits a message may carry; the rest are refused
-	MaxTraitKey = 255 // bytes in a trait key; longer keys are refused
+	MaxTraitKey = 255 // characters in a trait key; longer keys are refused
 	maxAgeYears = 150
 )
 
@@ -96,16 +97,28 @@ var otherStdKeys = [...]stdKey{
 	{"name", fName}, {"phone", fPhone}, {"address", fAddress}, {"optin", fOptIn}, {"phones", fPhones}, {"emails", fEmails},
 }
 
-// normalizeKey drops every non-alphanumeric character and lowercases ASCII letters
-// (Rule T1), writing into buf; non-ASCII letters are kept as they are.
+// normalizeKey drops every character that is not a letter or a digit and lowercases
+// ASCII letters (Rule T1), writing into buf; other letters and digits are kept as they
+// are, and a no-break space, a dash of any kind or any other non-ASCII punctuation is
+// dropped like an ASCII one ("first\u00a0name" is "firstname").
 func normalizeKey[S ~string | ~[]byte](buf []byte, key S) []byte {
 	buf = buf[:0]
-	for i := 0; i < len(key); i++ {
+	for i := 0; i < len(key); {
 		switch c := key[i]; {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c >= 0x80:
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
 			buf = append(buf, c)
+			i++
 		case c >= 'A' && c <= 'Z':
 			buf = append(buf, c+'a'-'A')
+			i++
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, n := utf8.DecodeRuneInString(string(key[i:min(i+utf8.UTFMax, len(key))]))
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				buf = append(buf, key[i:i+n]...)
+			}
+			i += n
 		}
 	}
 	return buf
@@ -334,8 +347,8 @@ func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Ch
 	count := 0
 	apply := func(mb event.Member, f stdField, known bool, prefix string, fromContext bool) {
 		path := fieldPath{base: prefix, key: mb.Key}
-		if len(mb.Key) > MaxTraitKey {
-			a.refuse(diag.TraitLimit, fieldPath{base: prefix, key: truncateKey(mb.Key)}, "trait key over 255 bytes")
+		if len(mb.Key) > MaxTraitKey && utf8.RuneCountInString(mb.Key) > MaxTraitKey {
+			a.refuse(diag.TraitLimit, fieldPath{base: prefix, key: truncateKey(mb.Key)}, "trait key over 255 characters")
 			return
 		}
 		if !known {

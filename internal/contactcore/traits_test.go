@@ -13,7 +13,8 @@ import (
 )
 
 func TestRuleT1_StandardKeysMatchAfterNormalizing(t *testing.T) {
-	for _, key := range []string{"firstName", "first_name", "FirstName", "First Name", "FIRST-NAME", "first.name"} {
+	for _, key := range []string{"firstName", "first_name", "FirstName", "First Name", "FIRST-NAME", "first.name",
+		"first\u00a0name", "first\u2013name", "first\u2011name", "First\u3000Name"} { // no-break space, en dash, no-break hyphen, ideographic space
 		t.Run(key, func(t *testing.T) {
 			c, diags := apply(t, identify(t, 0, `{"`+key+`":"Rebecca"}`))
 			assert.Empty(t, diags)
@@ -28,6 +29,11 @@ func TestRuleT1_StandardKeysMatchAfterNormalizing(t *testing.T) {
 	age, _ := c.Age()
 	assert.Equal(t, 40, age)
 	assert.Equal(t, "f", c.Gender())
+
+	// Letters of other scripts stay: a key is no standard one for being foreign.
+	c, _ = apply(t, identify(t, 0, `{"prénom":"Ann"}`))
+	_, ok := c.Custom("prénom")
+	assert.True(t, ok)
 }
 
 func TestRuleT1_NameFillsFirstAndLastOnlyWhenAbsent(t *testing.T) {
@@ -315,6 +321,14 @@ func TestRuleT10_Limits(t *testing.T) {
 	_, ok = c.Custom("k300")
 	assert.False(t, ok)
 	assert.Less(t, len(diags[5].Field), 60, "a long key is cut in the diagnostic")
+
+	// The limit counts characters, not bytes.
+	long := strings.Repeat("é", 255)
+	c, diags = apply(t, identify(t, 0, `{"`+long+`":1,"`+long+`é":2}`))
+	_, ok = c.Custom(long)
+	assert.True(t, ok, "255 two-byte characters are 255 characters")
+	require.Len(t, diags, 1)
+	assert.Equal(t, diag.TraitLimit, diags[0].Code)
 }
 
 // TestApplyTraits_manyTraits: a message with more traits than applyTraitsAt keeps the
