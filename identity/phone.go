@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -162,14 +163,18 @@ func parsePhoneIn(input, region string, keyed bool) (phoneResult, string) {
 	if len(input) > maxPhoneInput {
 		return refuse(input, region, ReasonTooLong, phonenumbers.ErrNumTooLong), ""
 	}
+	if !isASCII(input) {
+		ascii, ok := asciiPhone(input)
+		if !ok {
+			// libphonenumber would read Arabic-Indic digits, say; a CRM field holding
+			// them is more likely garbage than a phone.
+			return refuse(input, region, ReasonNotANumber, nil), ""
+		}
+		input = ascii
+	}
 	digits := 0
 	for i := 0; i < len(input); i++ {
 		c := input[i]
-		if c >= 0x80 {
-			// libphonenumber would read Arabic-Indic or full-width digits; a CRM
-			// field holding them is more likely garbage than a phone.
-			return refuse(input, region, ReasonNotANumber, nil), ""
-		}
 		if c >= '0' && c <= '9' {
 			digits++
 		}
@@ -369,4 +374,45 @@ func nanpNumber(nsn string) *phonenumbers.PhoneNumber {
 	nn, _ := strconv.ParseUint(nsn, 10, 64)
 	cc := int32(1)
 	return &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &nn}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiPhone returns s with the separators people paste into phone numbers from word
+// processors and other keyboards written as ASCII: the ones libphonenumber reads as
+// punctuation (no-break and ideographic spaces, zero-width spaces and joiners, soft
+// hyphens, dashes and the minus sign, full-width brackets, slashes and tildes) and its
+// full-width plus, so that the number reads as libphonenumber reads it. ok is false
+// when s holds any other non-ASCII character, digits of other scripts included (see
+// parsePhoneIn).
+func asciiPhone(s string) (string, bool) {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			b.WriteRune(r)
+		case r == '\uff0b':
+			b.WriteByte('+')
+		case r == '\u00a0', r == '\u3000':
+			b.WriteByte(' ')
+		case r == '\u00ad', r == '\u200b', r == '\u2060', r >= '\u2010' && r <= '\u2015', r == '\u2212', r == '\u30fc',
+			r >= '\uff0d' && r <= '\uff0f', r == '\u2053', r == '\u223c', r == '\uff5e':
+			b.WriteByte('-')
+		case r == '\uff08', r == '\uff3b':
+			b.WriteByte('(')
+		case r == '\uff09', r == '\uff3d':
+			b.WriteByte(')')
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
 }

@@ -181,6 +181,8 @@ func FuzzParsePhone_matchesLibphonenumber(f *testing.F) {
 		f.Add(s, "US")
 	}
 	f.Add("+1 613 555 0100", "CA")
+	f.Add("+1 954\u2013555\u20132399", "US")
+	f.Add("\uff08954\uff09\u00a0555\u20112399", "US")
 	f.Fuzz(func(t *testing.T, input, region string) {
 		region = normalizeRegion(region)
 		res := parsePhone(input, region)

@@ -29,6 +29,11 @@ func TestParsePhone_RuleT8_accepts(t *testing.T) {
 		{"+33 1 42 68 53 00", "", "+33142685300", "FR"},
 		{"+33 1 42 68 53 00", "GB", "+33142685300", "FR"},
 		{"  +1 954 555 2399  ", "", "+19545552399", "US"},
+		// Separators pasted from word processors and other keyboards.
+		{"+1 954\u2013555\u20132399", "", "+19545552399", "US"},             // en dashes
+		{"954\u00a0555\u00a02399", "", "+19545552399", "US"},                // no-break spaces
+		{"\uff08954\uff09555-2399", "", "+19545552399", "US"},               // full-width brackets
+		{"\uff0b44\u300020\u30007946\u30000018", "", "+442079460018", "GB"}, // full-width plus, ideographic spaces
 	}
 	for _, tt := range tests {
 		t.Run(tt.input+"/"+tt.region, func(t *testing.T) {
