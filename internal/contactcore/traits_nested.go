@@ -143,7 +143,10 @@ var signatureSeed = maphash.MakeSeed()
 // object with label, isPrimary, smsOptIn and voiceOptIn, or null to remove the number.
 func (a *applier) phonesField(raw []byte, path fieldPath) {
 	if jsonvalue.KindOf(raw) == jsonvalue.KindNull {
-		return // null phones removes nothing: each number is removed by its own null.
+		// null phones removes nothing: each number is removed by its own null. Said,
+		// so that a sender who meant to remove them knows (nothing is dropped silently).
+		a.refuse(diag.TraitInvalid, path, `phones: null removes no phone; remove one with "phones": {"<number>": null}`)
+		return
 	}
 	ok := jsonvalue.Members(raw, func(k, v []byte) {
 		key, _ := jsonvalue.String(k)
@@ -231,6 +234,7 @@ func lenientBool(raw []byte) (bool, bool) {
 // isPrimary, or the only entry.
 func (a *applier) emailsField(raw []byte, path fieldPath) {
 	if jsonvalue.KindOf(raw) == jsonvalue.KindNull {
+		a.refuse(diag.TraitInvalid, path, `emails: null removes no email; remove it with "email": null`)
 		return
 	}
 	type entry struct {

@@ -431,3 +431,17 @@ func TestRuleT4_EscapedStringIsNotTheSameValue(t *testing.T) {
 		assert.Equal(t, `c"d`, c.Address().City, "the later write wins whatever the order")
 	}
 }
+
+// TestNullPhonesAndEmails_RuleT4: phones: null and emails: null remove nothing (each
+// number is removed by its own null, the email by email: null), and say so.
+func TestNullPhonesAndEmails_RuleT4(t *testing.T) {
+	c, _ := apply(t, identify(t, 0, `{"phones":{"+19175554444":{"label":"cell"}},"email":"ann@example.com"}`))
+	for _, key := range []string{"phones", "emails"} {
+		diags := c.ApplyTraits(identify(t, 1, `{"`+key+`":null}`), nil).Diagnostics
+		require.Len(t, diags, 1, key)
+		assert.Equal(t, diag.TraitInvalid, diags[0].Code, key)
+		assert.Equal(t, "traits."+key, diags[0].Field, key)
+	}
+	assert.Equal(t, []string{"+19175554444"}, c.Phones())
+	assert.Equal(t, "ann@example.com", c.Email())
+}
