@@ -95,6 +95,12 @@ func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 		return id
 	}
 	anons := map[string]bool{}
+	for _, a := range aliases {
+		// An anonymous-only message whose anonymousId is a previousId belongs where the
+		// alias now puts it (Rule I5), whichever contact holds it: its own anonymous
+		// contact included, which none of cs may be.
+		anons[a.PreviousID] = true
+	}
 	for _, c := range cs {
 		delete(t.phonesAtLoad, c.ID()) // parts move: their keyword records must follow (Rule G7)
 		for _, id := range c.AnonymousIDs() {

@@ -224,3 +224,24 @@ func TestRebornPartConsentFromLatest_RuleI7(t *testing.T) {
 		check(t, requireSameInEveryOrder(t, []string{identifyU1, identifyU3, deleteU3, alias, identifyU3Again}))
 	})
 }
+
+// TestOrderIndependence_AliasOfAUserIDThatIsAnAnonymousID: a userId that is also an
+// anonymousId (a site that uses one id for both) is linked by every alias that makes it
+// a previousId, whichever contact holds its anonymous-only messages: their own
+// anonymous contact included, when a later alias regroups the userIds (Rules I3, I5,
+// S3). A review found both sets order-dependent.
+func TestOrderIndependence_AliasOfAUserIDThatIsAnAnonymousID(t *testing.T) {
+	requireSameInEveryOrder(t, []string{
+		`{"type":"page","anonymousId":"u4","name":"Home","messageId":"p0","timestamp":"2024-03-01T12:00:00Z"}`,
+		`{"type":"alias","previousId":"u1","userId":"u2","messageId":"a3","timestamp":"2024-03-01T12:01:00Z"}`,
+		`{"type":"alias","previousId":"u1","userId":"u4","messageId":"a1","timestamp":"2024-03-01T12:02:00Z"}`,
+		`{"type":"alias","previousId":"u4","userId":"u1","messageId":"a2","timestamp":"2024-03-01T12:03:00Z"}`,
+	})
+	requireSameInEveryOrder(t, []string{
+		`{"type":"track","userId":"u1","event":"E","messageId":"m1","timestamp":"2024-03-01T12:00:00Z"}`,
+		`{"type":"page","userId":"u2","name":"H","messageId":"m2","timestamp":"2024-03-01T12:01:00Z"}`,
+		`{"type":"page","anonymousId":"u2","name":"H","messageId":"m3","timestamp":"2024-03-01T12:03:00Z"}`,
+		`{"type":"delete","userId":"u2","messageId":"m4","timestamp":"2024-03-01T12:02:00Z"}`,
+		`{"type":"alias","previousId":"u2","userId":"u1","messageId":"m5","timestamp":"2024-03-01T12:04:00Z"}`,
+	})
+}

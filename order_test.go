@@ -24,7 +24,7 @@ import (
 // deletes, equal timestamps and missing messageIds.
 func genPayload(t *rapid.T, i int) string {
 	users := []string{"u1", "u2", "u3"}
-	anons := []string{"a1", "a2", "a3"}
+	anons := []string{"a1", "a2", "a3", "u3"} // u3 is an anonymousId too: an alias of u3 then also links it (Rules I3, I5)
 	fields := []string{
 		`"timestamp":"` + t0.Add(time.Duration(rapid.IntRange(0, 12).Draw(t, "minute"))*time.Minute).Format(time.RFC3339) + `"`,
 	}
