@@ -356,7 +356,7 @@ func TestForwarder_ReportsWhatTheBodyLeftOut(t *testing.T) {
 	_, err := p.ProcessBytes(context.Background(), []byte(msg(`"type":"identify","messageId":"m1","userId":"u1",`+at(0)+
 		`,"traits":{"phone":"+19545552399","address":{"line1":"1 Main St","line2":"Apt 4B","city":"Miami"}}`)))
 	require.NoError(t, err)
-	var logs lockedLog
+	var logs syncBuffer
 	opts := fastForwarding(5 * time.Second)
 	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	fw, err := regalkit.NewForwarder(store, regal.client(), opts)
@@ -366,7 +366,7 @@ func TestForwarder_ReportsWhatTheBodyLeftOut(t *testing.T) {
 	require.NoError(t, fw.Stop(context.Background()))
 	assert.Equal(t, int64(1), st.Delivered)
 	assert.Equal(t, int64(1), st.Unmapped, "the second address line")
-	out := logs.String()
+	out := strings.Join(logs.lines(), "\n")
 	assert.Contains(t, out, "values left out of the body sent to regal")
 	assert.Contains(t, out, "regal.unmapped")
 	assert.NotContains(t, out, "9545552399")
@@ -405,24 +405,6 @@ func TestForwarder_HonoursRetryAfterPastTheLease(t *testing.T) {
 	assert.Equal(t, int64(1), st.Delivered)
 	assert.Equal(t, int64(1), st.Retried)
 	assert.Zero(t, st.Unknown, "a 429 recorded nothing")
-}
-
-// lockedLog is a log destination the Forwarder's goroutines write while a test reads.
-type lockedLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func TestForwarder_SendsTheContactAsItIsAtSendTime(t *testing.T) {
@@ -559,50 +541,33 @@ func TestForwarder_StopDrainsInFlightSends(t *testing.T) {
 	assert.Positive(t, st.Pending, "Stop claims nothing new")
 }
 
+// TestForwarder_StopDeadlineHandsEntriesBack: sends that Stop's deadline cut off go
+// back pending, due at once though the lease was an hour, and are no failed attempt
+// even with MaxAttempts reached: they are not parked (Rule O4).
 func TestForwarder_StopDeadlineHandsEntriesBack(t *testing.T) {
-	regal := newFakeRegal(t, func(body) failure { return hang })
-	regal.arrived = make(chan struct{}, 1)
-	store := memstore.New()
-	p := regalkit.New(store, &regalkit.Options{Outbox: true})
-	workload(t, p, 2, 1, func(int) bool { return false })
-	opts := fastForwarding(time.Hour)
-	fw, err := regalkit.NewForwarder(store, regal.client(), opts)
-	require.NoError(t, err)
-	fw.Start()
-	<-regal.arrived
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	err = fw.Stop(ctx)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	// Due again at once, though the lease was an hour: the next Forwarder need not wait.
-	es, err := store.Claim(context.Background(), time.Now(), time.Minute, 10)
-	require.NoError(t, err)
-	assert.Len(t, es, 2, "both contacts' first entries are claimable")
-}
-
-// TestForwarder_StopCutOffIsNoFailedAttempt: a send that Stop's deadline cut off goes
-// back pending, due at once, even with MaxAttempts reached: it did not fail (Rule O4).
-func TestForwarder_StopCutOffIsNoFailedAttempt(t *testing.T) {
-	regal := newFakeRegal(t, func(body) failure { return hang })
-	regal.arrived = make(chan struct{}, 1)
-	store := memstore.New()
-	p := regalkit.New(store, &regalkit.Options{Outbox: true})
-	workload(t, p, 1, 1, func(int) bool { return false })
-	opts := fastForwarding(time.Hour)
-	opts.MaxAttempts = 1
-	fw, err := regalkit.NewForwarder(store, regal.client(), opts)
-	require.NoError(t, err)
-	fw.Start()
-	<-regal.arrived
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	require.ErrorIs(t, fw.Stop(ctx), context.DeadlineExceeded)
-	dead, err := store.DeadEntries(context.Background())
-	require.NoError(t, err)
-	assert.Empty(t, dead, "cut off by Stop, not given up on")
-	es, err := store.Claim(context.Background(), time.Now(), time.Minute, 10)
-	require.NoError(t, err)
-	assert.Len(t, es, 1, "the entry is due again at once")
+	for _, maxAttempts := range []int{0, 1} {
+		regal := newFakeRegal(t, func(body) failure { return hang })
+		regal.arrived = make(chan struct{}, 1)
+		store := memstore.New()
+		p := regalkit.New(store, &regalkit.Options{Outbox: true})
+		workload(t, p, 2, 1, func(int) bool { return false })
+		opts := fastForwarding(time.Hour)
+		opts.MaxAttempts = maxAttempts
+		fw, err := regalkit.NewForwarder(store, regal.client(), opts)
+		require.NoError(t, err)
+		fw.Start()
+		<-regal.arrived
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		err = fw.Stop(ctx)
+		cancel()
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		dead, err := store.DeadEntries(context.Background())
+		require.NoError(t, err)
+		assert.Empty(t, dead, "MaxAttempts %d: cut off by Stop, not given up on", maxAttempts)
+		es, err := store.Claim(context.Background(), time.Now(), time.Minute, 10)
+		require.NoError(t, err)
+		assert.Len(t, es, 2, "MaxAttempts %d: both contacts' first entries are claimable at once", maxAttempts)
+	}
 }
 
 // stuckClaims is a store whose Claim answers only when its context ends, as a database
