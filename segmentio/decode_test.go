@@ -490,3 +490,27 @@ func TestDecode_RuleD7_deepMessageFailsAlone(t *testing.T) {
 		})
 	}
 }
+
+// TestDecode_RuleD7_batchBytesExactly: a document of exactly MaxBatchBytes is read and
+// one byte more is refused, in every form of reading.
+func TestDecode_RuleD7_batchBytesExactly(t *testing.T) {
+	msg := `{"type":"identify","userId":"u","traits":{"pad":"`
+	for _, extra := range []int{0, 1} {
+		const limit = 200
+		doc := msg + strings.Repeat("x", limit+extra-len(msg)-3) + `"}}`
+		require.Len(t, doc, limit+extra)
+		l := &Limits{MaxBatchBytes: limit}
+		_, err := DecodeAll([]byte(doc), l)
+		d := NewDecoder(strings.NewReader(doc))
+		d.SetLimits(*l)
+		_, serr := d.decodeAll()
+		if extra == 0 {
+			assert.NoError(t, err)
+			assert.NoError(t, serr)
+			continue
+		}
+		var le *LimitError
+		assert.ErrorAs(t, err, &le, "DecodeAll, one byte over")
+		assert.ErrorAs(t, serr, &le, "Decoder, one byte over")
+	}
+}

@@ -63,7 +63,8 @@ func (e *Encoder) Encode(m *event.Message) error {
 // timestamps, as a message built by hand may; diagnostics are not written.
 //
 // It refuses a message without a valid kind, a value that is not valid JSON, and an
-// Extra key that is one of the fields above or present twice.
+// Extra key that is one of the fields above, present twice, or "batch" (which a
+// message inside an array may carry, but which makes an object a batch envelope).
 func Marshal(m *event.Message) ([]byte, error) { return appendMessage(nil, m) }
 
 // Top-level keys with a field of their own; Extra may not use them.
@@ -150,6 +151,12 @@ func appendMessage(b []byte, m *event.Message) ([]byte, error) {
 		}
 		if knownKeys[x.Key] {
 			return b, &EncodeError{Field: "extra." + x.Key, Reason: "a field of its own, not an unknown key"}
+		}
+		if x.Key == "batch" {
+			// A message inside an array or a batch may carry it; written as a message
+			// of its own it would read back as a batch envelope (Rule D1), its value
+			// as other messages.
+			return b, &EncodeError{Field: "extra.batch", Reason: "an object with a batch key reads as a batch envelope"}
 		}
 		if _, dup := seen[x.Key]; dup {
 			return b, &EncodeError{Field: "extra." + x.Key, Reason: "key present twice"}

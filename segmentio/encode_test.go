@@ -65,6 +65,9 @@ func TestMarshal_refusesWhatCannotBeDecoded(t *testing.T) {
 		{"extra without value", event.Message{Kind: event.Identify, Extra: event.Object{{Key: "k"}}}, "extra.k"},
 		{"invalid timestamp JSON", event.Message{Kind: event.Identify, Timestamps: event.Timestamps{SentAt: json.RawMessage(`2020-01-01`)}}, "sentAt"},
 		{"context extra shadows ip", event.Message{Kind: event.Identify, Context: event.Context{IP: "1.1.1.1", Extra: event.Object{{Key: "ip", Value: json.RawMessage(`"2.2.2.2"`)}}}}, "context"},
+		// A batch key, which an item of an array keeps as an unknown key, would make the
+		// written message a batch envelope of other messages (Rule D1).
+		{"extra batch", decodedItem(t, `[{"type":"identify","userId":"u","batch":[{"type":"track","userId":"x","event":"e"}]}]`), "extra.batch"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,4 +78,14 @@ func TestMarshal_refusesWhatCannotBeDecoded(t *testing.T) {
 			assert.ErrorIs(t, err, ErrEncode)
 		})
 	}
+}
+
+// decodedItem returns the one message of the array doc, as DecodeAll reads it.
+func decodedItem(t *testing.T, doc string) event.Message {
+	t.Helper()
+	res, err := DecodeAll([]byte(doc), nil)
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	require.NoError(t, res[0].Err)
+	return res[0].Message
 }

@@ -135,6 +135,9 @@ func (in *input) next(lim *Limits) (doc []byte, off int64, line int, err error) 
 	for {
 		window := in.buf[in.pos:min(len(in.buf), in.pos+limit+1)]
 		end := b.scan(window, scanned)
+		if end > limit { // the window holds one byte past the limit, which may end a value
+			return nil, off, line, &LimitError{Limit: LimitBatchBytes, Max: limit, Offset: off}
+		}
 		if end >= 0 {
 			doc = in.buf[in.pos : in.pos+end]
 			in.pos += end
