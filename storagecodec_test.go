@@ -18,6 +18,7 @@ import (
 	"github.com/regalkit/regalkit"
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/contact/memstore"
+	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/regalkit/regalkit/optin"
 )
@@ -225,4 +226,16 @@ func TestExportRead_refusesWhatNoContactHolds(t *testing.T) {
 			assert.NotContains(t, err.Error(), "not-an-email", doc)
 		}
 	}
+}
+
+// TestContactRead_ignoresEvents: Contact.UnmarshalJSON reads the contact of an export
+// and ignores its events, as its doc says: an event it could not read is no error.
+func TestContactRead_ignoresEvents(t *testing.T) {
+	b, err := json.Marshal(contact.Export{Contact: contact.New("c1"), Events: []event.Record{{Kind: event.Track, Name: "x"}}})
+	require.NoError(t, err)
+	var c contact.Contact
+	require.NoError(t, json.Unmarshal(b, &c))
+	assert.Equal(t, "c1", c.ID())
+	var e contact.Export
+	assert.Error(t, json.Unmarshal(b, &e), "Export reads the events, and a zero time is none")
 }

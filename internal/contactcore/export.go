@@ -242,11 +242,15 @@ func (c *Contact) MarshalJSON() ([]byte, error) { return Export{Contact: c}.Mars
 // regalkit that still wrote them) is read exactly, from its clocks. Events, if present,
 // are ignored: use [Export.UnmarshalJSON] to read them.
 func (c *Contact) UnmarshalJSON(b []byte) error {
-	var e Export
-	if err := e.UnmarshalJSON(b); err != nil {
+	var x exportJSON
+	if err := json.Unmarshal(b, &x); err != nil {
+		return fmt.Errorf("contact: reading an export: %w", err)
+	}
+	r, err := x.contact() // x.events is not read: the events are not the contact's to check
+	if err != nil {
 		return err
 	}
-	*c = *e.Contact
+	*c = *r
 	return nil
 }
 
