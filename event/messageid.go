@@ -21,6 +21,11 @@ const DerivedIDPrefix = "derived-"
 // to the next), integrations (routing, not content), channel, version and unknown
 // top-level keys. Two calls with the same content and no timestamps therefore get the
 // same ID. The result is DerivedIDPrefix and 32 hex digits (128 bits of SHA-256).
+//
+// The timestamps are the raw ones of Timestamps, as sent; Time, which the decoder
+// works out from them and from receivedAt (Rule D5), is not read. A message built in Go
+// with only Time set, and no messageId, is therefore the same message at every Time:
+// give it a MessageID of its own, or its time in Timestamps.Timestamp.
 func DeriveMessageID(m *Message) string {
 	buf := make([]byte, 0, 512)
 	field := func(name string, raw []byte) {
