@@ -156,15 +156,18 @@
 // Counted by a pgx tracer and on the wire (TestRoundTrips), with the statements
 // prepared; each row is one message, after the ones above it:
 //
-//	identify, new user        5  BEGIN+messageId, userId+tombstone+event, anonymousId, new id, writes+COMMIT
+//	identify, new user        7  the known user's three, and the anonymousId's, the new id's and the keys' reads
 //	identify, known user      3  BEGIN+messageId, userId+tombstone+event, writes+COMMIT
 //	track, known user         3  the same: the lookup also says whether the contact has the event
 //	page, known user          3
 //	group, known user         3
-//	track, anonymous only     4
-//	alias                     9
+//	track, anonymous only     5
+//	alias                    12
 //	duplicate                 2  BEGIN+messageId, COMMIT
-//	delete                   12
+//	delete                   10
+//
+// TestRoundTrips logs the counts (.ci/postgres go test -run TestRoundTrips -v .) and
+// fails when one differs from this table.
 //
 // # Figures
 //

@@ -147,7 +147,8 @@ func roundTrips(tb testing.TB, p *regalkit.Processor, tr *statementTracer, wire 
 
 // TestRoundTrips counts the round trips of each kind of message once the connection
 // has prepared every statement. An identify of a known user takes at most 4, BEGIN and
-// COMMIT included (the BEGIN goes with the first read, the writes with the COMMIT).
+// COMMIT included (the BEGIN goes with the first read, the writes with the COMMIT), and
+// every count is the one doc.go's table gives.
 func TestRoundTrips(t *testing.T) {
 	pool, tr, wire := countingPool(t, testSchema(t))
 	s := openStore(t, pool, nil)
@@ -161,6 +162,9 @@ func TestRoundTrips(t *testing.T) {
 	assert.LessOrEqual(t, onWire[1], int64(4), "identify of a known user")
 	assert.LessOrEqual(t, onWire[2], int64(3), "track of a known user: the event's check goes with the lookup")
 	assert.Equal(t, int64(2), onWire[7], "a duplicate: BEGIN with the messageId check, then COMMIT")
+	// The package doc's table ("Round trips") says these counts: a change to them is a
+	// change to the doc.
+	assert.Equal(t, []int64{7, 3, 3, 3, 3, 5, 12, 2, 10}, onWire, "the table of doc.go")
 }
 
 // retryCounter counts the transactions begun: with one Update per message, what is
