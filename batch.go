@@ -552,10 +552,17 @@ func (b *batch) takeAndApply(ctx context.Context, held, taking *bool) {
 		b.mu.Unlock()
 		*held = false
 		ok, err := b.next(&it) // under taking alone: see batch.taking
-		if ok && err == nil && it.diag == nil && it.msg.MessageID == "" {
+		if ok && err == nil && it.msg.MessageID == "" && (it.diag == nil || it.msg.Kind.Valid()) {
 			// Rule E2: a re-delivery has the same. Here, not under mu: the
-			// other workers file and yield their results meanwhile.
+			// other workers file and yield their results meanwhile. A message refused
+			// whole but read far enough to have a type gets one too, as Process gives
+			// it: its result and diagnostic name it.
 			it.msg.MessageID = event.DeriveMessageID(&it.msg)
+			if it.diag != nil && it.diag.MessageID == "" {
+				d := *it.diag
+				d.MessageID = it.msg.MessageID
+				it.diag = &d
+			}
 		}
 		b.mu.Lock()
 		*held = true

@@ -22,6 +22,7 @@ import (
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/optin"
+	"github.com/regalkit/regalkit/segmentio"
 )
 
 var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -410,4 +411,24 @@ func TestTimesOutsideTheRange_RuleD4(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, r.Diagnostics, 1)
 	assert.Equal(t, diag.TimestampInvalid, r.Diagnostics[0].Code)
+}
+
+// TestRefusedMessageID_sameEveryWay: a message refused whole (Rule D6) without a
+// messageId gets the same derived one (Rule E2) through ProcessBytes as through
+// Process, on its result and its diagnostic.
+func TestRefusedMessageID_sameEveryWay(t *testing.T) {
+	f := newFixture(t, nil)
+	raw := []byte(`{"type":"track","userId":"u"}`)
+	res, err := f.p.ProcessBytes(context.Background(), raw)
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	var m event.Message
+	require.Error(t, segmentio.Unmarshal(raw, &m), "the message is refused (no event), and read all the same")
+	require.Equal(t, event.Track, m.Kind)
+	direct, err := f.p.Process(context.Background(), m)
+	require.NoError(t, err)
+	require.NotEmpty(t, direct.MessageID)
+	assert.Equal(t, direct.MessageID, res[0].MessageID)
+	require.Len(t, res[0].Diagnostics, 1)
+	assert.Equal(t, direct.MessageID, res[0].Diagnostics[0].MessageID)
 }
