@@ -77,7 +77,12 @@ func localInstant(y int, m time.Month, d int, c Clock, loc *time.Location) time.
 	l := t.In(loc)
 	got := time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
 	if got.Before(want) {
-		t = t.Add(want.Sub(got))
+		// t is in the zone period before the gap: the gap starts where that period
+		// ends, and the first instant after it is that end (not t plus the gap's
+		// length, which overshoots a time in the middle of the gap, such as 02:30).
+		if _, end := t.ZoneBounds(); !end.IsZero() {
+			return end
+		}
 	}
 	return t
 }

@@ -145,3 +145,14 @@ func TestCheck_MidnightDaylightSaving(t *testing.T) {
 	require.False(t, r.Allowed)
 	assert.Equal(t, utc("2026-03-08T05:00:00Z"), r.Next.UTC(), "opens at 01:00 CDT, the first instant of March 8")
 }
+
+// TestCheck_windowEndingInTheGap: a window that ends at a wall-clock time a
+// daylight-saving change skips (02:30 on New York's spring-forward day, when 01:59 is
+// followed by 03:00) closes when the gap ends, at 03:00, not an hour after 02:30.
+func TestCheck_windowEndingInTheGap(t *testing.T) {
+	ny := []*time.Location{zone(t, "America/New_York")}
+	w := callwindow.Window{Start: callwindow.At(1, 0), End: callwindow.At(2, 30)}
+	assert.True(t, callwindow.Check(w, utc("2026-03-08T06:45:00Z"), ny).Allowed, "01:45 EST")
+	assert.False(t, callwindow.Check(w, utc("2026-03-08T07:00:00Z"), ny).Allowed, "03:00 EDT: the gap is over, and the window with it")
+	assert.False(t, callwindow.Check(w, utc("2026-03-08T07:15:00Z"), ny).Allowed, "03:15 EDT")
+}
