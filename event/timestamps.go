@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/regalkit/regalkit/diag"
@@ -57,14 +58,25 @@ func (ts Timestamps) EventTime() (time.Time, []diag.Diagnostic) {
 	switch {
 	case okT:
 		return ts0, diags
-	case okR && okS && okO:
+	case okR && okS && okO && skewedInRange(recv, sent, orig):
 		return recv.Add(-sent.Sub(orig)), diags
-	case okO:
+	case okO: // also when the corrected time would leave Rule D4's years
 		return orig, diags
 	case okR:
 		return recv, diags
 	}
 	return time.Time{}, diags
+}
+
+// skewedInRange reports whether receivedAt - (sentAt - originalTimestamp) is a time
+// Rule D4 admits: the three are, but a clock skew of centuries would put it outside,
+// and time.Duration saturates past 292 years, which would make the sum wrong.
+func skewedInRange(recv, sent, orig time.Time) bool {
+	skew := sent.Sub(orig)
+	if skew == math.MaxInt64 || skew == math.MinInt64 {
+		return false
+	}
+	return timestamp.InRange(recv.Add(-skew))
 }
 
 // reasonOf returns why a timestamp failed without quoting it.

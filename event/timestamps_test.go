@@ -47,6 +47,10 @@ func TestEventTime_RuleD5(t *testing.T) {
 		{"unpadded", `"2015-2-02T00:30:08.276Z"`, "", "", "", "2015-02-02T00:30:08.276Z", nil},
 		{"escaped string", `"2020-08-25T21:23:43\u002B02:00"`, "", "", "", "2020-08-25T19:23:43Z", nil},
 		{"all invalid", `""`, `"x"`, `"y"`, `"z"`, "", []string{"timestamp", "originalTimestamp", "sentAt", "receivedAt"}},
+		// A skew of centuries would put the corrected time outside Rule D4's years (or
+		// past what a Duration holds): originalTimestamp stands.
+		{"skew past the years", "", `"2200-01-01T00:00:00Z"`, `"2000-01-01T00:00:00Z"`, `"2262-01-01T00:00:00Z"`, "2200-01-01T00:00:00Z", nil},
+		{"skew past a Duration", "", `"1700-01-01T00:00:00Z"`, `"2200-01-01T00:00:00Z"`, `"2200-01-01T00:00:00Z"`, "1700-01-01T00:00:00Z", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
