@@ -239,3 +239,23 @@ func TestContactRead_ignoresEvents(t *testing.T) {
 	var e contact.Export
 	assert.Error(t, json.Unmarshal(b, &e), "Export reads the events, and a zero time is none")
 }
+
+// TestExportRead_moreTraitsThanAMessage: a contact that many messages gave more than
+// 300 custom properties (Rule T10 bounds a message) reads back from its export whole.
+func TestExportRead_moreTraitsThanAMessage(t *testing.T) {
+	f := newFixture(t, nil)
+	for m := range 2 {
+		var traits []string
+		for k := range 200 {
+			traits = append(traits, fmt.Sprintf(`"k%d_%03d":%d`, m, k, k))
+		}
+		f.one(fmt.Sprintf(`{"type":"identify","userId":"u1","messageId":"m%d","timestamp":"2024-01-01T00:00:0%dZ","traits":{%s}}`, m, m, strings.Join(traits, ",")))
+	}
+	before := f.user("u1")
+	require.Len(t, before.CustomKeys(), 400)
+	b, err := json.Marshal(before)
+	require.NoError(t, err)
+	var read contact.Contact
+	require.NoError(t, json.Unmarshal(b, &read))
+	assert.Equal(t, before.CustomKeys(), read.CustomKeys())
+}

@@ -456,9 +456,18 @@ func (x *exportJSON) contact() (*Contact, error) {
 	}
 	if noClocks {
 		// A value the rules refuse is a malformed export, not one to drop in silence.
-		if ch := c.ApplyTraits(x.asIdentify(), nil); len(ch.Diagnostics) > 0 {
-			d := ch.Diagnostics[0]
-			return nil, fmt.Errorf("contact: reading an export: %s: %s (%s)", d.Field, d.Message, d.Code)
+		// The traits go MaxTraits at a time: Rule T10 bounds a message, not a contact,
+		// which many messages may have given more.
+		m := x.asIdentify()
+		all := m.Traits
+		for first := true; first || len(all) > 0; first = false {
+			n := min(len(all), MaxTraits)
+			m.Traits, all = all[:n], all[n:]
+			if ch := c.ApplyTraits(m, nil); len(ch.Diagnostics) > 0 {
+				d := ch.Diagnostics[0]
+				return nil, fmt.Errorf("contact: reading an export: %s: %s (%s)", d.Field, d.Message, d.Code)
+			}
+			m.Context = event.Context{} // its fields apply once
 		}
 	}
 	for _, id := range x.AnonymousIDs {
