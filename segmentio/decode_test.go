@@ -473,9 +473,12 @@ func TestDecode_RuleD7_deepMessageFailsAlone(t *testing.T) {
 	good := func(id string) string { return `{"type":"track","userId":"u","event":"e","messageId":"` + id + `"}` }
 	deep := `{"type":"track","userId":"u","event":"e","messageId":"deep","properties":` +
 		strings.Repeat(`{"a":`, 64) + "1" + strings.Repeat("}", 65)
+	deepDup := `{"type":"track","userId":"u","event":"e","messageId":"deep","x":1,"x":2,"properties":` +
+		strings.Repeat(`{"a":`, 64) + "1" + strings.Repeat("}", 65)
 	for name, in := range map[string]string{
-		"array": "[" + good("g1") + "," + deep + "," + good("g2") + "]",
-		"batch": `{"batch":[` + good("g1") + "," + deep + "," + good("g2") + `]}`,
+		"array":                 "[" + good("g1") + "," + deep + "," + good("g2") + "]",
+		"batch":                 `{"batch":[` + good("g1") + "," + deep + "," + good("g2") + `]}`,
+		"deep with a duplicate": "[" + good("g1") + "," + deepDup + "," + good("g2") + "]",
 	} {
 		t.Run(name, func(t *testing.T) {
 			results, err := DecodeAll([]byte(in), nil)

@@ -285,8 +285,10 @@ func (s *decodeState) attributeProblems() error {
 		}
 	}
 	switch {
-	case p != nil && !found:
-		return s.scanError(p, 0, false) // outside every item
+	case p != nil && !found && !foundDeep:
+		// Outside every item. (An item too deep may hold it too: the check stops at
+		// the depth, so it fails alone, and so does its duplicate key.)
+		return s.scanError(p, 0, false)
 	case deep && !foundDeep:
 		return &LimitError{Limit: LimitDepth, Max: s.limits.MaxDepth, Offset: s.docOffset}
 	}
