@@ -40,6 +40,14 @@ func TestRequireTrait_keysAsRuleT1(t *testing.T) {
 	assert.True(t, admits("phone", "==", `"+19545552399"`))
 	assert.True(t, admits("address", "exists", ""))
 	assert.True(t, admits("address", "==", `{"city":"NY"}`))
+	_, err = p.ProcessBytes(context.Background(), []byte(`{"type":"identify","userId":"u2","messageId":"m2","timestamp":"2024-03-01T11:00:00Z",
+		"traits":{"address":{"city":"NY","building":"B7"}}}`))
+	require.NoError(t, err)
+	found, err = store.Find(context.Background(), identity.UserKey("u2"))
+	require.NoError(t, err)
+	require.Len(t, found, 1)
+	withExtra := &trigger.Require{Trait: &trigger.Condition{Property: "address", Op: trigger.OpEq, Value: json.RawMessage(`{"building":"B7","city":"NY"}`)}}
+	assert.True(t, withExtra.Admits(found[0]), "the address with its unknown sub-keys, as the export shows it")
 	assert.True(t, admits("Plan", "==", `"gold"`), "a custom property by its key")
 	assert.False(t, admits("plan", "exists", ""), "custom keys are exact")
 	assert.False(t, admits("last_name", "exists", ""))
