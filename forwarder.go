@@ -37,7 +37,9 @@ type ForwarderOptions struct {
 	MinBackoff, MaxBackoff time.Duration
 	// MaxAttempts parks an entry as dead after that many failed sends that might have
 	// succeeded later (network errors, 408, 429, 5xx, a refused API key). Zero means
-	// never: such an entry is tried until it goes through.
+	// never: such an entry is tried until it goes through. Attempts are counted when an
+	// entry is claimed: a send Stop cut off is handed back, not parked, but counts, as
+	// its request may have reached Regal.
 	MaxAttempts int
 	// EventSource is sent as every event's eventSource (Rule R1). Empty means
 	// "Segment".

@@ -240,7 +240,7 @@ func (e *Export) UnmarshalJSON(b []byte) error {
 // each with a trait.limit diagnostic.
 const (
 	MaxTraits   = 300 // traits a message may carry; the rest are refused
-	MaxTraitKey = 255 // bytes in a trait key; longer keys are refused
+	MaxTraitKey = 255 // characters in a trait key; longer keys are refused
 )
 
 // The implementation's limits are these: the build fails when they differ.

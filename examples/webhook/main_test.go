@@ -459,7 +459,7 @@ func (conflictStore) Update(context.Context, func(contact.Tx) error) error {
 func TestRun_unknownPaths(t *testing.T) {
 	s := start(t)
 	body := trackMsg("np-1", "u-nowhere", "Signed Up")
-	for _, path := range []string{"/v1/nope", "/anything/else", "/v1/track/extra", "/v2/track", "/regal"} {
+	for _, path := range []string{"/v1/nope", "/anything/else", "/v1/track/extra", "/v2/track", "/regal", "/contacts/a/b", "/triggers/x"} {
 		r := send(t, http.MethodPost, s.base+path, body)
 		assert.Equal(t, http.StatusNotFound, r.status, path)
 		assert.Equal(t, "application/json", r.header.Get("Content-Type"), path)

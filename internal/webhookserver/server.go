@@ -321,9 +321,23 @@ var deliveryRoutes = []string{"/{$}", "/v1/identify", "/v1/track", "/v1/page", "
 	"/v1/import",                                         // analytics-android and older mobile libraries
 	"/v1/i", "/v1/t", "/v1/p", "/v1/s", "/v1/g", "/v1/a"} // analytics.js: the type's first letter
 
-// readRoutes are the paths the server answers GET on (a trailing "/" for those with a
-// name after it), for notFound's 405.
-var readRoutes = []string{"/healthz", "/audience", "/guard", "/contacts/", "/triggers/"}
+// readRoutes are the paths the server answers GET on, for notFound's 405: a "{}" stands
+// for one path segment.
+var readRoutes = []string{"/healthz", "/audience", "/guard", "/contacts/{}", "/triggers/{}/due"}
+
+// matchRoute reports whether path is route, each "{}" of route one non-empty segment.
+func matchRoute(route, path string) bool {
+	rs, ps := strings.Split(route, "/"), strings.Split(path, "/")
+	if len(rs) != len(ps) {
+		return false
+	}
+	for i := range rs {
+		if rs[i] != ps[i] && (rs[i] != "{}" || ps[i] == "") {
+			return false
+		}
+	}
+	return true
+}
 
 // notFound answers every request no route takes: 405 for a route's path with another
 // method, 404 for any other path, with a JSON error either way.
@@ -336,8 +350,7 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, route := range readRoutes {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead &&
-			(r.URL.Path == route || (strings.HasSuffix(route, "/") && strings.HasPrefix(r.URL.Path, route) && len(r.URL.Path) > len(route))) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && matchRoute(route, r.URL.Path) {
 			w.Header().Set("Allow", "GET, HEAD")
 			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed: this route is read with GET"})
 			return
