@@ -65,3 +65,19 @@ func (k Key) masked() string {
 	}
 	return k.Value
 }
+
+// IsE164 reports whether s has the shape of an E.164 number, as [ParsePhone] writes
+// every number it accepts: "+", then up to 15 digits, the first not 0. It checks the
+// shape only, not that the number is valid: for data already parsed once (a store's,
+// a Regal body's), which must not be refused for rules that changed since.
+func IsE164(s string) bool {
+	if len(s) < 2 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

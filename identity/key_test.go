@@ -53,3 +53,15 @@ func TestMaskEmail(t *testing.T) {
 	assert.Equal(t, "***", MaskEmail("rebecca"))
 	assert.Len(t, MaskEmail("a@"+string(bytes.Repeat([]byte("d"), 500))), 4+64)
 }
+
+func TestIsE164(t *testing.T) {
+	for s, want := range map[string]bool{
+		"+19545552399": true, "+2902123": true, "+999999999999999": true, // 15 digits
+		"+9999999999999999": false, "": false, "+": false, "19545552399": false, "+0123": false,
+		"+1 954": false, "+1954-555": false,
+	} {
+		if got := IsE164(s); got != want {
+			t.Errorf("IsE164(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

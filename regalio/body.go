@@ -204,7 +204,7 @@ func (b *bodyWriter) phones(phones []Phone) {
 	for _, p := range phones {
 		field := "traits.phones"
 		switch {
-		case !isE164(p.Number):
+		case !identity.IsE164(p.Number):
 			b.refuse(diag.PhoneInvalid, field, "regalio: phone "+identity.MaskPhone(p.Number)+" is not in E.164 form")
 			continue
 		case seen[p.Number]:
@@ -331,17 +331,4 @@ func compact(raw []byte) []byte {
 		return raw
 	}
 	return buf.Bytes()
-}
-
-// isE164 reports whether s is "+" and 8 to 15 digits, the first not 0.
-func isE164(s string) bool {
-	if len(s) < 9 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

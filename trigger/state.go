@@ -1,7 +1,6 @@
 package trigger
 
 import (
-	"encoding/json"
 	"slices"
 	"sort"
 	"time"
@@ -197,18 +196,7 @@ func trait(c *contact.Contact, key string) ([]byte, bool) {
 		if a.IsZero() {
 			return nil, false
 		}
-		// As the export writes it (RULES.md, X): the canonical parts, and the
-		// unknown sub-keys under their own keys, values as their JSON.
-		o := map[string]json.RawMessage{}
-		for k, v := range a.Extra {
-			o[k] = json.RawMessage(v)
-		}
-		for k, v := range map[string]string{"line1": a.Line1, "line2": a.Line2, "city": a.City, "state": a.State, "postalCode": a.PostalCode, "country": a.Country} {
-			if v != "" {
-				o[k] = jsonString(v)
-			}
-		}
-		b, err := json.Marshal(o)
+		b, err := contactcore.AddressJSON(contactcore.Address(a)) // as the export writes it
 		return b, err == nil
 	}
 	v, ok := c.Custom(key)

@@ -156,6 +156,12 @@ type addressJSON struct {
 	extra map[string]string
 }
 
+// AddressJSON returns a as the export writes it (RULES.md, X): the canonical parts,
+// then the unknown sub-keys under their own keys, sorted.
+func AddressJSON(a Address) ([]byte, error) {
+	return addressJSON{a.Line1, a.Line2, a.City, a.State, a.PostalCode, a.Country, a.Extra}.MarshalJSON()
+}
+
 func (a addressJSON) MarshalJSON() ([]byte, error) {
 	type plain addressJSON
 	b, err := json.Marshal(plain(a))

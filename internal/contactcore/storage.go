@@ -488,7 +488,7 @@ func (k *clocksJSON) readState(sc *stateClocks, s *state) error {
 			return err
 		}
 		o := slices.Index(phoneOpNames[:], op)
-		if o <= 0 || (phone != "" && !e164Shape(phone)) {
+		if o <= 0 || (phone != "" && !identity.IsE164(phone)) {
 			return errClock
 		}
 		s.addPhoneWrite(phoneWrite{st: st, phone: phone, op: phoneOp(o), on: on})
@@ -513,19 +513,6 @@ func (k fieldKind) storedShape(val string) bool {
 		return err == nil && n >= 0 && n <= 150 && val == strconv.Itoa(n)
 	case kindZone:
 		return zoneName(val)
-	}
-	return true
-}
-
-// e164Shape reports whether s is "+" and 1 to 15 digits, the shape of an E.164 number.
-func e164Shape(s string) bool {
-	if len(s) < 2 || len(s) > 16 || s[0] != '+' {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
 	}
 	return true
 }
