@@ -225,12 +225,12 @@ func TestRebornPartConsentFromLatest_RuleI7(t *testing.T) {
 	})
 }
 
-// TestOrderIndependence_AliasOfAUserIDThatIsAnAnonymousID: a userId that is also an
+// TestOrderIndependence_AliasOfAUserIDThatIsAnAnonymousID_RuleI5: a userId that is also an
 // anonymousId (a site that uses one id for both) is linked by every alias that makes it
 // a previousId, whichever contact holds its anonymous-only messages: their own
 // anonymous contact included, when a later alias regroups the userIds (Rules I3, I5,
 // S3). A review found both sets order-dependent.
-func TestOrderIndependence_AliasOfAUserIDThatIsAnAnonymousID(t *testing.T) {
+func TestOrderIndependence_AliasOfAUserIDThatIsAnAnonymousID_RuleI5(t *testing.T) {
 	requireSameInEveryOrder(t, []string{
 		`{"type":"page","anonymousId":"u4","name":"Home","messageId":"p0","timestamp":"2024-03-01T12:00:00Z"}`,
 		`{"type":"alias","previousId":"u1","userId":"u2","messageId":"a3","timestamp":"2024-03-01T12:01:00Z"}`,

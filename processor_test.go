@@ -413,10 +413,10 @@ func TestTimesOutsideTheRange_RuleD4(t *testing.T) {
 	assert.Equal(t, diag.TimestampInvalid, r.Diagnostics[0].Code)
 }
 
-// TestRefusedMessageID_sameEveryWay: a message refused whole (Rule D6) without a
+// TestRefusedMessageID_sameEveryWay_RuleE2: a message refused whole (Rule D6) without a
 // messageId gets the same derived one (Rule E2) through ProcessBytes as through
 // Process, on its result and its diagnostic.
-func TestRefusedMessageID_sameEveryWay(t *testing.T) {
+func TestRefusedMessageID_sameEveryWay_RuleE2(t *testing.T) {
 	f := newFixture(t, nil)
 	raw := []byte(`{"type":"track","userId":"u"}`)
 	res, err := f.p.ProcessBytes(context.Background(), raw)

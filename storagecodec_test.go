@@ -175,11 +175,11 @@ func TestDecodeStorage_refuses(t *testing.T) {
 	}
 }
 
-// TestExportRead_keepsWhatItSays: a contact read from an export without its clocks (as
+// TestExportRead_keepsWhatItSays_RuleX: a contact read from an export without its clocks (as
 // a person or another system writes one) keeps every field through the storage codec,
 // and each consent record stays on the phone it applied to (Rule C5): the phone history
 // that bound it is not in the export, and the current primary phone must not get it.
-func TestExportRead_keepsWhatItSays(t *testing.T) {
+func TestExportRead_keepsWhatItSays_RuleX(t *testing.T) {
 	var c contact.Contact
 	require.NoError(t, json.Unmarshal([]byte(`{"userId":"u1","subscriptions":{},"email":"ann@example.com","firstName":"Ann","age":41,
 		"address":{"city":"Austin"},"custom":{"plan":"gold"}}`), &c))
@@ -210,10 +210,10 @@ func TestExportRead_keepsWhatItSays(t *testing.T) {
 	assert.Equal(t, before.Subscription(optin.Voice), read.Subscription(optin.Voice))
 }
 
-// TestExportRead_refusesWhatNoContactHolds: an export whose values the trait rules
+// TestExportRead_refusesWhatNoContactHolds_RuleX: an export whose values the trait rules
 // refuse is an error, naming the field and quoting no value, not a contact with the
 // values dropped.
-func TestExportRead_refusesWhatNoContactHolds(t *testing.T) {
+func TestExportRead_refusesWhatNoContactHolds_RuleX(t *testing.T) {
 	for _, doc := range []string{
 		`{"userId":"u1","subscriptions":{},"email":"not-an-email"}`,
 		`{"userId":"u1","subscriptions":{},"age":200}`,
@@ -228,9 +228,9 @@ func TestExportRead_refusesWhatNoContactHolds(t *testing.T) {
 	}
 }
 
-// TestContactRead_ignoresEvents: Contact.UnmarshalJSON reads the contact of an export
+// TestContactRead_ignoresEvents_RuleX: Contact.UnmarshalJSON reads the contact of an export
 // and ignores its events, as its doc says: an event it could not read is no error.
-func TestContactRead_ignoresEvents(t *testing.T) {
+func TestContactRead_ignoresEvents_RuleX(t *testing.T) {
 	b, err := json.Marshal(contact.Export{Contact: contact.New("c1"), Events: []event.Record{{Kind: event.Track, Name: "x"}}})
 	require.NoError(t, err)
 	var c contact.Contact
@@ -240,9 +240,9 @@ func TestContactRead_ignoresEvents(t *testing.T) {
 	assert.Error(t, json.Unmarshal(b, &e), "Export reads the events, and a zero time is none")
 }
 
-// TestExportRead_moreTraitsThanAMessage: a contact that many messages gave more than
+// TestExportRead_moreTraitsThanAMessage_RuleT10: a contact that many messages gave more than
 // 300 custom properties (Rule T10 bounds a message) reads back from its export whole.
-func TestExportRead_moreTraitsThanAMessage(t *testing.T) {
+func TestExportRead_moreTraitsThanAMessage_RuleT10(t *testing.T) {
 	f := newFixture(t, nil)
 	for m := range 2 {
 		var traits []string

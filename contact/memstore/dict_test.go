@@ -542,10 +542,10 @@ func TestTxEventsKeepTheirStringsWhenTheContactIsDeleted(t *testing.T) {
 	require.ErrorIs(t, err, errRollBack)
 }
 
-// TestSharedFieldsAreSoftwareAndPages: the dictionary may hold only the strings that
+// TestSharedFieldsAreSoftwareAndPages_RuleI7: the dictionary may hold only the strings that
 // describe software and pages; the IP, the page's search string (where links carry
 // emails and tokens), the category and the groupId stay in their events (Rule I7).
-func TestSharedFieldsAreSoftwareAndPages(t *testing.T) {
+func TestSharedFieldsAreSoftwareAndPages_RuleI7(t *testing.T) {
 	var r event.Record
 	strs := restStrings(&r)
 	index := func(p *string) int {
