@@ -65,12 +65,13 @@ func genPayload(t *rapid.T, i int) string {
 		}
 		// Escaped: Bob again; A"nn, and A\"nn, whose text is A"nn's escaped (Rule T4).
 		pick("firstName", `"Ann"`, `"Bob"`, `null`, `"B\u006fb"`, `"A\"nn"`, `"A\\\"nn"`)
+		pick("first\u00a0name", `"Cy"`)   // Rule T1: a no-break space is dropped like any punctuation
 		pick("name", `"Ann Lee"`, `"Cy"`) // Rule T1: first and last name when neither is sent
 		pick("lastName", `"Lee"`, `null`)
 		pick("age", `41`, `"42"`, `-1`)
 		pick("gender", `"female"`, `null`)
 		pick("email", `"ann@example.com"`, `"bob@example.com"`, `"nope"`)
-		pick("phone", `"+19545552399"`, `"(917) 555-4444"`, `"+1 555 555 5555"`, `null`)
+		pick("phone", `"+19545552399"`, `"(917) 555-4444"`, `"+1 555 555 5555"`, `null`, `"(917)\u00a0555\u20134444"`) // T8: another keyboard's separators
 		pick("plan", `"gold"`, `12345678901234567890`, `null`, `{"a":[1]}`)
 		pick("address", `{"City":"Austin","zip":"78701"}`, `{"city":"Aust\u0069n"}`, `"1 Main St"`, `null`)
 		pick("phones", `{"+12125550123":{"isPrimary":true,"label":"work"}}`, `{"+19175554444":null}`,
@@ -90,12 +91,13 @@ func genPayload(t *rapid.T, i int) string {
 		if name == "sms.received" { // a keyword reply from a phone, before or after any contact has it (Rule G7)
 			add("eventSource", `"Regal Voice"`)
 			add("properties", fmt.Sprintf(`{"content":%q,"contact_phone":%q}`,
-				rapid.SampledFrom([]string{"STOP", "start", "Please stop texting me", "hi", "UNSTOP", "stopall", "YES"}).Draw(t, "sms body"),
+				rapid.SampledFrom([]string{"STOP", "start", "Please stop texting me", "hi", "UNSTOP", "stopall", "YES", "Stop \u2764\ufe0f"}).Draw(t, "sms body"),
 				rapid.SampledFrom([]string{"+19545552399", "(917) 555-4444", "+12125550123"}).Draw(t, "sms sender")))
 		} else if strings.HasPrefix(name, "contact.") { // Regal's consent events, from its Segment source (Rule R5)
 			add("eventSource", `"Regal Voice"`)
 			add("properties", rapid.SampledFrom([]string{
 				`{"channel":"SMS","phone":"+19545552399","ip":"1.2.3.4","timestamp":"2024-03-01T12:06:00Z","text":"Reply STOP"}`,
+				`{"channel":"SMS","phone":"+19545552399","ip":"not an ip","timestamp":"2024-03-01T12:06:10Z"}`, // C4: context.ip stands in
 				`{"channel":"voice","timestamp":1709294760,"source":"RegalVoice.agent"}`,
 				`{"channel":"sms"}`,
 				`{"channel":"email","email":"ann@example.com","timestamp":"2024-03-01T12:07:00Z"}`,
