@@ -92,17 +92,25 @@ func TestRun_outboxIsOffWithoutKey(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, send(t, http.MethodGet, s.base+"/outbox", "").status)
 }
 
-func TestRun_shutdownDrainsTheForwarder(t *testing.T) {
+// sendInFlight starts a server that forwards to a Regal taking 300 ms an answer, posts
+// a track of userID, and returns once that track's send has reached Regal.
+func sendInFlight(t *testing.T, userID string) (*regalRecorder, *server) {
+	t.Helper()
 	rec := &regalRecorder{delay: 300 * time.Millisecond, arrived: make(chan struct{}, 1)}
 	regal := httptest.NewServer(rec)
-	defer regal.Close()
+	t.Cleanup(regal.Close)
 	s := start(t, "-regal-key", "k", "-regal-url", regal.URL+"/events/")
-	require.Equal(t, http.StatusOK, send(t, http.MethodPost, s.base+"/", trackMsg("d-1", "u-drain", "Signed Up")).status)
+	require.Equal(t, http.StatusOK, send(t, http.MethodPost, s.base+"/", trackMsg(userID+"-1", userID, "Signed Up")).status)
 	select {
 	case <-rec.arrived:
 	case <-time.After(10 * time.Second):
 		t.Fatal("nothing was forwarded")
 	}
+	return rec, s
+}
+
+func TestRun_shutdownDrainsTheForwarder(t *testing.T) {
+	rec, s := sendInFlight(t, "u-drain")
 	require.NoError(t, s.stop(t), "the send in flight finished within the deadline")
 	assert.Equal(t, 1, rec.count(), "the send in flight was finished, not cut off")
 	assert.Contains(t, s.stderr.String(), "forwarder stopped")
@@ -113,17 +121,8 @@ func TestRun_shutdownDrainsTheForwarder(t *testing.T) {
 // its contact's send in flight goes out before the server stops, rather than being lost
 // with the memory store.
 func TestRun_shutdownSendsWhatTheLastRequestsEnqueued(t *testing.T) {
-	rec := &regalRecorder{delay: 300 * time.Millisecond, arrived: make(chan struct{}, 1)}
-	regal := httptest.NewServer(rec)
-	defer regal.Close()
-	s := start(t, "-regal-key", "k", "-regal-url", regal.URL+"/events/")
-	require.Equal(t, http.StatusOK, send(t, http.MethodPost, s.base+"/", trackMsg("z-1", "u-z", "Signed Up")).status)
-	select {
-	case <-rec.arrived:
-	case <-time.After(10 * time.Second):
-		t.Fatal("nothing was forwarded")
-	}
-	require.Equal(t, http.StatusOK, send(t, http.MethodPost, s.base+"/", trackMsg("z-2", "u-z", "Loan Signed")).status)
+	rec, s := sendInFlight(t, "u-z")
+	require.Equal(t, http.StatusOK, send(t, http.MethodPost, s.base+"/", trackMsg("u-z-2", "u-z", "Loan Signed")).status)
 	require.NoError(t, s.stop(t))
 	assert.Equal(t, 2, rec.count(), "both events reached Regal")
 	assert.Contains(t, s.stderr.String(), "pending=0")
