@@ -36,7 +36,7 @@ const KeywordRegisterPrefix = "sms-keyword:"
 // EventSMSReceived is the name of Regal's event for an inbound text message; its
 // properties.content is the body and properties.contact_phone (else traits.phone) the
 // sender (Rule G8).
-const EventSMSReceived = "sms.received"
+const EventSMSReceived = regalio.EventSMSReceived
 
 // EventPossibleOptOut is the event recorded on a phone's register contact for a reply
 // that contains a revocation keyword among other words (Rule G5), with the body as

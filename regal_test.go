@@ -3,6 +3,7 @@ package regalkit_test
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -79,6 +80,41 @@ func TestRegalUnsubscribe(t *testing.T) {
 		exports[i] = b
 	}
 	assert.JSONEq(t, string(exports[0]), string(exports[1]))
+}
+
+// Rules R3, R5: the snake_case variant as Regal's documentation shows it: "event_type"
+// is always "regal_voice_event" and comes before "name" (its keys are in alphabetical
+// order), the userId is "external_id", and the phone may be only the top-level
+// "contact_phone". Its opt-out applies, in either arrival order.
+func TestRegalSnakeCaseUnsubscribe_RuleR3(t *testing.T) {
+	at := strconv.FormatInt(t0.Unix()+3600, 10)
+	unsub := `{"brand":"b","contact_phone":"+19545552399","created_at":"` + at + `","entity_type":"event","event_id":"snake1",` +
+		`"event_type":"regal_voice_event","external_id":"u1","name":"contact.unsubscribed","original_timestamp":"` + at + `",` +
+		`"profile_id":"p1","properties":{"channel":"sms","source":"regalvoice.agent_desktop","timestamp":"` + at + `"}}`
+	for _, late := range []bool{false, true} {
+		f := newFixture(t, nil)
+		if late {
+			f.processRegal(unsub)
+			f.one(regalIdentify)
+		} else {
+			f.one(regalIdentify)
+			res := f.processRegal(unsub)
+			assert.Empty(t, res.Diagnostics)
+			assert.Contains(t, res.Changed, "consent")
+		}
+		c := f.user("u1")
+		require.NotNil(t, c)
+		assert.Equal(t, optin.StateUnsubscribed, c.Subscription(optin.SMS), "late=%v", late)
+		assert.Equal(t, optin.StateSubscribed, c.Subscription(optin.Voice), "late=%v", late)
+		assert.Contains(t, f.events(c), "regal-snake1")
+	}
+
+	// Without an external_id, the contact_phone finds the contact (Rule R5).
+	f := newFixture(t, nil)
+	f.one(regalIdentify)
+	res := f.processRegal(strings.Replace(unsub, `"external_id":"u1",`, "", 1))
+	assert.Equal(t, f.user("u1").ID(), res.ContactID)
+	assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.SMS))
 }
 
 // Rule R5 with C6: an older subscribe arriving later changes nothing; a tie goes to the

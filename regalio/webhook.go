@@ -3,6 +3,7 @@ package regalio
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,11 +18,17 @@ import (
 // regalkit looks for on a Segment track call from Regal's Segment source (Rule R5).
 const SourceRegal = "Regal Voice"
 
-// The names of Regal's consent events (Rule R5).
+// The names of Regal's consent events (Rule R5) and of its event for an inbound text
+// message (Rule G8).
 const (
 	EventSubscribed   = "contact.subscribed"
 	EventUnsubscribed = "contact.unsubscribed"
+	EventSMSReceived  = "sms.received"
 )
+
+// snakeEventType is the value of "event_type" in every snake_case event Regal's
+// documentation shows: the kind of envelope, not the event's name, which is in "name".
+const snakeEventType = "regal_voice_event"
 
 // MessageIDPrefix starts the messageId of every message made from a Regal event with an
 // eventId: the prefix and the eventId (Rule R3).
@@ -56,13 +63,15 @@ type ReportedEvent struct {
 	// EventID is Regal's id for the event ("eventId", or "event_id"); the Handler
 	// dedupes on it.
 	EventID string
-	// Name is the event name as Regal sends it, such as "contact.unsubscribed" ("name",
-	// or "event_type").
+	// Name is the event name as Regal sends it, such as "contact.unsubscribed": "name"
+	// wherever it stands, else an "event_type" other than "regal_voice_event" (which
+	// the snake_case variant always sends next to its "name").
 	Name string
-	// UserID is the contact's External ID ("userId", or "user_id"); empty when Regal
-	// knows none.
+	// UserID is the contact's External ID ("userId", else "user_id", else the
+	// snake_case variant's "external_id"); empty when Regal knows none.
 	UserID string
-	// Phone and Email are traits.phone and traits.email, as sent.
+	// Phone and Email are traits.phone and traits.email, as sent, else the snake_case
+	// variant's top-level "contact_phone" and "contact_email".
 	Phone, Email string
 	// Traits is the whole traits object.
 	Traits event.Object
@@ -85,13 +94,17 @@ type ReportedEvent struct {
 
 // DecodeEvent reads one reporting-webhook body (Rule R3): the camelCase envelope
 // {userId, traits{phone,email}, name, eventId, properties, originalTimestamp,
-// eventSource} or its snake_case variant (event_id, original_timestamp, source, brand,
-// profile_id, created_at, event_type). A field of the wrong kind is left out with a
+// eventSource} or its snake_case variant (event_id, name, event_type, external_id,
+// contact_phone, contact_email, original_timestamp, created_at, source, brand,
+// profile_id). A field of the wrong kind is left out with a
 // diag.RegalInvalid diagnostic; a body that is not a JSON object or has no event name
 // is an [*EventError].
 func DecodeEvent(body []byte) (ReportedEvent, error) {
 	var e ReportedEvent
 	var stamps [3]json.RawMessage // originalTimestamp, original_timestamp, created_at
+	var name, eventType string
+	var userIDs [3]string // userId, user_id, external_id
+	var contactPhone, contactEmail string
 	bad := func(field, why string) {
 		e.Diagnostics = append(e.Diagnostics, diag.Diagnostic{Code: diag.RegalInvalid, Field: field, Message: "regalio: " + field + " " + why})
 	}
@@ -123,10 +136,20 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 		switch key {
 		case "eventId", "event_id":
 			str(key, v, &e.EventID)
-		case "name", "event_type":
-			str(key, v, &e.Name)
-		case "userId", "user_id":
-			str(key, v, &e.UserID)
+		case "name":
+			str(key, v, &name)
+		case "event_type":
+			str(key, v, &eventType)
+		case "userId":
+			str(key, v, &userIDs[0])
+		case "user_id":
+			str(key, v, &userIDs[1])
+		case "external_id":
+			str(key, v, &userIDs[2])
+		case "contact_phone":
+			str(key, v, &contactPhone)
+		case "contact_email":
+			str(key, v, &contactEmail)
 		case "eventSource", "source":
 			str(key, v, &e.Source)
 		case "brand":
@@ -155,9 +178,14 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 		}
 		return ReportedEvent{}, &EventError{Reason: "the body is not JSON"}
 	}
-	if e.Name == "" {
-		return ReportedEvent{}, &EventError{Reason: "no event name (name or event_type)"}
+	e.Name = name
+	if e.Name == "" && eventType != snakeEventType {
+		e.Name = eventType
 	}
+	if e.Name == "" {
+		return ReportedEvent{}, &EventError{Reason: "no event name (name, or an event_type other than " + snakeEventType + ")"}
+	}
+	e.UserID = firstNonEmpty(userIDs[:]...)
 	for _, m := range e.Traits {
 		switch m.Key {
 		case "phone":
@@ -166,6 +194,8 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 			str("traits.email", m.Value, &e.Email)
 		}
 	}
+	e.Phone = firstNonEmpty(e.Phone, contactPhone)
+	e.Email = firstNonEmpty(e.Email, contactEmail)
 	for i, field := range [...]string{"originalTimestamp", "original_timestamp", "created_at"} {
 		raw := stamps[i]
 		if raw == nil || jsonvalue.IsNull(raw) {
@@ -185,6 +215,16 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 		e.Diagnostics[i].MessageID = id
 	}
 	return e, nil
+}
+
+// firstNonEmpty returns the first of ss that is not empty.
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }
 
 // object reads a JSON object into an Object, values compact and exact.
@@ -227,6 +267,13 @@ func (e *ReportedEvent) Message() event.Message {
 		Diagnostics: e.Diagnostics,
 	}
 	m.Context.Traits = e.Traits
+	// The snake_case variant's contact_phone and contact_email stand in for the traits'
+	// phone and email, where the Processor looks for them (Rules R5, G8).
+	for _, f := range [...]struct{ key, value string }{{"phone", e.Phone}, {"email", e.Email}} {
+		if _, ok := e.Traits.Get(f.key); !ok && f.value != "" {
+			m.Context.Traits = append(slices.Clip(m.Context.Traits), event.Member{Key: f.key, Value: json.RawMessage(jsonvalue.AppendString(nil, f.value))})
+		}
+	}
 	if m.UserID == "" {
 		switch {
 		case e.Phone != "":
