@@ -20,21 +20,23 @@ func Mask(s string) string {
 	if !needsMask(s) {
 		return s
 	}
-	rs := []rune(s)
 	// Emails: the local part before each '@', back to the previous character that
-	// cannot be in one.
-	for i := 0; i < len(rs); i++ {
-		if rs[i] != '@' {
-			continue
+	// cannot be in one. Written into a new slice in one pass, so that the cost stays
+	// linear in the input whatever the number of '@' (a sender controls the text): a
+	// local part is walked back over once, then replaced by "***" and an '@', where
+	// the next walk back stops.
+	rs := make([]rune, 0, len(s)+8)
+	for _, r := range s {
+		if r == '@' {
+			j := len(rs)
+			for j > 0 && isLocal(rs[j-1]) {
+				j--
+			}
+			if j < len(rs) {
+				rs = append(rs[:j], '*', '*', '*')
+			}
 		}
-		j := i
-		for j > 0 && isLocal(rs[j-1]) {
-			j--
-		}
-		if j < i {
-			rs = append(rs[:j], append([]rune("***"), rs[i:]...)...)
-			i = j + 3
-		}
+		rs = append(rs, r)
 	}
 	// Digits: in each run of characters that are not letters (nor an email's '@'),
 	// all but the last four.

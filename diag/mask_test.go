@@ -1,6 +1,7 @@
 package diag
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -22,6 +23,9 @@ func TestMask(t *testing.T) {
 		"12345@example.com":             "***@example.com",
 		"x@1234567890.com":              "***@******7890.com",
 		"\xff19545552399":               "\uFFFD*******2399",
+		"a@b@c":                         "***@***@c",
+		"a@@b":                          "***@@b",
+		"x.y@z@@w@":                     "***@***@@***@",
 		// Separators and digits of other kinds still make a number (the type of a
 		// message a handler refuses is echoed masked).
 		"954\u2013555\u20132399": "***\u2013***\u20132399", // en dashes
@@ -31,4 +35,17 @@ func TestMask(t *testing.T) {
 	} {
 		assert.Equal(t, want, Mask(in), in)
 	}
+}
+
+// TestMask_linear: a sender controls the text Mask is given (a message's type, a
+// trait's key, a request's path), so its cost must not grow with the number of '@'
+// times the length: a few allocations (the rune slice grows by doubling), not one
+// per '@' (20,000 here).
+func TestMask_linear(t *testing.T) {
+	in := strings.Repeat("a@", 20000)
+	want := strings.Repeat("***@", 20000)
+	var got string
+	allocs := testing.AllocsPerRun(3, func() { got = Mask(in) })
+	assert.Equal(t, want, got)
+	assert.LessOrEqual(t, allocs, 12.0)
 }
