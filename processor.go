@@ -103,6 +103,10 @@ func (p *Processor) process(ctx context.Context, m *event.Message) (Result, erro
 		}
 		return res, err
 	}
+	if d, ok := reservedIdentifier(m); ok {
+		res.Diagnostics = append(withMessageID(decoded, m.MessageID), d)
+		return res, nil
+	}
 	now := p.opts.now()
 	if m.Time.IsZero() {
 		m.Time = now // Rule D5: the processor's clock, last.

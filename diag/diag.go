@@ -41,6 +41,9 @@ const (
 	MessageNoUserID Code = "message.no_user_id"
 	// MessageInvalidID: a messageId over 100 characters (Rule D6).
 	MessageInvalidID Code = "message.invalid_id"
+	// MessageReservedID: a userId, anonymousId or previousId that names one of the
+	// contacts regalkit keeps for a phone (Rule D6).
+	MessageReservedID Code = "message.reserved_id"
 	// MessageInvalid: the message is not valid JSON or not a JSON object (Rule D1).
 	MessageInvalid Code = "message.invalid"
 	// MessageLimit: the message or batch breaks a size, count or depth limit (Rule D7).
