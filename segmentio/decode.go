@@ -62,6 +62,8 @@ func (d *Decoder) Decode(m *event.Message) error {
 				return &ItemError{Index: -1, Line: line, Offset: off, Err: err}
 			}
 			d.err = err
+		} else if !d.st.pending() {
+			d.st.emptyDocs++
 		}
 	}
 }
@@ -90,7 +92,7 @@ func putState(s *decodeState) {
 		s.items = nil
 	}
 	// Drop what is left of the last document: Unmarshal may leave items unread.
-	s.items, s.next, s.problems, s.env, s.kind = s.items[:0], 0, nil, envelope{}, 0
+	s.items, s.next, s.problems, s.env, s.kind, s.emptyDocs = s.items[:0], 0, nil, envelope{}, 0, 0
 	states.Put(s)
 }
 

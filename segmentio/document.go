@@ -41,6 +41,9 @@ type decodeState struct {
 	// kind is the type of a message without one (the tracking API's typed endpoints);
 	// zero means such a message is refused.
 	kind event.Kind
+	// emptyDocs counts the documents read that held no message (an empty array or
+	// batch), which the Handler counts as items too (Rule D7).
+	emptyDocs int
 }
 
 // envelope is what a batch envelope adds to each of its items (Rule D1).

@@ -513,16 +513,18 @@ func (h *Handler) decode(body []byte, ep endpoint) payload {
 	for {
 		var m event.Message
 		err := d.Decode(&m)
-		if err == io.EOF {
-			break
-		}
-		if len(p.results) == h.limits.MaxBatchItems {
-			// One request holds at most MaxBatchItems items whatever its form: NDJSON
-			// lines and documents one after another count together, lines that hold no
-			// message too, so that neither the sink's work nor the answer (a result
-			// each) grows past the limit (Rule D7). The request is refused whole.
+		// One request holds at most MaxBatchItems items whatever its form: NDJSON
+		// lines and documents one after another count together, lines and documents
+		// that hold no message (an empty array, an empty batch) too, so that neither
+		// the sink's work nor the answer (a result each) grows past the limit (Rule
+		// D7). The request is refused whole.
+		items := len(p.results) + st.emptyDocs
+		if (err == io.EOF && items > h.limits.MaxBatchItems) || (err != io.EOF && items >= h.limits.MaxBatchItems) {
 			p.msgs, p.at, p.results, p.failed = nil, nil, nil, nil
 			p.fatal = &LimitError{Limit: LimitBatchItems, Max: h.limits.MaxBatchItems, Offset: st.docOffset}
+			break
+		}
+		if err == io.EOF {
 			break
 		}
 		ie, failed := errors.AsType[*ItemError](err)

@@ -260,6 +260,9 @@ func TestHandler_RuleD9_payloadErrors(t *testing.T) {
 		{"too many lines", strings.Repeat("1\n", 2501), 413, diag.MessageLimit, "batch items limit", 0},
 		{"too many lines after a message", track("m", "u") + "\n" + strings.Repeat("1\n", 2500), 413, diag.MessageLimit, "batch items limit", 0},
 		{"too many arrays", strings.Repeat("["+strings.Repeat(`{},`, 999)+`{}]`+"\n", 3), 413, diag.MessageLimit, "batch items limit", 0},
+		{"too many empty lines then a message", strings.Repeat("[]\n", 3000) + track("m", "u"), 413, diag.MessageLimit, "batch items limit", 0},
+		{"too many empty batches", strings.Repeat(`{"batch":[]} `, 2501), 413, diag.MessageLimit, "batch items limit", 0},
+		{"empty documents add up with messages", strings.Repeat("[]\n", 2500) + track("m", "u"), 413, diag.MessageLimit, "batch items limit", 0},
 		{"body over the limit", `[` + strings.Repeat(track("m", "u")+",", 2000) + track("m", "u") + `]`, 413, diag.MessageLimit, "body is over 131072 bytes", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -767,4 +770,16 @@ func TestHandler_receivedAt(t *testing.T) {
 			assert.Equal(t, tc.eventTime, m.Time.Format(time.RFC3339Nano))
 		})
 	}
+}
+
+// TestHandler_EmptyDocumentsCount_RuleD7: documents that hold no message count as
+// items of the request, so that 2,499 of them and one message are 2,500, and accepted.
+func TestHandler_EmptyDocumentsCount_RuleD7(t *testing.T) {
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, nil)
+	r := post(t, url, strings.Repeat("[]\n", 2499)+track("m", "u"))
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Len(t, r.body.Results, 1)
+	r = post(t, url, strings.Repeat("[]\n", 2500)+track("m2", "u"))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, r.status, r.raw)
 }
