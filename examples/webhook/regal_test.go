@@ -35,6 +35,10 @@ func TestRegalRoute(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, send(t, http.MethodPost, s.base+"/regal", regalUnsubscribed, "Authorization", "Bearer wrong").status)
 	assert.Equal(t, http.StatusUnauthorized, send(t, http.MethodPost, s.base+"/regal", regalUnsubscribed, "Authorization", "T").status, "raw only in -regal-header")
 	assert.Equal(t, http.StatusBadRequest, send(t, http.MethodPost, s.base+"/regal", `{"eventId":"x"`, "Authorization", "Bearer T").status)
+	get := send(t, http.MethodGet, s.base+"/regal", "")
+	assert.Equal(t, http.StatusMethodNotAllowed, get.status, "SECURITY.md: 405 for a route's path under another method")
+	assert.Equal(t, http.MethodPost, get.header.Get("Allow"))
+	assert.Equal(t, "application/json", get.header.Get("Content-Type"))
 
 	r := send(t, http.MethodPost, s.base+"/regal", regalUnsubscribed, "Authorization", "Bearer T")
 	require.Equal(t, http.StatusOK, r.status, string(r.body))

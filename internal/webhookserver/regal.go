@@ -29,4 +29,8 @@ func handleRegal(mux *http.ServeMux, p *regalkit.Processor, f regalFlags, logger
 		panic(err)
 	}
 	mux.Handle("POST /regal", h)
+	mux.HandleFunc("/regal", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed: Regal's events are POSTed"})
+	})
 }
