@@ -579,7 +579,11 @@ func (b *batch) takeAndApply(ctx context.Context, held, taking *bool) {
 		i := b.taken
 		b.taken++
 		if it.diag != nil {
-			b.finish(i, Result{MessageID: it.msg.MessageID, Diagnostics: []diag.Diagnostic{*it.diag}})
+			id := it.msg.MessageID
+			if event.MessageIDTooLong(id) {
+				id = "" // refused for its length (Rule D6), it is not echoed: it may hold anything
+			}
+			b.finish(i, Result{MessageID: id, Diagnostics: []diag.Diagnostic{*it.diag}})
 			continue
 		}
 		var keys [4]string

@@ -98,6 +98,11 @@ func (p *Processor) process(ctx context.Context, m *event.Message) (Result, erro
 	if err := m.Validate(); err != nil {
 		var ve *event.ValidationError
 		if errors.As(err, &ve) {
+			if ve.Code == diag.MessageInvalidID {
+				// A messageId refused for its length is not echoed: it may hold
+				// anything, a sender's email included.
+				m.MessageID, res.MessageID = "", ""
+			}
 			res.Diagnostics = append(withMessageID(decoded, m.MessageID), ve.Diagnostic(m.MessageID))
 			return res, nil
 		}

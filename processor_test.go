@@ -432,3 +432,21 @@ func TestRefusedMessageID_sameEveryWay_RuleE2(t *testing.T) {
 	require.Len(t, res[0].Diagnostics, 1)
 	assert.Equal(t, direct.MessageID, res[0].Diagnostics[0].MessageID)
 }
+
+// TestProcess_LongMessageIDNotEchoed_RuleD6: a messageId refused for its length is not
+// in the result nor its diagnostic: it may hold anything, a sender's email included.
+func TestProcess_LongMessageIDNotEchoed_RuleD6(t *testing.T) {
+	f := newFixture(t, nil)
+	res := f.one(`{"type":"track","event":"E","userId":"u","messageId":"` + strings.Repeat("x", 90) + `bob.secret@example.com"}`)
+	require.Len(t, res.Diagnostics, 1)
+	assert.Equal(t, diag.MessageInvalidID, res.Diagnostics[0].Code)
+	assert.Empty(t, res.MessageID)
+	assert.Empty(t, res.Diagnostics[0].MessageID)
+
+	res, err := f.p.Process(context.Background(), event.Message{Kind: event.Track, Event: "E", UserID: "u", MessageID: strings.Repeat("y", 101)})
+	require.NoError(t, err)
+	require.Len(t, res.Diagnostics, 1)
+	assert.Equal(t, diag.MessageInvalidID, res.Diagnostics[0].Code)
+	assert.Empty(t, res.MessageID)
+	assert.Empty(t, res.Diagnostics[0].MessageID)
+}

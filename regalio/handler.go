@@ -186,6 +186,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e := &events[i]
 		m := e.Message()
 		results[i] = Result{EventID: e.EventID, MessageID: m.MessageID}
+		if len(e.EventID) > maxSeenEventID || event.MessageIDTooLong(m.MessageID) {
+			// Refused for its length (Rule D6), the id is not echoed: it may hold anything.
+			results[i].EventID, results[i].MessageID = "", ""
+		}
 		if e.EventID != "" && h.seen.Contains(e.EventID) {
 			results[i].Duplicate = true
 			continue
@@ -213,11 +217,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for j, res := range out {
 			i := at[j]
 			res.EventID = results[i].EventID
-			if res.MessageID == "" {
-				res.MessageID = results[i].MessageID
+			if res.MessageID == "" || event.MessageIDTooLong(res.MessageID) {
+				res.MessageID = results[i].MessageID // "" for an id refused for its length
+			}
+			for k := range res.Diagnostics {
+				if event.MessageIDTooLong(res.Diagnostics[k].MessageID) {
+					res.Diagnostics[k].MessageID = ""
+				}
 			}
 			results[i] = res
-			if res.EventID != "" && len(res.EventID) <= maxSeenEventID {
+			if res.EventID != "" {
 				h.seen.Add(res.EventID, struct{}{})
 			}
 		}

@@ -261,3 +261,16 @@ func TestHandlerSinkDiagnostics(t *testing.T) {
 	assert.Equal(t, "regal-6b1d3c2e-2f4a-4e0b-9a55-0f1e2d3c4b5a", r.MessageID, "the message's own id fills an empty one")
 	assert.Equal(t, diag.OptinNoIP, r.Diagnostics[0].Code)
 }
+
+// TestHandlerLongEventIDNotEchoed: an eventId too long for a messageId (Rule D6) may
+// hold anything, a sender's email included: the answer does not echo it.
+func TestHandlerLongEventIDNotEchoed(t *testing.T) {
+	s := &recordingSink{}
+	h := newTestHandler(t, s.sink, nil)
+	long := strings.Repeat("x", 90) + "bob.secret@example.com"
+	code, resp := post(h, `{"name":"call.completed","eventId":"`+long+`","traits":{"phone":"+19545552399"}}`, "Authorization", "Bearer T0k3n")
+	require.Equal(t, 200, code)
+	require.Len(t, resp.Results, 1)
+	assert.Empty(t, resp.Results[0].EventID)
+	assert.Empty(t, resp.Results[0].MessageID)
+}

@@ -2,7 +2,6 @@ package segmentio
 
 import (
 	"errors"
-	"strings"
 	"unsafe"
 
 	"github.com/regalkit/regalkit/event"
@@ -321,7 +320,11 @@ func (s *decodeState) item(m *event.Message) error {
 	off := s.docOffset + int64(s.scanner.InputOffset(sp.start))
 	text := s.doc[sp.start:sp.end]
 	fail := func(err error) error {
-		return &ItemError{Index: i, Line: s.line, Offset: off, MessageID: m.MessageID, Err: err}
+		id := m.MessageID
+		if event.MessageIDTooLong(id) {
+			id = "" // refused for its length (Rule D6), it is not echoed: it may hold anything
+		}
+		return &ItemError{Index: i, Line: s.line, Offset: off, MessageID: id, Err: err}
 	}
 	*m = event.Message{}
 	if text[0] != '{' {
@@ -385,8 +388,8 @@ func peekMessageID(text []byte) string {
 	for it.Next() {
 		if string(keyText(text, &it)) == "messageId" {
 			id, _ := jsonvalue.Text(it.ValueBytes())
-			if len(id) > event.MaxMessageIDLength*4 {
-				id = strings.ToValidUTF8(id[:event.MaxMessageIDLength*4], "")
+			if event.MessageIDTooLong(id) {
+				return "" // one the processor would refuse (Rule D6) is not echoed
 			}
 			return id
 		}

@@ -389,6 +389,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if res.MessageID == "" {
 			res.MessageID = p.msgs[i].MessageID
 		}
+		unechoLongIDs(&res.MessageID, res.Diagnostics)
 		p.results[p.at[i]] = res
 	}
 	h.respond(w, r, http.StatusOK, &HandlerResponse{Results: p.results})
@@ -721,4 +722,18 @@ func putBody(b *[]byte) {
 	}
 	*b = (*b)[:0]
 	bodies.Put(b)
+}
+
+// unechoLongIDs clears a messageId over event.MaxMessageIDLength characters in a result
+// and its diagnostics: the message is refused for it (Rule D6), and the answer does not
+// echo it, since it may hold anything, a sender's email included.
+func unechoLongIDs(id *string, diags []diag.Diagnostic) {
+	if event.MessageIDTooLong(*id) {
+		*id = ""
+	}
+	for i := range diags {
+		if event.MessageIDTooLong(diags[i].MessageID) {
+			diags[i].MessageID = ""
+		}
+	}
 }

@@ -783,3 +783,26 @@ func TestHandler_EmptyDocumentsCount_RuleD7(t *testing.T) {
 	r = post(t, url, strings.Repeat("[]\n", 2500)+track("m2", "u"))
 	assert.Equal(t, http.StatusRequestEntityTooLarge, r.status, r.raw)
 }
+
+// TestHandler_LongMessageIDNotEchoed_RuleD6: a messageId refused for its length may
+// hold anything, a sender's email included: no result or diagnostic echoes it, whether
+// the decoder refuses the message or the sink does.
+func TestHandler_LongMessageIDNotEchoed_RuleD6(t *testing.T) {
+	long := strings.Repeat("x", 90) + "bob.secret@example.com"
+	echo := func(ctx context.Context, msgs []event.Message) ([]SinkResult, error) {
+		out := make([]SinkResult, len(msgs))
+		for i, m := range msgs {
+			out[i] = SinkResult{MessageID: m.MessageID, Diagnostics: []diag.Diagnostic{{MessageID: m.MessageID, Code: diag.MessageInvalidID}}}
+		}
+		return out, nil
+	}
+	url := serve(t, echo, nil)
+	for _, body := range []string{
+		`{"type":"track","event":"E","userId":"u","messageId":"` + long + `"}`,                                              // refused by the decoder
+		`[{"type":"track","event":"E","userId":"u","messageId":"` + long + `"},{"type":"nope","messageId":"` + long + `"}]`, // and in a batch
+	} {
+		r := post(t, url, body)
+		assert.NotContains(t, r.raw, "bob.secret", body)
+		assert.NotContains(t, r.raw, strings.Repeat("x", 90), body)
+	}
+}
