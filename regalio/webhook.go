@@ -173,8 +173,13 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 	})
 	if err != nil {
 		var je *jsonvalue.Error
-		if errors.As(err, &je) && je.Reason == "not an object" {
+		switch {
+		case errors.As(err, &je) && je.Reason == "not an object":
 			return ReportedEvent{}, &EventError{Reason: "the body is not a JSON object"}
+		case errors.As(err, &je) && !errors.Is(je.Err, jsonvalue.ErrSyntax):
+			// JSON, but past a limit of the reader (depth, a number's length) or with a
+			// key repeated: say which, as segmentio's message.limit does.
+			return ReportedEvent{}, &EventError{Reason: "the body cannot be read: " + je.Error()}
 		}
 		return ReportedEvent{}, &EventError{Reason: "the body is not JSON"}
 	}

@@ -186,3 +186,19 @@ func TestIsRegal(t *testing.T) {
 	assert.False(t, IsRegal(&event.Message{Kind: event.Identify, Extra: event.Object{{Key: "eventSource", Value: str(SourceRegal)}}}))
 	assert.False(t, IsRegal(&event.Message{Kind: event.Track}))
 }
+
+// TestDecodeEvent_limitsNamed: a body that is JSON but past a limit of the reader, or
+// with a key repeated, is refused saying so, not as "not JSON" (Rule R4).
+func TestDecodeEvent_limitsNamed(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"name":"x","properties":{"n":` + strings.Repeat("9", 200) + `}}`:                              "number longer than",
+		`{"name":"x","properties":` + strings.Repeat(`{"a":`, 80) + `1` + strings.Repeat(`}`, 80) + `}`: "levels",
+		`{"name":"x","name":"y"}`: "key repeated",
+		`{"name":`:                "not JSON",
+	} {
+		_, err := DecodeEvent([]byte(body))
+		require.Error(t, err)
+		assert.ErrorIs(t, err, ErrInvalidEvent)
+		assert.Contains(t, err.Error(), want)
+	}
+}
