@@ -197,17 +197,27 @@ func (p fieldPath) dot(sub string) fieldPath {
 // String prints the path for a diagnostic. Keys are input, and may be a phone or an
 // email ("phones" is keyed by number): each is masked (RULES.md, X).
 func (p fieldPath) String() string {
-	s := p.base + diag.Mask(p.key)
+	s := p.base + pathKey(p.key)
 	for _, sub := range p.subs {
 		if sub != "" {
-			s += "." + diag.Mask(sub)
+			s += "." + pathKey(sub)
 		}
 	}
 	if p.raw != nil {
 		sub, _ := jsonvalue.String(p.raw)
-		s += "." + diag.Mask(sub)
+		s += "." + pathKey(sub)
 	}
 	return s
+}
+
+// pathKey prints one key of a path, masked; a key over MaxTraitKey characters (which
+// a sub-key, unlike a trait's own key, may be) is cut as truncateKey cuts, so that no
+// key makes a diagnostic longer than Rule T10 allows a key to be.
+func pathKey(k string) string {
+	if len(k) > MaxTraitKey && utf8.RuneCountInString(k) > MaxTraitKey {
+		k = truncateKey(k)
+	}
+	return diag.Mask(k)
 }
 
 // interned is String for a path printed on every message that has its field, the
@@ -218,7 +228,7 @@ func (p fieldPath) interned() string {
 	if p.subs[0] != "" || p.subs[1] != "" || p.raw != nil {
 		return p.String()
 	}
-	return intern.Concat(p.base, diag.Mask(p.key))
+	return intern.Concat(p.base, pathKey(p.key))
 }
 
 func (a *applier) refuse(code diag.Code, field fieldPath, msg string) {

@@ -329,6 +329,14 @@ func TestRuleT10_Limits(t *testing.T) {
 	assert.True(t, ok, "255 two-byte characters are 255 characters")
 	require.Len(t, diags, 1)
 	assert.Equal(t, diag.TraitLimit, diags[0].Code)
+
+	// A sub-key may be longer than a trait's key; its diagnostic's field is cut all
+	// the same, so that no key makes a diagnostic large.
+	_, diags = apply(t, identify(t, 0, `{"phones":{"+19545552399":{"`+strings.Repeat("a@", 20000)+`":1}}}`))
+	require.NotEmpty(t, diags)
+	for _, d := range diags {
+		assert.Less(t, len(d.Field), 120, d.Code)
+	}
 }
 
 // TestApplyTraits_manyTraits: a message with more traits than applyTraitsAt keeps the
