@@ -3,8 +3,10 @@ package pgstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/regalkit/regalkit/contact/memstore"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/internal/contactcore"
+	"github.com/regalkit/regalkit/segmentio"
 )
 
 // processAll runs msgs through p with the given number of workers, each taking the
@@ -211,4 +214,61 @@ func TestProcessedAloneMarksNothing(t *testing.T) {
 		assert.True(t, done, "after a transaction that marked it")
 		return err
 	}))
+}
+
+// TestEdgesOfTheTimeRange_sameAsMemstore: messages dated in the last and first seconds
+// Rule D4 accepts (within two seconds of 2262-04-11T23:47:16.854775807Z and of
+// 1677-09-21T00:12:43.145224192Z) give pgstore the contacts memstore gives, in every
+// arrival order: a contact read back from its stored document finds the messages it
+// holds, moves them on a link (Rules I3, I4) and keeps them out of sight of a delete
+// (Rule I7). A stamp once saturated such times, and the document wrote the saturated
+// time back.
+func TestEdgesOfTheTimeRange_sameAsMemstore(t *testing.T) {
+	decode := func(payloads ...string) []event.Message {
+		var out []event.Message
+		for _, p := range payloads {
+			items, err := segmentio.DecodeAll([]byte(p), nil)
+			require.NoError(t, err)
+			require.Len(t, items, 1)
+			require.NoError(t, items[0].Err, p)
+			out = append(out, items[0].Message)
+		}
+		return out
+	}
+	for _, at := range []string{"2262-04-11T23:47:16Z", "2262-04-11T23:47:16.8Z", "1677-09-21T00:12:44Z"} {
+		held := `{"type":"track","messageId":"m3","anonymousId":"a1","event":"Viewed","timestamp":"` + at + `"}`
+		link := `{"type":"identify","messageId":"m1","userId":"u1","anonymousId":"a1","timestamp":"2024-03-01T12:00:00Z"}`
+		sets := [][]event.Message{
+			decode(held, link),
+			decode(held, link, `{"type":"identify","messageId":"m2","userId":"u2","anonymousId":"a1","timestamp":"2024-03-01T13:00:00Z"}`),
+		}
+		if strings.HasPrefix(at, "2262") {
+			sets = append(sets, decode(link, held, `{"type":"delete","messageId":"m4","userId":"u1","timestamp":"2262-04-11T23:47:16.85Z"}`))
+		}
+		for _, msgs := range sets {
+			mem := memstore.New()
+			processAll(t, regalkit.New(mem, processorOptions("mem")), msgs, inOrder(len(msgs)), 1)
+			want := canonical(t, mem)
+			for _, perm := range permutations(len(msgs)) {
+				pg := newTestStore(t)
+				processAll(t, regalkit.New(pg, processorOptions("pg")), msgs, perm, 1)
+				sameContacts(t, want, canonical(t, pg), fmt.Sprintf("%s, order %v", at, perm))
+			}
+		}
+	}
+}
+
+// permutations returns every order of n items.
+func permutations(n int) [][]int {
+	if n == 0 {
+		return [][]int{{}}
+	}
+	var out [][]int
+	for _, p := range permutations(n - 1) {
+		for i := 0; i <= len(p); i++ {
+			q := slices.Insert(slices.Clone(p), i, n-1)
+			out = append(out, q)
+		}
+	}
+	return out
 }

@@ -3,6 +3,8 @@ package contactcore
 import (
 	"math"
 	"time"
+
+	"github.com/regalkit/regalkit/internal/timestamp"
 )
 
 // A stamp orders writes (Rule T4): event time first, then messageId. The larger stamp
@@ -43,13 +45,15 @@ func (s stamp) value() stampValue {
 
 func (s stamp) id() string { return s.value().id }
 
-// unixNano is t.UnixNano saturated to the int64 range (years 1678 to 2262), so that
-// times beyond it still order sensibly.
+// unixNano is t.UnixNano saturated to the int64 range ([timestamp.Min, timestamp.Max]),
+// so that times beyond it still order sensibly. Every time inside the range is exact,
+// up to its last nanosecond: Rule D4 accepts all of them, and a time that came back
+// from a store different from the one a contact packed would not find what it stamped.
 func unixNano(t time.Time) int64 {
-	switch s := t.Unix(); {
-	case s > math.MaxInt64/1_000_000_000-1:
+	switch {
+	case t.After(timestamp.Max):
 		return math.MaxInt64
-	case s < math.MinInt64/1_000_000_000+1:
+	case t.Before(timestamp.Min):
 		return math.MinInt64
 	}
 	return t.UnixNano()

@@ -4,9 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"pgregory.net/rapid"
 
 	"github.com/regalkit/regalkit/internal/msgorder"
+	"github.com/regalkit/regalkit/internal/timestamp"
 )
 
 // TestStampCompare_matchesMsgorder: within the years a stamp keeps exactly, stamps order
@@ -26,4 +28,20 @@ func TestStampCompare_matchesMsgorder(t *testing.T) {
 			t.Fatalf("stamp compare %d, msgorder %d", got, want)
 		}
 	})
+}
+
+// TestStampTime_exactToTheLimits: a stamp keeps every time Rule D4 accepts exactly, up
+// to the last nanoseconds of timestamp.Min and Max, so that a contact read back from a
+// store's document (which writes the stamp's time) finds what the message stamped.
+// Times beyond the range saturate and still order.
+func TestStampTime_exactToTheLimits(t *testing.T) {
+	for _, at := range []time.Time{
+		timestamp.Max, timestamp.Max.Add(-time.Nanosecond), timestamp.Max.Add(-854775807), timestamp.Max.Add(-1500 * time.Millisecond),
+		timestamp.Min, timestamp.Min.Add(time.Nanosecond), timestamp.Min.Add(time.Second), timestamp.Min.Add(1500 * time.Millisecond),
+		time.Unix(0, 0).UTC(), time.Unix(-1, 999_999_999).UTC(),
+	} {
+		assert.True(t, at.Equal(stampOf(at, "m").time()), "%s came back as %s", at, stampOf(at, "m").time())
+	}
+	assert.Equal(t, 1, stampOf(timestamp.Max.Add(time.Second), "m").compare(stampOf(timestamp.Max.Add(-time.Second), "m")))
+	assert.Equal(t, -1, stampOf(timestamp.Min.Add(-time.Second), "m").compare(stampOf(timestamp.Min.Add(time.Second), "m")))
 }
