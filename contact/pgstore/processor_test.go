@@ -272,3 +272,23 @@ func permutations(n int) [][]int {
 	}
 	return out
 }
+
+// TestResentValuesChangeNothing_RuleO1: an identify sent again with a custom value or
+// address sub-key holding &, < or > changes nothing in pgstore, as in memstore: the
+// stored document keeps the value's bytes, so no update for Regal is queued again.
+func TestResentValuesChangeNothing_RuleO1(t *testing.T) {
+	msg := func(id, at string) string {
+		return `{"type":"identify","messageId":"` + id + `","userId":"u1","timestamp":"` + at +
+			`","traits":{"company":"Johnson & Johnson","phone":"+19545552399","address":{"unit":"<4B>"}}}`
+	}
+	p := regalkit.New(newTestStore(t), processorOptions("pg"))
+	for i, at := range []string{"2024-03-01T12:01:00Z", "2024-03-01T12:02:00Z"} {
+		items, err := segmentio.DecodeAll([]byte(msg(fmt.Sprint("m", i), at)), nil)
+		require.NoError(t, err)
+		res, err := p.Process(context.Background(), items[0].Message)
+		require.NoError(t, err)
+		if i == 1 {
+			assert.Empty(t, res.Changed, "the same values again")
+		}
+	}
+}

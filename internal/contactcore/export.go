@@ -66,7 +66,7 @@ type exportTail struct {
 // MarshalJSON writes the document's keys in order: the head, the trait fields of the
 // table, the address, the context fields of the table, the tail.
 func (x *exportJSON) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(&x.exportHead)
+	b, err := marshalJSON(&x.exportHead)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (x *exportJSON) MarshalJSON() ([]byte, error) {
 			put(fields[f].name, x.fields[f])
 		}
 	}
-	tail, err := json.Marshal(&x.exportTail)
+	tail, err := marshalJSON(&x.exportTail)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func AddressJSON(a Address) ([]byte, error) {
 
 func (a addressJSON) MarshalJSON() ([]byte, error) {
 	type plain addressJSON
-	b, err := json.Marshal(plain(a))
+	b, err := marshalJSON(plain(a))
 	if err != nil || len(a.extra) == 0 {
 		return b, err
 	}
@@ -266,7 +266,21 @@ func (e Export) MarshalJSON() ([]byte, error) {
 		return nil, errors.New("contact: export of a nil contact")
 	}
 	x := e.Contact.exportDoc(e.Events, false)
-	return json.Marshal(x)
+	return marshalJSON(x)
+}
+
+// marshalJSON is json.Marshal without HTML escaping: the export and the storage
+// document write values as the messages sent them (Rules T2, X), so that a stored
+// value reads back with the same bytes, and the same value sent again is no change
+// (Rule O1). "\u0026" for "&" would be the same JSON value, but not the same bytes.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // exportDoc builds the export document of c with events, and with its clocks when

@@ -202,3 +202,22 @@ func TestAddressPartsTable(t *testing.T) {
 		})
 	}
 }
+
+// TestStorage_valuesKeepTheirBytes: a custom property or address sub-key whose value
+// holds &, <, > or U+2028 reads back from the storage document with the bytes the
+// message sent, so the same identify sent again changes nothing (Rules T2, O1): a
+// durable store would otherwise report it changed and send Regal an update each time.
+func TestStorage_valuesKeepTheirBytes(t *testing.T) {
+	traits := `{"company":"Johnson & Johnson","tag":"<4B>","note":"a` + "\u2028" + `b","address":{"unit":"<4B> & co"}}`
+	c, diags := apply(t, identify(t, 0, traits))
+	require.Empty(t, diags)
+	b, err := EncodeStorage(c)
+	require.NoError(t, err)
+	back, err := DecodeStorage(b)
+	require.NoError(t, err)
+	ch := back.ApplyTraits(identify(t, 1, traits), nil)
+	assert.Empty(t, ch.Fields, "the same values again change nothing")
+	again, err := EncodeStorage(back)
+	require.NoError(t, err)
+	assert.Contains(t, string(again), `"Johnson & Johnson"`)
+}

@@ -45,7 +45,7 @@ func EncodeStorage(c *Contact) ([]byte, error) {
 	}
 	x := c.exportDoc(nil, true)
 	x.Version = StorageVersion
-	return json.Marshal(x)
+	return marshalJSON(x) // see marshalJSON: values read back with their bytes
 }
 
 // DecodeStorage reads a contact that [EncodeStorage] wrote. A document without
