@@ -37,6 +37,7 @@ var validationReasons = map[diag.Code]string{
 	diag.MessageNoPreviousID:    "needs a previousId",
 	diag.MessageNoUserID:        "needs a userId",
 	diag.TimestampInvalid:       "time outside the years 1677 to 2262",
+	diag.MessageInvalid:         "an identifier that is not valid UTF-8",
 }
 
 // Error names the kind, the rule broken and its code; it quotes no value.
@@ -59,7 +60,9 @@ func (e *ValidationError) Unwrap() error { return ErrInvalid }
 //   - alias has a userId and a previousId (message.no_user_id, message.no_previous_id);
 //   - delete has a userId (message.no_user_id);
 //   - Time, when set, is within the years of Rule D4 (timestamp.invalid): a message
-//     built in Go may carry any time.Time, a decoded one only those.
+//     built in Go may carry any time.Time, a decoded one only those;
+//   - messageId, userId, anonymousId, previousId and groupId are valid UTF-8
+//     (message.invalid), as a decoded message's always are.
 //
 // An empty messageId is valid: the processor derives one (see [DeriveMessageID]).
 // What each kind requires is in the one table of kinds, beside the Kind constants.
@@ -77,6 +80,17 @@ func (m *Message) Validate() error {
 	}
 	if !m.Time.IsZero() && !timestamp.InRange(m.Time) {
 		return fail(diag.TimestampInvalid, "timestamp")
+	}
+	// Identifiers are text (Rule D6): a decoded message's always are, and a message
+	// built in Go with invalid UTF-8 in one would name one contact in memory and
+	// another once a store wrote it as JSON.
+	for _, id := range [...]struct{ name, value string }{
+		{"messageId", m.MessageID}, {"userId", m.UserID}, {"anonymousId", m.AnonymousID},
+		{"previousId", m.PreviousID}, {"groupId", m.GroupID},
+	} {
+		if !utf8.ValidString(id.value) {
+			return fail(diag.MessageInvalid, id.name)
+		}
 	}
 	k := &kinds[m.Kind]
 	if k.identity && m.UserID == "" && m.AnonymousID == "" {

@@ -39,6 +39,13 @@ func TestValidate_RuleD6(t *testing.T) {
 		{"messageId of 100 runes", Message{Kind: Identify, UserID: "u", MessageID: strings.Repeat("é", 100)}, "", ""},
 		{"messageId of 101", Message{Kind: Identify, UserID: "u", MessageID: strings.Repeat("x", 101)}, diag.MessageInvalidID, "messageId"},
 		{"no messageId", Message{Kind: Identify, UserID: "u"}, "", ""},
+		// Identifiers are valid UTF-8, as a decoded message's are (a store writes them
+		// as JSON, which has no other text).
+		{"userId not UTF-8", Message{Kind: Identify, UserID: "u\xff"}, diag.MessageInvalid, "userId"},
+		{"anonymousId not UTF-8", Message{Kind: Track, Event: "E", AnonymousID: "a\xff"}, diag.MessageInvalid, "anonymousId"},
+		{"messageId not UTF-8", Message{Kind: Identify, UserID: "u", MessageID: "m\xfe"}, diag.MessageInvalid, "messageId"},
+		{"previousId not UTF-8", Message{Kind: Alias, UserID: "u", PreviousID: "p\xff"}, diag.MessageInvalid, "previousId"},
+		{"groupId not UTF-8", Message{Kind: Group, UserID: "u", GroupID: "g\xff"}, diag.MessageInvalid, "groupId"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
