@@ -240,3 +240,19 @@ func TestRegalSink(t *testing.T) {
 	_, err = sink(ctx, []event.Message{e.Message()})
 	assert.Error(t, err)
 }
+
+// TestRegalMarkIsContent_RuleE2: the same track without a messageId, with and without
+// the top-level eventSource that makes it Regal's, is two messages: in either order the
+// Regal one's opt-out applies, and neither is taken for a re-delivery of the other (S3).
+func TestRegalMarkIsContent_RuleE2(t *testing.T) {
+	marked := `{"type":"track","userId":"u1","event":"contact.unsubscribed","eventSource":"Regal Voice","properties":{"channel":"sms","phone":"+19545552399"},"timestamp":"2024-03-01T12:01:00Z"}`
+	plain := `{"type":"track","userId":"u1","event":"contact.unsubscribed","properties":{"channel":"sms","phone":"+19545552399"},"timestamp":"2024-03-01T12:01:00Z"}`
+	for _, order := range [][2]string{{marked, plain}, {plain, marked}} {
+		f := newFixture(t, nil)
+		f.one(regalIdentify)
+		for _, m := range order {
+			assert.False(t, f.one(m).Duplicate)
+		}
+		assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.SMS))
+	}
+}

@@ -17,9 +17,10 @@ const DerivedIDPrefix = "derived-"
 // The content is: kind, userId, anonymousId, previousId, groupId, event, name,
 // category, timestamp, originalTimestamp, traits, properties and context, each in a
 // canonical JSON form (object keys sorted, strings minimally escaped, numbers as
-// written). Left out are messageId, sentAt and receivedAt (they change from one delivery
-// to the next), integrations (routing, not content), channel, version and unknown
-// top-level keys. Two calls with the same content and no timestamps therefore get the
+// written), and the top-level eventSource when there is one (it marks Regal's events,
+// Rule R5). Left out are messageId, sentAt and receivedAt (they change from one delivery
+// to the next), integrations (routing, not content), channel, version and the other
+// unknown top-level keys. Two calls with the same content and no timestamps therefore get the
 // same ID. The result is DerivedIDPrefix and 32 hex digits (128 bits of SHA-256).
 //
 // The timestamps are the raw ones of Timestamps, as sent; Time, which the decoder
@@ -61,6 +62,9 @@ func DeriveMessageID(m *Message) string {
 		object("context", m.Context.Object())
 	}
 	str("event", m.Event)
+	if v, ok := m.Extra.Get("eventSource"); ok {
+		field("eventSource", v) // it makes a track Regal's (Rule R5): the same call without it is another
+	}
 	str("groupId", m.GroupID)
 	str("name", m.Name)
 	field("originalTimestamp", m.Timestamps.OriginalTimestamp)

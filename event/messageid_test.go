@@ -33,6 +33,7 @@ func TestDeriveMessageID_RuleE2(t *testing.T) {
 		func(m *Message) { m.Properties[1].Value = json.RawMessage(`"\u0055SD"`) },
 		func(m *Message) { m.Integrations = Object{{Key: "All", Value: json.RawMessage(`false`)}} },
 		func(m *Message) { m.MessageID = "ignored" },
+		func(m *Message) { m.Extra = Object{{Key: "_metadata", Value: json.RawMessage(`{"bundled":[]}`)}} },
 	}
 	for i, f := range same {
 		m := base()
@@ -48,6 +49,9 @@ func TestDeriveMessageID_RuleE2(t *testing.T) {
 		func(m *Message) { m.Context.IP = "1.1.1.1" },
 		func(m *Message) { m.Traits = Object{} },
 		func(m *Message) { m.AnonymousID = "a" },
+		// The top-level eventSource makes a track Regal's (Rule R5): with it, the same
+		// call is another message, and may not be taken for a re-delivery of the first.
+		func(m *Message) { m.Extra = Object{{Key: "eventSource", Value: json.RawMessage(`"Regal Voice"`)}} },
 	}
 	for i, f := range differ {
 		m := base()
