@@ -248,3 +248,29 @@ func TestGuard_RegalOptOutOfASharedPhone(t *testing.T) {
 		assert.Equal(t, diag.GuardOptedOut, d.Reason, "regal first: %v", regalFirst)
 	}
 }
+
+// TestGuard_RegalConsentAboutAnotherPhone_RuleG1: a Regal consent event without a
+// userId is about its properties.phone, which may not be the phone its traits name
+// (the Regal contact's primary). When it finds no contact, it stays on the anonymous
+// contact of the phone it is about, where the Guard looks: its opt-out counts in
+// either arrival order.
+func TestGuard_RegalConsentAboutAnotherPhone_RuleG1(t *testing.T) {
+	identify := `{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},
+		"traits":{"phones":{"+19545552399":{"voiceOptIn":{"subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}},"+12125550123":{}}}}`
+	unsub := `{"name":"contact.unsubscribed","eventId":"e1","originalTimestamp":"1709294460","properties":{"channel":"voice","phone":"+19545552399"},"traits":{"phone":"+12125550123"}}`
+	at := time.Date(2024, 3, 1, 15, 0, 0, 0, time.UTC)
+	for _, regalFirst := range []bool{true, false} {
+		f := newFixture(t, nil)
+		if regalFirst {
+			f.processRegal(unsub)
+		}
+		f.one(identify)
+		if !regalFirst {
+			f.processRegal(unsub)
+		}
+		d, err := f.p.Guard(nil).Check(context.Background(), "+19545552399", optin.Voice, at)
+		require.NoError(t, err)
+		assert.False(t, d.Allowed, "regal first: %v", regalFirst)
+		assert.Equal(t, diag.GuardOptedOut, d.Reason, "regal first: %v", regalFirst)
+	}
+}

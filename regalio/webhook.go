@@ -35,7 +35,7 @@ const snakeEventType = "regal_voice_event"
 const MessageIDPrefix = "regal-"
 
 // AnonymousIDPrefix starts the anonymousId of a message made from a Regal event without
-// a userId: the prefix and the phone, else the email, the event names (Rule R3).
+// a userId: the prefix and the phone, else the email, the event is about (Rule R3).
 const AnonymousIDPrefix = "regal-contact:"
 
 // ErrInvalidEvent is the category of every error [DecodeEvent] returns: the body is not
@@ -257,8 +257,9 @@ func (e *ReportedEvent) messageID() string {
 // key "eventSource": SourceRegal, so that the Processor treats it as Regal's (Rule R5);
 // any other source the event names is kept as the extra key "source". The
 // contact is the userId's; without one, the anonymousId is AnonymousIDPrefix and the
-// phone (in E.164 when it reads as a number with its country code), else the email,
-// and the traits go in the context, where the Processor finds
+// phone the event is about (a consent event's properties.phone, an inbound text's
+// sender, else the traits' phone; in E.164 when it reads as a number with its country
+// code), else the email, and the traits go in the context, where the Processor finds
 // the contact by them. An event with neither userId, phone nor email gets the
 // anonymousId AnonymousIDPrefix + "unknown". The message shares nothing with e.
 func (e *ReportedEvent) Message() event.Message {
@@ -280,15 +281,15 @@ func (e *ReportedEvent) Message() event.Message {
 		}
 	}
 	if m.UserID == "" {
+		phone, email := e.about()
 		switch {
-		case e.Phone != "":
-			phone := e.Phone
+		case phone != "":
 			if n, err := identity.ParsePhone(phone, ""); err == nil {
 				phone = n.E164 // one contact per number, whatever its format: the Guard looks it up so (Rule G1)
 			}
 			m.AnonymousID = AnonymousIDPrefix + phone
-		case e.Email != "":
-			m.AnonymousID = AnonymousIDPrefix + strings.ToLower(e.Email)
+		case email != "":
+			m.AnonymousID = AnonymousIDPrefix + strings.ToLower(email)
 		default:
 			m.AnonymousID = AnonymousIDPrefix + "unknown"
 		}
@@ -310,6 +311,33 @@ func (e *ReportedEvent) Message() event.Message {
 		m.MessageID = event.DeriveMessageID(&m)
 	}
 	return m.Clone()
+}
+
+// about returns the phone, else the email, an event is about, as the Processor reads
+// them (Rules R5, G8): a consent event's properties.phone or contact_phone (its email
+// or contact_email for the email channel), an inbound text's sender
+// (properties.contact_phone), else the traits' phone and email. An event without a
+// userId that finds no contact stays on the anonymous contact of that phone, where the
+// Guard looks for the phone's records: not under another number the traits name.
+func (e *ReportedEvent) about() (phone, email string) {
+	prop := func(key string) string {
+		if raw, ok := e.Properties.Get(key); ok {
+			if s, ok := jsonvalue.Text(raw); ok {
+				return s
+			}
+		}
+		return ""
+	}
+	switch e.Name {
+	case EventSubscribed, EventUnsubscribed:
+		if strings.EqualFold(prop("channel"), "email") {
+			return "", firstNonEmpty(prop("email"), prop("contact_email"), e.Email)
+		}
+		return firstNonEmpty(prop("phone"), prop("contact_phone"), e.Phone), e.Email
+	case EventSMSReceived:
+		return firstNonEmpty(prop("contact_phone"), e.Phone), e.Email
+	}
+	return e.Phone, e.Email
 }
 
 // IsRegal reports whether m is a Regal event: a track whose top-level, context or
