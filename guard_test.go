@@ -274,3 +274,34 @@ func TestGuard_RegalConsentAboutAnotherPhone_RuleG1(t *testing.T) {
 		assert.Equal(t, diag.GuardOptedOut, d.Reason, "regal first: %v", regalFirst)
 	}
 }
+
+// TestGuard_MatchedRegalOptOutStaysWithThePhone_RuleG1: a Regal opt-out without a
+// userId that matched the contact holding the phone still counts for the phone after a
+// late link moves the message that gave that contact the phone to another user (Rule
+// I4): the record is also kept on the phone's own Regal contact. Same answer in every
+// arrival order of the four messages.
+func TestGuard_MatchedRegalOptOutStaysWithThePhone_RuleG1(t *testing.T) {
+	const phone = "+19545552399"
+	msgs := []string{
+		`{"type":"identify","messageId":"m1","userId":"u2","anonymousId":"a1","timestamp":"2024-03-01T12:10:00Z"}`,
+		`{"type":"identify","messageId":"m2","anonymousId":"a1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},
+			"traits":{"phones":{"` + phone + `":{"voiceOptIn":{"subscribed":true,"timestamp":"2024-03-01T11:59:00Z"}}}}}`,
+		`{"type":"track","messageId":"m4","userId":"u1","anonymousId":"a1","event":"Viewed","timestamp":"2024-03-01T12:05:00Z"}`,
+	}
+	unsub := `{"name":"contact.unsubscribed","eventId":"e3","originalTimestamp":"1709294700","properties":{"channel":"voice","phone":"` + phone + `"},"traits":{"phone":"` + phone + `"}}`
+	at := time.Date(2024, 3, 1, 15, 0, 0, 0, time.UTC)
+	for _, order := range [][]int{{0, 1, 3, 2}, {0, 1, 2, 3}, {3, 0, 1, 2}, {2, 0, 3, 1}, {1, 3, 0, 2}} {
+		f := newFixture(t, nil)
+		for _, i := range order {
+			if i == 3 {
+				f.processRegal(unsub)
+			} else {
+				f.one(msgs[i])
+			}
+		}
+		d, err := f.p.Guard(nil).Check(context.Background(), phone, optin.Voice, at)
+		require.NoError(t, err)
+		assert.False(t, d.Allowed, "order %v", order)
+		assert.Equal(t, diag.GuardOptedOut, d.Reason, "order %v", order)
+	}
+}

@@ -51,6 +51,42 @@ func (t *txn) regalMatch(m *event.Message) (*contactcore.Contact, error) {
 	return t.onlyMatch(keys)
 }
 
+// fileRegalConsent keeps the consent records of a Regal event without a userId that
+// matched a contact (Rule R5) on the anonymous contact of the phone each is about as
+// well, where the Guard finds a phone's records as it finds those of the events that
+// matched no contact (Rule G1). The matched contact may lose the phone later (a late
+// link moves the message that gave it the phone, Rule I4), and the phone's opt-out
+// must still count for the phone, in every arrival order.
+func (t *txn) fileRegalConsent(recs []optin.Record, matched *contactcore.Contact) error {
+	for _, r := range recs {
+		if !identity.IsE164(r.Address) {
+			continue // an email's record: the Guard is about phones
+		}
+		anon := regalio.AnonymousIDPrefix + r.Address
+		if matched.UserID() == "" && matched.HasKey(identity.AnonymousKey(anon)) {
+			continue // an anonymous contact the Guard counts already
+		}
+		cs, err := t.find(identity.AnonymousKey(anon))
+		if err != nil {
+			return err
+		}
+		var reg *contactcore.Contact
+		for _, c := range cs {
+			if c.UserID() == "" {
+				reg = c
+				break
+			}
+		}
+		if reg == nil {
+			reg = t.create("", anon)
+		}
+		if reg.AddConsentAs("", r) > 0 {
+			t.touch(reg)
+		}
+	}
+	return nil
+}
+
 // regalConsent returns the consent record of a Regal contact.subscribed or
 // contact.unsubscribed event (Rule R5), with its evidence from the properties: channel
 // ("SMS", "voice", "email", any case), phone (or contact_phone, else the traits'

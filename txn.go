@@ -368,7 +368,11 @@ func (t *txn) apply(m *event.Message) (err error) {
 		if err != nil {
 			return err
 		}
-		return t.hold(m, c)
+		recs := t.consentOf(m)
+		if err := t.holdWith(m, c, recs); err != nil {
+			return err
+		}
+		return t.fileRegalConsent(recs, c)
 	}
 	if t.p.opts.MatchByPhone && m.UserID == "" && f.AnonymousContact == "" && len(f.Links) == 0 {
 		if c, err := t.matchByPhone(m); err != nil || c != nil {
@@ -495,9 +499,14 @@ func (t *txn) own(m *event.Message, c *contactcore.Contact) error {
 // hold applies an anonymous-only message to the contact it is attributed to, keeping
 // it whole so that it can move (Rule I4).
 func (t *txn) hold(m *event.Message, c *contactcore.Contact) error {
+	return t.holdWith(m, c, t.consentOf(m))
+}
+
+// holdWith is hold with the message's consent records read already.
+func (t *txn) holdWith(m *event.Message, c *contactcore.Contact, recs []optin.Record) error {
 	t.res.ContactID = c.ID()
 	rec, hasEvent := m.Record()
-	h, ch := contactcore.NewHeld(t.p.traitsOf(m), t.consentOf(m), hasEvent, t.applyOptions())
+	h, ch := contactcore.NewHeld(t.p.traitsOf(m), recs, hasEvent, t.applyOptions())
 	t.res.Diagnostics = append(t.res.Diagnostics, ch.Diagnostics...)
 	t.note(c, c.Hold(h))
 	t.touch(c)
