@@ -39,9 +39,13 @@ type Options struct {
 
 	// Now is the processor's clock: the time of messages that carry none (Rule D5) and
 	// the processed-at time kept with consent evidence (Rule C7). Nil means time.Now.
+	// It must be safe for concurrent use.
 	Now func() time.Time
 
-	// NewID makes contact ids. Nil means random UUIDs. It must never return an id twice.
+	// NewID makes contact ids. Nil means random UUIDs. It must never return an id twice,
+	// and, like Now, it is called from several goroutines at once when messages are
+	// processed concurrently (Workers above one, or concurrent calls): a counter behind
+	// it must be atomic.
 	NewID func() string
 
 	// Logger receives a debug line per message and a warning per store failure. It never
