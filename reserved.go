@@ -16,20 +16,17 @@ import (
 // message that named one otherwise could link or alias it to a user (Rules I3, I5),
 // and the phone's opt-outs would stop counting for the phone (Rule G1).
 func reservedIdentifier(m *event.Message) (diag.Diagnostic, bool) {
-	regal := m.Kind == event.Track && m.UserID == "" && regalio.IsRegal(m)
-	for _, id := range [...]struct {
-		field, value string
-		regalOK      bool
-	}{
-		{"userId", m.UserID, false},
-		{"anonymousId", m.AnonymousID, regal},
-		{"previousId", m.PreviousID, false},
+	for _, id := range [...]struct{ field, value string }{
+		{"userId", m.UserID}, {"anonymousId", m.AnonymousID}, {"previousId", m.PreviousID},
 	} {
 		prefix := ""
 		switch {
 		case strings.HasPrefix(id.value, KeywordRegisterPrefix):
 			prefix = KeywordRegisterPrefix
-		case strings.HasPrefix(id.value, regalio.AnonymousIDPrefix) && !id.regalOK:
+		case strings.HasPrefix(id.value, regalio.AnonymousIDPrefix):
+			if id.field == "anonymousId" && m.Kind == event.Track && m.UserID == "" && regalio.IsRegal(m) {
+				continue // a Regal event without a userId names its phone's Regal contact
+			}
 			prefix = regalio.AnonymousIDPrefix
 		default:
 			continue
