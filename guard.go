@@ -133,7 +133,7 @@ type Decision struct {
 //
 //   - consent (Rule G1): the phone's deciding record on the channel, across every
 //     contact that has the phone, the phone's own keyword replies (Rule G7) and the
-//     Regal consent events about it that found no single contact (Rule R5), must opt
+//     Regal consent events without a userId about it (Rule R5), must opt
 //     in: guard.not_subscribed when there is none, guard.opted_out when it opts out;
 //   - zone (Rule G3): the zones the contacts told (their identify's context.timezone,
 //     or see GuardOptions.ContactZone), else
@@ -162,8 +162,8 @@ func (g *Guard) Check(ctx context.Context, phone string, channel optin.Channel, 
 		views = append(views, c.ConsentView())
 	}
 	// The phone's own records, on anonymous contacts no one else has: its keyword
-	// replies (Rule G7), and the Regal consent events that found no single contact
-	// with the phone (Rule R5). A record there names the phone it is about.
+	// replies (Rule G7), and the Regal consent events without a userId about the phone
+	// (Rule R5). A record there names the phone it is about.
 	for _, prefix := range [...]string{KeywordRegisterPrefix, regalio.AnonymousIDPrefix} {
 		regs, err := g.p.store.Find(ctx, identity.AnonymousKey(prefix+e164))
 		if err != nil {

@@ -305,3 +305,54 @@ func TestGuard_MatchedRegalOptOutStaysWithThePhone_RuleG1(t *testing.T) {
 		assert.Equal(t, diag.GuardOptedOut, d.Reason, "order %v", order)
 	}
 }
+
+// TestGuard_RegalOptOutEveryDoor_RuleG1: a Regal opt-out without a userId counts for
+// its phone whatever contact the event itself went to: through Regal's Segment source
+// with a Segment anonymousId, or through the webhook with the phone written in a
+// national form that regalio cannot make E.164 but the Processor's region can. Both
+// arrival orders.
+func TestGuard_RegalOptOutEveryDoor_RuleG1(t *testing.T) {
+	at := time.Date(2024, 3, 1, 15, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name, phone, identify, regal string
+		segment                      bool
+		opts                         *regalkit.Options
+	}{
+		{
+			name:     "Segment source, Segment anonymousId",
+			phone:    nyPhone,
+			identify: identifyPhone("u1", nyPhone, optInSMS),
+			regal: `{"type":"track","event":"contact.unsubscribed","eventSource":"Regal Voice","anonymousId":"xyz","messageId":"s1","timestamp":"2024-03-01T12:00:00Z",
+				"properties":{"channel":"sms","phone":"` + nyPhone + `"},"context":{"traits":{"phone":"` + nyPhone + `"}}}`,
+			segment: true,
+		},
+		{
+			name:     "webhook, national number, region GB",
+			phone:    "+447911123456",
+			identify: `{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T11:00:00Z","traits":{"phone":"07911 123456","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T11:00:00Z","ip":"1.2.3.4"}}}`,
+			regal:    `{"eventId":"e1","name":"contact.unsubscribed","originalTimestamp":"1709294400","traits":{"phone":"07911 123456"},"properties":{"channel":"SMS","phone":"07911 123456"}}`,
+			opts:     &regalkit.Options{Region: "GB"},
+		},
+	} {
+		for _, regalFirst := range []bool{true, false} {
+			f := newFixture(t, tc.opts)
+			send := func() {
+				if tc.segment {
+					f.one(tc.regal)
+				} else {
+					f.processRegal(tc.regal)
+				}
+			}
+			if regalFirst {
+				send()
+			}
+			f.one(tc.identify)
+			if !regalFirst {
+				send()
+			}
+			d, err := f.p.Guard(nil).Check(context.Background(), tc.phone, optin.SMS, at)
+			require.NoError(t, err)
+			assert.Equal(t, diag.GuardOptedOut, d.Reason, "%s, regal first: %v", tc.name, regalFirst)
+		}
+	}
+}

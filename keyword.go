@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
@@ -88,6 +89,15 @@ func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, erro
 		res.MessageID = ""
 		return res, nil
 	}
+	if !utf8.ValidString(in.MessageID) {
+		res.Diagnostics = []diag.Diagnostic{{Code: diag.MessageInvalid, Field: "messageId",
+			Message: "regalkit: the inbound SMS's messageId is not valid UTF-8 (Rule D6)"}}
+		res.MessageID = ""
+		return res, nil
+	}
+	// The body is kept as the records' text (Rule G7): as text, the same in every
+	// store, whose documents are JSON.
+	in.Body = strings.ToValidUTF8(in.Body, "\uFFFD")
 	if err != nil {
 		res.Diagnostics = []diag.Diagnostic{{MessageID: in.MessageID, Code: diag.PhoneInvalid, Field: "from",
 			Message: "regalkit: the sender " + identity.MaskPhone(in.From) + " is not a valid phone (Rule T8)"}}

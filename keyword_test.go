@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -175,6 +176,21 @@ func TestReceiveSMS_Limits(t *testing.T) {
 	r = f.receive(regalkit.InboundSMS{From: nyPhone, Body: body, Time: t0, MessageID: "s-long"})
 	require.Len(t, r.Diagnostics, 1)
 	assert.Equal(t, diag.KeywordPossibleOptOut, r.Diagnostics[0].Code)
+
+	// Identifiers are text (Rule D6), and the body is kept as text: a store that writes
+	// JSON keeps what memory keeps.
+	n := f.count()
+	r = f.receive(regalkit.InboundSMS{From: nyPhone, Body: "STOP", Time: t0, MessageID: "s\xff"})
+	require.Len(t, r.Diagnostics, 1)
+	assert.Equal(t, diag.MessageInvalid, r.Diagnostics[0].Code)
+	assert.Empty(t, r.MessageID)
+	assert.Equal(t, n, f.count())
+	r = f.receive(regalkit.InboundSMS{From: nyPhone, Body: "STOP\xff", Time: t0, MessageID: "s-bad-body"})
+	require.Empty(t, r.Diagnostics)
+	f.one(identifyPhone("u1", nyPhone, optInSMS))
+	for _, e := range f.user("u1").ConsentView().History() {
+		assert.True(t, utf8.ValidString(e.Text), "%q", e.Text)
+	}
 }
 
 // TestKeyword_OrderRegressions replays, in every order, two sets the S3 property test

@@ -3,6 +3,7 @@ package regalkit
 import (
 	"context"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/regalkit/regalkit/diag"
@@ -51,22 +52,30 @@ func (t *txn) regalMatch(m *event.Message) (*contactcore.Contact, error) {
 	return t.onlyMatch(keys)
 }
 
-// fileRegalConsent keeps the consent records of a Regal event without a userId that
-// matched a contact (Rule R5) on the anonymous contact of the phone each is about as
-// well, where the Guard finds a phone's records as it finds those of the events that
-// matched no contact (Rule G1). The matched contact may lose the phone later (a late
-// link moves the message that gave it the phone, Rule I4), and the phone's opt-out
-// must still count for the phone, in every arrival order.
-func (t *txn) fileRegalConsent(recs []optin.Record, matched *contactcore.Contact) error {
+// fileRegalConsent keeps the consent records of a Regal event without a userId (Rule
+// R5) on the anonymous contact of the phone each is about, where the Guard finds a
+// phone's Regal records (Rule G1), whatever contact the event itself went to: one it
+// matched by phone, which may lose the phone later (a late link moves the message that
+// gave it the phone, Rule I4); an anonymous contact of a Segment anonymousId, when the
+// event came from Regal's Segment source; or the anonymous contact of the phone as
+// regalio wrote it, which may not be the Processor's E.164 (another default region).
+// So the phone's opt-out counts for the phone in every arrival order. A refused
+// record, which decides nothing, is not filed.
+func (t *txn) fileRegalConsent(m *event.Message) error {
+	recs := t.regalConsent(m)
+	if len(recs) == 0 {
+		return nil
+	}
+	own := t.loaded[t.res.ContactID]
 	for _, r := range recs {
-		if !identity.IsE164(r.Address) {
+		if r.Refused != "" || !identity.IsE164(r.Address) {
 			continue // an email's record: the Guard is about phones
 		}
-		anon := regalio.AnonymousIDPrefix + r.Address
-		if matched.UserID() == "" && matched.HasKey(identity.AnonymousKey(anon)) {
-			continue // an anonymous contact the Guard counts already
+		key := identity.AnonymousKey(regalio.AnonymousIDPrefix + r.Address)
+		if own != nil && own.UserID() == "" && own.HasKey(key) {
+			continue // the event went to the phone's own contact
 		}
-		cs, err := t.find(identity.AnonymousKey(anon))
+		cs, err := t.find(key)
 		if err != nil {
 			return err
 		}
@@ -78,7 +87,11 @@ func (t *txn) fileRegalConsent(recs []optin.Record, matched *contactcore.Contact
 			}
 		}
 		if reg == nil {
-			reg = t.create("", anon)
+			// A contact of regalkit's own, not one the message made: its result says
+			// nothing of it (its ContactID is the event's contact).
+			changed := slices.Clone(t.res.Changed)
+			reg = t.create("", key.Value)
+			t.res.Changed = changed
 		}
 		if reg.AddConsentAs("", r) > 0 {
 			t.touch(reg)
@@ -95,6 +108,16 @@ func (t *txn) fileRegalConsent(recs []optin.Record, matched *contactcore.Contact
 // record then follows Rules C4–C7 like any other. A record whose channel or address
 // cannot be read is kept refused, with a diagnostic.
 func (t *txn) regalConsent(m *event.Message) []optin.Record {
+	if t.regalRead {
+		return t.regalRecs
+	}
+	t.regalRead = true
+	t.regalRecs = t.readRegalConsent(m)
+	return t.regalRecs
+}
+
+// readRegalConsent is regalConsent's first reading of the message.
+func (t *txn) readRegalConsent(m *event.Message) []optin.Record {
 	if m.Kind != event.Track || (m.Event != regalio.EventSubscribed && m.Event != regalio.EventUnsubscribed) || !regalio.IsRegal(m) {
 		return nil
 	}

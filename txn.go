@@ -45,6 +45,11 @@ type txn struct {
 	// merged or erased one: then every changed contact's keyword records are synced.
 	reshaped bool
 
+	// regalRecs are the consent records of the message if it is a Regal consent event,
+	// read once (regalConsent), with their diagnostics, however many steps use them.
+	regalRecs []optin.Record
+	regalRead bool
+
 	opts contactcore.ApplyOptions // see applyOptions
 }
 
@@ -69,7 +74,9 @@ func (t *txn) process(m *event.Message) error {
 	case event.Alias:
 		err = t.alias(m)
 	default:
-		err = t.apply(m)
+		if err = t.apply(m); err == nil && m.UserID == "" {
+			err = t.fileRegalConsent(m) // Rules R5, G1: see regal.go
+		}
 	}
 	if err == nil {
 		err = t.regalInbound(m) // Rule G8: see keyword.go
@@ -368,11 +375,7 @@ func (t *txn) apply(m *event.Message) (err error) {
 		if err != nil {
 			return err
 		}
-		recs := t.consentOf(m)
-		if err := t.holdWith(m, c, recs); err != nil {
-			return err
-		}
-		return t.fileRegalConsent(recs, c)
+		return t.hold(m, c)
 	}
 	if t.p.opts.MatchByPhone && m.UserID == "" && f.AnonymousContact == "" && len(f.Links) == 0 {
 		if c, err := t.matchByPhone(m); err != nil || c != nil {
@@ -499,14 +502,9 @@ func (t *txn) own(m *event.Message, c *contactcore.Contact) error {
 // hold applies an anonymous-only message to the contact it is attributed to, keeping
 // it whole so that it can move (Rule I4).
 func (t *txn) hold(m *event.Message, c *contactcore.Contact) error {
-	return t.holdWith(m, c, t.consentOf(m))
-}
-
-// holdWith is hold with the message's consent records read already.
-func (t *txn) holdWith(m *event.Message, c *contactcore.Contact, recs []optin.Record) error {
 	t.res.ContactID = c.ID()
 	rec, hasEvent := m.Record()
-	h, ch := contactcore.NewHeld(t.p.traitsOf(m), recs, hasEvent, t.applyOptions())
+	h, ch := contactcore.NewHeld(t.p.traitsOf(m), t.consentOf(m), hasEvent, t.applyOptions())
 	t.res.Diagnostics = append(t.res.Diagnostics, ch.Diagnostics...)
 	t.note(c, c.Hold(h))
 	t.touch(c)

@@ -269,10 +269,12 @@ func (e Export) MarshalJSON() ([]byte, error) {
 	return marshalJSON(x)
 }
 
-// marshalJSON is json.Marshal without HTML escaping: the export and the storage
-// document write values as the messages sent them (Rules T2, X), so that a stored
-// value reads back with the same bytes, and the same value sent again is no change
-// (Rule O1). "\u0026" for "&" would be the same JSON value, but not the same bytes.
+// marshalJSON is json.Marshal without HTML escaping, for the storage document
+// (EncodeStorage) and Export.MarshalJSON: they write values as the messages sent them
+// (Rules T2, X), so that a stored value reads back with the same bytes, and the same
+// value sent again is no change (Rule O1). "\u0026" for "&" would be the same JSON
+// value, but not the same bytes. (json.Marshal of a Contact or an Export escapes what
+// MarshalJSON returns all the same: the same values, written differently.)
 func marshalJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
