@@ -356,3 +356,65 @@ func TestGuard_RegalOptOutEveryDoor_RuleG1(t *testing.T) {
 		}
 	}
 }
+
+// TestGuard_RegalOptOutOnALinkedAnonymousContact_RuleG1: a Regal event matched an
+// anonymous contact by phone, which then holds the event under the phone's Regal
+// anonymousId; a Regal opt-out for that phone from Regal's Segment source lands on the
+// same anonymous contact, which a user later links. The opt-out still counts for the
+// phone, in every arrival order.
+func TestGuard_RegalOptOutOnALinkedAnonymousContact_RuleG1(t *testing.T) {
+	const other = "+19175554444"
+	msgs := []string{
+		`{"type":"identify","anonymousId":"a2","messageId":"m1","timestamp":"2024-03-01T12:06:00Z","traits":{"phone":"` + other + `"}}`,
+		`{"eventId":"e1","name":"sms.received","originalTimestamp":"1709294700","eventSource":"Regal Voice","traits":{"phone":"` + other + `"},"properties":{"content":"hi","contact_phone":"+19545552399"}}`,
+		`{"type":"track","event":"contact.unsubscribed","eventSource":"Regal Voice","anonymousId":"a2","messageId":"m2","timestamp":"2024-03-01T12:05:00Z","properties":{"channel":"SMS","phone":"+19545552399"}}`,
+		`{"type":"identify","userId":"u3","anonymousId":"a2","messageId":"m3","timestamp":"2024-03-01T12:01:00Z","traits":{}}`,
+	}
+	at := time.Date(2024, 3, 1, 14, 0, 0, 0, time.UTC)
+	for _, order := range [][]int{{3, 2, 1, 0}, {0, 1, 2, 3}, {1, 0, 3, 2}, {0, 1, 3, 2}} {
+		f := newFixture(t, nil)
+		for _, i := range order {
+			if i == 1 {
+				f.processRegal(msgs[i])
+			} else {
+				f.one(msgs[i])
+			}
+		}
+		d, err := f.p.Guard(nil).Check(context.Background(), "+19545552399", optin.SMS, at)
+		require.NoError(t, err)
+		assert.Equal(t, diag.GuardOptedOut, d.Reason, "order %v", order)
+	}
+}
+
+// TestGuard_RegalTraitsNotApplied_RuleR5: with ApplyContextTraits on, a Regal event
+// without a userId that matched a contact by phone does not give it the phone: when a
+// later link takes the phone's message away (Rule I4), the contact has no phone in
+// every arrival order, and its own opt-in does not start counting for the phone.
+func TestGuard_RegalTraitsNotApplied_RuleR5(t *testing.T) {
+	const phone = "+19175554444"
+	opts := func() *regalkit.Options {
+		return &regalkit.Options{ApplyContextTraits: true, OptInEvents: map[string][]optin.Channel{"Call Opt In": {optin.Voice}}}
+	}
+	msgs := []string{
+		`{"type":"identify","anonymousId":"a2","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","traits":{"phone":"` + phone + `"}}`,
+		`{"eventId":"e1","name":"sms.received","originalTimestamp":"1709294700","eventSource":"Regal Voice","traits":{"phone":"` + phone + `"},"properties":{"content":"hi"}}`,
+		`{"type":"track","event":"Call Opt In","userId":"u1","anonymousId":"a2","messageId":"m3","timestamp":"2024-03-01T12:06:00Z","context":{"ip":"8.8.8.8"}}`,
+		`{"type":"identify","userId":"u2","anonymousId":"a2","messageId":"m4","timestamp":"2024-03-01T12:03:00Z","traits":{}}`,
+	}
+	at := time.Date(2024, 3, 1, 14, 0, 0, 0, time.UTC)
+	var reasons []diag.Code
+	for _, order := range [][]int{{0, 1, 2, 3}, {2, 0, 1, 3}} {
+		f := newFixture(t, opts())
+		for _, i := range order {
+			if i == 1 {
+				f.processRegal(msgs[i])
+			} else {
+				f.one(msgs[i])
+			}
+		}
+		d, err := f.p.Guard(nil).Check(context.Background(), phone, optin.Voice, at)
+		require.NoError(t, err)
+		reasons = append(reasons, d.Reason)
+	}
+	assert.Equal(t, reasons[0], reasons[1])
+}

@@ -76,7 +76,8 @@ type Options struct {
 	// Segment's browser library caches traits and re-sends them in context.traits with
 	// every event, dated by the event, not by when they were true: an old cached value
 	// on a new event would win over a newer identify. Either way the context.traits
-	// are kept on the event record and exported with it.
+	// are kept on the event record and exported with it. A Regal event's are never
+	// applied: they name its contact for Regal's lookup (Rule R5).
 	ApplyContextTraits bool
 
 	// OptInCacheSize bounds the cache of parsed optIn traits, which Segment re-sends

@@ -72,7 +72,7 @@ func (t *txn) fileRegalConsent(m *event.Message) error {
 			continue // an email's record: the Guard is about phones
 		}
 		key := identity.AnonymousKey(regalio.AnonymousIDPrefix + r.Address)
-		if own != nil && own.UserID() == "" && own.HasKey(key) {
+		if own != nil && isRegalRegister(own, key.Value) {
 			continue // the event went to the phone's own contact
 		}
 		cs, err := t.find(key)
@@ -81,7 +81,7 @@ func (t *txn) fileRegalConsent(m *event.Message) error {
 		}
 		var reg *contactcore.Contact
 		for _, c := range cs {
-			if c.UserID() == "" {
+			if isRegalRegister(c, key.Value) {
 				reg = c
 				break
 			}
@@ -98,6 +98,13 @@ func (t *txn) fileRegalConsent(m *event.Message) error {
 		}
 	}
 	return nil
+}
+
+// isRegalRegister reports whether c is the phone's own Regal contact: no userId, and
+// the anonymous ID as its own, not only on a message it holds (an anonymous contact
+// that a Regal event matched by phone holds it so, and may be linked to a user later).
+func isRegalRegister(c *contactcore.Contact, anon string) bool {
+	return c.UserID() == "" && slices.Contains(c.AnonymousIDs(), anon)
 }
 
 // regalConsent returns the consent record of a Regal contact.subscribed or
