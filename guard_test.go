@@ -2,6 +2,7 @@ package regalkit_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"github.com/regalkit/regalkit/callwindow"
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/optin"
 )
 
@@ -417,4 +419,33 @@ func TestGuard_RegalTraitsNotApplied_RuleR5(t *testing.T) {
 		reasons = append(reasons, d.Reason)
 	}
 	assert.Equal(t, reasons[0], reasons[1])
+}
+
+// TestRegalRegister_identicalRecordsJoin_RuleC7: two Regal events from Regal's
+// Segment source that carry the same consent record at the same time, under different
+// messageIds, leave the phone's own Regal contact with one record naming both messages
+// (Rule C7), whichever arrives first (S3): a join that changes only the record's last
+// message is written back too.
+func TestRegalRegister_identicalRecordsJoin_RuleC7(t *testing.T) {
+	msg := func(ctx string) string {
+		return `{"timestamp":"2024-03-01T12:00:00Z","type":"track","anonymousId":"a1","context":` + ctx + `,"event":"contact.subscribed","eventSource":"Regal Voice",` +
+			`"properties":{"channel":"SMS","phone":"+19545552399","ip":"1.2.3.4","timestamp":"2024-03-01T12:06:00Z","text":"Reply STOP"}}`
+	}
+	a, b := msg(`{}`), msg(`{"ip":"8.8.8.8"}`)
+	var histories []string
+	for _, order := range [][2]string{{a, b}, {b, a}} {
+		f := newFixture(t, nil)
+		f.one(order[0])
+		f.one(order[1])
+		cs, err := f.store.Find(context.Background(), identity.AnonymousKey("regal-contact:+19545552399"))
+		require.NoError(t, err)
+		require.Len(t, cs, 1)
+		h := cs[0].ConsentView().History()
+		require.Len(t, h, 1)
+		assert.NotEmpty(t, h[0].LastMessageID)
+		j, err := json.Marshal(h)
+		require.NoError(t, err)
+		histories = append(histories, string(j))
+	}
+	assert.JSONEq(t, histories[0], histories[1])
 }

@@ -93,9 +93,8 @@ func (t *txn) fileRegalConsent(m *event.Message) error {
 			reg = t.create("", key.Value)
 			t.res.Changed = changed
 		}
-		if reg.AddConsentAs("", r) > 0 {
-			t.touch(reg)
-		}
+		reg.AddConsentAs("", r)
+		t.touch(reg) // also when the record joins one it has: its last message may move (Rule C7)
 	}
 	return nil
 }
