@@ -163,14 +163,18 @@ func (g *Guard) Check(ctx context.Context, phone string, channel optin.Channel, 
 	}
 	// The phone's own records, on anonymous contacts no one else has: its keyword
 	// replies (Rule G7), and the Regal consent events without a userId about the phone
-	// (Rule R5). A record there names the phone it is about.
+	// (Rule R5). A record there names the phone it is about. Only the contact whose own
+	// anonymous ID it is counts: a lookup also finds an anonymous contact that holds a
+	// Regal event it matched by phone, and that contact's records count only while it
+	// has the phone (found above), as any contact's.
 	for _, prefix := range [...]string{KeywordRegisterPrefix, regalio.AnonymousIDPrefix} {
-		regs, err := g.p.store.Find(ctx, identity.AnonymousKey(prefix+e164))
+		anon := prefix + e164
+		regs, err := g.p.store.Find(ctx, identity.AnonymousKey(anon))
 		if err != nil {
 			return Decision{}, err
 		}
 		for _, r := range regs {
-			if r.UserID() == "" {
+			if r.UserID() == "" && slices.Contains(r.AnonymousIDs(), anon) {
 				views = append(views, r.Consent().Resolve(nil))
 			}
 		}

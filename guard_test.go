@@ -449,3 +449,30 @@ func TestRegalRegister_identicalRecordsJoin_RuleC7(t *testing.T) {
 	}
 	assert.JSONEq(t, histories[0], histories[1])
 }
+
+// TestGuard_AnonymousContactThatLostThePhone_RuleG1: an anonymous contact that took in
+// a Regal event by phone (Rule R5) holds it under the phone's Regal anonymousId, but is
+// not the phone's own Regal contact: once it loses the phone, its records no longer
+// count for the phone, in either arrival order.
+func TestGuard_AnonymousContactThatLostThePhone_RuleG1(t *testing.T) {
+	const phone = "+19545552399"
+	m1 := `{"type":"identify","messageId":"m1","anonymousId":"a1","timestamp":"2024-03-01T12:01:00Z",
+		"traits":{"phone":"` + phone + `","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:01:00Z","ip":"1.2.3.4"}}}`
+	m2 := `{"type":"identify","messageId":"m2","anonymousId":"a1","timestamp":"2024-03-01T12:02:00Z","traits":{"phones":{"` + phone + `":null}}}`
+	r := `{"eventId":"e1","name":"call.completed","traits":{"phone":"` + phone + `"},"originalTimestamp":"1709294700","eventSource":"Regal Voice"}`
+	at := time.Date(2024, 3, 1, 20, 0, 0, 0, time.UTC)
+	for _, regalSecond := range []bool{false, true} {
+		f := newFixture(t, nil)
+		f.one(m1)
+		if regalSecond {
+			f.processRegal(r)
+			f.one(m2)
+		} else {
+			f.one(m2)
+			f.processRegal(r)
+		}
+		d, err := f.p.Guard(nil).Check(context.Background(), phone, optin.SMS, at)
+		require.NoError(t, err)
+		assert.Equal(t, diag.GuardNotSubscribed, d.Reason, "regal second: %v", regalSecond)
+	}
+}
