@@ -1,0 +1,205 @@
+package regalkit_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/optin"
+)
+
+// The Guard's answer for a phone with Regal's consent events among the messages, in
+// several arrival orders (Rules R5, G1, S3). A Regal event without a userId is matched
+// to a contact by phone when it arrives, so the contacts may differ by order; the
+// phone's consent and the Guard's answer may not.
+
+// replay processes the messages at the indexes of order: a Regal webhook body (no
+// "type") through regalio, any other as a Segment message.
+func (f *fixture) replay(msgs []string, order []int) {
+	f.t.Helper()
+	for _, i := range order {
+		if strings.Contains(msgs[i], `"type":`) {
+			f.one(msgs[i])
+		} else {
+			f.processRegal(msgs[i])
+		}
+	}
+}
+
+// guardReason is the Guard's reason for not reaching phone on ch at at; empty when it
+// may.
+func (f *fixture) guardReason(phone string, ch optin.Channel, at time.Time) diag.Code {
+	f.t.Helper()
+	d, err := f.p.Guard(nil).Check(context.Background(), phone, ch, at)
+	require.NoError(f.t, err)
+	return d.Reason
+}
+
+// TestGuard_RegalConsentAboutAnotherPhone_RuleG1: a Regal consent event without a
+// userId is about its properties.phone, which may not be the phone its traits name
+// (the Regal contact's primary). When it finds no contact, it stays on the anonymous
+// contact of the phone it is about, where the Guard looks.
+func TestGuard_RegalConsentAboutAnotherPhone_RuleG1(t *testing.T) {
+	msgs := []string{
+		`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},
+			"traits":{"phones":{"+19545552399":{"voiceOptIn":{"subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}},"+12125550123":{}}}}`,
+		`{"name":"contact.unsubscribed","eventId":"e1","originalTimestamp":"1709294460","properties":{"channel":"voice","phone":"+19545552399"},"traits":{"phone":"+12125550123"}}`,
+	}
+	for _, order := range [][]int{{1, 0}, {0, 1}} {
+		f := newFixture(t, nil)
+		f.replay(msgs, order)
+		assert.Equal(t, diag.GuardOptedOut, f.guardReason("+19545552399", optin.Voice, rfc("2024-03-01T15:00:00Z")), "order %v", order)
+	}
+}
+
+// TestGuard_MatchedRegalOptOutStaysWithThePhone_RuleG1: a Regal opt-out without a
+// userId that matched the contact holding the phone still counts for the phone after a
+// late link moves the message that gave that contact the phone to another user (Rule
+// I4): the record is also kept on the phone's own Regal contact.
+func TestGuard_MatchedRegalOptOutStaysWithThePhone_RuleG1(t *testing.T) {
+	const phone = "+19545552399"
+	msgs := []string{
+		`{"type":"identify","messageId":"m1","userId":"u2","anonymousId":"a1","timestamp":"2024-03-01T12:10:00Z"}`,
+		`{"type":"identify","messageId":"m2","anonymousId":"a1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},
+			"traits":{"phones":{"` + phone + `":{"voiceOptIn":{"subscribed":true,"timestamp":"2024-03-01T11:59:00Z"}}}}}`,
+		`{"type":"track","messageId":"m4","userId":"u1","anonymousId":"a1","event":"Viewed","timestamp":"2024-03-01T12:05:00Z"}`,
+		`{"name":"contact.unsubscribed","eventId":"e3","originalTimestamp":"1709294700","properties":{"channel":"voice","phone":"` + phone + `"},"traits":{"phone":"` + phone + `"}}`,
+	}
+	for _, order := range [][]int{{0, 1, 3, 2}, {0, 1, 2, 3}, {3, 0, 1, 2}, {2, 0, 3, 1}, {1, 3, 0, 2}} {
+		f := newFixture(t, nil)
+		f.replay(msgs, order)
+		assert.Equal(t, diag.GuardOptedOut, f.guardReason(phone, optin.Voice, rfc("2024-03-01T15:00:00Z")), "order %v", order)
+	}
+}
+
+// TestGuard_RegalOptOutEveryDoor_RuleG1: a Regal opt-out without a userId counts for
+// its phone whatever contact the event itself went to: through Regal's Segment source
+// with a Segment anonymousId, or through the webhook with the phone written in a
+// national form that regalio cannot make E.164 but the Processor's region can.
+func TestGuard_RegalOptOutEveryDoor_RuleG1(t *testing.T) {
+	for _, tc := range []struct {
+		name, phone string
+		msgs        []string
+		opts        *regalkit.Options
+	}{
+		{
+			name:  "Segment source, Segment anonymousId",
+			phone: nyPhone,
+			msgs: []string{
+				identifyPhone("u1", nyPhone, optInSMS),
+				`{"type":"track","event":"contact.unsubscribed","eventSource":"Regal Voice","anonymousId":"xyz","messageId":"s1","timestamp":"2024-03-01T12:00:00Z",
+					"properties":{"channel":"sms","phone":"` + nyPhone + `"},"context":{"traits":{"phone":"` + nyPhone + `"}}}`,
+			},
+		},
+		{
+			name:  "webhook, national number, region GB",
+			phone: "+447911123456",
+			msgs: []string{
+				`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T11:00:00Z","traits":{"phone":"07911 123456","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T11:00:00Z","ip":"1.2.3.4"}}}`,
+				`{"eventId":"e1","name":"contact.unsubscribed","originalTimestamp":"1709294400","traits":{"phone":"07911 123456"},"properties":{"channel":"SMS","phone":"07911 123456"}}`,
+			},
+			opts: &regalkit.Options{Region: "GB"},
+		},
+	} {
+		for _, order := range [][]int{{1, 0}, {0, 1}} {
+			f := newFixture(t, tc.opts)
+			f.replay(tc.msgs, order)
+			assert.Equal(t, diag.GuardOptedOut, f.guardReason(tc.phone, optin.SMS, rfc("2024-03-01T15:00:00Z")), "%s, order %v", tc.name, order)
+		}
+	}
+}
+
+// TestGuard_RegalOptOutOnALinkedAnonymousContact_RuleG1: a Regal event matched an
+// anonymous contact by phone, which then holds the event under the phone's Regal
+// anonymousId; a Regal opt-out for that phone from Regal's Segment source lands on the
+// same anonymous contact, which a user later links. The opt-out still counts.
+func TestGuard_RegalOptOutOnALinkedAnonymousContact_RuleG1(t *testing.T) {
+	const other = "+19175554444"
+	msgs := []string{
+		`{"type":"identify","anonymousId":"a2","messageId":"m1","timestamp":"2024-03-01T12:06:00Z","traits":{"phone":"` + other + `"}}`,
+		`{"eventId":"e1","name":"sms.received","originalTimestamp":"1709294700","eventSource":"Regal Voice","traits":{"phone":"` + other + `"},"properties":{"content":"hi","contact_phone":"+19545552399"}}`,
+		`{"type":"track","event":"contact.unsubscribed","eventSource":"Regal Voice","anonymousId":"a2","messageId":"m2","timestamp":"2024-03-01T12:05:00Z","properties":{"channel":"SMS","phone":"+19545552399"}}`,
+		`{"type":"identify","userId":"u3","anonymousId":"a2","messageId":"m3","timestamp":"2024-03-01T12:01:00Z","traits":{}}`,
+	}
+	for _, order := range [][]int{{3, 2, 1, 0}, {0, 1, 2, 3}, {1, 0, 3, 2}, {0, 1, 3, 2}} {
+		f := newFixture(t, nil)
+		f.replay(msgs, order)
+		assert.Equal(t, diag.GuardOptedOut, f.guardReason("+19545552399", optin.SMS, rfc("2024-03-01T14:00:00Z")), "order %v", order)
+	}
+}
+
+// TestGuard_RegalTraitsNotApplied_RuleR5: with ApplyContextTraits on, a Regal event
+// without a userId that matched a contact by phone does not give it the phone: when a
+// later link takes the phone's message away (Rule I4), the contact has no phone in
+// every arrival order, and its own opt-in does not start counting for the phone.
+func TestGuard_RegalTraitsNotApplied_RuleR5(t *testing.T) {
+	const phone = "+19175554444"
+	msgs := []string{
+		`{"type":"identify","anonymousId":"a2","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","traits":{"phone":"` + phone + `"}}`,
+		`{"eventId":"e1","name":"sms.received","originalTimestamp":"1709294700","eventSource":"Regal Voice","traits":{"phone":"` + phone + `"},"properties":{"content":"hi"}}`,
+		`{"type":"track","event":"Call Opt In","userId":"u1","anonymousId":"a2","messageId":"m3","timestamp":"2024-03-01T12:06:00Z","context":{"ip":"8.8.8.8"}}`,
+		`{"type":"identify","userId":"u2","anonymousId":"a2","messageId":"m4","timestamp":"2024-03-01T12:03:00Z","traits":{}}`,
+	}
+	var reasons []diag.Code
+	for _, order := range [][]int{{0, 1, 2, 3}, {2, 0, 1, 3}} {
+		f := newFixture(t, &regalkit.Options{ApplyContextTraits: true, OptInEvents: map[string][]optin.Channel{"Call Opt In": {optin.Voice}}})
+		f.replay(msgs, order)
+		reasons = append(reasons, f.guardReason(phone, optin.Voice, rfc("2024-03-01T14:00:00Z")))
+	}
+	assert.Equal(t, reasons[0], reasons[1])
+}
+
+// TestGuard_AnonymousContactThatLostThePhone_RuleG1: an anonymous contact that took in
+// a Regal event by phone (Rule R5) holds it under the phone's Regal anonymousId, but is
+// not the phone's own Regal contact: once it loses the phone, its records no longer
+// count for the phone.
+func TestGuard_AnonymousContactThatLostThePhone_RuleG1(t *testing.T) {
+	const phone = "+19545552399"
+	msgs := []string{
+		`{"type":"identify","messageId":"m1","anonymousId":"a1","timestamp":"2024-03-01T12:01:00Z",
+			"traits":{"phone":"` + phone + `","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:01:00Z","ip":"1.2.3.4"}}}`,
+		`{"type":"identify","messageId":"m2","anonymousId":"a1","timestamp":"2024-03-01T12:02:00Z","traits":{"phones":{"` + phone + `":null}}}`,
+		`{"eventId":"e1","name":"call.completed","traits":{"phone":"` + phone + `"},"originalTimestamp":"1709294700","eventSource":"Regal Voice"}`,
+	}
+	for _, order := range [][]int{{0, 1, 2}, {0, 2, 1}} {
+		f := newFixture(t, nil)
+		f.replay(msgs, order)
+		assert.Equal(t, diag.GuardNotSubscribed, f.guardReason(phone, optin.SMS, rfc("2024-03-01T20:00:00Z")), "order %v", order)
+	}
+}
+
+// TestRegalRegister_identicalRecordsJoin_RuleC7: two Regal events from Regal's
+// Segment source that carry the same consent record at the same time, under different
+// messageIds, leave the phone's own Regal contact with one record naming both messages
+// (Rule C7), whichever arrives first (S3): a join that changes only the record's last
+// message is written back too.
+func TestRegalRegister_identicalRecordsJoin_RuleC7(t *testing.T) {
+	msg := func(ctx string) string {
+		return `{"timestamp":"2024-03-01T12:00:00Z","type":"track","anonymousId":"a1","context":` + ctx + `,"event":"contact.subscribed","eventSource":"Regal Voice",` +
+			`"properties":{"channel":"SMS","phone":"+19545552399","ip":"1.2.3.4","timestamp":"2024-03-01T12:06:00Z","text":"Reply STOP"}}`
+	}
+	msgs := []string{msg(`{}`), msg(`{"ip":"8.8.8.8"}`)}
+	var histories []string
+	for _, order := range [][]int{{0, 1}, {1, 0}} {
+		f := newFixture(t, nil)
+		f.replay(msgs, order)
+		cs, err := f.store.Find(context.Background(), identity.AnonymousKey("regal-contact:+19545552399"))
+		require.NoError(t, err)
+		require.Len(t, cs, 1)
+		h := cs[0].ConsentView().History()
+		require.Len(t, h, 1)
+		assert.NotEmpty(t, h[0].LastMessageID)
+		j, err := json.Marshal(h)
+		require.NoError(t, err)
+		histories = append(histories, string(j))
+	}
+	assert.JSONEq(t, histories[0], histories[1])
+}
