@@ -103,7 +103,7 @@ func (t *txn) fileRegalConsent(m *event.Message) error {
 // the anonymous ID as its own, not only on a message it holds (an anonymous contact
 // that a Regal event matched by phone holds it so, and may be linked to a user later).
 func isRegalRegister(c *contactcore.Contact, anon string) bool {
-	return c.UserID() == "" && slices.Contains(c.AnonymousIDs(), anon)
+	return c.UserID() == "" && c.OwnsAnonymousID(anon)
 }
 
 // regalConsent returns the consent record of a Regal contact.subscribed or

@@ -203,3 +203,25 @@ func TestRegalRegister_identicalRecordsJoin_RuleC7(t *testing.T) {
 	}
 	assert.JSONEq(t, histories[0], histories[1])
 }
+
+// TestGuard_RehomeGoesToThePhonesRegister_RuleG1: a delete or an alias moves the held
+// messages of every anonymous ID they name to the ID's own contact (Rules I5, I7); for
+// regal-contact:<phone> that is the phone's own Regal contact, not an anonymous contact
+// that holds a Regal event it matched by phone. Else a Regal opt-out moved there
+// stops counting for the phone in the orders where it arrived first.
+func TestGuard_RehomeGoesToThePhonesRegister_RuleG1(t *testing.T) {
+	const p = "+12125550123"
+	msgs := []string{
+		`{"type":"identify","messageId":"m1","anonymousId":"a1","timestamp":"2024-03-01T12:05:00Z","traits":{"phone":"` + p + `"}}`,
+		`{"name":"contact.unsubscribed","eventId":"e1","originalTimestamp":"1709294400","traits":{"phone":"+19545552399"},"properties":{"channel":"sms","phone":"` + p + `"}}`,
+		`{"name":"call.completed","eventId":"e2","originalTimestamp":"1709294400","traits":{"phone":"` + p + `"}}`,
+		`{"type":"alias","messageId":"m2","previousId":"a1","userId":"u1","timestamp":"2024-03-01T12:01:00Z"}`,
+		`{"name":"call.completed","eventId":"e3","originalTimestamp":"1709294460","traits":{"phone":"` + p + `"}}`,
+		`{"type":"delete","messageId":"m3","userId":"u1","timestamp":"2024-03-01T12:09:00Z"}`,
+	}
+	for _, order := range [][]int{{0, 1, 2, 3, 4, 5}, {0, 2, 3, 4, 5, 1}, {1, 0, 2, 3, 4, 5}, {0, 2, 1, 3, 5, 4}} {
+		f := newFixture(t, nil)
+		f.replay(msgs, order)
+		assert.Equal(t, diag.GuardOptedOut, f.guardReason(p, optin.SMS, rfc("2024-03-01T15:00:00Z")), "order %v", order)
+	}
+}

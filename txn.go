@@ -329,7 +329,11 @@ func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon 
 	}
 	for _, c := range cs {
 		if c.UserID() == "" {
-			if home == nil {
+			// The anonymous ID's own contact, when there is one, rather than another
+			// anonymous contact that only holds a message under it (a Regal event it
+			// matched by phone, Rule R5): messages moved home go where the Guard and
+			// the next message look (Rules G1, I2), whatever order the store lists them.
+			if home == nil || (!home.OwnsAnonymousID(anon) && c.OwnsAnonymousID(anon)) {
 				home = c
 			}
 			continue

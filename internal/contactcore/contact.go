@@ -154,6 +154,21 @@ func (c *Contact) AnonymousIDs() []string {
 	return ids
 }
 
+// OwnsAnonymousID reports whether id is one of the contact's own anonymous IDs (those
+// AnonymousIDs lists), not only the anonymousId of a message it holds (Rule I4),
+// which HasKey also counts.
+func (c *Contact) OwnsAnonymousID(id string) bool {
+	if _, ok := c.findLink(id); ok {
+		return true
+	}
+	for _, p := range c.parts {
+		if _, ok := p.findLink(id); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // AddAnonymousID adds an anonymous ID to the contact without a link time: an anonymous
 // contact's own ID (Rule I2). Use [Contact.LinkAs] for a userId's contact.
 func (c *Contact) AddAnonymousID(id string) {
