@@ -67,7 +67,10 @@ type InboundSMS struct {
 // phone, now or later; START or UNSTOP opts it back in to SMS; a longer message
 // containing a revocation keyword is a possible opt-out, reported with the
 // keyword.possible_opt_out diagnostic and recorded as an event. Any other body changes
-// nothing. A sender that is not a valid phone is a phone.invalid diagnostic. Like a
+// nothing. A sender that is not a valid phone is a phone.invalid diagnostic; a
+// messageId over 100 characters (message.invalid_id) or not valid UTF-8
+// (message.invalid), and a time outside Rule D4's years (timestamp.invalid), refuse the
+// reply; invalid UTF-8 in the body is kept as U+FFFD. Like a
 // message, a reply that changes contacts fills Result.Triggers (Rule J4) and, with
 // Options.Outbox, gives them outbox entries for Regal (Rule O1). The error is for
 // failures of the store or of ctx.

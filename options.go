@@ -30,7 +30,7 @@ type Options struct {
 	// has the phone, or else the email, its identify traits carry (Rule I6, Regal's
 	// lookup order). Off by default: a shared phone would otherwise join two people,
 	// and matching makes the outcome depend on arrival order, the consent the Guard
-	// reads for a phone included (Rules I6, G1: they hold with the option off).
+	// reads for a phone included (Rule I6; S3 and G1 hold with the option off).
 	MatchByPhone bool
 
 	// Keywords says how inbound SMS replies are read (Rules G5–G7): whether YES opts in,

@@ -59,7 +59,7 @@ func New(store contact.Store, opts *Options) *Processor {
 // Result is what processing one message did.
 type Result struct {
 	// MessageID is the message's messageId, or the one derived from its content when it
-	// had none (Rule E2).
+	// had none (Rule E2); empty when it was refused for its length (Rule D6).
 	MessageID string
 	// ContactID is the id of the contact the message was applied to; empty when it was
 	// applied to none (a duplicate, a refused message, a delete of an unknown user).

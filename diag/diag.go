@@ -44,7 +44,8 @@ const (
 	// MessageReservedID: a userId, anonymousId or previousId that names one of the
 	// contacts regalkit keeps for a phone (Rule D6).
 	MessageReservedID Code = "message.reserved_id"
-	// MessageInvalid: the message is not valid JSON or not a JSON object (Rule D1).
+	// MessageInvalid: the message is not valid JSON or not a JSON object (Rule D1), or
+	// an identifier is not valid UTF-8 (Rule D6).
 	MessageInvalid Code = "message.invalid"
 	// MessageLimit: the message or batch breaks a size, count or depth limit (Rule D7).
 	MessageLimit Code = "message.limit"
@@ -100,7 +101,8 @@ const (
 // Diagnostic is one refusal: which message, which field, why, and a message for people.
 type Diagnostic struct {
 	// MessageID is the messageId of the message the diagnostic is about; empty when the
-	// message had none and none could be derived (a payload that is not JSON).
+	// message had none and none could be derived (a payload that is not JSON), or when
+	// it was refused for its length (Rule D6): it is not echoed.
 	MessageID string `json:"messageId,omitempty"`
 	// Code says why, in `area.reason` form.
 	Code Code `json:"code"`

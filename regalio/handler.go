@@ -186,12 +186,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e := &events[i]
 		m := e.Message()
 		results[i] = Result{EventID: e.EventID, MessageID: m.MessageID}
-		// An id refused for its length (Rule D6) is not echoed: it may hold anything.
-		if len(e.EventID) > maxSeenEventID {
-			results[i].EventID = ""
-		}
-		if event.MessageIDTooLong(m.MessageID) {
-			results[i].MessageID = ""
+		// An id refused for its length (Rule D6) is not echoed, and its eventId, the same
+		// text, neither: it may hold anything. Nor is it remembered: nothing was applied.
+		if len(e.EventID) > maxSeenEventID || event.MessageIDTooLong(m.MessageID) {
+			results[i].EventID, results[i].MessageID = "", ""
 		}
 		if e.EventID != "" && h.seen.Contains(e.EventID) {
 			results[i].Duplicate = true

@@ -273,4 +273,16 @@ func TestHandlerLongEventIDNotEchoed(t *testing.T) {
 	require.Len(t, resp.Results, 1)
 	assert.Empty(t, resp.Results[0].EventID)
 	assert.Empty(t, resp.Results[0].MessageID)
+
+	// An eventId of 100 characters or fewer that still makes a messageId over 100 is
+	// neither echoed nor remembered: nothing was applied.
+	mid := strings.Repeat("y", 82) + "bob@example.com" // 97 characters: "regal-" + 97 = 103
+	for range 2 {
+		code, resp = post(h, `{"name":"call.completed","eventId":"`+mid+`","traits":{"phone":"+19545552399"}}`, "Authorization", "Bearer T0k3n")
+		require.Equal(t, 200, code)
+		require.Len(t, resp.Results, 1)
+		assert.Empty(t, resp.Results[0].EventID)
+		assert.Empty(t, resp.Results[0].MessageID)
+		assert.False(t, resp.Results[0].Duplicate)
+	}
 }

@@ -35,7 +35,7 @@ const snakeEventType = "regal_voice_event"
 const MessageIDPrefix = "regal-"
 
 // AnonymousIDPrefix starts the anonymousId of a message made from a Regal event without
-// a userId: the prefix and the phone, else the email, the event is about (Rule R3).
+// a userId: the prefix and the phone, else the email, the event is about (Rule R5).
 const AnonymousIDPrefix = "regal-contact:"
 
 // ErrInvalidEvent is the category of every error [DecodeEvent] returns: the body is not
@@ -257,8 +257,8 @@ func (e *ReportedEvent) messageID() string {
 // key "eventSource": SourceRegal, so that the Processor treats it as Regal's (Rule R5);
 // any other source the event names is kept as the extra key "source". The
 // contact is the userId's; without one, the anonymousId is AnonymousIDPrefix and the
-// phone the event is about (a consent event's properties.phone, an inbound text's
-// sender, else the traits' phone; in E.164 when it reads as a number with its country
+// phone the event is about (a consent event's properties.phone or contact_phone, or
+// its email for the email channel; an inbound text's sender; else the traits' phone; in E.164 when it reads as a number with its country
 // code), else the email, and the traits go in the context, where the Processor finds
 // the contact by them. An event with neither userId, phone nor email gets the
 // anonymousId AnonymousIDPrefix + "unknown". The message shares nothing with e.

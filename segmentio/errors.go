@@ -57,7 +57,7 @@ func (e *LimitError) Error() string {
 	case LimitBatchBytes:
 		what = "input over " + strconv.Itoa(e.Max) + " bytes"
 	case LimitBatchItems:
-		what = "batch of more than " + strconv.Itoa(e.Max) + " messages"
+		what = "batch of more than " + strconv.Itoa(e.Max) + " items"
 	case LimitDepth:
 		what = "JSON nested deeper than " + strconv.Itoa(e.Max) + " levels"
 	case LimitNumberLength:
@@ -142,7 +142,8 @@ type ItemError struct {
 	Line int
 	// Offset is the byte offset in the input where the item starts.
 	Offset int64
-	// MessageID is the item's messageId when it could be read.
+	// MessageID is the item's messageId when it could be read and is at most
+	// event.MaxMessageIDLength characters (a longer one is not echoed, Rule D6).
 	MessageID string
 	Err       error
 }

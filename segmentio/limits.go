@@ -30,7 +30,8 @@ type Limits struct {
 	// read further. Default DefaultMaxBatchBytes.
 	MaxBatchBytes int
 	// MaxBatchItems caps the messages in one array or batch; a Handler applies it to
-	// the whole request body, whatever its form, every NDJSON line counting. Default
+	// the whole request body, whatever its form: every message, every NDJSON line that
+	// is not one, and every document that holds none counts (blank lines do not). Default
 	// DefaultMaxBatchItems.
 	MaxBatchItems int
 	// MaxDepth caps the nesting of objects and arrays, counted from the message object
