@@ -157,7 +157,8 @@ type HandlerOptions struct {
 // its body is one message object, and the endpoint gives its type. A message without a
 // "type" takes the endpoint's; one whose type names another endpoint is refused
 // (message.invalid on the field "type"), as is an array, a batch or several messages.
-// Every other path, v1/batch and v1/import included, takes any number of messages of
+// Every other path, v1/batch, v1/import and v1/b (where analytics.js in batching mode,
+// analytics-kotlin and analytics-swift post) included, takes any number of messages of
 // any type in any form of Rule D1, each with its own "type".
 //
 // Segment's tracking API stamps every message with the time it arrived. So does the
@@ -417,7 +418,9 @@ func endpointOf(path string) endpoint {
 		return endpoint{}
 	}
 	switch name {
-	case "batch", "import":
+	case "batch", "import", "b":
+		// "b": analytics.js in batching mode, analytics-kotlin and analytics-swift post
+		// their batches to /v1/b.
 		return endpoint{api: true}
 	case "i", "t", "p", "s", "g", "a":
 		// analytics.js (analytics-next) posts each call to /v1/ and its type's first

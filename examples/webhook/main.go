@@ -5,7 +5,8 @@
 //	POST /               webhook deliveries: one message, or a JSON array
 //	POST /v1/{identify,track,page,screen,group,alias,batch,import}
 //	                     tracking-API calls; also /v1/{i,t,p,s,g,a}, where
-//	                     analytics.js posts them
+//	                     analytics.js posts them, and /v1/b, where analytics.js in
+//	                     batching mode, analytics-kotlin and analytics-swift post batches
 //	GET  /contacts/{userId}
 //	                     the contact with that External ID, with its events, in the
 //	                     export format of RULES.md, X; 404 when there is none

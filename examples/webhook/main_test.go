@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/hmac"
 	"crypto/sha1"
@@ -475,16 +476,16 @@ func TestRun_unknownPaths(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusNotFound, send(t, http.MethodGet, s.base+"/contacts/u-nowhere", "").status, "nothing was processed")
 	for _, path := range []string{"/", "/v1/identify", "/v1/track", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch",
-		"/v1/import", "/v1/i", "/v1/t", "/v1/p", "/v1/s", "/v1/g", "/v1/a"} {
+		"/v1/import", "/v1/b", "/v1/i", "/v1/t", "/v1/p", "/v1/s", "/v1/g", "/v1/a"} {
 		want := http.StatusOK
-		if strings.HasPrefix(path, "/v1/") && path != "/v1/track" && path != "/v1/batch" && path != "/v1/import" && path != "/v1/t" {
+		if strings.HasPrefix(path, "/v1/") && path != "/v1/track" && path != "/v1/batch" && path != "/v1/import" && path != "/v1/b" && path != "/v1/t" {
 			want = http.StatusBadRequest // the handler's: a typed endpoint takes its own type
 		}
 		r := send(t, http.MethodPost, s.base+path, `{"type":"track","userId":"u-routed","event":"E","messageId":"`+path+`"}`)
 		assert.Equal(t, want, r.status, path)
 		assert.NotEmpty(t, r.response(t).Results, path)
 	}
-	assert.Len(t, getContact(t, s.base, "u-routed").Events, 5, "the track endpoints (/v1/track, analytics.js's /v1/t), the webhook, batch and import took the track")
+	assert.Len(t, getContact(t, s.base, "u-routed").Events, 6, "the track endpoints (/v1/track, analytics.js's /v1/t), the webhook, batch, import and b took the track")
 }
 
 // TestRun_token: with -token, every delivery carries "Authorization: Bearer T"; a
@@ -556,4 +557,29 @@ func TestRun_contextTraits(t *testing.T) {
 // newServer is the example's routes on store, as webhookserver.Run builds them.
 func newServer(store contact.Store, popts *regalkit.Options, opts *segmentio.HandlerOptions, logger *slog.Logger) http.Handler {
 	return webhookserver.NewHandler(webhookserver.Config{Name: "webhook", Store: store, Logger: logger}, popts, opts)
+}
+
+// TestRun_batchEndpointB: analytics.js in batching mode, analytics-kotlin and
+// analytics-swift post their batches to /v1/b as text/plain (kotlin gzipped), the
+// write key in the body only (Rule D9).
+func TestRun_batchEndpointB(t *testing.T) {
+	s := start(t, "-write-key", "wk_b")
+	body := `{"batch":[{"type":"identify","userId":"u-b","messageId":"b-1","timestamp":"2024-03-01T12:00:00Z","traits":{"firstName":"Bea"}},
+		{"type":"track","userId":"u-b","event":"Signed Up","messageId":"b-2","timestamp":"2024-03-01T12:01:00Z"}],
+		"sentAt":"2024-03-01T12:01:01.000Z","writeKey":"wk_b"}`
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	_, err := w.Write([]byte(body))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	for _, r := range []reply{
+		send(t, http.MethodPost, s.base+"/v1/b", body, "Content-Type", "text/plain"),
+		send(t, http.MethodPost, s.base+"/v1/b", gz.String(), "Content-Type", "text/plain", "Content-Encoding", "gzip"),
+	} {
+		require.Equal(t, http.StatusOK, r.status, string(r.body))
+	}
+	c := getContact(t, s.base, "u-b")
+	assert.Equal(t, "Bea", c.FirstName)
+	assert.Len(t, c.Events, 1, "the track once: the gzipped batch is a re-delivery (Rule E2)")
+	assert.Equal(t, http.StatusForbidden, send(t, http.MethodPost, s.base+"/v1/b", strings.Replace(body, `"wk_b"`, `"other"`, 1), "Content-Type", "text/plain").status, "a wrong write key")
 }

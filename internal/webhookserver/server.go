@@ -6,8 +6,8 @@
 // what it built:
 //
 //	POST /               webhook deliveries: one message, or a JSON array
-//	POST /v1/{identify,track,page,screen,group,alias,batch}
-//	                     tracking-API calls
+//	POST /v1/{identify,track,page,screen,group,alias,batch,import,b}
+//	                     tracking-API calls, and analytics.js's /v1/{i,t,p,s,g,a}
 //	GET  /contacts/{userId}
 //	                     the contact with that External ID, with its events, in the
 //	                     export format of RULES.md, X; 404 when there is none
@@ -319,6 +319,7 @@ type server struct {
 // API's. Only these reach the handler.
 var deliveryRoutes = []string{"/{$}", "/v1/identify", "/v1/track", "/v1/page", "/v1/screen", "/v1/group", "/v1/alias", "/v1/batch",
 	"/v1/import",                                         // analytics-android and older mobile libraries
+	"/v1/b",                                              // analytics.js batching, analytics-kotlin, analytics-swift
 	"/v1/i", "/v1/t", "/v1/p", "/v1/s", "/v1/g", "/v1/a"} // analytics.js: the type's first letter
 
 // readRoutes are the paths the server answers GET on, for notFound's 405: a "{}" stands
