@@ -196,8 +196,10 @@ type HandlerOptions struct {
 //   - 401: the credentials are missing or cannot be checked: no or a wrong bearer
 //     token when a token is set; no or a wrong X-Signature
 //     when a secret is set; when write keys are set, an Authorization header that is
-//     not Basic credentials, or none and a body in which some message has no write key
-//     (its own or its batch envelope's), or that cannot be read for one.
+//     neither Basic credentials nor Bearer ones (an OAuth token, which the Handler
+//     cannot check: the body's keys decide, as without a header), or no Basic header
+//     and a body in which some message has no write key (its own or its batch
+//     envelope's), or that cannot be read for one.
 //   - 403: a write key was given and is not one of those accepted.
 //   - 405: the method is not POST.
 //   - 413: the body is over MaxBodyBytes, or what it holds breaks a size or count
@@ -296,18 +298,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keyed := false // the Authorization header carried an accepted write key
-	if h.needKey && r.Header.Get("Authorization") != "" && h.token == nil {
+	if auth := r.Header.Get("Authorization"); h.needKey && auth != "" && h.token == nil {
 		key, ok := basicUser(r)
-		if !ok {
+		switch {
+		case ok:
+			if !h.accepts(key) {
+				h.refuse(w, r, http.StatusForbidden, "segmentio: write key not accepted")
+				return
+			}
+			keyed = true
+		case isBearer(auth):
+			// An OAuth token (analytics-python and others with OAuth on), which this
+			// Handler cannot check; such libraries send the write key in the body as
+			// well, and the body's keys decide, as for a request with no header.
+		default:
 			h.challenge(w)
 			h.refuse(w, r, http.StatusUnauthorized, "segmentio: the Authorization header is not Basic credentials")
 			return
 		}
-		if !h.accepts(key) {
-			h.refuse(w, r, http.StatusForbidden, "segmentio: write key not accepted")
-			return
-		}
-		keyed = true
 	}
 
 	body, status, err := h.readBody(w, r)
@@ -437,6 +445,12 @@ func endpointOf(path string) endpoint {
 		return endpoint{name: name, kind: kind, api: true}
 	}
 	return endpoint{}
+}
+
+// isBearer reports whether auth is Bearer credentials, whatever the token.
+func isBearer(auth string) bool {
+	const prefix = "bearer "
+	return len(auth) > len(prefix) && strings.EqualFold(auth[:len(prefix)], prefix)
 }
 
 // bearerOK reports whether auth holds the Handler's token as Bearer credentials, in

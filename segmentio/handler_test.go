@@ -362,9 +362,13 @@ func TestHandler_RuleD9_writeKeys(t *testing.T) {
 		{"writeKey in the envelope", "/v1/batch", `{"batch":[` + track("e", "u") + `],"writeKey":"wk_live"}`, nil, 200},
 		{"every message keyed", "/", `[` + withKey("f", "wk_live") + `,` + withKey("g", "wk_other") + `]`, nil, 200},
 		{"the header wins over the body", "/", withKey("h", "wrong"), []string{"Authorization", basic("wk_live")}, 200},
+		// analytics-python with OAuth: a Bearer token the Handler cannot check, and the
+		// write key in the body, which decides.
+		{"OAuth Bearer and the key in the body", "/v1/batch", `{"batch":[` + track("i", "u") + `],"writeKey":"wk_live"}`, []string{"Authorization", "Bearer eyJhbGciOi.x.y"}, 200},
 
 		{"no key", "/", track("x", "u"), nil, 401},
-		{"Bearer", "/", track("x", "u"), []string{"Authorization", "Bearer wk_live"}, 401},
+		{"Bearer, no key in the body", "/", track("x", "u"), []string{"Authorization", "Bearer wk_live"}, 401},
+		{"Digest", "/", withKey("x", "wk_live"), []string{"Authorization", "Digest username=wk_live"}, 401},
 		{"Basic, not base64", "/", track("x", "u"), []string{"Authorization", "Basic !!!"}, 401},
 		{"a message without a key", "/", `[` + withKey("x", "wk_live") + `,` + track("y", "u") + `]`, nil, 401},
 		{"bad JSON without a key", "/", `{"type":`, nil, 401},
@@ -373,6 +377,7 @@ func TestHandler_RuleD9_writeKeys(t *testing.T) {
 		{"wrong header key", "/", track("x", "u"), []string{"Authorization", basic("wk_test")}, 403},
 		{"wrong body key", "/", withKey("x", "wk_test"), nil, 403},
 		{"wrong envelope key", "/v1/batch", `{"batch":[` + track("x", "u") + `],"writeKey":"wk_test"}`, nil, 403},
+		{"OAuth Bearer and a wrong key in the body", "/v1/batch", `{"batch":[` + track("x", "u") + `],"writeKey":"wk_test"}`, []string{"Authorization", "Bearer eyJhbGciOi.x.y"}, 403},
 		{"one wrong key among good ones", "/", `[` + withKey("x", "wk_live") + `,` + withKey("y", "nope") + `]`, nil, 403},
 		{"an empty key", "/", track("x", "u"), []string{"Authorization", basic("")}, 403},
 	} {
