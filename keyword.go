@@ -219,20 +219,36 @@ func (t *txn) keyword(sms optin.InboundSMS, k optin.Keyword, field string) error
 // register returns the contact that keeps the keyword replies of a phone (Rule G7),
 // created when create is true and there is none; nil otherwise.
 func (t *txn) register(phone string, create bool) (*contactcore.Contact, error) {
-	anon := KeywordRegisterPrefix + phone
+	reg, err := t.registerOf(KeywordRegisterPrefix + phone)
+	if err != nil || reg != nil || !create {
+		return reg, err
+	}
+	return t.create("", KeywordRegisterPrefix+phone), nil
+}
+
+// registerOf returns a phone's own anonymous contact under anon: KeywordRegisterPrefix
+// and the phone for its keyword replies (Rule G7), regalio.AnonymousIDPrefix and the
+// phone for its Regal events without a userId (Rule R5). It is the contact without a
+// userId whose own anonymous ID anon is (isPhoneRegister); nil when there is none.
+func (t *txn) registerOf(anon string) (*contactcore.Contact, error) {
 	cs, err := t.find(identity.AnonymousKey(anon))
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range cs {
-		if c.UserID() == "" {
+		if isPhoneRegister(c, anon) {
 			return c, nil
 		}
 	}
-	if !create {
-		return nil, nil
-	}
-	return t.create("", anon), nil
+	return nil, nil
+}
+
+// isPhoneRegister reports whether c is the phone's own contact under anon: no userId,
+// and anon as its own anonymous ID, not only on a message it holds (an anonymous
+// contact a Regal event matched by phone holds it so, and may be linked to a user
+// later).
+func isPhoneRegister(c *contactcore.Contact, anon string) bool {
+	return c.UserID() == "" && c.OwnsAnonymousID(anon)
 }
 
 // isRegister reports whether c is a phone's register contact.

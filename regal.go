@@ -3,7 +3,6 @@ package regalkit
 import (
 	"context"
 	"net"
-	"slices"
 	"strings"
 
 	"github.com/regalkit/regalkit/diag"
@@ -71,39 +70,23 @@ func (t *txn) fileRegalConsent(m *event.Message) error {
 		if r.Refused != "" || !identity.IsE164(r.Address) {
 			continue // an email's record: the Guard is about phones
 		}
-		key := identity.AnonymousKey(regalio.AnonymousIDPrefix + r.Address)
-		if own != nil && isRegalRegister(own, key.Value) {
+		anon := regalio.AnonymousIDPrefix + r.Address
+		if own != nil && isPhoneRegister(own, anon) {
 			continue // the event went to the phone's own contact
 		}
-		cs, err := t.find(key)
+		reg, err := t.registerOf(anon)
 		if err != nil {
 			return err
-		}
-		var reg *contactcore.Contact
-		for _, c := range cs {
-			if isRegalRegister(c, key.Value) {
-				reg = c
-				break
-			}
 		}
 		if reg == nil {
 			// A contact of regalkit's own, not one the message made: its result says
 			// nothing of it (its ContactID is the event's contact).
-			changed := slices.Clone(t.res.Changed)
-			reg = t.create("", key.Value)
-			t.res.Changed = changed
+			reg = t.newContact("", anon)
 		}
 		reg.AddConsentAs("", r)
 		t.touch(reg) // also when the record joins one it has: its last message may move (Rule C7)
 	}
 	return nil
-}
-
-// isRegalRegister reports whether c is the phone's own Regal contact: no userId, and
-// the anonymous ID as its own, not only on a message it holds (an anonymous contact
-// that a Regal event matched by phone holds it so, and may be linked to a user later).
-func isRegalRegister(c *contactcore.Contact, anon string) bool {
-	return c.UserID() == "" && c.OwnsAnonymousID(anon)
 }
 
 // regalConsent returns the consent record of a Regal contact.subscribed or

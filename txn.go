@@ -184,6 +184,15 @@ func (t *txn) user(userID string) (*contactcore.Contact, error) {
 
 // create makes a new contact, to be inserted at the end of the transaction.
 func (t *txn) create(userID, anonymousID string) *contactcore.Contact {
+	c := t.newContact(userID, anonymousID)
+	t.changed("contact")
+	return c
+}
+
+// newContact is create without noting the new contact in the message's result: for a
+// contact of regalkit's own that the message did not make (a phone's Regal register,
+// fileRegalConsent).
+func (t *txn) newContact(userID, anonymousID string) *contactcore.Contact {
 	t.reshaped = true
 	c := contactcore.New(t.p.opts.newID())
 	c.SetUserID(userID)
@@ -194,7 +203,6 @@ func (t *txn) create(userID, anonymousID string) *contactcore.Contact {
 	t.remember(c)
 	t.created[c.ID()] = true
 	t.dirty[c.ID()] = true
-	t.changed("contact")
 	return c
 }
 
