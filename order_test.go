@@ -24,7 +24,8 @@ import (
 // deletes, equal timestamps and missing messageIds.
 func genPayload(t *rapid.T, i int) string {
 	users := []string{"u1", "u2", "u3"}
-	anons := []string{"a1", "a2", "a3", "u3"} // u3 is an anonymousId too: an alias of u3 then also links it (Rules I3, I5)
+	anons := []string{"a1", "a2", "a3", "u3", // u3 is an anonymousId too: an alias of u3 then also links it (Rules I3, I5)
+		"sms-keyword:+19545552399"} // a phone's keyword register, which a message may not name (Rule D6)
 	fields := []string{
 		`"timestamp":"` + t0.Add(time.Duration(rapid.IntRange(0, 12).Draw(t, "minute"))*time.Minute).Format(time.RFC3339) + `"`,
 	}
@@ -54,7 +55,8 @@ func genPayload(t *rapid.T, i int) string {
 		add("anonymousId", `"`+rapid.SampledFrom(anons).Draw(t, "anon")+`"`)
 	}
 	add("context", rapid.SampledFrom([]string{`{}`, `{"ip":"8.8.8.8"}`, `{"ip":"203.0.113.9","traits":{"plan":"ctx"}}`,
-		`{"timezone":"America/Chicago"}`, `{"ip":"8.8.8.8","timezone":"America/Phoenix"}`}).Draw(t, "context")) // Rule G3
+		`{"timezone":"America/Chicago"}`, `{"ip":"8.8.8.8","timezone":"America/Phoenix"}`,
+		`{"ip":"8.8.8.8","traits":{"phone":"+19545552399"}}`}).Draw(t, "context")) // Rule G3; a context phone, never applied from a Regal event (R5)
 	switch kind {
 	case "identify":
 		var traits []string
