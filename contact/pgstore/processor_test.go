@@ -216,14 +216,14 @@ func TestProcessedAloneMarksNothing(t *testing.T) {
 	}))
 }
 
-// TestEdgesOfTheTimeRange_sameAsMemstore: messages dated in the last and first seconds
+// TestEdgesOfTheTimeRange_sameAsMemstore_RuleS3: messages dated in the last and first seconds
 // Rule D4 accepts (within two seconds of 2262-04-11T23:47:16.854775807Z and of
 // 1677-09-21T00:12:43.145224192Z) give pgstore the contacts memstore gives, in every
 // arrival order: a contact read back from its stored document finds the messages it
 // holds, moves them on a link (Rules I3, I4) and keeps them out of sight of a delete
 // (Rule I7). A stamp once saturated such times, and the document wrote the saturated
 // time back.
-func TestEdgesOfTheTimeRange_sameAsMemstore(t *testing.T) {
+func TestEdgesOfTheTimeRange_sameAsMemstore_RuleS3(t *testing.T) {
 	decode := func(payloads ...string) []event.Message {
 		var out []event.Message
 		for _, p := range payloads {

@@ -559,10 +559,10 @@ func newServer(store contact.Store, popts *regalkit.Options, opts *segmentio.Han
 	return webhookserver.NewHandler(webhookserver.Config{Name: "webhook", Store: store, Logger: logger}, popts, opts)
 }
 
-// TestRun_batchEndpointB: analytics.js in batching mode, analytics-kotlin and
+// TestRun_batchEndpointB_RuleD9: analytics.js in batching mode, analytics-kotlin and
 // analytics-swift post their batches to /v1/b as text/plain (kotlin gzipped), the
 // write key in the body only (Rule D9).
-func TestRun_batchEndpointB(t *testing.T) {
+func TestRun_batchEndpointB_RuleD9(t *testing.T) {
 	s := start(t, "-write-key", "wk_b")
 	body := `{"batch":[{"type":"identify","userId":"u-b","messageId":"b-1","timestamp":"2024-03-01T12:00:00Z","traits":{"firstName":"Bea"}},
 		{"type":"track","userId":"u-b","event":"Signed Up","messageId":"b-2","timestamp":"2024-03-01T12:01:00Z"}],

@@ -203,11 +203,11 @@ func TestAddressPartsTable(t *testing.T) {
 	}
 }
 
-// TestStorage_valuesKeepTheirBytes: a custom property or address sub-key whose value
+// TestStorage_valuesKeepTheirBytes_RuleT2: a custom property or address sub-key whose value
 // holds &, <, > or U+2028 reads back from the storage document with the bytes the
 // message sent, so the same identify sent again changes nothing (Rules T2, O1): a
 // durable store would otherwise report it changed and send Regal an update each time.
-func TestStorage_valuesKeepTheirBytes(t *testing.T) {
+func TestStorage_valuesKeepTheirBytes_RuleT2(t *testing.T) {
 	traits := `{"company":"Johnson & Johnson","tag":"<4B>","note":"a` + "\u2028" + `b","address":{"unit":"<4B> & co"}}`
 	c, diags := apply(t, identify(t, 0, traits))
 	require.Empty(t, diags)

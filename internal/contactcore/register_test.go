@@ -30,11 +30,11 @@ func TestStampCompare_matchesMsgorder(t *testing.T) {
 	})
 }
 
-// TestStampTime_exactToTheLimits: a stamp keeps every time Rule D4 accepts exactly, up
+// TestStampTime_exactToTheLimits_RuleD4: a stamp keeps every time Rule D4 accepts exactly, up
 // to the last nanoseconds of timestamp.Min and Max, so that a contact read back from a
 // store's document (which writes the stamp's time) finds what the message stamped.
 // Times beyond the range saturate and still order.
-func TestStampTime_exactToTheLimits(t *testing.T) {
+func TestStampTime_exactToTheLimits_RuleD4(t *testing.T) {
 	for _, at := range []time.Time{
 		timestamp.Max, timestamp.Max.Add(-time.Nanosecond), timestamp.Max.Add(-854775807), timestamp.Max.Add(-1500 * time.Millisecond),
 		timestamp.Min, timestamp.Min.Add(time.Nanosecond), timestamp.Min.Add(time.Second), timestamp.Min.Add(1500 * time.Millisecond),
