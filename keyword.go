@@ -151,7 +151,7 @@ func (t *txn) regalInbound(m *event.Message) error {
 		return nil
 	}
 	body := objectText(m.Properties, "content")
-	from := firstText(objectText(m.Properties, "contact_phone"), objectText(m.Context.Traits, "phone"))
+	from, _ := regalio.About(m)
 	k := optin.ClassifyKeyword(body, t.p.opts.Keywords)
 	switch {
 	case k == optin.NoKeyword:

@@ -165,15 +165,16 @@ func (t *txn) readRegalConsent(m *event.Message) []optin.Record {
 		r.Channel = optin.Channel(strings.ToLower(objectText(props, "channel")))
 		refuse(diag.OptinUnknownChannel, "properties.channel", "the consent event names no channel sms, voice or email (Rule C1)")
 	}
+	phone, email := regalio.About(m)
 	if ch == optin.Email {
-		if s := firstText(objectText(props, "email"), objectText(props, "contact_email"), objectText(m.Context.Traits, "email")); s != "" {
+		if s := email; s != "" {
 			if e, err := identity.NormalizeEmail(s); err == nil {
 				r.Address = e
 			} else {
 				refuse(diag.EmailInvalid, "properties.email", "the consent event's email "+identity.MaskEmail(s)+" is not valid")
 			}
 		}
-	} else if s := firstText(objectText(props, "phone"), objectText(props, "contact_phone"), objectText(m.Context.Traits, "phone")); s != "" {
+	} else if s := phone; s != "" {
 		if p, err := t.p.phones.Parse(s, ""); err == nil {
 			r.Address = p.E164
 		} else {
@@ -193,16 +194,6 @@ func (t *txn) readRegalConsent(m *event.Message) []optin.Record {
 func objectText(o event.Object, key string) string {
 	if raw, ok := o.Get(key); ok {
 		if s, ok := jsonvalue.Text(raw); ok {
-			return s
-		}
-	}
-	return ""
-}
-
-// firstText returns the first of ss that is not empty.
-func firstText(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
 			return s
 		}
 	}

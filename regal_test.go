@@ -111,6 +111,22 @@ func TestRegalSnakeCaseUnsubscribe_RuleR3(t *testing.T) {
 	assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.SMS))
 }
 
+// Rules R3, R5: a snake_case event whose traits name a phone as null (or "") is about
+// its contact_phone, for the Processor as for the anonymousId regalio gives it: the
+// Guard answers opted out for that phone, in either arrival order (Rule G1).
+func TestRegalSnakeCaseNullTraitPhone_RuleR5(t *testing.T) {
+	at := strconv.FormatInt(t0.Unix()+3600, 10)
+	for _, null := range []string{`null`, `""`} {
+		unsub := `{"contact_phone":"+19545552399","event_id":"snake2","name":"contact.unsubscribed",` +
+			`"original_timestamp":"` + at + `","properties":{"channel":"sms","timestamp":"` + at + `"},"traits":{"phone":` + null + `}}`
+		for _, order := range [][]int{{0, 1}, {1, 0}} {
+			f := newFixture(t, nil)
+			f.replay([]string{regalIdentify, unsub}, order)
+			assert.Equal(t, diag.GuardOptedOut, f.guardReason("+19545552399", optin.SMS, rfc("2024-03-01T15:00:00Z")), "phone %s, order %v", null, order)
+		}
+	}
+}
+
 // Rule R5 with C6: an older subscribe arriving later changes nothing; a tie goes to the
 // opt-out; a subscribe needs an IP (C4).
 func TestRegalConsentRules(t *testing.T) {

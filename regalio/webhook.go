@@ -1,6 +1,7 @@
 package regalio
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
 	"github.com/regalkit/regalkit/internal/timestamp"
+	"github.com/regalkit/regalkit/optin"
 )
 
 // SourceRegal is the eventSource Regal sets on the events it reports, and the mark
@@ -190,7 +192,7 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 	if e.Name == "" {
 		return ReportedEvent{}, &EventError{Reason: "no event name (name, or an event_type other than " + snakeEventType + ")"}
 	}
-	e.UserID = firstNonEmpty(userIDs[:]...)
+	e.UserID = cmp.Or(userIDs[:]...)
 	for _, m := range e.Traits {
 		switch m.Key {
 		case "phone":
@@ -199,8 +201,8 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 			str("traits.email", m.Value, &e.Email)
 		}
 	}
-	e.Phone = firstNonEmpty(e.Phone, contactPhone)
-	e.Email = firstNonEmpty(e.Email, contactEmail)
+	e.Phone = cmp.Or(e.Phone, contactPhone)
+	e.Email = cmp.Or(e.Email, contactEmail)
 	for i, field := range [...]string{"originalTimestamp", "original_timestamp", "created_at"} {
 		raw := stamps[i]
 		if raw == nil || jsonvalue.IsNull(raw) {
@@ -222,14 +224,11 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 	return e, nil
 }
 
-// firstNonEmpty returns the first of ss that is not empty.
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
+// textOf returns v as text (a string, or a number digit for digit: see jsonvalue.Text),
+// or "" when it is neither.
+func textOf(v []byte) string {
+	s, _ := jsonvalue.Text(v)
+	return s
 }
 
 // object reads a JSON object into an Object, values compact and exact.
@@ -257,10 +256,10 @@ func (e *ReportedEvent) messageID() string {
 // key "eventSource": SourceRegal, so that the Processor treats it as Regal's (Rule R5);
 // any other source the event names is kept as the extra key "source". The
 // contact is the userId's; without one, the anonymousId is AnonymousIDPrefix and the
-// phone the event is about (a consent event's properties.phone or contact_phone, or
-// its email for the email channel; an inbound text's sender; else the traits' phone; in E.164 when it reads as a number with its country
-// code), else the email, and the traits go in the context, where the Processor finds
-// the contact by them. An event with neither userId, phone nor email gets the
+// phone the event is about ([About]: a consent event's properties.phone or
+// contact_phone, or its email for the email channel; an inbound text's sender; else the
+// traits' phone), in E.164 when it reads as a number with its country code, else the
+// email. The traits go in the context, where the Processor finds the contact by them. An event with neither userId, phone nor email gets the
 // anonymousId AnonymousIDPrefix + "unknown". The message shares nothing with e.
 func (e *ReportedEvent) Message() event.Message {
 	m := event.Message{
@@ -274,14 +273,24 @@ func (e *ReportedEvent) Message() event.Message {
 	}
 	m.Context.Traits = e.Traits
 	// The snake_case variant's contact_phone and contact_email stand in for the traits'
-	// phone and email, where the Processor looks for them (Rules R5, G8).
+	// phone and email (missing, null, empty, or neither text nor a number), where About and the
+	// Processor look for them (Rules R5, G8).
 	for _, f := range [...]struct{ key, value string }{{"phone", e.Phone}, {"email", e.Email}} {
-		if _, ok := e.Traits.Get(f.key); !ok && f.value != "" {
-			m.Context.Traits = append(slices.Clip(m.Context.Traits), event.Member{Key: f.key, Value: json.RawMessage(jsonvalue.AppendString(nil, f.value))})
+		if f.value == "" {
+			continue
+		}
+		v := json.RawMessage(jsonvalue.AppendString(nil, f.value))
+		i := slices.IndexFunc(m.Context.Traits, func(t event.Member) bool { return t.Key == f.key })
+		switch {
+		case i < 0:
+			m.Context.Traits = append(slices.Clip(m.Context.Traits), event.Member{Key: f.key, Value: v})
+		case textOf(m.Context.Traits[i].Value) == "":
+			m.Context.Traits = slices.Clone(m.Context.Traits)
+			m.Context.Traits[i].Value = v
 		}
 	}
 	if m.UserID == "" {
-		phone, email := e.about()
+		phone, email := About(&m)
 		switch {
 		case phone != "":
 			if n, err := identity.ParsePhone(phone, ""); err == nil {
@@ -313,31 +322,30 @@ func (e *ReportedEvent) Message() event.Message {
 	return m.Clone()
 }
 
-// about returns the phone, else the email, an event is about, as the Processor reads
-// them (Rules R5, G8): a consent event's properties.phone or contact_phone (its email
-// or contact_email for the email channel), an inbound text's sender
-// (properties.contact_phone), else the traits' phone and email. An event without a
-// userId that finds no contact stays on the anonymous contact of that phone, where the
-// Guard looks for the phone's records: not under another number the traits name.
-func (e *ReportedEvent) about() (phone, email string) {
-	prop := func(key string) string {
-		if raw, ok := e.Properties.Get(key); ok {
-			if s, ok := jsonvalue.Text(raw); ok {
-				return s
-			}
-		}
-		return ""
+// About returns the phone, else the email, the Regal event m is about, as
+// [ReportedEvent.Message] names its contact and the Processor applies it (Rules R5, G8):
+// a consent event's properties.phone or contact_phone (its properties.email or
+// contact_email for the email channel, and no phone), an inbound text's sender
+// (properties.contact_phone), else the phone and email of its context.traits. The values
+// are as sent: a phone is not parsed. An event without a userId that finds no contact
+// stays on the anonymous contact of that phone, where the Guard looks for the phone's
+// records: not under another number the traits name.
+func About(m *event.Message) (phone, email string) {
+	prop := func(o event.Object, key string) string {
+		raw, _ := o.Get(key)
+		return textOf(raw)
 	}
-	switch e.Name {
+	traitPhone, traitEmail := prop(m.Context.Traits, "phone"), prop(m.Context.Traits, "email")
+	switch m.Event {
 	case EventSubscribed, EventUnsubscribed:
-		if strings.EqualFold(prop("channel"), "email") {
-			return "", firstNonEmpty(prop("email"), prop("contact_email"), e.Email)
+		if ch, _ := optin.ParseChannel(prop(m.Properties, "channel")); ch == optin.Email {
+			return "", cmp.Or(prop(m.Properties, "email"), prop(m.Properties, "contact_email"), traitEmail)
 		}
-		return firstNonEmpty(prop("phone"), prop("contact_phone"), e.Phone), e.Email
+		return cmp.Or(prop(m.Properties, "phone"), prop(m.Properties, "contact_phone"), traitPhone), traitEmail
 	case EventSMSReceived:
-		return firstNonEmpty(prop("contact_phone"), e.Phone), e.Email
+		return cmp.Or(prop(m.Properties, "contact_phone"), traitPhone), traitEmail
 	}
-	return e.Phone, e.Email
+	return traitPhone, traitEmail
 }
 
 // IsRegal reports whether m is a Regal event: a track whose top-level, context or

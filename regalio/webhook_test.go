@@ -163,6 +163,10 @@ func TestMessageIdentity(t *testing.T) {
 		{`{"name":"x","traits":{"phone":"+19545552399","email":"a@b.example"}}`, "", AnonymousIDPrefix + "+19545552399"},
 		{`{"name":"x","traits":{"email":"A@B.example"}}`, "", AnonymousIDPrefix + "a@b.example"},
 		{`{"name":"x"}`, "", AnonymousIDPrefix + "unknown"},
+		// The snake_case contact_phone stands in for a traits phone that is null or
+		// empty, not only for a missing one (Rule R3).
+		{`{"name":"x","traits":{"phone":null},"contact_phone":"+19545552399"}`, "", AnonymousIDPrefix + "+19545552399"},
+		{`{"name":"x","traits":{"phone":"","email":null},"contact_email":"a@b.example"}`, "", AnonymousIDPrefix + "a@b.example"},
 	}
 	for _, tt := range tests {
 		e, err := DecodeEvent([]byte(tt.body))
@@ -174,6 +178,54 @@ func TestMessageIdentity(t *testing.T) {
 		assert.True(t, strings.HasPrefix(m.MessageID, event.DerivedIDPrefix), "no eventId: a derived messageId")
 		again := e.Message()
 		assert.Equal(t, m.MessageID, again.MessageID, "the same event gets the same messageId")
+	}
+}
+
+// TestAbout: the phone, else the email, a Regal event is about, read from the message
+// the Processor gets (Rules R5, G8); the anonymousId of an event without a userId is
+// made from the same answer.
+func TestAbout(t *testing.T) {
+	const traits = `"traits":{"phone":"+13125550100","email":"t@traits.example"}`
+	tests := []struct {
+		name, body, phone, email string
+	}{
+		{"consent: properties.phone first",
+			`{"name":"contact.unsubscribed",` + traits + `,"properties":{"channel":"sms","phone":"+19545552399","contact_phone":"+12025550123"}}`,
+			"+19545552399", "t@traits.example"},
+		{"consent: then properties.contact_phone",
+			`{"name":"contact.subscribed",` + traits + `,"properties":{"channel":"voice","contact_phone":"+12025550123"}}`,
+			"+12025550123", "t@traits.example"},
+		{"consent: then the traits' phone",
+			`{"name":"contact.unsubscribed",` + traits + `,"properties":{"channel":"sms"}}`,
+			"+13125550100", "t@traits.example"},
+		{"consent for email: no phone, the properties' email first",
+			`{"name":"contact.unsubscribed",` + traits + `,"properties":{"channel":" Email ","phone":"+19545552399","contact_email":"p@props.example"}}`,
+			"", "p@props.example"},
+		{"consent for email: then the traits' email",
+			`{"name":"contact.unsubscribed",` + traits + `,"properties":{"channel":"email"}}`,
+			"", "t@traits.example"},
+		{"inbound text: its sender, not properties.phone",
+			`{"name":"sms.received",` + traits + `,"properties":{"content":"STOP","phone":"+19545552399","contact_phone":"+12025550123"}}`,
+			"+12025550123", "t@traits.example"},
+		{"any other event: the traits",
+			`{"name":"call.completed",` + traits + `,"properties":{"phone":"+19545552399","contact_phone":"+12025550123"}}`,
+			"+13125550100", "t@traits.example"},
+		{"snake_case: contact_phone and contact_email for the traits",
+			`{"name":"contact.unsubscribed","contact_phone":"+12025550123","contact_email":"c@contact.example","properties":{"channel":"sms"}}`,
+			"+12025550123", "c@contact.example"},
+		{"a number as sent",
+			`{"name":"contact.unsubscribed","properties":{"channel":"sms","phone":19545552399}}`,
+			"19545552399", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := DecodeEvent([]byte(tt.body))
+			require.NoError(t, err)
+			m := e.Message()
+			phone, email := About(&m)
+			assert.Equal(t, tt.phone, phone)
+			assert.Equal(t, tt.email, email)
+		})
 	}
 }
 
