@@ -25,6 +25,10 @@ import (
 // from testdata/analytics-node (.ci/segment-clients sets it).
 const analyticsNodeEnv = "REGALKIT_ANALYTICS_NODE"
 
+// analyticsNodeLegacyEnv is analyticsNodeEnv for the older library, from
+// testdata/analytics-node-legacy.
+const analyticsNodeLegacyEnv = "REGALKIT_ANALYTICS_NODE_LEGACY"
+
 // segmentCall is one call send.js makes: analytics[method](params).
 type segmentCall struct {
 	Method string         `json:"method"`
@@ -89,14 +93,30 @@ func (p *lossyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the links and the alias the traffic makes (Rules I3, I5), and that re-sent messages
 // are recorded once (Rule E2).
 func TestRun_analyticsNode(t *testing.T) {
-	dir := os.Getenv(analyticsNodeEnv)
+	testNodeLibrary(t, analyticsNodeEnv, "testdata/analytics-node/send.js")
+}
+
+// TestRun_analyticsNodeLegacy is TestRun_analyticsNode with Segment's older Node.js
+// library (analytics-node, the version testdata/analytics-node-legacy pins), still
+// widely installed. Its requests differ: a "timestamp" beside "sentAt" in the batch
+// envelope, "_metadata" in every message, a timestamp it adds to every message that
+// has none, and retries by axios-retry.
+func TestRun_analyticsNodeLegacy(t *testing.T) {
+	testNodeLibrary(t, analyticsNodeLegacyEnv, "testdata/analytics-node-legacy/send.js")
+}
+
+// testNodeLibrary runs send.js at script with the library `npm ci` installed in the
+// folder the environment variable env names, and checks what the server made of its
+// traffic.
+func testNodeLibrary(t *testing.T, env, script string) {
+	dir := os.Getenv(env)
 	if dir == "" {
-		t.Skip("needs Segment's Node.js library: run .ci/segment-clients from the repository root (it installs it with npm and runs this test), or set " +
-			analyticsNodeEnv + " to a folder where `npm ci` ran with testdata/analytics-node/package*.json")
+		t.Skip("needs one of Segment's Node.js libraries: run .ci/segment-clients from the repository root (it installs them with npm and runs this test), or set " +
+			env + " to a folder where `npm ci` ran with the package*.json beside " + script)
 	}
 	node, err := exec.LookPath("node")
-	require.NoError(t, err, "%s is set, so Node.js must be on PATH", analyticsNodeEnv)
-	script, err := filepath.Abs("testdata/analytics-node/send.js")
+	require.NoError(t, err, "%s is set, so Node.js must be on PATH", env)
+	script, err = filepath.Abs(script)
 	require.NoError(t, err)
 
 	s := start(t, "-write-key", "wk_node")
@@ -131,7 +151,7 @@ func TestRun_analyticsNode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, script, front.URL, "wk_node")
-	cmd.Dir = dir // where node_modules/@segment/analytics-node is
+	cmd.Dir = dir // where node_modules holds the library
 	cmd.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(dir, "node_modules"))
 	cmd.Stdin = bytes.NewReader(in)
 	out, err := cmd.CombinedOutput()
