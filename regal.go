@@ -28,27 +28,33 @@ func matchedByPhone(m *event.Message) bool {
 }
 
 // regalMatch returns the contact a Regal event without a userId belongs to: the one
-// contact with the phone, else the email, its traits name (Rule R5, Regal's lookup
-// order). It returns nil when the message is not such an event or no single contact
-// matches; the message then goes to the anonymous contact of its anonymousId.
+// contact with the phone the event is about (regalio.About: a consent event's
+// properties.phone, an inbound text's sender, else its traits' phone), else, when no
+// contact has that phone, the one with its email (Rule R5, Regal's lookup order). It
+// returns nil when the message is not such an event or no single contact matches (a
+// phone that several contacts share decides, and matches none); the message then goes
+// to the anonymous contact of its anonymousId.
 func (t *txn) regalMatch(m *event.Message) (*contactcore.Contact, error) {
 	if !matchedByPhone(m) {
 		return nil, nil
 	}
-	var keys []identity.Key
-	if raw, ok := m.Context.Traits.Get("phone"); ok {
-		if p, err := t.p.phones.ParseJSON(raw, ""); err == nil {
-			keys = append(keys, identity.PhoneKey(p.E164))
-		}
-	}
-	if raw, ok := m.Context.Traits.Get("email"); ok {
-		if s, ok := jsonvalue.String(raw); ok {
-			if e, err := identity.NormalizeEmail(s); err == nil {
-				keys = append(keys, identity.EmailKey(e))
+	phone, email := regalio.About(m)
+	if phone != "" {
+		if p, err := t.p.phones.Parse(phone, ""); err == nil {
+			cs, err := t.find(identity.PhoneKey(p.E164))
+			if err != nil || len(cs) > 1 {
+				return nil, err
+			}
+			if len(cs) == 1 {
+				t.res.ContactID = cs[0].ID()
+				return cs[0], nil
 			}
 		}
 	}
-	return t.onlyMatch(keys)
+	if e, err := identity.NormalizeEmail(email); err == nil && email != "" {
+		return t.onlyMatch([]identity.Key{identity.EmailKey(e)})
+	}
+	return nil, nil
 }
 
 // fileRegalConsent keeps the consent records of a Regal event without a userId (Rule

@@ -266,3 +266,38 @@ func TestRegalMarkIsContent_RuleE2(t *testing.T) {
 		assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.SMS))
 	}
 }
+
+// Rule R5: a Regal event without a userId goes to the contact with the phone it is
+// about (regalio.About), which a consent event may name only in properties.phone or
+// properties.contact_phone: the opt-out is then the contact's own (Rule A2), not only
+// the phone's Regal register's.
+func TestRegalMatch_phoneInProperties_RuleR5(t *testing.T) {
+	for _, props := range []string{`{"channel":"sms","phone":"+19545552399"}`, `{"channel":"sms","contact_phone":"(954) 555-2399"}`} {
+		f := newFixture(t, nil)
+		f.one(regalIdentify)
+		res := f.processRegal(`{"name":"contact.unsubscribed","eventId":"e1","originalTimestamp":"` + strconv.FormatInt(t0.Unix()+3600, 10) + `","properties":` + props + `}`)
+		c := f.user("u1")
+		assert.Equal(t, c.ID(), res.ContactID, props)
+		assert.Equal(t, optin.StateUnsubscribed, c.Subscription(optin.SMS), props)
+		assert.Contains(t, f.events(c), "regal-e1", props)
+	}
+}
+
+// Rule R5: a phone that several contacts share matches none of them, and the event
+// stays on the phone's own Regal contact: the email its traits name does not pick one.
+func TestRegalMatch_sharedPhoneNotByEmail_RuleR5(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T10:00:00Z","traits":{"phone":"+19545552399"}}`)
+	f.one(`{"type":"identify","userId":"u2","messageId":"m2","timestamp":"2024-03-01T10:00:00Z","traits":{"phone":"+19545552399","email":"bob@example.com"}}`)
+	res := f.processRegal(`{"name":"call.completed","eventId":"e1","originalTimestamp":"1709290800",
+		"traits":{"phone":"+19545552399","email":"bob@example.com"},"properties":{}}`)
+	assert.NotEqual(t, f.user("u1").ID(), res.ContactID)
+	assert.NotEqual(t, f.user("u2").ID(), res.ContactID)
+
+	// With no contact having the phone, the email decides.
+	f = newFixture(t, nil)
+	f.one(`{"type":"identify","userId":"u2","messageId":"m2","timestamp":"2024-03-01T10:00:00Z","traits":{"email":"bob@example.com"}}`)
+	res = f.processRegal(`{"name":"call.completed","eventId":"e1","originalTimestamp":"1709290800",
+		"traits":{"phone":"+19545552399","email":"bob@Example.com"},"properties":{}}`)
+	assert.Equal(t, f.user("u2").ID(), res.ContactID)
+}
