@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -134,7 +135,7 @@ func (t *txn) receive(sms optin.InboundSMS) error {
 	if first, err := t.claim(sms.MessageID); err != nil || !first {
 		return err
 	}
-	if err := t.keyword(sms, optin.ClassifyKeyword(sms.Body, t.p.opts.Keywords), "body"); err != nil {
+	if err := t.keyword(sms, optin.ClassifyKeyword(sms.Body, t.p.opts.Keywords), "body", nil); err != nil {
 		return err
 	}
 	if err := t.flush(); err != nil {
@@ -144,8 +145,12 @@ func (t *txn) receive(sms optin.InboundSMS) error {
 }
 
 // regalInbound applies Regal's sms.received event as ReceiveSMS does (Rule G8): the
-// body is properties.content, the sender properties.contact_phone, else the traits'
-// phone. The event itself is recorded like any Regal event (Rule R5).
+// body is properties.content, the sender properties.contact_phone, else
+// properties.from_number, else the traits' phone (regalio.About). The event itself is
+// recorded like any Regal event (Rule R5). A START is its own evidence (Rule G6) only
+// from Regal's authenticated webhook (RegalSink): one that came any other way, such as
+// through Segment, where anyone holding a write key can send it, is an opt-in like any
+// other and needs an IP address (the message's context.ip, Rule C4).
 func (t *txn) regalInbound(m *event.Message) error {
 	if m.Kind != event.Track || m.Event != EventSMSReceived || !regalio.IsRegal(m) {
 		return nil
@@ -158,7 +163,7 @@ func (t *txn) regalInbound(m *event.Message) error {
 		return nil
 	case from == "":
 		t.refuse(m, diag.RegalInvalid, "properties.contact_phone",
-			"regalkit: the inbound SMS is a keyword reply but names no sender (properties.contact_phone, traits.phone); it applies to no phone (Rule G8)")
+			"regalkit: the inbound SMS is a keyword reply but names no sender (properties.contact_phone, properties.from_number, traits.phone); it applies to no phone (Rule G8)")
 		return nil
 	}
 	phone, err := t.p.phones.Parse(from, "")
@@ -167,13 +172,19 @@ func (t *txn) regalInbound(m *event.Message) error {
 			"regalkit: the sender "+identity.MaskPhone(from)+" of the inbound SMS is not a valid phone (Rule T8)")
 		return nil
 	}
-	return t.keyword(optin.InboundSMS{Phone: phone.E164, Body: body, Time: m.Time, MessageID: m.MessageID, ProcessedAt: t.now}, k, "properties.content")
+	var ip *string // the reply is its own evidence
+	if !t.fromRegal {
+		ip = &m.Context.IP
+	}
+	return t.keyword(optin.InboundSMS{Phone: phone.E164, Body: body, Time: m.Time, MessageID: m.MessageID, ProcessedAt: t.now}, k, "properties.content", ip)
 }
 
 // keyword applies one inbound SMS whose body ClassifyKeyword read as k (Rules G5–G7):
 // its records go to the phone's register contact, and every contact that has the phone
-// is marked changed, so that flush gives it the records (see syncKeywords).
-func (t *txn) keyword(sms optin.InboundSMS, k optin.Keyword, field string) error {
+// is marked changed, so that flush gives it the records (see syncKeywords). A nil ip
+// means that the reply is its own evidence (Rule G6); otherwise an opt-in's evidence is
+// *ip, and without an IP address there it is refused (Rule C4).
+func (t *txn) keyword(sms optin.InboundSMS, k optin.Keyword, field string, ip *string) error {
 	if k == optin.NoKeyword {
 		return nil
 	}
@@ -200,7 +211,20 @@ func (t *txn) keyword(sms optin.InboundSMS, k optin.Keyword, field string) error
 		}
 		return t.addEvent(reg, rec)
 	}
-	if reg.AddConsent(optin.KeywordRecords(k, sms, t.p.opts.Keywords)...) > 0 {
+	recs := optin.KeywordRecords(k, sms, t.p.opts.Keywords)
+	if ip != nil && k == optin.OptInKeyword {
+		for i := range recs {
+			recs[i].IP = *ip
+			if net.ParseIP(*ip) == nil {
+				recs[i].IP, recs[i].Refused = "", diag.OptinNoIP
+			}
+		}
+		if recs[0].Refused != "" {
+			t.res.Diagnostics = append(t.res.Diagnostics, diag.Diagnostic{MessageID: sms.MessageID, Code: diag.OptinNoIP, Field: "context.ip",
+				Message: "regalkit: a START reply reported other than by Regal's webhook (RegalSink), such as through Segment, is an opt-in like any other and needs an IP address in context.ip; refused (Rules C4, G6)"})
+		}
+	}
+	if reg.AddConsent(recs...) > 0 {
 		t.changed("consent")
 	}
 	// Written back even when no record is new: a redelivery by an earlier message

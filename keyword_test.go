@@ -12,8 +12,10 @@ import (
 
 	"github.com/regalkit/regalkit"
 	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/optin"
+	"github.com/regalkit/regalkit/regalio"
 	"github.com/regalkit/regalkit/trigger"
 )
 
@@ -296,4 +298,54 @@ func TestReceiveSMS_ReachesRegalAndTriggers_RuleO1(t *testing.T) {
 	r = f.receive(regalkit.InboundSMS{From: "(917) 555-4444", Body: "STOP", Time: t0, MessageID: "sms-1"})
 	assert.True(t, r.Duplicate)
 	assert.Empty(t, drain(t, f.store), "a redelivery adds nothing (Rule E2)")
+}
+
+// TestRegalStart_evidence_RuleG6: a START is its own evidence only from Regal's
+// authenticated webhook (RegalSink). One reported through Segment, where anyone
+// holding a write key can send a track marked "Regal Voice", is an opt-in like any
+// other: without an IP it is refused (Rule C4) and the person's STOP stands; with
+// context.ip it applies.
+func TestRegalStart_evidence_RuleG6(t *testing.T) {
+	at := rfc("2024-03-04T16:00:00Z")
+	start := func(id, ip string) string {
+		return `{"type":"track","anonymousId":"attacker","messageId":"` + id + `","timestamp":"2024-03-02T00:00:00Z","context":{"ip":"` + ip + `"},` +
+			`"event":"sms.received","properties":{"eventSource":"Regal Voice","content":"START","contact_phone":"` + nyPhone + `"}}`
+	}
+	f := newFixture(t, nil)
+	f.one(identifyPhone("u1", nyPhone, optInSMS))
+	f.receive(regalkit.InboundSMS{From: nyPhone, Body: "STOP", Time: t0, MessageID: "real-stop"})
+	require.Equal(t, diag.GuardOptedOut, f.guardReason(nyPhone, optin.SMS, at))
+
+	res := f.one(start("forged", ""))
+	require.Len(t, res.Diagnostics, 1)
+	assert.Equal(t, diag.OptinNoIP, res.Diagnostics[0].Code)
+	assert.Equal(t, diag.GuardOptedOut, f.guardReason(nyPhone, optin.SMS, at), "a START through Segment without an IP changes nothing")
+	assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.SMS))
+
+	res = f.one(start("with-ip", "8.8.8.8"))
+	assert.Empty(t, res.Diagnostics)
+	assert.Empty(t, f.guardReason(nyPhone, optin.SMS, at), "with context.ip it is an opt-in with its evidence")
+
+	// From Regal's webhook, through RegalSink, the reply is its own evidence.
+	f = newFixture(t, nil)
+	f.one(identifyPhone("u1", nyPhone, optInSMS))
+	f.receive(regalkit.InboundSMS{From: nyPhone, Body: "STOP", Time: t0, MessageID: "real-stop"})
+	e, err := regalio.DecodeEvent([]byte(`{"name":"sms.received","eventId":"e1","originalTimestamp":"1709337600","properties":{"content":"START","contact_phone":"` + nyPhone + `"}}`))
+	require.NoError(t, err)
+	out, err := f.p.RegalSink()(context.Background(), []event.Message{e.Message()})
+	require.NoError(t, err)
+	require.Len(t, out, 1)
+	assert.Empty(t, out[0].Diagnostics)
+	assert.Empty(t, f.guardReason(nyPhone, optin.SMS, at))
+}
+
+// TestRegalStop_fromNumber_RuleG8: Regal's Segment source names an inbound text's
+// sender properties.from_number; a STOP with only that opts the phone out.
+func TestRegalStop_fromNumber_RuleG8(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(identifyPhone("u1", nyPhone, optInSMS))
+	res := f.one(`{"type":"track","userId":"u1","event":"sms.received","messageId":"s1","timestamp":"2024-03-01T13:00:00Z",
+		"properties":{"eventSource":"Regal Voice","content":"STOP","from_number":"` + nyPhone + `","to_number":"+13055550100","direction":"INBOUND"}}`)
+	assert.Empty(t, res.Diagnostics)
+	assert.Equal(t, diag.GuardOptedOut, f.guardReason(nyPhone, optin.SMS, rfc("2024-03-01T15:00:00Z")))
 }

@@ -89,6 +89,12 @@ func (p *Processor) Process(ctx context.Context, m event.Message) (Result, error
 // process is Process on a message the caller hands over: it may change *m, and the
 // batch workers save a copy of every message by passing their own.
 func (p *Processor) process(ctx context.Context, m *event.Message) (Result, error) {
+	return p.processFrom(ctx, m, false)
+}
+
+// processFrom is process; fromRegal says that m came through RegalSink, from Regal's
+// authenticated webhook, where an sms.received START is its own evidence (Rule G6).
+func (p *Processor) processFrom(ctx context.Context, m *event.Message, fromRegal bool) (Result, error) {
 	res := Result{MessageID: m.MessageID}
 	if m.MessageID == "" {
 		m.MessageID = event.DeriveMessageID(m)
@@ -118,7 +124,7 @@ func (p *Processor) process(ctx context.Context, m *event.Message) (Result, erro
 	}
 	m.Time = m.Time.UTC()
 	u := updates.Get().(*update)
-	u.p, u.m, u.now, u.decoded = p, m, now, decoded
+	u.p, u.m, u.now, u.decoded, u.fromRegal = p, m, now, decoded, fromRegal
 	err := p.store.Update(ctx, u.fn)
 	out := u.out
 	*u = update{fn: u.fn}
@@ -173,14 +179,16 @@ func withMessageID(diags []diag.Diagnostic, id string) []diag.Diagnostic {
 // Nothing keeps a pointer into it once Update returns: process copies the Result out
 // and zeroes the rest before putting it back.
 type update struct {
-	p       *Processor
-	m       *event.Message
-	sms     *optin.InboundSMS // instead of m: an inbound text (ReceiveSMS)
-	now     time.Time
-	decoded []diag.Diagnostic
-	out     Result
-	t       txn
-	fn      func(contact.Tx) error // u.run
+	p   *Processor
+	m   *event.Message
+	sms *optin.InboundSMS // instead of m: an inbound text (ReceiveSMS)
+	// fromRegal says that m came through RegalSink (see Processor.processFrom).
+	fromRegal bool
+	now       time.Time
+	decoded   []diag.Diagnostic
+	out       Result
+	t         txn
+	fn        func(contact.Tx) error // u.run
 }
 
 var updates = sync.Pool{New: func() any {
@@ -204,7 +212,7 @@ func (u *update) run(tx contact.Tx) error {
 		watch = newTriggerTx(tx, p.opts.Triggers)
 		tx = watch
 	}
-	u.t = txn{p: p, tx: tx, raw: raw, now: u.now, res: &u.out}
+	u.t = txn{p: p, tx: tx, raw: raw, now: u.now, res: &u.out, fromRegal: u.fromRegal}
 	t := &u.t
 	t.withScratch() // txnpool.go
 	defer t.releaseScratch()

@@ -207,14 +207,17 @@ func objectText(o event.Object, key string) string {
 }
 
 // RegalSink returns the sink a regalio.Handler hands Regal's events to: each message
-// processed in order (Rule R5), its Result returned as the event's. A store or context
+// processed in order (Rule R5), its Result returned as the event's. It is the route of
+// Regal's authenticated webhook, where an sms.received START is its own evidence (Rule
+// G6); the same event through Process (or from Regal's Segment source) needs an IP in
+// context.ip, like any opt-in. A store or context
 // failure stops the request with that error; the Handler answers 500 (503 past its
 // timeout) and Regal, which does not retry, drops the event.
 func (p *Processor) RegalSink() regalio.Sink {
 	return func(ctx context.Context, msgs []event.Message) ([]regalio.Result, error) {
 		out := make([]regalio.Result, len(msgs))
 		for i, m := range msgs {
-			r, err := p.Process(ctx, m)
+			r, err := p.processFrom(ctx, &m, true)
 			if err != nil {
 				return nil, err
 			}

@@ -32,12 +32,13 @@ func regalEvent(name, eventID, userID string, offset int, props string) string {
 	return b + "}"
 }
 
-// processRegal decodes a webhook body and processes its message.
+// processRegal decodes a webhook body and processes its message as Regal's webhook
+// does, through RegalSink.
 func (f *fixture) processRegal(body string) regalkit.Result {
 	f.t.Helper()
 	e, err := regalio.DecodeEvent([]byte(body))
 	require.NoError(f.t, err)
-	res, err := f.p.Process(context.Background(), e.Message())
+	res, err := f.p.ProcessFromRegal(context.Background(), e.Message())
 	require.NoError(f.t, err)
 	return res
 }

@@ -21,6 +21,9 @@ type txn struct {
 	raw contact.Tx // the store's own Tx under any wrapper, for what it offers beyond contact.Tx
 	now time.Time
 	res *Result
+	// fromRegal says that the message came through RegalSink (see
+	// Processor.processFrom).
+	fromRegal bool
 
 	// The transaction's own copies of the contacts it read or created, on top of a Tx
 	// that already promises read-your-writes. They earn their place twice. They are

@@ -326,7 +326,8 @@ func (e *ReportedEvent) Message() event.Message {
 // [ReportedEvent.Message] names its contact and the Processor applies it (Rules R5, G8):
 // a consent event's properties.phone or contact_phone (its properties.email or
 // contact_email for the email channel, and no phone), an inbound text's sender
-// (properties.contact_phone), else the phone and email of its context.traits. The values
+// (properties.contact_phone, else from_number, as Regal's Segment source names it),
+// else the phone and email of its context.traits. The values
 // are as sent: a phone is not parsed. An event without a userId that finds no contact
 // stays on the anonymous contact of that phone, where the Guard looks for the phone's
 // records: not under another number the traits name.
@@ -343,7 +344,7 @@ func About(m *event.Message) (phone, email string) {
 		}
 		return cmp.Or(prop(m.Properties, "phone"), prop(m.Properties, "contact_phone"), traitPhone), traitEmail
 	case EventSMSReceived:
-		return cmp.Or(prop(m.Properties, "contact_phone"), traitPhone), traitEmail
+		return cmp.Or(prop(m.Properties, "contact_phone"), prop(m.Properties, "from_number"), traitPhone), traitEmail
 	}
 	return traitPhone, traitEmail
 }
