@@ -59,7 +59,10 @@ type InboundSMS struct {
 	// Time is when it was sent. Zero means the processor's clock.
 	Time time.Time
 	// MessageID identifies the message (Rule E2): a redelivery changes nothing. Empty
-	// means one derived from the sender, body and time.
+	// means one derived from the sender, body and Time as given (not the processor's
+	// clock), so that a redelivery is still recognised; without a Time, two texts with
+	// the same sender and body are then one message. Give the provider's message ID
+	// when there is one.
 	MessageID string
 }
 
@@ -77,15 +80,21 @@ type InboundSMS struct {
 // failures of the store or of ctx.
 func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, error) {
 	now := p.opts.now()
+	if in.MessageID == "" {
+		// From what was delivered, never from the processor's clock, so that a
+		// redelivery gets the same messageId (Rule E2).
+		at := ""
+		if !in.Time.IsZero() {
+			at = in.Time.UTC().Format(time.RFC3339Nano)
+		}
+		sum := sha256.Sum256([]byte(in.From + "\x00" + in.Body + "\x00" + at))
+		in.MessageID = "sms-" + hex.EncodeToString(sum[:12])
+	}
 	if in.Time.IsZero() {
 		in.Time = now
 	}
 	in.Time = in.Time.UTC()
 	phone, err := p.phones.Parse(in.From, "")
-	if in.MessageID == "" {
-		sum := sha256.Sum256([]byte(in.From + "\x00" + in.Body + "\x00" + in.Time.Format(time.RFC3339Nano)))
-		in.MessageID = "sms-" + hex.EncodeToString(sum[:12])
-	}
 	res := Result{MessageID: in.MessageID}
 	if event.MessageIDTooLong(in.MessageID) {
 		res.Diagnostics = []diag.Diagnostic{{Code: diag.MessageInvalidID, Field: "messageId",

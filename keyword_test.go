@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/contact/memstore"
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
@@ -348,4 +349,27 @@ func TestRegalStop_fromNumber_RuleG8(t *testing.T) {
 		"properties":{"eventSource":"Regal Voice","content":"STOP","from_number":"` + nyPhone + `","to_number":"+13055550100","direction":"INBOUND"}}`)
 	assert.Empty(t, res.Diagnostics)
 	assert.Equal(t, diag.GuardOptedOut, f.guardReason(nyPhone, optin.SMS, rfc("2024-03-01T15:00:00Z")))
+}
+
+// TestReceiveSMS_redeliveryWithoutTimeOrID_RuleE2: a text given neither a Time nor a
+// MessageID gets a messageId derived from what was delivered, not from the processor's
+// clock: delivered again later, it is a duplicate, and a START re-sent after a STOP
+// does not undo it.
+func TestReceiveSMS_redeliveryWithoutTimeOrID_RuleE2(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	p := regalkit.New(memstore.New(), &regalkit.Options{Now: func() time.Time { return clock }})
+	start := regalkit.InboundSMS{From: nyPhone, Body: "START"}
+	first, err := p.ReceiveSMS(ctx, start)
+	require.NoError(t, err)
+	_, err = p.ReceiveSMS(ctx, regalkit.InboundSMS{From: nyPhone, Body: "STOP", Time: clock.Add(time.Minute), MessageID: "SMstop"})
+	require.NoError(t, err)
+	clock = clock.Add(5 * time.Minute) // the provider sends the START webhook again
+	again, err := p.ReceiveSMS(ctx, start)
+	require.NoError(t, err)
+	assert.True(t, again.Duplicate)
+	assert.Equal(t, first.MessageID, again.MessageID)
+	d, err := p.Guard(nil).Check(ctx, nyPhone, optin.SMS, time.Date(2024, 3, 1, 16, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	assert.Equal(t, diag.GuardOptedOut, d.Reason)
 }
