@@ -157,7 +157,8 @@ func (t *txn) readRegalConsent(m *event.Message) []optin.Record {
 		r.Source = src
 		report(diag.OptinInvalid, "properties.source", why)
 	}
-	if raw, ok := props.Get("timestamp"); ok && !jsonvalue.IsNull(raw) {
+	// A timestamp that is null or an empty string is none: the event's time stands in.
+	if raw, ok := props.Get("timestamp"); ok && !jsonvalue.IsNull(raw) && !blankString(raw) {
 		ts, err := timestamp.ParseJSON(raw)
 		if err != nil {
 			refuse(diag.OptinNoTimestamp, "properties.timestamp", "the consent event's timestamp cannot be read; the record is ignored (Rule C3)")
@@ -193,6 +194,12 @@ func (t *txn) readRegalConsent(m *event.Message) []optin.Record {
 		}
 	}
 	return []optin.Record{r}
+}
+
+// blankString reports whether raw is a JSON string of nothing but white space.
+func blankString(raw []byte) bool {
+	s, ok := jsonvalue.String(raw)
+	return ok && strings.TrimSpace(s) == ""
 }
 
 // objectText returns o's key as text (a string, or a number digit for digit: see

@@ -302,3 +302,16 @@ func TestRegalMatch_sharedPhoneNotByEmail_RuleR5(t *testing.T) {
 		"traits":{"phone":"+19545552399","email":"bob@Example.com"},"properties":{}}`)
 	assert.Equal(t, f.user("u2").ID(), res.ContactID)
 }
+
+// Rule R5: a consent event whose properties.timestamp is an empty string carries no
+// timestamp, as with null: the event's time dates the record, and the opt-out applies
+// (Rule C4: an opt-out is always honoured).
+func TestRegalConsent_emptyTimestamp_RuleR5(t *testing.T) {
+	for _, ts := range []string{`null`, `""`, `"  "`} {
+		f := newFixture(t, nil)
+		f.one(regalIdentify)
+		res := f.processRegal(regalEvent("contact.unsubscribed", "e1", "u1", 3600, `{"channel":"sms","timestamp":`+ts+`}`))
+		assert.Empty(t, res.Diagnostics, "timestamp %s", ts)
+		assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.SMS), "timestamp %s", ts)
+	}
+}
