@@ -39,6 +39,8 @@ func FromContact(c *contact.Contact) (Contact, []diag.Diagnostic) {
 	}
 	slices.Sort(extra)
 	for _, k := range extra {
+		// A sub-key is the sender's text: masked, and cut, as any echoed input.
+		k = diag.Mask(cutKey(k))
 		unmapped("address."+k, "Regal's address has no part "+strconv.Quote(k))
 	}
 
@@ -109,4 +111,18 @@ func FromRecord(r event.Record, source string) (*Event, []diag.Diagnostic) {
 			Message: "regalio: a " + r.Kind.String() + " record has no place in Regal's Events API, which takes named events only"}}
 	}
 	return &Event{Name: r.Name, Properties: r.Properties, Time: r.Time, Source: source, MessageID: r.MessageID}, nil
+}
+
+// cutKey returns k cut to at most 255 characters (Rule T10's longest trait key), so that
+// an address sub-key, which may be longer, does not make a diagnostic any longer.
+func cutKey(k string) string {
+	const max = 255
+	n := 0
+	for i := range k {
+		if n == max {
+			return k[:i]
+		}
+		n++
+	}
+	return k
 }

@@ -2,6 +2,7 @@ package regalio
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,4 +74,41 @@ func TestFromRecord(t *testing.T) {
 		assert.Equal(t, diag.RegalUnmapped, diags[0].Code)
 		assert.Equal(t, "m8", diags[0].MessageID)
 	}
+}
+
+// TestFromContact_unmappedKeysMasked: an unknown address sub-key is the sender's text,
+// which may be an email or a phone: its regal.unmapped diagnostic, which the Forwarder
+// logs, masks it (RULES.md, X) and cuts it to 255 characters.
+func TestFromContact_unmappedKeysMasked(t *testing.T) {
+	c := contact.New("c-1")
+	long := strings.Repeat("k", 300)
+	ch := (*contactcore.Contact)(c).ApplyTraits(&event.Message{Kind: event.Identify, MessageID: "m1", UserID: "u1", Time: time.Unix(0, 0),
+		Traits: event.Object{
+			{Key: "address", Value: json.RawMessage(`{"city":"Miami","rebecca.greene@example.com":"x","+1 954 555 2399":"y","954–555–2399":"z","` + long + `":"w"}`)},
+		}}, nil)
+	require.Empty(t, ch.Diagnostics)
+	_, diags := FromContact(c)
+	require.Len(t, diags, 4)
+	var fields []string
+	for _, d := range diags {
+		fields = append(fields, d.Field)
+		s := d.Field + " " + d.Message
+		for _, whole := range []string{"rebecca.greene", "954 555", "555 2399", "954–555"} {
+			assert.NotContains(t, s, whole)
+		}
+		assert.NotContains(t, s, strings.Repeat("k", 256))
+	}
+	assert.Contains(t, fields, "address.***@example.com")
+	assert.Contains(t, fields, "address.+* *** *** 2399")
+}
+
+// TestMaskExcerpt: a refusal's excerpt masks emails and phones in the usual forms as
+// MaskEmail and MaskPhone do, and numbers written with other separators or digits too.
+func TestMaskExcerpt(t *testing.T) {
+	for _, in := range []string{"954–555–2399", "954/555/2399", "９５４５５５２３９９", "954\u00a0555\u00a02399", "+1 (954) 555-2399"} {
+		got := maskExcerpt([]byte(`{"message":"bad phone ` + in + `"}`))
+		assert.NotContains(t, got, "555", in)
+		assert.NotContains(t, got, "５５５", in)
+	}
+	assert.Equal(t, `{"message":"bad phone +***2399 for ***@example.com"}`, maskExcerpt([]byte(`{"message":"bad phone +19545552399 for rebecca@example.com"}`)))
 }

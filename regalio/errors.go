@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/identity"
 )
 
@@ -90,7 +91,9 @@ var (
 )
 
 // maskExcerpt returns the first 256 bytes of b as valid UTF-8 with every email and every
-// run of digits that may be a phone number masked.
+// run of digits that may be a phone number masked: the usual forms as MaskEmail and
+// MaskPhone write them, then whatever else diag.Mask finds (digits with other
+// separators, of other widths).
 func maskExcerpt(b []byte) string {
 	const max = 256
 	if len(b) > max {
@@ -99,5 +102,5 @@ func maskExcerpt(b []byte) string {
 	s := strings.ToValidUTF8(string(b), "")
 	s = emailPattern.ReplaceAllStringFunc(s, identity.MaskEmail)
 	s = phonePattern.ReplaceAllStringFunc(s, identity.MaskPhone)
-	return strings.TrimSpace(s)
+	return strings.TrimSpace(diag.Mask(s))
 }
