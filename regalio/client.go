@@ -29,7 +29,9 @@ type ClientOptions struct {
 	// Empty means DefaultBaseURL.
 	BaseURL string
 	// HTTPClient sends the requests. Nil means a client of its own with Go's default
-	// transport; the per-attempt limit is AttemptTimeout either way.
+	// transport; the per-attempt limit is AttemptTimeout either way. Redirects are
+	// never followed, whatever its CheckRedirect: a 3xx answer is a refusal
+	// ([*StatusError]).
 	HTTPClient *http.Client
 
 	// Rate is the most requests a second the Client sends, across all goroutines.
@@ -154,10 +156,15 @@ func NewClient(apiKey string, opts *ClientOptions) *Client {
 		}
 	}
 	done, _ := lru.New[string, error](o.RememberIDs) // size > 0: no error
+	// A redirect is not followed: Go's client would repeat the POST as a GET without
+	// its body, and a 2xx to that would settle an entry Regal never received. The
+	// 3xx itself is the answer, a refusal (the URL is wrong).
+	hc := *o.HTTPClient
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Client{
 		url:      strings.TrimRight(o.BaseURL, "/") + "/events",
 		apiKey:   apiKey,
-		http:     o.HTTPClient,
+		http:     &hc,
 		limiter:  rate.NewLimiter(o.Rate, o.Burst),
 		opts:     o,
 		inFlight: make(map[string]bool),
@@ -298,11 +305,11 @@ func (c *Client) retryAfter(v string) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		switch {
+		case n <= 0: // a negative number, or one too negative for int64
 			return 0
-		}
-		if n > int64(c.opts.MaxRetryAfter/time.Second) {
+		case n > int64(c.opts.MaxRetryAfter/time.Second): // too long, for int64 too
 			return c.opts.MaxRetryAfter
 		}
 		return time.Duration(n) * time.Second

@@ -164,6 +164,16 @@ func TestClientStatuses(t *testing.T) {
 				assert.ErrorIs(t, err, ErrRetriesExhausted)
 				assert.NotErrorIs(t, err, ErrPermanent)
 			}},
+		{"429 with a Retry-After past int64, capped", []http.HandlerFunc{status(429, "", "Retry-After", "99999999999999999999"), status(200, "")}, 2, []time.Duration{5 * time.Minute},
+			func(t *testing.T, err error) { assert.NoError(t, err) }},
+		{"a redirect is a refusal, not followed (Go's client would repeat the POST as a bodiless GET)",
+			[]http.HandlerFunc{func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/v2/events", http.StatusFound) }, status(200, "")}, 1, nil,
+			func(t *testing.T, err error) {
+				se, ok := errors.AsType[*StatusError](err)
+				require.True(t, ok, "%v", err)
+				assert.Equal(t, http.StatusFound, se.Status)
+				assert.ErrorIs(t, err, ErrPermanent)
+			}},
 		{"503 then 200", []http.HandlerFunc{status(503, "", "Retry-After", "1"), status(200, "")}, 2, []time.Duration{time.Second},
 			func(t *testing.T, err error) { assert.NoError(t, err) }},
 		{"hanging server", []http.HandlerFunc{hang, status(200, "")}, 2, []time.Duration{500 * time.Millisecond},
