@@ -2,6 +2,7 @@ package regalkit
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
@@ -30,6 +31,13 @@ func (t *txn) alias(m *event.Message) error {
 	cp, err := t.user(prev)
 	if err != nil {
 		return err
+	}
+	if _, over, err := t.aliasClosure([]string{prev, user}, maxAliasGroup); err != nil {
+		return err
+	} else if over {
+		t.refuse(m, diag.IdentityLimit, "previousId", fmt.Sprintf(
+			"the alias would tie more than %d userIds together through aliases, the most regalkit keeps in one group; refused, it changes nothing (Rule I5)", maxAliasGroup))
+		return nil
 	}
 	if cu == nil && cp == nil {
 		cu = t.create(user, "")
@@ -69,7 +77,7 @@ func hasAliases(c *contactcore.Contact) bool { return c.HasAliases() }
 // I4), since their links may now belong to another contact.
 func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 	t.reshaped = true
-	cs, err := t.aliasClosure(seeds)
+	cs, _, err := t.aliasClosure(seeds, 0)
 	if err != nil {
 		return identity.Grouping{}, err
 	}
@@ -211,10 +219,16 @@ func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 	return g, nil
 }
 
+// maxAliasGroup is the most userIds that aliases may tie together, joined or in
+// conflict (Rule I5): every message for one of them decides all their aliases again,
+// so the work a message costs grows with the group, and a sender controls how many
+// aliases name one userId (SECURITY.md). A person has a handful.
+const maxAliasGroup = 100
+
 // aliasClosure returns the contacts of the seed userIds and of every userId an alias
-// they know joins to them, transitively.
-func (t *txn) aliasClosure(seeds []string) ([]*contactcore.Contact, error) {
-	var cs []*contactcore.Contact
+// they know joins to them, transitively. With limit above zero it stops once the
+// aliases name more than limit userIds, and reports that with over.
+func (t *txn) aliasClosure(seeds []string, limit int) (cs []*contactcore.Contact, over bool, err error) {
 	seen := map[string]bool{}
 	named := map[string]bool{}
 	queue := slices.Clone(seeds)
@@ -225,9 +239,12 @@ func (t *txn) aliasClosure(seeds []string) ([]*contactcore.Contact, error) {
 			continue
 		}
 		named[id] = true
+		if limit > 0 && len(named) > limit {
+			return cs, true, nil
+		}
 		found, err := t.find(identity.UserKey(id))
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		for _, c := range found {
 			if seen[c.ID()] {
@@ -237,12 +254,10 @@ func (t *txn) aliasClosure(seeds []string) ([]*contactcore.Contact, error) {
 			cs = append(cs, c)
 			queue = append(queue, c.UserID())
 			queue = append(queue, c.FormerUserIDs()...)
-			for _, a := range c.Aliases() {
-				queue = append(queue, a.PreviousID, a.UserID)
-			}
+			queue = c.AppendAliasIDs(queue)
 		}
 	}
-	return cs, nil
+	return cs, false, nil
 }
 
 // ownEvents returns the event records of a contact's own messages: its events but

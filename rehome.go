@@ -16,12 +16,15 @@ import (
 // before the delete is discarded (Rule I7). An anonymous contact left with nothing is
 // deleted: it has merged into the known ones (Rule I3).
 func (t *txn) rehome(anon string) error {
-	links, byUser, home, err := t.pooledAnonymous(anon) // read only in this call
-	if err != nil {
-		return err
-	}
 	var buf [4]*contactcore.Contact
 	holders, err := t.findTo(buf[:0], identity.AnonymousKey(anon))
+	if err != nil || len(holders) == 0 {
+		// No contact has the anonymous ID: no message to attribute and no anonymous
+		// contact of its own (pooledAnonymous finds both among these). A regroup asks
+		// for every previousId of its aliases, most of them userIds only.
+		return err
+	}
+	links, byUser, home, err := t.pooledAnonymous(anon) // read only in this call
 	if err != nil {
 		return err
 	}

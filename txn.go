@@ -366,15 +366,12 @@ func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon 
 		if c.UserID() == anon || !c.HasUser(anon) {
 			continue
 		}
-		for _, a := range c.Aliases() {
-			if a.PreviousID == anon {
-				links = append(links, identity.Link{AnonymousID: anon, UserID: anon, Time: a.Time, MessageID: a.MessageID})
-				if byUser == nil {
-					byUser = map[string]string{}
-				}
-				byUser[anon] = c.ID()
-				break // the earliest: aliases are in the order they happened
+		if a, ok := c.FirstAliasFrom(anon); ok {
+			links = append(links, identity.Link{AnonymousID: anon, UserID: anon, Time: a.Time, MessageID: a.MessageID})
+			if byUser == nil {
+				byUser = map[string]string{}
 			}
+			byUser[anon] = c.ID()
 		}
 	}
 	return links, byUser, home, nil

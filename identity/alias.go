@@ -66,13 +66,24 @@ func Group(aliases []Alias, first FirstMessage) Grouping {
 	as := slices.DeleteFunc(slices.Clone(aliases), func(a Alias) bool { return a.PreviousID == a.UserID })
 	slices.SortFunc(as, compareAliases)
 	as = slices.Compact(as)
+	// A union-find of the userIds, each group keeping the earliest first message of its
+	// members, so that deciding an alias costs the same however large its groups are:
+	// a sender controls how many aliases name one userId (SECURITY.md).
+	type life struct {
+		t   time.Time
+		mid string
+		ok  bool
+	}
 	parent := map[string]string{}
-	members := map[string][]string{}
+	earliest := map[string]life{} // by group root
 	root := func(id string) string {
 		for {
 			p, ok := parent[id]
 			if !ok || p == id {
 				return id
+			}
+			if gp := parent[p]; gp != p {
+				parent[id] = gp // path halving: the roots stay as they are
 			}
 			id = p
 		}
@@ -81,17 +92,15 @@ func Group(aliases []Alias, first FirstMessage) Grouping {
 		for _, id := range [...]string{a.PreviousID, a.UserID} {
 			if _, ok := parent[id]; !ok {
 				parent[id] = id
-				members[id] = []string{id}
+				t, mid, ok := first(id)
+				earliest[id] = life{t, mid, ok}
 			}
 		}
 	}
+	// before reports whether a member of the group had a message before a.
 	before := func(group string, a Alias) bool {
-		for _, id := range members[group] {
-			if t, mid, ok := first(id); ok && msgorder.Compare(t, mid, a.Time, a.MessageID) < 0 {
-				return true
-			}
-		}
-		return false
+		l := earliest[group]
+		return l.ok && msgorder.Compare(l.t, l.mid, a.Time, a.MessageID) < 0
 	}
 	var g Grouping
 	for _, a := range as {
@@ -102,8 +111,11 @@ func Group(aliases []Alias, first FirstMessage) Grouping {
 			g.Conflicts = append(g.Conflicts, a)
 		default:
 			parent[rp] = ru
-			members[ru] = append(members[ru], members[rp]...)
-			delete(members, rp)
+			lp, lu := earliest[rp], earliest[ru]
+			if lp.ok && (!lu.ok || msgorder.Compare(lp.t, lp.mid, lu.t, lu.mid) < 0) {
+				earliest[ru] = lp
+			}
+			delete(earliest, rp)
 		}
 	}
 	g.Root = make(map[string]string, len(parent))

@@ -236,6 +236,28 @@ func (c *Contact) Aliases() []identity.Alias {
 	return out
 }
 
+// FirstAliasFrom returns the earliest alias fact (in the order the aliases happened)
+// whose previousId is prev, without copying the contact's aliases as Aliases does: a
+// regroup asks it for every anonymous ID involved (Rule I5), and a contact may hold
+// many aliases.
+func (c *Contact) FirstAliasFrom(prev string) (identity.Alias, bool) {
+	for _, a := range c.aliases {
+		if a.prev == prev {
+			return identity.Alias{PreviousID: a.prev, UserID: a.user, Time: a.st.time(), MessageID: a.st.id()}, true
+		}
+	}
+	return identity.Alias{}, false
+}
+
+// AppendAliasIDs appends the previousId and the userId of each of the contact's alias
+// facts to dst, without copying the facts as Aliases does.
+func (c *Contact) AppendAliasIDs(dst []string) []string {
+	for _, a := range c.aliases {
+		dst = append(dst, a.prev, a.user)
+	}
+	return dst
+}
+
 // HasAliases reports whether the contact knows any alias fact (Rule I5).
 func (c *Contact) HasAliases() bool { return len(c.aliases) > 0 }
 

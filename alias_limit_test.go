@@ -1,0 +1,89 @@
+package regalkit_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/contact/memstore"
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/identity"
+)
+
+// aliasBatch is a JSON array of n alias messages: a star (p0..pn-1 all aliased to U),
+// or a chain (u0 to u1, u1 to u2, ...).
+func aliasBatch(shape string, n int) []byte {
+	data := []byte{'['}
+	for i := range n {
+		if i > 0 {
+			data = append(data, ',')
+		}
+		prev, user := fmt.Sprintf("p%d", i), "U"
+		if shape == "chain" {
+			prev, user = fmt.Sprintf("u%d", i), fmt.Sprintf("u%d", i+1)
+		}
+		data = fmt.Appendf(data, `{"type":"alias","previousId":%q,"userId":%q,"messageId":"m%d","timestamp":"2024-01-01T00:00:00Z"}`, prev, user, i)
+	}
+	return append(data, ']')
+}
+
+// TestAlias_groupLimit_RuleI5: an alias that would tie more than 100 userIds together
+// is refused (identity.limit) and changes nothing, so that what a message costs stays
+// bounded whatever a sender aliases (SECURITY.md).
+func TestAlias_groupLimit_RuleI5(t *testing.T) {
+	for _, shape := range []string{"star", "chain"} {
+		store := memstore.New()
+		p := regalkit.New(store, nil)
+		results, err := p.ProcessBytes(context.Background(), aliasBatch(shape, 120))
+		require.NoError(t, err)
+		require.Len(t, results, 120)
+		limited := 0
+		for i, r := range results {
+			if len(r.Diagnostics) == 1 && r.Diagnostics[0].Code == diag.IdentityLimit {
+				limited++
+				assert.Empty(t, r.Changed, "%s %d: a refused alias changes nothing", shape, i)
+				continue
+			}
+			assert.Empty(t, r.Diagnostics, "%s %d", shape, i)
+		}
+		// A star's group is U and 99 previousIds, and each later alias is refused. A
+		// chain's group is u0..u99: the alias of u99 to u100 is refused, and u100 to u101
+		// starts a group of its own.
+		want, user := 21, "U"
+		if shape == "chain" {
+			want, user = 1, "u99"
+		}
+		assert.Equal(t, want, limited, shape)
+		cs, err := store.Find(context.Background(), identity.UserKey(user))
+		require.NoError(t, err)
+		require.Len(t, cs, 1, shape)
+		assert.Len(t, cs[0].FormerUserIDs(), 99, shape)
+	}
+}
+
+// TestAlias_costGrowsLinearly: processing n aliases of one group costs O(n) a message
+// at most, not O(n²) (Rule I5's regroup asked for every previousId of the group, each
+// lookup copying the group's aliases). Measured in bytes allocated, which do not drift
+// as times do: doubling the aliases at most about doubles them, past the group limit
+// too.
+func TestAlias_costGrowsLinearly(t *testing.T) {
+	for _, shape := range []string{"star", "chain"} {
+		alloc := func(n int) uint64 {
+			p := regalkit.New(memstore.New(), nil)
+			data := aliasBatch(shape, n)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := p.ProcessBytes(context.Background(), data)
+			runtime.ReadMemStats(&after)
+			require.NoError(t, err)
+			return after.TotalAlloc - before.TotalAlloc
+		}
+		small, large := alloc(200), alloc(400)
+		assert.Less(t, float64(large)/float64(small), 3.0, "%s: %d bytes for 200 aliases, %d for 400", shape, small, large)
+	}
+}
