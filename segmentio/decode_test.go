@@ -223,6 +223,43 @@ func TestDecode_RuleD1_envelopeMerge(t *testing.T) {
 	assert.Equal(t, "context", fe.Field)
 	_, err = DecodeAll([]byte(`{"batch":[],"context":{"a":1,"a":2}}`), nil)
 	assert.ErrorAs(t, err, new(*DuplicateKeyError))
+
+	// A key the envelope repeats refuses the document, also when an item has a problem
+	// of its own (the document pass reports only the first it meets).
+	for _, in := range []string{
+		`{"batch":[{"type":"identify","userId":"a"}],"batch":[{"type":"track","event":"E","userId":"x","properties":{"d":1,"d":2}},{"type":"track","event":"E","userId":"b"}]}`,
+		`{"writeKey":"bad","batch":[{"type":"track","event":"E","userId":"x","n":` + strings.Repeat("1", 200) + `}],"writeKey":"good"}`,
+	} {
+		_, err = DecodeAll([]byte(in), nil)
+		assert.ErrorAs(t, err, new(*DuplicateKeyError), in)
+	}
+}
+
+// TestDecode_RuleD7_envelopeFanOut: a batch envelope's context is merged into every
+// item, so what it adds, counted once per item, is held to MaxBatchBytes: 2,500 items
+// under a 30 KB context would otherwise hold 75 MB of text decoded from 150 KB.
+func TestDecode_RuleD7_envelopeFanOut(t *testing.T) {
+	batch := func(items, ctxBytes int) []byte {
+		b := []byte(`{"context":{"pad":"` + strings.Repeat("x", ctxBytes) + `"},"batch":[`)
+		for i := range items {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"type":"track","event":"E","userId":"u"}`...)
+		}
+		return append(b, "]}"...)
+	}
+	_, err := DecodeAll(batch(2500, 30<<10), nil)
+	var le *LimitError
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, LimitBatchBytes, le.Limit)
+
+	results, err := DecodeAll(batch(2500, 150), nil) // 2,500 × ~170 bytes: within 500 KB
+	require.NoError(t, err)
+	assert.Len(t, results, 2500)
+	results, err = DecodeAll(batch(10, 30<<10), nil) // a large context on a few items
+	require.NoError(t, err)
+	assert.Len(t, results, 10)
 }
 
 // TestDecode_RuleD7_itemsInOrder: every item gets a result, in input order, one bad item

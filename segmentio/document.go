@@ -114,6 +114,14 @@ func (s *decodeState) load(raw []byte, off int64, line int) error {
 		if err := s.collect(batch); err != nil {
 			return err
 		}
+		// The envelope's objects are merged into every item: what they add, counted
+		// once per item, is held to the document's limit too, so that a small request
+		// cannot hold the envelope's context thousands of times over (Rule D7).
+		env := &s.env
+		added := (env.context.end - env.context.start) + (env.integrations.end - env.integrations.start) + (env.sentAt.end - env.sentAt.start)
+		if added > 0 && added > s.limits.MaxBatchBytes/max(len(s.items), 1) {
+			return &LimitError{Limit: LimitBatchBytes, Max: s.limits.MaxBatchBytes, Offset: s.docOffset}
+		}
 	default:
 		s.form = formSingle
 		s.items = append(s.items, span{0, len(doc)})
@@ -177,12 +185,10 @@ func (s *decodeState) findEnvelope() (int, error) {
 	doc := s.doc
 	batch := -1
 	var env envelope
-	for _, sp := range s.scanner.Root() {
+	root := s.scanner.Root()
+	for _, sp := range root {
 		start, end := sp.Start, sp.End
-		key := doc[sp.KeyStart:sp.KeyEnd]
-		if sp.KeyEscaped {
-			key = jsonvalue.AppendUnescaped(nil, key)
-		}
+		key := s.rootKey(sp)
 		switch {
 		case string(key) == "batch":
 			if doc[start] != '[' {
@@ -202,7 +208,27 @@ func (s *decodeState) findEnvelope() (int, error) {
 	if batch < 0 {
 		return -1, nil
 	}
+	// A key the envelope repeats is refused here, whatever its items hold: the
+	// document pass reports only its first problem, which may be in an item, and
+	// would leave a second "batch" or "writeKey" unseen (Rule D1).
+	seen := make(map[string]bool, len(root))
+	for _, sp := range root {
+		key := s.rootKey(sp)
+		if seen[string(key)] {
+			return -1, &DuplicateKeyError{Offset: s.docOffset + int64(s.scanner.InputOffset(sp.KeyStart))}
+		}
+		seen[string(key)] = true
+	}
 	return batch, s.checkEnvelope(env)
+}
+
+// rootKey returns the key of a top-level member, unescaped.
+func (s *decodeState) rootKey(sp jsonvalue.Span) []byte {
+	key := s.doc[sp.KeyStart:sp.KeyEnd]
+	if sp.KeyEscaped {
+		key = jsonvalue.AppendUnescaped(nil, key)
+	}
+	return key
 }
 
 // checkEnvelope checks the envelope objects of a batch and keeps them in s.env. (A

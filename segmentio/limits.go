@@ -27,7 +27,9 @@ type Limits struct {
 	MaxMessageBytes int
 	// MaxBatchBytes caps one JSON document of any form (a message, an array or a batch
 	// envelope; in NDJSON, one line) as read: a larger one is refused without being
-	// read further. Default DefaultMaxBatchBytes.
+	// read further. It also caps what a batch envelope's context, integrations and
+	// sentAt add to its items, counted once per item (they are merged into each).
+	// Default DefaultMaxBatchBytes.
 	MaxBatchBytes int
 	// MaxBatchItems caps the messages in one array or batch; a Handler applies it to
 	// the whole request body, whatever its form: every message, every NDJSON line that
