@@ -63,7 +63,10 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (*[]byte, int
 		return nil, http.StatusUnsupportedMediaType, errors.New("segmentio: unsupported Content-Encoding: use gzip or none")
 	}
 	b := bodies.Get().(*[]byte)
-	if n := r.ContentLength; n > 0 && zr == nil && int64(cap(*b)) < n+1 {
+	// Room for the declared length, up to preallocBytes: a header is only a claim, and
+	// a client that declares 500 KB and sends nothing must not make every connection
+	// hold 500 KB; a larger body grows as it arrives.
+	if n := min(r.ContentLength, preallocBytes); n > 0 && zr == nil && int64(cap(*b)) < n+1 {
 		*b = make([]byte, 0, n+1) // +1: the read that sees EOF needs room
 	}
 	err := readAtMost(b, rd, h.maxBody)
@@ -83,6 +86,9 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) (*[]byte, int
 	}
 	return b, 0, nil
 }
+
+// preallocBytes is the most readBody sets aside for a body before it arrives.
+const preallocBytes = 64 << 10
 
 // readAtMost appends all of rd to *b, and fails with errTooLarge past limit bytes.
 func readAtMost(b *[]byte, rd io.Reader, limit int64) error {

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -811,4 +812,24 @@ func TestHandler_LongMessageIDNotEchoed_RuleD6(t *testing.T) {
 		assert.NotContains(t, r.raw, "bob.secret", body)
 		assert.NotContains(t, r.raw, strings.Repeat("x", 90), body)
 	}
+}
+
+// TestHandler_declaredLengthNotPreallocated: a declared Content-Length is only a claim:
+// the handler sets aside at most 64 KB for a body before it arrives, so that clients
+// declaring 500 KB and sending nothing cannot make each connection hold 500 KB.
+func TestHandler_declaredLengthNotPreallocated(t *testing.T) {
+	h := NewHandler((&fakeSink{}).sink, nil)
+	serveOne := func() uint64 {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("[]"))
+		req.ContentLength = 500 << 10 // declared; the reader ends after two bytes
+		runtime.GC() // twice: the body pool's buffers go, so each run allocates its own
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	serveOne() // the handler's other pools, once
+	assert.Less(t, serveOne(), uint64(200<<10))
 }
