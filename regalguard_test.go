@@ -225,3 +225,30 @@ func TestGuard_RehomeGoesToThePhonesRegister_RuleG1(t *testing.T) {
 		assert.Equal(t, diag.GuardOptedOut, f.guardReason(p, optin.SMS, rfc("2024-03-01T15:00:00Z")), "order %v", order)
 	}
 }
+
+// TestGuard_DecidingRecordInEveryOrder_RuleG1: the same consent kept by the phone's
+// Regal contact and by the user's (who matched the Regal event in one order, and got
+// its own copy of the record from an identify in the other) counts once, its carriers
+// joined: the Guard's whole Decision, its deciding record's messageIds included, is the
+// same in both orders (Rule S3).
+func TestGuard_DecidingRecordInEveryOrder_RuleG1(t *testing.T) {
+	msgs := []string{
+		`{"name":"contact.subscribed","eventId":"e1","originalTimestamp":"1709294400","traits":{"phone":"+19545552399"},
+			"properties":{"channel":"voice","phone":"+19545552399","ip":"1.2.3.4"}}`,
+		`{"type":"identify","messageId":"3f2a9c1e","userId":"u1","timestamp":"2024-03-01T12:05:00Z",
+			"traits":{"phones":{"+19545552399":{"voiceOptIn":{"subscribed":true,"timestamp":"2024-03-01T12:00:00Z","ip":"1.2.3.4"}}}}}`,
+	}
+	var decisions []string
+	for _, order := range [][]int{{0, 1}, {1, 0}} {
+		f := newFixture(t, nil)
+		f.replay(msgs, order)
+		d, err := f.p.Guard(nil).Check(context.Background(), "+19545552399", optin.Voice, rfc("2024-03-01T16:00:00Z"))
+		require.NoError(t, err)
+		require.NotNil(t, d.Deciding)
+		d.Deciding.ProcessedAt = time.Time{}
+		b, err := json.Marshal(d)
+		require.NoError(t, err)
+		decisions = append(decisions, string(b))
+	}
+	assert.Equal(t, decisions[0], decisions[1])
+}

@@ -136,6 +136,58 @@ func TestAcross_RuleG1(t *testing.T) {
 	}
 }
 
+// TestAcross_sameRecordJoined_RuleG1: views that hold the same record (two copies of
+// one consent carried by different messages, or one copy already joined) count it once,
+// its carriers joined: the deciding entry, messageIds included, does not depend on
+// which copies the views hold or on their order, also with another record tied with it
+// whose messageId falls between the copies'.
+func TestAcross_sameRecordJoined_RuleG1(t *testing.T) {
+	const phone = "+15125550100"
+	t1 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	rec := func(id string, at time.Time, source string) optin.Record {
+		return optin.Record{Address: phone, Channel: optin.Voice, Subscribed: true, Timestamp: t1, IP: "1.2.3.4", Source: source,
+			MessageID: id, MessageTime: at}
+	}
+	view := func(rs ...optin.Record) optin.View {
+		var l optin.Ledger
+		l.Add(rs...)
+		return l.Resolve(nil)
+	}
+	early, late := rec("regal-e1", t1, ""), rec("3f2a", t1.Add(5*time.Minute), "")
+	other := rec("b", t1, "form") // tied with them, another record
+	sets := [][]optin.View{
+		{view(early), view(late)},
+		{view(early, late), view(early)},
+		{view(late), view(early, late)},
+		{view(early), view(other), view(late)},
+		{view(late), view(early), view(other)},
+	}
+	var want []optin.Entry
+	for i, views := range sets {
+		for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {1, 0, 2}} {
+			var vs []optin.View
+			for _, k := range order {
+				if k < len(views) {
+					vs = append(vs, views[k])
+				}
+			}
+			e, s, ok := optin.Across(phone, optin.Voice, vs...)
+			require.True(t, ok)
+			assert.Equal(t, optin.StateSubscribed, s)
+			e.ProcessedAt = time.Time{}
+			if i < 3 {
+				assert.Equal(t, "regal-e1", e.MessageID, "set %d order %v: the earliest carrier", i, order)
+				assert.Equal(t, "3f2a", e.LastMessageID, "set %d order %v: the latest carrier", i, order)
+			}
+			if len(want) <= i {
+				want = append(want, e)
+			}
+			assert.Equal(t, want[i], e, "set %d order %v", i, order)
+		}
+	}
+	assert.Equal(t, want[3], want[4], "the same records, in other views")
+}
+
 // TestSetKeywordRecords_RuleG7: the keyword records are replaced, the others kept.
 func TestSetKeywordRecords_RuleG7(t *testing.T) {
 	at := time.Date(2026, 6, 10, 16, 0, 0, 0, time.UTC)
