@@ -2,6 +2,7 @@ package regalkit_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -372,4 +373,20 @@ func TestReceiveSMS_redeliveryWithoutTimeOrID_RuleE2(t *testing.T) {
 	d, err := p.Guard(nil).Check(ctx, nyPhone, optin.SMS, time.Date(2024, 3, 1, 16, 0, 0, 0, time.UTC))
 	require.NoError(t, err)
 	assert.Equal(t, diag.GuardOptedOut, d.Reason)
+}
+
+// TestKeyword_longStart_RuleG6: a START padded past the 1,600 bytes a record's text
+// keeps (blanks before it) is still a START: its record keeps the normalized word, and
+// re-subscribes as a START does, with no IP.
+func TestKeyword_longStart_RuleG6(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(identifyPhone("u1", nyPhone, ""))
+	f.receive(regalkit.InboundSMS{From: nyPhone, Body: "STOP", Time: t0, MessageID: "s1"})
+	for _, pad := range []string{" ", "\u200b"} {
+		body := strings.Repeat(pad, 1700) + "START"
+		require.Equal(t, optin.OptInKeyword, optin.ClassifyKeyword(body, optin.KeywordOptions{}))
+		res := f.receive(regalkit.InboundSMS{From: nyPhone, Body: body, Time: t0.Add(time.Hour), MessageID: "s2-" + strconv.Itoa(len(pad))})
+		assert.Empty(t, res.Diagnostics)
+		assert.Equal(t, optin.StateSubscribed, f.user("u1").Subscription(optin.SMS), "pad %q", pad)
+	}
 }
