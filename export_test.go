@@ -2,6 +2,7 @@ package regalkit
 
 import (
 	"context"
+	"time"
 
 	"github.com/regalkit/regalkit/event"
 )
@@ -11,3 +12,7 @@ import (
 func (p *Processor) ProcessFromRegal(ctx context.Context, m event.Message) (Result, error) {
 	return p.processFrom(ctx, &m, true)
 }
+
+// Backoff is the Forwarder's wait after attempts failed sends, for the tests of package
+// regalkit_test.
+func (f *Forwarder) Backoff(attempts int) time.Duration { return f.backoff(attempts) }

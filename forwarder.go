@@ -442,6 +442,10 @@ func (f *Forwarder) leftOut(ctx context.Context, e contact.OutboxEntry, diags []
 func (f *Forwarder) backoff(attempts int) time.Duration {
 	d := f.opts.MinBackoff
 	for i := 1; i < attempts && d < f.opts.MaxBackoff; i++ {
+		if d > f.opts.MaxBackoff/2 {
+			d = f.opts.MaxBackoff // doubling would pass it, or overflow with a huge one
+			break
+		}
 		d *= 2
 	}
 	d = min(d, f.opts.MaxBackoff)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -631,4 +632,20 @@ func TestForwarder_RefusedKeyIsRetriedNotParked(t *testing.T) {
 	got, _ := regal.delivered()
 	assert.Equal(t, []int{1}, got["u00"])
 	assert.GreaterOrEqual(t, st.Retried, int64(1), "the refused key was retried")
+}
+
+// TestForwarder_BackoffWithAHugeCap: a MaxBackoff as large as a Duration goes (a "no
+// cap" setting) does not overflow the doubling into a negative wait, which made
+// rand.N panic on the Forwarder's goroutine after 35 failed claims.
+func TestForwarder_BackoffWithAHugeCap(t *testing.T) {
+	f, err := regalkit.NewForwarder(memstore.New(), regalio.NewClient("k", nil),
+		&regalkit.ForwarderOptions{MinBackoff: time.Second, MaxBackoff: math.MaxInt64})
+	require.NoError(t, err)
+	prev := time.Duration(0)
+	for attempts := 1; attempts <= 100; attempts++ {
+		d := f.Backoff(attempts)
+		require.Positive(t, d, "attempts %d", attempts)
+		assert.GreaterOrEqual(t, d, prev/2, "attempts %d: the wait does not shrink", attempts)
+		prev = d
+	}
 }
