@@ -24,9 +24,10 @@ type ForwarderOptions struct {
 	// means 16.
 	Parallel int
 	// Lease is how long a claimed entry is the Forwarder's alone (see contact.Outbox):
-	// a send is cut off before its lease ends, and an entry whose Forwarder crashed is
-	// claimed again once it has. It should exceed a whole regalio.Client.Send, retries
-	// included. Zero means 2 minutes.
+	// a send is cut off a tenth of a lease before the claim's LeaseUntil (so a Claim
+	// slow to return shortens the send), and an entry whose Forwarder crashed is claimed
+	// again once its lease has ended. It should exceed a whole regalio.Client.Send,
+	// retries included. Zero means 2 minutes.
 	Lease time.Duration
 	// Poll is how long the Forwarder waits before it looks again when nothing was due.
 	// Zero means 500ms. [Forwarder.Notify] cuts the wait short.
@@ -210,8 +211,9 @@ func (f *Forwarder) Notify() {
 // again at once (for the next Forwarder), and returns ctx's error. A Forwarder that
 // was never started stops at once.
 //
-// ctx bounds the whole of Stop, a Claim under way included: when it ends, the Claim's
-// context is cancelled too (a store that honours it returns at once).
+// ctx bounds the sends and a Claim under way: when it ends, the Claim's context is
+// cancelled too (a store that honours it returns at once). The settling of the sends it
+// cut off, which hands their entries back, has up to 5 seconds of its own after that.
 func (f *Forwarder) Stop(ctx context.Context) error {
 	f.stopOnce.Do(func() { close(f.stop) })
 	drained := make(chan struct{})
@@ -317,7 +319,21 @@ func (f *Forwarder) deliver(e contact.OutboxEntry) {
 		f.Notify() // the contact's next entry may be due now
 	}()
 	// A send never outlives its lease: past it, another claim may send the entry too.
-	ctx, cancel := context.WithTimeout(f.sendCtx, f.opts.Lease*9/10)
+	// The lease counts from before the Claim returned (a store may wait for a
+	// connection first), so the send's deadline is the lease's end, less a tenth of a
+	// lease for the settling.
+	budget := f.opts.Lease * 9 / 10
+	if !e.LeaseUntil.IsZero() {
+		budget = min(budget, e.LeaseUntil.Sub(f.opts.Now())-f.opts.Lease/10)
+	}
+	if budget <= 0 {
+		// Too little of the lease is left to send anything: the entry goes to the
+		// next claim once the lease has ended, unsent and unsettled.
+		f.log.LogAttrs(context.Background(), slog.LevelWarn, "regalkit: outbox entry claimed with its lease nearly over; not sent",
+			slog.Int64("seq", e.Seq), slog.String("messageId", e.MessageID))
+		return
+	}
+	ctx, cancel := context.WithTimeout(f.sendCtx, budget)
 	out, reason, unknown, wait := f.send(ctx, e)
 	cancel()
 	if unknown {

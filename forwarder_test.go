@@ -649,3 +649,43 @@ func TestForwarder_BackoffWithAHugeCap(t *testing.T) {
 		prev = d
 	}
 }
+
+// slowClaims is a store whose Claim returns late, as one that waited for a database
+// connection after taking the time its lease counts from.
+type slowClaims struct {
+	*memstore.Store
+	delay time.Duration
+}
+
+func (s slowClaims) Claim(ctx context.Context, now time.Time, lease time.Duration, max int) ([]contact.OutboxEntry, error) {
+	es, err := s.Store.Claim(ctx, now, lease, max)
+	time.Sleep(s.delay)
+	return es, err
+}
+
+// TestForwarder_SendEndsWithItsLease: a send is cut off before the claim's LeaseUntil,
+// not a lease's length after the send began: with a Claim that returned 300ms into a
+// 400ms lease, a send that hangs ends in time to be settled by its own lease (Rule O3:
+// past the lease, another claim may send the entry too).
+func TestForwarder_SendEndsWithItsLease(t *testing.T) {
+	regal := newFakeRegal(t, func(body) failure { return hang })
+	inner := memstore.New()
+	p := regalkit.New(inner, &regalkit.Options{Outbox: true})
+	workload(t, p, 1, 1, func(int) bool { return false })
+	opts := fastForwarding(400 * time.Millisecond) // Parallel 8: the loop claims again while the send hangs
+	client := regalio.NewClient("key", &regalio.ClientOptions{
+		BaseURL: regal.srv.URL, HTTPClient: &http.Client{Transport: regal}, Rate: rate.Inf, MaxAttempts: 1, AttemptTimeout: time.Hour,
+	})
+	fw, err := regalkit.NewForwarder(slowClaims{inner, 300 * time.Millisecond}, client, opts)
+	require.NoError(t, err)
+	fw.Start()
+	require.Eventually(t, func() bool {
+		st, err := fw.Stats(context.Background())
+		return err == nil && st.Retried+st.LeaseLost > 0
+	}, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, fw.Stop(context.Background()))
+	st, err := fw.Stats(context.Background())
+	require.NoError(t, err)
+	assert.Zero(t, st.LeaseLost, "the send ended within its lease, and was settled by it")
+	assert.Positive(t, st.Retried)
+}
