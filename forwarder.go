@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -416,12 +415,9 @@ func (f *Forwarder) send(ctx context.Context, e contact.OutboxEntry) (out outcom
 	if diags = append(diags, more...); len(diags) > 0 {
 		f.leftOut(ctx, e, diags)
 	}
+	// The Client remembers the outcome per key (a 2xx, a refused body), so that a
+	// claim after a lost Ack sends nothing twice; it forgets a refused API key.
 	key := e.MessageID + "@" + e.ContactID
-	if strings.HasPrefix(e.Reason, reasonUnauthorized) {
-		// The Client remembers a refusal per key; a refused key recorded nothing, so a
-		// new key cannot send anything twice.
-		key += "#" + strconv.Itoa(e.Attempts)
-	}
 	err = f.client.Send(ctx, key, body)
 	var re *regalio.RetryError
 	switch {

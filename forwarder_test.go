@@ -689,3 +689,35 @@ func TestForwarder_SendEndsWithItsLease(t *testing.T) {
 	assert.Zero(t, st.LeaseLost, "the send ended within its lease, and was settled by it")
 	assert.Positive(t, st.Retried)
 }
+
+// TestForwarder_RefusedKeyThenOtherFailure: after a 401 and then a 503, the third
+// attempt is a real request (the Client does not remember a refused key for the
+// messageId), so an entry is given up on only after MaxAttempts sends that failed.
+func TestForwarder_RefusedKeyThenOtherFailure(t *testing.T) {
+	var calls atomic.Int32
+	regal := newFakeRegal(t, func(body) failure {
+		switch calls.Add(1) {
+		case 1:
+			return answer401
+		case 2:
+			return answer503
+		}
+		return answerOK
+	})
+	store := memstore.New()
+	p := regalkit.New(store, &regalkit.Options{Outbox: true})
+	workload(t, p, 1, 1, func(int) bool { return false })
+	client := regalio.NewClient("key", &regalio.ClientOptions{
+		BaseURL: regal.srv.URL, HTTPClient: &http.Client{Transport: regal}, Rate: rate.Inf, MaxAttempts: 1, AttemptTimeout: 150 * time.Millisecond,
+	})
+	opts := fastForwarding(5 * time.Second)
+	opts.MaxAttempts = 3
+	fw, err := regalkit.NewForwarder(store, client, opts)
+	require.NoError(t, err)
+	fw.Start()
+	st := waitSettled(t, fw, 10*time.Second)
+	require.NoError(t, fw.Stop(context.Background()))
+	assert.Zero(t, st.Dead, "three attempts, the third answered 200")
+	got, _ := regal.delivered()
+	assert.Equal(t, []int{1}, got["u00"])
+}

@@ -80,7 +80,8 @@ type ClientOptions struct {
 // Regal documents no idempotency key: a body sent twice is recorded twice. So a Client
 // never sends the same messageId twice in one process unless the first outcome is
 // unknown. After a 2xx, Send with that messageId returns nil without sending; after a
-// permanent refusal it returns the same [*StatusError] without sending; while a Send is
+// permanent refusal of the body it returns the same [*StatusError] without sending (a
+// 401, [ErrUnauthorized], refuses the API key and is not remembered); while a Send is
 // in flight, another returns [ErrInFlight]. When the outcome is unknown — the attempts
 // ran out ([*RetryError]) or ctx ended while a request was out — Regal may or may not
 // have recorded the event, and the Client forgets the messageId so that the caller can
@@ -211,7 +212,9 @@ func (c *Client) Send(ctx context.Context, messageID string, body []byte) error 
 	if messageID != "" {
 		c.mu.Lock()
 		delete(c.inFlight, messageID)
-		if err == nil || errors.Is(err, ErrPermanent) {
+		// A 401 refused the API key, not the body, and recorded nothing: it is not
+		// remembered, so the same messageId may go again (once the key is fixed).
+		if err == nil || (errors.Is(err, ErrPermanent) && !errors.Is(err, ErrUnauthorized)) {
 			c.done.Add(messageID, err)
 		}
 		c.mu.Unlock()

@@ -268,6 +268,13 @@ func TestClientMessageIDOnce(t *testing.T) {
 		assert.Same(t, first, second)
 		assert.Equal(t, 1, s.count())
 	})
+	t.Run("key refused", func(t *testing.T) {
+		// A 401 refuses the API key, not the body: the messageId may go again.
+		c, s, _ := newTestClient(t, status(401, "no"), status(200, ""))
+		assert.ErrorIs(t, c.Send(t.Context(), "m1", []byte(body)), ErrUnauthorized)
+		assert.NoError(t, c.Send(t.Context(), "m1", []byte(body)))
+		assert.Equal(t, 2, s.count())
+	})
 	t.Run("unknown outcome", func(t *testing.T) {
 		c, s, _ := newTestClient(t, status(500, ""), status(500, ""), status(500, ""), status(500, ""), status(200, ""))
 		assert.ErrorIs(t, c.Send(t.Context(), "m1", []byte(body)), ErrRetriesExhausted)
