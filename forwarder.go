@@ -110,7 +110,11 @@ type ForwarderStats struct {
 // At least once: an entry is settled only after Regal answered 2xx, or refused it for
 // good. Once in practice: it is sent again only when the outcome of a send is unknown
 // (the response was lost, the process crashed between Regal's answer and the outbox's
-// acknowledgement, a lease ran out), which Stats counts; Regal documents no
+// acknowledgement, a lease ran out, an acknowledgement failed). Stats counts the sends
+// of this Forwarder that failed that way (Unknown) and the leases it lost (LeaseLost);
+// not counted are a retry inside one Send that then succeeded (a regalio.Client retries
+// a 5xx or an unanswered attempt up to its MaxAttempts), a crash, and an
+// acknowledgement the store failed to take (logged as a warning). Regal documents no
 // idempotency key that would make it exactly once.
 //
 // A Forwarder is safe for concurrent use. Start it once; Stop it once.
@@ -433,7 +437,7 @@ func (f *Forwarder) send(ctx context.Context, e contact.OutboxEntry) (out outcom
 		return outcomeRetry, err.Error(), false, 0
 	}
 	// ctx ended (the lease, or Stop): a request may have been out.
-	return outcomeRetry, err.Error(), true, 0
+	return outcomeRetry, err.Error(), regalio.Uncertain(err), 0
 }
 
 // leftOut reports what a body could not carry (Rule R1): counted, and logged as a

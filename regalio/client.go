@@ -228,12 +228,12 @@ func (c *Client) send(ctx context.Context, body []byte) error {
 	uncertain := false
 	for attempt := 1; ; attempt++ {
 		if err := c.wait(ctx); err != nil {
-			return stopped(attempt-1, err)
+			return stopped(attempt-1, err, uncertain)
 		}
 		status, retryAfter, excerpt, err := c.attempt(ctx, body)
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return stopped(attempt, ctx.Err())
+			return stopped(attempt, ctx.Err(), true) // a request was out
 		case err == nil && status >= 200 && status <= 299:
 			return nil
 		case err == nil && !retryable(status):
@@ -254,7 +254,7 @@ func (c *Client) send(ctx context.Context, body []byte) error {
 		}
 		ceiling = min(ceiling*2, o.MaxBackoff)
 		if err := o.Sleep(ctx, delay); err != nil {
-			return stopped(attempt, err)
+			return stopped(attempt, err, uncertain)
 		}
 	}
 }
@@ -338,13 +338,29 @@ func attemptError(status int, err error) error {
 }
 
 // stopped wraps ctx's error for a Send that ctx ended.
-func stopped(attempts int, err error) error {
-	return &stopError{attempts: attempts, err: err}
+func stopped(attempts int, err error, uncertain bool) error {
+	return &stopError{attempts: attempts, err: err, uncertain: uncertain}
 }
 
 type stopError struct {
-	attempts int
-	err      error
+	attempts  int
+	err       error
+	uncertain bool // see Uncertain
+}
+
+// Uncertain reports whether a failed [Client.Send] may have been recorded by Regal all
+// the same, so that sending the body again may record it twice: a [*RetryError] whose
+// Uncertain is set, or a Send that its context stopped after an attempt got no answer
+// or a 5xx, or while a request was out. A Send answered only 408 or 429, or stopped
+// before any request went out, recorded nothing; nor did a [*StatusError].
+func Uncertain(err error) bool {
+	if re, ok := errors.AsType[*RetryError](err); ok {
+		return re.Uncertain
+	}
+	if se, ok := errors.AsType[*stopError](err); ok {
+		return se.uncertain
+	}
+	return false
 }
 
 func (e *stopError) Error() string {

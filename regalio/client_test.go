@@ -389,3 +389,42 @@ func TestClientConcurrentSends(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 5, s.count(), "five messageIds, five requests")
 }
+
+// TestUncertain: a Send stopped by its context may have been recorded only when an
+// attempt got no answer or a 5xx, or a request was out when it stopped; one answered
+// only 429 recorded nothing (the Forwarder counts the first kind as Unknown).
+func TestUncertain(t *testing.T) {
+	stop := func(context.Context, time.Duration) error { return context.Canceled } // ctx ends during the wait
+	for _, tt := range []struct {
+		name      string
+		step      http.HandlerFunc
+		uncertain bool
+	}{
+		{"429, then stopped while waiting", status(429, "", "Retry-After", "1"), false},
+		{"503, then stopped while waiting", status(503, ""), true},
+		{"reset, then stopped while waiting", reset, true},
+		{"400", status(400, ""), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _, _ := newTestClient(t, tt.step)
+			c.opts.Sleep = stop
+			err := c.Send(t.Context(), "m1", []byte(body))
+			require.Error(t, err)
+			assert.Equal(t, tt.uncertain, Uncertain(err))
+		})
+	}
+	t.Run("stopped before any request", func(t *testing.T) {
+		c, s, _ := newTestClient(t, status(200, ""))
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		err := c.Send(ctx, "m1", []byte(body))
+		assert.False(t, Uncertain(err))
+		assert.Zero(t, s.count())
+	})
+	t.Run("stopped while a request was out", func(t *testing.T) {
+		c, _, _ := newTestClient(t, hang)
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		defer cancel()
+		assert.True(t, Uncertain(c.Send(ctx, "m1", []byte(body))))
+	})
+}
