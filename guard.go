@@ -128,6 +128,41 @@ type Decision struct {
 	Deciding *optin.Entry
 }
 
+// phoneConsent returns the contacts that have the phone e164, and its deciding record
+// and state on channel (Rule G1): Rule C6 across those contacts' records, the phone's
+// own keyword replies (Rule G7) and the Regal consent events without a userId about it
+// (Rule R5). ok is false when there is no record.
+func phoneConsent(ctx context.Context, store contact.Store, e164 string, channel optin.Channel) (contacts []*contact.Contact, deciding optin.Entry, state optin.State, ok bool, err error) {
+	contacts, err = store.Find(ctx, identity.PhoneKey(e164))
+	if err != nil {
+		return nil, optin.Entry{}, optin.StateNone, false, err
+	}
+	views := make([]optin.View, 0, len(contacts)+1)
+	for _, c := range contacts {
+		views = append(views, c.ConsentView())
+	}
+	// The phone's own records, on anonymous contacts no one else has: its keyword
+	// replies (Rule G7), and the Regal consent events without a userId about the phone
+	// (Rule R5). A record there names the phone it is about. Only the contact whose own
+	// anonymous ID it is counts: a lookup also finds an anonymous contact that holds a
+	// Regal event it matched by phone, and that contact's records count only while it
+	// has the phone (found above), as any contact's.
+	for _, prefix := range [...]string{KeywordRegisterPrefix, regalio.AnonymousIDPrefix} {
+		anon := prefix + e164
+		regs, err := store.Find(ctx, identity.AnonymousKey(anon))
+		if err != nil {
+			return nil, optin.Entry{}, optin.StateNone, false, err
+		}
+		for _, r := range regs {
+			if r.UserID() == "" && slices.Contains(r.AnonymousIDs(), anon) {
+				views = append(views, r.Consent().Resolve(nil))
+			}
+		}
+	}
+	deciding, state, ok = optin.Across(e164, channel, views...)
+	return contacts, deciding, state, ok, nil
+}
+
 // Check decides whether phone (any form Rule T8 reads) may be reached on channel (sms
 // or voice) at the instant at (Rules G1–G4):
 //
@@ -153,34 +188,12 @@ func (g *Guard) Check(ctx context.Context, phone string, channel optin.Channel, 
 		return Decision{}, &GuardInputError{Field: "phone", Err: err}
 	}
 	e164 := num.E164
-	contacts, err := g.p.store.Find(ctx, identity.PhoneKey(e164))
+	contacts, e, state, ok, err := phoneConsent(ctx, g.p.store, e164, channel)
 	if err != nil {
 		return Decision{}, err
 	}
-	views := make([]optin.View, 0, len(contacts)+1)
-	for _, c := range contacts {
-		views = append(views, c.ConsentView())
-	}
-	// The phone's own records, on anonymous contacts no one else has: its keyword
-	// replies (Rule G7), and the Regal consent events without a userId about the phone
-	// (Rule R5). A record there names the phone it is about. Only the contact whose own
-	// anonymous ID it is counts: a lookup also finds an anonymous contact that holds a
-	// Regal event it matched by phone, and that contact's records count only while it
-	// has the phone (found above), as any contact's.
-	for _, prefix := range [...]string{KeywordRegisterPrefix, regalio.AnonymousIDPrefix} {
-		anon := prefix + e164
-		regs, err := g.p.store.Find(ctx, identity.AnonymousKey(anon))
-		if err != nil {
-			return Decision{}, err
-		}
-		for _, r := range regs {
-			if r.UserID() == "" && slices.Contains(r.AnonymousIDs(), anon) {
-				views = append(views, r.Consent().Resolve(nil))
-			}
-		}
-	}
 	var d Decision
-	if e, state, ok := optin.Across(e164, channel, views...); ok {
+	if ok {
 		d.State, d.Deciding = state, &e
 	}
 	names := g.zones(e164, contacts)
