@@ -242,12 +242,25 @@ const maxSeenEventID = 100
 // maxEvents is the most events one request may hold, as Segment's batches (Rule D7).
 const maxEvents = 2500
 
+// maxEventBytes is the most one event may take, as compact JSON: Segment's limit on
+// one message (Rule D7), which is what each event becomes.
+const maxEventBytes = 32 << 10
+
+// errEventTooLarge refuses an event over maxEventBytes.
+var errEventTooLarge = &EventError{Reason: "the event is over " + strconv.Itoa(maxEventBytes>>10) + " KB of JSON"}
+
 // decodeBody reads one event, or a JSON array of events. An element of an array that
 // is no event fails alone: its error is in errs, at its index. err is for a body that
 // can never be read: not JSON, an empty array, over maxEvents elements, or one event
-// that is no event.
+// that is no event. An event over maxEventBytes of compact JSON is no event.
 func decodeBody(body []byte) (events []ReportedEvent, errs []error, err error) {
 	if jsonvalue.KindOf(trimSpace(body)) != jsonvalue.KindArray {
+		if len(body) > maxEventBytes {
+			var sc jsonvalue.Scanner
+			if doc, _, err := sc.CompactShared(nil, body); err == nil && len(doc) > maxEventBytes {
+				return nil, nil, errEventTooLarge
+			}
+		}
 		e, err := DecodeEvent(body)
 		if err != nil {
 			return nil, nil, err
@@ -270,6 +283,10 @@ func decodeBody(body []byte) (events []ReportedEvent, errs []error, err error) {
 	}
 	events, errs = make([]ReportedEvent, len(root)), make([]error, len(root))
 	for i, sp := range root {
+		if sp.End-sp.Start > maxEventBytes {
+			errs[i] = errEventTooLarge
+			continue
+		}
 		events[i], errs[i] = DecodeEvent(doc[sp.Start:sp.End:sp.End])
 	}
 	return events, errs, nil

@@ -286,3 +286,29 @@ func TestHandlerLongEventIDNotEchoed(t *testing.T) {
 		assert.False(t, resp.Results[0].Duplicate)
 	}
 }
+
+// TestHandlerEventSizeLimit: an event over 32 KB of compact JSON, Segment's limit on
+// one message (Rule D7), which each event becomes, is no event: alone it is refused
+// (400), in an array it fails alone (regal.invalid) and the others go on.
+func TestHandlerEventSizeLimit(t *testing.T) {
+	s := &recordingSink{}
+	h := newTestHandler(t, s.sink, nil)
+	big := `{"name":"call.completed","eventId":"big","properties":{"pad":"` + strings.Repeat("a", 33<<10) + `"}}`
+	spaced := `{"name":"call.completed","eventId":"spaced","properties":{"pad":"` + strings.Repeat("a", 30<<10) + `"}` + strings.Repeat(" ", 4<<10) + `}`
+	status, resp := post(h, big, "Authorization", "Bearer T0k3n")
+	assert.Equal(t, 400, status)
+	assert.Equal(t, diag.RegalInvalid, resp.Code)
+	assert.Empty(t, s.msgs)
+
+	status, resp = post(h, spaced, "Authorization", "Bearer T0k3n")
+	assert.Equal(t, 200, status, "measured as compact JSON: whitespace does not count")
+	require.Len(t, resp.Results, 1)
+
+	status, resp = post(h, "["+big+`,{"name":"call.completed","eventId":"small"}]`, "Authorization", "Bearer T0k3n")
+	require.Equal(t, 200, status)
+	require.Len(t, resp.Results, 2)
+	require.Len(t, resp.Results[0].Diagnostics, 1)
+	assert.Equal(t, diag.RegalInvalid, resp.Results[0].Diagnostics[0].Code)
+	assert.Empty(t, resp.Results[1].Diagnostics)
+	assert.Len(t, s.msgs, 2, "the spaced event and the small one")
+}
