@@ -35,6 +35,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path"
 	"strings"
 	"syscall"
 	"time"
@@ -305,7 +306,22 @@ func NewHandler(cfg Config, popts *regalkit.Options, opts *segmentio.HandlerOpti
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("/", notFound)
-	return mux
+	return cleanPaths(mux)
+}
+
+// cleanPaths answers a path that is not clean (with "..", ".", "//" or a trailing
+// "/.") with notFound's 404, where ServeMux would redirect to the cleaned path: every
+// path but the routes' gets a JSON error (SECURITY.md), and a redirect would echo a
+// sender's path in its Location.
+func cleanPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, c := r.URL.Path, path.Clean(r.URL.Path)
+		if p != "" && p != c && (c == "/" || p != c+"/") {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such route"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // server holds what the routes share.

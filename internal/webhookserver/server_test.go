@@ -60,6 +60,24 @@ func TestRoutesOff(t *testing.T) {
 	assert.Contains(t, body, "deliveries are POSTed")
 }
 
+// TestUncleanPaths: a path with "..", "." or "//" gets the JSON 404 every path but the
+// routes' gets, not ServeMux's redirect to the cleaned path (whose Location would echo
+// the sender's path); a route with a trailing slash is any other path.
+func TestUncleanPaths(t *testing.T) {
+	h := NewHandler(Config{Store: memstore.New()}, nil, nil)
+	for _, p := range []string{"/v1/track/../../+19545552399", "/v1/./track", "//v1/track", "/v1//track", "//", "/healthz/."} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, p, strings.NewReader(`{}`)))
+		assert.Equal(t, http.StatusNotFound, rec.Code, p)
+		assert.Empty(t, rec.Header().Get("Location"), p)
+		assert.JSONEq(t, `{"error":"no such route"}`, rec.Body.String(), p)
+	}
+	code, _ := get(t, h, http.MethodGet, "/healthz")
+	assert.Equal(t, http.StatusOK, code)
+	code, _ = get(t, h, http.MethodGet, "/healthz/")
+	assert.Equal(t, http.StatusNotFound, code)
+}
+
 // TestFlags: Register sets the documented defaults, collects repeatable flags, and
 // Check refuses a -regal-url that is not the Events API endpoint only with -regal-key.
 func TestFlags(t *testing.T) {
