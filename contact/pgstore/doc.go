@@ -164,7 +164,7 @@
 //	track, anonymous only     5
 //	alias                    12
 //	duplicate                 2  BEGIN+messageId, COMMIT
-//	delete                   10
+//	delete                    9
 //
 // TestRoundTrips logs the counts (.ci/postgres go test -run TestRoundTrips -v .) and
 // fails when one differs from this table.
