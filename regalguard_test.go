@@ -252,3 +252,30 @@ func TestGuard_DecidingRecordInEveryOrder_RuleG1(t *testing.T) {
 	}
 	assert.Equal(t, decisions[0], decisions[1])
 }
+
+// TestOptIn_messagePhoneRefused_RuleC5: an opt-in that names no phone applies to the
+// phone its message sent; when that phone was refused (phone.invalid), it applies to
+// none, rather than to the contact's older primary phone, in either order. An opt-out
+// in the same place still binds to the primary (an opt-out is always honoured, C4).
+func TestOptIn_messagePhoneRefused_RuleC5(t *testing.T) {
+	first := `{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T10:00:00Z","traits":{"phone":"+19545552399"}}`
+	optIn := `{"type":"identify","userId":"u1","messageId":"m2","timestamp":"2024-03-01T11:00:00Z","context":{"ip":"8.8.8.8"},
+		"traits":{"phone":"+1 555 555 5555","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T11:00:00Z"}}}`
+	for _, order := range [][]int{{0, 1}, {1, 0}} {
+		f := newFixture(t, nil)
+		var codes []diag.Code
+		for _, i := range order {
+			for _, d := range f.one([]string{first, optIn}[i]).Diagnostics {
+				codes = append(codes, d.Code)
+			}
+		}
+		assert.ElementsMatch(t, []diag.Code{diag.PhoneInvalid, diag.OptinInvalid}, codes, "order %v", order)
+		assert.Equal(t, diag.GuardNotSubscribed, f.guardReason("+19545552399", optin.SMS, rfc("2024-03-01T15:00:00Z")), "order %v", order)
+	}
+
+	optOut := strings.Replace(strings.Replace(optIn, `"subscribed":true`, `"subscribed":false`, 1), `"m2"`, `"m3"`, 1)
+	f := newFixture(t, nil)
+	f.one(identifyPhone("u1", "+19545552399", `"optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T09:00:00Z","ip":"8.8.8.8"}`))
+	f.one(optOut)
+	assert.Equal(t, diag.GuardOptedOut, f.guardReason("+19545552399", optin.SMS, rfc("2024-03-01T15:00:00Z")))
+}

@@ -154,6 +154,7 @@ type applier struct {
 	ch   Changes
 
 	msgPhone      string         // the valid E.164 of the message's phone trait
+	phoneRefused  bool           // the message's phone trait was refused (phone.invalid)
 	msgEmail      string         // the normalized email of the message's email trait
 	phonesTouched bool           // whether a phone write was added
 	phonesBefore  phoneSignature // before the first phone write

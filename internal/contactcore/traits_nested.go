@@ -97,6 +97,7 @@ func (a *applier) phoneTrait(raw []byte, path fieldPath) {
 	n, err := a.opts.phones().ParseJSON(raw, a.opts.region())
 	if err != nil {
 		a.refuse(diag.PhoneInvalid, path, err.Error())
+		a.phoneRefused = true
 		return
 	}
 	a.msgPhone = n.E164
@@ -300,6 +301,20 @@ func (a *applier) emailsField(raw []byte, path fieldPath) {
 // (Rule C5).
 func (a *applier) optInField(raw []byte, path fieldPath) {
 	recs, diags := a.opts.optIns().ParseTrait(path.interned(), raw, a.consentMessage())
+	if a.phoneRefused {
+		// The phone the message sent was refused: an opt-in that names no phone of
+		// its own was given for that number, and binding it to another (the one primary
+		// at the message's time, Rule C5) would consent for a number the person did not
+		// give. It is kept, refused; an opt-out still binds, as any opt-out is honoured.
+		for i := range recs {
+			r := &recs[i]
+			if r.Address == "" && r.Subscribed && r.Refused == "" && (r.Channel == optin.SMS || r.Channel == optin.Voice) {
+				r.Refused = diag.OptinInvalid
+				diags = append(diags, diag.Diagnostic{MessageID: a.m.MessageID, Code: diag.OptinInvalid, Field: path.String(),
+					Message: "an opt-in naming no phone, in a message whose phone was refused, applies to no phone (Rule C5)"})
+			}
+		}
+	}
 	a.addConsent(recs, diags)
 }
 
