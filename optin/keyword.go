@@ -153,8 +153,8 @@ const maxKeywordText = 1600
 // KeywordRecords returns the consent records of an inbound SMS of class k (Rule G7):
 // for an opt-out, an SMS opt-out of the sender's phone, and a voice opt-out too when
 // opts.Voice is true; for an opt-in, an SMS opt-in. Each has Source [SourceSMSKeyword], the
-// body as Text (normalized, see [NormalizeBody], when it is over 1,600 bytes), and the
-// message's time as both consent and message time. Other classes
+// body as Text (cut to 1,600 bytes; an opt-in's over that is kept normalized, see
+// [NormalizeBody]), and the message's time as both consent and message time. Other classes
 // make no record.
 func KeywordRecords(k Keyword, m InboundSMS, opts KeywordOptions) []Record {
 	var chans []Channel
@@ -170,15 +170,15 @@ func KeywordRecords(k Keyword, m InboundSMS, opts KeywordOptions) []Record {
 		return nil
 	}
 	text := m.Body
-	if len(text) > maxKeywordText {
-		// A keyword reply is one word once normalized: a body this long is mostly
-		// blanks or invisible characters, which a cut would leave without the word.
-		// The normalized word is the evidence then, so that the record still reads
-		// as the reply it is (an opt-in by START needs no IP only as such, Rule G6).
+	if len(text) > maxKeywordText && k == OptInKeyword {
+		// A START is one word once normalized: a body this long is mostly blanks or
+		// invisible characters, which a cut would leave without the word, and an
+		// opt-in by START needs no IP only while its text reads as one (Rule G6). The
+		// normalized word is its evidence then.
 		text = NormalizeBody(text)
-		if len(text) > maxKeywordText {
-			text = strings.ToValidUTF8(text[:maxKeywordText], "")
-		}
+	}
+	if len(text) > maxKeywordText {
+		text = strings.ToValidUTF8(text[:maxKeywordText], "")
 	}
 	out := make([]Record, len(chans))
 	for i, ch := range chans {

@@ -1,6 +1,7 @@
 package optin_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -216,4 +217,20 @@ func FuzzClassifyKeyword(f *testing.F) {
 			assert.Equal(t, optin.ClassifyKeyword(body, o), optin.ClassifyKeyword(n, o))
 		}
 	})
+}
+
+// TestKeywordRecords_longOptOutKeptAsSent: an opt-out's text over 1,600 bytes is cut,
+// not normalized: the evidence is the body as sent (Rule C7). Only a padded START is
+// kept as its word (Rule G6).
+func TestKeywordRecords_longOptOutKeptAsSent(t *testing.T) {
+	body := "Please STOP texting me, I'm not interested! " + strings.Repeat("I said so. ", 160)
+	opts := optin.KeywordOptions{ContainedOptsOut: true}
+	recs := optin.KeywordRecords(optin.ClassifyKeyword(body, opts), optin.InboundSMS{Phone: "+19545552399", Body: body, Time: time.Unix(1, 0)}, opts)
+	require.NotEmpty(t, recs)
+	assert.Equal(t, body[:1600], recs[0].Text)
+
+	start := strings.Repeat(" ", 1700) + "Start"
+	recs = optin.KeywordRecords(optin.ClassifyKeyword(start, opts), optin.InboundSMS{Phone: "+19545552399", Body: start, Time: time.Unix(1, 0)}, opts)
+	require.Len(t, recs, 1)
+	assert.Equal(t, "START", recs[0].Text)
 }

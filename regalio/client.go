@@ -29,9 +29,9 @@ type ClientOptions struct {
 	// Empty means DefaultBaseURL.
 	BaseURL string
 	// HTTPClient sends the requests. Nil means a client of its own with Go's default
-	// transport; the per-attempt limit is AttemptTimeout either way. Redirects are
-	// never followed, whatever its CheckRedirect: a 3xx answer is a refusal
-	// ([*StatusError]).
+	// transport; the per-attempt limit is AttemptTimeout either way. Whatever its
+	// CheckRedirect, a 307 or 308 is followed (the body goes again) and any other 3xx
+	// is a refusal ([*StatusError]): Go would follow it as a GET without the body.
 	HTTPClient *http.Client
 
 	// Rate is the most requests a second the Client sends, across all goroutines.
@@ -81,7 +81,7 @@ type ClientOptions struct {
 // never sends the same messageId twice in one process unless the first outcome is
 // unknown. After a 2xx, Send with that messageId returns nil without sending; after a
 // permanent refusal of the body it returns the same [*StatusError] without sending (a
-// 401, [ErrUnauthorized], refuses the API key and is not remembered); while a Send is
+// 401 or 403, [ErrUnauthorized], refuses the API key and is not remembered); while a Send is
 // in flight, another returns [ErrInFlight]. When the outcome is unknown — the attempts
 // ran out ([*RetryError]) or ctx ended while a request was out — Regal may or may not
 // have recorded the event, and the Client forgets the messageId so that the caller can
@@ -157,11 +157,18 @@ func NewClient(apiKey string, opts *ClientOptions) *Client {
 		}
 	}
 	done, _ := lru.New[string, error](o.RememberIDs) // size > 0: no error
-	// A redirect is not followed: Go's client would repeat the POST as a GET without
-	// its body, and a 2xx to that would settle an entry Regal never received. The
-	// 3xx itself is the answer, a refusal (the URL is wrong).
+	// A 301, 302 or 303 is not followed: Go's client would repeat the POST as a GET
+	// without its body, and a 2xx to that would settle an entry Regal never received.
+	// That 3xx is the answer, a refusal (the URL is wrong). A 307 or 308 repeats the
+	// POST with its body, and is followed, up to maxRedirects.
 	hc := *o.HTTPClient
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.Response == nil || (req.Response.StatusCode != http.StatusTemporaryRedirect && req.Response.StatusCode != http.StatusPermanentRedirect) ||
+			len(via) >= maxRedirects {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
 	return &Client{
 		url:      strings.TrimRight(o.BaseURL, "/") + "/events",
 		apiKey:   apiKey,
@@ -212,8 +219,8 @@ func (c *Client) Send(ctx context.Context, messageID string, body []byte) error 
 	if messageID != "" {
 		c.mu.Lock()
 		delete(c.inFlight, messageID)
-		// A 401 refused the API key, not the body, and recorded nothing: it is not
-		// remembered, so the same messageId may go again (once the key is fixed).
+		// A 401 or 403 refused the API key, not the body, and recorded nothing: it is
+		// not remembered, so the same messageId may go again (once the key is fixed).
 		if err == nil || (errors.Is(err, ErrPermanent) && !errors.Is(err, ErrUnauthorized)) {
 			c.done.Add(messageID, err)
 		}
@@ -324,6 +331,9 @@ func (c *Client) retryAfter(v string) time.Duration {
 	}
 	return 0
 }
+
+// maxRedirects is the most 307 and 308 redirects one attempt follows.
+const maxRedirects = 5
 
 // retryable reports whether a status may succeed when sent again: 408, 429 and 5xx.
 func retryable(status int) bool {

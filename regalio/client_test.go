@@ -166,7 +166,11 @@ func TestClientStatuses(t *testing.T) {
 			}},
 		{"429 with a Retry-After past int64, capped", []http.HandlerFunc{status(429, "", "Retry-After", "99999999999999999999"), status(200, "")}, 2, []time.Duration{5 * time.Minute},
 			func(t *testing.T, err error) { assert.NoError(t, err) }},
-		{"a redirect is a refusal, not followed (Go's client would repeat the POST as a bodiless GET)",
+		{"a 307 is followed, the body sent again", []http.HandlerFunc{func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/v2/events", http.StatusTemporaryRedirect)
+		}, status(200, "")}, 2, nil,
+			func(t *testing.T, err error) { assert.NoError(t, err) }},
+		{"a 302 is a refusal, not followed (Go's client would repeat the POST as a bodiless GET)",
 			[]http.HandlerFunc{func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/v2/events", http.StatusFound) }, status(200, "")}, 1, nil,
 			func(t *testing.T, err error) {
 				se, ok := errors.AsType[*StatusError](err)
@@ -427,4 +431,22 @@ func TestUncertain(t *testing.T) {
 		defer cancel()
 		assert.True(t, Uncertain(c.Send(ctx, "m1", []byte(body))))
 	})
+}
+
+// TestClientRedirects: a 307 or 308 is followed with the body sent again; a 301, 302
+// or 303 is a refusal, since Go's client would repeat the POST as a GET without it.
+func TestClientRedirects(t *testing.T) {
+	for _, code := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		c, s, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/v2/events", code) }, status(200, ""))
+		require.NoError(t, c.Send(t.Context(), "m1", []byte(body)), code)
+		assert.Equal(t, []string{body, body}, s.bodies, "%d: the body went again", code)
+	}
+	for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther} {
+		c, s, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/v2/events", code) }, status(200, ""))
+		err := c.Send(t.Context(), "m1", []byte(body))
+		se, ok := errors.AsType[*StatusError](err)
+		require.True(t, ok, "%d: %v", code, err)
+		assert.Equal(t, code, se.Status)
+		assert.Equal(t, 1, s.count(), "%d: not followed", code)
+	}
 }

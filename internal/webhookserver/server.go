@@ -315,7 +315,9 @@ func NewHandler(cfg Config, popts *regalkit.Options, opts *segmentio.HandlerOpti
 // sender's path in its Location.
 func cleanPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, c := r.URL.Path, path.Clean(r.URL.Path)
+		// The path as sent, escapes kept: a userId may hold "//" or "/../", escaped.
+		p := r.URL.EscapedPath()
+		c := path.Clean(p)
 		if p != "" && p != c && (c == "/" || p != c+"/") {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such route"})
 			return

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -172,3 +173,18 @@ func TestRun_slowClientDoesNotTakeTheDrain(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestUncleanPaths_escapedUserID: the check reads the path as sent: a userId holding
+// "//" or "/../", escaped in the path, is still served.
+func TestUncleanPaths_escapedUserID(t *testing.T) {
+	h := NewHandler(Config{Store: memstore.New()}, nil, nil)
+	for _, id := range []string{"https://example.com/users/42", "a//b", "x/../y"} {
+		body := `{"type":"identify","userId":"` + id + `","messageId":"m-` + url.PathEscape(id) + `","traits":{"firstName":"A"}}`
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body)))
+		require.Equal(t, http.StatusOK, rec.Code, id)
+		code, out := get(t, h, http.MethodGet, "/contacts/"+url.PathEscape(id))
+		assert.Equal(t, http.StatusOK, code, id)
+		assert.Contains(t, out, `"firstName":"A"`, id)
+	}
+}
