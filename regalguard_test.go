@@ -238,8 +238,12 @@ func TestGuard_DecidingRecordInEveryOrder_RuleG1(t *testing.T) {
 		`{"type":"identify","messageId":"3f2a9c1e","userId":"u1","timestamp":"2024-03-01T12:05:00Z",
 			"traits":{"phones":{"+19545552399":{"voiceOptIn":{"subscribed":true,"timestamp":"2024-03-01T12:00:00Z","ip":"1.2.3.4"}}}}}`,
 	}
+	// A third message gives u1 a record tied with the shared one, so that the user's
+	// contact holds a copy of it that is not its own deciding record.
+	msgs = append(msgs, `{"type":"identify","messageId":"m2","userId":"u1","timestamp":"2024-03-01T12:06:00Z",
+			"traits":{"phones":{"+19545552399":{"voiceOptIn":{"subscribed":true,"timestamp":"2024-03-01T12:00:00Z","ip":"5.6.7.8"}}}}}`)
 	var decisions []string
-	for _, order := range [][]int{{0, 1}, {1, 0}} {
+	for _, order := range [][]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}} {
 		f := newFixture(t, nil)
 		f.replay(msgs, order)
 		d, err := f.p.Guard(nil).Check(context.Background(), "+19545552399", optin.Voice, rfc("2024-03-01T16:00:00Z"))
@@ -250,7 +254,9 @@ func TestGuard_DecidingRecordInEveryOrder_RuleG1(t *testing.T) {
 		require.NoError(t, err)
 		decisions = append(decisions, string(b))
 	}
-	assert.Equal(t, decisions[0], decisions[1])
+	for i := range decisions {
+		assert.Equal(t, decisions[0], decisions[i], "order %d", i)
+	}
 }
 
 // TestOptIn_messagePhoneRefused_RuleC5: an opt-in that names no phone applies to the

@@ -1,5 +1,7 @@
 package optin
 
+import "slices"
+
 // Across returns the record that decides addr's state on channel ch across several
 // views, such as the contacts that share a phone (Rule G1), and that state: Rule C6
 // over the union of their records, so the newest record decides and an opt-out wins a
@@ -8,36 +10,35 @@ package optin
 //
 // Views that hold the same record (see [Record]: a phone's register and a contact may
 // both keep one) count it once, its carriers joined as a ledger joins them, so that the
-// deciding entry, its messageIds included, is the same whichever copies the views hold
-// and in whatever order they are given.
+// deciding entry, its messageIds included, depends only on the records and carriers
+// the views hold together: not on which view holds which copy, nor on their order.
+// The cost is that of sorting the views' valid records for addr on ch.
 func Across(addr string, ch Channel, views ...View) (deciding Entry, state State, ok bool) {
-	var current []Entry // one a record, copies joined
+	var all []Entry
 	for _, v := range views {
-		e, found := v.Current(addr, ch)
-		if !found {
-			continue
-		}
-		joined := false
-		for i := range current {
-			if compare(&current[i].Record, &e.Record) == 0 {
-				current[i].Record = join(current[i].Record, e.Record)
-				joined = true
-				break
+		for _, e := range v.history {
+			if e.AppliesTo == addr && e.Channel == ch && (e.Outcome == Applied || e.Outcome == Superseded) {
+				all = append(all, e)
 			}
 		}
-		if !joined {
-			current = append(current, e)
-		}
 	}
-	for _, e := range current {
+	slices.SortFunc(all, func(a, b Entry) int { return compare(&a.Record, &b.Record) })
+	for i := 0; i < len(all); {
+		e := all[i]
+		j := i + 1
+		for ; j < len(all) && compare(&all[j].Record, &e.Record) == 0; j++ {
+			e.Record = join(e.Record, all[j].Record)
+		}
 		if !ok || decides(&e.Record, &deciding.Record) {
 			deciding, ok = e, true
 		}
+		i = j
 	}
-	switch {
-	case !ok:
+	if !ok {
 		return Entry{}, StateNone, false
-	case deciding.Subscribed:
+	}
+	deciding.Outcome = Applied // it decides, whatever it was in the view it came from
+	if deciding.Subscribed {
 		return deciding, StateSubscribed, true
 	}
 	return deciding, StateUnsubscribed, true
