@@ -36,7 +36,7 @@ func (t *txn) alias(m *event.Message) error {
 		return err
 	} else if over {
 		t.refuse(m, diag.IdentityLimit, "previousId", fmt.Sprintf(
-			"the alias would tie more than %d userIds together through aliases, the most regalkit keeps in one group; refused, it changes nothing (Rule I5)", maxAliasGroup))
+			"the alias would tie more than %d userIds, or %d alias facts, together, the most regalkit keeps in one group; refused, it changes nothing (Rule I5)", maxAliasGroup, maxAliasFacts))
 		return nil
 	}
 	if cu == nil && cp == nil {
@@ -220,17 +220,25 @@ func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 }
 
 // maxAliasGroup is the most userIds that aliases may tie together, joined or in
-// conflict (Rule I5): every message for one of them decides all their aliases again,
-// so the work a message costs grows with the group, and a sender controls how many
-// aliases name one userId (SECURITY.md). A person has a handful.
-const maxAliasGroup = 100
+// conflict, and maxAliasFacts the most alias facts their contacts may hold (the same
+// two userIds aliased again under another messageId or time is another fact) (Rule
+// I5): every message for one of them decides all their aliases again, so the work a
+// message costs grows with the group, and a sender controls how many aliases name one
+// userId (SECURITY.md). A person has a handful.
+const (
+	maxAliasGroup = 100
+	maxAliasFacts = 200
+)
 
 // aliasClosure returns the contacts of the seed userIds and of every userId an alias
 // they know joins to them, transitively. With limit above zero it stops once the
-// aliases name more than limit userIds, and reports that with over.
+// aliases name more than limit userIds, or the contacts hold maxAliasFacts alias facts
+// (each counted on every contact that holds it: one more would be over), and reports
+// that with over.
 func (t *txn) aliasClosure(seeds []string, limit int) (cs []*contactcore.Contact, over bool, err error) {
 	seen := map[string]bool{}
 	named := map[string]bool{}
+	facts := 0
 	queue := slices.Clone(seeds)
 	for len(queue) > 0 {
 		id := queue[0]
@@ -252,6 +260,9 @@ func (t *txn) aliasClosure(seeds []string, limit int) (cs []*contactcore.Contact
 			}
 			seen[c.ID()] = true
 			cs = append(cs, c)
+			if facts += c.AliasCount(); limit > 0 && facts >= maxAliasFacts { // with the new one, over
+				return cs, true, nil
+			}
 			queue = append(queue, c.UserID())
 			queue = append(queue, c.FormerUserIDs()...)
 			queue = c.AppendAliasIDs(queue)

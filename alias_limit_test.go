@@ -16,7 +16,8 @@ import (
 )
 
 // aliasBatch is a JSON array of n alias messages: a star (p0..pn-1 all aliased to U),
-// or a chain (u0 to u1, u1 to u2, ...).
+// a chain (u0 to u1, u1 to u2, ...), or a pair (P to U again and again, under other
+// messageIds).
 func aliasBatch(shape string, n int) []byte {
 	data := []byte{'['}
 	for i := range n {
@@ -24,8 +25,11 @@ func aliasBatch(shape string, n int) []byte {
 			data = append(data, ',')
 		}
 		prev, user := fmt.Sprintf("p%d", i), "U"
-		if shape == "chain" {
+		switch shape {
+		case "chain":
 			prev, user = fmt.Sprintf("u%d", i), fmt.Sprintf("u%d", i+1)
+		case "pair":
+			prev = "P"
 		}
 		data = fmt.Appendf(data, `{"type":"alias","previousId":%q,"userId":%q,"messageId":"m%d","timestamp":"2024-01-01T00:00:00Z"}`, prev, user, i)
 	}
@@ -66,13 +70,36 @@ func TestAlias_groupLimit_RuleI5(t *testing.T) {
 	}
 }
 
+// TestAlias_factLimit_RuleI5: the same two userIds aliased again and again, each time
+// under another messageId and time, are so many facts that every message for them
+// decides again: past 200 facts in a group the alias is refused (identity.limit).
+func TestAlias_factLimit_RuleI5(t *testing.T) {
+	data := []byte{'['}
+	for i := range 300 {
+		if i > 0 {
+			data = append(data, ',')
+		}
+		data = fmt.Appendf(data, `{"type":"alias","previousId":"P","userId":"U","messageId":"m%d","timestamp":"2024-01-01T00:%02d:%02dZ"}`, i, i/60, i%60)
+	}
+	data = append(data, ']')
+	results, err := regalkit.New(memstore.New(), nil).ProcessBytes(context.Background(), data)
+	require.NoError(t, err)
+	limited := 0
+	for _, r := range results {
+		if len(r.Diagnostics) == 1 && r.Diagnostics[0].Code == diag.IdentityLimit {
+			limited++
+		}
+	}
+	assert.Equal(t, 100, limited, "the first 200 facts are kept")
+}
+
 // TestAlias_costGrowsLinearly: processing n aliases of one group costs O(n) a message
 // at most, not O(n²) (Rule I5's regroup asked for every previousId of the group, each
 // lookup copying the group's aliases). Measured in bytes allocated, which do not drift
 // as times do: doubling the aliases at most about doubles them, past the group limit
 // too.
 func TestAlias_costGrowsLinearly(t *testing.T) {
-	for _, shape := range []string{"star", "chain"} {
+	for _, shape := range []string{"star", "chain", "pair"} {
 		alloc := func(n int) uint64 {
 			p := regalkit.New(memstore.New(), nil)
 			data := aliasBatch(shape, n)

@@ -72,8 +72,8 @@ const (
 	// IdentityConflict: identities that cannot be joined, or a second link of a shared
 	// anonymousId (Rules I4, I5).
 	IdentityConflict Code = "identity.conflict"
-	// IdentityLimit: an alias that would tie more userIds together than regalkit keeps
-	// in one group (Rule I5).
+	// IdentityLimit: an alias that would tie more userIds or alias facts together than
+	// regalkit keeps in one group (Rule I5).
 	IdentityLimit Code = "identity.limit"
 	// RegalUnmapped: a value the Regal Events API body has no place for, left out of
 	// the body (Rule R1).
