@@ -59,10 +59,10 @@ type InboundSMS struct {
 	// Time is when it was sent. Zero means the processor's clock.
 	Time time.Time
 	// MessageID identifies the message (Rule E2): a redelivery changes nothing. Empty
-	// means one derived from the sender, body and Time as given (not the processor's
-	// clock), so that a redelivery is still recognised; without a Time, two texts with
-	// the same sender and body are then one message. Give the provider's message ID
-	// when there is one.
+	// means one derived from the sender, the body and the time. Give the provider's
+	// message ID, or at least the time it gives: with neither, a delivery cannot be told
+	// from a redelivery, so each is a new message, and a START is refused
+	// (message.invalid) so that a redelivered one never undoes a later STOP.
 	MessageID string
 }
 
@@ -80,20 +80,25 @@ type InboundSMS struct {
 // failures of the store or of ctx.
 func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, error) {
 	now := p.opts.now()
-	if in.MessageID == "" {
-		// From what was delivered, never from the processor's clock, so that a
-		// redelivery gets the same messageId (Rule E2).
-		at := ""
-		if !in.Time.IsZero() {
-			at = in.Time.UTC().Format(time.RFC3339Nano)
-		}
-		sum := sha256.Sum256([]byte(in.From + "\x00" + in.Body + "\x00" + at))
-		in.MessageID = "sms-" + hex.EncodeToString(sum[:12])
-	}
+	// A text with neither a Time nor a MessageID cannot be told from a redelivery of an
+	// earlier one with the same body: deduplicated by its content, a person's second
+	// STOP (after a START) would be dropped; taken as new, a START delivered again
+	// would undo a later STOP. So each delivery is a new message, dated by the clock,
+	// and a START among them is refused: a revocation is never lost, and consent is
+	// never given again by a redelivery.
+	untold := in.MessageID == "" && in.Time.IsZero()
 	if in.Time.IsZero() {
 		in.Time = now
 	}
 	in.Time = in.Time.UTC()
+	if in.MessageID == "" {
+		sum := sha256.Sum256([]byte(in.From + "\x00" + in.Body + "\x00" + in.Time.Format(time.RFC3339Nano)))
+		in.MessageID = "sms-" + hex.EncodeToString(sum[:12])
+	}
+	if untold && optin.ClassifyKeyword(in.Body, p.opts.Keywords) == optin.OptInKeyword {
+		return Result{MessageID: in.MessageID, Diagnostics: []diag.Diagnostic{{MessageID: in.MessageID, Code: diag.MessageInvalid, Field: "messageId",
+			Message: "regalkit: a START reply given neither a Time nor a MessageID cannot be told from a redelivery of an earlier one; refused, so that it cannot undo a later STOP (Rules E2, G6): give the provider's message ID"}}}, nil
+	}
 	phone, err := p.phones.Parse(in.From, "")
 	res := Result{MessageID: in.MessageID}
 	if event.MessageIDTooLong(in.MessageID) {

@@ -352,27 +352,32 @@ func TestRegalStop_fromNumber_RuleG8(t *testing.T) {
 	assert.Equal(t, diag.GuardOptedOut, f.guardReason(nyPhone, optin.SMS, rfc("2024-03-01T15:00:00Z")))
 }
 
-// TestReceiveSMS_redeliveryWithoutTimeOrID_RuleE2: a text given neither a Time nor a
-// MessageID gets a messageId derived from what was delivered, not from the processor's
-// clock: delivered again later, it is a duplicate, and a START re-sent after a STOP
-// does not undo it.
-func TestReceiveSMS_redeliveryWithoutTimeOrID_RuleE2(t *testing.T) {
+// TestReceiveSMS_withoutTimeOrID_RuleE2: a text given neither a Time nor a MessageID
+// cannot be told from a redelivery: each delivery is a new message, so a person's
+// second STOP after a START is not dropped as a duplicate of the first, and a START is
+// refused, so that a START delivered again never undoes a later STOP.
+func TestReceiveSMS_withoutTimeOrID_RuleE2(t *testing.T) {
 	ctx := context.Background()
-	clock := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
-	p := regalkit.New(memstore.New(), &regalkit.Options{Now: func() time.Time { return clock }})
-	start := regalkit.InboundSMS{From: nyPhone, Body: "START"}
-	first, err := p.ReceiveSMS(ctx, start)
-	require.NoError(t, err)
-	_, err = p.ReceiveSMS(ctx, regalkit.InboundSMS{From: nyPhone, Body: "STOP", Time: clock.Add(time.Minute), MessageID: "SMstop"})
-	require.NoError(t, err)
-	clock = clock.Add(5 * time.Minute) // the provider sends the START webhook again
-	again, err := p.ReceiveSMS(ctx, start)
-	require.NoError(t, err)
-	assert.True(t, again.Duplicate)
-	assert.Equal(t, first.MessageID, again.MessageID)
-	d, err := p.Guard(nil).Check(ctx, nyPhone, optin.SMS, time.Date(2024, 3, 1, 16, 0, 0, 0, time.UTC))
-	require.NoError(t, err)
-	assert.Equal(t, diag.GuardOptedOut, d.Reason)
+	at := time.Date(2024, 3, 1, 16, 0, 0, 0, time.UTC)
+	for _, bodies := range [][]string{{"STOP", "START", "STOP"}, {"START", "STOP", "START"}} {
+		clock := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+		p := regalkit.New(memstore.New(), &regalkit.Options{Now: func() time.Time { return clock }})
+		_, err := p.ReceiveSMS(ctx, regalkit.InboundSMS{From: nyPhone, Body: "START", Time: clock.Add(-time.Hour), MessageID: "SMstart"})
+		require.NoError(t, err)
+		for _, body := range bodies {
+			res, err := p.ReceiveSMS(ctx, regalkit.InboundSMS{From: nyPhone, Body: body})
+			require.NoError(t, err)
+			assert.False(t, res.Duplicate, "%v: %s is a new message", bodies, body)
+			if body == "START" {
+				require.Len(t, res.Diagnostics, 1)
+				assert.Equal(t, diag.MessageInvalid, res.Diagnostics[0].Code)
+			}
+			clock = clock.Add(10 * time.Minute)
+		}
+		d, err := p.Guard(nil).Check(ctx, nyPhone, optin.SMS, at)
+		require.NoError(t, err)
+		assert.Equal(t, diag.GuardOptedOut, d.Reason, "%v", bodies)
+	}
 }
 
 // TestKeyword_longStart_RuleG6: a START padded past the 1,600 bytes a record's text
