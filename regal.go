@@ -188,6 +188,16 @@ func (t *txn) readRegalConsent(m *event.Message) []optin.Record {
 			refuse(diag.PhoneInvalid, "properties.phone", "the consent event's phone "+identity.MaskPhone(s)+" is not a valid number")
 		}
 	}
+	if r.Address == "" && r.Refused == "" && m.UserID == "" {
+		// Without a userId, the contact such a record would bind to (Rule C5) is the
+		// one the event matched on arrival, by email or anonymous ID, which depends on
+		// the order messages arrived in: the phone's consent would too (Rule G1).
+		field, what := "properties.phone", "phone"
+		if ch == optin.Email {
+			field, what = "properties.email", "email"
+		}
+		refuse(diag.OptinInvalid, field, "the consent event has no userId and names no "+what+"; it applies to none (Rule R5)")
+	}
 	if r.Refused == "" {
 		if code := r.Check(); code == diag.OptinNoIP {
 			refuse(code, "properties.ip", "a subscription without an IP address is refused (Rule C4)")

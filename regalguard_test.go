@@ -285,3 +285,41 @@ func TestOptIn_messagePhoneRefused_RuleC5(t *testing.T) {
 	f.one(optOut)
 	assert.Equal(t, diag.GuardOptedOut, f.guardReason("+19545552399", optin.SMS, rfc("2024-03-01T15:00:00Z")))
 }
+
+// TestGuard_RegalConsentNamingNoPhone_RuleR5: a Regal consent event without a userId
+// that names no phone (only an email, say) would bind (Rule C5) to the phone of
+// whatever contact it matched on arrival: it applies to none, refused (optin.invalid),
+// and the Guard answers the same in either order. One whose anonymousId is a phone's
+// Regal contact names that phone.
+func TestGuard_RegalConsentNamingNoPhone_RuleR5(t *testing.T) {
+	at := rfc("2024-03-01T16:00:00Z")
+	for _, tc := range []struct {
+		name string
+		msgs []string
+		want diag.Code
+	}{
+		{"opt-out naming only an email", []string{
+			`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},"traits":{"phone":"+19545552399","email":"ann@example.com","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}}}`,
+			`{"eventId":"e1","name":"contact.unsubscribed","originalTimestamp":"1709294460","traits":{"email":"ann@example.com"},"properties":{"channel":"SMS"}}`,
+		}, ""},
+		{"opt-in naming only an email", []string{
+			`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","traits":{"phone":"+19545552399","email":"ann@example.com"}}`,
+			`{"eventId":"e1","name":"contact.subscribed","originalTimestamp":"1709294460","traits":{"email":"ann@example.com"},"properties":{"channel":"SMS","ip":"1.2.3.4"}}`,
+		}, diag.GuardNotSubscribed},
+		{"opt-out under the phone's Regal contact", []string{
+			`{"type":"identify","anonymousId":"a1","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},"traits":{"phone":"+19545552399","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}}}`,
+			`{"eventId":"e1","name":"call.completed","originalTimestamp":"1709294400","traits":{"phone":"+19545552399"}}`,
+			`{"type":"track","event":"contact.unsubscribed","eventSource":"Regal Voice","anonymousId":"regal-contact:+19545552399","messageId":"m2","timestamp":"2024-03-01T12:05:00Z","properties":{"channel":"SMS"}}`,
+		}, diag.GuardOptedOut},
+	} {
+		orders := [][]int{{0, 1}, {1, 0}}
+		if len(tc.msgs) == 3 {
+			orders = [][]int{{0, 1, 2}, {1, 0, 2}, {2, 1, 0}, {1, 2, 0}}
+		}
+		for _, order := range orders {
+			f := newFixture(t, nil)
+			f.replay(tc.msgs, order)
+			assert.Equal(t, tc.want, f.guardReason("+19545552399", optin.SMS, at), "%s, order %v", tc.name, order)
+		}
+	}
+}

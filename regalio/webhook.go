@@ -327,7 +327,8 @@ func (e *ReportedEvent) Message() event.Message {
 // a consent event's properties.phone or contact_phone (its properties.email or
 // contact_email for the email channel, and no phone), an inbound text's sender
 // (properties.contact_phone, else from_number, as Regal's Segment source names it),
-// else the phone and email of its context.traits. The values
+// else the phone and email of its context.traits (the phone, failing that, of an
+// anonymousId that is AnonymousIDPrefix and a number). The values
 // are as sent: a phone is not parsed. An event without a userId that finds no contact
 // stays on the anonymous contact of that phone, where the Guard looks for the phone's
 // records: not under another number the traits name.
@@ -337,6 +338,13 @@ func About(m *event.Message) (phone, email string) {
 		return textOf(raw)
 	}
 	traitPhone, traitEmail := prop(m.Context.Traits, "phone"), prop(m.Context.Traits, "email")
+	if traitPhone == "" {
+		// The phone of a phone's own Regal contact (AnonymousIDPrefix and the number),
+		// which an event without a userId may name as its anonymousId.
+		if s, ok := strings.CutPrefix(m.AnonymousID, AnonymousIDPrefix); ok && strings.HasPrefix(s, "+") {
+			traitPhone = s
+		}
+	}
 	switch m.Event {
 	case EventSubscribed, EventUnsubscribed:
 		if ch, _ := optin.ParseChannel(prop(m.Properties, "channel")); ch == optin.Email {
