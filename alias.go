@@ -232,13 +232,16 @@ const (
 
 // aliasClosure returns the contacts of the seed userIds and of every userId an alias
 // they know joins to them, transitively. With limit above zero it stops once the
-// aliases name more than limit userIds, or the contacts hold maxAliasFacts alias facts
-// (each counted on every contact that holds it: one more would be over), and reports
-// that with over.
+// aliases name more than limit userIds, or the contacts hold maxAliasFacts distinct
+// alias facts (one more would be over), and reports that with over.
 func (t *txn) aliasClosure(seeds []string, limit int) (cs []*contactcore.Contact, over bool, err error) {
 	seen := map[string]bool{}
 	named := map[string]bool{}
-	facts := 0
+	type fact struct {
+		prev, user, id string
+		at             int64
+	}
+	facts := map[fact]bool{} // distinct: a fact two contacts hold counts once
 	queue := slices.Clone(seeds)
 	for len(queue) > 0 {
 		id := queue[0]
@@ -260,8 +263,13 @@ func (t *txn) aliasClosure(seeds []string, limit int) (cs []*contactcore.Contact
 			}
 			seen[c.ID()] = true
 			cs = append(cs, c)
-			if facts += c.AliasCount(); limit > 0 && facts >= maxAliasFacts { // with the new one, over
-				return cs, true, nil
+			if limit > 0 {
+				for _, a := range c.Aliases() {
+					facts[fact{a.PreviousID, a.UserID, a.MessageID, a.Time.UnixNano()}] = true
+				}
+				if len(facts) >= maxAliasFacts { // with the new one, over
+					return cs, true, nil
+				}
 			}
 			queue = append(queue, c.UserID())
 			queue = append(queue, c.FormerUserIDs()...)

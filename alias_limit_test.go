@@ -114,3 +114,42 @@ func TestAlias_costGrowsLinearly(t *testing.T) {
 		assert.Less(t, float64(large)/float64(small), 3.0, "%s: %d bytes for 200 aliases, %d for 400", shape, small, large)
 	}
 }
+
+// TestAlias_factLimitCountsDistinctFacts_RuleS3: an alias in conflict is held by both
+// contacts, but counts once toward the 200 facts: the 201st is the first refused, and
+// a set of 101 facts gives the same contacts in every order, the conflicting copies
+// included.
+func TestAlias_factLimitCountsDistinctFacts_RuleS3(t *testing.T) {
+	ids := []string{
+		`{"type":"identify","userId":"P","messageId":"iP","timestamp":"2023-01-01T00:00:00Z","traits":{"firstName":"A"}}`,
+		`{"type":"identify","userId":"U","messageId":"iU","timestamp":"2023-01-01T00:00:00Z","traits":{"firstName":"B"}}`,
+	}
+	alias := func(i int) string {
+		return fmt.Sprintf(`{"type":"alias","previousId":"P","userId":"U","messageId":"m%03d","timestamp":"2024-01-01T%02d:%02d:00Z"}`, i, i/60, i%60)
+	}
+	p := regalkit.New(memstore.New(), nil)
+	for _, m := range ids {
+		_, err := p.ProcessBytes(context.Background(), []byte(m))
+		require.NoError(t, err)
+	}
+	first := -1
+	for i := range 210 {
+		res, err := p.ProcessBytes(context.Background(), []byte(alias(i)))
+		require.NoError(t, err)
+		for _, d := range res[0].Diagnostics {
+			if d.Code == diag.IdentityLimit && first < 0 {
+				first = i + 1
+			}
+		}
+	}
+	assert.Equal(t, 201, first, "the first alias refused")
+
+	var later []string
+	for i := range 100 {
+		later = append(later, alias(i))
+	}
+	early := `{"type":"alias","previousId":"P","userId":"U","messageId":"early","timestamp":"2022-01-01T00:00:00Z"}`
+	a := replayAll(t, append(append([]string{early}, later...), ids...))
+	b := replayAll(t, append(append(append([]string{}, ids...), later...), early))
+	assert.Equal(t, a, b, "101 distinct facts: the same contacts in every order")
+}

@@ -258,9 +258,6 @@ func (c *Contact) AppendAliasIDs(dst []string) []string {
 	return dst
 }
 
-// AliasCount returns how many alias facts the contact knows (Rule I5).
-func (c *Contact) AliasCount() int { return len(c.aliases) }
-
 // HasAliases reports whether the contact knows any alias fact (Rule I5).
 func (c *Contact) HasAliases() bool { return len(c.aliases) > 0 }
 
