@@ -138,8 +138,30 @@ func phoneConsent(ctx context.Context, store contact.Store, e164 string, channel
 		return nil, optin.Entry{}, optin.StateNone, false, err
 	}
 	views := make([]optin.View, 0, len(contacts)+1)
+	emails := make([]string, 0, len(contacts))
 	for _, c := range contacts {
 		views = append(views, c.ConsentView())
+		if e := c.Email(); e != "" && !slices.Contains(emails, strings.ToLower(e)) {
+			emails = append(emails, strings.ToLower(e))
+		}
+	}
+	// The Regal consent events without a userId that named an email and no phone, kept
+	// on the email's own Regal contact (Rule R5): they apply to the phones of the
+	// contacts that have the email, this one among them.
+	toPhone := func(ch optin.Channel, _ time.Time) (string, bool) {
+		return e164, ch == optin.SMS || ch == optin.Voice
+	}
+	for _, e := range emails {
+		anon := regalio.AnonymousIDPrefix + e
+		regs, err := store.Find(ctx, identity.AnonymousKey(anon))
+		if err != nil {
+			return nil, optin.Entry{}, optin.StateNone, false, err
+		}
+		for _, r := range regs {
+			if r.UserID() == "" && slices.Contains(r.AnonymousIDs(), anon) {
+				views = append(views, r.Consent().Resolve(toPhone))
+			}
+		}
 	}
 	// The phone's own records, on anonymous contacts no one else has: its keyword
 	// replies (Rule G7), and the Regal consent events without a userId about the phone

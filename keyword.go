@@ -73,8 +73,9 @@ type InboundSMS struct {
 // keyword.possible_opt_out diagnostic and recorded as an event. Any other body changes
 // nothing. A sender that is not a valid phone is a phone.invalid diagnostic; a
 // messageId over 100 characters (message.invalid_id) or not valid UTF-8
-// (message.invalid), and a time outside Rule D4's years (timestamp.invalid), refuse the
-// reply; invalid UTF-8 in the body is kept as U+FFFD. Like a
+// (message.invalid), a START given neither a Time nor a MessageID (message.invalid:
+// see InboundSMS.MessageID), and a time outside Rule D4's years (timestamp.invalid),
+// refuse the reply; invalid UTF-8 in the body is kept as U+FFFD. Like a
 // message, a reply that changes contacts fills Result.Triggers (Rule J4) and, with
 // Options.Outbox, gives them outbox entries for Regal (Rule O1). The error is for
 // failures of the store or of ctx.
@@ -94,10 +95,6 @@ func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, erro
 	if in.MessageID == "" {
 		sum := sha256.Sum256([]byte(in.From + "\x00" + in.Body + "\x00" + in.Time.Format(time.RFC3339Nano)))
 		in.MessageID = "sms-" + hex.EncodeToString(sum[:12])
-	}
-	if untold && optin.ClassifyKeyword(in.Body, p.opts.Keywords) == optin.OptInKeyword {
-		return Result{MessageID: in.MessageID, Diagnostics: []diag.Diagnostic{{MessageID: in.MessageID, Code: diag.MessageInvalid, Field: "messageId",
-			Message: "regalkit: a START reply given neither a Time nor a MessageID cannot be told from a redelivery of an earlier one; refused, so that it cannot undo a later STOP (Rules E2, G6): give the provider's message ID"}}}, nil
 	}
 	phone, err := p.phones.Parse(in.From, "")
 	res := Result{MessageID: in.MessageID}
@@ -124,6 +121,11 @@ func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, erro
 	if !timestamp.InRange(in.Time) {
 		res.Diagnostics = []diag.Diagnostic{{MessageID: in.MessageID, Code: diag.TimestampInvalid, Field: "time",
 			Message: "regalkit: the inbound SMS's time is outside the years 1677 to 2262 (Rule D4)"}}
+		return res, nil
+	}
+	if untold && optin.ClassifyKeyword(in.Body, p.opts.Keywords) == optin.OptInKeyword {
+		res.Diagnostics = []diag.Diagnostic{{MessageID: in.MessageID, Code: diag.MessageInvalid, Field: "messageId",
+			Message: "regalkit: a START reply given neither a Time nor a MessageID cannot be told from a redelivery of an earlier one; refused, so that it cannot undo a later STOP (Rules E2, G6): give the provider's message ID"}}
 		return res, nil
 	}
 	// The same transaction as a message's (processor.go): duplicates, triggers (Rule
@@ -177,7 +179,7 @@ func (t *txn) regalInbound(m *event.Message) error {
 		return nil
 	case from == "":
 		t.refuse(m, diag.RegalInvalid, "properties.contact_phone",
-			"regalkit: the inbound SMS is a keyword reply but names no sender (properties.contact_phone, properties.from_number, traits.phone); it applies to no phone (Rule G8)")
+			"regalkit: the inbound SMS is a keyword reply but names no sender (properties.contact_phone, properties.from_number, traits.phone, a regal-contact: anonymousId); it applies to no phone (Rule G8)")
 		return nil
 	}
 	phone, err := t.p.phones.Parse(from, "")

@@ -395,3 +395,14 @@ func TestKeyword_longStart_RuleG6(t *testing.T) {
 		assert.Equal(t, optin.StateSubscribed, f.user("u1").Subscription(optin.SMS), "pad %q", pad)
 	}
 }
+
+// TestRegalStop_senderInAnonymousID_RuleG8: a STOP from Regal's Segment source whose
+// only sender is its anonymousId regal-contact:<phone> opts that phone out.
+func TestRegalStop_senderInAnonymousID_RuleG8(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(identifyPhone("u1", nyPhone, optInSMS))
+	res := f.one(`{"type":"track","event":"sms.received","eventSource":"Regal Voice","anonymousId":"regal-contact:` + nyPhone + `",
+		"messageId":"r1","timestamp":"2024-03-01T12:30:00Z","properties":{"content":"STOP"}}`)
+	assert.Empty(t, res.Diagnostics)
+	assert.Equal(t, diag.GuardOptedOut, f.guardReason(nyPhone, optin.SMS, rfc("2024-03-01T16:00:00Z")))
+}

@@ -92,6 +92,25 @@ func (t *txn) fileRegalConsent(m *event.Message) error {
 		reg.AddConsentAs("", r)
 		t.touch(reg) // also when the record joins one it has: its last message may move (Rule C7)
 	}
+	if t.regalEmail != "" {
+		// A record that names no phone but an email (see readRegalConsent): valid on the
+		// email's own Regal contact, which the Guard reads for the phones of the
+		// contacts that have the email (Rule G1).
+		reg, err := t.registerOf(t.regalEmail)
+		if err != nil {
+			return err
+		}
+		if reg == nil {
+			reg = t.newContact("", t.regalEmail)
+		}
+		for _, r := range recs {
+			if r.Refused == diag.OptinInvalid && r.Address == "" {
+				r.Refused = ""
+				reg.AddConsentAs("", r)
+			}
+		}
+		t.touch(reg)
+	}
 	return nil
 }
 
@@ -191,12 +210,21 @@ func (t *txn) readRegalConsent(m *event.Message) []optin.Record {
 	if r.Address == "" && r.Refused == "" && m.UserID == "" {
 		// Without a userId, the contact such a record would bind to (Rule C5) is the
 		// one the event matched on arrival, by email or anonymous ID, which depends on
-		// the order messages arrived in: the phone's consent would too (Rule G1).
+		// the order messages arrived in: the phone's consent would too (Rule G1). It
+		// binds to none; one that names an email is kept, valid, on that email's own
+		// Regal contact (fileRegalConsent), where the Guard finds it for the phones of
+		// the contacts with the email.
 		field, what := "properties.phone", "phone"
 		if ch == optin.Email {
 			field, what = "properties.email", "email"
 		}
-		refuse(diag.OptinInvalid, field, "the consent event has no userId and names no "+what+"; it applies to none (Rule R5)")
+		msg := "the consent event has no userId and names no " + what + "; it applies to none (Rule R5)"
+		if e, err := identity.NormalizeEmail(email); ch != optin.Email && email != "" && err == nil {
+			t.regalEmail = regalio.AnonymousIDPrefix + strings.ToLower(e)
+			msg = "the consent event has no userId and names no phone; it applies to the phones of the contacts with its email " +
+				identity.MaskEmail(e) + ", not to the contact it matched on arrival (Rule R5)"
+		}
+		refuse(diag.OptinInvalid, field, msg)
 	}
 	if r.Refused == "" {
 		if code := r.Check(); code == diag.OptinNoIP {

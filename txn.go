@@ -52,6 +52,9 @@ type txn struct {
 	// read once (regalConsent), with their diagnostics, however many steps use them.
 	regalRecs []optin.Record
 	regalRead bool
+	// regalEmail is the anonymousId of the Regal contact of the email a userless Regal
+	// consent event names when it names no phone (see fileRegalConsent), or "".
+	regalEmail string
 
 	opts contactcore.ApplyOptions // see applyOptions
 }

@@ -12,7 +12,7 @@ import "slices"
 // both keep one) count it once, its carriers joined as a ledger joins them, so that the
 // deciding entry, its messageIds included, depends only on the records and carriers
 // the views hold together: not on which view holds which copy, nor on their order.
-// The cost is that of sorting the views' valid records for addr on ch.
+// It reads every record of the views and sorts those for addr on ch.
 func Across(addr string, ch Channel, views ...View) (deciding Entry, state State, ok bool) {
 	var all []Entry
 	for _, v := range views {

@@ -232,6 +232,28 @@ func TestAbout(t *testing.T) {
 	}
 }
 
+// TestAbout_anonymousID: a message naming no phone otherwise (a track from Regal's
+// Segment source, say) is about the phone of an anonymousId that is AnonymousIDPrefix
+// and a number, not of one that is an email's.
+func TestAbout_anonymousID(t *testing.T) {
+	str := func(s string) json.RawMessage { b, _ := json.Marshal(s); return b }
+	for _, tt := range []struct{ event, anon, phone string }{
+		{EventUnsubscribed, AnonymousIDPrefix + "+19545552399", "+19545552399"},
+		{EventSMSReceived, AnonymousIDPrefix + "+19545552399", "+19545552399"},
+		{"call.completed", AnonymousIDPrefix + "+19545552399", "+19545552399"},
+		{EventUnsubscribed, AnonymousIDPrefix + "ann@example.com", ""},
+		{EventUnsubscribed, "a1", ""},
+	} {
+		m := event.Message{Kind: event.Track, Event: tt.event, AnonymousID: tt.anon,
+			Properties: event.Object{{Key: "channel", Value: str("sms")}}}
+		phone, _ := About(&m)
+		assert.Equal(t, tt.phone, phone, "%s %s", tt.event, tt.anon)
+		m.Context.Traits = event.Object{{Key: "phone", Value: str("+12025550123")}}
+		phone, _ = About(&m)
+		assert.Equal(t, "+12025550123", phone, "%s %s: the traits' phone first", tt.event, tt.anon)
+	}
+}
+
 func TestIsRegal(t *testing.T) {
 	str := func(s string) json.RawMessage { b, _ := json.Marshal(s); return b }
 	assert.True(t, IsRegal(&event.Message{Kind: event.Track, Extra: event.Object{{Key: "eventSource", Value: str(SourceRegal)}}}))
