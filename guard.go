@@ -145,24 +145,6 @@ func phoneConsent(ctx context.Context, store contact.Store, e164 string, channel
 			emails = append(emails, strings.ToLower(e))
 		}
 	}
-	// The Regal consent events without a userId that named an email and no phone, kept
-	// on the email's own Regal contact (Rule R5): they apply to the phones of the
-	// contacts that have the email, this one among them.
-	toPhone := func(ch optin.Channel, _ time.Time) (string, bool) {
-		return e164, ch == optin.SMS || ch == optin.Voice
-	}
-	for _, e := range emails {
-		anon := regalio.AnonymousIDPrefix + e
-		regs, err := store.Find(ctx, identity.AnonymousKey(anon))
-		if err != nil {
-			return nil, optin.Entry{}, optin.StateNone, false, err
-		}
-		for _, r := range regs {
-			if r.UserID() == "" && slices.Contains(r.AnonymousIDs(), anon) {
-				views = append(views, r.Consent().Resolve(toPhone))
-			}
-		}
-	}
 	// The phone's own records, on anonymous contacts no one else has: its keyword
 	// replies (Rule G7), and the Regal consent events without a userId about the phone
 	// (Rule R5). A record there names the phone it is about. Only the contact whose own
@@ -170,19 +152,38 @@ func phoneConsent(ctx context.Context, store contact.Store, e164 string, channel
 	// Regal event it matched by phone, and that contact's records count only while it
 	// has the phone (found above), as any contact's.
 	for _, prefix := range [...]string{KeywordRegisterPrefix, regalio.AnonymousIDPrefix} {
-		anon := prefix + e164
-		regs, err := store.Find(ctx, identity.AnonymousKey(anon))
-		if err != nil {
+		if views, err = appendRegister(ctx, store, views, prefix+e164, nil); err != nil {
 			return nil, optin.Entry{}, optin.StateNone, false, err
 		}
-		for _, r := range regs {
-			if r.UserID() == "" && slices.Contains(r.AnonymousIDs(), anon) {
-				views = append(views, r.Consent().Resolve(nil))
-			}
+	}
+	// The Regal consent events without a userId that named an email and no phone, kept
+	// on the email's own Regal contact (Rule R5): they apply to the phones of the
+	// contacts that have the email, this one among them.
+	toPhone := func(ch optin.Channel, _ time.Time) (string, bool) {
+		return e164, ch == optin.SMS || ch == optin.Voice
+	}
+	for _, e := range emails {
+		if views, err = appendRegister(ctx, store, views, regalio.AnonymousIDPrefix+e, toPhone); err != nil {
+			return nil, optin.Entry{}, optin.StateNone, false, err
 		}
 	}
 	deciding, state, ok = optin.Across(e164, channel, views...)
 	return contacts, deciding, state, ok, nil
+}
+
+// appendRegister appends to views the consent of the register contact whose own
+// anonymous ID anon is (no userId), resolved with bind, if there is one.
+func appendRegister(ctx context.Context, store contact.Store, views []optin.View, anon string, bind optin.Binder) ([]optin.View, error) {
+	regs, err := store.Find(ctx, identity.AnonymousKey(anon))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range regs {
+		if r.UserID() == "" && slices.Contains(r.AnonymousIDs(), anon) {
+			views = append(views, r.Consent().Resolve(bind))
+		}
+	}
+	return views, nil
 }
 
 // Check decides whether phone (any form Rule T8 reads) may be reached on channel (sms
