@@ -211,15 +211,16 @@ func (t *txn) readRegalConsent(m *event.Message) []optin.Record {
 		// Without a userId, the contact such a record would bind to (Rule C5) is the
 		// one the event matched on arrival, by email or anonymous ID, which depends on
 		// the order messages arrived in: the phone's consent would too (Rule G1). It
-		// binds to none; one that names an email is kept, valid, on that email's own
-		// Regal contact (fileRegalConsent), where the Guard finds it for the phones of
-		// the contacts with the email.
+		// binds to none; an opt-out that names an email is kept, valid, on that email's
+		// own Regal contact (fileRegalConsent), where the Guard finds it for the phones
+		// of the contacts with the email: an opt-out is always honoured (Rule C4). An
+		// opt-in is not: it would give consent for phones that were not there.
 		field, what := "properties.phone", "phone"
 		if ch == optin.Email {
 			field, what = "properties.email", "email"
 		}
 		msg := "the consent event has no userId and names no " + what + "; it applies to none (Rule R5)"
-		if e, err := identity.NormalizeEmail(email); ch != optin.Email && email != "" && err == nil {
+		if e, err := identity.NormalizeEmail(email); ch != optin.Email && !r.Subscribed && email != "" && err == nil {
 			t.regalEmail = regalio.AnonymousIDPrefix + strings.ToLower(e)
 			msg = "the consent event has no userId and names no phone; it applies to the phones of the contacts with its email " +
 				identity.MaskEmail(e) + ", not to the contact it matched on arrival (Rule R5)"

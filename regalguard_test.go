@@ -288,10 +288,10 @@ func TestOptIn_messagePhoneRefused_RuleC5(t *testing.T) {
 
 // TestGuard_RegalConsentNamingNoPhone_RuleR5: a Regal consent event without a userId
 // that names no phone would bind (Rule C5) to the phone of whatever contact it matched
-// on arrival. One that names an email applies instead to the phones of the contacts
-// with that email (kept on the email's own Regal contact), so an opt-out is honoured
-// and the Guard answers the same in every order; one whose anonymousId is a phone's
-// Regal contact names that phone.
+// on arrival. An opt-out that names an email applies instead to the phones of the
+// contacts with that email (kept on the email's own Regal contact), so it is honoured
+// and the Guard answers the same in every order; an opt-in naming no phone applies to
+// none; one whose anonymousId is a phone's Regal contact names that phone.
 func TestGuard_RegalConsentNamingNoPhone_RuleR5(t *testing.T) {
 	at := rfc("2024-03-01T16:00:00Z")
 	for _, tc := range []struct {
@@ -303,10 +303,18 @@ func TestGuard_RegalConsentNamingNoPhone_RuleR5(t *testing.T) {
 			`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},"traits":{"phone":"+19545552399","email":"ann@example.com","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}}}`,
 			`{"eventId":"e1","name":"contact.unsubscribed","originalTimestamp":"1709294460","traits":{"email":"ann@example.com"},"properties":{"channel":"SMS"}}`,
 		}, diag.GuardOptedOut},
-		{"opt-in naming only an email", []string{
+		{"opt-out naming only an email, in other cases", []string{
+			`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},"traits":{"phone":"+19545552399","email":"Ann@Example.com","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}}}`,
+			`{"eventId":"e1","name":"contact.unsubscribed","originalTimestamp":"1709294460","traits":{"email":"ann@example.COM"},"properties":{"channel":"SMS"}}`,
+		}, diag.GuardOptedOut},
+		{"opt-out naming only an email whose local part starts with +", []string{
+			`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},"traits":{"phone":"+19545552399","email":"+ann@example.com","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}}}`,
+			`{"eventId":"e1","name":"contact.unsubscribed","originalTimestamp":"1709294460","traits":{"email":"+ann@example.com"},"properties":{"channel":"SMS"}}`,
+		}, diag.GuardOptedOut},
+		{"opt-in naming only an email: applies to none", []string{
 			`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","traits":{"phone":"+19545552399","email":"ann@example.com"}}`,
 			`{"eventId":"e1","name":"contact.subscribed","originalTimestamp":"1709294460","traits":{"email":"Ann@Example.com"},"properties":{"channel":"SMS","ip":"1.2.3.4"}}`,
-		}, ""},
+		}, diag.GuardNotSubscribed},
 		{"opt-out naming an email no contact with the phone has", []string{
 			`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},"traits":{"phone":"+19545552399","email":"ann@example.com","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}}}`,
 			`{"eventId":"e1","name":"contact.unsubscribed","originalTimestamp":"1709294460","traits":{"email":"bob@example.com"},"properties":{"channel":"SMS"}}`,

@@ -341,7 +341,7 @@ func About(m *event.Message) (phone, email string) {
 	if traitPhone == "" {
 		// The phone of a phone's own Regal contact (AnonymousIDPrefix and the number),
 		// which an event without a userId may name as its anonymousId.
-		if s, ok := strings.CutPrefix(m.AnonymousID, AnonymousIDPrefix); ok && strings.HasPrefix(s, "+") {
+		if s, ok := strings.CutPrefix(m.AnonymousID, AnonymousIDPrefix); ok && strings.HasPrefix(s, "+") && !strings.Contains(s, "@") {
 			traitPhone = s
 		}
 	}

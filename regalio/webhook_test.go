@@ -242,6 +242,7 @@ func TestAbout_anonymousID(t *testing.T) {
 		{EventSMSReceived, AnonymousIDPrefix + "+19545552399", "+19545552399"},
 		{"call.completed", AnonymousIDPrefix + "+19545552399", "+19545552399"},
 		{EventUnsubscribed, AnonymousIDPrefix + "ann@example.com", ""},
+		{EventUnsubscribed, AnonymousIDPrefix + "+ann@example.com", ""}, // an email, not a number
 		{EventUnsubscribed, "a1", ""},
 	} {
 		m := event.Message{Kind: event.Track, Event: tt.event, AnonymousID: tt.anon,
