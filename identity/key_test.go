@@ -52,6 +52,8 @@ func TestMaskEmail(t *testing.T) {
 	assert.Equal(t, "***@example.com", MaskEmail("rebecca@example.com"))
 	assert.Equal(t, "***", MaskEmail("rebecca"))
 	assert.Len(t, MaskEmail("a@"+string(bytes.Repeat([]byte("d"), 500))), 4+64)
+	// A value that is no address may carry a number after its '@': masked too.
+	assert.Equal(t, "***@example.com +*******2399", MaskEmail("ann@example.com +19545552399"))
 }
 
 func TestIsE164(t *testing.T) {

@@ -1,6 +1,10 @@
 package identity
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/regalkit/regalkit/diag"
+)
 
 // MaskPhone returns s with every digit but the last four hidden, for error messages and
 // logs: "+1 (954) 555-2399" becomes "+***2399". Letters are hidden too, since a vanity
@@ -41,5 +45,6 @@ func MaskEmail(s string) string {
 	if len(domain) > 64 {
 		domain = strings.ToValidUTF8(domain[:64], "")
 	}
-	return "***@" + domain
+	// What follows the '@' of a value that is no address may hold a number.
+	return "***@" + diag.Mask(domain)
 }
