@@ -29,8 +29,9 @@ func matchedByPhone(m *event.Message) bool {
 
 // regalMatch returns the contact a Regal event without a userId belongs to: the one
 // contact with the phone the event is about (regalio.About: a consent event's
-// properties.phone, an inbound text's sender, else its traits' phone), else, when no
-// contact has that phone, the one with its email (Rule R5, Regal's lookup order). It
+// properties.phone, an inbound text's sender, else its traits' phone, which also names
+// the contact of a consent event for the email channel), else, when no contact has that
+// phone, the one with its email (Rule R5, Regal's lookup order). It
 // returns nil when the message is not such an event or no single contact matches (a
 // phone that several contacts share decides, and matches none); the message then goes
 // to the anonymous contact of its anonymousId.
@@ -39,6 +40,11 @@ func (t *txn) regalMatch(m *event.Message) (*contactcore.Contact, error) {
 		return nil, nil
 	}
 	phone, email := regalio.About(m)
+	if phone == "" {
+		// A consent event for the email channel is about an email, but its contact may
+		// be named by the traits' phone alone.
+		phone = objectText(m.Context.Traits, "phone")
+	}
 	if phone != "" {
 		if p, err := t.p.phones.Parse(phone, ""); err == nil {
 			cs, err := t.find(identity.PhoneKey(p.E164))
@@ -207,10 +213,13 @@ func (t *txn) readRegalConsent(m *event.Message) []optin.Record {
 			refuse(diag.PhoneInvalid, "properties.phone", "the consent event's phone "+identity.MaskPhone(s)+" is not a valid number")
 		}
 	}
-	if r.Address == "" && r.Refused == "" && m.UserID == "" {
-		// Without a userId, the contact such a record would bind to (Rule C5) is the
-		// one the event matched on arrival, by email or anonymous ID, which depends on
-		// the order messages arrived in: the phone's consent would too (Rule G1). It
+	if r.Address == "" && r.Refused == "" && matchedByPhone(m) {
+		// An event matched by phone or email (no userId, a regal-contact: anonymousId):
+		// the contact such a record would bind to (Rule C5) is the one it matched on
+		// arrival, which depends on the order messages arrived in, and the phone's
+		// consent would too (Rule G1). (A track of Regal's Segment source under a
+		// Segment anonymousId goes to that ID's contact, in every order, and binds
+		// there.) It
 		// binds to none; an opt-out that names an email is kept, valid, on that email's
 		// own Regal contact (fileRegalConsent), where the Guard finds it for the phones
 		// of the contacts with the email: an opt-out is always honoured (Rule C4). An

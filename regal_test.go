@@ -315,3 +315,27 @@ func TestRegalConsent_emptyTimestamp_RuleR5(t *testing.T) {
 		assert.Equal(t, optin.StateUnsubscribed, f.user("u1").Subscription(optin.SMS), "timestamp %s", ts)
 	}
 }
+
+// Rule R5: a consent event for the email channel without a userId is about an email,
+// but finds its contact by the traits' phone when that is all it names; a Segment
+// track of Regal's source under a Segment anonymousId that names no phone binds to that
+// ID's contact's phone (C5), in every order, as any message's record.
+func TestRegalMatch_emailChannelByTraitsPhone_RuleR5(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(regalIdentify)
+	res := f.processRegal(`{"eventId":"e1","name":"contact.unsubscribed","originalTimestamp":"1709294460","traits":{"phone":"+19545552399"},"properties":{"channel":"email"}}`)
+	assert.Equal(t, f.user("u1").ID(), res.ContactID)
+	assert.Contains(t, f.events(f.user("u1")), "regal-e1")
+
+	msgs := []string{
+		`{"type":"identify","anonymousId":"seg-a1","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},"traits":{"phone":"+19545552399","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}}}`,
+		`{"type":"track","event":"contact.unsubscribed","eventSource":"Regal Voice","anonymousId":"seg-a1","messageId":"m2","timestamp":"2024-03-01T12:05:00Z","properties":{"channel":"SMS"}}`,
+	}
+	for _, order := range [][]int{{0, 1}, {1, 0}} {
+		f := newFixture(t, nil)
+		for _, i := range order {
+			assert.Empty(t, f.one(msgs[i]).Diagnostics, "order %v", order)
+		}
+		assert.Equal(t, diag.GuardOptedOut, f.guardReason("+19545552399", optin.SMS, rfc("2024-03-01T16:00:00Z")), "order %v", order)
+	}
+}
