@@ -429,7 +429,7 @@ func (f *Forwarder) send(ctx context.Context, e contact.OutboxEntry) (out outcom
 	case err == nil:
 		return outcomeSent, "", false, 0
 	case errors.Is(err, regalio.ErrUnauthorized):
-		return outcomeRetry, reasonUnauthorized + err.Error(), false, 0
+		return outcomeRetry, reasonUnauthorized + err.Error(), regalio.Uncertain(err), 0
 	case errors.Is(err, regalio.ErrPermanent):
 		return outcomePark, err.Error(), false, 0
 	case errors.As(err, &re):

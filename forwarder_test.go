@@ -721,3 +721,34 @@ func TestForwarder_RefusedKeyThenOtherFailure(t *testing.T) {
 	got, _ := regal.delivered()
 	assert.Equal(t, []int{1}, got["u00"])
 }
+
+// TestForwarder_UnknownCountsOnlyWhatMayBeRecorded: a send cut off by Stop while it
+// waits out a 429's Retry-After recorded nothing, and is not counted Unknown; one cut
+// off while its request is out is.
+func TestForwarder_UnknownCountsOnlyWhatMayBeRecorded(t *testing.T) {
+	for _, tc := range []struct {
+		answer  failure
+		unknown int64
+	}{{answer429, 0}, {hang, 1}} {
+		regal := newFakeRegal(t, func(body) failure { return tc.answer })
+		regal.arrived = make(chan struct{}, 1)
+		store := memstore.New()
+		p := regalkit.New(store, &regalkit.Options{Outbox: true})
+		workload(t, p, 1, 1, func(int) bool { return false })
+		client := regalio.NewClient("key", &regalio.ClientOptions{
+			BaseURL: regal.srv.URL, HTTPClient: &http.Client{Transport: regal}, Rate: rate.Inf, MaxAttempts: 5,
+			AttemptTimeout: time.Minute, MaxRetryAfter: time.Minute,
+		})
+		fw, err := regalkit.NewForwarder(store, client, fastForwarding(time.Minute))
+		require.NoError(t, err)
+		fw.Start()
+		<-regal.arrived
+		time.Sleep(200 * time.Millisecond) // the 429 answered, its 1 s wait begun; or the request hanging
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		_ = fw.Stop(ctx)
+		cancel()
+		st, err := fw.Stats(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, tc.unknown, st.Unknown, "answer %d", tc.answer)
+	}
+}

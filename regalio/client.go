@@ -244,7 +244,7 @@ func (c *Client) send(ctx context.Context, body []byte) error {
 		case err == nil && status >= 200 && status <= 299:
 			return nil
 		case err == nil && !retryable(status):
-			return &StatusError{Status: status, Body: excerpt}
+			return &StatusError{Status: status, Body: excerpt, uncertain: uncertain}
 		}
 		uncertain = uncertain || err != nil || status >= 500
 		retryAfter = min(retryAfter, o.MaxRetryAfter)
@@ -361,11 +361,15 @@ type stopError struct {
 // Uncertain reports whether a failed [Client.Send] may have been recorded by Regal all
 // the same, so that sending the body again may record it twice: a [*RetryError] whose
 // Uncertain is set, or a Send that its context stopped after an attempt got no answer
-// or a 5xx, or while a request was out. A Send answered only 408 or 429, or stopped
-// before any request went out, recorded nothing; nor did a [*StatusError].
+// or a 5xx, or while a request was out, or a [*StatusError] after such an attempt (a
+// 401 after a 500, say). A Send answered only 408 or 429, or stopped before any request
+// went out, recorded nothing; nor did a refusal at its first answer.
 func Uncertain(err error) bool {
 	if re, ok := errors.AsType[*RetryError](err); ok {
 		return re.Uncertain
+	}
+	if se, ok := errors.AsType[*StatusError](err); ok {
+		return se.uncertain
 	}
 	if se, ok := errors.AsType[*stopError](err); ok {
 		return se.uncertain

@@ -417,6 +417,15 @@ func TestUncertain(t *testing.T) {
 			assert.Equal(t, tt.uncertain, Uncertain(err))
 		})
 	}
+	t.Run("500, then 401", func(t *testing.T) {
+		// The 500 may have been recorded; the 401 refuses the key, and the Forwarder
+		// sends the body again.
+		c, s, _ := newTestClient(t, status(500, ""), status(401, ""))
+		err := c.Send(t.Context(), "m1", []byte(body))
+		assert.ErrorIs(t, err, ErrUnauthorized)
+		assert.True(t, Uncertain(err))
+		assert.Equal(t, 2, s.count())
+	})
 	t.Run("stopped before any request", func(t *testing.T) {
 		c, s, _ := newTestClient(t, status(200, ""))
 		ctx, cancel := context.WithCancel(t.Context())

@@ -33,6 +33,9 @@ type StatusError struct {
 	// Body is the start of the response body, at most 256 bytes, with every phone
 	// number masked to its last four digits and every email address to its domain.
 	Body string
+	// uncertain: an earlier attempt of the same Send got no answer or a 5xx (see
+	// Uncertain).
+	uncertain bool
 }
 
 // Error names the status and quotes the masked excerpt.
