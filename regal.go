@@ -40,8 +40,8 @@ func (t *txn) regalMatch(m *event.Message) (*contactcore.Contact, error) {
 		return nil, nil
 	}
 	phone, email := regalio.About(m)
-	if phone == "" {
-		// A consent event for the email channel is about an email, but its contact may
+	if phone == "" && email == "" {
+		// A consent event for the email channel that names no email: its contact may
 		// be named by the traits' phone alone.
 		phone = objectText(m.Context.Traits, "phone")
 	}
@@ -110,7 +110,9 @@ func (t *txn) fileRegalConsent(m *event.Message) error {
 			reg = t.newContact("", t.regalEmail)
 		}
 		for _, r := range recs {
-			if r.Refused == diag.OptinInvalid && r.Address == "" {
+			// Refused on the contact it matched (readRegalConsent), or bound there by
+			// C5 (a Segment anonymousId's contact): valid here either way.
+			if (r.Refused == "" || r.Refused == diag.OptinInvalid) && r.Address == "" && !r.Subscribed {
 				r.Refused = ""
 				reg.AddConsentAs("", r)
 			}
@@ -213,26 +215,31 @@ func (t *txn) readRegalConsent(m *event.Message) []optin.Record {
 			refuse(diag.PhoneInvalid, "properties.phone", "the consent event's phone "+identity.MaskPhone(s)+" is not a valid number")
 		}
 	}
+	if r.Address == "" && r.Refused == "" && m.UserID == "" && ch != optin.Email && !r.Subscribed {
+		// A userless opt-out that names no phone but an email is also kept, valid, on
+		// that email's own Regal contact (fileRegalConsent), where the Guard finds it
+		// for the phones of the contacts with the email: an opt-out is always honoured
+		// (Rule C4), whatever contact the event went to. (An opt-in is not: it would
+		// give consent for phones that were not there.)
+		if e, err := identity.NormalizeEmail(email); email != "" && err == nil {
+			t.regalEmail = regalio.AnonymousIDPrefix + strings.ToLower(e)
+		}
+	}
 	if r.Address == "" && r.Refused == "" && matchedByPhone(m) {
 		// An event matched by phone or email (no userId, a regal-contact: anonymousId):
 		// the contact such a record would bind to (Rule C5) is the one it matched on
 		// arrival, which depends on the order messages arrived in, and the phone's
-		// consent would too (Rule G1). (A track of Regal's Segment source under a
-		// Segment anonymousId goes to that ID's contact, in every order, and binds
-		// there.) It
-		// binds to none; an opt-out that names an email is kept, valid, on that email's
-		// own Regal contact (fileRegalConsent), where the Guard finds it for the phones
-		// of the contacts with the email: an opt-out is always honoured (Rule C4). An
-		// opt-in is not: it would give consent for phones that were not there.
+		// consent would too (Rule G1), so it binds to none there. (A track of Regal's
+		// Segment source under a Segment anonymousId goes to that ID's contact, in
+		// every order, and binds there as any record.)
 		field, what := "properties.phone", "phone"
 		if ch == optin.Email {
 			field, what = "properties.email", "email"
 		}
 		msg := "the consent event has no userId and names no " + what + "; it applies to none (Rule R5)"
-		if e, err := identity.NormalizeEmail(email); ch != optin.Email && !r.Subscribed && email != "" && err == nil {
-			t.regalEmail = regalio.AnonymousIDPrefix + strings.ToLower(e)
+		if t.regalEmail != "" {
 			msg = "the consent event has no userId and names no phone; it applies to the phones of the contacts with its email " +
-				identity.MaskEmail(e) + ", not to the contact it matched on arrival (Rule R5)"
+				identity.MaskEmail(email) + ", not to the contact it matched on arrival (Rule R5)"
 		}
 		refuse(diag.OptinInvalid, field, msg)
 	}

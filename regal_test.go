@@ -339,3 +339,20 @@ func TestRegalMatch_emailChannelByTraitsPhone_RuleR5(t *testing.T) {
 		assert.Equal(t, diag.GuardOptedOut, f.guardReason("+19545552399", optin.SMS, rfc("2024-03-01T16:00:00Z")), "order %v", order)
 	}
 }
+
+// Rule R5: an email-channel consent event that names an email finds the email's
+// contact, not whoever has the traits' phone (which names the contact only when the
+// event names no email), also when that phone is shared.
+func TestRegalMatch_emailChannelByEmailFirst_RuleR5(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		f := newFixture(t, nil)
+		f.one(`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","traits":{"phone":"+19545552399","email":"bob@example.com"}}`)
+		if shared {
+			f.one(`{"type":"identify","userId":"u3","messageId":"m3","timestamp":"2024-03-01T12:00:00Z","traits":{"phone":"+19545552399"}}`)
+		}
+		f.one(`{"type":"identify","userId":"u2","messageId":"m2","timestamp":"2024-03-01T12:00:00Z","traits":{"email":"ann@example.com"}}`)
+		res := f.processRegal(`{"eventId":"e1","name":"contact.unsubscribed","originalTimestamp":"1709294460","traits":{"phone":"+19545552399","email":"ann@example.com"},"properties":{"channel":"email"}}`)
+		assert.Equal(t, f.user("u2").ID(), res.ContactID, "shared %v", shared)
+		assert.Equal(t, optin.StateUnsubscribed, f.user("u2").Subscription(optin.Email), "shared %v", shared)
+	}
+}

@@ -311,6 +311,10 @@ func TestGuard_RegalConsentNamingNoPhone_RuleR5(t *testing.T) {
 			`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},"traits":{"phone":"+19545552399","email":"+ann@example.com","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}}}`,
 			`{"eventId":"e1","name":"contact.unsubscribed","originalTimestamp":"1709294460","traits":{"email":"+ann@example.com"},"properties":{"channel":"SMS"}}`,
 		}, diag.GuardOptedOut},
+		{"opt-out naming only an email, under a Segment anonymousId", []string{
+			`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},"traits":{"phone":"+19545552399","email":"ann@example.com","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}}}`,
+			`{"type":"track","event":"contact.unsubscribed","eventSource":"Regal Voice","anonymousId":"seg-x","messageId":"t1","timestamp":"2024-03-01T12:01:00Z","context":{"traits":{"email":"ann@example.com"}},"properties":{"channel":"SMS"}}`,
+		}, diag.GuardOptedOut},
 		{"opt-in naming only an email: applies to none", []string{
 			`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T12:00:00Z","traits":{"phone":"+19545552399","email":"ann@example.com"}}`,
 			`{"eventId":"e1","name":"contact.subscribed","originalTimestamp":"1709294460","traits":{"email":"Ann@Example.com"},"properties":{"channel":"SMS","ip":"1.2.3.4"}}`,

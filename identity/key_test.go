@@ -3,6 +3,7 @@ package identity
 import (
 	"bytes"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -54,6 +55,16 @@ func TestMaskEmail(t *testing.T) {
 	assert.Len(t, MaskEmail("a@"+string(bytes.Repeat([]byte("d"), 500))), 4+64)
 	// A value that is no address may carry a number after its '@': masked too.
 	assert.Equal(t, "***@example.com +*******2399", MaskEmail("ann@example.com +19545552399"))
+	for n := 50; n < 70; n++ { // masked before the cut: no other digits than the last four
+		m := MaskEmail("ann@" + strings.Repeat("d", n) + " +19545552399")
+		digits := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, m)
+		assert.True(t, strings.HasPrefix("2399", digits), "%d: %s", n, m)
+	}
 }
 
 func TestIsE164(t *testing.T) {

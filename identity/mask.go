@@ -41,10 +41,11 @@ func MaskEmail(s string) string {
 	if i < 0 {
 		return "***"
 	}
-	domain := s[i+1:]
+	// What follows the '@' of a value that is no address may hold a number: masked
+	// whole first, then cut, so that the cut cannot leave other digits than the last.
+	domain := diag.Mask(s[i+1:])
 	if len(domain) > 64 {
 		domain = strings.ToValidUTF8(domain[:64], "")
 	}
-	// What follows the '@' of a value that is no address may hold a number.
-	return "***@" + diag.Mask(domain)
+	return "***@" + domain
 }
