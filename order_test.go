@@ -2,6 +2,7 @@ package regalkit_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -56,7 +57,8 @@ func genPayload(t *rapid.T, i int) string {
 	}
 	add("context", rapid.SampledFrom([]string{`{}`, `{"ip":"8.8.8.8"}`, `{"ip":"203.0.113.9","traits":{"plan":"ctx"}}`,
 		`{"timezone":"America/Chicago"}`, `{"ip":"8.8.8.8","timezone":"America/Phoenix"}`,
-		`{"ip":"8.8.8.8","traits":{"phone":"+19545552399"}}`}).Draw(t, "context")) // Rule G3; a context phone, never applied from a Regal event (R5)
+		`{"ip":"8.8.8.8","traits":{"phone":"+19545552399"}}`,          // Rule G3; a context phone, never applied from a Regal event (R5)
+		`{"traits":{"email":"ann@example.com"}}`}).Draw(t, "context")) // a Regal opt-out naming only an email (R5)
 	switch kind {
 	case "identify":
 		var traits []string
@@ -92,8 +94,11 @@ func genPayload(t *rapid.T, i int) string {
 		add("event", `"`+name+`"`)
 		if name == "sms.received" { // a keyword reply from a phone, before or after any contact has it (Rule G7)
 			add("eventSource", `"Regal Voice"`)
-			add("properties", fmt.Sprintf(`{"content":%q,"contact_phone":%q}`,
+			// The sender as contact_phone, or as from_number, as Regal's Segment source
+			// names it (Rule G8); a START needs the context's IP here (Rule G6).
+			add("properties", fmt.Sprintf(`{"content":%q,%q:%q}`,
 				rapid.SampledFrom([]string{"STOP", "start", "Please stop texting me", "hi", "UNSTOP", "stopall", "YES", "Stop \u2764\ufe0f"}).Draw(t, "sms body"),
+				rapid.SampledFrom([]string{"contact_phone", "from_number"}).Draw(t, "sms sender field"),
 				rapid.SampledFrom([]string{"+19545552399", "(917) 555-4444", "+12125550123"}).Draw(t, "sms sender")))
 		} else if strings.HasPrefix(name, "contact.") { // Regal's consent events, from its Segment source (Rule R5)
 			add("eventSource", `"Regal Voice"`)
@@ -104,6 +109,7 @@ func genPayload(t *rapid.T, i int) string {
 				`{"channel":"sms"}`,
 				`{"channel":"email","email":"ann@example.com","timestamp":"2024-03-01T12:07:00Z"}`,
 				`{"channel":"sms","source":"sms_keyword","text":"STOP","timestamp":"2024-03-01T12:06:30Z"}`,
+				`{"channel":"sms","contact_phone":"(917) 555-4444","timestamp":""}`, // R5: the phone as contact_phone; an empty timestamp is none
 			}).Draw(t, "regal properties"))
 		} else {
 			add("properties", `{"amount":30000.50}`)
@@ -229,4 +235,63 @@ func TestOrderIndependence_WithDeletes(t *testing.T) {
 				strings.Join(payloads, "\n  "), strings.Join(shuffled, "\n  "), strings.Join(want, "\n  "), strings.Join(got, "\n  "))
 		}
 	})
+}
+
+// TestOrderIndependence_GuardWithRegalMatching: Regal events without a userId find
+// their contact by phone or email when they arrive (Rule R5), so the contacts may
+// differ by order; the Guard's answers, deciding records included, may not (Rule G1).
+// The property adds such events (the anonymousId regalio gives them) to the drawn
+// messages and compares every Decision for two phones on both channels.
+func TestOrderIndependence_GuardWithRegalMatching(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		payloads := drawPayloads(t, 10)
+		for i := range rapid.IntRange(1, 4).Draw(t, "regal events") {
+			name := rapid.SampledFrom([]string{"contact.subscribed", "contact.unsubscribed", "sms.received", "call.completed"}).Draw(t, "regal event")
+			anon := rapid.SampledFrom([]string{"regal-contact:+19545552399", "regal-contact:+19175554444", "regal-contact:ann@example.com"}).Draw(t, "regal anon")
+			props := rapid.SampledFrom([]string{`{"channel":"sms"}`, `{"channel":"voice","ip":"1.2.3.4"}`,
+				`{"channel":"sms","phone":"+19175554444"}`, `{"content":"STOP"}`, `{"content":"START","contact_phone":"+19545552399"}`}).Draw(t, "regal properties")
+			traits := rapid.SampledFrom([]string{`{}`, `{"phone":"+19545552399"}`, `{"email":"ann@example.com"}`}).Draw(t, "regal traits")
+			payloads = append(payloads, fmt.Sprintf(`{"type":"track","event":%q,"eventSource":"Regal Voice","anonymousId":%q,"messageId":"r%02d",`+
+				`"timestamp":%q,"context":{"ip":"8.8.8.8","traits":%s},"properties":%s}`,
+				name, anon, i, t0.Add(time.Duration(rapid.IntRange(0, 12).Draw(t, "regal minute"))*time.Minute).Format(time.RFC3339), traits, props))
+		}
+		shuffled := rapid.Permutation(payloads).Draw(t, "order")
+		if rapid.Bool().Draw(t, "duplicate") {
+			shuffled = append(shuffled, rapid.SampledFrom(payloads).Draw(t, "duplicate"))
+		}
+		want, got := guardAnswers(t, payloads), guardAnswers(t, shuffled)
+		if !slices.Equal(want, got) {
+			t.Fatalf("order changed the Guard's answers\nmessages:\n  %s\nshuffled:\n  %s\nwant:\n  %s\ngot:\n  %s",
+				strings.Join(payloads, "\n  "), strings.Join(shuffled, "\n  "), strings.Join(want, "\n  "), strings.Join(got, "\n  "))
+		}
+	})
+}
+
+// guardAnswers processes payloads in order and returns the Guard's Decisions, as JSON
+// with the deciding record's ProcessedAt left out, for two phones on sms and voice.
+func guardAnswers(t fataler, payloads []string) []string {
+	p := regalkit.New(memstore.New(), &regalkit.Options{Now: func() time.Time { return t0.Add(48 * time.Hour) }})
+	for _, pl := range payloads {
+		if _, err := p.ProcessBytes(context.Background(), []byte(pl)); err != nil {
+			t.Fatalf("processing %s: %v", pl, err)
+		}
+	}
+	var out []string
+	for _, phone := range []string{"+19545552399", "+19175554444"} {
+		for _, ch := range []optin.Channel{optin.SMS, optin.Voice} {
+			d, err := p.Guard(nil).Check(context.Background(), phone, ch, t0.Add(4*time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Deciding != nil {
+				d.Deciding.ProcessedAt = time.Time{}
+			}
+			b, err := json.Marshal(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, string(b))
+		}
+	}
+	return out
 }
