@@ -663,11 +663,11 @@ func (s slowClaims) Claim(ctx context.Context, now time.Time, lease time.Duratio
 	return es, err
 }
 
-// TestForwarder_SendEndsWithItsLease: a send is cut off before the claim's LeaseUntil,
+// TestForwarder_SendEndsWithItsLease_RuleO3: a send is cut off before the claim's LeaseUntil,
 // not a lease's length after the send began: with a Claim that returned 300ms into a
 // 400ms lease, a send that hangs ends in time to be settled by its own lease (Rule O3:
 // past the lease, another claim may send the entry too).
-func TestForwarder_SendEndsWithItsLease(t *testing.T) {
+func TestForwarder_SendEndsWithItsLease_RuleO3(t *testing.T) {
 	regal := newFakeRegal(t, func(body) failure { return hang })
 	inner := memstore.New()
 	p := regalkit.New(inner, &regalkit.Options{Outbox: true})
@@ -690,10 +690,10 @@ func TestForwarder_SendEndsWithItsLease(t *testing.T) {
 	assert.Positive(t, st.Retried)
 }
 
-// TestForwarder_RefusedKeyThenOtherFailure: after a 401 and then a 503, the third
+// TestForwarder_RefusedKeyThenOtherFailure_RuleO4: after a 401 and then a 503, the third
 // attempt is a real request (the Client does not remember a refused key for the
 // messageId), so an entry is given up on only after MaxAttempts sends that failed.
-func TestForwarder_RefusedKeyThenOtherFailure(t *testing.T) {
+func TestForwarder_RefusedKeyThenOtherFailure_RuleO4(t *testing.T) {
 	var calls atomic.Int32
 	regal := newFakeRegal(t, func(body) failure {
 		switch calls.Add(1) {
@@ -722,10 +722,10 @@ func TestForwarder_RefusedKeyThenOtherFailure(t *testing.T) {
 	assert.Equal(t, []int{1}, got["u00"])
 }
 
-// TestForwarder_UnknownCountsOnlyWhatMayBeRecorded: a send cut off by Stop while it
+// TestForwarder_UnknownCountsOnlyWhatMayBeRecorded_RuleO4: a send cut off by Stop while it
 // waits out a 429's Retry-After recorded nothing, and is not counted Unknown; one cut
 // off while its request is out is.
-func TestForwarder_UnknownCountsOnlyWhatMayBeRecorded(t *testing.T) {
+func TestForwarder_UnknownCountsOnlyWhatMayBeRecorded_RuleO4(t *testing.T) {
 	for _, tc := range []struct {
 		answer  failure
 		unknown int64

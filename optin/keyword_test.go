@@ -220,10 +220,10 @@ func FuzzClassifyKeyword(f *testing.F) {
 	})
 }
 
-// TestKeywordRecords_longOptOutKeptAsSent: an opt-out's text over 1,600 bytes is cut,
+// TestKeywordRecords_longOptOutKeptAsSent_RuleC7: an opt-out's text over 1,600 bytes is cut,
 // not normalized: the evidence is the body as sent (Rule C7). Only a padded START is
 // kept as its word (Rule G6).
-func TestKeywordRecords_longOptOutKeptAsSent(t *testing.T) {
+func TestKeywordRecords_longOptOutKeptAsSent_RuleC7(t *testing.T) {
 	body := "Please STOP texting me, I'm not interested! " + strings.Repeat("I said so. ", 160)
 	opts := optin.KeywordOptions{ContainedOptsOut: true}
 	recs := optin.KeywordRecords(optin.ClassifyKeyword(body, opts), optin.InboundSMS{Phone: "+19545552399", Body: body, Time: time.Unix(1, 0)}, opts)
@@ -236,11 +236,11 @@ func TestKeywordRecords_longOptOutKeptAsSent(t *testing.T) {
 	assert.Equal(t, "START", recs[0].Text)
 }
 
-// TestAcross_manyViews: deciding across many views (a phone that many contacts share)
+// TestAcross_manyViews_RuleG1: deciding across many views (a phone that many contacts share)
 // costs a sort of their records, not a comparison of every pair: 40,000 views, each
 // with a record of its own, are decided in a fraction of a second where a pairwise join
 // took six.
-func TestAcross_manyViews(t *testing.T) {
+func TestAcross_manyViews_RuleG1(t *testing.T) {
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	views := make([]optin.View, 40000)
 	for i := range views {

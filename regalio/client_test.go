@@ -394,10 +394,10 @@ func TestClientConcurrentSends(t *testing.T) {
 	assert.Equal(t, 5, s.count(), "five messageIds, five requests")
 }
 
-// TestUncertain: a Send stopped by its context may have been recorded only when an
+// TestUncertain_RuleO4: a Send stopped by its context may have been recorded only when an
 // attempt got no answer or a 5xx, or a request was out when it stopped; one answered
 // only 429 recorded nothing (the Forwarder counts the first kind as Unknown).
-func TestUncertain(t *testing.T) {
+func TestUncertain_RuleO4(t *testing.T) {
 	stop := func(context.Context, time.Duration) error { return context.Canceled } // ctx ends during the wait
 	for _, tt := range []struct {
 		name      string
@@ -442,9 +442,9 @@ func TestUncertain(t *testing.T) {
 	})
 }
 
-// TestClientRedirects: a 307 or 308 is followed with the body sent again; a 301, 302
+// TestClientRedirects_RuleR2: a 307 or 308 is followed with the body sent again; a 301, 302
 // or 303 is a refusal, since Go's client would repeat the POST as a GET without it.
-func TestClientRedirects(t *testing.T) {
+func TestClientRedirects_RuleR2(t *testing.T) {
 	for _, code := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 		c, s, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/v2/events", code) }, status(200, ""))
 		require.NoError(t, c.Send(t.Context(), "m1", []byte(body)), code)

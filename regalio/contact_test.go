@@ -76,10 +76,10 @@ func TestFromRecord(t *testing.T) {
 	}
 }
 
-// TestFromContact_unmappedKeysMasked: an unknown address sub-key is the sender's text,
+// TestFromContact_unmappedKeysMasked_RuleR1: an unknown address sub-key is the sender's text,
 // which may be an email or a phone: its regal.unmapped diagnostic, which the Forwarder
 // logs, masks it (RULES.md, X) and cuts it to 255 characters.
-func TestFromContact_unmappedKeysMasked(t *testing.T) {
+func TestFromContact_unmappedKeysMasked_RuleR1(t *testing.T) {
 	c := contact.New("c-1")
 	long := strings.Repeat("k", 300)
 	ch := (*contactcore.Contact)(c).ApplyTraits(&event.Message{Kind: event.Identify, MessageID: "m1", UserID: "u1", Time: time.Unix(0, 0),
@@ -102,9 +102,9 @@ func TestFromContact_unmappedKeysMasked(t *testing.T) {
 	assert.Contains(t, fields, "address.+* *** *** 2399")
 }
 
-// TestMaskExcerpt: a refusal's excerpt masks emails and phones in the usual forms as
+// TestMaskExcerpt_RuleX: a refusal's excerpt masks emails and phones in the usual forms as
 // MaskEmail and MaskPhone do, and numbers written with other separators or digits too.
-func TestMaskExcerpt(t *testing.T) {
+func TestMaskExcerpt_RuleX(t *testing.T) {
 	for _, in := range []string{"954–555–2399", "954/555/2399", "９５４５５５２３９９", "954\u00a0555\u00a02399", "+1 (954) 555-2399"} {
 		got := maskExcerpt([]byte(`{"message":"bad phone ` + in + `"}`))
 		assert.NotContains(t, got, "555", in)

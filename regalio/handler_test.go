@@ -287,10 +287,10 @@ func TestHandlerLongEventIDNotEchoed(t *testing.T) {
 	}
 }
 
-// TestHandlerEventSizeLimit: an event over 32 KB of compact JSON, Segment's limit on
+// TestHandlerEventSizeLimit_RuleR4: an event over 32 KB of compact JSON, Segment's limit on
 // one message (Rule D7), which each event becomes, is no event: alone it is refused
 // (400), in an array it fails alone (regal.invalid) and the others go on.
-func TestHandlerEventSizeLimit(t *testing.T) {
+func TestHandlerEventSizeLimit_RuleR4(t *testing.T) {
 	s := &recordingSink{}
 	h := newTestHandler(t, s.sink, nil)
 	big := `{"name":"call.completed","eventId":"big","properties":{"pad":"` + strings.Repeat("a", 33<<10) + `"}}`

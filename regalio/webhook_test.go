@@ -181,10 +181,10 @@ func TestMessageIdentity(t *testing.T) {
 	}
 }
 
-// TestAbout: the phone, else the email, a Regal event is about, read from the message
+// TestAbout_RuleR5: the phone, else the email, a Regal event is about, read from the message
 // the Processor gets (Rules R5, G8); the anonymousId of an event without a userId is
 // made from the same answer.
-func TestAbout(t *testing.T) {
+func TestAbout_RuleR5(t *testing.T) {
 	const traits = `"traits":{"phone":"+13125550100","email":"t@traits.example"}`
 	tests := []struct {
 		name, body, phone, email string
@@ -232,10 +232,10 @@ func TestAbout(t *testing.T) {
 	}
 }
 
-// TestAbout_anonymousID: a message naming no phone otherwise (a track from Regal's
+// TestAbout_anonymousID_RuleR5: a message naming no phone otherwise (a track from Regal's
 // Segment source, say) is about the phone of an anonymousId that is AnonymousIDPrefix
 // and a number, not of one that is an email's.
-func TestAbout_anonymousID(t *testing.T) {
+func TestAbout_anonymousID_RuleR5(t *testing.T) {
 	str := func(s string) json.RawMessage { b, _ := json.Marshal(s); return b }
 	for _, tt := range []struct{ event, anon, phone string }{
 		{EventUnsubscribed, AnonymousIDPrefix + "+19545552399", "+19545552399"},

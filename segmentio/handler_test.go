@@ -814,10 +814,10 @@ func TestHandler_LongMessageIDNotEchoed_RuleD6(t *testing.T) {
 	}
 }
 
-// TestHandler_declaredLengthNotPreallocated: a declared Content-Length is only a claim:
+// TestHandler_declaredLengthNotPreallocated_RuleD7: a declared Content-Length is only a claim:
 // the handler sets aside at most 64 KB for a body before it arrives, so that clients
 // declaring 500 KB and sending nothing cannot make each connection hold 500 KB.
-func TestHandler_declaredLengthNotPreallocated(t *testing.T) {
+func TestHandler_declaredLengthNotPreallocated_RuleD7(t *testing.T) {
 	h := NewHandler((&fakeSink{}).sink, nil)
 	serveOne := func() uint64 {
 		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("[]"))

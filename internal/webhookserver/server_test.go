@@ -61,10 +61,10 @@ func TestRoutesOff(t *testing.T) {
 	assert.Contains(t, body, "deliveries are POSTed")
 }
 
-// TestUncleanPaths: a path with "..", "." or "//" gets the JSON 404 every path but the
+// TestUncleanPaths_RuleD9: a path with "..", "." or "//" gets the JSON 404 every path but the
 // routes' gets, not ServeMux's redirect to the cleaned path (whose Location would echo
 // the sender's path); a route with a trailing slash is any other path.
-func TestUncleanPaths(t *testing.T) {
+func TestUncleanPaths_RuleD9(t *testing.T) {
 	h := NewHandler(Config{Store: memstore.New()}, nil, nil)
 	for _, p := range []string{"/v1/track/../../+19545552399", "/v1/./track", "//v1/track", "/v1//track", "//", "/healthz/."} {
 		rec := httptest.NewRecorder()
@@ -174,9 +174,9 @@ type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
-// TestUncleanPaths_escapedUserID: the check reads the path as sent: a userId holding
+// TestUncleanPaths_escapedUserID_RuleD9: the check reads the path as sent: a userId holding
 // "//" or "/../", escaped in the path, is still served.
-func TestUncleanPaths_escapedUserID(t *testing.T) {
+func TestUncleanPaths_escapedUserID_RuleD9(t *testing.T) {
 	h := NewHandler(Config{Store: memstore.New()}, nil, nil)
 	for _, id := range []string{"https://example.com/users/42", "a//b", "x/../y"} {
 		body := `{"type":"identify","userId":"` + id + `","messageId":"m-` + url.PathEscape(id) + `","traits":{"firstName":"A"}}`
