@@ -120,11 +120,7 @@ func TestRegalSnakeCaseNullTraitPhone_RuleR5(t *testing.T) {
 	for _, null := range []string{`null`, `""`} {
 		unsub := `{"contact_phone":"+19545552399","event_id":"snake2","name":"contact.unsubscribed",` +
 			`"original_timestamp":"` + at + `","properties":{"channel":"sms","timestamp":"` + at + `"},"traits":{"phone":` + null + `}}`
-		for _, order := range [][]int{{0, 1}, {1, 0}} {
-			f := newFixture(t, nil)
-			f.replay([]string{regalIdentify, unsub}, order)
-			assert.Equal(t, diag.GuardOptedOut, f.guardReason("+19545552399", optin.SMS, rfc("2024-03-01T15:00:00Z")), "phone %s, order %v", null, order)
-		}
+		guardInOrders(t, nil, []string{regalIdentify, unsub}, [][]int{{0, 1}, {1, 0}}, "+19545552399", optin.SMS, rfc("2024-03-01T15:00:00Z"), diag.GuardOptedOut, "phone "+null)
 	}
 }
 

@@ -43,6 +43,18 @@ func (f *fixture) guardReason(phone string, ch optin.Channel, at time.Time) diag
 	return d.Reason
 }
 
+// guardInOrders replays msgs in each of orders, each on a fixture of its own made with
+// opts, and checks the Guard's reason for phone on ch at at: the same, want, in every
+// order (Rules G1, S3). label names the case in failures.
+func guardInOrders(t *testing.T, opts *regalkit.Options, msgs []string, orders [][]int, phone string, ch optin.Channel, at time.Time, want diag.Code, label string) {
+	t.Helper()
+	for _, order := range orders {
+		f := newFixture(t, opts)
+		f.replay(msgs, order)
+		assert.Equal(t, want, f.guardReason(phone, ch, at), "%s order %v", label, order)
+	}
+}
+
 // TestGuard_RegalConsentAboutAnotherPhone_RuleG1: a Regal consent event without a
 // userId is about its properties.phone, which may not be the phone its traits name
 // (the Regal contact's primary). When it finds no contact, it stays on the anonymous
@@ -53,11 +65,7 @@ func TestGuard_RegalConsentAboutAnotherPhone_RuleG1(t *testing.T) {
 			"traits":{"phones":{"+19545552399":{"voiceOptIn":{"subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}},"+12125550123":{}}}}`,
 		`{"name":"contact.unsubscribed","eventId":"e1","originalTimestamp":"1709294460","properties":{"channel":"voice","phone":"+19545552399"},"traits":{"phone":"+12125550123"}}`,
 	}
-	for _, order := range [][]int{{1, 0}, {0, 1}} {
-		f := newFixture(t, nil)
-		f.replay(msgs, order)
-		assert.Equal(t, diag.GuardOptedOut, f.guardReason("+19545552399", optin.Voice, rfc("2024-03-01T15:00:00Z")), "order %v", order)
-	}
+	guardInOrders(t, nil, msgs, [][]int{{1, 0}, {0, 1}}, "+19545552399", optin.Voice, rfc("2024-03-01T15:00:00Z"), diag.GuardOptedOut, "")
 }
 
 // TestGuard_MatchedRegalOptOutStaysWithThePhone_RuleG1: a Regal opt-out without a
@@ -73,11 +81,8 @@ func TestGuard_MatchedRegalOptOutStaysWithThePhone_RuleG1(t *testing.T) {
 		`{"type":"track","messageId":"m4","userId":"u1","anonymousId":"a1","event":"Viewed","timestamp":"2024-03-01T12:05:00Z"}`,
 		`{"name":"contact.unsubscribed","eventId":"e3","originalTimestamp":"1709294700","properties":{"channel":"voice","phone":"` + phone + `"},"traits":{"phone":"` + phone + `"}}`,
 	}
-	for _, order := range [][]int{{0, 1, 3, 2}, {0, 1, 2, 3}, {3, 0, 1, 2}, {2, 0, 3, 1}, {1, 3, 0, 2}} {
-		f := newFixture(t, nil)
-		f.replay(msgs, order)
-		assert.Equal(t, diag.GuardOptedOut, f.guardReason(phone, optin.Voice, rfc("2024-03-01T15:00:00Z")), "order %v", order)
-	}
+	guardInOrders(t, nil, msgs, [][]int{{0, 1, 3, 2}, {0, 1, 2, 3}, {3, 0, 1, 2}, {2, 0, 3, 1}, {1, 3, 0, 2}},
+		phone, optin.Voice, rfc("2024-03-01T15:00:00Z"), diag.GuardOptedOut, "")
 }
 
 // TestGuard_RegalOptOutEveryDoor_RuleG1: a Regal opt-out without a userId counts for
@@ -109,11 +114,7 @@ func TestGuard_RegalOptOutEveryDoor_RuleG1(t *testing.T) {
 			opts: &regalkit.Options{Region: "GB"},
 		},
 	} {
-		for _, order := range [][]int{{1, 0}, {0, 1}} {
-			f := newFixture(t, tc.opts)
-			f.replay(tc.msgs, order)
-			assert.Equal(t, diag.GuardOptedOut, f.guardReason(tc.phone, optin.SMS, rfc("2024-03-01T15:00:00Z")), "%s, order %v", tc.name, order)
-		}
+		guardInOrders(t, tc.opts, tc.msgs, [][]int{{1, 0}, {0, 1}}, tc.phone, optin.SMS, rfc("2024-03-01T15:00:00Z"), diag.GuardOptedOut, tc.name)
 	}
 }
 
@@ -129,11 +130,8 @@ func TestGuard_RegalOptOutOnALinkedAnonymousContact_RuleG1(t *testing.T) {
 		`{"type":"track","event":"contact.unsubscribed","eventSource":"Regal Voice","anonymousId":"a2","messageId":"m2","timestamp":"2024-03-01T12:05:00Z","properties":{"channel":"SMS","phone":"+19545552399"}}`,
 		`{"type":"identify","userId":"u3","anonymousId":"a2","messageId":"m3","timestamp":"2024-03-01T12:01:00Z","traits":{}}`,
 	}
-	for _, order := range [][]int{{3, 2, 1, 0}, {0, 1, 2, 3}, {1, 0, 3, 2}, {0, 1, 3, 2}} {
-		f := newFixture(t, nil)
-		f.replay(msgs, order)
-		assert.Equal(t, diag.GuardOptedOut, f.guardReason("+19545552399", optin.SMS, rfc("2024-03-01T14:00:00Z")), "order %v", order)
-	}
+	guardInOrders(t, nil, msgs, [][]int{{3, 2, 1, 0}, {0, 1, 2, 3}, {1, 0, 3, 2}, {0, 1, 3, 2}},
+		"+19545552399", optin.SMS, rfc("2024-03-01T14:00:00Z"), diag.GuardOptedOut, "")
 }
 
 // TestGuard_RegalTraitsNotApplied_RuleR5: with ApplyContextTraits on, a Regal event
@@ -169,11 +167,7 @@ func TestGuard_AnonymousContactThatLostThePhone_RuleG1(t *testing.T) {
 		`{"type":"identify","messageId":"m2","anonymousId":"a1","timestamp":"2024-03-01T12:02:00Z","traits":{"phones":{"` + phone + `":null}}}`,
 		`{"eventId":"e1","name":"call.completed","traits":{"phone":"` + phone + `"},"originalTimestamp":"1709294700","eventSource":"Regal Voice"}`,
 	}
-	for _, order := range [][]int{{0, 1, 2}, {0, 2, 1}} {
-		f := newFixture(t, nil)
-		f.replay(msgs, order)
-		assert.Equal(t, diag.GuardNotSubscribed, f.guardReason(phone, optin.SMS, rfc("2024-03-01T20:00:00Z")), "order %v", order)
-	}
+	guardInOrders(t, nil, msgs, [][]int{{0, 1, 2}, {0, 2, 1}}, phone, optin.SMS, rfc("2024-03-01T20:00:00Z"), diag.GuardNotSubscribed, "")
 }
 
 // TestRegalRegister_identicalRecordsJoin_RuleC7: two Regal events from Regal's
@@ -219,11 +213,8 @@ func TestGuard_RehomeGoesToThePhonesRegister_RuleG1(t *testing.T) {
 		`{"name":"call.completed","eventId":"e3","originalTimestamp":"1709294460","traits":{"phone":"` + p + `"}}`,
 		`{"type":"delete","messageId":"m3","userId":"u1","timestamp":"2024-03-01T12:09:00Z"}`,
 	}
-	for _, order := range [][]int{{0, 1, 2, 3, 4, 5}, {0, 2, 3, 4, 5, 1}, {1, 0, 2, 3, 4, 5}, {0, 2, 1, 3, 5, 4}} {
-		f := newFixture(t, nil)
-		f.replay(msgs, order)
-		assert.Equal(t, diag.GuardOptedOut, f.guardReason(p, optin.SMS, rfc("2024-03-01T15:00:00Z")), "order %v", order)
-	}
+	guardInOrders(t, nil, msgs, [][]int{{0, 1, 2, 3, 4, 5}, {0, 2, 3, 4, 5, 1}, {1, 0, 2, 3, 4, 5}, {0, 2, 1, 3, 5, 4}},
+		p, optin.SMS, rfc("2024-03-01T15:00:00Z"), diag.GuardOptedOut, "")
 }
 
 // TestGuard_DecidingRecordInEveryOrder_RuleG1: the same consent kept by the phone's
@@ -333,10 +324,6 @@ func TestGuard_RegalConsentNamingNoPhone_RuleR5(t *testing.T) {
 		if len(tc.msgs) == 3 {
 			orders = [][]int{{0, 1, 2}, {1, 0, 2}, {2, 1, 0}, {1, 2, 0}}
 		}
-		for _, order := range orders {
-			f := newFixture(t, nil)
-			f.replay(tc.msgs, order)
-			assert.Equal(t, tc.want, f.guardReason("+19545552399", optin.SMS, at), "%s, order %v", tc.name, order)
-		}
+		guardInOrders(t, nil, tc.msgs, orders, "+19545552399", optin.SMS, at, tc.want, tc.name)
 	}
 }
