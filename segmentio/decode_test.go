@@ -95,6 +95,16 @@ func TestDecode_RuleD2_types(t *testing.T) {
 	require.ErrorAs(t, err, &ute)
 	assert.LessOrEqual(t, len(ute.Type), 32)
 
+	// No type at all is not one of the seven either (RULES.md's code table); a type
+	// that is not a string is a field of an impossible type (TestDecode_fieldErrors).
+	for _, in := range []string{`{"userId":"u"}`, `{"type":"","userId":"u"}`, `{"type":null,"userId":"u"}`} {
+		_, err = decodeOne(t, in)
+		require.ErrorAs(t, err, &ute, in)
+		assert.Empty(t, ute.Type, in)
+		assert.Equal(t, diag.MessageUnsupportedType, CodeOf(err), in)
+		assert.Contains(t, err.Error(), "no type", in)
+	}
+
 	results, err := DecodeAll([]byte(`[{"type":"track","event":"A","userId":"u"},{"type":"trackk","event":"B","userId":"u"},{"type":"track","event":"C","userId":"u"}]`), nil)
 	require.NoError(t, err)
 	require.Len(t, results, 3)
@@ -107,7 +117,6 @@ func TestDecode_RuleD2_types(t *testing.T) {
 // TestDecode_fieldErrors: valid JSON of the wrong shape is refused with the field named.
 func TestDecode_fieldErrors(t *testing.T) {
 	tests := []struct{ in, field string }{
-		{`{"userId":"u"}`, "type"},
 		{`{"type":1,"userId":"u"}`, "type"},
 		{`{"type":"identify","userId":true}`, "userId"},
 		{`{"type":"identify","userId":"u","anonymousId":{}}`, "anonymousId"},
@@ -232,6 +241,19 @@ func TestDecode_RuleD1_envelopeMerge(t *testing.T) {
 	} {
 		_, err = DecodeAll([]byte(in), nil)
 		assert.ErrorAs(t, err, new(*DuplicateKeyError), in)
+	}
+
+	// An object that is both a message and an envelope is refused whole: taking either
+	// would drop the other without a word (nothing is dropped silently).
+	for _, in := range []string{
+		`{"type":"identify","userId":"a","batch":[]}`,
+		`{"type":"identify","userId":"a","batch":[{"type":"track","event":"E","userId":"b"}]}`,
+		`{"batch":[{"type":"track","event":"E","userId":"b"}],"type":null}`,
+	} {
+		_, err = DecodeAll([]byte(in), nil)
+		require.ErrorAs(t, err, &fe, in)
+		assert.Equal(t, "type", fe.Field, in)
+		assert.Equal(t, diag.MessageInvalid, CodeOf(err), in)
 	}
 }
 

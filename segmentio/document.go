@@ -219,6 +219,12 @@ func (s *decodeState) findEnvelope() (int, error) {
 		}
 		seen[string(key)] = true
 	}
+	// An object with both a "type" and a "batch" is a message and an envelope at once:
+	// taking the batch would drop the message without a word, taking the message would
+	// drop the batch. It is refused whole (Rule D1; nothing is dropped silently).
+	if seen["type"] {
+		return -1, &FieldError{Field: "type", Reason: "a batch envelope has no type: send the message as an item of its batch"}
+	}
 	return batch, s.checkEnvelope(env)
 }
 

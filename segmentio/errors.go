@@ -114,13 +114,18 @@ func (e *DuplicateKeyError) Unwrap() error { return ErrInvalidMessage }
 // Code returns diag.MessageInvalid.
 func (e *DuplicateKeyError) Code() diag.Code { return diag.MessageInvalid }
 
-// UnsupportedTypeError is a message whose type is not one of the seven (Rule D2).
+// UnsupportedTypeError is a message whose type is not one of the seven (Rule D2),
+// or that has none (no `type` key, where the endpoint names no type either). A type
+// that is not a string is a [*FieldError].
 type UnsupportedTypeError struct {
-	Type string // the type as sent, masked (see diag.Mask) and cut to 32 bytes
+	Type string // the type as sent, masked (see diag.Mask) and cut to 32 bytes; "" for none
 }
 
 // Error describes the problem without quoting the input.
 func (e *UnsupportedTypeError) Error() string {
+	if e.Type == "" {
+		return "segmentio: message has no type; want one of identify, track, page, screen, group, alias, delete"
+	}
 	return "segmentio: unsupported message type " + strconv.Quote(e.Type)
 }
 

@@ -218,7 +218,7 @@ func TestHandler_RuleD9_typedEndpoints(t *testing.T) {
 		{"a batch", "/v1/identify", `{"batch":[` + untyped("x", `"traits":{}`) + `]}`, "not a batch"},
 		{"two messages", "/v1/page", untyped("x", `"name":"A"`) + "\n" + untyped("y", `"name":"B"`) + "\n", "not several messages"},
 		{"invalid for its type", "/v1/track", untyped("x", `"name":"no event"`), "needs a non-empty event name"},
-		{"no type elsewhere", "/v1/unknown", untyped("x", `"event":"E"`), "type: missing"},
+		{"no type elsewhere", "/v1/unknown", untyped("x", `"event":"E"`), "message has no type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := len(sink.messages())

@@ -120,7 +120,7 @@ func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, to
 	}
 	if !hasType {
 		if s.kind == 0 {
-			return &FieldError{Field: "type", Reason: "missing"}
+			return &UnsupportedTypeError{} // Rule D2: no type is not one of the seven
 		}
 		m.Kind = s.kind
 		return m.Validate()
