@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
+
+	"github.com/regalkit/regalkit/internal/jsonvalue"
 )
 
 // Signature errors (Rule D8).
@@ -18,8 +20,12 @@ var (
 
 // VerifySignature checks a Segment webhook signature (Rule D8): header is the
 // X-Signature value, hex(HMAC-SHA1(secret, signed bytes)), where the signed bytes are
-// the raw body, or, for a body that is a JSON array, its first element exactly as it
-// appears in the body. Nothing is re-encoded. The comparison takes constant time.
+// the raw body, or, for a body that is a JSON array, its first element as compact JSON
+// text. Segment sends compact JSON, so that element is taken exactly as it appears in
+// the body; for a body with whitespace inside its first element (one printed with
+// indentation on its way), the element with that whitespace removed is accepted too.
+// Nothing is re-encoded: removing whitespace between tokens leaves every string and
+// number as sent. The comparisons take constant time.
 //
 // It returns nil for a match, ErrNoSignature when header or secret is empty, and
 // ErrSignature otherwise (including a header that is not hex and an array body with no
@@ -33,14 +39,28 @@ func VerifySignature(body []byte, header string, secret []byte) error {
 	if err != nil || len(want) != sha1.Size {
 		return ErrSignature
 	}
-	signed := body
-	if i := firstNonSpace(body); i < len(body) && body[i] == '[' {
-		first, ok := firstElement(body[i:])
-		if !ok {
-			return ErrSignature
-		}
-		signed = first
+	i := firstNonSpace(body)
+	if i >= len(body) || body[i] != '[' {
+		return check(body, want, secret)
 	}
+	first, ok := firstElement(body[i:])
+	if !ok {
+		return ErrSignature
+	}
+	if check(first, want, secret) == nil {
+		return nil
+	}
+	var sc jsonvalue.Scanner
+	compact, shared, err := sc.CompactShared(nil, first)
+	if err != nil || shared {
+		return ErrSignature // not JSON, or compact already and checked above
+	}
+	return check(compact, want, secret)
+}
+
+// check compares hex-decoded want with the HMAC-SHA1 of signed under secret, in
+// constant time.
+func check(signed, want, secret []byte) error {
 	mac := hmac.New(sha1.New, secret)
 	mac.Write(signed)
 	if !hmac.Equal(mac.Sum(nil), want) {
