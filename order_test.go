@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -22,13 +23,23 @@ import (
 // kind the order-independence promise covers (Rule S3), with traits, phones, opt-ins,
 // opt-in events, Regal's consent events, anonymous-only messages, links and shared
 // anonymous IDs, aliases from anonymous IDs and from userIds (their own included),
-// deletes, equal timestamps and missing messageIds.
+// deletes, equal timestamps, times from receivedAt or Segment's clock-skew correction,
+// and missing messageIds.
 func genPayload(t *rapid.T, i int) string {
 	users := []string{"u1", "u2", "u3"}
 	anons := []string{"a1", "a2", "a3", "u3", // u3 is an anonymousId too: an alias of u3 then also links it (Rules I3, I5)
 		"sms-keyword:+19545552399"} // a phone's keyword register, which a message may not name (Rule D6)
-	fields := []string{
-		`"timestamp":"` + t0.Add(time.Duration(rapid.IntRange(0, 12).Draw(t, "minute"))*time.Minute).Format(time.RFC3339) + `"`,
+	at := func(label string) string {
+		return `"` + t0.Add(time.Duration(rapid.IntRange(0, 12).Draw(t, label))*time.Minute).Format(time.RFC3339) + `"`
+	}
+	var fields []string
+	switch rapid.IntRange(0, 9).Draw(t, "time from") { // Rule D5's sources
+	case 0: // receivedAt alone: with no messageId, it is part of the derived one (E2)
+		fields = append(fields, `"receivedAt":`+at("minute"))
+	case 1: // Segment's clock-skew correction
+		fields = append(fields, `"originalTimestamp":`+at("minute"), `"sentAt":`+at("sent minute"), `"receivedAt":`+at("received minute"))
+	default:
+		fields = append(fields, `"timestamp":`+at("minute"))
 	}
 	if rapid.IntRange(0, 9).Draw(t, "no messageId?") > 0 {
 		fields = append(fields, fmt.Sprintf(`"messageId":"m%02d"`, i)) // else derived (Rule E2)
@@ -128,9 +139,20 @@ func drawPayloads(t *rapid.T, max int) []string {
 	payloads := make([]string, rapid.IntRange(1, max).Draw(t, "messages"))
 	for i := range payloads {
 		payloads[i] = genPayload(t, i)
+		// The same call at another time, told by receivedAt only: with no messageId of
+		// its own it is another message, not a re-delivery (Rules D5, E2).
+		if i > 0 && rapid.IntRange(0, 5).Draw(t, "later copy?") == 0 {
+			if p := payloads[rapid.IntRange(0, i-1).Draw(t, "copied")]; strings.Contains(p, `"receivedAt"`) && !strings.Contains(p, `"messageId"`) {
+				payloads[i] = receivedAtRE.ReplaceAllString(p, `"receivedAt":`+
+					`"`+t0.Add(time.Duration(rapid.IntRange(0, 12).Draw(t, "copy minute"))*time.Minute).Format(time.RFC3339)+`"`)
+			}
+		}
 	}
 	return payloads
 }
+
+// receivedAtRE finds a genPayload's receivedAt.
+var receivedAtRE = regexp.MustCompile(`"receivedAt":"[^"]*"`)
 
 // fataler is what state and replayAll need of *testing.T and *rapid.T.
 type fataler interface {

@@ -18,15 +18,21 @@ const DerivedIDPrefix = "derived-"
 // category, timestamp, originalTimestamp, traits, properties and context, each in a
 // canonical JSON form (object keys sorted, strings minimally escaped, numbers as
 // written), and the top-level eventSource when there is one (it marks Regal's events,
-// Rule R5). Left out are messageId, sentAt and receivedAt (they change from one delivery
-// to the next), integrations (routing, not content), channel, version and the other
-// unknown top-level keys. Two calls with the same content and no timestamps therefore get the
-// same ID. The result is DerivedIDPrefix and 32 hex digits (128 bits of SHA-256).
+// Rule R5). receivedAt, and sentAt, count only when they take part in the message's
+// time (Rule D5: no timestamp, and receivedAt alone or Segment's clock-skew correction
+// decides it): two messages that differ there happened at different times, and taking
+// them for one would make the one that arrived first win (Rule S3). Otherwise they are
+// left out, as are messageId, integrations (routing, not content), channel, version and
+// the other unknown top-level keys. Two calls with the same content and no timestamps at
+// all therefore get the same ID. The result is DerivedIDPrefix and 32 hex digits (128
+// bits of SHA-256).
 //
 // The timestamps are the raw ones of Timestamps, as sent; Time, which the decoder
-// works out from them and from receivedAt (Rule D5), is not read. A message built in Go
-// with only Time set, and no messageId, is therefore the same message at every Time:
-// give it a MessageID of its own, or its time in Timestamps.Timestamp.
+// works out from them (Rule D5), is not read. A message built in Go with only Time set,
+// and no messageId, is therefore the same message at every Time: give it a MessageID of
+// its own, or its time in Timestamps.Timestamp. A receiver that stamps receivedAt on
+// arrival (segmentio.Handler does, for tracking-API calls without one) derives the ID
+// before it stamps, so that a client's retry is still the same message.
 func DeriveMessageID(m *Message) string {
 	buf := make([]byte, 0, 512)
 	field := func(name string, raw []byte) {
@@ -70,6 +76,12 @@ func DeriveMessageID(m *Message) string {
 	field("originalTimestamp", m.Timestamps.OriginalTimestamp)
 	str("previousId", m.PreviousID)
 	object("properties", m.Properties)
+	if recv, sent := m.Timestamps.arrivalDecides(); recv {
+		field("receivedAt", m.Timestamps.ReceivedAt)
+		if sent {
+			field("sentAt", m.Timestamps.SentAt)
+		}
+	}
 	field("timestamp", m.Timestamps.Timestamp)
 	object("traits", m.Traits)
 	str("type", m.Kind.String())

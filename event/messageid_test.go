@@ -63,6 +63,51 @@ func TestDeriveMessageID_RuleE2(t *testing.T) {
 	assert.Equal(t, DeriveMessageID(&bad), DeriveMessageID(&bad), "deterministic even for invalid values")
 }
 
+// TestDeriveMessageID_RuleS3_arrivalTimes: receivedAt and sentAt are part of a
+// derived ID exactly when they take part in the message's time (Rule D5): two messages
+// that differ there happened at different times, and taking one for a re-delivery of
+// the other would let the one that arrived first win.
+func TestDeriveMessageID_RuleS3_arrivalTimes(t *testing.T) {
+	raw := func(s string) json.RawMessage {
+		if s == "" {
+			return nil
+		}
+		return json.RawMessage(`"` + s + `"`)
+	}
+	id := func(ts, orig, sent, recv string) string {
+		m := Message{Kind: Identify, UserID: "u1", Traits: Object{{Key: "firstName", Value: json.RawMessage(`"X"`)}},
+			Timestamps: Timestamps{Timestamp: raw(ts), OriginalTimestamp: raw(orig), SentAt: raw(sent), ReceivedAt: raw(recv)}}
+		return DeriveMessageID(&m)
+	}
+	const (
+		t1 = "2024-03-01T12:01:00Z"
+		t2 = "2024-03-01T12:05:00Z"
+		t3 = "2024-03-01T12:03:00Z"
+	)
+	for _, tc := range []struct {
+		name   string
+		a, b   [4]string // timestamp, originalTimestamp, sentAt, receivedAt
+		differ bool
+	}{
+		{"receivedAt alone is the time", [4]string{"", "", "", t1}, [4]string{"", "", "", t2}, true},
+		{"receivedAt and sentAt correct the clock", [4]string{"", t3, t1, t2}, [4]string{"", t3, t2, t2}, true},
+		{"receivedAt in the correction", [4]string{"", t3, t1, t1}, [4]string{"", t3, t1, t2}, true},
+		{"a timestamp decides", [4]string{t3, "", t1, t1}, [4]string{t3, "", t2, t2}, false},
+		{"originalTimestamp alone decides", [4]string{"", t3, "", t1}, [4]string{"", t3, "", t2}, false},
+		{"an unreadable timestamp does not", [4]string{"not a time", "", "", t1}, [4]string{"not a time", "", "", t2}, true},
+		{"sentAt without originalTimestamp is no correction", [4]string{"", "", t1, t2}, [4]string{"", "", t2, t2}, false},
+	} {
+		a, b := id(tc.a[0], tc.a[1], tc.a[2], tc.a[3]), id(tc.b[0], tc.b[1], tc.b[2], tc.b[3])
+		if tc.differ {
+			assert.NotEqual(t, a, b, tc.name)
+		} else {
+			assert.Equal(t, a, b, tc.name)
+		}
+	}
+	// No time at all: the same call is the same message (the processor's clock dates it).
+	assert.Equal(t, id("", "", "", ""), id("", "", "", ""))
+}
+
 // TestMessageIDTooLong_RuleD6: the limit counts characters, not bytes.
 func TestMessageIDTooLong_RuleD6(t *testing.T) {
 	assert.False(t, MessageIDTooLong(strings.Repeat("a", MaxMessageIDLength)))

@@ -68,6 +68,33 @@ func (ts Timestamps) EventTime() (time.Time, []diag.Diagnostic) {
 	return time.Time{}, diags
 }
 
+// arrivalDecides reports which of the delivery's own timestamps, receivedAt and sentAt,
+// take part in the event time EventTime works out (Rule D5): none when a timestamp or an
+// originalTimestamp alone decides it, receivedAt when it is the time, both for Segment's
+// clock-skew correction. DeriveMessageID hashes those that do.
+func (ts Timestamps) arrivalDecides() (recv, sent bool) {
+	parsed := func(raw json.RawMessage) (time.Time, bool) {
+		if raw == nil {
+			return time.Time{}, false
+		}
+		t, err := timestamp.ParseJSON(raw)
+		return t, err == nil
+	}
+	if _, ok := parsed(ts.Timestamp); ok {
+		return false, false
+	}
+	orig, okO := parsed(ts.OriginalTimestamp)
+	sentAt, okS := parsed(ts.SentAt)
+	recvAt, okR := parsed(ts.ReceivedAt)
+	switch {
+	case okR && okS && okO && skewedInRange(recvAt, sentAt, orig):
+		return true, true
+	case okO:
+		return false, false
+	}
+	return okR, false
+}
+
 // skewedInRange reports whether receivedAt - (sentAt - originalTimestamp) is a time
 // Rule D4 admits: the three are, but a clock skew of centuries would put it outside,
 // and time.Duration saturates past 292 years, which would make the sum wrong.

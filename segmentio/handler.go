@@ -363,6 +363,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m := &p.msgs[i]
 		m.Extra = dropWriteKey(m.Extra)
 		if received != nil && m.Timestamps.ReceivedAt == nil {
+			if m.MessageID == "" {
+				// Derived before receivedAt is stamped, which would make it part of the
+				// content: a client's retry of the call is the same message (Rule E2).
+				m.MessageID = event.DeriveMessageID(m)
+			}
 			m.Timestamps.ReceivedAt = received
 			m.Time, m.Diagnostics = m.Timestamps.EventTime() // Rule D5, with the new source
 			for j := range m.Diagnostics {

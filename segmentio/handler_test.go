@@ -779,6 +779,37 @@ func TestHandler_receivedAt(t *testing.T) {
 	}
 }
 
+// TestHandler_derivedIDBeforeReceivedAt_RuleE2: a tracking-API call without a
+// messageId gets the ID derived from its content before receivedAt is stamped, so that a
+// client's retry, stamped later, is the same message; the stamp still dates it (D5).
+func TestHandler_derivedIDBeforeReceivedAt_RuleE2(t *testing.T) {
+	clock := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, &HandlerOptions{Now: func() time.Time { return clock }})
+	body := `{"type":"track","event":"E","userId":"u"}`
+	for range 2 {
+		r := post(t, url+"/v1/track", body)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		clock = clock.Add(time.Minute)
+	}
+	msgs := sink.messages()
+	require.Len(t, msgs, 2)
+	assert.True(t, strings.HasPrefix(msgs[0].MessageID, event.DerivedIDPrefix), msgs[0].MessageID)
+	assert.Equal(t, msgs[0].MessageID, msgs[1].MessageID, "a retry is the same message")
+	assert.Equal(t, "2024-03-01T12:00:00Z", msgs[0].Time.Format(time.RFC3339))
+	assert.Equal(t, "2024-03-01T12:01:00Z", msgs[1].Time.Format(time.RFC3339))
+
+	// A receivedAt the call brought is content: another one is another message.
+	for _, recv := range []string{"2024-03-01T11:00:00Z", "2024-03-01T11:30:00Z"} {
+		r := post(t, url+"/v1/track", `{"type":"track","event":"E","userId":"u","receivedAt":"`+recv+`"}`)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+	}
+	msgs = sink.messages()
+	require.Len(t, msgs, 4)
+	assert.Empty(t, msgs[2].MessageID, "left to the processor to derive")
+	assert.NotEqual(t, event.DeriveMessageID(&msgs[2]), event.DeriveMessageID(&msgs[3]))
+}
+
 // TestHandler_EmptyDocumentsCount_RuleD7: documents that hold no message count as
 // items of the request, so that 2,499 of them and one message are 2,500, and accepted.
 func TestHandler_EmptyDocumentsCount_RuleD7(t *testing.T) {
