@@ -110,3 +110,30 @@ func TestContextTraits_buriedThenLinked_RuleS3(t *testing.T) {
 		assert.Equal(t, want, replayWith(t, order, variant{contextTraits: true}), "order %v", order)
 	})
 }
+
+// TestEventContext_keptWhole_RuleE1: an event keeps its whole context (Rule E1), as
+// Segment's mobile and browser libraries send it: campaign, device, os, app, a key of
+// the sender's own, values exact; only the channel is left out, being the message's
+// (Rule D3). Nothing is dropped silently.
+func TestEventContext_keptWhole_RuleE1(t *testing.T) {
+	const ctx = `{"ip":"203.0.113.9","library":{"name":"analytics-ios","version":"4.1.8"},` +
+		`"campaign":{"name":"spring","source":"newsletter","medium":"email"},` +
+		`"device":{"id":"B5372DB0-C21E","manufacturer":"Apple","model":"iPhone15,2"},` +
+		`"os":{"name":"iOS","version":"17.4"},"app":{"build":"3.0.1.545","version":"3.0.1"},` +
+		`"timezone":"America/Chicago","network":{"wifi":true},"screen":{"density":3},` +
+		`"loyaltyTier":12345678901234567890,"active":true}`
+	f := newFixture(t, nil)
+	f.send(`{"type":"track","userId":"u-ctx","event":"Viewed","messageId":"t-1","timestamp":"2024-03-01T13:00:00Z","context":` +
+		strings.TrimSuffix(ctx, "}") + `,"channel":"mobile"}}`)
+	c := f.user("u-ctx")
+	var got []string
+	for rec, err := range f.store.Events(context.Background(), c.ID(), contact.EventQuery{}) {
+		require.NoError(t, err)
+		b, err := rec.Context.MarshalJSON()
+		require.NoError(t, err)
+		got = append(got, string(b))
+	}
+	require.Len(t, got, 1)
+	assert.JSONEq(t, ctx, got[0])
+	assert.Contains(t, got[0], `12345678901234567890`, "a number digit for digit")
+}

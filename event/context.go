@@ -26,8 +26,10 @@ type WebPage struct {
 	Extra Object
 }
 
-// RecordContext is the part of a message's context kept with an event record (Rule
-// E1): where the event came from, and the context.traits the message carried.
+// RecordContext is the context kept with an event record (Rule E1): where the event
+// came from, the context.traits the message carried, and every other key of the
+// context (campaign, device, os, app, timezone, a key of the sender's own) as sent.
+// Only the context's channel is left out: it is the message's (Rule D3).
 type RecordContext struct {
 	IP        string  `json:"ip,omitempty"`
 	UserAgent string  `json:"userAgent,omitempty"`
@@ -39,6 +41,9 @@ type RecordContext struct {
 	// nothing is dropped silently; they change the contact only when the processor is
 	// asked to apply them (Rule T3 and its option).
 	Traits Object `json:"-"`
+	// Extra holds the context's other keys in input order, values exact, as
+	// [Context.Extra] does.
+	Extra Object `json:"-"`
 }
 
 // MarshalJSON writes the record context with library, page and traits as Segment
@@ -47,20 +52,25 @@ func (c RecordContext) MarshalJSON() ([]byte, error) {
 	return c.context().Object().AppendJSON(nil)
 }
 
-// UnmarshalJSON reads a context object into the parts a record keeps; other keys are
-// ignored.
+// UnmarshalJSON reads a context object into the parts a record keeps: all but a
+// channel.
 func (c *RecordContext) UnmarshalJSON(b []byte) error {
 	var ctx Context
 	if err := ctx.UnmarshalJSON(b); err != nil {
 		return err
 	}
-	*c = RecordContext{IP: ctx.IP, UserAgent: ctx.UserAgent, Locale: ctx.Locale, Library: ctx.Library, Page: ctx.Page, Traits: ctx.Traits}
+	*c = ctx.record()
 	return nil
 }
 
 // context returns c as a Context.
 func (c RecordContext) context() Context {
-	return Context{IP: c.IP, UserAgent: c.UserAgent, Locale: c.Locale, Library: c.Library, Page: c.Page, Traits: c.Traits}
+	return Context{IP: c.IP, UserAgent: c.UserAgent, Locale: c.Locale, Library: c.Library, Page: c.Page, Traits: c.Traits, Extra: c.Extra}
+}
+
+// record returns what of c a record keeps: all but the channel.
+func (c Context) record() RecordContext {
+	return RecordContext{IP: c.IP, UserAgent: c.UserAgent, Locale: c.Locale, Library: c.Library, Page: c.Page, Traits: c.Traits, Extra: c.Extra}
 }
 
 // IsZero reports whether c holds nothing.
@@ -79,7 +89,7 @@ func (c Context) IsZero() bool {
 
 // IsZero reports whether c holds nothing.
 func (c RecordContext) IsZero() bool {
-	return c.IP == "" && c.UserAgent == "" && c.Locale == "" && c.Library.IsZero() && c.Page.IsZero() && c.Traits == nil
+	return c.IP == "" && c.UserAgent == "" && c.Locale == "" && c.Library.IsZero() && c.Page.IsZero() && c.Traits == nil && c.Extra == nil
 }
 
 // NewContext builds a Context from the members of a context object. A known key with a

@@ -13,14 +13,7 @@ func (m *Message) Record() (Record, bool) {
 		Kind:      m.Kind,
 		Time:      m.Time,
 		MessageID: m.MessageID,
-		Context: RecordContext{
-			IP:        m.Context.IP,
-			UserAgent: m.Context.UserAgent,
-			Locale:    m.Context.Locale,
-			Library:   m.Context.Library,
-			Page:      m.Context.Page,
-			Traits:    m.Context.Traits,
-		},
+		Context:   m.Context.record(),
 	}
 	if m.Timestamps.ReceivedAt != nil {
 		if t, err := timestamp.ParseJSON(m.Timestamps.ReceivedAt); err == nil {
@@ -53,7 +46,6 @@ func (r Record) Clone() Record {
 	c.MessageID = cloneString(r.MessageID)
 	c.Properties = r.Properties.Clone()
 	c.Traits = r.Traits.Clone()
-	ctx := r.Context.context().Clone()
-	c.Context = RecordContext{IP: ctx.IP, UserAgent: ctx.UserAgent, Locale: ctx.Locale, Library: ctx.Library, Page: ctx.Page, Traits: ctx.Traits}
+	c.Context = r.Context.context().Clone().record()
 	return c
 }

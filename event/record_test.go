@@ -16,8 +16,11 @@ func TestMessage_Record_RuleE1(t *testing.T) {
 	ctx := Context{IP: "8.8.8.8", UserAgent: "UA", Locale: "en-US", Page: WebPage{URL: "https://x.test/"},
 		Library: Library{Name: "analytics.js"}, Traits: Object{{Key: "email", Value: json.RawMessage(`"a@b.c"`)}}, Extra: Object{{Key: "app", Value: json.RawMessage(`{}`)}}}
 	base := Message{MessageID: "m1", UserID: "u", Time: at, Properties: props, Context: ctx, Event: "Loan Application Approved", Name: "Pricing", Category: "Docs", GroupID: "g1", Traits: Object{{Key: "plan", Value: json.RawMessage(`"pro"`)}}}
-	// context.traits are kept (issue 12); other context keys are not.
-	wantCtx := RecordContext{IP: "8.8.8.8", UserAgent: "UA", Locale: "en-US", Page: WebPage{URL: "https://x.test/"}, Library: Library{Name: "analytics.js"}, Traits: ctx.Traits}
+	// context.traits are kept (issue 12), and so is every other context key (Rule E1:
+	// nothing dropped silently), all but the channel, which is the message's (D3).
+	ctx.Channel = "server"
+	base.Context = ctx
+	wantCtx := RecordContext{IP: "8.8.8.8", UserAgent: "UA", Locale: "en-US", Page: WebPage{URL: "https://x.test/"}, Library: Library{Name: "analytics.js"}, Traits: ctx.Traits, Extra: ctx.Extra}
 
 	tests := []struct {
 		kind Kind
@@ -49,11 +52,13 @@ func TestMessage_Record_RuleE1(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"kind":"track","name":"Loan Application Approved","properties":{"amount":30000},
 		"timestamp":"2020-08-25T21:23:43Z","messageId":"m1",
-		"context":{"ip":"8.8.8.8","userAgent":"UA","locale":"en-US","library":{"name":"analytics.js"},"page":{"url":"https://x.test/"},"traits":{"email":"a@b.c"}}}`, string(b))
+		"context":{"ip":"8.8.8.8","userAgent":"UA","locale":"en-US","library":{"name":"analytics.js"},"page":{"url":"https://x.test/"},"traits":{"email":"a@b.c"},"app":{}}}`, string(b))
 	c := r.Clone()
 	assert.Equal(t, r, c)
 	c.Context.Traits[0].Value[1] = 'X'
 	assert.Equal(t, `"a@b.c"`, string(r.Context.Traits[0].Value), "the clone shares no traits")
+	c.Context.Extra[0].Value[0] = '['
+	assert.Equal(t, `{}`, string(r.Context.Extra[0].Value), "the clone shares no other context keys")
 
 	var back Record
 	require.NoError(t, json.Unmarshal(b, &back))

@@ -14,9 +14,9 @@ import (
 //	uvarint len<<1, then len bytes    a string of its own
 //	uvarint i<<1 | 1                  entry i of its stripe's dictionary (dict.go)
 //
-// then its five JSON objects
-// (Properties, Traits, Context.Library.Extra, Context.Page.Extra, Context.Traits), each
-// as
+// then its six JSON objects
+// (Properties, Traits, Context.Library.Extra, Context.Page.Extra, Context.Traits,
+// Context.Extra), each as
 //
 //	uvarint 0                      a nil object
 //	uvarint n+1, then n members    an object of n members (n may be 0)
@@ -37,8 +37,8 @@ func restStrings(r *event.Record) [numRestStrings]*string {
 }
 
 // storedObjects returns pointers to the record's JSON objects, in their stored order.
-func storedObjects(r *event.Record) [5]*event.Object {
-	return [5]*event.Object{&r.Properties, &r.Traits, &r.Context.Library.Extra, &r.Context.Page.Extra, &r.Context.Traits}
+func storedObjects(r *event.Record) [6]*event.Object {
+	return [6]*event.Object{&r.Properties, &r.Traits, &r.Context.Library.Extra, &r.Context.Page.Extra, &r.Context.Traits, &r.Context.Extra}
 }
 
 func uvarintLen(x uint64) int { return (bits.Len64(x|1) + 6) / 7 }

@@ -23,7 +23,7 @@ func scribble(t tb, c *contact.Contact) {
 // scribbleRecord changes every JSON object of a record in place: the bytes of a value
 // and a member of the list.
 func scribbleRecord(r *event.Record) {
-	for _, o := range []event.Object{r.Properties, r.Traits, r.Context.Library.Extra, r.Context.Page.Extra, r.Context.Traits} {
+	for _, o := range []event.Object{r.Properties, r.Traits, r.Context.Library.Extra, r.Context.Page.Extra, r.Context.Traits, r.Context.Extra} {
 		if len(o) == 0 {
 			continue
 		}

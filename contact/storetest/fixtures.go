@@ -58,7 +58,8 @@ func withTraits(t tb, c *contact.Contact, minutes int, traits string) *contact.C
 
 // record returns an event record at t0 plus minutes, with every part a record can have
 // filled in: properties holding a number too long for a float64 (so that a store that
-// re-encodes values is caught), traits, and a context with library and page.
+// re-encodes values is caught), traits, and a context with library, page and other
+// keys (campaign, device).
 func record(kind event.Kind, name string, minutes int, messageID string) event.Record {
 	return event.Record{
 		Kind:      kind,
@@ -78,6 +79,8 @@ func record(kind event.Kind, name string, minutes int, messageID string) event.R
 			Page: event.WebPage{Path: "/pricing", URL: "https://example.com/pricing", Title: "Pricing",
 				Extra: event.Object{{Key: "hash", Value: json.RawMessage(`"#top"`)}}},
 			Traits: event.Object{{Key: "email", Value: json.RawMessage(`"rebecca@example.com"`)}},
+			Extra: event.Object{{Key: "campaign", Value: json.RawMessage(`{"source":"newsletter","medium":"email"}`)},
+				{Key: "device", Value: json.RawMessage(`{"id":"B5372DB0","type":"ios"}`)}, {Key: "active", Value: json.RawMessage(`true`)}},
 		},
 		ReceivedAt: t0.Add(time.Duration(minutes)*time.Minute + 150*time.Millisecond),
 	}
