@@ -132,6 +132,28 @@ func TestAliasBeforeItsPreviousID_RuleI5(t *testing.T) {
 	}
 }
 
+// TestAliasFromAnonymousID_RuleI5: an alias whose previousId is an anonymous visitor's
+// ID (as analytics.js sends it) stitches that ID as Rule I3 does: the contact's export
+// lists it among its anonymousIds, in every order, while a previousId that only ever
+// was a userId is not listed there (TestAliasBeforeItsPreviousID_RuleI5).
+func TestAliasFromAnonymousID_RuleI5(t *testing.T) {
+	msgs := []string{
+		`{"type":"page","messageId":"v-1","anonymousId":"visitor-1","name":"Pricing","timestamp":"2024-03-01T12:00:00Z"}`,
+		`{"type":"alias","messageId":"v-2","previousId":"visitor-1","userId":"u7","timestamp":"2024-03-01T12:01:00Z"}`,
+		`{"type":"identify","messageId":"v-3","userId":"u7","anonymousId":"visitor-2","timestamp":"2024-03-01T12:02:00Z","traits":{"firstName":"Di"}}`,
+		`{"type":"track","messageId":"v-4","anonymousId":"visitor-1","event":"Viewed","timestamp":"2024-03-01T12:03:00Z"}`,
+	}
+	got := requireSameInEveryOrder(t, msgs)
+	if len(got) != 1 {
+		t.Fatalf("want one contact; got %d:\n%s", len(got), strings.Join(got, "\n"))
+	}
+	for _, want := range []string{`"userId":"u7"`, `"anonymousIds":["visitor-1","visitor-2"]`, `"messageId":"v-1"`, `"messageId":"v-4"`} {
+		if !strings.Contains(got[0], want) {
+			t.Errorf("the contact lacks %s:\n%s", want, got[0])
+		}
+	}
+}
+
 // TestAliasToItself_RuleI5: alias with userId == previousId changes nothing, in every
 // order: the contact does not gain itself as an anonymous ID or a former userId.
 func TestAliasToItself_RuleI5(t *testing.T) {

@@ -154,6 +154,26 @@ func (c *Contact) AnonymousIDs() []string {
 	return ids
 }
 
+// appendAliasedAnonymousIDs adds to the sorted ids the former External IDs under which
+// the contact holds anonymous-only messages: an alias whose previousId is an anonymous
+// visitor's ID (as analytics.js sends it) stitches that ID as Rule I3 would (Rule I5),
+// so the export lists it among the anonymousIds too. It is a function of the messages
+// held, so every arrival order gives the same list.
+func (c *Contact) appendAliasedAnonymousIDs(ids []string) []string {
+	if len(c.parts) == 0 {
+		return ids
+	}
+	for _, h := range c.held {
+		if h.Deleted || slices.Contains(ids, h.AnonymousID) {
+			continue
+		}
+		if _, ok := slices.BinarySearchFunc(c.parts, h.AnonymousID, func(p *Contact, id string) int { return strings.Compare(p.userID, id) }); ok {
+			ids = insertSorted(ids, h.AnonymousID)
+		}
+	}
+	return ids
+}
+
 // OwnsAnonymousID reports whether id is one of the contact's own anonymous IDs (those
 // AnonymousIDs lists), not only the anonymousId of a message it holds (Rule I4),
 // which HasKey also counts.

@@ -302,6 +302,9 @@ func (c *Contact) exportDoc(events []event.Record, withClocks bool) *exportJSON 
 		},
 	}}
 	x.FormerUserIDs = c.FormerUserIDs()
+	if !withClocks {
+		x.AnonymousIDs = c.appendAliasedAnonymousIDs(x.AnonymousIDs)
+	}
 	x.ConsentHistory = view.History()
 	for f, r := range c.shown().fields {
 		switch {
