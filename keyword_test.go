@@ -290,7 +290,8 @@ func TestReceiveSMS_ReachesRegalAndTriggers_RuleO1(t *testing.T) {
 
 	r := f.receive(regalkit.InboundSMS{From: "(917) 555-4444", Body: "STOP", Time: t0, MessageID: "sms-1"})
 	require.Len(t, r.Triggers, 1, "the contact leaves the trigger that requires SMS consent")
-	assert.Equal(t, regalkit.TriggerChange{Trigger: "approved", ContactID: u1, Entered: false}, r.Triggers[0])
+	assert.NotZero(t, r.Triggers[0].Seq)
+	assert.Equal(t, regalkit.TriggerChange{Trigger: "approved", ContactID: u1, Entered: false, Seq: r.Triggers[0].Seq}, r.Triggers[0])
 	es := drain(t, f.store)
 	require.Len(t, es, 1, "one entry, for the unsubscribed contact and not for the keyword register")
 	assert.Equal(t, u1, es[0].ContactID)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/regalkit/regalkit/contact"
@@ -30,6 +31,8 @@ type Processor struct {
 	optIns *optin.ParseCache     // the Processor's own cache, sized by Options.OptInCacheSize
 	events *optin.Events
 	log    *slog.Logger
+	// triggerSeq numbers the trigger changes of each transaction (TriggerChange.Seq).
+	triggerSeq atomic.Uint64
 }
 
 // New returns a Processor that keeps contacts in store, configured by opts (nil means
@@ -225,6 +228,17 @@ func (u *update) run(tx contact.Tx) error {
 	if err != nil || watch == nil {
 		return err
 	}
-	u.out.Triggers, err = watch.changes()
-	return err
+	if u.out.Triggers, err = watch.changes(); err != nil || len(u.out.Triggers) == 0 {
+		return err
+	}
+	// Drawn after every read of this attempt: of two transactions that read a contact
+	// and both commit, the store lets the later commit see the earlier's writes only
+	// if it read after that commit (Rule S2), so it draws the larger number. Results
+	// in input order may come in another order than commits (Options.Workers above
+	// one, concurrent calls); Seq tells the fold which change is the contact's last.
+	seq := p.triggerSeq.Add(1)
+	for i := range u.out.Triggers {
+		u.out.Triggers[i].Seq = seq
+	}
+	return nil
 }

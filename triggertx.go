@@ -14,9 +14,9 @@ import (
 // TriggerChange is a contact entering or leaving a trigger of Options.Triggers as one
 // message is processed (Rule J4). A contact is in a trigger when [trigger.Trigger.State]
 // holds it, over all its events whatever their time: the contact is then due at DueAt,
-// which may be in the future. Folding a contact's changes, last one winning, gives its
-// state; over any now at or after its last event, [Evaluate] lists exactly the contacts
-// in the trigger whose DueAt is not after now, with the same entry.
+// which may be in the future. Folding a contact's changes, the one with the largest Seq
+// winning, gives its state; over any now at or after its last event, [Evaluate] lists
+// exactly the contacts in the trigger whose DueAt is not after now, with the same entry.
 type TriggerChange struct {
 	// Trigger is the trigger's name.
 	Trigger string
@@ -29,6 +29,14 @@ type TriggerChange struct {
 	Entered bool
 	// Match is the entry that holds the contact and when it is due; zero when it left.
 	trigger.Match
+	// Seq orders the changes one Processor reports for a contact: of two, the one with
+	// the larger Seq was decided later. Results come in input order, which is not
+	// always the order their transactions committed in: with Options.Workers above one
+	// (ProcessBatch, ProcessStream), or Process called from several goroutines, two
+	// messages that share no identifier may still change one contact (a stitched
+	// anonymousId, an alias), the later message committing first. Fold by Seq, not by
+	// arrival. Seq starts at 1 for each Processor; the changes of one result share it.
+	Seq uint64
 }
 
 // triggerTx is the Tx the Processor hands its transaction when triggers are

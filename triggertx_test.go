@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/contact/memstore"
 	"github.com/regalkit/regalkit/trigger"
 )
@@ -50,4 +51,69 @@ func TestProcessorReportsTriggerChanges(t *testing.T) {
 	require.Len(t, got[3], 1)
 	assert.False(t, got[3][0].Entered, "signed within 48h: left")
 	assert.Equal(t, got[1][0].ContactID, got[3][0].ContactID)
+}
+
+// pausingStore holds the first attempt of one transaction after its function ran and
+// before its commit, until released: another message commits in between.
+type pausingStore struct {
+	contact.Store
+	paused, release chan struct{}
+}
+
+type pauseKey struct{}
+
+func (s *pausingStore) Update(ctx context.Context, fn func(tx contact.Tx) error) error {
+	if ctx.Value(pauseKey{}) == nil {
+		return s.Store.Update(ctx, fn)
+	}
+	first := true
+	return s.Store.Update(ctx, func(tx contact.Tx) error {
+		err := fn(tx)
+		if first {
+			first = false
+			close(s.paused)
+			<-s.release
+		}
+		return err
+	})
+}
+
+// TestTriggerChanges_foldBySeq_RuleJ4: an anonymous track (a1, stitched to u1) and a
+// track of u1 share no identifier, so they may run at once; when the later message
+// commits first, the results in input order say u1 is held by the later entry, and
+// only Seq tells the fold that the earlier entry's change was decided last (J4, J5).
+func TestTriggerChanges_foldBySeq_RuleJ4(t *testing.T) {
+	ctx := context.Background()
+	tr := &trigger.Trigger{Name: "a", Entry: trigger.Entry{Event: "A"}}
+	store := &pausingStore{Store: memstore.New(), paused: make(chan struct{}), release: make(chan struct{})}
+	p := regalkit.New(store, &regalkit.Options{Triggers: []*trigger.Trigger{tr}})
+	_, err := p.Process(ctx, mustDecode(t, `{"type":"identify","messageId":"m0","userId":"u1","anonymousId":"a1","timestamp":"2024-03-01T12:00:00Z"}`))
+	require.NoError(t, err)
+
+	var first regalkit.Result
+	done := make(chan error)
+	go func() {
+		var err error
+		first, err = p.Process(context.WithValue(ctx, pauseKey{}, true),
+			mustDecode(t, `{"type":"track","messageId":"m1","anonymousId":"a1","event":"A","timestamp":"2024-03-01T17:00:00Z"}`))
+		done <- err
+	}()
+	<-store.paused
+	second, err := p.Process(ctx, mustDecode(t, `{"type":"track","messageId":"m2","userId":"u1","event":"A","timestamp":"2024-03-01T22:00:00Z"}`))
+	require.NoError(t, err)
+	close(store.release)
+	require.NoError(t, <-done)
+
+	require.Len(t, first.Triggers, 1)
+	require.Len(t, second.Triggers, 1)
+	assert.Equal(t, "m1", first.Triggers[0].Entry.MessageID, "m1 re-ran after m2's commit: the earlier entry holds")
+	assert.Equal(t, "m2", second.Triggers[0].Entry.MessageID)
+	assert.Greater(t, first.Triggers[0].Seq, second.Triggers[0].Seq, "m1's change was decided last")
+
+	var due []string
+	for d, err := range regalkit.Evaluate(ctx, store, tr, time.Date(2024, 3, 9, 0, 0, 0, 0, time.UTC)) {
+		require.NoError(t, err)
+		due = append(due, d.Entry.MessageID)
+	}
+	assert.Equal(t, []string{"m1"}, due, "Evaluate agrees with the change of the larger Seq")
 }
