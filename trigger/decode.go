@@ -92,15 +92,12 @@ func (t *Trigger) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		var je *jsonvalue.Error
 		if errors.As(err, &je) && errors.Is(err, jsonvalue.ErrSyntax) {
-			return fmt.Errorf("trigger: JSON syntax error at byte %d: %w", je.Offset, errors.Join(ErrInvalid, err))
+			return fmt.Errorf("%w: JSON syntax error at byte %d: %w", ErrInvalid, je.Offset, err)
 		}
-		return fmt.Errorf("trigger: %w", errors.Join(ErrInvalid, err))
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if err := triggerShape.check("", compact); err != nil {
 		return err
-	}
-	if p := sc.Problem(); p != nil { // a repeated key or an over-long number inside a value
-		return fmt.Errorf("trigger: %w", errors.Join(ErrInvalid, p))
 	}
 	var w triggerJSON
 	dec := json.NewDecoder(bytes.NewReader(compact))
@@ -113,7 +110,10 @@ func (t *Trigger) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	if err := out.Validate(); err != nil {
-		return err
+		return err // a condition's value that repeats a key names its field (Condition.check)
+	}
+	if p := sc.Problem(); p != nil { // anywhere else: the form's own keys are checked above
+		return fmt.Errorf("%w: %w", ErrInvalid, p)
 	}
 	*t = out
 	return nil
@@ -213,14 +213,14 @@ func decodeError(err error) error {
 	case errors.As(err, &te):
 		return fieldError(te.Field, "must be a JSON %s, not %s", goKind(te.Type.Kind().String()), te.Value)
 	case errors.As(err, &se):
-		return fmt.Errorf("trigger: JSON syntax error at byte %d: %w", se.Offset, errors.Join(ErrInvalid, err))
+		return fmt.Errorf("%w: JSON syntax error at byte %d: %w", ErrInvalid, se.Offset, err)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fieldError("", "no JSON value, or an incomplete one")
 	}
 	if _, name, ok := strings.Cut(err.Error(), "unknown field "); ok {
 		return fieldError(strings.Trim(name, `"`), "unknown field")
 	}
-	return fmt.Errorf("trigger: %w", errors.Join(ErrInvalid, err))
+	return fmt.Errorf("%w: %w", ErrInvalid, err)
 }
 
 func goKind(k string) string {

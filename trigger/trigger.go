@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/contactcore"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
 	"github.com/regalkit/regalkit/optin"
 )
 
@@ -78,7 +80,9 @@ type Require struct {
 	Subscribed optin.Channel
 	// Trait, when not nil, is a condition on one of the contact's traits: a custom
 	// property by its key, or a standard trait (firstName, lastName, email, phone,
-	// gender, age).
+	// gender, age, address) by any key Rule T1 matches to it. The standard traits that
+	// are no single value (phones, emails, optIn, and name, which fills firstName and
+	// lastName) are refused: see InAudience and Subscribed.
 	Trait *Condition
 }
 
@@ -189,6 +193,13 @@ func (t *Trigger) Validate() error {
 		if err := t.Require.Trait.check("require.trait"); err != nil {
 			return err
 		}
+		switch contactcore.NormalizeTraitKey(t.Require.Trait.Property) {
+		case "phones", "emails", "optin", "name":
+			// Standard traits (Rule T1) that are not one value of the contact: a
+			// condition on them would never find one, and hold or fail for everyone.
+			return fieldError("require.trait.property", "%q is no single trait: use require.inAudience or require.subscribed, or the phone, email, firstName or lastName trait",
+				t.Require.Trait.Property)
+		}
 	}
 	return nil
 }
@@ -213,8 +224,15 @@ func (c Condition) check(field string) error {
 	if c.Op == OpExists {
 		return nil
 	}
-	if !json.Valid(c.Value) {
+	var sc jsonvalue.Scanner
+	if _, err := sc.Compact(nil, c.Value); err != nil || len(c.Value) == 0 {
 		return fieldError(field+".value", "must be a JSON value")
+	}
+	switch p := sc.Problem(); {
+	case errors.Is(p, jsonvalue.ErrDuplicateKey):
+		return fieldError(field+".value", "repeats a key: which one counts would be a guess")
+	case p != nil:
+		return fieldError(field+".value", "holds a number of more than %d characters", jsonvalue.DefaultMaxNumberLength)
 	}
 	return nil
 }

@@ -75,6 +75,14 @@ func TestDecodeErrorsNameTheField(t *testing.T) {
 		{"op twice", `{"name":"a","entry":{"event":"A","where":[{"property":"x","op":"==","value":1,"op":"exists"}]}}`, "entry.where[0].op"},
 		{"Exit", `{"name":"a","entry":{"event":"A"},"Exit":[{"event":"B"}]}`, "Exit"},
 		{"two exits on one event", `{"name":"a","entry":{"event":"A"},"exit":[{"event":"B","within":"1h"},{"event":"B","within":"48h"}]}`, "exit[1].event"},
+		// Standard traits that are no single value: a condition would never find one.
+		{"trait on phones", `{"name":"a","entry":{"event":"A"},"require":{"trait":{"property":"phones","op":"exists"}}}`, "require.trait.property"},
+		{"trait on opt_in", `{"name":"a","entry":{"event":"A"},"require":{"trait":{"property":"opt_in","op":"exists"}}}`, "require.trait.property"},
+		{"trait on Emails", `{"name":"a","entry":{"event":"A"},"require":{"trait":{"property":"Emails","op":"!=","value":1}}}`, "require.trait.property"},
+		{"trait on name", `{"name":"a","entry":{"event":"A"},"require":{"trait":{"property":"name","op":"==","value":"Ann Lee"}}}`, "require.trait.property"},
+		// A value that repeats a key, or holds a number past the length limit.
+		{"value repeats a key", `{"name":"a","entry":{"event":"A","where":[{"property":"x","op":"==","value":{"k":1,"k":2}}]}}`, "entry.where[0].value"},
+		{"value's number too long", `{"name":"a","entry":{"event":"A","where":[{"property":"x","op":"==","value":` + strings.Repeat("9", 200) + `}]}}`, "entry.where[0].value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
