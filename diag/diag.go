@@ -39,7 +39,8 @@ const (
 	MessageNoPreviousID Code = "message.no_previous_id"
 	// MessageNoUserID: an alias or delete without userId (Rule D6).
 	MessageNoUserID Code = "message.no_user_id"
-	// MessageInvalidID: a messageId over 100 characters (Rule D6).
+	// MessageInvalidID: a messageId over 100 characters, or a userId, anonymousId,
+	// previousId or groupId over 1,024 bytes (Rule D6).
 	MessageInvalidID Code = "message.invalid_id"
 	// MessageReservedID: a userId, anonymousId or previousId that names one of the
 	// contacts regalkit keeps for a phone (Rule D6).

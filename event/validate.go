@@ -2,6 +2,7 @@ package event
 
 import (
 	"errors"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/regalkit/regalkit/diag"
@@ -13,6 +14,17 @@ var ErrInvalid = errors.New("event: invalid message")
 
 // MaxMessageIDLength is the longest messageId accepted, in characters (Rule D6).
 const MaxMessageIDLength = 100
+
+// MaxIDBytes is the longest userId, anonymousId, previousId or groupId accepted, and
+// MaxNameBytes the longest event, page or screen name, in bytes (Rule D6). Segment sets
+// no such limit below its 32 KB a message; these keep every identifier and name within
+// what a database index holds (PostgreSQL's btree refuses an entry over about 2.7 KB),
+// so that a message no store could keep is refused with a diagnostic, the same way on
+// every store, rather than failing its whole delivery with a store error.
+const (
+	MaxIDBytes   = 1024
+	MaxNameBytes = 1024
+)
 
 // MessageIDTooLong reports whether id is over MaxMessageIDLength characters (Rule D6),
 // counting characters only when its bytes are more.
@@ -26,6 +38,8 @@ type ValidationError struct {
 	Kind  Kind      // the message's kind; zero when it has none
 	Code  diag.Code // why, such as diag.MessageNoIdentity
 	Field string    // the field at fault, such as "userId"; empty for the whole message
+
+	reason string // what is wrong, when the code alone does not say it
 }
 
 var validationReasons = map[diag.Code]string{
@@ -42,7 +56,11 @@ var validationReasons = map[diag.Code]string{
 
 // Error names the kind, the rule broken and its code; it quotes no value.
 func (e *ValidationError) Error() string {
-	return "event: invalid " + e.Kind.String() + " message: " + validationReasons[e.Code] + " (" + string(e.Code) + ")"
+	reason := e.reason
+	if reason == "" {
+		reason = validationReasons[e.Code]
+	}
+	return "event: invalid " + e.Kind.String() + " message: " + reason + " (" + string(e.Code) + ")"
 }
 
 // Unwrap returns ErrInvalid.
@@ -62,7 +80,10 @@ func (e *ValidationError) Unwrap() error { return ErrInvalid }
 //   - Time, when set, is within the years of Rule D4 (timestamp.invalid): a message
 //     built in Go may carry any time.Time, a decoded one only those;
 //   - messageId, userId, anonymousId, previousId and groupId are valid UTF-8
-//     (message.invalid), as a decoded message's always are.
+//     (message.invalid), as a decoded message's always are;
+//   - userId, anonymousId, previousId and groupId are at most MaxIDBytes
+//     (message.invalid_id), and the event (track) or name (page, screen) at most
+//     MaxNameBytes (message.invalid).
 //
 // An empty messageId is valid: the processor derives one (see [DeriveMessageID]).
 // What each kind requires is in the one table of kinds, beside the Kind constants.
@@ -91,6 +112,14 @@ func (m *Message) Validate() error {
 		if !utf8.ValidString(id.value) {
 			return fail(diag.MessageInvalid, id.name)
 		}
+		if len(id.value) > MaxIDBytes && id.name != "messageId" {
+			return &ValidationError{Kind: m.Kind, Code: diag.MessageInvalidID, Field: id.name,
+				reason: id.name + " longer than " + strconv.Itoa(MaxIDBytes) + " bytes"}
+		}
+	}
+	if name, field := m.recordName(); len(name) > MaxNameBytes {
+		return &ValidationError{Kind: m.Kind, Code: diag.MessageInvalid, Field: field,
+			reason: field + " longer than " + strconv.Itoa(MaxNameBytes) + " bytes"}
 	}
 	k := &kinds[m.Kind]
 	if k.identity && m.UserID == "" && m.AnonymousID == "" {
@@ -102,6 +131,17 @@ func (m *Message) Validate() error {
 		}
 	}
 	return nil
+}
+
+// recordName returns the name the message's event record would have, and its field.
+func (m *Message) recordName() (string, string) {
+	switch m.Kind {
+	case Track:
+		return m.Event, "event"
+	case Page, Screen:
+		return m.Name, "name"
+	}
+	return "", ""
 }
 
 // Diagnostic returns the error as a diagnostic about the message with the given ID.

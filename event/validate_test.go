@@ -46,6 +46,16 @@ func TestValidate_RuleD6(t *testing.T) {
 		{"messageId not UTF-8", Message{Kind: Identify, UserID: "u", MessageID: "m\xfe"}, diag.MessageInvalid, "messageId"},
 		{"previousId not UTF-8", Message{Kind: Alias, UserID: "u", PreviousID: "p\xff"}, diag.MessageInvalid, "previousId"},
 		{"groupId not UTF-8", Message{Kind: Group, UserID: "u", GroupID: "g\xff"}, diag.MessageInvalid, "groupId"},
+		// Identifiers and names a database index can hold (MaxIDBytes, MaxNameBytes).
+		{"userId of 1024 bytes", Message{Kind: Identify, UserID: strings.Repeat("u", 1024)}, "", ""},
+		{"userId of 1025 bytes", Message{Kind: Identify, UserID: strings.Repeat("u", 1025)}, diag.MessageInvalidID, "userId"},
+		{"anonymousId of 1025 bytes", Message{Kind: Page, AnonymousID: strings.Repeat("é", 513)}, diag.MessageInvalidID, "anonymousId"},
+		{"previousId of 1025 bytes", Message{Kind: Alias, UserID: "u", PreviousID: strings.Repeat("p", 1025)}, diag.MessageInvalidID, "previousId"},
+		{"groupId of 1025 bytes", Message{Kind: Group, UserID: "u", GroupID: strings.Repeat("g", 1025)}, diag.MessageInvalidID, "groupId"},
+		{"event of 1024 bytes", Message{Kind: Track, UserID: "u", Event: strings.Repeat("e", 1024)}, "", ""},
+		{"event of 1025 bytes", Message{Kind: Track, UserID: "u", Event: strings.Repeat("e", 1025)}, diag.MessageInvalid, "event"},
+		{"page name of 1025 bytes", Message{Kind: Page, UserID: "u", Name: strings.Repeat("n", 1025)}, diag.MessageInvalid, "name"},
+		{"identify's name is no record's", Message{Kind: Identify, UserID: "u", Name: strings.Repeat("n", 1025)}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -292,3 +292,45 @@ func TestResentValuesChangeNothing_RuleO1(t *testing.T) {
 		}
 	}
 }
+
+// TestLongIdentifiersAndNames_RuleD6: identifiers and event names as long as Rule D6
+// allows (event.MaxIDBytes, event.MaxNameBytes), in text that does not compress, fit
+// the store's indexes; one byte more is a diagnostic for that message alone, as on the
+// memory store, not a store error that would fail its whole delivery (and have Segment
+// send it again and again).
+func TestLongIdentifiersAndNames_RuleD6(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(7, 7))
+	noise := func(n int) string {
+		const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/"
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = letters[rng.IntN(len(letters))]
+		}
+		return string(b)
+	}
+	user, anon, name, group := noise(event.MaxIDBytes), noise(event.MaxIDBytes), noise(event.MaxNameBytes), noise(event.MaxIDBytes)
+	payload := fmt.Sprintf(`[{"type":"identify","messageId":"l1","userId":%q,"anonymousId":%q,"timestamp":"2024-03-01T12:00:00Z"},`+
+		`{"type":"track","messageId":"l2","userId":%q,"event":%q,"timestamp":"2024-03-01T12:01:00Z"},`+
+		`{"type":"group","messageId":"l3","userId":%q,"groupId":%q,"timestamp":"2024-03-01T12:02:00Z"},`+
+		`{"type":"alias","messageId":"l4","userId":%q,"previousId":%q,"timestamp":"2024-03-01T12:03:00Z"},`+
+		`{"type":"track","messageId":"l5","userId":%q,"event":"E","timestamp":"2024-03-01T12:04:00Z"},`+
+		`{"type":"track","messageId":"l6","userId":"u","event":%q,"timestamp":"2024-03-01T12:05:00Z"},`+
+		`{"type":"delete","messageId":"l7","userId":%q,"timestamp":"2024-03-01T12:06:00Z"}]`,
+		user, anon, user, name, user, group, user, noise(event.MaxIDBytes), noise(event.MaxIDBytes+1), noise(event.MaxNameBytes+1), user)
+	for _, store := range []contact.Store{memstore.New(), newTestStore(t)} {
+		res, err := regalkit.New(store, nil).ProcessBytes(ctx, []byte(payload))
+		require.NoError(t, err, "%T", store)
+		require.Len(t, res, 7)
+		for i, r := range res[:4] {
+			assert.Empty(t, r.Diagnostics, "%T, message %d", store, i+1)
+		}
+		require.Len(t, res[4].Diagnostics, 1)
+		assert.Equal(t, "message.invalid_id", string(res[4].Diagnostics[0].Code))
+		assert.Equal(t, "userId", res[4].Diagnostics[0].Field)
+		require.Len(t, res[5].Diagnostics, 1)
+		assert.Equal(t, "message.invalid", string(res[5].Diagnostics[0].Code))
+		assert.Equal(t, "event", res[5].Diagnostics[0].Field)
+		assert.Empty(t, res[6].Diagnostics, "%T: the delete", store)
+	}
+}
