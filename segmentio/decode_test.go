@@ -126,6 +126,12 @@ func TestDecode_fieldErrors(t *testing.T) {
 		{`{"type":"identify","userId":"u","context":"web"}`, "context"},
 		{`{"type":"identify","userId":"u","integrations":true}`, "integrations"},
 		{`{"type":"identify","userId":"u","version":[2]}`, "version"},
+		// Half a surrogate pair reads as U+FFFD, as another half would: two users
+		// would be one, a message the duplicate of another (Rules I1, E2).
+		{`{"type":"identify","userId":"v\ud800"}`, "userId"},
+		{`{"type":"track","event":"E","anonymousId":"a\udfff"}`, "anonymousId"},
+		{`{"type":"identify","userId":"u","messageId":"x\udc00\ud800"}`, "messageId"},
+		{`{"type":"alias","userId":"u","previousId":"\ud83d"}`, "previousId"},
 		{`[1]`, ""},
 		{`"identify"`, ""},
 		{`null`, ""},

@@ -65,6 +65,34 @@ func AppendUnescaped(dst, content []byte) []byte {
 	return dst
 }
 
+// HasLoneSurrogate reports whether a JSON string's content (the bytes between its
+// quotes) holds a \u escape naming half of a surrogate pair without its other half:
+// text [AppendUnescaped] turns into U+FFFD, so that two such strings that differ there
+// read the same.
+func HasLoneSurrogate(content []byte) bool {
+	for i := 0; i+1 < len(content); i++ {
+		if content[i] != '\\' {
+			continue
+		}
+		if content[i+1] != 'u' {
+			i++ // an escaped character, a backslash included
+			continue
+		}
+		r, ok := hex4(content, i+2)
+		if !ok || !utf16.IsSurrogate(r) {
+			i += 5
+			continue
+		}
+		if r2, ok := hex4(content, i+8); ok && r < 0xdc00 && i+7 < len(content) && content[i+6] == '\\' && content[i+7] == 'u' &&
+			utf16.DecodeRune(r, r2) != utf8.RuneError {
+			i += 11
+			continue
+		}
+		return true
+	}
+	return false
+}
+
 // hex4 reads four hex digits at b[i:].
 func hex4(b []byte, i int) (rune, bool) {
 	if i < 0 || i+4 > len(b) {
