@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -235,10 +237,15 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, m
 	return out, nil
 }
 
-// settle runs a settling statement and turns zero rows into ErrLeaseLost.
-func (s *Store) settle(ctx context.Context, seq int64, sql string, args ...any) error {
+// settle runs a settling statement and turns zero rows into ErrLeaseLost. A token no
+// claim can have given (NUL or invalid UTF-8, which a text column cannot even hold) has
+// lost its lease without a query, as on the memory store.
+func (s *Store) settle(ctx context.Context, seq int64, token, sql string, args ...any) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if !utf8.ValidString(token) || strings.IndexByte(token, 0) >= 0 {
+		return fmt.Errorf("pgstore: outbox entry %d: %w", seq, contact.ErrLeaseLost)
 	}
 	tag, err := s.pool.Exec(ctx, sql, args...)
 	if err != nil {
@@ -252,17 +259,17 @@ func (s *Store) settle(ctx context.Context, seq int64, sql string, args ...any) 
 
 // Ack implements contact.Outbox. The row stays, as sent, for the counts.
 func (s *Store) Ack(ctx context.Context, seq int64, token string) error {
-	return s.settle(ctx, seq, sqlOutboxAck, seq, token)
+	return s.settle(ctx, seq, token, sqlOutboxAck, seq, token)
 }
 
 // Retry implements contact.Outbox.
 func (s *Store) Retry(ctx context.Context, seq int64, token string, next time.Time, reason string) error {
-	return s.settle(ctx, seq, sqlOutboxRetry, seq, token, ceilMicro(next), []byte(reason))
+	return s.settle(ctx, seq, token, sqlOutboxRetry, seq, token, ceilMicro(next), []byte(reason))
 }
 
 // Park implements contact.Outbox.
 func (s *Store) Park(ctx context.Context, seq int64, token string, reason string) error {
-	return s.settle(ctx, seq, sqlOutboxPark, seq, token, []byte(reason))
+	return s.settle(ctx, seq, token, sqlOutboxPark, seq, token, []byte(reason))
 }
 
 // OutboxStats implements contact.Outbox. It counts the table's rows: its cost grows

@@ -235,6 +235,8 @@ func outboxSettleNeedsTheLease(t tb, s contact.Store) {
 	assert.ErrorIs(t, o.Ack(ctx, e.Seq, e.Lease+"x"), contact.ErrLeaseLost, "Ack, wrong token")
 	assert.ErrorIs(t, o.Retry(ctx, e.Seq, "", t0, "r"), contact.ErrLeaseLost, "Retry, no token")
 	assert.ErrorIs(t, o.Park(ctx, e.Seq, e.Lease+"x", "r"), contact.ErrLeaseLost, "Park, wrong token")
+	assert.ErrorIs(t, o.Ack(ctx, e.Seq, e.Lease+"\x00"), contact.ErrLeaseLost, "Ack, a token with NUL")
+	assert.ErrorIs(t, o.Retry(ctx, e.Seq, "\xff"+e.Lease, t0, "r"), contact.ErrLeaseLost, "Retry, a token that is not UTF-8")
 	assert.ErrorIs(t, o.Ack(ctx, e.Seq+1000, e.Lease), contact.ErrLeaseLost, "Ack, unknown Seq")
 	require.NoError(t, o.Ack(ctx, e.Seq, e.Lease))
 	assert.ErrorIs(t, o.Ack(ctx, e.Seq, e.Lease), contact.ErrLeaseLost, "Ack of a sent entry")
