@@ -94,9 +94,12 @@ type Event struct {
 	MessageID string
 }
 
-// standardTraits are the traits keys the body writes itself; a custom property may not
-// take one of them.
-var standardTraits = map[string]bool{"firstName": true, "lastName": true, "address": true, "phones": true, "emails": true}
+// standardTraits are the traits keys the body writes itself, and the older standard
+// traits Regal still reads (phone and email, which it makes the primary ones, and the
+// optIn array): a custom property may not take one of them, or it would change the
+// contact's phones, emails or consent at Regal.
+var standardTraits = map[string]bool{"firstName": true, "lastName": true, "address": true, "phones": true, "emails": true,
+	"phone": true, "email": true, "optIn": true}
 
 // Encode returns the Events API body for c and, when e is not nil, the event (Rule R1),
 // as compact JSON with its keys in a fixed order: userId, traits (firstName, lastName,

@@ -128,6 +128,19 @@ func TestEncodeDiagnostics(t *testing.T) {
 			codes: []diag.Code{diag.RegalUnmapped, diag.RegalUnmapped, diag.TraitInvalid},
 		},
 		{
+			// Regal still reads the older standard traits: a custom phone would become
+			// the primary phone, a custom optIn consent (R1).
+			name: "custom keys Regal reads as standard traits",
+			c: Contact{Custom: event.Object{
+				{Key: "phone", Value: json.RawMessage(`"+19545552399"`)},
+				{Key: "email", Value: json.RawMessage(`"a@example.com"`)},
+				{Key: "optIn", Value: json.RawMessage(`[{"channel":"sms","subscribed":true}]`)},
+				{Key: "plan", Value: json.RawMessage(`"gold"`)},
+			}},
+			want:  `{"traits":{"plan":"gold"}}`,
+			codes: []diag.Code{diag.RegalUnmapped, diag.RegalUnmapped, diag.RegalUnmapped},
+		},
+		{
 			name:  "properties without a name",
 			c:     Contact{UserID: "u"},
 			e:     &Event{Properties: event.Object{{Key: "a", Value: json.RawMessage(`1`)}}, MessageID: "m1"},

@@ -1,6 +1,7 @@
 package regalio
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
@@ -107,6 +108,7 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 	var name, eventType string
 	var userIDs [3]string // userId, user_id, external_id
 	var contactPhone, contactEmail string
+	var rawContactPhone, rawContactEmail, rawEventType []byte
 	bad := func(field, why string) {
 		e.Diagnostics = append(e.Diagnostics, diag.Diagnostic{Code: diag.RegalInvalid, Field: field, Message: "regalio: " + field + " " + why})
 	}
@@ -142,6 +144,7 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 			str(key, v, &name)
 		case "event_type":
 			str(key, v, &eventType)
+			rawEventType = v
 		case "userId":
 			str(key, v, &userIDs[0])
 		case "user_id":
@@ -150,9 +153,15 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 			str(key, v, &userIDs[2])
 		case "contact_phone":
 			str(key, v, &contactPhone)
+			rawContactPhone = v
 		case "contact_email":
 			str(key, v, &contactEmail)
+			rawContactEmail = v
 		case "eventSource", "source":
+			if e.Source != "" {
+				e.Extra = append(e.Extra, event.Member{Key: key, Value: json.RawMessage(v)}) // both: the second is kept here
+				break
+			}
 			str(key, v, &e.Source)
 		case "brand":
 			str(key, v, &e.Brand)
@@ -176,6 +185,13 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 	if err != nil {
 		var je *jsonvalue.Error
 		switch {
+		case errors.Is(err, jsonvalue.ErrDuplicateKey):
+			// Regal's own sample of call.analysis.available names "name" twice, with one
+			// value: a key repeated with the same value says nothing twice.
+			if once, ok := withoutRepeatedKeys(body); ok {
+				return DecodeEvent(once)
+			}
+			return ReportedEvent{}, &EventError{Reason: "the body cannot be read: " + err.Error()}
 		case errors.As(err, &je) && je.Reason == "not an object":
 			return ReportedEvent{}, &EventError{Reason: "the body is not a JSON object"}
 		case errors.As(err, &je) && !errors.Is(je.Err, jsonvalue.ErrSyntax):
@@ -188,6 +204,8 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 	e.Name = name
 	if e.Name == "" && eventType != snakeEventType {
 		e.Name = eventType
+	} else if rawEventType != nil {
+		e.Extra = append(e.Extra, event.Member{Key: "event_type", Value: json.RawMessage(rawEventType)})
 	}
 	if e.Name == "" {
 		return ReportedEvent{}, &EventError{Reason: "no event name (name, or an event_type other than " + snakeEventType + ")"}
@@ -200,6 +218,15 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 		case "email":
 			str("traits.email", m.Value, &e.Email)
 		}
+	}
+	// A contact_phone or contact_email the traits' own value stands in front of is kept
+	// with the other top-level keys: Regal's voicemail sample names the contact's number
+	// there and another one in traits.
+	if e.Phone != "" && rawContactPhone != nil && contactPhone != e.Phone {
+		e.Extra = append(e.Extra, event.Member{Key: "contact_phone", Value: json.RawMessage(rawContactPhone)})
+	}
+	if e.Email != "" && rawContactEmail != nil && contactEmail != e.Email {
+		e.Extra = append(e.Extra, event.Member{Key: "contact_email", Value: json.RawMessage(rawContactEmail)})
 	}
 	e.Phone = cmp.Or(e.Phone, contactPhone)
 	e.Email = cmp.Or(e.Email, contactEmail)
@@ -222,6 +249,48 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 		e.Diagnostics[i].MessageID = id
 	}
 	return e, nil
+}
+
+// withoutRepeatedKeys returns body with each top-level key once, when every key it
+// repeats has the same value each time (compared as compact JSON); ok is false when
+// there is nothing to remove or a repeated key has two values, which is no event.
+func withoutRepeatedKeys(body []byte) ([]byte, bool) {
+	var sc jsonvalue.Scanner
+	compact, err := sc.Compact(nil, body)
+	if err != nil || len(compact) == 0 || compact[0] != '{' {
+		return nil, false
+	}
+	type member struct{ key, value []byte }
+	var seen []member
+	removed := false
+	it := jsonvalue.NewIter(compact, 0)
+	for it.Next() {
+		ks, ke, _ := it.Key()
+		key, value := compact[ks:ke], it.ValueBytes()
+		i := slices.IndexFunc(seen, func(m member) bool { return bytes.Equal(m.key, key) })
+		switch {
+		case i < 0:
+			seen = append(seen, member{key, value})
+		case bytes.Equal(seen[i].value, value):
+			removed = true
+		default:
+			return nil, false
+		}
+	}
+	if it.Err() != nil || !removed {
+		return nil, false
+	}
+	out := []byte{'{'}
+	for i, m := range seen {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, '"')
+		out = append(out, m.key...)
+		out = append(out, '"', ':')
+		out = append(out, m.value...)
+	}
+	return append(out, '}'), true
 }
 
 // textOf returns v as text (a string, or a number digit for digit: see jsonvalue.Text),
@@ -272,6 +341,14 @@ func (e *ReportedEvent) Message() event.Message {
 		Diagnostics: e.Diagnostics,
 	}
 	m.Context.Traits = e.Traits
+	// The top-level keys the envelope has no field for (entity_type, source_workflow,
+	// a contact_phone behind the traits' phone...) are kept, values exact, as the
+	// context's "regal" object, which the event record keeps (Rule E1).
+	if len(e.Extra) > 0 {
+		if v, err := e.Extra.AppendJSON(nil); err == nil {
+			m.Context.Extra = append(m.Context.Extra, event.Member{Key: "regal", Value: json.RawMessage(v)})
+		}
+	}
 	// The snake_case variant's contact_phone and contact_email stand in for the traits'
 	// phone and email (missing, null, empty, or neither text nor a number), where About and the
 	// Processor look for them (Rules R5, G8).

@@ -51,14 +51,17 @@ type messageView struct {
 	Traits      event.Object `json:"contextTraits,omitzero"`
 	Extra       event.Object `json:"extra,omitzero"`
 	Regal       bool         `json:"regal"`
+	// ContextRegal is the envelope's other top-level keys, kept in the context.
+	ContextRegal json.RawMessage `json:"contextRegal,omitempty"`
 }
 
 func view(e ReportedEvent) decoded {
 	m := e.Message()
+	regal, _ := m.Context.Extra.Get("regal")
 	return decoded{
 		Event: eventView(e),
 		Message: messageView{m.Kind, m.MessageID, m.UserID, m.AnonymousID, m.Event, m.Time,
-			m.Properties, m.Context.Traits, m.Extra, IsRegal(&m)},
+			m.Properties, m.Context.Traits, m.Extra, IsRegal(&m), regal},
 	}
 }
 
@@ -279,4 +282,41 @@ func TestDecodeEvent_limitsNamed(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalidEvent)
 		assert.Contains(t, err.Error(), want)
 	}
+}
+
+// TestDecodeEvent_repeatedKeysAndExtras_RuleR3: a top-level key repeated with the same
+// value (Regal's own call.analysis.available sample names "name" twice) reads once; two
+// values, or a repeat inside an object, are no event. Top-level keys the envelope has
+// no field for, a contact_phone the traits' phone stands in front of, a second source
+// and event_type are kept in the message's context, values exact: nothing is dropped.
+func TestDecodeEvent_repeatedKeysAndExtras_RuleR3(t *testing.T) {
+	e, err := DecodeEvent([]byte(`{"name":"call.analysis.available","eventId":"e1","name":"call.analysis.available",` +
+		`"userId":"u1","properties":{"score":1},"entity_type":"call"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "call.analysis.available", e.Name)
+	assert.Equal(t, "u1", e.UserID)
+	assert.Equal(t, event.Object{{Key: "entity_type", Value: json.RawMessage(`"call"`)}}, e.Extra)
+
+	for _, bad := range []string{
+		`{"name":"a","name":"b","userId":"u1"}`,
+		`{"name":"a","properties":{"x":1,"x":1},"name":"a"}`,
+	} {
+		_, err := DecodeEvent([]byte(bad))
+		var ee *EventError
+		require.ErrorAs(t, err, &ee, bad)
+		assert.Contains(t, ee.Error(), "repeated", bad)
+	}
+
+	e, err = DecodeEvent([]byte(`{"name":"voicemail.transcript.available","event_id":"e2","event_type":"regal_voice_event",` +
+		`"traits":{"phone":"+17625551796"},"contact_phone":"+13523182825","eventSource":"Regal Voice","source":"RegalVoice.ivr",` +
+		`"source_workflow":"wf-9"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "+17625551796", e.Phone, "the traits' phone first (R3)")
+	m := e.Message()
+	regal, ok := m.Context.Extra.Get("regal")
+	require.True(t, ok)
+	assert.JSONEq(t, `{"event_type":"regal_voice_event","source":"RegalVoice.ivr","source_workflow":"wf-9","contact_phone":"+13523182825"}`, string(regal))
+	b, err := m.Context.MarshalJSON()
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"regal":{`, "the event record keeps the context whole (E1)")
 }
