@@ -152,6 +152,14 @@ func TestAliasFromAnonymousID_RuleI5(t *testing.T) {
 			t.Errorf("the contact lacks %s:\n%s", want, got[0])
 		}
 	}
+	// The Go API says what the export says.
+	f := newFixture(t, nil)
+	for _, m := range msgs {
+		f.send(m)
+	}
+	if ids := f.user("u7").AnonymousIDs(); !slices.Equal(ids, []string{"visitor-1", "visitor-2"}) {
+		t.Errorf("AnonymousIDs() = %v, want visitor-1 and visitor-2", ids)
+	}
 }
 
 // TestAliasToItself_RuleI5: alias with userId == previousId changes nothing, in every

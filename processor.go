@@ -107,7 +107,7 @@ func (p *Processor) processFrom(ctx context.Context, m *event.Message, fromRegal
 	if err := m.Validate(); err != nil {
 		var ve *event.ValidationError
 		if errors.As(err, &ve) {
-			if ve.Code == diag.MessageInvalidID {
+			if ve.Code == diag.MessageInvalidID && ve.Field == "messageId" {
 				// A messageId refused for its length is not echoed: it may hold
 				// anything, a sender's email included.
 				m.MessageID, res.MessageID = "", ""

@@ -449,4 +449,14 @@ func TestProcess_LongMessageIDNotEchoed_RuleD6(t *testing.T) {
 	assert.Equal(t, diag.MessageInvalidID, res.Diagnostics[0].Code)
 	assert.Empty(t, res.MessageID)
 	assert.Empty(t, res.Diagnostics[0].MessageID)
+
+	// Another identifier refused for its length (over event.MaxIDBytes) leaves the
+	// messageId where it was, as the decoder does.
+	res, err = f.p.Process(context.Background(), event.Message{Kind: event.Track, Event: "E", UserID: strings.Repeat("u", event.MaxIDBytes+1), MessageID: "keep-me"})
+	require.NoError(t, err)
+	require.Len(t, res.Diagnostics, 1)
+	assert.Equal(t, diag.MessageInvalidID, res.Diagnostics[0].Code)
+	assert.Equal(t, "userId", res.Diagnostics[0].Field)
+	assert.Equal(t, "keep-me", res.MessageID)
+	assert.Equal(t, "keep-me", res.Diagnostics[0].MessageID)
 }

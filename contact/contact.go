@@ -49,8 +49,11 @@ func (c *Contact) FormerUserIDs() []string { return c.core().FormerUserIDs() }
 // ones (Rule I5).
 func (c *Contact) HasUser(userID string) bool { return c.core().HasUser(userID) }
 
-// AnonymousIDs returns the anonymous IDs stitched to the contact, sorted (Rules I2–I4).
-func (c *Contact) AnonymousIDs() []string { return c.core().AnonymousIDs() }
+// AnonymousIDs returns the anonymous IDs stitched to the contact, sorted (Rules I2–I5):
+// those its messages linked, and an alias's previousId under which it holds
+// anonymous-only messages (an alias from an anonymous visitor's ID), as its export
+// lists them.
+func (c *Contact) AnonymousIDs() []string { return c.core().StitchedAnonymousIDs() }
 
 // Links returns the contact's links (Rule I4): its own, sorted by anonymous ID, then
 // those of its former External IDs. An anonymous contact's own ID has none.

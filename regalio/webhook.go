@@ -136,7 +136,14 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 		}
 		*dst = o
 	}
+	var loneSurrogate string // an identifier that would read as U+FFFD (Rule D6)
 	err := jsonvalue.EachMember(body, func(key string, v []byte) error {
+		switch key {
+		case "eventId", "event_id", "userId", "user_id", "external_id":
+			if loneSurrogate == "" && len(v) > 1 && v[0] == '"' && jsonvalue.HasLoneSurrogate(v[1:len(v)-1]) {
+				loneSurrogate = key
+			}
+		}
 		switch key {
 		case "eventId", "event_id":
 			str(key, v, &e.EventID)
@@ -200,6 +207,11 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 			return ReportedEvent{}, &EventError{Reason: "the body cannot be read: " + je.Error()}
 		}
 		return ReportedEvent{}, &EventError{Reason: "the body is not JSON"}
+	}
+	if loneSurrogate != "" {
+		// Two ids that differ only there would be one: two users one contact, an event
+		// the duplicate of another.
+		return ReportedEvent{}, &EventError{Reason: loneSurrogate + " holds half a UTF-16 surrogate pair (a lone \\ud800 to \\udfff), which names no character"}
 	}
 	e.Name = name
 	if e.Name == "" && eventType != snakeEventType {

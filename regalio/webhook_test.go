@@ -307,6 +307,17 @@ func TestDecodeEvent_repeatedKeysAndExtras_RuleR3(t *testing.T) {
 		assert.Contains(t, ee.Error(), "repeated", bad)
 	}
 
+	// Half a surrogate pair in an id would read as U+FFFD, like any other half (D6).
+	for _, bad := range []string{`{"name":"x","userId":"u\ud800"}`, `{"name":"x","event_id":"e\udfff","userId":"u"}`, `{"name":"x","external_id":"\ud83d"}`} {
+		_, err := DecodeEvent([]byte(bad))
+		var ee *EventError
+		require.ErrorAs(t, err, &ee, bad)
+		assert.Contains(t, ee.Error(), "surrogate", bad)
+	}
+	e, err = DecodeEvent([]byte(`{"name":"x","userId":"u\ud83d\ude00"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "u\U0001F600", e.UserID, "a whole pair is a character")
+
 	e, err = DecodeEvent([]byte(`{"name":"voicemail.transcript.available","event_id":"e2","event_type":"regal_voice_event",` +
 		`"traits":{"phone":"+17625551796"},"contact_phone":"+13523182825","eventSource":"Regal Voice","source":"RegalVoice.ivr",` +
 		`"source_workflow":"wf-9"}`))

@@ -182,7 +182,7 @@ func (d *message) string(field string, vs, ve int) string {
 func (d *message) text(field string, vs, ve int) string {
 	switch c := d.buf[vs]; {
 	case c == '"':
-		if bytes.IndexByte(d.buf[vs+1:ve-1], '\\') >= 0 && jsonvalue.HasLoneSurrogate(d.buf[vs+1:ve-1]) {
+		if field != "version" && bytes.IndexByte(d.buf[vs+1:ve-1], '\\') >= 0 && jsonvalue.HasLoneSurrogate(d.buf[vs+1:ve-1]) {
 			// It would read as U+FFFD, the same as another identifier that differs
 			// there: two users would be one, a message a duplicate of another.
 			d.fail(field, "holds half a UTF-16 surrogate pair (a lone \\ud800 to \\udfff), which names no character")

@@ -221,8 +221,8 @@ func (c Condition) check(field string) error {
 	if !slices.Contains(ops, c.Op) {
 		return fieldError(field+".op", "unknown operator %q (==, !=, >, >=, <, <=, exists)", string(c.Op))
 	}
-	if c.Op == OpExists {
-		return nil
+	if c.Op == OpExists && len(c.Value) == 0 {
+		return nil // exists needs no value; one given must still be JSON
 	}
 	var sc jsonvalue.Scanner
 	if _, err := sc.Compact(nil, c.Value); err != nil || len(c.Value) == 0 {

@@ -154,6 +154,13 @@ func (c *Contact) AnonymousIDs() []string {
 	return ids
 }
 
+// StitchedAnonymousIDs is AnonymousIDs with the former External IDs under which the
+// contact holds anonymous-only messages (see appendAliasedAnonymousIDs): what the
+// export and contact.Contact.AnonymousIDs list.
+func (c *Contact) StitchedAnonymousIDs() []string {
+	return c.appendAliasedAnonymousIDs(c.AnonymousIDs())
+}
+
 // appendAliasedAnonymousIDs adds to the sorted ids the former External IDs under which
 // the contact holds anonymous-only messages: an alias whose previousId is an anonymous
 // visitor's ID (as analytics.js sends it) stitches that ID as Rule I3 would (Rule I5),
