@@ -76,7 +76,7 @@ type Guard struct {
 	opts GuardOptions
 
 	mu   sync.Mutex
-	locs map[string]*time.Location // zones loaded so far, by name
+	locs map[string]*time.Location // zones loaded so far, by name; nil for a name that is none
 
 	// numberZones caches libphonenumber's zones by E.164: identity.PhoneTimeZones parses
 	// the number each time (BenchmarkGuardCheck: 9.1 µs and 39 allocations a check
@@ -285,13 +285,33 @@ func (g *Guard) location(name string) *time.Location {
 	if loc, ok := g.locs[name]; ok {
 		return loc
 	}
-	if name == "" || name == "Local" {
+	if !ianaZone(name) {
 		return nil
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil // not kept: names come from contacts, and only valid ones are few
+		loc = nil // an unknown name is kept too, up to a bound: names come from contacts
 	}
-	g.locs[name] = loc
+	if loc != nil || len(g.locs) < maxUnknownZones {
+		g.locs[name] = loc
+	}
 	return loc
+}
+
+// maxUnknownZones bounds the zone names the Guard remembers: the names of real zones
+// are a few hundred, and any other a contact tells is remembered as unknown until the
+// map holds this many.
+const maxUnknownZones = 4096
+
+// ianaZone reports whether name may name a zone of the IANA database (Rule G3): not
+// empty, and none of the names a zone directory holds beside its zones, which give the
+// host's own zone ("Local", "localtime"), a placeholder ("Factory") or the zones again
+// under other rules ("posixrules", "posix/...", "right/...", whose clocks count leap
+// seconds), so that the answer would depend on the machine.
+func ianaZone(name string) bool {
+	switch name {
+	case "", "Local", "localtime", "posixrules", "Factory":
+		return false
+	}
+	return !strings.HasPrefix(name, "posix/") && !strings.HasPrefix(name, "right/")
 }

@@ -177,6 +177,27 @@ func TestGuard_ContextTimezone_RuleG3(t *testing.T) {
 	assert.Equal(t, rfc("2026-06-10T15:00:00Z"), d.NextAllowed)
 }
 
+// TestGuard_HostZoneNamesIgnored_RuleG3: names a zone directory holds beside the IANA
+// zones ("localtime", the host's own zone; "posixrules"; "right/...", clocks counting leap
+// seconds) would make the answer depend on the machine: the Guard reads the number's
+// zones instead, as for a name it does not know.
+func TestGuard_HostZoneNamesIgnored_RuleG3(t *testing.T) {
+	for _, name := range []string{"localtime", "posixrules", "right/America/Los_Angeles", "posix/America/Los_Angeles", "Local", "Mars/Olympus"} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.one(`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T11:00:00Z","context":{"ip":"8.8.8.8","timezone":"` + name + `"},
+				"traits":{"phone":"+13105550123","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T11:00:00Z"}}}`)
+			g := f.p.Guard(nil)
+			for range 2 { // the second time from what the Guard remembers
+				d, err := g.Check(context.Background(), "+13105550123", optin.SMS, rfc("2026-06-10T12:30:00Z")) // 5:30 PDT
+				require.NoError(t, err)
+				assert.Equal(t, diag.GuardQuietHours, d.Reason)
+				assert.Equal(t, "America/Los_Angeles", d.Zone, "the number's zone")
+			}
+		})
+	}
+}
+
 // TestGuard_Concurrent: a Guard is safe for concurrent use (run with -race), and
 // concurrent replies and checks agree once both are done.
 func TestGuard_Concurrent(t *testing.T) {

@@ -52,21 +52,33 @@ func (w Window) Valid() bool { return 0 <= w.Start && w.Start < w.End && w.End <
 // String returns the window as "08:00-21:00".
 func (w Window) String() string { return w.Start.String() + "-" + w.End.String() }
 
-// bounds returns the instants the window opens and closes on the local calendar day
-// of t in loc. A wall-clock time that a daylight-saving change skips is read as the
-// first instant after the gap (see localInstant).
-func (w Window) bounds(t time.Time, loc *time.Location) (open, close time.Time) {
-	y, m, d := t.In(loc).Date()
-	return w.openOn(y, m, d, loc), localInstant(y, m, d, w.End, loc)
-}
-
-// openOn returns the instant the window opens on a local calendar day (d may run past
-// the month's end, as time.Date allows).
+// openOn returns the first instant the wall clock in loc reads the window's Start, or
+// later, on a local calendar day (d may run past the month's end, as time.Date allows):
+// after a gap a daylight-saving change makes, the first instant after it; where a
+// change back repeats the time, its first occurrence.
 func (w Window) openOn(y int, m time.Month, d int, loc *time.Location) time.Time {
-	return localInstant(y, m, d, w.Start, loc)
+	return firstOccurrence(localInstant(y, m, d, w.Start, loc))
 }
 
-// localInstant returns the instant the wall clock in loc reads c on a calendar day
+// firstOccurrence returns the first instant whose wall clock reads what t's does, where
+// a change back of the clocks (a zone's offset falling) repeats it: time.Date picks
+// either occurrence, depending on the zone.
+func firstOccurrence(t time.Time) time.Time {
+	start, _ := t.ZoneBounds()
+	if start.IsZero() {
+		return t
+	}
+	_, now := t.Zone()
+	_, before := start.Add(-time.Nanosecond).Zone()
+	if back := before - now; back > 0 {
+		if e := t.Add(-time.Duration(back) * time.Second); e.Before(start) {
+			return e
+		}
+	}
+	return t
+}
+
+// localInstant returns an instant the wall clock in loc reads c on a calendar day
 // (24:00 is the next day's midnight). When a daylight-saving change skips that time
 // (clocks go from 23:59 to 01:00 where a zone changes at midnight, as Havana and
 // Santiago do), it returns the first instant after the gap: time.Date may give one an
@@ -87,10 +99,13 @@ func localInstant(y int, m time.Month, d int, c Clock, loc *time.Location) time.
 	return t
 }
 
-// Contains reports whether the instant t falls in the window in loc's local time.
+// Contains reports whether the instant t falls in the window in loc's local time: the
+// wall clock there reads Start or later and before End (Rule G2: wall-clock hours, so a
+// time a change back of the clocks repeats is in the window, or out of it, both times).
 func (w Window) Contains(t time.Time, loc *time.Location) bool {
-	open, close := w.bounds(t, loc)
-	return !t.Before(open) && t.Before(close)
+	l := t.In(loc)
+	c := Clock(l.Hour()*60 + l.Minute())
+	return w.Start <= c && c < w.End
 }
 
 // Table holds the calling windows: a default and per-region overrides keyed by E.164
@@ -152,8 +167,8 @@ type Decision struct {
 	Next time.Time
 }
 
-// horizon is how far Check looks for the next allowed instant.
-const horizon = 8 * 24 * time.Hour
+// horizon is how far Check looks for the next allowed instant: a week (Rule G3).
+const horizon = 7 * 24 * time.Hour
 
 // Check decides whether the instant t falls in the window w in the local time of every
 // zone in zones, and when it next does (Rule G3: a number whose zone is not known for
@@ -167,16 +182,27 @@ func Check(w Window, t time.Time, zones []*time.Location) Decision {
 		return Decision{Allowed: true, Next: t}
 	}
 	// The set of allowed instants is a union of intervals, each opening when the window
-	// opens in one of the zones. So the next allowed instant is the earliest opening
-	// after t, in any zone, that falls in the window everywhere.
+	// opens in one of the zones: its wall clock reaching Start, or a change of the
+	// clocks moving it into the window. So the next allowed instant is the earliest such
+	// opening after t, in any zone, that falls in the window everywhere.
 	var opens []time.Time
+	add := func(o time.Time) {
+		if o.After(t) && o.Sub(t) <= horizon {
+			opens = append(opens, o)
+		}
+	}
 	for _, loc := range zones {
 		y, m, d := t.In(loc).Date()
 		for day := range 9 {
-			open := w.openOn(y, m, d+day, loc)
-			if open.After(t) && open.Sub(t) <= horizon {
-				opens = append(opens, open)
+			add(w.openOn(y, m, d+day, loc))
+		}
+		for at := t; at.Sub(t) <= horizon; {
+			_, end := at.In(loc).ZoneBounds()
+			if end.IsZero() || !end.After(at) {
+				break
 			}
+			add(end)
+			at = end
 		}
 	}
 	slices.SortFunc(opens, time.Time.Compare)

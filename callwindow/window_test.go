@@ -156,3 +156,96 @@ func TestCheck_windowEndingInTheGap(t *testing.T) {
 	assert.False(t, callwindow.Check(w, utc("2026-03-08T07:00:00Z"), ny).Allowed, "03:00 EDT: the gap is over, and the window with it")
 	assert.False(t, callwindow.Check(w, utc("2026-03-08T07:15:00Z"), ny).Allowed, "03:15 EDT")
 }
+
+// TestCheck_RuleG2_repeatedAndSkippedTimes: the window is wall-clock hours (G2), so a
+// time a change back of the clocks repeats is out of the window both times when it is
+// out, and the window opens at the first occurrence of its Start (G4); a Start a change
+// forward skips opens at the first instant after the gap, whatever the zone's offset.
+func TestCheck_RuleG2_repeatedAndSkippedTimes(t *testing.T) {
+	casey := zone(t, "Antarctica/Casey") // +11 to +8 at midnight on 2021-03-14
+	d := callwindow.Check(callwindow.Default, utc("2021-03-13T12:30:00Z"), []*time.Location{casey})
+	assert.False(t, d.Allowed, "23:30 local, whichever 23:30 it is")
+	assert.Equal(t, utc("2021-03-14T00:00:00Z"), d.Next, "08:00 at +08")
+
+	london := zone(t, "Europe/London") // 02:00 BST back to 01:00 GMT on 2026-10-25
+	early := callwindow.Window{Start: callwindow.At(0, 0), End: callwindow.At(1, 0)}
+	assert.False(t, early.Contains(utc("2026-10-25T00:30:00Z"), london), "01:30 BST is after the window")
+	assert.True(t, early.Contains(utc("2026-10-24T23:30:00Z"), london), "00:30 BST is in it")
+
+	cairo := zone(t, "Africa/Cairo") // 24:00 EEST back to 23:00 EET on 2023-10-26
+	late := callwindow.Window{Start: callwindow.At(23, 0), End: callwindow.At(24, 0)}
+	d = callwindow.Check(late, utc("2023-10-26T12:00:00Z"), []*time.Location{cairo})
+	assert.Equal(t, utc("2023-10-26T20:00:00Z"), d.Next, "the first 23:00")
+
+	berlin := zone(t, "Europe/Berlin") // 02:00 CET forward to 03:00 CEST on 2026-03-29
+	gap := callwindow.Window{Start: callwindow.At(2, 30), End: callwindow.At(21, 0)}
+	assert.True(t, callwindow.Check(gap, utc("2026-03-29T01:00:00Z"), []*time.Location{berlin}).Allowed, "03:00 CEST is past 02:30")
+	assert.Equal(t, utc("2026-03-29T01:00:00Z"), callwindow.Check(gap, utc("2026-03-29T00:30:00Z"), []*time.Location{berlin}).Next,
+		"opens at the end of the gap")
+}
+
+// TestCheck_RuleG4_againstMinuteByMinute compares Check with a reference that steps
+// minute by minute through the coming week (Rules G2–G4), for zones with daylight
+// saving at midnight, half-hour and 45-minute offsets, a half-hour change (Lord Howe),
+// a skipped day (Apia 2011) and changes back of three hours (Casey).
+func TestCheck_RuleG4_againstMinuteByMinute(t *testing.T) {
+	names := []string{"America/New_York", "Europe/London", "Europe/Berlin", "Africa/Cairo", "America/Havana",
+		"America/Santiago", "Australia/Lord_Howe", "Asia/Kathmandu", "Pacific/Chatham", "Antarctica/Casey",
+		"Pacific/Apia", "Asia/Tokyo", "America/Sao_Paulo", "Asia/Tehran"}
+	locs := make([]*time.Location, len(names))
+	for i, n := range names {
+		locs[i] = zone(t, n)
+	}
+	windows := []callwindow.Window{callwindow.Default, {Start: 0, End: callwindow.At(1, 0)},
+		{Start: callwindow.At(23, 0), End: callwindow.At(24, 0)}, {Start: callwindow.At(2, 30), End: callwindow.At(20, 0)},
+		{Start: callwindow.At(1, 0), End: callwindow.At(2, 0)}, {Start: callwindow.At(9, 0), End: callwindow.At(17, 0)}}
+	// Instants near the zones' changes, and elsewhere.
+	var instants []time.Time
+	for _, loc := range locs {
+		for _, at := range []string{"2011-12-29T00:00:00Z", "2021-03-13T00:00:00Z", "2023-10-26T00:00:00Z", "2026-03-07T00:00:00Z",
+			"2026-03-28T00:00:00Z", "2026-04-04T00:00:00Z", "2026-09-05T00:00:00Z", "2026-10-24T00:00:00Z", "2026-11-01T00:00:00Z"} {
+			start := utc(at)
+			if _, end := start.In(loc).ZoneBounds(); !end.IsZero() && end.Sub(start) < 8*24*time.Hour {
+				start = end.Add(-13 * time.Hour)
+			}
+			for h := 0; h < 26; h += 5 {
+				instants = append(instants, start.Add(time.Duration(h)*time.Hour+17*time.Second))
+			}
+		}
+	}
+	reference := func(w callwindow.Window, at time.Time, zones []*time.Location) callwindow.Decision {
+		in := func(x time.Time) bool {
+			for _, loc := range zones {
+				l := x.In(loc)
+				c := callwindow.At(l.Hour(), l.Minute())
+				if c < w.Start || c >= w.End {
+					return false
+				}
+			}
+			return true
+		}
+		if in(at) {
+			return callwindow.Decision{Allowed: true, Next: at}
+		}
+		for x := at.Truncate(time.Minute).Add(time.Minute); x.Sub(at) <= 7*24*time.Hour; x = x.Add(time.Minute) {
+			if in(x) {
+				return callwindow.Decision{Next: x.UTC()}
+			}
+		}
+		return callwindow.Decision{}
+	}
+	checked := 0
+	for i, at := range instants {
+		w := windows[i%len(windows)]
+		zones := []*time.Location{locs[(i/7)%len(locs)]}
+		if i%3 == 0 {
+			zones = append(zones, locs[(i/5+3)%len(locs)])
+		}
+		want, got := reference(w, at, zones), callwindow.Check(w, at, zones)
+		if !assert.Equal(t, want, got, "window %v at %s in %v", w, at, zones) {
+			return
+		}
+		checked++
+	}
+	assert.Greater(t, checked, 500)
+}
