@@ -98,8 +98,9 @@ type ForwarderStats struct {
 //
 // # Failures
 //
-// A send that Regal refuses for good (a 4xx other than 401, 403, 408 and 429, or a
-// redirect that would lose the body: 301, 302, 303) parks the entry as dead with its
+// A send that Regal refuses for good (a 4xx other than 401, 403, 408 and 429, or a 3xx
+// other than 307 and 308, such as a redirect that would lose the body: 301, 302, 303)
+// parks the entry as dead with its
 // reason; the contact's next entry then goes. A send that
 // may succeed later (what regalio.Client retries, once its own attempts ran out) is
 // tried again after a backoff, as is a refused API key (401, 403): the key is the

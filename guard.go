@@ -29,10 +29,13 @@ type GuardInputError struct {
 	Err   error  // the cause: an identity.PhoneError, or nil for a channel
 }
 
+// Error names the field, and for a channel the ones the Guard answers for.
 func (e *GuardInputError) Error() string {
 	s := "regalkit: guard: unreadable " + e.Field
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
+	} else if e.Field == "channel" {
+		s += ": the guard answers for sms and voice"
 	}
 	return s
 }

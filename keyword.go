@@ -36,8 +36,8 @@ import (
 const KeywordRegisterPrefix = "sms-keyword:"
 
 // EventSMSReceived is the name of Regal's event for an inbound text message; its
-// properties.content is the body and properties.contact_phone (else traits.phone) the
-// sender (Rule G8).
+// properties.content is the body and properties.contact_phone (else
+// properties.from_number, else traits.phone) the sender (Rule G8).
 const EventSMSReceived = regalio.EventSMSReceived
 
 // EventPossibleOptOut is the event recorded on a phone's register contact for a reply

@@ -36,8 +36,8 @@ type Processor struct {
 }
 
 // New returns a Processor that keeps contacts in store, configured by opts (nil means
-// the defaults). It panics if opts is invalid (see [Options.Validate]): options are
-// the program's, not its input's, and a wrong one should stop it at start.
+// the defaults). It panics if store is nil or opts is invalid (see [Options.Validate]):
+// options are the program's, not its input's, and a wrong one should stop it at start.
 func New(store contact.Store, opts *Options) *Processor {
 	if store == nil {
 		panic("regalkit: New with a nil store")

@@ -45,8 +45,11 @@ const (
 	// MessageReservedID: a userId, anonymousId or previousId that names one of the
 	// contacts regalkit keeps for a phone (Rule D6).
 	MessageReservedID Code = "message.reserved_id"
-	// MessageInvalid: the message is not valid JSON or not a JSON object (Rule D1), or
-	// an identifier is not valid UTF-8 (Rule D6).
+	// MessageInvalid: the message is not valid JSON, not a JSON object, repeats a key,
+	// has a field of an impossible type or both a type and a batch (Rule D1); an
+	// identifier is not valid UTF-8 or escapes half a surrogate pair, or an event, page
+	// or screen name is over 1,024 bytes (Rule D6); a START reply has neither a time nor
+	// a messageId (Rule G8).
 	MessageInvalid Code = "message.invalid"
 	// MessageLimit: the message or batch breaks a size, count or depth limit (Rule D7).
 	MessageLimit Code = "message.limit"
@@ -68,7 +71,10 @@ const (
 	OptinNoTimestamp Code = "optin.no_timestamp"
 	// OptinNoIP: a subscribing consent record without an IP address (Rule C4).
 	OptinNoIP Code = "optin.no_ip"
-	// OptinInvalid: a consent record of the wrong shape (Rule C2).
+	// OptinInvalid: a consent record of the wrong shape (Rule C2), one naming the
+	// source keyword replies reserve (Rule G7), an opt-in naming no phone in a message
+	// whose phone was refused (Rule C5), a Regal consent event without a userId that
+	// names no phone or email (Rule R5).
 	OptinInvalid Code = "optin.invalid"
 	// IdentityConflict: identities that cannot be joined, or a second link of a shared
 	// anonymousId (Rules I4, I5).
@@ -80,7 +86,7 @@ const (
 	// the body (Rule R1).
 	RegalUnmapped Code = "regal.unmapped"
 	// RegalInvalid: a Regal reporting-webhook event, or one of its fields, of the wrong
-	// shape (Rule R3).
+	// shape (Rule R3); a keyword reply from Regal with no sender (Rule G8).
 	RegalInvalid Code = "regal.invalid"
 	// GuardNotSubscribed: the Guard refuses a phone with no consent record on the
 	// channel (Rule G1).

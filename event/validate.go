@@ -43,7 +43,7 @@ type ValidationError struct {
 }
 
 var validationReasons = map[diag.Code]string{
-	diag.MessageUnsupportedType: "not one of the seven message types",
+	diag.MessageUnsupportedType: "not one of the seven message types (identify, track, page, screen, group, alias, delete)",
 	diag.MessageInvalidID:       "messageId longer than 100 characters",
 	diag.MessageNoIdentity:      "needs a userId or an anonymousId",
 	diag.MessageNoEvent:         "needs a non-empty event name",
@@ -60,7 +60,11 @@ func (e *ValidationError) Error() string {
 	if reason == "" {
 		reason = validationReasons[e.Code]
 	}
-	return "event: invalid " + e.Kind.String() + " message: " + reason + " (" + string(e.Code) + ")"
+	kind := e.Kind.String() + " "
+	if !e.Kind.Valid() {
+		kind = ""
+	}
+	return "event: invalid " + kind + "message: " + reason + " (" + string(e.Code) + ")"
 }
 
 // Unwrap returns ErrInvalid.

@@ -1,8 +1,8 @@
 // Package identity names the people regalkit keeps contacts for: identifier keys, phone
 // numbers validated with libphonenumber, and normalized email addresses.
 //
-// It is the leaf of the SDK: every other package imports it, and it imports none of
-// them.
+// It imports only package diag of the SDK's own packages (and internal helpers): the
+// processor, the stores and the guard build on it.
 //
 //	pn, err := identity.ParsePhone("(954) 555-2399", "US") // pn.E164 == "+19545552399"
 //	cs, err := store.Find(ctx, identity.PhoneKey(pn.E164))  // a contact.Store

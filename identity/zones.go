@@ -7,7 +7,7 @@ import (
 )
 
 // PhoneTimeZones returns the IANA time zones libphonenumber knows for a phone in
-// E.164, sorted, such as ["America/New_York"] for a 917 number or every US zone for a
+// E.164, sorted, such as ["America/New_York"] for a 917 number or every zone of the North American Numbering Plan for a
 // toll-free one (Rule G3); nil when the number cannot be read or its zone is unknown.
 // No phonenumbers type leaves this package.
 func PhoneTimeZones(e164 string) []string {

@@ -176,7 +176,8 @@ func decides(a, b *Record) bool {
 }
 
 // String describes r for logs with its address masked (see identity.MaskPhone), as in
-// "sms opt-in +***2399 2020-08-25T21:23:43Z (message m1)".
+//
+//	sms opt-in +***2399 2020-08-25T21:23:43Z (message "m1")
 func (r Record) String() string {
 	verb := "opt-out"
 	if r.Subscribed {

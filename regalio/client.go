@@ -73,7 +73,8 @@ type ClientOptions struct {
 // An attempt that meets a network error, its AttemptTimeout, or status 408, 429 or 5xx
 // is retried after a backoff with full jitter, or after the wait a Retry-After header
 // names (seconds or an HTTP date, capped by MaxRetryAfter), until MaxAttempts or ctx
-// runs out. Any other 4xx is a [*StatusError], never retried. A 2xx is success.
+// runs out. A 307 or 308 is followed with the body. Any other 4xx, and any other 3xx,
+// is a [*StatusError], never retried. A 2xx is success.
 //
 // # One messageId, one delivery
 //

@@ -16,8 +16,9 @@ var (
 	ErrSyntax = errors.New("segmentio: syntax error")
 	// ErrLimit: the input breaks one of the [Limits].
 	ErrLimit = errors.New("segmentio: limit exceeded")
-	// ErrInvalidMessage: valid JSON that is not a Segment message: not an object, no
-	// type, a field of the wrong kind, a duplicate key.
+	// ErrInvalidMessage: valid JSON that is not a Segment message: not an object, a
+	// field of the wrong kind, a duplicate key, an object with both a type and a batch.
+	// A message with no type is an [*UnsupportedTypeError] (Rule D2).
 	ErrInvalidMessage = errors.New("segmentio: invalid message")
 	// ErrUnsupportedType: a message type other than the seven (Rule D2).
 	ErrUnsupportedType = errors.New("segmentio: unsupported message type")

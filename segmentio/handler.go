@@ -23,9 +23,11 @@ import (
 )
 
 // Sink receives the messages of one request and does the work: regalkit's Processor,
-// a queue, a database. The messages are decoded and valid (Rule D6), in input order,
-// and share no memory with the request or with each other; a message's own decoding
-// diagnostics (an unparseable timestamp) are in its Diagnostics, for the sink to report.
+// a queue, a database. The messages are decoded and valid (Rule D6, but for its
+// reserved identifiers, which only the Processor refuses: message.reserved_id), in
+// input order, and share no memory with the request or with each other; a message's
+// own decoding diagnostics (an unparseable timestamp) are in its Diagnostics, for the
+// sink to report.
 //
 // A sink returns one [SinkResult] per message, in the same order, and a nil error. A
 // message the sink refuses (a bad phone, a message for a deleted user) is not an error:

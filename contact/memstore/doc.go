@@ -92,9 +92,10 @@
 // entries, and its commit stores them, while it still holds the locks of what it wrote,
 // so that the entries of one contact get increasing Seqs in commit order. One mutex
 // guards the outbox: a queue of pending entries per contact, the dead entries, and the
-// count of sent ones (a sent entry is not kept). Claim looks at the first entry of every
-// queue, so it costs a little per contact with pending entries. The outbox is lost with
-// the process, as everything else is.
+// count of sent ones (a sent entry is not kept), with a heap of the contacts whose first
+// entry is due, by due time: Claim takes what it returns off the top, so its cost
+// follows the entries it returns, not the contacts waiting. The outbox is lost with the
+// process, as everything else is.
 //
 // # Memory
 //

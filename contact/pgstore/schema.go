@@ -119,10 +119,16 @@ type SchemaError struct {
 	Found, Want int
 }
 
+// Error says which versions differ and what to do.
 func (e *SchemaError) Error() string {
-	return fmt.Sprintf("pgstore: database schema is at version %d, this package uses version %d", e.Found, e.Want)
+	hint := "run Store.Migrate first"
+	if e.Found > e.Want {
+		hint = "a newer regalkit migrated it: run that version"
+	}
+	return fmt.Sprintf("pgstore: database schema is at version %d, this package uses version %d: %s", e.Found, e.Want, hint)
 }
 
+// Unwrap returns ErrSchema.
 func (e *SchemaError) Unwrap() error { return ErrSchema }
 
 // Migrate brings the database's schema to [SchemaVersion], applying each missing
