@@ -73,6 +73,40 @@ func TestRuleC5_RecordAppliesToTheMessagesPhone(t *testing.T) {
 	assert.Equal(t, optin.StateNone, v.State("+19175554444", optin.Voice))
 }
 
+// Rule C5: a message that sends its phone only in the phones object (no phone trait)
+// sent that phone: an optIn record naming none binds to its only entry, or to the one
+// entry it marked primary, not to the contact's primary phone at the message's time; an
+// entry that is not a valid number was a refused phone (the opt-in applies to none).
+func TestRuleC5_RecordAppliesToTheMessagesPhonesEntry(t *testing.T) {
+	old := identify(t, 0, `{"phone":"+19175554444"}`)
+	optIn := `"optIn":{"channel":"sms","subscribed":true,"timestamp":"2020-08-25T21:00:00Z","ip":"8.8.8.8"}`
+	for _, tc := range []struct {
+		name, traits string
+		want         string // the phone subscribed, "" for none
+	}{
+		{"one entry", `{"phones":{"+19545552399":{"label":"work"}},` + optIn + `}`, "+19545552399"},
+		{"the entry marked primary", `{"phones":{"+19545552399":{"isPrimary":true},"+12125550123":{}},` + optIn + `}`, "+19545552399"},
+		{"two entries, none primary: the time rule", `{"phones":{"+19545552399":{},"+12125550123":{}},` + optIn + `}`, "+19175554444"},
+		{"the phone trait first", `{"phone":"+12125550123","phones":{"+19545552399":{}},` + optIn + `}`, "+12125550123"},
+		{"an entry that is no number", `{"phones":{"+1 555 555 5555":{}},` + optIn + `}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := identify(t, 1, tc.traits)
+			for _, order := range [][]*event.Message{{old, msg}, {msg, old}} {
+				c, _ := apply(t, order...)
+				v := c.ConsentView()
+				for _, p := range []string{"+19175554444", "+19545552399", "+12125550123"} {
+					want := optin.StateNone
+					if p == tc.want {
+						want = optin.StateSubscribed
+					}
+					assert.Equal(t, want, v.State(p, optin.SMS), p)
+				}
+			}
+		})
+	}
+}
+
 func TestRuleC6_NewestConsentWinsThroughTraits(t *testing.T) {
 	sub := identify(t, 0, `{"phone":"+19545552399","optIn":{"channel":"sms","subscribed":true,"timestamp":"2020-08-25T10:00:00Z"}}`)
 	unsub := identify(t, 1, `{"phone":"+19545552399","optIn":{"channel":"sms","subscribed":"false","timestamp":"2020-08-25T11:00:00Z"}}`)

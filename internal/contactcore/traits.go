@@ -153,8 +153,15 @@ type applier struct {
 	st   stamp
 	ch   Changes
 
-	msgPhone      string         // the valid E.164 of the message's phone trait
-	phoneRefused  bool           // the message's phone trait was refused (phone.invalid)
+	msgPhone     string // the valid E.164 of the message's phone trait
+	phoneRefused bool   // the message's phone trait was refused (phone.invalid)
+	// entries are what the message's phones object did: the numbers it added, the one
+	// it marked primary, and whether a number was refused; with no phone trait they may
+	// name the message's phone (see entryPhone).
+	entries struct {
+		added, primary []string
+		refused        bool
+	}
 	msgEmail      string         // the normalized email of the message's email trait
 	phonesTouched bool           // whether a phone write was added
 	phonesBefore  phoneSignature // before the first phone write
@@ -392,10 +399,29 @@ func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Ch
 	if a.phonesTouched && c.phoneSignature() != a.phonesBefore {
 		a.changed("phones", true)
 	}
+	if a.msgPhone == "" && !a.phoneRefused {
+		a.msgPhone, a.phoneRefused = a.entryPhone()
+	}
 	for _, d := range a.optIns {
 		a.optInField(d.raw, d.path)
 	}
 	return a.ch
+}
+
+// entryPhone returns the phone a message without a phone trait sent in its phones
+// object (Rule C5: "the phone in the same message"): its only entry, else the one entry
+// it marked primary; none when it sent several and marked none, or no valid one. refused
+// reports that it sent numbers and every one was refused: an opt-in naming no phone was
+// then given for a number that is not valid.
+func (a *applier) entryPhone() (phone string, refused bool) {
+	e := &a.entries
+	switch {
+	case len(e.added) == 1:
+		return e.added[0], false
+	case len(e.primary) == 1:
+		return e.primary[0], false
+	}
+	return "", len(e.added) == 0 && e.refused
 }
 
 // messageFields is how many members of a message's traits (and of its context.traits)
@@ -503,6 +529,10 @@ func (a *applier) emailField(raw []byte, path fieldPath) {
 		if s != "" && s == r.val {
 			a.msgEmail = s
 			a.changed("email", r.set(s, a.st)) // already normalized
+			return
+		}
+		if strings.TrimSpace(s) == "" {
+			a.refuse(diag.TraitInvalid, path, "email is empty; send null to remove it") // Rule T4
 			return
 		}
 		e, err := identity.NormalizeEmail(s)

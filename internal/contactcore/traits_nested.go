@@ -2,6 +2,8 @@ package contactcore
 
 import (
 	"hash/maphash"
+	"slices"
+	"strings"
 
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/identity"
@@ -94,6 +96,11 @@ func (a *applier) phoneTrait(raw []byte, path fieldPath) {
 		a.phoneWrite(phoneWrite{st: a.st, phone: cur, op: opTrait})
 		return
 	}
+	if s, ok := jsonvalue.String(raw); ok && strings.TrimSpace(s) == "" {
+		// Rule T4: an empty standard trait is refused as such; no number was sent.
+		a.refuse(diag.TraitInvalid, path, "phone is empty; send null to remove it")
+		return
+	}
 	n, err := a.opts.phones().ParseJSON(raw, a.opts.region())
 	if err != nil {
 		a.refuse(diag.PhoneInvalid, path, err.Error())
@@ -155,6 +162,7 @@ func (a *applier) phonesField(raw []byte, path fieldPath) {
 		n, err := a.opts.phones().Parse(key, a.opts.region())
 		if err != nil {
 			a.refuse(diag.PhoneInvalid, field, err.Error())
+			a.entries.refused = true
 			return
 		}
 		switch jsonvalue.KindOf(v) {
@@ -167,6 +175,9 @@ func (a *applier) phonesField(raw []byte, path fieldPath) {
 			return
 		}
 		a.phoneWrite(phoneWrite{st: a.st, phone: n.E164, op: opMember, on: true})
+		if !slices.Contains(a.entries.added, n.E164) {
+			a.entries.added = append(a.entries.added, n.E164)
+		}
 		var sms, voice []byte
 		jsonvalue.Members(v, func(k2, v2 []byte) {
 			sub, _ := jsonvalue.String(k2)
@@ -177,6 +188,9 @@ func (a *applier) phonesField(raw []byte, path fieldPath) {
 			case "isprimary":
 				if on, ok := lenientBool(v2); ok {
 					a.phoneWrite(phoneWrite{st: a.st, phone: n.E164, op: opPrimary, on: on})
+					if on && !slices.Contains(a.entries.primary, n.E164) {
+						a.entries.primary = append(a.entries.primary, n.E164)
+					}
 				} else {
 					a.refuse(diag.TraitInvalid, field.dot(sub), "isPrimary must be true or false")
 				}

@@ -155,6 +155,13 @@ func TestRuleT4_EmptyStringKeptForCustomRefusedForStandard(t *testing.T) {
 	assert.Equal(t, `""`, note)
 	assert.Equal(t, []diag.Code{diag.TraitInvalid, diag.TraitInvalid}, codes(diags))
 	assert.Equal(t, "traits.firstName", diags[0].Field)
+
+	// An empty phone or email is an empty standard trait too, not a malformed one; the
+	// old values stay.
+	c, diags = apply(t, identify(t, 0, `{"phone":"+19545552399","email":"r@example.com"}`), identify(t, 1, `{"phone":"","email":" "}`))
+	assert.Equal(t, []diag.Code{diag.TraitInvalid, diag.TraitInvalid}, codes(diags))
+	assert.Equal(t, "+19545552399", c.Phone())
+	assert.Equal(t, "r@example.com", c.Email())
 }
 
 func TestRuleT4_NestedCustomReplacedWhole(t *testing.T) {
