@@ -1,9 +1,9 @@
 package contactcore
 
 import (
+	"bytes"
 	"hash/maphash"
 	"slices"
-	"strings"
 
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/identity"
@@ -96,7 +96,7 @@ func (a *applier) phoneTrait(raw []byte, path fieldPath) {
 		a.phoneWrite(phoneWrite{st: a.st, phone: cur, op: opTrait})
 		return
 	}
-	if s, ok := jsonvalue.String(raw); ok && strings.TrimSpace(s) == "" {
+	if len(raw) >= 2 && raw[0] == '"' && len(bytes.TrimSpace(raw[1:len(raw)-1])) == 0 {
 		// Rule T4: an empty standard trait is refused as such; no number was sent.
 		a.refuse(diag.TraitInvalid, path, "phone is empty; send null to remove it")
 		return
