@@ -68,8 +68,9 @@ func genPayload(t *rapid.T, i int) string {
 	}
 	add("context", rapid.SampledFrom([]string{`{}`, `{"ip":"8.8.8.8"}`, `{"ip":"203.0.113.9","traits":{"plan":"ctx"}}`,
 		`{"timezone":"America/Chicago"}`, `{"ip":"8.8.8.8","timezone":"America/Phoenix"}`,
-		`{"ip":"8.8.8.8","traits":{"phone":"+19545552399"}}`,          // Rule G3; a context phone, never applied from a Regal event (R5)
-		`{"traits":{"email":"ann@example.com"}}`}).Draw(t, "context")) // a Regal opt-out naming only an email (R5)
+		`{"ip":"8.8.8.8","traits":{"phone":"+19545552399"}}`,                                      // Rule G3; a context phone, never applied from a Regal event (R5)
+		`{"traits":{"email":"ann@example.com"}}`,                                                  // a Regal opt-out naming only an email (R5)
+		`{"ip":"8.8.8.8","campaign":{"name":"spring"},"device":{"id":"d1"}}`}).Draw(t, "context")) // E1: the whole context
 	switch kind {
 	case "identify":
 		var traits []string
@@ -85,11 +86,13 @@ func genPayload(t *rapid.T, i int) string {
 		pick("lastName", `"Lee"`, `null`)
 		pick("age", `41`, `"42"`, `-1`)
 		pick("gender", `"female"`, `null`)
-		pick("email", `"ann@example.com"`, `"bob@example.com"`, `"nope"`)
-		pick("phone", `"+19545552399"`, `"(917) 555-4444"`, `"+1 555 555 5555"`, `null`, `"(917)\u00a0555\u20134444"`) // T8: another keyboard's separators
+		pick("email", `"ann@example.com"`, `"bob@example.com"`, `"nope"`, `" "`)
+		pick("phone", `"+19545552399"`, `"(917) 555-4444"`, `"+1 555 555 5555"`, `null`, `"(917)\u00a0555\u20134444"`, // T8: another keyboard's separators
+			`""`) // T4: an empty standard trait
 		pick("plan", `"gold"`, `12345678901234567890`, `null`, `{"a":[1]}`)
 		pick("address", `{"City":"Austin","zip":"78701"}`, `{"city":"Aust\u0069n"}`, `"1 Main St"`, `null`)
 		pick("phones", `{"+12125550123":{"isPrimary":true,"label":"work"}}`, `{"+19175554444":null}`,
+			`{"+12125550123":{"label":"home"}}`, `{"+1 555 555 5555":{}}`, // C5: the message's phone when it has no phone trait
 			`{"+19545552399":{"voiceOptIn":{"subscribed":false,"timestamp":"2024-03-01T12:05:00Z"}}}`,
 			`{"+19545552399":{"smsOptIn":{"subscribed":true,"timestamp":"2024-03-01T12:02:00Z","ip":"1.2.3.4"}}}`)
 		pick("emails", `{"ann@example.com":{"isPrimary":true,"emailOptIn":{"subscribed":true,"timestamp":"2024-03-01T12:02:00Z","ip":"1.2.3.4"}}}`,
