@@ -14,6 +14,7 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/regalkit/regalkit/optin"
 	"github.com/regalkit/regalkit/regalio"
 )
@@ -92,8 +93,9 @@ const numberZonesSize = 4096
 
 // Guard returns a Guard over the processor's store and phone rules, configured by opts
 // (nil means the defaults). It panics if opts is invalid, as [New] does: a window that
-// ends before it starts, a prefix that is not "+" and digits, or a fallback zone the
-// zone database does not know.
+// ends before it starts, a prefix that is not "+" and digits, or a fallback zone that
+// is not an IANA zone the zone database knows (see Rule G3: not "localtime", a path or
+// "right/...").
 func (p *Processor) Guard(opts *GuardOptions) *Guard {
 	g := &Guard{p: p, locs: map[string]*time.Location{}}
 	g.numberZones, _ = lru.New[string, []string](numberZonesSize) // fails only for a size <= 0
@@ -306,15 +308,26 @@ func (g *Guard) location(name string) *time.Location {
 // map holds this many.
 const maxUnknownZones = 4096
 
-// ianaZone reports whether name may name a zone of the IANA database (Rule G3): not
-// empty, and none of the names a zone directory holds beside its zones, which give the
-// host's own zone ("Local", "localtime"), a placeholder ("Factory") or the zones again
-// under other rules ("posixrules", "posix/...", "right/...", whose clocks count leap
-// seconds), so that the answer would depend on the machine.
+// ianaZone reports whether name may name a zone of the IANA database (Rule G3): the
+// shape of one (no ".", so no path of the host's own), and none of the names a zone
+// directory holds beside its zones, which give the host's own zone ("Local",
+// "localtime"), a placeholder ("Factory") or the zones again under other rules
+// ("posixrules", "posix/...", "right/...", whose clocks count leap seconds), so that
+// the answer would depend on the machine. Letter case is ignored in those names, as a
+// case-insensitive file system would.
 func ianaZone(name string) bool {
-	switch name {
-	case "", "Local", "localtime", "posixrules", "Factory":
+	if !contactcore.ZoneName(name) {
 		return false
 	}
-	return !strings.HasPrefix(name, "posix/") && !strings.HasPrefix(name, "right/")
+	for _, host := range [...]string{"Local", "localtime", "posixrules", "Factory"} {
+		if strings.EqualFold(name, host) {
+			return false
+		}
+	}
+	for _, dir := range [...]string{"posix/", "right/"} {
+		if len(name) >= len(dir) && strings.EqualFold(name[:len(dir)], dir) {
+			return false
+		}
+	}
+	return true
 }

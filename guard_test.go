@@ -198,6 +198,27 @@ func TestGuard_HostZoneNamesIgnored_RuleG3(t *testing.T) {
 	}
 }
 
+// TestGuard_HostZoneNamesFromOptions_RuleG3: a zone name from GuardOptions
+// (ContactZone reading a custom trait, FallbackZone) is held to the same shape: a path
+// such as "./localtime" would load the host's own zone.
+func TestGuard_HostZoneNamesFromOptions_RuleG3(t *testing.T) {
+	for _, name := range []string{"./localtime", "./posixrules", "America//Los_Angeles", "LocalTime", "Right/America/Los_Angeles"} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.one(`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T11:00:00Z","context":{"ip":"8.8.8.8"},
+				"traits":{"phone":"+13105550123","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T11:00:00Z"}}}`)
+			g := f.p.Guard(&regalkit.GuardOptions{ContactZone: func(*contact.Contact) string { return name }})
+			d, err := g.Check(context.Background(), "+13105550123", optin.SMS, rfc("2026-06-10T12:30:00Z")) // 5:30 PDT
+			require.NoError(t, err)
+			assert.Equal(t, diag.GuardQuietHours, d.Reason)
+			assert.Equal(t, "America/Los_Angeles", d.Zone, "the number's zone")
+
+			// As a fallback it is a configuration error, as an unknown zone is.
+			assert.Panics(t, func() { f.p.Guard(&regalkit.GuardOptions{FallbackZone: name}) })
+		})
+	}
+}
+
 // TestGuard_Concurrent: a Guard is safe for concurrent use (run with -race), and
 // concurrent replies and checks agree once both are done.
 func TestGuard_Concurrent(t *testing.T) {

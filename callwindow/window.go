@@ -78,6 +78,23 @@ func firstOccurrence(t time.Time) time.Time {
 	return t
 }
 
+// secondOccurrence returns the second instant whose wall clock reads what the first
+// occurrence t reads, when a change back of the clocks after t repeats it.
+func secondOccurrence(t time.Time) (time.Time, bool) {
+	_, end := t.ZoneBounds()
+	if end.IsZero() {
+		return time.Time{}, false
+	}
+	_, now := t.Zone()
+	_, after := end.Zone()
+	if back := now - after; back > 0 {
+		if s := t.Add(time.Duration(back) * time.Second); !s.Before(end) {
+			return s, true
+		}
+	}
+	return time.Time{}, false
+}
+
 // localInstant returns an instant the wall clock in loc reads c on a calendar day
 // (24:00 is the next day's midnight). When a daylight-saving change skips that time
 // (clocks go from 23:59 to 01:00 where a zone changes at midnight, as Havana and
@@ -194,7 +211,11 @@ func Check(w Window, t time.Time, zones []*time.Location) Decision {
 	for _, loc := range zones {
 		y, m, d := t.In(loc).Date()
 		for day := range 9 {
-			add(w.openOn(y, m, d+day, loc))
+			o := w.openOn(y, m, d+day, loc)
+			add(o)
+			if again, ok := secondOccurrence(o); ok {
+				add(again) // a change back of the clocks reached Start again
+			}
 		}
 		for at := t; at.Sub(t) <= horizon; {
 			_, end := at.In(loc).ZoneBounds()

@@ -177,6 +177,15 @@ func TestCheck_RuleG2_repeatedAndSkippedTimes(t *testing.T) {
 	d = callwindow.Check(late, utc("2023-10-26T12:00:00Z"), []*time.Location{cairo})
 	assert.Equal(t, utc("2023-10-26T20:00:00Z"), d.Next, "the first 23:00")
 
+	// Between the two occurrences of a repeated Start, the window opens at the second.
+	ny := zone(t, "America/New_York") // 02:00 EDT back to 01:00 EST on 2026-11-01
+	halfPast := callwindow.Window{Start: callwindow.At(1, 30), End: callwindow.At(2, 0)}
+	assert.Equal(t, utc("2026-11-01T06:30:00Z"), callwindow.Check(halfPast, utc("2026-11-01T06:15:00Z"), []*time.Location{ny}).Next,
+		"01:30 EST, the second 01:30")
+	evening := callwindow.Window{Start: callwindow.At(21, 30), End: callwindow.At(22, 0)}
+	assert.Equal(t, utc("2021-03-13T13:30:00Z"), callwindow.Check(evening, utc("2021-03-13T13:10:00Z"), []*time.Location{casey}).Next,
+		"21:30 at +08, after 00:00 at +11 became 21:00")
+
 	berlin := zone(t, "Europe/Berlin") // 02:00 CET forward to 03:00 CEST on 2026-03-29
 	gap := callwindow.Window{Start: callwindow.At(2, 30), End: callwindow.At(21, 0)}
 	assert.True(t, callwindow.Check(gap, utc("2026-03-29T01:00:00Z"), []*time.Location{berlin}).Allowed, "03:00 CEST is past 02:30")
@@ -198,7 +207,10 @@ func TestCheck_RuleG4_againstMinuteByMinute(t *testing.T) {
 	}
 	windows := []callwindow.Window{callwindow.Default, {Start: 0, End: callwindow.At(1, 0)},
 		{Start: callwindow.At(23, 0), End: callwindow.At(24, 0)}, {Start: callwindow.At(2, 30), End: callwindow.At(20, 0)},
-		{Start: callwindow.At(1, 0), End: callwindow.At(2, 0)}, {Start: callwindow.At(9, 0), End: callwindow.At(17, 0)}}
+		{Start: callwindow.At(1, 0), End: callwindow.At(2, 0)}, {Start: callwindow.At(9, 0), End: callwindow.At(17, 0)},
+		// A Start inside an hour a change back repeats: the window opens twice that day.
+		{Start: callwindow.At(1, 30), End: callwindow.At(2, 0)}, {Start: callwindow.At(21, 30), End: callwindow.At(22, 0)},
+		{Start: callwindow.At(0, 30), End: callwindow.At(24, 0)}}
 	// Instants near the zones' changes, and elsewhere.
 	var instants []time.Time
 	for _, loc := range locs {

@@ -27,8 +27,8 @@ var (
 )
 
 // StatusError is a response Regal sent with a status that refuses the body for good: a
-// 4xx other than 408 and 429, or a 3xx other than 307 and 308, which are followed (Rule
-// R2). It unwraps to [ErrPermanent].
+// 4xx other than 408 and 429, or a 3xx the client does not follow: any but a 307 or 308
+// naming where to go, within five redirects (Rule R2). It unwraps to [ErrPermanent].
 type StatusError struct {
 	Status int
 	// Body is the start of the response body, at most 256 bytes, with every phone

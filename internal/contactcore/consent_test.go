@@ -89,6 +89,11 @@ func TestRuleC5_RecordAppliesToTheMessagesPhonesEntry(t *testing.T) {
 		{"two entries, none primary: the time rule", `{"phones":{"+19545552399":{},"+12125550123":{}},` + optIn + `}`, "+19175554444"},
 		{"the phone trait first", `{"phone":"+12125550123","phones":{"+19545552399":{}},` + optIn + `}`, "+12125550123"},
 		{"an entry that is no number", `{"phones":{"+1 555 555 5555":{}},` + optIn + `}`, ""},
+		{"an entry that is no object", `{"phones":{"+19545552399":"work"},` + optIn + `}`, ""},
+		// An empty phone names no number either: the opt-in applies to none, as for a
+		// refused one, however the emptiness is written.
+		{"an empty phone", `{"phone":"",` + optIn + `}`, ""},
+		{"an escaped empty phone", `{"phone":"\u0020\t",` + optIn + `}`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			msg := identify(t, 1, tc.traits)

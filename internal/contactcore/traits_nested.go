@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"hash/maphash"
 	"slices"
+	"strings"
 
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/identity"
@@ -96,9 +97,11 @@ func (a *applier) phoneTrait(raw []byte, path fieldPath) {
 		a.phoneWrite(phoneWrite{st: a.st, phone: cur, op: opTrait})
 		return
 	}
-	if len(raw) >= 2 && raw[0] == '"' && len(bytes.TrimSpace(raw[1:len(raw)-1])) == 0 {
-		// Rule T4: an empty standard trait is refused as such; no number was sent.
+	if emptyString(raw) {
+		// Rule T4: an empty standard trait is refused as such. Like a refused number, it
+		// names no phone an opt-in in the message could have been given for (C5).
 		a.refuse(diag.TraitInvalid, path, "phone is empty; send null to remove it")
+		a.phoneRefused = true
 		return
 	}
 	n, err := a.opts.phones().ParseJSON(raw, a.opts.region())
@@ -109,6 +112,20 @@ func (a *applier) phoneTrait(raw []byte, path fieldPath) {
 	}
 	a.msgPhone = n.E164
 	a.phoneWrite(phoneWrite{st: a.st, phone: n.E164, op: opTrait})
+}
+
+// emptyString reports whether raw is a JSON string of whitespace alone, escaped or not,
+// reading it without a copy in the usual case of no escapes.
+func emptyString(raw []byte) bool {
+	if len(raw) < 2 || raw[0] != '"' {
+		return false
+	}
+	content := raw[1 : len(raw)-1]
+	if bytes.IndexByte(content, '\\') < 0 {
+		return len(bytes.TrimSpace(content)) == 0
+	}
+	s, ok := jsonvalue.String(raw)
+	return ok && strings.TrimSpace(s) == ""
 }
 
 func (a *applier) phoneWrite(w phoneWrite) {
@@ -172,6 +189,7 @@ func (a *applier) phonesField(raw []byte, path fieldPath) {
 		case jsonvalue.KindObject:
 		default:
 			a.refuse(diag.TraitInvalid, field, "a phones entry must be an object or null")
+			a.entries.refused = true
 			return
 		}
 		a.phoneWrite(phoneWrite{st: a.st, phone: n.E164, op: opMember, on: true})

@@ -160,6 +160,8 @@ func TestRuleT4_EmptyStringKeptForCustomRefusedForStandard(t *testing.T) {
 	// old values stay.
 	c, diags = apply(t, identify(t, 0, `{"phone":"+19545552399","email":"r@example.com"}`), identify(t, 1, `{"phone":"","email":" "}`))
 	assert.Equal(t, []diag.Code{diag.TraitInvalid, diag.TraitInvalid}, codes(diags))
+	_, diags = apply(t, identify(t, 1, `{"phone":"\u0020","email":"\t"}`))
+	assert.Equal(t, []diag.Code{diag.TraitInvalid, diag.TraitInvalid}, codes(diags), "escaped whitespace is empty too")
 	assert.Equal(t, "+19545552399", c.Phone())
 	assert.Equal(t, "r@example.com", c.Email())
 }
