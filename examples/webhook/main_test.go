@@ -154,9 +154,10 @@ type exported struct {
 	FirstName     string            `json:"firstName"`
 	Subscriptions map[string]string `json:"subscriptions"`
 	Events        []struct {
-		Kind      string `json:"kind"`
-		Name      string `json:"name"`
-		MessageID string `json:"messageId"`
+		Kind      string                     `json:"kind"`
+		Name      string                     `json:"name"`
+		MessageID string                     `json:"messageId"`
+		Context   map[string]json.RawMessage `json:"context"`
 	} `json:"events"`
 	Clocks json.RawMessage `json:"clocks"`
 }

@@ -139,7 +139,8 @@ func testNodeLibrary(t *testing.T, env, script string) {
 				"optIn": []any{map[string]any{"channel": "sms", "subscribed": true, "timestamp": ts("02:00"), "source": "signup form", "text": "Reply STOP to stop"}},
 			},
 		}},
-		{"track", map[string]any{"userId": "u-node", "event": "Order Completed", "properties": map[string]any{"revenue": 42.5, "items": []any{"a", "b"}}, "timestamp": ts("03:00")}},
+		{"track", map[string]any{"userId": "u-node", "event": "Order Completed", "properties": map[string]any{"revenue": 42.5, "items": []any{"a", "b"}}, "timestamp": ts("03:00"),
+			"context": map[string]any{"campaign": map[string]any{"name": "spring", "source": "newsletter"}}}},
 		{"screen", map[string]any{"userId": "u-node", "name": "Home", "timestamp": ts("04:00")}},
 		{"group", map[string]any{"userId": "u-node", "groupId": "g-acme", "traits": map[string]any{"name": "Acme"}, "timestamp": ts("05:00")}},
 		{"alias", map[string]any{"userId": "u-node-2", "previousId": "u-node", "timestamp": ts("06:00")}},
@@ -180,6 +181,11 @@ func testNodeLibrary(t *testing.T, env, script string) {
 	}
 	assert.Equal(t, []string{"page:Pricing", "track:Viewed Plans", "track:Order Completed", "screen:Home", "group:", "track:Loan Approved"}, kinds,
 		"every event once, in time order, the anonymous ones linked by the identify (Rules E2, E4, I3)")
+	if len(c.Events) > 2 {
+		ctx := c.Events[2].Context
+		assert.JSONEq(t, `{"name":"spring","source":"newsletter"}`, string(ctx["campaign"]), "the event keeps the context the call gave (Rule E1)")
+		assert.Contains(t, string(ctx["library"]), `"name"`, "and the one the library added")
+	}
 	assert.Equal(t, http.StatusNotFound, send(t, http.MethodGet, s.base+"/contacts/u-node", "").status,
 		"the route serves a contact by its External ID, not by a former one (Rule I5)")
 }
