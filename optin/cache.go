@@ -77,9 +77,9 @@ func (c *ParseCache) ParseTrait(field string, raw json.RawMessage, m Message) ([
 }
 
 type memoEntry struct {
-	field, raw, ip, phone, email string
-	records                      []Record          // as parsed, message fields zero
-	diags                        []diag.Diagnostic // as parsed, MessageID empty
+	field, raw, ip, phone, email, region string
+	records                              []Record          // as parsed, message fields zero
+	diags                                []diag.Diagnostic // as parsed, MessageID empty
 	// one backs records when there is one, the usual case: the entry and its record
 	// are then one allocation.
 	one [1]Record
@@ -87,14 +87,14 @@ type memoEntry struct {
 
 func (c *ParseCache) slot(field string, raw []byte, m *Message) *atomic.Pointer[memoEntry] {
 	h := maphash.Bytes(c.seed, raw)
-	for _, s := range [...]string{field, m.IP, m.Phone, m.Email} {
+	for _, s := range [...]string{field, m.IP, m.Phone, m.Email, m.Region} {
 		h = h*31 + maphash.String(c.seed, s)
 	}
 	return &c.slots[h%uint64(len(c.slots))]
 }
 
 func (e *memoEntry) matches(field string, raw []byte, m *Message) bool {
-	return e.raw == string(raw) && e.field == field && e.ip == m.IP && e.phone == m.Phone && e.email == m.Email
+	return e.raw == string(raw) && e.field == field && e.ip == m.IP && e.phone == m.Phone && e.email == m.Email && e.region == m.Region
 }
 
 // stamped returns copies of the entry's results for message m.
@@ -125,7 +125,7 @@ func remember(slot *atomic.Pointer[memoEntry], field string, raw []byte, m *Mess
 	// context strings over it): the memo keeps copies, so that an entry keeps no
 	// message alive.
 	ip := strings.Clone(m.IP)
-	e := &memoEntry{field: field, raw: string(raw), ip: ip, phone: strings.Clone(m.Phone), email: strings.Clone(m.Email)}
+	e := &memoEntry{field: field, raw: string(raw), ip: ip, phone: strings.Clone(m.Phone), email: strings.Clone(m.Email), region: m.Region}
 	if len(recs) > 0 {
 		if len(recs) == len(e.one) {
 			e.records = e.one[:]

@@ -2,6 +2,7 @@ package optin
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -157,10 +158,18 @@ func (p *parser) record(field fieldAt, t wireText, pos int, implied Channel, add
 		channel = implied
 	}
 	r.Channel = channel
-	if addr == "" {
+	named := p.namedPhone(field, &w, channel, addr, &codes)
+	switch {
+	case named != "":
+		addr = named
+	case addr == "":
 		addr = p.msg.addressFor(channel)
 	}
 	r.Address = addr
+	for _, key := range w.others {
+		p.report(diag.OptinInvalid, field.String()+"."+diag.Mask(key),
+			"a consent record holds only channel, subscribed, timestamp, ip, source, text and phone; left out")
+	}
 
 	ownIP, _ := stringOf(w.ip)
 	shape := wireRecord{Channel: string(channel), IP: strings.TrimSpace(ownIP)}
@@ -231,6 +240,45 @@ func (p *parser) record(field fieldAt, t wireText, pos int, implied Channel, add
 		}
 	}
 	p.add(r)
+}
+
+// namedPhone reads the phone a record names of its own (Rule C5: the record is about
+// that number): its E.164, or "" when it names none or one it cannot apply to. For a
+// record whose place names its phone (addr, a phones entry), another number refuses
+// it, as a contradicting channel does (Rule C2). A number that is not valid is
+// reported: an opt-in is then refused (it was given for that number), an opt-out binds
+// as if it named none (Rule C4 honours it). On the email channel the key is reported
+// and left out.
+func (p *parser) namedPhone(field fieldAt, w *wireMembers, channel Channel, addr string, codes *[4]diag.Code) string {
+	if w.phone == "" || w.phone == "null" {
+		return ""
+	}
+	path := field.String() + ".phone"
+	if channel != SMS && channel != Voice {
+		p.report(diag.OptinInvalid, path, "a consent record names a phone only on the sms and voice channels; left out")
+		return ""
+	}
+	s, ok := stringOf(w.phone)
+	reason := "phone must be a string"
+	if ok {
+		n, err := identity.ParsePhone(s, cmp.Or(p.msg.Region, "US"))
+		if err == nil {
+			if addr != "" && n.E164 != addr {
+				p.report(diag.OptinInvalid, path, "phone must be this entry's number here, or absent; the record is refused (Rule C2)")
+				codes[1] = diag.OptinInvalid
+				return ""
+			}
+			return n.E164
+		}
+		reason = err.Error()
+	}
+	if subscribed, known := parseSubscribed(w.subscribed); known && subscribed {
+		p.report(diag.PhoneInvalid, path, reason+"; an opt-in for it is refused (Rule C5)")
+		codes[1] = diag.PhoneInvalid
+		return ""
+	}
+	p.report(diag.PhoneInvalid, path, reason+"; left out")
+	return ""
 }
 
 // parseSubscribed reads subscribed as a JSON boolean or the string "true" or "false"

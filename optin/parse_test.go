@@ -1,6 +1,7 @@
 package optin
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -431,4 +432,49 @@ func FuzzParseTrait(f *testing.F) {
 			_ = l.Resolve(nil).History()
 		}
 	})
+}
+
+// TestRuleC5_RecordNamesItsPhone: a record that names a phone of its own is about that
+// number (in any format the region reads), not the message's; one it cannot read
+// refuses an opt-in (given for that number) and leaves an opt-out bound as if it named
+// none. In a phones entry another number refuses the record. Keys a record has no
+// place for are reported, masked, never dropped silently.
+func TestRuleC5_RecordNamesItsPhone(t *testing.T) {
+	rec := func(extra string) json.RawMessage {
+		return raw(`{"channel":"sms","subscribed":true,"timestamp":"2020-08-25T21:23:43Z","ip":"1.2.3.4"` + extra + `}`)
+	}
+	records, diags := ParseTrait("traits.optIn", rec(`,"phone":"(917) 555-4444"`), seedMessage())
+	require.Empty(t, diags)
+	require.Len(t, records, 1)
+	assert.Equal(t, "+19175554444", records[0].Address, "the number the record names")
+	assert.Empty(t, records[0].Refused)
+
+	records, diags = ParseTrait("traits.optIn", rec(`,"phone":"+1 555 555 5555"`), seedMessage())
+	require.Len(t, records, 1)
+	assert.Equal(t, diag.PhoneInvalid, records[0].Refused, "an opt-in for a number that is not valid")
+	require.Len(t, diags, 1)
+	assert.Equal(t, "traits.optIn.phone", diags[0].Field)
+
+	records, _ = ParseTrait("traits.optIn", raw(`{"channel":"sms","subscribed":false,"timestamp":"2020-08-25T21:23:43Z","phone":"nope"}`), seedMessage())
+	require.Len(t, records, 1)
+	assert.Empty(t, records[0].Refused, "an opt-out is honoured")
+	assert.Equal(t, seedPhone, records[0].Address, "bound as if it named no phone")
+
+	records, diags = ParsePhone("traits.phones", otherPhone, rec(`,"phone":"`+seedPhone+`"`), nil, seedMessage())
+	require.Len(t, records, 1)
+	assert.Equal(t, diag.OptinInvalid, records[0].Refused, "a phones entry's record names its own number only")
+	require.Len(t, diags, 1)
+	records, diags = ParsePhone("traits.phones", otherPhone, rec(`,"phone":"`+otherPhone+`"`), nil, seedMessage())
+	require.Empty(t, diags)
+	assert.Empty(t, records[0].Refused)
+
+	records, diags = ParseTrait("traits.optIn", rec(`,"type":"marketing","bob@example.com":1`), seedMessage())
+	require.Len(t, records, 1)
+	assert.Empty(t, records[0].Refused, "the record still applies")
+	require.Len(t, diags, 2)
+	for _, d := range diags {
+		assert.Equal(t, diag.OptinInvalid, d.Code)
+		assert.NotContains(t, d.Field, "bob@", "a key is masked like any value")
+	}
+	assert.Equal(t, "traits.optIn.type", diags[0].Field)
 }

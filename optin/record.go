@@ -266,6 +266,9 @@ type Message struct {
 	Email string
 	// ProcessedAt is when regalkit processes the message (the processor's clock).
 	ProcessedAt time.Time
+	// Region is the default region phone numbers a record names are read in, such as
+	// "US" (Rule T8); empty means "US".
+	Region string
 }
 
 // String describes m for logs with its phone and email masked.

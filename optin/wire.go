@@ -32,6 +32,11 @@ type wireRecord struct {
 // hand (a boolean or "true"; any D4 form), the rest as text.
 type wireMembers struct {
 	channel, subscribed, timestamp, ip, source, text string
+	// phone is a "phone" (or "phoneNumber") the record names: the number it is about.
+	phone string
+	// others are the keys of the record's other members, which a record has no place
+	// for: reported, never dropped silently.
+	others []string
 }
 
 // wireText is one compact JSON value as bytes, which a jsonvalue.Iter walks, and as a
@@ -95,6 +100,14 @@ func readRecord(t wireText, pos int) wireMembers {
 			w.source = value
 		case strings.EqualFold(key, "text"):
 			w.text = value
+		case strings.EqualFold(key, "phone"), strings.EqualFold(key, "phoneNumber"), strings.EqualFold(key, "phone_number"):
+			if w.phone == "" {
+				w.phone = value
+				break
+			}
+			w.others = append(w.others, key)
+		default:
+			w.others = append(w.others, key)
 		}
 	}
 	return w

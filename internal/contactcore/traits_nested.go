@@ -357,7 +357,7 @@ func (a *applier) consentMessage() optin.Message {
 	}
 	return optin.Message{
 		ID: a.m.MessageID, Time: a.m.Time, IP: a.m.Context.IP,
-		Phone: a.msgPhone, Email: a.msgEmail, ProcessedAt: processed,
+		Phone: a.msgPhone, Email: a.msgEmail, ProcessedAt: processed, Region: a.opts.region(),
 	}
 }
 
