@@ -277,6 +277,25 @@ func TestOptIn_messagePhoneRefused_RuleC5(t *testing.T) {
 	assert.Equal(t, diag.GuardOptedOut, f.guardReason("+19545552399", optin.SMS, rfc("2024-03-01T15:00:00Z")))
 }
 
+// TestOptIn_recordNamesAnotherPhone_RuleC5: a consent record naming another number than
+// its message's: an opt-in is refused (consent for the wrong number is worse than none),
+// an opt-out is honoured on the message's phone, so the Guard answers opted out for it
+// in either order (Rules C4, G1).
+func TestOptIn_recordNamesAnotherPhone_RuleC5(t *testing.T) {
+	optIn := identifyPhone("u1", "+19545552399", `"optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T09:00:00Z","ip":"8.8.8.8"}`)
+	optOut := `{"type":"identify","userId":"u1","messageId":"m9","timestamp":"2024-03-01T12:05:00Z",
+		"traits":{"phone":"+19545552399","optIn":{"channel":"sms","subscribed":false,"timestamp":"2024-03-01T12:05:00Z","phone":"+19175554444"}}}`
+	wrong := `{"type":"identify","userId":"u1","messageId":"m8","timestamp":"2024-03-01T12:06:00Z","context":{"ip":"8.8.8.8"},
+		"traits":{"phone":"+19545552399","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:06:00Z","phone":"+19175554444"}}}`
+	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {1, 2, 0}} {
+		f := newFixture(t, nil)
+		for _, i := range order {
+			f.one([]string{optIn, optOut, wrong}[i])
+		}
+		assert.Equal(t, diag.GuardOptedOut, f.guardReason("+19545552399", optin.SMS, rfc("2024-03-01T15:00:00Z")), "order %v", order)
+	}
+}
+
 // TestGuard_RegalConsentNamingNoPhone_RuleR5: a Regal consent event without a userId
 // that names no phone would bind (Rule C5) to the phone of whatever contact it matched
 // on arrival. An opt-out that names an email applies instead to the phones of the

@@ -242,15 +242,15 @@ func (p *parser) record(field fieldAt, t wireText, pos int, implied Channel, add
 	p.add(r)
 }
 
-// namedPhone reads the phone a record names of its own (Rule C5: the record is about
-// that number): its E.164, or "" when it names none or one it cannot apply to. For a
-// record whose place names its phone (addr, a phones entry), another number refuses
-// it, as a contradicting channel does (Rule C2). A number that is not valid is
-// reported: an opt-in is then refused (it was given for that number), an opt-out binds
-// as if it named none (Rule C4 honours it). On the email channel the key is reported
-// and left out.
+// namedPhone checks the phone a record names of its own ("phone", "phoneNumber") against
+// the number it binds to (Rule C5). An opt-in is consent for the number it names: one
+// that names another number than its message's (or its phones entry's), one it cannot
+// read, or two numbers, is refused (a wrong number's consent is worse than none); one
+// whose message names no phone binds to the number it names, which is returned. An
+// opt-out is honoured where it binds without it (Rule C4), the number reported when it
+// differs. On the email channel the key is reported and left out.
 func (p *parser) namedPhone(field fieldAt, w *wireMembers, channel Channel, addr string, codes *[4]diag.Code) string {
-	if w.phone == "" || w.phone == "null" {
+	if len(w.phones) == 0 {
 		return ""
 	}
 	path := field.String() + ".phone"
@@ -258,27 +258,67 @@ func (p *parser) namedPhone(field fieldAt, w *wireMembers, channel Channel, addr
 		p.report(diag.OptinInvalid, path, "a consent record names a phone only on the sms and voice channels; left out")
 		return ""
 	}
-	s, ok := stringOf(w.phone)
-	reason := "phone must be a string"
-	if ok {
-		n, err := identity.ParsePhone(s, cmp.Or(p.msg.Region, "US"))
-		if err == nil {
-			if addr != "" && n.E164 != addr {
-				p.report(diag.OptinInvalid, path, "phone must be this entry's number here, or absent; the record is refused (Rule C2)")
-				codes[1] = diag.OptinInvalid
+	subscribed, known := parseSubscribed(w.subscribed)
+	optIn := known && subscribed
+	var named string
+	for _, v := range w.phones {
+		n, reason := p.readPhone(v)
+		switch {
+		case reason != "":
+			code := diag.PhoneInvalid
+			if optIn {
+				p.report(code, path, reason+"; an opt-in for it is refused (Rule C5)")
+				codes[1] = code
 				return ""
 			}
-			return n.E164
+			p.report(code, path, reason+"; left out, the opt-out applies as if it named none")
+			return ""
+		case named != "" && n != named:
+			p.report(diag.OptinInvalid, path, "the record names two phones; "+refusedOrHonoured(optIn))
+			if optIn {
+				codes[1] = diag.OptinInvalid
+			}
+			return ""
 		}
-		reason = err.Error()
+		named = n
 	}
-	if subscribed, known := parseSubscribed(w.subscribed); known && subscribed {
-		p.report(diag.PhoneInvalid, path, reason+"; an opt-in for it is refused (Rule C5)")
-		codes[1] = diag.PhoneInvalid
-		return ""
+	bound := cmp.Or(addr, p.msg.addressFor(channel))
+	switch {
+	case bound == "" && optIn:
+		return named
+	case bound != "" && named != bound:
+		p.report(diag.OptinInvalid, path, "the record names "+identity.MaskPhone(named)+", not the number it applies to, "+
+			identity.MaskPhone(bound)+"; "+refusedOrHonoured(optIn))
+		if optIn {
+			codes[1] = diag.OptinInvalid
+		}
 	}
-	p.report(diag.PhoneInvalid, path, reason+"; left out")
 	return ""
+}
+
+// refusedOrHonoured ends a diagnostic about a record's named phone.
+func refusedOrHonoured(optIn bool) string {
+	if optIn {
+		return "the opt-in is refused (Rule C5)"
+	}
+	return "the opt-out is honoured where it applies (Rule C4)"
+}
+
+// readPhone reads a phone a record names, a string or a number (Rule T8), in the
+// message's region: its E.164, or why it cannot be read.
+func (p *parser) readPhone(v string) (string, string) {
+	s, ok := stringOf(v)
+	if !ok && v != "" && (v[0] == '-' || v[0] >= '0' && v[0] <= '9') {
+		s, ok = v, true // a number, digit for digit
+	}
+	if !ok {
+		return "", "phone must be a string or a number"
+	}
+	n, err := identity.ParsePhone(s, cmp.Or(p.msg.Region, "US"))
+	if err != nil {
+		return "", err.Error()
+	}
+	return n.E164, ""
 }
 
 // parseSubscribed reads subscribed as a JSON boolean or the string "true" or "false"

@@ -434,41 +434,68 @@ func FuzzParseTrait(f *testing.F) {
 	})
 }
 
-// TestRuleC5_RecordNamesItsPhone: a record that names a phone of its own is about that
-// number (in any format the region reads), not the message's; one it cannot read
-// refuses an opt-in (given for that number) and leaves an opt-out bound as if it named
-// none. In a phones entry another number refuses the record. Keys a record has no
-// place for are reported, masked, never dropped silently.
+// TestRuleC5_RecordNamesItsPhone: an opt-in is consent for the number it names: one
+// naming another number than the one it applies to (its message's, its phones
+// entry's), one it cannot read, or two numbers, is refused; one whose message names no
+// phone applies to the number it names. An opt-out is honoured where it applies without
+// it, the other number reported. Keys a record has no place for are reported, masked,
+// never dropped silently.
 func TestRuleC5_RecordNamesItsPhone(t *testing.T) {
-	rec := func(extra string) json.RawMessage {
-		return raw(`{"channel":"sms","subscribed":true,"timestamp":"2020-08-25T21:23:43Z","ip":"1.2.3.4"` + extra + `}`)
+	rec := func(subscribed, extra string) json.RawMessage {
+		return raw(`{"channel":"sms","subscribed":` + subscribed + `,"timestamp":"2020-08-25T21:23:43Z","ip":"1.2.3.4"` + extra + `}`)
 	}
-	records, diags := ParseTrait("traits.optIn", rec(`,"phone":"(917) 555-4444"`), seedMessage())
-	require.Empty(t, diags)
+	noPhone := seedMessage()
+	noPhone.Phone = ""
+	for _, tc := range []struct {
+		name       string
+		raw        json.RawMessage
+		m          Message
+		address    string
+		refused    diag.Code
+		diagnostic diag.Code // "" for none
+	}{
+		{"the message's number, written otherwise", rec("true", `,"phone":"(954) 555-2399"`), seedMessage(), seedPhone, "", ""},
+		{"as a JSON number", rec("true", `,"phone":19545552399`), seedMessage(), seedPhone, "", ""},
+		{"another number: the opt-in is refused", rec("true", `,"phone":"(917) 555-4444"`), seedMessage(), seedPhone, diag.OptinInvalid, diag.OptinInvalid},
+		{"another number: the opt-out is honoured", rec("false", `,"phone":"(917) 555-4444"`), seedMessage(), seedPhone, "", diag.OptinInvalid},
+		{"no phone in the message: the number named", rec("true", `,"phone":"(917) 555-4444"`), noPhone, "+19175554444", "", ""},
+		{"not a valid number: the opt-in is refused", rec("true", `,"phone":"+1 555 555 5555"`), seedMessage(), seedPhone, diag.PhoneInvalid, diag.PhoneInvalid},
+		{"not a valid number: the opt-out applies", rec("false", `,"phoneNumber":"nope"`), seedMessage(), seedPhone, "", diag.PhoneInvalid},
+		{"two numbers", rec("true", `,"phone":"`+seedPhone+`","phone_number":"+19175554444"`), seedMessage(), seedPhone, diag.OptinInvalid, diag.OptinInvalid},
+		{"null, then another number", rec("true", `,"phone":null,"phoneNumber":"+19175554444"`), seedMessage(), seedPhone, diag.OptinInvalid, diag.OptinInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			records, diags := ParseTrait("traits.optIn", tc.raw, tc.m)
+			require.Len(t, records, 1)
+			assert.Equal(t, tc.address, records[0].Address)
+			assert.Equal(t, tc.refused, records[0].Refused)
+			if tc.diagnostic == "" {
+				assert.Empty(t, diags)
+			} else {
+				require.Len(t, diags, 1)
+				assert.Equal(t, tc.diagnostic, diags[0].Code)
+				assert.Equal(t, "traits.optIn.phone", diags[0].Field)
+				assert.NotContains(t, diags[0].Message, "9175554444")
+				assert.NotContains(t, diags[0].Message, "9545552399")
+			}
+		})
+	}
+
+	// In a phones entry, the entry's number.
+	records, diags := ParsePhone("traits.phones", otherPhone, rec("true", `,"phone":"`+seedPhone+`"`), nil, seedMessage())
 	require.Len(t, records, 1)
-	assert.Equal(t, "+19175554444", records[0].Address, "the number the record names")
+	assert.Equal(t, diag.OptinInvalid, records[0].Refused)
+	require.Len(t, diags, 1)
+	records, diags = ParsePhone("traits.phones", otherPhone, rec("false", `,"phone":"`+seedPhone+`"`), nil, seedMessage())
+	require.Len(t, records, 1)
+	assert.Empty(t, records[0].Refused, "an opt-out is honoured on the entry")
+	assert.Equal(t, otherPhone, records[0].Address)
+	require.Len(t, diags, 1)
+	records, diags = ParsePhone("traits.phones", otherPhone, rec("true", `,"phone":"`+otherPhone+`"`), nil, seedMessage())
+	require.Empty(t, diags)
 	assert.Empty(t, records[0].Refused)
 
-	records, diags = ParseTrait("traits.optIn", rec(`,"phone":"+1 555 555 5555"`), seedMessage())
-	require.Len(t, records, 1)
-	assert.Equal(t, diag.PhoneInvalid, records[0].Refused, "an opt-in for a number that is not valid")
-	require.Len(t, diags, 1)
-	assert.Equal(t, "traits.optIn.phone", diags[0].Field)
-
-	records, _ = ParseTrait("traits.optIn", raw(`{"channel":"sms","subscribed":false,"timestamp":"2020-08-25T21:23:43Z","phone":"nope"}`), seedMessage())
-	require.Len(t, records, 1)
-	assert.Empty(t, records[0].Refused, "an opt-out is honoured")
-	assert.Equal(t, seedPhone, records[0].Address, "bound as if it named no phone")
-
-	records, diags = ParsePhone("traits.phones", otherPhone, rec(`,"phone":"`+seedPhone+`"`), nil, seedMessage())
-	require.Len(t, records, 1)
-	assert.Equal(t, diag.OptinInvalid, records[0].Refused, "a phones entry's record names its own number only")
-	require.Len(t, diags, 1)
-	records, diags = ParsePhone("traits.phones", otherPhone, rec(`,"phone":"`+otherPhone+`"`), nil, seedMessage())
-	require.Empty(t, diags)
-	assert.Empty(t, records[0].Refused)
-
-	records, diags = ParseTrait("traits.optIn", rec(`,"type":"marketing","bob@example.com":1`), seedMessage())
+	records, diags = ParseTrait("traits.optIn", rec("true", `,"type":"marketing","bob@example.com":1`), seedMessage())
 	require.Len(t, records, 1)
 	assert.Empty(t, records[0].Refused, "the record still applies")
 	require.Len(t, diags, 2)

@@ -32,8 +32,9 @@ type wireRecord struct {
 // hand (a boolean or "true"; any D4 form), the rest as text.
 type wireMembers struct {
 	channel, subscribed, timestamp, ip, source, text string
-	// phone is a "phone" (or "phoneNumber") the record names: the number it is about.
-	phone string
+	// phones are the values of the "phone" (or "phoneNumber") keys the record names,
+	// null ones left out.
+	phones []string
 	// others are the keys of the record's other members, which a record has no place
 	// for: reported, never dropped silently.
 	others []string
@@ -101,11 +102,9 @@ func readRecord(t wireText, pos int) wireMembers {
 		case strings.EqualFold(key, "text"):
 			w.text = value
 		case strings.EqualFold(key, "phone"), strings.EqualFold(key, "phoneNumber"), strings.EqualFold(key, "phone_number"):
-			if w.phone == "" {
-				w.phone = value
-				break
+			if value != "null" {
+				w.phones = append(w.phones, value)
 			}
-			w.others = append(w.others, key)
 		default:
 			w.others = append(w.others, key)
 		}
