@@ -274,14 +274,16 @@ func withoutRepeatedKeys(body []byte) ([]byte, bool) {
 	}
 	type member struct{ key, value []byte }
 	var seen []member
+	index := map[string]int{} // a map, not a scan: a hostile body may hold thousands of keys
 	removed := false
 	it := jsonvalue.NewIter(compact, 0)
 	for it.Next() {
 		ks, ke, _ := it.Key()
 		key, value := compact[ks:ke], it.ValueBytes()
-		i := slices.IndexFunc(seen, func(m member) bool { return bytes.Equal(m.key, key) })
+		i, ok := index[string(key)]
 		switch {
-		case i < 0:
+		case !ok:
+			index[string(key)] = len(seen)
 			seen = append(seen, member{key, value})
 		case bytes.Equal(seen[i].value, value):
 			removed = true
