@@ -101,7 +101,9 @@ func genPayload(t *rapid.T, i int) string {
 			`{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:03:00Z","ip":""}`,
 			`[{"channel":"sms","subscribed":false,"timestamp":"2024-03-01T12:04:00Z"},{"channel":"voice","subscribed":true,"timestamp":"2024-03-01T12:01:00Z","ip":"1.2.3.4"}]`,
 			`{"channel":"voice","subscribed":true,"timestamp":"2024-03-01T12:03:00Z","ip":"1.2.3.4"}`,
-			`{"channel":"sms","subscribed":false,"timestamp":"2024-03-01T12:02:30Z","source":"sms_keyword","text":"STOP"}`) // the source replies reserve (Rule G7)
+			`{"channel":"sms","subscribed":false,"timestamp":"2024-03-01T12:02:30Z","source":"sms_keyword","text":"STOP"}`, // the source replies reserve (Rule G7)
+			`{"channel":"sms","subscribed":false,"timestamp":"2024-03-01T12:04:30Z","phone":"+12125550123"}`,               // C5: a record's own phone
+			`{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:03:30Z","ip":"1.2.3.4","phoneNumber":"(917) 555-4444","note":1}`)
 		add("traits", "{"+strings.Join(traits, ",")+"}")
 	case "track":
 		name := rapid.SampledFrom([]string{"Viewed", "SMS Opt In", "Stop", "contact.subscribed", "contact.unsubscribed", "sms.received"}).Draw(t, "event")

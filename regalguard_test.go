@@ -294,6 +294,37 @@ func TestOptIn_recordNamesAnotherPhone_RuleC5(t *testing.T) {
 		}
 		assert.Equal(t, diag.GuardOptedOut, f.guardReason("+19545552399", optin.SMS, rfc("2024-03-01T15:00:00Z")), "order %v", order)
 	}
+
+	// In messages that send no phone, an opt-in and an opt-out that name the same
+	// number both apply to it: the later opt-out is honoured there, not on the
+	// contact's primary phone.
+	phones := `{"type":"identify","userId":"u2","messageId":"p1","timestamp":"2024-03-01T10:00:00Z",
+		"traits":{"phones":{"+19175554444":{},"+12125550123":{"isPrimary":true}}}}`
+	in := `{"type":"identify","userId":"u2","messageId":"p2","timestamp":"2024-03-01T11:00:00Z","context":{"ip":"8.8.8.8"},
+		"traits":{"optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T11:00:00Z","phone":"+19175554444"}}}`
+	out := `{"type":"identify","userId":"u2","messageId":"p3","timestamp":"2024-03-01T12:00:00Z",
+		"traits":{"optIn":{"channel":"sms","subscribed":false,"timestamp":"2024-03-01T12:00:00Z","phone":"+19175554444"}}}`
+	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}} {
+		f := newFixture(t, nil)
+		for _, i := range order {
+			f.one([]string{phones, in, out}[i])
+		}
+		assert.Equal(t, diag.GuardOptedOut, f.guardReason("+19175554444", optin.SMS, rfc("2024-03-01T15:00:00Z")), "order %v", order)
+		assert.Equal(t, diag.GuardNotSubscribed, f.guardReason("+12125550123", optin.SMS, rfc("2024-03-01T15:00:00Z")), "order %v", order)
+	}
+
+	// A message whose phone was refused gives no consent, a number of the record's own
+	// included.
+	f := newFixture(t, nil)
+	res := f.one(`{"type":"identify","userId":"u3","messageId":"r1","timestamp":"2024-03-01T11:00:00Z","context":{"ip":"8.8.8.8"},
+		"traits":{"phone":"+1 555 555 5555","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T11:00:00Z","phone":"+19175554444"}}}`)
+	var codes []diag.Code
+	for _, d := range res.Diagnostics {
+		codes = append(codes, d.Code)
+	}
+	assert.ElementsMatch(t, []diag.Code{diag.PhoneInvalid, diag.OptinInvalid}, codes)
+	f.one(identifyPhone("u3", "+19175554444", ""))
+	assert.Equal(t, diag.GuardNotSubscribed, f.guardReason("+19175554444", optin.SMS, rfc("2024-03-01T15:00:00Z")))
 }
 
 // TestGuard_RegalConsentNamingNoPhone_RuleR5: a Regal consent event without a userId

@@ -166,7 +166,11 @@ func (p *parser) record(field fieldAt, t wireText, pos int, implied Channel, add
 		addr = p.msg.addressFor(channel)
 	}
 	r.Address = addr
-	for _, key := range w.others {
+	for i, key := range w.others {
+		if i == maxOtherKeys {
+			p.report(diag.OptinInvalid, field.String(), strconv.Itoa(len(w.others)-i)+" more keys a consent record has no place for; left out")
+			break
+		}
 		p.report(diag.OptinInvalid, field.String()+"."+diag.Mask(key),
 			"a consent record holds only channel, subscribed, timestamp, ip, source, text and phone; left out")
 	}
@@ -242,13 +246,18 @@ func (p *parser) record(field fieldAt, t wireText, pos int, implied Channel, add
 	p.add(r)
 }
 
+// maxOtherKeys is how many keys a record has no place for are reported one by one; the
+// rest are counted in one diagnostic, so that a record of thousands of keys does not
+// make a result of thousands of diagnostics.
+const maxOtherKeys = 8
+
 // namedPhone checks the phone a record names of its own ("phone", "phoneNumber") against
-// the number it binds to (Rule C5). An opt-in is consent for the number it names: one
-// that names another number than its message's (or its phones entry's), one it cannot
-// read, or two numbers, is refused (a wrong number's consent is worse than none); one
-// whose message names no phone binds to the number it names, which is returned. An
-// opt-out is honoured where it binds without it (Rule C4), the number reported when it
-// differs. On the email channel the key is reported and left out.
+// the number it binds to (Rule C5). A record whose message names no phone is about the
+// number it names, which is returned. Otherwise an opt-in is consent for the number it
+// names: one that names another number than its message's (or its phones entry's), one
+// it cannot read, or two numbers, is refused (a wrong number's consent is worse than
+// none); an opt-out is honoured where it binds without it (Rule C4), the number reported
+// when it differs. On the email channel the key is reported and left out.
 func (p *parser) namedPhone(field fieldAt, w *wireMembers, channel Channel, addr string, codes *[4]diag.Code) string {
 	if len(w.phones) == 0 {
 		return ""
@@ -274,7 +283,7 @@ func (p *parser) namedPhone(field fieldAt, w *wireMembers, channel Channel, addr
 			p.report(code, path, reason+"; left out, the opt-out applies as if it named none")
 			return ""
 		case named != "" && n != named:
-			p.report(diag.OptinInvalid, path, "the record names two phones; "+refusedOrHonoured(optIn))
+			p.report(diag.OptinInvalid, path, "the record names two phones; "+refusedOrHonoured(optIn, known))
 			if optIn {
 				codes[1] = diag.OptinInvalid
 			}
@@ -284,11 +293,11 @@ func (p *parser) namedPhone(field fieldAt, w *wireMembers, channel Channel, addr
 	}
 	bound := cmp.Or(addr, p.msg.addressFor(channel))
 	switch {
-	case bound == "" && optIn:
-		return named
-	case bound != "" && named != bound:
+	case bound == "":
+		return named // the message names no phone: the record's is the one it is about
+	case named != bound:
 		p.report(diag.OptinInvalid, path, "the record names "+identity.MaskPhone(named)+", not the number it applies to, "+
-			identity.MaskPhone(bound)+"; "+refusedOrHonoured(optIn))
+			identity.MaskPhone(bound)+"; "+refusedOrHonoured(optIn, known))
 		if optIn {
 			codes[1] = diag.OptinInvalid
 		}
@@ -297,9 +306,12 @@ func (p *parser) namedPhone(field fieldAt, w *wireMembers, channel Channel, addr
 }
 
 // refusedOrHonoured ends a diagnostic about a record's named phone.
-func refusedOrHonoured(optIn bool) string {
-	if optIn {
+func refusedOrHonoured(optIn, known bool) string {
+	switch {
+	case optIn:
 		return "the opt-in is refused (Rule C5)"
+	case !known:
+		return "the record is refused for its subscribed (Rule C2)"
 	}
 	return "the opt-out is honoured where it applies (Rule C4)"
 }
@@ -308,11 +320,11 @@ func refusedOrHonoured(optIn bool) string {
 // message's region: its E.164, or why it cannot be read.
 func (p *parser) readPhone(v string) (string, string) {
 	s, ok := stringOf(v)
-	if !ok && v != "" && (v[0] == '-' || v[0] >= '0' && v[0] <= '9') {
-		s, ok = v, true // a number, digit for digit
+	if !ok && v != "" && strings.Trim(v, "0123456789") == "" {
+		s, ok = v, true // a whole number, digit for digit (Rule T8)
 	}
 	if !ok {
-		return "", "phone must be a string or a number"
+		return "", "phone must be a string or a whole number"
 	}
 	n, err := identity.ParsePhone(s, cmp.Or(p.msg.Region, "US"))
 	if err != nil {

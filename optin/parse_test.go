@@ -2,6 +2,7 @@ package optin
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -459,6 +460,8 @@ func TestRuleC5_RecordNamesItsPhone(t *testing.T) {
 		{"another number: the opt-in is refused", rec("true", `,"phone":"(917) 555-4444"`), seedMessage(), seedPhone, diag.OptinInvalid, diag.OptinInvalid},
 		{"another number: the opt-out is honoured", rec("false", `,"phone":"(917) 555-4444"`), seedMessage(), seedPhone, "", diag.OptinInvalid},
 		{"no phone in the message: the number named", rec("true", `,"phone":"(917) 555-4444"`), noPhone, "+19175554444", "", ""},
+		{"no phone in the message: an opt-out too", rec("false", `,"phone":"(917) 555-4444"`), noPhone, "+19175554444", "", ""},
+		{"a negative number is no phone", rec("true", `,"phone":-19175554444`), seedMessage(), seedPhone, diag.PhoneInvalid, diag.PhoneInvalid},
 		{"not a valid number: the opt-in is refused", rec("true", `,"phone":"+1 555 555 5555"`), seedMessage(), seedPhone, diag.PhoneInvalid, diag.PhoneInvalid},
 		{"not a valid number: the opt-out applies", rec("false", `,"phoneNumber":"nope"`), seedMessage(), seedPhone, "", diag.PhoneInvalid},
 		{"two numbers", rec("true", `,"phone":"`+seedPhone+`","phone_number":"+19175554444"`), seedMessage(), seedPhone, diag.OptinInvalid, diag.OptinInvalid},
@@ -504,4 +507,14 @@ func TestRuleC5_RecordNamesItsPhone(t *testing.T) {
 		assert.NotContains(t, d.Field, "bob@", "a key is masked like any value")
 	}
 	assert.Equal(t, "traits.optIn.type", diags[0].Field)
+
+	// Thousands of keys make a few diagnostics, not thousands.
+	var many strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&many, `,"k%d":1`, i)
+	}
+	records, diags = ParseTrait("traits.optIn", rec("true", many.String()), seedMessage())
+	require.Len(t, records, 1)
+	assert.Len(t, diags, maxOtherKeys+1)
+	assert.Contains(t, diags[maxOtherKeys].Message, "1992 more keys")
 }

@@ -340,10 +340,12 @@ func (a *applier) optInField(raw []byte, path fieldPath) {
 		// give. It is kept, refused; an opt-out still binds, as any opt-out is honoured.
 		for i := range recs {
 			r := &recs[i]
-			if r.Address == "" && r.Subscribed && r.Refused == "" && (r.Channel == optin.SMS || r.Channel == optin.Voice) {
+			// One that names a number of its own is refused too: its message's phone was
+			// not that number (C5: an opt-in for another number than its message's).
+			if r.Subscribed && r.Refused == "" && (r.Channel == optin.SMS || r.Channel == optin.Voice) {
 				r.Refused = diag.OptinInvalid
 				diags = append(diags, diag.Diagnostic{MessageID: a.m.MessageID, Code: diag.OptinInvalid, Field: path.String(),
-					Message: "an opt-in naming no phone, in a message whose phone was refused, applies to no phone (Rule C5)"})
+					Message: "an opt-in in a message whose phone was refused applies to no phone (Rule C5)"})
 			}
 		}
 	}
