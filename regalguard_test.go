@@ -325,6 +325,22 @@ func TestOptIn_recordNamesAnotherPhone_RuleC5(t *testing.T) {
 	assert.ElementsMatch(t, []diag.Code{diag.PhoneInvalid, diag.OptinInvalid}, codes)
 	f.one(identifyPhone("u3", "+19175554444", ""))
 	assert.Equal(t, diag.GuardNotSubscribed, f.guardReason("+19175554444", optin.SMS, rfc("2024-03-01T15:00:00Z")))
+
+	// An opt-out naming a number of its own, in a message whose phone was refused (however
+	// refused), is honoured where one naming none is: on the phone primary at its time.
+	subscribed := `{"type":"identify","userId":"u4","messageId":"s1","timestamp":"2024-03-01T09:00:00Z","context":{"ip":"8.8.8.8"},
+		"traits":{"phone":"+19545552399","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T09:00:00Z"}}}`
+	for _, refused := range []string{`"phone":"+1 555 555 5555"`, `"phone":""`, `"phones":{"+1 555 555 5555":{}}`, `"phones":{"+19545552399":5}`} {
+		optOut := `{"type":"identify","userId":"u4","messageId":"s2","timestamp":"2024-03-01T11:00:00Z",
+			"traits":{` + refused + `,"optIn":{"channel":"sms","subscribed":false,"timestamp":"2024-03-01T11:00:00Z","phone":"+19175554444"}}}`
+		for _, order := range [][]string{{subscribed, optOut}, {optOut, subscribed}} {
+			f := newFixture(t, nil)
+			for _, m := range order {
+				f.one(m)
+			}
+			assert.Equal(t, diag.GuardOptedOut, f.guardReason("+19545552399", optin.SMS, rfc("2024-03-01T15:00:00Z")), refused)
+		}
+	}
 }
 
 // TestGuard_RegalConsentNamingNoPhone_RuleR5: a Regal consent event without a userId

@@ -342,10 +342,21 @@ func (a *applier) optInField(raw []byte, path fieldPath) {
 			r := &recs[i]
 			// One that names a number of its own is refused too: its message's phone was
 			// not that number (C5: an opt-in for another number than its message's).
-			if r.Subscribed && r.Refused == "" && (r.Channel == optin.SMS || r.Channel == optin.Voice) {
+			if r.Channel != optin.SMS && r.Channel != optin.Voice {
+				continue
+			}
+			switch {
+			case r.Subscribed && r.Refused == "":
 				r.Refused = diag.OptinInvalid
 				diags = append(diags, diag.Diagnostic{MessageID: a.m.MessageID, Code: diag.OptinInvalid, Field: path.String(),
 					Message: "an opt-in in a message whose phone was refused applies to no phone (Rule C5)"})
+			case !r.Subscribed && r.Address != "":
+				// An opt-out that names a number of its own binds where one naming none
+				// does (the phone primary at the message's time), the number reported:
+				// the message sent a phone, and it was not that number.
+				diags = append(diags, diag.Diagnostic{MessageID: a.m.MessageID, Code: diag.OptinInvalid, Field: path.String(),
+					Message: "the record names " + identity.MaskPhone(r.Address) + " in a message whose phone was refused; the opt-out is honoured where it applies (Rules C4, C5)"})
+				r.Address = ""
 			}
 		}
 	}
