@@ -93,12 +93,12 @@ func TestAlias_factLimit_RuleI5(t *testing.T) {
 	assert.Equal(t, 100, limited, "the first 200 facts are kept")
 }
 
-// TestAlias_costGrowsLinearly: processing n aliases of one group costs O(n) a message
+// TestAlias_costGrowsLinearly_RuleI5: processing n aliases of one group costs O(n) a message
 // at most, not O(n²) (Rule I5's regroup asked for every previousId of the group, each
 // lookup copying the group's aliases). Measured in bytes allocated, which do not drift
 // as times do: doubling the aliases at most about doubles them, past the group limit
 // too.
-func TestAlias_costGrowsLinearly(t *testing.T) {
+func TestAlias_costGrowsLinearly_RuleI5(t *testing.T) {
 	for _, shape := range []string{"star", "chain", "pair"} {
 		alloc := func(n int) uint64 {
 			p := regalkit.New(memstore.New(), nil)

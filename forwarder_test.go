@@ -634,10 +634,10 @@ func TestForwarder_RefusedKeyIsRetriedNotParked(t *testing.T) {
 	assert.GreaterOrEqual(t, st.Retried, int64(1), "the refused key was retried")
 }
 
-// TestForwarder_BackoffWithAHugeCap: a MaxBackoff as large as a Duration goes (a "no
+// TestForwarder_BackoffWithAHugeCap_RuleO4: a MaxBackoff as large as a Duration goes (a "no
 // cap" setting) does not overflow the doubling into a negative wait, which made
 // rand.N panic on the Forwarder's goroutine after 35 failed claims.
-func TestForwarder_BackoffWithAHugeCap(t *testing.T) {
+func TestForwarder_BackoffWithAHugeCap_RuleO4(t *testing.T) {
 	f, err := regalkit.NewForwarder(memstore.New(), regalio.NewClient("k", nil),
 		&regalkit.ForwarderOptions{MinBackoff: time.Second, MaxBackoff: math.MaxInt64})
 	require.NoError(t, err)

@@ -146,8 +146,8 @@ func phoneConsent(ctx context.Context, store contact.Store, e164 string, channel
 	emails := make([]string, 0, len(contacts))
 	for _, c := range contacts {
 		views = append(views, c.ConsentView())
-		if e := c.Email(); e != "" && !slices.Contains(emails, strings.ToLower(e)) {
-			emails = append(emails, strings.ToLower(e))
+		if e := strings.ToLower(c.Email()); e != "" && !slices.Contains(emails, e) {
+			emails = append(emails, e)
 		}
 	}
 	// The phone's own records, on anonymous contacts no one else has: its keyword

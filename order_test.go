@@ -264,12 +264,12 @@ func TestOrderIndependence_WithDeletes(t *testing.T) {
 	})
 }
 
-// TestOrderIndependence_GuardWithRegalMatching: Regal events without a userId find
+// TestOrderIndependence_GuardWithRegalMatching_RuleS3: Regal events without a userId find
 // their contact by phone or email when they arrive (Rule R5), so the contacts may
 // differ by order; the Guard's answers, deciding records included, may not (Rule G1).
 // The property adds such events (the anonymousId regalio gives them) to the drawn
 // messages and compares every Decision for two phones on both channels.
-func TestOrderIndependence_GuardWithRegalMatching(t *testing.T) {
+func TestOrderIndependence_GuardWithRegalMatching_RuleS3(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		payloads := drawPayloads(t, 10)
 		for i := range rapid.IntRange(1, 4).Draw(t, "regal events") {

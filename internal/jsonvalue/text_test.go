@@ -5,9 +5,9 @@ import (
 	"testing"
 )
 
-// TestHasLoneSurrogate: a \u escape of half a surrogate pair without its other half,
+// TestHasLoneSurrogate_RuleD6: a \u escape of half a surrogate pair without its other half,
 // which AppendUnescaped reads as U+FFFD.
-func TestHasLoneSurrogate(t *testing.T) {
+func TestHasLoneSurrogate_RuleD6(t *testing.T) {
 	for in, want := range map[string]bool{
 		``:                   false,
 		`plain`:              false,
