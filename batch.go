@@ -18,7 +18,7 @@ import (
 )
 
 // ProcessBatch processes msgs with [Options.Workers] workers and returns one Result per
-// message, in input order.
+// message, in input order. Each message is checked as [Processor.Process] checks it.
 //
 // Messages that share an identifier (userId, anonymousId, previousId or messageId) are
 // applied in input order, one after the other, so every contact sees its messages as a
@@ -47,7 +47,7 @@ func (p *Processor) ProcessBatch(ctx context.Context, msgs []event.Message) ([]R
 		if k == len(msgs) {
 			return false, nil
 		}
-		it.msg, it.diag = msgs[k], nil
+		it.msg, it.diag, it.src = msgs[k], nil, fromGo
 		k++
 		return true, nil
 	}, func(r Result) bool {
@@ -412,6 +412,7 @@ func (p *Processor) workers() int {
 type batchItem struct {
 	msg  event.Message
 	diag *diag.Diagnostic
+	src  source // fromDecoder or fromGo
 }
 
 // batch runs the messages of one ProcessBatch, ProcessStream or ProcessBytes call over
@@ -635,7 +636,7 @@ func (b *batch) takeAndApply(ctx context.Context, held, taking *bool) {
 		}
 		b.mu.Unlock()
 		*held = false
-		res, err := b.p.process(ctx, &it.msg)
+		res, err := b.p.process(ctx, &it.msg, it.src)
 		b.mu.Lock()
 		*held = true
 		for _, k := range keys {

@@ -10,7 +10,7 @@ import (
 // ProcessFromRegal processes m as RegalSink does, returning its whole Result, for the
 // tests of package regalkit_test.
 func (p *Processor) ProcessFromRegal(ctx context.Context, m event.Message) (Result, error) {
-	return p.processFrom(ctx, &m, true)
+	return p.process(ctx, &m, fromRegal)
 }
 
 // Backoff is the Forwarder's wait after attempts failed sends, for the tests of package

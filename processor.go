@@ -85,26 +85,45 @@ type Result struct {
 // Process applies one message (rules D, T, C, I, E and A of RULES.md) and returns what
 // it did. A bad message is not an error: it is a Result with diagnostics. The error is
 // for failures of the store or of ctx, and then nothing of the message was applied.
+//
+// A message built in Go is checked as a decoded one is: besides [event.Message.Validate],
+// its objects must pass [event.Message.CheckJSON] (valid JSON values, no key twice), or
+// it is refused whole with message.invalid (Rule D1).
 func (p *Processor) Process(ctx context.Context, m event.Message) (Result, error) {
-	return p.process(ctx, &m)
+	return p.process(ctx, &m, fromGo)
 }
+
+// source says where a message came from.
+type source uint8
+
+const (
+	// fromDecoder: one of this module's decoders built the message, whose objects are
+	// then valid JSON (event.Message.CheckJSON passes).
+	fromDecoder source = iota
+	// fromGo: the caller built it, or changed it, in Go; its objects are checked.
+	fromGo
+	// fromRegal: it came through RegalSink, from Regal's authenticated webhook, where
+	// an sms.received START is its own evidence (Rule G6).
+	fromRegal
+)
 
 // process is Process on a message the caller hands over: it may change *m, and the
 // batch workers save a copy of every message by passing their own.
-func (p *Processor) process(ctx context.Context, m *event.Message) (Result, error) {
-	return p.processFrom(ctx, m, false)
-}
-
-// processFrom is process; fromRegal says that m came through RegalSink, from Regal's
-// authenticated webhook, where an sms.received START is its own evidence (Rule G6).
-func (p *Processor) processFrom(ctx context.Context, m *event.Message, fromRegal bool) (Result, error) {
+func (p *Processor) process(ctx context.Context, m *event.Message, src source) (Result, error) {
 	res := Result{MessageID: m.MessageID}
 	if m.MessageID == "" {
 		m.MessageID = event.DeriveMessageID(m)
 		res.MessageID = m.MessageID
 	}
 	decoded := m.Diagnostics
-	if err := m.Validate(); err != nil {
+	err := m.Validate()
+	if err == nil && src == fromGo {
+		// A message built in Go may hold objects no store can write as JSON (a key
+		// twice, a value that is not JSON): it is refused whole, as the decoder refuses
+		// such a message (Rule D1), before anything of it is stored.
+		err = m.CheckJSON()
+	}
+	if err != nil {
 		var ve *event.ValidationError
 		if errors.As(err, &ve) {
 			if ve.Code == diag.MessageInvalidID && ve.Field == "messageId" {
@@ -127,8 +146,8 @@ func (p *Processor) processFrom(ctx context.Context, m *event.Message, fromRegal
 	}
 	m.Time = m.Time.UTC()
 	u := updates.Get().(*update)
-	u.p, u.m, u.now, u.decoded, u.fromRegal = p, m, now, decoded, fromRegal
-	err := p.store.Update(ctx, u.fn)
+	u.p, u.m, u.now, u.decoded, u.fromRegal = p, m, now, decoded, src == fromRegal
+	err = p.store.Update(ctx, u.fn)
 	out := u.out
 	*u = update{fn: u.fn}
 	updates.Put(u)
@@ -185,7 +204,7 @@ type update struct {
 	p   *Processor
 	m   *event.Message
 	sms *optin.InboundSMS // instead of m: an inbound text (ReceiveSMS)
-	// fromRegal says that m came through RegalSink (see Processor.processFrom).
+	// fromRegal says that m came through RegalSink (see fromRegal).
 	fromRegal bool
 	now       time.Time
 	decoded   []diag.Diagnostic

@@ -137,6 +137,83 @@ func TestProcess_RuleD6_InvalidMessageIsADiagnostic(t *testing.T) {
 	assert.Zero(t, f.count())
 }
 
+// TestProcess_RuleD1_GoBuiltObjectsMustBeJSON: a message built in Go whose objects no
+// store can write as JSON (a key twice, a value that is not JSON, a context ip beside an
+// extra "ip") is refused whole, as the decoder refuses such a message, by Process, by
+// the Sink and by ProcessBatch with one and two workers. Before, such a message was
+// stored, and its contact's events then failed every export as JSON.
+func TestProcess_RuleD1_GoBuiltObjectsMustBeJSON(t *testing.T) {
+	bad := []event.Message{
+		{Kind: event.Track, MessageID: "b1", UserID: "u1", Event: "E", Time: t0,
+			Properties: event.Object{{Key: "a", Value: []byte(`1`)}, {Key: "a", Value: []byte(`2`)}}},
+		{Kind: event.Track, MessageID: "b2", UserID: "u1", Event: "E", Time: t0,
+			Context: event.Context{IP: "1.2.3.4", Extra: event.Object{{Key: "ip", Value: []byte(`"5.6.7.8"`)}}}},
+		{Kind: event.Identify, MessageID: "b3", UserID: "u1", Time: t0,
+			Traits: event.Object{{Key: "plan", Value: []byte(`{`)}}},
+		{Kind: event.Page, UserID: "u1", Name: "Home", Time: t0, // no messageId: one is derived
+			Properties: event.Object{{Key: "url", Value: []byte(`https://x`)}}},
+	}
+	good := event.Message{Kind: event.Track, MessageID: "g1", UserID: "u1", Event: "E", Time: t0,
+		Properties: event.Object{{Key: "a", Value: []byte(`1`)}}}
+	check := func(t *testing.T, f *fixture, results []regalkit.Result) {
+		t.Helper()
+		require.Len(t, results, len(bad)+1)
+		for i, res := range results[:len(bad)] {
+			require.Len(t, res.Diagnostics, 1, i)
+			d := res.Diagnostics[0]
+			assert.Equal(t, diag.MessageInvalid, d.Code, i)
+			assert.Empty(t, res.ContactID, i)
+			assert.NotEmpty(t, res.MessageID, i)
+			assert.Equal(t, res.MessageID, d.MessageID, i)
+		}
+		assert.Equal(t, "properties", results[0].Diagnostics[0].Field)
+		assert.Equal(t, "context", results[1].Diagnostics[0].Field)
+		assert.Equal(t, "traits", results[2].Diagnostics[0].Field)
+		assert.Equal(t, "properties", results[3].Diagnostics[0].Field)
+		assert.Equal(t, "g1", results[len(bad)].MessageID)
+		assert.NotEmpty(t, results[len(bad)].ContactID)
+		c := f.user("u1")
+		require.NotNil(t, c)
+		assert.Equal(t, []string{"g1"}, f.events(c))
+		var events []event.Record
+		for r, err := range f.store.Events(context.Background(), c.ID(), contact.EventQuery{}) {
+			require.NoError(t, err)
+			events = append(events, r)
+		}
+		_, err := json.Marshal(contact.Export{Contact: c, Events: events})
+		require.NoError(t, err, "the contact's export is JSON")
+	}
+	t.Run("Process", func(t *testing.T) {
+		f := newFixture(t, nil)
+		var results []regalkit.Result
+		for _, m := range append(slices.Clone(bad), good) {
+			res, err := f.p.Process(context.Background(), m)
+			require.NoError(t, err)
+			results = append(results, res)
+		}
+		check(t, f, results)
+	})
+	t.Run("Sink", func(t *testing.T) {
+		f := newFixture(t, nil)
+		out, err := f.p.Sink()(context.Background(), append(slices.Clone(bad), good))
+		require.NoError(t, err)
+		require.Len(t, out, len(bad)+1)
+		for i, r := range out[:len(bad)] {
+			require.Len(t, r.Diagnostics, 1, i)
+			assert.Equal(t, diag.MessageInvalid, r.Diagnostics[0].Code, i)
+		}
+		assert.Equal(t, []string{"g1"}, f.events(f.user("u1")))
+	})
+	for _, workers := range []int{1, 2} {
+		t.Run(fmt.Sprintf("ProcessBatch/workers=%d", workers), func(t *testing.T) {
+			f := newFixture(t, &regalkit.Options{Workers: workers})
+			results, err := f.p.ProcessBatch(context.Background(), append(slices.Clone(bad), good))
+			require.NoError(t, err)
+			check(t, f, results)
+		})
+	}
+}
+
 func TestProcess_RuleE2_DuplicatesChangeNothing(t *testing.T) {
 	f := newFixture(t, nil)
 	payload := msg(`"type":"track","userId":"u1","messageId":"m1","event":"Viewed",` + at(1))

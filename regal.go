@@ -279,7 +279,7 @@ func (p *Processor) RegalSink() regalio.Sink {
 	return func(ctx context.Context, msgs []event.Message) ([]regalio.Result, error) {
 		out := make([]regalio.Result, len(msgs))
 		for i, m := range msgs {
-			r, err := p.processFrom(ctx, &m, true)
+			r, err := p.process(ctx, &m, fromRegal)
 			if err != nil {
 				return nil, err
 			}

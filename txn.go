@@ -21,8 +21,8 @@ type txn struct {
 	raw contact.Tx // the store's own Tx under any wrapper, for what it offers beyond contact.Tx
 	now time.Time
 	res *Result
-	// fromRegal says that the message came through RegalSink (see
-	// Processor.processFrom).
+	// fromRegal says that the message came through RegalSink (see the source
+	// fromRegal).
 	fromRegal bool
 
 	// The transaction's own copies of the contacts it read or created, on top of a Tx

@@ -90,6 +90,7 @@ func (e *ValidationError) Unwrap() error { return ErrInvalid }
 //     MaxNameBytes (message.invalid).
 //
 // An empty messageId is valid: the processor derives one (see [DeriveMessageID]).
+// Validate does not look inside the message's objects: [Message.CheckJSON] does.
 // What each kind requires is in the one table of kinds, beside the Kind constants.
 // Validate reads it rather than running a struct validator: it runs once per message
 // on the hot path.

@@ -30,6 +30,9 @@ func FuzzDecodeEvent(f *testing.F) {
 		if err := m.Validate(); err != nil {
 			t.Fatalf("message not valid: %v", err)
 		}
+		if err := m.CheckJSON(); err != nil { // RegalSink does not re-check its objects
+			t.Fatalf("message not writable as JSON: %v", err)
+		}
 		if !IsRegal(&m) {
 			t.Fatal("a Regal event's message is not marked as Regal's")
 		}

@@ -34,6 +34,9 @@ func FuzzDecode(f *testing.F) {
 		for _, r := range results {
 			if r.Err == nil {
 				assertRoundTrip(t, &r.Message)
+				// What the decoder gives, the Processor takes without re-checking
+				// its objects: event.Message.CheckJSON must pass (Rule D1).
+				require.NoError(t, r.Message.CheckJSON())
 			}
 		}
 		_ = VerifySignature(data, "0123456789abcdef0123456789abcdef01234567", []byte("k"))
