@@ -59,17 +59,34 @@ type pipelineRun func(b *testing.B, data []byte) int
 //	cpu-µs/msg   CPU time of the whole process (every thread, GC included) per message
 //	x-naive      msgs/s over the naive loop's msgs/s in this run
 //	x-1worker    msgs/s over the one-worker Processor's msgs/s in this run
+//	x-1core      msgs/s over the one-worker Processor's msgs/s on one core in this run
+//
+// The one-core run ("regalkit/workers=1/gomaxprocs=1") is the Processor with
+// runtime.GOMAXPROCS(1): everything, decoding and the garbage collector included, on
+// one core. With the default GOMAXPROCS, one worker is one message applied at a time
+// while ProcessStream decodes the next ones on another core, so x-1worker measures what
+// a second worker adds to that; x-1core measures what going from one core to all of
+// them gives.
 //
 // On a shared machine msgs/s swings with the neighbours' load; cpu-µs/msg much less.
 //
 // Reproduce with: go test -run '^$' -bench 'Pipeline$' -benchtime 3x .
 func BenchmarkPipeline(b *testing.B) {
 	data := pipelineCorpus(b)
-	var naiveRate, oneWorkerRate float64
+	var naiveRate, oneCoreRate, oneWorkerRate float64
 
 	b.Run("naive", func(b *testing.B) {
 		naiveRate = measurePipeline(b, data, runNaive)
 	})
+	if runtime.GOMAXPROCS(0) > 1 {
+		b.Run("regalkit/workers=1/gomaxprocs=1", func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			oneCoreRate = measurePipeline(b, data, runRegalkit(1))
+			if naiveRate > 0 {
+				b.ReportMetric(oneCoreRate/naiveRate, "x-naive")
+			}
+		})
+	}
 	workers := []int{1, max(2, runtime.GOMAXPROCS(0))}
 	for _, w := range workers {
 		b.Run("regalkit/workers="+strconv.Itoa(w), func(b *testing.B) {
@@ -81,6 +98,9 @@ func BenchmarkPipeline(b *testing.B) {
 				oneWorkerRate = rate
 			} else if oneWorkerRate > 0 {
 				b.ReportMetric(rate/oneWorkerRate, "x-1worker")
+			}
+			if oneCoreRate > 0 {
+				b.ReportMetric(rate/oneCoreRate, "x-1core")
 			}
 		})
 	}
