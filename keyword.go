@@ -80,7 +80,10 @@ type InboundSMS struct {
 // Options.Outbox, gives them outbox entries for Regal (Rule O1). The error is for
 // failures of the store or of ctx.
 func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, error) {
-	now := p.opts.now()
+	now, err := p.opts.now()
+	if err != nil {
+		return Result{MessageID: in.MessageID}, err
+	}
 	// A text with neither a Time nor a MessageID cannot be told from a redelivery of an
 	// earlier one with the same body: deduplicated by its content, a person's second
 	// STOP (after a START) would be dropped; taken as new, a START delivered again

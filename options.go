@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/timestamp"
 	"github.com/regalkit/regalkit/optin"
 	"github.com/regalkit/regalkit/segmentio"
 	"github.com/regalkit/regalkit/trigger"
@@ -40,7 +41,8 @@ type Options struct {
 
 	// Now is the processor's clock: the time of messages that carry none (Rule D5) and
 	// the processed-at time kept with consent evidence (Rule C7). Nil means time.Now.
-	// It must be safe for concurrent use.
+	// It must be safe for concurrent use. A time outside the years 1677 to 2262 (Rule
+	// D4) makes the call that read it fail with an error, nothing applied.
 	Now func() time.Time
 
 	// NewID makes contact ids. Nil means random UUIDs. It must never return an id twice,
@@ -120,11 +122,17 @@ func (o *Options) Validate() error {
 	return validateTriggers(o.Triggers)
 }
 
-func (o *Options) now() time.Time {
-	if o.Now != nil {
-		return o.Now().UTC()
+func (o *Options) now() (time.Time, error) {
+	if o.Now == nil {
+		return time.Now().UTC(), nil
 	}
-	return time.Now().UTC()
+	now := o.Now().UTC()
+	if !timestamp.InRange(now) {
+		// Stamped on consent evidence and on messages without a time, a clock outside
+		// Rule D4's years would be stored where no store reads it back.
+		return time.Time{}, fmt.Errorf("regalkit: Options.Now returned a time outside the years 1677 to 2262 (year %d); nothing was applied", now.Year())
+	}
+	return now, nil
 }
 
 func (o *Options) newID() string {

@@ -103,7 +103,8 @@ const (
 	// fromGo: the caller built it, or changed it, in Go; its objects are checked.
 	fromGo
 	// fromRegal: it came through RegalSink, from Regal's authenticated webhook, where
-	// an sms.received START is its own evidence (Rule G6).
+	// an sms.received START is its own evidence (Rule G6). Its objects are checked:
+	// RegalSink's function may be called with messages built in Go.
 	fromRegal
 )
 
@@ -117,10 +118,11 @@ func (p *Processor) process(ctx context.Context, m *event.Message, src source) (
 	}
 	decoded := m.Diagnostics
 	err := m.Validate()
-	if err == nil && src == fromGo {
+	if err == nil && src != fromDecoder {
 		// A message built in Go may hold objects no store can write as JSON (a key
 		// twice, a value that is not JSON): it is refused whole, as the decoder refuses
-		// such a message (Rule D1), before anything of it is stored.
+		// such a message (Rule D1), before anything of it is stored. RegalSink is a
+		// function anyone may call with messages of their own: its are checked too.
 		err = m.CheckJSON()
 	}
 	if err != nil {
@@ -140,7 +142,10 @@ func (p *Processor) process(ctx context.Context, m *event.Message, src source) (
 		res.Diagnostics = append(withMessageID(decoded, m.MessageID), d)
 		return res, nil
 	}
-	now := p.opts.now()
+	now, err := p.opts.now()
+	if err != nil {
+		return res, err
+	}
 	if m.Time.IsZero() {
 		m.Time = now // Rule D5: the processor's clock, last.
 	}

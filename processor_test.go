@@ -204,12 +204,52 @@ func TestProcess_RuleD1_GoBuiltObjectsMustBeJSON(t *testing.T) {
 		}
 		assert.Equal(t, []string{"g1"}, f.events(f.user("u1")))
 	})
+	t.Run("RegalSink", func(t *testing.T) {
+		// RegalSink's function is public: a caller may hand it messages of its own.
+		f := newFixture(t, nil)
+		out, err := f.p.RegalSink()(context.Background(), append(slices.Clone(bad), good))
+		require.NoError(t, err)
+		require.Len(t, out, len(bad)+1)
+		for i, r := range out[:len(bad)] {
+			require.Len(t, r.Diagnostics, 1, i)
+			assert.Equal(t, diag.MessageInvalid, r.Diagnostics[0].Code, i)
+		}
+		assert.Equal(t, []string{"g1"}, f.events(f.user("u1")))
+	})
 	for _, workers := range []int{1, 2} {
 		t.Run(fmt.Sprintf("ProcessBatch/workers=%d", workers), func(t *testing.T) {
 			f := newFixture(t, &regalkit.Options{Workers: workers})
 			results, err := f.p.ProcessBatch(context.Background(), append(slices.Clone(bad), good))
 			require.NoError(t, err)
 			check(t, f, results)
+		})
+	}
+}
+
+// TestProcess_RuleD4_ClockOutOfRange: an Options.Now outside Rule D4's years would be
+// stamped on consent evidence (processed-at, and the time of a message without one)
+// where no store reads it back: pgstore then failed every later read of the contact.
+// Process, ProcessBytes and ReceiveSMS fail with an error instead, and apply nothing.
+func TestProcess_RuleD4_ClockOutOfRange(t *testing.T) {
+	for _, now := range []time.Time{
+		time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+	} {
+		t.Run(now.Format("2006"), func(t *testing.T) {
+			store := memstore.New()
+			p := regalkit.New(store, &regalkit.Options{Now: func() time.Time { return now }})
+			ctx := context.Background()
+			_, err := p.ProcessBytes(ctx, []byte(`{"type":"identify","userId":"u1","messageId":"m1","context":{"ip":"1.2.3.4"},"traits":{"phone":"+19545552399","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-01-01T00:00:00Z"}}}`))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "Options.Now")
+			_, err = p.Process(ctx, event.Message{Kind: event.Track, MessageID: "m2", UserID: "u1", Event: "E", Time: t0})
+			require.Error(t, err, "the clock is read for every message: its processed-at time")
+			_, err = p.ReceiveSMS(ctx, regalkit.InboundSMS{From: "+19545552399", Body: "STOP", MessageID: "s1", Time: t0})
+			require.Error(t, err)
+			for c, err := range store.Contacts(ctx) {
+				require.NoError(t, err)
+				t.Fatalf("contact %s stored under a clock out of range", c.ID())
+			}
 		})
 	}
 }
