@@ -552,22 +552,20 @@ func optionalTime(s string) (time.Time, error) {
 	return t, nil
 }
 
-// parseObject reads a JSON object into an event.Object, values as compact JSON.
+// parseObject reads a JSON object into an event.Object, values as compact JSON. It
+// refuses what the decoders refuse (a key twice at any depth, a number longer than
+// they read, invalid UTF-8): an export is read back only as what a message could
+// have given, so that every store keeps the records it gives (Rule X).
 func parseObject(raw json.RawMessage) (event.Object, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, raw); err != nil {
+	var obj event.Object
+	if err := obj.UnmarshalJSON(raw); err != nil {
 		return nil, err
 	}
-	obj := event.Object{}
-	ok := jsonvalue.Members(compact.Bytes(), func(k, v []byte) {
-		key, _ := jsonvalue.String(k)
-		obj = append(obj, event.Member{Key: key, Value: bytes.Clone(v)})
-	})
-	if !ok {
-		return nil, errors.New("properties is not a JSON object")
+	if obj == nil {
+		obj = event.Object{}
 	}
 	return obj, nil
 }

@@ -1,13 +1,16 @@
 package contactcore
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/jsonvalue"
 	"github.com/stretchr/testify/require"
 )
 
@@ -20,7 +23,7 @@ var seedTime = time.Date(2020, 8, 25, 21, 23, 43, 0, time.UTC)
 
 func mustObject(t testing.TB, s string) event.Object {
 	t.Helper()
-	o, err := parseObject(json.RawMessage(s))
+	o, err := lenientObject(json.RawMessage(s))
 	require.NoError(t, err)
 	return o
 }
@@ -88,4 +91,26 @@ func exportOf(t tb, c *Contact) map[string]any {
 	require.NoError(t, json.Unmarshal(b, &m))
 	delete(m, "clocks")
 	return m
+}
+
+// lenientObject reads a JSON object into an event.Object as parseObject once did,
+// keeping keys written twice: the property tests draw such traits, which no decoder
+// gives, to check that the rules hold even for them.
+func lenientObject(raw json.RawMessage) (event.Object, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, raw); err != nil {
+		return nil, err
+	}
+	obj := event.Object{}
+	ok := jsonvalue.Members(compact.Bytes(), func(k, v []byte) {
+		key, _ := jsonvalue.String(k)
+		obj = append(obj, event.Member{Key: key, Value: bytes.Clone(v)})
+	})
+	if !ok {
+		return nil, errors.New("not a JSON object")
+	}
+	return obj, nil
 }

@@ -93,7 +93,7 @@ func genMessages(t *rapid.T) []*event.Message {
 	msgs := make([]*event.Message, n)
 	for i := range msgs {
 		traits := genTraits(t)
-		obj, err := parseObject(json.RawMessage(traits))
+		obj, err := lenientObject(json.RawMessage(traits))
 		if err != nil {
 			t.Fatalf("generated traits %s: %v", traits, err)
 		}
@@ -106,7 +106,7 @@ func genMessages(t *rapid.T) []*event.Message {
 			Context:   event.Context{IP: pick(t, "context ip", []string{"", "203.0.113.7"})},
 		}
 		if rapid.IntRange(0, 4).Draw(t, "context traits") == 0 {
-			msgs[i].Context.Traits, _ = parseObject(json.RawMessage(genTraits(t)))
+			msgs[i].Context.Traits, _ = lenientObject(json.RawMessage(genTraits(t)))
 		}
 	}
 	return msgs
@@ -232,6 +232,37 @@ func TestExportWithEvents(t *testing.T) {
 	again, err := json.Marshal(back)
 	require.NoError(t, err)
 	assert.Equal(t, string(b), string(again))
+}
+
+// TestExportWithEvents_refusesWhatDecodersRefuse_RuleX: an export's event properties
+// and traits are read as a decoder reads a message's (Rule D1): a key written twice, at
+// any depth, or a number longer than the decoders read, is an error. Such a record was
+// read, kept by memstore (whose export then wrote a key twice) and refused by pgstore.
+func TestExportWithEvents_refusesWhatDecodersRefuse_RuleX(t *testing.T) {
+	doc := func(field, obj string) string {
+		return `{"id":"c1","userId":"u1","events":[{"kind":"track","name":"x","timestamp":"2024-01-01T00:00:00Z","messageId":"m1","` + field + `":` + obj + `}]}`
+	}
+	for _, field := range []string{"properties", "traits"} {
+		for _, obj := range []string{
+			`{"a":1,"a":2}`,
+			`{"a":{"b":1,"b":2}}`,
+			`{"a":[{"b":1,"b":2}]}`,
+			`{"a":1` + strings.Repeat("0", 140) + `}`,
+			`[1]`,
+		} {
+			var x Export
+			err := json.Unmarshal([]byte(doc(field, obj)), &x)
+			assert.Error(t, err, "%s %s", field, obj)
+		}
+		var x Export
+		require.NoError(t, json.Unmarshal([]byte(doc(field, `{ "a" : { "b" : [1, 2.50] } , "c":null}`)), &x))
+		require.Len(t, x.Events, 1)
+		got := x.Events[0].Properties
+		if field == "traits" {
+			got = x.Events[0].Traits
+		}
+		assert.Equal(t, event.Object{{Key: "a", Value: []byte(`{"b":[1,2.50]}`)}, {Key: "c", Value: []byte(`null`)}}, got, "values compact, exact")
+	}
 }
 
 // TestExportWithEvents_contextTraitsReceivedAt: the export shows what was recorded: a
