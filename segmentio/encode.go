@@ -3,6 +3,7 @@ package segmentio
 import (
 	"errors"
 	"io"
+	"unicode/utf8"
 
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
@@ -62,9 +63,12 @@ func (e *Encoder) Encode(m *event.Message) error {
 // is one. Time is written as "timestamp" only when the message has none of the four raw
 // timestamps, as a message built by hand may; diagnostics are not written.
 //
-// It refuses a message without a valid kind, a value that is not valid JSON, and an
-// Extra key that is one of the fields above, present twice, or "batch" (which a
-// message inside an array may carry, but which makes an object a batch envelope).
+// It refuses a message without a valid kind, a value that is not valid JSON, an
+// object that event.Message.CheckJSON refuses, text that is not valid UTF-8 (written,
+// it would read back as another string, U+FFFD in place of each bad byte), a Time
+// outside the years 1677 to 2262 (which reads back as no time), and an Extra key that
+// is one of the fields above, present twice, or "batch" (which a message inside an
+// array may carry, but which makes an object a batch envelope).
 func Marshal(m *event.Message) ([]byte, error) { return appendMessage(nil, m) }
 
 // Top-level keys with a field of their own; Extra may not use them.
@@ -81,7 +85,12 @@ func appendMessage(b []byte, m *event.Message) ([]byte, error) {
 	}
 	b = append(b, `{"type":`...)
 	b = jsonvalue.AppendString(b, m.Kind.String())
+	var err error
 	str := func(key, v string) {
+		if err == nil && !utf8.ValidString(v) {
+			err = &EncodeError{Field: key, Reason: "not valid UTF-8"}
+			return
+		}
 		if v != "" {
 			b = append(b, ',')
 			b = jsonvalue.AppendString(b, key)
@@ -89,7 +98,6 @@ func appendMessage(b []byte, m *event.Message) ([]byte, error) {
 			b = jsonvalue.AppendString(b, v)
 		}
 	}
-	var err error
 	raw := func(key string, v []byte) {
 		if v == nil || err != nil {
 			return
@@ -132,6 +140,9 @@ func appendMessage(b []byte, m *event.Message) ([]byte, error) {
 	}
 	ts := m.Timestamps
 	if ts.IsZero() && !m.Time.IsZero() {
+		if !timestamp.InRange(m.Time) {
+			return b, &EncodeError{Field: "timestamp", Reason: "outside the years 1677 to 2262"}
+		}
 		str("timestamp", timestamp.Format(m.Time))
 	}
 	raw("timestamp", ts.Timestamp)
@@ -169,6 +180,14 @@ func appendMessage(b []byte, m *event.Message) ([]byte, error) {
 	}
 	if err != nil {
 		return b, err
+	}
+	if err := m.CheckJSON(); err != nil { // what the checks above leave: context, UTF-8
+		var ve *event.ValidationError
+		field := ""
+		if errors.As(err, &ve) {
+			field = ve.Field
+		}
+		return b, &EncodeError{Field: field, Reason: "cannot be written as JSON and read back the same", Err: err}
 	}
 	return append(b, '}'), nil
 }

@@ -65,6 +65,13 @@ func TestMarshal_refusesWhatCannotBeDecoded(t *testing.T) {
 		{"extra without value", event.Message{Kind: event.Identify, Extra: event.Object{{Key: "k"}}}, "extra.k"},
 		{"invalid timestamp JSON", event.Message{Kind: event.Identify, Timestamps: event.Timestamps{SentAt: json.RawMessage(`2020-01-01`)}}, "sentAt"},
 		{"context extra shadows ip", event.Message{Kind: event.Identify, Context: event.Context{IP: "1.1.1.1", Extra: event.Object{{Key: "ip", Value: json.RawMessage(`"2.2.2.2"`)}}}}, "context"},
+		// Written, these would read back as other strings (U+FFFD for each bad byte): two
+		// userIds would become one (Rule D6), and a time out of range reads back as none.
+		{"userId not UTF-8", event.Message{Kind: event.Identify, UserID: "u\xff"}, "userId"},
+		{"event not UTF-8", event.Message{Kind: event.Track, UserID: "u", Event: "E\xfe"}, "event"},
+		{"user agent not UTF-8", event.Message{Kind: event.Track, UserID: "u", Event: "E", Context: event.Context{UserAgent: "\xff"}}, "context"},
+		{"nested duplicate", event.Message{Kind: event.Track, UserID: "u", Event: "E", Properties: event.Object{{Key: "a", Value: json.RawMessage(`{"b":1,"b":2}`)}}}, "properties"},
+		{"time out of range", event.Message{Kind: event.Track, UserID: "u", Event: "E", Time: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)}, "timestamp"},
 		// A batch key, which an item of an array keeps as an unknown key, would make the
 		// written message a batch envelope of other messages (Rule D1).
 		{"extra batch", decodedItem(t, `[{"type":"identify","userId":"u","batch":[{"type":"track","userId":"x","event":"e"}]}]`), "extra.batch"},

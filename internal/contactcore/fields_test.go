@@ -3,6 +3,7 @@ package contactcore
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -220,4 +221,22 @@ func TestStorage_valuesKeepTheirBytes_RuleT2(t *testing.T) {
 	again, err := EncodeStorage(back)
 	require.NoError(t, err)
 	assert.Contains(t, string(again), `"Johnson & Johnson"`)
+}
+
+// TestStorage_unknownClockNotQuotedWhole: a storage document whose clocks name a field
+// that does not exist is an error that quotes the name masked (RULES.md, X: no whole
+// email address or phone number in an error string) and cut.
+func TestStorage_unknownClockNotQuotedWhole(t *testing.T) {
+	c, _ := apply(t, seedMessage(t))
+	b, err := EncodeStorage(c)
+	require.NoError(t, err)
+	for _, key := range []string{"bob.secret@example.com", "+19545552399", strings.Repeat("k", 500)} {
+		doc := strings.Replace(string(b), `"firstName":[`, `"`+key+`":[`, 1)
+		require.NotEqual(t, string(b), doc, "the seed's storage names firstName's clock")
+		_, err := DecodeStorage([]byte(doc))
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "bob.secret")
+		assert.NotContains(t, err.Error(), "9545552399")
+		assert.Less(t, len(err.Error()), 200)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/timestamp"
@@ -432,7 +433,7 @@ func (k *clocksJSON) readState(sc *stateClocks, s *state) error {
 	for name, raw := range sc.Fields {
 		f, ok := fieldByName(name)
 		if !ok {
-			return fmt.Errorf("contact: reading an export: unknown clock %q", name)
+			return fmt.Errorf("contact: reading an export: unknown clock %q", cutMasked(name))
 		}
 		r, err := k.parseRegister(raw, false)
 		if err != nil {
@@ -446,7 +447,7 @@ func (k *clocksJSON) readState(sc *stateClocks, s *state) error {
 	for name, raw := range sc.Address {
 		i := slices.Index(addressPartNames[:], name)
 		if i < 0 {
-			return fmt.Errorf("contact: reading an export: unknown address clock %q", name)
+			return fmt.Errorf("contact: reading an export: unknown address clock %q", cutMasked(name))
 		}
 		r, err := k.parseRegister(raw, false)
 		if err != nil {
@@ -515,4 +516,14 @@ func (k fieldKind) storedShape(val string) bool {
 		return zoneName(val)
 	}
 	return true
+}
+
+// cutMasked returns a key of a document being read, fit to quote in an error: masked
+// (diag.Mask: no whole email or phone) and cut to 64 bytes.
+func cutMasked(key string) string {
+	key = diag.Mask(key)
+	if len(key) > 64 {
+		key = strings.ToValidUTF8(key[:64], "") + "…"
+	}
+	return key
 }
