@@ -3,6 +3,7 @@ package regalkit
 import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/contactcore"
 )
 
@@ -22,14 +23,36 @@ func (t *txn) delete(m *event.Message) error {
 	} else if ok {
 		ts = latest
 	}
-	c, err := t.user(m.UserID)
-	if err != nil || c == nil {
+	// Anonymous IDs a delete of the user before this one left ghost links of: this
+	// later delete may make them claim more of those IDs' messages (Rule I7).
+	var ghosted []string
+	holders, err := t.find(identity.DeletedUserKey(m.UserID))
+	if err != nil {
 		return err
+	}
+	for _, h := range holders {
+		ghosted = append(ghosted, h.GhostAnonymousIDs(m.UserID)...)
+	}
+	c, err := t.user(m.UserID)
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		return t.rehomeAll(ghosted)
 	}
 	t.res.ContactID = c.ID()
 	anons := c.AnonymousIDs()
 	for _, h := range c.Held() {
 		anons = append(anons, h.AnonymousID)
+	}
+	// The user's links from before the delete go with it, but they still claim the
+	// anonymous IDs' messages of the user's time before the delete: kept as ghost links
+	// on each ID's own contact, they keep those messages out of sight in every arrival
+	// order (Rule I7).
+	for _, l := range c.UserLinksBefore(m.UserID, ts.Time, ts.MessageID) {
+		if err := t.addGhost(l); err != nil {
+			return err
+		}
 	}
 	var refs []contactcore.EventRef
 	if m.UserID == c.UserID() {
@@ -53,6 +76,18 @@ func (t *txn) delete(m *event.Message) error {
 			return err
 		}
 	}
+	if err := t.rehomeAll(append(anons, ghosted...)); err != nil {
+		return err
+	}
+	if hasAliases(c) {
+		_, err := t.regroup(m.UserID)
+		return err
+	}
+	return t.dropIfBare(c)
+}
+
+// rehomeAll attributes again the held messages of each anonymous ID, once each.
+func (t *txn) rehomeAll(anons []string) error {
 	seen := map[string]bool{}
 	for _, a := range anons {
 		if !seen[a] {
@@ -62,9 +97,5 @@ func (t *txn) delete(m *event.Message) error {
 			}
 		}
 	}
-	if hasAliases(c) {
-		_, err := t.regroup(m.UserID)
-		return err
-	}
-	return t.dropIfBare(c)
+	return nil
 }

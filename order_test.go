@@ -15,6 +15,7 @@ import (
 	"github.com/regalkit/regalkit"
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/contact/memstore"
+	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/storestate"
 	"github.com/regalkit/regalkit/optin"
 )
@@ -165,13 +166,22 @@ type fataler interface {
 	Fatalf(format string, args ...any)
 }
 
-// state is every contact of a store in a canonical form (storestate.Canonical).
+// state is every contact of a store in a canonical form (storestate.Canonical), and
+// the hidden contacts the generator's anonymous IDs find (storestate.Hidden).
 func state(t fataler, store contact.Store) []string {
 	out, err := storestate.Canonical(context.Background(), store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
+	var keys []identity.Key
+	for _, a := range []string{"a1", "a2", "a3", "u3"} {
+		keys = append(keys, identity.AnonymousKey(a))
+	}
+	hidden, err := storestate.Hidden(context.Background(), store, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(out, hidden...)
 }
 
 func replayAll(t fataler, payloads []string) []string {

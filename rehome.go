@@ -1,6 +1,7 @@
 package regalkit
 
 import (
+	"slices"
 	"time"
 
 	"github.com/regalkit/regalkit/contact"
@@ -24,7 +25,7 @@ func (t *txn) rehome(anon string) error {
 		// for every previousId of its aliases, most of them userIds only.
 		return err
 	}
-	links, byUser, home, err := t.pooledAnonymous(anon) // read only in this call
+	links, byUser, home, ghosts, err := t.pooledAnonymous(anon) // read only in this call
 	if err != nil {
 		return err
 	}
@@ -36,8 +37,24 @@ func (t *txn) rehome(anon string) error {
 			}
 			var dest *contactcore.Contact
 			bury := false
-			owner, linked := identity.Owner(links, h.Time)
+			claims := links
+			if len(ghosts) > 0 {
+				at, err := t.ghostsAt(ghosts, h.Time, h.MessageID, tombstones)
+				if err != nil {
+					return err
+				}
+				claims = append(slices.Clip(links), at...)
+			}
+			owner, linked := identity.Owner(claims, h.Time)
+			_, live := byUser[owner]
 			switch {
+			case linked && !live:
+				// A ghost link's (Rule I7): out of sight on the anonymous ID's own
+				// contact, its user having none to take it.
+				if home == nil {
+					home = t.create("", anon)
+				}
+				dest, bury = home, true
 			case linked:
 				ts, err := t.tombstone(tombstones, owner)
 				if err != nil {

@@ -279,13 +279,18 @@ func (t *txn) facts(m *event.Message) (identity.Facts, error) {
 	anon := m.AnonymousID
 	if anon != "" && !t.alreadyLinked(f.UserContact, anon, m) {
 		// The facts are read only until the message's decision is made.
-		links, byUser, home, err := t.pooledAnonymous(anon)
+		links, byUser, home, ghosts, err := t.pooledAnonymous(anon)
 		if err != nil {
 			return f, err
 		}
 		f.Links, f.LinkedContacts = links, byUser
 		if home != nil {
 			f.AnonymousContact = home.ID()
+		}
+		if len(ghosts) > 0 && m.UserID == "" {
+			if f.Ghosts, err = t.ghostsAt(ghosts, m.Time, m.MessageID, map[string]*contact.Tombstone{}); err != nil {
+				return f, err
+			}
 		}
 	}
 	return f, nil
@@ -311,12 +316,12 @@ func (t *txn) alreadyLinked(contactID, anon string, m *event.Message) bool {
 // pooled factLinks and factUsers (txnpool.go) instead of new ones: they are valid until
 // its next call, which facts and rehome, its callers, never make while they still
 // read them. Empty links and map are nil.
-func (t *txn) pooledAnonymous(anon string) (links []identity.Link, byUser map[string]string, home *contactcore.Contact, err error) {
+func (t *txn) pooledAnonymous(anon string) (links []identity.Link, byUser map[string]string, home *contactcore.Contact, ghosts []identity.Link, err error) {
 	clear(t.factLinks[:cap(t.factLinks)])
 	clear(t.factUsers)
-	links, byUser, home, err = t.anonymousTo(t.factLinks[:0], t.factUsers, anon)
+	links, byUser, home, ghosts, err = t.anonymousTo(t.factLinks[:0], t.factUsers, anon)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if cap(links) <= 16 {
 		t.factLinks = links[:0]
@@ -327,21 +332,24 @@ func (t *txn) pooledAnonymous(anon string) (links []identity.Link, byUser map[st
 	if len(byUser) == 0 {
 		byUser = nil
 	}
-	return links, byUser, home, nil
+	return links, byUser, home, ghosts, nil
 }
 
 // anonymousTo returns the links of an anonymous ID, appended to links, the contact of
-// each linked userId, added to byUser (made when nil and needed), and the anonymous
-// ID's own contact, if it has one. An alias that made the anonymous ID a former
-// External ID of a contact links it too, to itself, at the alias's time (Rules I3, I5).
-func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon string) ([]identity.Link, map[string]string, *contactcore.Contact, error) {
+// each linked userId, added to byUser (made when nil and needed), the anonymous ID's
+// own contact, if it has one, and the ghost links its contacts keep (Rule I7; nil for
+// none). An alias that made the anonymous ID a former External ID of a contact links
+// it too, to itself, at the alias's time (Rules I3, I5).
+func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon string) ([]identity.Link, map[string]string, *contactcore.Contact, []identity.Link, error) {
 	var home *contactcore.Contact
+	var ghosts []identity.Link
 	var buf [4]*contactcore.Contact
 	cs, err := t.findTo(buf[:0], identity.AnonymousKey(anon))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	for _, c := range cs {
+		ghosts = c.AppendGhostsOf(ghosts, anon)
 		if c.UserID() == "" {
 			// The anonymous ID's own contact, when there is one, rather than another
 			// anonymous contact that only holds a message under it (a Regal event it
@@ -363,7 +371,7 @@ func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon 
 	}
 	aliased, err := t.findTo(buf[:0], identity.UserKey(anon))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	for _, c := range aliased {
 		if c.UserID() == anon || !c.HasUser(anon) {
@@ -377,7 +385,50 @@ func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon 
 			byUser[anon] = c.ID()
 		}
 	}
-	return links, byUser, home, nil
+	return links, byUser, home, ghosts, nil
+}
+
+// ghostsAt returns the ghost links that claim an anonymous-only message at (at,
+// messageID): those of users whose delete it happened before (Rule I7). A ghost of a
+// user whose delete the message came after claims nothing: what happened after the
+// delete is not the deleted user's. tombstones caches the reads; ghosts is not changed.
+func (t *txn) ghostsAt(ghosts []identity.Link, at time.Time, messageID string, tombstones map[string]*contact.Tombstone) ([]identity.Link, error) {
+	var out []identity.Link
+	for _, g := range ghosts {
+		ts, err := t.tombstone(tombstones, g.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if ts != nil && ts.Covers(at, messageID) {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// addGhost keeps l, a link a deleted user's message made before the delete, on the
+// anonymous ID's own contact, created (hidden: it shows nothing) when there is none
+// (Rule I7, see contactcore.Contact.AddGhost).
+func (t *txn) addGhost(l identity.Link) error {
+	var buf [4]*contactcore.Contact
+	cs, err := t.findTo(buf[:0], identity.AnonymousKey(l.AnonymousID))
+	if err != nil {
+		return err
+	}
+	var home *contactcore.Contact
+	for _, c := range cs {
+		if c.UserID() == "" && (home == nil || (!home.OwnsAnonymousID(l.AnonymousID) && c.OwnsAnonymousID(l.AnonymousID))) {
+			home = c
+		}
+	}
+	if home == nil {
+		home = t.create("", l.AnonymousID)
+	}
+	if home.AddGhost(l) {
+		t.touch(home)
+		t.changed("identity")
+	}
+	return nil
 }
 
 // apply handles every kind but delete.
@@ -404,7 +455,11 @@ func (t *txn) apply(m *event.Message) (err error) {
 	var c *contactcore.Contact
 	switch d.Action {
 	case identity.Create:
-		c = t.create(d.UserID, d.AnonymousID)
+		if d.Ghost {
+			c = t.create("", d.AnonymousID) // out of sight on the anonymous ID's own contact
+		} else {
+			c = t.create(d.UserID, d.AnonymousID)
+		}
 	case identity.Attach:
 		if c, err = t.get(d.Contact); err != nil {
 			return err
@@ -423,11 +478,24 @@ func (t *txn) apply(m *event.Message) (err error) {
 		if ok && ts.Covers(m.Time, m.MessageID) {
 			t.refuse(m, diag.MessageDeleted, "", "the message happened before its user was deleted (Rule I7)")
 			if d.Held {
-				// Kept out of sight on the deleted user's contact: a late link may yet
-				// attribute it to another user (Rule I4).
+				// Kept out of sight on the deleted user's contact (or, for a ghost
+				// link's, the anonymous ID's own): a late link may yet attribute it
+				// to another user (Rule I4).
 				return t.bury(m, c)
 			}
-			return t.discardCreated(c)
+			if err := t.discardCreated(c); err != nil {
+				return err
+			}
+			if d.Links() {
+				// The link the message made is gone with it, but it still claims the
+				// anonymous ID's messages of the user's time before the delete, as it
+				// does when the delete comes last (Rule I7).
+				if err := t.addGhost(d.Link); err != nil {
+					return err
+				}
+				return t.rehome(d.Link.AnonymousID)
+			}
+			return nil
 		}
 		if ok {
 			defer func() {

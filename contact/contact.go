@@ -94,6 +94,14 @@ func (c *Contact) Reborn() (t time.Time, messageID string, ok bool) { return c.c
 // applied (or all erased), no link, no held message.
 func (c *Contact) IsEmpty() bool { return c.core().IsEmpty() }
 
+// Hidden reports whether the contact shows nothing and is kept only for what a delete
+// left (Rule I7): an anonymous contact that holds the links a deleted user's messages
+// made before the delete, and that user's anonymous-only messages from before it, out
+// of sight, so that they stay out of sight whatever arrives later. A Store keeps it
+// like any other contact, and its transactions (Tx.Contact, Tx.Find) find it, but its
+// reads outside one (Store.Contact, Store.Find, Store.Contacts) skip it (see [Store]).
+func (c *Contact) Hidden() bool { return c.core().Hidden() }
+
 // Keys returns every key the contact is found by (Rule I6): its External ID, former
 // External IDs, anonymous IDs (linked, its own, and those of the messages it holds),
 // phones and email, without duplicates. A Store indexes a contact by these keys.
@@ -250,10 +258,12 @@ const (
 const _ = uint(MaxTraits-contactcore.MaxTraits) + uint(contactcore.MaxTraits-MaxTraits) +
 	uint(MaxTraitKey-contactcore.MaxTraitKey) + uint(contactcore.MaxTraitKey-MaxTraitKey)
 
-// StorageVersion is the version of the document [EncodeStorage] writes, in its
+// StorageVersion is the newest version of the document [EncodeStorage] writes, in its
 // "storageVersion" key. A change that an older [DecodeStorage] would misread gets a
-// new version; DecodeStorage reads every version up to this one.
-const StorageVersion = 1
+// new version; DecodeStorage reads every version up to this one. Version 2 added the
+// links a delete keeps out of sight (Rule I7, [Contact.Hidden]); a contact without
+// them is written as version 1, which older builds read.
+const StorageVersion = 2
 
 // The implementation's version is this one: the build fails when they differ.
 const _ = uint(StorageVersion-contactcore.StorageVersion) + uint(contactcore.StorageVersion-StorageVersion)

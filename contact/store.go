@@ -73,6 +73,14 @@ var (
 // that index itself, from the contact as last Put. One key may find several contacts
 // (an anonymous ID shared by two users, Rule I4; a phone two people share).
 //
+// # Hidden contacts
+//
+// A contact whose [Contact.Hidden] is true shows nothing: it keeps, out of sight, what
+// a delete must go on hiding whatever arrives later (Rule I7). A store keeps and indexes
+// it like any other, and a transaction's reads (Tx.Contact, Tx.Find, an IDFinder's
+// FindIDs) find it; the Store's own reads (Contact, Find, Contacts) skip it, as if it
+// were not there. Whether a contact is hidden is read from the contact as last Put.
+//
 // # Events
 //
 // Each contact has a list of event records (Rule E1), at most one per messageId
@@ -100,11 +108,12 @@ type Store interface {
 	// it gave up retrying a conflict).
 	Update(ctx context.Context, fn func(tx Tx) error) error
 
-	// Contact returns a copy of the contact with the id, or ErrNotFound.
+	// Contact returns a copy of the contact with the id, or ErrNotFound; ErrNotFound for
+	// a hidden contact too (see "Hidden contacts").
 	Contact(ctx context.Context, id string) (*Contact, error)
 
-	// Find returns copies of the contacts that key finds, sorted by id; none is an empty
-	// result, not an error.
+	// Find returns copies of the contacts that key finds, sorted by id, hidden contacts
+	// left out; none is an empty result, not an error.
 	Find(ctx context.Context, key identity.Key) ([]*Contact, error)
 
 	// Events yields the contact's event records that match q, in event-time order, then
@@ -116,7 +125,7 @@ type Store interface {
 	// Regal's Recent Activity (Rule E4). q.Limit bounds the count.
 	Recent(ctx context.Context, q EventQuery) iter.Seq2[ContactEvent, error]
 
-	// Contacts yields a copy of every contact, sorted by id.
+	// Contacts yields a copy of every contact but the hidden ones, sorted by id.
 	Contacts(ctx context.Context) iter.Seq2[*Contact, error]
 
 	// Named yields the event records of all contacts whose name is q.Name and that

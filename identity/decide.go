@@ -1,6 +1,9 @@
 package identity
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Facts is what the store knows about the identifiers of one message: the question the
 // processor asks before applying it. It is filled inside the message's transaction.
@@ -20,6 +23,10 @@ type Facts struct {
 	// AnonymousContact is the id of the anonymous ID's own contact, the one it has
 	// while no userId is linked to it (Rule I2); empty when there is none.
 	AnonymousContact string
+	// Ghosts are the links of AnonymousID that deleted users' messages made before
+	// their deletes, of the users whose delete the message happened before (Rule I7):
+	// they claim the message as Links do, but its user has no contact to take it.
+	Ghosts []Link
 }
 
 // Action is what the processor does with a message.
@@ -30,7 +37,8 @@ const (
 	// Attach applies the message to the existing contact Decision.Contact.
 	Attach Action = iota + 1
 	// Create makes a new contact for the message: a known contact for Decision.UserID,
-	// or, when that is empty, the anonymous contact of Decision.AnonymousID.
+	// or, when that is empty or Decision.Ghost is set, the anonymous contact of
+	// Decision.AnonymousID.
 	Create
 )
 
@@ -68,6 +76,10 @@ type Decision struct {
 	// Shared says the link joins an anonymous ID that another userId already has
 	// (Rule I4: a diagnostic, identity.conflict, though the link is kept).
 	Shared bool
+	// Ghost says the anonymous-only message belongs to UserID through one of
+	// Facts.Ghosts: to a deleted user's time before the delete (Rule I7). It goes, out
+	// of sight, to the anonymous ID's own contact (Contact, or created when empty).
+	Ghost bool
 }
 
 // Decide says what to do with a message, given what its identifiers resolve to. It is
@@ -78,13 +90,25 @@ type Decision struct {
 //   - A message with only an anonymousId goes to the user linked to it most recently at
 //     or before the message's time, or to the earliest-linked user for a message older
 //     than every link (I4), or, with no link, to the anonymous ID's own contact,
-//     created if needed (I2).
+//     created if needed (I2). Ghost links count as links; a message one of them claims
+//     goes to the anonymous ID's own contact, out of sight (I7).
 //
 // An alias message is not decided here: see [Group].
 func Decide(f Facts) Decision {
 	if f.UserID == "" {
-		if owner, ok := Owner(f.Links, f.Time); ok {
-			return Decision{Action: Attach, Contact: f.LinkedContacts[owner], UserID: owner, AnonymousID: f.AnonymousID, Held: true}
+		links := f.Links
+		if len(f.Ghosts) > 0 {
+			links = append(slices.Clip(links), f.Ghosts...)
+		}
+		if owner, ok := Owner(links, f.Time); ok {
+			if c, live := f.LinkedContacts[owner]; live {
+				return Decision{Action: Attach, Contact: c, UserID: owner, AnonymousID: f.AnonymousID, Held: true}
+			}
+			d := Decision{Action: Create, UserID: owner, AnonymousID: f.AnonymousID, Held: true, Ghost: true}
+			if f.AnonymousContact != "" {
+				d.Action, d.Contact = Attach, f.AnonymousContact
+			}
+			return d
 		}
 		if f.AnonymousContact != "" {
 			return Decision{Action: Attach, Contact: f.AnonymousContact, AnonymousID: f.AnonymousID, Held: true}

@@ -11,12 +11,16 @@ const (
 	AnonymousID                 // Segment anonymousId (Rule I2)
 	Phone                       // a phone number in E.164 (Rule T8)
 	Email                       // a normalized email address (Rule T7)
+	// DeletedUserID is a deleted user's userId, by which the contact that keeps the
+	// links the user's messages made before the delete is found (Rule I7; see
+	// contact.Contact.Hidden).
+	DeletedUserID
 )
 
-var kindNames = [...]string{"invalid", "userId", "anonymousId", "phone", "email"}
+var kindNames = [...]string{"invalid", "userId", "anonymousId", "phone", "email", "deletedUserId"}
 
 // String returns the kind's name as Segment spells it: "userId", "anonymousId", "phone"
-// or "email".
+// or "email"; "deletedUserId" for DeletedUserID.
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
 		return kindNames[k]
@@ -43,6 +47,9 @@ func PhoneKey(e164 string) Key { return Key{Phone, e164} }
 
 // EmailKey returns the key of an already normalized email address.
 func EmailKey(email string) Key { return Key{Email, email} }
+
+// DeletedUserKey returns the key of a deleted user's userId (see DeletedUserID).
+func DeletedUserKey(userID string) Key { return Key{DeletedUserID, userID} }
 
 // IsZero reports whether k is the zero Key.
 func (k Key) IsZero() bool { return k == Key{} }

@@ -326,7 +326,7 @@ func (s *Store) Contact(ctx context.Context, id string) (*contact.Contact, error
 		c = e.c
 	}
 	st.mu.RUnlock()
-	if c == nil {
+	if c == nil || c.Hidden() { // a hidden contact is the transactions' alone (contact.Store)
 		return nil, notFound(id)
 	}
 	// Stored contacts are never changed, so the copy can be made outside the lock.
@@ -345,7 +345,8 @@ func (s *Store) Find(ctx context.Context, k identity.Key) ([]*contact.Contact, e
 		stale := t.stale
 		t.release()
 		if !stale {
-			return cs, err
+			// A hidden contact is the transactions' alone (contact.Store).
+			return slices.DeleteFunc(cs, (*contact.Contact).Hidden), err
 		}
 		if attempt >= s.maxAttempts {
 			return nil, fmt.Errorf("memstore: gave up after %d attempts: %w", attempt, contact.ErrConflict)
@@ -498,7 +499,9 @@ func (s *Store) Contacts(ctx context.Context) iter.Seq2[*contact.Contact, error]
 		all = make([]*contact.Contact, 0, n)
 		for i := range s.stripes {
 			for _, e := range s.stripes[i].contacts {
-				all = append(all, e.c)
+				if !e.c.Hidden() { // the transactions' alone (contact.Store)
+					all = append(all, e.c)
+				}
 			}
 		}
 		unlock()

@@ -195,7 +195,11 @@ func (s *Store) Contact(ctx context.Context, id string) (*contact.Contact, error
 	case err != nil:
 		return nil, readError(ctx, err)
 	}
-	return decodeContact(doc)
+	c, err := decodeContact(doc)
+	if err == nil && c.Hidden() { // a hidden contact is the transactions' alone (contact.Store)
+		return nil, notFound(id)
+	}
+	return c, err
 }
 
 // readError returns ctx's error when ctx is done, err wrapped otherwise.
@@ -225,7 +229,9 @@ func (s *Store) Find(ctx context.Context, key identity.Key) ([]*contact.Contact,
 			rows.Close()
 			return nil, err
 		}
-		out = append(out, c)
+		if !c.Hidden() { // the transactions' alone (contact.Store)
+			out = append(out, c)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, readError(ctx, err)
@@ -442,6 +448,9 @@ func (s *Store) Contacts(ctx context.Context) iter.Seq2[*contact.Contact, error]
 				if err := ctx.Err(); err != nil {
 					yield(nil, err)
 					return
+				}
+				if c.Hidden() { // the transactions' alone (contact.Store)
+					continue
 				}
 				if !yield(c, nil) {
 					return

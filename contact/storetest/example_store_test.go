@@ -104,14 +104,20 @@ func (s *MapStore) committed() *mapState {
 	return s.state
 }
 
-// Contact returns a copy of the committed contact with the id.
+// Contact returns a copy of the committed contact with the id; a hidden contact is
+// the transactions' alone (contact.Store, "Hidden contacts").
 func (s *MapStore) Contact(ctx context.Context, id string) (*contact.Contact, error) {
-	return s.committed().contact(id)
+	c, err := s.committed().contact(id)
+	if err == nil && c.Hidden() {
+		return nil, fmt.Errorf("mapstore: contact %q: %w", id, contact.ErrNotFound)
+	}
+	return c, err
 }
 
-// Find returns copies of the committed contacts key finds, sorted by id.
+// Find returns copies of the committed contacts key finds, sorted by id, but the
+// hidden ones.
 func (s *MapStore) Find(ctx context.Context, key identity.Key) ([]*contact.Contact, error) {
-	return s.committed().find(key), nil
+	return slices.DeleteFunc(s.committed().find(key), (*contact.Contact).Hidden), nil
 }
 
 // Events yields copies of the contact's committed records, by event time then messageId.
@@ -163,12 +169,14 @@ func (s *MapStore) Named(ctx context.Context, q contact.EventQuery) iter.Seq2[co
 	return yieldAll(ctx, all)
 }
 
-// Contacts yields a copy of every committed contact, sorted by id.
+// Contacts yields a copy of every committed contact but the hidden ones, sorted by id.
 func (s *MapStore) Contacts(ctx context.Context) iter.Seq2[*contact.Contact, error] {
 	st := s.committed()
 	var all []*contact.Contact
 	for _, c := range st.contacts {
-		all = append(all, c.Clone())
+		if !c.Hidden() {
+			all = append(all, c.Clone())
+		}
 	}
 	slices.SortFunc(all, func(a, b *contact.Contact) int { return cmp.Compare(a.ID(), b.ID()) })
 	return yieldAll(ctx, all)

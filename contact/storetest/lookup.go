@@ -145,3 +145,56 @@ func findIDsAreFindsIDs(t tb, s contact.Store) {
 		return nil
 	})
 }
+
+// Clause: a hidden contact (Contact.Hidden) is kept and indexed like any other, and a
+// transaction's reads find it (Tx.Contact, Tx.Find, and an IDFinder's FindIDs, by its
+// anonymous ID and by its deleted user's key); the Store's own reads (Contact, Find,
+// Contacts) skip it. Whether it is hidden is read from the contact as last Put: once a
+// Put shows something, every read finds it.
+func hiddenOnlyTransactionsSeeThem(t tb, s contact.Store) {
+	doc := `{"storageVersion":2,"id":"c-h","inAudience":false,"subscriptions":{"sms":"none","voice":"none"},` +
+		`"clocks":{"stamps":[["2024-03-01T12:02:00Z","m-3"]],"links":{"a-1":null},"ghosts":[{"anonymousId":"a-1","userId":"u-gone","stamp":0}]}}`
+	h, err := contact.DecodeStorage([]byte(doc))
+	require.NoError(t, err)
+	require.True(t, h.Hidden(), "the fixture is a hidden contact")
+	insert(t, s, h, person("c-v", "u-v", "a-1"))
+	keys := []identity.Key{identity.AnonymousKey("a-1"), identity.DeletedUserKey("u-gone")}
+	for _, k := range keys {
+		require.Contains(t, h.Keys(), k)
+	}
+	store, tx := findBoth(t, s, keys[0])
+	assert.Equal(t, []string{"c-v"}, store, "Store.Find leaves the hidden contact out")
+	assert.Equal(t, []string{"c-h", "c-v"}, tx, "Tx.Find finds it")
+	store, tx = findBoth(t, s, keys[1])
+	assert.Empty(t, store, "Store.Find leaves the hidden contact out")
+	assert.Equal(t, []string{"c-h"}, tx, "Tx.Find finds it by its deleted user's key")
+	_, err = s.Contact(context.Background(), "c-h")
+	assert.ErrorIs(t, err, contact.ErrNotFound, "Store.Contact of a hidden contact")
+	update(t, s, func(x contact.Tx) error {
+		c, err := x.Contact("c-h")
+		if err == nil {
+			assert.True(t, c.Hidden())
+		}
+		return err
+	})
+	var listed []string
+	for c, err := range s.Contacts(context.Background()) {
+		require.NoError(t, err)
+		listed = append(listed, c.ID())
+	}
+	assert.Equal(t, []string{"c-v"}, listed, "Store.Contacts leaves the hidden contact out")
+
+	// A Put that makes it show something makes it found.
+	update(t, s, func(x contact.Tx) error {
+		c, err := x.Contact("c-h")
+		if err != nil {
+			return err
+		}
+		withTraits(t, c, 1, `{"firstName":"Ann"}`)
+		return x.Put(c)
+	})
+	store, _ = findBoth(t, s, keys[0])
+	assert.Equal(t, []string{"c-h", "c-v"}, store, "a contact that shows something again is found")
+	_, err = s.Contact(context.Background(), "c-h")
+	assert.NoError(t, err)
+}

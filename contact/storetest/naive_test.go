@@ -30,7 +30,7 @@ type naive struct {
 	copies map[*contact.Contact]*contact.Contact // the one copy of each stored contact (faultOneReadCopy)
 }
 
-type fault uint32
+type fault uint64
 
 const (
 	faultWritesThrough      fault = 1 << iota // writes go straight to the stored state
@@ -65,6 +65,7 @@ const (
 	faultChangesPut                           // Put and Insert change the contact they keep
 	faultOneReadCopy                          // every read of a contact returns the same copy
 	faultIDsCommitted                         // FindIDs answers from the committed state
+	faultShowsHidden                          // the Store's own reads return hidden contacts
 )
 
 type naiveState struct {
@@ -201,7 +202,18 @@ func (s *naive) copyRecordOut(r event.Record) event.Record {
 func (s *naive) Contact(ctx context.Context, id string) (*contact.Contact, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if c := s.state.contacts[id]; c != nil && c.Hidden() && !s.has(faultShowsHidden) {
+		return nil, fmt.Errorf("naive: %w", contact.ErrNotFound)
+	}
 	return s.contact(s.state, id)
+}
+
+// shown leaves out the hidden contacts, for the Store's own reads.
+func (s *naive) shown(cs []*contact.Contact) []*contact.Contact {
+	if s.has(faultShowsHidden) {
+		return cs
+	}
+	return slices.DeleteFunc(cs, (*contact.Contact).Hidden)
 }
 
 func (s *naive) contact(st *naiveState, id string) (*contact.Contact, error) {
@@ -218,7 +230,8 @@ func (s *naive) contact(st *naiveState, id string) (*contact.Contact, error) {
 func (s *naive) Find(ctx context.Context, k identity.Key) ([]*contact.Contact, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.find(s.state, k)
+	cs, err := s.find(s.state, k)
+	return s.shown(cs), err
 }
 
 func (s *naive) find(st *naiveState, k identity.Key) ([]*contact.Contact, error) {
@@ -329,7 +342,7 @@ func (s *naive) Contacts(ctx context.Context) iter.Seq2[*contact.Contact, error]
 	}
 	s.mu.Unlock()
 	s.sortContacts(all)
-	return seq(s, ctx, all)
+	return seq(s, ctx, s.shown(all))
 }
 
 // naiveTx works on st, a copy of the state (the state itself with

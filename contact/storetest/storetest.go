@@ -70,6 +70,9 @@ var clauses = []clause{
 	{"Find/NoneIsEmpty", findNoneIsEmpty},
 	{"Find/IDsAreFindsIDs", findIDsAreFindsIDs}, // contact.IDFinder, when the Tx offers it
 
+	// Store: Hidden contacts (Rule I7).
+	{"Hidden/OnlyTransactionsSeeThem", hiddenOnlyTransactionsSeeThem},
+
 	// The methods' own clauses.
 	{"Contact/NotFound", contactNotFound},
 	{"Insert/Exists", insertExists},

@@ -116,6 +116,7 @@ func TestKitCatchesBrokenStores(t *testing.T) {
 		{faultNamedNewestFirst, "named newest first", []string{"Named/OldestFirstByName"}},
 		{faultNamedEmptyAll, "named empty matches all", []string{"Named/OldestFirstByName"}},
 		{faultIDsCommitted, "ids of the committed state", []string{"Find/IDsAreFindsIDs"}},
+		{faultShowsHidden, "shows hidden contacts", []string{"Hidden/OnlyTransactionsSeeThem"}},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {

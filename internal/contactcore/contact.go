@@ -49,6 +49,10 @@ type Contact struct {
 	// own.
 	own  *state
 	held []Held // anonymous-only messages attributed to the contact, sorted
+	// ghosts are links deleted users' messages made before the delete, kept to decide
+	// who owns the anonymous-only messages of their IDs (see ghost.go), sorted. Never
+	// written in place: clones share it.
+	ghosts []ghost
 
 	owns owned // which of links, events, aliases and held c may write in place (see Clone)
 }
@@ -569,11 +573,14 @@ func (c *Contact) HasKey(key identity.Key) bool {
 				return true
 			}
 		}
-		return slices.ContainsFunc(c.held, func(h Held) bool { return h.AnonymousID == key.Value })
+		return slices.ContainsFunc(c.held, func(h Held) bool { return h.AnonymousID == key.Value }) ||
+			slices.ContainsFunc(c.ghosts, func(g ghost) bool { return g.anon == key.Value })
 	case identity.Phone:
 		return c.shown().phones.isMember(key.Value)
 	case identity.Email:
 		return key.Value != "" && key.Value == c.shown().fields[fieldEmail].val
+	case identity.DeletedUserID:
+		return slices.ContainsFunc(c.ghosts, func(g ghost) bool { return g.user == key.Value })
 	}
 	return false
 }
@@ -664,6 +671,16 @@ func (c *Contact) AppendKeys(dst []identity.Key) []identity.Key {
 	}
 	if c.shown().fields[fieldEmail].val != "" {
 		keys = append(keys, identity.EmailKey(c.shown().fields[fieldEmail].val))
+	}
+	for i, g := range c.ghosts {
+		// Found by the anonymous IDs whose messages the ghosts claim, and by the
+		// deleted users, whose later deletes may make them claim more (Rule I7).
+		if k := identity.AnonymousKey(g.anon); (i == 0 || c.ghosts[i-1].anon != g.anon) && !slices.Contains(keys[start:], k) {
+			keys = append(keys, k)
+		}
+		if k := identity.DeletedUserKey(g.user); !slices.Contains(keys[start:], k) {
+			keys = append(keys, k)
+		}
 	}
 	return keys
 }

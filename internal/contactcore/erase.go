@@ -69,10 +69,11 @@ func (c *Contact) Reborn() (t time.Time, messageID string, ok bool) {
 }
 
 // IsEmpty reports whether nothing is left of the contact's messages: no own message
-// applied (or all erased), no link, no held message.
+// applied (or all erased), no link, no held message, no ghost link (see
+// [Contact.Hidden]).
 func (c *Contact) IsEmpty() bool {
 	return c.latest.isZero() && len(c.held) == 0 && !c.hasLinks() && c.ownState().isEmpty() &&
-		len(c.parts) == 0 && len(c.aliases) == 0
+		len(c.parts) == 0 && len(c.aliases) == 0 && len(c.ghosts) == 0
 }
 
 // hasLinks reports whether Links would return any: IsEmpty without building them.

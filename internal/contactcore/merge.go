@@ -1,6 +1,10 @@
 package contactcore
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/regalkit/regalkit/identity"
+)
 
 // Merge joins o into c, as when two contacts turn out to be one person: every field
 // keeps the write with the larger stamp, phone writes, consent records, links and held
@@ -35,6 +39,9 @@ func (c *Contact) Merge(o *Contact) {
 			c.writeHeld()
 			c.held = slices.Insert(c.held, i, h)
 		}
+	}
+	for _, g := range o.ghosts {
+		c.AddGhost(identity.Link{AnonymousID: g.anon, UserID: g.user, Time: g.st.time(), MessageID: g.st.id()})
 	}
 	for _, a := range o.aliases {
 		if i, found := slices.BinarySearchFunc(c.aliases, a, compareAliasFacts); !found {

@@ -29,10 +29,12 @@ import (
 // exactly as the original would (Rule S3). The people export (json.Marshal, [Export])
 // is for showing a contact; it holds no clocks.
 
-// StorageVersion is the version of the document [EncodeStorage] writes, in its
+// StorageVersion is the newest version of the document [EncodeStorage] writes, in its
 // "storageVersion" key. A change that an older [DecodeStorage] would misread gets a
-// new version; DecodeStorage reads every version up to this one.
-const StorageVersion = 1
+// new version; DecodeStorage reads every version up to this one. Version 2 added ghost
+// links (Rule I7); a contact without them is written as version 1, which older builds
+// read.
+const StorageVersion = 2
 
 // ErrStorageVersion is returned by [DecodeStorage] for a document of a version it does
 // not know: one written by a newer regalkit.
@@ -45,7 +47,10 @@ func EncodeStorage(c *Contact) ([]byte, error) {
 		return nil, errors.New("contact: storage encoding of a nil contact")
 	}
 	x := c.exportDoc(nil, true)
-	x.Version = StorageVersion
+	x.Version = 1
+	if len(c.ghosts) > 0 {
+		x.Version = 2
+	}
 	return marshalJSON(x) // see marshalJSON: values read back with their bytes
 }
 
@@ -82,6 +87,7 @@ type clocksJSON struct {
 	Held    []heldJSON  `json:"held,omitempty"`
 	Parts   []partJSON  `json:"parts,omitempty"`   // former External IDs' messages (Rule I5)
 	Aliases []aliasJSON `json:"aliases,omitempty"` // alias facts (Rule I5)
+	Ghosts  []ghostJSON `json:"ghosts,omitempty"`  // deleted users' links (Rule I7, version 2)
 
 	index  map[stampValue]int // writing: the index of each stamp
 	parsed []stamp            // reading: each index's stamp, once parsed
@@ -119,6 +125,14 @@ type partJSON struct {
 	stateClocks
 	userClocks
 	Events []int `json:"events,omitempty"`
+}
+
+// ghostJSON is a ghost link (ghost.go): the anonymous ID, the deleted user and the
+// stamp index of the earliest message of the user that linked them before the delete.
+type ghostJSON struct {
+	AnonymousID string `json:"anonymousId"`
+	UserID      string `json:"userId"`
+	Stamp       int    `json:"stamp"`
 }
 
 // aliasJSON is an alias fact: previousId, userId and the alias message's stamp index.
@@ -250,6 +264,9 @@ func (c *Contact) clocks() *clocksJSON {
 	}
 	for _, a := range c.aliases {
 		k.Aliases = append(k.Aliases, aliasJSON{PreviousID: a.prev, UserID: a.user, Stamp: k.stampIndex(a.st)})
+	}
+	for _, g := range c.ghosts {
+		k.Ghosts = append(k.Ghosts, ghostJSON{AnonymousID: g.anon, UserID: g.user, Stamp: k.stampIndex(g.st)})
 	}
 	for _, h := range c.held {
 		hj := heldJSON{AnonymousID: h.AnonymousID, Stamp: k.stampIndex(h.stamp()), Event: h.Event, Deleted: h.Deleted, Record: h.record}
@@ -400,6 +417,16 @@ func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
 			return err
 		}
 		c.AddAlias(identity.Alias{PreviousID: aj.PreviousID, UserID: aj.UserID, Time: st.time(), MessageID: st.id()})
+	}
+	for _, gj := range k.Ghosts {
+		st, err := k.stamp(gj.Stamp)
+		if err != nil {
+			return err
+		}
+		if gj.AnonymousID == "" || gj.UserID == "" {
+			return fmt.Errorf("contact: reading an export: a ghost link without its anonymousId or userId: %w", errClock)
+		}
+		c.AddGhost(identity.Link{AnonymousID: gj.AnonymousID, UserID: gj.UserID, Time: st.time(), MessageID: st.id()})
 	}
 	for _, hj := range k.Held {
 		st, err := k.stamp(hj.Stamp)

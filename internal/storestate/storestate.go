@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/regalkit/regalkit/contact"
+	"github.com/regalkit/regalkit/identity"
 )
 
 // Canonical returns every contact of s, one string each, sorted: its export with its
@@ -55,4 +56,47 @@ func Canonical(ctx context.Context, s contact.Store) ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// Hidden returns the hidden contacts (contact.Contact.Hidden) that keys find, one
+// string each, sorted: their storage encoding without the store's id and the
+// processor's times. A Store's own reads skip hidden contacts, so Canonical does not
+// show them; what they keep (the links and messages a delete keeps out of sight, Rule
+// I7) must not depend on the order either, and shows once a later message moves it.
+func Hidden(ctx context.Context, s contact.Store, keys []identity.Key) ([]string, error) {
+	var out []string
+	err := s.Update(ctx, func(tx contact.Tx) error {
+		out = out[:0]
+		seen := map[string]bool{}
+		for _, k := range keys {
+			cs, err := tx.Find(k)
+			if err != nil {
+				return err
+			}
+			for _, c := range cs {
+				if !c.Hidden() || seen[c.ID()] {
+					continue
+				}
+				seen[c.ID()] = true
+				b, err := contact.EncodeStorage(c)
+				if err != nil {
+					return err
+				}
+				var m map[string]any
+				if err := json.Unmarshal(b, &m); err != nil {
+					return err
+				}
+				delete(m, "id")
+				delete(m, "createdAt")
+				delete(m, "updatedAt")
+				if b, err = json.Marshal(m); err != nil {
+					return err
+				}
+				out = append(out, "hidden "+string(b))
+			}
+		}
+		return nil
+	})
+	slices.Sort(out)
+	return out, err
 }

@@ -1,0 +1,132 @@
+package regalkit_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/contact/memstore"
+	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/storestate"
+)
+
+// TestDelete_RuleI7_AnonymousHistoryGoes: a delete removes the anonymous-only messages
+// that belong to the user through a link the user's own messages made before it: the
+// anonymous browsing a login claimed (I3, I4), in every arrival order, each message
+// also delivered twice, one by one and in batches of two workers. Before, the delete
+// erased the link first, so those messages went to an anonymous contact of their own,
+// and to the next user who linked the anonymous ID.
+func TestDelete_RuleI7_AnonymousHistoryGoes(t *testing.T) {
+	link := `{"type":"identify","messageId":"m3","userId":"u3","anonymousId":"a1","timestamp":"2024-03-01T12:02:00Z"}`
+	before := `{"type":"page","messageId":"m1","anonymousId":"a1","name":"Home","timestamp":"2024-03-01T12:01:00Z"}`
+	after := `{"type":"identify","messageId":"m4","anonymousId":"a1","timestamp":"2024-03-01T12:03:00Z","traits":{"phone":"+19545552399","email":"ann@example.com","firstName":"Ann"}}`
+	del := `{"type":"delete","messageId":"m5","userId":"u3","timestamp":"2024-03-01T12:04:00Z"}`
+	later := `{"type":"track","messageId":"m7","anonymousId":"a1","event":"Viewed","timestamp":"2024-03-01T12:05:00Z"}`
+	other := `{"type":"identify","messageId":"m6","userId":"u1","anonymousId":"a1","timestamp":"2024-03-01T12:06:00Z"}`
+	del2 := `{"type":"delete","messageId":"m8","userId":"u3","timestamp":"2024-03-01T12:10:00Z"}`
+	tests := []struct {
+		name string
+		msgs []string
+		want func(t *testing.T, got []string)
+	}{
+		{"history after the login", []string{link, after, del}, none},
+		{"history before the login", []string{before, link, del}, none},
+		{"both, and a user who links the ID later gets none of it", []string{before, link, after, del, other}, func(t *testing.T, got []string) {
+			require.Len(t, got, 1)
+			assert.Contains(t, got[0], `"userId":"u1"`)
+			for _, s := range []string{"Ann", "ann@", "2399", "Home"} {
+				assert.NotContains(t, got[0], s)
+			}
+		}},
+		{"what the ID did after the delete stays", []string{link, after, del, later}, func(t *testing.T, got []string) {
+			require.Len(t, got, 1)
+			assert.Contains(t, got[0], `"messageId":"m7"`)
+			assert.NotContains(t, got[0], "Ann")
+		}},
+		{"a later delete takes what came between", []string{link, after, del, later, del2}, none},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var want []string
+			i := 0
+			permutations(tt.msgs, func(order []string) {
+				i++
+				for _, twice := range []bool{false, true} {
+					msgs := order
+					if twice {
+						msgs = append(append([]string(nil), order...), order...)
+					}
+					for _, workers := range []int{0, 2} {
+						got := replayDeleting(t, msgs, workers)
+						if want == nil {
+							want = got
+							tt.want(t, visible(got))
+						}
+						require.Equal(t, want, got, "order %d (twice: %v, workers: %d):\n%s", i, twice, workers, strings.Join(msgs, "\n"))
+					}
+				}
+			})
+		})
+	}
+}
+
+// none requires that no contact shows.
+func none(t *testing.T, got []string) {
+	assert.Empty(t, got)
+}
+
+// visible leaves out what storestate.Hidden adds.
+func visible(state []string) []string {
+	var out []string
+	for _, s := range state {
+		if !strings.HasPrefix(s, "hidden ") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// replayDeleting processes msgs, one by one (workers 0) or in one ProcessBatch of
+// workers, and returns the store's state with its hidden contacts. It also checks that
+// the store's own reads find no hidden contact.
+func replayDeleting(t *testing.T, msgs []string, workers int) []string {
+	t.Helper()
+	ctx := context.Background()
+	var n atomic.Int64 // NewID is called from every worker
+	store := memstore.New()
+	p := regalkit.New(store, &regalkit.Options{Now: func() time.Time { return t0.Add(48 * time.Hour) },
+		NewID: func() string { return fmt.Sprintf("c%04d", n.Add(1)) }, Workers: workers})
+	if workers == 0 {
+		for _, m := range msgs {
+			_, err := p.ProcessBytes(ctx, []byte(m))
+			require.NoError(t, err)
+		}
+	} else {
+		_, err := p.ProcessBytes(ctx, []byte(strings.Join(msgs, "\n")))
+		require.NoError(t, err)
+	}
+	keys := []identity.Key{identity.AnonymousKey("a1")}
+	hidden, err := storestate.Hidden(ctx, store, keys)
+	require.NoError(t, err)
+	found, err := store.Find(ctx, identity.AnonymousKey("a1"))
+	require.NoError(t, err)
+	for _, c := range found {
+		assert.False(t, c.Hidden(), "Store.Find returned a hidden contact")
+		_, err := store.Contact(ctx, c.ID())
+		require.NoError(t, err)
+	}
+	for c, err := range store.Contacts(ctx) {
+		require.NoError(t, err)
+		assert.False(t, c.Hidden(), "Store.Contacts yielded a hidden contact")
+	}
+	shown, err := storestate.Canonical(ctx, store)
+	require.NoError(t, err)
+	return append(shown, hidden...)
+}
