@@ -50,9 +50,10 @@ type Contact struct {
 	own  *state
 	held []Held // anonymous-only messages attributed to the contact, sorted
 	// ghosts are links deleted users' messages made before the delete, kept to decide
-	// who owns the anonymous-only messages of their IDs (see ghost.go), sorted. Never
-	// written in place: clones share it.
-	ghosts []ghost
+	// who owns the anonymous-only messages of their IDs (see ghost.go), sorted; nil for
+	// none. Never written in place: clones share it. A pointer, so that the Contact a
+	// clone allocates for every message stays in its size class (224 bytes; issue 14).
+	ghosts *[]ghost
 
 	owns owned // which of links, events, aliases and held c may write in place (see Clone)
 }
@@ -574,13 +575,13 @@ func (c *Contact) HasKey(key identity.Key) bool {
 			}
 		}
 		return slices.ContainsFunc(c.held, func(h Held) bool { return h.AnonymousID == key.Value }) ||
-			slices.ContainsFunc(c.ghosts, func(g ghost) bool { return g.anon == key.Value })
+			slices.ContainsFunc(c.ghostList(), func(g ghost) bool { return g.anon == key.Value })
 	case identity.Phone:
 		return c.shown().phones.isMember(key.Value)
 	case identity.Email:
 		return key.Value != "" && key.Value == c.shown().fields[fieldEmail].val
 	case identity.DeletedUserID:
-		return slices.ContainsFunc(c.ghosts, func(g ghost) bool { return g.user == key.Value })
+		return slices.ContainsFunc(c.ghostList(), func(g ghost) bool { return g.user == key.Value })
 	}
 	return false
 }
@@ -672,10 +673,10 @@ func (c *Contact) AppendKeys(dst []identity.Key) []identity.Key {
 	if c.shown().fields[fieldEmail].val != "" {
 		keys = append(keys, identity.EmailKey(c.shown().fields[fieldEmail].val))
 	}
-	for i, g := range c.ghosts {
+	for i, g := range c.ghostList() {
 		// Found by the anonymous IDs whose messages the ghosts claim, and by the
 		// deleted users, whose later deletes may make them claim more (Rule I7).
-		if k := identity.AnonymousKey(g.anon); (i == 0 || c.ghosts[i-1].anon != g.anon) && !slices.Contains(keys[start:], k) {
+		if k := identity.AnonymousKey(g.anon); (i == 0 || c.ghostList()[i-1].anon != g.anon) && !slices.Contains(keys[start:], k) {
 			keys = append(keys, k)
 		}
 		if k := identity.DeletedUserKey(g.user); !slices.Contains(keys[start:], k) {

@@ -73,7 +73,7 @@ func (c *Contact) Reborn() (t time.Time, messageID string, ok bool) {
 // [Contact.Hidden]).
 func (c *Contact) IsEmpty() bool {
 	return c.latest.isZero() && len(c.held) == 0 && !c.hasLinks() && c.ownState().isEmpty() &&
-		len(c.parts) == 0 && len(c.aliases) == 0 && len(c.ghosts) == 0
+		len(c.parts) == 0 && len(c.aliases) == 0 && len(c.ghostList()) == 0
 }
 
 // hasLinks reports whether Links would return any: IsEmpty without building them.

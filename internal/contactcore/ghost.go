@@ -34,25 +34,36 @@ func compareGhosts(a, b ghost) int {
 // come in. The slice is never written in place, so clones share it freely.
 func (c *Contact) AddGhost(l identity.Link) bool {
 	g := ghost{anon: l.AnonymousID, user: l.UserID, st: stampOf(l.Time, l.MessageID)}
-	i, found := slices.BinarySearchFunc(c.ghosts, g, compareGhosts)
+	gs := c.ghostList()
+	i, found := slices.BinarySearchFunc(gs, g, compareGhosts)
 	if found {
-		if c.ghosts[i].st.compare(g.st) <= 0 {
+		if gs[i].st.compare(g.st) <= 0 {
 			return false
 		}
-		c.ghosts = slices.Clone(c.ghosts)
-		c.ghosts[i] = g
-		return true
+		gs = slices.Clone(gs)
+		gs[i] = g
+	} else {
+		gs = slices.Insert(slices.Clip(gs), i, g)
 	}
-	c.ghosts = slices.Insert(slices.Clip(c.ghosts), i, g)
+	c.ghosts = &gs
 	return true
+}
+
+// ghostList returns the contact's ghosts; nil for none.
+func (c *Contact) ghostList() []ghost {
+	if c.ghosts == nil {
+		return nil
+	}
+	return *c.ghosts
 }
 
 // AppendGhostsOf appends the ghost links of an anonymous ID the contact keeps (see
 // [Contact.AddGhost]) to dst.
 func (c *Contact) AppendGhostsOf(dst []identity.Link, anonymousID string) []identity.Link {
-	i, _ := slices.BinarySearchFunc(c.ghosts, ghost{anon: anonymousID}, compareGhosts)
-	for ; i < len(c.ghosts) && c.ghosts[i].anon == anonymousID; i++ {
-		g := c.ghosts[i]
+	gs := c.ghostList()
+	i, _ := slices.BinarySearchFunc(gs, ghost{anon: anonymousID}, compareGhosts)
+	for ; i < len(gs) && gs[i].anon == anonymousID; i++ {
+		g := gs[i]
 		dst = append(dst, identity.Link{AnonymousID: g.anon, UserID: g.user, Time: g.st.time(), MessageID: g.st.id()})
 	}
 	return dst
@@ -84,7 +95,7 @@ func (c *Contact) UserLinksBefore(userID string, t time.Time, messageID string) 
 // user's time, and nothing else. A Store keeps it and finds it in a transaction, but
 // its reads outside one (Contact, Find, Contacts) skip it.
 func (c *Contact) Hidden() bool {
-	if c.userID != "" || (len(c.ghosts) == 0 && len(c.held) == 0) || !c.latest.isZero() ||
+	if c.userID != "" || (c.ghosts == nil && len(c.held) == 0) || !c.latest.isZero() ||
 		c.hasLinks() || len(c.parts) > 0 || len(c.aliases) > 0 || !c.ownState().isEmpty() {
 		return false
 	}
@@ -100,7 +111,7 @@ func (c *Contact) Hidden() bool {
 // keeps, sorted.
 func (c *Contact) GhostAnonymousIDs(userID string) []string {
 	var out []string
-	for _, g := range c.ghosts {
+	for _, g := range c.ghostList() {
 		if g.user == userID {
 			out = append(out, g.anon)
 		}

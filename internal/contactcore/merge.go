@@ -40,7 +40,7 @@ func (c *Contact) Merge(o *Contact) {
 			c.held = slices.Insert(c.held, i, h)
 		}
 	}
-	for _, g := range o.ghosts {
+	for _, g := range o.ghostList() {
 		c.AddGhost(identity.Link{AnonymousID: g.anon, UserID: g.user, Time: g.st.time(), MessageID: g.st.id()})
 	}
 	for _, a := range o.aliases {

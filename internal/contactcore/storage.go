@@ -48,7 +48,7 @@ func EncodeStorage(c *Contact) ([]byte, error) {
 	}
 	x := c.exportDoc(nil, true)
 	x.Version = 1
-	if len(c.ghosts) > 0 {
+	if len(c.ghostList()) > 0 {
 		x.Version = 2
 	}
 	return marshalJSON(x) // see marshalJSON: values read back with their bytes
@@ -265,7 +265,7 @@ func (c *Contact) clocks() *clocksJSON {
 	for _, a := range c.aliases {
 		k.Aliases = append(k.Aliases, aliasJSON{PreviousID: a.prev, UserID: a.user, Stamp: k.stampIndex(a.st)})
 	}
-	for _, g := range c.ghosts {
+	for _, g := range c.ghostList() {
 		k.Ghosts = append(k.Ghosts, ghostJSON{AnonymousID: g.anon, UserID: g.user, Stamp: k.stampIndex(g.st)})
 	}
 	for _, h := range c.held {
