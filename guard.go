@@ -15,6 +15,7 @@ import (
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/contactcore"
+	"github.com/regalkit/regalkit/internal/timestamp"
 	"github.com/regalkit/regalkit/optin"
 	"github.com/regalkit/regalkit/regalio"
 )
@@ -26,17 +27,20 @@ var ErrGuardInput = errors.New("regalkit: guard: unreadable input")
 // GuardInputError says which input of [Guard.Check] cannot be read. It never holds a
 // whole phone number.
 type GuardInputError struct {
-	Field string // "phone" or "channel"
-	Err   error  // the cause: an identity.PhoneError, or nil for a channel
+	Field string // "phone", "channel" or "at"
+	Err   error  // the cause: an identity.PhoneError, or nil for a channel or a time
 }
 
 // Error names the field, and for a channel the ones the Guard answers for.
 func (e *GuardInputError) Error() string {
 	s := "regalkit: guard: unreadable " + e.Field
-	if e.Err != nil {
+	switch {
+	case e.Err != nil:
 		s += ": " + e.Err.Error()
-	} else if e.Field == "channel" {
+	case e.Field == "channel":
 		s += ": the guard answers for sms and voice"
+	case e.Field == "at":
+		s += ": the zero time, or one outside the years 1677 to 2262; pass the instant of the call or text (time.Now())"
 	}
 	return s
 }
@@ -205,11 +209,15 @@ func appendRegister(ctx context.Context, store contact.Store, views []optin.View
 //     zone: guard.quiet_hours, or guard.no_common_window when the zones have no hour in
 //     common.
 //
-// The error is a [*GuardInputError] for a phone or channel that cannot be read, or a
-// store or context failure.
+// The error is a [*GuardInputError] for a phone or channel that cannot be read, or an
+// at that is the zero time or outside the years 1677 to 2262 (a time.Time left unset
+// would otherwise be judged as year 1), or a store or context failure.
 func (g *Guard) Check(ctx context.Context, phone string, channel optin.Channel, at time.Time) (Decision, error) {
 	if channel != optin.SMS && channel != optin.Voice {
 		return Decision{}, &GuardInputError{Field: "channel"}
+	}
+	if at.IsZero() || !timestamp.InRange(at) {
+		return Decision{}, &GuardInputError{Field: "at"}
 	}
 	num, err := g.p.phones.Parse(phone, "")
 	if err != nil {

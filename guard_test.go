@@ -161,6 +161,29 @@ func TestGuard_Input(t *testing.T) {
 	assert.True(t, errors.Is(err, regalkit.ErrGuardInput))
 }
 
+// TestGuard_ZeroTimeIsInputError_RuleG2: an at left unset is the zero time, year 1,
+// whose calling window says nothing about now; judged, it answered Allowed for a
+// subscribed phone whatever the hour. It is an input error, as is a time outside Rule
+// D4's years.
+func TestGuard_ZeroTimeIsInputError_RuleG2(t *testing.T) {
+	f := newFixture(t, nil)
+	f.one(`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T11:00:00Z","context":{"ip":"8.8.8.8"},
+		"traits":{"phone":"+19175554444","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T11:00:00Z"}}}`)
+	g := f.p.Guard(nil)
+	d, err := g.Check(context.Background(), "+19175554444", optin.SMS, rfc("2026-06-10T12:30:00Z"))
+	require.NoError(t, err)
+	require.True(t, d.Allowed, "the phone is subscribed, and 8:30 is in New York's window")
+	for _, at := range []time.Time{{}, time.Date(3000, 1, 1, 12, 0, 0, 0, time.UTC), time.Date(1, 1, 1, 15, 0, 0, 0, time.UTC)} {
+		d, err := g.Check(context.Background(), "+19175554444", optin.SMS, at)
+		var ge *regalkit.GuardInputError
+		require.ErrorAs(t, err, &ge, "at %v", at)
+		assert.Equal(t, "at", ge.Field)
+		assert.ErrorIs(t, err, regalkit.ErrGuardInput)
+		assert.False(t, d.Allowed)
+		assert.Contains(t, err.Error(), "time.Now()")
+	}
+}
+
 // TestGuard_ContextTimezone_RuleG3: the zone an identify's context.timezone told wins
 // over the number's, and a later identify's over an earlier one's.
 func TestGuard_ContextTimezone_RuleG3(t *testing.T) {
