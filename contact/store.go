@@ -165,6 +165,13 @@ type Tx interface {
 	// AddEvent adds an event record to the contact's list. A record whose messageId the
 	// contact already has is not added, and AddEvent reports false (Rule E2). It
 	// returns ErrNotFound when there is no such contact.
+	//
+	// The record must be one a message could give, as the Processor's always are: a
+	// valid kind, a time within the years 1677 to 2262, and objects that can be written
+	// as JSON and read back the same (event.Message.CheckJSON's rules). A store may
+	// refuse another with an error (contact/pgstore does, for its objects); one that
+	// keeps it (contact/memstore does not check, to keep the check off every message's
+	// path) may then fail to export it.
 	AddEvent(contactID string, r event.Record) (added bool, err error)
 
 	// Events yields the contact's event records that match q, as Store.Events does.
