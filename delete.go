@@ -65,6 +65,24 @@ func (t *txn) delete(m *event.Message) error {
 	c.EraseUser(m.UserID, ts.Time, ts.MessageID)
 	t.touch(c)
 	t.changed("deleted")
+	// An alias is a message under its userId: those of the user from before the delete
+	// go too (the contacts of the previousIds they joined then stand apart again), and
+	// an alias from an anonymous ID, a link (Rule I3), still claims that ID's messages
+	// of the user's time before the delete, as a ghost link.
+	var prevs []string
+	closure, _, err := t.aliasClosure([]string{m.UserID}, 0)
+	if err != nil {
+		return err
+	}
+	for _, x := range closure {
+		for _, a := range x.EraseAliasesBy(m.UserID, ts.Time, ts.MessageID) {
+			t.touch(x)
+			prevs = append(prevs, a.PreviousID)
+			if err := t.addGhost(identity.Link{AnonymousID: a.PreviousID, UserID: m.UserID, Time: a.Time, MessageID: a.MessageID}); err != nil {
+				return err
+			}
+		}
+	}
 	var gone []string
 	for _, r := range refs {
 		if ts.Covers(r.Time, r.MessageID) {
@@ -76,12 +94,33 @@ func (t *txn) delete(m *event.Message) error {
 			return err
 		}
 	}
-	if err := t.rehomeAll(append(anons, ghosted...)); err != nil {
+	if err := t.rehomeAll(append(append(anons, ghosted...), prevs...)); err != nil {
 		return err
 	}
-	if hasAliases(c) {
-		_, err := t.regroup(m.UserID)
-		return err
+	if hasAliases(c) || len(prevs) > 0 {
+		if _, err := t.regroup(append([]string{m.UserID}, prevs...)...); err != nil {
+			return err
+		}
+		if len(prevs) == 0 {
+			return nil
+		}
+		// The erased aliases may leave contacts with nothing: the user's own, and those
+		// the previousIds' parts became when they stood apart again.
+		for _, id := range append([]string{m.UserID}, prevs...) {
+			cs, err := t.find(identity.UserKey(id))
+			if err != nil {
+				return err
+			}
+			for _, x := range cs {
+				if x.PruneForeignAliases() {
+					t.touch(x)
+				}
+				if err := t.dropIfBare(x); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	}
 	return t.dropIfBare(c)
 }

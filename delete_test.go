@@ -31,6 +31,10 @@ func TestDelete_RuleI7_AnonymousHistoryGoes(t *testing.T) {
 	later := `{"type":"track","messageId":"m7","anonymousId":"a1","event":"Viewed","timestamp":"2024-03-01T12:05:00Z"}`
 	other := `{"type":"identify","messageId":"m6","userId":"u1","anonymousId":"a1","timestamp":"2024-03-01T12:06:00Z"}`
 	del2 := `{"type":"delete","messageId":"m8","userId":"u3","timestamp":"2024-03-01T12:10:00Z"}`
+	aliasAnon := `{"type":"alias","messageId":"m2","previousId":"a1","userId":"u3","timestamp":"2024-03-01T12:01:30Z"}`
+	ownU3 := `{"type":"track","messageId":"m20","userId":"u3","event":"Signed","timestamp":"2024-03-01T12:03:30Z"}`
+	aliasUser := `{"type":"alias","messageId":"m22","previousId":"p1","userId":"u3","timestamp":"2024-03-01T12:02:30Z"}`
+	ownP1 := `{"type":"track","messageId":"m21","userId":"p1","event":"Viewed","timestamp":"2024-03-01T12:01:00Z"}`
 	tests := []struct {
 		name string
 		msgs []string
@@ -51,6 +55,25 @@ func TestDelete_RuleI7_AnonymousHistoryGoes(t *testing.T) {
 			assert.NotContains(t, got[0], "Ann")
 		}},
 		{"a later delete takes what came between", []string{link, after, del, later, del2}, none},
+		// analytics.js's alias(userId) sends the anonymousId as previousId: the alias
+		// is a link (Rule I3), and a message under u3.
+		{"alias from the anonymous ID", []string{before, aliasAnon, after, del}, none},
+		{"alias from the anonymous ID, then the user's own messages", []string{before, aliasAnon, ownU3, del}, none},
+		{"alias from the anonymous ID, and what came after the delete", []string{aliasAnon, after, del, later}, func(t *testing.T, got []string) {
+			require.Len(t, got, 1)
+			assert.Contains(t, got[0], `"messageId":"m7"`)
+			assert.NotContains(t, got[0], "u3")
+			assert.NotContains(t, got[0], "Ann")
+		}},
+		// A previousId that is a user of its own keeps its own messages: they were never
+		// u3's. Its contact is its own again, without u3.
+		{"alias from another user", []string{aliasUser, ownP1, ownU3, del}, func(t *testing.T, got []string) {
+			require.Len(t, got, 1)
+			assert.Contains(t, got[0], `"userId":"p1"`)
+			assert.Contains(t, got[0], `"messageId":"m21"`)
+			assert.NotContains(t, got[0], "u3")
+			assert.NotContains(t, got[0], "formerUserIds")
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,7 +135,7 @@ func replayDeleting(t *testing.T, msgs []string, workers int) []string {
 		_, err := p.ProcessBytes(ctx, []byte(strings.Join(msgs, "\n")))
 		require.NoError(t, err)
 	}
-	keys := []identity.Key{identity.AnonymousKey("a1")}
+	keys := []identity.Key{identity.AnonymousKey("a1"), identity.AnonymousKey("p1")}
 	hidden, err := storestate.Hidden(ctx, store, keys)
 	require.NoError(t, err)
 	found, err := store.Find(ctx, identity.AnonymousKey("a1"))

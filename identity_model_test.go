@@ -50,7 +50,11 @@ func modelContacts(msgs []modelMessage) []string {
 	for _, m := range msgs {
 		switch {
 		case m.Type == "alias":
-			aliases = append(aliases, identity.Alias{PreviousID: m.PreviousID, UserID: m.UserID, Time: m.t, MessageID: m.MessageID})
+			// An alias is a message under its userId: a delete of that user after it
+			// erases it (Rule I7).
+			if survives(m) {
+				aliases = append(aliases, identity.Alias{PreviousID: m.PreviousID, UserID: m.UserID, Time: m.t, MessageID: m.MessageID})
+			}
 		case m.Type != "delete" && survives(m):
 			if f, ok := first[m.UserID]; !ok || msgorder.Compare(m.t, m.MessageID, f.t, f.MessageID) < 0 {
 				first[m.UserID] = m
@@ -111,7 +115,7 @@ func modelContacts(msgs []modelMessage) []string {
 // summary reduces replayAll's contacts to the model's lines.
 func summary(t fataler, contacts []string) []string {
 	var out []string
-	for _, s := range contacts {
+	for _, s := range visible(contacts) {
 		var c struct {
 			UserID string   `json:"userId"`
 			Former []string `json:"formerUserIds"`

@@ -164,7 +164,7 @@
 //	track, anonymous only     5
 //	alias                    12
 //	duplicate                 2  BEGIN+messageId, COMMIT
-//	delete                   12  with the lookups of its ghost links (Rule I7): the deleted user's key, the anonymous ID's own contact
+//	delete                   16  with the lookups of ghost links and aliases (Rule I7): the deleted user's key, the anonymous ID's own contact, the alias group
 //
 // TestRoundTrips logs the counts (.ci/postgres go test -run TestRoundTrips -v .) and
 // fails when one differs from this table.

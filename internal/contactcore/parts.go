@@ -274,6 +274,39 @@ func (c *Contact) AddAlias(a identity.Alias) bool {
 	return true
 }
 
+// EraseAliasesBy removes the alias facts whose userId is userID and that happened
+// before the delete stamped (t, messageID), and returns them (Rule I7): an alias is a
+// message under its userId, and what a user's messages said before a delete goes.
+func (c *Contact) EraseAliasesBy(userID string, t time.Time, messageID string) []identity.Alias {
+	limit := stampOf(t, messageID)
+	var out []identity.Alias
+	for _, a := range c.aliases {
+		if a.user == userID && a.st.compare(limit) < 0 {
+			out = append(out, identity.Alias{PreviousID: a.prev, UserID: a.user, Time: a.st.time(), MessageID: a.st.id()})
+		}
+	}
+	if len(out) > 0 {
+		c.writeAliases()
+		c.aliases = slices.DeleteFunc(c.aliases, func(a aliasFact) bool { return a.user == userID && a.st.compare(limit) < 0 })
+	}
+	return out
+}
+
+// PruneForeignAliases removes the alias facts that name none of the contact's userIds
+// (its External ID and former ones) and reports whether it removed any. A part that
+// left a contact took every fact of the group with it; once a delete erased the facts
+// that joined it (Rule I7), those left say nothing about it: the contacts they name
+// keep them.
+func (c *Contact) PruneForeignAliases() bool {
+	names := func(a aliasFact) bool { return c.HasUser(a.prev) || c.HasUser(a.user) }
+	if !slices.ContainsFunc(c.aliases, func(a aliasFact) bool { return !names(a) }) {
+		return false
+	}
+	c.writeAliases()
+	c.aliases = slices.DeleteFunc(c.aliases, func(a aliasFact) bool { return !names(a) })
+	return true
+}
+
 // aliasFact is an alias message's fact: prev is user since st.
 type aliasFact struct {
 	prev, user string
