@@ -66,9 +66,10 @@ func (t *txn) delete(m *event.Message) error {
 	t.touch(c)
 	t.changed("deleted")
 	// An alias is a message under its userId: those of the user from before the delete
-	// go too (the contacts of the previousIds they joined then stand apart again), and
-	// an alias from an anonymous ID, a link (Rule I3), still claims that ID's messages
-	// of the user's time before the delete, as a ghost link.
+	// go too, and the previousIds they joined stand apart again. (An alias from an
+	// anonymous ID leaves no ghost link: whether it joined, or was a conflict that
+	// changed nothing, depends on the other aliases and messages, Rule I5, and a ghost
+	// of a conflict would hide another user's messages; RULES.md, I7.)
 	var prevs []string
 	closure, _, err := t.aliasClosure([]string{m.UserID}, 0)
 	if err != nil {
@@ -78,9 +79,6 @@ func (t *txn) delete(m *event.Message) error {
 		for _, a := range x.EraseAliasesBy(m.UserID, ts.Time, ts.MessageID) {
 			t.touch(x)
 			prevs = append(prevs, a.PreviousID)
-			if err := t.addGhost(identity.Link{AnonymousID: a.PreviousID, UserID: m.UserID, Time: a.Time, MessageID: a.MessageID}); err != nil {
-				return err
-			}
 		}
 	}
 	var gone []string

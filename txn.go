@@ -378,11 +378,15 @@ func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon 
 			continue
 		}
 		if a, ok := c.FirstAliasFrom(anon); ok {
-			links = append(links, identity.Link{AnonymousID: anon, UserID: anon, Time: a.Time, MessageID: a.MessageID})
+			// The anonymous ID's messages belong to the user it was aliased into, the
+			// contact's External ID (Rule I5), not to the anonymous ID as a user of its
+			// own: a delete of that user, not of the ID, takes those from before it
+			// (Rule I7).
+			links = append(links, identity.Link{AnonymousID: anon, UserID: c.UserID(), Time: a.Time, MessageID: a.MessageID})
 			if byUser == nil {
 				byUser = map[string]string{}
 			}
-			byUser[anon] = c.ID()
+			byUser[c.UserID()] = c.ID()
 		}
 	}
 	return links, byUser, home, ghosts, nil
