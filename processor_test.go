@@ -193,29 +193,39 @@ func TestProcess_RuleD1_GoBuiltObjectsMustBeJSON(t *testing.T) {
 		}
 		check(t, f, results)
 	})
-	t.Run("Sink", func(t *testing.T) {
-		f := newFixture(t, nil)
-		out, err := f.p.Sink()(context.Background(), append(slices.Clone(bad), good))
-		require.NoError(t, err)
-		require.Len(t, out, len(bad)+1)
-		for i, r := range out[:len(bad)] {
-			require.Len(t, r.Diagnostics, 1, i)
-			assert.Equal(t, diag.MessageInvalid, r.Diagnostics[0].Code, i)
-		}
-		assert.Equal(t, []string{"g1"}, f.events(f.user("u1")))
-	})
-	t.Run("RegalSink", func(t *testing.T) {
-		// RegalSink's function is public: a caller may hand it messages of its own.
-		f := newFixture(t, nil)
-		out, err := f.p.RegalSink()(context.Background(), append(slices.Clone(bad), good))
-		require.NoError(t, err)
-		require.Len(t, out, len(bad)+1)
-		for i, r := range out[:len(bad)] {
-			require.Len(t, r.Diagnostics, 1, i)
-			assert.Equal(t, diag.MessageInvalid, r.Diagnostics[0].Code, i)
-		}
-		assert.Equal(t, []string{"g1"}, f.events(f.user("u1")))
-	})
+	// The sinks answer with diagnostics alone; the RegalSink's function is public too:
+	// a caller may hand it messages of its own.
+	sinks := map[string]func(f *fixture, msgs []event.Message) ([][]diag.Diagnostic, error){
+		"Sink": func(f *fixture, msgs []event.Message) ([][]diag.Diagnostic, error) {
+			out, err := f.p.Sink()(context.Background(), msgs)
+			var ds [][]diag.Diagnostic
+			for _, r := range out {
+				ds = append(ds, r.Diagnostics)
+			}
+			return ds, err
+		},
+		"RegalSink": func(f *fixture, msgs []event.Message) ([][]diag.Diagnostic, error) {
+			out, err := f.p.RegalSink()(context.Background(), msgs)
+			var ds [][]diag.Diagnostic
+			for _, r := range out {
+				ds = append(ds, r.Diagnostics)
+			}
+			return ds, err
+		},
+	}
+	for name, sink := range sinks {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			ds, err := sink(f, append(slices.Clone(bad), good))
+			require.NoError(t, err)
+			require.Len(t, ds, len(bad)+1)
+			for i, d := range ds[:len(bad)] {
+				require.Len(t, d, 1, i)
+				assert.Equal(t, diag.MessageInvalid, d[0].Code, i)
+			}
+			assert.Equal(t, []string{"g1"}, f.events(f.user("u1")))
+		})
+	}
 	for _, workers := range []int{1, 2} {
 		t.Run(fmt.Sprintf("ProcessBatch/workers=%d", workers), func(t *testing.T) {
 			f := newFixture(t, &regalkit.Options{Workers: workers})
