@@ -13,8 +13,10 @@ import (
 
 	"github.com/regalkit/regalkit"
 	"github.com/regalkit/regalkit/contact/memstore"
+	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/storestate"
+	"github.com/regalkit/regalkit/optin"
 )
 
 // TestDelete_RuleI7_AnonymousHistoryGoes: a delete removes the anonymous-only messages
@@ -142,6 +144,31 @@ func TestDelete_RuleI7_TouchesOnlyTheUsersMessages(t *testing.T) {
 		require.Len(t, got, 1)
 		assert.Contains(t, got[0], `"userId":"u2"`)
 		assert.Contains(t, got[0], `"messageId":"m04"`)
+	})
+	t.Run("an ID aliased into a former userId, the External ID deleted", func(t *testing.T) {
+		// a1's opt-out is p1's (alias m5), and p1 is u1's former userId (alias m6); u1's
+		// delete at 12:03 came before any message of u1's, so it takes nothing. A first
+		// version linked a1 to u1, buried a1's opt-out under u1's delete, and the Guard
+		// allowed texting the phone.
+		msgs := []string{
+			`{"type":"identify","messageId":"m1","anonymousId":"a1","timestamp":"2024-03-01T12:01:00Z","traits":{"phone":"+19545552399","optIn":{"channel":"sms","subscribed":false,"timestamp":"2024-03-01T12:08:00Z"}}}`,
+			`{"type":"alias","messageId":"m5","previousId":"a1","userId":"p1","timestamp":"2024-03-01T12:05:00Z"}`,
+			`{"type":"alias","messageId":"m6","previousId":"p1","userId":"u1","timestamp":"2024-03-01T12:06:00Z"}`,
+			`{"type":"identify","messageId":"m7","userId":"u1","timestamp":"2024-03-01T12:07:00Z","context":{"ip":"8.8.8.8"},"traits":{"phone":"+19545552399","optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:07:00Z"}}}`,
+			`{"type":"delete","messageId":"m3","userId":"u1","timestamp":"2024-03-01T12:03:00Z"}`,
+		}
+		got := requireSameInEveryOrder(t, msgs)
+		require.Len(t, got, 1)
+		assert.Contains(t, got[0], `"sms":"unsubscribed"`)
+		p := regalkit.New(memstore.New(), nil)
+		for _, m := range msgs {
+			_, err := p.ProcessBytes(context.Background(), []byte(m))
+			require.NoError(t, err)
+		}
+		d, err := p.Guard(nil).Check(context.Background(), "+19545552399", optin.SMS, time.Date(2026, 6, 10, 16, 0, 0, 0, time.UTC))
+		require.NoError(t, err)
+		assert.False(t, d.Allowed)
+		assert.Equal(t, diag.GuardOptedOut, d.Reason)
 	})
 	t.Run("an alias from an anonymous ID after the delete", func(t *testing.T) {
 		got := requireSameInEveryOrder(t, []string{

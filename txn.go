@@ -377,16 +377,16 @@ func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon 
 		if c.UserID() == anon || !c.HasUser(anon) {
 			continue
 		}
-		if a, ok := c.FirstAliasFrom(anon); ok {
-			// The anonymous ID's messages belong to the user it was aliased into, the
-			// contact's External ID (Rule I5), not to the anonymous ID as a user of its
-			// own: a delete of that user, not of the ID, takes those from before it
-			// (Rule I7).
-			links = append(links, identity.Link{AnonymousID: anon, UserID: c.UserID(), Time: a.Time, MessageID: a.MessageID})
+		if a, ok := c.FirstJoinedAliasFrom(anon); ok {
+			// The anonymous ID's messages belong to the user it was aliased into (Rule
+			// I5; a former External ID of the contact, or its External ID), not to the
+			// anonymous ID as a user of its own: a delete of that user, and of no other,
+			// takes those from before it (Rule I7).
+			links = append(links, identity.Link{AnonymousID: anon, UserID: a.UserID, Time: a.Time, MessageID: a.MessageID})
 			if byUser == nil {
 				byUser = map[string]string{}
 			}
-			byUser[c.UserID()] = c.ID()
+			byUser[a.UserID] = c.ID()
 		}
 	}
 	return links, byUser, home, ghosts, nil

@@ -236,13 +236,14 @@ func (c *Contact) Aliases() []identity.Alias {
 	return out
 }
 
-// FirstAliasFrom returns the earliest alias fact (in the order the aliases happened)
-// whose previousId is prev, without copying the contact's aliases as Aliases does: a
-// regroup asks it for every anonymous ID involved (Rule I5), and a contact may hold
-// many aliases.
-func (c *Contact) FirstAliasFrom(prev string) (identity.Alias, bool) {
+// FirstJoinedAliasFrom returns the earliest alias fact whose previousId is prev and
+// whose userId is one of the contact's (its External ID or a former one): the alias
+// that joined prev to the contact, and not one that was a conflict (Rule I5). It reads
+// the facts in place: a regroup asks it for every anonymous ID involved, and a contact
+// may hold many aliases.
+func (c *Contact) FirstJoinedAliasFrom(prev string) (identity.Alias, bool) {
 	for _, a := range c.aliases {
-		if a.prev == prev {
+		if a.prev == prev && c.HasUser(a.user) {
 			return identity.Alias{PreviousID: a.prev, UserID: a.user, Time: a.st.time(), MessageID: a.st.id()}, true
 		}
 	}
