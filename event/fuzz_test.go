@@ -27,6 +27,8 @@ func FuzzObjectAndContextJSON(f *testing.F) {
 			require.NoError(t, json.Unmarshal(b, &back))
 			require.Equal(t, o, back)
 			require.Equal(t, o, o.Clone())
+			// What reads as an Object passes CheckJSON's rules (Rule D1).
+			require.NoError(t, (&Message{Kind: Track, Properties: o, Traits: o}).CheckJSON())
 		}
 		var c Context
 		if err := json.Unmarshal(data, &c); err == nil {
@@ -38,6 +40,7 @@ func FuzzObjectAndContextJSON(f *testing.F) {
 			require.Equal(t, c, NewContext(c.Object()))
 			require.Equal(t, NewContext(o), NewContextShared(o), "read in place or copied, the same context")
 			require.Equal(t, c, c.Clone())
+			require.NoError(t, (&Message{Kind: Track, Context: c}).CheckJSON(), "what reads as a Context passes CheckJSON")
 		}
 	})
 }
