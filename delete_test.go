@@ -170,6 +170,22 @@ func TestDelete_RuleI7_TouchesOnlyTheUsersMessages(t *testing.T) {
 		assert.False(t, d.Allowed)
 		assert.Equal(t, diag.GuardOptedOut, d.Reason)
 	})
+	t.Run("the deleted user's first login after the delete, sent again", func(t *testing.T) {
+		// u2's links to a1 are all after the delete; the first (m2) still makes u2 the
+		// earliest-linked user (before u1's m3), so a1's history (m1) is u2's from
+		// before the delete, and hidden. Counted from its latest sending (m4), u2's link
+		// left u1 the earliest, and u1 took m1's opt-out.
+		got := requireSameInEveryOrder(t, []string{
+			`{"type":"identify","messageId":"m1","anonymousId":"a1","timestamp":"2026-06-01T12:00:00Z","traits":{"optIn":{"channel":"sms","subscribed":false,"timestamp":"2026-06-01T12:00:00Z"}}}`,
+			`{"type":"identify","messageId":"m2","userId":"u2","anonymousId":"a1","timestamp":"2026-06-01T12:01:30Z","traits":{}}`,
+			`{"type":"identify","messageId":"m3","userId":"u1","anonymousId":"a1","timestamp":"2026-06-01T12:01:45Z","traits":{}}`,
+			`{"type":"identify","messageId":"m4","userId":"u2","anonymousId":"a1","timestamp":"2026-06-01T12:02:00Z","traits":{}}`,
+			`{"type":"delete","messageId":"del","userId":"u2","timestamp":"2026-06-01T12:01:00Z"}`,
+		})
+		for _, c := range got {
+			assert.NotContains(t, c, `"m1"`, "m1 happened before u2's delete, and is u2's")
+		}
+	})
 	t.Run("an alias from an anonymous ID after the delete", func(t *testing.T) {
 		got := requireSameInEveryOrder(t, []string{
 			`{"type":"page","messageId":"m03","anonymousId":"a1","name":"Home","timestamp":"2024-03-01T12:02:00Z"}`,

@@ -348,6 +348,16 @@ func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon 
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	// A contact reborn after a delete counts its links from their latest message
+	// (Rule I7): the earliest after the delete cannot be known when the delete came
+	// last and the user linked the ID before it too. When the user did not (no ghost
+	// of such a link), every order knows the earliest, and the link counts from it, so
+	// that the user's first login after the delete still claims the ID's history.
+	type firstLink struct {
+		i     int
+		first identity.Link
+	}
+	var reborn []firstLink
 	for _, c := range cs {
 		ghosts = c.AppendGhostsOf(ghosts, anon)
 		if c.UserID() == "" {
@@ -362,11 +372,19 @@ func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon 
 		}
 		n := len(links)
 		links = c.AppendLinksOf(links, anon)
-		for _, l := range links[n:] {
+		for i, l := range links[n:] {
 			if byUser == nil {
 				byUser = map[string]string{}
 			}
 			byUser[l.UserID] = c.ID()
+			if f, ok := c.FirstUserLink(l.UserID, anon); ok && (!f.Time.Equal(l.Time) || f.MessageID != l.MessageID) {
+				reborn = append(reborn, firstLink{n + i, f})
+			}
+		}
+	}
+	for _, r := range reborn {
+		if !slices.ContainsFunc(ghosts, func(g identity.Link) bool { return g.UserID == r.first.UserID }) {
+			links[r.i] = r.first
 		}
 	}
 	aliased, err := t.findTo(buf[:0], identity.UserKey(anon))

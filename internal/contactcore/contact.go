@@ -276,7 +276,9 @@ func (c *Contact) findLink(anon string) (int, bool) {
 }
 
 // addLink adds l, keeping the earliest and the latest non-zero stamps per anonymous
-// ID, and reports whether when the anonymous ID counts as linked changed.
+// ID, and reports whether when the anonymous ID counts as linked changed: its linkedAt,
+// or its earliest stamp, which the processor counts from on a reborn contact when the
+// user did not link the ID before the delete (see FirstUserLink).
 func (c *Contact) addLink(l link) bool {
 	i, ok := c.findLink(l.anon)
 	if !ok {
@@ -285,7 +287,7 @@ func (c *Contact) addLink(l link) bool {
 		return true
 	}
 	cur := c.links[i]
-	before := c.linkedAt(cur)
+	before, first := c.linkedAt(cur), cur.st
 	if !l.st.isZero() && (cur.st.isZero() || l.st.compare(cur.st) < 0) {
 		cur.st = l.st
 	}
@@ -296,7 +298,7 @@ func (c *Contact) addLink(l link) bool {
 		c.writeLinks()
 		c.links[i] = cur
 	}
-	return c.linkedAt(cur).compare(before) != 0
+	return c.linkedAt(cur).compare(before) != 0 || cur.st.compare(first) != 0
 }
 
 // CreatedAt returns when the store created the contact (by the processor's clock).
@@ -608,6 +610,27 @@ func (c *Contact) UserLink(userID, anonymousID string) (identity.Link, bool) {
 		return identity.Link{}, false
 	}
 	st := p.linkedAt(p.links[i])
+	return identity.Link{AnonymousID: anonymousID, UserID: p.userID, Time: st.time(), MessageID: st.id()}, true
+}
+
+// FirstUserLink is UserLink stamped with the earliest message that made the link, also
+// on a contact reborn after a delete, where UserLink counts from the latest (see
+// linkedAt): the processor counts from the earliest when no message of the user linked
+// the ID before the delete (Rule I7).
+func (c *Contact) FirstUserLink(userID, anonymousID string) (identity.Link, bool) {
+	p := c
+	if userID != c.userID {
+		i, ok := c.partIndex(userID)
+		if !ok {
+			return identity.Link{}, false
+		}
+		p = c.parts[i]
+	}
+	i, ok := p.findLink(anonymousID)
+	if !ok || p.links[i].st.isZero() {
+		return identity.Link{}, false
+	}
+	st := p.links[i].st
 	return identity.Link{AnonymousID: anonymousID, UserID: p.userID, Time: st.time(), MessageID: st.id()}, true
 }
 
