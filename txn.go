@@ -428,6 +428,24 @@ func (t *txn) ghostsAt(ghosts []identity.Link, at time.Time, messageID string, t
 	return out, nil
 }
 
+// hasGhost reports whether a ghost link of userID to the anonymous ID is kept (Rule I7).
+func (t *txn) hasGhost(anon, userID string) (bool, error) {
+	var buf [4]*contactcore.Contact
+	cs, err := t.findTo(buf[:0], identity.AnonymousKey(anon))
+	if err != nil {
+		return false, err
+	}
+	var gs [4]identity.Link
+	for _, c := range cs {
+		for _, g := range c.AppendGhostsOf(gs[:0], anon) {
+			if g.UserID == userID {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
 // addGhost keeps l, a link a deleted user's message made before the delete, on the
 // anonymous ID's own contact, created (hidden: it shows nothing) when there is none
 // (Rule I7, see contactcore.Contact.AddGhost).
@@ -539,11 +557,25 @@ func (t *txn) apply(m *event.Message) (err error) {
 			t.refuse(m, diag.IdentityConflict, "anonymousId",
 				"the anonymousId is already linked to another userId; messages with only it go to the user linked most recently before them (Rule I4)")
 		}
-		if c.LinkAs(d.Link.UserID, d.Link.AnonymousID, d.Link.Time, d.Link.MessageID) {
+		if counted, first := c.LinkAsChange(d.Link.UserID, d.Link.AnonymousID, d.Link.Time, d.Link.MessageID); counted || first {
 			t.touch(c)
 			t.changed("identity")
-			if err := t.rehome(d.Link.AnonymousID); err != nil {
-				return err
+			moves := counted && first // always both, but on a contact reborn after a delete
+			if !moves {
+				// Reborn (Rule I7): its link counts from its latest sending when the
+				// user linked the ID before the delete too (a ghost of that link
+				// exists), else from its earliest (see anonymousTo). Only a change of
+				// that stamp can move the ID's messages.
+				ghost, err := t.hasGhost(d.Link.AnonymousID, d.Link.UserID)
+				if err != nil {
+					return err
+				}
+				moves = (ghost && counted) || (!ghost && first)
+			}
+			if moves {
+				if err := t.rehome(d.Link.AnonymousID); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -218,8 +218,21 @@ func (c *Contact) LinkAs(userID, anonymousID string, t time.Time, messageID stri
 	if anonymousID == "" {
 		return false
 	}
+	counted, first := c.LinkAsChange(userID, anonymousID, t, messageID)
+	return counted || first
+}
+
+// LinkAsChange is LinkAs, reporting apart whether when the anonymous ID counts as
+// linked (linkedAt) changed, and whether its earliest linking message did: on a contact
+// reborn after a delete the first is the latest sending, and the processor counts from
+// one or the other (Rule I7), so that a stream of later sendings need not re-attribute
+// the ID's messages each time.
+func (c *Contact) LinkAsChange(userID, anonymousID string, t time.Time, messageID string) (counted, first bool) {
+	if anonymousID == "" {
+		return false, false
+	}
 	st := stampOf(t, messageID)
-	return c.sub(userID).addLink(link{anon: anonymousID, st: st, last: st})
+	return c.sub(userID).addLinkChange(link{anon: anonymousID, st: st, last: st})
 }
 
 // Links returns the contact's links (Rule I4): its own, sorted by anonymous ID, then
@@ -280,14 +293,21 @@ func (c *Contact) findLink(anon string) (int, bool) {
 // or its earliest stamp, which the processor counts from on a reborn contact when the
 // user did not link the ID before the delete (see FirstUserLink).
 func (c *Contact) addLink(l link) bool {
+	counted, first := c.addLinkChange(l)
+	return counted || first
+}
+
+// addLinkChange is addLink, reporting apart whether linkedAt and the earliest stamp
+// changed.
+func (c *Contact) addLinkChange(l link) (counted, first bool) {
 	i, ok := c.findLink(l.anon)
 	if !ok {
 		c.writeLinks()
 		c.links = slices.Insert(c.links, i, l)
-		return true
+		return true, true
 	}
 	cur := c.links[i]
-	before, first := c.linkedAt(cur), cur.st
+	before, earliest := c.linkedAt(cur), cur.st
 	if !l.st.isZero() && (cur.st.isZero() || l.st.compare(cur.st) < 0) {
 		cur.st = l.st
 	}
@@ -298,7 +318,7 @@ func (c *Contact) addLink(l link) bool {
 		c.writeLinks()
 		c.links[i] = cur
 	}
-	return c.linkedAt(cur).compare(before) != 0 || cur.st.compare(first) != 0
+	return c.linkedAt(cur).compare(before) != 0, cur.st.compare(earliest) != 0
 }
 
 // CreatedAt returns when the store created the contact (by the processor's clock).
