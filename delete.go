@@ -7,11 +7,13 @@ import (
 	"github.com/regalkit/regalkit/internal/contactcore"
 )
 
-// delete handles a delete message (Rule I7): it records the tombstone, erases what the
-// user's messages said before it (only that userId's: the other userIds an alias joined
-// to the contact keep theirs), discards their events, attributes the contact's
-// anonymous messages again, decides its aliases again (a delete may leave a userId with
-// no message before an alias), and removes the contact if nothing remains.
+// delete handles a delete message (Rule I7): it records the tombstone, keeps the
+// user's links from before it as ghost links, erases what the user's messages said
+// before it (only that userId's: the other userIds an alias joined to the contact keep
+// theirs) and the user's own aliases from before it, discards their events, attributes
+// the anonymous messages of the contact's IDs and of the user's ghost links again,
+// decides the aliases again (a delete may leave a userId with no message before an
+// alias), and removes the contacts left with nothing.
 func (t *txn) delete(m *event.Message) error {
 	t.reshaped = true
 	ts := contact.Tombstone{UserID: m.UserID, Time: m.Time, MessageID: m.MessageID}
