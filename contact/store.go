@@ -69,7 +69,9 @@ var (
 // # Lookups
 //
 // A contact is found by every key in [Contact.Keys]: its External ID and former
-// External IDs, its anonymous IDs, its phones and its email (Rule I6). The store keeps
+// External IDs, its anonymous IDs, its phones and its email (Rule I6), and, for one
+// that keeps what a delete left (see "Hidden contacts"), the deleted users' userIds as
+// keys of kind identity.DeletedUserID. A store indexes every kind alike. The store keeps
 // that index itself, from the contact as last Put. One key may find several contacts
 // (an anonymous ID shared by two users, Rule I4; a phone two people share).
 //
