@@ -617,6 +617,11 @@ func (c *Contact) LinkOf(anonymousID string) (identity.Link, bool) {
 // UserLink returns the link of an anonymous ID to userID, the contact's External ID or a
 // former one (Rules I4, I5), and false when there is none.
 func (c *Contact) UserLink(userID, anonymousID string) (identity.Link, bool) {
+	return c.userLink(userID, anonymousID, false)
+}
+
+// userLink is UserLink, stamped with the earliest linking message when first is true.
+func (c *Contact) userLink(userID, anonymousID string, first bool) (identity.Link, bool) {
 	p := c
 	if userID != c.userID {
 		i, ok := c.partIndex(userID)
@@ -630,6 +635,9 @@ func (c *Contact) UserLink(userID, anonymousID string) (identity.Link, bool) {
 		return identity.Link{}, false
 	}
 	st := p.linkedAt(p.links[i])
+	if first {
+		st = p.links[i].st
+	}
 	return identity.Link{AnonymousID: anonymousID, UserID: p.userID, Time: st.time(), MessageID: st.id()}, true
 }
 
@@ -638,20 +646,7 @@ func (c *Contact) UserLink(userID, anonymousID string) (identity.Link, bool) {
 // linkedAt): the processor counts from the earliest when no message of the user linked
 // the ID before the delete (Rule I7).
 func (c *Contact) FirstUserLink(userID, anonymousID string) (identity.Link, bool) {
-	p := c
-	if userID != c.userID {
-		i, ok := c.partIndex(userID)
-		if !ok {
-			return identity.Link{}, false
-		}
-		p = c.parts[i]
-	}
-	i, ok := p.findLink(anonymousID)
-	if !ok || p.links[i].st.isZero() {
-		return identity.Link{}, false
-	}
-	st := p.links[i].st
-	return identity.Link{AnonymousID: anonymousID, UserID: p.userID, Time: st.time(), MessageID: st.id()}, true
+	return c.userLink(userID, anonymousID, true)
 }
 
 // LinksOf returns every link of an anonymous ID to the contact's userIds, its External
