@@ -587,3 +587,38 @@ func TestProcess_LongMessageIDNotEchoed_RuleD6(t *testing.T) {
 	assert.Equal(t, "keep-me", res.MessageID)
 	assert.Equal(t, "keep-me", res.Diagnostics[0].MessageID)
 }
+
+// TestAlias_RuleI5_ConflictMadeByALateMessageIsReported: an alias from P to U is a
+// conflict when both had messages of their own before it (Rule I5); when the message
+// that makes it one arrives after the alias, the alias's result said it joined, and the
+// late message reports the conflict (identity.conflict), whichever side it is on:
+// nothing is dropped silently. An acceptance run found the contacts split without a word.
+func TestAlias_RuleI5_ConflictMadeByALateMessageIsReported(t *testing.T) {
+	p := `{"type":"identify","userId":"P10","traits":{"firstName":"Pee"},"messageId":"c10-1","timestamp":"2024-03-01T08:00:00Z"}`
+	u := `{"type":"identify","userId":"U10","traits":{"lastName":"You"},"messageId":"c10-2","timestamp":"2024-03-01T08:30:00Z"}`
+	alias := `{"type":"alias","previousId":"P10","userId":"U10","messageId":"c10-3","timestamp":"2024-03-01T09:00:00Z"}`
+	for _, tt := range []struct {
+		name  string
+		order []string
+		late  string // the message whose result reports the conflict
+	}{
+		{"U's message last", []string{p, alias, u}, "c10-2"},
+		{"P's message last", []string{u, alias, p}, "c10-1"},
+		{"the alias last", []string{p, u, alias}, "c10-3"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			var reported []string
+			for _, m := range tt.order {
+				res := f.one(m)
+				for _, d := range res.Diagnostics {
+					if d.Code == diag.IdentityConflict {
+						reported = append(reported, res.MessageID)
+					}
+				}
+			}
+			assert.Equal(t, []string{tt.late}, reported)
+			assert.Equal(t, 2, f.count(), "P10 and U10 stand apart")
+		})
+	}
+}

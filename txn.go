@@ -630,8 +630,30 @@ func (t *txn) own(m *event.Message, c *contactcore.Contact) error {
 	if hasAliases(c) {
 		// A message under an aliased userId may be the one that makes an alias a
 		// conflict, or not (Rule I5).
-		_, err := t.regroup(m.UserID)
-		return err
+		joined := c.FormerUserIDs()
+		if len(joined) > 0 {
+			joined = append(joined, c.UserID())
+		}
+		if _, err := t.regroup(m.UserID); err != nil {
+			return err
+		}
+		if len(joined) == 0 {
+			return nil
+		}
+		// An alias that joined a previousId to the user's contact and no longer does
+		// became a conflict with this message: said here, or nothing would say it (the
+		// alias's own result said it joined).
+		after, err := t.user(m.UserID)
+		if err != nil {
+			return err
+		}
+		for _, id := range joined {
+			if id != m.UserID && (after == nil || !after.HasUser(id)) {
+				t.refuse(m, diag.IdentityConflict, "userId",
+					"with this message, userId and an alias's previousId each have messages before the alias, which so becomes a conflict: their contacts stand apart again (Rule I5)")
+				break
+			}
+		}
 	}
 	return nil
 }
