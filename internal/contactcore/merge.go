@@ -1,10 +1,6 @@
 package contactcore
 
-import (
-	"slices"
-
-	"github.com/regalkit/regalkit/identity"
-)
+import "slices"
 
 // Merge joins o into c, as when two contacts turn out to be one person: every field
 // keeps the write with the larger stamp, phone writes, consent records, links and held
@@ -41,7 +37,7 @@ func (c *Contact) Merge(o *Contact) {
 		}
 	}
 	for _, g := range o.ghostList() {
-		c.AddGhost(identity.Link{AnonymousID: g.anon, UserID: g.user, Time: g.st.time(), MessageID: g.st.id()})
+		c.addGhost(g)
 	}
 	for _, a := range o.aliases {
 		if i, found := slices.BinarySearchFunc(c.aliases, a, compareAliasFacts); !found {
