@@ -32,12 +32,9 @@ func (t *txn) alias(m *event.Message) error {
 		return err
 	} else if ok && ts.Covers(m.Time, m.MessageID) {
 		// A message under a deleted user from before the delete (Rule I7): discarded,
-		// as the delete erases it when it comes last, leaving the same alias ghost.
+		// as the delete erases it when it comes last.
 		t.refuse(m, diag.MessageDeleted, "", "the message happened before its user was deleted (Rule I7)")
-		if err := t.addAliasGhost(a); err != nil {
-			return err
-		}
-		return t.rehome(prev)
+		return nil
 	}
 	cp, err := t.user(prev)
 	if err != nil {

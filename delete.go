@@ -40,7 +40,7 @@ func (t *txn) delete(m *event.Message) error {
 		return err
 	}
 	if c == nil {
-		return t.rehomeAll(append(ghosted, m.UserID))
+		return t.rehomeAll(ghosted)
 	}
 	t.res.ContactID = c.ID()
 	anons := c.AnonymousIDs()
@@ -68,10 +68,10 @@ func (t *txn) delete(m *event.Message) error {
 	t.touch(c)
 	t.changed("deleted")
 	// An alias is a message under its userId: those of the user from before the delete
-	// go too, and the previousIds they joined stand apart again. An alias from an
-	// anonymous ID was a link (Rule I3): it leaves an alias ghost, which claims the ID's
-	// messages of the user's time only where the alias joined (checked when read, since
-	// whether it joined depends on the other aliases and messages, Rule I5).
+	// go too, and the previousIds they joined stand apart again. (An alias from an
+	// anonymous ID leaves no ghost link: whether it joined, or was a conflict that
+	// changed nothing, depends on the other aliases and messages, Rule I5, and a ghost
+	// of a conflict would hide another user's messages; RULES.md, I7.)
 	var prevs []string
 	closure, _, err := t.aliasClosure([]string{m.UserID}, 0)
 	if err != nil {
@@ -81,9 +81,6 @@ func (t *txn) delete(m *event.Message) error {
 		for _, a := range x.EraseAliasesBy(m.UserID, ts.Time, ts.MessageID) {
 			t.touch(x)
 			prevs = append(prevs, a.PreviousID)
-			if err := t.addAliasGhost(a); err != nil {
-				return err
-			}
 		}
 	}
 	var gone []string
@@ -97,9 +94,7 @@ func (t *txn) delete(m *event.Message) error {
 			return err
 		}
 	}
-	// The userId as an anonymous ID too: its earliest message as a user moved, which
-	// decides whether an alias ghost from it joined (see anonymousTo).
-	if err := t.rehomeAll(append(append(append(anons, ghosted...), prevs...), m.UserID)); err != nil {
+	if err := t.rehomeAll(append(append(anons, ghosted...), prevs...)); err != nil {
 		return err
 	}
 	if hasAliases(c) || len(prevs) > 0 {

@@ -358,10 +358,8 @@ func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon 
 		first identity.Link
 	}
 	var reborn []firstLink
-	var aliasGhosts []identity.Link
 	for _, c := range cs {
 		ghosts = c.AppendGhostsOf(ghosts, anon)
-		aliasGhosts = c.AppendAliasGhostsOf(aliasGhosts, anon)
 		if c.UserID() == "" {
 			// The anonymous ID's own contact, when there is one, rather than another
 			// anonymous contact that only holds a message under it (a Regal event it
@@ -409,31 +407,6 @@ func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon 
 			byUser[a.UserID] = c.ID()
 		}
 	}
-	// A ghost of an alias from the anonymous ID claims its messages only if the alias
-	// joined (Rule I5): not when an earlier alias made the ID another user's, nor when
-	// the ID has messages of its own as a userId before it (then both sides may have had
-	// some, a conflict that changed nothing). Read from what is stored now, whatever
-	// arrived first; a message that changes either makes the ID's messages attributed
-	// again (alias, own).
-	for _, g := range aliasGhosts {
-		joined := true
-		for _, c := range aliased {
-			if !c.HasUser(anon) {
-				continue
-			}
-			if ft, fid, ok := c.FirstMessage(anon); ok && msgorder.Compare(ft, fid, g.Time, g.MessageID) < 0 {
-				joined = false
-			}
-			for _, a := range c.Aliases() {
-				if a.PreviousID == anon && a.UserID != g.UserID && msgorder.Compare(a.Time, a.MessageID, g.Time, g.MessageID) < 0 {
-					joined = false
-				}
-			}
-		}
-		if joined {
-			ghosts = append(ghosts, g)
-		}
-	}
 	return links, byUser, home, ghosts, nil
 }
 
@@ -473,48 +446,23 @@ func (t *txn) hasGhost(anon, userID string) (bool, error) {
 	return false, nil
 }
 
-// addAliasGhost keeps a, an alias from an anonymous ID to a deleted user made before the
-// delete, on the ID's own contact, as addGhost keeps a link (Rule I7; see
-// contactcore.Contact.AddAliasGhost).
-func (t *txn) addAliasGhost(a identity.Alias) error {
-	home, err := t.homeOf(a.PreviousID)
-	if err != nil {
-		return err
-	}
-	if home.AddAliasGhost(a) {
-		t.touch(home)
-		t.changed("identity")
-	}
-	return nil
-}
-
-// homeOf returns the anonymous ID's own contact, created (hidden while it shows
-// nothing) when there is none.
-func (t *txn) homeOf(anon string) (*contactcore.Contact, error) {
-	var buf [4]*contactcore.Contact
-	cs, err := t.findTo(buf[:0], identity.AnonymousKey(anon))
-	if err != nil {
-		return nil, err
-	}
-	var home *contactcore.Contact
-	for _, c := range cs {
-		if c.UserID() == "" && (home == nil || (!home.OwnsAnonymousID(anon) && c.OwnsAnonymousID(anon))) {
-			home = c
-		}
-	}
-	if home == nil {
-		home = t.create("", anon)
-	}
-	return home, nil
-}
-
 // addGhost keeps l, a link a deleted user's message made before the delete, on the
 // anonymous ID's own contact, created (hidden: it shows nothing) when there is none
 // (Rule I7, see contactcore.Contact.AddGhost).
 func (t *txn) addGhost(l identity.Link) error {
-	home, err := t.homeOf(l.AnonymousID)
+	var buf [4]*contactcore.Contact
+	cs, err := t.findTo(buf[:0], identity.AnonymousKey(l.AnonymousID))
 	if err != nil {
 		return err
+	}
+	var home *contactcore.Contact
+	for _, c := range cs {
+		if c.UserID() == "" && (home == nil || (!home.OwnsAnonymousID(l.AnonymousID) && c.OwnsAnonymousID(l.AnonymousID))) {
+			home = c
+		}
+	}
+	if home == nil {
+		home = t.create("", l.AnonymousID)
 	}
 	if home.AddGhost(l) {
 		t.touch(home)
@@ -666,7 +614,6 @@ func (t *txn) discardCreated(c *contactcore.Contact) error {
 
 // own applies a message that carries the contact's userId.
 func (t *txn) own(m *event.Message, c *contactcore.Contact) error {
-	firstT, firstID, hadFirst := c.FirstMessage(m.UserID)
 	opts := t.applyOptions()
 	ch := c.ApplyTraits(t.p.traitsOf(m), opts)
 	t.note(c, ch)
@@ -679,25 +626,6 @@ func (t *txn) own(m *event.Message, c *contactcore.Contact) error {
 	}
 	if err := t.record(m, c); err != nil {
 		return err
-	}
-	if ft, fid, ok := c.FirstMessage(m.UserID); ok && (!hadFirst || msgorder.Compare(ft, fid, firstT, firstID) != 0) {
-		// The user's earliest message moved: an alias ghost from the userId as an
-		// anonymous ID may no longer have joined (see anonymousTo), so that ID's
-		// messages are attributed again (Rules I5, I7).
-		var gs [4]identity.Link
-		var buf [4]*contactcore.Contact
-		cs, err := t.findTo(buf[:0], identity.AnonymousKey(m.UserID))
-		if err != nil {
-			return err
-		}
-		for _, x := range cs {
-			if len(x.AppendAliasGhostsOf(gs[:0], m.UserID)) > 0 {
-				if err := t.rehome(m.UserID); err != nil {
-					return err
-				}
-				break
-			}
-		}
 	}
 	if hasAliases(c) {
 		// A message under an aliased userId may be the one that makes an alias a

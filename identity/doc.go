@@ -76,9 +76,8 @@
 //     so that a late link can still hand it to another user. A delete touches only X's
 //     messages: the other userIds an alias joined to the contact keep theirs. X's own
 //     aliases (userId X) from before d go, as X's messages do. The links X's messages
-//     made before d (a joining alias from an anonymous ID among them) go, but still
-//     decide who owns their anonymous IDs' messages from before d ([Facts].Ghosts):
-//     those they give X stay out of sight (RULES.md, I7).
+//     made before d go, but still decide who owns their anonymous IDs' messages from
+//     before d ([Facts].Ghosts): those they give X stay out of sight (RULES.md, I7).
 //
 // Two examples. An alias {previousId old-3, userId u3} that arrives before old-3's
 // identify and track makes, in every order, one contact u3 with old-3's phone and

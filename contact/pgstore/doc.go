@@ -156,7 +156,7 @@
 // Counted by a pgx tracer and on the wire (TestRoundTrips), with the statements
 // prepared; each row is one message, after the ones above it:
 //
-//	identify, new user        8  the known user's three, and the anonymousId's, the new id's and the keys' reads, and the userId as an anonymous ID (an alias ghost, Rule I7)
+//	identify, new user        7  the known user's three, and the anonymousId's, the new id's and the keys' reads
 //	identify, known user      3  BEGIN+messageId, userId+tombstone+event, writes+COMMIT
 //	track, known user         3  the same: the lookup also says whether the contact has the event
 //	page, known user          3
@@ -164,7 +164,7 @@
 //	track, anonymous only     5
 //	alias                    12
 //	duplicate                 2  BEGIN+messageId, COMMIT
-//	delete                   17  with the lookups of ghost links and aliases (Rule I7): the deleted user's key, the anonymous ID's own contact, the alias group
+//	delete                   16  with the lookups of ghost links and aliases (Rule I7): the deleted user's key, the anonymous ID's own contact, the alias group
 //
 // TestRoundTrips logs the counts (.ci/postgres go test -run TestRoundTrips -v .) and
 // fails when one differs from this table.

@@ -19,25 +19,13 @@ import (
 type ghost struct {
 	anon, user string
 	st         stamp // the earliest message of the user that linked anon before the delete
-	// alias says the link was an alias from anon to user (Rule I5), which claims anon's
-	// messages only if it joined: the processor checks that when it reads the ghost.
-	alias bool
 }
 
 func compareGhosts(a, b ghost) int {
 	if c := strings.Compare(a.anon, b.anon); c != 0 {
 		return c
 	}
-	if c := strings.Compare(a.user, b.user); c != 0 {
-		return c
-	}
-	switch {
-	case a.alias == b.alias:
-		return 0
-	case b.alias:
-		return -1
-	}
-	return 1
+	return strings.Compare(a.user, b.user)
 }
 
 // AddGhost keeps l, a link a deleted user's messages made before the delete (see
@@ -45,18 +33,7 @@ func compareGhosts(a, b ghost) int {
 // ghosts of the same anonymous ID and user the earlier stamp stays, whatever order they
 // come in. The slice is never written in place, so clones share it freely.
 func (c *Contact) AddGhost(l identity.Link) bool {
-	return c.addGhost(ghost{anon: l.AnonymousID, user: l.UserID, st: stampOf(l.Time, l.MessageID)})
-}
-
-// AddAliasGhost keeps a an alias from an anonymous ID to a deleted user, made before
-// the delete (Rule I7), as AddGhost keeps a link: it claims the ID's messages only if
-// it joined the ID to the user (Rule I5), which the processor checks when it reads it
-// (AppendAliasGhostsOf).
-func (c *Contact) AddAliasGhost(a identity.Alias) bool {
-	return c.addGhost(ghost{anon: a.PreviousID, user: a.UserID, st: stampOf(a.Time, a.MessageID), alias: true})
-}
-
-func (c *Contact) addGhost(g ghost) bool {
+	g := ghost{anon: l.AnonymousID, user: l.UserID, st: stampOf(l.Time, l.MessageID)}
 	gs := c.ghostList()
 	i, found := slices.BinarySearchFunc(gs, g, compareGhosts)
 	if found {
@@ -86,22 +63,8 @@ func (c *Contact) AppendGhostsOf(dst []identity.Link, anonymousID string) []iden
 	gs := c.ghostList()
 	i, _ := slices.BinarySearchFunc(gs, ghost{anon: anonymousID}, compareGhosts)
 	for ; i < len(gs) && gs[i].anon == anonymousID; i++ {
-		if g := gs[i]; !g.alias {
-			dst = append(dst, identity.Link{AnonymousID: g.anon, UserID: g.user, Time: g.st.time(), MessageID: g.st.id()})
-		}
-	}
-	return dst
-}
-
-// AppendAliasGhostsOf appends the alias ghosts of an anonymous ID the contact keeps (see
-// AddAliasGhost) to dst, as links.
-func (c *Contact) AppendAliasGhostsOf(dst []identity.Link, anonymousID string) []identity.Link {
-	gs := c.ghostList()
-	i, _ := slices.BinarySearchFunc(gs, ghost{anon: anonymousID}, compareGhosts)
-	for ; i < len(gs) && gs[i].anon == anonymousID; i++ {
-		if g := gs[i]; g.alias {
-			dst = append(dst, identity.Link{AnonymousID: g.anon, UserID: g.user, Time: g.st.time(), MessageID: g.st.id()})
-		}
+		g := gs[i]
+		dst = append(dst, identity.Link{AnonymousID: g.anon, UserID: g.user, Time: g.st.time(), MessageID: g.st.id()})
 	}
 	return dst
 }

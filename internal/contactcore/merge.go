@@ -1,6 +1,10 @@
 package contactcore
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/regalkit/regalkit/identity"
+)
 
 // Merge joins o into c, as when two contacts turn out to be one person: every field
 // keeps the write with the larger stamp, phone writes, consent records, links and held
@@ -37,7 +41,7 @@ func (c *Contact) Merge(o *Contact) {
 		}
 	}
 	for _, g := range o.ghostList() {
-		c.addGhost(g)
+		c.AddGhost(identity.Link{AnonymousID: g.anon, UserID: g.user, Time: g.st.time(), MessageID: g.st.id()})
 	}
 	for _, a := range o.aliases {
 		if i, found := slices.BinarySearchFunc(c.aliases, a, compareAliasFacts); !found {

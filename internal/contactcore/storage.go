@@ -133,7 +133,6 @@ type ghostJSON struct {
 	AnonymousID string `json:"anonymousId"`
 	UserID      string `json:"userId"`
 	Stamp       int    `json:"stamp"`
-	Alias       bool   `json:"alias,omitempty"` // an alias from the anonymous ID
 }
 
 // aliasJSON is an alias fact: previousId, userId and the alias message's stamp index.
@@ -267,7 +266,7 @@ func (c *Contact) clocks() *clocksJSON {
 		k.Aliases = append(k.Aliases, aliasJSON{PreviousID: a.prev, UserID: a.user, Stamp: k.stampIndex(a.st)})
 	}
 	for _, g := range c.ghostList() {
-		k.Ghosts = append(k.Ghosts, ghostJSON{AnonymousID: g.anon, UserID: g.user, Stamp: k.stampIndex(g.st), Alias: g.alias})
+		k.Ghosts = append(k.Ghosts, ghostJSON{AnonymousID: g.anon, UserID: g.user, Stamp: k.stampIndex(g.st)})
 	}
 	for _, h := range c.held {
 		hj := heldJSON{AnonymousID: h.AnonymousID, Stamp: k.stampIndex(h.stamp()), Event: h.Event, Deleted: h.Deleted, Record: h.record}
@@ -427,7 +426,7 @@ func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
 		if gj.AnonymousID == "" || gj.UserID == "" {
 			return fmt.Errorf("contact: reading an export: a ghost link without its anonymousId or userId: %w", errClock)
 		}
-		c.addGhost(ghost{anon: gj.AnonymousID, user: gj.UserID, st: st, alias: gj.Alias})
+		c.AddGhost(identity.Link{AnonymousID: gj.AnonymousID, UserID: gj.UserID, Time: st.time(), MessageID: st.id()})
 	}
 	for _, hj := range k.Held {
 		st, err := k.stamp(hj.Stamp)
