@@ -338,10 +338,9 @@ func (t *txn) pooledAnonymous(anon string) (links []identity.Link, byUser map[st
 // anonymousTo returns the links of an anonymous ID, appended to links, the contact of
 // each linked userId, added to byUser (made when nil and needed), the anonymous ID's
 // own contact, if it has one, and the ghost links its contacts keep (Rule I7; nil for
-// none). An alias that made the anonymous ID a former External ID of a contact links
-// it too, to itself, at the alias's time (Rules I3, I5).
+// none). An alias that joined the anonymous ID to a contact links it too, to the
+// userId the alias names, at the alias's time (Rules I3, I5).
 func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon string) ([]identity.Link, map[string]string, *contactcore.Contact, []identity.Link, error) {
-	var home *contactcore.Contact
 	var ghosts []identity.Link
 	var buf [4]*contactcore.Contact
 	cs, err := t.findTo(buf[:0], identity.AnonymousKey(anon))
@@ -361,14 +360,7 @@ func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon 
 	for _, c := range cs {
 		ghosts = c.AppendGhostsOf(ghosts, anon)
 		if c.UserID() == "" {
-			// The anonymous ID's own contact, when there is one, rather than another
-			// anonymous contact that only holds a message under it (a Regal event it
-			// matched by phone, Rule R5): messages moved home go where the Guard and
-			// the next message look (Rules G1, I2), whatever order the store lists them.
-			if home == nil || (!home.OwnsAnonymousID(anon) && c.OwnsAnonymousID(anon)) {
-				home = c
-			}
-			continue
+			continue // the anonymous ID's own contact is chosen by homeAmong
 		}
 		n := len(links)
 		links = c.AppendLinksOf(links, anon)
@@ -387,6 +379,7 @@ func (t *txn) anonymousTo(links []identity.Link, byUser map[string]string, anon 
 			links[r.i] = r.first
 		}
 	}
+	home := homeAmong(cs, anon)
 	aliased, err := t.findTo(buf[:0], identity.UserKey(anon))
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -455,12 +448,7 @@ func (t *txn) addGhost(l identity.Link) error {
 	if err != nil {
 		return err
 	}
-	var home *contactcore.Contact
-	for _, c := range cs {
-		if c.UserID() == "" && (home == nil || (!home.OwnsAnonymousID(l.AnonymousID) && c.OwnsAnonymousID(l.AnonymousID))) {
-			home = c
-		}
-	}
+	home := homeAmong(cs, l.AnonymousID)
 	if home == nil {
 		home = t.create("", l.AnonymousID)
 	}
@@ -469,6 +457,21 @@ func (t *txn) addGhost(l identity.Link) error {
 		t.changed("identity")
 	}
 	return nil
+}
+
+// homeAmong returns, among the contacts an anonymous ID finds, the ID's own contact:
+// the anonymous one that owns the ID rather than another anonymous contact that only
+// holds a message under it (a Regal event it matched by phone, Rule R5), so that
+// messages moved home go where the Guard and the next message look (Rules G1, I2),
+// whatever order the store lists them; nil for none.
+func homeAmong(cs []*contactcore.Contact, anon string) *contactcore.Contact {
+	var home *contactcore.Contact
+	for _, c := range cs {
+		if c.UserID() == "" && (home == nil || (!home.OwnsAnonymousID(anon) && c.OwnsAnonymousID(anon))) {
+			home = c
+		}
+	}
+	return home
 }
 
 // apply handles every kind but delete.
