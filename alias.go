@@ -34,7 +34,16 @@ func (t *txn) alias(m *event.Message) error {
 		// A message under a deleted user from before the delete (Rule I7): discarded,
 		// as the delete erases it when it comes last.
 		t.refuse(m, diag.MessageDeleted, "", "the message happened before its user was deleted (Rule I7)")
-		return nil
+		if m.AnonymousID == "" {
+			return nil
+		}
+		// The link the alias made (see aliasLink) is gone with it, but it still claims
+		// the anonymous ID's messages of the user's time before the delete, as it does
+		// when the delete comes last (Rule I7).
+		if err := t.addGhost(identity.Link{AnonymousID: m.AnonymousID, UserID: user, Time: m.Time, MessageID: m.MessageID}); err != nil {
+			return err
+		}
+		return t.rehome(m.AnonymousID)
 	}
 	cp, err := t.user(prev)
 	if err != nil {
@@ -70,7 +79,53 @@ func (t *txn) alias(m *event.Message) error {
 		t.res.ContactID = c.ID()
 	}
 	// previousId may be an anonymous ID: the alias is then a link (Rule I3).
-	return t.rehome(prev)
+	if err := t.rehome(prev); err != nil {
+		return err
+	}
+	return t.aliasLink(m)
+}
+
+// aliasLink makes the link of an alias message that carries an anonymousId, as every
+// message carrying a userId and an anonymousId does (Rule I3). analytics.js sends its
+// anonymousId with every alias, previousId too when the visitor was anonymous: the
+// alias fact already puts that ID's messages on the user's contact, and the link is
+// what a delete of the user keeps, as a ghost link, to keep the visitor's history from
+// before the delete out of sight (Rule I7), as it does for a login's link. The link
+// does not depend on what the aliases decide (a conflicting alias links too), so that
+// it is a function of the message alone, in every arrival order.
+func (t *txn) aliasLink(m *event.Message) (err error) {
+	if m.AnonymousID == "" {
+		return nil
+	}
+	f, err := t.facts(m)
+	if err != nil {
+		return err
+	}
+	d := identity.Decide(f)
+	var c *contactcore.Contact
+	if d.Action == identity.Attach {
+		if c, err = t.get(d.Contact); err != nil {
+			return err
+		}
+	} else {
+		c = t.create(d.UserID, "") // the alias made the user's contact: not expected
+	}
+	// A link made after a delete of the user counts as apply's does (see rebirth).
+	ts, reborn, err := t.tx.Tombstone(m.UserID)
+	if err != nil {
+		return err
+	}
+	if reborn {
+		if err := t.rebirth(c, m.UserID, ts); err != nil {
+			return err
+		}
+		defer func() {
+			if err == nil {
+				err = t.rebirth(c, m.UserID, ts)
+			}
+		}()
+	}
+	return t.link(m, c, d)
 }
 
 // hasAliases reports whether a contact knows any alias fact, so that a message applied

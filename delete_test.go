@@ -35,6 +35,9 @@ func TestDelete_RuleI7_AnonymousHistoryGoes(t *testing.T) {
 	other := `{"type":"identify","messageId":"m6","userId":"u1","anonymousId":"a1","timestamp":"2024-03-01T12:06:00Z"}`
 	del2 := `{"type":"delete","messageId":"m8","userId":"u3","timestamp":"2024-03-01T12:10:00Z"}`
 	aliasAnon := `{"type":"alias","messageId":"m2","previousId":"a1","userId":"u3","timestamp":"2024-03-01T12:01:30Z"}`
+	// analytics.js's alias(userId) carries the visitor's anonymousId too (Rule I3).
+	aliasJS := `{"type":"alias","messageId":"m2","previousId":"a1","anonymousId":"a1","userId":"u3","timestamp":"2024-03-01T12:01:30Z"}`
+	aliasJSFromUser := `{"type":"alias","messageId":"m23","previousId":"p1","anonymousId":"a1","userId":"u3","timestamp":"2024-03-01T12:02:30Z"}`
 	ownU3 := `{"type":"track","messageId":"m20","userId":"u3","event":"Signed","timestamp":"2024-03-01T12:03:30Z"}`
 	aliasUser := `{"type":"alias","messageId":"m22","previousId":"p1","userId":"u3","timestamp":"2024-03-01T12:02:30Z"}`
 	ownP1 := `{"type":"track","messageId":"m21","userId":"p1","event":"Viewed","timestamp":"2024-03-01T12:01:00Z"}`
@@ -58,10 +61,33 @@ func TestDelete_RuleI7_AnonymousHistoryGoes(t *testing.T) {
 			assert.NotContains(t, got[0], "Ann")
 		}},
 		{"a later delete takes what came between", []string{link, after, del, later, del2}, none},
-		// analytics.js's alias(userId) sends the anonymousId as previousId: the alias is
-		// a message under u3, erased with u3's others, so no contact of u3's remains.
-		// The anonymous ID's history is left to its own contact: what RULES.md, I7 says
-		// is not done yet (an alias leaves no ghost link).
+		// analytics.js's alias(userId): previousId and anonymousId are the visitor's
+		// ID. The alias is a message under u3 that links the ID (I3): erased with u3's
+		// others, its link still claims the visitor's history before the delete. A
+		// first version left the lead's email, phone and opt-in on the ID's contact.
+		{"analytics.js alias", []string{before, aliasJS, after, del}, none},
+		{"analytics.js alias, then the user's own messages", []string{before, aliasJS, ownU3, del}, none},
+		{"analytics.js alias, and what came after the delete", []string{before, aliasJS, after, del, later}, anonymousOnly("m7")},
+		{"analytics.js alias, and a user who links the ID later gets none of it", []string{before, aliasJS, after, del, other}, func(t *testing.T, got []string) {
+			require.Len(t, got, 1)
+			assert.Contains(t, got[0], `"userId":"u1"`)
+			for _, s := range []string{"Ann", "ann@", "2399", "Home"} {
+				assert.NotContains(t, got[0], s)
+			}
+		}},
+		{"analytics.js alias of an identified visitor", []string{before, ownP1, aliasJSFromUser, after, del}, func(t *testing.T, got []string) {
+			// p1 keeps its own message (it was never u3's); the visitor's anonymous
+			// history went to u3 through the alias's link, and goes with u3.
+			require.Len(t, got, 1)
+			assert.Contains(t, got[0], `"userId":"p1"`)
+			assert.Contains(t, got[0], `"messageId":"m21"`)
+			for _, s := range []string{"u3", "Ann", "ann@", "2399", "Home"} {
+				assert.NotContains(t, got[0], s)
+			}
+		}},
+		// A server-side alias names the anonymous ID only as previousId: it leaves no
+		// link, so the ID's history is left to its own contact, what RULES.md, I7 says
+		// is not done yet.
 		{"alias from the anonymous ID", []string{before, aliasAnon, after, del}, anonymousOnly("m1")},
 		{"alias from the anonymous ID, then the user's own messages", []string{before, aliasAnon, ownU3, del}, anonymousOnly("m1")},
 		{"alias from the anonymous ID, and what came after the delete", []string{aliasAnon, after, del, later}, anonymousOnly("m7")},

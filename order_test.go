@@ -52,7 +52,16 @@ func genPayload(t *rapid.T, i int) string {
 	case "alias":
 		// previousId: an anonymous ID or a userId, the alias's own userId included.
 		add("userId", `"`+rapid.SampledFrom(users).Draw(t, "alias user")+`"`)
-		add("previousId", `"`+rapid.SampledFrom(append(slices.Clone(users), anons...)).Draw(t, "alias previous")+`"`)
+		prev := rapid.SampledFrom(append(slices.Clone(users), anons...)).Draw(t, "alias previous")
+		add("previousId", `"`+prev+`"`)
+		// analytics.js sends its anonymousId with an alias too, which links it (Rule
+		// I3): the previousId when the visitor was anonymous, any ID otherwise.
+		switch rapid.IntRange(0, 2).Draw(t, "alias anonymousId") {
+		case 1:
+			add("anonymousId", `"`+prev+`"`)
+		case 2:
+			add("anonymousId", `"`+rapid.SampledFrom(anons).Draw(t, "alias anon")+`"`)
+		}
 		return "{" + strings.Join(fields, ",") + "}"
 	case "delete":
 		add("userId", `"`+rapid.SampledFrom(users).Draw(t, "deleted user")+`"`)

@@ -555,34 +555,45 @@ func (t *txn) apply(m *event.Message) (err error) {
 	if d.Held {
 		return t.hold(m, c)
 	}
-	if d.Links() {
-		if d.Shared {
-			t.refuse(m, diag.IdentityConflict, "anonymousId",
-				"the anonymousId is already linked to another userId; messages with only it go to the user linked most recently before them (Rule I4)")
-		}
-		if counted, first := c.LinkAsChange(d.Link.UserID, d.Link.AnonymousID, d.Link.Time, d.Link.MessageID); counted || first {
-			t.touch(c)
-			t.changed("identity")
-			moves := counted && first // always both, but on a contact reborn after a delete
-			if !moves {
-				// Reborn (Rule I7): its link counts from its latest sending when the
-				// user linked the ID before the delete too (a ghost of that link
-				// exists), else from its earliest (see anonymousTo). Only a change of
-				// that stamp can move the ID's messages.
-				ghost, err := t.hasGhost(d.Link.AnonymousID, d.Link.UserID)
-				if err != nil {
-					return err
-				}
-				moves = (ghost && counted) || (!ghost && first)
-			}
-			if moves {
-				if err := t.rehome(d.Link.AnonymousID); err != nil {
-					return err
-				}
-			}
-		}
+	if err := t.link(m, c, d); err != nil {
+		return err
 	}
 	return t.own(m, c)
+}
+
+// link makes the link of a message that carries a userId and an anonymousId (Rule I3)
+// on c, the userId's contact, and moves the anonymous ID's messages the link now
+// claims (Rule I4); a decision without a link changes nothing.
+func (t *txn) link(m *event.Message, c *contactcore.Contact, d identity.Decision) error {
+	if !d.Links() {
+		return nil
+	}
+	if d.Shared {
+		t.refuse(m, diag.IdentityConflict, "anonymousId",
+			"the anonymousId is already linked to another userId; messages with only it go to the user linked most recently before them (Rule I4)")
+	}
+	counted, first := c.LinkAsChange(d.Link.UserID, d.Link.AnonymousID, d.Link.Time, d.Link.MessageID)
+	if !counted && !first {
+		return nil
+	}
+	t.touch(c)
+	t.changed("identity")
+	moves := counted && first // always both, but on a contact reborn after a delete
+	if !moves {
+		// Reborn (Rule I7): its link counts from its latest sending when the user
+		// linked the ID before the delete too (a ghost of that link exists), else from
+		// its earliest (see anonymousTo). Only a change of that stamp can move the
+		// ID's messages.
+		ghost, err := t.hasGhost(d.Link.AnonymousID, d.Link.UserID)
+		if err != nil {
+			return err
+		}
+		moves = (ghost && counted) || (!ghost && first)
+	}
+	if !moves {
+		return nil
+	}
+	return t.rehome(d.Link.AnonymousID)
 }
 
 // rebirth makes a contact of a deleted user count from the delete (Rule I7, see
