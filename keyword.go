@@ -149,6 +149,29 @@ func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, erro
 	return out, nil
 }
 
+// untoldReply applies ReceiveSMS's rule for a text given neither a time nor a messageId
+// to a keyword reply reported as Regal's sms.received event (Rule G8): m came with
+// neither, and its messageId, derived from its content (Rule E2), would make a person's
+// second STOP after a START a duplicate of the first, dropped. So such a reply is a new
+// message at each delivery (its messageId derived from its content and the clock, now)
+// and a START among them is refused, with the diagnostic returned and refused true, lest
+// a redelivery undo a later STOP. Any other message is left as it is.
+func (p *Processor) untoldReply(m *event.Message, now time.Time) (d diag.Diagnostic, refused bool) {
+	if m.Kind != event.Track || m.Event != EventSMSReceived || !regalio.IsRegal(m) {
+		return diag.Diagnostic{}, false
+	}
+	switch optin.ClassifyKeyword(objectText(m.Properties, "content"), p.opts.Keywords) {
+	case optin.NoKeyword:
+		return diag.Diagnostic{}, false
+	case optin.OptInKeyword:
+		return diag.Diagnostic{MessageID: m.MessageID, Code: diag.MessageInvalid, Field: "messageId",
+			Message: "regalkit: a START reply given neither a time nor a messageId cannot be told from a redelivery of an earlier one; refused, so that it cannot undo a later STOP (Rules E2, G8): send the event's eventId"}, true
+	}
+	sum := sha256.Sum256([]byte(m.MessageID + "\x00" + now.UTC().Format(time.RFC3339Nano)))
+	m.MessageID = event.DerivedIDPrefix + hex.EncodeToString(sum[:16])
+	return diag.Diagnostic{}, false
+}
+
 // receive is process for an inbound text (ReceiveSMS).
 func (t *txn) receive(sms optin.InboundSMS) error {
 	if first, err := t.claim(sms.MessageID); err != nil || !first {

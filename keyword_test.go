@@ -381,6 +381,59 @@ func TestReceiveSMS_withoutTimeOrID_RuleE2(t *testing.T) {
 	}
 }
 
+// TestRegalReply_withoutTimeOrID_RuleG8: a keyword reply reported as Regal's
+// sms.received with neither an id nor a time follows ReceiveSMS's rule (above), through
+// RegalSink and through Segment alike. A review found that the messageId derived from
+// its content (Rule E2) made a person's second STOP, after a START, a duplicate of the
+// first: dropped, so the START decided and the Guard allowed texting.
+func TestRegalReply_withoutTimeOrID_RuleG8(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2024, 3, 5, 15, 0, 0, 0, time.UTC)
+	viaSink := func(p *regalkit.Processor, body string) regalkit.Result {
+		e, err := regalio.DecodeEvent([]byte(`{"name":"sms.received","properties":{"content":"` + body + `","contact_phone":"` + nyPhone + `"}}`))
+		require.NoError(t, err)
+		out, err := p.RegalSink()(ctx, []event.Message{e.Message()})
+		require.NoError(t, err)
+		return regalkit.Result{MessageID: out[0].MessageID, Duplicate: out[0].Duplicate, Diagnostics: out[0].Diagnostics}
+	}
+	viaSegment := func(p *regalkit.Processor, body string) regalkit.Result {
+		res, err := p.ProcessBytes(ctx, []byte(`{"type":"track","event":"sms.received","eventSource":"Regal Voice","anonymousId":"regal-contact:`+nyPhone+`","properties":{"content":"`+body+`","contact_phone":"`+nyPhone+`"}}`))
+		require.NoError(t, err)
+		return res[0]
+	}
+	for name, deliver := range map[string]func(*regalkit.Processor, string) regalkit.Result{"RegalSink": viaSink, "Segment": viaSegment} {
+		for _, bodies := range [][]string{{"STOP", "START", "STOP"}, {"START", "STOP", "START"}, {"STOP", "STOP"}} {
+			clock := time.Date(2024, 3, 2, 12, 0, 0, 0, time.UTC)
+			p := regalkit.New(memstore.New(), &regalkit.Options{Now: func() time.Time { return clock }})
+			_, err := p.ReceiveSMS(ctx, regalkit.InboundSMS{From: nyPhone, Body: "START", Time: clock.Add(-time.Hour), MessageID: "SMstart"})
+			require.NoError(t, err)
+			for _, body := range bodies {
+				res := deliver(p, body)
+				assert.False(t, res.Duplicate, "%s %v: %s is a new message", name, bodies, body)
+				if body == "START" {
+					require.Len(t, res.Diagnostics, 1, "%s %v", name, bodies)
+					assert.Equal(t, diag.MessageInvalid, res.Diagnostics[0].Code)
+				}
+				clock = clock.Add(time.Hour)
+			}
+			d, err := p.Guard(nil).Check(ctx, nyPhone, optin.SMS, at)
+			require.NoError(t, err)
+			assert.Equal(t, diag.GuardOptedOut, d.Reason, "%s %v", name, bodies)
+		}
+	}
+	// With an id, or a time, a redelivery is still one message (Rule E2).
+	p := regalkit.New(memstore.New(), &regalkit.Options{Now: func() time.Time { return at }})
+	for _, msg := range []string{regalSMS("e1", nyPhone, "STOP", "2024-03-01T12:00:00Z"),
+		`{"type":"track","event":"sms.received","eventSource":"Regal Voice","anonymousId":"regal-contact:` + nyPhone + `","timestamp":"2024-03-01T12:00:00Z","properties":{"content":"STOP","contact_phone":"` + nyPhone + `"}}`} {
+		for i := range 2 {
+			res, err := p.ProcessBytes(ctx, []byte(msg))
+			require.NoError(t, err)
+			assert.Empty(t, res[0].Diagnostics)
+			assert.Equal(t, i == 1, res[0].Duplicate, "delivery %d of %s", i+1, msg)
+		}
+	}
+}
+
 // TestKeyword_longStart_RuleG6: a START padded past the 1,600 bytes a record's text
 // keeps (blanks before it) is still a START: its record keeps the normalized word, and
 // re-subscribes as a START does, with no IP.

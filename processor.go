@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,6 +113,9 @@ const (
 // batch workers save a copy of every message by passing their own.
 func (p *Processor) process(ctx context.Context, m *event.Message, src source) (Result, error) {
 	res := Result{MessageID: m.MessageID}
+	// See untoldReply. regalio's messages come with the ID derived already.
+	untold := m.Time.IsZero() && (m.MessageID == "" ||
+		strings.HasPrefix(m.MessageID, event.DerivedIDPrefix) && m.MessageID == event.DeriveMessageID(m))
 	if m.MessageID == "" {
 		m.MessageID = event.DeriveMessageID(m)
 		res.MessageID = m.MessageID
@@ -145,6 +149,13 @@ func (p *Processor) process(ctx context.Context, m *event.Message, src source) (
 	now, err := p.opts.now()
 	if err != nil {
 		return res, err
+	}
+	if untold {
+		if d, refused := p.untoldReply(m, now); refused {
+			res.Diagnostics = append(withMessageID(decoded, m.MessageID), d)
+			return res, nil
+		}
+		res.MessageID = m.MessageID
 	}
 	if m.Time.IsZero() {
 		m.Time = now // Rule D5: the processor's clock, last.
