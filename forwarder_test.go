@@ -212,9 +212,15 @@ func (f *fakeRegal) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-func (f *fakeRegal) client() *regalio.Client {
+func (f *fakeRegal) client() *regalio.Client { return f.clientTimingOut(150 * time.Millisecond) }
+
+// clientTimingOut is client with another AttemptTimeout: a test that counts what the
+// fake recorded against what was delivered needs one no slow run can reach, or an
+// attempt cut off after the fake recorded it is sent again (under -race on a loaded
+// machine, a 100 ms answer took longer than 150 ms).
+func (f *fakeRegal) clientTimingOut(d time.Duration) *regalio.Client {
 	return regalio.NewClient("key", &regalio.ClientOptions{
-		BaseURL: f.srv.URL, HTTPClient: &http.Client{Transport: f}, Rate: rate.Inf, MaxAttempts: 3, AttemptTimeout: 150 * time.Millisecond,
+		BaseURL: f.srv.URL, HTTPClient: &http.Client{Transport: f}, Rate: rate.Inf, MaxAttempts: 3, AttemptTimeout: d,
 		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxRetryAfter: 10 * time.Millisecond,
 	})
 }
@@ -526,7 +532,7 @@ func TestForwarder_StopDrainsInFlightSends(t *testing.T) {
 	store := memstore.New()
 	p := regalkit.New(store, &regalkit.Options{Outbox: true})
 	workload(t, p, 4, 3, func(int) bool { return false })
-	fw, err := regalkit.NewForwarder(store, regal.client(), fastForwarding(5*time.Second))
+	fw, err := regalkit.NewForwarder(store, regal.clientTimingOut(time.Minute), fastForwarding(5*time.Second))
 	require.NoError(t, err)
 	fw.Start()
 	<-regal.arrived
