@@ -634,7 +634,7 @@ func (t *txn) own(m *event.Message, c *contactcore.Contact) error {
 	// Written back even when no value changed: the stamps moved, and a later, older
 	// message must lose to them (Rule T4).
 	t.touch(c)
-	if recs := t.consentOf(m); len(recs) > 0 && c.AddConsentAs(m.UserID, recs...) > 0 {
+	if recs := t.consentOf(m); len(recs) > 0 && c.AddConsentAs(m.UserID, t.bind(recs, &ch, m)...) > 0 {
 		t.touch(c)
 		t.changed("consent")
 	}
@@ -728,6 +728,14 @@ func (t *txn) consentOf(m *event.Message) []optin.Record {
 	}
 	recs, diags := t.p.events.Records(m.Event, optin.Message{ID: m.MessageID, Time: m.Time, IP: m.Context.IP, ProcessedAt: t.now})
 	t.res.Diagnostics = append(t.res.Diagnostics, withMessageID(diags, m.MessageID)...)
+	return recs
+}
+
+// bind binds the records of an opt-in or opt-out event to the phone and email its
+// message's traits set, ch (Rule C5, see contactcore.Changes.BindConsent), and returns
+// them.
+func (t *txn) bind(recs []optin.Record, ch *contactcore.Changes, m *event.Message) []optin.Record {
+	t.res.Diagnostics = append(t.res.Diagnostics, ch.BindConsent(recs, m.MessageID, "event")...)
 	return recs
 }
 

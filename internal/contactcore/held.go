@@ -65,13 +65,15 @@ func compareHeld(a, b Held) int {
 }
 
 // NewHeld makes the held form of an anonymous-only message: its traits (an identify's,
-// Rule T3) and the consent records given (an opt-in event's, Rule C8), applied to an
-// empty contact, and whether it recorded an event. The Changes report the diagnostics
-// of its traits.
+// Rule T3) and the consent records given (an opt-in event's, Rule C8, bound to the
+// phone and email of those traits, see Changes.BindConsent), applied to an empty
+// contact, and whether it recorded an event. The Changes report the diagnostics of its
+// traits and of the binding.
 func NewHeld(m *event.Message, consent []optin.Record, recordedEvent bool, opts *ApplyOptions) (Held, Changes) {
 	h := Held{AnonymousID: m.AnonymousID, MessageID: m.MessageID, Time: m.Time.UTC(), Event: recordedEvent}
 	var s state
 	ch := s.applyTraits(m, opts)
+	ch.Diagnostics = append(ch.Diagnostics, ch.BindConsent(consent, m.MessageID, "event")...)
 	s.consent.Add(consent...)
 	if !s.isEmpty() {
 		h.effect = &s

@@ -73,6 +73,11 @@ type Changes struct {
 	Fields []string
 	// Diagnostics lists every field refused, each with its code (RULES.md, X).
 	Diagnostics []diag.Diagnostic
+	// Phone and Email are the E.164 phone and the email the message's traits set (Rule
+	// C5: the phone and email "in the same message"), empty for none; PhoneRefused
+	// says that it sent phones and every one was refused. See BindConsent.
+	Phone, Email string
+	PhoneRefused bool
 }
 
 // Changed reports whether any field changed.
@@ -363,6 +368,7 @@ func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Ch
 	}
 
 	count := 0
+	var seen, seenContext stdField // the single-valued standard traits applied so far
 	apply := func(mb event.Member, f stdField, known bool, prefix string, fromContext bool) {
 		path := fieldPath{base: prefix, key: mb.Key}
 		if len(mb.Key) > MaxTraitKey && utf8.RuneCountInString(mb.Key) > MaxTraitKey {
@@ -387,6 +393,19 @@ func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Ch
 			a.refuse(diag.TraitLimit, path, "more than 300 traits in one message")
 			return
 		}
+		if f&singleValued != 0 {
+			objSeen, obj := &seen, m.Traits
+			if fromContext {
+				objSeen, obj = &seenContext, m.Context.Traits
+			}
+			if *objSeen&f != 0 && !sameValueAsFirst(obj, f, mb) {
+				// Rule T1 reads first_name and FirstName as one trait: two values of it in
+				// one message carry one stamp, and the register keeps the greater
+				// (Rule T4's tie), whatever their order. The other is reported.
+				a.refuse(diag.TraitInvalid, path, "the message gives this standard trait twice, under keys Rule T1 reads as one, with different values: only one is kept (the greater, whatever their order)")
+			}
+			*objSeen |= f
+		}
 		a.applyTrait(f, mb.Key, mb.Value, path, named)
 	}
 	for i, mb := range m.Traits {
@@ -405,7 +424,57 @@ func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Ch
 	for _, d := range a.optIns {
 		a.optInField(d.raw, d.path)
 	}
+	a.ch.Phone, a.ch.Email, a.ch.PhoneRefused = a.msgPhone, a.msgEmail, a.phoneRefused
 	return a.ch
+}
+
+// singleValued are the standard traits that hold one value: two keys of a message that
+// name one of them (Rule T1) leave one value.
+const singleValued = stdField(1)<<numFields - 1 | fName | fPhone
+
+// sameValueAsFirst reports whether mb's value is the JSON text of the first member of
+// obj that names the standard trait f (Rule T1).
+func sameValueAsFirst(obj event.Object, f stdField, mb event.Member) bool {
+	var buf [64]byte
+	for _, o := range obj {
+		if standardField(normalizeKey(buf[:0], o.Key)) == f {
+			return string(o.Value) == string(mb.Value)
+		}
+	}
+	return false
+}
+
+// BindConsent binds the consent records of a message's opt-in or opt-out event (Rule
+// C8), which name no phone or email of their own, to the phone and email the same
+// message's traits set (Rule C5), as its optIn trait's are: ch is what applying those
+// traits (context.traits, Options.ApplyContextTraits) reported. Records with an address
+// are left as they are. When the message sent phones and every one was refused, an
+// SMS or voice opt-in applies to no phone and is refused, and an opt-out binds as one
+// naming no phone does: the diagnostics say so.
+func (ch *Changes) BindConsent(recs []optin.Record, messageID, field string) []diag.Diagnostic {
+	var diags []diag.Diagnostic
+	for i := range recs {
+		r := &recs[i]
+		if r.Address != "" {
+			continue
+		}
+		switch r.Channel {
+		case optin.SMS, optin.Voice:
+			switch {
+			case ch.Phone != "":
+				r.Address = ch.Phone
+			case ch.PhoneRefused && r.Subscribed && r.Refused == "":
+				r.Refused = diag.OptinInvalid
+				diags = append(diags, diag.Diagnostic{MessageID: messageID, Code: diag.OptinInvalid, Field: field,
+					Message: "an opt-in in a message whose phone was refused applies to no phone (Rule C5)"})
+			}
+		case optin.Email:
+			if ch.Email != "" {
+				r.Address = ch.Email
+			}
+		}
+	}
+	return diags
 }
 
 // entryPhone returns the phone a message without a phone trait sent in its phones

@@ -295,10 +295,19 @@ func (a *applier) emailsField(raw []byte, path fieldPath) {
 			var buf [32]byte
 			switch string(normalizeKey(buf[:0], sub)) {
 			case "isprimary":
-				en.primary, _ = lenientBool(v2)
+				on, ok := lenientBool(v2)
+				if !ok {
+					a.refuse(diag.TraitInvalid, field.dot(sub), "isPrimary must be true or false")
+				}
+				en.primary = on
 			case "emailoptin":
 				optIn = v2
 			case "label":
+				// A contact keeps one email (Rule T7), without a label: a label is not
+				// kept, and said so, a string or not.
+				if jsonvalue.KindOf(v2) != jsonvalue.KindNull {
+					a.refuse(diag.TraitInvalid, field.dot(sub), "an email's label is not kept: a contact keeps one email, without a label (Rule T7)")
+				}
 			default:
 				a.refuse(diag.TraitInvalid, field.dot(sub), "an emails entry holds only label, isPrimary and emailOptIn")
 			}
@@ -322,6 +331,11 @@ func (a *applier) emailsField(raw []byte, path fieldPath) {
 	for i, en := range entries {
 		if i == chosen {
 			a.changed("email", a.c.fields[fieldEmail].set(en.email, a.st))
+			if a.msgEmail == "" {
+				// The message's email when it has no email trait: its optIn's email
+				// records are for it (the email form of Rule C5).
+				a.msgEmail = en.email
+			}
 		} else {
 			a.refuse(diag.TraitInvalid, en.field, "only the primary email is kept; mark one isPrimary")
 		}

@@ -1,0 +1,109 @@
+package regalkit_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/optin"
+)
+
+// TestConsentEvent_bindsToTheMessagesPhone_RuleC5: an opt-in or opt-out event (Rule
+// C8) whose context.traits carry a phone, applied as traits (ApplyContextTraits),
+// binds to that phone, as the same consent sent in an optIn trait does: the phone "in
+// the same message" (C5). A review found both bound to the phone primary at the
+// message's time: a Stop for one number opted out another, and the Guard allowed
+// texting the number that said Stop. Anonymous-only messages (held, Rule I4) bind the
+// same way, and an opt-in in a message whose phone was refused applies to no phone.
+func TestConsentEvent_bindsToTheMessagesPhone_RuleC5(t *testing.T) {
+	opts := func() *regalkit.Options {
+		return &regalkit.Options{ApplyContextTraits: true,
+			OptInEvents:  map[string][]optin.Channel{"SMS Opt In": {optin.SMS}},
+			OptOutEvents: map[string][]optin.Channel{"Stop": {optin.SMS}}}
+	}
+	const primary, other = "+19545552399", "+19175554444"
+	at := rfc("2024-03-02T15:00:00Z")
+	base := `{"type":"identify","messageId":"m1","userId":"u1","timestamp":"2024-03-01T11:00:00Z","context":{"ip":"8.8.8.8"},"traits":{"phones":{"` + primary + `":{"isPrimary":true},"` + other + `":{"smsOptIn":{"subscribed":true,"timestamp":"2024-03-01T11:00:00Z"}}}}}`
+	baseIn := `{"type":"identify","messageId":"m1","userId":"u1","timestamp":"2024-03-01T11:00:00Z","traits":{"phones":{"` + primary + `":{"isPrimary":true}}}}`
+	stop := `{"type":"track","event":"Stop","messageId":"m2","userId":"u1","timestamp":"2024-03-01T12:00:00Z","context":{"traits":{"phone":"` + other + `"}}}`
+	optIn := `{"type":"track","event":"SMS Opt In","messageId":"m2","userId":"u1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8","traits":{"phone":"` + other + `"}}}`
+	t.Run("opt-out", func(t *testing.T) {
+		guardInOrders(t, opts(), []string{base, stop}, [][]int{{0, 1}, {1, 0}}, other, optin.SMS, at, diag.GuardOptedOut, "the Stop's own phone")
+		guardInOrders(t, opts(), []string{base, stop}, [][]int{{0, 1}, {1, 0}}, primary, optin.SMS, at, diag.GuardNotSubscribed, "the primary phone, never opted in or out")
+	})
+	t.Run("opt-in", func(t *testing.T) {
+		guardInOrders(t, opts(), []string{baseIn, optIn}, [][]int{{0, 1}, {1, 0}}, other, optin.SMS, at, "", "the opt-in's own phone")
+		guardInOrders(t, opts(), []string{baseIn, optIn}, [][]int{{0, 1}, {1, 0}}, primary, optin.SMS, at, diag.GuardNotSubscribed, "the primary phone, which never opted in")
+	})
+	t.Run("held, then linked", func(t *testing.T) {
+		anon := `{"type":"track","event":"SMS Opt In","messageId":"m2","anonymousId":"a1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8","traits":{"phone":"` + other + `"}}}`
+		link := `{"type":"identify","messageId":"m3","userId":"u1","anonymousId":"a1","timestamp":"2024-03-01T12:30:00Z"}`
+		guardInOrders(t, opts(), []string{baseIn, anon, link}, [][]int{{0, 1, 2}, {2, 1, 0}, {1, 2, 0}}, other, optin.SMS, at, "", "the held opt-in's own phone")
+		guardInOrders(t, opts(), []string{baseIn, anon, link}, [][]int{{0, 1, 2}, {2, 1, 0}, {1, 2, 0}}, primary, optin.SMS, at, diag.GuardNotSubscribed, "the primary phone")
+	})
+	t.Run("a refused phone", func(t *testing.T) {
+		f := newFixture(t, opts())
+		f.one(baseIn)
+		res := f.one(`{"type":"track","event":"SMS Opt In","messageId":"m2","userId":"u1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8","traits":{"phone":"+11115555555"}}}`)
+		codes := map[diag.Code]bool{}
+		for _, d := range res.Diagnostics {
+			codes[d.Code] = true
+		}
+		assert.True(t, codes[diag.PhoneInvalid] && codes[diag.OptinInvalid], "%v", res.Diagnostics)
+		assert.Equal(t, diag.GuardNotSubscribed, f.guardReason(primary, optin.SMS, at), "the opt-in was given for a refused number, not the primary")
+	})
+}
+
+// TestEmails_bindsAndReports_RuleT7: an email opt-in sent beside Regal's emails object
+// (no email trait) is for that object's primary email, as with an email trait: a
+// review found it bound to whatever email the contact had later. And an emails
+// entry's isPrimary that is no boolean, or a label (which is not kept), is reported,
+// as a phones entry's is.
+func TestEmails_bindsAndReports_RuleT7(t *testing.T) {
+	a := `{"type":"identify","messageId":"m1","userId":"u1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},"traits":{"emails":{"ann@example.com":{"isPrimary":true}},"optIn":{"channel":"email","subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}}}`
+	b := `{"type":"identify","messageId":"m2","userId":"u1","timestamp":"2024-03-01T13:00:00Z","traits":{"email":"bob@example.com"}}`
+	for _, order := range [][]string{{a, b}, {b, a}} {
+		f := newFixture(t, nil)
+		for _, m := range order {
+			f.one(m)
+		}
+		c := f.user("u1")
+		assert.Equal(t, "bob@example.com", c.Email())
+		hist := c.ConsentView().History()
+		require.Len(t, hist, 1)
+		assert.Equal(t, "ann@example.com", hist[0].Address, "bound to the message's email")
+	}
+	f := newFixture(t, nil)
+	res := f.one(`{"type":"identify","messageId":"m3","userId":"u2","timestamp":"2024-03-01T12:00:00Z","traits":{"emails":{"bob@example.com":{"isPrimary":"maybe","label":5},"cy@example.com":{"label":"work"}}}}`)
+	reported := map[string]int{} // by the field's last part: the addresses are masked
+	for _, d := range res.Diagnostics {
+		if d.Code == diag.TraitInvalid {
+			reported[d.Field[strings.LastIndexByte(d.Field, '.')+1:]]++
+		}
+	}
+	assert.Equal(t, 1, reported["isPrimary"], "%v", res.Diagnostics)
+	assert.Equal(t, 2, reported["label"], "%v", res.Diagnostics)
+}
+
+// TestTraits_twoSpellingsOfOneTrait_RuleT1: first_name and FirstName are one trait
+// (T1): a message that gives both, with different values, keeps one, the same whatever
+// their order, and reports the other; with equal values nothing is lost, and nothing
+// is said. A review found one value dropped silently.
+func TestTraits_twoSpellingsOfOneTrait_RuleT1(t *testing.T) {
+	var kept []string
+	for _, traits := range []string{`"first_name":"Xavier","FirstName":"Yann"`, `"FirstName":"Yann","first_name":"Xavier"`} {
+		f := newFixture(t, nil)
+		res := f.one(`{"type":"identify","messageId":"m1","userId":"u1","timestamp":"2024-03-01T12:00:00Z","traits":{` + traits + `}}`)
+		require.Len(t, res.Diagnostics, 1, "%v", res.Diagnostics)
+		assert.Equal(t, diag.TraitInvalid, res.Diagnostics[0].Code)
+		kept = append(kept, f.user("u1").FirstName())
+	}
+	assert.Equal(t, kept[0], kept[1], "the same value kept whatever the keys' order")
+	f := newFixture(t, nil)
+	res := f.one(`{"type":"identify","messageId":"m1","userId":"u1","timestamp":"2024-03-01T12:00:00Z","traits":{"first_name":"Ann","FirstName":"Ann","plan":"a","Plan":"b"}}`)
+	assert.Empty(t, res.Diagnostics, "equal values, and custom keys (kept as sent, T1), lose nothing")
+}
