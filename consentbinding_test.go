@@ -1,6 +1,7 @@
 package regalkit_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -106,4 +107,51 @@ func TestTraits_twoSpellingsOfOneTrait_RuleT1(t *testing.T) {
 	f := newFixture(t, nil)
 	res := f.one(`{"type":"identify","messageId":"m1","userId":"u1","timestamp":"2024-03-01T12:00:00Z","traits":{"first_name":"Ann","FirstName":"Ann","plan":"a","Plan":"b"}}`)
 	assert.Empty(t, res.Diagnostics, "equal values, and custom keys (kept as sent, T1), lose nothing")
+}
+
+// TestDiagnostics_boundedPerMessage_RulesD7T10: a message cannot make its answer many
+// times its own size. A review sent 16 identifies of 30 KB, each with an optIn array of
+// 15,000 records of two bytes: the webhook answered 60 MB, 240,000 diagnostics. An
+// optIn array is read for its first 100 records, and a result carries at most 100
+// diagnostics, the last counting the rest; a message of thousands of tiny traits
+// (T10's 300) is held to the same.
+func TestDiagnostics_boundedPerMessage_RulesD7T10(t *testing.T) {
+	recs := strings.TrimSuffix(strings.Repeat("1,", 15000), ",")
+	keys := make([]string, 3000)
+	for i := range keys {
+		keys[i] = fmt.Sprintf(`"k%d":0`, i)
+	}
+	for name, c := range map[string]struct {
+		traits    string
+		wantCodes map[diag.Code]bool
+		more      string
+	}{
+		// 100 records read and refused, and one trait.limit for the rest: 101.
+		"optIn records": {`"optIn":[` + recs + `]`, map[diag.Code]bool{diag.OptinInvalid: true, diag.MessageLimit: true}, "2 more diagnostics"},
+		// 2,700 keys past T10's 300, each refused.
+		"traits": {strings.Join(keys, ","), map[diag.Code]bool{diag.TraitLimit: true, diag.MessageLimit: true}, "2601 more diagnostics"},
+		// 120 valid records: 100 read, 20 refused in one trait.limit.
+		"valid records": {`"optIn":[` + strings.TrimSuffix(strings.Repeat(`{"channel":"sms","subscribed":false,"timestamp":"2024-03-01T12:00:00Z"},`, 120), ",") + `]`, map[diag.Code]bool{diag.TraitLimit: true}, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			res := f.one(`{"type":"identify","messageId":"m1","userId":"u1","timestamp":"2024-03-01T12:00:00Z","traits":{` + c.traits + `}}`)
+			assert.LessOrEqual(t, len(res.Diagnostics), regalkit.MaxDiagnostics)
+			codes := map[diag.Code]bool{}
+			for _, d := range res.Diagnostics {
+				codes[d.Code] = true
+				assert.Equal(t, "m1", d.MessageID)
+			}
+			assert.Equal(t, c.wantCodes, codes)
+			last := res.Diagnostics[len(res.Diagnostics)-1]
+			if c.more == "" {
+				require.Len(t, res.Diagnostics, 1)
+				assert.Equal(t, diag.TraitLimit, last.Code)
+				assert.Contains(t, last.Message, "optIn holds 120 records")
+				return
+			}
+			assert.Equal(t, diag.MessageLimit, last.Code)
+			assert.Contains(t, last.Message, c.more)
+		})
+	}
 }

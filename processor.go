@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -172,6 +173,7 @@ func (p *Processor) process(ctx context.Context, m *event.Message, src source) (
 			slog.String("messageId", m.MessageID), slog.String("error", err.Error()))
 		return res, fmt.Errorf("regalkit: processing message %q: %w", m.MessageID, err)
 	}
+	capDiagnostics(&out)
 	p.log.LogAttrs(ctx, slog.LevelDebug, "regalkit: message processed",
 		slog.String("messageId", m.MessageID), slog.String("kind", m.Kind.String()),
 		slog.String("contactId", out.ContactID), slog.Bool("duplicate", out.Duplicate),
@@ -276,4 +278,23 @@ func (u *update) run(tx contact.Tx) error {
 		u.out.Triggers[i].Seq = seq
 	}
 	return nil
+}
+
+// MaxDiagnostics is the most diagnostics one message's Result carries (Rule D7): the
+// first MaxDiagnostics-1, then one more, message.limit, that counts those left out. A
+// message can refuse a field for every few bytes it holds (301 traits or more, one
+// tiny key each): without a bound, the answer to a batch grows many times larger than
+// the batch.
+const MaxDiagnostics = 100
+
+// capDiagnostics holds res to MaxDiagnostics diagnostics.
+func capDiagnostics(res *Result) {
+	n := len(res.Diagnostics)
+	if n <= MaxDiagnostics {
+		return
+	}
+	kept := slices.Clone(res.Diagnostics[:MaxDiagnostics])
+	kept[MaxDiagnostics-1] = diag.Diagnostic{MessageID: res.MessageID, Code: diag.MessageLimit, Message: fmt.Sprintf(
+		"regalkit: %d more diagnostics left out: a message's result carries at most %d (Rule D7)", n-(MaxDiagnostics-1), MaxDiagnostics)}
+	res.Diagnostics = kept
 }

@@ -51,8 +51,12 @@ const (
 	// or screen name is over 1,024 bytes (Rule D6); a START reply has neither a time nor
 	// a messageId (Rule G8).
 	MessageInvalid Code = "message.invalid"
-	// MessageLimit: the message or batch breaks a size, count or depth limit (Rule D7).
+	// MessageLimit: the message or batch breaks a size, count or depth limit, or the
+	// message refused more fields than its result reports one by one (Rule D7).
 	MessageLimit Code = "message.limit"
+	// MessageEnvelopeKey: the message came in a batch envelope with keys that are not
+	// part of its messages, which were not read (Rule D1).
+	MessageEnvelopeKey Code = "message.envelope_key"
 	// MessageDeleted: the message happened before its user was deleted (Rule I7).
 	MessageDeleted Code = "message.deleted"
 	// TimestampInvalid: a timestamp that cannot be parsed; the next source is used (Rule D4).

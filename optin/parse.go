@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,11 @@ func ParseTrait(field string, raw json.RawMessage, m Message) ([]Record, []diag.
 	return (*ParseCache)(nil).ParseTrait(field, raw, m) // no cache: parsed afresh
 }
 
+// MaxTraitRecords is the number of records an optIn array is read for (Rule T10). A
+// person gives a few (one a channel); more are a broken or hostile sender's, and each
+// would cost a record in the consent history, or a diagnostic, for two bytes of input.
+const MaxTraitRecords = 100
+
 func parseTrait(field string, raw json.RawMessage, m Message) ([]Record, []diag.Diagnostic) {
 	p := parser{msg: m}
 	ok := readWire(raw, func(t wireText) {
@@ -44,9 +50,17 @@ func parseTrait(field string, raw json.RawMessage, m Message) ([]Record, []diag.
 			return
 		}
 		p.records = make([]Record, 0, 2)
+		n := 0
 		elements(t, func(i, pos int, _ string) {
-			p.record(fieldAt{field, i}, t, pos, "", "")
+			if n = i + 1; i < MaxTraitRecords {
+				p.record(fieldAt{field, i}, t, pos, "", "")
+			}
 		})
+		if n > MaxTraitRecords {
+			p.diags = append(p.diags, diag.Diagnostic{Code: diag.TraitLimit, Field: field, Message: fmt.Sprintf(
+				"optIn holds %d records, more than the %d a value may hold: the first %d are read, the other %d refused (Rule T10)",
+				n, MaxTraitRecords, MaxTraitRecords, n-MaxTraitRecords)})
+		}
 	})
 	if !ok {
 		p.refuse(field, "", "must be a consent record or an array of them, in valid JSON")

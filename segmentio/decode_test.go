@@ -266,6 +266,29 @@ func TestDecode_RuleD1_envelopeMerge(t *testing.T) {
 // TestDecode_RuleD7_envelopeFanOut: a batch envelope's context is merged into every
 // item, so what it adds, counted once per item, is held to MaxBatchBytes: 2,500 items
 // under a 30 KB context would otherwise hold 75 MB of text decoded from 150 KB.
+// TestDecode_RuleD1_envelopeKeysNotRead: a batch envelope's keys that are not part of
+// its messages are not read, and every message says so, once, however many there are
+// (a review found an envelope's userId, timestamp and traits dropped without a word).
+// The messageId and timestamp Segment's libraries give a batch are not reported.
+func TestDecode_RuleD1_envelopeKeysNotRead(t *testing.T) {
+	results, err := DecodeAll([]byte(`{"batch":[{"type":"track","event":"A","userId":"u","messageId":"x1"},{"type":"track","event":"B","userId":"u","messageId":"x2"}],`+
+		`"messageId":"b1","timestamp":"2020-01-01T00:00:00Z","userId":"other","traits":{"plan":"gold"},"ann@example.com":1,"sentAt":"2020-01-01T00:00:10Z"}`), nil)
+	require.NoError(t, err)
+	require.Len(t, results, 2)
+	for _, r := range results {
+		require.Len(t, r.Message.Diagnostics, 1, "%v", r.Message.Diagnostics)
+		d := r.Message.Diagnostics[0]
+		assert.Equal(t, diag.MessageEnvelopeKey, d.Code)
+		assert.Equal(t, "envelope.userId", d.Field)
+		assert.Equal(t, r.Message.MessageID, d.MessageID)
+		assert.Contains(t, d.Message, "2 other keys")
+		assert.NotContains(t, d.Message, "ann@")
+	}
+	results, err = DecodeAll([]byte(`{"batch":[{"type":"track","event":"A","userId":"u"}],"messageId":"b1","timestamp":"2020-01-01T00:00:00Z","context":{},"integrations":{},"sentAt":null,"writeKey":"k"}`), nil)
+	require.NoError(t, err)
+	assert.Empty(t, results[0].Message.Diagnostics, "Segment's libraries' envelopes")
+}
+
 func TestDecode_RuleD7_envelopeFanOut(t *testing.T) {
 	batch := func(items, ctxBytes int) []byte {
 		b := []byte(`{"context":{"pad":"` + strings.Repeat("x", ctxBytes) + `"},"batch":[`)

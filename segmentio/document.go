@@ -2,8 +2,11 @@ package segmentio
 
 import (
 	"errors"
+	"strconv"
+	"strings"
 	"unsafe"
 
+	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
 )
@@ -51,6 +54,32 @@ type envelope struct {
 	// writeKey is the envelope's writeKey, for the Handler's authentication; it is not
 	// merged into the items.
 	writeKey span
+	// others counts the envelope's keys that are none of its parts nor the batch
+	// metadata Segment's libraries add (see envelopeMetadata), and firstOther is the
+	// first of them: each item's result says they were not read (Rule D1).
+	others     int
+	firstOther string
+}
+
+// envelopeMetadata are the keys Segment's libraries add to a batch envelope about the
+// batch itself, not its messages (analytics-go a messageId, analytics-node a
+// timestamp): not read, and not reported either.
+func envelopeMetadata(key string) bool { return key == "messageId" || key == "timestamp" }
+
+// othersDiagnostic says, for each item of an envelope with keys that are not read,
+// that they were not (Rule D1: nothing is dropped silently). One diagnostic an item,
+// however many keys: an envelope of many keys must not make every answer as large.
+func (e *envelope) othersDiagnostic() diag.Diagnostic {
+	key := e.firstOther
+	if len(key) > 64 {
+		key = strings.ToValidUTF8(key[:64], "")
+	}
+	key = diag.Mask(key)
+	msg := "the batch envelope's " + strconv.Quote(key) + " is not part of its messages and is not read: an envelope gives them only context, integrations and sentAt (Rule D1)"
+	if e.others > 1 {
+		msg += "; nor are its " + strconv.Itoa(e.others-1) + " other keys of that kind"
+	}
+	return diag.Diagnostic{Code: diag.MessageEnvelopeKey, Field: "envelope." + key, Message: msg}
 }
 
 func newDecodeState(l *Limits) *decodeState {
@@ -203,6 +232,12 @@ func (s *decodeState) findEnvelope() (int, error) {
 			env.sentAt = span{start, end}
 		case string(key) == "writeKey":
 			env.writeKey = span{start, end}
+		case envelopeMetadata(string(key)):
+		default:
+			if env.others == 0 {
+				env.firstOther = string(key)
+			}
+			env.others++
 		}
 	}
 	if batch < 0 {
@@ -409,6 +444,11 @@ func (s *decodeState) item(m *event.Message) error {
 	// text serves both.
 	if err := s.decodeMessage(m, buf, unsafe.String(unsafe.SliceData(buf), len(buf)), top, at, s.form == formSingle); err != nil {
 		return fail(err)
+	}
+	if env.others > 0 {
+		d := env.othersDiagnostic()
+		d.MessageID = m.MessageID
+		m.Diagnostics = append(m.Diagnostics, d)
 	}
 	return nil
 }

@@ -371,10 +371,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				m.MessageID = event.DeriveMessageID(m)
 			}
 			m.Timestamps.ReceivedAt = received
-			m.Time, m.Diagnostics = m.Timestamps.EventTime() // Rule D5, with the new source
-			for j := range m.Diagnostics {
-				m.Diagnostics[j].MessageID = m.MessageID
+			// Rule D5, with the new source: its timestamp diagnostics replace the old,
+			// the decoder's others stay.
+			others := slices.DeleteFunc(m.Diagnostics, func(d diag.Diagnostic) bool { return d.Code == diag.TimestampInvalid })
+			var timeDiags []diag.Diagnostic
+			m.Time, timeDiags = m.Timestamps.EventTime()
+			for j := range timeDiags {
+				timeDiags[j].MessageID = m.MessageID
 			}
+			m.Diagnostics = append(timeDiags, others...)
 		}
 	}
 	if len(p.msgs) == 0 {

@@ -865,3 +865,20 @@ func TestHandler_declaredLengthNotPreallocated_RuleD7(t *testing.T) {
 	serveOne() // the handler's other pools, once
 	assert.Less(t, serveOne(), uint64(200<<10))
 }
+
+// TestHandler_envelopeKeysSaidAfterReceivedAt_RuleD1: stamping receivedAt on a
+// tracking-API batch works out the message's time again (D5); the decoder's other
+// diagnostics, here an envelope key not read, stay with the message.
+func TestHandler_envelopeKeysSaidAfterReceivedAt_RuleD1(t *testing.T) {
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, nil)
+	r := post(t, url+"/v1/batch", `{"batch":[{"type":"track","event":"E","userId":"u","messageId":"e1","timestamp":"nope"}],"userId":"other"}`)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	m := sink.messages()[0]
+	var got []diag.Code
+	for _, d := range m.Diagnostics {
+		got = append(got, d.Code)
+		assert.Equal(t, "e1", d.MessageID)
+	}
+	assert.ElementsMatch(t, []diag.Code{diag.TimestampInvalid, diag.MessageEnvelopeKey}, got)
+}

@@ -584,3 +584,22 @@ func TestRun_batchEndpointB_RuleD9(t *testing.T) {
 	assert.Len(t, c.Events, 1, "the track once: the gzipped batch is a re-delivery (Rule E2)")
 	assert.Equal(t, http.StatusForbidden, send(t, http.MethodPost, s.base+"/v1/b", strings.Replace(body, `"wk_b"`, `"other"`, 1), "Content-Type", "text/plain").status, "a wrong write key")
 }
+
+// TestServer_answerStaysAboutTheRequestsSize (Rules D7, T10): a review sent 16
+// identifies of 30 KB, each with an optIn array of 15,000 records of two bytes, within
+// every limit: the server answered 200 with 60 MB of diagnostics, 240,000 of them, and
+// allocated 785 MB on the way. A message's result carries at most 100 diagnostics now,
+// and an optIn array is read for its first 100 records.
+func TestServer_answerStaysAboutTheRequestsSize(t *testing.T) {
+	recs := strings.TrimSuffix(strings.Repeat("1,", 15000), ",")
+	items := make([]string, 16)
+	for i := range items {
+		items[i] = `{"type":"identify","userId":"u","messageId":"` + strings.Repeat("m", 95) + string(rune('a'+i)) + `","traits":{"optIn":[` + recs + `]}}`
+	}
+	body := "[" + strings.Join(items, ",") + "]"
+	rec := httptest.NewRecorder()
+	newServer(memstore.New(), &regalkit.Options{}, nil, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body)))
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Less(t, rec.Body.Len(), 2*len(body), "a %d-byte request", len(body))
+	assert.Equal(t, 16*regalkit.MaxDiagnostics, strings.Count(rec.Body.String(), `"code":`))
+}

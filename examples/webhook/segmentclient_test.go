@@ -47,6 +47,7 @@ type lossyProxy struct {
 	batches    int
 	messageIDs []string // every messageId the client sent, re-sends included
 	auth       []string // the Authorization header of each request
+	keys       []string // the keys of every batch envelope the client sent
 }
 
 func (p *lossyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -61,7 +62,14 @@ func (p *lossyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} `json:"batch"`
 	}
 	_ = json.Unmarshal(body, &b)
+	var envelope map[string]json.RawMessage
+	_ = json.Unmarshal(body, &envelope)
 	p.mu.Lock()
+	if _, ok := envelope["batch"]; ok {
+		for k := range envelope {
+			p.keys = append(p.keys, k)
+		}
+	}
 	p.auth = append(p.auth, r.Header.Get("Authorization"))
 	for _, m := range b.Batch {
 		p.messageIDs = append(p.messageIDs, m.MessageID)
@@ -159,8 +167,14 @@ func testNodeLibrary(t *testing.T, env, script string) {
 	require.NoError(t, err, "send.js: %s", out)
 
 	proxy.mu.Lock()
-	sent, auth := slices.Clone(proxy.messageIDs), slices.Clone(proxy.auth)
+	sent, auth, keys := slices.Clone(proxy.messageIDs), slices.Clone(proxy.auth), slices.Clone(proxy.keys)
 	proxy.mu.Unlock()
+	for _, k := range keys {
+		// Any other key of an envelope gives each of its messages a diagnostic
+		// (message.envelope_key, Rule D1): the library's own must not.
+		assert.Contains(t, []string{"batch", "context", "integrations", "sentAt", "writeKey", "messageId", "timestamp"}, k, "a key of the library's batch envelope")
+	}
+	assert.NotEmpty(t, keys, "the library sent batch envelopes")
 	unique := slices.Compact(slices.Sorted(slices.Values(sent)))
 	require.Len(t, unique, len(calls), "each call is one message with a messageId of its own")
 	assert.Greater(t, len(sent), len(unique), "the library re-sent the batches whose answer was lost")
