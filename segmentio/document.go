@@ -232,16 +232,22 @@ func (s *decodeState) findEnvelope() (int, error) {
 			env.sentAt = span{start, end}
 		case string(key) == "writeKey":
 			env.writeKey = span{start, end}
-		case envelopeMetadata(string(key)):
-		default:
-			if env.others == 0 {
-				env.firstOther = string(key)
-			}
-			env.others++
 		}
 	}
 	if batch < 0 {
 		return -1, nil
+	}
+	for _, sp := range root {
+		switch key := s.rootKey(sp); string(key) {
+		case "batch", "context", "integrations", "sentAt", "writeKey":
+		default:
+			if !envelopeMetadata(string(key)) {
+				if env.others == 0 {
+					env.firstOther = string(key)
+				}
+				env.others++
+			}
+		}
 	}
 	// A key the envelope repeats is refused here, whatever its items hold: the
 	// document pass reports only its first problem, which may be in an item, and
