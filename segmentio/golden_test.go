@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -188,5 +189,12 @@ func assertRoundTrip(t testing.TB, m *event.Message) {
 	require.NoError(t, err)
 	require.Len(t, back, 1, "%s", b)
 	require.NoError(t, back[0].Err, "%s", b)
-	assert.Equal(t, *m, back[0].Message, "%s", b)
+	want := *m
+	// What a batch envelope gave the message stays with its envelope: written as a
+	// message of its own, it has none (Rule D1).
+	want.Diagnostics = slices.DeleteFunc(slices.Clone(want.Diagnostics), func(d diag.Diagnostic) bool { return d.Code == diag.MessageEnvelopeKey })
+	if len(want.Diagnostics) == 0 {
+		want.Diagnostics = nil
+	}
+	assert.Equal(t, want, back[0].Message, "%s", b)
 }
