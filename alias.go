@@ -53,8 +53,11 @@ func (t *txn) alias(m *event.Message) error {
 		return err
 	} else if over {
 		t.refuse(m, diag.IdentityLimit, "previousId", fmt.Sprintf(
-			"the alias would tie more than %d userIds, or %d alias facts, together, the most regalkit keeps in one group; refused, it changes nothing (Rule I5)", maxAliasGroup, maxAliasFacts))
-		return nil
+			"the alias would tie more than %d userIds, or %d alias facts, together, the most regalkit keeps in one group; refused, it joins nothing (Rule I5)", maxAliasGroup, maxAliasFacts))
+		// Its anonymousId links all the same: whether the limit refuses the alias
+		// depends on the order aliases arrive in, and a delete that comes first leaves
+		// the link's ghost before anything can tell (Rule I7).
+		return t.aliasLink(m)
 	}
 	if cu == nil && cp == nil {
 		cu = t.create(user, "")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -152,4 +153,25 @@ func TestAlias_factLimitCountsDistinctFacts_RuleS3(t *testing.T) {
 	a := replayAll(t, append(append([]string{early}, later...), ids...))
 	b := replayAll(t, append(append(append([]string{}, ids...), later...), early))
 	assert.Equal(t, a, b, "101 distinct facts: the same contacts in every order")
+}
+
+// TestAlias_RuleI3_RefusedByTheLimitStillLinks: an alias refused by I5's limit joins
+// nothing, but its anonymousId links as any message's does (I3), so that a delete of
+// the user hides the visitor's history whether it arrives before or after the alias:
+// a review found it hidden when the delete came first (the alias then leaves the
+// link's ghost before the limit can be checked) and shown when it came last.
+func TestAlias_RuleI3_RefusedByTheLimitStillLinks(t *testing.T) {
+	var group []string
+	for i := range 99 {
+		group = append(group, fmt.Sprintf(`{"type":"alias","messageId":"g%03d","previousId":"p%03d","userId":"u3","timestamp":"2024-03-01T12:01:00Z"}`, i, i))
+	}
+	page := `{"type":"page","messageId":"m1","anonymousId":"a1","name":"Home","timestamp":"2024-03-01T12:00:00Z"}`
+	alias := `{"type":"alias","messageId":"m2","previousId":"a1","anonymousId":"a1","userId":"u3","timestamp":"2024-03-01T12:02:00Z"}`
+	del := `{"type":"delete","messageId":"m3","userId":"u3","timestamp":"2024-03-01T12:03:00Z"}`
+	aliasFirst := replayDeleting(t, append(slices.Clone(group), page, alias, del), 0)
+	deleteFirst := replayDeleting(t, append(slices.Clone(group), page, del, alias), 0)
+	require.Equal(t, aliasFirst, deleteFirst)
+	for _, c := range visible(aliasFirst) {
+		assert.NotContains(t, c, `"m1"`, "the page before the delete was u3's, through the alias's link")
+	}
 }

@@ -92,21 +92,71 @@ func TestEmails_bindsAndReports_RuleT7(t *testing.T) {
 
 // TestTraits_twoSpellingsOfOneTrait_RuleT1: first_name and FirstName are one trait
 // (T1): a message that gives both, with different values, keeps one, the same whatever
-// their order, and reports the other; with equal values nothing is lost, and nothing
-// is said. A review found one value dropped silently.
+// their order, and reports both keys (which one lost depends on the values, not on
+// where they stand; a review found the kept one reported when it came second); with
+// equal values nothing is lost, and nothing is said. A review found one value dropped
+// silently.
 func TestTraits_twoSpellingsOfOneTrait_RuleT1(t *testing.T) {
-	var kept []string
-	for _, traits := range []string{`"first_name":"Xavier","FirstName":"Yann"`, `"FirstName":"Yann","first_name":"Xavier"`} {
-		f := newFixture(t, nil)
-		res := f.one(`{"type":"identify","messageId":"m1","userId":"u1","timestamp":"2024-03-01T12:00:00Z","traits":{` + traits + `}}`)
-		require.Len(t, res.Diagnostics, 1, "%v", res.Diagnostics)
-		assert.Equal(t, diag.TraitInvalid, res.Diagnostics[0].Code)
-		kept = append(kept, f.user("u1").FirstName())
+	for _, pair := range [][2]string{{`"first_name":"Xavier"`, `"FirstName":"Yann"`}, {`"firstName":"Ann"`, `"first_name":"Bob"`}} {
+		var kept []string
+		for _, traits := range []string{pair[0] + "," + pair[1], pair[1] + "," + pair[0]} {
+			f := newFixture(t, nil)
+			res := f.one(`{"type":"identify","messageId":"m1","userId":"u1","timestamp":"2024-03-01T12:00:00Z","traits":{` + traits + `}}`)
+			var fields []string
+			for _, d := range res.Diagnostics {
+				assert.Equal(t, diag.TraitInvalid, d.Code)
+				fields = append(fields, d.Field)
+			}
+			key := func(s string) string { return "traits." + s[1:strings.Index(s[1:], `"`)+1] }
+			assert.ElementsMatch(t, []string{key(pair[0]), key(pair[1])}, fields, "both keys reported")
+			kept = append(kept, f.user("u1").FirstName())
+		}
+		assert.Equal(t, kept[0], kept[1], "the same value kept whatever the keys' order")
 	}
-	assert.Equal(t, kept[0], kept[1], "the same value kept whatever the keys' order")
 	f := newFixture(t, nil)
 	res := f.one(`{"type":"identify","messageId":"m1","userId":"u1","timestamp":"2024-03-01T12:00:00Z","traits":{"first_name":"Ann","FirstName":"Ann","plan":"a","Plan":"b"}}`)
 	assert.Empty(t, res.Diagnostics, "equal values, and custom keys (kept as sent, T1), lose nothing")
+}
+
+// TestConsent_twoPhonesUnderOneTrait_RulesC5T1: a message that gives two numbers as its
+// phone (phone and Phone, T1) names no phone its consent could be for: an opt-in
+// naming none is refused, as in a message whose phone was refused, in an optIn trait
+// and in an opt-in event alike, and whatever the keys' order. A review found the
+// record bound to the number of the key that came last, which the contact may not
+// keep: consent for a number by where a key stood.
+func TestConsent_twoPhonesUnderOneTrait_RulesC5T1(t *testing.T) {
+	const a, b = "+19545552399", "+19175554444"
+	at := rfc("2024-03-02T15:00:00Z")
+	opts := func() *regalkit.Options {
+		return &regalkit.Options{ApplyContextTraits: true, OptInEvents: map[string][]optin.Channel{"SMS Opt In": {optin.SMS}}}
+	}
+	for _, keys := range [][2]string{{"phone", "Phone"}, {"Phone", "phone"}} {
+		phones := `"` + keys[0] + `":"` + a + `","` + keys[1] + `":"` + b + `"`
+		for name, msg := range map[string]string{
+			"optIn trait":  `{"type":"identify","messageId":"m1","userId":"u1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},"traits":{` + phones + `,"optIn":{"channel":"sms","subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}}}`,
+			"opt-in event": `{"type":"track","event":"SMS Opt In","messageId":"m1","userId":"u1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8","traits":{` + phones + `}}}`,
+		} {
+			f := newFixture(t, opts())
+			res := f.one(msg)
+			codes := map[diag.Code]int{}
+			for _, d := range res.Diagnostics {
+				codes[d.Code]++
+			}
+			assert.Equal(t, 1, codes[diag.OptinInvalid], "%s %v: %v", name, keys, res.Diagnostics)
+			for _, p := range []string{a, b} {
+				assert.Equal(t, diag.GuardNotSubscribed, f.guardReason(p, optin.SMS, at), "%s %v: %s", name, keys, p)
+			}
+		}
+	}
+	// Two emails: the email records bind as the contact's email, the one kept.
+	for _, keys := range [][2]string{{"email", "E-mail"}, {"E-mail", "email"}} {
+		f := newFixture(t, nil)
+		f.one(`{"type":"identify","messageId":"m1","userId":"u1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},"traits":{"` + keys[0] + `":"ann@example.com","` + keys[1] + `":"bob@example.com","optIn":{"channel":"email","subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}}}`)
+		c := f.user("u1")
+		hist := c.ConsentView().History()
+		require.Len(t, hist, 1)
+		assert.Empty(t, hist[0].Address, "%v: bound to no address the message chose by key order", keys)
+	}
 }
 
 // TestDiagnostics_boundedPerMessage_RulesD7T10: a message cannot make its answer many

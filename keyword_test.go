@@ -2,6 +2,9 @@ package regalkit_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +21,7 @@ import (
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/optin"
 	"github.com/regalkit/regalkit/regalio"
+	"github.com/regalkit/regalkit/segmentio"
 	"github.com/regalkit/regalkit/trigger"
 )
 
@@ -401,9 +405,21 @@ func TestRegalReply_withoutTimeOrID_RuleG8(t *testing.T) {
 		require.NoError(t, err)
 		return res[0]
 	}
-	for name, deliver := range map[string]func(*regalkit.Processor, string) regalkit.Result{"RegalSink": viaSink, "Segment": viaSegment} {
+	var clock time.Time
+	viaHandler := func(p *regalkit.Processor, body string) regalkit.Result {
+		// The tracking API stamps receivedAt, after deriving the messageId (Rule E2).
+		h := segmentio.NewHandler(p.Sink(), &segmentio.HandlerOptions{Now: func() time.Time { return clock }})
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/track", strings.NewReader(`{"type":"track","event":"sms.received","eventSource":"Regal Voice","anonymousId":"regal-contact:`+nyPhone+`","properties":{"content":"`+body+`","contact_phone":"`+nyPhone+`"}}`)))
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		var out segmentio.HandlerResponse
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &out))
+		require.Len(t, out.Results, 1)
+		return regalkit.Result{MessageID: out.Results[0].MessageID, Duplicate: out.Results[0].Duplicate, Diagnostics: out.Results[0].Diagnostics}
+	}
+	for name, deliver := range map[string]func(*regalkit.Processor, string) regalkit.Result{"RegalSink": viaSink, "Segment": viaSegment, "tracking API": viaHandler} {
 		for _, bodies := range [][]string{{"STOP", "START", "STOP"}, {"START", "STOP", "START"}, {"STOP", "STOP"}} {
-			clock := time.Date(2024, 3, 2, 12, 0, 0, 0, time.UTC)
+			clock = time.Date(2024, 3, 2, 12, 0, 0, 0, time.UTC)
 			p := regalkit.New(memstore.New(), &regalkit.Options{Now: func() time.Time { return clock }})
 			_, err := p.ReceiveSMS(ctx, regalkit.InboundSMS{From: nyPhone, Body: "START", Time: clock.Add(-time.Hour), MessageID: "SMstart"})
 			require.NoError(t, err)

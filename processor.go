@@ -114,9 +114,13 @@ const (
 // batch workers save a copy of every message by passing their own.
 func (p *Processor) process(ctx context.Context, m *event.Message, src source) (Result, error) {
 	res := Result{MessageID: m.MessageID}
-	// See untoldReply. regalio's messages come with the ID derived already.
-	untold := m.Time.IsZero() && (m.MessageID == "" ||
-		strings.HasPrefix(m.MessageID, event.DerivedIDPrefix) && m.MessageID == event.DeriveMessageID(m))
+	// See untoldReply: no messageId but one derived from the content (regalio's
+	// messages and the Handler's tracking-API calls come with it derived already),
+	// and no time of the event's own: none at all, or only the receivedAt of its
+	// delivery (which the Handler stamps after deriving the ID, Rule E2).
+	ts := &m.Timestamps
+	untold := (m.MessageID == "" || strings.HasPrefix(m.MessageID, event.DerivedIDPrefix)) &&
+		ts.Timestamp == nil && ts.OriginalTimestamp == nil && (m.Time.IsZero() || ts.ReceivedAt != nil)
 	if m.MessageID == "" {
 		m.MessageID = event.DeriveMessageID(m)
 		res.MessageID = m.MessageID

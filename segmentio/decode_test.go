@@ -284,6 +284,13 @@ func TestDecode_RuleD1_envelopeKeysNotRead(t *testing.T) {
 		assert.Contains(t, d.Message, "2 other keys")
 		assert.NotContains(t, d.Message, "ann@")
 	}
+	// Masked before it is cut to 64 bytes: a cut before the @ would leave the local
+	// part (a review found "…-jane.doe.private.alia" in the field and the message).
+	key := strings.Repeat("k", 42) + "-jane.doe.private.alias@example.com"
+	results, err = DecodeAll([]byte(`{"batch":[{"type":"track","event":"A","userId":"u"}],"`+key+`":1}`), nil)
+	require.NoError(t, err)
+	d := results[0].Message.Diagnostics[0]
+	assert.NotContains(t, d.Field+d.Message, "jane.doe")
 	results, err = DecodeAll([]byte(`{"batch":[{"type":"track","event":"A","userId":"u"}],"messageId":"b1","timestamp":"2020-01-01T00:00:00Z","context":{},"integrations":{},"sentAt":null,"writeKey":"k"}`), nil)
 	require.NoError(t, err)
 	assert.Empty(t, results[0].Message.Diagnostics, "Segment's libraries' envelopes")

@@ -160,6 +160,9 @@ type applier struct {
 
 	msgPhone     string // the valid E.164 of the message's phone trait
 	phoneRefused bool   // the message's phone trait was refused (phone.invalid)
+	// phoneTwice and emailTwice: the message gave two numbers, or two emails, under
+	// keys Rule T1 reads as one (see notePhone, noteEmail).
+	phoneTwice, emailTwice bool
 	// entries are what the message's phones object did: the numbers it added, the one
 	// it marked primary, and whether a number was refused; with no phone trait they may
 	// name the message's phone (see entryPhone).
@@ -368,7 +371,9 @@ func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Ch
 	}
 
 	count := 0
-	var seen, seenContext stdField // the single-valued standard traits applied so far
+	// The single-valued standard traits applied so far, and those given twice whose
+	// first key was reported.
+	var seen, seenContext, reported stdField
 	apply := func(mb event.Member, f stdField, known bool, prefix string, fromContext bool) {
 		path := fieldPath{base: prefix, key: mb.Key}
 		if len(mb.Key) > MaxTraitKey && utf8.RuneCountInString(mb.Key) > MaxTraitKey {
@@ -398,11 +403,17 @@ func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Ch
 			if fromContext {
 				objSeen, obj = &seenContext, m.Context.Traits
 			}
-			if *objSeen&f != 0 && !sameValueAsFirst(obj, f, mb) {
+			if first := firstOf(obj, f); *objSeen&f != 0 && string(first.Value) != string(mb.Value) {
 				// Rule T1 reads first_name and FirstName as one trait: two values of it in
-				// one message carry one stamp, and the register keeps the greater
-				// (Rule T4's tie), whatever their order. The other is reported.
-				a.refuse(diag.TraitInvalid, path, "the message gives this standard trait twice, under keys Rule T1 reads as one, with different values: only one is kept (the greater, whatever their order)")
+				// one message carry one stamp, and one is kept (Rule T4's tie), whatever
+				// their order. Both keys are reported: which one lost depends on the
+				// values, not on where they stand.
+				const msg = "the message gives this standard trait under two keys Rule T1 reads as one, with different values: one of them is kept, the same whatever their order"
+				if reported&f == 0 {
+					reported |= f
+					a.refuse(diag.TraitInvalid, fieldPath{base: prefix, key: first.Key}, msg)
+				}
+				a.refuse(diag.TraitInvalid, path, msg)
 			}
 			*objSeen |= f
 		}
@@ -418,6 +429,14 @@ func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Ch
 	if a.phonesTouched && c.phoneSignature() != a.phonesBefore {
 		a.changed("phones", true)
 	}
+	if a.phoneTwice {
+		// Two phone traits of the message (two spellings, T1) gave two numbers: it names
+		// no phone an opt-in could be for, as when its phone is refused (Rule C5).
+		a.msgPhone, a.phoneRefused = "", true
+	}
+	if a.emailTwice {
+		a.msgEmail = "" // its email records bind as the contact's (the kept one)
+	}
 	if a.msgPhone == "" && !a.phoneRefused {
 		a.msgPhone, a.phoneRefused = a.entryPhone()
 	}
@@ -432,16 +451,31 @@ func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Ch
 // name one of them (Rule T1) leave one value.
 const singleValued = stdField(1)<<numFields - 1 | fName | fPhone
 
-// sameValueAsFirst reports whether mb's value is the JSON text of the first member of
-// obj that names the standard trait f (Rule T1).
-func sameValueAsFirst(obj event.Object, f stdField, mb event.Member) bool {
+// notePhone notes e164 as the message's phone (Rule C5), given by a phone trait.
+func (a *applier) notePhone(e164 string) {
+	if a.msgPhone != "" && a.msgPhone != e164 {
+		a.phoneTwice = true
+	}
+	a.msgPhone = e164
+}
+
+// noteEmail notes e as the message's email, given by an email trait.
+func (a *applier) noteEmail(e string) {
+	if a.msgEmail != "" && a.msgEmail != e {
+		a.emailTwice = true
+	}
+	a.msgEmail = e
+}
+
+// firstOf returns the first member of obj that names the standard trait f (Rule T1).
+func firstOf(obj event.Object, f stdField) event.Member {
 	var buf [64]byte
 	for _, o := range obj {
 		if standardField(normalizeKey(buf[:0], o.Key)) == f {
-			return string(o.Value) == string(mb.Value)
+			return o
 		}
 	}
-	return false
+	return event.Member{}
 }
 
 // BindConsent binds the consent records of a message's opt-in or opt-out event (Rule
@@ -466,7 +500,7 @@ func (ch *Changes) BindConsent(recs []optin.Record, messageID, field string) []d
 			case ch.PhoneRefused && r.Subscribed && r.Refused == "":
 				r.Refused = diag.OptinInvalid
 				diags = append(diags, diag.Diagnostic{MessageID: messageID, Code: diag.OptinInvalid, Field: field,
-					Message: "an opt-in in a message whose phone was refused applies to no phone (Rule C5)"})
+					Message: "an opt-in in a message whose phone was refused, or that gave two numbers as its phone, applies to no phone (Rules C5, T1)"})
 			}
 		case optin.Email:
 			if ch.Email != "" {
@@ -590,13 +624,13 @@ func (a *applier) emailField(raw []byte, path fieldPath) {
 	case jsonvalue.KindString:
 		if content, escaped, _ := jsonvalue.Content(raw); !escaped && len(content) > 0 && string(content) == r.val {
 			// Re-sent as it is, the usual case: no copy of the text.
-			a.msgEmail = r.val
+			a.noteEmail(r.val)
 			a.changed("email", r.set(r.val, a.st)) // already normalized
 			return
 		}
 		s, _ := jsonvalue.String(raw)
 		if s != "" && s == r.val {
-			a.msgEmail = s
+			a.noteEmail(s)
 			a.changed("email", r.set(s, a.st)) // already normalized
 			return
 		}
@@ -609,7 +643,7 @@ func (a *applier) emailField(raw []byte, path fieldPath) {
 			a.refuse(diag.EmailInvalid, path, err.Error())
 			return
 		}
-		a.msgEmail = e
+		a.noteEmail(e)
 		a.changed("email", r.set(e, a.st))
 		return
 	}

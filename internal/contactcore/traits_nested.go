@@ -93,7 +93,7 @@ func (a *applier) phoneTrait(raw []byte, path fieldPath) {
 	// Fast path: the value is already the contact's phone in E.164, validated when it
 	// was first set. Segment re-sends the same traits with every identify.
 	if cur := a.c.phones.trait.val; cur != "" && len(raw) == len(cur)+2 && string(raw[1:len(raw)-1]) == cur {
-		a.msgPhone = cur
+		a.notePhone(cur)
 		a.phoneWrite(phoneWrite{st: a.st, phone: cur, op: opTrait})
 		return
 	}
@@ -110,7 +110,7 @@ func (a *applier) phoneTrait(raw []byte, path fieldPath) {
 		a.phoneRefused = true
 		return
 	}
-	a.msgPhone = n.E164
+	a.notePhone(n.E164)
 	a.phoneWrite(phoneWrite{st: a.st, phone: n.E164, op: opTrait})
 }
 
@@ -363,7 +363,7 @@ func (a *applier) optInField(raw []byte, path fieldPath) {
 			case r.Subscribed && r.Refused == "":
 				r.Refused = diag.OptinInvalid
 				diags = append(diags, diag.Diagnostic{MessageID: a.m.MessageID, Code: diag.OptinInvalid, Field: path.String(),
-					Message: "an opt-in in a message whose phone was refused applies to no phone (Rule C5)"})
+					Message: "an opt-in in a message whose phone was refused, or that gave two numbers as its phone, applies to no phone (Rules C5, T1)"})
 			case !r.Subscribed && r.Address != "":
 				// An opt-out that names a number of its own binds where one naming none
 				// does (the phone primary at the message's time), the number reported:
