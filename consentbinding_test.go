@@ -148,6 +148,27 @@ func TestConsent_twoPhonesUnderOneTrait_RulesC5T1(t *testing.T) {
 			}
 		}
 	}
+	// An opt-out in such a message is honoured on each of its numbers: a review found it
+	// on one only, the other left subscribed though the person sent it.
+	for _, keys := range [][2]string{{"phone", "Phone"}, {"Phone", "phone"}} {
+		f := newFixture(t, opts())
+		f.one(`{"type":"identify","messageId":"m0","userId":"u1","timestamp":"2024-03-01T11:00:00Z","context":{"ip":"8.8.8.8"},"traits":{"phones":{"` + a + `":{"isPrimary":true,"smsOptIn":{"subscribed":true,"timestamp":"2024-03-01T11:00:00Z"}},"` + b + `":{"smsOptIn":{"subscribed":true,"timestamp":"2024-03-01T11:00:00Z"}}}}}`)
+		f.one(`{"type":"identify","messageId":"m1","userId":"u1","timestamp":"2024-03-01T12:00:00Z","traits":{"` + keys[0] + `":"` + a + `","` + keys[1] + `":"` + b + `","optIn":{"channel":"sms","subscribed":false,"timestamp":"2024-03-01T12:00:00Z"}}}`)
+		for _, p := range []string{a, b} {
+			assert.Equal(t, diag.GuardOptedOut, f.guardReason(p, optin.SMS, at), "%v: %s", keys, p)
+		}
+	}
+	// email and emails (the email form of C5): the email trait is the message's email
+	// whatever the keys' order (a review found it bound by their order).
+	var bound []string
+	for _, traits := range []string{`"email":"ann@example.com","emails":{"zed@example.com":{"isPrimary":true}}`, `"emails":{"zed@example.com":{"isPrimary":true}},"email":"ann@example.com"`} {
+		f := newFixture(t, nil)
+		f.one(`{"type":"identify","messageId":"m1","userId":"u1","timestamp":"2024-03-01T12:00:00Z","context":{"ip":"8.8.8.8"},"traits":{` + traits + `,"optIn":{"channel":"email","subscribed":true,"timestamp":"2024-03-01T12:00:00Z"}}}`)
+		hist := f.user("u1").ConsentView().History()
+		require.Len(t, hist, 1)
+		bound = append(bound, hist[0].Address)
+	}
+	assert.Equal(t, []string{"ann@example.com", "ann@example.com"}, bound)
 	// Two emails: the email records bind as the contact's email, the one kept.
 	for _, keys := range [][2]string{{"email", "E-mail"}, {"E-mail", "email"}} {
 		f := newFixture(t, nil)

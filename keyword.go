@@ -157,7 +157,7 @@ func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, erro
 // and a START among them is refused, with the diagnostic returned and refused true, lest
 // a redelivery undo a later STOP. Any other message is left as it is.
 func (p *Processor) untoldReply(m *event.Message, now time.Time) (d diag.Diagnostic, refused bool) {
-	if m.Kind != event.Track || m.Event != EventSMSReceived || !regalio.IsRegal(m) {
+	if m.Kind != event.Track || m.Event != EventSMSReceived || !regalio.IsRegal(m) || !untold(m) {
 		return diag.Diagnostic{}, false
 	}
 	switch optin.ClassifyKeyword(objectText(m.Properties, "content"), p.opts.Keywords) {
@@ -170,6 +170,31 @@ func (p *Processor) untoldReply(m *event.Message, now time.Time) (d diag.Diagnos
 	sum := sha256.Sum256([]byte(m.MessageID + "\x00" + now.UTC().Format(time.RFC3339Nano)))
 	m.MessageID = event.DerivedIDPrefix + hex.EncodeToString(sum[:16])
 	return diag.Diagnostic{}, false
+}
+
+// untold reports whether a message's messageId was derived from its content (Rule E2)
+// and no time of the event's own tells its deliveries apart: it has no time at all, or
+// its time comes from a receivedAt the ID does not cover, the one segmentio.Handler
+// stamps on a tracking-API call after deriving its ID (with a timestamp it could not
+// read, say). A messageId the sender gave, "derived-" or not, and a derived one that
+// covers the time (a receivedAt the sender gave), tell.
+func untold(m *event.Message) bool {
+	if !strings.HasPrefix(m.MessageID, event.DerivedIDPrefix) {
+		return false
+	}
+	if m.MessageID == event.DeriveMessageID(m) {
+		return m.Time.IsZero()
+	}
+	if m.Timestamps.ReceivedAt == nil {
+		return false
+	}
+	early := *m
+	early.Timestamps.ReceivedAt = nil
+	if m.MessageID != event.DeriveMessageID(&early) {
+		return false
+	}
+	t, _ := early.Timestamps.EventTime()
+	return t.IsZero()
 }
 
 // receive is process for an inbound text (ReceiveSMS).

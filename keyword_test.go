@@ -437,6 +437,36 @@ func TestRegalReply_withoutTimeOrID_RuleG8(t *testing.T) {
 			assert.Equal(t, diag.GuardOptedOut, d.Reason, "%s %v", name, bodies)
 		}
 	}
+	// Through the tracking API with a timestamp it cannot read, the time is the
+	// receivedAt the Handler stamps after deriving the ID: no time of the event's own
+	// (a review found the second STOP a duplicate of the first).
+	for _, bodies := range [][]string{{"STOP", "START", "STOP"}} {
+		clock = time.Date(2024, 3, 2, 12, 0, 0, 0, time.UTC)
+		p := regalkit.New(memstore.New(), &regalkit.Options{Now: func() time.Time { return clock }})
+		h := segmentio.NewHandler(p.Sink(), &segmentio.HandlerOptions{Now: func() time.Time { return clock }})
+		for _, body := range bodies {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/track", strings.NewReader(`{"type":"track","event":"sms.received","eventSource":"Regal Voice","timestamp":"soon","anonymousId":"regal-contact:`+nyPhone+`","properties":{"content":"`+body+`","contact_phone":"`+nyPhone+`"}}`)))
+			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+			assert.NotContains(t, rec.Body.String(), `"duplicate":true`, body)
+			clock = clock.Add(time.Hour)
+		}
+		d, err := p.Guard(nil).Check(ctx, nyPhone, optin.SMS, at)
+		require.NoError(t, err)
+		assert.Equal(t, diag.GuardOptedOut, d.Reason, "unreadable timestamp %v", bodies)
+	}
+	// A receivedAt the sender gave is a time of the event's own: the ID covers it, a
+	// redelivery is one message and a START is taken (a review found it refused).
+	p0 := regalkit.New(memstore.New(), &regalkit.Options{Now: func() time.Time { return at }})
+	for i, c := range []struct {
+		body, minute string
+		duplicate    bool
+	}{{"START", "00", false}, {"STOP", "05", false}, {"STOP", "05", true}} {
+		res, err := p0.ProcessBytes(ctx, []byte(`{"type":"track","event":"sms.received","eventSource":"Regal Voice","receivedAt":"2024-03-01T12:`+c.minute+`:00Z","anonymousId":"regal-contact:`+nyPhone+`","context":{"ip":"8.8.8.8"},"properties":{"content":"`+c.body+`","contact_phone":"`+nyPhone+`"}}`))
+		require.NoError(t, err)
+		assert.Empty(t, res[0].Diagnostics, "delivery %d", i)
+		assert.Equal(t, c.duplicate, res[0].Duplicate, "delivery %d", i)
+	}
 	// With an id, or a time, a redelivery is still one message (Rule E2).
 	p := regalkit.New(memstore.New(), &regalkit.Options{Now: func() time.Time { return at }})
 	for _, msg := range []string{regalSMS("e1", nyPhone, "STOP", "2024-03-01T12:00:00Z"),

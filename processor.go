@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,13 +113,6 @@ const (
 // batch workers save a copy of every message by passing their own.
 func (p *Processor) process(ctx context.Context, m *event.Message, src source) (Result, error) {
 	res := Result{MessageID: m.MessageID}
-	// See untoldReply: no messageId but one derived from the content (regalio's
-	// messages and the Handler's tracking-API calls come with it derived already),
-	// and no time of the event's own: none at all, or only the receivedAt of its
-	// delivery (which the Handler stamps after deriving the ID, Rule E2).
-	ts := &m.Timestamps
-	untold := (m.MessageID == "" || strings.HasPrefix(m.MessageID, event.DerivedIDPrefix)) &&
-		ts.Timestamp == nil && ts.OriginalTimestamp == nil && (m.Time.IsZero() || ts.ReceivedAt != nil)
 	if m.MessageID == "" {
 		m.MessageID = event.DeriveMessageID(m)
 		res.MessageID = m.MessageID
@@ -155,13 +147,11 @@ func (p *Processor) process(ctx context.Context, m *event.Message, src source) (
 	if err != nil {
 		return res, err
 	}
-	if untold {
-		if d, refused := p.untoldReply(m, now); refused {
-			res.Diagnostics = append(withMessageID(decoded, m.MessageID), d)
-			return res, nil
-		}
-		res.MessageID = m.MessageID
+	if d, refused := p.untoldReply(m, now); refused { // Rule G8
+		res.Diagnostics = append(withMessageID(decoded, m.MessageID), d)
+		return res, nil
 	}
+	res.MessageID = m.MessageID
 	if m.Time.IsZero() {
 		m.Time = now // Rule D5: the processor's clock, last.
 	}

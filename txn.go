@@ -735,7 +735,8 @@ func (t *txn) consentOf(m *event.Message) []optin.Record {
 // message's traits set, ch (Rule C5, see contactcore.Changes.BindConsent), and returns
 // them.
 func (t *txn) bind(recs []optin.Record, ch *contactcore.Changes, m *event.Message) []optin.Record {
-	t.res.Diagnostics = append(t.res.Diagnostics, ch.BindConsent(recs, m.MessageID, "event")...)
+	recs, diags := ch.BindConsent(recs, m.MessageID, "event")
+	t.res.Diagnostics = append(t.res.Diagnostics, diags...)
 	return recs
 }
 

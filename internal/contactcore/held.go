@@ -73,7 +73,8 @@ func NewHeld(m *event.Message, consent []optin.Record, recordedEvent bool, opts 
 	h := Held{AnonymousID: m.AnonymousID, MessageID: m.MessageID, Time: m.Time.UTC(), Event: recordedEvent}
 	var s state
 	ch := s.applyTraits(m, opts)
-	ch.Diagnostics = append(ch.Diagnostics, ch.BindConsent(consent, m.MessageID, "event")...)
+	consent, diags := ch.BindConsent(consent, m.MessageID, "event")
+	ch.Diagnostics = append(ch.Diagnostics, diags...)
 	s.consent.Add(consent...)
 	if !s.isEmpty() {
 		h.effect = &s

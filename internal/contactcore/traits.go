@@ -75,9 +75,12 @@ type Changes struct {
 	Diagnostics []diag.Diagnostic
 	// Phone and Email are the E.164 phone and the email the message's traits set (Rule
 	// C5: the phone and email "in the same message"), empty for none; PhoneRefused
-	// says that it sent phones and every one was refused. See BindConsent.
+	// says that it sent phones and every one was refused, and Phones lists, sorted, the
+	// numbers it gave as its phone when there were several (two spellings, Rule T1),
+	// Phone then empty. See BindConsent.
 	Phone, Email string
 	PhoneRefused bool
+	Phones       []string
 }
 
 // Changed reports whether any field changed.
@@ -160,9 +163,13 @@ type applier struct {
 
 	msgPhone     string // the valid E.164 of the message's phone trait
 	phoneRefused bool   // the message's phone trait was refused (phone.invalid)
-	// phoneTwice and emailTwice: the message gave two numbers, or two emails, under
-	// keys Rule T1 reads as one (see notePhone, noteEmail).
-	phoneTwice, emailTwice bool
+	// otherPhones are the numbers the message's phone traits gave besides msgPhone
+	// (two spellings, Rule T1; see notePhone), and emailTwice says its email traits
+	// gave two emails; entryEmail is the email of its emails object (see emailsField).
+	otherPhones []string
+	givenPhones []string // msgPhone and otherPhones, sorted, when there are others
+	emailTwice  bool
+	entryEmail  string
 	// entries are what the message's phones object did: the numbers it added, the one
 	// it marked primary, and whether a number was refused; with no phone trait they may
 	// name the message's phone (see entryPhone).
@@ -429,21 +436,27 @@ func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Ch
 	if a.phonesTouched && c.phoneSignature() != a.phonesBefore {
 		a.changed("phones", true)
 	}
-	if a.phoneTwice {
-		// Two phone traits of the message (two spellings, T1) gave two numbers: it names
-		// no phone an opt-in could be for, as when its phone is refused (Rule C5).
-		a.msgPhone, a.phoneRefused = "", true
+	if len(a.otherPhones) > 0 {
+		// The message's phone traits (two spellings, T1) gave several numbers: it names
+		// no one phone. An opt-in naming none applies to none; an opt-out naming none
+		// applies to each (see bindToPhones). Sorted: the same whatever the keys' order.
+		a.givenPhones = append(a.otherPhones, a.msgPhone)
+		slices.Sort(a.givenPhones)
+		a.msgPhone = ""
 	}
-	if a.emailTwice {
+	switch {
+	case a.emailTwice:
 		a.msgEmail = "" // its email records bind as the contact's (the kept one)
+	case a.msgEmail == "":
+		a.msgEmail = a.entryEmail
 	}
-	if a.msgPhone == "" && !a.phoneRefused {
+	if a.msgPhone == "" && !a.phoneRefused && a.givenPhones == nil {
 		a.msgPhone, a.phoneRefused = a.entryPhone()
 	}
 	for _, d := range a.optIns {
 		a.optInField(d.raw, d.path)
 	}
-	a.ch.Phone, a.ch.Email, a.ch.PhoneRefused = a.msgPhone, a.msgEmail, a.phoneRefused
+	a.ch.Phone, a.ch.Email, a.ch.PhoneRefused, a.ch.Phones = a.msgPhone, a.msgEmail, a.phoneRefused, a.givenPhones
 	return a.ch
 }
 
@@ -451,12 +464,15 @@ func (c *state) applyTraitsAt(m *event.Message, opts *ApplyOptions, st stamp) Ch
 // name one of them (Rule T1) leave one value.
 const singleValued = stdField(1)<<numFields - 1 | fName | fPhone
 
-// notePhone notes e164 as the message's phone (Rule C5), given by a phone trait.
+// notePhone notes e164 as the message's phone (Rule C5), given by a phone trait; a
+// second number goes to otherPhones.
 func (a *applier) notePhone(e164 string) {
-	if a.msgPhone != "" && a.msgPhone != e164 {
-		a.phoneTwice = true
+	switch {
+	case a.msgPhone == "":
+		a.msgPhone = e164
+	case e164 != a.msgPhone && !slices.Contains(a.otherPhones, e164):
+		a.otherPhones = append(a.otherPhones, e164)
 	}
-	a.msgPhone = e164
 }
 
 // noteEmail notes e as the message's email, given by an email trait.
@@ -485,7 +501,10 @@ func firstOf(obj event.Object, f stdField) event.Member {
 // are left as they are. When the message sent phones and every one was refused, an
 // SMS or voice opt-in applies to no phone and is refused, and an opt-out binds as one
 // naming no phone does: the diagnostics say so.
-func (ch *Changes) BindConsent(recs []optin.Record, messageID, field string) []diag.Diagnostic {
+func (ch *Changes) BindConsent(recs []optin.Record, messageID, field string) ([]optin.Record, []diag.Diagnostic) {
+	if len(ch.Phones) > 1 {
+		return bindToPhones(recs, ch.Phones, messageID, field)
+	}
 	var diags []diag.Diagnostic
 	for i := range recs {
 		r := &recs[i]
@@ -500,7 +519,7 @@ func (ch *Changes) BindConsent(recs []optin.Record, messageID, field string) []d
 			case ch.PhoneRefused && r.Subscribed && r.Refused == "":
 				r.Refused = diag.OptinInvalid
 				diags = append(diags, diag.Diagnostic{MessageID: messageID, Code: diag.OptinInvalid, Field: field,
-					Message: "an opt-in in a message whose phone was refused, or that gave two numbers as its phone, applies to no phone (Rules C5, T1)"})
+					Message: "an opt-in in a message whose phone was refused applies to no phone (Rule C5)"})
 			}
 		case optin.Email:
 			if ch.Email != "" {
@@ -508,7 +527,39 @@ func (ch *Changes) BindConsent(recs []optin.Record, messageID, field string) []d
 			}
 		}
 	}
-	return diags
+	return recs, diags
+}
+
+// bindToPhones binds the SMS and voice records that name no phone of a message that
+// gave several numbers as its phone (two spellings, Rule T1): an opt-in is refused,
+// since it names none of them (Rule C5: consent for the wrong number is worse than
+// none), and an opt-out applies to each, since a revocation is honoured wherever it
+// may have been meant (a copy of it for every number but the first). The records of
+// other channels, and those that name a phone, are left as they are.
+func bindToPhones(recs []optin.Record, phones []string, messageID, field string) ([]optin.Record, []diag.Diagnostic) {
+	var diags []diag.Diagnostic
+	n := len(recs)
+	for i := range n {
+		r := &recs[i]
+		if r.Address != "" || (r.Channel != optin.SMS && r.Channel != optin.Voice) {
+			continue
+		}
+		if r.Subscribed {
+			if r.Refused == "" {
+				r.Refused = diag.OptinInvalid
+				diags = append(diags, diag.Diagnostic{MessageID: messageID, Code: diag.OptinInvalid, Field: field,
+					Message: "an opt-in in a message that gave several numbers as its phone applies to none of them (Rules C5, T1)"})
+			}
+			continue
+		}
+		r.Address = phones[0]
+		for _, p := range phones[1:] {
+			c := recs[i] // recs may grow: a copy, not a pointer into it
+			c.Address = p
+			recs = append(recs, c)
+		}
+	}
+	return recs, diags
 }
 
 // entryPhone returns the phone a message without a phone trait sent in its phones

@@ -331,11 +331,9 @@ func (a *applier) emailsField(raw []byte, path fieldPath) {
 	for i, en := range entries {
 		if i == chosen {
 			a.changed("email", a.c.fields[fieldEmail].set(en.email, a.st))
-			if a.msgEmail == "" {
-				// The message's email when it has no email trait: its optIn's email
-				// records are for it (the email form of Rule C5).
-				a.msgEmail = en.email
-			}
+			// The message's email when it has no email trait (whichever key comes
+			// first): its optIn's email records are for it (the email form of Rule C5).
+			a.entryEmail = en.email
 		} else {
 			a.refuse(diag.TraitInvalid, en.field, "only the primary email is kept; mark one isPrimary")
 		}
@@ -347,7 +345,11 @@ func (a *applier) emailsField(raw []byte, path fieldPath) {
 // (Rule C5).
 func (a *applier) optInField(raw []byte, path fieldPath) {
 	recs, diags := a.opts.optIns().ParseTrait(path.interned(), raw, a.consentMessage())
-	if a.phoneRefused {
+	if a.givenPhones != nil {
+		var more []diag.Diagnostic
+		recs, more = bindToPhones(recs, a.givenPhones, a.m.MessageID, path.String())
+		diags = append(diags, more...)
+	} else if a.phoneRefused {
 		// The phone the message sent was refused: an opt-in that names no phone of
 		// its own was given for that number, and binding it to another (the one primary
 		// at the message's time, Rule C5) would consent for a number the person did not
@@ -363,7 +365,7 @@ func (a *applier) optInField(raw []byte, path fieldPath) {
 			case r.Subscribed && r.Refused == "":
 				r.Refused = diag.OptinInvalid
 				diags = append(diags, diag.Diagnostic{MessageID: a.m.MessageID, Code: diag.OptinInvalid, Field: path.String(),
-					Message: "an opt-in in a message whose phone was refused, or that gave two numbers as its phone, applies to no phone (Rules C5, T1)"})
+					Message: "an opt-in in a message whose phone was refused applies to no phone (Rule C5)"})
 			case !r.Subscribed && r.Address != "":
 				// An opt-out that names a number of its own binds where one naming none
 				// does (the phone primary at the message's time), the number reported:
