@@ -184,6 +184,19 @@ func (t *txn) readRegalConsent(m *event.Message) []optin.Record {
 		r.Source = src
 		report(diag.OptinInvalid, "properties.source", why)
 	}
+	// The event's name says which way the record goes. A "subscribed" property that
+	// says the other way makes the event contradict itself: an opt-in so is not taken
+	// (consent must be unambiguous), an opt-out is honoured, as any is (Rule C4). A
+	// review found contact.subscribed with "subscribed": false subscribing the phone.
+	if raw, ok := props.Get("subscribed"); ok {
+		if said, known := lenientBoolJSON(raw); known && said != r.Subscribed {
+			if r.Subscribed {
+				refuse(diag.OptinInvalid, "properties.subscribed", "contact.subscribed says \"subscribed\": false; an opt-in that contradicts itself is not taken")
+			} else {
+				report(diag.OptinInvalid, "properties.subscribed", "contact.unsubscribed says \"subscribed\": true; the opt-out is honoured")
+			}
+		}
+	}
 	// A timestamp that is null or an empty string is none: the event's time stands in.
 	if raw, ok := props.Get("timestamp"); ok && !jsonvalue.IsNull(raw) && !blankString(raw) {
 		ts, err := timestamp.ParseJSON(raw)
@@ -287,4 +300,16 @@ func (p *Processor) RegalSink() regalio.Sink {
 		}
 		return out, nil
 	}
+}
+
+// lenientBoolJSON reads true, false, "true" or "false"; known is false for anything
+// else.
+func lenientBoolJSON(raw []byte) (v, known bool) {
+	switch string(raw) {
+	case "true", `"true"`:
+		return true, true
+	case "false", `"false"`:
+		return false, true
+	}
+	return false, false
 }

@@ -352,3 +352,34 @@ func TestRegalMatch_emailChannelByEmailFirst_RuleR5(t *testing.T) {
 		assert.Equal(t, optin.StateUnsubscribed, f.user("u2").Subscription(optin.Email), "shared %v", shared)
 	}
 }
+
+// TestRegalConsent_contradictsItself_RuleR5: a consent event whose "subscribed"
+// property says the other way from its name contradicts itself. contact.subscribed
+// with "subscribed": false is no opt-in (a review found it subscribing the phone);
+// contact.unsubscribed with "subscribed": true is honoured, as any opt-out is. Both
+// say so.
+func TestRegalConsent_contradictsItself_RuleR5(t *testing.T) {
+	for name, c := range map[string]struct {
+		event, subscribed string
+		want              diag.Code
+	}{
+		"subscribed, false":     {"contact.subscribed", "false", diag.GuardNotSubscribed},
+		"subscribed, \"false\"": {"contact.subscribed", `"false"`, diag.GuardNotSubscribed},
+		"unsubscribed, true":    {"contact.unsubscribed", "true", diag.GuardOptedOut},
+		"subscribed, true":      {"contact.subscribed", "true", ""},
+	} {
+		f := newFixture(t, nil)
+		f.one(`{"type":"identify","userId":"u1","messageId":"m1","timestamp":"2024-03-01T11:00:00Z","traits":{"phone":"+19545552399"}}`)
+		res := f.processRegal(regalEvent(c.event, "e1", "u1", 3600, `{"channel":"sms","phone":"+19545552399","ip":"8.8.8.8","subscribed":`+c.subscribed+`}`))
+		var codes []diag.Code
+		for _, d := range res.Diagnostics {
+			codes = append(codes, d.Code)
+		}
+		if c.want == "" {
+			assert.Empty(t, codes, name)
+		} else {
+			assert.Contains(t, codes, diag.OptinInvalid, name)
+		}
+		assert.Equal(t, c.want, f.guardReason("+19545552399", optin.SMS, rfc("2024-03-02T15:00:00Z")), name)
+	}
+}

@@ -269,9 +269,16 @@ func decodeBody(body []byte) (events []ReportedEvent, errs []error, err error) {
 	}
 	// The module's one JSON reader splits the array; each element is then decoded, and
 	// checked, as an event.
-	var sc jsonvalue.Scanner
+	// The array adds a level above its events, whose own depth each event's decoding
+	// checks: the split allows far deeper nesting (up to maxArrayDepth), so that one
+	// event too deep fails alone (Rule R4) and one at the limit is read.
+	sc := jsonvalue.Scanner{MaxDepth: maxArrayDepth}
 	doc, _, err := sc.CompactShared(nil, body)
 	if err != nil {
+		var je *jsonvalue.Error
+		if errors.As(err, &je) && !errors.Is(je.Err, jsonvalue.ErrSyntax) {
+			return nil, nil, &EventError{Reason: "the body cannot be read: " + je.Error()}
+		}
 		return nil, nil, &EventError{Reason: "the body is not JSON"}
 	}
 	root := sc.Root()
@@ -291,6 +298,10 @@ func decodeBody(body []byte) (events []ReportedEvent, errs []error, err error) {
 	}
 	return events, errs, nil
 }
+
+// maxArrayDepth is the nesting past which an array of events is refused whole: the
+// split's stack grows with the depth.
+const maxArrayDepth = 1024
 
 func trimSpace(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\n' || b[0] == '\r' || b[0] == '\t') {

@@ -312,3 +312,29 @@ func TestHandlerEventSizeLimit_RuleR4(t *testing.T) {
 	assert.Empty(t, resp.Results[1].Diagnostics)
 	assert.Len(t, s.msgs, 2, "the spaced event and the small one")
 }
+
+// TestHandler_arrayDepth_RuleR4: an array adds a level above its events, and an event
+// at the depth limit is read in one as alone; one too deep fails alone, the others go
+// on (R4). A review found either refusing the whole array as "not JSON".
+func TestHandler_arrayDepth_RuleR4(t *testing.T) {
+	s := &recordingSink{}
+	h := newTestHandler(t, s.sink, nil)
+	nested := func(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
+	ev := `{"name":"y","eventId":"b2","properties":` + nested(63) + `}`
+	code, resp := post(h, ev, "Authorization", "Bearer T0k3n")
+	require.Equal(t, http.StatusOK, code, "%+v", resp)
+	code, resp = post(h, `[{"name":"ok","eventId":"b1"},`+strings.Replace(ev, "b2", "b5", 1)+`]`, "Authorization", "Bearer T0k3n")
+	require.Equal(t, http.StatusOK, code, "%+v", resp)
+	require.Len(t, resp.Results, 2)
+	code, resp = post(h, `[{"name":"ok","eventId":"b3"},{"name":"y","eventId":"b4","properties":`+nested(70)+`}]`, "Authorization", "Bearer T0k3n")
+	require.Equal(t, http.StatusOK, code, "%+v", resp)
+	require.Len(t, resp.Results, 2)
+	assert.Empty(t, resp.Results[0].Diagnostics)
+	require.NotEmpty(t, resp.Results[1].Diagnostics)
+	assert.Equal(t, diag.RegalInvalid, resp.Results[1].Diagnostics[0].Code)
+	var ids []string
+	for _, m := range s.msgs {
+		ids = append(ids, m.MessageID)
+	}
+	assert.Equal(t, []string{"regal-b2", "regal-b1", "regal-b5", "regal-b3"}, ids, "every event read reached the sink")
+}

@@ -106,7 +106,9 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 	var e ReportedEvent
 	var stamps [3]json.RawMessage // originalTimestamp, original_timestamp, created_at
 	var name, eventType string
-	var userIDs [3]string // userId, user_id, external_id
+	var userIDs [3]string  // userId, user_id, external_id
+	var eventIDs [2]string // eventId, event_id
+	var rawIDs [5][]byte   // userIDs', then eventIDs', as sent
 	var contactPhone, contactEmail string
 	var rawContactPhone, rawContactEmail, rawEventType []byte
 	bad := func(field, why string) {
@@ -145,8 +147,12 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 			}
 		}
 		switch key {
-		case "eventId", "event_id":
-			str(key, v, &e.EventID)
+		case "eventId":
+			str(key, v, &eventIDs[0])
+			rawIDs[3] = v
+		case "event_id":
+			str(key, v, &eventIDs[1])
+			rawIDs[4] = v
 		case "name":
 			str(key, v, &name)
 		case "event_type":
@@ -154,10 +160,13 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 			rawEventType = v
 		case "userId":
 			str(key, v, &userIDs[0])
+			rawIDs[0] = v
 		case "user_id":
 			str(key, v, &userIDs[1])
+			rawIDs[1] = v
 		case "external_id":
 			str(key, v, &userIDs[2])
+			rawIDs[2] = v
 		case "contact_phone":
 			str(key, v, &contactPhone)
 			rawContactPhone = v
@@ -223,6 +232,20 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 		return ReportedEvent{}, &EventError{Reason: "no event name (name, or an event_type other than " + snakeEventType + ")"}
 	}
 	e.UserID = cmp.Or(userIDs[:]...)
+	e.EventID = cmp.Or(eventIDs[:]...)
+	// An id that another spelling of it stands in front of, with another value, is
+	// kept with the other top-level keys (R3: nothing is dropped silently).
+	for i, key := range [...]string{"userId", "user_id", "external_id", "eventId", "event_id"} {
+		v, chosen := "", e.UserID
+		if i < len(userIDs) {
+			v = userIDs[i]
+		} else {
+			v, chosen = eventIDs[i-len(userIDs)], e.EventID
+		}
+		if v != "" && v != chosen {
+			e.Extra = append(e.Extra, event.Member{Key: key, Value: json.RawMessage(rawIDs[i])})
+		}
+	}
 	for _, m := range e.Traits {
 		switch m.Key {
 		case "phone":
@@ -252,8 +275,13 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 			e.Diagnostics = append(e.Diagnostics, diag.Diagnostic{Code: diag.TimestampInvalid, Field: field, Message: "regalio: " + field + " is not a timestamp"})
 			continue
 		}
-		if e.Time.IsZero() {
+		switch {
+		case e.Time.IsZero():
 			e.Time = t
+		case !t.Equal(e.Time):
+			// Another time, which the first that could be read stands in front of: kept
+			// with the other top-level keys, as an id's other spelling is.
+			e.Extra = append(e.Extra, event.Member{Key: field, Value: json.RawMessage(raw)})
 		}
 	}
 	id := e.messageID()

@@ -331,3 +331,24 @@ func TestDecodeEvent_repeatedKeysAndExtras_RuleR3(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"regal":{`, "the event record keeps the context whole (E1)")
 }
+
+// TestDecodeEvent_otherSpellingsKept_RuleR3: an id or a time that another spelling of
+// it stands in front of, with another value, is kept with the event's other top-level
+// keys (context.regal), not dropped (a review found external_id, event_id and
+// created_at gone without a word).
+func TestDecodeEvent_otherSpellingsKept_RuleR3(t *testing.T) {
+	for body, kept := range map[string]string{
+		`{"name":"call.completed","eventId":"e1","userId":"u1","external_id":"EXT-777"}`:                                "EXT-777",
+		`{"name":"call.completed","eventId":"e1","event_id":"OTHER-888"}`:                                               "OTHER-888",
+		`{"name":"call.completed","eventId":"e1","originalTimestamp":"1709294400","created_at":"2020-01-01T00:00:00Z"}`: "2020-01-01",
+	} {
+		e, err := DecodeEvent([]byte(body))
+		require.NoError(t, err)
+		b, err := json.Marshal(e.Message().Context.Object())
+		require.NoError(t, err)
+		assert.Contains(t, string(b), kept, body)
+	}
+	e, err := DecodeEvent([]byte(`{"name":"call.completed","eventId":"e1","event_id":"e1","userId":"u1","user_id":"u1","originalTimestamp":"1709294400","created_at":"1709294400"}`))
+	require.NoError(t, err)
+	assert.Empty(t, e.Message().Context.Object(), "the same value twice says nothing twice")
+}
