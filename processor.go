@@ -76,7 +76,8 @@ type Result struct {
 	// "deleted".
 	Changed []string
 	// Diagnostics lists every refusal, each with its code (RULES.md, X). A message refused
-	// whole has one diagnostic and no ContactID.
+	// whole has one diagnostic and no ContactID. At most MaxDiagnostics: past them, the
+	// last (message.limit) counts those left out (Rule D7).
 	Diagnostics []diag.Diagnostic
 	// Triggers lists the triggers of Options.Triggers that a contact entered or left
 	// with this message (Rule J4).
