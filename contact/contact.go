@@ -284,7 +284,9 @@ func (e *versionError) Unwrap() error        { return e.err }
 // EncodeStorage writes c in the storage encoding (see [StorageVersion]), for a durable
 // Store to keep: every field with the stamp that set it, removed fields included, the
 // phone log, links, held messages, former External IDs with their messages, alias
-// facts and the consent ledger. It is safe to call concurrently with reads of c.
+// facts and the consent ledger. It is safe to call concurrently with reads of c. It
+// refuses a contact whose id or lookup keys are not valid UTF-8, which the encoding
+// (JSON) would write changed.
 func EncodeStorage(c *Contact) ([]byte, error) { return contactcore.EncodeStorage(c.core()) }
 
 // DecodeStorage reads a contact that [EncodeStorage] wrote, equal to the one written:

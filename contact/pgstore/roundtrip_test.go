@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/segmentio"
 )
 
@@ -196,4 +197,21 @@ func (c *retryCounter) TraceBatchEnd(_ context.Context, _ *pgx.Conn, d pgx.Trace
 		}
 		c.codes[pe.Code+" "+pe.Message]++
 	}
+}
+
+// TestInsert_refusesTextJSONWouldChange: a contact whose id is not valid UTF-8 is
+// refused with an error, and nothing is stored. A review found it stored with its id
+// read back as U+FFFD: a read, change and Put of it then failed with ErrNotFound, and
+// its row could not be found by the id it was read with.
+func TestInsert_refusesTextJSONWouldChange(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	err := s.Update(ctx, func(tx contact.Tx) error { return tx.Insert(contact.New("c\xff")) })
+	require.Error(t, err)
+	n := 0
+	for _, err := range s.Contacts(ctx) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Zero(t, n, "nothing stored")
 }

@@ -240,3 +240,23 @@ func TestStorage_unknownClockNotQuotedWhole(t *testing.T) {
 		assert.Less(t, len(err.Error()), 200)
 	}
 }
+
+// TestStorage_refusesWhatJSONWouldChange: an id or a lookup key that is not valid
+// UTF-8 is refused, not written as U+FFFD: read back, the contact would not be the one
+// put, a Put of it would miss its row, and the store's index would keep a key it no
+// longer has (a review found all three in pgstore, through the Store API; the
+// Processor refuses such identifiers, Rule D6).
+func TestStorage_refusesWhatJSONWouldChange(t *testing.T) {
+	bad := New("c\xff")
+	_, err := EncodeStorage(bad)
+	require.Error(t, err)
+	c := New("c1")
+	c.SetUserID("u\xff@example.com")
+	_, err = EncodeStorage(c)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "example.com", "the key is not quoted")
+	ok := New("c2")
+	ok.SetUserID("u1")
+	_, err = EncodeStorage(ok)
+	require.NoError(t, err)
+}

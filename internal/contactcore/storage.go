@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
@@ -41,10 +42,23 @@ const StorageVersion = 2
 var ErrStorageVersion = errors.New("contact: unknown storage version")
 
 // EncodeStorage writes c in the storage encoding (see [StorageVersion]), for a durable
-// Store to keep. It is safe to call concurrently with reads of c.
+// Store to keep. It is safe to call concurrently with reads of c. It refuses a contact
+// whose id or lookup keys are not valid UTF-8: the encoding is JSON, which would write
+// them changed (U+FFFD), so that the contact read back would not be the one put, nor
+// found by its own keys. (The Processor never makes one: Rule D6 refuses such
+// identifiers.)
 func EncodeStorage(c *Contact) ([]byte, error) {
 	if c == nil {
 		return nil, errors.New("contact: storage encoding of a nil contact")
+	}
+	if !utf8.ValidString(c.ID()) {
+		return nil, errors.New("contact: storage encoding: the contact's id is not valid UTF-8, which the encoding cannot keep")
+	}
+	var buf [8]identity.Key
+	for _, k := range c.AppendKeys(buf[:0]) {
+		if !utf8.ValidString(k.Value) {
+			return nil, errors.New("contact: storage encoding: a lookup key of contact " + c.ID() + " (" + k.Kind.String() + ") is not valid UTF-8, which the encoding cannot keep")
+		}
 	}
 	x := c.exportDoc(nil, true)
 	x.Version = 1
