@@ -189,7 +189,7 @@ func (t *txn) readRegalConsent(m *event.Message) []optin.Record {
 	// (consent must be unambiguous), an opt-out is honoured, as any is (Rule C4). A
 	// review found contact.subscribed with "subscribed": false subscribing the phone.
 	if raw, ok := props.Get("subscribed"); ok {
-		if said, known := lenientBoolJSON(raw); known && said != r.Subscribed {
+		if said, known := contactcore.LenientBool(raw); known && said != r.Subscribed {
 			if r.Subscribed {
 				refuse(diag.OptinInvalid, "properties.subscribed", "contact.subscribed says \"subscribed\": false; an opt-in that contradicts itself is not taken")
 			} else {
@@ -300,16 +300,4 @@ func (p *Processor) RegalSink() regalio.Sink {
 		}
 		return out, nil
 	}
-}
-
-// lenientBoolJSON reads true, false, "true" or "false"; known is false for anything
-// else.
-func lenientBoolJSON(raw []byte) (v, known bool) {
-	switch string(raw) {
-	case "true", `"true"`:
-		return true, true
-	case "false", `"false"`:
-		return false, true
-	}
-	return false, false
 }

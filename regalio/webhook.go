@@ -102,13 +102,16 @@ type ReportedEvent struct {
 // profile_id). A field of the wrong kind is left out with a
 // diag.RegalInvalid diagnostic; a body that is not a JSON object or has no event name
 // is an [*EventError].
+// idKeys are the spellings of a Regal event's userId (the first three) and eventId,
+// the first of each that has a value winning.
+var idKeys = [...]string{"userId", "user_id", "external_id", "eventId", "event_id"}
+
 func DecodeEvent(body []byte) (ReportedEvent, error) {
 	var e ReportedEvent
 	var stamps [3]json.RawMessage // originalTimestamp, original_timestamp, created_at
 	var name, eventType string
-	var userIDs [3]string  // userId, user_id, external_id
-	var eventIDs [2]string // eventId, event_id
-	var rawIDs [5][]byte   // userIDs', then eventIDs', as sent
+	var ids [len(idKeys)]string    // by idKeys
+	var rawIDs [len(idKeys)][]byte // by idKeys, as sent
 	var contactPhone, contactEmail string
 	var rawContactPhone, rawContactEmail, rawEventType []byte
 	bad := func(field, why string) {
@@ -141,32 +144,18 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 	var loneSurrogate string // an identifier that would read as U+FFFD (Rule D6)
 	err := jsonvalue.EachMember(body, func(key string, v []byte) error {
 		switch key {
-		case "eventId", "event_id", "userId", "user_id", "external_id":
+		case "userId", "user_id", "external_id", "eventId", "event_id":
 			if loneSurrogate == "" && len(v) > 1 && v[0] == '"' && jsonvalue.HasLoneSurrogate(v[1:len(v)-1]) {
 				loneSurrogate = key
 			}
-		}
-		switch key {
-		case "eventId":
-			str(key, v, &eventIDs[0])
-			rawIDs[3] = v
-		case "event_id":
-			str(key, v, &eventIDs[1])
-			rawIDs[4] = v
+			i := slices.Index(idKeys[:], key)
+			str(key, v, &ids[i])
+			rawIDs[i] = v
 		case "name":
 			str(key, v, &name)
 		case "event_type":
 			str(key, v, &eventType)
 			rawEventType = v
-		case "userId":
-			str(key, v, &userIDs[0])
-			rawIDs[0] = v
-		case "user_id":
-			str(key, v, &userIDs[1])
-			rawIDs[1] = v
-		case "external_id":
-			str(key, v, &userIDs[2])
-			rawIDs[2] = v
 		case "contact_phone":
 			str(key, v, &contactPhone)
 			rawContactPhone = v
@@ -231,18 +220,16 @@ func DecodeEvent(body []byte) (ReportedEvent, error) {
 	if e.Name == "" {
 		return ReportedEvent{}, &EventError{Reason: "no event name (name, or an event_type other than " + snakeEventType + ")"}
 	}
-	e.UserID = cmp.Or(userIDs[:]...)
-	e.EventID = cmp.Or(eventIDs[:]...)
+	e.UserID = cmp.Or(ids[:3]...)
+	e.EventID = cmp.Or(ids[3:]...)
 	// An id that another spelling of it stands in front of, with another value, is
 	// kept with the other top-level keys (R3: nothing is dropped silently).
-	for i, key := range [...]string{"userId", "user_id", "external_id", "eventId", "event_id"} {
-		v, chosen := "", e.UserID
-		if i < len(userIDs) {
-			v = userIDs[i]
-		} else {
-			v, chosen = eventIDs[i-len(userIDs)], e.EventID
+	for i, key := range idKeys {
+		chosen := e.UserID
+		if i >= 3 {
+			chosen = e.EventID
 		}
-		if v != "" && v != chosen {
+		if ids[i] != "" && ids[i] != chosen {
 			e.Extra = append(e.Extra, event.Member{Key: key, Value: json.RawMessage(rawIDs[i])})
 		}
 	}

@@ -251,6 +251,9 @@ func (a *applier) phoneLabel(e164 string, raw []byte, path fieldPath) {
 	}
 }
 
+// LenientBool reads true, false, "true" or "false"; ok is false for anything else.
+func LenientBool(raw []byte) (v, ok bool) { return lenientBool(raw) }
+
 // lenientBool reads true, false, "true" or "false".
 func lenientBool(raw []byte) (bool, bool) {
 	switch string(raw) {
