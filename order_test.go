@@ -79,6 +79,7 @@ func genPayload(t *rapid.T, i int) string {
 	add("context", rapid.SampledFrom([]string{`{}`, `{"ip":"8.8.8.8"}`, `{"ip":"203.0.113.9","traits":{"plan":"ctx"}}`,
 		`{"timezone":"America/Chicago"}`, `{"ip":"8.8.8.8","timezone":"America/Phoenix"}`,
 		`{"ip":"8.8.8.8","traits":{"phone":"+19545552399"}}`,                                      // Rule G3; a context phone, never applied from a Regal event (R5)
+		`{"ip":"8.8.8.8","traits":{"phone":"+19545552399","Phone":"+12125550123"}}`,               // T1, C5: two numbers as an opt-in or opt-out event's phone
 		`{"traits":{"email":"ann@example.com"}}`,                                                  // a Regal opt-out naming only an email (R5)
 		`{"ip":"8.8.8.8","campaign":{"name":"spring"},"device":{"id":"d1"}}`}).Draw(t, "context")) // E1: the whole context
 	switch kind {
@@ -99,6 +100,7 @@ func genPayload(t *rapid.T, i int) string {
 		pick("email", `"ann@example.com"`, `"bob@example.com"`, `"nope"`, `" "`)
 		pick("phone", `"+19545552399"`, `"(917) 555-4444"`, `"+1 555 555 5555"`, `null`, `"(917)\u00a0555\u20134444"`, // T8: another keyboard's separators
 			`""`) // T4: an empty standard trait
+		pick("Phone", `"+12125550123"`, `"+19545552399"`) // T1: a second spelling, with another number or the same (C5)
 		pick("plan", `"gold"`, `12345678901234567890`, `null`, `{"a":[1]}`)
 		pick("address", `{"City":"Austin","zip":"78701"}`, `{"city":"Aust\u0069n"}`, `"1 Main St"`, `null`)
 		pick("phones", `{"+12125550123":{"isPrimary":true,"label":"work"}}`, `{"+19175554444":null}`,
@@ -119,6 +121,18 @@ func genPayload(t *rapid.T, i int) string {
 		name := rapid.SampledFrom([]string{"Viewed", "SMS Opt In", "Stop", "contact.subscribed", "contact.unsubscribed", "sms.received"}).Draw(t, "event")
 		add("event", `"`+name+`"`)
 		if name == "sms.received" { // a keyword reply from a phone, before or after any contact has it (Rule G7)
+			if rapid.IntRange(0, 4).Draw(t, "sms without id or time?") == 0 {
+				// Neither a messageId nor a time: a new message at each delivery, a
+				// START refused (Rule G8).
+				fields = slices.DeleteFunc(fields, func(f string) bool {
+					for _, k := range []string{"timestamp", "originalTimestamp", "sentAt", "receivedAt", "messageId"} {
+						if strings.HasPrefix(f, `"`+k+`"`) {
+							return true
+						}
+					}
+					return false
+				})
+			}
 			add("eventSource", `"Regal Voice"`)
 			// The sender as contact_phone, or as from_number, as Regal's Segment source
 			// names it (Rule G8); a START needs the context's IP here (Rule G6).
@@ -135,7 +149,8 @@ func genPayload(t *rapid.T, i int) string {
 				`{"channel":"sms"}`,
 				`{"channel":"email","email":"ann@example.com","timestamp":"2024-03-01T12:07:00Z"}`,
 				`{"channel":"sms","source":"sms_keyword","text":"STOP","timestamp":"2024-03-01T12:06:30Z"}`,
-				`{"channel":"sms","contact_phone":"(917) 555-4444","timestamp":""}`, // R5: the phone as contact_phone; an empty timestamp is none
+				`{"channel":"sms","contact_phone":"(917) 555-4444","timestamp":""}`,                                             // R5: the phone as contact_phone; an empty timestamp is none
+				`{"channel":"SMS","phone":"+19545552399","ip":"1.2.3.4","timestamp":"2024-03-01T12:06:20Z","subscribed":false}`, // R5: a property that contradicts the name
 			}).Draw(t, "regal properties"))
 		} else {
 			add("properties", `{"amount":30000.50}`)
