@@ -157,13 +157,14 @@ func (p *Processor) ReceiveSMS(ctx context.Context, in InboundSMS) (Result, erro
 // and a START among them is refused, with the diagnostic returned and refused true, lest
 // a redelivery undo a later STOP. Any other message is left as it is.
 func (p *Processor) untoldReply(m *event.Message, now time.Time) (d diag.Diagnostic, refused bool) {
-	if m.Kind != event.Track || m.Event != EventSMSReceived || !regalio.IsRegal(m) || !untold(m) {
+	if m.Kind != event.Track || m.Event != EventSMSReceived || !regalio.IsRegal(m) {
 		return diag.Diagnostic{}, false
 	}
-	switch optin.ClassifyKeyword(objectText(m.Properties, "content"), p.opts.Keywords) {
-	case optin.NoKeyword:
+	k := optin.ClassifyKeyword(objectText(m.Properties, "content"), p.opts.Keywords)
+	if k == optin.NoKeyword || !untold(m) { // untold derives the messageId again: last
 		return diag.Diagnostic{}, false
-	case optin.OptInKeyword:
+	}
+	if k == optin.OptInKeyword {
 		return diag.Diagnostic{MessageID: m.MessageID, Code: diag.MessageInvalid, Field: "messageId",
 			Message: "regalkit: a START reply given neither a time nor a messageId cannot be told from a redelivery of an earlier one; refused, so that it cannot undo a later STOP (Rules E2, G8): send the event's eventId"}, true
 	}

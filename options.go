@@ -23,7 +23,9 @@ type Options struct {
 
 	// OptInEvents maps track event names that mean "opted in" to the channels they opt
 	// in to (Rule C8), such as {"SMS Opt In": {optin.SMS}}. An empty channel list means
-	// both sms and voice. OptOutEvents does the same for opting out.
+	// both sms and voice. OptOutEvents does the same for opting out. The records are
+	// for the phone the message sets (Rule C5): with ApplyContextTraits, the one its
+	// context.traits give; else, the contact's phone primary at the event's time.
 	OptInEvents  map[string][]optin.Channel
 	OptOutEvents map[string][]optin.Channel
 

@@ -517,9 +517,7 @@ func (ch *Changes) BindConsent(recs []optin.Record, messageID, field string) ([]
 			case ch.Phone != "":
 				r.Address = ch.Phone
 			case ch.PhoneRefused && r.Subscribed && r.Refused == "":
-				r.Refused = diag.OptinInvalid
-				diags = append(diags, diag.Diagnostic{MessageID: messageID, Code: diag.OptinInvalid, Field: field,
-					Message: "an opt-in in a message whose phone was refused applies to no phone (Rule C5)"})
+				diags = append(diags, refuseOptIn(r, messageID, field, refusedPhone))
 			}
 		case optin.Email:
 			if ch.Email != "" {
@@ -546,9 +544,7 @@ func bindToPhones(recs []optin.Record, phones []string, messageID, field string)
 		}
 		if r.Subscribed {
 			if r.Refused == "" {
-				r.Refused = diag.OptinInvalid
-				diags = append(diags, diag.Diagnostic{MessageID: messageID, Code: diag.OptinInvalid, Field: field,
-					Message: "an opt-in in a message that gave several numbers as its phone applies to none of them (Rules C5, T1)"})
+				diags = append(diags, refuseOptIn(r, messageID, field, "an opt-in in a message that gave several numbers as its phone applies to none of them (Rules C5, T1)"))
 			}
 			continue
 		}
@@ -560,6 +556,17 @@ func bindToPhones(recs []optin.Record, phones []string, messageID, field string)
 		}
 	}
 	return recs, diags
+}
+
+// refusedPhone is why an opt-in naming no phone, in a message whose phone was refused,
+// is refused.
+const refusedPhone = "an opt-in in a message whose phone was refused applies to no phone (Rule C5)"
+
+// refuseOptIn refuses r, an opt-in that applies to no phone, and returns the diagnostic
+// that says why.
+func refuseOptIn(r *optin.Record, messageID, field, why string) diag.Diagnostic {
+	r.Refused = diag.OptinInvalid
+	return diag.Diagnostic{MessageID: messageID, Code: diag.OptinInvalid, Field: field, Message: why}
 }
 
 // entryPhone returns the phone a message without a phone trait sent in its phones

@@ -366,9 +366,7 @@ func (a *applier) optInField(raw []byte, path fieldPath) {
 			}
 			switch {
 			case r.Subscribed && r.Refused == "":
-				r.Refused = diag.OptinInvalid
-				diags = append(diags, diag.Diagnostic{MessageID: a.m.MessageID, Code: diag.OptinInvalid, Field: path.String(),
-					Message: "an opt-in in a message whose phone was refused applies to no phone (Rule C5)"})
+				diags = append(diags, refuseOptIn(r, a.m.MessageID, path.String(), refusedPhone))
 			case !r.Subscribed && r.Address != "":
 				// An opt-out that names a number of its own binds where one naming none
 				// does (the phone primary at the message's time), the number reported:
