@@ -585,12 +585,12 @@ func TestRun_batchEndpointB_RuleD9(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, send(t, http.MethodPost, s.base+"/v1/b", strings.Replace(body, `"wk_b"`, `"other"`, 1), "Content-Type", "text/plain").status, "a wrong write key")
 }
 
-// TestServer_answerStaysAboutTheRequestsSize (Rules D7, T10): a review sent 16
+// TestServer_answerStaysAboutTheRequestsSize_RulesD7T10 (Rules D7, T10): a review sent 16
 // identifies of 30 KB, each with an optIn array of 15,000 records of two bytes, within
 // every limit: the server answered 200 with 60 MB of diagnostics, 240,000 of them, and
 // allocated 785 MB on the way. A message's result carries at most 100 diagnostics now,
 // and an optIn array is read for its first 100 records.
-func TestServer_answerStaysAboutTheRequestsSize(t *testing.T) {
+func TestServer_answerStaysAboutTheRequestsSize_RulesD7T10(t *testing.T) {
 	recs := strings.TrimSuffix(strings.Repeat("1,", 15000), ",")
 	items := make([]string, 16)
 	for i := range items {
