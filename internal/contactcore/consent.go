@@ -46,7 +46,7 @@ func (c *Contact) AddConsentAs(userID string, records ...optin.Record) int {
 	if p := c.sub(userID); p != c {
 		p.writeState().consent.Add(records...)
 	} else if c.own != nil {
-		c.own.consent.Add(records...)
+		c.writeOwn().consent.Add(records...)
 	}
 	return c.writeState().consent.Add(records...)
 }

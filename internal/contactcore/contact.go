@@ -123,6 +123,7 @@ func (c *Contact) SetUserID(userID string) {
 	c.separate()
 	c.userID = userID
 	c.own = next.shown().clone()
+	c.owns |= ownsOwn
 	c.writeLinks()
 	c.links = slices.DeleteFunc(c.links, func(l link) bool { return !l.st.isZero() || !l.last.isZero() })
 	for _, l := range next.links {
@@ -397,9 +398,6 @@ func (c *Contact) Clone() *Contact {
 			d.parts[i] = p.Clone()
 		}
 	}
-	if c.own != nil {
-		d.own = c.own.clone()
-	}
 	return &d
 }
 
@@ -432,6 +430,7 @@ const (
 	ownsAliases
 	ownsHeld
 	ownsState // the state struct itself (its slices: state.exclusive)
+	ownsOwn   // the own state struct (its slices: state.exclusive)
 )
 
 // share gives up c's ownership of its slices and state, which a clone now shares. A
@@ -442,6 +441,9 @@ func (c *Contact) share() {
 	if c.owns != 0 {
 		if c.owns&ownsState != 0 {
 			c.state.exclusive = false
+		}
+		if c.owns&ownsOwn != 0 {
+			c.own.exclusive = false
 		}
 		c.owns = 0
 	}
@@ -509,6 +511,17 @@ func (c *Contact) writeState() *state {
 		c.owns |= ownsState
 	}
 	return c.state
+}
+
+// writeOwn returns c.own, which must not be nil, made c's own first as writeState
+// makes c.state: a clone shares its original's own state until one of them writes it.
+// Every write to c.own goes through it.
+func (c *Contact) writeOwn() *state {
+	if c.owns&ownsOwn == 0 {
+		c.own = c.own.clone()
+		c.owns |= ownsOwn
+	}
+	return c.own
 }
 
 // setState makes s, which no other contact shares, c's state.

@@ -51,7 +51,7 @@ func (c *Contact) EraseUser(userID string, t time.Time, messageID string) (remai
 	c.writeLinks()
 	c.links = slices.DeleteFunc(c.links, func(l link) bool { return !l.last.isZero() && l.last.compare(limit) < 0 })
 	if c.own != nil {
-		c.own.erase(limit, t, messageID)
+		c.writeOwn().erase(limit, t, messageID)
 		c.rebuild()
 	} else {
 		c.writeState().erase(limit, t, messageID)

@@ -159,6 +159,7 @@ func (c *Contact) rebuild() {
 	c.setState(s)
 	if len(c.held) == 0 && len(c.parts) == 0 {
 		c.own = nil
+		c.owns &^= ownsOwn
 	}
 }
 

@@ -25,7 +25,7 @@ func (c *Contact) SetKeywordConsent(recs []optin.Record) bool {
 	if c.own != nil {
 		// Kept in the contact's own state too, so that showing it again (after a held
 		// message moves, Rule I4) starts from the same records.
-		c.own.consent.SetKeywordRecords(recs)
+		c.writeOwn().consent.SetKeywordRecords(recs)
 	}
 	return changed
 }

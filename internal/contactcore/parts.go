@@ -49,6 +49,7 @@ func (c *Contact) sub(userID string) *Contact {
 func (c *Contact) separate() {
 	if c.own == nil {
 		c.own = c.shown().clone()
+		c.owns |= ownsOwn
 	}
 }
 
@@ -193,7 +194,7 @@ func (c *Contact) insertPart(p *Contact) {
 // joinRoot joins a part of c's own External ID into c's own state.
 func (c *Contact) joinRoot(p *Contact) {
 	c.separate()
-	c.own.join(p.shown(), nil)
+	c.writeOwn().join(p.shown(), nil)
 	for _, l := range p.links {
 		c.addLink(l)
 	}

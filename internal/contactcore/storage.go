@@ -464,6 +464,7 @@ func (c *Contact) readClocks(k *clocksJSON, history []optin.Entry) error {
 	c.setState(own.clone())
 	if len(c.held) > 0 || len(c.parts) > 0 {
 		c.own = own
+		c.owns |= ownsOwn
 		c.rebuild()
 	}
 	return nil

@@ -312,7 +312,7 @@ func (c *Contact) ApplyTraits(m *event.Message, opts *ApplyOptions) Changes {
 		return c.writeState().applyTraitsAt(m, opts, st)
 	}
 	if c.own != nil {
-		c.own.applyTraitsAt(m, opts, st)
+		c.writeOwn().applyTraitsAt(m, opts, st)
 	}
 	return c.writeState().applyTraitsAt(m, opts, st)
 }
