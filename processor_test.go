@@ -593,6 +593,42 @@ func TestProcess_LongMessageIDNotEchoed_RuleD6(t *testing.T) {
 // that makes it one arrives after the alias, the alias's result said it joined, and the
 // late message reports the conflict (identity.conflict), whichever side it is on:
 // nothing is dropped silently. An acceptance run found the contacts split without a word.
+// TestAlias_RuleI4_RenameWithTheAnonymousIDIsNoConflict: the mobile libraries and
+// analytics.js send the device's anonymousId with every call, so renaming a user is
+// identify(P, A) then alias(P→U, A). A is then linked to P and to U, which the alias
+// made one person: once the alias is applied no message reports identity.conflict, in
+// any order (before it, P and U with A are two contacts, and the second to link A
+// reports it, as any result says what was known when it was applied). A second person's
+// link of A still does (Rule I4).
+func TestAlias_RuleI4_RenameWithTheAnonymousIDIsNoConflict(t *testing.T) {
+	identify := `{"type":"identify","userId":"P11","anonymousId":"dev-11","traits":{"firstName":"Pee"},"messageId":"r11-1","timestamp":"2024-03-01T08:00:00Z"}`
+	alias := `{"type":"alias","previousId":"P11","userId":"U11","anonymousId":"dev-11","messageId":"r11-2","timestamp":"2024-03-01T09:00:00Z"}`
+	track := `{"type":"track","userId":"U11","anonymousId":"dev-11","event":"E","messageId":"r11-3","timestamp":"2024-03-01T10:00:00Z"}`
+	anon := `{"type":"track","anonymousId":"dev-11","event":"A","messageId":"r11-4","timestamp":"2024-03-01T11:00:00Z"}`
+	other := `{"type":"identify","userId":"Q11","anonymousId":"dev-11","messageId":"r11-5","timestamp":"2024-03-01T12:00:00Z"}`
+	permutations([]string{identify, alias, track, anon}, func(order []string) {
+		f := newFixture(t, nil)
+		aliased := false
+		for _, m := range order {
+			aliased = aliased || m == alias
+			res := f.one(m)
+			for _, d := range res.Diagnostics {
+				if aliased {
+					assert.NotEqual(t, diag.IdentityConflict, d.Code, "order %v: %s: %v", order, res.MessageID, d)
+				}
+			}
+		}
+		c := f.user("U11")
+		require.NotNil(t, c, "order %v", order)
+		assert.Equal(t, []string{"P11"}, c.FormerUserIDs(), "order %v", order)
+		assert.Equal(t, []string{"r11-3", "r11-4"}, f.events(c), "order %v", order)
+		assert.Equal(t, 1, f.count(), "order %v", order)
+		res := f.one(other)
+		require.Len(t, res.Diagnostics, 1, "order %v", order)
+		assert.Equal(t, diag.IdentityConflict, res.Diagnostics[0].Code, "order %v: another person's link is a conflict", order)
+	})
+}
+
 func TestAlias_RuleI5_ConflictMadeByALateMessageIsReported(t *testing.T) {
 	p := `{"type":"identify","userId":"P10","traits":{"firstName":"Pee"},"messageId":"c10-1","timestamp":"2024-03-01T08:00:00Z"}`
 	u := `{"type":"identify","userId":"U10","traits":{"lastName":"You"},"messageId":"c10-2","timestamp":"2024-03-01T08:30:00Z"}`

@@ -121,7 +121,7 @@ func Decide(f Facts) Decision {
 	}
 	if f.AnonymousID != "" {
 		d.Link = Link{AnonymousID: f.AnonymousID, UserID: f.UserID, Time: f.Time, MessageID: f.MessageID}
-		d.Shared = sharedWith(f.Links, f.UserID)
+		d.Shared = sharedWith(f)
 	}
 	return d
 }
@@ -130,12 +130,20 @@ func Decide(f Facts) Decision {
 // always has an anonymous ID, and only a decision with a link has one in d.Link.
 func (d Decision) Links() bool { return d.Link.AnonymousID != "" }
 
-// sharedWith reports whether links hold a userId other than userID.
-func sharedWith(links []Link, userID string) bool {
-	for _, l := range links {
-		if l.UserID != userID {
-			return true
+// sharedWith reports whether the anonymous ID is linked to a userId of another person
+// than f.UserID: a userId that is not f.UserID and is not one of the userIds of f.UserID's
+// contact, which an alias joined (Rule I5: after alias(P→U) a link to P and one to U are
+// the same person's, as in the rename flow of the mobile libraries and analytics.js,
+// which send the anonymousId with the alias).
+func sharedWith(f Facts) bool {
+	for _, l := range f.Links {
+		if l.UserID == f.UserID {
+			continue
 		}
+		if c, ok := f.LinkedContacts[l.UserID]; ok && c != "" && c == f.UserContact {
+			continue
+		}
+		return true
 	}
 	return false
 }
