@@ -269,7 +269,9 @@ func TestDecode_RuleD1_envelopeMerge(t *testing.T) {
 // TestDecode_RuleD1_envelopeKeysNotRead: a batch envelope's keys that are not part of
 // its messages are not read, and every message says so, once, however many there are
 // (a review found an envelope's userId, timestamp and traits dropped without a word).
-// The messageId and timestamp Segment's libraries give a batch are not reported.
+// The messageId, timestamp, sequence and requestTimestamp Segment's libraries give a
+// batch are not reported (a review found analytics-java's sequence reported on every
+// message).
 func TestDecode_RuleD1_envelopeKeysNotRead(t *testing.T) {
 	results, err := DecodeAll([]byte(`{"batch":[{"type":"track","event":"A","userId":"u","messageId":"x1"},{"type":"track","event":"B","userId":"u","messageId":"x2"}],`+
 		`"messageId":"b1","timestamp":"2020-01-01T00:00:00Z","userId":"other","traits":{"plan":"gold"},"ann@example.com":1,"sentAt":"2020-01-01T00:00:10Z"}`), nil)
@@ -291,7 +293,7 @@ func TestDecode_RuleD1_envelopeKeysNotRead(t *testing.T) {
 	require.NoError(t, err)
 	d := results[0].Message.Diagnostics[0]
 	assert.NotContains(t, d.Field+d.Message, "jane.doe")
-	results, err = DecodeAll([]byte(`{"batch":[{"type":"track","event":"A","userId":"u"}],"messageId":"b1","timestamp":"2020-01-01T00:00:00Z","context":{},"integrations":{},"sentAt":null,"writeKey":"k"}`), nil)
+	results, err = DecodeAll([]byte(`{"batch":[{"type":"track","event":"A","userId":"u"}],"messageId":"b1","timestamp":"2020-01-01T00:00:00Z","context":{},"integrations":{},"sentAt":null,"writeKey":"k","sequence":7,"requestTimestamp":"2020-01-01T00:00:00Z"}`), nil)
 	require.NoError(t, err)
 	assert.Empty(t, results[0].Message.Diagnostics, "Segment's libraries' envelopes")
 }

@@ -62,9 +62,16 @@ type envelope struct {
 }
 
 // envelopeMetadata are the keys Segment's libraries add to a batch envelope about the
-// batch itself, not its messages (analytics-go a messageId, analytics-node a
-// timestamp): not read, and not reported either.
-func envelopeMetadata(key string) bool { return key == "messageId" || key == "timestamp" }
+// batch itself, not its messages (analytics-go and the first Android library a
+// messageId, analytics-node a timestamp, analytics-java a sequence number, the first
+// Android library a requestTimestamp): not read, and not reported either.
+func envelopeMetadata(key string) bool {
+	switch key {
+	case "messageId", "timestamp", "sequence", "requestTimestamp":
+		return true
+	}
+	return false
+}
 
 // othersDiagnostic says, for each item of an envelope with keys that are not read,
 // that they were not (Rule D1: nothing is dropped silently). One diagnostic an item,

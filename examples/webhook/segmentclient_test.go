@@ -172,7 +172,7 @@ func testNodeLibrary(t *testing.T, env, script string) {
 	for _, k := range keys {
 		// Any other key of an envelope gives each of its messages a diagnostic
 		// (message.envelope_key, Rule D1): the library's own must not.
-		assert.Contains(t, []string{"batch", "context", "integrations", "sentAt", "writeKey", "messageId", "timestamp"}, k, "a key of the library's batch envelope")
+		assert.Contains(t, []string{"batch", "context", "integrations", "sentAt", "writeKey", "messageId", "timestamp", "sequence", "requestTimestamp"}, k, "a key of the library's batch envelope")
 	}
 	assert.NotEmpty(t, keys, "the library sent batch envelopes")
 	unique := slices.Compact(slices.Sorted(slices.Values(sent)))
