@@ -273,12 +273,22 @@ func NewHandler(sink Sink, opts *HandlerOptions) *Handler {
 }
 
 // HandlerResponse is the JSON body of every response of a [Handler].
+//
+// A response with another status than 200 always has an error, a code and a message,
+// as Segment's tracking API answers and as analytics-python reads it (it reads "code"
+// and "message" of every refusal, and retries a 4xx whose body lacks them as if it were
+// a failure of the network).
 type HandlerResponse struct {
 	// Error says why the request was refused or failed; empty with status 200.
 	Error string `json:"error,omitempty"`
 	// Code is the diagnostic code of a payload refused with 400 or 413, such as
-	// "message.invalid"; empty otherwise.
+	// "message.invalid"; for another refusal or failure, "http." and the status's
+	// name in snake case, such as "http.unauthorized" or "http.internal_server_error";
+	// empty with status 200.
 	Code diag.Code `json:"code,omitempty"`
+	// Message is Error again, under the name Segment's libraries read; empty with status
+	// 200.
+	Message string `json:"message,omitempty"`
 	// Results has one entry per message of the request, in input order: with status
 	// 200, what the sink did with each and why those that could not be decoded were
 	// refused; with 400 or 413, why each was refused.
@@ -722,9 +732,17 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, status int, re
 
 // write sends resp as JSON with the status.
 func (h *Handler) write(w http.ResponseWriter, status int, resp *HandlerResponse) {
+	if status != http.StatusOK {
+		if resp.Code == "" {
+			resp.Code = statusCode(status)
+		}
+		if resp.Message == "" {
+			resp.Message = resp.Error
+		}
+	}
 	b, err := json.Marshal(resp)
 	if err != nil { // a diagnostic a sink filled with invalid UTF-8 still marshals; nothing else can fail
-		status, b = http.StatusInternalServerError, []byte(`{"error":"segmentio: the response could not be encoded"}`)
+		status, b = http.StatusInternalServerError, []byte(`{"error":"segmentio: the response could not be encoded","code":"http.internal_server_error","message":"segmentio: the response could not be encoded"}`)
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "application/json")
@@ -732,6 +750,24 @@ func (h *Handler) write(w http.ResponseWriter, status int, resp *HandlerResponse
 	hd.Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
+}
+
+// statusCode is HandlerResponse.Code for a response with the status and no diagnostic:
+// "http." and the status's name in snake case.
+func statusCode(status int) diag.Code {
+	name := strings.ToLower(http.StatusText(status))
+	if name == "" {
+		name = strconv.Itoa(status)
+	}
+	return diag.Code("http." + strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			return r
+		case r == ' ' || r == '-':
+			return '_'
+		}
+		return -1
+	}, name))
 }
 
 // cut returns s cut to at most n bytes of valid UTF-8, for logs.

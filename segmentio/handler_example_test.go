@@ -57,5 +57,5 @@ func ExampleSinkError() {
 	fmt.Print(rec.Body.String())
 	// Output:
 	// 503 5
-	// {"error":"segmentio: the messages were not processed; deliver them again"}
+	// {"error":"segmentio: the messages were not processed; deliver them again","code":"http.service_unavailable","message":"segmentio: the messages were not processed; deliver them again"}
 }

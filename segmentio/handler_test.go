@@ -120,6 +120,16 @@ func do(t testing.TB, req *http.Request) reply {
 	r := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
 	require.NoError(t, json.Unmarshal(raw, &r.body), "every response is a JSON HandlerResponse: %s", raw)
+	if r.status != http.StatusOK {
+		// analytics-python reads "code" and "message" of every refusal, and retries one
+		// without them as a network failure (a review found a 400 sent 11 times).
+		var keys map[string]any
+		require.NoError(t, json.Unmarshal(raw, &keys))
+		assert.IsType(t, "", keys["code"], "a refusal's code: %s", raw)
+		assert.IsType(t, "", keys["message"], "a refusal's message: %s", raw)
+		assert.NotEmpty(t, r.body.Code, raw)
+		assert.Equal(t, r.body.Error, r.body.Message, raw)
+	}
 	return r
 }
 

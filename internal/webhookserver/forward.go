@@ -71,7 +71,7 @@ func (s *server) withOutbox(next http.Handler, fw *regalkit.Forwarder) http.Hand
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", http.MethodGet)
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed"})
+			writeJSON(w, http.StatusMethodNotAllowed, refusal(http.StatusMethodNotAllowed, "method not allowed"))
 			return
 		}
 		st, err := fw.Stats(r.Context())

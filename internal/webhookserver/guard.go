@@ -33,7 +33,7 @@ func (s *server) handleGuard(mux *http.ServeMux, p *regalkit.Processor) {
 		if v := q.Get("channel"); v != "" {
 			c, ok := optin.ParseChannel(v)
 			if !ok || c == optin.Email {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "channel must be sms or voice"})
+				writeJSON(w, http.StatusBadRequest, refusal(http.StatusBadRequest, "channel must be sms or voice"))
 				return
 			}
 			ch = c
@@ -44,7 +44,7 @@ func (s *server) handleGuard(mux *http.ServeMux, p *regalkit.Processor) {
 		}
 		d, err := g.Check(r.Context(), q.Get("phone"), ch, at)
 		if errors.Is(err, regalkit.ErrGuardInput) {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			writeJSON(w, http.StatusBadRequest, refusal(http.StatusBadRequest, err.Error()))
 			return
 		}
 		if err != nil {
@@ -70,7 +70,7 @@ func queryTime(w http.ResponseWriter, q url.Values) (time.Time, bool) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, strings.ReplaceAll(v, " ", "+"))
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "at: not an RFC 3339 time such as 2026-03-02T11:00:00Z or 2026-03-02T13:00:00%2B02:00"})
+		writeJSON(w, http.StatusBadRequest, refusal(http.StatusBadRequest, "at: not an RFC 3339 time such as 2026-03-02T11:00:00Z or 2026-03-02T13:00:00%2B02:00"))
 		return time.Time{}, false
 	}
 	return t.UTC(), true

@@ -31,6 +31,6 @@ func handleRegal(mux *http.ServeMux, p *regalkit.Processor, f regalFlags, logger
 	mux.Handle("POST /regal", h)
 	mux.HandleFunc("/regal", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", http.MethodPost)
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed: Regal's events are POSTed"})
+		writeJSON(w, http.StatusMethodNotAllowed, refusal(http.StatusMethodNotAllowed, "method not allowed: Regal's events are POSTed"))
 	})
 }

@@ -36,6 +36,7 @@ import (
 	"os"
 	"os/signal"
 	"path"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -318,12 +319,34 @@ func cleanPaths(next http.Handler) http.Handler {
 		// The path as sent, escapes kept: a userId may hold "//" or "/../", escaped.
 		p := r.URL.EscapedPath()
 		c := path.Clean(p)
+		if p != c && r.Method == http.MethodPost && c != "/" && slices.Contains(deliveryRoutes, c) && !hasDotSegment(p) {
+			// A delivery to a route's path written with "//" or a trailing "/", as
+			// analytics-go posts to an endpoint configured with a trailing "/": served
+			// as the route's, without a redirect (a client would not POST it again).
+			// A path with "." or ".." segments is refused as below.
+			u := *r.URL
+			u.Path, u.RawPath = c, ""
+			r2 := *r
+			r2.URL = &u
+			next.ServeHTTP(w, &r2)
+			return
+		}
 		if p != "" && p != c && (c == "/" || p != c+"/") {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such route"})
+			writeJSON(w, http.StatusNotFound, refusal(http.StatusNotFound, "no such route"))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// hasDotSegment reports whether the path has a "." or ".." segment.
+func hasDotSegment(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // server holds what the routes share.
@@ -364,18 +387,18 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 	for _, route := range deliveryRoutes {
 		if r.URL.Path == strings.TrimSuffix(route, "{$}") {
 			w.Header().Set("Allow", http.MethodPost)
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed: deliveries are POSTed"})
+			writeJSON(w, http.StatusMethodNotAllowed, refusal(http.StatusMethodNotAllowed, "method not allowed: deliveries are POSTed"))
 			return
 		}
 	}
 	for _, route := range readRoutes {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && matchRoute(route, r.URL.Path) {
 			w.Header().Set("Allow", "GET, HEAD")
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed: this route is read with GET"})
+			writeJSON(w, http.StatusMethodNotAllowed, refusal(http.StatusMethodNotAllowed, "method not allowed: this route is read with GET"))
 			return
 		}
 	}
-	writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such route"})
+	writeJSON(w, http.StatusNotFound, refusal(http.StatusNotFound, "no such route"))
 }
 
 // serveContact writes the contact whose External ID is the path's userId, with its
@@ -396,7 +419,7 @@ func (s *server) serveContact(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if c == nil {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no contact has this userId"})
+		writeJSON(w, http.StatusNotFound, refusal(http.StatusNotFound, "no contact has this userId"))
 		return
 	}
 	var events []event.Record
@@ -445,7 +468,15 @@ func (s *server) serveAudience(w http.ResponseWriter, r *http.Request) {
 // fail logs a store error and answers 500 without its text.
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.logger.LogAttrs(r.Context(), slog.LevelWarn, s.name+": store read failed", slog.String("route", r.Pattern), slog.String("error", err.Error()))
-	writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "the store could not be read"})
+	writeJSON(w, http.StatusInternalServerError, refusal(http.StatusInternalServerError, "the store could not be read"))
+}
+
+// refusal is the body of a response that refuses a request: its error, and the code and
+// message Segment's libraries read (analytics-python retries a refusal without them as a
+// network failure), as segmentio.HandlerResponse has them.
+func refusal(status int, msg string) map[string]string {
+	code := "http." + strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")
+	return map[string]string{"error": msg, "code": code, "message": msg}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

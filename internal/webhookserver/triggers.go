@@ -59,7 +59,7 @@ func (s *server) handleTriggers(mux *http.ServeMux, triggers []*trigger.Trigger)
 	mux.HandleFunc("GET /triggers/{name}/due", func(w http.ResponseWriter, r *http.Request) {
 		i := slices.IndexFunc(triggers, func(t *trigger.Trigger) bool { return t.Name == r.PathValue("name") })
 		if i < 0 {
-			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no trigger has this name"})
+			writeJSON(w, http.StatusNotFound, refusal(http.StatusNotFound, "no trigger has this name"))
 			return
 		}
 		at, ok := queryTime(w, r.URL.Query())
