@@ -62,6 +62,18 @@ func Mask(s string) string {
 	return string(rs)
 }
 
+// MaskKey returns Mask(k) cut to at most 64 bytes of valid UTF-8: a key of the caller's
+// (a trait's, a property's, an unknown envelope key) as a diagnostic's or an error's
+// field names it. Masked whole before it is cut, so that a cut never leaves the local
+// part of an address whose '@' it cut off.
+func MaskKey(k string) string {
+	k = Mask(k)
+	if len(k) > 64 {
+		k = strings.ToValidUTF8(k[:64], "")
+	}
+	return k
+}
+
 // needsMask reports whether s holds an '@' or five digits or more, of any script.
 func needsMask(s string) bool {
 	digits := 0

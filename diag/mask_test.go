@@ -3,6 +3,7 @@ package diag
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -48,4 +49,24 @@ func TestMask_linear(t *testing.T) {
 	allocs := testing.AllocsPerRun(3, func() { got = Mask(in) })
 	assert.Equal(t, want, got)
 	assert.LessOrEqual(t, allocs, 12.0)
+}
+
+// TestMaskKey: a key is masked whole, then cut to 64 bytes of valid UTF-8, so that no cut
+// leaves an address's local part without its '@'.
+func TestMaskKey(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"plan", "plan"},
+		{"+19545552399", "+*******2399"},
+		{"bob.secret@example.com", "***@example.com"},
+		{strings.Repeat("k", 42) + "-jane.doe.private.alias@example.com", "***@example.com"},
+		{strings.Repeat("é", 40), strings.Repeat("é", 32)},
+	} {
+		got := MaskKey(tt.in)
+		if got != tt.want {
+			t.Errorf("MaskKey(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if len(got) > 64 || !utf8.ValidString(got) {
+			t.Errorf("MaskKey(%q) = %q: over 64 bytes or not UTF-8", tt.in, got)
+		}
+	}
 }

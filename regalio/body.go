@@ -184,7 +184,7 @@ func (b *bodyWriter) traits(c Contact) {
 	b.phones(c.Phones)
 	b.emails(c.Emails)
 	for i, m := range c.Custom {
-		field := "traits." + m.Key
+		field := "traits." + diag.MaskKey(m.Key)
 		switch {
 		case m.Key == "":
 			b.refuse(diag.RegalUnmapped, "traits", "regalio: custom property "+strconv.Itoa(i)+" has an empty key")
@@ -310,7 +310,7 @@ func (b *bodyWriter) event(e *Event) {
 			case m.Key == "":
 				b.refuse(diag.RegalUnmapped, "properties", "regalio: property "+strconv.Itoa(i)+" has an empty key")
 			case jsonvalue.Check(m.Value) != nil:
-				b.refuse(diag.RegalUnmapped, "properties."+m.Key, "regalio: property value is not JSON")
+				b.refuse(diag.RegalUnmapped, "properties."+diag.MaskKey(m.Key), "regalio: property value is not JSON")
 			default:
 				b.key(m.Key)
 				b.buf = append(b.buf, compact(m.Value)...)

@@ -147,6 +147,15 @@ func TestEncodeDiagnostics(t *testing.T) {
 			want:  `{"userId":"u","traits":{}}`,
 			codes: []diag.Code{diag.RegalUnmapped},
 		},
+		{
+			// A key may be a phone or an address: the field masks it (RULES.md, X; a
+			// review found both whole).
+			name:  "keys that are a phone and an address",
+			c:     Contact{Custom: event.Object{{Key: "bob.secret@example.com", Value: json.RawMessage(`{`)}}},
+			e:     &Event{Name: "e", Properties: event.Object{{Key: "+19545552399", Value: json.RawMessage(`nope`)}}, MessageID: "m2"},
+			want:  `{"traits":{},"name":"e","properties":{}}`,
+			codes: []diag.Code{diag.TraitInvalid, diag.RegalUnmapped},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,6 +167,8 @@ func TestEncodeDiagnostics(t *testing.T) {
 				codes = append(codes, d.Code)
 				assert.NotContains(t, d.Message, "5552399", "a diagnostic never holds a whole phone")
 				assert.NotContains(t, d.Message, "a@example", "a diagnostic never holds a whole email")
+				assert.NotContains(t, d.Field, "5552399", "a diagnostic never holds a whole phone")
+				assert.NotContains(t, d.Field, "bob.secret", "a diagnostic never holds a whole email")
 				if tt.e != nil {
 					assert.Equal(t, tt.e.MessageID, d.MessageID)
 				}

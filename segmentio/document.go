@@ -3,7 +3,6 @@ package segmentio
 import (
 	"errors"
 	"strconv"
-	"strings"
 	"unsafe"
 
 	"github.com/regalkit/regalkit/diag"
@@ -77,10 +76,7 @@ func envelopeMetadata(key string) bool {
 // that they were not (Rule D1: nothing is dropped silently). One diagnostic an item,
 // however many keys: an envelope of many keys must not make every answer as large.
 func (e *envelope) othersDiagnostic() diag.Diagnostic {
-	key := diag.Mask(e.firstOther) // masked whole, then cut: a cut could end an address before its @
-	if len(key) > 64 {
-		key = strings.ToValidUTF8(key[:64], "")
-	}
+	key := diag.MaskKey(e.firstOther)
 	msg := "the batch envelope's " + strconv.Quote(key) + " is not part of its messages and is not read: an envelope gives them only context, integrations and sentAt (Rule D1)"
 	if e.others > 1 {
 		msg += "; nor are its " + strconv.Itoa(e.others-1) + " other keys of that kind"

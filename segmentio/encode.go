@@ -5,6 +5,7 @@ import (
 	"io"
 	"unicode/utf8"
 
+	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
 	"github.com/regalkit/regalkit/internal/timestamp"
@@ -161,7 +162,7 @@ func appendMessage(b []byte, m *event.Message) ([]byte, error) {
 			break
 		}
 		if knownKeys[x.Key] {
-			return b, &EncodeError{Field: "extra." + x.Key, Reason: "a field of its own, not an unknown key"}
+			return b, &EncodeError{Field: "extra." + x.Key, Reason: "a field of its own, not an unknown key"} // a known key: nothing to mask
 		}
 		if x.Key == "batch" {
 			// A message inside an array or a batch may carry it; written as a message
@@ -170,13 +171,18 @@ func appendMessage(b []byte, m *event.Message) ([]byte, error) {
 			return b, &EncodeError{Field: "extra.batch", Reason: "an object with a batch key reads as a batch envelope"}
 		}
 		if _, dup := seen[x.Key]; dup {
-			return b, &EncodeError{Field: "extra." + x.Key, Reason: "key present twice"}
+			return b, &EncodeError{Field: "extra." + diag.MaskKey(x.Key), Reason: "key present twice"}
 		}
 		seen[x.Key] = struct{}{}
 		if x.Value == nil {
-			return b, &EncodeError{Field: "extra." + x.Key, Reason: "no value"}
+			return b, &EncodeError{Field: "extra." + diag.MaskKey(x.Key), Reason: "no value"}
 		}
-		raw(x.Key, x.Value)
+		if err == nil {
+			raw(x.Key, x.Value)
+			if ee, ok := err.(*EncodeError); ok {
+				ee.Field = "extra." + diag.MaskKey(x.Key) // the key as sent was for the JSON only
+			}
+		}
 	}
 	if err != nil {
 		return b, err

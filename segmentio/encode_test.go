@@ -75,6 +75,12 @@ func TestMarshal_refusesWhatCannotBeDecoded(t *testing.T) {
 		// A batch key, which an item of an array keeps as an unknown key, would make the
 		// written message a batch envelope of other messages (Rule D1).
 		{"extra batch", decodedItem(t, `[{"type":"identify","userId":"u","batch":[{"type":"track","userId":"x","event":"e"}]}]`), "extra.batch"},
+		// A caller's key is masked in the field (RULES.md, X), and an invalid value
+		// names its key under extra (a review found both keys whole, the second
+		// without its extra. prefix).
+		{"extra email key without value", event.Message{Kind: event.Identify, Extra: event.Object{{Key: "bob.secret@example.com"}}}, "extra.***@example.com"},
+		{"extra phone key not JSON", event.Message{Kind: event.Identify, Extra: event.Object{{Key: "+19545552399", Value: json.RawMessage(`{`)}}}, "extra.+*******2399"},
+		{"extra phone key twice", event.Message{Kind: event.Identify, Extra: event.Object{{Key: "+19545552399", Value: json.RawMessage(`1`)}, {Key: "+19545552399", Value: json.RawMessage(`1`)}}}, "extra.+*******2399"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
