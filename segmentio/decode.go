@@ -125,12 +125,18 @@ func (d *Decoder) decodeAll() ([]Result, error) {
 	}
 }
 
+// ErrNilMessage is what Unmarshal returns for a nil message to decode into.
+var ErrNilMessage = errors.New("segmentio: Unmarshal into a nil *event.Message")
+
 // Unmarshal decodes data holding exactly one message into m, with the default limits.
 // The error, when not nil, is the reason the message was refused, as the Err of an
 // [*ItemError] would be: a [*SyntaxError], [*LimitError], [*FieldError] (including
 // data that is an array or a batch), [*DuplicateKeyError], [*UnsupportedTypeError] or
-// *event.ValidationError.
+// *event.ValidationError; a nil m is [ErrNilMessage].
 func Unmarshal(data []byte, m *event.Message) error {
+	if m == nil {
+		return ErrNilMessage
+	}
 	*m = event.Message{}
 	st := getState(nil)
 	defer putState(st)

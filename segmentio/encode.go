@@ -64,7 +64,7 @@ func (e *Encoder) Encode(m *event.Message) error {
 // is one. Time is written as "timestamp" only when the message has none of the four raw
 // timestamps, as a message built by hand may; diagnostics are not written.
 //
-// It refuses a message without a valid kind, a value that is not valid JSON, an
+// It refuses a nil message, a message without a valid kind, a value that is not valid JSON, an
 // object that event.Message.CheckJSON refuses, text that is not valid UTF-8 (written,
 // it would read back as another string, U+FFFD in place of each bad byte), a Time
 // outside the years 1677 to 2262 (which reads back as no time), and an Extra key that
@@ -81,6 +81,9 @@ var knownKeys = map[string]bool{
 }
 
 func appendMessage(b []byte, m *event.Message) ([]byte, error) {
+	if m == nil {
+		return b, &EncodeError{Field: "message", Reason: "a nil *event.Message"}
+	}
 	if !m.Kind.Valid() {
 		return b, &EncodeError{Field: "type", Reason: "not one of the seven message types"}
 	}

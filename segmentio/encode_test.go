@@ -3,6 +3,7 @@ package segmentio
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -101,4 +102,15 @@ func decodedItem(t *testing.T, doc string) event.Message {
 	require.Len(t, res, 1)
 	require.NoError(t, res[0].Err)
 	return res[0].Message
+}
+
+// TestMarshal_nil: a nil message is an error, as encoding/json's are, not a panic (a
+// review found both panicking).
+func TestMarshal_nil(t *testing.T) {
+	_, err := Marshal(nil)
+	var ee *EncodeError
+	require.ErrorAs(t, err, &ee)
+	assert.ErrorIs(t, err, ErrEncode)
+	assert.ErrorIs(t, NewEncoder(io.Discard).Encode(nil), ErrEncode)
+	assert.ErrorIs(t, Unmarshal([]byte(`{"type":"track","userId":"u","event":"E"}`), nil), ErrNilMessage)
 }
