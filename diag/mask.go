@@ -10,8 +10,10 @@ import (
 // "***@example.com"), and in every run of characters that are not letters (digits,
 // spaces of any kind, "+", dashes, dots, commas, brackets...), every digit but the last
 // four hidden as '*' ("+1 (954) 555-2399" becomes "+* (***) ***-2399"; so do
-// "954–555–2399", "954 555 2399" with no-break spaces and full-width digits). Text
-// that is neither is kept as it is, so known tokens (a type, a key, a channel) read
+// "954–555–2399", "954 555 2399" with no-break spaces and full-width digits). In a
+// vanity number, whose capital letters stand for digits, every digit and letter but
+// the last four is hidden ("+1 954 JKL ADWW" becomes "+* *** *** ADWW"). Text that is
+// none of these is kept as it is, so known tokens (a type, a key, a channel) read
 // normally. Invalid UTF-8 is replaced.
 //
 // Use it on every value from the input a message echoes that is not a known token.
@@ -38,6 +40,7 @@ func Mask(s string) string {
 		}
 		rs = append(rs, r)
 	}
+	maskVanity(rs)
 	// Digits: in each run of characters that are not letters (nor an email's '@'),
 	// all but the last four.
 	for i := 0; i < len(rs); {
@@ -74,9 +77,10 @@ func MaskKey(k string) string {
 	return k
 }
 
-// needsMask reports whether s holds an '@' or five digits or more, of any script.
+// needsMask reports whether s holds an '@', five digits or more, of any script, or
+// three digits and three capital letters (a vanity number, see maskVanity).
 func needsMask(s string) bool {
-	digits := 0
+	digits, capitals := 0, 0
 	for _, r := range s {
 		switch {
 		case r == '@':
@@ -85,9 +89,65 @@ func needsMask(s string) bool {
 			if digits++; digits > 4 {
 				return true
 			}
+		case 'A' <= r && r <= 'Z':
+			capitals++
 		}
 	}
-	return false
+	return digits >= 3 && capitals >= 3
+}
+
+// maskVanity hides, in every vanity number of rs, each digit and letter but the last
+// four, as '*': "+1 954 JKL ADWW" and "(954) 555-CALL" are numbers the phone parser
+// reads (identity.ParsePhone, as libphonenumber: letters on a keypad stand for digits),
+// whose letters part the digit rule would leave whole. A vanity number is what
+// libphonenumber takes for one, narrowed to keep ordinary text readable: it starts
+// with '+' or a digit at the start of a word, has three digits before its first letter,
+// words of capital letters of up to seven (FLOWERS), digits, spaces, dashes, dots and
+// brackets, at least three letters and seven to seventeen digits and letters.
+func maskVanity(rs []rune) {
+	for i := 0; i < len(rs); i++ {
+		if r := rs[i]; (r != '+' && !unicode.IsDigit(r)) || (i > 0 && (unicode.IsLetter(rs[i-1]) || unicode.IsDigit(rs[i-1]))) {
+			continue
+		}
+		digits, letters, last := 0, 0, -1
+		j := i
+	scan:
+		for j < len(rs) {
+			switch r := rs[j]; {
+			case unicode.IsDigit(r):
+				digits++
+				last = j
+				j++
+			case 'A' <= r && r <= 'Z':
+				k := j
+				for k < len(rs) && 'A' <= rs[k] && rs[k] <= 'Z' {
+					k++
+				}
+				if digits < 3 || k-j > 7 || (k < len(rs) && unicode.IsLetter(rs[k])) {
+					break scan
+				}
+				letters += k - j
+				last = k - 1
+				j = k
+			case (r == '+' && j == i) || r == '-' || r == '.' || r == '(' || r == ')' || unicode.IsSpace(r) || unicode.Is(unicode.Pd, r):
+				j++
+			default:
+				break scan
+			}
+			if digits+letters > 17 {
+				break
+			}
+		}
+		if n := digits + letters; letters >= 3 && n >= 7 && n <= 17 {
+			for k := i; k <= last && n > 4; k++ {
+				if r := rs[k]; unicode.IsDigit(r) || ('A' <= r && r <= 'Z') {
+					rs[k] = '*'
+					n--
+				}
+			}
+		}
+		i = max(i, last)
+	}
 }
 
 // isLocal reports whether r can be part of an email's local part, as people write them.

@@ -33,6 +33,22 @@ func TestMask(t *testing.T) {
 		"954\u00a0555\u00a02399": "***\u00a0***\u00a02399", // no-break spaces
 		"954,555,2399":           "***,***,2399",
 		"\uff19\uff15\uff14\uff15\uff15\uff15\uff12\uff13\uff19\uff19": "******\uff12\uff13\uff19\uff19", // full-width digits
+		// Vanity numbers, which the phone parser reads (a review found them whole in
+		// a refused type, an opt-in key and a logged path).
+		"+1 954 JKL ADWW": "+* *** *** ADWW",
+		`unsupported message type "+1 954 JKL ADWW"`: `unsupported message type "+* *** *** ADWW"`,
+		"/hooks/+1-954-JKL-ADWW/v1/batch":            "/hooks/+*-***-***-ADWW/v1/batch",
+		"traits.optIn[0].+1 954 JKL ADWW":            "traits.optIn[0].+* *** *** ADWW",
+		"+1 (954) 555-CALL":                          "+* (***) ***-CALL",
+		"1-800-FLOWERS":                              "*-***-***WERS",
+		"call 954-555-CALL now":                      "call ***-***-CALL now",
+		"+1954JKLADWW.isPrimary":                     "+*******ADWW.isPrimary",
+		// Not vanity numbers: ordinary text keeps its letters and short numbers.
+		"USD 100 ABC":                    "USD 100 ABC",
+		"Loan Application 2024 Approved": "Loan Application 2024 Approved",
+		"v1.2.3 BETA":                    "v1.2.3 BETA",
+		"ABC 123 DEF":                    "ABC 123 DEF",
+		"100 Main St APT 4":              "100 Main St APT 4",
 	} {
 		assert.Equal(t, want, Mask(in), in)
 	}
@@ -69,4 +85,27 @@ func TestMaskKey(t *testing.T) {
 			t.Errorf("MaskKey(%q) = %q: over 64 bytes or not UTF-8", tt.in, got)
 		}
 	}
+}
+
+// FuzzMask: Mask never panics, returns valid UTF-8 and leaves no five digits in a row.
+func FuzzMask(f *testing.F) {
+	for _, s := range []string{"+1 954 JKL ADWW", "1-800-FLOWERS", "bob@example.com", "+19545552399", "a@b@c", "1 2 3 4 5 6 7 8 9 A B C D E F G H"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Mask(s)
+		if !utf8.ValidString(got) {
+			t.Fatalf("Mask(%q) = %q: not UTF-8", s, got)
+		}
+		run := 0
+		for _, r := range got {
+			if r >= '0' && r <= '9' {
+				if run++; run > 4 {
+					t.Fatalf("Mask(%q) = %q: five digits in a row", s, got)
+				}
+			} else {
+				run = 0
+			}
+		}
+	})
 }

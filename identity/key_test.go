@@ -41,7 +41,12 @@ func TestMaskPhone(t *testing.T) {
 		{" +1 954 555 2399", "+***2399"},
 		{"2399", "***"},
 		{"", "***"},
-		{"1-800-FLOWERS", "***"},
+		{"1-800-FLOWERS", "***9377"},
+		{"+1 (954) 555-CALL", "+***2255"}, // the number's last four, not 4555 (a review)
+		{"+1 954 jkl adww", "+***2399"},
+		{"hello", "***"},
+		{"12 ab", "***"},
+		{"+1 954 555 @[`{ 2399", "+***2399"}, // the bytes next to the letters' are no letters
 		{string(bytes.Repeat([]byte("9"), 10<<10)) + "1234", "***1234"},
 	}
 	for _, tt := range tests {

@@ -7,17 +7,29 @@ import (
 )
 
 // MaskPhone returns s with every digit but the last four hidden, for error messages and
-// logs: "+1 (954) 555-2399" becomes "+***2399". Letters are hidden too, since a vanity
-// number's letters stand for digits. An input with four digits or fewer shows none. The
-// result is at most 9 bytes long whatever the input.
+// logs: "+1 (954) 555-2399" becomes "+***2399". In a vanity number (three digits or
+// more, and letters) a letter stands for its keypad digit, so that the four shown are
+// the number's: "+1 (954) 555-CALL" becomes "+***2255". An input with four digits (and
+// letters) or fewer shows none. The result is at most 9 bytes long whatever the input.
 func MaskPhone(s string) string {
 	var last [4]byte
-	n := 0
+	n, digits := 0, 0
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= '0' && c <= '9' {
-			last[n%4] = c
-			n++
+			digits++
 		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+		case digits >= 3 && 'a' <= c|0x20 && c|0x20 <= 'z':
+			c = keypad[c|0x20-'a']
+		default:
+			continue
+		}
+		last[n%4] = c
+		n++
 	}
 	var b strings.Builder
 	b.Grow(9)
@@ -32,6 +44,9 @@ func MaskPhone(s string) string {
 	}
 	return b.String()
 }
+
+// keypad is the digit of each letter, a to z, on a phone's keypad.
+const keypad = "22233344455566677778889999"
 
 // MaskEmail returns s with the local part hidden, for error messages and logs:
 // "Rebecca@Example.com" becomes "***@Example.com". Without an '@' nothing is shown. The
