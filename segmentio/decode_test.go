@@ -322,6 +322,31 @@ func TestDecode_RuleD7_envelopeFanOut(t *testing.T) {
 	assert.Len(t, results, 10)
 }
 
+// TestDecode_RuleD7_messageSizeAsSent: a message's 32 KB are counted as it was sent,
+// without what its envelope adds: analytics-java sends a message of up to 32 KB in an
+// envelope with its library context (a review found such a message refused with 413,
+// which Java does not retry). One byte more is still refused.
+func TestDecode_RuleD7_messageSizeAsSent(t *testing.T) {
+	item := func(size int) string {
+		m := `{"type":"track","event":"E","userId":"u","properties":{"pad":""}}`
+		return m[:len(m)-3] + strings.Repeat("x", size-len(m)) + m[len(m)-3:]
+	}
+	limit := DefaultMaxMessageBytes
+	env := func(it string) []byte {
+		return []byte(`{"batch":[` + it + `],"context":{"library":{"name":"analytics-java","version":"3.5.1"},"instanceId":"5c4e6d6a-3f0b-4a68-9f5e-0c6a2b1d2e3f"},"sentAt":"2024-01-01T00:00:00.000Z","sequence":1}`)
+	}
+	require.Len(t, item(limit), limit)
+	results, err := DecodeAll(env(item(limit)), nil)
+	require.NoError(t, err)
+	require.NoError(t, results[0].Err)
+	assert.Equal(t, "analytics-java", results[0].Message.Context.Library.Name)
+	results, err = DecodeAll(env(item(limit+1)), nil)
+	require.NoError(t, err)
+	var le *LimitError
+	require.ErrorAs(t, results[0].Err, &le)
+	assert.Equal(t, LimitMessageBytes, le.Limit)
+}
+
 // TestDecode_RuleD7_itemsInOrder: every item gets a result, in input order, one bad item
 // failing alone.
 func TestDecode_RuleD7_itemsInOrder(t *testing.T) {

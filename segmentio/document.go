@@ -411,11 +411,13 @@ func (s *decodeState) item(m *event.Message) error {
 	}
 	// The message gets a buffer of its own, envelope parts appended, so that it shares
 	// nothing with the document, with the decoder's scratch space, or with other
-	// messages: callers keep messages after the next Decode. The size limit counts what the
-	// envelope adds: it bounds the memory each message costs.
+	// messages: callers keep messages after the next Decode. The size limit counts the
+	// message as sent, as Segment's libraries measure it before they batch it
+	// (analytics-java sends one of up to 32 KB in an envelope with its own context):
+	// what the envelope adds to all of them is held to MaxBatchBytes by load.
 	env := s.env
 	size := len(text) + (env.context.end - env.context.start) + (env.integrations.end - env.integrations.start) + (env.sentAt.end - env.sentAt.start)
-	if size > s.limits.MaxMessageBytes {
+	if len(text) > s.limits.MaxMessageBytes {
 		m.MessageID = peekMessageID(text)
 		return fail(&LimitError{Limit: LimitMessageBytes, Max: s.limits.MaxMessageBytes, Offset: off})
 	}

@@ -21,9 +21,9 @@ const (
 // Limits bound what a decoder accepts (Rule D7). The zero value of each field means its
 // default; a nil *Limits means all defaults.
 type Limits struct {
-	// MaxMessageBytes caps one message, measured on its compact JSON text (whitespace
-	// outside strings does not count) plus the context, integrations and sentAt a batch
-	// envelope adds to it. Default DefaultMaxMessageBytes.
+	// MaxMessageBytes caps one message, measured on its compact JSON text as sent
+	// (whitespace outside strings does not count; what a batch envelope adds to it is
+	// held to MaxBatchBytes instead). Default DefaultMaxMessageBytes.
 	MaxMessageBytes int
 	// MaxBatchBytes caps one JSON document of any form (a message, an array or a batch
 	// envelope; in NDJSON, one line) as read: a larger one is refused without being
