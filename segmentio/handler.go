@@ -169,6 +169,17 @@ type HandlerOptions struct {
 // computed again with it (Rule D5). A webhook delivery keeps the receivedAt Segment
 // put there, and gets none when it has none.
 //
+// # Browsers
+//
+// analytics.js posts to the tracking API from the pages it runs in, on other origins
+// than the Handler's. A tracking-API request that carries an Origin header is answered
+// with Access-Control-Allow-Origin: *, so that the page may read the answer (analytics.js
+// retries one it cannot read), and a CORS preflight (OPTIONS with an Origin) with 204,
+// allowing POST with the Authorization, Content-Type and Content-Encoding headers. The
+// tracking API authenticates by write key or token, never by cookie, so any origin may
+// call it, as any origin may call Segment's. Webhook paths are called by Segment's
+// servers, not by browsers, and get no CORS headers.
+//
 // The Handler does not route: it takes whatever path it is given. A program mounts it
 // on the paths it documents, and answers others itself (see examples/webhook).
 //
@@ -297,12 +308,24 @@ type HandlerResponse struct {
 
 // ServeHTTP handles one delivery, as described on [Handler].
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ep := endpointOf(r.URL.Path)
+	if ep.api && r.Header.Get("Origin") != "" {
+		// analytics.js posts from the pages it runs in (see "Browsers" on Handler).
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions {
+			hd := w.Header()
+			hd.Set("Access-Control-Allow-Methods", "POST")
+			hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Content-Encoding")
+			hd.Set("Access-Control-Max-Age", "86400")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		h.refuse(w, r, http.StatusMethodNotAllowed, "segmentio: method not allowed: deliveries are POSTed")
 		return
 	}
-	ep := endpointOf(r.URL.Path)
 
 	if h.token != nil && !h.bearerOK(r.Header.Get("Authorization")) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="segment"`)

@@ -892,3 +892,37 @@ func TestHandler_envelopeKeysSaidAfterReceivedAt_RuleD1(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []diag.Code{diag.TimestampInvalid, diag.MessageEnvelopeKey}, got)
 }
+
+// TestHandler_RuleD9_browsers: analytics.js posts to the tracking API from other
+// origins; the answer allows any origin to read it, and a CORS preflight is answered
+// (a review found no CORS header and OPTIONS refused with 405). Webhook paths, which
+// Segment's servers call, get no CORS header.
+func TestHandler_RuleD9_browsers(t *testing.T) {
+	sink := &fakeSink{}
+	url := serve(t, sink.sink, nil)
+	r := post(t, url+"/v1/t", track("cors-1", "u"), "Origin", "https://shop.example.com", "Content-Type", "text/plain")
+	assert.Equal(t, http.StatusOK, r.status)
+	assert.Equal(t, "*", r.header.Get("Access-Control-Allow-Origin"))
+
+	req, err := http.NewRequest(http.MethodOptions, url+"/v1/batch", nil)
+	require.NoError(t, err)
+	req.Header.Set("Origin", "https://shop.example.com")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "content-type")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
+	assert.Equal(t, "*", resp.Header.Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, resp.Header.Get("Access-Control-Allow-Methods"), "POST")
+	assert.Contains(t, resp.Header.Get("Access-Control-Allow-Headers"), "Content-Type")
+
+	r = post(t, url+"/hook", track("cors-2", "u"), "Origin", "https://shop.example.com")
+	assert.Equal(t, http.StatusOK, r.status)
+	assert.Empty(t, r.header.Get("Access-Control-Allow-Origin"), "a webhook path")
+	req, err = http.NewRequest(http.MethodOptions, url+"/hook", nil)
+	require.NoError(t, err)
+	req.Header.Set("Origin", "https://shop.example.com")
+	assert.Equal(t, http.StatusMethodNotAllowed, do(t, req).status)
+	assert.Equal(t, 2, sink.calls)
+}

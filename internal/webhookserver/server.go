@@ -290,6 +290,9 @@ func NewHandler(cfg Config, popts *regalkit.Options, opts *segmentio.HandlerOpti
 	s.handleTriggers(mux, popts.Triggers)
 	for _, route := range deliveryRoutes {
 		mux.Handle("POST "+route, hook)
+		if strings.HasPrefix(route, "/v1/") {
+			mux.Handle("OPTIONS "+route, hook) // analytics.js's CORS preflight: see segmentio.Handler
+		}
 	}
 	mux.HandleFunc("GET /contacts/{userId}", s.serveContact)
 	mux.HandleFunc("GET /audience", s.serveAudience)

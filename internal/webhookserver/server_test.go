@@ -87,6 +87,13 @@ func TestUncleanPaths_RuleD9(t *testing.T) {
 		assert.Equal(t, http.StatusOK, rec.Code, "%s: %s", p, rec.Body.String())
 		assert.Contains(t, rec.Body.String(), `"clean-`+strconv.Itoa(i)+`"`, p)
 	}
+	// analytics.js's CORS preflight reaches the Handler on the tracking API's routes.
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodOptions, "/v1/t", nil)
+	req.Header.Set("Origin", "https://shop.example.com")
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusNoContent, rec.Code)
+	assert.Equal(t, "*", rec.Header().Get("Access-Control-Allow-Origin"))
 	code, _ := get(t, h, http.MethodGet, "/healthz")
 	assert.Equal(t, http.StatusOK, code)
 	code, _ = get(t, h, http.MethodGet, "/healthz/")
