@@ -111,4 +111,11 @@ func TestMaskExcerpt_RuleX(t *testing.T) {
 		assert.NotContains(t, got, "５５５", in)
 	}
 	assert.Equal(t, `{"message":"bad phone +***2399 for ***@example.com"}`, maskExcerpt([]byte(`{"message":"bad phone +19545552399 for rebecca@example.com"}`)))
+	// An address whose '@' the body encodes, and a vanity number (a review found both
+	// whole in StatusError and the Forwarder's log line).
+	for _, in := range []string{`bob.secret%40example.com`, `bob.secret%40EXAMPLE.com`, `bob.secret\u0040example.com`, `bob.secret&#64;example.com`, `bob.secret&#x40;example.com`, `+1 954 JKL ADWW`} {
+		got := maskExcerpt([]byte(`{"message":"bad contact ` + in + `"}`))
+		assert.NotContains(t, got, "bob.secret", in)
+		assert.NotContains(t, got, "JKL", in)
+	}
 }

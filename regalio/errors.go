@@ -92,6 +92,9 @@ func (e *RetryError) Unwrap() []error { return []error{ErrRetriesExhausted, e.La
 var (
 	emailPattern = regexp.MustCompile(`[^\s"'<>(),;:@]+@[A-Za-z0-9.-]+`)
 	phonePattern = regexp.MustCompile(`\+?\d[\d ().-]{5,}\d`)
+	// encodedAt are the ways a body may encode an email's '@': percent-encoded, as a JSON
+	// escape, as an HTML character reference.
+	encodedAt = regexp.MustCompile(`(?i)%40|\\u0040|&#0*64;|&#x0*40;`)
 )
 
 // maskExcerpt returns the first 256 bytes of b as valid UTF-8 with every email and every
@@ -104,6 +107,7 @@ func maskExcerpt(b []byte) string {
 		b = b[:max]
 	}
 	s := strings.ToValidUTF8(string(b), "")
+	s = encodedAt.ReplaceAllLiteralString(s, "@") // an address written as JSON, a URL or HTML may write it
 	s = emailPattern.ReplaceAllStringFunc(s, identity.MaskEmail)
 	s = phonePattern.ReplaceAllStringFunc(s, identity.MaskPhone)
 	return strings.TrimSpace(diag.Mask(s))
