@@ -122,7 +122,7 @@ func parseCanonical(s string) (time.Time, bool) {
 	minute, ok5 := digits(s[14:16])
 	second, ok6 := digits(s[17:19])
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) ||
-		month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || second > 59 {
+		month < 1 || month > 12 || day < 1 || day > daysIn(month, year) || hour > 23 || minute > 59 || second > 60 {
 		return time.Time{}, false
 	}
 	nanos := 0
@@ -322,8 +322,10 @@ func (p *parser) parse() (time.Time, error) {
 			return time.Time{}, fail(p.s, "want seconds after ':'")
 		}
 	}
-	// 24:00:00 and leap seconds are not accepted: Segment never sends them.
-	if hour > 23 || minute > 59 || second > 59 {
+	// A leap second (RFC 3339 allows second 60) is read as the next minute's second 0,
+	// the instant after it that Go's time and Unix time can write; 24:00:00 is not
+	// accepted.
+	if hour > 23 || minute > 59 || second > 60 {
 		return time.Time{}, fail(p.s, "time out of range")
 	}
 	nanos := 0
