@@ -279,7 +279,10 @@ func internContent(content []byte, escaped bool) string {
 
 func (a *applier) changed(field string, did bool) {
 	if did && a.ch.Fields == nil {
-		a.ch.Fields = make([]string, 0, 8) // a typical identify's changes at once
+		// Room for a change of each trait the message gives, and of an address's parts,
+		// at once: growing 8, 16, 32 cost an identify with its custom traits two or
+		// three allocations (issue 14).
+		a.ch.Fields = make([]string, 0, max(8, len(a.m.Traits)+len(a.m.Context.Traits)+4))
 	}
 	if did && !slices.Contains(a.ch.Fields, field) {
 		a.ch.Fields = append(a.ch.Fields, field)
