@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -637,5 +638,40 @@ func TestDecode_RuleD7_batchBytesExactly(t *testing.T) {
 		var le *LimitError
 		assert.ErrorAs(t, err, &le, "DecodeAll, one byte over")
 		assert.ErrorAs(t, serr, &le, "Decoder, one byte over")
+	}
+}
+
+// TestDecode_RuleD7_refusedDocumentDecodesNoItem: an NDJSON line refused whole (a batch
+// whose envelope context, merged into its items, is over the limit; a batch of more
+// than 2,500 items) yields its error and none of its items; the next line is read as
+// usual. A review found a refused line's items decoded anyway, each with the envelope's
+// 300 KB context: 292 MB from a 349 KB request.
+func TestDecode_RuleD7_refusedDocumentDecodesNoItem(t *testing.T) {
+	item := `{"type":"track","event":"E","userId":"u"}`
+	fanOut := `{"batch":[` + strings.TrimSuffix(strings.Repeat(item+",", 1000), ",") + `],"context":{"pad":"` + strings.Repeat("x", 300<<10) + `"}}`
+	tooMany := `{"batch":[` + strings.TrimSuffix(strings.Repeat(item+",", 2501), ",") + `]}`
+	for name, line := range map[string]string{"fan-out": fanOut, "too many items": tooMany} {
+		t.Run(name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			d := NewDecoder(strings.NewReader(line + "\n" + `{"type":"track","event":"Next","userId":"u","messageId":"next"}` + "\n"))
+			var m event.Message
+			var le *LimitError
+			require.ErrorAs(t, d.Decode(&m), &le)
+			require.NoError(t, d.Decode(&m), "the next line")
+			assert.Equal(t, "next", m.MessageID)
+			assert.ErrorIs(t, d.Decode(&m), io.EOF)
+			runtime.ReadMemStats(&after)
+			assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(8<<20), "bytes allocated")
+
+			results, err := DecodeAll([]byte(line), nil)
+			if err == nil {
+				require.Len(t, results, 1)
+				require.ErrorAs(t, results[0].Err, &le)
+			} else {
+				require.ErrorAs(t, err, &le)
+				assert.Empty(t, results)
+			}
+		})
 	}
 }

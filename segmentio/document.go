@@ -90,8 +90,19 @@ func newDecodeState(l *Limits) *decodeState {
 
 func (s *decodeState) pending() bool { return s.next < len(s.items) }
 
-// load reads a document and prepares its items. An error concerns the whole document.
+// load reads a document and prepares its items. An error concerns the whole document:
+// then no item of it is decoded (the items collected before the error are dropped, so
+// that a refused batch is not decoded anyway, each item with the envelope's context
+// that the refusal was about).
 func (s *decodeState) load(raw []byte, off int64, line int) error {
+	err := s.loadDocument(raw, off, line)
+	if err != nil {
+		s.items, s.next, s.problems, s.env = s.items[:0], 0, nil, envelope{}
+	}
+	return err
+}
+
+func (s *decodeState) loadDocument(raw []byte, off int64, line int) error {
 	s.form, s.items, s.next, s.problems, s.env = 0, s.items[:0], 0, nil, envelope{}
 	s.docOffset, s.line = off, line
 
