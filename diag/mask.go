@@ -11,8 +11,8 @@ import (
 // spaces of any kind, "+", dashes, dots, commas, brackets...), every digit but the last
 // four hidden as '*' ("+1 (954) 555-2399" becomes "+* (***) ***-2399"; so do
 // "954–555–2399", "954 555 2399" with no-break spaces and full-width digits). In a
-// vanity number, whose capital letters stand for digits, every digit and letter but
-// the last four is hidden ("+1 954 JKL ADWW" becomes "+* *** *** ADWW"). Text that is
+// vanity number, whose letters stand for digits, every digit and letter but the last
+// four is hidden ("+1 954 JKL ADWW" becomes "+* *** *** ADWW"). Text that is
 // none of these is kept as it is, so known tokens (a type, a key, a channel) read
 // normally. Invalid UTF-8 is replaced.
 //
@@ -78,9 +78,9 @@ func MaskKey(k string) string {
 }
 
 // needsMask reports whether s holds an '@', five digits or more, of any script, or
-// three digits and three capital letters (a vanity number, see maskVanity).
+// three digits and three letters (a vanity number, see maskVanity).
 func needsMask(s string) bool {
-	digits, capitals := 0, 0
+	digits, letters := 0, 0
 	for _, r := range s {
 		switch {
 		case r == '@':
@@ -89,65 +89,111 @@ func needsMask(s string) bool {
 			if digits++; digits > 4 {
 				return true
 			}
-		case 'A' <= r && r <= 'Z':
-			capitals++
+		case isASCIILetter(r):
+			letters++
 		}
 	}
-	return digits >= 3 && capitals >= 3
+	return digits >= 3 && letters >= 3
 }
 
 // maskVanity hides, in every vanity number of rs, each digit and letter but the last
 // four, as '*': "+1 954 JKL ADWW" and "(954) 555-CALL" are numbers the phone parser
 // reads (identity.ParsePhone, as libphonenumber: letters on a keypad stand for digits),
-// whose letters part the digit rule would leave whole. A vanity number is what
-// libphonenumber takes for one, narrowed to keep ordinary text readable: it starts
-// with '+' or a digit at the start of a word, has three digits before its first letter,
-// words of capital letters of up to seven (FLOWERS), digits, spaces, dashes, dots and
-// brackets, at least three letters and seven to seventeen digits and letters.
+// whose letters the digit rule would leave whole. A vanity number is taken as the
+// parser takes one, narrowed to keep ordinary text readable ("404 NOT FOUND", "221 B
+// BAKER ST", "100 RELEASE"): from '+' or a digit at the start of a word (not of a
+// domain), three digits or more before its first letter, words of up to seven letters
+// all of one case, digits, spaces, dashes, dots, slashes and brackets; in all three to
+// seven letters and ten to fifteen digits and letters that could be dialled (see
+// plausible), as the numbers people spell are.
 func maskVanity(rs []rune) {
 	for i := 0; i < len(rs); i++ {
-		if r := rs[i]; (r != '+' && !unicode.IsDigit(r)) || (i > 0 && (unicode.IsLetter(rs[i-1]) || unicode.IsDigit(rs[i-1]))) {
+		if r := rs[i]; (r != '+' && !unicode.IsDigit(r)) || (i > 0 && (unicode.IsLetter(rs[i-1]) || unicode.IsDigit(rs[i-1]) || rs[i-1] == '@')) {
 			continue
 		}
-		digits, letters, last := 0, 0, -1
-		j := i
-	scan:
-		for j < len(rs) {
-			switch r := rs[j]; {
+		digits, letters, last, end := 0, 0, -1, -1
+		upper := -1 // the case of the number's letters: 1 capitals, 0 small letters
+		for j := i; j < len(rs) && digits+letters <= 15; {
+			r := rs[j]
+			switch {
 			case unicode.IsDigit(r):
 				digits++
 				last = j
 				j++
-			case 'A' <= r && r <= 'Z':
+			case isASCIILetter(r):
 				k := j
-				for k < len(rs) && 'A' <= rs[k] && rs[k] <= 'Z' {
+				for k < len(rs) && isASCIILetter(rs[k]) {
 					k++
 				}
-				if digits < 3 || k-j > 7 || (k < len(rs) && unicode.IsLetter(rs[k])) {
-					break scan
+				c := letterCase(rs[j:k])
+				if digits < 3 || k-j > 7 || (k < len(rs) && unicode.IsLetter(rs[k])) || c < 0 || (upper >= 0 && c != upper) || letters+k-j > 7 {
+					j = len(rs) // the number, if any, ended before this word
+					continue
 				}
+				upper = c
 				letters += k - j
 				last = k - 1
 				j = k
-			case (r == '+' && j == i) || r == '-' || r == '.' || r == '(' || r == ')' || unicode.IsSpace(r) || unicode.Is(unicode.Pd, r):
+			case (r == '+' && j == i) || strings.ContainsRune("-./()[]", r) || unicode.IsSpace(r) || unicode.Is(unicode.Pd, r):
 				j++
 			default:
-				break scan
+				j = len(rs)
+				continue
 			}
-			if digits+letters > 17 {
-				break
-			}
-		}
-		if n := digits + letters; letters >= 3 && n >= 7 && n <= 17 {
-			for k := i; k <= last && n > 4; k++ {
-				if r := rs[k]; unicode.IsDigit(r) || ('A' <= r && r <= 'Z') {
-					rs[k] = '*'
-					n--
-				}
+			if n := digits + letters; letters >= 3 && n >= 10 && n <= 15 && plausible(rs[i], n) {
+				end = last // the longest number so far
 			}
 		}
-		i = max(i, last)
+		if end < 0 {
+			continue
+		}
+		n := 0
+		for k := i; k <= end; k++ {
+			if unicode.IsDigit(rs[k]) || isASCIILetter(rs[k]) {
+				n++
+			}
+		}
+		for k := i; k <= end && n > 4; k++ {
+			if r := rs[k]; unicode.IsDigit(r) || isASCIILetter(r) {
+				rs[k] = '*'
+				n--
+			}
+		}
+		i = end
 	}
+}
+
+// plausible reports whether a number of n digits and letters that starts with first may
+// be dialled: with '+' any; else, as North American numbers (where spelled ones come
+// from) are, ten that start with 2 to 9 (an area code) or eleven that start with 1, or
+// more, an international number without its '+'. "100 RELEASE" is not one.
+func plausible(first rune, n int) bool {
+	switch {
+	case first == '+' || n > 11:
+		return true
+	case n == 10:
+		return '2' <= first && first <= '9'
+	}
+	return first == '1'
+}
+
+func isASCIILetter(r rune) bool { return ('A' <= r && r <= 'Z') || ('a' <= r && r <= 'z') }
+
+// letterCase returns 1 when the ASCII letters of w are all capitals, 0 when they are all
+// small letters, and -1 when they mix both.
+func letterCase(w []rune) int {
+	upper, lower := false, false
+	for _, r := range w {
+		upper = upper || ('A' <= r && r <= 'Z')
+		lower = lower || ('a' <= r && r <= 'z')
+	}
+	switch {
+	case upper && lower:
+		return -1
+	case upper:
+		return 1
+	}
+	return 0
 }
 
 // isLocal reports whether r can be part of an email's local part, as people write them.

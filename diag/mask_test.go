@@ -34,21 +34,38 @@ func TestMask(t *testing.T) {
 		"954,555,2399":           "***,***,2399",
 		"\uff19\uff15\uff14\uff15\uff15\uff15\uff12\uff13\uff19\uff19": "******\uff12\uff13\uff19\uff19", // full-width digits
 		// Vanity numbers, which the phone parser reads (a review found them whole in
-		// a refused type, an opt-in key and a logged path).
+		// a refused type, an opt-in key and a logged path; a second, in small letters,
+		// with slashes or brackets, and after a longer number).
 		"+1 954 JKL ADWW": "+* *** *** ADWW",
 		`unsupported message type "+1 954 JKL ADWW"`: `unsupported message type "+* *** *** ADWW"`,
 		"/hooks/+1-954-JKL-ADWW/v1/batch":            "/hooks/+*-***-***-ADWW/v1/batch",
 		"traits.optIn[0].+1 954 JKL ADWW":            "traits.optIn[0].+* *** *** ADWW",
 		"+1 (954) 555-CALL":                          "+* (***) ***-CALL",
 		"1-800-FLOWERS":                              "*-***-***WERS",
+		"1-800-flowers":                              "*-***-***wers",
+		"+1 954 jkl adww":                            "+* *** *** adww",
+		"+1/954/JKL/ADWW":                            "+*/***/***/ADWW",
+		"+1 954 [JKL] ADWW":                          "+* *** [***] ADWW",
+		"+1 954 JKL/ADWW":                            "+* *** ***/ADWW",
 		"call 954-555-CALL now":                      "call ***-***-CALL now",
 		"+1954JKLADWW.isPrimary":                     "+*******ADWW.isPrimary",
+		"ID 5555555555 954 JKL ADWW":                 "ID ******5555 *** *** ADWW",
 		// Not vanity numbers: ordinary text keeps its letters and short numbers.
 		"USD 100 ABC":                    "USD 100 ABC",
 		"Loan Application 2024 Approved": "Loan Application 2024 Approved",
 		"v1.2.3 BETA":                    "v1.2.3 BETA",
 		"ABC 123 DEF":                    "ABC 123 DEF",
 		"100 Main St APT 4":              "100 Main St APT 4",
+		"404 NOT FOUND":                  "404 NOT FOUND",
+		"HTTP 404 NOT FOUND":             "HTTP 404 NOT FOUND",
+		"Order 123 ABC DEF":              "Order 123 ABC DEF",
+		"221 B BAKER ST":                 "221 B BAKER ST",
+		"10.15.7 BETA":                   "*0.15.7 BETA", // five digits: the digit rule's
+		"954 JKL ADWW":                   "*** *** ADWW",
+		"Version 200 RELEASE CANDIDATE":  "Version *** ***EASE CANDIDATE", // dialable: masked all the same
+		"Version 100 RELEASE CANDIDATE":  "Version 100 RELEASE CANDIDATE",
+		"123 MAIN ST APT 4B":             "123 MAIN ST APT 4B",
+		"+1 954 Jkl Adww":                "+1 954 Jkl Adww", // mixed case: not read as a vanity number here (see maskVanity)
 	} {
 		assert.Equal(t, want, Mask(in), in)
 	}

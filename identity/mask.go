@@ -7,9 +7,10 @@ import (
 )
 
 // MaskPhone returns s with every digit but the last four hidden, for error messages and
-// logs: "+1 (954) 555-2399" becomes "+***2399". In a vanity number (three digits or
-// more, and letters) a letter stands for its keypad digit, so that the four shown are
-// the number's: "+1 (954) 555-CALL" becomes "+***2255". An input with four digits (and
+// logs: "+1 (954) 555-2399" becomes "+***2399". In a vanity number (three to nine
+// digits, and letters: too few digits for a number without them) a letter stands for
+// its keypad digit, so that the four shown are the number's: "+1 (954) 555-CALL"
+// becomes "+***2255", where "954-555-2399 (cell)" stays "***2399". An input with four digits (and
 // letters) or fewer shows none. The result is at most 9 bytes long whatever the input.
 func MaskPhone(s string) string {
 	var last [4]byte
@@ -23,7 +24,7 @@ func MaskPhone(s string) string {
 		c := s[i]
 		switch {
 		case c >= '0' && c <= '9':
-		case digits >= 3 && 'a' <= c|0x20 && c|0x20 <= 'z':
+		case digits >= 3 && digits < 10 && 'a' <= c|0x20 && c|0x20 <= 'z':
 			c = keypad[c|0x20-'a']
 		default:
 			continue
