@@ -588,11 +588,6 @@ func TestProcess_LongMessageIDNotEchoed_RuleD6(t *testing.T) {
 	assert.Equal(t, "keep-me", res.Diagnostics[0].MessageID)
 }
 
-// TestAlias_RuleI5_ConflictMadeByALateMessageIsReported: an alias from P to U is a
-// conflict when both had messages of their own before it (Rule I5); when the message
-// that makes it one arrives after the alias, the alias's result said it joined, and the
-// late message reports the conflict (identity.conflict), whichever side it is on:
-// nothing is dropped silently. An acceptance run found the contacts split without a word.
 // TestAlias_RuleI4_RenameWithTheAnonymousIDIsNoConflict: the mobile libraries and
 // analytics.js send the device's anonymousId with every call, so renaming a user is
 // identify(P, A) then alias(P→U, A). A is then linked to P and to U, which the alias
@@ -629,6 +624,11 @@ func TestAlias_RuleI4_RenameWithTheAnonymousIDIsNoConflict(t *testing.T) {
 	})
 }
 
+// TestAlias_RuleI5_ConflictMadeByALateMessageIsReported: an alias from P to U is a
+// conflict when both had messages of their own before it (Rule I5); when the message
+// that makes it one arrives after the alias, the alias's result said it joined, and the
+// late message reports the conflict (identity.conflict), whichever side it is on:
+// nothing is dropped silently. An acceptance run found the contacts split without a word.
 func TestAlias_RuleI5_ConflictMadeByALateMessageIsReported(t *testing.T) {
 	p := `{"type":"identify","userId":"P10","traits":{"firstName":"Pee"},"messageId":"c10-1","timestamp":"2024-03-01T08:00:00Z"}`
 	u := `{"type":"identify","userId":"U10","traits":{"lastName":"You"},"messageId":"c10-2","timestamp":"2024-03-01T08:30:00Z"}`

@@ -309,6 +309,11 @@ type HandlerResponse struct {
 // ServeHTTP handles one delivery, as described on [Handler].
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep := endpointOf(r.URL.Path)
+	if ep.api {
+		// The answer depends on Origin: a cache must not give one made without it to a
+		// browser.
+		w.Header().Add("Vary", "Origin")
+	}
 	if ep.api && r.Header.Get("Origin") != "" {
 		// analytics.js posts from the pages it runs in (see "Browsers" on Handler).
 		w.Header().Set("Access-Control-Allow-Origin", "*")

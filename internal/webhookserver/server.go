@@ -322,10 +322,11 @@ func cleanPaths(next http.Handler) http.Handler {
 		// The path as sent, escapes kept: a userId may hold "//" or "/../", escaped.
 		p := r.URL.EscapedPath()
 		c := path.Clean(p)
-		if p != c && r.Method == http.MethodPost && c != "/" && slices.Contains(deliveryRoutes, c) && !hasDotSegment(p) {
+		if p != c && (r.Method == http.MethodPost || r.Method == http.MethodOptions) && c != "/" && slices.Contains(deliveryRoutes, c) && !hasDotSegment(p) {
 			// A delivery to a route's path written with "//" or a trailing "/", as
 			// analytics-go posts to an endpoint configured with a trailing "/": served
-			// as the route's, without a redirect (a client would not POST it again).
+			// as the route's, without a redirect (a client would not POST it again);
+			// and its CORS preflight, which a browser sends to the same path.
 			// A path with "." or ".." segments is refused as below.
 			u := *r.URL
 			u.Path, u.RawPath = c, ""
@@ -485,7 +486,7 @@ func refusal(status int, msg string) map[string]string {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"error":"the response could not be encoded"}`)
+		status, b = http.StatusInternalServerError, []byte(`{"error":"the response could not be encoded","code":"http.internal_server_error","message":"the response could not be encoded"}`)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
