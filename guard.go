@@ -110,7 +110,7 @@ func (p *Processor) Guard(opts *GuardOptions) *Guard {
 		panic(err.Error())
 	}
 	if z := g.opts.FallbackZone; z != "" && g.location(z) == nil {
-		panic("regalkit: guard: unknown fallback zone " + z)
+		panic("regalkit: guard: unknown fallback zone " + diag.Mask(z))
 	}
 	return g
 }

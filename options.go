@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/timestamp"
 	"github.com/regalkit/regalkit/optin"
@@ -115,7 +116,7 @@ func (o *Options) Validate() error {
 	}
 	if o.Region != "" {
 		if _, err := identity.ParsePhone("+19545552399", o.Region); err != nil {
-			return fmt.Errorf("regalkit: options: region %q is not a region libphonenumber knows", o.Region)
+			return fmt.Errorf("regalkit: options: region %q is not a region libphonenumber knows", diag.Mask(o.Region))
 		}
 	}
 	if _, err := optin.NewEvents(o.OptInEvents, o.OptOutEvents); err != nil {

@@ -21,8 +21,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/regalkit/regalkit"
+	"github.com/regalkit/regalkit/callwindow"
 	"github.com/regalkit/regalkit/contact/memstore"
 	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/optin"
 	"github.com/regalkit/regalkit/segmentio"
 )
@@ -204,4 +206,20 @@ func TestPrivacy_SpecX(t *testing.T) {
 
 func jsonLogger(w *syncBuffer) *slogpkg.Logger {
 	return slogpkg.New(slogpkg.NewJSONHandler(w, &slogpkg.HandlerOptions{Level: slogpkg.LevelDebug}))
+}
+
+// TestConfigErrors_maskQuotedValues: errors about a program's own configuration quote
+// its values masked too (RULES.md, X), as a privacy review asked: a region, a call
+// window's prefix or a trigger's field may hold a whole number.
+func TestConfigErrors_maskQuotedValues(t *testing.T) {
+	o := regalkit.Options{Region: "+19545552399"}
+	err := o.Validate()
+	require.Error(t, err)
+	_, perr := identity.ParsePhone("954 555", "bob.secret@example.com")
+	require.Error(t, perr)
+	werr := &callwindow.WindowError{Prefix: "+19545552399", Reason: "start after end"}
+	for _, e := range []error{err, perr, werr} {
+		assert.NotContains(t, e.Error(), "5552399")
+		assert.NotContains(t, e.Error(), "bob.secret")
+	}
 }

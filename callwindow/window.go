@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/regalkit/regalkit/diag"
 )
 
 // Errors of this package: a [*WindowError] matches ErrWindow.
@@ -21,7 +23,7 @@ func (e *WindowError) Error() string {
 	if e.Prefix == "" {
 		return "callwindow: default window: " + e.Reason
 	}
-	return "callwindow: window of " + e.Prefix + ": " + e.Reason
+	return "callwindow: window of " + diag.Mask(e.Prefix) + ": " + e.Reason
 }
 
 // Unwrap returns ErrWindow.

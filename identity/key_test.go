@@ -46,7 +46,7 @@ func TestMaskPhone(t *testing.T) {
 		{"+1 954 jkl adww", "+***2399"},
 		{"hello", "***"},
 		{"12 ab", "***"},
-		{"954-555-2399 (cell)", "***2399"}, // ten digits: the letters are words (a review)
+		{"954-555-2399 (cell)", "***2399"},   // ten digits: the letters are words (a review)
 		{"+1 954 555 @[`{ 2399", "+***2399"}, // the bytes next to the letters' are no letters
 		{string(bytes.Repeat([]byte("9"), 10<<10)) + "1234", "***1234"},
 	}

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/regalkit/regalkit/diag"
 )
 
 // DefaultRegion is the region a phone number without a country code is read in when the
@@ -75,7 +77,7 @@ type PhoneError struct {
 func (e *PhoneError) Error() string {
 	s := "identity: invalid phone number " + e.Masked
 	if e.Region != "" {
-		s += " (region " + e.Region + ")"
+		s += " (region " + diag.Mask(e.Region) + ")" // the caller's; masked as every quoted value
 	}
 	return s + ": " + e.Reason.String()
 }

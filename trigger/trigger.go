@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/internal/contactcore"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
@@ -137,8 +138,11 @@ func (e *FieldError) Error() string {
 // Unwrap returns ErrInvalid.
 func (e *FieldError) Unwrap() error { return ErrInvalid }
 
+// A trigger's text is written by its operator, but the values it quotes are masked as
+// every error's are (RULES.md, X): a field name or a value may be a phone number or an
+// email address.
 func fieldError(field, format string, args ...any) error {
-	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+	return &FieldError{Field: diag.MaskKey(field), Reason: diag.Mask(fmt.Sprintf(format, args...))}
 }
 
 // Validate reports the first thing wrong with t, as a *FieldError: an empty name or

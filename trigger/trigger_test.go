@@ -216,3 +216,22 @@ func TestEntersWithCount(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "c", m.Entry.MessageID, "no window: the third event ever")
 }
+
+// TestDecode_masksQuotedValues: an error quotes a trigger's field names and values
+// masked, as every error does (RULES.md, X): one may be a phone number or an address (a
+// privacy review found them whole).
+func TestDecode_masksQuotedValues(t *testing.T) {
+	for _, doc := range []string{
+		`{"name":"a","entry":{"event":"A"},"+19545552399":1}`,
+		`{"name":"a","entry":{"event":"A"},"bob.secret@example.com":1}`,
+		`{"name":"a","entry":{"event":"A"},"delay":"+19545552399"}`,
+		`{"name":"a","entry":{"event":"A","kind":"bob.secret@example.com"}}`,
+		`{"name":"a","entry":{"event":"A"},"require":{"subscribed":"+19545552399"}}`,
+		`{"name":"a","entry":{"event":"A"},"repeat":19545552399.5}`,
+	} {
+		_, err := Decode(strings.NewReader(doc))
+		require.ErrorIs(t, err, ErrInvalid, doc)
+		assert.NotContains(t, err.Error(), "5552399", doc)
+		assert.NotContains(t, err.Error(), "bob.secret", doc)
+	}
+}
