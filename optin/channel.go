@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/regalkit/regalkit/diag"
 )
 
 // Channel is a way of reaching a contact that needs consent (Rule C1). Records keep the
@@ -108,6 +110,9 @@ const (
 // quoteShort quotes s for an error message, cut to 20 bytes and with its digits hidden:
 // the text may be anything a payload held, including a phone number.
 func quoteShort(s string) string {
+	if strings.ContainsRune(s, '@') {
+		s = diag.Mask(s) // an address's local part goes first: the cut below could keep it
+	}
 	if len(s) > 20 {
 		s = s[:20]
 	}

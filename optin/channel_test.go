@@ -41,6 +41,7 @@ func TestQuoteShort(t *testing.T) {
 	assert.Equal(t, `"Opt In"`, quoteShort("Opt In"))
 	assert.Equal(t, `"+###########"`, quoteShort("+19545552399"))
 	assert.Equal(t, `"abcdefghijklmnopqrst"`, quoteShort("abcdefghijklmnopqrstuvwxyz"))
+	assert.Equal(t, `"***@example.com"`, quoteShort("bob.secret@example.com")) // not "bob.secret@example.c"
 	assert.Equal(t, `"a\"b\n"`, quoteShort("a\"b\n"))
 	assert.Equal(t, `"é"`, quoteShort("é\xff"))
 }
