@@ -121,7 +121,9 @@ type Diagnostic struct {
 	// Code says why, in `area.reason` form.
 	Code Code `json:"code"`
 	// Field is the path of the refused field, such as "traits.phone" or
-	// "traits.optIn[1]"; empty when the whole message is refused.
+	// "traits.optIn[1]". A message refused whole names the field that decided it
+	// ("type", "userId", "event", "messageId"); empty when no one field did (a payload
+	// that is not JSON).
 	Field string `json:"field,omitempty"`
 	// Message explains the refusal for people. It never holds a whole phone number or
 	// email address.

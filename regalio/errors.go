@@ -14,8 +14,9 @@ import (
 // The error categories of [Client.Send]. Every error it returns, but a context's own
 // error, matches one of them with errors.Is.
 var (
-	// ErrPermanent: Regal refused the body with a 4xx status other than 408 and 429.
-	// Sending it again cannot succeed, so it is never retried (Rule R2).
+	// ErrPermanent: Regal refused the body with a 4xx status other than 408 and 429, or
+	// answered with a redirect (3xx), which the Client does not follow. Sending it again
+	// cannot succeed, so it is never retried (Rule R2).
 	ErrPermanent = errors.New("regalio: refused by regal")
 	// ErrRetriesExhausted: every attempt failed with a network error, 408, 429 or 5xx.
 	// Whether Regal recorded the event is unknown.

@@ -95,6 +95,10 @@ type ReportedEvent struct {
 	Diagnostics []diag.Diagnostic
 }
 
+// idKeys are the spellings of a Regal event's userId (the first three) and eventId,
+// the first of each that has a value winning.
+var idKeys = [...]string{"userId", "user_id", "external_id", "eventId", "event_id"}
+
 // DecodeEvent reads one reporting-webhook body (Rule R3): the camelCase envelope
 // {userId, traits{phone,email}, name, eventId, properties, originalTimestamp,
 // eventSource} or its snake_case variant (event_id, name, event_type, external_id,
@@ -102,10 +106,6 @@ type ReportedEvent struct {
 // profile_id). A field of the wrong kind is left out with a
 // diag.RegalInvalid diagnostic; a body that is not a JSON object or has no event name
 // is an [*EventError].
-// idKeys are the spellings of a Regal event's userId (the first three) and eventId,
-// the first of each that has a value winning.
-var idKeys = [...]string{"userId", "user_id", "external_id", "eventId", "event_id"}
-
 func DecodeEvent(body []byte) (ReportedEvent, error) {
 	var e ReportedEvent
 	var stamps [3]json.RawMessage // originalTimestamp, original_timestamp, created_at

@@ -9,8 +9,10 @@ import (
 	"github.com/regalkit/regalkit/event"
 )
 
-// The error categories. Every error the package returns matches one of them with
-// errors.Is (a message refused by Rule D6 matches event.ErrInvalid instead).
+// The error categories of decoding. Every error Decode, DecodeAll and Unmarshal return
+// for their input matches one of them with errors.Is (a message refused by Rule D6
+// matches event.ErrInvalid instead; Unmarshal into nil is ErrNilMessage). Encoding has
+// ErrEncode, and signatures ErrNoSignature and ErrSignature.
 var (
 	// ErrSyntax: the input is not valid JSON.
 	ErrSyntax = errors.New("segmentio: syntax error")
@@ -25,13 +27,13 @@ var (
 )
 
 // SyntaxError is input that is not valid JSON: a malformed token, invalid UTF-8, NaN or
-// Infinity, truncated input. It quotes at most the offending character.
+// Infinity, truncated input. Its Reason quotes at most the offending character.
 type SyntaxError struct {
 	Offset int64  // byte offset of the error in the input
 	Reason string // what is wrong
 }
 
-// Error describes the problem without quoting the input.
+// Error describes the problem, quoting no more of the input than Reason does.
 func (e *SyntaxError) Error() string {
 	return "segmentio: syntax error at offset " + strconv.FormatInt(e.Offset, 10) + ": " + e.Reason
 }

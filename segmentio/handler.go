@@ -226,7 +226,8 @@ type HandlerOptions struct {
 //   - 500, or the status of a [*SinkError] (429, 503, ...): the sink failed. The
 //     delivery is retried, and must be harmless (Rule E2).
 //
-// Every response has a JSON body, a [HandlerResponse]. Its texts quote no value from
+// Every response but a CORS preflight's (204, see "Browsers") has a JSON body, a
+// [HandlerResponse]. Its texts quote no value from
 // the request, but for the name of an unsupported type, cut to 32 bytes and masked
 // (RULES.md, X). Checks run in this order: method, token, Authorization header, size,
 // encoding, signature, write key in the body, payload. The Content-Type is not

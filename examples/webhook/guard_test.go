@@ -72,5 +72,8 @@ func TestGuardRoute(t *testing.T) {
 		r := send(t, http.MethodGet, s.base+"/guard?"+q.Encode(), "")
 		assert.Equal(t, http.StatusBadRequest, r.status, name)
 		assert.NotContains(t, string(r.body), "5555555", name)
+		if name == "no phone" {
+			assert.Contains(t, string(r.body), "?phone=", "the answer says what to give")
+		}
 	}
 }

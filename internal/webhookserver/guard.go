@@ -42,6 +42,10 @@ func (s *server) handleGuard(mux *http.ServeMux, p *regalkit.Processor) {
 		if !ok {
 			return
 		}
+		if q.Get("phone") == "" {
+			writeJSON(w, http.StatusBadRequest, refusal(http.StatusBadRequest, "phone: give the phone to check, as ?phone=%2B19545552399 (E.164, its + escaped) or in a national form"))
+			return
+		}
 		d, err := g.Check(r.Context(), q.Get("phone"), ch, at)
 		if errors.Is(err, regalkit.ErrGuardInput) {
 			writeJSON(w, http.StatusBadRequest, refusal(http.StatusBadRequest, err.Error()))

@@ -82,8 +82,8 @@ type Flags struct {
 // Register adds the flags to fs, with their defaults, writing into f.
 func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Addr, "addr", "127.0.0.1:8080", "`host:port` to listen on; port 0 picks a free one")
-	fs.StringVar(&f.Secret, "secret", "", "the Webhooks destination's shared `secret`: every delivery must be signed with it")
-	fs.StringVar(&f.Token, "token", "", "a shared bearer `token`: every delivery must carry \"Authorization: Bearer token\"")
+	fs.StringVar(&f.Secret, "secret", "", "the Webhooks destination's shared `secret`: every delivery must be signed with it (or $REGALKIT_SECRET)")
+	fs.StringVar(&f.Token, "token", "", "a shared bearer `token`: every delivery must carry \"Authorization: Bearer token\" (or $REGALKIT_TOKEN)")
 	fs.Func("write-key", "a Segment source write `key` to accept (repeatable): every delivery must carry one", func(k string) error {
 		if k == "" {
 			return errors.New("empty write key")
@@ -97,9 +97,9 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	})
 	fs.BoolVar(&f.ContextTraits, "context-traits", false, "apply the context.traits of track, page and screen as traits (regalkit.Options.ApplyContextTraits)")
 	fs.BoolVar(&f.Verbose, "v", false, "log every delivery, not only refusals and failures")
-	fs.StringVar(&f.RegalToken, "regal-token", "", "serve Regal's reporting webhooks at POST /regal; every request must carry this `token`")
+	fs.StringVar(&f.RegalToken, "regal-token", "", "serve Regal's reporting webhooks at POST /regal; every request must carry this `token` (or $REGALKIT_REGAL_TOKEN)")
 	fs.StringVar(&f.RegalHeader, "regal-header", "", "a header `name` that may carry the -regal-token raw (Authorization: Bearer TOKEN always works)")
-	fs.StringVar(&f.RegalKey, "regal-key", "", "forward what is processed to Regal's Events API with this API `key`")
+	fs.StringVar(&f.RegalKey, "regal-key", "", "forward what is processed to Regal's Events API with this API `key` (or $REGALKIT_REGAL_KEY)")
 	fs.StringVar(&f.RegalURL, "regal-url", defaultRegalURL, "the Events API endpoint `URL` -regal-key forwards to")
 }
 
@@ -123,6 +123,7 @@ func (f *Flags) Parse(fs *flag.FlagSet, args []string) error {
 		fs.Usage()
 		return ErrUsage
 	}
+	f.fromEnvironment(os.Getenv)
 	if err := f.Check(); err != nil {
 		fmt.Fprintf(fs.Output(), "%s: %v\n", fs.Name(), err)
 		return ErrUsage
@@ -142,6 +143,30 @@ func Main(name string, run func(ctx context.Context, args []string, stdout, stde
 		}
 		fmt.Fprintln(os.Stderr, name+":", err)
 		os.Exit(1)
+	}
+}
+
+// secretEnv names the environment variable each credential flag falls back to, so that
+// on a shared machine a credential need not be on the command line, where any user can
+// read it in the process list (SECURITY.md).
+var secretEnv = [...]struct {
+	flag, env string
+	field     func(*Flags) *string
+}{
+	{"secret", "REGALKIT_SECRET", func(f *Flags) *string { return &f.Secret }},
+	{"token", "REGALKIT_TOKEN", func(f *Flags) *string { return &f.Token }},
+	{"regal-token", "REGALKIT_REGAL_TOKEN", func(f *Flags) *string { return &f.RegalToken }},
+	{"regal-key", "REGALKIT_REGAL_KEY", func(f *Flags) *string { return &f.RegalKey }},
+}
+
+// fromEnvironment fills each credential not given as a flag from its environment
+// variable (secretEnv). Read after parsing, not as the flags' defaults: -h prints
+// defaults.
+func (f *Flags) fromEnvironment(getenv func(string) string) {
+	for _, s := range secretEnv {
+		if p := s.field(f); *p == "" {
+			*p = getenv(s.env)
+		}
 	}
 }
 

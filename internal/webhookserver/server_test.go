@@ -213,3 +213,27 @@ func TestUncleanPaths_escapedUserID_RuleD9(t *testing.T) {
 		assert.Contains(t, out, `"firstName":"A"`, id)
 	}
 }
+
+// TestFlags_credentialsFromEnvironment: a credential not given as a flag comes from its
+// environment variable, so that it need not be in the process list (SECURITY.md); a
+// flag wins, and -h does not print the environment's value.
+func TestFlags_credentialsFromEnvironment(t *testing.T) {
+	env := map[string]string{"REGALKIT_SECRET": "s-env", "REGALKIT_TOKEN": "t-env", "REGALKIT_REGAL_TOKEN": "rt-env", "REGALKIT_REGAL_KEY": "rk-env"}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var f Flags
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	var help strings.Builder
+	fs.SetOutput(&help)
+	f.Register(fs)
+	require.NoError(t, f.Parse(fs, []string{"-token", "t-flag"}))
+	assert.Equal(t, "s-env", f.Secret)
+	assert.Equal(t, "t-flag", f.Token, "the flag wins")
+	assert.Equal(t, "rt-env", f.RegalToken)
+	assert.Equal(t, "rk-env", f.RegalKey)
+	fs.Usage()
+	for _, v := range env {
+		assert.NotContains(t, help.String(), v)
+	}
+}
