@@ -38,6 +38,12 @@ func TestGuardRoute(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, webhookserver.GuardAnswer{Allowed: true, NextAllowed: "2026-06-10T16:00:00Z", Zone: "America/New_York", State: "subscribed"}, a)
 
+	// An allowed answer's next instant is the instant asked about, fraction kept (G4;
+	// a review found it cut to the second, before the instant).
+	status, a = getGuard(t, s.base, url.Values{"phone": {"(954) 555-2399"}, "at": {"2026-06-10T16:00:00.999Z"}})
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "2026-06-10T16:00:00.999Z", a.NextAllowed)
+
 	status, a = getGuard(t, s.base, url.Values{"phone": {"+19545552399"}, "at": {"2026-06-10T11:30:00Z"}})
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, webhookserver.GuardAnswer{Reason: "guard.quiet_hours", NextAllowed: "2026-06-10T12:00:00Z", Zone: "America/New_York", State: "subscribed"}, a)
@@ -68,6 +74,10 @@ func TestGuardRoute(t *testing.T) {
 		"email":         {"phone": {"+19545552399"}, "channel": {"email"}},
 		"fax":           {"phone": {"+19545552399"}, "channel": {"fax"}},
 		"bad time":      {"phone": {"+19545552399"}, "at": {"tomorrow"}},
+		// Which one was meant cannot be known (a review found the first one used).
+		"two phones":   {"phone": {"+19545552399", "+14155552671"}},
+		"two times":    {"phone": {"+19545552399"}, "at": {"2026-06-10T16:00:00Z", "bad"}},
+		"two channels": {"phone": {"+19545552399"}, "channel": {"sms", "voice"}},
 	} {
 		r := send(t, http.MethodGet, s.base+"/guard?"+q.Encode(), "")
 		assert.Equal(t, http.StatusBadRequest, r.status, name)

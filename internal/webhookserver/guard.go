@@ -29,6 +29,9 @@ func (s *server) handleGuard(mux *http.ServeMux, p *regalkit.Processor) {
 	g := p.Guard(nil)
 	mux.HandleFunc("GET /guard", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
+		if !single(w, q, "phone") || !single(w, q, "channel") {
+			return
+		}
 		ch := optin.SMS
 		if v := q.Get("channel"); v != "" {
 			c, ok := optin.ParseChannel(v)
@@ -57,7 +60,7 @@ func (s *server) handleGuard(mux *http.ServeMux, p *regalkit.Processor) {
 		}
 		out := GuardAnswer{Allowed: d.Allowed, Reason: string(d.Reason), Zone: d.Zone, State: d.State.String()}
 		if !d.NextAllowed.IsZero() {
-			out.NextAllowed = d.NextAllowed.UTC().Format(time.RFC3339)
+			out.NextAllowed = d.NextAllowed.UTC().Format(time.RFC3339Nano) // the instant asked about keeps its fraction (G4)
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
@@ -68,6 +71,9 @@ func (s *server) handleGuard(mux *http.ServeMux, p *regalkit.Processor) {
 // RFC 3339 has no space, and one is read as the '+' it was. On a bad time it answers
 // 400 and reports false.
 func queryTime(w http.ResponseWriter, q url.Values) (time.Time, bool) {
+	if !single(w, q, "at") {
+		return time.Time{}, false
+	}
 	v := q.Get("at")
 	if v == "" {
 		return time.Now().UTC(), true
@@ -78,4 +84,14 @@ func queryTime(w http.ResponseWriter, q url.Values) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return t.UTC(), true
+}
+
+// single answers 400 and reports false when the query gives the parameter more than
+// once: which one was meant cannot be known, and a consent check must not guess.
+func single(w http.ResponseWriter, q url.Values, name string) bool {
+	if len(q[name]) > 1 {
+		writeJSON(w, http.StatusBadRequest, refusal(http.StatusBadRequest, name+": given more than once; give it once"))
+		return false
+	}
+	return true
 }

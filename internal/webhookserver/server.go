@@ -171,8 +171,12 @@ func (f *Flags) fromEnvironment(getenv func(string) string) {
 }
 
 // Check reports a combination of flags the server cannot run with: a -regal-url that
-// is not an Events API endpoint while -regal-key is set.
+// is not an Events API endpoint while -regal-key is set, a -regal-header without
+// -regal-token.
 func (f *Flags) Check() error {
+	if f.RegalHeader != "" && f.RegalToken == "" {
+		return errors.New("-regal-header names where Regal's token comes, and needs -regal-token (or $REGALKIT_REGAL_TOKEN)")
+	}
 	if !f.forward().on() {
 		return nil
 	}

@@ -120,6 +120,8 @@ func TestFlags(t *testing.T) {
 	assert.ErrorContains(t, f.Check(), "ending in /events")
 	f.RegalURL = defaultRegalURL
 	assert.NoError(t, f.Check())
+	h := Flags{RegalHeader: "X-Regal-Token"}
+	assert.ErrorContains(t, h.Check(), "needs -regal-token", "a header with no token to compare would do nothing")
 	assert.Error(t, fs.Parse([]string{"-write-key", ""}), "an empty write key is refused")
 }
 
