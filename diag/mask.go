@@ -78,7 +78,7 @@ func MaskKey(k string) string {
 }
 
 // needsMask reports whether s holds an '@', five digits or more, of any script, or
-// three digits and three letters (a vanity number, see maskVanity).
+// three digits and three letters (a vanity number may, see maskVanity).
 func needsMask(s string) bool {
 	digits, letters := 0, 0
 	for _, r := range s {
@@ -100,20 +100,24 @@ func needsMask(s string) bool {
 // four, as '*': "+1 954 JKL ADWW" and "(954) 555-CALL" are numbers the phone parser
 // reads (identity.ParsePhone, as libphonenumber: letters on a keypad stand for digits),
 // whose letters the digit rule would leave whole. A vanity number is taken as the
-// parser takes one, narrowed to keep ordinary text readable ("404 NOT FOUND", "221 B
-// BAKER ST", "100 RELEASE"): from '+' or a digit at the start of a word (not of a
-// domain), three digits or more before its first letter, words of up to seven letters
-// all of one case, digits, spaces, dashes, dots, slashes and brackets; in all three to
-// seven letters and ten to fifteen digits and letters that could be dialled (see
-// plausible), as the numbers people spell are.
+// parser takes one, erring on the side of masking: from '+' or a digit (not in a
+// domain, nor after a masked digit), three digits before its first letter, then digits,
+// letters in any case (in words of up to seven, three or more in all) and the
+// separators the parser skips, nine or more digits and letters in all. Ordinary text of that shape ("911 call now") is masked too: a
+// diagnostic that hides a little more text is the price of never showing a number.
 func maskVanity(rs []rune) {
 	for i := 0; i < len(rs); i++ {
-		if r := rs[i]; (r != '+' && !unicode.IsDigit(r)) || (i > 0 && (unicode.IsLetter(rs[i-1]) || unicode.IsDigit(rs[i-1]) || rs[i-1] == '@')) {
+		if r := rs[i]; (r != '+' && !unicode.IsDigit(r)) || (i > 0 && strings.ContainsRune("@+*", rs[i-1])) || (i > 0 && unicode.IsDigit(rs[i-1])) {
 			continue
 		}
-		digits, letters, last, end := 0, 0, -1, -1
-		upper := -1 // the case of the number's letters: 1 capitals, 0 small letters
-		for j := i; j < len(rs) && digits+letters <= 15; {
+		// The run: digits, words of letters and separators from i on, as far as they
+		// go. It is a vanity number when its first seventeen digits and letters have
+		// three digits before the first letter, three letters, and nine or more in all;
+		// then all of it but its last four is hidden, so that a number later in the run
+		// is not shown because an earlier one took the masking's last four.
+		digits, letters, last := 0, 0, -1
+		vanity := false
+		for j := i; j < len(rs); {
 			r := rs[j]
 			switch {
 			case unicode.IsDigit(r):
@@ -125,76 +129,55 @@ func maskVanity(rs []rune) {
 				for k < len(rs) && isASCIILetter(rs[k]) {
 					k++
 				}
-				c := letterCase(rs[j:k])
-				if digits < 3 || k-j > 7 || (k < len(rs) && unicode.IsLetter(rs[k])) || c < 0 || (upper >= 0 && c != upper) || letters+k-j > 7 {
-					j = len(rs) // the number, if any, ended before this word
+				if digits < 3 || k-j > 7 || (k < len(rs) && unicode.IsLetter(rs[k])) {
+					j = len(rs) // the run ends before this word
 					continue
 				}
-				upper = c
 				letters += k - j
 				last = k - 1
 				j = k
-			case (r == '+' && j == i) || strings.ContainsRune("-./()[]", r) || unicode.IsSpace(r) || unicode.Is(unicode.Pd, r):
+			case (r == '+' && j == i) || isPhoneSeparator(r):
 				j++
 			default:
 				j = len(rs)
 				continue
 			}
-			if n := digits + letters; letters >= 3 && n >= 10 && n <= 15 && plausible(rs[i], n) {
-				end = last // the longest number so far
+			if n := digits + letters; !vanity && letters >= 3 && n >= 9 && n <= 17 {
+				vanity = true
 			}
 		}
-		if end < 0 {
+		if !vanity {
 			continue
 		}
 		n := 0
-		for k := i; k <= end; k++ {
+		for k := i; k <= last; k++ {
 			if unicode.IsDigit(rs[k]) || isASCIILetter(rs[k]) {
 				n++
 			}
 		}
-		for k := i; k <= end && n > 4; k++ {
+		for k := i; k <= last && n > 4; k++ {
 			if r := rs[k]; unicode.IsDigit(r) || isASCIILetter(r) {
 				rs[k] = '*'
 				n--
 			}
 		}
-		i = end
+		i = last
 	}
 }
 
-// plausible reports whether a number of n digits and letters that starts with first may
-// be dialled: with '+' any; else, as North American numbers (where spelled ones come
-// from) are, ten that start with 2 to 9 (an area code) or eleven that start with 1, or
-// more, an international number without its '+'. "100 RELEASE" is not one.
-func plausible(first rune, n int) bool {
-	switch {
-	case first == '+' || n > 11:
+// isPhoneSeparator reports whether the phone parser skips r between the digits of a
+// number: spaces and dashes of any kind, dots, slashes, brackets, '~' and '*', the soft
+// hyphen and the invisible joiners, and their full-width forms.
+func isPhoneSeparator(r rune) bool {
+	switch r {
+	case '.', '/', '(', ')', '[', ']', '~', '*', '\u00ad', '\u200b', '\u2060', '\ufeff',
+		'\uff0e', '\uff0f', '\uff08', '\uff09', '\uff3b', '\uff3d', '\uff5e':
 		return true
-	case n == 10:
-		return '2' <= first && first <= '9'
 	}
-	return first == '1'
+	return unicode.IsSpace(r) || unicode.Is(unicode.Pd, r)
 }
 
 func isASCIILetter(r rune) bool { return ('A' <= r && r <= 'Z') || ('a' <= r && r <= 'z') }
-
-// letterCase returns 1 when the ASCII letters of w are all capitals, 0 when they are all
-// small letters, and -1 when they mix both.
-func letterCase(w []rune) int {
-	upper, lower := false, false
-	for _, r := range w {
-		upper = upper || ('A' <= r && r <= 'Z')
-		lower = lower || ('a' <= r && r <= 'z')
-	}
-	switch {
-	case upper && lower:
-		return -1
-	case upper:
-		return 1
-	}
-	return 0
-}
 
 // isLocal reports whether r can be part of an email's local part, as people write them.
 func isLocal(r rune) bool {

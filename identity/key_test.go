@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/regalkit/regalkit/diag"
 )
 
 func TestKey_comparableMapKey(t *testing.T) {
@@ -82,5 +84,35 @@ func TestIsE164(t *testing.T) {
 		if got := IsE164(s); got != want {
 			t.Errorf("IsE164(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+// TestMask_vanityNumbersTheParserReads: a number ParsePhone reads, written with letters
+// for digits, shows at most four of its digits and letters through diag.Mask, in the
+// forms reviews found shown whole (RULES.md, X).
+func TestMask_vanityNumbersTheParserReads(t *testing.T) {
+	for _, tt := range []struct{ in, region string }{
+		{"+1 954 JKL ADWW", "US"}, {"+1 954 jkl adww", "US"}, {"+1 954 Jkl Adww", "US"},
+		{"+1 954 JKL adww", "US"}, {"1-800-FLOWERS", "US"}, {"1-800-flowers", "US"},
+		{"+1/954/JKL/ADWW", "US"}, {"+1 954 [JKL] ADWW", "US"}, {"+1 954 JKL/ADWW", "US"},
+		{"+1 954 JKL*ADWW", "US"}, {"+1 954 JKL\u2060ADWW", "US"}, {"+1 95W JKL ADWW", "US"},
+		{"(954) 555-CALL", "US"}, {"954 JKL ADWW", "US"}, {"x1954JKLADWW", "US"},
+		{"0800 FLOWERS", "GB"}, {"0161 JKL ADWW", "GB"}, {"020 7946 ADWW", "GB"},
+		{"030 FLOWERS", "DE"}, {"+46 8 JKL ADW", "SE"}, {"+61 2 JKLA DWWZ", "AU"},
+	} {
+		if _, err := ParsePhone(tt.in, tt.region); err != nil {
+			t.Errorf("ParsePhone(%q, %s): %v; the case no longer tests a number", tt.in, tt.region, err)
+			continue
+		}
+		shown := 0
+		for _, r := range diag.Mask(tt.in) {
+			if ('0' <= r && r <= '9') || ('a' <= r|0x20 && r|0x20 <= 'z') {
+				shown++
+			}
+		}
+		if tt.in[0] == 'x' {
+			shown-- // the x before the number is not of it
+		}
+		assert.LessOrEqual(t, shown, 4, "%q shows %q", tt.in, diag.Mask(tt.in))
 	}
 }
