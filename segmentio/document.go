@@ -55,7 +55,8 @@ type envelope struct {
 	writeKey span
 	// others counts the envelope's keys that are none of its parts nor the batch
 	// metadata Segment's libraries add (see envelopeMetadata), and firstOther is the
-	// first of them: each item's result says they were not read (Rule D1).
+	// first of them, masked and cut (diag.MaskKey): each item's result says they were
+	// not read (Rule D1).
 	others     int
 	firstOther string
 }
@@ -76,7 +77,7 @@ func envelopeMetadata(key string) bool {
 // that they were not (Rule D1: nothing is dropped silently). One diagnostic an item,
 // however many keys: an envelope of many keys must not make every answer as large.
 func (e *envelope) othersDiagnostic() diag.Diagnostic {
-	key := diag.MaskKey(e.firstOther)
+	key := e.firstOther // masked and cut once, in load: a key may be 500 KB long
 	msg := "the batch envelope's " + strconv.Quote(key) + " is not part of its messages and is not read: an envelope gives them only context, integrations and sentAt (Rule D1)"
 	if e.others > 1 {
 		msg += "; nor are its " + strconv.Itoa(e.others-1) + " other keys of that kind"
@@ -256,7 +257,7 @@ func (s *decodeState) findEnvelope() (int, error) {
 		default:
 			if !envelopeMetadata(string(key)) {
 				if env.others == 0 {
-					env.firstOther = string(key)
+					env.firstOther = diag.MaskKey(string(key))
 				}
 				env.others++
 			}
