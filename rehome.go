@@ -31,6 +31,11 @@ func (t *txn) rehome(anon string) error {
 	}
 	tombstones := map[string]*contact.Tombstone{}
 	for _, x := range holders {
+		// The moves are decided first and released from x together: releasing them
+		// one by one rebuilt x's state from every message it still held, each time
+		// (20,000 held messages of one anonymous ID: a 51-second link; issue 14's
+		// hostile-sender review).
+		var moves []heldMove
 		for _, h := range x.Held() {
 			if h.AnonymousID != anon {
 				continue
@@ -73,9 +78,10 @@ func (t *txn) rehome(anon string) error {
 			if dest == x && h.Deleted == bury {
 				continue
 			}
-			if err := t.move(x, dest, h, bury); err != nil {
-				return err
-			}
+			moves = append(moves, heldMove{h, dest, bury})
+		}
+		if err := t.move(x, moves); err != nil {
+			return err
 		}
 	}
 	if home != nil && home.IsEmpty() {
@@ -84,33 +90,57 @@ func (t *txn) rehome(anon string) error {
 	return nil
 }
 
-// move takes a held message from one contact to another (or to the same one, when only
-// whether it is buried changes), with its event record; bury keeps it out of sight,
-// as a message of a deleted user's time before the delete (Rule I7).
-func (t *txn) move(from, to *contactcore.Contact, h contactcore.Held, bury bool) error {
-	t.reshaped = true
-	same := func(o contactcore.Held) bool { return o.MessageID == h.MessageID && o.Time.Equal(h.Time) }
-	from.Release(h.AnonymousID, same)
-	t.touch(from)
-	t.changed("identity")
-	h, rec := h.Unbury()
-	if h.Event && rec == nil {
-		r, err := t.takeEvent(from, h.MessageID, h.Time)
-		if err != nil {
-			return err
-		}
-		rec = r
-	}
-	t.touch(to)
-	if bury {
-		to.Hold(h.Bury(rec))
+// move takes held messages of one anonymous ID from a contact to others (or to the same
+// one, when only whether they are buried changes), with their event records; bury keeps
+// one out of sight, as a message of a deleted user's time before the delete (Rule I7).
+// They leave from together, then arrive one by one.
+func (t *txn) move(from *contactcore.Contact, moves []heldMove) error {
+	if len(moves) == 0 {
 		return nil
 	}
-	to.Hold(h)
-	if rec != nil {
-		return t.addEvent(to, *rec)
+	t.reshaped = true
+	type key struct {
+		id string
+		at int64
+	}
+	moving := make(map[key]bool, len(moves))
+	for _, m := range moves {
+		moving[key{m.h.MessageID, m.h.Time.UnixNano()}] = true
+	}
+	from.Release(moves[0].h.AnonymousID, func(o contactcore.Held) bool { return moving[key{o.MessageID, o.Time.UnixNano()}] })
+	t.touch(from)
+	t.changed("identity")
+	for _, m := range moves {
+		h, rec := m.h.Unbury()
+		if h.Event && rec == nil {
+			r, err := t.takeEvent(from, h.MessageID, h.Time)
+			if err != nil {
+				return err
+			}
+			rec = r
+		}
+		to := m.to
+		t.touch(to)
+		if m.bury {
+			to.Hold(h.Bury(rec))
+			continue
+		}
+		to.Hold(h)
+		if rec != nil {
+			if err := t.addEvent(to, *rec); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// heldMove is a held message rehome takes to another contact (or to the same one, when
+// only whether it is buried changes).
+type heldMove struct {
+	h    contactcore.Held
+	to   *contactcore.Contact
+	bury bool
 }
 
 // takeEvent removes a contact's event record with the messageId at time at, and returns

@@ -74,6 +74,33 @@ type change struct {
 	// transactions, even when the pool of changes was just emptied by the GC.
 	pendingBuf [4]string
 	removed    []string // messageIds of stored events removed (never when reset)
+	// removedSet holds removed too once it is long: a transaction that moves thousands
+	// of an anonymous ID's events (a link, Rule I4) looked each one up in the list
+	// (issue 14's hostile-sender review).
+	removedSet map[string]struct{}
+}
+
+// isRemoved reports whether the transaction removed the stored event with the messageId.
+func (ch *change) isRemoved(messageID string) bool {
+	if ch.removedSet != nil {
+		_, ok := ch.removedSet[messageID]
+		return ok
+	}
+	return slices.Contains(ch.removed, messageID)
+}
+
+// remove notes that the transaction removed the stored event with the messageId.
+func (ch *change) remove(messageID string) {
+	ch.removed = append(ch.removed, messageID)
+	switch {
+	case ch.removedSet != nil:
+		ch.removedSet[messageID] = struct{}{}
+	case len(ch.removed) > 32:
+		ch.removedSet = make(map[string]struct{}, 2*len(ch.removed))
+		for _, m := range ch.removed {
+			ch.removedSet[m] = struct{}{}
+		}
+	}
 }
 
 // finalKeys returns the keys the contact is indexed by when the transaction commits.
@@ -579,7 +606,7 @@ func (t *tx) AddEvent(id string, rec event.Record) (bool, error) {
 		}
 	}
 	// A contact this transaction inserted (no base) has no stored events to look through.
-	if ch == nil || (ch.base != nil && !ch.reset && !slices.Contains(ch.removed, rec.MessageID)) {
+	if ch == nil || (ch.base != nil && !ch.reset && !ch.isRemoved(rec.MessageID)) {
 		stored, err := t.hasStored(id, rec.MessageID)
 		if err != nil || stored {
 			return false, err
@@ -624,7 +651,7 @@ func (t *tx) DeleteEvents(id string, messageIDs ...string) (int, error) {
 				n++
 				continue
 			}
-			if ch.reset || slices.Contains(ch.removed, m) {
+			if ch.reset || ch.isRemoved(m) {
 				continue
 			}
 		}
@@ -636,7 +663,7 @@ func (t *tx) DeleteEvents(id string, messageIDs ...string) (int, error) {
 			if ch == nil {
 				ch = t.newChange(r)
 			}
-			ch.removed = append(ch.removed, m)
+			ch.remove(m)
 			n++
 		}
 	}
@@ -679,7 +706,7 @@ func (t *tx) events(id string, q contact.EventQuery) ([]heldEvent, error) {
 		d := &t.s.stripes[t.s.hash.contact(id)].dict // read under the lock storedEvents holds
 		err := t.storedEvents(id, func(e *entry) {
 			e.ascend(q.Since, q.Until, func(ev *storedEvent) bool {
-				if ev.matches(&q) && (ch == nil || !slices.Contains(ch.removed, ev.messageID())) {
+				if ev.matches(&q) && (ch == nil || !ch.isRemoved(ev.messageID())) {
 					var h heldEvent
 					h, shared = d.hold(ev, shared)
 					out = append(out, h)

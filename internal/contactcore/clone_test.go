@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/optin"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 )
 
@@ -202,4 +205,67 @@ func drawWrite(t *rapid.T, msgs []*event.Message, label string) func(*Contact) {
 		d.SetUserID(user)
 		d.RemoveAnonymousID(anon)
 	}
+}
+
+// TestHold_clonesAppendApart: clones of one stored contact (transactions on it) that each
+// hold a newer message append to the array they share only when no other clone has
+// taken the slot (appendHeld's claim): each sees its own message and not the other's,
+// and the original sees neither, however many clones and appends, in parallel under
+// -race too.
+func TestHold_clonesAppendApart(t *testing.T) {
+	held := func(anon, id string, minute int) Held {
+		h, _ := NewHeld(&event.Message{Kind: event.Track, AnonymousID: anon, MessageID: id, Event: "E", Time: seedTime.Add(time.Duration(minute) * time.Minute)}, nil, true, nil)
+		return h
+	}
+	ids := func(c *Contact) []string {
+		var out []string
+		for _, h := range c.Held() {
+			out = append(out, h.MessageID)
+		}
+		return out
+	}
+	c := New("c")
+	for i := range 2 * minClaimedHeld { // long enough for appendHeld to claim
+		c.Hold(held("a1", fmt.Sprint("m", i), i))
+	}
+	c.Share()
+	// One after another: the first clone takes the free slot, the second copies.
+	d1, d2 := c.Clone(), c.Clone()
+	d1.Hold(held("a1", "d1", 100))
+	d2.Hold(held("a1", "d2", 100))
+	d1.Hold(held("a1", "d1b", 101))
+	want := ids(c)
+	assert.Len(t, want, 2*minClaimedHeld)
+	assert.Equal(t, append(slices.Clone(want), "d1", "d1b"), ids(d1))
+	assert.Equal(t, append(slices.Clone(want), "d2"), ids(d2))
+	// A clone of a clone that took the slot goes on from there; its sibling copies.
+	d1.Share()
+	e1, e2 := d1.Clone(), d1.Clone()
+	e2.Hold(held("a1", "e2", 200))
+	e1.Hold(held("a1", "e1", 200))
+	assert.Equal(t, append(ids(d1), "e2"), ids(e2))
+	assert.Equal(t, append(ids(d1), "e1"), ids(e1))
+	assert.Len(t, ids(d1), 2*minClaimedHeld+2)
+
+	// In parallel.
+	var wg sync.WaitGroup
+	got := make([][]string, 8)
+	for g := range got {
+		wg.Go(func() {
+			d := c.Clone()
+			for k := range 20 {
+				d.Hold(held("a1", fmt.Sprint("g", g, "-", k), 300+k))
+			}
+			got[g] = ids(d)
+		})
+	}
+	wg.Wait()
+	for g, ids := range got {
+		require.Len(t, ids, len(want)+20, "goroutine %d", g)
+		assert.Equal(t, want, ids[:len(want)], "goroutine %d", g)
+		for k, id := range ids[len(want):] {
+			assert.Equal(t, fmt.Sprint("g", g, "-", k), id, "goroutine %d", g)
+		}
+	}
+	assert.Equal(t, want, ids(c), "the original")
 }

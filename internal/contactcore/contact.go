@@ -49,11 +49,11 @@ type Contact struct {
 	// own.
 	own  *state
 	held []Held // anonymous-only messages attributed to the contact, sorted
-	// ghosts are links deleted users' messages made before the delete, kept to decide
-	// who owns the anonymous-only messages of their IDs (see ghost.go), sorted; nil for
-	// none. Never written in place: clones share it. A pointer, so that the Contact a
-	// clone allocates for every message stays in its size class (224 bytes; issue 14).
-	ghosts *[]ghost
+	// rare holds what few contacts have or what changes seldom; nil for none. Never
+	// written in place: clones share it, and a write replaces it (setRare). A pointer,
+	// so that the Contact a clone allocates for every message stays in its size class
+	// (224 bytes; issue 14).
+	rare *rareParts
 
 	owns owned // which of links, events, aliases and held c may write in place (see Clone)
 }
@@ -491,7 +491,53 @@ func own[T any](s *[]T, owns *owned, bit owned) {
 func (c *Contact) writeLinks()   { own(&c.links, &c.owns, ownsLinks) }
 func (c *Contact) writeEvents()  { own(&c.events, &c.owns, ownsEvents) }
 func (c *Contact) writeAliases() { own(&c.aliases, &c.owns, ownsAliases) }
-func (c *Contact) writeHeld()    { own(&c.held, &c.owns, ownsHeld) } // a Held's effect is never written
+
+// writeHeld makes held c's own before a write in place; a Held's effect is never
+// written. It drops c's claim on the array's free end (see appendHeld): a write in
+// place may grow the slice past it.
+func (c *Contact) writeHeld() {
+	own(&c.held, &c.owns, ownsHeld)
+	c.setHeldClaim(nil)
+}
+
+// rareParts are the parts of a Contact behind its rare pointer.
+type rareParts struct {
+	// ghosts are links deleted users' messages made before the delete, kept to decide
+	// who owns the anonymous-only messages of their IDs (see ghost.go), sorted; nil for
+	// none.
+	ghosts []ghost
+	// heldClaim says how far held's array is taken, for appendHeld: shared by the
+	// clones that share the array; nil when c may not append to it in place.
+	heldClaim *heldClaim
+}
+
+// setRare replaces c's rare parts with a copy that set changes.
+func (c *Contact) setRare(set func(*rareParts)) {
+	var r rareParts
+	if c.rare != nil {
+		r = *c.rare
+	}
+	set(&r)
+	if r.ghosts == nil && r.heldClaim == nil {
+		c.rare = nil
+		return
+	}
+	c.rare = &r
+}
+
+// claim returns c's claim on its held array; nil for none.
+func (c *Contact) claim() *heldClaim {
+	if c.rare == nil {
+		return nil
+	}
+	return c.rare.heldClaim
+}
+
+func (c *Contact) setHeldClaim(cl *heldClaim) {
+	if c.claim() != cl {
+		c.setRare(func(r *rareParts) { r.heldClaim = cl })
+	}
+}
 
 // shown returns the state c shows, to read: emptyState for a contact no message has
 // written (its state is nil, as in the zero Contact and one made by New).
@@ -711,8 +757,12 @@ func (c *Contact) AppendKeys(dst []identity.Key) []identity.Key {
 		}
 	}
 	for i, h := range c.held {
-		if _, linked := c.findLink(h.AnonymousID); !linked && (i == 0 || c.held[i-1].AnonymousID != h.AnonymousID) &&
-			!slices.Contains(keys[start:], identity.AnonymousKey(h.AnonymousID)) {
+		// The cheap test first: a visitor's held messages come in runs of one
+		// anonymous ID, and a store asks for the keys at every commit.
+		if i > 0 && c.held[i-1].AnonymousID == h.AnonymousID {
+			continue
+		}
+		if _, linked := c.findLink(h.AnonymousID); !linked && !slices.Contains(keys[start:], identity.AnonymousKey(h.AnonymousID)) {
 			keys = append(keys, identity.AnonymousKey(h.AnonymousID))
 		}
 	}

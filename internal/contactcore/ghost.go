@@ -45,16 +45,16 @@ func (c *Contact) AddGhost(l identity.Link) bool {
 	} else {
 		gs = slices.Insert(slices.Clip(gs), i, g)
 	}
-	c.ghosts = &gs
+	c.setRare(func(r *rareParts) { r.ghosts = gs })
 	return true
 }
 
 // ghostList returns the contact's ghosts; nil for none.
 func (c *Contact) ghostList() []ghost {
-	if c.ghosts == nil {
+	if c.rare == nil {
 		return nil
 	}
-	return *c.ghosts
+	return c.rare.ghosts
 }
 
 // AppendGhostsOf appends the ghost links of an anonymous ID the contact keeps (see
@@ -95,7 +95,7 @@ func (c *Contact) UserLinksBefore(userID string, t time.Time, messageID string) 
 // user's time, and nothing else. A Store keeps it and finds it in a transaction, but
 // its reads outside one (Contact, Find, Contacts) skip it.
 func (c *Contact) Hidden() bool {
-	if c.userID != "" || (c.ghosts == nil && len(c.held) == 0) || !c.latest.isZero() ||
+	if c.userID != "" || (len(c.ghostList()) == 0 && len(c.held) == 0) || !c.latest.isZero() ||
 		c.hasLinks() || len(c.parts) > 0 || len(c.aliases) > 0 || !c.ownState().isEmpty() {
 		return false
 	}
