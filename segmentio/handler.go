@@ -735,8 +735,36 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, rea
 	h.respond(w, r, status, &HandlerResponse{Error: reason})
 }
 
+// MaxAnswerDiagnostics is how many diagnostics one answer of a Handler lists in all
+// (Rule D7): past them, a message's result lists one, message.limit, that counts its
+// others. A result lists at most 100 of its own already; without a bound for the whole
+// answer, 2,500 messages of optIn arrays of empty records (400 KB) made a 48 MB answer
+// (issue 14's hostile-sender review).
+const MaxAnswerDiagnostics = 10_000
+
+// capAnswer bounds the diagnostics of results to MaxAnswerDiagnostics in all.
+func capAnswer(results []SinkResult) {
+	left := MaxAnswerDiagnostics
+	for i := range results {
+		res := &results[i]
+		n := len(res.Diagnostics)
+		if n <= left {
+			left -= n
+			continue
+		}
+		id := res.MessageID
+		if n > 0 && res.Diagnostics[0].MessageID != "" {
+			id = res.Diagnostics[0].MessageID
+		}
+		res.Diagnostics = []diag.Diagnostic{{MessageID: id, Code: diag.MessageLimit, Message: "segmentio: " + strconv.Itoa(n) +
+			" diagnostics left out: an answer lists at most " + strconv.Itoa(MaxAnswerDiagnostics) + " in all (Rule D7)"}}
+		left = 0
+	}
+}
+
 // respond logs the outcome and writes resp.
 func (h *Handler) respond(w http.ResponseWriter, r *http.Request, status int, resp *HandlerResponse) {
+	capAnswer(resp.Results)
 	ctx := r.Context()
 	if status == http.StatusOK {
 		if h.log.Enabled(ctx, slog.LevelDebug) {

@@ -926,3 +926,44 @@ func TestHandler_RuleD9_browsers(t *testing.T) {
 	assert.Equal(t, http.StatusMethodNotAllowed, do(t, req).status)
 	assert.Equal(t, 2, sink.calls)
 }
+
+// TestHandler_RuleD7_answerDiagnosticsBounded: an answer lists at most
+// MaxAnswerDiagnostics diagnostics in all; past them each message's result lists one,
+// message.limit, counting its others. A review measured a 48 MB answer to a 400 KB
+// request (2,500 messages of 34 empty optIn records, three diagnostics each, with a sink
+// that reports them as the Processor does).
+func TestHandler_RuleD7_answerDiagnosticsBounded(t *testing.T) {
+	sink := func(_ context.Context, msgs []event.Message) ([]SinkResult, error) {
+		out := make([]SinkResult, len(msgs))
+		for i, m := range msgs {
+			for range 100 { // the most a message's result carries (regalkit.MaxDiagnostics)
+				out[i].Diagnostics = append(out[i].Diagnostics, diag.Diagnostic{MessageID: m.MessageID, Code: diag.OptinInvalid, Field: "traits.optIn[0].subscribed", Message: "subscribed is required; the record is refused (Rule C2)"})
+			}
+		}
+		return out, nil
+	}
+	url := serve(t, sink, nil)
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range 2500 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"type":"identify","userId":"h%d","messageId":"m%d","traits":{"optIn":[{},{},{}]}}`, i, i)
+	}
+	b.WriteString("]")
+	r := post(t, url+"/", b.String())
+	require.Equal(t, http.StatusOK, r.status)
+	require.Len(t, r.body.Results, 2500)
+	total := 0
+	for _, res := range r.body.Results {
+		total += len(res.Diagnostics)
+	}
+	assert.LessOrEqual(t, total, MaxAnswerDiagnostics+2500)
+	last := r.body.Results[2499].Diagnostics
+	require.Len(t, last, 1)
+	assert.Equal(t, diag.MessageLimit, last[0].Code)
+	assert.Equal(t, "m2499", last[0].MessageID)
+	assert.Contains(t, last[0].Message, "100 diagnostics left out")
+	assert.Less(t, len(r.raw), 4<<20, "bytes in the answer, for a %d-byte request", b.Len())
+}
