@@ -17,6 +17,7 @@ import (
 
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/answercap"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
 )
 
@@ -232,6 +233,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	capAnswer(results)
 	h.write(w, http.StatusOK, &HandlerResponse{Results: results})
 }
 
@@ -308,6 +310,16 @@ func trimSpace(b []byte) []byte {
 		b = b[1:]
 	}
 	return b
+}
+
+// MaxAnswerDiagnostics is how many diagnostics one answer of a Handler lists in all, as
+// segmentio.MaxAnswerDiagnostics for Segment's (Rule R4, D7): past them, an event's
+// result lists one, message.limit, that counts its others.
+const MaxAnswerDiagnostics = 10_000
+
+// capAnswer bounds the diagnostics of results to MaxAnswerDiagnostics in all.
+func capAnswer(results []Result) {
+	answercap.Cap(results, MaxAnswerDiagnostics, "regalio: ", func(r *Result) (*[]diag.Diagnostic, string) { return &r.Diagnostics, r.MessageID })
 }
 
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, resp *HandlerResponse) {

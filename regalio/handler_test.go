@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -337,4 +338,42 @@ func TestHandler_arrayDepth_RuleR4(t *testing.T) {
 		ids = append(ids, m.MessageID)
 	}
 	assert.Equal(t, []string{"regal-b2", "regal-b1", "regal-b5", "regal-b3"}, ids, "every event read reached the sink")
+}
+
+// TestHandler_answerDiagnosticsBounded: an answer lists at most MaxAnswerDiagnostics
+// diagnostics in all, as Segment's handler's (D7); past them an event's result lists
+// one, message.limit, counting its own.
+func TestHandler_answerDiagnosticsBounded(t *testing.T) {
+	sink := func(_ context.Context, msgs []event.Message) ([]Result, error) {
+		out := make([]Result, len(msgs))
+		for i, m := range msgs {
+			out[i].MessageID = m.MessageID
+			for range 100 {
+				out[i].Diagnostics = append(out[i].Diagnostics, diag.Diagnostic{MessageID: m.MessageID, Code: diag.RegalInvalid, Field: "properties", Message: "regalio: a field of the wrong kind"})
+			}
+		}
+		return out, nil
+	}
+	h := newTestHandler(t, sink, nil)
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range 2000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"name":"call.completed","eventId":"ev-%d","userId":"u%d"}`, i, i)
+	}
+	b.WriteString("]")
+	code, resp := post(h, b.String(), "Authorization", "Bearer T0k3n")
+	require.Equal(t, 200, code)
+	require.Len(t, resp.Results, 2000)
+	total := 0
+	for _, r := range resp.Results {
+		total += len(r.Diagnostics)
+	}
+	assert.LessOrEqual(t, total, MaxAnswerDiagnostics+2000)
+	last := resp.Results[1999].Diagnostics
+	require.Len(t, last, 1)
+	assert.Equal(t, diag.MessageLimit, last[0].Code)
+	assert.Contains(t, last[0].Message, "100 diagnostics left out")
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/answercap"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
 )
 
@@ -744,22 +745,7 @@ const MaxAnswerDiagnostics = 10_000
 
 // capAnswer bounds the diagnostics of results to MaxAnswerDiagnostics in all.
 func capAnswer(results []SinkResult) {
-	left := MaxAnswerDiagnostics
-	for i := range results {
-		res := &results[i]
-		n := len(res.Diagnostics)
-		if n <= left {
-			left -= n
-			continue
-		}
-		id := res.MessageID
-		if n > 0 && res.Diagnostics[0].MessageID != "" {
-			id = res.Diagnostics[0].MessageID
-		}
-		res.Diagnostics = []diag.Diagnostic{{MessageID: id, Code: diag.MessageLimit, Message: "segmentio: " + strconv.Itoa(n) +
-			" diagnostics left out: an answer lists at most " + strconv.Itoa(MaxAnswerDiagnostics) + " in all (Rule D7)"}}
-		left = 0
-	}
+	answercap.Cap(results, MaxAnswerDiagnostics, "segmentio: ", func(r *SinkResult) (*[]diag.Diagnostic, string) { return &r.Diagnostics, r.MessageID })
 }
 
 // respond logs the outcome and writes resp.
