@@ -356,3 +356,34 @@ func guardAnswers(t fataler, payloads []string) []string {
 	}
 	return out
 }
+
+// TestOrderIndependence_HeldBursts_RuleS3 is Rule S3 for a visitor's burst of
+// anonymous-only messages: 16 to 40 of them under one anonymousId (Rule I4), long
+// enough for the contact to append them to the array its stored versions share
+// (contactcore appendHeld), among drawn messages that link, alias and delete, in input
+// order and shuffled with duplicates, each message in a transaction of its own.
+func TestOrderIndependence_HeldBursts_RuleS3(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		payloads := drawPayloads(t, 8)
+		for i := range rapid.IntRange(16, 40).Draw(t, "burst") {
+			payloads = append(payloads, fmt.Sprintf(`{"type":"page","anonymousId":"a1","name":"P","messageId":"b%02d","timestamp":%q}`,
+				i, t0.Add(time.Duration(rapid.IntRange(0, 12*60).Draw(t, "second"))*time.Second).Format(time.RFC3339)))
+		}
+		if rapid.Bool().Draw(t, "delete?") {
+			payloads = append(payloads, fmt.Sprintf(`{"type":"delete","userId":%q,"messageId":"del","timestamp":%q}`,
+				rapid.SampledFrom([]string{"u1", "u2", "u3"}).Draw(t, "deleted user"),
+				t0.Add(time.Duration(rapid.IntRange(0, 12).Draw(t, "delete minute"))*time.Minute).Format(time.RFC3339)))
+		}
+		v := drawVariant(t)
+		want := replayWith(t, payloads, v)
+		shuffled := rapid.Permutation(payloads).Draw(t, "order")
+		for range rapid.IntRange(0, 4).Draw(t, "duplicates") {
+			shuffled = append(shuffled, rapid.SampledFrom(payloads).Draw(t, "duplicate"))
+		}
+		shuffled = rapid.Permutation(shuffled).Draw(t, "order with duplicates")
+		if got := replayWith(t, shuffled, v); !slices.Equal(want, got) {
+			t.Fatalf("order changed the contacts\nmessages in input order:\n  %s\nshuffled:\n  %s\nwant:\n  %s\ngot:\n  %s",
+				strings.Join(payloads, "\n  "), strings.Join(shuffled, "\n  "), strings.Join(want, "\n  "), strings.Join(got, "\n  "))
+		}
+	})
+}

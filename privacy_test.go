@@ -208,10 +208,10 @@ func jsonLogger(w *syncBuffer) *slogpkg.Logger {
 	return slogpkg.New(slogpkg.NewJSONHandler(w, &slogpkg.HandlerOptions{Level: slogpkg.LevelDebug}))
 }
 
-// TestConfigErrors_maskQuotedValues: errors about a program's own configuration quote
+// TestConfigErrors_RuleX_maskQuotedValues: errors about a program's own configuration quote
 // its values masked too (RULES.md, X), as a privacy review asked: a region, a call
 // window's prefix or a trigger's field may hold a whole number.
-func TestConfigErrors_maskQuotedValues(t *testing.T) {
+func TestConfigErrors_RuleX_maskQuotedValues(t *testing.T) {
 	o := regalkit.Options{Region: "+19545552399"}
 	err := o.Validate()
 	require.Error(t, err)

@@ -340,10 +340,10 @@ func TestHandler_arrayDepth_RuleR4(t *testing.T) {
 	assert.Equal(t, []string{"regal-b2", "regal-b1", "regal-b5", "regal-b3"}, ids, "every event read reached the sink")
 }
 
-// TestHandler_answerDiagnosticsBounded: an answer lists at most MaxAnswerDiagnostics
+// TestHandler_RuleR4_answerDiagnosticsBounded: an answer lists at most MaxAnswerDiagnostics
 // diagnostics in all, as Segment's handler's (D7); past them an event's result lists
 // one, message.limit, counting its own.
-func TestHandler_answerDiagnosticsBounded(t *testing.T) {
+func TestHandler_RuleR4_answerDiagnosticsBounded(t *testing.T) {
 	sink := func(_ context.Context, msgs []event.Message) ([]Result, error) {
 		out := make([]Result, len(msgs))
 		for i, m := range msgs {

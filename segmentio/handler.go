@@ -311,21 +311,18 @@ type HandlerResponse struct {
 // ServeHTTP handles one delivery, as described on [Handler].
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep := endpointOf(r.URL.Path)
-	if ep.api {
-		// The answer depends on Origin: a cache must not give one made without it to a
-		// browser.
-		w.Header().Add("Vary", "Origin")
-	}
-	if ep.api && r.Header.Get("Origin") != "" {
-		// analytics.js posts from the pages it runs in (see "Browsers" on Handler).
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		if r.Method == http.MethodOptions {
-			hd := w.Header()
-			hd.Set("Access-Control-Allow-Methods", "POST")
-			hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Content-Encoding")
-			hd.Set("Access-Control-Max-Age", "86400")
-			w.WriteHeader(http.StatusNoContent)
-			return
+	if ep.api { // analytics.js posts from the pages it runs in (see "Browsers" on Handler)
+		hd := w.Header()
+		hd.Add("Vary", "Origin") // a cache must not give an answer made without one to a browser
+		if r.Header.Get("Origin") != "" {
+			hd.Set("Access-Control-Allow-Origin", "*")
+			if r.Method == http.MethodOptions {
+				hd.Set("Access-Control-Allow-Methods", "POST")
+				hd.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Content-Encoding")
+				hd.Set("Access-Control-Max-Age", "86400")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
 		}
 	}
 	if r.Method != http.MethodPost {

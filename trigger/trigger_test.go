@@ -217,10 +217,10 @@ func TestEntersWithCount(t *testing.T) {
 	assert.Equal(t, "c", m.Entry.MessageID, "no window: the third event ever")
 }
 
-// TestDecode_masksQuotedValues: an error quotes a trigger's field names and values
+// TestDecode_RuleX_masksQuotedValues: an error quotes a trigger's field names and values
 // masked, as every error does (RULES.md, X): one may be a phone number or an address (a
 // privacy review found them whole).
-func TestDecode_masksQuotedValues(t *testing.T) {
+func TestDecode_RuleX_masksQuotedValues(t *testing.T) {
 	for _, doc := range []string{
 		`{"name":"a","entry":{"event":"A"},"+19545552399":1}`,
 		`{"name":"a","entry":{"event":"A"},"bob.secret@example.com":1}`,

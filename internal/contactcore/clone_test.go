@@ -207,12 +207,12 @@ func drawWrite(t *rapid.T, msgs []*event.Message, label string) func(*Contact) {
 	}
 }
 
-// TestHold_clonesAppendApart: clones of one stored contact (transactions on it) that each
+// TestHold_RuleI4_clonesAppendApart: clones of one stored contact (transactions on it) that each
 // hold a newer message append to the array they share only when no other clone has
 // taken the slot (appendHeld's claim): each sees its own message and not the other's,
 // and the original sees neither, however many clones and appends, in parallel under
 // -race too.
-func TestHold_clonesAppendApart(t *testing.T) {
+func TestHold_RuleI4_clonesAppendApart(t *testing.T) {
 	held := func(anon, id string, minute int) Held {
 		h, _ := NewHeld(&event.Message{Kind: event.Track, AnonymousID: anon, MessageID: id, Event: "E", Time: seedTime.Add(time.Duration(minute) * time.Minute)}, nil, true, nil)
 		return h
