@@ -3,6 +3,7 @@ package regalkit_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,7 @@ import (
 	"github.com/regalkit/regalkit/internal/corpus"
 	"github.com/regalkit/regalkit/optin"
 	"github.com/regalkit/regalkit/segmentio"
+	"github.com/regalkit/regalkit/trigger"
 )
 
 // outcome is what a Result says, without the store-assigned contact id.
@@ -813,5 +815,93 @@ func TestProcessBatch_RegalEventByPhoneWaits_RuleR5(t *testing.T) {
 	require.Len(t, want, 2, "one worker: the Regal event lands on u1's contact")
 	for _, w := range []int{2, 4} {
 		assert.Equal(t, want, run(w), "workers=%d", w)
+	}
+}
+
+// TestProcessStream_RecycledMembersAreNotKept: ProcessStream decodes each message's
+// traits and properties into memory it recycles once the message is processed (issue
+// 14). With that memory poisoned on release, streaming a corpus gives the results,
+// contacts, events and outbox entries of ProcessBatch over messages decoded apart, with
+// every option that reads a message's objects (context traits, opt-in events,
+// triggers, the outbox): nothing the Processor or the store keeps refers to them.
+func TestProcessStream_RecycledMembersAreNotKept(t *testing.T) {
+	var data bytes.Buffer
+	require.NoError(t, corpus.Write(&data, corpus.Config{Messages: 3000, Users: 300, Seed: 5}))
+	// Context traits, an opt-in event, and a message whose objects are the largest.
+	data.WriteString(`{"type":"track","event":"Page Viewed","userId":"u-ctx","messageId":"m-ctx","timestamp":"2024-01-02T00:00:00Z","context":{"traits":{"firstName":"Ada","phone":"+19175554444","custom":{"a":1}}},"properties":{"x":1}}` + "\n")
+	data.WriteString(`{"type":"track","event":"SMS Opt In","userId":"u-ctx","messageId":"m-optin","timestamp":"2024-01-02T00:00:01Z","properties":{"phone":"+19175554444","text":"Yes"}}` + "\n")
+	var big strings.Builder
+	for i := range 600 {
+		fmt.Fprintf(&big, `,"k%d":%d`, i, i)
+	}
+	data.WriteString(`{"type":"identify","userId":"u-big","messageId":"m-big","timestamp":"2024-01-02T00:00:02Z","traits":{"plan":"pro"` + big.String() + "}}\n")
+	data.WriteString(`{"type":"track","event":"Loan Application Approved","userId":"u-big","messageId":"m-big2","timestamp":"2024-01-02T00:00:03Z","properties":{"p":"q"` + big.String() + "}}\n")
+
+	approved, err := trigger.Decode(strings.NewReader(`{"name":"approved","entry":{"event":"Loan Application Approved"},"exit":[{"event":"Order Completed"}]}`))
+	require.NoError(t, err)
+	newProcessor := func(workers int) (*regalkit.Processor, *memstore.Store) {
+		store := memstore.New()
+		return regalkit.New(store, &regalkit.Options{
+			Workers:            workers,
+			Now:                func() time.Time { return t0.Add(48 * time.Hour) },
+			OptInEvents:        map[string][]optin.Channel{"SMS Opt In": {optin.SMS}},
+			OptOutEvents:       map[string][]optin.Channel{"Stop": nil},
+			ApplyContextTraits: true,
+			Outbox:             true,
+			Triggers:           []*trigger.Trigger{approved},
+		}), store
+	}
+	type entry struct {
+		MessageID string
+		Event     string
+	}
+	entries := func(store *memstore.Store) []entry {
+		var out []entry
+		for _, e := range drain(t, store) {
+			en := entry{MessageID: e.MessageID}
+			if e.Event != nil {
+				b, err := json.Marshal(e.Event)
+				require.NoError(t, err)
+				en.Event = string(b)
+			}
+			out = append(out, en)
+		}
+		slices.SortFunc(out, func(a, b entry) int { return strings.Compare(a.MessageID+a.Event, b.MessageID+b.Event) })
+		return out
+	}
+	triggered := func(results []regalkit.Result) (n int) {
+		for _, r := range results {
+			n += len(r.Triggers)
+		}
+		return n
+	}
+
+	items, err := segmentio.DecodeAll(data.Bytes(), nil)
+	require.NoError(t, err)
+	msgs := make([]event.Message, len(items))
+	for i, it := range items {
+		require.NoError(t, it.Err)
+		msgs[i] = it.Message
+	}
+	p, store := newProcessor(1)
+	want, err := p.ProcessBatch(context.Background(), msgs)
+	require.NoError(t, err)
+	wantState, wantEntries := state(t, store), entries(store)
+	require.Greater(t, triggered(want), 0, "the corpus enters the trigger")
+	require.Greater(t, len(wantEntries), 1000)
+
+	defer regalkit.PoisonRecycledMembers()()
+	for _, workers := range []int{1, 2} {
+		p, store := newProcessor(workers)
+		var got []regalkit.Result
+		err := p.ProcessStream(context.Background(), bytes.NewReader(data.Bytes()), func(r regalkit.Result) bool {
+			got = append(got, r)
+			return true
+		})
+		require.NoError(t, err)
+		assert.Equal(t, outcomes(want), outcomes(got), "workers=%d", workers)
+		assert.Equal(t, triggered(want), triggered(got), "workers=%d", workers)
+		assert.Equal(t, wantState, state(t, store), "workers=%d", workers)
+		assert.Equal(t, wantEntries, entries(store), "workers=%d", workers)
 	}
 }

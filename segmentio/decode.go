@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/regalkit/regalkit/event"
+	"github.com/regalkit/regalkit/internal/reuse"
 )
 
 // Decoder reads Segment messages from an input stream, one message per call to Decode,
@@ -66,6 +67,21 @@ func (d *Decoder) Decode(m *event.Message) error {
 			d.st.emptyDocs++
 		}
 	}
+}
+
+func init() {
+	reuse.DecodeInto = func(dec any, m *event.Message, arena *[]event.Member) error {
+		return dec.(*Decoder).decodeInto(m, arena)
+	}
+}
+
+// decodeInto is Decode with the members of traits and properties taken from arena
+// (see reuse.DecodeInto).
+func (d *Decoder) decodeInto(m *event.Message, arena *[]event.Member) error {
+	*arena = (*arena)[:0]
+	d.st.arena = arena
+	defer func() { d.st.arena = nil }()
+	return d.Decode(m)
 }
 
 // Result is the outcome of decoding one message.

@@ -45,6 +45,9 @@ type decodeState struct {
 	// emptyDocs counts the documents read that held no message (an empty array or
 	// batch), which the Handler counts as items too (Rule D7).
 	emptyDocs int
+	// arena, when not nil, is where the item being decoded takes the members of its
+	// traits and properties (objectOf): memory recycled by the caller of decodeInto.
+	arena *[]event.Member
 }
 
 // envelope is what a batch envelope adds to each of its items (Rule D1).

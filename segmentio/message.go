@@ -31,6 +31,9 @@ type message struct {
 // top lists the message's top-level members, positions in buf.
 func (s *decodeState) decodeMessage(m *event.Message, buf []byte, str string, top []jsonvalue.Span, env envelope, nested bool) error {
 	d := message{s: s, buf: buf, str: str, nested: nested}
+	if s.arena != nil && nested {
+		s.sizeArena(str, top)
+	}
 	typ, hasType := "", false
 	var ctx, integrations span
 	ctxAt := -1                          // the index of context in top
@@ -233,12 +236,57 @@ func (d *message) object(field string, vs, i int) event.Object {
 		return event.Object{}
 	}
 	if d.nested {
-		return d.nestedMembers(nil, i)
+		spans := d.s.scanner.Nested(i)
+		return d.fillNested(d.s.objectOf(len(spans)), spans)
 	}
 	members := d.members(d.s.members[:0], vs)
-	o := append(event.Object{}, members...)
+	o := d.s.objectOf(len(members))
+	copy(o, members)
 	d.s.members = members[:0]
 	return o
+}
+
+// objectOf returns an object of n members for the message to keep (to be filled),
+// exactly n long and n in capacity: an append to it by whoever gets the message
+// copies it elsewhere. Empty, it is not nil: {} was sent. It is taken from the arena
+// when there is one with room left, and allocated otherwise.
+func (s *decodeState) objectOf(n int) event.Object {
+	if n == 0 {
+		return event.Object{}
+	}
+	if a := s.arena; a != nil && cap(*a)-len(*a) >= n {
+		l := len(*a)
+		*a = (*a)[:l+n]
+		return (*a)[l : l+n : l+n]
+	}
+	return make(event.Object, n)
+}
+
+// sizeArena gives the arena room for the traits and properties of the lone message
+// whose top-level members are top, whose members the document pass found
+// (Scanner.Nested): one allocation for both when the recycled arena is too small.
+func (s *decodeState) sizeArena(str string, top []jsonvalue.Span) {
+	a := s.arena
+	need := 0
+	for i, sp := range top {
+		if sp.KeyEscaped || str[sp.Start] != '{' {
+			continue
+		}
+		if k := str[sp.KeyStart:sp.KeyEnd]; k == "traits" || k == "properties" {
+			need += len(s.scanner.Nested(i))
+		}
+	}
+	if cap(*a) < need {
+		*a = make([]event.Member, 0, need)
+	}
+}
+
+// fillNested sets the members of dst, len(spans) long, to those of spans.
+func (d *message) fillNested(dst event.Object, spans []jsonvalue.Span) event.Object {
+	for j, sp := range spans {
+		dst[j] = event.Member{Key: d.keyAt(sp.KeyStart, sp.KeyEnd, sp.KeyEscaped), Value: d.buf[sp.Start:sp.End:sp.End]}
+	}
+	return dst
 }
 
 // nestedMembers appends to dst the members of the object of top-level member i, as the
@@ -246,14 +294,8 @@ func (d *message) object(field string, vs, i int) event.Object {
 func (d *message) nestedMembers(dst event.Object, i int) event.Object {
 	spans := d.s.scanner.Nested(i)
 	n := len(dst)
-	if dst == nil {
-		dst = make(event.Object, len(spans)) // exactly the object's members: a message keeps it
-	} else {
-		dst = slices.Grow(dst, len(spans))[:n+len(spans)]
-	}
-	for j, sp := range spans {
-		dst[n+j] = event.Member{Key: d.keyAt(sp.KeyStart, sp.KeyEnd, sp.KeyEscaped), Value: d.buf[sp.Start:sp.End:sp.End]}
-	}
+	dst = slices.Grow(dst, len(spans))[:n+len(spans)]
+	d.fillNested(dst[n:], spans)
 	return dst
 }
 
