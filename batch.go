@@ -77,6 +77,10 @@ func (p *Processor) ProcessBatch(ctx context.Context, msgs []event.Message) ([]R
 // ProcessStream returns, that goroutine has ended (after the Read of r under way, if
 // any) and r is not read again.
 //
+// The messages never leave ProcessStream, and it reuses the memory of each one's
+// traits and properties for the next ones once it has processed it: a store must copy
+// what it keeps of them, as [contact.Store] ("Copies") and [contact.OutboxTx] require.
+//
 // The error is for failures of r, of the store and of ctx. yield is called by one
 // goroutine at a time. A panic of r, of the store or of yield, on whichever goroutine,
 // is raised again with its own value on the goroutine that called ProcessStream, once

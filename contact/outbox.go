@@ -79,7 +79,9 @@ type OutboxTx interface {
 	// Enqueue adds an entry, as part of the transaction: it is stored if and only if
 	// the transaction commits, and becomes claimable when it does. The store assigns
 	// Seq and sets the entry pending and due at once. It returns an error when
-	// ContactID or MessageID is empty.
+	// ContactID or MessageID is empty. It copies the entry, its event included:
+	// changing them afterwards never changes what is stored (the Processor reuses the
+	// memory of a streamed message's properties once the message is processed).
 	Enqueue(e OutboxEntry) error
 }
 

@@ -58,7 +58,9 @@ var (
 // transaction or not, and the event records of Events, Recent and Named. The Processor
 // changes the contacts it reads, and changing a read copy never changes stored state
 // nor another caller's copy; a later read returns what was last put. AddEvent copies
-// the record it is given: changing the record afterwards never changes stored state.
+// the record it is given: changing the record afterwards never changes stored state
+// (the Processor reuses the memory of a streamed message's properties once the
+// message is processed).
 //
 // Why Insert and Put do not copy: a Contact has no methods that change it, and a copy
 // of the whole contact on every write was 12% of the bytes the Processor allocated per
