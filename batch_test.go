@@ -914,3 +914,89 @@ func TestProcessStream_RecycledMembersAreNotKept(t *testing.T) {
 		assert.Equal(t, wantEntries, entries(store), "workers=%d", workers)
 	}
 }
+
+// TestProcessStream_RecycledMembers_RuleS3: drawn messages of every kind (the order
+// properties' generator: opt-ins, context traits, aliases, deletes, anonymous-only
+// messages, missing messageIds) streamed as NDJSON by one to three workers, with the
+// recycled traits and properties poisoned once each message is processed, give the
+// contacts of the same messages processed one by one (Rules S3, E2; issue 14).
+func TestProcessStream_RecycledMembers_RuleS3(t *testing.T) {
+	defer regalkit.PoisonRecycledMembers()()
+	rapid.Check(t, func(t *rapid.T) {
+		payloads := drawPayloads(t, 30)
+		v := drawVariant(t)
+		want := replayWith(t, payloads, v)
+
+		store := memstore.New()
+		p := regalkit.New(store, &regalkit.Options{
+			Workers:            rapid.IntRange(1, 3).Draw(t, "workers"),
+			Now:                func() time.Time { return t0.Add(48 * time.Hour) },
+			OptInEvents:        map[string][]optin.Channel{"SMS Opt In": {optin.SMS}},
+			OptOutEvents:       map[string][]optin.Channel{"Stop": nil},
+			ApplyContextTraits: v.contextTraits,
+			Keywords:           v.keywords,
+		})
+		n := 0
+		err := p.ProcessStream(context.Background(), strings.NewReader(strings.Join(payloads, "\n")), func(regalkit.Result) bool {
+			n++
+			return true
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != len(payloads) {
+			t.Fatalf("%d results for %d messages", n, len(payloads))
+		}
+		if got := state(t, store); !slices.Equal(want, got) {
+			t.Fatalf("contacts differ\nwant:\n  %s\ngot:\n  %s", strings.Join(want, "\n  "), strings.Join(got, "\n  "))
+		}
+	})
+}
+
+// scribbleObjects overwrites, in place, every member of the message's objects (traits,
+// properties, context, integrations, other keys), keys and value bytes alike: what a
+// caller may do with its message once Process has returned.
+func scribbleObjects(m *event.Message) {
+	for _, o := range []event.Object{m.Traits, m.Properties, m.Context.Traits, m.Context.Extra, m.Context.Library.Extra, m.Context.Page.Extra, m.Integrations, m.Extra} {
+		for i := range o {
+			for j := range o[i].Value {
+				o[i].Value[j] = '#'
+			}
+			o[i] = event.Member{Key: "scribbled", Value: json.RawMessage(`"scribbled"`)}
+		}
+	}
+}
+
+// TestProcess_KeepsNothingOfTheMessage_RuleS3: drawn messages of every kind, each
+// scribbled over (its objects' members and their bytes) once Process has returned,
+// give the contacts of the same messages left alone: nothing the Processor or the
+// store keeps shares memory with a message its caller owns (contact.Store, "Copies").
+func TestProcess_KeepsNothingOfTheMessage_RuleS3(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		payloads := drawPayloads(t, 30)
+		v := drawVariant(t)
+		want := replayWith(t, payloads, v)
+
+		store := memstore.New()
+		p := regalkit.New(store, &regalkit.Options{
+			Now:                func() time.Time { return t0.Add(48 * time.Hour) },
+			OptInEvents:        map[string][]optin.Channel{"SMS Opt In": {optin.SMS}},
+			OptOutEvents:       map[string][]optin.Channel{"Stop": nil},
+			ApplyContextTraits: v.contextTraits,
+			Keywords:           v.keywords,
+		})
+		for _, pl := range payloads {
+			var m event.Message
+			if err := segmentio.Unmarshal([]byte(pl), &m); err != nil {
+				continue // refused whole, as ProcessBytes refuses it
+			}
+			if _, err := p.Process(context.Background(), m); err != nil {
+				t.Fatal(err)
+			}
+			scribbleObjects(&m)
+		}
+		if got := state(t, store); !slices.Equal(want, got) {
+			t.Fatalf("contacts differ\nwant:\n  %s\ngot:\n  %s", strings.Join(want, "\n  "), strings.Join(got, "\n  "))
+		}
+	})
+}

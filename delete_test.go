@@ -2,6 +2,7 @@ package regalkit_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"strings"
@@ -15,9 +16,11 @@ import (
 	"github.com/regalkit/regalkit"
 	"github.com/regalkit/regalkit/contact/memstore"
 	"github.com/regalkit/regalkit/diag"
+	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
 	"github.com/regalkit/regalkit/internal/storestate"
 	"github.com/regalkit/regalkit/optin"
+	"github.com/regalkit/regalkit/segmentio"
 )
 
 // TestDelete_RuleI7_AnonymousHistoryGoes: a delete removes the anonymous-only messages
@@ -312,4 +315,39 @@ func TestDelete_RuleI7_RelinkStreamCostGrowsLinearly(t *testing.T) {
 	}
 	small, large := alloc(300), alloc(600)
 	assert.Less(t, float64(large)/float64(small), 3.0, "%d bytes for 300 messages, %d for 600", small, large)
+}
+
+// TestDelete_RuleI7_BuriedRecordIsTheContactsOwn: an anonymous-only message of a
+// deleted user's time, arriving after the delete, is kept out of sight on the user's
+// contact with its event record (Rule I7). That record is the contact's own copy:
+// changing the message afterwards, which its caller may (and ProcessStream does with
+// the memory of its properties), changes nothing stored (contact.Store, "Copies").
+// Before, the contact kept the message's properties themselves.
+func TestDelete_RuleI7_BuriedRecordIsTheContactsOwn(t *testing.T) {
+	ctx := context.Background()
+	store := memstore.New()
+	p := regalkit.New(store, &regalkit.Options{Now: func() time.Time { return t0.Add(48 * time.Hour) }})
+	for _, pl := range []string{
+		`{"type":"identify","messageId":"m2","userId":"u3","anonymousId":"a1","timestamp":"2024-03-01T12:02:00Z"}`,
+		`{"type":"delete","messageId":"m4","userId":"u3","timestamp":"2024-03-01T12:04:00Z"}`,
+	} {
+		_, err := p.ProcessBytes(ctx, []byte(pl))
+		require.NoError(t, err)
+	}
+	var m event.Message
+	require.NoError(t, segmentio.Unmarshal([]byte(`{"type":"track","messageId":"m1","anonymousId":"a1","event":"Viewed","timestamp":"2024-03-01T12:01:00Z","properties":{"plan":"gold","seats":3}}`), &m))
+	_, err := p.Process(ctx, m)
+	require.NoError(t, err)
+	hidden := func() []string {
+		out, err := storestate.Hidden(ctx, store, []identity.Key{identity.AnonymousKey("a1")})
+		require.NoError(t, err)
+		return out
+	}
+	want := hidden()
+	require.Len(t, want, 1)
+	require.Contains(t, want[0], `"gold"`, "the deleted user's contact keeps the message's record")
+
+	m.Properties[0].Value[1] = 'X'
+	m.Properties[1] = event.Member{Key: "changed", Value: json.RawMessage(`"after Process"`)}
+	assert.Equal(t, want, hidden())
 }

@@ -692,6 +692,10 @@ func (t *txn) hold(m *event.Message, c *contactcore.Contact) error {
 func (t *txn) bury(m *event.Message, c *contactcore.Contact) error {
 	var rec *event.Record
 	if r, ok := m.Record(); ok {
+		// The contact keeps the record, and a store keeps a contact as it is given
+		// (contact.Store, "Copies"): a copy of its own, not the message's objects and
+		// text, which the caller owns (and ProcessStream reuses).
+		r = r.Clone()
 		rec = &r
 	}
 	// The same effect hold gives the message (context.traits included), so that the
