@@ -89,9 +89,9 @@ func TestDecodeInto_SameMessagesAsDecode(t *testing.T) {
 				if len(o) == 0 {
 					continue
 				}
-				start := unsafe.Pointer(unsafe.SliceData(arena[:cap(arena)]))
-				end := unsafe.Add(start, cap(arena)*int(unsafe.Sizeof(event.Member{})))
-				if p := unsafe.Pointer(unsafe.SliceData(o)); uintptr(p) >= uintptr(start) && uintptr(p) < uintptr(end) {
+				start := uintptr(unsafe.Pointer(unsafe.SliceData(arena[:cap(arena)])))
+				end := start + uintptr(cap(arena))*unsafe.Sizeof(event.Member{})
+				if p := uintptr(unsafe.Pointer(unsafe.SliceData(o))); p >= start && p < end {
 					inArena++
 				}
 				assert.Equal(t, len(o), cap(o), "%s: an object's capacity is its length: an append copies it", name)
