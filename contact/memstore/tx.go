@@ -38,6 +38,43 @@ type read struct {
 	ids     []string           // itemKey: the ids the key finds, when more than one
 }
 
+// readKey is what a read is of: a contact, a processed messageId or a tombstone by
+// id, an index entry by key hash.
+type readKey struct {
+	kind itemKind
+	id   string
+	hash uint64
+}
+
+// key returns what r is a read of.
+func (r *read) key() readKey {
+	if r.kind == itemKey {
+		return readKey{kind: itemKey, hash: r.keyHash}
+	}
+	return readKey{kind: r.kind, id: r.id}
+}
+
+// minReadIndex is the number of reads from which a transaction finds them by an
+// index rather than by a scan: a message reads about five.
+const minReadIndex = 32
+
+// findRead returns the transaction's read of k, if it made one.
+func (t *tx) findRead(k readKey) (read, bool) {
+	if t.readIndex != nil {
+		i, ok := t.readIndex[k]
+		if !ok {
+			return read{}, false
+		}
+		return t.reads[i], true
+	}
+	for i := range t.reads {
+		if r := &t.reads[i]; r.key() == k {
+			return *r, true
+		}
+	}
+	return read{}, false
+}
+
 // versionIn returns the item's version now. The caller holds the stripe's lock.
 func (r *read) versionIn(st *stripe) uint64 {
 	switch r.kind {
@@ -66,6 +103,11 @@ type change struct {
 	reset               bool             // the stored events are dropped (the contact was deleted)
 	keys                []identity.Key   // final's keys, once computed; its memory is kept for the next transaction
 	keysOK              bool             // keys is computed
+	// keySet holds keys too, when there are many and they were scanned a few times:
+	// Tx.Find looks at every changed contact's keys, and a user may have thousands of
+	// anonymous IDs (issue 14's hostile-sender review). nil otherwise.
+	keySet   map[identity.Key]struct{}
+	keyScans int // scans of keys since they were computed
 
 	added     []*storedEvent          // events added, in the order added
 	addedByID map[string]*storedEvent // the added events by messageId, once there are many
@@ -112,8 +154,34 @@ func (ch *change) finalKeys() []identity.Key {
 		// Into the change's own slice, kept with the change between transactions.
 		clear(ch.keys) // what a longer list left past the new one's end
 		ch.keys, ch.keysOK = (*contactcore.Contact)(ch.final).AppendKeys(ch.keys[:0]), true
+		ch.keySet, ch.keyScans = nil, 0
 	}
 	return ch.keys
+}
+
+// A change keeps its keys in a set too once they number minKeySet or more and were
+// scanned maxKeyScans times: a transaction that looks up a few keys scans them, one
+// that looks up thousands (a regroup's every anonymous ID) builds the set once.
+const (
+	minKeySet   = 32
+	maxKeyScans = 8
+)
+
+// hasFinalKey reports whether k is one of finalKeys.
+func (ch *change) hasFinalKey(k identity.Key) bool {
+	keys := ch.finalKeys()
+	if ch.keySet == nil && (len(keys) < minKeySet || ch.keyScans < maxKeyScans) {
+		ch.keyScans++
+		return slices.Contains(keys, k)
+	}
+	if ch.keySet == nil {
+		ch.keySet = make(map[identity.Key]struct{}, len(keys))
+		for _, key := range keys {
+			ch.keySet[key] = struct{}{}
+		}
+	}
+	_, ok := ch.keySet[k]
+	return ok
 }
 
 // setFinal sets the contact as the transaction leaves it, from Insert or Put. The store
@@ -169,7 +237,11 @@ type tx struct {
 
 // txState is what a transaction read and wrote.
 type txState struct {
-	reads      []read
+	reads []read
+	// readIndex finds a read in reads by what it read, once there are many: a
+	// transaction that reads every anonymous ID of a user (a regroup, Rule I5) read
+	// each one after scanning all the earlier reads (issue 14's hostile-sender review).
+	readIndex  map[readKey]int
 	changes    []*change
 	processed  []string              // messageIds marked processed
 	tombstones []contact.Tombstone   // tombstones put, the latest of each userId
@@ -230,6 +302,7 @@ func (t *tx) release() {
 		}
 	}
 	st.reads = reuse(st.reads)
+	st.readIndex = nil
 	st.changes = reuse(st.changes)
 	st.processed = reuse(st.processed)
 	st.tombstones = reuse(st.tombstones)
@@ -276,6 +349,15 @@ func (t *tx) addRead(r read) (read, error) {
 	// have changed r's item after r was read, and once t.seen is c nothing would check
 	// r again (a lost update).
 	t.reads = append(t.reads, r)
+	switch {
+	case t.readIndex != nil:
+		t.readIndex[r.key()] = len(t.reads) - 1
+	case len(t.reads) == minReadIndex:
+		t.readIndex = make(map[readKey]int, 2*minReadIndex)
+		for i := range t.reads {
+			t.readIndex[t.reads[i].key()] = i
+		}
+	}
 	if c := t.s.commits.Load(); c != t.seen {
 		// Loaded before the check: commits it counts wrote before it, so the check
 		// sees them, and later ones change the count again.
@@ -291,10 +373,8 @@ func (t *tx) addRead(r read) (read, error) {
 // readContact returns the read of the contact with the id, reading it if this
 // transaction has not yet.
 func (t *tx) readContact(id string) (read, error) {
-	for i := range t.reads {
-		if r := &t.reads[i]; r.kind == itemContact && r.id == id {
-			return *r, nil
-		}
+	if r, ok := t.findRead(readKey{kind: itemContact, id: id}); ok {
+		return r, nil
 	}
 	r := read{kind: itemContact, stripe: t.s.hash.contact(id), id: id}
 	st := &t.s.stripes[r.stripe]
@@ -311,10 +391,8 @@ func (t *tx) readContact(id string) (read, error) {
 // readKey returns the read of the index entry of k's hash.
 func (t *tx) readKey(k identity.Key) (read, error) {
 	h := t.s.hash.key(k)
-	for i := range t.reads {
-		if r := &t.reads[i]; r.kind == itemKey && r.keyHash == h {
-			return *r, nil
-		}
+	if r, ok := t.findRead(readKey{kind: itemKey, hash: h}); ok {
+		return r, nil
 	}
 	r := read{kind: itemKey, stripe: stripeOf(h), keyHash: h}
 	st := &t.s.stripes[r.stripe]
@@ -332,10 +410,8 @@ func (t *tx) readKey(k identity.Key) (read, error) {
 }
 
 func (t *tx) readProcessed(messageID string) (read, error) {
-	for i := range t.reads {
-		if r := &t.reads[i]; r.kind == itemProcessed && r.id == messageID {
-			return *r, nil
-		}
+	if r, ok := t.findRead(readKey{kind: itemProcessed, id: messageID}); ok {
+		return r, nil
 	}
 	h := t.s.hash.processedHash(messageID)
 	r := read{kind: itemProcessed, stripe: processedStripe(h), id: messageID, keyHash: h}
@@ -347,10 +423,8 @@ func (t *tx) readProcessed(messageID string) (read, error) {
 }
 
 func (t *tx) readTombstone(userID string) (read, error) {
-	for i := range t.reads {
-		if r := &t.reads[i]; r.kind == itemTombstone && r.id == userID {
-			return *r, nil
-		}
+	if r, ok := t.findRead(readKey{kind: itemTombstone, id: userID}); ok {
+		return r, nil
 	}
 	r := read{kind: itemTombstone, stripe: t.s.hash.tombstone(userID), id: userID}
 	st := &t.s.stripes[r.stripe]
@@ -498,7 +572,7 @@ func (t *tx) find(k identity.Key, dst []*contact.Contact) ([]*contact.Contact, e
 		}
 	}
 	for _, ch := range t.changes {
-		if slices.Contains(ch.finalKeys(), k) {
+		if ch.hasFinalKey(k) {
 			ids = append(ids, ch.id)
 		}
 	}
