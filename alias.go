@@ -142,7 +142,20 @@ func hasAliases(c *contactcore.Contact) bool { return c.HasAliases() }
 // now joins merge. Anonymous IDs of the contacts involved are attributed again (Rule
 // I4), since their links may now belong to another contact.
 func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
+	return t.regroupSeeds(seeds, true)
+}
+
+// regroupSeeds is regroup. With rehomeAlways false, the anonymous IDs are attributed
+// again only when the contacts changed shape (a part left, contacts merged, a contact
+// took another External ID, userIds or alias facts): for a message that only applies
+// under an aliased userId (txn.own), whose own anonymousId its link attributes. Their
+// links and the contacts that hold them are then as the last regroup left them, and so
+// is where each of their messages belongs. Attributing them all again at every message
+// of a user with thousands of anonymous IDs made its messages cost time growing with
+// the square of their number (issue 14's hostile-sender review: 2,000 messages, 20 s).
+func (t *txn) regroupSeeds(seeds []string, rehomeAlways bool) (identity.Grouping, error) {
 	t.reshaped = true
+	shapeChanged := false
 	cs, _, err := t.aliasClosure(seeds, 0)
 	if err != nil {
 		return identity.Grouping{}, err
@@ -168,21 +181,13 @@ func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 		}
 		return id
 	}
-	anons := map[string]bool{}
-	for _, a := range aliases {
-		// An anonymous-only message whose anonymousId is a previousId belongs where the
-		// alias now puts it (Rule I5), whichever contact holds it: its own anonymous
-		// contact included, which none of cs may be.
-		anons[a.PreviousID] = true
-	}
-	for _, c := range cs {
+	// The anonymous IDs to attribute again are those the contacts have now, before
+	// anything moves: kept as copies of the contacts (a copy costs one allocation,
+	// copy-on-write), and listed only when they are attributed again.
+	before := make([]*contactcore.Contact, len(cs))
+	for i, c := range cs {
 		delete(t.phonesAtLoad, c.ID()) // parts move: their keyword records must follow (Rule G7)
-		for _, id := range c.AnonymousIDs() {
-			anons[id] = true
-		}
-		for _, h := range c.Held() {
-			anons[h.AnonymousID] = true
-		}
+		before[i] = c.Clone()
 	}
 
 	// Parts that belong to another group than their contact's External ID leave.
@@ -192,6 +197,7 @@ func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 				continue
 			}
 			s, refs := c.SplitUser(id)
+			shapeChanged = true
 			t.touch(c)
 			t.changed("identity")
 			t.adopt(s)
@@ -224,6 +230,7 @@ func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 	for _, r := range g.Root {
 		if _, ok := groups[r]; !ok {
 			groups[r] = []*contactcore.Contact{t.create(r, "")}
+			shapeChanged = true
 		}
 	}
 	for _, r := range sortedKeys(groups) {
@@ -245,6 +252,7 @@ func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 			}
 		}
 		for _, o := range members[1:] {
+			shapeChanged = true
 			own, err := t.ownEvents(o)
 			if err != nil {
 				return g, err
@@ -259,6 +267,7 @@ func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 			t.changed("identity")
 		}
 		if old := target.UserID(); old != r {
+			shapeChanged = true
 			target.SetUserID(r)
 			for _, ref := range targetOwn {
 				target.NoteEvent(old, ref)
@@ -268,14 +277,33 @@ func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 		for id, rid := range g.Root {
 			if rid == r && !target.HasUser(id) {
 				target.AddUser(id)
+				shapeChanged = true
 			}
 		}
 		for _, a := range aliases {
-			if target.HasUser(a.PreviousID) || target.HasUser(a.UserID) {
-				target.AddAlias(a)
+			if (target.HasUser(a.PreviousID) || target.HasUser(a.UserID)) && target.AddAlias(a) {
+				shapeChanged = true
 			}
 		}
 		t.touch(target)
+	}
+	if !rehomeAlways && !shapeChanged {
+		return g, nil
+	}
+	anons := map[string]bool{}
+	for _, a := range aliases {
+		// An anonymous-only message whose anonymousId is a previousId belongs where the
+		// alias now puts it (Rule I5), whichever contact holds it: its own anonymous
+		// contact included, which none of cs may be.
+		anons[a.PreviousID] = true
+	}
+	for _, c := range before {
+		for _, id := range c.AnonymousIDs() {
+			anons[id] = true
+		}
+		for _, h := range c.Held() {
+			anons[h.AnonymousID] = true
+		}
 	}
 	for _, a := range sortedKeys(anons) {
 		if err := t.rehome(a); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -174,4 +175,34 @@ func TestAlias_RuleI3_RefusedByTheLimitStillLinks(t *testing.T) {
 	for _, c := range visible(aliasFirst) {
 		assert.NotContains(t, c, `"m1"`, "the page before the delete was u3's, through the alias's link")
 	}
+}
+
+// TestAlias_RuleI5_MessageCostIgnoresOtherAnonymousIDs: a message under an aliased
+// userId decides the aliases again (Rule I5), but attributes again the user's
+// anonymous IDs only when that changed the contacts' shape: with the contacts as they
+// were, so is where each anonymous ID's messages belong. Before, every message looked
+// up every anonymous ID the user ever had, and each lookup scanned the transaction's
+// earlier reads: 2,000 messages with an anonymousId each took 20 s (issue 14's
+// hostile-sender review). The store calls one more message makes stay the same
+// whether the user has 100 anonymous IDs or 400.
+func TestAlias_RuleI5_MessageCostIgnoresOtherAnonymousIDs(t *testing.T) {
+	calls := func(n int) int {
+		store := &faultStore{Store: memstore.New()}
+		p := regalkit.New(store, nil)
+		var b strings.Builder
+		b.WriteString(`{"type":"alias","previousId":"p1","userId":"u1","messageId":"al","timestamp":"2024-01-01T00:00:00Z"}` + "\n")
+		for i := range n {
+			fmt.Fprintf(&b, `{"type":"track","event":"E","userId":"u1","anonymousId":"a%d","messageId":"m%d","timestamp":"2024-01-01T01:%02d:%02dZ"}`+"\n", i, i, i/60%60, i%60)
+		}
+		_, err := p.ProcessBytes(context.Background(), []byte(b.String()))
+		require.NoError(t, err)
+		store.armed, store.failAt = true, -1 // count the calls, fail none
+		res, err := p.ProcessBytes(context.Background(), []byte(`{"type":"track","event":"E","userId":"u1","anonymousId":"b1","messageId":"last","timestamp":"2024-01-02T00:00:00Z"}`))
+		require.NoError(t, err)
+		require.Len(t, res, 1)
+		require.Empty(t, res[0].Diagnostics)
+		return store.calls
+	}
+	few, many := calls(100), calls(400)
+	assert.Less(t, many-few, 20, "store calls of one message: %d with 100 anonymous IDs, %d with 400", few, many)
 }

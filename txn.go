@@ -648,7 +648,7 @@ func (t *txn) own(m *event.Message, c *contactcore.Contact) error {
 		if len(joined) > 0 {
 			joined = append(joined, c.UserID())
 		}
-		if _, err := t.regroup(m.UserID); err != nil {
+		if _, err := t.regroupSeeds([]string{m.UserID}, false); err != nil {
 			return err
 		}
 		if len(joined) == 0 {
