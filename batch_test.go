@@ -27,7 +27,6 @@ import (
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/internal/corpus"
-	"github.com/regalkit/regalkit/optin"
 	"github.com/regalkit/regalkit/segmentio"
 	"github.com/regalkit/regalkit/trigger"
 )
@@ -56,12 +55,9 @@ func outcomes(results []regalkit.Result) []outcome {
 
 func batchProcessor(workers int) (*regalkit.Processor, *memstore.Store) {
 	store := memstore.New()
-	return regalkit.New(store, &regalkit.Options{
-		Workers:      workers,
-		Now:          func() time.Time { return t0.Add(48 * time.Hour) },
-		OptInEvents:  map[string][]optin.Channel{"SMS Opt In": {optin.SMS}},
-		OptOutEvents: map[string][]optin.Channel{"Stop": nil},
-	}), store
+	opts := variant{}.options()
+	opts.Workers = workers
+	return regalkit.New(store, opts), store
 }
 
 // TestProcessBatch_WorkersSameOutcome_RuleS3: several workers give the results (in input
@@ -100,6 +96,18 @@ func TestProcessBatch_WorkersSameOutcome_RuleS3(t *testing.T) {
 	})
 }
 
+// streamAll processes data with ProcessStream and returns every result.
+func streamAll(t *testing.T, p *regalkit.Processor, data []byte) []regalkit.Result {
+	t.Helper()
+	var results []regalkit.Result
+	err := p.ProcessStream(context.Background(), bytes.NewReader(data), func(r regalkit.Result) bool {
+		results = append(results, r)
+		return true
+	})
+	require.NoError(t, err)
+	return results
+}
+
 // TestProcessStream_Corpus streams the benchmark corpus with one, two and four workers
 // and requires the same results and contacts each time.
 func TestProcessStream_Corpus(t *testing.T) {
@@ -109,12 +117,7 @@ func TestProcessStream_Corpus(t *testing.T) {
 	var wantState []string
 	for _, w := range []int{1, 2, 4} {
 		p, store := batchProcessor(w)
-		var results []regalkit.Result
-		err := p.ProcessStream(context.Background(), bytes.NewReader(data.Bytes()), func(r regalkit.Result) bool {
-			results = append(results, r)
-			return true
-		})
-		require.NoError(t, err)
+		results := streamAll(t, p, data.Bytes())
 		require.Len(t, results, 3000)
 		st := state(t, store)
 		if want == nil {
@@ -841,15 +844,9 @@ func TestProcessStream_RecycledMembersAreNotKept(t *testing.T) {
 	require.NoError(t, err)
 	newProcessor := func(workers int) (*regalkit.Processor, *memstore.Store) {
 		store := memstore.New()
-		return regalkit.New(store, &regalkit.Options{
-			Workers:            workers,
-			Now:                func() time.Time { return t0.Add(48 * time.Hour) },
-			OptInEvents:        map[string][]optin.Channel{"SMS Opt In": {optin.SMS}},
-			OptOutEvents:       map[string][]optin.Channel{"Stop": nil},
-			ApplyContextTraits: true,
-			Outbox:             true,
-			Triggers:           []*trigger.Trigger{approved},
-		}), store
+		opts := variant{contextTraits: true}.options()
+		opts.Workers, opts.Outbox, opts.Triggers = workers, true, []*trigger.Trigger{approved}
+		return regalkit.New(store, opts), store
 	}
 	type entry struct {
 		MessageID string
@@ -902,12 +899,7 @@ func TestProcessStream_RecycledMembersAreNotKept(t *testing.T) {
 	defer regalkit.PoisonRecycledMembers()()
 	for _, workers := range []int{1, 2} {
 		p, store := newProcessor(workers)
-		var got []regalkit.Result
-		err := p.ProcessStream(context.Background(), bytes.NewReader(data.Bytes()), func(r regalkit.Result) bool {
-			got = append(got, r)
-			return true
-		})
-		require.NoError(t, err)
+		got := streamAll(t, p, data.Bytes())
 		assert.Equal(t, outcomes(want), outcomes(got), "workers=%d", workers)
 		assert.Equal(t, triggered(want), triggered(got), "workers=%d", workers)
 		assert.Equal(t, wantState, state(t, store), "workers=%d", workers)
@@ -928,14 +920,9 @@ func TestProcessStream_RecycledMembers_RuleS3(t *testing.T) {
 		want := replayWith(t, payloads, v)
 
 		store := memstore.New()
-		p := regalkit.New(store, &regalkit.Options{
-			Workers:            rapid.IntRange(1, 3).Draw(t, "workers"),
-			Now:                func() time.Time { return t0.Add(48 * time.Hour) },
-			OptInEvents:        map[string][]optin.Channel{"SMS Opt In": {optin.SMS}},
-			OptOutEvents:       map[string][]optin.Channel{"Stop": nil},
-			ApplyContextTraits: v.contextTraits,
-			Keywords:           v.keywords,
-		})
+		opts := v.options()
+		opts.Workers = rapid.IntRange(1, 3).Draw(t, "workers")
+		p := regalkit.New(store, opts)
 		n := 0
 		err := p.ProcessStream(context.Background(), strings.NewReader(strings.Join(payloads, "\n")), func(regalkit.Result) bool {
 			n++
@@ -978,13 +965,7 @@ func TestProcess_KeepsNothingOfTheMessage_RuleS3(t *testing.T) {
 		want := replayWith(t, payloads, v)
 
 		store := memstore.New()
-		p := regalkit.New(store, &regalkit.Options{
-			Now:                func() time.Time { return t0.Add(48 * time.Hour) },
-			OptInEvents:        map[string][]optin.Channel{"SMS Opt In": {optin.SMS}},
-			OptOutEvents:       map[string][]optin.Channel{"Stop": nil},
-			ApplyContextTraits: v.contextTraits,
-			Keywords:           v.keywords,
-		})
+		p := regalkit.New(store, v.options())
 		for _, pl := range payloads {
 			var m event.Message
 			if err := segmentio.Unmarshal([]byte(pl), &m); err != nil {

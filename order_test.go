@@ -227,18 +227,24 @@ func drawVariant(t *rapid.T) variant {
 	}
 }
 
-// replayWith is replayAll with the options of v.
-func replayWith(t fataler, payloads []string, v variant) []string {
-	n := 0
-	store := memstore.New()
-	p := regalkit.New(store, &regalkit.Options{
+// options returns the Processor options of v, with a fixed clock.
+func (v variant) options() *regalkit.Options {
+	return &regalkit.Options{
 		Now:                func() time.Time { return t0.Add(48 * time.Hour) },
-		NewID:              func() string { n++; return fmt.Sprintf("c%04d", n) },
 		OptInEvents:        map[string][]optin.Channel{"SMS Opt In": {optin.SMS}},
 		OptOutEvents:       map[string][]optin.Channel{"Stop": nil},
 		ApplyContextTraits: v.contextTraits,
 		Keywords:           v.keywords,
-	})
+	}
+}
+
+// replayWith is replayAll with the options of v.
+func replayWith(t fataler, payloads []string, v variant) []string {
+	n := 0
+	store := memstore.New()
+	opts := v.options()
+	opts.NewID = func() string { n++; return fmt.Sprintf("c%04d", n) }
+	p := regalkit.New(store, opts)
 	for _, pl := range payloads {
 		if _, err := p.ProcessBytes(context.Background(), []byte(pl)); err != nil {
 			t.Fatalf("processing %s: %v", pl, err)
