@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/regalkit/regalkit"
 	"github.com/regalkit/regalkit/contact/memstore"
@@ -205,4 +206,22 @@ func TestAlias_RuleI5_MessageCostIgnoresOtherAnonymousIDs(t *testing.T) {
 	}
 	few, many := calls(100), calls(400)
 	assert.Less(t, many-few, 20, "store calls of one message: %d with 100 anonymous IDs, %d with 400", few, many)
+}
+
+// TestAlias_RuleI5_SkippedRehomeChangesNothing: drawn messages of every kind (aliases
+// among userIds and anonymous IDs, deletes, anonymous-only messages, links) give the
+// same contacts whether a message under an aliased userId attributes the anonymous IDs
+// again only when the contacts changed shape, or always, as it did before.
+func TestAlias_RuleI5_SkippedRehomeChangesNothing(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		payloads := drawPayloads(t, 30)
+		v := drawVariant(t)
+		shortcut := replayWith(t, payloads, v)
+		off := regalkit.AlwaysRehome()
+		always := replayWith(t, payloads, v)
+		off()
+		if !slices.Equal(always, shortcut) {
+			t.Fatalf("contacts differ\nalways:\n  %s\nshortcut:\n  %s", strings.Join(always, "\n  "), strings.Join(shortcut, "\n  "))
+		}
+	})
 }

@@ -25,3 +25,11 @@ func PoisonRecycledMembers() (off func()) {
 	poisonArenas.Store(true)
 	return func() { poisonArenas.Store(false) }
 }
+
+// AlwaysRehome makes every regroup attribute the anonymous IDs again, as before a
+// message under an aliased userId could skip it; the returned function turns it off.
+// Not safe for concurrent use: tests that call it do not run in parallel.
+func AlwaysRehome() (off func()) {
+	alwaysRehome = true
+	return func() { alwaysRehome = false }
+}
