@@ -214,14 +214,10 @@ func TestAlias_RuleI5_MessageCostIgnoresOtherAnonymousIDs(t *testing.T) {
 // again only when the contacts changed shape, or always, as it did before.
 func TestAlias_RuleI5_SkippedRehomeChangesNothing(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		payloads := drawPayloads(t, 30)
-		v := drawVariant(t)
-		shortcut := replayWith(t, payloads, v)
+		payloads, v, shortcut := drawReplayed(t, 30)
 		off := regalkit.AlwaysRehome()
 		always := replayWith(t, payloads, v)
 		off()
-		if !slices.Equal(always, shortcut) {
-			t.Fatalf("contacts differ\nalways:\n  %s\nshortcut:\n  %s", strings.Join(always, "\n  "), strings.Join(shortcut, "\n  "))
-		}
+		requireSameContacts(t, always, shortcut)
 	})
 }

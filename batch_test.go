@@ -90,9 +90,7 @@ func TestProcessBatch_WorkersSameOutcome_RuleS3(t *testing.T) {
 		if !slices.Equal(outcomes(want), outcomes(got)) {
 			t.Fatalf("results differ\nwant %v\ngot  %v", outcomes(want), outcomes(got))
 		}
-		if w, g := state(t, s1), state(t, s4); !slices.Equal(w, g) {
-			t.Fatalf("contacts differ\nwant:\n  %s\ngot:\n  %s", strings.Join(w, "\n  "), strings.Join(g, "\n  "))
-		}
+		requireSameContacts(t, state(t, s1), state(t, s4))
 	})
 }
 
@@ -915,9 +913,7 @@ func TestProcessStream_RecycledMembersAreNotKept(t *testing.T) {
 func TestProcessStream_RecycledMembers_RuleS3(t *testing.T) {
 	defer regalkit.PoisonRecycledMembers()()
 	rapid.Check(t, func(t *rapid.T) {
-		payloads := drawPayloads(t, 30)
-		v := drawVariant(t)
-		want := replayWith(t, payloads, v)
+		payloads, v, want := drawReplayed(t, 30)
 
 		store := memstore.New()
 		opts := v.options()
@@ -934,9 +930,7 @@ func TestProcessStream_RecycledMembers_RuleS3(t *testing.T) {
 		if n != len(payloads) {
 			t.Fatalf("%d results for %d messages", n, len(payloads))
 		}
-		if got := state(t, store); !slices.Equal(want, got) {
-			t.Fatalf("contacts differ\nwant:\n  %s\ngot:\n  %s", strings.Join(want, "\n  "), strings.Join(got, "\n  "))
-		}
+		requireSameContacts(t, want, state(t, store))
 	})
 }
 
@@ -960,9 +954,7 @@ func scribbleObjects(m *event.Message) {
 // store keeps shares memory with a message its caller owns (contact.Store, "Copies").
 func TestProcess_KeepsNothingOfTheMessage_RuleS3(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		payloads := drawPayloads(t, 30)
-		v := drawVariant(t)
-		want := replayWith(t, payloads, v)
+		payloads, v, want := drawReplayed(t, 30)
 
 		store := memstore.New()
 		p := regalkit.New(store, v.options())
@@ -976,8 +968,6 @@ func TestProcess_KeepsNothingOfTheMessage_RuleS3(t *testing.T) {
 			}
 			scribbleObjects(&m)
 		}
-		if got := state(t, store); !slices.Equal(want, got) {
-			t.Fatalf("contacts differ\nwant:\n  %s\ngot:\n  %s", strings.Join(want, "\n  "), strings.Join(got, "\n  "))
-		}
+		requireSameContacts(t, want, state(t, store))
 	})
 }

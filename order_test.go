@@ -208,6 +208,21 @@ func state(t fataler, store contact.Store) []string {
 	return append(out, hidden...)
 }
 
+// drawReplayed draws up to max messages and a variant of the options, and returns them
+// with the contacts replayWith gives.
+func drawReplayed(t *rapid.T, max int) (payloads []string, v variant, want []string) {
+	payloads = drawPayloads(t, max)
+	v = drawVariant(t)
+	return payloads, v, replayWith(t, payloads, v)
+}
+
+// requireSameContacts fails t when two canonical states (state) differ, showing both.
+func requireSameContacts(t fataler, want, got []string) {
+	if !slices.Equal(want, got) {
+		t.Fatalf("contacts differ\nwant:\n  %s\ngot:\n  %s", strings.Join(want, "\n  "), strings.Join(got, "\n  "))
+	}
+}
+
 func replayAll(t fataler, payloads []string) []string {
 	return replayWith(t, payloads, variant{})
 }
