@@ -2,9 +2,13 @@ package segmentio
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"os"
 	"testing"
 	"testing/iotest"
+
+	"github.com/regalkit/regalkit/event"
 
 	"github.com/stretchr/testify/require"
 )
@@ -39,8 +43,33 @@ func FuzzDecode(f *testing.F) {
 				require.NoError(t, r.Message.CheckJSON())
 			}
 		}
+		// Decoding into an arena reused from one message to the next, as ProcessStream
+		// does, gives the same messages and errors.
+		dec := NewDecoder(bytes.NewReader(data))
+		var arena []event.Member
+		for i := 0; ; i++ {
+			clear(arena[:cap(arena)])
+			var m event.Message
+			err := dec.decodeInto(&m, &arena)
+			if err == io.EOF || (err != nil && !isItemErr(err)) {
+				require.Len(t, results, i)
+				if err != io.EOF {
+					require.Equal(t, serr, err)
+				}
+				break
+			}
+			require.Less(t, i, len(results))
+			require.Equal(t, results[i].Err, err, "item %d", i)
+			require.Equal(t, results[i].Message, m, "item %d", i)
+		}
 		_ = VerifySignature(data, "0123456789abcdef0123456789abcdef01234567", []byte("k"))
 		var m Result
 		_ = Unmarshal(data, &m.Message)
 	})
+}
+
+// isItemErr reports whether err concerns one message alone.
+func isItemErr(err error) bool {
+	var ie *ItemError
+	return errors.As(err, &ie)
 }
