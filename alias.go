@@ -150,9 +150,12 @@ func (t *txn) regroup(seeds ...string) (identity.Grouping, error) {
 // took another External ID, userIds or alias facts): for a message that only applies
 // under an aliased userId (txn.own), whose own anonymousId its link attributes. Their
 // links and the contacts that hold them are then as the last regroup left them, and so
-// is where each of their messages belongs. Attributing them all again at every message
-// of a user with thousands of anonymous IDs made its messages cost time growing with
-// the square of their number (issue 14's hostile-sender review: 2,000 messages, 20 s).
+// is where each of their linked messages belongs. A message a phone match put on the
+// contact (Rules R5, I6) stays there too, as it does on a contact without aliases,
+// until an alias or a delete moves it back (Rule I2); before this shortcut, any message
+// of an aliased user moved it. Attributing every anonymous ID again at each message of
+// a user with thousands of them made its messages cost time growing with the square of
+// their number (issue 14's hostile-sender review: 2,000 messages, 20 s).
 func (t *txn) regroupSeeds(seeds []string, rehomeAlways bool) (identity.Grouping, error) {
 	t.reshaped = true
 	shapeChanged := false
