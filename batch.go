@@ -450,18 +450,20 @@ var poison = event.Member{Key: "\x00recycled", Value: []byte(`"recycled"`)}
 // release hands the arena back for the next message to be decoded into. The caller
 // no longer uses the message whose objects it held.
 func (a *memberArena) release() {
+	m := a.m[:cap(a.m)]
 	switch {
-	case cap(a.m) > maxArenaMembers:
-		a.m = nil
-	case poisonArenas.Load():
-		m := a.m[:cap(a.m)]
+	case poisonArenas.Load(): // an arena too large to keep too: whatever kept it sees it
 		for i := range m {
 			m[i] = poison
 		}
-	default:
-		clear(a.m[:cap(a.m)]) // its values point into the message's text
+	case cap(m) <= maxArenaMembers:
+		clear(m) // its values point into the message's text
 	}
-	a.m = a.m[:0]
+	if cap(m) > maxArenaMembers {
+		a.m = nil
+	} else {
+		a.m = m[:0]
+	}
 	memberArenas.Put(a)
 }
 
