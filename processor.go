@@ -91,6 +91,9 @@ type Result struct {
 // A message built in Go is checked as a decoded one is: besides [event.Message.Validate],
 // its objects must pass [event.Message.CheckJSON] (valid JSON values, no key twice), or
 // it is refused whole with message.invalid (Rule D1).
+//
+// Process keeps nothing of m: once it returns, the caller may change or reuse m's
+// objects and their bytes (as [Processor.ProcessBatch]'s caller may its messages').
 func (p *Processor) Process(ctx context.Context, m event.Message) (Result, error) {
 	return p.process(ctx, &m, fromGo)
 }
