@@ -20,6 +20,7 @@ import (
 	"github.com/regalkit/regalkit/diag"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/internal/answercap"
+	"github.com/regalkit/regalkit/internal/httpstatus"
 	"github.com/regalkit/regalkit/internal/jsonvalue"
 )
 
@@ -774,7 +775,7 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, status int, re
 func (h *Handler) write(w http.ResponseWriter, status int, resp *HandlerResponse) {
 	if status != http.StatusOK {
 		if resp.Code == "" {
-			resp.Code = statusCode(status)
+			resp.Code = httpstatus.Code(status)
 		}
 		if resp.Message == "" {
 			resp.Message = resp.Error
@@ -790,24 +791,6 @@ func (h *Handler) write(w http.ResponseWriter, status int, resp *HandlerResponse
 	hd.Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
-}
-
-// statusCode is HandlerResponse.Code for a response with the status and no diagnostic:
-// "http." and the status's name in snake case.
-func statusCode(status int) diag.Code {
-	name := strings.ToLower(http.StatusText(status))
-	if name == "" {
-		name = strconv.Itoa(status)
-	}
-	return diag.Code("http." + strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			return r
-		case r == ' ' || r == '-':
-			return '_'
-		}
-		return -1
-	}, name))
 }
 
 // cut returns s cut to at most n bytes of valid UTF-8, for logs.

@@ -45,6 +45,7 @@ import (
 	"github.com/regalkit/regalkit/contact"
 	"github.com/regalkit/regalkit/event"
 	"github.com/regalkit/regalkit/identity"
+	"github.com/regalkit/regalkit/internal/httpstatus"
 	"github.com/regalkit/regalkit/segmentio"
 )
 
@@ -508,8 +509,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 // message Segment's libraries read (analytics-python retries a refusal without them as a
 // network failure), as segmentio.HandlerResponse has them.
 func refusal(status int, msg string) map[string]string {
-	code := "http." + strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")
-	return map[string]string{"error": msg, "code": code, "message": msg}
+	return map[string]string{"error": msg, "code": string(httpstatus.Code(status)), "message": msg}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
