@@ -99,15 +99,19 @@ func (t *txn) move(from *contactcore.Contact, moves []heldMove) error {
 		return nil
 	}
 	t.reshaped = true
+	// By messageId and time (seconds and nanoseconds: UnixNano is undefined past
+	// 2262, and Rule D4 accepts such times).
 	type key struct {
-		id string
-		at int64
+		id   string
+		sec  int64
+		nsec int
 	}
+	keyOf := func(h contactcore.Held) key { return key{h.MessageID, h.Time.Unix(), h.Time.Nanosecond()} }
 	moving := make(map[key]bool, len(moves))
 	for _, m := range moves {
-		moving[key{m.h.MessageID, m.h.Time.UnixNano()}] = true
+		moving[keyOf(m.h)] = true
 	}
-	from.Release(moves[0].h.AnonymousID, func(o contactcore.Held) bool { return moving[key{o.MessageID, o.Time.UnixNano()}] })
+	from.Release(moves[0].h.AnonymousID, func(o contactcore.Held) bool { return moving[keyOf(o)] })
 	t.touch(from)
 	t.changed("identity")
 	for _, m := range moves {
