@@ -819,13 +819,13 @@ func TestProcessBatch_RegalEventByPhoneWaits_RuleR5(t *testing.T) {
 	}
 }
 
-// TestProcessStream_RecycledMembersAreNotKept: ProcessStream decodes each message's
+// TestProcessStream_RecycledMembersAreNotKept_RuleS1: ProcessStream decodes each message's
 // traits and properties into memory it recycles once the message is processed (issue
 // 14). With that memory poisoned on release, streaming a corpus gives the results,
 // contacts, events and outbox entries of ProcessBatch over messages decoded apart, with
 // every option that reads a message's objects (context traits, opt-in events,
 // triggers, the outbox): nothing the Processor or the store keeps refers to them.
-func TestProcessStream_RecycledMembersAreNotKept(t *testing.T) {
+func TestProcessStream_RecycledMembersAreNotKept_RuleS1(t *testing.T) {
 	var data bytes.Buffer
 	require.NoError(t, corpus.Write(&data, corpus.Config{Messages: 3000, Users: 300, Seed: 5}))
 	// Context traits, an opt-in event, and a message whose objects are the largest.

@@ -46,12 +46,12 @@ func decodeEvery(t *testing.T, next func(*event.Message) error) []decoded {
 	}
 }
 
-// TestDecodeInto_SameMessagesAsDecode: decoding into a recycled arena (what
+// TestDecodeInto_SameMessagesAsDecode_RuleD1: decoding into a recycled arena (what
 // ProcessStream does, issue 14) gives the messages Decode gives, in every form of Rule
 // D1 and on every golden input, each message's traits and properties taken from the
 // arena when it has room, and the arena cleared between messages as ProcessStream
 // clears it.
-func TestDecodeInto_SameMessagesAsDecode(t *testing.T) {
+func TestDecodeInto_SameMessagesAsDecode_RuleD1(t *testing.T) {
 	inputs := map[string][]byte{}
 	var c bytes.Buffer
 	require.NoError(t, corpus.Write(&c, corpus.Config{Messages: 500, Users: 50, Seed: 9}))
