@@ -144,6 +144,10 @@ func maskVanity(rs []rune) {
 			}
 			if n := digits + letters; !vanity && letters >= 3 && n >= 9 && n <= 17 {
 				vanity = true
+			} else if !vanity && n > 17 {
+				// Too long to become one: the scan stops, so that a long run with many
+				// starts ("1 1 1 ...") costs linear time, not quadratic.
+				break
 			}
 		}
 		if !vanity {
