@@ -3,6 +3,7 @@ package segmentio
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
 	"strings"
@@ -510,6 +511,62 @@ func TestDecoder_ndjsonLines(t *testing.T) {
 		assert.Equal(t, -1, ie.Index)
 		assert.Equal(t, i+2, ie.Line)
 	}
+}
+
+// countingReader counts the Read calls made of it.
+type countingReader struct {
+	r     io.Reader
+	reads int
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	c.reads++
+	return c.r.Read(b)
+}
+
+// TestDecoder_readChunks: a source that fills every Read is read in chunks that grow
+// to maxReadChunk (a file of NDJSON: about one Read per 64 KB, issue 14), a small body
+// costs a buffer of minReadChunk, a tight batch size limit caps the buffer, and the
+// messages and line numbers are the same whatever the chunks (Rule D1).
+func TestDecoder_readChunks(t *testing.T) {
+	var in strings.Builder
+	for i := range 4000 {
+		if i == 2500 {
+			in.WriteString(`{"type":` + "\n") // line 2501 fails alone
+			continue
+		}
+		fmt.Fprintf(&in, `{"type":"track","event":"Viewed","userId":"u%d","messageId":"m%d","properties":{"n":%d,"s":"%s"}}`+"\n", i%50, i, i, strings.Repeat("x", i%300))
+	}
+	want, err := NewDecoder(iotest.OneByteReader(strings.NewReader(in.String()))).decodeAll()
+	require.NoError(t, err)
+	require.Len(t, want, 4000)
+
+	src := &countingReader{r: strings.NewReader(in.String())}
+	d := NewDecoder(src)
+	got, err := d.decodeAll()
+	require.NoError(t, err)
+	require.Equal(t, len(want), len(got))
+	for i := range got {
+		require.Equal(t, want[i].Message.MessageID, got[i].Message.MessageID, "item %d", i)
+		require.Equal(t, want[i].Err == nil, got[i].Err == nil, "item %d", i)
+	}
+	var ie *ItemError
+	require.ErrorAs(t, got[2500].Err, &ie)
+	assert.Equal(t, 2501, ie.Line)
+	assert.Equal(t, maxReadChunk, cap(d.in.buf))
+	assert.LessOrEqual(t, src.reads, in.Len()/maxReadChunk+8, "%d bytes in %d reads", in.Len(), src.reads)
+
+	small := NewDecoder(strings.NewReader(`{"type":"identify","userId":"u","messageId":"1"}`))
+	_, err = small.decodeAll()
+	require.NoError(t, err)
+	assert.Equal(t, minReadChunk, cap(small.in.buf))
+
+	tight := NewDecoder(strings.NewReader(in.String()))
+	tight.SetLimits(Limits{MaxBatchBytes: 2000})
+	got, err = tight.decodeAll()
+	require.NoError(t, err)
+	require.Equal(t, len(want), len(got))
+	assert.Equal(t, 2000+minReadChunk, cap(tight.in.buf))
 }
 
 // TestDecode_keepsValuesExact: numbers digit for digit, key order, escapes as received.
