@@ -135,6 +135,50 @@ func BenchmarkPipelineKinds(b *testing.B) {
 	}
 }
 
+// BenchmarkPipelineCeiling measures what this machine gives two goroutines that share
+// nothing but the process: copies=2 runs two copies of a pipeline at once, each on
+// state of its own (the naive loop's maps, or a Processor with one worker on a memory
+// store of its own), over the whole corpus each, and reports the rate of both together
+// against one copy alone in the same run (x-1copy). No lock, no contact and no cache is
+// shared between the copies; what they share is the cores, the memory bus and the
+// garbage collector. The x-1copy of the naive loop (a single goroutine) is the
+// ceiling of what a second goroutine can add to any single-goroutine loop here, and
+// that of regalkit the ceiling of BenchmarkPipeline's x-1worker: a second worker
+// shares the store and the Processor too.
+//
+// Reproduce with: go test -run '^$' -bench PipelineCeiling -benchtime 3x .
+func BenchmarkPipelineCeiling(b *testing.B) {
+	data := pipelineCorpus(b)
+	for _, pipe := range []struct {
+		name string
+		run  pipelineRun
+	}{{"naive", runNaive}, {"regalkit", runRegalkit(1)}} {
+		var oneRate float64
+		for _, copies := range []int{1, 2} {
+			b.Run(pipe.name+"/copies="+strconv.Itoa(copies), func(b *testing.B) {
+				rate := measurePipeline(b, data, func(b *testing.B, data []byte) int {
+					counts := make([]int, copies)
+					var wg sync.WaitGroup
+					for i := range counts {
+						wg.Go(func() { counts[i] = pipe.run(b, data) })
+					}
+					wg.Wait()
+					n := 0
+					for _, c := range counts {
+						n += c
+					}
+					return n
+				})
+				if copies == 1 {
+					oneRate = rate
+				} else if oneRate > 0 {
+					b.ReportMetric(rate/oneRate, "x-1copy")
+				}
+			})
+		}
+	}
+}
+
 // runNaive processes the corpus with the naive loop.
 func runNaive(b *testing.B, data []byte) int {
 	l := baseline.New()
