@@ -27,8 +27,8 @@
 // there is one, and shows no more than the input's last four digits.
 //
 // Segment re-sends cached traits with every identify, so the same phone strings arrive
-// again and again. A [PhoneParser] keeps results, valid and invalid, in a bounded LRU
-// cache: a hit costs a map lookup and allocates nothing.
+// again and again. A [PhoneParser] keeps results, valid and invalid, in a bounded cache
+// that takes no lock: a hit costs a hash and a comparison, and allocates nothing.
 //
 // # Emails
 //

@@ -50,14 +50,28 @@ func TestPhoneParser_defaultRegionOption(t *testing.T) {
 }
 
 func TestPhoneParser_bounded(t *testing.T) {
-	p := NewPhoneParser(&PhoneParserOptions{CacheSize: 8})
-	for i := range 100 {
-		_, _ = p.Parse(fmt.Sprintf("+1 954 555 %04d", i), "")
+	for _, size := range []int{1, 2, 3, 8} {
+		p := NewPhoneParser(&PhoneParserOptions{CacheSize: size})
+		for i := range 100 {
+			_, _ = p.Parse(fmt.Sprintf("+1 954 555 %04d", i), "")
+		}
+		n := p.CacheLen()
+		assert.LessOrEqual(t, n, size)
+		assert.Positive(t, n)
+		kept := func(input string) bool {
+			for i := range p.slots {
+				if e := p.slots[i].Load(); e != nil && e.input == input {
+					return true
+				}
+			}
+			return false
+		}
+		assert.True(t, kept("+1 954 555 0099"), "size %d: the last input parsed is kept", size)
+		got, err := p.Parse("+1 954 555 0099", "")
+		require.NoError(t, err)
+		assert.Equal(t, "+19545550099", got.E164)
+		assert.Equal(t, n, p.CacheLen(), "size %d: a hit adds nothing", size)
 	}
-	assert.Equal(t, 8, p.CacheLen())
-	// The most recent inputs are the ones kept.
-	_, _ = p.Parse("+1 954 555 0099", "")
-	assert.Equal(t, 8, p.CacheLen())
 }
 
 func TestPhoneParser_noCache(t *testing.T) {
