@@ -3,6 +3,7 @@ package regalkit_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -47,7 +48,7 @@ func pipelineCorpus(b *testing.B) []byte {
 
 // pipelineRun measures one way of processing the corpus: run processes all of it
 // once, into fresh state, and reports how many messages it read.
-type pipelineRun func(b *testing.B, data []byte) int
+type pipelineRun func(data []byte) (int, error)
 
 // BenchmarkPipeline runs the generated corpus (package internal/corpus) through the
 // Processor on the memory store, and through the naive loop (package internal/baseline)
@@ -139,12 +140,13 @@ func BenchmarkPipelineKinds(b *testing.B) {
 // nothing but the process: copies=2 runs two copies of a pipeline at once, each on
 // state of its own (the naive loop's maps, or a Processor with one worker on a memory
 // store of its own), over the whole corpus each, and reports the rate of both together
-// against one copy alone in the same run (x-1copy). No lock, no contact and no cache is
-// shared between the copies; what they share is the cores, the memory bus and the
-// garbage collector. The x-1copy of the naive loop (a single goroutine) is the
-// ceiling of what a second goroutine can add to any single-goroutine loop here, and
-// that of regalkit the ceiling of BenchmarkPipeline's x-1worker: a second worker
-// shares the store and the Processor too.
+// against one copy alone in the same run (x-1copy), and against one copy with
+// runtime.GOMAXPROCS(1) (x-1core). No lock, no contact and no cache is shared between
+// the copies; what they share is the cores, the memory bus and the garbage collector.
+// The x-1copy of the naive loop (a single goroutine, whose garbage collector already
+// uses part of the second core) is the ceiling of what a second goroutine can add to
+// such a loop here, and that of regalkit the ceiling of BenchmarkPipeline's
+// x-1worker: a second worker shares the store and the Processor too.
 //
 // Reproduce with: go test -run '^$' -bench PipelineCeiling -benchtime 3x .
 func BenchmarkPipelineCeiling(b *testing.B) {
@@ -153,26 +155,35 @@ func BenchmarkPipelineCeiling(b *testing.B) {
 		name string
 		run  pipelineRun
 	}{{"naive", runNaive}, {"regalkit", runRegalkit(1)}} {
-		var oneRate float64
+		var oneCoreRate, oneRate float64
+		if runtime.GOMAXPROCS(0) > 1 {
+			b.Run(pipe.name+"/copies=1/gomaxprocs=1", func(b *testing.B) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+				oneCoreRate = measurePipeline(b, data, pipe.run)
+			})
+		}
 		for _, copies := range []int{1, 2} {
 			b.Run(pipe.name+"/copies="+strconv.Itoa(copies), func(b *testing.B) {
-				rate := measurePipeline(b, data, func(b *testing.B, data []byte) int {
-					counts := make([]int, copies)
+				rate := measurePipeline(b, data, func(data []byte) (int, error) {
+					counts, errs := make([]int, copies), make([]error, copies)
 					var wg sync.WaitGroup
 					for i := range counts {
-						wg.Go(func() { counts[i] = pipe.run(b, data) })
+						wg.Go(func() { counts[i], errs[i] = pipe.run(data) })
 					}
 					wg.Wait()
 					n := 0
 					for _, c := range counts {
 						n += c
 					}
-					return n
+					return n, errors.Join(errs...)
 				})
 				if copies == 1 {
 					oneRate = rate
 				} else if oneRate > 0 {
 					b.ReportMetric(rate/oneRate, "x-1copy")
+				}
+				if oneCoreRate > 0 {
+					b.ReportMetric(rate/oneCoreRate, "x-1core")
 				}
 			})
 		}
@@ -180,32 +191,29 @@ func BenchmarkPipelineCeiling(b *testing.B) {
 }
 
 // runNaive processes the corpus with the naive loop.
-func runNaive(b *testing.B, data []byte) int {
+func runNaive(data []byte) (int, error) {
 	l := baseline.New()
 	n := 0
 	for line := range bytes.Lines(data) {
 		if _, err := l.Handle(line); err != nil {
-			b.Fatal(err)
+			return n, err
 		}
 		n++
 	}
-	return n
+	return n, nil
 }
 
 // runRegalkit processes the corpus with a Processor of workers workers on a new memory
 // store.
 func runRegalkit(workers int) pipelineRun {
-	return func(b *testing.B, data []byte) int {
+	return func(data []byte) (int, error) {
 		p := regalkit.New(memstore.New(), &regalkit.Options{Workers: workers})
 		n := 0
 		err := p.ProcessStream(context.Background(), bytes.NewReader(data), func(regalkit.Result) bool {
 			n++
 			return true
 		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		return n
+		return n, err
 	}
 }
 
@@ -223,7 +231,11 @@ func measurePipeline(b *testing.B, data []byte, run pipelineRun) float64 {
 	start, startCPU := time.Now(), processCPU()
 	messages := 0
 	for range b.N {
-		messages += run(b, data)
+		n, err := run(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		messages += n
 	}
 	elapsed, cpu := time.Since(start), processCPU()-startCPU
 	b.StopTimer()
