@@ -83,26 +83,20 @@ func BenchmarkPipeline(b *testing.B) {
 		b.Run("regalkit/workers=1/gomaxprocs=1", func(b *testing.B) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 			oneCoreRate = measurePipeline(b, data, runRegalkit(1))
-			if naiveRate > 0 {
-				b.ReportMetric(oneCoreRate/naiveRate, "x-naive")
-			}
+			reportRatio(b, oneCoreRate, naiveRate, "x-naive")
 		})
 	}
 	workers := []int{1, max(2, runtime.GOMAXPROCS(0))}
 	for _, w := range workers {
 		b.Run("regalkit/workers="+strconv.Itoa(w), func(b *testing.B) {
 			rate := measurePipeline(b, data, runRegalkit(w))
-			if naiveRate > 0 {
-				b.ReportMetric(rate/naiveRate, "x-naive")
-			}
+			reportRatio(b, rate, naiveRate, "x-naive")
 			if w == 1 {
 				oneWorkerRate = rate
-			} else if oneWorkerRate > 0 {
-				b.ReportMetric(rate/oneWorkerRate, "x-1worker")
+			} else {
+				reportRatio(b, rate, oneWorkerRate, "x-1worker")
 			}
-			if oneCoreRate > 0 {
-				b.ReportMetric(rate/oneCoreRate, "x-1core")
-			}
+			reportRatio(b, rate, oneCoreRate, "x-1core")
 		})
 	}
 }
@@ -131,7 +125,7 @@ func BenchmarkPipelineKinds(b *testing.B) {
 		})
 		b.Run(kind+"/regalkit", func(b *testing.B) {
 			rate := measurePipeline(b, lines, runRegalkit(1))
-			b.ReportMetric(rate/naiveRate, "x-naive")
+			reportRatio(b, rate, naiveRate, "x-naive") // not when -bench left the naive run out
 		})
 	}
 }
@@ -179,14 +173,19 @@ func BenchmarkPipelineCeiling(b *testing.B) {
 				})
 				if copies == 1 {
 					oneRate = rate
-				} else if oneRate > 0 {
-					b.ReportMetric(rate/oneRate, "x-1copy")
+				} else {
+					reportRatio(b, rate, oneRate, "x-1copy")
 				}
-				if oneCoreRate > 0 {
-					b.ReportMetric(rate/oneCoreRate, "x-1core")
-				}
+				reportRatio(b, rate, oneCoreRate, "x-1core")
 			})
 		}
+	}
+}
+
+// reportRatio reports rate over base as unit, when base was measured in this run.
+func reportRatio(b *testing.B, rate, base float64, unit string) {
+	if base > 0 {
+		b.ReportMetric(rate/base, unit)
 	}
 }
 
