@@ -100,14 +100,15 @@ func needsMask(s string) bool {
 // four, as '*': "+1 954 JKL ADWW" and "(954) 555-CALL" are numbers the phone parser
 // reads (identity.ParsePhone, as libphonenumber: letters on a keypad stand for digits),
 // whose letters the digit rule would leave whole. A vanity number is taken as the
-// parser takes one, erring on the side of masking: from '+' or a digit (not in a
-// domain, nor after a masked digit), three digits before its first letter, then digits,
+// parser takes one, erring on the side of masking: from '+' or a digit (not right after
+// '@', '+', '*' or another digit), three digits before its first letter, then digits,
 // letters in any case (in words of up to seven, three or more in all) and the
-// separators the parser skips, nine or more digits and letters in all. Ordinary text of that shape ("911 call now") is masked too: a
-// diagnostic that hides a little more text is the price of never showing a number.
+// separators the parser skips, nine or more digits and letters in all. Ordinary text of
+// that shape ("911 call now") is masked too: a diagnostic that hides a little more text
+// is the price of never showing a number.
 func maskVanity(rs []rune) {
 	for i := 0; i < len(rs); i++ {
-		if r := rs[i]; (r != '+' && !unicode.IsDigit(r)) || (i > 0 && strings.ContainsRune("@+*", rs[i-1])) || (i > 0 && unicode.IsDigit(rs[i-1])) {
+		if r := rs[i]; (r != '+' && !unicode.IsDigit(r)) || (i > 0 && (strings.ContainsRune("@+*", rs[i-1]) || unicode.IsDigit(rs[i-1]))) {
 			continue
 		}
 		// The run: digits, words of letters and separators from i on, as far as they

@@ -524,11 +524,11 @@ func (c *countingReader) Read(b []byte) (int, error) {
 	return c.r.Read(b)
 }
 
-// TestDecoder_readChunks: a source that fills every Read is read in chunks that grow
+// TestDecoder_RuleD1_readChunks: a source that fills every Read is read in chunks that grow
 // to maxReadChunk (a file of NDJSON: about one Read per 64 KB, issue 14), a small body
 // costs a buffer of minReadChunk, a tight batch size limit caps the buffer, and the
 // messages and line numbers are the same whatever the chunks (Rule D1).
-func TestDecoder_readChunks(t *testing.T) {
+func TestDecoder_RuleD1_readChunks(t *testing.T) {
 	var in strings.Builder
 	for i := range 4000 {
 		if i == 2500 {
